@@ -1,0 +1,156 @@
+"""Every error Orchestra raises on purpose (all chapters; chapter 07 teaches the taxonomy).
+
+The tree, so you can catch at the right depth::
+
+    OrchestraError
+    ├── ConfigError               bad set-up: unknown backend, missing key, bad parameter
+    ├── SimulatorError            the offline simulator could not start or was mis-configured
+    ├── LLMError                  an LLM call failed (after the SDK's own retries)
+    │   ├── RetryableLLMError     worth another try later: 429, 529, 500, timeouts
+    │   ├── FatalLLMError         retrying cannot help: 400, 401, 404, 413
+    │   └── OutputFormatError     the model answered, but not in the asked format
+    ├── DefinitionError           a workflow is built wrong; raised before any step runs
+    │   ├── UnknownStepError      a step name that nothing defines
+    │   ├── CycleError            steps that depend on each other in a loop
+    │   ├── MergeConflictError    parallel steps write one field with no merge rule
+    │   └── StateTypeError        a state or step output of the wrong type
+    ├── StepError                 a step failed and its policy gave up
+    ├── CircuitOpenError          a circuit breaker refused the call (the model keeps failing)
+    ├── BudgetExceededError       a cost or token ceiling was crossed
+    ├── LoopLimitError            a bounded loop reached max_iterations
+    └── CheckpointError           the checkpoint store cannot be trusted
+        ├── CorruptCheckpointError  a row is not valid JSON for this run
+        └── ForeignCheckpointError  the run id belongs to another workflow
+
+Errors carry context as attributes (``.step``, ``.attempt``, ``.cause``, ...) and their
+messages say what to do next. This module imports nothing of ours, so everything may import it.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "OrchestraError",
+    "ConfigError",
+    "SimulatorError",
+    "LLMError",
+    "RetryableLLMError",
+    "FatalLLMError",
+    "OutputFormatError",
+    "DefinitionError",
+    "UnknownStepError",
+    "CycleError",
+    "MergeConflictError",
+    "StateTypeError",
+    "StepError",
+    "CircuitOpenError",
+    "BudgetExceededError",
+    "LoopLimitError",
+    "CheckpointError",
+    "CorruptCheckpointError",
+    "ForeignCheckpointError",
+]
+
+
+class OrchestraError(Exception):
+    """Base of every error Orchestra raises on purpose."""
+
+
+class ConfigError(OrchestraError):
+    """The set-up is wrong: an unknown backend or model, a missing key, a bad parameter."""
+
+
+class SimulatorError(OrchestraError):
+    """The offline simulator could not start, or was given a bad fault plan."""
+
+
+class LLMError(OrchestraError):
+    """An LLM call failed after the SDK's own retries."""
+
+    def __init__(self, message: str, *, model: str | None = None, status: int | None = None,
+                 cause: BaseException | None = None):
+        super().__init__(message)
+        self.model = model
+        self.status = status
+        self.cause = cause
+
+
+class RetryableLLMError(LLMError):
+    """The call may succeed later (rate limited, overloaded, server error, timeout)."""
+
+
+class FatalLLMError(LLMError):
+    """The call cannot succeed as sent (bad request, bad key, unknown model, too large)."""
+
+
+class OutputFormatError(LLMError):
+    """The model answered, but the answer does not parse or fit the asked schema; a new sample may."""
+
+
+class DefinitionError(OrchestraError):
+    """A workflow is defined wrong; raised when it is built or started, before any step runs."""
+
+
+class UnknownStepError(DefinitionError):
+    """A step name is used that no step defines."""
+
+
+class CycleError(DefinitionError):
+    """Steps depend on each other in a cycle; use a bounded loop instead."""
+
+
+class MergeConflictError(DefinitionError):
+    """Parallel steps write the same state field and no merge rule says how to combine them."""
+
+
+class StateTypeError(DefinitionError):
+    """A state, input or step output is not of the type the workflow declares."""
+
+
+class StepError(OrchestraError):
+    """A step failed and its failure policy gave up."""
+
+    def __init__(self, message: str, *, step: str, attempt: int = 1,
+                 cause: BaseException | None = None):
+        super().__init__(message)
+        self.step = step
+        self.attempt = attempt
+        self.cause = cause
+
+
+class CircuitOpenError(OrchestraError):
+    """A circuit breaker is open: recent calls failed, so this one was refused without trying."""
+
+    def __init__(self, message: str, *, name: str, retry_in: float):
+        super().__init__(message)
+        self.name = name
+        self.retry_in = retry_in
+
+
+class BudgetExceededError(OrchestraError):
+    """A run crossed its cost or token ceiling."""
+
+    def __init__(self, message: str, *, spent: float, limit: float, unit: str):
+        super().__init__(message)
+        self.spent = spent
+        self.limit = limit
+        self.unit = unit
+
+
+class LoopLimitError(OrchestraError):
+    """A bounded loop reached ``max_iterations`` without meeting its condition."""
+
+    def __init__(self, message: str, *, iterations: int):
+        super().__init__(message)
+        self.iterations = iterations
+
+
+class CheckpointError(OrchestraError):
+    """The checkpoint store cannot be trusted; nothing was restarted silently."""
+
+
+class CorruptCheckpointError(CheckpointError):
+    """A checkpoint row is not valid JSON, or does not fit the run's state type."""
+
+
+class ForeignCheckpointError(CheckpointError):
+    """The run id belongs to another workflow (or another version of it)."""

@@ -1,0 +1,250 @@
+"""The LLM client: the one module that touches the ``anthropic`` SDK (chapter 00).
+
+``LLM.ask`` sends one Messages API call through ``AsyncAnthropic`` and returns a ``Reply``:
+the text (or validated structured data), usage, cost from the price table and latency. It talks
+to the offline simulator by default and to real Claude when you pick ``backend="anthropic"``;
+the key is read only then, never at import.
+
+    >>> llm = LLM("claude-haiku-4-5")            # simulator; start it first: orchestra.sim.start()
+    >>> reply = await llm.ask("Summarize: ...")
+    >>> reply.text, reply.cost_usd
+
+Every call is also appended to the active ``recording()`` list, which is how the engine's
+traces learn about tokens and cost without knowing anything of the SDK.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import asdict, dataclass
+from typing import Any, Iterator, Literal
+
+import anthropic
+from pydantic import BaseModel, ValidationError
+
+from orchestra.redact import redact
+from orchestra.errors import (ConfigError, FatalLLMError, LLMError, OutputFormatError,
+                              RetryableLLMError)
+from orchestra.sim.models import ALIASES, MODELS, cost_usd
+from orchestra.sim.tokens import count_tokens
+
+Backend = Literal["sim", "anthropic"]
+SIM_KEY = "sim-placeholder-key"  # not a secret: the simulator accepts any non-empty key
+REAL_URL = "https://api.anthropic.com"
+MODEL_SECONDS_HEADER = "orchestra-sim-model-seconds"
+
+
+@dataclass
+class Reply:
+    """What one call returned, with what it cost."""
+
+    text: str
+    """The answer's text ("" when structured data was asked for)."""
+    data: Any
+    """The validated structured answer when ``schema`` was given, else None."""
+    model: str
+    """The model that answered."""
+    input_tokens: int
+    """Prompt tokens billed."""
+    output_tokens: int
+    """Answer tokens billed."""
+    cost_usd: float
+    """Cost from the price table in ``orchestra.sim.models``."""
+    latency_s: float
+    """Wall-clock seconds for the call, SDK retries included."""
+    model_s: float | None
+    """Simulated model-seconds the simulator charged (None on real Claude)."""
+    stop_reason: str
+    """``end_turn``, ``max_tokens``, ``stop_sequence`` or ``tool_use``."""
+
+
+@dataclass
+class Call:
+    """A record of one call for traces: plain data, previews only, never a key."""
+
+    model: str
+    started: float
+    ended: float
+    status: Literal["ok", "error"]
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    model_s: float | None = None
+    error: str | None = None
+    prompt_preview: str = ""
+    output_preview: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+_recorder: ContextVar[list[Call] | None] = ContextVar("orchestra_llm_calls", default=None)
+
+
+@contextmanager
+def recording() -> Iterator[list[Call]]:
+    """Collect a ``Call`` for every LLM call made inside the block: ``with recording() as calls:``."""
+    calls: list[Call] = []
+    token = _recorder.set(calls)
+    try:
+        yield calls
+    finally:
+        _recorder.reset(token)
+
+
+def record(call: Call) -> None:
+    """Append a call to the active ``recording()`` list, if any (the client does this for you)."""
+    calls = _recorder.get()
+    if calls is not None:
+        calls.append(call)
+
+
+def preview(text: str, limit: int = 120) -> str:
+    """A short one-line preview of text for traces and logs."""
+    flat = redact(" ".join(str(text).split()))
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Whether another attempt may succeed: 429, 529, 5xx, timeouts and bad output, not 4xx."""
+    if isinstance(exc, (RetryableLLMError, OutputFormatError)):
+        return True
+    if isinstance(exc, (anthropic.APITimeoutError, anthropic.APIConnectionError)):
+        return True
+    if isinstance(exc, anthropic.APIStatusError):
+        return exc.status_code == 429 or exc.status_code >= 500
+    return False
+
+
+def _wrap(exc: anthropic.AnthropicError, model: str) -> LLMError:
+    """Turn an SDK exception into our named error, keeping the SDK's as ``.cause``."""
+    status = getattr(exc, "status_code", None)
+    kind = RetryableLLMError if is_retryable(exc) else FatalLLMError
+    what = f"HTTP {status}" if status else type(exc).__name__
+    hint = ("retry later or lower the request rate" if kind is RetryableLLMError
+            else "fix the request; retrying will not help")
+    return kind(f"{model}: {what}: {preview(str(exc), 200)} ({hint})",
+                model=model, status=status, cause=exc)
+
+
+class LLM:
+    """An async client for one model; cheap to create, so make one per model you use."""
+
+    def __init__(self, model: str = "claude-haiku-4-5", *, backend: Backend = "sim",
+                 base_url: str | None = None, max_retries: int = 2, timeout: float = 60.0,
+                 temperature: float = 0.0, max_tokens: int = 512, limiter: Any = None):
+        if backend not in ("sim", "anthropic"):
+            raise ConfigError(f"unknown backend {backend!r}: use 'sim' (offline) or 'anthropic'")
+        if backend == "sim" and model not in MODELS and model not in ALIASES:
+            raise ConfigError(f"unknown model {model!r}; the simulator has {sorted(MODELS)}")
+        self.model, self.backend = model, backend
+        self.temperature, self.max_tokens, self.limiter = temperature, max_tokens, limiter
+        if backend == "sim":
+            url = base_url or os.environ.get("ANTHROPIC_BASE_URL")
+            if not url:
+                raise ConfigError("no simulator to talk to: run `sim = orchestra.sim.start()` "
+                                  "and `sim.use()` first, or pass base_url=sim.url")
+            key = SIM_KEY
+        else:
+            url = base_url or REAL_URL
+            key = os.environ.get("ANTHROPIC_API_KEY", "")
+            if not key:
+                raise ConfigError("backend='anthropic' needs ANTHROPIC_API_KEY in the environment; "
+                                  "or use backend='sim' to stay offline")
+        self._client = anthropic.AsyncAnthropic(api_key=key, base_url=url,
+                                                max_retries=max_retries, timeout=timeout)
+
+    def __repr__(self) -> str:  # never shows the key
+        return f"LLM(model={self.model!r}, backend={self.backend!r})"
+
+    def with_model(self, model: str) -> LLM:
+        """The same settings on another model: ``cheap = llm.with_model("claude-haiku-4-5")``."""
+        other = object.__new__(LLM)
+        other.__dict__.update(self.__dict__, model=model)
+        return other
+
+    async def ask(self, prompt: str | list[dict], *, system: str | None = None,
+                  max_tokens: int | None = None, temperature: float | None = None,
+                  stop: list[str] | None = None, schema: type[BaseModel] | None = None) -> Reply:
+        """Send one message and return the reply: ``await llm.ask("Classify: ...", system=...)``.
+
+        With ``schema`` (a pydantic model) the model must answer through a tool whose input
+        schema is the model's JSON schema; ``Reply.data`` is then a validated instance.
+        """
+        messages = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else prompt
+        kwargs: dict[str, Any] = dict(
+            model=self.model, messages=messages, max_tokens=max_tokens or self.max_tokens,
+            temperature=self.temperature if temperature is None else temperature)
+        if system:
+            kwargs["system"] = system
+        if stop:
+            kwargs["stop_sequences"] = stop
+        if schema is not None:
+            kwargs["tools"] = [{"name": "answer", "description": schema.__doc__ or "The answer.",
+                                "input_schema": schema.model_json_schema()}]
+            kwargs["tool_choice"] = {"type": "tool", "name": "answer"}
+        if self.limiter is not None:
+            await self.limiter.acquire(count_tokens(json.dumps(messages)) + kwargs["max_tokens"])
+        started = time.time()
+        call = Call(self.model, started, started, "ok",
+                      prompt_preview=preview(prompt if isinstance(prompt, str) else messages[-1]))
+        try:
+            reply = await self._send(kwargs, schema, started)
+        except anthropic.AnthropicError as exc:
+            self._finish(call, error=_wrap(exc, self.model))
+            raise _wrap(exc, self.model) from None
+        except OutputFormatError as exc:
+            self._finish(call, error=exc)
+            raise
+        call.input_tokens, call.output_tokens = reply.input_tokens, reply.output_tokens
+        call.cost_usd, call.model_s = reply.cost_usd, reply.model_s
+        call.output_preview = preview(reply.text or json.dumps(_plain(reply.data)))
+        self._finish(call)
+        return reply
+
+    async def _send(self, kwargs: dict, schema: type[BaseModel] | None, started: float) -> Reply:
+        raw = await self._client.messages.with_raw_response.create(**kwargs)
+        msg = raw.parse()
+        text = "".join(b.text for b in msg.content if b.type == "text")
+        data = None
+        if schema is not None:
+            tool = next((b for b in msg.content if b.type == "tool_use"), None)
+            if tool is None:
+                raise OutputFormatError(f"{self.model} answered in text, not through the "
+                                        f"'answer' tool", model=self.model)
+            try:
+                data = schema.model_validate(tool.input)
+            except ValidationError as exc:
+                raise OutputFormatError(f"{self.model}'s answer does not fit {schema.__name__}: "
+                                        f"{preview(str(exc), 200)}", model=self.model,
+                                        cause=exc) from None
+        header = raw.headers.get(MODEL_SECONDS_HEADER)
+        usage = msg.usage
+        return Reply(text=text, data=data, model=msg.model, input_tokens=usage.input_tokens,
+                     output_tokens=usage.output_tokens,
+                     cost_usd=_cost(self.model, usage.input_tokens, usage.output_tokens),
+                     latency_s=time.time() - started,
+                     model_s=float(header) if header else None,
+                     stop_reason=msg.stop_reason or "end_turn")
+
+    @staticmethod
+    def _finish(call: Call, error: BaseException | None = None) -> None:
+        call.ended = time.time()
+        if error is not None:
+            call.status, call.error = "error", preview(str(error), 200)
+        record(call)
+
+
+def _cost(model: str, input_tokens: int, output_tokens: int) -> float:
+    try:
+        return cost_usd(model, input_tokens, output_tokens)
+    except KeyError:
+        return float("nan")  # a real model the price table does not list yet
+
+
+def _plain(data: Any) -> Any:
+    return data.model_dump() if isinstance(data, BaseModel) else data
