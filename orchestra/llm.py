@@ -161,6 +161,16 @@ class LLM:
     def __repr__(self) -> str:  # never shows the key
         return f"LLM(model={self.model!r}, backend={self.backend!r})"
 
+    async def aclose(self) -> None:
+        """Close the HTTP connections now instead of at garbage collection."""
+        await self._client.close()
+
+    async def __aenter__(self) -> LLM:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
     def with_model(self, model: str) -> LLM:
         """The same settings on another model: ``cheap = llm.with_model("claude-haiku-4-5")``."""
         other = object.__new__(LLM)
@@ -188,7 +198,7 @@ class LLM:
                                 "input_schema": schema.model_json_schema()}]
             kwargs["tool_choice"] = {"type": "tool", "name": "answer"}
         if self.limiter is not None:
-            await self.limiter.acquire(count_tokens(json.dumps(messages)) + kwargs["max_tokens"])
+            await self.limiter.acquire(count_tokens(json.dumps(messages)))
         started = time.time()
         call = Call(self.model, started, started, "ok",
                       prompt_preview=preview(prompt if isinstance(prompt, str) else messages[-1]))

@@ -1,0 +1,87 @@
+"""How fast the simulator answers through the official async SDK on loopback (chapter 00).
+
+The simulator must never be what slows a chapter. With ``time_scale=0`` (no simulated latency)
+we send N requests from ``AsyncAnthropic`` with a fixed number in flight and report
+requests/second and the per-call overhead (p50, p95). Two set-ups, side by side:
+
+- standalone: the simulator in its own process (``orchestra sim serve``), as a server would run;
+- in-process: the simulator on a thread of the same process as the client, as in a notebook,
+  where client and server share one core's worth of Python (the GIL).
+
+Target: >= 500 requests/s non-streaming. Run: ``.venv/bin/python bench/sim_throughput.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import subprocess
+import sys
+import time
+
+import anthropic
+
+from orchestra import sim as simulator
+
+PROMPT = "Classify this ticket into one of: billing, technical, account.\nTicket: I was charged twice."
+
+
+async def hammer(url: str, n: int, in_flight: int, stream: bool) -> tuple[float, list[float]]:
+    client = anthropic.AsyncAnthropic(base_url=url, api_key="bench", max_retries=0)
+    gate = asyncio.Semaphore(in_flight)
+    latencies: list[float] = []
+
+    async def one(i: int) -> None:
+        async with gate:
+            t = time.perf_counter()
+            kwargs = dict(model="claude-haiku-4-5", max_tokens=50, temperature=0,
+                          messages=[{"role": "user", "content": f"{PROMPT} #{i}"}])
+            if stream:
+                async with client.messages.stream(**kwargs) as s:
+                    await s.get_final_message()
+            else:
+                await client.messages.create(**kwargs)
+            latencies.append(time.perf_counter() - t)
+
+    await asyncio.gather(*(one(i) for i in range(min(50, n))))  # warm-up
+    latencies.clear()
+    start = time.perf_counter()
+    await asyncio.gather(*(one(i) for i in range(n)))
+    elapsed = time.perf_counter() - start
+    await client.close()
+    return n / elapsed, latencies
+
+
+def report(label: str, rate: float, latencies: list[float]) -> None:
+    q = statistics.quantiles(latencies, n=20)
+    print(f"{label:<34} {rate:>8.0f} req/s   p50 {statistics.median(latencies) * 1e3:6.2f} ms"
+          f"   p95 {q[18] * 1e3:6.2f} ms")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("-n", type=int, default=2000, help="requests per measurement")
+    ap.add_argument("--in-flight", type=int, default=16, help="concurrent requests")
+    args = ap.parse_args()
+    print(f"{args.n} requests, {args.in_flight} in flight, time_scale=0, claude-haiku-4-5\n")
+
+    proc = subprocess.Popen([sys.executable, "-m", "orchestra", "sim", "serve", "--port", "0"],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        url = proc.stdout.readline().split(" at ")[1].split()[0]
+        for stream in (False, True):
+            rate, lat = asyncio.run(hammer(url, args.n, args.in_flight, stream))
+            report(f"standalone, {'streaming' if stream else 'non-streaming'}", rate, lat)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+    with simulator.Simulator() as s:
+        for stream in (False, True):
+            rate, lat = asyncio.run(hammer(s.url, args.n, args.in_flight, stream))
+            report(f"in-process, {'streaming' if stream else 'non-streaming'}", rate, lat)
+
+
+if __name__ == "__main__":
+    main()

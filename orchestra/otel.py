@@ -1,0 +1,80 @@
+"""Export a run's trace as OpenTelemetry spans (chapter 09).
+
+The engine's trace is plain data; this exporter replays it into an OpenTelemetry
+``TracerProvider`` after the run, keeping the original times and the parent/child tree. LLM
+spans carry the GenAI semantic-convention attributes (``gen_ai.operation.name``,
+``gen_ai.provider.name`` / ``gen_ai.system``, ``gen_ai.request.model``,
+``gen_ai.usage.input_tokens``, ``gen_ai.usage.output_tokens``), so any OTLP backend that
+understands them (Jaeger, Tempo, Langfuse, Phoenix...) shows tokens per call.
+
+    >>> from opentelemetry.sdk.trace import TracerProvider
+    >>> from opentelemetry.sdk.trace.export import BatchSpanProcessor
+    >>> from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    >>> provider = TracerProvider()
+    >>> provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    >>> export(result.trace, provider)
+"""
+
+from __future__ import annotations
+
+from opentelemetry import trace as otel
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+from orchestra.trace import Span, Trace
+
+__all__ = ["export", "attributes"]
+
+PROVIDER = "anthropic"
+_ERROR_STATUSES = {"error", "aborted"}
+
+
+def attributes(span: Span) -> dict:
+    """The OTel attributes for one span (GenAI names for LLM calls, ``orchestra.*`` otherwise)."""
+    attrs: dict = {"orchestra.kind": span.kind, "orchestra.key": span.key,
+                   "orchestra.status": span.status}
+    if span.kind == "llm":
+        attrs.update({
+            "gen_ai.operation.name": "chat",
+            "gen_ai.provider.name": PROVIDER,
+            "gen_ai.system": PROVIDER,  # the older name, still read by many backends
+            "gen_ai.request.model": span.model or "",
+            "gen_ai.usage.input_tokens": span.input_tokens,
+            "gen_ai.usage.output_tokens": span.output_tokens,
+            "orchestra.cost_usd": span.cost_usd})
+    else:
+        attrs.update({"orchestra.attempts": span.attempts, "orchestra.cost_usd": span.cost_usd,
+                      "orchestra.input_tokens": span.input_tokens,
+                      "orchestra.output_tokens": span.output_tokens})
+        if span.answered_by:
+            attrs["orchestra.answered_by"] = span.answered_by
+    if span.input_preview:
+        attrs["orchestra.input_preview"] = span.input_preview  # redacted, shortened
+    if span.output_preview:
+        attrs["orchestra.output_preview"] = span.output_preview
+    return attrs
+
+
+def export(trace: Trace, provider: TracerProvider | None = None) -> int:
+    """Emit every span of ``trace`` through ``provider`` (default: the global one); returns the count.
+
+        >>> export(result.trace, provider)
+        12
+    """
+    tracer = (provider or otel.get_tracer_provider()).get_tracer("orchestra")
+    made: dict[int, otel.Span] = {}
+    for span in trace:  # parents start before their children, so they are made first
+        parent = made.get(span.parent_id) if span.parent_id is not None else None
+        context = otel.set_span_in_context(parent) if parent is not None else None
+        name = f"chat {span.model}" if span.kind == "llm" else span.name
+        out = tracer.start_span(name, context=context, attributes=attributes(span),
+                                kind=SpanKind.CLIENT if span.kind == "llm" else SpanKind.INTERNAL,
+                                start_time=int(span.start * 1e9))
+        if span.status in _ERROR_STATUSES:
+            out.set_status(Status(StatusCode.ERROR, span.error or span.status))
+        elif span.error:  # retried, skipped or answered by a fallback: ok, but say why
+            out.set_attribute("orchestra.error", span.error)
+        made[span.id] = out
+    for span in trace:
+        made[span.id].end(end_time=int(max(span.end, span.start) * 1e9))
+    return len(made)

@@ -1,0 +1,17 @@
+"""The offline Claude simulator (chapter 00): a Messages API server on loopback.
+
+    >>> from orchestra import sim
+    >>> s = sim.start(seed=0, time_scale=0.01)   # env now points the official SDKs at it
+    >>> s.configure(faults=sim.Faults(overloaded=0.1), limits=sim.Limits(requests_per_minute=50))
+    >>> s.stop()
+
+It imports nothing else of ``orchestra`` but the errors, so it could ship on its own.
+"""
+
+from orchestra.sim.faults import Faults, Rule
+from orchestra.sim.limits import Limits
+from orchestra.sim.models import MODELS, PRICES_DATE, ModelProfile, cost_usd, profile
+from orchestra.sim.server import Simulator, start
+
+__all__ = ["Simulator", "start", "Faults", "Rule", "Limits", "MODELS", "PRICES_DATE",
+           "ModelProfile", "cost_usd", "profile"]

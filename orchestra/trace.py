@@ -1,0 +1,173 @@
+"""Traces as data: a span per run, step and LLM call (chapter 09).
+
+Every run returns its ``Trace``: a list of ``Span`` records with start/end (Unix seconds,
+wall clock), status, attempts, tokens, cost, model, error and short previews of input and
+output. ``trace.to_dataframe()`` turns it into a pandas DataFrame; ``orchestra.viz`` draws
+it; ``orchestra.otel`` exports it as OpenTelemetry spans.
+
+Previews are made when you read them, not while the run is hot: a span keeps a reference to
+its (immutable) input and output and ``input_preview``/``output_preview`` render them on
+demand, shortened and with keys and other secrets redacted.
+
+    >>> result = await wf.run(state)
+    >>> df = result.trace.to_dataframe()
+    >>> df[df.kind == "step"][["key", "status", "attempts", "cost_usd"]]
+    >>> result.trace.total_cost, result.trace.total_tokens
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any, Iterator, Literal
+
+from orchestra.llm import Call, preview
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["Span", "Trace", "SpanKind", "SpanStatus"]
+
+SpanKind = Literal["workflow", "step", "llm"]
+SpanStatus = Literal["running", "ok", "error", "fallback", "skipped", "replayed", "waiting",
+                     "aborted"]
+
+
+@dataclass(slots=True)
+class Span:
+    """One timed piece of a run: the run itself, a sub-workflow, a step, or an LLM call."""
+
+    id: int
+    """Unique within its trace, increasing in start order."""
+    parent_id: int | None
+    """The enclosing span (None for the run)."""
+    name: str
+    """Step or workflow name; ``chat <model>`` for an LLM call."""
+    kind: SpanKind
+    key: str
+    """The step's position in the workflow, e.g. ``02.map_each[5].extract``: its journal key."""
+    start: float
+    """Unix seconds (wall clock)."""
+    end: float = 0.0
+    status: SpanStatus = "running"
+    """ok, error, fallback (another step answered), skipped (optional step gave up),
+    replayed (taken from the checkpoint journal), waiting (for a person), aborted."""
+    attempts: int = 0
+    """How many times the step's function was called (retries included)."""
+    model: str | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    """For a step: its own LLM calls in this process (0 when replayed: nothing was spent)."""
+    error: str | None = None
+    answered_by: str | None = None
+    """For a step: the step that produced the output (its fallback, if it answered)."""
+    input: Any = field(default=None, repr=False)
+    """The raw input (a state, an item, a prompt preview); see ``input_preview``."""
+    output: Any = field(default=None, repr=False)
+
+    @property
+    def input_preview(self) -> str:
+        """The input, shortened to one line, secrets redacted."""
+        return _preview(self.input)
+
+    @property
+    def output_preview(self) -> str:
+        """The output (a step's delta), shortened to one line, secrets redacted."""
+        return _preview(self.output)
+
+    @property
+    def duration(self) -> float:
+        """Seconds from start to end (0 while running)."""
+        return max(0.0, self.end - self.start) if self.end else 0.0
+
+    def close(self, status: SpanStatus, output: Any = None, error: BaseException | str | None = None) -> None:
+        """Mark the span finished now."""
+        self.end, self.status = time.time(), status
+        if output is not None:
+            self.output = output
+        if error is not None:
+            self.error = preview(error if isinstance(error, str)
+                                 else f"{type(error).__name__}: {error}", 200)
+
+    def to_dict(self) -> dict:
+        """The span as a plain record (previews instead of raw input/output)."""
+        record = {f.name: getattr(self, f.name) for f in _RECORD_FIELDS}
+        record["input_preview"], record["output_preview"] = self.input_preview, self.output_preview
+        record["duration_s"] = self.duration
+        return record
+
+
+_RECORD_FIELDS = [f for f in fields(Span) if f.name not in ("input", "output")]
+
+
+def _preview(value: Any) -> str:
+    if value is None:
+        return ""
+    return preview(value if isinstance(value, str) else repr(value))
+
+
+class Trace:
+    """The spans of one run, in start order; ``to_dataframe()`` for analysis."""
+
+    def __init__(self) -> None:
+        self.spans: list[Span] = []
+
+    def __iter__(self) -> Iterator[Span]:
+        return iter(self.spans)
+
+    def __len__(self) -> int:
+        return len(self.spans)
+
+    def __repr__(self) -> str:
+        return (f"Trace({len(self.spans)} spans, ${self.total_cost:.4f}, "
+                f"{self.total_tokens} tokens)")
+
+    def open(self, name: str, kind: SpanKind, key: str, parent_id: int | None,
+             input: Any = None) -> Span:
+        """Start a span now and return it."""
+        span = Span(len(self.spans) + 1, parent_id, name, kind, key, time.time(), input=input)
+        self.spans.append(span)
+        return span
+
+    def add_calls(self, calls: list[Call], step: Span) -> None:
+        """Add one LLM span per recorded call under ``step`` and add their usage to it."""
+        for c in calls:
+            span = Span(len(self.spans) + 1, step.id, f"chat {c.model}", "llm", step.key,
+                        c.started, c.ended, "ok" if c.status == "ok" else "error", 1, c.model,
+                        c.input_tokens, c.output_tokens, c.cost_usd, c.error,
+                        input=c.prompt_preview, output=c.output_preview)
+            self.spans.append(span)
+            step.model = c.model
+            step.input_tokens += c.input_tokens
+            step.output_tokens += c.output_tokens
+            step.cost_usd += c.cost_usd
+
+    def steps(self) -> list[Span]:
+        """The step spans only."""
+        return [s for s in self.spans if s.kind == "step"]
+
+    @property
+    def total_cost(self) -> float:
+        """US dollars spent by the LLM calls of this trace."""
+        return sum(s.cost_usd for s in self.spans if s.kind == "llm")
+
+    @property
+    def total_tokens(self) -> int:
+        """Input plus output tokens of the LLM calls of this trace."""
+        return sum(s.input_tokens + s.output_tokens for s in self.spans if s.kind == "llm")
+
+    def records(self) -> list[dict]:
+        """Every span as a plain dict (see ``Span.to_dict``)."""
+        return [s.to_dict() for s in self.spans]
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """One row per span; ``start``/``end`` as Unix seconds, ``duration_s`` in seconds.
+
+            >>> df = trace.to_dataframe(); df.groupby("kind").cost_usd.sum()
+        """
+        import pandas as pd  # imported here: pandas is slow to import and runs don't need it
+
+        columns = [f.name for f in _RECORD_FIELDS] + ["input_preview", "output_preview",
+                                                       "duration_s"]
+        return pd.DataFrame(self.records(), columns=columns)

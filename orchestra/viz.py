@@ -1,0 +1,88 @@
+"""Charts of a run's trace: a timeline (Gantt) and per-step cost and latency (chapter 09).
+
+These functions read trace records only (a ``Trace`` or its DataFrame); they never run
+anything. Times are wall-clock seconds since the run started; costs are US dollars.
+
+    >>> fig = timeline(result.trace)        # parallel steps show as overlapping bars
+    >>> fig = step_costs(result.trace)      # where the money and the time went
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from orchestra.trace import Trace
+
+__all__ = ["timeline", "step_costs"]
+
+COLORS = {"ok": "tab:green", "fallback": "tab:olive", "replayed": "tab:gray",
+          "skipped": "tab:orange", "error": "tab:red", "waiting": "tab:purple",
+          "aborted": "tab:red", "running": "tab:blue"}
+
+
+def _frame(trace: Trace | pd.DataFrame) -> pd.DataFrame:
+    return trace if hasattr(trace, "columns") else trace.to_dataframe()
+
+
+def timeline(trace: Trace | pd.DataFrame, *, title: str = "Run timeline") -> Figure:
+    """A Gantt chart: one bar per step (LLM calls drawn inside), coloured by status.
+
+        >>> timeline(result.trace).savefig("timeline.png")
+    """
+    df = _frame(trace)
+    t0 = df["start"].min()
+    steps = df[df["kind"] == "step"].reset_index(drop=True)
+    calls = df[df["kind"] == "llm"]
+    fig, ax = plt.subplots(figsize=(9, 0.35 * len(steps) + 1.6), dpi=100)
+    row = {}
+    for i, s in steps.iterrows():
+        row[s["id"]] = i
+        ax.barh(i, max(s["end"] - s["start"], 1e-5), left=s["start"] - t0, height=0.6,
+                color=COLORS.get(s["status"], "tab:blue"))
+    for _, c in calls.iterrows():
+        if c["parent_id"] in row:
+            ax.barh(row[c["parent_id"]], c["end"] - c["start"], left=c["start"] - t0,
+                    height=0.25, color="black", alpha=0.6)
+    ax.set_yticks(range(len(steps)), steps["key"], fontsize=8)
+    ax.invert_yaxis()  # first step on top
+    ax.set_xlabel("wall-clock time since run start (s)")
+    ax.set_ylabel("step (journal key)")
+    ax.set_title(title)
+    shown = [st for st in COLORS if st in set(steps["status"])]
+    handles = [Patch(color=COLORS[st], label=st) for st in shown]
+    if len(calls):
+        handles.append(Patch(color="black", alpha=0.6, label="LLM call"))
+    ax.legend(handles=handles, loc="lower right", fontsize=8, title="status")
+    fig.tight_layout()
+    return fig
+
+
+def step_costs(trace: Trace | pd.DataFrame, *, title: str = "Cost and latency per step") -> Figure:
+    """Two bar charts side by side: cost (USD) and latency (s) per step.
+
+        >>> step_costs(result.trace).savefig("costs.png")
+    """
+    df = _frame(trace)
+    steps = df[df["kind"] == "step"]
+    by = steps.groupby("name", sort=False).agg(cost_usd=("cost_usd", "sum"),
+                                              latency_s=("duration_s", "sum"))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 0.3 * len(by) + 2.2), dpi=100)
+    left.barh(by.index, by["cost_usd"], color="tab:blue", label="cost (USD)")
+    left.set_xlabel("cost (USD)")
+    left.set_ylabel("step")
+    right.barh(by.index, by["latency_s"], color="tab:orange", label="latency (s)")
+    right.set_xlabel("wall-clock latency, all executions summed (s)")
+    right.set_yticks(range(len(by)), [""] * len(by))
+    for ax in (left, right):
+        ax.invert_yaxis()
+        ax.legend(loc="lower right", fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig

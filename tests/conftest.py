@@ -1,0 +1,23 @@
+"""Shared fixtures: one simulator for the session, reset to quiet defaults for every test."""
+
+from __future__ import annotations
+
+import pytest
+
+from orchestra import sim as simulator
+
+
+@pytest.fixture(scope="session")
+def _server():
+    s = simulator.start(seed=0, time_scale=0.0)
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def sim(_server):
+    """The session's simulator, with no faults, no limits and time_scale 0."""
+    _server.configure(time_scale=0.0, faults=simulator.Faults(), limits=simulator.Limits())
+    _server.use()
+    yield _server
+    _server.configure(time_scale=0.0, faults=simulator.Faults(), limits=simulator.Limits())

@@ -1,0 +1,58 @@
+"""Tests for orchestra.budget: ceilings stop a run cleanly with a partial result."""
+
+import pytest
+from pydantic import BaseModel
+
+from orchestra.budget import Budget
+from orchestra.checkpoint import MemoryStore
+from orchestra.errors import BudgetExceededError
+from orchestra.step import step
+from orchestra.workflow import Workflow
+from fakes import fake_call
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+class S(BaseModel):
+    n: int = 0
+
+
+@step(writes="n")
+async def spend(s: S) -> dict:
+    fake_call(tokens=(80, 20), cost=0.01)
+    return {"n": s.n + 1}
+
+
+def test_check_names_the_ceiling():
+    Budget(max_cost_usd=1.0, max_tokens=100).check(0.5, 99)
+    with pytest.raises(BudgetExceededError, match="tokens") as info:
+        Budget(max_tokens=100).check(0.0, 100)
+    assert (info.value.spent, info.value.limit, info.value.unit) == (100, 100, "tokens")
+    with pytest.raises(BudgetExceededError, match=r"\$0.0300 of \$0.03"):
+        Budget(max_cost_usd=0.03).check(0.03, 0)
+
+
+async def test_cost_ceiling_stops_run_with_partial_state():
+    wf = Workflow("w", state=S, steps=[spend] * 10)
+    result = await wf.run(S(), budget=Budget(max_cost_usd=0.035))
+    assert result.status == "aborted" and result.state.n == 4
+    assert "budget reached before step 04.spend" in result.reason
+    assert result.missing == [f"{i:02d}.spend" for i in range(4, 10)]
+    assert result.cost_usd == pytest.approx(0.04) and isinstance(result.error, BudgetExceededError)
+
+
+async def test_token_ceiling_and_resume_with_higher_budget():
+    wf = Workflow("w", state=S, steps=[spend] * 5)
+    store = MemoryStore()
+    first = await wf.run(S(), store=store, budget=Budget(max_tokens=250))
+    assert first.status == "aborted" and first.state.n == 3 and first.tokens == 300
+    again = await wf.resume(first.run_id, store)  # same saved budget: still over
+    assert again.status == "aborted" and again.state.n == 3
+    done = await wf.resume(first.run_id, store, budget=Budget(max_tokens=1000))
+    assert done.status == "completed" and done.state.n == 5 and done.tokens == 500
+    assert done.trace.total_tokens == 200  # only the two steps run now cost anything now

@@ -1,0 +1,70 @@
+"""Each official integration, unmodified, against the simulator by base URL.
+
+These are the canaries for the pins in pyproject.toml: a release of ``anthropic``,
+``langchain-anthropic`` or ``llama-index-llms-anthropic`` that breaks another fails here first
+(e.g. llama-index-llms-anthropic 0.12.3 with anthropic 2.x fails building a ``MessageParam``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import anthropic
+from langchain_anthropic import ChatAnthropic
+from langchain_core.messages import HumanMessage, SystemMessage
+from llama_index.core.llms import ChatMessage
+from llama_index.llms.anthropic import Anthropic as LlamaAnthropic
+from pydantic import BaseModel
+
+MODEL = "claude-haiku-4-5"
+PROMPT = "Summarize in one sentence: The bridge opened in 1932. It carries 160,000 cars a day."
+
+
+def test_anthropic_sync_and_async(sim):
+    sync = anthropic.Anthropic().messages.create(
+        model=MODEL, max_tokens=100, temperature=0, messages=[{"role": "user", "content": PROMPT}])
+
+    async def go():
+        client = anthropic.AsyncAnthropic()
+        async with client.messages.stream(model=MODEL, max_tokens=100, temperature=0,
+                                          messages=[{"role": "user", "content": PROMPT}]) as s:
+            return "".join([t async for t in s.text_stream])
+
+    assert sync.content[0].text == asyncio.run(go()) != ""
+
+
+def test_langchain_chat_anthropic(sim):
+    llm = ChatAnthropic(model=MODEL, base_url=sim.url, api_key="k", temperature=0, max_tokens=100)
+    reply = llm.invoke([SystemMessage("Be brief."), HumanMessage(PROMPT)])
+    assert reply.content and reply.usage_metadata["input_tokens"] > 0
+    streamed = "".join(chunk.content for chunk in llm.stream(PROMPT) if isinstance(chunk.content, str))
+    assert streamed
+    assert asyncio.run(llm.ainvoke(PROMPT)).content
+
+
+def test_langchain_structured_output(sim):
+    class Contact(BaseModel):
+        """Contact details found in the text."""
+
+        name: str | None
+        email: str | None
+
+    llm = ChatAnthropic(model=MODEL, base_url=sim.url, api_key="k", temperature=0)
+    out = llm.with_structured_output(Contact).invoke(
+        "Extract name and email: Grace Hopper can be reached at grace@navy.example.")
+    assert isinstance(out, Contact) and out.email == "grace@navy.example"
+
+
+def test_llamaindex_anthropic(sim):
+    llm = LlamaAnthropic(model=MODEL, base_url=sim.url, api_key="k", temperature=0, max_tokens=100)
+    completion = llm.complete(PROMPT)
+    assert completion.text
+    chat = llm.chat([ChatMessage(role="system", content="Be brief."),
+                     ChatMessage(role="user", content=PROMPT)])
+    assert chat.message.content == completion.text
+
+    async def stream():
+        gen = await llm.astream_complete(PROMPT)
+        return [r.delta async for r in gen]
+
+    assert "".join(asyncio.run(stream())) == completion.text

@@ -1,0 +1,129 @@
+"""The orchestra LLM client against the simulator."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from typing import Literal
+
+import pytest
+from pydantic import BaseModel
+
+from orchestra.errors import ConfigError, FatalLLMError, OutputFormatError, RetryableLLMError
+from orchestra.llm import LLM, is_retryable, recording
+from orchestra.sim import Faults, Rule, cost_usd
+
+
+class Ticket(BaseModel):
+    """A classified support ticket."""
+
+    category: Literal["billing", "technical", "account"]
+    urgent: bool
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+async def ask(prompt: str, model: str = "claude-haiku-4-5", **kw):
+    """One call on a fresh client, closed afterwards (each test runs its own event loop)."""
+    options = {k: kw.pop(k) for k in ("max_retries", "max_tokens") if k in kw}
+    async with LLM(model, **options) as llm:
+        return await llm.ask(prompt, **kw)
+
+
+def test_ask_returns_text_usage_cost_and_latency(sim):
+    reply = run(ask("Summarize: Rain fell all day. The river rose.", "claude-sonnet-4-5"))
+    assert reply.text and reply.model == "claude-sonnet-4-5" and reply.stop_reason == "end_turn"
+    assert reply.cost_usd == pytest.approx(
+        (reply.input_tokens * 3 + reply.output_tokens * 15) / 1e6)
+    assert reply.cost_usd == cost_usd("claude-sonnet-4-5", reply.input_tokens, reply.output_tokens)
+    assert reply.latency_s > 0 and reply.model_s > 0.3
+
+
+def test_schema_answers_are_validated_models(sim):
+    reply = run(ask("Classify this ticket: my card was charged twice, refund me now!",
+                        schema=Ticket))
+    assert isinstance(reply.data, Ticket) and reply.stop_reason == "tool_use"
+
+
+def test_schema_mismatch_is_output_format_error(sim):
+    sim.configure(faults=Faults(bad_json=1.0))  # a tool answer loses a field
+    with pytest.raises(OutputFormatError, match="does not fit Ticket") as info:
+        run(ask("Classify: my card was charged twice.", schema=Ticket, max_retries=0))
+    assert is_retryable(info.value)
+
+
+def test_errors_are_named_and_classified(sim):
+    sim.configure(faults=Faults(plan=[Rule("overloaded", match="first")]))
+    with pytest.raises(RetryableLLMError) as info:
+        run(ask("first question", max_retries=0))
+    assert info.value.status == 529 and is_retryable(info.value)
+    with pytest.raises(FatalLLMError) as info:
+        run(ask("x", temperature=3.0, max_retries=0))  # the API rejects it: 400
+    assert info.value.status == 400 and not is_retryable(info.value)
+    assert "retrying will not help" in str(info.value)
+
+
+def test_recording_collects_every_call_even_failures(sim):
+    sim.configure(faults=Faults(plan=[Rule("server_error", match="second")]))
+
+    async def two():
+        with recording() as calls:
+            await ask("first question", max_retries=0)
+            with pytest.raises(RetryableLLMError):
+                await ask("second question", max_retries=0)
+        return calls
+
+    calls = run(two())
+    assert [c.status for c in calls] == ["ok", "error"]
+    assert calls[0].output_tokens > 0 and calls[0].cost_usd > 0 and "500" in calls[1].error
+
+
+def test_with_model_changes_only_the_model(sim):
+    base = LLM("claude-opus-4-5", max_tokens=77)
+    cheap = base.with_model("claude-haiku-4-5")
+    assert (cheap.model, cheap.max_tokens, base.model) == ("claude-haiku-4-5", 77, "claude-opus-4-5")
+
+
+def test_config_errors_say_what_to_do(sim, monkeypatch):
+    with pytest.raises(ConfigError, match="unknown backend"):
+        LLM(backend="openai")
+    with pytest.raises(ConfigError, match="unknown model"):
+        LLM("gpt-4")
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    with pytest.raises(ConfigError, match="ANTHROPIC_API_KEY"):
+        LLM(backend="anthropic")
+    monkeypatch.delenv("ANTHROPIC_BASE_URL")
+    with pytest.raises(ConfigError, match="orchestra.sim.start"):
+        LLM()
+
+
+def test_real_backend_never_goes_to_the_simulator_url(sim, monkeypatch):
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-api03-" + "x" * 30)
+    llm = LLM(backend="anthropic")
+    assert str(llm._client.base_url).startswith("https://api.anthropic.com")
+    assert "sk-ant" not in repr(llm)
+
+
+def test_nothing_reads_the_key_at_import():
+    code = """
+import os, sys
+seen = []
+class Watch(dict):
+    def get(self, k, d=None):
+        seen.append(k); return super().get(k, d)
+    def __getitem__(self, k):
+        seen.append(k); return super().__getitem__(k)
+os.environ = Watch(os.environ)
+import orchestra, orchestra.llm, orchestra.sim
+import pkgutil, importlib
+for m in pkgutil.walk_packages(orchestra.__path__, 'orchestra.'):
+    importlib.import_module(m.name)
+print('ANTHROPIC_API_KEY' in seen)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**os.environ, "ANTHROPIC_API_KEY": "sk-ant-secret"}, check=True)
+    assert out.stdout.strip() == "False"

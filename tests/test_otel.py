@@ -1,0 +1,59 @@
+"""Tests for orchestra.otel: spans exported with GenAI attribute names and their tree."""
+
+import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import StatusCode
+from pydantic import BaseModel
+
+from orchestra.errors import FatalLLMError
+from orchestra.otel import export
+from orchestra.step import step
+from orchestra.workflow import Workflow
+from fakes import fake_call
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+class S(BaseModel):
+    n: int = 0
+
+
+@step(writes="n")
+async def ask(s: S) -> dict:
+    fake_call(model="claude-haiku-4-5", tokens=(12, 3), prompt="api_key=sk-ant-api03-abcdefghijklmnop")
+    return {"n": 1}
+
+
+@step(writes="n")
+async def broken(s: S) -> dict:
+    raise FatalLLMError("400", status=400)
+
+
+async def test_export_keeps_tree_times_and_genai_attributes():
+    result = await Workflow("w", state=S, steps=[ask, broken]).run(S())
+    memory = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    assert export(result.trace, provider) == len(result.trace)
+    spans = {s.name: s for s in memory.get_finished_spans()}
+    llm, step_span, root = spans["chat claude-haiku-4-5"], spans["ask"], spans["w"]
+    assert llm.attributes["gen_ai.operation.name"] == "chat"
+    assert llm.attributes["gen_ai.provider.name"] == "anthropic"
+    assert llm.attributes["gen_ai.system"] == "anthropic"
+    assert llm.attributes["gen_ai.request.model"] == "claude-haiku-4-5"
+    assert (llm.attributes["gen_ai.usage.input_tokens"], llm.attributes["gen_ai.usage.output_tokens"]) == (12, 3)
+    assert "sk-ant" not in llm.attributes["orchestra.input_preview"]
+    assert llm.parent.span_id == step_span.context.span_id
+    assert step_span.parent.span_id == root.context.span_id
+    assert llm.context.trace_id == root.context.trace_id
+    ours = result.trace.steps()[0]
+    assert step_span.start_time == int(ours.start * 1e9)
+    assert spans["broken"].status.status_code == StatusCode.ERROR
+    assert root.status.status_code == StatusCode.ERROR  # the run was aborted

@@ -1,0 +1,203 @@
+"""Tests for orchestra.policies and how steps apply them: retry, breaker, fallback, optional, abort."""
+
+import asyncio
+
+import pytest
+from pydantic import BaseModel
+
+from orchestra.errors import (CircuitOpenError, FatalLLMError, RetryableLLMError, StepError)
+from orchestra.policies import CircuitBreaker, Retry, retryable, retrying
+from orchestra.step import step
+from orchestra.workflow import Workflow
+from fakes import fake_call
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+class S(BaseModel):
+    answer: str = ""
+    n: int = 0
+
+
+def flaky(failures: list[BaseException], answer: str = "ok"):
+    """A step that raises the given errors in turn, then answers."""
+    calls = []
+
+    @step(writes="answer")
+    async def ask(s: S) -> dict:
+        calls.append(1)
+        fake_call()
+        if len(calls) <= len(failures):
+            raise failures[len(calls) - 1]
+        return {"answer": answer}
+    return ask, calls
+
+
+def test_backoff_grows_is_capped_and_seeded():
+    a, b = Retry(base_delay=1, max_delay=3, jitter=0.5, seed=7), Retry(base_delay=1, max_delay=3, jitter=0.5, seed=7)
+    delays = [a.delay(n) for n in range(1, 6)]
+    assert delays == [b.delay(n) for n in range(1, 6)]  # same seed, same jitter
+    for n, d in enumerate(delays, 1):
+        full = min(3, 2 ** (n - 1))
+        assert full * 0.5 <= d <= full
+    assert Retry(jitter=0, base_delay=1).delay(3) == 4
+
+
+def test_retryable_follows_status_codes():
+    assert retryable(RetryableLLMError("429", status=429))
+    assert retryable(TimeoutError())
+    assert not retryable(FatalLLMError("400", status=400))
+    assert not retryable(ValueError("bug"))
+
+
+async def test_retrying_retries_then_gives_up_with_step_error():
+    tries = []
+
+    async def fails():
+        tries.append(1)
+        raise RetryableLLMError("529 overloaded", status=529)
+
+    with pytest.raises(StepError) as info:
+        await retrying(fails, Retry(max_attempts=3, base_delay=0.001), name="s")
+    assert len(tries) == 3 and info.value.attempt == 3
+    assert isinstance(info.value.cause, RetryableLLMError)
+
+
+async def test_step_retries_retryable_and_counts_attempts():
+    ask, calls = flaky([RetryableLLMError("429", status=429)] * 2)
+    ask.retry = Retry(max_attempts=3, base_delay=0.001)
+    result = await Workflow("w", state=S, steps=[ask]).run(S())
+    assert result.status == "completed" and result.state.answer == "ok"
+    span = result.trace.steps()[0]
+    assert span.attempts == 3 and len(calls) == 3
+    assert len([s for s in result.trace if s.kind == "llm"]) == 3  # every attempt's call
+
+
+async def test_fatal_error_is_not_retried_and_aborts_with_explanation():
+    ask, calls = flaky([FatalLLMError("400 bad request", status=400)])
+    ask.retry = Retry(max_attempts=5, base_delay=0.001)
+
+    @step(writes="n")
+    async def after(s: S) -> dict:
+        return {"n": 1}
+
+    result = await Workflow("w", state=S, steps=[after, ask, after]).run(S())
+    assert len(calls) == 1
+    assert result.status == "aborted" and result.state.n == 1  # partial state kept
+    assert "01.ask" in result.reason and "FatalLLMError" in result.reason
+    assert "retrying cannot help" in result.reason
+    assert result.missing == ["01.ask", "02.after"]
+    assert isinstance(result.error, StepError)
+
+
+async def test_timeout_counts_as_retryable():
+    slow_once = []
+
+    @step(writes="answer", timeout=0.02, retry=Retry(max_attempts=2, base_delay=0.001))
+    async def slow(s: S) -> dict:
+        if not slow_once:
+            slow_once.append(1)
+            await asyncio.sleep(1)
+        return {"answer": "fast"}
+
+    result = await Workflow("w", state=S, steps=[slow]).run(S())
+    assert result.state.answer == "fast" and result.trace.steps()[0].attempts == 2
+
+
+async def test_fallback_answers_and_is_recorded():
+    ask, _ = flaky([FatalLLMError("400", status=400)])
+
+    @step(writes="answer")
+    async def cheap(s: S) -> dict:
+        fake_call(model="claude-haiku-4-5")
+        return {"answer": "cheap"}
+
+    ask.fallback = cheap
+    result = await Workflow("w", state=S, steps=[ask]).run(S())
+    assert result.status == "completed" and result.state.answer == "cheap"
+    primary = result.trace.steps()[0]
+    assert primary.status == "fallback" and primary.answered_by == "cheap"
+    assert "FatalLLMError" in primary.error
+    fb = [s for s in result.trace.steps() if s.key == "00.ask>fallback"]
+    assert fb and fb[0].parent_id == primary.id
+
+
+async def test_optional_step_is_skipped_and_listed():
+    ask, _ = flaky([FatalLLMError("400", status=400)])
+    ask.optional = True
+    result = await Workflow("w", state=S, steps=[ask]).run(S(answer="before"))
+    assert result.status == "completed" and result.state.answer == "before"
+    assert result.degraded == ["00.ask"]
+    assert result.trace.steps()[0].status == "skipped"
+
+
+class Clock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_breaker_opens_half_opens_and_closes():
+    clock = Clock()
+    b = CircuitBreaker("haiku", failure_threshold=2, reset_after=10, clock=clock)
+    for _ in range(2):
+        b.before()
+        b.failed(RetryableLLMError("529", status=529))
+    assert b.state == "open"
+    with pytest.raises(CircuitOpenError) as info:
+        b.before()
+    assert info.value.retry_in == pytest.approx(10)
+    clock.now = 10.5
+    b.before()  # the probe
+    assert b.state == "half_open"
+    with pytest.raises(CircuitOpenError):
+        b.before()  # one probe at a time
+    b.failed(RetryableLLMError("529", status=529))
+    assert b.state == "open"
+    clock.now = 21
+    b.before()
+    b.succeeded()
+    assert (b.state, b.failures) == ("closed", 0)
+
+
+def test_breaker_ignores_our_own_mistakes():
+    b = CircuitBreaker("haiku", failure_threshold=1)
+    b.before()
+    b.failed(FatalLLMError("400", status=400))
+    assert b.state == "closed"
+
+
+async def test_open_breaker_refuses_without_calling_and_fallback_answers():
+    breaker = CircuitBreaker("haiku", failure_threshold=1, reset_after=60)
+    ask, calls = flaky([RetryableLLMError("529", status=529)] * 10)
+    ask.breaker = breaker
+
+    @step(writes="answer")
+    async def other_model(s: S) -> dict:
+        return {"answer": "sonnet"}
+
+    ask.fallback = other_model
+    wf = Workflow("w", state=S, steps=[ask, ask])
+    result = await wf.run(S())
+    assert len(calls) == 1  # the second step was refused by the open circuit
+    assert result.state.answer == "sonnet" and breaker.state == "open"
+    assert "CircuitOpenError" in result.trace.steps()[-2].error or \
+        any("CircuitOpenError" in (s.error or "") for s in result.trace.steps())
+
+
+async def test_open_breaker_without_fallback_aborts_with_hint():
+    breaker = CircuitBreaker("haiku", failure_threshold=1, reset_after=60)
+    breaker.before()
+    breaker.failed(RetryableLLMError("529", status=529))
+    ask, calls = flaky([])
+    ask.breaker = breaker
+    result = await Workflow("w", state=S, steps=[ask]).run(S())
+    assert calls == [] and result.status == "aborted"
+    assert "CircuitOpenError" in result.reason and "fallback" in result.reason

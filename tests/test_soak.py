@@ -1,0 +1,111 @@
+"""Fault soak: 2,000 short runs with 20% injected faults of mixed kinds.
+
+Every run must end completed or aborted with a reason; every completed step is in the
+journal exactly once; after the faults stop, a resume completes each aborted run and the
+final state holds each step's output exactly once.
+"""
+
+import random
+from collections import Counter
+
+from pydantic import BaseModel
+
+from orchestra.budget import Budget
+from orchestra.checkpoint import MemoryStore
+from orchestra.compose import map_each
+from orchestra.errors import CircuitOpenError, FatalLLMError, RetryableLLMError
+from orchestra.policies import CircuitBreaker, Retry
+from orchestra.step import step
+from orchestra.workflow import Workflow, run_sync
+from fakes import fake_call
+
+RUNS, FAULT_RATE = 2000, 0.20
+
+
+class S(BaseModel):
+    log: list[str] = []
+    items: list[int] = [1, 2, 3]
+    doubled: list[int | None] = []
+
+
+class Faults:
+    """Seeded fault injection: each call fails with probability `rate`, of a random kind."""
+
+    def __init__(self, seed: int):
+        self.rng, self.rate = random.Random(seed), FAULT_RATE
+        self.kinds = Counter()
+
+    def maybe_fail(self) -> None:
+        if self.rng.random() >= self.rate:
+            return
+        kind = self.rng.choice(["retryable", "fatal", "timeout", "circuit"])
+        self.kinds[kind] += 1
+        if kind == "retryable":
+            raise RetryableLLMError("529 overloaded", status=529)
+        if kind == "fatal":
+            raise FatalLLMError("400 bad request", status=400)
+        if kind == "timeout":
+            raise TimeoutError("step timed out")
+        raise CircuitOpenError("circuit 'haiku' is open", name="haiku", retry_in=1.0)
+
+
+def build(faults: Faults) -> Workflow:
+    breaker = CircuitBreaker("haiku", failure_threshold=50, reset_after=0.0)
+    fast = Retry(max_attempts=3, base_delay=0.0, jitter=0.0)
+
+    def appender(name: str, **policy):
+        @step(name=name, writes="log", **policy)
+        async def run(s: S) -> dict:
+            fake_call(tokens=(40, 10), cost=0.001)
+            faults.maybe_fail()
+            return {"log": s.log + [name]}
+        return run
+
+    @step(retry=fast)
+    async def double(x: int) -> int:
+        faults.maybe_fail()
+        return 2 * x
+
+    return Workflow("soak", state=S, steps=[
+        appender("plan", retry=fast),
+        appender("draft", retry=fast, breaker=breaker,
+                 fallback=appender("draft_cheap")),
+        map_each(double, over="items", into="doubled", concurrency=2),
+        appender("enrich", optional=True),
+        appender("finish"),
+    ])
+
+
+def test_soak_every_run_ends_cleanly_and_nothing_is_lost_or_doubled():
+    faults = Faults(seed=1234)
+    wf, store = build(faults), MemoryStore()
+    statuses, resumed = Counter(), 0
+    for i in range(RUNS):
+        budget = Budget(max_tokens=180) if i % 10 == 0 else None  # ~10% hit a budget
+        result = run_sync(wf.run(S(), store=store, run_id=f"r{i}", budget=budget))
+        statuses[result.status] += 1
+        assert result.status in ("completed", "aborted")
+        journal = store.journal(f"r{i}")
+        done = [s.key for s in result.trace.steps()
+                if s.status in ("ok", "fallback", "skipped") and ">" not in s.key]
+        assert sorted(done) == sorted(journal)  # each completed step once, none lost
+        names = result.state.log
+        assert len(names) == len(set(names))
+        if result.status == "aborted":
+            assert result.reason and result.missing
+            assert not set(result.missing) & set(journal)
+            faults.rate = 0.0
+            again = run_sync(wf.resume(f"r{i}", store, budget=Budget()))
+            faults.rate = FAULT_RATE
+            resumed += 1
+            assert again.status == "completed", again.reason
+            final = again.state
+            assert list(store.journal(f"r{i}"))[:len(journal)] == list(journal)
+        else:
+            final = result.state
+        assert Counter(final.log)["plan"] == 1 and Counter(final.log)["finish"] == 1
+        assert sum(n.startswith("draft") for n in final.log) == 1
+        assert final.log.count("enrich") <= 1
+        assert final.doubled == [2, 4, 6]
+    assert statuses["aborted"] > 200 and statuses["completed"] > 500
+    assert min(faults.kinds.values()) > 100 and resumed == statuses["aborted"]

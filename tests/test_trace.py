@@ -1,0 +1,76 @@
+"""Tests for orchestra.trace: spans as data, DataFrame, totals, redacted previews."""
+
+import pytest
+from pydantic import BaseModel
+
+from orchestra.step import step
+from orchestra.trace import Trace
+from orchestra.workflow import Workflow
+from fakes import fake_call
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+class S(BaseModel):
+    text: str = ""
+    n: int = 0
+
+
+@step(writes="n")
+async def two_calls(s: S) -> dict:
+    fake_call(model="claude-haiku-4-5", tokens=(10, 5), cost=0.002)
+    fake_call(model="claude-sonnet-4-5", tokens=(20, 7), cost=0.01,
+              prompt="key=sk-ant-api03-abcdefghijklmnopqrstuv")
+    return {"n": 1}
+
+
+@step(writes="text")
+async def echo(s: S) -> dict:
+    return {"text": "done"}
+
+
+async def test_spans_per_run_step_and_call():
+    result = await Workflow("w", state=S, steps=[two_calls, echo]).run(S())
+    kinds = [(s.kind, s.name) for s in result.trace]
+    assert kinds == [("workflow", "w"), ("step", "two_calls"), ("llm", "chat claude-haiku-4-5"),
+                     ("llm", "chat claude-sonnet-4-5"), ("step", "echo")]
+    step_span = result.trace.steps()[0]
+    assert (step_span.input_tokens, step_span.output_tokens) == (30, 12)
+    assert step_span.cost_usd == pytest.approx(0.012) and step_span.model == "claude-sonnet-4-5"
+    assert all(s.end >= s.start for s in result.trace)
+    assert result.trace.total_cost == pytest.approx(0.012) and result.trace.total_tokens == 42
+
+
+async def test_dataframe_has_one_row_per_span_and_documented_columns():
+    result = await Workflow("w", state=S, steps=[two_calls, echo]).run(S())
+    df = result.trace.to_dataframe()
+    assert len(df) == len(result.trace) == 5
+    for col in ("id", "parent_id", "name", "kind", "key", "start", "end", "status", "attempts",
+                "model", "input_tokens", "output_tokens", "cost_usd", "error",
+                "input_preview", "output_preview", "duration_s"):
+        assert col in df.columns
+    assert df[df.kind == "llm"].cost_usd.sum() == pytest.approx(0.012)
+    assert "'text': 'done'" in df[df.name == "echo"].output_preview.iloc[0]
+
+
+async def test_previews_are_redacted_and_short():
+    @step(writes="text")
+    async def leak(s: S) -> dict:
+        return {"text": "api_key=sk-ant-api03-SECRETSECRETSECRET " + "x" * 500}
+
+    result = await Workflow("w", state=S, steps=[leak, two_calls]).run(S())
+    records = result.trace.records()
+    text = " ".join(r["input_preview"] + r["output_preview"] for r in records)
+    assert "SECRET" not in text and "abcdefghijklmnop" not in text and "[REDACTED]" in text
+    assert max(len(r["output_preview"]) for r in records) <= 120
+
+
+def test_empty_trace_totals():
+    t = Trace()
+    assert (len(t), t.total_cost, t.total_tokens) == (0, 0, 0)
+    assert list(t.to_dataframe().columns)[:3] == ["id", "parent_id", "name"]

@@ -1,0 +1,57 @@
+"""Tests for orchestra.viz: charts render (Agg) with labelled axes and legends."""
+
+import asyncio
+import operator
+
+import matplotlib
+import pytest
+from pydantic import BaseModel
+
+matplotlib.use("Agg")
+
+from orchestra.compose import parallel  # noqa: E402
+from orchestra.step import step  # noqa: E402
+from orchestra.viz import step_costs, timeline  # noqa: E402
+from orchestra.workflow import Workflow, run_sync  # noqa: E402
+from fakes import fake_call  # noqa: E402
+
+
+class S(BaseModel):
+    notes: list[str] = []
+
+
+def worker(name: str, cost: float):
+    @step(name=name, writes="notes")
+    async def work(s: S) -> dict:
+        await asyncio.sleep(0.01)
+        fake_call(cost=cost)
+        return {"notes": [name]}
+    return work
+
+
+@pytest.fixture(scope="module")
+def trace():
+    wf = Workflow("v", state=S, steps=[worker("plan", 0.01),
+                                       parallel(worker("a", 0.02), worker("b", 0.03),
+                                                merge={"notes": operator.add})])
+    return run_sync(wf.run(S())).trace
+
+
+def test_timeline_labels_and_rows(trace):
+    fig = timeline(trace)
+    ax = fig.axes[0]
+    assert "time since run start (s)" in ax.get_xlabel() and ax.get_ylabel()
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["00.plan", "01.parallel[0].00.a",
+                                                            "01.parallel[1].00.b"]
+    assert ax.get_legend() is not None and fig.dpi == 100
+    fig.canvas.draw()
+
+
+def test_step_costs_from_dataframe(trace):
+    fig = step_costs(trace.to_dataframe())
+    cost_ax, latency_ax = fig.axes[:2]
+    assert cost_ax.get_xlabel() == "cost (USD)" and "(s)" in latency_ax.get_xlabel()
+    widths = [p.get_width() for p in cost_ax.patches]
+    assert widths == pytest.approx([0.01, 0.02, 0.03])
+    assert cost_ax.get_legend() is not None
+    fig.canvas.draw()
