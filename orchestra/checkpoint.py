@@ -1,4 +1,4 @@
-"""Checkpoints: a journal of completed steps, in memory or in SQLite (chapter 06).
+"""Checkpoints: a journal of completed steps, in memory or in SQLite (chapter 08).
 
 A store keeps, per run: the workflow's name and definition fingerprint, the initial state,
 the budget, a status (``running``, ``completed``, ``aborted``, ``waiting``, ``failed``) and a

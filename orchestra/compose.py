@@ -1,4 +1,4 @@
-"""Composition: parallel fan-out/fan-in, map over a list, branch, bounded loop, approval (chapters 03-05, 11).
+"""Composition: parallel fan-out/fan-in, map over a list, branch, bounded loop, approval (chapters 02-04).
 
 A workflow is a sequence of nodes; a node is a step, a sub-workflow, or one of these:
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass
 from typing import Any, Iterator, Literal
@@ -197,19 +197,21 @@ class LLM:
             kwargs["tools"] = [{"name": "answer", "description": schema.__doc__ or "The answer.",
                                 "input_schema": schema.model_json_schema()}]
             kwargs["tool_choice"] = {"type": "tool", "name": "answer"}
-        if self.limiter is not None:
-            await self.limiter.acquire(count_tokens(json.dumps(messages)))
-        started = time.time()
-        call = Call(self.model, started, started, "ok",
-                      prompt_preview=preview(prompt if isinstance(prompt, str) else messages[-1]))
-        try:
-            reply = await self._send(kwargs, schema, started)
-        except anthropic.AnthropicError as exc:
-            self._finish(call, error=_wrap(exc, self.model))
-            raise _wrap(exc, self.model) from None
-        except OutputFormatError as exc:
-            self._finish(call, error=exc)
-            raise
+        slot = (self.limiter.slot(count_tokens(json.dumps(messages))) if self.limiter
+                else nullcontext())
+        async with slot:  # a shared limiter may make us wait here; that is not the call's latency
+            started = time.time()
+            call = Call(self.model, started, started, "ok",
+                        prompt_preview=preview(prompt if isinstance(prompt, str) else messages[-1]))
+            try:
+                reply = await self._send(kwargs, schema, started)
+            except anthropic.AnthropicError as exc:
+                error = _wrap(exc, self.model)
+                self._finish(call, error=error)
+                raise error from None
+            except OutputFormatError as exc:
+                self._finish(call, error=exc)
+                raise
         call.input_tokens, call.output_tokens = reply.input_tokens, reply.output_tokens
         call.cost_usd, call.model_s = reply.cost_usd, reply.model_s
         call.output_preview = preview(reply.text or json.dumps(_plain(reply.data)))

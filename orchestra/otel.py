@@ -1,4 +1,4 @@
-"""Export a run's trace as OpenTelemetry spans (chapter 09).
+"""Export a run's trace as OpenTelemetry spans (chapter 10).
 
 The engine's trace is plain data; this exporter replays it into an OpenTelemetry
 ``TracerProvider`` after the run, keeping the original times and the parent/child tree. LLM

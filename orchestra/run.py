@@ -1,4 +1,4 @@
-"""A run in progress: its bookkeeping, and how a sequence of nodes is run (chapters 02 and 06).
+"""A run in progress: its bookkeeping, and how a sequence of nodes is run (chapters 01 and 08).
 
 ``Run`` holds what one invocation of a workflow accumulates: the trace, the replay journal
 loaded from the store, the budget and what has been spent, the keys completed so far and

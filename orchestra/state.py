@@ -1,4 +1,4 @@
-"""State and deltas: how a step's output becomes the next state (chapter 02).
+"""State and deltas: how a step's output becomes the next state (chapter 01).
 
 A workflow carries one pydantic model from step to step. A step returns a *delta* (a dict of
 the fields it changes) and the engine builds the next state with ``evolve(state, delta)`` (a fast

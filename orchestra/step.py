@@ -1,4 +1,4 @@
-"""Steps: async functions with a state contract and a failure policy (chapters 02 and 07).
+"""Steps: async functions with a state contract and a failure policy (chapters 01 and 07).
 
 A step is ``async def fn(state) -> dict`` (or ``fn(state, ctx)``): it reads the state and
 returns the fields it changes. ``@step`` attaches its policies. A step closes over the LLM

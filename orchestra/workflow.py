@@ -1,4 +1,4 @@
-"""Workflows: build one from steps, run it, resume it (chapters 02-06; checkpoints in 06).
+"""Workflows: build one from steps, run it, resume it (chapters 01-04; checkpoints in 08).
 
     >>> wf = Workflow("triage", state=Ticket, steps=[
     ...     classify,

@@ -19,7 +19,8 @@ def test_burst_then_paced_at_the_rate():
         t = time.perf_counter()
         stamps = []
         for _ in range(70):
-            await limiter.acquire()
+            async with limiter.slot():
+                pass
             stamps.append(time.perf_counter() - t)
         return stamps
 
@@ -33,7 +34,8 @@ def test_token_budget_paces_large_calls():
         limiter = RateLimiter(input_tokens_per_minute=1000, time_scale=0.01)
         t = time.perf_counter()
         for _ in range(4):
-            await limiter.acquire(500)
+            async with limiter.slot(500):
+                pass
         return time.perf_counter() - t
 
     assert 0.55 < asyncio.run(go()) < 0.8          # 2 fit at once, 2 more need 0.3 s each
@@ -41,7 +43,7 @@ def test_token_budget_paces_large_calls():
 
 def test_a_call_larger_than_the_limit_is_a_config_error():
     with pytest.raises(ConfigError, match="split the call"):
-        asyncio.run(RateLimiter(input_tokens_per_minute=100).acquire(500))
+        asyncio.run(RateLimiter(input_tokens_per_minute=100).acquire(500))  # before any wait
     with pytest.raises(ConfigError, match="time_scale"):
         RateLimiter(requests_per_minute=5, time_scale=0)
 

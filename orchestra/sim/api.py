@@ -22,9 +22,12 @@ ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 404: "
 class ApiError(Exception):
     """An error the API answers with: HTTP status plus Anthropic's JSON error shape."""
 
-    def __init__(self, status: int, message: str):
+    def __init__(self, status: int, message: str, *, model: str | None = None,
+                 fault: str | None = None, wait_s: float | None = None,
+                 headers: dict[str, str] | None = None):
         super().__init__(message)
-        self.status, self.message = status, message
+        self.status, self.message, self.model = status, message, model
+        self.fault, self.wait_s, self.headers = fault, wait_s, headers or {}
 
     def body(self, request_id: str) -> dict:
         return {"type": "error", "request_id": request_id,

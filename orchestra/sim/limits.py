@@ -47,12 +47,11 @@ class KeyLimiter:
     """The buckets of one API key.
 
     A call that would fit within ``GRACE_S`` wall-clock seconds is let through (the bucket dips
-    slightly below zero): ``time_scale`` shrinks model time but not loopback latency, so a client
-    pacing itself with the same buckets sees its calls arrive a few milliseconds off, and a
-    meter stricter than that would punish it. At ``time_scale=1`` that is 0.03% of a minute.
+    slightly below zero): ``time_scale`` shrinks model time but not the jitter of loopback
+    latency, and a meter stricter than that would punish a client that paces itself exactly.
     """
 
-    GRACE_S = 0.02
+    GRACE_S = 0.005
 
     NAMES = ("requests", "input-tokens", "output-tokens")
 

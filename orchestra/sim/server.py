@@ -24,6 +24,7 @@ import math
 import os
 import random
 import threading
+import time
 from collections import Counter, deque
 from dataclasses import dataclass
 
@@ -171,10 +172,11 @@ class Simulator:
             raise api.ApiError(413, f"Request exceeds the maximum size of {self.max_request_bytes} bytes")
         return api.parse(raw, count_only=count_only)
 
-    def _error(self, exc: api.ApiError, rid: str, headers: dict | None = None) -> web.Response:
-        self.log.append({"status": exc.status, "error": exc.message})
+    def _error(self, exc: api.ApiError, rid: str) -> web.Response:
+        self.log.append({"t": time.time(), "status": exc.status, "model": exc.model,
+                         "fault": exc.fault, "retry_after_s": exc.wait_s, "error": exc.message})
         return web.json_response(exc.body(rid), status=exc.status,
-                                 headers={"request-id": rid, **(headers or {})})
+                                 headers={"request-id": rid, **exc.headers})
 
     def _rid(self) -> str:
         self._requests += 1
@@ -198,7 +200,7 @@ class Simulator:
             req = await self._read(request, count_only=False)
             outcome = self._decide(req, key)
         except api.ApiError as exc:
-            return self._error(exc, rid, getattr(exc, "headers", None))
+            return self._error(exc, rid)
         except _Hang:
             await self._hang(request)
             return web.Response(status=504)  # nobody is left to read this
@@ -226,17 +228,16 @@ class Simulator:
         # Injected failures come before metering: a call that fails this way costs no quota.
         fault = self.faults.pick(req.model, req.prompt(), chance)
         if fault in HTTP_FAULTS:
-            self.log.append({"status": HTTP_FAULTS[fault], "model": req.model, "fault": fault})
-            raise _retry_later(HTTP_FAULTS[fault], _FAULT_MESSAGES[fault],
+            raise _retry_later(HTTP_FAULTS[fault], _FAULT_MESSAGES[fault], req.model, fault,
                                (0.5 + chance.random()) * self.time_scale, limiter.headers())
         if fault == "hang":
-            self.log.append({"status": None, "model": req.model, "fault": "hang"})
+            self.log.append({"t": time.time(), "status": None, "model": req.model, "fault": "hang"})
             raise _Hang()
         wait = limiter.admit(n_in, req.max_tokens)
         if wait > 0:
-            self.log.append({"status": 429, "model": req.model, "fault": "rate_limited"})
             raise _retry_later(429, "This request would exceed your per-minute rate limit; "
-                                    "retry after the time in retry-after", wait, limiter.headers())
+                                    "retry after the time in retry-after", req.model,
+                               "rate_limited", wait, limiter.headers())
         # Temperature 0 answers the same prompt the same way; above 0 each repeat is a new sample.
         mind = random.Random(f"{self.seed}|{digest}" + (f"|{nth}" if req.temperature > 0 else ""))
         quality = prof.quality * (1 - 0.1 * req.temperature)
@@ -246,7 +247,7 @@ class Simulator:
         model_s = (prof.ttft_s * math.exp(chance.gauss(0, 0.25)) + n_in / INPUT_TOKENS_PER_S
                    + n_out / prof.tokens_per_s * math.exp(chance.gauss(0, 0.1)))
         body = api.message(req, f"msg_sim_{digest}{nth:04d}", blocks, n_in, n_out, stop_reason, stop_seq)
-        self.log.append({"status": 200, "model": req.model, "fault": fault, "task": ans.task,
+        self.log.append({"t": time.time(), "status": 200, "model": req.model, "fault": fault, "task": ans.task,
                          "input_tokens": n_in, "output_tokens": n_out, "model_s": model_s})
         return Outcome(body, model_s, limiter.headers())
 
@@ -284,16 +285,16 @@ _FAULT_MESSAGES = {"rate_limit": "Rate limited (injected fault); retry after the
                    "overloaded": "Overloaded", "server_error": "Internal server error"}
 
 
-def _retry_later(status: int, message: str, wait_s: float, headers: dict) -> api.ApiError:
+def _retry_later(status: int, message: str, model: str, fault: str, wait_s: float,
+                 headers: dict) -> api.ApiError:
     """An error that tells the SDK when to retry, in wall-clock time (model time × time_scale).
 
     Anthropic sends ``retry-after`` on 429s; the simulator also sends it on 529 and 500, and adds
     ``retry-after-ms``, so the SDK's own backoff shrinks with ``time_scale`` like everything else.
     """
-    exc = api.ApiError(status, message)
-    exc.headers = {**headers, "retry-after": str(max(1, math.ceil(wait_s))),  # type: ignore[attr-defined]
-                   "retry-after-ms": f"{max(wait_s * 1000, 1.0):.1f}"}
-    return exc
+    return api.ApiError(status, message, model=model, fault=fault, wait_s=wait_s, headers={
+        **headers, "retry-after": str(max(1, math.ceil(wait_s))),
+        "retry-after-ms": f"{max(wait_s * 1000, 1.0):.1f}"})
 
 
 def _cut(ans: brain.Answer, req: api.Request, fault: str | None,
