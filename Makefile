@@ -14,6 +14,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 help:
 	@echo "make lab    set up and open JupyterLab on notebooks/ (prints the URL)"
 	@echo "make test   set up and run the whole test suite"
+	@echo "make grade  grade your exercise notebooks (NB=path for one)"
 	@echo "make bench  run the benchmarks side by side"
 	@echo "make clean  remove the environment and build outputs"
 
@@ -35,6 +36,9 @@ lab: $(STAMP)
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest
+
+grade: $(STAMP)
+	$(VENV)/bin/python exercises/grade.py $(NB)
 
 bench: $(STAMP)
 	@for b in bench/*.py; do echo "== $$b"; $(VENV)/bin/python $$b || exit 1; done
