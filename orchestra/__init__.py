@@ -12,7 +12,7 @@ The public API, by layer (everything else is reachable by its module path)::
     Retry, CircuitBreaker    failure policies                       (orchestra/policies.py)
     Budget                   cost and token ceilings                (orchestra/budget.py)
     MemoryStore, SqliteStore checkpoints                            (orchestra/checkpoint.py)
-    Trace                    a run's spans as data                  (orchestra/trace.py)
+    Trace, log_steps         a run's spans as data; a line per step (orchestra/trace.py)
     errors                   every named error                      (orchestra/errors.py)
 
 Charts live in ``orchestra.viz``, the OpenTelemetry exporter in ``orchestra.otel`` and the
@@ -28,7 +28,7 @@ from orchestra.limiter import RateLimiter
 from orchestra.llm import LLM, Reply, recording
 from orchestra.policies import CircuitBreaker, Retry
 from orchestra.step import Context, step
-from orchestra.trace import Trace
+from orchestra.trace import Trace, log_steps
 from orchestra.workflow import RunResult, Workflow, run_sync
 
 __all__ = [
@@ -36,5 +36,5 @@ __all__ = [
     "LLM", "Reply", "recording", "RateLimiter",
     "Workflow", "RunResult", "run_sync", "step", "Context",
     "parallel", "map_each", "branch", "loop", "approval",
-    "Retry", "CircuitBreaker", "Budget", "MemoryStore", "SqliteStore", "Trace",
+    "Retry", "CircuitBreaker", "Budget", "MemoryStore", "SqliteStore", "Trace", "log_steps",
 ]

@@ -94,17 +94,26 @@ class MapEach:
     into: str
     concurrency: int = 8
     name: str = "map_each"
+    progress: bool = False
 
     async def _run(self, run: Run, state: BaseModel, key: str, parent: int | None) -> BaseModel:
         limit = asyncio.Semaphore(self.concurrency)
+        items = getattr(state, self.over)
+        bar = _progress_bar(len(items), f"{key}: {self.step.name}") if self.progress else None
 
         async def one(i: int, item: Any) -> tuple[Any, str]:
             async with limit:
-                return await self.step._execute(run, item, f"{key}[{i}].{self.step.name}",
-                                                parent, _same)
+                try:
+                    return await self.step._execute(run, item, f"{key}[{i}].{self.step.name}",
+                                                    parent, _same)
+                finally:
+                    if bar is not None:
+                        bar.update()
 
-        outs = await asyncio.gather(*(one(i, x) for i, x in enumerate(getattr(state, self.over))),
+        outs = await asyncio.gather(*(one(i, x) for i, x in enumerate(items)),
                                     return_exceptions=True)
+        if bar is not None:
+            bar.close()
         values = [None if isinstance(o, BaseException) else o[0] for o in outs]
         replayed = any(not isinstance(o, BaseException) and o[1] == "replayed" for o in outs)
         new = (restore(state, {self.into: values}, key=key) if replayed  # JSON from disk
@@ -115,6 +124,12 @@ class MapEach:
 
 def _same(x: Any) -> Any:
     return x
+
+
+def _progress_bar(total: int, desc: str) -> Any:
+    from tqdm.auto import tqdm  # a widget in Jupyter, text in a terminal
+
+    return tqdm(total=total, desc=desc, unit="item")
 
 
 @dataclass(eq=False)
@@ -177,15 +192,16 @@ def parallel(*branches: Any, merge: dict[str, Callable[[Any, Any], Any]] | None 
 
 
 def map_each(step: Step, *, over: str, into: str, concurrency: int = 8,
-             name: str = "map_each") -> MapEach:
+             name: str = "map_each", progress: bool = False) -> MapEach:
     """Apply ``step`` (``async def f(item) -> value``) to each item of ``state.<over>``.
 
     Results land in ``state.<into>`` in item order (None for a skipped optional item); each
     item has its own journal key, so a crash mid-map keeps the items already done.
+    ``progress=True`` shows a tqdm bar (a widget in Jupyter).
 
-        >>> map_each(summarize, over="docs", into="summaries", concurrency=8)
+        >>> map_each(summarize, over="docs", into="summaries", concurrency=8, progress=True)
     """
-    return MapEach(step, over, into, concurrency, name)
+    return MapEach(step, over, into, concurrency, name, progress)
 
 
 def branch(on: str | Callable[[BaseModel], Any], routes: dict[Any, Any], *,

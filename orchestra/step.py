@@ -35,7 +35,7 @@ from orchestra.llm import Call, recording
 from orchestra.policies import CircuitBreaker, Retry, retrying
 from orchestra.run import Run, Stop, explain
 from orchestra.state import evolve, restore, to_delta
-from orchestra.trace import Span
+from orchestra.trace import Span, log_step
 
 __all__ = ["Step", "step", "Context"]
 
@@ -110,6 +110,7 @@ class Step:
             raise
         run.commit(key, out, status, span, calls)
         span.close(status, out)
+        log_step(span)
         return out, status
 
     async def _answer(self, run: Run, arg: Any, key: str, span: Span,

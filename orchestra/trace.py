@@ -17,6 +17,8 @@ demand, shortened and with keys and other secrets redacted.
 
 from __future__ import annotations
 
+import logging
+import sys
 import time
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, Iterator, Literal
@@ -26,7 +28,9 @@ from orchestra.llm import Call, preview
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["Span", "Trace", "SpanKind", "SpanStatus"]
+__all__ = ["Span", "Trace", "SpanKind", "SpanStatus", "log_steps"]
+
+logger = logging.getLogger("orchestra")
 
 SpanKind = Literal["workflow", "step", "llm"]
 SpanStatus = Literal["running", "ok", "error", "fallback", "skipped", "replayed", "waiting",
@@ -59,6 +63,9 @@ class Span:
     output_tokens: int = 0
     cost_usd: float = 0.0
     """For a step: its own LLM calls in this process (0 when replayed: nothing was spent)."""
+    model_s: float = 0.0
+    """Simulated model-seconds of the LLM calls (the simulator reports them; 0 on real Claude).
+    Unlike wall-clock times they are seeded, so they reproduce run after run."""
     error: str | None = None
     answered_by: str | None = None
     """For a step: the step that produced the output (its fallback, if it answered)."""
@@ -135,13 +142,14 @@ class Trace:
         for c in calls:
             span = Span(len(self.spans) + 1, step.id, f"chat {c.model}", "llm", step.key,
                         c.started, c.ended, "ok" if c.status == "ok" else "error", 1, c.model,
-                        c.input_tokens, c.output_tokens, c.cost_usd, c.error,
+                        c.input_tokens, c.output_tokens, c.cost_usd, c.model_s or 0.0, c.error,
                         input=c.prompt_preview, output=c.output_preview)
             self.spans.append(span)
             step.model = c.model
             step.input_tokens += c.input_tokens
             step.output_tokens += c.output_tokens
             step.cost_usd += c.cost_usd
+            step.model_s += c.model_s or 0.0
 
     def steps(self) -> list[Span]:
         """The step spans only."""
@@ -171,3 +179,37 @@ class Trace:
         columns = [f.name for f in _RECORD_FIELDS] + ["input_preview", "output_preview",
                                                        "duration_s"]
         return pd.DataFrame(self.records(), columns=columns)
+
+
+def log_step(span: Span) -> None:
+    """One readable line per finished step, on the ``orchestra`` logger (off unless enabled).
+
+    Only seeded quantities are printed (no wall-clock), so a notebook's log reproduces.
+    """
+    if not logger.isEnabledFor(logging.INFO):
+        return
+    cost = f" · {span.input_tokens + span.output_tokens} tokens · ${span.cost_usd:.5f}" \
+        if span.model else ""
+    took = f" · {span.model_s:.2f} model-s" if span.model_s else ""
+    by = f" (answered by {span.answered_by})" if span.status == "fallback" else ""
+    error = f" · {span.error}" if span.error and span.status != "ok" else ""
+    logger.info("%-28s %-8s %d attempt(s)%s%s%s%s", span.key, span.status, span.attempts,
+                cost, took, by, error)
+
+
+def log_steps(on: bool = True, stream: Any = None) -> None:
+    """Print one line per finished step (to stdout by default): ``log_steps()``; ``log_steps(False)``.
+
+    Steps running in parallel finish in an order that can vary; enable it for sequences.
+    """
+    for h in [h for h in logger.handlers if getattr(h, "_orchestra", False)]:
+        logger.removeHandler(h)
+    if on:
+        handler = logging.StreamHandler(stream or sys.stdout)
+        handler.setFormatter(logging.Formatter("[orchestra] %(message)s"))
+        handler._orchestra = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+    else:
+        logger.setLevel(logging.WARNING)

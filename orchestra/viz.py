@@ -31,12 +31,18 @@ def _frame(trace: Trace | pd.DataFrame) -> pd.DataFrame:
     return trace if hasattr(trace, "columns") else trace.to_dataframe()
 
 
-def timeline(trace: Trace | pd.DataFrame, *, title: str = "Run timeline") -> Figure:
+def timeline(trace: Trace | pd.DataFrame, *, title: str = "Run timeline",
+             time_scale: float | None = None) -> Figure:
     """A Gantt chart: one bar per step (LLM calls drawn inside), coloured by status.
 
-        >>> timeline(result.trace).savefig("timeline.png")
+    Times are wall-clock seconds; pass the simulator's ``time_scale`` to draw them in
+    simulated seconds instead (wall-clock ÷ time_scale), the unit the chapters reason in.
+
+        >>> timeline(result.trace, time_scale=0.01).savefig("timeline.png")
     """
-    df = _frame(trace)
+    df = _frame(trace).copy()
+    scale = time_scale or 1.0
+    df["start"], df["end"] = df["start"] / scale, df["end"] / scale
     t0 = df["start"].min()
     steps = df[df["kind"] == "step"].reset_index(drop=True)
     calls = df[df["kind"] == "llm"]
@@ -52,7 +58,8 @@ def timeline(trace: Trace | pd.DataFrame, *, title: str = "Run timeline") -> Fig
                     height=0.25, color="black", alpha=0.6)
     ax.set_yticks(range(len(steps)), steps["key"], fontsize=8)
     ax.invert_yaxis()  # first step on top
-    ax.set_xlabel("wall-clock time since run start (s)")
+    ax.set_xlabel("simulated seconds since run start (wall-clock ÷ time_scale)" if time_scale
+                  else "wall-clock seconds since run start")
     ax.set_ylabel("step (journal key)")
     ax.set_title(title)
     shown = [st for st in COLORS if st in set(steps["status"])]
@@ -64,21 +71,26 @@ def timeline(trace: Trace | pd.DataFrame, *, title: str = "Run timeline") -> Fig
     return fig
 
 
-def step_costs(trace: Trace | pd.DataFrame, *, title: str = "Cost and latency per step") -> Figure:
+def step_costs(trace: Trace | pd.DataFrame, *, title: str = "Cost and latency per step",
+               simulated: bool = False) -> Figure:
     """Two bar charts side by side: cost (USD) and latency (s) per step.
 
-        >>> step_costs(result.trace).savefig("costs.png")
+    ``simulated=True`` shows the LLM calls' simulated seconds (seeded, reproducible) instead
+    of wall-clock seconds.
+
+        >>> step_costs(result.trace, simulated=True).savefig("costs.png")
     """
     df = _frame(trace)
     steps = df[df["kind"] == "step"]
-    by = steps.groupby("name", sort=False).agg(cost_usd=("cost_usd", "sum"),
-                                              latency_s=("duration_s", "sum"))
+    by = steps.groupby("name", sort=False).agg(
+        cost_usd=("cost_usd", "sum"), latency_s=("model_s" if simulated else "duration_s", "sum"))
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 0.3 * len(by) + 2.2), dpi=100)
     left.barh(by.index, by["cost_usd"], color="tab:blue", label="cost (USD)")
     left.set_xlabel("cost (USD)")
     left.set_ylabel("step")
     right.barh(by.index, by["latency_s"], color="tab:orange", label="latency (s)")
-    right.set_xlabel("wall-clock latency, all executions summed (s)")
+    right.set_xlabel("simulated seconds of LLM calls, summed" if simulated
+                     else "wall-clock latency, all executions summed (s)")
     right.set_yticks(range(len(by)), [""] * len(by))
     for ax in (left, right):
         ax.invert_yaxis()
