@@ -58,8 +58,8 @@ def timeline(trace: Trace | pd.DataFrame, *, title: str = "Run timeline",
                     height=0.25, color="black", alpha=0.6)
     ax.set_yticks(range(len(steps)), steps["key"], fontsize=8)
     ax.invert_yaxis()  # first step on top
-    ax.set_xlabel("simulated seconds since run start (wall-clock ÷ time_scale)" if time_scale
-                  else "wall-clock seconds since run start")
+    ax.set_xlabel("simulated time since run start (s, wall-clock ÷ time_scale)" if time_scale
+                  else "wall-clock time since run start (s)")
     ax.set_ylabel("step (journal key)")
     ax.set_title(title)
     shown = [st for st in COLORS if st in set(steps["status"])]

@@ -55,3 +55,10 @@ def test_step_costs_from_dataframe(trace):
     assert widths == pytest.approx([0.01, 0.02, 0.03])
     assert cost_ax.get_legend() is not None
     fig.canvas.draw()
+
+
+def test_timeline_in_simulated_seconds_stretches_the_axis(trace):
+    wall = timeline(trace).axes[0]
+    simulated = timeline(trace, time_scale=0.01).axes[0]
+    assert "simulated" in simulated.get_xlabel()
+    assert simulated.get_xlim()[1] == pytest.approx(wall.get_xlim()[1] / 0.01, rel=0.05)

@@ -1,0 +1,108 @@
+"""Measure the same task done several ways, side by side (chapters 01-04 and 11).
+
+A ``Meter`` wraps one implementation's run and reads what it cost from the simulator's
+request log, so every framework is measured the same way, whatever client it uses inside
+(our ``LLM``, LangChain's ``ChatAnthropic``, LlamaIndex's ``Anthropic``):
+
+    >>> with Meter(simulator, "orchestra", code=make_chain) as m:
+    ...     result = await chain.run(state)
+    >>> table([m.result, ...])      # a DataFrame: calls, tokens, cost, simulated seconds, lines
+
+Two kinds of time: ``model_s`` sums the simulated seconds of the calls (seeded: it
+reproduces exactly); ``wall_s`` is the wall-clock time of the whole run (it varies a little
+from run to run, and it is where parallelism shows). On real Claude there is no simulator
+log: token columns are then empty, and only wall-clock time is measured.
+"""
+
+from __future__ import annotations
+
+import inspect
+import io
+import time
+import tokenize
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from orchestra.sim.models import cost_usd
+
+__all__ = ["Measurement", "Meter", "lines_of_code", "table"]
+
+
+@dataclass
+class Measurement:
+    """What one implementation of a task cost."""
+
+    label: str
+    wall_s: float
+    """Wall-clock seconds for the whole run."""
+    calls: int | None = None
+    """Successful LLM calls (None on real Claude)."""
+    failed_calls: int | None = None
+    """Calls answered with an error (429, 529, 500), retried or not."""
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cost_usd: float | None = None
+    model_s: float | None = None
+    """Sum of the calls' simulated seconds (the serial latency; parallel runs overlap it)."""
+    lines: int | None = None
+    """Lines of code of the implementation (no blanks, comments or docstrings)."""
+
+
+class Meter:
+    """A context manager that measures the block: wall-clock here, calls from the simulator log."""
+
+    def __init__(self, simulator: Any, label: str, *, code: Any = None):
+        self.simulator, self.label, self.code = simulator, label, code
+        self.result: Measurement | None = None
+
+    def __enter__(self) -> Meter:
+        self._seen = len(self.simulator.log) if self.simulator is not None else 0
+        self._t0 = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        wall = time.perf_counter() - self._t0
+        lines = lines_of_code(*self.code) if isinstance(self.code, (list, tuple)) else (
+            lines_of_code(self.code) if self.code is not None else None)
+        self.result = Measurement(self.label, wall, lines=lines)
+        if self.simulator is None:
+            return
+        log = list(self.simulator.log)[self._seen:]
+        ok = [e for e in log if e["status"] == 200]
+        r = self.result
+        r.calls, r.failed_calls = len(ok), len(log) - len(ok)
+        r.input_tokens = sum(e["input_tokens"] for e in ok)
+        r.output_tokens = sum(e["output_tokens"] for e in ok)
+        r.cost_usd = sum(cost_usd(e["model"], e["input_tokens"], e["output_tokens"]) for e in ok)
+        r.model_s = sum(e["model_s"] for e in ok)
+
+
+def lines_of_code(*objects: Any) -> int:
+    """Non-blank lines of the objects' source, without comments or docstrings.
+
+        >>> lines_of_code(make_chain)
+        14
+    """
+    total = 0
+    for obj in objects:
+        source = inspect.getsource(obj)
+        code_lines: set[int] = set()
+        previous = None
+        for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+            if tok.type == tokenize.STRING and previous in (None, tokenize.INDENT,
+                                                             tokenize.NEWLINE, tokenize.DEDENT):
+                pass  # a docstring (a string standing alone as a statement)
+            elif tok.type not in (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE,
+                                  tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER):
+                code_lines.update(range(tok.start[0], tok.end[0] + 1))
+            if tok.type not in (tokenize.COMMENT, tokenize.NL):
+                previous = tok.type
+        total += len(code_lines)
+    return total
+
+
+def table(measurements: list[Measurement]) -> Any:
+    """The measurements as a DataFrame indexed by label."""
+    import pandas as pd
+
+    return pd.DataFrame([asdict(m) for m in measurements]).set_index("label")

@@ -1,0 +1,45 @@
+"""Side-by-side measurement from the simulator log, and lines of code."""
+
+from __future__ import annotations
+
+import anthropic
+
+from orchestra.measure import Meter, lines_of_code, table
+from orchestra.sim import Faults, Rule, cost_usd
+
+
+def sample(x):
+    """A docstring that does not count."""
+    # a comment that does not count
+
+    y = x + 1
+    return {"a": y,
+            "b": 2}
+
+
+def test_lines_of_code_skips_docstrings_comments_and_blanks():
+    assert lines_of_code(sample) == 4  # def, y = ..., and the two-line return
+    assert lines_of_code(sample, sample) == 8
+
+
+def test_meter_reads_calls_tokens_and_cost_from_the_log(sim):
+    sim.configure(faults=Faults(plan=[Rule("overloaded", nth=1)]))
+    client = anthropic.Anthropic(max_retries=2)
+    with Meter(sim, "two calls", code=sample) as m:
+        a = client.messages.create(model="claude-haiku-4-5", max_tokens=50,
+                                   messages=[{"role": "user", "content": "hello there"}])
+        b = client.messages.create(model="claude-opus-4-5", max_tokens=50,
+                                   messages=[{"role": "user", "content": "hello again"}])
+    r = m.result
+    assert (r.calls, r.failed_calls, r.lines) == (2, 1, 4)
+    assert r.input_tokens == a.usage.input_tokens + b.usage.input_tokens
+    assert r.cost_usd == cost_usd("claude-haiku-4-5", a.usage.input_tokens, a.usage.output_tokens) \
+        + cost_usd("claude-opus-4-5", b.usage.input_tokens, b.usage.output_tokens)
+    assert r.model_s > 0 and r.wall_s > 0
+    assert list(table([r]).index) == ["two calls"]
+
+
+def test_meter_without_a_simulator_measures_wall_clock_only():
+    with Meter(None, "real") as m:
+        pass
+    assert m.result.calls is None and m.result.wall_s >= 0
