@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from orchestra.trace import Trace
 
-__all__ = ["timeline", "step_costs"]
+__all__ = ["timeline", "step_costs", "compare"]
 
 COLORS = {"ok": "tab:green", "fallback": "tab:olive", "replayed": "tab:gray",
           "skipped": "tab:orange", "error": "tab:red", "waiting": "tab:purple",
@@ -95,6 +95,31 @@ def step_costs(trace: Trace | pd.DataFrame, *, title: str = "Cost and latency pe
     for ax in (left, right):
         ax.invert_yaxis()
         ax.legend(loc="lower right", fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def compare(table: pd.DataFrame, *, title: str = "Same task, several implementations") -> Figure:
+    """Bars per implementation: wall-clock time, tokens, cost and lines of code (one panel each).
+
+    ``table`` is ``orchestra.measure.table([...])``; missing columns are left out.
+
+        >>> compare(table([m1.result, m2.result, m3.result]))
+    """
+    panels = [("wall_s", "wall-clock time (s)"), ("tokens", "tokens (input + output)"),
+              ("cost_usd", "cost (USD)"), ("lines", "lines of code")]
+    df = table.copy()
+    if "input_tokens" in df and df["input_tokens"].notna().all():
+        df["tokens"] = df["input_tokens"] + df["output_tokens"]
+    panels = [(c, label) for c, label in panels if c in df and df[c].notna().all()]
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels), 3.2), dpi=100)
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for ax, (column, label) in zip(axes if len(panels) > 1 else [axes], panels):
+        ax.bar(range(len(df)), df[column], color=colors[:len(df)])
+        ax.set_xticks(range(len(df)), df.index, rotation=20, ha="right", fontsize=8)
+        ax.set_ylabel(label)
+        ax.set_title(label, fontsize=10)
     fig.suptitle(title)
     fig.tight_layout()
     return fig

@@ -62,3 +62,16 @@ def test_timeline_in_simulated_seconds_stretches_the_axis(trace):
     simulated = timeline(trace, time_scale=0.01).axes[0]
     assert "simulated" in simulated.get_xlabel()
     assert simulated.get_xlim()[1] == pytest.approx(wall.get_xlim()[1] / 0.01, rel=0.05)
+
+
+def test_compare_draws_one_panel_per_measured_column():
+    from orchestra.measure import Measurement, table
+    from orchestra.viz import compare
+
+    df = table([Measurement("a", 1.0, 2, 0, 100, 20, 0.001, 3.0, 12),
+                Measurement("b", 2.0, 2, 0, 120, 25, 0.002, 3.5, 30)])
+    fig = compare(df)
+    assert [ax.get_ylabel() for ax in fig.axes] == [
+        "wall-clock time (s)", "tokens (input + output)", "cost (USD)", "lines of code"]
+    only_wall = compare(table([Measurement("real", 1.5)]))
+    assert [ax.get_ylabel() for ax in only_wall.axes] == ["wall-clock time (s)"]
