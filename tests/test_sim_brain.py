@@ -272,3 +272,16 @@ def test_tool_choice_any_and_auto_pick_the_matching_tool():
     a = ask("What is 12 * (3 + 4)? Use the calculator.", tools=[weather, calc], tool_choice={"type": "auto"})
     assert a.tool_input == {"expression": "12 * (3 + 4)"}
     assert ask("Tell me a joke about cats", tools=[weather, calc]).tool_name is None
+
+
+def test_reply_acknowledges_the_topic_and_apologises_for_complaints():
+    from orchestra.sim.brain import answer as brain_answer
+    def reply(text, quality=1.0, seed=0):
+        return brain_answer(None, [{"role": "user", "content": f"Write a polite reply to this customer.\nTicket: {text}"}],
+                            None, None, quality, random.Random(seed))
+    charged = reply("I was charged twice for my invoice.")
+    assert charged.task == "reply" and "sorry" in charged.text and "refund" in charged.text
+    parcel = reply("Where is my parcel? The delivery tracking has not moved.")
+    assert "courier" in parcel.text and "sorry" not in parcel.text
+    vague = [reply("I was charged twice for my invoice.", quality=0.3, seed=s).text for s in range(40)]
+    assert 10 < sum("We will look into it." in v for v in vague) < 40   # weak models get vague

@@ -30,6 +30,9 @@ picks the task; add "JSON" anywhere, e.g. "Respond in JSON", to get a JSON answe
   optionally "At most N words", "Feedback:" lines from a grader and "Previous draft:". Points
   named in the feedback are added far more often than on a first draft, so a write -> score
   -> rewrite loop improves.
+- reply: "Write a (short, polite...) reply to ..." / "Reply to this customer:" + the message
+  (after "Ticket:" / "Message:" or inline). Acknowledges the topic (found by the classifier),
+  apologises for a complaint, and says what happens next; a weak model leaves the next step vague.
 - plan: "Plan the steps to ...", "Break this task into steps: ..." (or "Task:" / "Goal:").
   A numbered list ending with a review step; JSON: {"steps": [...]}.
 - grounded: "Context: ... Question: ..." (or <context> / <document> tags). The best matching
@@ -66,7 +69,7 @@ class Answer:
     tool_input: dict | None
     """The tool call's input, built to fit the tool's ``input_schema``."""
     task: str
-    """"classify" | "summarize" | "extract" | "score" | "plan" | "grounded" | "write" | "generic"."""
+    """"classify" | "summarize" | "extract" | "score" | "plan" | "grounded" | "write" | "reply" | "generic"."""
     is_json: bool
     """``text`` is JSON, so a fault injector may corrupt it."""
 
@@ -252,7 +255,10 @@ TASKS = [
     ("summarize", r"\bsummar(?:y|i[sz]e)\b|\btl;?dr\b"),
     ("plan", r"\bplan\b|\bbreak\b.{0,30}\bsteps\b|\bsteps (?:to|for|needed)\b|\bstep[- ]by[- ]step\b"),
     ("grounded", r"\b(?:context|documents?|passage)\s*:|<context>|<document"),
-    ("write", r"\b(?:write|draft|compose|rewrite|revise)\b(?!\s+(?:\w+\s+){0,2}(?:summary|plan)\b)"),
+    ("reply", r"\b(?:write|draft|compose)\s+(?:an?\s+)?(?:\w+\s+){0,2}(?:reply|response|answer|email)\b"
+              r"|\b(?:reply|respond)\s+to\b"),
+    ("write", r"\b(?:write|draft|compose|rewrite|revise)\b"
+              r"(?!\s+(?:\w+\s+){0,2}(?:summary|plan|reply|response|answer|email)\b)"),
 ]
 
 
@@ -679,6 +685,39 @@ def grounded(p: Prompt, quality: float, rng: random.Random) -> str:
     return out
 
 
+# ---------------------------------------------------------------- reply
+
+# What a support agent says they will do, by the topic the message is about (found with the
+# same classifier as ``classify``, over the LEXICON's topics).
+NEXT_STEP = {
+    "billing": "I have asked our billing team to review the charge; any duplicate payment is refunded within 5 business days.",
+    "technical": "Our engineers are looking into the error; in the meantime, signing out and back in often clears it.",
+    "shipping": "I have asked the courier for the parcel's status and will send you an update within 24 hours.",
+    "account": "I have sent a secure link to your email address so you can update your account details.",
+    "other": "I have passed your message to the right team, and we will get back to you within one business day.",
+}
+TOPIC_PHRASE = {"billing": "your payment", "technical": "the app", "shipping": "your delivery",
+                "account": "your account"}
+UPSET = set(stems("sorry broken charged twice wrong late missing never failed crash crashes refund "
+                  "angry disappointed damaged error cannot can't lost"))
+
+
+def reply(p: Prompt, quality: float, rng: random.Random) -> str:
+    """A support reply: acknowledge the message, apologise if it is a complaint, say what happens next.
+
+    A weaker model (the quality roll fails) forgets the concrete next step.
+    """
+    text = p.payload("ticket", "message", "text", "input", "email", "customer") or p.user
+    topic, _ = classify(Prompt(p.system, text, [], {}, "", []),
+                        {k: LEXICON.get(k, "") for k in NEXT_STEP}, 1.0, rng)
+    terms = key_terms(text, 1)
+    about = TOPIC_PHRASE.get(topic) or (f"the {terms[0]}" if terms else "your message")
+    opening = (f"I'm sorry about the trouble with {about}." if UPSET & set(stems(text))
+               else f"thank you for reaching out about {about}.")
+    action = NEXT_STEP[topic] if rng.random() < quality else "We will look into it."
+    return f"Hello, {opening} {action} Best regards, the support team"
+
+
 # ---------------------------------------------------------------- generic
 
 def generic(p: Prompt) -> str:
@@ -858,6 +897,8 @@ def text_answer(task: str, p: Prompt, quality: float, rng: random.Random) -> str
         return grounded(p, quality, rng)
     if task == "write":
         return write(p, quality, rng)
+    if task == "reply":
+        return reply(p, quality, rng)
     return generic(p)
 
 
@@ -892,6 +933,7 @@ def answer(system: str | None, messages: list[dict], tools: list[dict] | None,
     if task in ("extract", "score"):
         return Answer(text, None, None, task, True)
     if wants_json(p.instructions, p.user) and task != "classify":
-        key = {"summarize": "summary", "grounded": "answer", "write": "text"}.get(task, "response")
+        key = {"summarize": "summary", "grounded": "answer", "write": "text",
+               "reply": "reply"}.get(task, "response")
         return Answer(json.dumps({key: text}), None, None, task, True)
     return Answer(text, None, None, task, False)
