@@ -23,6 +23,7 @@ from typing import Any, Callable, Literal
 
 from pydantic import BaseModel
 
+from orchestra.policies import Slots
 from orchestra.errors import LoopLimitError, MergeConflictError, UnknownStepError
 from orchestra.state import check, evolve, restore
 from orchestra.run import Run, Stop, run_steps
@@ -97,15 +98,15 @@ class MapEach:
     progress: bool = False
 
     async def _run(self, run: Run, state: BaseModel, key: str, parent: int | None) -> BaseModel:
-        limit = asyncio.Semaphore(self.concurrency)
+        limit = Slots(self.concurrency)
         items = getattr(state, self.over)
         bar = _progress_bar(len(items), f"{key}: {self.step.name}") if self.progress else None
 
         async def one(i: int, item: Any) -> tuple[Any, str]:
-            async with limit:
+            async with limit:  # handed back while a retry waits out its backoff
                 try:
                     return await self.step._execute(run, item, f"{key}[{i}].{self.step.name}",
-                                                    parent, _same)
+                                                    parent, _same, limit)
                 finally:
                     if bar is not None:
                         bar.update()

@@ -77,6 +77,12 @@ class LLMError(OrchestraError):
 class RetryableLLMError(LLMError):
     """The call may succeed later (rate limited, overloaded, server error, timeout)."""
 
+    def __init__(self, message: str, *, model: str | None = None, status: int | None = None,
+                 cause: BaseException | None = None, retry_after: float | None = None):
+        super().__init__(message, model=model, status=status, cause=cause)
+        self.retry_after = retry_after
+        """Seconds the server asked us to wait (its ``retry-after``), if it said."""
+
 
 class FatalLLMError(LLMError):
     """The call cannot succeed as sent (bad request, bad key, unknown model, too large)."""

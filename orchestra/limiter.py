@@ -49,6 +49,10 @@ class RateLimiter:
         await self.acquire(tokens)
         try:
             yield
+        except BaseException as exc:
+            if getattr(exc, "status", None) is not None:
+                self._give_back(tokens)  # the server answered with an error: it metered nothing
+            raise
         finally:
             self.in_flight -= 1
             self.heard = time.monotonic()
@@ -75,6 +79,11 @@ class RateLimiter:
             for k in self.levels:
                 self.levels[k] -= need[k]
             self.in_flight += 1
+
+    def _give_back(self, tokens: int) -> None:
+        need = {"requests": 1, "input_tokens": tokens}
+        for k in self.levels:
+            self.levels[k] = min(self.caps[k], self.levels[k] + need[k])
 
     def _refill(self) -> None:
         now = time.monotonic() if self.in_flight == 0 else self.heard

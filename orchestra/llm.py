@@ -127,8 +127,21 @@ def _wrap(exc: anthropic.AnthropicError, model: str) -> LLMError:
     what = f"HTTP {status}" if status else type(exc).__name__
     hint = ("retry later or lower the request rate" if kind is RetryableLLMError
             else "fix the request; retrying will not help")
-    return kind(f"{model}: {what}: {preview(str(exc), 200)} ({hint})",
-                model=model, status=status, cause=exc)
+    message = f"{model}: {what}: {preview(str(exc), 200)} ({hint})"
+    if kind is FatalLLMError:
+        return kind(message, model=model, status=status, cause=exc)
+    return kind(message, model=model, status=status, cause=exc, retry_after=_retry_after(exc))
+
+
+def _retry_after(exc: anthropic.AnthropicError) -> float | None:
+    """The wait the server asked for, in seconds: ``retry-after-ms`` or ``retry-after``."""
+    headers = getattr(getattr(exc, "response", None), "headers", None) or {}
+    for name, unit in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        try:
+            return float(headers[name]) / unit
+        except (KeyError, ValueError):
+            continue
+    return None
 
 
 class LLM:

@@ -27,13 +27,14 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Literal
 
 from orchestra.errors import CircuitOpenError, StepError
 from orchestra.llm import is_retryable
 
-__all__ = ["Retry", "CircuitBreaker", "retryable", "retrying"]
+__all__ = ["Retry", "CircuitBreaker", "Slots", "retryable", "retrying"]
 
 
 def retryable(exc: BaseException) -> bool:
@@ -64,15 +65,26 @@ class Retry:
             raise ValueError("Retry(max_attempts=...) must be at least 1")
         self._rng = random.Random(self.seed)
 
-    def delay(self, attempt: int) -> float:
-        """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
+    def delay(self, attempt: int, error: BaseException | None = None) -> float:
+        """Seconds to wait after failed attempt number ``attempt`` (1-based).
+
+        When the server said how long to wait (``retry-after``, carried by the error as
+        ``retry_after``), that is the wait: guessing shorter earns another 429.
+        """
+        told = getattr(error, "retry_after", None)
+        if told is not None:
+            return min(told, self.max_delay)
         full = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
         return full * (1 - self.jitter * self._rng.random())
 
 
 async def retrying(attempt: Callable[[], Awaitable[Any]], retry: Retry | None,
-                   breaker: CircuitBreaker | None = None, *, name: str = "step") -> Any:
+                   breaker: CircuitBreaker | None = None, *, name: str = "step",
+                   held: Slots | None = None) -> Any:
     """Await ``attempt()`` until it succeeds; when the policy gives up, raise ``StepError``.
+
+    ``held``: a concurrency slot the caller holds; it is given back during each backoff
+    wait so another call can use it, and taken again before the next attempt.
 
         >>> await retrying(lambda: llm.ask("hi"), Retry(max_attempts=3), name="greet")
     """
@@ -89,12 +101,72 @@ async def retrying(attempt: Callable[[], Awaitable[Any]], retry: Retry | None,
                 raise StepError(f"{name} gave up after {n} attempt(s): "
                                 f"{type(exc).__name__}: {exc}", step=name, attempt=n,
                                 cause=exc) from exc
-            await asyncio.sleep(retry.delay(n))
+            await _backoff(retry.delay(n, exc), held)
         else:
             if breaker is not None:
                 breaker.succeeded()
             return result
     raise AssertionError("unreachable")  # the loop returns or raises
+
+
+async def _backoff(seconds: float, held: Slots | None) -> None:
+    if held is None:
+        await asyncio.sleep(seconds)
+        return
+    held.release()
+    try:
+        await asyncio.sleep(seconds)
+    finally:
+        await held.acquire(first=True)
+
+
+class Slots:
+    """A concurrency limit where a retry goes before new work (a semaphore with a fast lane).
+
+    A fan-out of 200 calls through 16 slots queues 184; a call that got a 429 gives its slot
+    back while it waits out ``retry-after``. If it then queued behind the other 184, the
+    retried calls would all finish last, one after another. ``acquire(first=True)`` puts it
+    at the head of the queue instead.
+
+        >>> slots = Slots(16)
+        >>> async with slots: ...
+    """
+
+    def __init__(self, n: int):
+        self.free = n
+        self._waiters: deque[asyncio.Future] = deque()
+
+    async def acquire(self, first: bool = False) -> None:
+        """Take a slot, waiting in line (at its head if ``first``)."""
+        if self.free > 0 and not self._waiters:
+            self.free -= 1
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        (self._waiters.appendleft if first else self._waiters.append)(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # we were handed a slot as we were cancelled: pass it on
+            elif waiter in self._waiters:
+                self._waiters.remove(waiter)
+            raise
+
+    def release(self) -> None:
+        """Hand the slot to the next waiter, or free it."""
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+        self.free += 1
+
+    async def __aenter__(self) -> Slots:
+        await self.acquire()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.release()
 
 
 class CircuitBreaker:

@@ -22,6 +22,7 @@ store under its key, and a resumed run replays those rows instead of running the
 from __future__ import annotations
 
 import asyncio
+from contextlib import nullcontext
 import inspect
 import typing
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ from pydantic_core import to_jsonable_python
 
 from orchestra.errors import DefinitionError, StateTypeError, StepError
 from orchestra.llm import Call, recording
-from orchestra.policies import CircuitBreaker, Retry, retrying
+from orchestra.policies import CircuitBreaker, Retry, Slots, retrying
 from orchestra.run import Run, Stop, explain
 from orchestra.state import evolve, restore, to_delta
 from orchestra.trace import Span, log_step
@@ -85,15 +86,20 @@ class Step:
         return delta
 
     async def _execute(self, run: Run, arg: Any, key: str, parent: int | None,
-                       shape: Callable[[Any], Any]) -> tuple[Any, str]:
-        """Run with policies, commit the result under ``key``; returns (output, status)."""
+                       shape: Callable[[Any], Any],
+                       gate: Slots | None = None) -> tuple[Any, str]:
+        """Run with policies, commit the result under ``key``; returns (output, status).
+
+        ``gate`` is the fan-out's concurrency slot this execution holds; a retry gives it back
+        while it waits out its backoff, so a slot is never idle while work waits for it.
+        """
         if run.journal and key in run.journal:
             return run.replay(self.name, key, parent), "replayed"
         run.check_budget(key)
         span = run.trace.open(self.name, "step", key, parent, arg)
         calls: list[Call] = []
         try:
-            raw, by = await self._answer(run, arg, key, span, calls)
+            raw, by = await self._answer(run, arg, key, span, calls, gate)
             out, status = shape(raw), ("ok" if by is self else "fallback")
             span.answered_by = by.name
         except StepError as err:
@@ -113,19 +119,19 @@ class Step:
         log_step(span)
         return out, status
 
-    async def _answer(self, run: Run, arg: Any, key: str, span: Span,
-                      calls: list[Call]) -> tuple[Any, Step]:
+    async def _answer(self, run: Run, arg: Any, key: str, span: Span, calls: list[Call],
+                      gate: Slots | None = None) -> tuple[Any, Step]:
         """This step's answer after retries, else its fallback's; returns (output, who)."""
         try:
             return await retrying(lambda: self._attempt(run, arg, key, span, calls),
-                                  self.retry, self.breaker, name=key), self
+                                  self.retry, self.breaker, name=key, held=gate), self
         except StepError as err:
             if self.fallback is None:
                 raise
             span.error = f"{type(err.cause).__name__}: {err.cause}"
             fb = run.trace.open(self.fallback.name, "step", f"{key}>fallback", span.id, arg)
             try:
-                raw, by = await self.fallback._answer(run, arg, key, fb, calls)
+                raw, by = await self.fallback._answer(run, arg, key, fb, calls, gate)
             except StepError as err2:
                 fb.close("error", error=err2.cause or err2)
                 raise
@@ -138,10 +144,8 @@ class Step:
         args = (arg, Context(run, key, span.attempts)) if self.takes_ctx else (arg,)
         with recording() as got:
             try:
-                if run.limit is not None:
-                    async with run.limit:
-                        return await self._call(args)
-                return await self._call(args)
+                async with run.limit or nullcontext():
+                    return await self._call(args)
             finally:
                 if got:
                     run.charge(got, span)

@@ -62,3 +62,23 @@ def test_shared_limiter_removes_429s(sim):
     assert len(fan_out(None)) >= 10                        # 24 at once: half are refused
     sim.configure(time_scale=0.02, limits=Limits(requests_per_minute=12))
     assert fan_out(RateLimiter(requests_per_minute=12, time_scale=0.02)) == []
+
+
+def test_a_call_the_server_refused_gives_its_slot_back():
+    class Refused(Exception):
+        status = 529
+
+    async def go():
+        limiter = RateLimiter(requests_per_minute=2, time_scale=1.0)  # a slow refill: 30 s each
+        for _ in range(2):
+            with pytest.raises(Refused):
+                async with limiter.slot():
+                    raise Refused()
+        t = time.perf_counter()
+        async with limiter.slot():
+            pass
+        async with limiter.slot():
+            pass
+        return time.perf_counter() - t
+
+    assert asyncio.run(go()) < 0.05   # both slots were handed back: no 30 s wait

@@ -201,3 +201,53 @@ async def test_open_breaker_without_fallback_aborts_with_hint():
     result = await Workflow("w", state=S, steps=[ask]).run(S())
     assert calls == [] and result.status == "aborted"
     assert "CircuitOpenError" in result.reason and "fallback" in result.reason
+
+
+def test_delay_honours_the_servers_retry_after():
+    from orchestra.errors import RetryableLLMError
+    policy = Retry(base_delay=0.5, max_delay=8.0, seed=0)
+    told = RetryableLLMError("429", status=429, retry_after=1.25)
+    assert policy.delay(1, told) == 1.25
+    assert policy.delay(1, RetryableLLMError("429", retry_after=60.0)) == 8.0   # capped
+    assert 0.25 <= policy.delay(1, RetryableLLMError("529")) <= 0.5            # not told: backoff
+
+
+def test_slots_let_a_retry_jump_the_queue():
+    from orchestra.policies import Slots
+
+    async def go():
+        slots, order = Slots(1), []
+
+        async def take(name, first=False, hold=0.01):
+            await slots.acquire(first)
+            order.append(name)
+            await asyncio.sleep(hold)
+            slots.release()
+
+        await slots.acquire()                       # the slot is busy
+        waiting = [asyncio.create_task(take(n)) for n in ("new-1", "new-2")]
+        await asyncio.sleep(0)
+        retry = asyncio.create_task(take("retry", first=True))
+        await asyncio.sleep(0)
+        slots.release()
+        await asyncio.gather(*waiting, retry)
+        return order, slots.free
+
+    order, free = asyncio.run(go())
+    assert order == ["retry", "new-1", "new-2"] and free == 1
+
+
+def test_a_cancelled_waiter_does_not_leak_a_slot():
+    from orchestra.policies import Slots
+
+    async def go():
+        slots = Slots(1)
+        await slots.acquire()
+        waiter = asyncio.create_task(slots.acquire())
+        await asyncio.sleep(0)
+        waiter.cancel()
+        slots.release()
+        await asyncio.gather(waiter, return_exceptions=True)
+        return slots.free
+
+    assert asyncio.run(go()) == 1

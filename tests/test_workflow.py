@@ -248,3 +248,29 @@ def test_run_sync_for_scripts():
 def test_step_decorator_rejects_sync_functions():
     with pytest.raises(DefinitionError, match="async def"):
         step(lambda s: {})
+
+
+async def test_map_each_hands_its_slot_back_during_a_retry_backoff():
+    from orchestra.errors import RetryableLLMError
+    from orchestra.policies import Retry
+
+    class Items(BaseModel):
+        items: list[int]
+        out: list[int | None] = []
+
+    finished: list[int] = []
+    failed_once: set[int] = set()
+
+    @step(retry=Retry(max_attempts=2, base_delay=0.01))
+    async def work(i: int) -> int:
+        if i == 0 and i not in failed_once:
+            failed_once.add(i)
+            raise RetryableLLMError("overloaded", status=529, retry_after=0.2)
+        await asyncio.sleep(0.01)
+        finished.append(i)
+        return i
+
+    wf = Workflow("slots", state=Items, steps=[map_each(work, over="items", into="out", concurrency=1)])
+    result = await wf.run(Items(items=[0, 1, 2]))
+    assert result.status == "completed" and result.state.out == [0, 1, 2]
+    assert finished == [1, 2, 0]   # 1 and 2 ran while item 0 waited out its retry-after
