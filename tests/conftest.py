@@ -7,6 +7,12 @@ import pytest
 from orchestra import sim as simulator
 
 
+@pytest.fixture
+def anyio_backend():
+    """Async tests (``pytest.mark.anyio``) run on asyncio."""
+    return "asyncio"
+
+
 @pytest.fixture(scope="session")
 def _server():
     s = simulator.start(seed=0, time_scale=0.0)

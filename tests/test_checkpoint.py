@@ -16,10 +16,6 @@ from fakes import fake_call
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
 
 @pytest.fixture(params=["memory", "sqlite"])
 def store(request, tmp_path):

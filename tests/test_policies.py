@@ -14,10 +14,6 @@ from fakes import fake_call
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
 
 class S(BaseModel):
     answer: str = ""

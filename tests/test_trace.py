@@ -11,10 +11,6 @@ from fakes import fake_call
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
 
 class S(BaseModel):
     text: str = ""

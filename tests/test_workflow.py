@@ -16,10 +16,6 @@ from orchestra.workflow import Workflow, run_sync
 pytestmark = pytest.mark.anyio  # async tests run on asyncio through anyio's pytest plugin
 
 
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
 
 class S(BaseModel):
     n: int = 0
