@@ -7,7 +7,8 @@ from typing import Literal, Optional
 
 from pydantic import BaseModel
 
-from orchestra.sim.brain import answer, detect_task, stem
+from orchestra.sim.brain import answer, detect_task
+from orchestra.sim.words import stem
 
 LABELS = """Labels:
 - billing: charges, refunds, invoices, payment, card, subscription price
