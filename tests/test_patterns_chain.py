@@ -1,0 +1,60 @@
+"""Tests for orchestra.patterns.chain: extract -> validate -> format against the simulator."""
+
+import asyncio
+
+import pytest
+from pydantic import ValidationError
+
+from orchestra import LLM, datasets, sim as simulator
+from orchestra.patterns.chain import (ChainState, Extracted, format_listing, problems,
+                                      product_chain, validate)
+
+PRODUCTS = {p["id"]: p for p in datasets.load("products")}
+
+
+def run(wf, pid):
+    return asyncio.run(wf.run(ChainState(text=PRODUCTS[pid]["blurb"])))
+
+
+def test_chain_completes_with_typed_hand_offs(sim):
+    result = run(product_chain(LLM("claude-opus-4-5")), "p01")
+    assert result.status == "completed"
+    assert [s.key for s in result.trace.steps()] == ["00.extract", "01.validate", "02.format"]
+    assert result.state.product.price_usd == 49.99
+    assert result.state.listing.startswith("Aurora X2 | lighting | $49.99")
+
+
+def test_missing_price_aborts_with_partial_state_and_reason(sim):
+    result = run(product_chain(LLM("claude-opus-4-5")), "p06")   # the text gives no price
+    assert result.status == "aborted"
+    assert result.state.extracted is not None and result.state.product is None
+    assert "ValidationError" in result.reason and "price_usd" in result.reason
+    assert result.missing == ["01.validate", "02.format"]
+
+
+def test_repair_reasks_with_the_complaint(sim):
+    llm = LLM("claude-haiku-4-5")
+    plain, repaired = run(product_chain(llm), "p05"), run(product_chain(llm, repairs=2), "p05")
+    assert plain.status == "aborted"                 # haiku missed the price on this one
+    assert repaired.status == "completed" and repaired.state.product.price_usd == 349.0
+    check = next(s for s in repaired.trace.steps() if s.key == "01.validate")
+    assert check.status == "fallback" and check.answered_by == "repair"
+
+
+def test_retry_survives_a_tool_answer_that_lost_a_field(sim):
+    sim.configure(faults=simulator.Faults(plan=[simulator.Rule("bad_json", match="Crisp Air", nth=1)]))
+    result = run(product_chain(LLM("claude-opus-4-5")), "p08")
+    assert result.status == "completed"
+    assert result.trace.steps()[0].attempts == 2
+    sim.configure(faults=simulator.Faults(plan=[simulator.Rule("bad_json", match="Crisp Air", nth=1)]))
+    result = run(product_chain(LLM("claude-opus-4-5"), retry=None), "p08")
+    assert result.status == "aborted" and "OutputFormatError" in result.reason
+
+
+def test_validate_and_format_are_plain_functions():
+    good = Extracted(product="Lamp", price_usd=10, category="lighting", weight_kg=None,
+                     warranty_years=2)
+    assert format_listing(validate(good)) == "Lamp | lighting | $10.00 | 2-year warranty"
+    with pytest.raises(ValidationError) as info:
+        validate(good.model_copy(update={"price_usd": -1.0}))
+    assert problems(info.value) == "price_usd: Input should be greater than 0"
