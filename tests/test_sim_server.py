@@ -347,3 +347,11 @@ def test_cli_serves_standalone():
         proc.terminate()
         proc.wait(10)
     assert proc.returncode == 0
+
+
+def test_string_and_text_block_content_get_the_same_answer(client):
+    prompt = "Write a product description for the Aero kettle. It must mention: price, capacity, warranty"
+    as_string = ask(client, prompt)
+    as_blocks = client.messages.create(model=HAIKU, max_tokens=200, temperature=0, messages=[
+        {"role": "user", "content": [{"type": "text", "text": prompt}]}])
+    assert as_blocks.content[0].text == as_string.content[0].text

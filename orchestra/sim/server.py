@@ -216,7 +216,10 @@ class Simulator:
         n_in = req.input_tokens()
         if n_in > prof.context_window:
             raise api.ApiError(400, f"prompt is too long: {n_in} tokens > {prof.context_window} maximum")
-        content = json.dumps([req.model, req.system, req.messages, req.tools, req.tool_choice,
+        # A prompt is the same request whether its content is a string or text blocks (the SDK,
+        # LangChain and LlamaIndex differ there), so the same words get the same answer.
+        said = [[m["role"], api.text_of(m["content"])] for m in req.messages]
+        content = json.dumps([req.model, req.system, said, req.tools, req.tool_choice,
                               req.temperature, req.max_tokens, req.stop_sequences], sort_keys=True)
         digest = hashlib.sha256(content.encode()).hexdigest()[:16]
         nth = self._seen[digest]
