@@ -16,8 +16,11 @@ log: token columns are then empty, and only wall-clock time is measured.
 
 from __future__ import annotations
 
+import ast
 import inspect
 import io
+import linecache
+import textwrap
 import time
 import tokenize
 from dataclasses import asdict, dataclass
@@ -85,7 +88,7 @@ def lines_of_code(*objects: Any) -> int:
     """
     total = 0
     for obj in objects:
-        source = inspect.getsource(obj)
+        source = _source(obj)
         code_lines: set[int] = set()
         previous = None
         for tok in tokenize.generate_tokens(io.StringIO(source).readline):
@@ -99,6 +102,30 @@ def lines_of_code(*objects: Any) -> int:
                 previous = tok.type
         total += len(code_lines)
     return total
+
+
+def _source(obj: Any) -> str:
+    """The source of a function or class; also of a class defined in a notebook cell.
+
+    ``inspect.getsource`` cannot find a class defined in a notebook (Python 3.11 records no
+    line number for classes), but its methods know their cell: read the class from there.
+    """
+    try:
+        return textwrap.dedent(inspect.getsource(obj))
+    except (OSError, TypeError):
+        if not inspect.isclass(obj):
+            raise
+    for member in vars(obj).values():
+        code = getattr(inspect.unwrap(member), "__code__", None) if callable(member) else None
+        if code is None:
+            continue
+        lines = linecache.getlines(code.co_filename)
+        for node in ast.walk(ast.parse("".join(lines))):
+            if (isinstance(node, ast.ClassDef) and node.name == obj.__name__
+                    and node.lineno <= code.co_firstlineno <= node.end_lineno):
+                first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+                return textwrap.dedent("".join(lines[first - 1:node.end_lineno]))
+    raise OSError(f"cannot find the source of {obj.__name__}; define it in a file or a cell")
 
 
 def table(measurements: list[Measurement]) -> Any:

@@ -43,3 +43,20 @@ def test_meter_without_a_simulator_measures_wall_clock_only():
     with Meter(None, "real") as m:
         pass
     assert m.result.calls is None and m.result.wall_s >= 0
+
+
+def test_lines_of_code_of_a_class_defined_in_a_notebook_cell():
+    import linecache
+
+    cell = ("x = 1\n"
+            "class Flow:\n"
+            "    '''Not counted.'''\n"
+            "    size: int = 3\n"
+            "\n"
+            "    def run(self):\n"
+            "        return self.size\n")
+    name = "<ipython-cell-42>"  # what IPython registers for a cell: not a file on disk
+    linecache.cache[name] = (len(cell), None, cell.splitlines(True), name)
+    space: dict = {}
+    exec(compile(cell, name, "exec"), space)
+    assert lines_of_code(space["Flow"]) == 4   # class, size, def, return

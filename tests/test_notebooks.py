@@ -19,6 +19,7 @@ CHAPTERS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 SOLUTIONS = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
 EXERCISES = sorted((ROOT / "exercises").glob("[0-9][0-9]_*.ipynb"))
 KEY = re.compile(r"sk-ant-[A-Za-z0-9_\-]{8,}")
+MACHINE_PATH = re.compile(r"/(root|home|tmp)/|site-packages")
 
 
 def execute(nb: Path, out: Path, parameters: dict) -> dict:
@@ -78,3 +79,4 @@ def test_committed_notebooks_are_clean(nb):
         assert all(c.get("outputs") is not None for c in code)
         assert any(c.get("outputs") for c in code), "outputs not committed"
         assert "Warning" not in text, "a warning is committed in the outputs"
+        assert not MACHINE_PATH.search(text), "a machine path is committed in the outputs"
