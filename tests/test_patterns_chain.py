@@ -34,11 +34,16 @@ def test_missing_price_aborts_with_partial_state_and_reason(sim):
 
 def test_repair_reasks_with_the_complaint(sim):
     llm = LLM("claude-haiku-4-5")
-    plain, repaired = run(product_chain(llm), "p05"), run(product_chain(llm, repairs=2), "p05")
-    assert plain.status == "aborted"                 # haiku missed the price on this one
-    assert repaired.status == "completed" and repaired.state.product.price_usd == 349.0
-    check = next(s for s in repaired.trace.steps() if s.key == "01.validate")
-    assert check.status == "fallback" and check.answered_by == "repair"
+    priced = [pid for pid, p in PRODUCTS.items() if p["price_usd"] is not None]
+    plain = {pid: run(product_chain(llm), pid) for pid in priced}
+    repaired = {pid: run(product_chain(llm, repairs=2), pid) for pid in priced}
+    rescued = [pid for pid in priced
+               if plain[pid].status == "aborted" and repaired[pid].status == "completed"]
+    assert rescued, "haiku's validation failures should be fixed by re-asking with the complaint"
+    for pid in rescued:
+        check = next(s for s in repaired[pid].trace.steps() if s.key == "01.validate")
+        assert check.status == "fallback" and check.answered_by == "repair"
+    assert all(repaired[pid].status == "completed" for pid in priced if plain[pid].status == "completed")
 
 
 def test_retry_survives_a_tool_answer_that_lost_a_field(sim):
