@@ -80,11 +80,13 @@ class Retry:
 
 async def retrying(attempt: Callable[[], Awaitable[Any]], retry: Retry | None,
                    breaker: CircuitBreaker | None = None, *, name: str = "step",
-                   held: Slots | None = None) -> Any:
+                   held: Slots | None = None,
+                   on_backoff: Callable[[float], None] | None = None) -> Any:
     """Await ``attempt()`` until it succeeds; when the policy gives up, raise ``StepError``.
 
     ``held``: a concurrency slot the caller holds; it is given back during each backoff
     wait so another call can use it, and taken again before the next attempt.
+    ``on_backoff(seconds)`` is told each wait (the engine adds it to the step's span).
 
         >>> await retrying(lambda: llm.ask("hi"), Retry(max_attempts=3), name="greet")
     """
@@ -101,7 +103,10 @@ async def retrying(attempt: Callable[[], Awaitable[Any]], retry: Retry | None,
                 raise StepError(f"{name} gave up after {n} attempt(s): "
                                 f"{type(exc).__name__}: {exc}", step=name, attempt=n,
                                 cause=exc) from exc
-            await _backoff(retry.delay(n, exc), held)
+            wait = retry.delay(n, exc)
+            if on_backoff is not None:
+                on_backoff(wait)
+            await _backoff(wait, held)
         else:
             if breaker is not None:
                 breaker.succeeded()
@@ -191,6 +196,13 @@ class CircuitBreaker:
         self.failures = 0
         self.opened_at = 0.0
         self._probing = False
+        self.history: list[tuple[float, str]] = []
+        """Each change of state as (clock time, new state): a breaker's story, for a table."""
+
+    def _move(self, state: Literal["closed", "open", "half_open"]) -> None:
+        if state != self.state:
+            self.history.append((self.clock(), state))
+        self.state = state
 
     def __repr__(self) -> str:
         return f"CircuitBreaker({self.name!r}, state={self.state!r}, failures={self.failures})"
@@ -204,7 +216,7 @@ class CircuitBreaker:
                     f"circuit {self.name!r} is open after {self.failures} failures; calls are "
                     f"refused for {wait:.1f}s more. Add a fallback on another model, or wait",
                     name=self.name, retry_in=wait)
-            self.state = "half_open"
+            self._move("half_open")
         if self.state == "half_open":
             if self._probing:
                 raise CircuitOpenError(f"circuit {self.name!r} is half open and a probe call "
@@ -214,7 +226,8 @@ class CircuitBreaker:
 
     def succeeded(self) -> None:
         """Record a success: the circuit closes."""
-        self.state, self.failures, self._probing = "closed", 0, False
+        self._move("closed")
+        self.failures, self._probing = 0, False
 
     def failed(self, exc: BaseException) -> None:
         """Record a failure; open the circuit if there were too many."""
@@ -225,4 +238,5 @@ class CircuitBreaker:
             return
         self.failures += 1
         if was_probe or self.failures >= self.failure_threshold:
-            self.state, self.opened_at = "open", self.clock()
+            self._move("open")
+            self.opened_at = self.clock()

@@ -24,7 +24,7 @@ from orchestra.errors import (BudgetExceededError, CircuitOpenError, OrchestraEr
                               StateTypeError, StepError)
 from orchestra.llm import Call
 from orchestra.policies import retryable
-from orchestra.trace import Span, Trace
+from orchestra.trace import Span, Trace, log_step
 
 __all__ = ["Run", "Stop", "run_steps", "explain"]
 
@@ -120,6 +120,7 @@ class Run:
         if entry.get("status") == "skipped":
             self.degraded.append(key)
         span.close("replayed", entry.get("out"))
+        log_step(span)
         return entry.get("out")
 
 

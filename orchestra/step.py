@@ -106,6 +106,7 @@ class Step:
             if not self.optional:
                 run.uncommitted(calls)
                 span.close("error", error=err.cause or err)
+                log_step(span)
                 raise Stop("aborted", explain(key, err), error=err) from None
             out, status = None, "skipped"
             span.error = f"{type(err.cause).__name__}: {err.cause}"
@@ -124,7 +125,8 @@ class Step:
         """This step's answer after retries, else its fallback's; returns (output, who)."""
         try:
             return await retrying(lambda: self._attempt(run, arg, key, span, calls),
-                                  self.retry, self.breaker, name=key, held=gate), self
+                                  self.retry, self.breaker, name=key, held=gate,
+                                  on_backoff=span.add_backoff), self
         except StepError as err:
             if self.fallback is None:
                 raise

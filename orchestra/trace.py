@@ -66,6 +66,8 @@ class Span:
     model_s: float = 0.0
     """Simulated model-seconds of the LLM calls (the simulator reports them; 0 on real Claude).
     Unlike wall-clock times they are seeded, so they reproduce run after run."""
+    backoff_s: float = 0.0
+    """For a step: seconds its retries waited between attempts (``retry-after`` or backoff)."""
     error: str | None = None
     answered_by: str | None = None
     """For a step: the step that produced the output (its fallback, if it answered)."""
@@ -82,6 +84,10 @@ class Span:
     def output_preview(self) -> str:
         """The output (a step's delta), shortened to one line, secrets redacted."""
         return _preview(self.output)
+
+    def add_backoff(self, seconds: float) -> None:
+        """Count a retry's wait against this step."""
+        self.backoff_s += seconds
 
     @property
     def duration(self) -> float:
@@ -142,8 +148,8 @@ class Trace:
         for c in calls:
             span = Span(len(self.spans) + 1, step.id, f"chat {c.model}", "llm", step.key,
                         c.started, c.ended, "ok" if c.status == "ok" else "error", 1, c.model,
-                        c.input_tokens, c.output_tokens, c.cost_usd, c.model_s or 0.0, c.error,
-                        input=c.prompt_preview, output=c.output_preview)
+                        c.input_tokens, c.output_tokens, c.cost_usd, c.model_s or 0.0,
+                        error=c.error, input=c.prompt_preview, output=c.output_preview)
             self.spans.append(span)
             step.model = c.model
             step.input_tokens += c.input_tokens
@@ -192,9 +198,15 @@ def log_step(span: Span) -> None:
         if span.model else ""
     took = f" · {span.model_s:.2f} model-s" if span.model_s else ""
     by = f" (answered by {span.answered_by})" if span.status == "fallback" else ""
-    error = f" · {span.error}" if span.error and span.status != "ok" else ""
+    error = f" · {_short(span.error)}" if span.error and span.status != "ok" else ""
     logger.info("%-28s %-8s %d attempt(s)%s%s%s%s", span.key, span.status, span.attempts,
                 cost, took, by, error)
+
+
+def _short(error: str, limit: int = 90) -> str:
+    """An error's gist for a log line: the SDK's echoed response body is cut off."""
+    gist = error.split(" - {")[0].split(" (retry")[0]
+    return gist if len(gist) <= limit else gist[: limit - 1] + "…"
 
 
 def log_steps(on: bool = True, stream: Any = None) -> None:

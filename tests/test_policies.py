@@ -247,3 +247,30 @@ def test_a_cancelled_waiter_does_not_leak_a_slot():
         return slots.free
 
     assert asyncio.run(go()) == 1
+
+
+def test_breaker_history_tells_its_story():
+    now = [0.0]
+    breaker = CircuitBreaker("haiku", failure_threshold=2, reset_after=10, clock=lambda: now[0])
+    overloaded = RetryableLLMError("529", status=529)
+    breaker.failed(overloaded)
+    breaker.failed(overloaded)                 # opens at t=0
+    now[0] = 11.0
+    breaker.before()                           # half open: one probe goes through
+    breaker.succeeded()                        # closes
+    assert breaker.history == [(0.0, "open"), (11.0, "half_open"), (11.0, "closed")]
+
+
+async def test_a_steps_span_counts_its_backoff():
+    calls = {"n": 0}
+
+    @step(retry=Retry(max_attempts=3, base_delay=0.01))
+    async def flaky(s: S) -> dict:
+        calls["n"] += 1
+        if calls["n"] < 3:
+            raise RetryableLLMError("overloaded", status=529, retry_after=0.02)
+        return {}
+
+    result = await Workflow("w", state=S, steps=[flaky]).run(S())
+    span = result.trace.steps()[0]
+    assert span.attempts == 3 and span.backoff_s == pytest.approx(0.04)

@@ -70,3 +70,43 @@ def test_empty_trace_totals():
     t = Trace()
     assert (len(t), t.total_cost, t.total_tokens) == (0, 0, 0)
     assert list(t.to_dataframe().columns)[:3] == ["id", "parent_id", "name"]
+
+
+def test_log_line_keeps_the_gist_of_an_error():
+    from orchestra.trace import _short
+    sdk = ("RetryableLLMError: claude-haiku-4-5: HTTP 529: Error code: 529 - {'type': 'error', "
+           "'request_id': 'req_sim_00000042', 'error': {'type': 'overloaded_error'}} (retry later)")
+    assert _short(sdk) == "RetryableLLMError: claude-haiku-4-5: HTTP 529: Error code: 529"
+
+
+async def test_log_steps_prints_one_line_per_step_replays_included():
+    import io
+
+    from orchestra.checkpoint import MemoryStore
+    from orchestra.trace import log_steps
+
+    state = {"fail": True}
+
+    @step(writes="n")
+    async def first(s: S) -> dict:
+        return {"n": 1}
+
+    @step(writes="n")
+    async def second(s: S) -> dict:
+        if state["fail"]:
+            raise ValueError("boom")
+        return {"n": 2}
+
+    out = io.StringIO()
+    log_steps(stream=out)
+    try:
+        wf, store = Workflow("logged", state=S, steps=[first, second]), MemoryStore()
+        result = await wf.run(S(), store=store)
+        state["fail"] = False
+        await wf.resume(result.run_id, store)
+    finally:
+        log_steps(False)
+    lines = [line.split()[1:3] for line in out.getvalue().splitlines()]
+    assert lines == [["00.first", "ok"], ["01.second", "error"],
+                     ["00.first", "replayed"], ["01.second", "ok"]]
+    assert "ValueError: boom" in out.getvalue().splitlines()[1]
