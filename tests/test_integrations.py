@@ -69,3 +69,30 @@ def test_llamaindex_anthropic(sim):
         return [r.delta async for r in gen]
 
     assert "".join(asyncio.run(stream())) == completion.text
+
+
+class Contact(BaseModel):
+    """Contact details found in the text."""
+
+    name: str | None
+    email: str | None
+
+
+CONTACT = "Extract name and email: Grace Hopper can be reached at grace@navy.example."
+
+
+def test_structured_outputs_through_output_format(sim):
+    client = anthropic.Anthropic()
+    parsed = client.beta.messages.parse(
+        model="claude-opus-4-5", max_tokens=300, temperature=0, output_format=Contact,
+        betas=["structured-outputs-2025-11-13"], messages=[{"role": "user", "content": CONTACT}])
+    assert isinstance(parsed.parsed_output, Contact)
+    assert parsed.parsed_output.email == "grace@navy.example" or parsed.parsed_output.name
+
+
+def test_llamaindex_structured_predict(sim):
+    from llama_index.core.prompts import PromptTemplate
+
+    llm = LlamaAnthropic(model="claude-opus-4-5", base_url=sim.url, api_key="k", temperature=0)
+    out = asyncio.run(llm.astructured_predict(Contact, PromptTemplate("{text}"), text=CONTACT))
+    assert isinstance(out, Contact) and (out.name == "Grace Hopper" or out.email == "grace@navy.example")

@@ -130,6 +130,8 @@ def error_of(r: httpx.Response) -> dict:
      "role"),
     (b'{"model": "claude-haiku-4-5", "max_tokens": 0, "messages": [{"role": "user", "content": "x"}]}',
      "max_tokens"),
+    (b'{"model": "claude-haiku-4-5", "max_tokens": 9, "messages": [{"role": "user", "content": "x"}],'
+     b' "output_format": {"type": "xml"}}', "output_format"),
 ])
 def test_malformed_bodies_get_400(sim, raw, wanted):
     r = httpx.post(f"{sim.url}/v1/messages", headers=HEADERS, content=raw)

@@ -47,6 +47,9 @@ class Request:
     tools: list[dict] | None
     tool_choice: dict | None
     stream: bool
+    json_schema: dict | None = None
+    """Structured output asked for (``output_format``, or ``output_config.format``): the answer
+    is JSON text fitting this schema."""
 
     def prompt(self) -> str:
         """All prompt text in one string: the system prompt, then every message's text."""
@@ -137,10 +140,15 @@ def parse(raw: bytes, *, count_only: bool = False) -> Request:
         if choice["type"] == "tool":
             _need(any(t["name"] == choice.get("name") for t in tools or []),
                   f"tool_choice.name: no tool named {choice.get('name')!r} in tools")
+    fmt = body.get("output_format") or (body.get("output_config") or {}).get("format")
+    if fmt is not None:
+        _need(isinstance(fmt, dict) and fmt.get("type") == "json_schema"
+              and isinstance(fmt.get("schema"), dict),
+              "output_format: expected {'type': 'json_schema', 'schema': {...}}")
     if profile(model) is None:
         raise ApiError(404, f"model: {model}")
     return Request(model, messages, system, max_tokens, float(temperature), stops, tools,
-                   choice, bool(body.get("stream", False)))
+                   choice, bool(body.get("stream", False)), fmt["schema"] if fmt else None)
 
 
 def message(req: Request, msg_id: str, blocks: list[dict], input_tokens: int,

@@ -220,7 +220,8 @@ class Simulator:
         # LangChain and LlamaIndex differ there), so the same words get the same answer.
         said = [[m["role"], api.text_of(m["content"])] for m in req.messages]
         content = json.dumps([req.model, req.system, said, req.tools, req.tool_choice,
-                              req.temperature, req.max_tokens, req.stop_sequences], sort_keys=True)
+                              req.temperature, req.max_tokens, req.stop_sequences]
+                             + ([req.json_schema] if req.json_schema else []), sort_keys=True)
         digest = hashlib.sha256(content.encode()).hexdigest()[:16]
         nth = self._seen[digest]
         self._seen[digest] += 1
@@ -244,7 +245,13 @@ class Simulator:
         # Temperature 0 answers the same prompt the same way; above 0 each repeat is a new sample.
         mind = random.Random(f"{self.seed}|{digest}" + (f"|{nth}" if req.temperature > 0 else ""))
         quality = prof.quality * (1 - 0.1 * req.temperature)
-        ans = brain.answer(req.system, req.messages, req.tools, req.tool_choice, quality, mind)
+        if req.json_schema is None:
+            ans = brain.answer(req.system, req.messages, req.tools, req.tool_choice, quality, mind)
+        else:  # structured output: fill the schema as a forced tool would, answer it as JSON text
+            schema_tool = {"name": "output", "description": "The answer.", "input_schema": req.json_schema}
+            filled = brain.answer(req.system, req.messages, [schema_tool],
+                                  {"type": "tool", "name": "output"}, quality, mind)
+            ans = brain.Answer(json.dumps(filled.tool_input), None, None, filled.task, True)
         blocks, n_out, stop_reason, stop_seq = _cut(ans, req, fault, chance)
         limiter.refund(req.max_tokens - n_out)
         model_s = (prof.ttft_s * math.exp(chance.gauss(0, 0.25)) + n_in / INPUT_TOKENS_PER_S
