@@ -149,7 +149,8 @@ class LLM:
 
     def __init__(self, model: str = "claude-haiku-4-5", *, backend: Backend = "sim",
                  base_url: str | None = None, max_retries: int = 2, timeout: float = 60.0,
-                 temperature: float = 0.0, max_tokens: int = 512, limiter: Any = None):
+                 temperature: float = 0.0, max_tokens: int = 512, limiter: Any = None,
+                 http_client: Any = None):
         if backend not in ("sim", "anthropic"):
             raise ConfigError(f"unknown backend {backend!r}: use 'sim' (offline) or 'anthropic'")
         if backend == "sim" and model not in MODELS and model not in ALIASES:
@@ -168,8 +169,9 @@ class LLM:
             if not key:
                 raise ConfigError("backend='anthropic' needs ANTHROPIC_API_KEY in the environment; "
                                   "or use backend='sim' to stay offline")
-        self._client = anthropic.AsyncAnthropic(api_key=key, base_url=url,
-                                                max_retries=max_retries, timeout=timeout)
+        # http_client: e.g. anthropic.DefaultAioHttpClient(), the SDK's faster aiohttp transport
+        self._client = anthropic.AsyncAnthropic(api_key=key, base_url=url, max_retries=max_retries,
+                                                timeout=timeout, http_client=http_client)
 
     def __repr__(self) -> str:  # never shows the key
         return f"LLM(model={self.model!r}, backend={self.backend!r})"

@@ -127,3 +127,14 @@ print('ANTHROPIC_API_KEY' in seen)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env={**os.environ, "ANTHROPIC_API_KEY": "sk-ant-secret"}, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_the_sdks_aiohttp_transport_can_be_used(sim):
+    import anthropic
+
+    async def go():
+        async with LLM(http_client=anthropic.DefaultAioHttpClient()) as llm:
+            return await llm.ask("Summarize: Rain fell all day. The river rose.")
+
+    reply = run(go())
+    assert reply.text and reply.input_tokens > 0
