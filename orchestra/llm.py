@@ -169,9 +169,13 @@ class LLM:
             if not key:
                 raise ConfigError("backend='anthropic' needs ANTHROPIC_API_KEY in the environment; "
                                   "or use backend='sim' to stay offline")
-        # http_client: e.g. anthropic.DefaultAioHttpClient(), the SDK's faster aiohttp transport
-        self._client = anthropic.AsyncAnthropic(api_key=key, base_url=url, max_retries=max_retries,
-                                                timeout=timeout, http_client=http_client)
+        # http_client: e.g. anthropic.DefaultAioHttpClient(), the SDK's faster aiohttp transport.
+        # By default we still pass one of our own: the SDK's built-in client closes itself, when
+        # garbage-collected, on whatever event loop is running then, which fails (and breaks
+        # that loop's work) once the loop it was used on is gone, as between notebook runs.
+        self._client = anthropic.AsyncAnthropic(
+            api_key=key, base_url=url, max_retries=max_retries, timeout=timeout,
+            http_client=http_client or anthropic.DefaultAsyncHttpxClient())
 
     def __repr__(self) -> str:  # never shows the key
         return f"LLM(model={self.model!r}, backend={self.backend!r})"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from orchestra import sim as simulator
@@ -27,3 +29,7 @@ def sim(_server):
     _server.use()
     yield _server
     _server.configure(time_scale=0.0, faults=simulator.Faults(), limits=simulator.Limits())
+    # Collect this test's HTTP clients now, outside any event loop: some clients close
+    # themselves on whatever loop is running when they are collected, and inside a later
+    # test's loop that fails, since the loop they used is gone.
+    gc.collect()
