@@ -22,10 +22,15 @@ help:
 	$(PYTHON) -m venv .tools
 	.tools/bin/pip install --quiet "uv==$(UV_VERSION)"
 
-$(STAMP): pyproject.toml uv.lock | $(UV)
+# JupyterLab settings for the kit: open a notebook on its "orchestra" kernel without asking,
+# and fetch no news from the internet.
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
+
+$(STAMP): pyproject.toml uv.lock setup/jupyterlab-overrides.json | $(UV)
 	$(UV) sync --frozen --python $(PYTHON)
 	$(VENV)/bin/python -m ipykernel install --sys-prefix --name orchestra \
 	    --display-name "Python (orchestra)" >/dev/null
+	mkdir -p $(dir $(LAB_SETTINGS)) && cp setup/jupyterlab-overrides.json $(LAB_SETTINGS)
 	@touch $@
 
 setup: $(STAMP)
