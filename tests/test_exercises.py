@@ -10,10 +10,11 @@ import json
 import re
 
 import nbformat
+import papermill
 import pytest
 from nbclient import NotebookClient
 
-from test_notebooks import CHAPTERS, EXERCISES, ROOT, SOLUTIONS
+from test_notebooks import CHAPTERS, EXERCISES, ROOT, SOLUTIONS, execute, second_parameters
 
 KEY = re.compile(r"sk-ant-[A-Za-z0-9_\-]{8,}")
 MACHINE_PATH = re.compile(r"/(root|home|tmp)/|site-packages")
@@ -58,3 +59,19 @@ def test_committed_notebooks_are_clean(nb):
         assert any(c.get("outputs") for c in code), "outputs not committed"
         assert "Warning" not in text, "a warning is committed in the outputs"
         assert not MACHINE_PATH.search(text), "a machine path is committed in the outputs"
+
+
+@pytest.mark.parametrize("nb", EXERCISES, ids=lambda p: p.name)
+def test_unsolved_exercise_with_the_second_parameters_stops_at_a_check(nb, tmp_path):
+    """The exercise also runs with its solution's second parameter set, up to where the unsolved
+    work shows: a check cell, or a TODO stub's NotImplementedError. Anything else is a bug."""
+    solution = ROOT / "solutions" / nb.name
+    meta = json.loads(nb.read_text())["metadata"].get("orchestra", {})
+    params = meta.get("test_parameters") or second_parameters(solution)
+    with pytest.raises(papermill.PapermillExecutionError) as info:
+        execute(nb, tmp_path / nb.name, params)
+    cells = json.loads((tmp_path / nb.name).read_text())["cells"]
+    failed = next(c for c in cells if c["metadata"].get("papermill", {}).get("exception"))
+    stub = info.value.ename == "NotImplementedError"
+    assert stub or "check" in failed["metadata"].get("tags", []), (
+        f"{nb.name} failed outside a check cell: {info.value.ename}: {info.value.evalue}")
