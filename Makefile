@@ -9,13 +9,14 @@ STAMP := $(VENV)/.orchestra-installed
 export UV_PYTHON_DOWNLOADS := never
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: setup lab test bench grade clean help
+.PHONY: setup lab test bench grade notebooks clean help
 
 help:
 	@echo "make lab    set up and open JupyterLab on notebooks/ (prints the URL)"
 	@echo "make test   set up and run the whole test suite"
 	@echo "make grade  grade your exercise notebooks (NB=path for one)"
 	@echo "make bench  run the benchmarks side by side"
+	@echo "make notebooks  rebuild and re-execute every notebook from tools/notebooks/"
 	@echo "make clean  remove the environment and build outputs"
 
 .tools/bin/uv:
@@ -54,6 +55,12 @@ test: $(STAMP) $(CHROMIUM)
 
 grade: $(STAMP)
 	$(VENV)/bin/python exercises/grade.py $(NB)
+
+# Rewrite and re-execute every notebook from its script in tools/notebooks/ (after a change to
+# a chapter, the package or the simulator); commit the result, nbval checks it.
+NOTEBOOK_SCRIPTS := b00 b01 b01x b02 b03 b04 b04x b07 b08 b09
+notebooks: $(STAMP)
+	@for b in $(NOTEBOOK_SCRIPTS); do echo "== $$b"; $(VENV)/bin/python tools/notebooks/$$b.py || exit 1; done
 
 bench: $(STAMP)
 	@for b in bench/*.py; do echo "== $$b"; $(VENV)/bin/python $$b || exit 1; done
