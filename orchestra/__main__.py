@@ -21,10 +21,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from orchestra.sim import Simulator  # imported here so --help stays instant
+    from orchestra.sim.api import PLACEHOLDER_KEY
 
     sim = Simulator(seed=args.seed, time_scale=args.time_scale).start(args.port)
     print(f"Simulator serving the Messages API at {sim.url} (Ctrl-C to stop)", flush=True)
-    print(f"  export ANTHROPIC_BASE_URL={sim.url} ANTHROPIC_API_KEY=sim-placeholder-key", flush=True)
+    print(f"  export ANTHROPIC_BASE_URL={sim.url} ANTHROPIC_API_KEY={PLACEHOLDER_KEY}", flush=True)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     try:

@@ -29,13 +29,12 @@ from pydantic import BaseModel, ValidationError
 from orchestra.redact import redact
 from orchestra.errors import (ConfigError, FatalLLMError, LLMError, OutputFormatError,
                               RetryableLLMError)
+from orchestra.sim.api import MODEL_SECONDS_HEADER, PLACEHOLDER_KEY
 from orchestra.sim.models import ALIASES, MODELS, cost_usd
 from orchestra.sim.tokens import count_tokens
 
 Backend = Literal["sim", "anthropic"]
-SIM_KEY = "sim-placeholder-key"  # not a secret: the simulator accepts any non-empty key
 REAL_URL = "https://api.anthropic.com"
-MODEL_SECONDS_HEADER = "orchestra-sim-model-seconds"
 
 
 @dataclass
@@ -162,7 +161,7 @@ class LLM:
             if not url:
                 raise ConfigError("no simulator to talk to: run `sim = orchestra.sim.start()` "
                                   "and `sim.use()` first, or pass base_url=sim.url")
-            key = SIM_KEY
+            key = PLACEHOLDER_KEY
         else:
             url = base_url or REAL_URL
             key = os.environ.get("ANTHROPIC_API_KEY", "")

@@ -4,7 +4,7 @@ import asyncio
 
 from orchestra import LLM
 from orchestra.errors import UnknownStepError
-from orchestra.patterns.router import LOW_CONFIDENCE, Ticket, escalate, handler, router, triage_all
+from orchestra.patterns.router import LOW_CONFIDENCE, escalate, handler, router, triage_all
 
 CATEGORIES = {"billing": "charges, refunds, invoices", "shipping": "delivery, package, courier",
               "other": "anything else"}

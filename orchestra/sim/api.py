@@ -14,6 +14,11 @@ from typing import Any
 from orchestra.sim import tokens
 from orchestra.sim.models import profile
 
+MODEL_SECONDS_HEADER = "orchestra-sim-model-seconds"
+"""Response header with the call's simulated duration (the simulator's one addition to the API)."""
+PLACEHOLDER_KEY = "sim-placeholder-key"
+"""The key clients send the simulator: not a secret, any non-empty key is accepted."""
+
 ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 404: "not_found_error",
                405: "invalid_request_error", 413: "request_too_large", 429: "rate_limit_error",
                500: "api_error", 529: "overloaded_error"}

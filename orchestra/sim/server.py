@@ -36,8 +36,6 @@ from orchestra.sim.faults import HTTP_FAULTS, Faults
 from orchestra.sim.limits import KeyLimiter, Limits
 from orchestra.sim.models import profile
 
-MODEL_SECONDS_HEADER = "orchestra-sim-model-seconds"
-PLACEHOLDER_KEY = "sim-placeholder-key"  # not a secret: any non-empty key is accepted
 INPUT_TOKENS_PER_S = 20_000  # prompt processing speed, adds to time-to-first-token
 HANG_LIMIT_S = 600.0  # a hung call gives up after this many wall seconds even if nobody hangs up
 
@@ -136,7 +134,8 @@ class Simulator:
 
     def use(self) -> Simulator:
         """Point the official clients at this server: sets ``ANTHROPIC_BASE_URL`` and a placeholder key."""
-        for name, value in (("ANTHROPIC_BASE_URL", self.url), ("ANTHROPIC_API_KEY", PLACEHOLDER_KEY)):
+        pairs = (("ANTHROPIC_BASE_URL", self.url), ("ANTHROPIC_API_KEY", api.PLACEHOLDER_KEY))
+        for name, value in pairs:
             self._saved_env.setdefault(name, os.environ.get(name))
             os.environ[name] = value
         return self
@@ -204,7 +203,8 @@ class Simulator:
         except _Hang:
             await self._hang(request)
             return web.Response(status=504)  # nobody is left to read this
-        headers = {"request-id": rid, MODEL_SECONDS_HEADER: f"{outcome.model_s:.4f}", **outcome.headers}
+        headers = {"request-id": rid, api.MODEL_SECONDS_HEADER: f"{outcome.model_s:.4f}",
+                   **outcome.headers}
         if not req.stream:
             await asyncio.sleep(outcome.model_s * self.time_scale)
             return web.json_response(outcome.body, headers=headers)
