@@ -46,7 +46,7 @@ class RateLimiter:
     @asynccontextmanager
     async def slot(self, tokens: int = 0) -> AsyncIterator[None]:
         """Hold a slot for one call with ``tokens`` input tokens: ``async with limiter.slot(n):``."""
-        await self.acquire(tokens)
+        await self._acquire(tokens)
         try:
             yield
         except BaseException as exc:
@@ -57,8 +57,8 @@ class RateLimiter:
             self.in_flight -= 1
             self.heard = time.monotonic()
 
-    async def acquire(self, tokens: int = 0) -> None:
-        """Wait until the call fits, then take it (first come, first served); release via ``slot``."""
+    async def _acquire(self, tokens: int = 0) -> None:
+        """Wait until the call fits, then take it (first come, first served); ``slot`` releases it."""
         need = {"requests": 1, "input_tokens": tokens}
         for k in self.levels:
             if need[k] > self.caps[k]:

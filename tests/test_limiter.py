@@ -43,7 +43,7 @@ def test_token_budget_paces_large_calls():
 
 def test_a_call_larger_than_the_limit_is_a_config_error():
     with pytest.raises(ConfigError, match="split the call"):
-        asyncio.run(RateLimiter(input_tokens_per_minute=100).acquire(500))  # before any wait
+        asyncio.run(RateLimiter(input_tokens_per_minute=100).slot(500).__aenter__())  # before any wait
     with pytest.raises(ConfigError, match="time_scale"):
         RateLimiter(requests_per_minute=5, time_scale=0)
 
