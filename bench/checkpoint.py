@@ -39,13 +39,28 @@ async def work(state: Doc) -> dict:
 
 def commit_median(store: SqliteStore) -> float:
     now = time.time()
-    call = Call("claude-haiku-4-5", now, now + 0.4, "ok", 812, 95, 0.00129,
-                prompt_preview="Summarize: ...", output_preview="The document ...").to_dict()
+    call = Call(
+        "claude-haiku-4-5",
+        now,
+        now + 0.4,
+        "ok",
+        812,
+        95,
+        0.00129,
+        prompt_preview="Summarize: ...",
+        output_preview="The document ...",
+    ).to_dict()
     store.create("bench", "bench", "f", {"initial": {}, "budget": None})
     times = []
     for i in range(COMMITS):
-        entry = {"out": {"summary": "a short summary " * 6, "n": i}, "status": "ok",
-                 "by": "work", "attempts": 1, "error": None, "calls": [call]}
+        entry = {
+            "out": {"summary": "a short summary " * 6, "n": i},
+            "status": "ok",
+            "by": "work",
+            "attempts": 1,
+            "error": None,
+            "calls": [call],
+        }
         t = time.perf_counter()
         store.commit("bench", f"{i:04d}.work", entry)
         times.append(time.perf_counter() - t)
@@ -78,8 +93,10 @@ def main() -> None:
     print(f"{'median store.commit (one row, one txn)':<44}{commit:>8.3f}")
     print(f"{'per durable step, end to end (vs no store)':<44}{end_to_end:>8.3f}")
     verdict = "meets" if commit <= 1.0 else "MISSES"
-    print(f"\nmedian durable step commit: {commit:.3f} ms ({verdict} the 1 ms target; "
-          f"ratio to target {commit / 1.0:.2f})")
+    print(
+        f"\nmedian durable step commit: {commit:.3f} ms ({verdict} the 1 ms target; "
+        f"ratio to target {commit / 1.0:.2f})"
+    )
 
 
 if __name__ == "__main__":

@@ -65,6 +65,7 @@ def lcel():
 
     async def go() -> int:
         return await seq.ainvoke(0)
+
     return go
 
 
@@ -84,20 +85,30 @@ def langgraph():
     for name in names:
         g.add_node(name, add)
     g.add_edge(START, names[0])
-    for a, b in zip(names, names[1:]):
+    for a, b in zip(names, names[1:], strict=False):
         g.add_edge(a, b)
     g.add_edge(names[-1], END)
     app = g.compile()
 
     async def go() -> int:
         return (await app.ainvoke({"n": 0}))["n"]
+
     return go
 
 
 # -- LlamaIndex Workflows ------------------------------------------------------------------
 def llamaindex():
-    from llama_index.core.workflow import (Event, StartEvent, StopEvent, Workflow as LIWorkflow,
-                                           step as li_step)
+    from llama_index.core.workflow import (
+        Event,
+        StartEvent,
+        StopEvent,
+    )
+    from llama_index.core.workflow import (
+        Workflow as LIWorkflow,
+    )
+    from llama_index.core.workflow import (
+        step as li_step,
+    )
 
     class E1(Event):
         n: int
@@ -136,6 +147,7 @@ def llamaindex():
 
     async def go() -> int:
         return await wf.run(n=0)
+
     return go
 
 
@@ -155,9 +167,13 @@ async def measure(name: str, run, runs: int) -> float:
 
 
 async def main() -> None:
-    cases = [("raw asyncio", raw_asyncio, 20000), ("orchestra (tracing on)", orchestra_run, 2000),
-             ("LangChain LCEL", lcel(), 300), ("LangGraph", langgraph(), 300),
-             ("LlamaIndex Workflows", llamaindex(), 150)]
+    cases = [
+        ("raw asyncio", raw_asyncio, 20000),
+        ("orchestra (tracing on)", orchestra_run, 2000),
+        ("LangChain LCEL", lcel(), 300),
+        ("LangGraph", langgraph(), 300),
+        ("LlamaIndex Workflows", llamaindex(), 150),
+    ]
     results = {name: await measure(name, run, runs) for name, run, runs in cases}
     ours = results["orchestra (tracing on)"]
     print(f"\n{STEPS}-step chain of no-op async steps; median of {BATCHES} batches\n")

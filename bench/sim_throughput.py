@@ -29,21 +29,30 @@ import anthropic
 
 from orchestra import sim as simulator
 
-PROMPT = "Classify this ticket into one of: billing, technical, account.\nTicket: I was charged twice."
+PROMPT = (
+    "Classify this ticket into one of: billing, technical, account.\nTicket: I was charged twice."
+)
 
 
-async def hammer(url: str, n: int, in_flight: int, stream: bool,
-                 transport: str) -> tuple[float, list[float]]:
+async def hammer(
+    url: str, n: int, in_flight: int, stream: bool, transport: str
+) -> tuple[float, list[float]]:
     http = anthropic.DefaultAioHttpClient() if transport == "aiohttp" else None
-    client = anthropic.AsyncAnthropic(base_url=url, api_key="bench", max_retries=0, http_client=http)
+    client = anthropic.AsyncAnthropic(
+        base_url=url, api_key="bench", max_retries=0, http_client=http
+    )
     gate = asyncio.Semaphore(in_flight)
     latencies: list[float] = []
 
     async def one(i: int) -> None:
         async with gate:
             t = time.perf_counter()
-            kwargs = dict(model="claude-haiku-4-5", max_tokens=50, temperature=0,
-                          messages=[{"role": "user", "content": f"{PROMPT} #{i}"}])
+            kwargs = dict(
+                model="claude-haiku-4-5",
+                max_tokens=50,
+                temperature=0,
+                messages=[{"role": "user", "content": f"{PROMPT} #{i}"}],
+            )
             if stream:
                 async with client.messages.stream(**kwargs) as s:
                     await s.get_final_message()
@@ -64,8 +73,10 @@ async def hammer(url: str, n: int, in_flight: int, stream: bool,
 
 def report(label: str, rate: float, latencies: list[float]) -> None:
     q = statistics.quantiles(latencies, n=20)
-    print(f"{label:<36} {rate:>8.0f} req/s   p50 {statistics.median(latencies) * 1e3:6.2f} ms"
-          f"   p95 {q[18] * 1e3:6.2f} ms")
+    print(
+        f"{label:<36} {rate:>8.0f} req/s   p50 {statistics.median(latencies) * 1e3:6.2f} ms"
+        f"   p95 {q[18] * 1e3:6.2f} ms"
+    )
 
 
 def main() -> None:
@@ -75,8 +86,11 @@ def main() -> None:
     args = ap.parse_args()
     print(f"{args.n} requests, {args.in_flight} in flight, time_scale=0, claude-haiku-4-5\n")
 
-    proc = subprocess.Popen([sys.executable, "-m", "orchestra", "sim", "serve", "--port", "0"],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "orchestra", "sim", "serve", "--port", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         url = proc.stdout.readline().split(" at ")[1].split()[0]
         for transport in ("httpx", "aiohttp"):

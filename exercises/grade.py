@@ -16,8 +16,13 @@ from nbclient import NotebookClient
 
 def grade(path: Path) -> tuple[int, int]:
     book = nbformat.read(path, as_version=4)
-    NotebookClient(book, kernel_name="orchestra", allow_errors=True, timeout=300,
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    NotebookClient(
+        book,
+        kernel_name="orchestra",
+        allow_errors=True,
+        timeout=300,
+        resources={"metadata": {"path": str(path.parent)}},
+    ).execute()
     checks = [c for c in book.cells if "check" in c.metadata.get("tags", [])]
     passed = 0
     print(f"\n{path.name}")
@@ -28,7 +33,9 @@ def grade(path: Path) -> tuple[int, int]:
             passed += 1
             print(f"  PASS  {title}")
         else:
-            print(f"  FAIL  {title}\n        {error.ename}: {error.evalue.splitlines()[0] if error.evalue else ''}")
+            print(
+                f"  FAIL  {title}\n        {error.ename}: {error.evalue.splitlines()[0] if error.evalue else ''}"
+            )
     return passed, len(checks)
 
 

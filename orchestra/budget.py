@@ -32,18 +32,24 @@ class Budget:
     def check(self, cost_usd: float, tokens: int, *, before: str = "the next step") -> None:
         """Raise ``BudgetExceededError`` if spending has reached a ceiling.
 
-            >>> Budget(max_tokens=100).check(0.0, 120)   # raises BudgetExceededError
+        >>> Budget(max_tokens=100).check(0.0, 120)   # raises BudgetExceededError
         """
         if self.max_cost_usd is not None and cost_usd >= self.max_cost_usd:
             raise BudgetExceededError(
                 f"budget reached before {before}: spent ${cost_usd:.4f} of "
                 f"${self.max_cost_usd}; raise max_cost_usd or use cheaper models, then resume",
-                spent=cost_usd, limit=self.max_cost_usd, unit="usd")
+                spent=cost_usd,
+                limit=self.max_cost_usd,
+                unit="usd",
+            )
         if self.max_tokens is not None and tokens >= self.max_tokens:
             raise BudgetExceededError(
                 f"budget reached before {before}: spent {tokens} of {self.max_tokens} tokens; "
                 f"raise max_tokens or shorten prompts, then resume",
-                spent=tokens, limit=self.max_tokens, unit="tokens")
+                spent=tokens,
+                limit=self.max_tokens,
+                unit="tokens",
+            )
 
     def to_dict(self) -> dict:
         """Plain JSON for the checkpoint store."""

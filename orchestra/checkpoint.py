@@ -80,18 +80,24 @@ def _decode(text: str, what: str) -> Any:
     try:
         return json.loads(text)
     except (TypeError, ValueError) as exc:
-        raise CorruptCheckpointError(f"{what} is not valid JSON ({exc}); the store was changed "
-                                     f"outside orchestra. Restore a backup or start a new run") from None
+        raise CorruptCheckpointError(
+            f"{what} is not valid JSON ({exc}); the store was changed "
+            f"outside orchestra. Restore a backup or start a new run"
+        ) from None
 
 
 def _check_new(existing: RunRecord | None, run_id: str, workflow: str) -> None:
     if existing is None:
         return
     if existing.workflow != workflow:
-        raise ForeignCheckpointError(f"run id {run_id!r} already belongs to workflow "
-                                     f"{existing.workflow!r}; pick another run_id")
-    raise CheckpointError(f"run {run_id!r} already exists ({existing.status}); continue it "
-                          f"with wf.resume({run_id!r}, store) or pick another run_id")
+        raise ForeignCheckpointError(
+            f"run id {run_id!r} already belongs to workflow "
+            f"{existing.workflow!r}; pick another run_id"
+        )
+    raise CheckpointError(
+        f"run {run_id!r} already exists ({existing.status}); continue it "
+        f"with wf.resume({run_id!r}, store) or pick another run_id"
+    )
 
 
 class MemoryStore:
@@ -103,8 +109,13 @@ class MemoryStore:
 
     def create(self, run_id: str, workflow: str, fingerprint: str, record: dict) -> None:
         _check_new(self.load(run_id) if run_id in self.runs else None, run_id, workflow)
-        self.runs[run_id] = {"workflow": workflow, "fingerprint": fingerprint,
-                             "status": "running", "record": json.dumps(record), "info": "{}"}
+        self.runs[run_id] = {
+            "workflow": workflow,
+            "fingerprint": fingerprint,
+            "status": "running",
+            "record": json.dumps(record),
+            "info": "{}",
+        }
         self.rows[run_id] = {}
 
     def load(self, run_id: str) -> RunRecord:
@@ -112,12 +123,21 @@ class MemoryStore:
             raise CheckpointError(f"no run {run_id!r} in this store; start it with wf.run(...)")
         r = self.runs[run_id]
         rec = _decode(r["record"], f"run {run_id!r}")
-        return RunRecord(run_id, r["workflow"], r["fingerprint"], r["status"], rec["initial"],
-                         rec.get("budget"), _decode(r["info"], f"run {run_id!r} info"))
+        return RunRecord(
+            run_id,
+            r["workflow"],
+            r["fingerprint"],
+            r["status"],
+            rec["initial"],
+            rec.get("budget"),
+            _decode(r["info"], f"run {run_id!r} info"),
+        )
 
     def journal(self, run_id: str) -> dict[str, dict]:
-        return {k: _decode(v, f"row {k!r} of run {run_id!r}")
-                for k, v in self.rows.get(run_id, {}).items()}
+        return {
+            k: _decode(v, f"row {k!r} of run {run_id!r}")
+            for k, v in self.rows.get(run_id, {}).items()
+        }
 
     def commit(self, run_id: str, key: str, entry: dict) -> None:
         rows = self.rows.setdefault(run_id, {})
@@ -143,7 +163,7 @@ CREATE TABLE IF NOT EXISTS journal (
 class SqliteStore:
     """A durable store in one SQLite file (WAL mode; one transaction per completed step).
 
-        >>> store = SqliteStore("runs.db")     # or ":memory:"
+    >>> store = SqliteStore("runs.db")     # or ":memory:"
     """
 
     def __init__(self, path: str | Path):
@@ -152,18 +172,23 @@ class SqliteStore:
             # autocommit mode: each statement below is its own transaction
             self.db = sqlite3.connect(self.path, isolation_level=None)
             app = self.db.execute("PRAGMA application_id").fetchone()[0]
-            tables = {r[0] for r in self.db.execute(
-                "SELECT name FROM sqlite_master WHERE type='table'")}
+            tables = {
+                r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            }
             if app not in (0, APPLICATION_ID) or (app == 0 and tables):
-                raise CorruptCheckpointError(f"{self.path} is a SQLite database of another "
-                                             f"application; use a new file for checkpoints")
+                raise CorruptCheckpointError(
+                    f"{self.path} is a SQLite database of another "
+                    f"application; use a new file for checkpoints"
+                )
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(_SCHEMA)
             self.db.execute(f"PRAGMA application_id={APPLICATION_ID}")
         except sqlite3.DatabaseError as exc:
-            raise CorruptCheckpointError(f"{self.path} is not a usable checkpoint database "
-                                         f"({exc}); move it aside and start again") from None
+            raise CorruptCheckpointError(
+                f"{self.path} is not a usable checkpoint database "
+                f"({exc}); move it aside and start again"
+            ) from None
 
     def close(self) -> None:
         self.db.close()
@@ -174,52 +199,70 @@ class SqliteStore:
         except sqlite3.IntegrityError:
             raise
         except sqlite3.DatabaseError as exc:
-            raise CorruptCheckpointError(f"{self.path}: {exc}; the checkpoint database is "
-                                         f"damaged. Restore a backup or start again") from None
+            raise CorruptCheckpointError(
+                f"{self.path}: {exc}; the checkpoint database is "
+                f"damaged. Restore a backup or start again"
+            ) from None
 
     def create(self, run_id: str, workflow: str, fingerprint: str, record: dict) -> None:
         rows = self._sql("SELECT workflow FROM runs WHERE run_id=?", (run_id,))
         _check_new(self.load(run_id) if rows else None, run_id, workflow)
         now = time.time()
-        self._sql("INSERT INTO runs VALUES (?, ?, ?, 'running', ?, '{}', ?, ?)",
-                  (run_id, workflow, fingerprint, json.dumps(record), now, now))
+        self._sql(
+            "INSERT INTO runs VALUES (?, ?, ?, 'running', ?, '{}', ?, ?)",
+            (run_id, workflow, fingerprint, json.dumps(record), now, now),
+        )
 
     def load(self, run_id: str) -> RunRecord:
-        rows = self._sql("SELECT workflow, fingerprint, status, record, info FROM runs "
-                         "WHERE run_id=?", (run_id,))
+        rows = self._sql(
+            "SELECT workflow, fingerprint, status, record, info FROM runs WHERE run_id=?", (run_id,)
+        )
         if not rows:
             raise CheckpointError(f"no run {run_id!r} in {self.path}; start it with wf.run(...)")
         workflow, fingerprint, status, record, info = rows[0]
         rec = _decode(record, f"run {run_id!r}")
         if not isinstance(rec, dict) or "initial" not in rec:
             raise CorruptCheckpointError(f"run {run_id!r} in {self.path} has no initial state")
-        return RunRecord(run_id, workflow, fingerprint, status, rec["initial"],
-                         rec.get("budget"), _decode(info, f"run {run_id!r} info"))
+        return RunRecord(
+            run_id,
+            workflow,
+            fingerprint,
+            status,
+            rec["initial"],
+            rec.get("budget"),
+            _decode(info, f"run {run_id!r} info"),
+        )
 
     def journal(self, run_id: str) -> dict[str, dict]:
-        rows = self._sql("SELECT key, entry FROM journal WHERE run_id=? ORDER BY rowid",
-                         (run_id,))
+        rows = self._sql("SELECT key, entry FROM journal WHERE run_id=? ORDER BY rowid", (run_id,))
         out = {}
         for key, entry in rows:
             value = _decode(entry, f"row {key!r} of run {run_id!r}")
             if not isinstance(value, dict) or "out" not in value:
-                raise CorruptCheckpointError(f"row {key!r} of run {run_id!r} is not a journal "
-                                             f"entry; restore a backup or start a new run")
+                raise CorruptCheckpointError(
+                    f"row {key!r} of run {run_id!r} is not a journal "
+                    f"entry; restore a backup or start a new run"
+                )
             out[key] = value
         return out
 
     def commit(self, run_id: str, key: str, entry: dict) -> None:
         try:
-            self._sql("INSERT INTO journal VALUES (?, ?, ?, ?)",
-                      (run_id, key, json.dumps(entry), time.time()))
+            self._sql(
+                "INSERT INTO journal VALUES (?, ?, ?, ?)",
+                (run_id, key, json.dumps(entry), time.time()),
+            )
         except sqlite3.IntegrityError:
             raise CheckpointError(f"step {key!r} of run {run_id!r} is already recorded") from None
 
     def finish(self, run_id: str, status: str, info: dict) -> None:
-        self._sql("UPDATE runs SET status=?, info=?, updated=? WHERE run_id=?",
-                  (status, json.dumps(info), time.time(), run_id))
+        self._sql(
+            "UPDATE runs SET status=?, info=?, updated=? WHERE run_id=?",
+            (status, json.dumps(info), time.time(), run_id),
+        )
 
     def commits(self, run_id: str) -> list[tuple[str, float]]:
         """(key, commit time) of each journal row, in commit order (for tests and charts)."""
-        return self._sql("SELECT key, created FROM journal WHERE run_id=? ORDER BY rowid",
-                         (run_id,))
+        return self._sql(
+            "SELECT key, created FROM journal WHERE run_id=? ORDER BY rowid", (run_id,)
+        )

@@ -18,19 +18,29 @@ folded from its value before the fan-out, in branch order: ``rule(rule(old, a), 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from orchestra.policies import Slots
 from orchestra.errors import LoopLimitError, MergeConflictError, UnknownStepError
-from orchestra.state import check, evolve, restore
+from orchestra.policies import Slots
 from orchestra.run import Run, Stop, run_steps
+from orchestra.state import check, evolve, restore
 from orchestra.step import Context, Step
 
-__all__ = ["Parallel", "MapEach", "Branch", "Loop", "parallel", "map_each", "branch", "loop",
-           "approval"]
+__all__ = [
+    "Parallel",
+    "MapEach",
+    "Branch",
+    "Loop",
+    "parallel",
+    "map_each",
+    "branch",
+    "loop",
+    "approval",
+]
 
 
 def as_nodes(x: Any) -> tuple:
@@ -62,8 +72,12 @@ class Parallel:
 
     async def _run(self, run: Run, state: BaseModel, key: str, parent: int | None) -> BaseModel:
         outs = await asyncio.gather(
-            *(run_steps(b, run, state, f"{key}[{j}].", parent) for j, b in enumerate(self.branches)),
-            return_exceptions=True)
+            *(
+                run_steps(b, run, state, f"{key}[{j}].", parent)
+                for j, b in enumerate(self.branches)
+            ),
+            return_exceptions=True,
+        )
         old = state.__dict__
         merged: dict[str, Any] = {}
         for out in outs:
@@ -76,8 +90,10 @@ class Parallel:
                 if rule is not None:
                     merged[f] = rule(merged[f] if f in merged else old[f], v)
                 elif f in merged:
-                    raise MergeConflictError(f"two branches of {key} changed {f!r}; add "
-                                             f"merge={{{f!r}: ...}} or declare writes=...")
+                    raise MergeConflictError(
+                        f"two branches of {key} changed {f!r}; add "
+                        f"merge={{{f!r}: ...}} or declare writes=..."
+                    )
                 else:
                     merged[f] = v
         check(type(state), merged, step=key)
@@ -105,20 +121,25 @@ class MapEach:
         async def one(i: int, item: Any) -> tuple[Any, str]:
             async with limit:  # handed back while a retry waits out its backoff
                 try:
-                    return await self.step._execute(run, item, f"{key}[{i}].{self.step.name}",
-                                                    parent, _same, limit)
+                    return await self.step._execute(
+                        run, item, f"{key}[{i}].{self.step.name}", parent, _same, limit
+                    )
                 finally:
                     if bar is not None:
                         bar.update()
 
-        outs = await asyncio.gather(*(one(i, x) for i, x in enumerate(items)),
-                                    return_exceptions=True)
+        outs = await asyncio.gather(
+            *(one(i, x) for i, x in enumerate(items)), return_exceptions=True
+        )
         if bar is not None:
             bar.close()
         values = [None if isinstance(o, BaseException) else o[0] for o in outs]
         replayed = any(not isinstance(o, BaseException) and o[1] == "replayed" for o in outs)
-        new = (restore(state, {self.into: values}, key=key) if replayed  # JSON from disk
-               else evolve(state, {self.into: values}))
+        new = (
+            restore(state, {self.into: values}, key=key)
+            if replayed  # JSON from disk
+            else evolve(state, {self.into: values})
+        )
         _reraise(outs, new)
         return new
 
@@ -148,8 +169,10 @@ class Branch:
         value = getattr(state, self.on) if isinstance(self.on, str) else self.on(state)
         nodes = self.resolved.get(value, self.resolved.get(_DEFAULT))
         if nodes is None:
-            err = UnknownStepError(f"{key}: no route for value {value!r} (routes: "
-                                   f"{sorted(map(repr, self.routes))}); add it or a default=")
+            err = UnknownStepError(
+                f"{key}: no route for value {value!r} (routes: "
+                f"{sorted(map(repr, self.routes))}); add it or a default="
+            )
             raise Stop("aborted", str(err), error=err)
         return await run_steps(nodes, run, state, f"{key}[{value}].", parent)
 
@@ -172,9 +195,12 @@ class Loop:
             state = await run_steps(self.body, run, state, f"{key}[{i}].", parent)
             if self.until(state):
                 return state
-        err = LoopLimitError(f"{key} ran {self.max_iterations} iterations and `until` never "
-                             f"held; raise max_iterations, loosen the condition, or pass "
-                             f"on_limit='continue'", iterations=self.max_iterations)
+        err = LoopLimitError(
+            f"{key} ran {self.max_iterations} iterations and `until` never "
+            f"held; raise max_iterations, loosen the condition, or pass "
+            f"on_limit='continue'",
+            iterations=self.max_iterations,
+        )
         if self.on_limit == "continue":
             run.degraded.append(key)
             return state
@@ -183,17 +209,27 @@ class Loop:
         raise stop
 
 
-def parallel(*branches: Any, merge: dict[str, Callable[[Any, Any], Any]] | None = None,
-             name: str = "parallel") -> Parallel:
+def parallel(
+    *branches: Any,
+    merge: dict[str, Callable[[Any, Any], Any]] | None = None,
+    name: str = "parallel",
+) -> Parallel:
     """Run branches (a node or a list of nodes each) concurrently, then merge their deltas.
 
-        >>> parallel(sentiment, [fetch, parse], merge={"notes": operator.add})
+    >>> parallel(sentiment, [fetch, parse], merge={"notes": operator.add})
     """
     return Parallel(tuple(as_nodes(b) for b in branches), dict(merge or {}), name)
 
 
-def map_each(step: Step, *, over: str, into: str, concurrency: int = 8,
-             name: str = "map_each", progress: bool = False) -> MapEach:
+def map_each(
+    step: Step,
+    *,
+    over: str,
+    into: str,
+    concurrency: int = 8,
+    name: str = "map_each",
+    progress: bool = False,
+) -> MapEach:
     """Apply ``step`` (``async def f(item) -> value``) to each item of ``state.<over>``.
 
     Results land in ``state.<into>`` in item order (None for a skipped optional item); each
@@ -205,8 +241,13 @@ def map_each(step: Step, *, over: str, into: str, concurrency: int = 8,
     return MapEach(step, over, into, concurrency, name, progress)
 
 
-def branch(on: str | Callable[[BaseModel], Any], routes: dict[Any, Any], *,
-           default: Any = None, name: str = "branch") -> Branch:
+def branch(
+    on: str | Callable[[BaseModel], Any],
+    routes: dict[Any, Any],
+    *,
+    default: Any = None,
+    name: str = "branch",
+) -> Branch:
     """Route on a state field (or a function of the state) to one of several node lists.
 
     A route is a node, a list of nodes, or the name of a step defined elsewhere in the
@@ -217,8 +258,13 @@ def branch(on: str | Callable[[BaseModel], Any], routes: dict[Any, Any], *,
     return Branch(on, dict(routes), default, name)
 
 
-def loop(*body: Any, until: Callable[[BaseModel], bool], max_iterations: int,
-         on_limit: Literal["abort", "continue"] = "abort", name: str = "loop") -> Loop:
+def loop(
+    *body: Any,
+    until: Callable[[BaseModel], bool],
+    max_iterations: int,
+    on_limit: Literal["abort", "continue"] = "abort",
+    name: str = "loop",
+) -> Loop:
     """Run ``body`` then test ``until(state)``; repeat at most ``max_iterations`` times.
 
     Reaching the bound aborts the run with ``LoopLimitError`` as the reason, or with
@@ -229,8 +275,13 @@ def loop(*body: Any, until: Callable[[BaseModel], bool], max_iterations: int,
     return Loop(tuple(body), until, max_iterations, on_limit, name)
 
 
-def approval(prompt: str, *, into: str, show: Callable[[BaseModel], Any] | None = None,
-             name: str = "approval") -> Step:
+def approval(
+    prompt: str,
+    *,
+    into: str,
+    show: Callable[[BaseModel], Any] | None = None,
+    name: str = "approval",
+) -> Step:
     """A step that asks a person and writes the decision into ``state.<into>``.
 
     Without a decision the run ends with status ``waiting``; resume it with
@@ -238,6 +289,7 @@ def approval(prompt: str, *, into: str, show: Callable[[BaseModel], Any] | None 
 
         >>> approval("Send this reply?", into="approved", show=lambda s: {"draft": s.draft})
     """
+
     async def ask(state: BaseModel, ctx: Context) -> dict:
         return {into: ctx.ask_human(prompt, show(state) if show else None)}
 

@@ -1,8 +1,8 @@
 """The small datasets shipped with the kit (chapters 01-04); their origin: ``orchestra/data/README.md``.
 
-    >>> tickets = load("tickets")      # a list of dicts, one per line of tickets.jsonl
-    >>> names()
-    ['documents', 'products', 'tickets']
+>>> tickets = load("tickets")      # a list of dicts, one per line of tickets.jsonl
+>>> names()
+['documents', 'products', 'tickets']
 """
 
 from __future__ import annotations

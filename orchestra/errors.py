@@ -66,8 +66,14 @@ class SimulatorError(OrchestraError):
 class LLMError(OrchestraError):
     """An LLM call failed after the SDK's own retries."""
 
-    def __init__(self, message: str, *, model: str | None = None, status: int | None = None,
-                 cause: BaseException | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        model: str | None = None,
+        status: int | None = None,
+        cause: BaseException | None = None,
+    ):
         super().__init__(message)
         self.model = model
         self.status = status
@@ -77,8 +83,15 @@ class LLMError(OrchestraError):
 class RetryableLLMError(LLMError):
     """The call may succeed later (rate limited, overloaded, server error, timeout)."""
 
-    def __init__(self, message: str, *, model: str | None = None, status: int | None = None,
-                 cause: BaseException | None = None, retry_after: float | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        model: str | None = None,
+        status: int | None = None,
+        cause: BaseException | None = None,
+        retry_after: float | None = None,
+    ):
         super().__init__(message, model=model, status=status, cause=cause)
         self.retry_after = retry_after
         """Seconds the server asked us to wait (its ``retry-after``), if it said."""
@@ -115,8 +128,9 @@ class StateTypeError(DefinitionError):
 class StepError(OrchestraError):
     """A step failed and its failure policy gave up."""
 
-    def __init__(self, message: str, *, step: str, attempt: int = 1,
-                 cause: BaseException | None = None):
+    def __init__(
+        self, message: str, *, step: str, attempt: int = 1, cause: BaseException | None = None
+    ):
         super().__init__(message)
         self.step = step
         self.attempt = attempt

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import AsyncIterator
 
 from orchestra.errors import ConfigError
 
@@ -30,15 +30,20 @@ from orchestra.errors import ConfigError
 class RateLimiter:
     """Token buckets for requests and input tokens per minute; ``slot`` waits until a call fits."""
 
-    def __init__(self, requests_per_minute: int | None = None,
-                 input_tokens_per_minute: int | None = None, *, time_scale: float = 1.0):
+    def __init__(
+        self,
+        requests_per_minute: int | None = None,
+        input_tokens_per_minute: int | None = None,
+        *,
+        time_scale: float = 1.0,
+    ):
         if time_scale <= 0:
             raise ConfigError("RateLimiter needs time_scale > 0 (wall seconds per model second)")
         self.minute_s = 60.0 * time_scale
         self.caps = {"requests": requests_per_minute, "input_tokens": input_tokens_per_minute}
         self.levels = {k: float(c) for k, c in self.caps.items() if c}
         self.stamp: float | None = time.monotonic()  # None: full when last dipped into
-        self.dipped = self.heard = 0.0   # when the bucket was dipped into; when an answer came
+        self.dipped = self.heard = 0.0  # when the bucket was dipped into; when an answer came
         self.in_flight = 0
         self.waited_s = 0.0  # total time calls spent waiting here, for charts
         self._lock = asyncio.Lock()
@@ -62,14 +67,21 @@ class RateLimiter:
         need = {"requests": 1, "input_tokens": tokens}
         for k in self.levels:
             if need[k] > self.caps[k]:
-                raise ConfigError(f"one call needs {need[k]} {k} but the limit is {self.caps[k]} "
-                                  f"per minute: raise the limit or split the call")
+                raise ConfigError(
+                    f"one call needs {need[k]} {k} but the limit is {self.caps[k]} "
+                    f"per minute: raise the limit or split the call"
+                )
         async with self._lock:  # the lock queues waiters in arrival order
             started = time.monotonic()
             while True:  # bounded: each pass sleeps until the deficit refills or an answer comes
                 self._refill()
-                wait = max(((need[k] - lvl) * self.minute_s / self.caps[k]
-                            for k, lvl in self.levels.items()), default=0.0)
+                wait = max(
+                    (
+                        (need[k] - lvl) * self.minute_s / self.caps[k]
+                        for k, lvl in self.levels.items()
+                    ),
+                    default=0.0,
+                )
                 if wait <= 0:
                     break
                 await asyncio.sleep(max(wait, 0.001))
@@ -93,6 +105,7 @@ class RateLimiter:
             self.stamp = self.heard
         if now > self.stamp:
             for k in self.levels:
-                self.levels[k] = min(self.caps[k],
-                                     self.levels[k] + (now - self.stamp) * self.caps[k] / self.minute_s)
+                self.levels[k] = min(
+                    self.caps[k], self.levels[k] + (now - self.stamp) * self.caps[k] / self.minute_s
+                )
             self.stamp = now

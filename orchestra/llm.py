@@ -18,17 +18,23 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass
-from typing import Any, Iterator, Literal
+from typing import Any, Literal
 
 import anthropic
 from pydantic import BaseModel, ValidationError
 
+from orchestra.errors import (
+    ConfigError,
+    FatalLLMError,
+    LLMError,
+    OutputFormatError,
+    RetryableLLMError,
+)
 from orchestra.redact import redact
-from orchestra.errors import (ConfigError, FatalLLMError, LLMError, OutputFormatError,
-                              RetryableLLMError)
 from orchestra.sim.api import MODEL_SECONDS_HEADER, PLACEHOLDER_KEY
 from orchestra.sim.models import ALIASES, MODELS, cost_usd
 from orchestra.sim.tokens import count_tokens
@@ -124,8 +130,11 @@ def _wrap(exc: anthropic.AnthropicError, model: str) -> LLMError:
     status = getattr(exc, "status_code", None)
     kind = RetryableLLMError if is_retryable(exc) else FatalLLMError
     what = f"HTTP {status}" if status else type(exc).__name__
-    hint = ("retry later or lower the request rate" if kind is RetryableLLMError
-            else "fix the request; retrying will not help")
+    hint = (
+        "retry later or lower the request rate"
+        if kind is RetryableLLMError
+        else "fix the request; retrying will not help"
+    )
     message = f"{model}: {what}: {preview(str(exc), 200)} ({hint})"
     if kind is FatalLLMError:
         return kind(message, model=model, status=status, cause=exc)
@@ -146,10 +155,19 @@ def _retry_after(exc: anthropic.AnthropicError) -> float | None:
 class LLM:
     """An async client for one model; cheap to create, so make one per model you use."""
 
-    def __init__(self, model: str = "claude-haiku-4-5", *, backend: Backend = "sim",
-                 base_url: str | None = None, max_retries: int = 2, timeout: float = 60.0,
-                 temperature: float = 0.0, max_tokens: int = 512, limiter: Any = None,
-                 http_client: Any = None):
+    def __init__(
+        self,
+        model: str = "claude-haiku-4-5",
+        *,
+        backend: Backend = "sim",
+        base_url: str | None = None,
+        max_retries: int = 2,
+        timeout: float = 60.0,
+        temperature: float = 0.0,
+        max_tokens: int = 512,
+        limiter: Any = None,
+        http_client: Any = None,
+    ):
         if backend not in ("sim", "anthropic"):
             raise ConfigError(f"unknown backend {backend!r}: use 'sim' (offline) or 'anthropic'")
         if backend == "sim" and model not in MODELS and model not in ALIASES:
@@ -159,22 +177,30 @@ class LLM:
         if backend == "sim":
             url = base_url or os.environ.get("ANTHROPIC_BASE_URL")
             if not url:
-                raise ConfigError("no simulator to talk to: run `sim = orchestra.sim.start()` "
-                                  "and `sim.use()` first, or pass base_url=sim.url")
+                raise ConfigError(
+                    "no simulator to talk to: run `sim = orchestra.sim.start()` "
+                    "and `sim.use()` first, or pass base_url=sim.url"
+                )
             key = PLACEHOLDER_KEY
         else:
             url = base_url or REAL_URL
             key = os.environ.get("ANTHROPIC_API_KEY", "")
             if not key:
-                raise ConfigError("backend='anthropic' needs ANTHROPIC_API_KEY in the environment; "
-                                  "or use backend='sim' to stay offline")
+                raise ConfigError(
+                    "backend='anthropic' needs ANTHROPIC_API_KEY in the environment; "
+                    "or use backend='sim' to stay offline"
+                )
         # http_client: e.g. anthropic.DefaultAioHttpClient(), the SDK's faster aiohttp transport.
         # By default we still pass one of our own: the SDK's built-in client closes itself, when
         # garbage-collected, on whatever event loop is running then, which fails (and breaks
         # that loop's work) once the loop it was used on is gone, as between notebook runs.
         self._client = anthropic.AsyncAnthropic(
-            api_key=key, base_url=url, max_retries=max_retries, timeout=timeout,
-            http_client=http_client or anthropic.DefaultAsyncHttpxClient())
+            api_key=key,
+            base_url=url,
+            max_retries=max_retries,
+            timeout=timeout,
+            http_client=http_client or anthropic.DefaultAsyncHttpxClient(),
+        )
 
     def __repr__(self) -> str:  # never shows the key
         return f"LLM(model={self.model!r}, backend={self.backend!r})"
@@ -195,9 +221,16 @@ class LLM:
         other.__dict__.update(self.__dict__, model=model)
         return other
 
-    async def ask(self, prompt: str | list[dict], *, system: str | None = None,
-                  max_tokens: int | None = None, temperature: float | None = None,
-                  stop: list[str] | None = None, schema: type[BaseModel] | None = None) -> Reply:
+    async def ask(
+        self,
+        prompt: str | list[dict],
+        *,
+        system: str | None = None,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        stop: list[str] | None = None,
+        schema: type[BaseModel] | None = None,
+    ) -> Reply:
         """Send one message and return the reply: ``await llm.ask("Classify: ...", system=...)``.
 
         With ``schema`` (a pydantic model) the model must answer through a tool whose input
@@ -205,22 +238,36 @@ class LLM:
         """
         messages = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else prompt
         kwargs: dict[str, Any] = dict(
-            model=self.model, messages=messages, max_tokens=max_tokens or self.max_tokens,
-            temperature=self.temperature if temperature is None else temperature)
+            model=self.model,
+            messages=messages,
+            max_tokens=max_tokens or self.max_tokens,
+            temperature=self.temperature if temperature is None else temperature,
+        )
         if system:
             kwargs["system"] = system
         if stop:
             kwargs["stop_sequences"] = stop
         if schema is not None:
-            kwargs["tools"] = [{"name": "answer", "description": schema.__doc__ or "The answer.",
-                                "input_schema": schema.model_json_schema()}]
+            kwargs["tools"] = [
+                {
+                    "name": "answer",
+                    "description": schema.__doc__ or "The answer.",
+                    "input_schema": schema.model_json_schema(),
+                }
+            ]
             kwargs["tool_choice"] = {"type": "tool", "name": "answer"}
-        slot = (self.limiter.slot(count_tokens(json.dumps(messages))) if self.limiter
-                else nullcontext())
+        slot = (
+            self.limiter.slot(count_tokens(json.dumps(messages))) if self.limiter else nullcontext()
+        )
         async with slot:  # a shared limiter may make us wait here; that is not the call's latency
             started = time.time()
-            call = Call(self.model, started, started, "ok",
-                        prompt_preview=preview(prompt if isinstance(prompt, str) else messages[-1]))
+            call = Call(
+                self.model,
+                started,
+                started,
+                "ok",
+                prompt_preview=preview(prompt if isinstance(prompt, str) else messages[-1]),
+            )
             try:
                 reply = await self._send(kwargs, schema, started)
             except anthropic.AnthropicError as exc:
@@ -244,22 +291,32 @@ class LLM:
         if schema is not None:
             tool = next((b for b in msg.content if b.type == "tool_use"), None)
             if tool is None:
-                raise OutputFormatError(f"{self.model} answered in text, not through the "
-                                        f"'answer' tool", model=self.model)
+                raise OutputFormatError(
+                    f"{self.model} answered in text, not through the 'answer' tool",
+                    model=self.model,
+                )
             try:
                 data = schema.model_validate(tool.input)
             except ValidationError as exc:
-                raise OutputFormatError(f"{self.model}'s answer does not fit {schema.__name__}: "
-                                        f"{preview(str(exc), 200)}", model=self.model,
-                                        cause=exc) from None
+                raise OutputFormatError(
+                    f"{self.model}'s answer does not fit {schema.__name__}: "
+                    f"{preview(str(exc), 200)}",
+                    model=self.model,
+                    cause=exc,
+                ) from None
         header = raw.headers.get(MODEL_SECONDS_HEADER)
         usage = msg.usage
-        return Reply(text=text, data=data, model=msg.model, input_tokens=usage.input_tokens,
-                     output_tokens=usage.output_tokens,
-                     cost_usd=_cost(self.model, usage.input_tokens, usage.output_tokens),
-                     latency_s=time.time() - started,
-                     model_s=float(header) if header else None,
-                     stop_reason=msg.stop_reason or "end_turn")
+        return Reply(
+            text=text,
+            data=data,
+            model=msg.model,
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            cost_usd=_cost(self.model, usage.input_tokens, usage.output_tokens),
+            latency_s=time.time() - started,
+            model_s=float(header) if header else None,
+            stop_reason=msg.stop_reason or "end_turn",
+        )
 
     @staticmethod
     def _finish(call: Call, error: BaseException | None = None) -> None:

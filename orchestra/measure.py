@@ -65,12 +65,15 @@ class Meter:
 
     def __exit__(self, *exc: object) -> None:
         wall = time.perf_counter() - self._t0
-        lines = lines_of_code(*self.code) if isinstance(self.code, (list, tuple)) else (
-            lines_of_code(self.code) if self.code is not None else None)
+        lines = (
+            lines_of_code(*self.code)
+            if isinstance(self.code, (list, tuple))
+            else (lines_of_code(self.code) if self.code is not None else None)
+        )
         self.result = Measurement(self.label, wall, lines=lines)
         if self.simulator is None:
             return
-        log = list(self.simulator.log)[self._seen:]
+        log = list(self.simulator.log)[self._seen :]
         ok = [e for e in log if e["status"] == 200]
         r = self.result
         r.calls, r.failed_calls = len(ok), len(log) - len(ok)
@@ -83,8 +86,8 @@ class Meter:
 def lines_of_code(*objects: Any) -> int:
     """Non-blank lines of the objects' source, without comments or docstrings.
 
-        >>> lines_of_code(make_chain)
-        14
+    >>> lines_of_code(make_chain)
+    14
     """
     total = 0
     for obj in objects:
@@ -92,11 +95,21 @@ def lines_of_code(*objects: Any) -> int:
         code_lines: set[int] = set()
         previous = None
         for tok in tokenize.generate_tokens(io.StringIO(source).readline):
-            if tok.type == tokenize.STRING and previous in (None, tokenize.INDENT,
-                                                             tokenize.NEWLINE, tokenize.DEDENT):
+            if tok.type == tokenize.STRING and previous in (
+                None,
+                tokenize.INDENT,
+                tokenize.NEWLINE,
+                tokenize.DEDENT,
+            ):
                 pass  # a docstring (a string standing alone as a statement)
-            elif tok.type not in (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE,
-                                  tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER):
+            elif tok.type not in (
+                tokenize.COMMENT,
+                tokenize.NL,
+                tokenize.NEWLINE,
+                tokenize.INDENT,
+                tokenize.DEDENT,
+                tokenize.ENDMARKER,
+            ):
                 code_lines.update(range(tok.start[0], tok.end[0] + 1))
             if tok.type not in (tokenize.COMMENT, tokenize.NL):
                 previous = tok.type
@@ -121,10 +134,13 @@ def _source(obj: Any) -> str:
             continue
         lines = linecache.getlines(code.co_filename)
         for node in ast.walk(ast.parse("".join(lines))):
-            if (isinstance(node, ast.ClassDef) and node.name == obj.__name__
-                    and node.lineno <= code.co_firstlineno <= node.end_lineno):
+            if (
+                isinstance(node, ast.ClassDef)
+                and node.name == obj.__name__
+                and node.lineno <= code.co_firstlineno <= node.end_lineno
+            ):
                 first = min([node.lineno] + [d.lineno for d in node.decorator_list])
-                return textwrap.dedent("".join(lines[first - 1:node.end_lineno]))
+                return textwrap.dedent("".join(lines[first - 1 : node.end_lineno]))
     raise OSError(f"cannot find the source of {obj.__name__}; define it in a file or a cell")
 
 

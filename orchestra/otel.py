@@ -31,21 +31,32 @@ _ERROR_STATUSES = {"error", "aborted"}
 
 def attributes(span: Span) -> dict:
     """The OTel attributes for one span (GenAI names for LLM calls, ``orchestra.*`` otherwise)."""
-    attrs: dict = {"orchestra.kind": span.kind, "orchestra.key": span.key,
-                   "orchestra.status": span.status}
+    attrs: dict = {
+        "orchestra.kind": span.kind,
+        "orchestra.key": span.key,
+        "orchestra.status": span.status,
+    }
     if span.kind == "llm":
-        attrs.update({
-            "gen_ai.operation.name": "chat",
-            "gen_ai.provider.name": PROVIDER,
-            "gen_ai.system": PROVIDER,  # the older name, still read by many backends
-            "gen_ai.request.model": span.model or "",
-            "gen_ai.usage.input_tokens": span.input_tokens,
-            "gen_ai.usage.output_tokens": span.output_tokens,
-            "orchestra.cost_usd": span.cost_usd})
+        attrs.update(
+            {
+                "gen_ai.operation.name": "chat",
+                "gen_ai.provider.name": PROVIDER,
+                "gen_ai.system": PROVIDER,  # the older name, still read by many backends
+                "gen_ai.request.model": span.model or "",
+                "gen_ai.usage.input_tokens": span.input_tokens,
+                "gen_ai.usage.output_tokens": span.output_tokens,
+                "orchestra.cost_usd": span.cost_usd,
+            }
+        )
     else:
-        attrs.update({"orchestra.attempts": span.attempts, "orchestra.cost_usd": span.cost_usd,
-                      "orchestra.input_tokens": span.input_tokens,
-                      "orchestra.output_tokens": span.output_tokens})
+        attrs.update(
+            {
+                "orchestra.attempts": span.attempts,
+                "orchestra.cost_usd": span.cost_usd,
+                "orchestra.input_tokens": span.input_tokens,
+                "orchestra.output_tokens": span.output_tokens,
+            }
+        )
         if span.answered_by:
             attrs["orchestra.answered_by"] = span.answered_by
     if span.input_preview:
@@ -58,8 +69,8 @@ def attributes(span: Span) -> dict:
 def export(trace: Trace, provider: TracerProvider | None = None) -> int:
     """Emit every span of ``trace`` through ``provider`` (default: the global one); returns the count.
 
-        >>> export(result.trace, provider)
-        12
+    >>> export(result.trace, provider)
+    12
     """
     tracer = (provider or otel.get_tracer_provider()).get_tracer("orchestra")
     made: dict[int, otel.Span] = {}
@@ -67,9 +78,13 @@ def export(trace: Trace, provider: TracerProvider | None = None) -> int:
         parent = made.get(span.parent_id) if span.parent_id is not None else None
         context = otel.set_span_in_context(parent) if parent is not None else None
         name = f"chat {span.model}" if span.kind == "llm" else span.name
-        out = tracer.start_span(name, context=context, attributes=attributes(span),
-                                kind=SpanKind.CLIENT if span.kind == "llm" else SpanKind.INTERNAL,
-                                start_time=int(span.start * 1e9))
+        out = tracer.start_span(
+            name,
+            context=context,
+            attributes=attributes(span),
+            kind=SpanKind.CLIENT if span.kind == "llm" else SpanKind.INTERNAL,
+            start_time=int(span.start * 1e9),
+        )
         if span.status in _ERROR_STATUSES:
             out.set_status(Status(StatusCode.ERROR, span.error or span.status))
         elif span.error:  # retried, skipped or answered by a fallback: ok, but say why

@@ -28,8 +28,9 @@ import asyncio
 import random
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Literal
+from typing import Any, Literal
 
 from orchestra.errors import CircuitOpenError, StepError
 from orchestra.llm import is_retryable
@@ -78,10 +79,15 @@ class Retry:
         return full * (1 - self.jitter * self._rng.random())
 
 
-async def retrying(attempt: Callable[[], Awaitable[Any]], retry: Retry | None,
-                   breaker: CircuitBreaker | None = None, *, name: str = "step",
-                   held: Slots | None = None,
-                   on_backoff: Callable[[float], None] | None = None) -> Any:
+async def retrying(
+    attempt: Callable[[], Awaitable[Any]],
+    retry: Retry | None,
+    breaker: CircuitBreaker | None = None,
+    *,
+    name: str = "step",
+    held: Slots | None = None,
+    on_backoff: Callable[[float], None] | None = None,
+) -> Any:
     """Await ``attempt()`` until it succeeds; when the policy gives up, raise ``StepError``.
 
     ``held``: a concurrency slot the caller holds; it is given back during each backoff
@@ -100,9 +106,12 @@ async def retrying(attempt: Callable[[], Awaitable[Any]], retry: Retry | None,
             if breaker is not None:
                 breaker.failed(exc)
             if n == tries or retry is None or not retry.retry_on(exc):
-                raise StepError(f"{name} gave up after {n} attempt(s): "
-                                f"{type(exc).__name__}: {exc}", step=name, attempt=n,
-                                cause=exc) from exc
+                raise StepError(
+                    f"{name} gave up after {n} attempt(s): {type(exc).__name__}: {exc}",
+                    step=name,
+                    attempt=n,
+                    cause=exc,
+                ) from exc
             wait = retry.delay(n, exc)
             if on_backoff is not None:
                 on_backoff(wait)
@@ -187,9 +196,15 @@ class CircuitBreaker:
         >>> @step(breaker=haiku, fallback=ask_sonnet) ...
     """
 
-    def __init__(self, name: str, failure_threshold: int = 5, reset_after: float = 30.0, *,
-                 counts: Callable[[BaseException], bool] = retryable,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        name: str,
+        failure_threshold: int = 5,
+        reset_after: float = 30.0,
+        *,
+        counts: Callable[[BaseException], bool] = retryable,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.name, self.failure_threshold, self.reset_after = name, failure_threshold, reset_after
         self.counts, self.clock = counts, clock
         self.state: Literal["closed", "open", "half_open"] = "closed"
@@ -215,13 +230,18 @@ class CircuitBreaker:
                 raise CircuitOpenError(
                     f"circuit {self.name!r} is open after {self.failures} failures; calls are "
                     f"refused for {wait:.1f}s more. Add a fallback on another model, or wait",
-                    name=self.name, retry_in=wait)
+                    name=self.name,
+                    retry_in=wait,
+                )
             self._move("half_open")
         if self.state == "half_open":
             if self._probing:
-                raise CircuitOpenError(f"circuit {self.name!r} is half open and a probe call "
-                                       f"is in flight; retry shortly", name=self.name,
-                                       retry_in=0.0)
+                raise CircuitOpenError(
+                    f"circuit {self.name!r} is half open and a probe call "
+                    f"is in flight; retry shortly",
+                    name=self.name,
+                    retry_in=0.0,
+                )
             self._probing = True
 
     def succeeded(self) -> None:

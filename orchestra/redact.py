@@ -1,7 +1,7 @@
 """Redaction of secrets from any text we keep: previews, traces, logs, checkpoints (chapter 10).
 
-    >>> redact("key=" + "sk-ant-" + "api03-abcdefghijklmnopqrstuv")   # split so scanners stay quiet
-    'key=[REDACTED]'
+>>> redact("key=" + "sk-ant-" + "api03-abcdefghijklmnopqrstuv")   # split so scanners stay quiet
+'key=[REDACTED]'
 """
 
 from __future__ import annotations

@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from html import escape
-from typing import Any, Callable
+from typing import Any
 
 import ipywidgets as widgets
 
@@ -37,8 +38,8 @@ __all__ = ["review_panel", "draft_of"]
 def draft_of(payload: Any) -> str:
     """The text a reviewer reads: ``payload["draft"]`` if there is one, else the payload as JSON.
 
-        >>> draft_of({"draft": "A slim desk lamp."})
-        'A slim desk lamp.'
+    >>> draft_of({"draft": "A slim desk lamp."})
+    'A slim desk lamp.'
     """
     if isinstance(payload, dict) and isinstance(payload.get("draft"), str):
         return payload["draft"]
@@ -49,9 +50,14 @@ def _pre(text: str) -> str:
     return f"<pre style='white-space: pre-wrap; margin: 0'>{escape(text)}</pre>"
 
 
-def review_panel(workflow: Workflow, store: Any, result: RunResult, *,
-                 describe: Callable[[RunResult], str] | None = None,
-                 on_done: Callable[[RunResult], Any] | None = None) -> widgets.VBox:
+def review_panel(
+    workflow: Workflow,
+    store: Any,
+    result: RunResult,
+    *,
+    describe: Callable[[RunResult], str] | None = None,
+    on_done: Callable[[RunResult], Any] | None = None,
+) -> widgets.VBox:
     """A widget to decide a waiting run; a click resumes it without blocking the kernel.
 
     ``describe(result)`` renders the final output (default: the final state as JSON);
@@ -65,11 +71,14 @@ def review_panel(workflow: Workflow, store: Any, result: RunResult, *,
     approve = widgets.Button(description="Approve", button_style="success")
     reject = widgets.Button(description="Reject", button_style="danger")
     approve_edited = widgets.Button(description="Approve edited", button_style="info")
-    edit = widgets.Textarea(placeholder="edit the draft, then click Approve edited",
-                            layout=widgets.Layout(width="95%", height="7em"))
-    panel = widgets.VBox([question, draft, cost, widgets.HBox([approve, reject]),
-                          edit, approve_edited, status],
-                         layout=widgets.Layout(border="1px solid #bbb", padding="6px"))
+    edit = widgets.Textarea(
+        placeholder="edit the draft, then click Approve edited",
+        layout=widgets.Layout(width="95%", height="7em"),
+    )
+    panel = widgets.VBox(
+        [question, draft, cost, widgets.HBox([approve, reject]), edit, approve_edited, status],
+        layout=widgets.Layout(border="1px solid #bbb", padding="6px"),
+    )
     controls = (approve, reject, approve_edited, edit)
     panel.approve, panel.reject, panel.approve_edited, panel.edit = controls
     panel.status, panel.task, panel.result = status, None, result
@@ -81,8 +90,9 @@ def review_panel(workflow: Workflow, store: Any, result: RunResult, *,
         cost.value = f"cost so far: <b>${r.cost_usd:.6f}</b> ({r.tokens} tokens)"
         if r.status == "waiting":
             text = draft_of(r.waiting_for["payload"])
-            question.value = (f"<b>{escape(r.waiting_for['prompt'])}</b> "
-                              f"<small>(run {escape(r.run_id)})</small>")
+            question.value = (
+                f"<b>{escape(r.waiting_for['prompt'])}</b> <small>(run {escape(r.run_id)})</small>"
+            )
             draft.value = _pre(text)
             edit.value = text
             status.value = _pre("status: waiting")
@@ -107,6 +117,7 @@ def review_panel(workflow: Workflow, store: Any, result: RunResult, *,
                 c.disabled = True
             status.value = _pre("resuming from the checkpoint...")
             panel.task = asyncio.get_running_loop().create_task(resume(decision()))
+
         return click
 
     approve.on_click(on(lambda: {"action": "approve"}))

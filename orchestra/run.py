@@ -20,8 +20,13 @@ from pydantic import BaseModel
 from pydantic_core import PydanticSerializationError, to_jsonable_python
 
 from orchestra.budget import Budget
-from orchestra.errors import (BudgetExceededError, CircuitOpenError, OrchestraError,
-                              StateTypeError, StepError)
+from orchestra.errors import (
+    BudgetExceededError,
+    CircuitOpenError,
+    OrchestraError,
+    StateTypeError,
+    StepError,
+)
 from orchestra.llm import Call
 from orchestra.policies import retryable
 from orchestra.trace import Span, Trace, log_step
@@ -35,8 +40,14 @@ class Stop(BaseException):
     A BaseException, so that ``except Exception`` in a step or a retry loop cannot swallow it.
     """
 
-    def __init__(self, status: Literal["aborted", "waiting"], reason: str, *,
-                 error: OrchestraError | None = None, waiting: dict | None = None):
+    def __init__(
+        self,
+        status: Literal["aborted", "waiting"],
+        reason: str,
+        *,
+        error: OrchestraError | None = None,
+        waiting: dict | None = None,
+    ):
         super().__init__(reason)
         self.status, self.reason, self.error, self.waiting = status, reason, error, waiting
         self.state: BaseModel | None = None  # filled by the innermost sequence
@@ -48,21 +59,34 @@ def explain(key: str, err: StepError) -> str:
     if isinstance(cause, CircuitOpenError):
         hint = "add a fallback step on another model, or resume after the circuit resets"
     elif retryable(cause):
-        hint = ("the error is retryable but kept failing: raise Retry(max_attempts=...), "
-                "add a fallback, or resume later")
+        hint = (
+            "the error is retryable but kept failing: raise Retry(max_attempts=...), "
+            "add a fallback, or resume later"
+        )
     else:
-        hint = ("retrying cannot help: fix the step or its input, add a fallback, "
-                "or mark it optional=True")
-    return (f"step {key} failed after {err.attempt} attempt(s) with "
-            f"{type(cause).__name__}: {cause}; {hint}")
+        hint = (
+            "retrying cannot help: fix the step or its input, add a fallback, "
+            "or mark it optional=True"
+        )
+    return (
+        f"step {key} failed after {err.attempt} attempt(s) with "
+        f"{type(cause).__name__}: {cause}; {hint}"
+    )
 
 
 class Run:
     """One run in progress: its trace, replay journal, store, budget and spending."""
 
-    def __init__(self, run_id: str, *, store: Any = None, journal: dict | None = None,
-                 budget: Budget | None = None, concurrency: int | None = None,
-                 carried: tuple[float, int] = (0.0, 0)):
+    def __init__(
+        self,
+        run_id: str,
+        *,
+        store: Any = None,
+        journal: dict | None = None,
+        budget: Budget | None = None,
+        concurrency: int | None = None,
+        carried: tuple[float, int] = (0.0, 0),
+    ):
         self.run_id, self.store, self.budget = run_id, store, budget
         self.journal: dict[str, dict] = journal or {}
         self.trace = Trace()
@@ -98,13 +122,21 @@ class Run:
         if self.store is None:
             return
         try:
-            entry = to_jsonable_python({
-                "out": out, "status": status, "by": span.answered_by,
-                "attempts": span.attempts, "error": span.error,
-                "calls": [c.to_dict() for c in calls]})
+            entry = to_jsonable_python(
+                {
+                    "out": out,
+                    "status": status,
+                    "by": span.answered_by,
+                    "attempts": span.attempts,
+                    "error": span.error,
+                    "calls": [c.to_dict() for c in calls],
+                }
+            )
         except PydanticSerializationError as exc:
-            raise StateTypeError(f"step {key} returned a value that cannot be saved as JSON "
-                                 f"({exc}); return plain data or pydantic models") from None
+            raise StateTypeError(
+                f"step {key} returned a value that cannot be saved as JSON "
+                f"({exc}); return plain data or pydantic models"
+            ) from None
         self.store.commit(self.run_id, key, entry)
         self.journal[key] = entry
 
@@ -112,8 +144,11 @@ class Run:
         """The saved output of a step that already completed; nothing is executed."""
         entry = self.journal[key]
         span = self.trace.open(name, "step", key, parent)
-        span.attempts, span.answered_by, span.error = (entry.get("attempts", 0),
-                                                        entry.get("by"), entry.get("error"))
+        span.attempts, span.answered_by, span.error = (
+            entry.get("attempts", 0),
+            entry.get("by"),
+            entry.get("error"),
+        )
         for c in entry.get("calls", ()):
             self.spent_usd += c.get("cost_usd", 0.0)
             self.spent_tokens += c.get("input_tokens", 0) + c.get("output_tokens", 0)
@@ -124,8 +159,9 @@ class Run:
         return entry.get("out")
 
 
-async def run_steps(nodes: tuple, run: Run, state: BaseModel, prefix: str,
-                    parent: int | None) -> BaseModel:
+async def run_steps(
+    nodes: tuple, run: Run, state: BaseModel, prefix: str, parent: int | None
+) -> BaseModel:
     """Run nodes one after another, each on the state the previous one returned."""
     try:
         for i, node in enumerate(nodes):

@@ -59,13 +59,15 @@ def check(cls: type[BaseModel], delta: dict, *, step: str) -> None:
         if name not in allowed:
             raise StateTypeError(
                 f"step {step!r} returned field {name!r}, but {cls.__name__} has no such field "
-                f"(fields: {', '.join(allowed)}); return only state fields, or add it to the model")
+                f"(fields: {', '.join(allowed)}); return only state fields, or add it to the model"
+            )
         kinds = allowed[name]
         if kinds is not None and not isinstance(value, kinds):
             want = cls.model_fields[name].annotation
             raise StateTypeError(
                 f"step {step!r} returned {name}={value!r:.60} of type {type(value).__name__}, "
-                f"but {cls.__name__}.{name} is {getattr(want, '__name__', want)}; return that type")
+                f"but {cls.__name__}.{name} is {getattr(want, '__name__', want)}; return that type"
+            )
 
 
 _set = object.__setattr__
@@ -102,7 +104,8 @@ def to_delta(output: Any, state: BaseModel, *, step: str) -> dict:
         return {k: v for k, v in output.__dict__.items() if v is not old[k]}
     raise StateTypeError(
         f"step {step!r} returned {type(output).__name__}; a step must return a dict of field "
-        f"updates, a {type(state).__name__}, or None")
+        f"updates, a {type(state).__name__}, or None"
+    )
 
 
 def restore(state: BaseModel, delta: Any, *, key: str) -> BaseModel:
@@ -113,7 +116,8 @@ def restore(state: BaseModel, delta: Any, *, key: str) -> BaseModel:
     if not isinstance(delta, dict) or not set(delta) <= set(cls.model_fields):
         raise CorruptCheckpointError(
             f"checkpoint row {key!r} holds {delta!r:.80}, which does not fit {cls.__name__}; "
-            f"the store belongs to another version of the state. Start a new run")
+            f"the store belongs to another version of the state. Start a new run"
+        )
     try:
         full = cls.model_validate({**state.__dict__, **delta})
         # keep the untouched fields' objects: parallel fan-in compares fields by identity
@@ -121,4 +125,5 @@ def restore(state: BaseModel, delta: Any, *, key: str) -> BaseModel:
     except ValidationError as exc:
         raise CorruptCheckpointError(
             f"checkpoint row {key!r} does not fit {cls.__name__}: {exc.errors()[0]['msg']}; "
-            f"the store belongs to another version of the state. Start a new run") from None
+            f"the store belongs to another version of the state. Start a new run"
+        ) from None

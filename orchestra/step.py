@@ -22,11 +22,12 @@ store under its key, and a resumed run replays those rows instead of running the
 from __future__ import annotations
 
 import asyncio
-from contextlib import nullcontext
 import inspect
 import typing
+from collections.abc import Awaitable, Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
@@ -72,8 +73,9 @@ class Step:
 
     async def _run(self, run: Run, state: BaseModel, key: str, parent: int | None) -> BaseModel:
         """Run as a node of a workflow: the returned delta becomes the next state."""
-        delta, status = await self._execute(run, state, key, parent,
-                                            lambda out: self._delta(out, state, key))
+        delta, status = await self._execute(
+            run, state, key, parent, lambda out: self._delta(out, state, key)
+        )
         if status == "replayed":  # from the journal: plain JSON, validated in full
             return restore(state, delta, key=key)
         return evolve(state, delta) if delta else state
@@ -81,13 +83,21 @@ class Step:
     def _delta(self, out: Any, state: BaseModel, key: str) -> dict:
         delta = to_delta(out, state, step=key)
         if self.writes is not None and any(f not in self.writes for f in delta):
-            raise StateTypeError(f"step {key} returned fields {sorted(delta)} but declares "
-                                 f"writes={self.writes}; return only those, or declare the rest")
+            raise StateTypeError(
+                f"step {key} returned fields {sorted(delta)} but declares "
+                f"writes={self.writes}; return only those, or declare the rest"
+            )
         return delta
 
-    async def _execute(self, run: Run, arg: Any, key: str, parent: int | None,
-                       shape: Callable[[Any], Any],
-                       gate: Slots | None = None) -> tuple[Any, str]:
+    async def _execute(
+        self,
+        run: Run,
+        arg: Any,
+        key: str,
+        parent: int | None,
+        shape: Callable[[Any], Any],
+        gate: Slots | None = None,
+    ) -> tuple[Any, str]:
         """Run with policies, commit the result under ``key``; returns (output, status).
 
         ``gate`` is the fan-out's concurrency slot this execution holds; a retry gives it back
@@ -120,13 +130,19 @@ class Step:
         log_step(span)
         return out, status
 
-    async def _answer(self, run: Run, arg: Any, key: str, span: Span, calls: list[Call],
-                      gate: Slots | None = None) -> tuple[Any, Step]:
+    async def _answer(
+        self, run: Run, arg: Any, key: str, span: Span, calls: list[Call], gate: Slots | None = None
+    ) -> tuple[Any, Step]:
         """This step's answer after retries, else its fallback's; returns (output, who)."""
         try:
-            return await retrying(lambda: self._attempt(run, arg, key, span, calls),
-                                  self.retry, self.breaker, name=key, held=gate,
-                                  on_backoff=span.add_backoff), self
+            return await retrying(
+                lambda: self._attempt(run, arg, key, span, calls),
+                self.retry,
+                self.breaker,
+                name=key,
+                held=gate,
+                on_backoff=span.add_backoff,
+            ), self
         except StepError as err:
             if self.fallback is None:
                 raise
@@ -140,8 +156,7 @@ class Step:
             fb.close("ok", raw)
             return raw, by
 
-    async def _attempt(self, run: Run, arg: Any, key: str, span: Span,
-                       calls: list[Call]) -> Any:
+    async def _attempt(self, run: Run, arg: Any, key: str, span: Span, calls: list[Call]) -> Any:
         span.attempts += 1
         args = (arg, Context(run, key, span.attempts)) if self.takes_ctx else (arg,)
         with recording() as got:
@@ -160,32 +175,53 @@ class Step:
             return await self.fn(*args)
 
 
-def step(fn: Callable | None = None, *, name: str | None = None, retry: Retry | None = None,
-         fallback: Step | Callable | None = None, optional: bool = False,
-         breaker: CircuitBreaker | None = None, writes: tuple[str, ...] | str | None = None,
-         timeout: float | None = None) -> Any:
+def step(
+    fn: Callable | None = None,
+    *,
+    name: str | None = None,
+    retry: Retry | None = None,
+    fallback: Step | Callable | None = None,
+    optional: bool = False,
+    breaker: CircuitBreaker | None = None,
+    writes: tuple[str, ...] | str | None = None,
+    timeout: float | None = None,
+) -> Any:
     """Make an async function a workflow step, with its failure policy.
 
-        >>> @step
-        ... async def count(state: Doc) -> dict:
-        ...     return {"words": len(state.text.split())}
-        >>> @step(retry=Retry(max_attempts=3), fallback=cheap_summary, writes="summary")
-        ... async def summary(state: Doc) -> dict: ...
+    >>> @step
+    ... async def count(state: Doc) -> dict:
+    ...     return {"words": len(state.text.split())}
+    >>> @step(retry=Retry(max_attempts=3), fallback=cheap_summary, writes="summary")
+    ... async def summary(state: Doc) -> dict: ...
     """
+
     def make(f: Callable) -> Step:
         if isinstance(f, Step):
             raise DefinitionError(f"{f.name!r} is already a step; apply @step once")
         if not inspect.iscoroutinefunction(f):
-            raise DefinitionError(f"@step needs an `async def` function; "
-                                  f"{getattr(f, '__name__', f)!r} is not one")
+            raise DefinitionError(
+                f"@step needs an `async def` function; {getattr(f, '__name__', f)!r} is not one"
+            )
         params = list(inspect.signature(f).parameters.values())
         if len(params) not in (1, 2):
-            raise DefinitionError(f"step {f.__name__!r} takes {len(params)} parameters; a step "
-                                  f"takes (state) or (state, ctx)")
+            raise DefinitionError(
+                f"step {f.__name__!r} takes {len(params)} parameters; a step "
+                f"takes (state) or (state, ctx)"
+            )
         fb = fallback if fallback is None or isinstance(fallback, Step) else make(fallback)
-        return Step(f, name or f.__name__, retry, fb, optional, breaker,
-                    (writes,) if isinstance(writes, str) else tuple(writes) if writes else None,
-                    timeout, len(params) == 2, _state_type(f, params[0].name))
+        return Step(
+            f,
+            name or f.__name__,
+            retry,
+            fb,
+            optional,
+            breaker,
+            (writes,) if isinstance(writes, str) else tuple(writes) if writes else None,
+            timeout,
+            len(params) == 2,
+            _state_type(f, params[0].name),
+        )
+
     return make(fn) if fn is not None else make
 
 
@@ -212,7 +248,7 @@ class Context:
     def ask_human(self, prompt: str, payload: Any = None) -> Any:
         """The person's decision, or pause the run (status ``waiting``) until there is one.
 
-            >>> decision = ctx.ask_human("Send this reply?", {"draft": state.draft})
+        >>> decision = ctx.ask_human("Send this reply?", {"draft": state.draft})
         """
         hkey = f"{self.key}#human{self._asked}"
         self._asked += 1

@@ -20,8 +20,9 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING, Any, Iterator, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from orchestra.llm import Call, preview
 
@@ -33,8 +34,9 @@ __all__ = ["Span", "Trace", "SpanKind", "SpanStatus", "log_steps"]
 logger = logging.getLogger("orchestra")
 
 SpanKind = Literal["workflow", "step", "llm"]
-SpanStatus = Literal["running", "ok", "error", "fallback", "skipped", "replayed", "waiting",
-                     "aborted"]
+SpanStatus = Literal[
+    "running", "ok", "error", "fallback", "skipped", "replayed", "waiting", "aborted"
+]
 
 
 @dataclass(slots=True)
@@ -94,14 +96,17 @@ class Span:
         """Seconds from start to end (0 while running)."""
         return max(0.0, self.end - self.start) if self.end else 0.0
 
-    def close(self, status: SpanStatus, output: Any = None, error: BaseException | str | None = None) -> None:
+    def close(
+        self, status: SpanStatus, output: Any = None, error: BaseException | str | None = None
+    ) -> None:
         """Mark the span finished now."""
         self.end, self.status = time.time(), status
         if output is not None:
             self.output = output
         if error is not None:
-            self.error = preview(error if isinstance(error, str)
-                                 else f"{type(error).__name__}: {error}", 200)
+            self.error = preview(
+                error if isinstance(error, str) else f"{type(error).__name__}: {error}", 200
+            )
 
     def to_dict(self) -> dict:
         """The span as a plain record (previews instead of raw input/output)."""
@@ -133,11 +138,11 @@ class Trace:
         return len(self.spans)
 
     def __repr__(self) -> str:
-        return (f"Trace({len(self.spans)} spans, ${self.total_cost:.4f}, "
-                f"{self.total_tokens} tokens)")
+        return f"Trace({len(self.spans)} spans, ${self.total_cost:.4f}, {self.total_tokens} tokens)"
 
-    def open(self, name: str, kind: SpanKind, key: str, parent_id: int | None,
-             input: Any = None) -> Span:
+    def open(
+        self, name: str, kind: SpanKind, key: str, parent_id: int | None, input: Any = None
+    ) -> Span:
         """Start a span now and return it."""
         span = Span(len(self.spans) + 1, parent_id, name, kind, key, time.time(), input=input)
         self.spans.append(span)
@@ -146,10 +151,25 @@ class Trace:
     def add_calls(self, calls: list[Call], step: Span) -> None:
         """Add one LLM span per recorded call under ``step`` and add their usage to it."""
         for c in calls:
-            span = Span(len(self.spans) + 1, step.id, f"chat {c.model}", "llm", step.key,
-                        c.started, c.ended, "ok" if c.status == "ok" else "error", 1, c.model,
-                        c.input_tokens, c.output_tokens, c.cost_usd, c.model_s or 0.0,
-                        error=c.error, input=c.prompt_preview, output=c.output_preview)
+            span = Span(
+                len(self.spans) + 1,
+                step.id,
+                f"chat {c.model}",
+                "llm",
+                step.key,
+                c.started,
+                c.ended,
+                "ok" if c.status == "ok" else "error",
+                1,
+                c.model,
+                c.input_tokens,
+                c.output_tokens,
+                c.cost_usd,
+                c.model_s or 0.0,
+                error=c.error,
+                input=c.prompt_preview,
+                output=c.output_preview,
+            )
             self.spans.append(span)
             step.model = c.model
             step.input_tokens += c.input_tokens
@@ -178,12 +198,15 @@ class Trace:
     def to_dataframe(self) -> pd.DataFrame:
         """One row per span; ``start``/``end`` as Unix seconds, ``duration_s`` in seconds.
 
-            >>> df = trace.to_dataframe(); df.groupby("kind").cost_usd.sum()
+        >>> df = trace.to_dataframe(); df.groupby("kind").cost_usd.sum()
         """
         import pandas as pd  # imported here: pandas is slow to import and runs don't need it
 
-        columns = [f.name for f in _RECORD_FIELDS] + ["input_preview", "output_preview",
-                                                       "duration_s"]
+        columns = [f.name for f in _RECORD_FIELDS] + [
+            "input_preview",
+            "output_preview",
+            "duration_s",
+        ]
         return pd.DataFrame(self.records(), columns=columns)
 
 
@@ -194,13 +217,24 @@ def log_step(span: Span) -> None:
     """
     if not logger.isEnabledFor(logging.INFO):
         return
-    cost = f" · {span.input_tokens + span.output_tokens} tokens · ${span.cost_usd:.5f}" \
-        if span.model else ""
+    cost = (
+        f" · {span.input_tokens + span.output_tokens} tokens · ${span.cost_usd:.5f}"
+        if span.model
+        else ""
+    )
     took = f" · {span.model_s:.2f} model-s" if span.model_s else ""
     by = f" (answered by {span.answered_by})" if span.status == "fallback" else ""
     error = f" · {_short(span.error)}" if span.error and span.status != "ok" else ""
-    logger.info("%-28s %-8s %d attempt(s)%s%s%s%s", span.key, span.status, span.attempts,
-                cost, took, by, error)
+    logger.info(
+        "%-28s %-8s %d attempt(s)%s%s%s%s",
+        span.key,
+        span.status,
+        span.attempts,
+        cost,
+        took,
+        by,
+        error,
+    )
 
 
 def _short(error: str, limit: int = 90) -> str:

@@ -22,17 +22,25 @@ if TYPE_CHECKING:
 
 __all__ = ["timeline", "step_costs", "compare"]
 
-COLORS = {"ok": "tab:green", "fallback": "tab:olive", "replayed": "tab:gray",
-          "skipped": "tab:orange", "error": "tab:red", "waiting": "tab:purple",
-          "aborted": "tab:red", "running": "tab:blue"}
+COLORS = {
+    "ok": "tab:green",
+    "fallback": "tab:olive",
+    "replayed": "tab:gray",
+    "skipped": "tab:orange",
+    "error": "tab:red",
+    "waiting": "tab:purple",
+    "aborted": "tab:red",
+    "running": "tab:blue",
+}
 
 
 def _frame(trace: Trace | pd.DataFrame) -> pd.DataFrame:
     return trace if hasattr(trace, "columns") else trace.to_dataframe()
 
 
-def timeline(trace: Trace | pd.DataFrame, *, title: str = "Run timeline",
-             time_scale: float | None = None) -> Figure:
+def timeline(
+    trace: Trace | pd.DataFrame, *, title: str = "Run timeline", time_scale: float | None = None
+) -> Figure:
     """A Gantt chart: one bar per step (LLM calls drawn inside), coloured by status.
 
     Times are wall-clock seconds; pass the simulator's ``time_scale`` to draw them in
@@ -50,16 +58,30 @@ def timeline(trace: Trace | pd.DataFrame, *, title: str = "Run timeline",
     row = {}
     for i, s in steps.iterrows():
         row[s["id"]] = i
-        ax.barh(i, max(s["end"] - s["start"], 1e-5), left=s["start"] - t0, height=0.6,
-                color=COLORS.get(s["status"], "tab:blue"))
+        ax.barh(
+            i,
+            max(s["end"] - s["start"], 1e-5),
+            left=s["start"] - t0,
+            height=0.6,
+            color=COLORS.get(s["status"], "tab:blue"),
+        )
     for _, c in calls.iterrows():
         if c["parent_id"] in row:
-            ax.barh(row[c["parent_id"]], c["end"] - c["start"], left=c["start"] - t0,
-                    height=0.25, color="black", alpha=0.6)
+            ax.barh(
+                row[c["parent_id"]],
+                c["end"] - c["start"],
+                left=c["start"] - t0,
+                height=0.25,
+                color="black",
+                alpha=0.6,
+            )
     ax.set_yticks(range(len(steps)), steps["key"], fontsize=8)
     ax.invert_yaxis()  # first step on top
-    ax.set_xlabel("simulated time since run start (s, wall-clock ÷ time_scale)" if time_scale
-                  else "wall-clock time since run start (s)")
+    ax.set_xlabel(
+        "simulated time since run start (s, wall-clock ÷ time_scale)"
+        if time_scale
+        else "wall-clock time since run start (s)"
+    )
     ax.set_ylabel("step (journal key)")
     ax.set_title(title)
     shown = [st for st in COLORS if st in set(steps["status"])]
@@ -71,8 +93,12 @@ def timeline(trace: Trace | pd.DataFrame, *, title: str = "Run timeline",
     return fig
 
 
-def step_costs(trace: Trace | pd.DataFrame, *, title: str = "Cost and latency per step",
-               simulated: bool = False) -> Figure:
+def step_costs(
+    trace: Trace | pd.DataFrame,
+    *,
+    title: str = "Cost and latency per step",
+    simulated: bool = False,
+) -> Figure:
     """Two bar charts side by side: cost (USD) and latency (s) per step.
 
     ``simulated=True`` shows the LLM calls' simulated seconds (seeded, reproducible) instead
@@ -83,14 +109,18 @@ def step_costs(trace: Trace | pd.DataFrame, *, title: str = "Cost and latency pe
     df = _frame(trace)
     steps = df[df["kind"] == "step"]
     by = steps.groupby("name", sort=False).agg(
-        cost_usd=("cost_usd", "sum"), latency_s=("model_s" if simulated else "duration_s", "sum"))
+        cost_usd=("cost_usd", "sum"), latency_s=("model_s" if simulated else "duration_s", "sum")
+    )
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 0.3 * len(by) + 2.2), dpi=100)
     left.barh(by.index, by["cost_usd"], color="tab:blue", label="cost (USD)")
     left.set_xlabel("cost (USD)")
     left.set_ylabel("step")
     right.barh(by.index, by["latency_s"], color="tab:orange", label="latency (s)")
-    right.set_xlabel("simulated seconds of LLM calls, summed" if simulated
-                     else "wall-clock latency, all executions summed (s)")
+    right.set_xlabel(
+        "simulated seconds of LLM calls, summed"
+        if simulated
+        else "wall-clock latency, all executions summed (s)"
+    )
     right.set_yticks(range(len(by)), [""] * len(by))
     for ax in (left, right):
         ax.invert_yaxis()
@@ -107,16 +137,20 @@ def compare(table: pd.DataFrame, *, title: str = "Same task, several implementat
 
         >>> compare(table([m1.result, m2.result, m3.result]))
     """
-    panels = [("wall_s", "wall-clock time (s)"), ("tokens", "tokens (input + output)"),
-              ("cost_usd", "cost (USD)"), ("lines", "lines of code")]
+    panels = [
+        ("wall_s", "wall-clock time (s)"),
+        ("tokens", "tokens (input + output)"),
+        ("cost_usd", "cost (USD)"),
+        ("lines", "lines of code"),
+    ]
     df = table.copy()
     if "input_tokens" in df and df["input_tokens"].notna().all():
         df["tokens"] = df["input_tokens"] + df["output_tokens"]
     panels = [(c, label) for c, label in panels if c in df and df[c].notna().all()]
     fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels), 3.2), dpi=100)
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for ax, (column, label) in zip(axes if len(panels) > 1 else [axes], panels):
-        ax.bar(range(len(df)), df[column], color=colors[:len(df)])
+    for ax, (column, label) in zip(axes if len(panels) > 1 else [axes], panels, strict=True):
+        ax.bar(range(len(df)), df[column], color=colors[: len(df)])
         ax.set_xticks(range(len(df)), df.index, rotation=20, ha="right", fontsize=8)
         ax.set_ylabel(label)
         ax.set_title(label, fontsize=10)

@@ -33,6 +33,7 @@ def build(effects: str) -> Workflow:
             os.write(fd, f"{ctx.run_id} {ctx.key} {time.time():.6f}\n".encode())
             await asyncio.sleep(0.015)
             return {"log": s.log + [f"s{i}"]}
+
         return run
 
     return Workflow("crashy", state=S, steps=[one(i) for i in range(STEPS)])

@@ -5,9 +5,25 @@ import time
 from orchestra.llm import Call, record
 
 
-def fake_call(model: str = "claude-haiku-4-5", tokens: tuple[int, int] = (100, 20),
-              cost: float = 0.001, prompt: str = "prompt", output: str = "output") -> None:
+def fake_call(
+    model: str = "claude-haiku-4-5",
+    tokens: tuple[int, int] = (100, 20),
+    cost: float = 0.001,
+    prompt: str = "prompt",
+    output: str = "output",
+) -> None:
     """Record one LLM call, as the client would after a real one."""
     now = time.time()
-    record(Call(model, now, now + 0.001, "ok", tokens[0], tokens[1], cost,
-                prompt_preview=prompt, output_preview=output))
+    record(
+        Call(
+            model,
+            now,
+            now + 0.001,
+            "ok",
+            tokens[0],
+            tokens[1],
+            cost,
+            prompt_preview=prompt,
+            output_preview=output,
+        )
+    )

@@ -1,6 +1,7 @@
 """Tests for orchestra.budget: ceilings stop a run cleanly with a partial result."""
 
 import pytest
+from fakes import fake_call
 from pydantic import BaseModel
 
 from orchestra.budget import Budget
@@ -8,10 +9,8 @@ from orchestra.checkpoint import MemoryStore
 from orchestra.errors import BudgetExceededError
 from orchestra.step import step
 from orchestra.workflow import Workflow
-from fakes import fake_call
 
 pytestmark = pytest.mark.anyio
-
 
 
 class S(BaseModel):

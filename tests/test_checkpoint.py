@@ -3,18 +3,21 @@
 import sqlite3
 
 import pytest
+from fakes import fake_call
 from pydantic import BaseModel
 
 from orchestra.checkpoint import MemoryStore, SqliteStore
 from orchestra.compose import map_each
-from orchestra.errors import (CheckpointError, CorruptCheckpointError, FatalLLMError,
-                              ForeignCheckpointError)
+from orchestra.errors import (
+    CheckpointError,
+    CorruptCheckpointError,
+    FatalLLMError,
+    ForeignCheckpointError,
+)
 from orchestra.step import step
 from orchestra.workflow import Workflow
-from fakes import fake_call
 
 pytestmark = pytest.mark.anyio
-
 
 
 @pytest.fixture(params=["memory", "sqlite"])
@@ -30,6 +33,7 @@ class S(BaseModel):
 
 def make(n: int, fail_at: set, executed: list):
     """n steps that append their name; those in fail_at raise a fatal error."""
+
     def one(i: int):
         @step(name=f"s{i}", writes="log")
         async def run(s: S) -> dict:
@@ -38,7 +42,9 @@ def make(n: int, fail_at: set, executed: list):
             if i in fail_at:
                 raise FatalLLMError("400 bad request", status=400)
             return {"log": s.log + [f"s{i}"]}
+
         return run
+
     return Workflow("chain", state=S, steps=[one(i) for i in range(n)])
 
 
@@ -67,8 +73,9 @@ async def test_map_items_are_journaled_one_by_one(store):
             raise FatalLLMError("400", status=400)
         return doc.upper()
 
-    wf = Workflow("map", state=S, steps=[map_each(summarize, over="docs", into="sums",
-                                                  concurrency=2)])
+    wf = Workflow(
+        "map", state=S, steps=[map_each(summarize, over="docs", into="sums", concurrency=2)]
+    )
     first = await wf.run(S(docs=["d0", "d1", "d2", "d3", "d4"]), store=store, run_id="m")
     assert first.status == "aborted" and first.state.sums[:3] == ["D0", "D1", "D2"]
     done = await wf.resume("m", store)

@@ -20,9 +20,13 @@ KILLS = 20
 
 
 def spawn(db: Path, run_id: str, effects: Path, mode: str) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, str(WORKER), str(db), run_id, str(effects), mode],
-                            stdout=subprocess.PIPE, text=True, cwd=ROOT,
-                            env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    proc = subprocess.Popen(
+        [sys.executable, str(WORKER), str(db), run_id, str(effects), mode],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
     assert proc.stdout.readline().strip() == "ready"
     return proc
 

@@ -13,7 +13,6 @@ import nbformat
 import papermill
 import pytest
 from nbclient import NotebookClient
-
 from test_notebooks import CHAPTERS, EXERCISES, ROOT, SOLUTIONS, execute, second_parameters
 
 KEY = re.compile(r"sk-ant-[A-Za-z0-9_\-]{8,}")
@@ -27,12 +26,20 @@ def test_unsolved_exercise_fails_every_check(nb):
     A check that passes on an empty stub grades nothing; that is a defect of the exercise.
     """
     book = nbformat.read(nb, as_version=4)
-    NotebookClient(book, kernel_name="orchestra", allow_errors=True, timeout=300,
-                   resources={"metadata": {"path": str(nb.parent)}}).execute()
+    NotebookClient(
+        book,
+        kernel_name="orchestra",
+        allow_errors=True,
+        timeout=300,
+        resources={"metadata": {"path": str(nb.parent)}},
+    ).execute()
     checks = [c for c in book.cells if "check" in c.metadata.get("tags", [])]
     assert checks, f"{nb.name} has no cell tagged 'check'"
-    passing = [c.source.splitlines()[0] for c in checks
-               if not any(o.output_type == "error" for o in c.outputs)]
+    passing = [
+        c.source.splitlines()[0]
+        for c in checks
+        if not any(o.output_type == "error" for o in c.outputs)
+    ]
     assert passing == [], f"checks that pass on the unsolved exercise: {passing}"
 
 
@@ -40,13 +47,16 @@ def test_unsolved_exercise_fails_every_check(nb):
 def test_solution_has_its_exercise(nb):
     exercise = ROOT / "exercises" / nb.name
     assert exercise.exists(), f"solutions/{nb.name} has no exercises/{nb.name}"
-    tags = lambda path: sum("check" in c["metadata"].get("tags", [])  # noqa: E731
-                            for c in json.loads(path.read_text())["cells"])
+    tags = lambda path: sum(
+        "check" in c["metadata"].get("tags", [])  # noqa: E731
+        for c in json.loads(path.read_text())["cells"]
+    )
     assert tags(nb) == tags(exercise) > 0, "exercise and solution must have the same checks"
 
 
-@pytest.mark.parametrize("nb", CHAPTERS + SOLUTIONS + EXERCISES,
-                         ids=lambda p: f"{p.parent.name}/{p.name}")
+@pytest.mark.parametrize(
+    "nb", CHAPTERS + SOLUTIONS + EXERCISES, ids=lambda p: f"{p.parent.name}/{p.name}"
+)
 def test_committed_notebooks_are_clean(nb):
     data = json.loads(nb.read_text())
     assert data["metadata"]["kernelspec"]["name"] == "orchestra"
@@ -74,4 +84,5 @@ def test_unsolved_exercise_with_the_second_parameters_stops_at_a_check(nb, tmp_p
     failed = next(c for c in cells if c["metadata"].get("papermill", {}).get("exception"))
     stub = info.value.ename == "NotImplementedError"
     assert stub or "check" in failed["metadata"].get("tags", []), (
-        f"{nb.name} failed outside a check cell: {info.value.ename}: {info.value.evalue}")
+        f"{nb.name} failed outside a check cell: {info.value.ename}: {info.value.evalue}"
+    )

@@ -22,12 +22,17 @@ PROMPT = "Summarize in one sentence: The bridge opened in 1932. It carries 160,0
 
 def test_anthropic_sync_and_async(sim):
     sync = anthropic.Anthropic().messages.create(
-        model=MODEL, max_tokens=100, temperature=0, messages=[{"role": "user", "content": PROMPT}])
+        model=MODEL, max_tokens=100, temperature=0, messages=[{"role": "user", "content": PROMPT}]
+    )
 
     async def go():
         client = anthropic.AsyncAnthropic()
-        async with client.messages.stream(model=MODEL, max_tokens=100, temperature=0,
-                                          messages=[{"role": "user", "content": PROMPT}]) as s:
+        async with client.messages.stream(
+            model=MODEL,
+            max_tokens=100,
+            temperature=0,
+            messages=[{"role": "user", "content": PROMPT}],
+        ) as s:
             return "".join([t async for t in s.text_stream])
 
     assert sync.content[0].text == asyncio.run(go()) != ""
@@ -37,7 +42,9 @@ def test_langchain_chat_anthropic(sim):
     llm = ChatAnthropic(model=MODEL, base_url=sim.url, api_key="k", temperature=0, max_tokens=100)
     reply = llm.invoke([SystemMessage("Be brief."), HumanMessage(PROMPT)])
     assert reply.content and reply.usage_metadata["input_tokens"] > 0
-    streamed = "".join(chunk.content for chunk in llm.stream(PROMPT) if isinstance(chunk.content, str))
+    streamed = "".join(
+        chunk.content for chunk in llm.stream(PROMPT) if isinstance(chunk.content, str)
+    )
     assert streamed
     assert asyncio.run(llm.ainvoke(PROMPT)).content
 
@@ -51,8 +58,9 @@ def test_langchain_structured_output(sim):
 
     llm = ChatAnthropic(model=MODEL, base_url=sim.url, api_key="k", temperature=0)
     out = llm.with_structured_output(Contact).invoke(
-        "Extract name and email: Grace Hopper can be reached at grace@navy.example.")
-    assert isinstance(out, Contact)      # the tool call was parsed into the schema
+        "Extract name and email: Grace Hopper can be reached at grace@navy.example."
+    )
+    assert isinstance(out, Contact)  # the tool call was parsed into the schema
     assert out.name == "Grace Hopper" or out.email == "grace@navy.example"  # (quality may drop one)
 
 
@@ -60,9 +68,13 @@ def test_llamaindex_anthropic(sim):
     llm = LlamaAnthropic(model=MODEL, base_url=sim.url, api_key="k", temperature=0, max_tokens=100)
     completion = llm.complete(PROMPT)
     assert completion.text
-    chat = llm.chat([ChatMessage(role="system", content="Be brief."),
-                     ChatMessage(role="user", content=PROMPT)])
-    assert chat.message.content and chat.raw["usage"].input_tokens > completion.raw["usage"].input_tokens
+    chat = llm.chat(
+        [ChatMessage(role="system", content="Be brief."), ChatMessage(role="user", content=PROMPT)]
+    )
+    assert (
+        chat.message.content
+        and chat.raw["usage"].input_tokens > completion.raw["usage"].input_tokens
+    )
 
     async def stream():
         gen = await llm.astream_complete(PROMPT)
@@ -84,8 +96,13 @@ CONTACT = "Extract name and email: Grace Hopper can be reached at grace@navy.exa
 def test_structured_outputs_through_output_format(sim):
     client = anthropic.Anthropic()
     parsed = client.beta.messages.parse(
-        model="claude-opus-4-5", max_tokens=300, temperature=0, output_format=Contact,
-        betas=["structured-outputs-2025-11-13"], messages=[{"role": "user", "content": CONTACT}])
+        model="claude-opus-4-5",
+        max_tokens=300,
+        temperature=0,
+        output_format=Contact,
+        betas=["structured-outputs-2025-11-13"],
+        messages=[{"role": "user", "content": CONTACT}],
+    )
     assert isinstance(parsed.parsed_output, Contact)
     assert parsed.parsed_output.email == "grace@navy.example" or parsed.parsed_output.name
 
@@ -95,4 +112,6 @@ def test_llamaindex_structured_predict(sim):
 
     llm = LlamaAnthropic(model="claude-opus-4-5", base_url=sim.url, api_key="k", temperature=0)
     out = asyncio.run(llm.astructured_predict(Contact, PromptTemplate("{text}"), text=CONTACT))
-    assert isinstance(out, Contact) and (out.name == "Grace Hopper" or out.email == "grace@navy.example")
+    assert isinstance(out, Contact) and (
+        out.name == "Grace Hopper" or out.email == "grace@navy.example"
+    )

@@ -25,8 +25,8 @@ def test_burst_then_paced_at_the_rate():
         return stamps
 
     stamps = asyncio.run(go())
-    assert stamps[59] < 0.02                      # the first minute's worth goes at once
-    assert 0.09 < stamps[69] < 0.25               # then 10 more at 10 ms each
+    assert stamps[59] < 0.02  # the first minute's worth goes at once
+    assert 0.09 < stamps[69] < 0.25  # then 10 more at 10 ms each
 
 
 def test_token_budget_paces_large_calls():
@@ -38,12 +38,14 @@ def test_token_budget_paces_large_calls():
                 pass
         return time.perf_counter() - t
 
-    assert 0.55 < asyncio.run(go()) < 0.8          # 2 fit at once, 2 more need 0.3 s each
+    assert 0.55 < asyncio.run(go()) < 0.8  # 2 fit at once, 2 more need 0.3 s each
 
 
 def test_a_call_larger_than_the_limit_is_a_config_error():
     with pytest.raises(ConfigError, match="split the call"):
-        asyncio.run(RateLimiter(input_tokens_per_minute=100).slot(500).__aenter__())  # before any wait
+        asyncio.run(
+            RateLimiter(input_tokens_per_minute=100).slot(500).__aenter__()
+        )  # before any wait
     with pytest.raises(ConfigError, match="time_scale"):
         RateLimiter(requests_per_minute=5, time_scale=0)
 
@@ -51,15 +53,17 @@ def test_a_call_larger_than_the_limit_is_a_config_error():
 def fan_out(limiter, n=24):
     async def go():
         async with LLM(max_retries=0, max_tokens=20, limiter=limiter) as llm:
-            results = await asyncio.gather(*(llm.ask(f"Ping {i}") for i in range(n)),
-                                           return_exceptions=True)
+            results = await asyncio.gather(
+                *(llm.ask(f"Ping {i}") for i in range(n)), return_exceptions=True
+            )
         return [r for r in results if isinstance(r, RetryableLLMError)]
+
     return asyncio.run(go())
 
 
 def test_shared_limiter_removes_429s(sim):
     sim.configure(time_scale=0.02, limits=Limits(requests_per_minute=12))  # one per 100 ms
-    assert len(fan_out(None)) >= 10                        # 24 at once: half are refused
+    assert len(fan_out(None)) >= 10  # 24 at once: half are refused
     sim.configure(time_scale=0.02, limits=Limits(requests_per_minute=12))
     assert fan_out(RateLimiter(requests_per_minute=12, time_scale=0.02)) == []
 
@@ -81,4 +85,4 @@ def test_a_call_the_server_refused_gives_its_slot_back():
             pass
         return time.perf_counter() - t
 
-    assert asyncio.run(go()) < 0.05   # both slots were handed back: no 30 s wait
+    assert asyncio.run(go()) < 0.05  # both slots were handed back: no 30 s wait

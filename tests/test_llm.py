@@ -38,14 +38,16 @@ def test_ask_returns_text_usage_cost_and_latency(sim):
     reply = run(ask("Summarize: Rain fell all day. The river rose.", "claude-sonnet-4-5"))
     assert reply.text and reply.model == "claude-sonnet-4-5" and reply.stop_reason == "end_turn"
     assert reply.cost_usd == pytest.approx(
-        (reply.input_tokens * 3 + reply.output_tokens * 15) / 1e6)
+        (reply.input_tokens * 3 + reply.output_tokens * 15) / 1e6
+    )
     assert reply.cost_usd == cost_usd("claude-sonnet-4-5", reply.input_tokens, reply.output_tokens)
     assert reply.latency_s > 0 and reply.model_s > 0.3
 
 
 def test_schema_answers_are_validated_models(sim):
-    reply = run(ask("Classify this ticket: my card was charged twice, refund me now!",
-                        schema=Ticket))
+    reply = run(
+        ask("Classify this ticket: my card was charged twice, refund me now!", schema=Ticket)
+    )
     assert isinstance(reply.data, Ticket) and reply.stop_reason == "tool_use"
 
 
@@ -85,7 +87,11 @@ def test_recording_collects_every_call_even_failures(sim):
 def test_with_model_changes_only_the_model(sim):
     base = LLM("claude-opus-4-5", max_tokens=77)
     cheap = base.with_model("claude-haiku-4-5")
-    assert (cheap.model, cheap.max_tokens, base.model) == ("claude-haiku-4-5", 77, "claude-opus-4-5")
+    assert (cheap.model, cheap.max_tokens, base.model) == (
+        "claude-haiku-4-5",
+        77,
+        "claude-opus-4-5",
+    )
 
 
 def test_config_errors_say_what_to_do(sim, monkeypatch):
@@ -124,8 +130,13 @@ for m in pkgutil.walk_packages(orchestra.__path__, 'orchestra.'):
     importlib.import_module(m.name)
 print('ANTHROPIC_API_KEY' in seen)
 """
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env={**os.environ, "ANTHROPIC_API_KEY": "sk-ant-secret"}, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "ANTHROPIC_API_KEY": "sk-ant-secret"},
+        check=True,
+    )
     assert out.stdout.strip() == "False"
 
 

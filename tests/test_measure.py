@@ -13,8 +13,7 @@ def sample(x):
     # a comment that does not count
 
     y = x + 1
-    return {"a": y,
-            "b": 2}
+    return {"a": y, "b": 2}
 
 
 def test_lines_of_code_skips_docstrings_comments_and_blanks():
@@ -26,15 +25,22 @@ def test_meter_reads_calls_tokens_and_cost_from_the_log(sim):
     sim.configure(faults=Faults(plan=[Rule("overloaded", nth=1)]))
     client = anthropic.Anthropic(max_retries=2)
     with Meter(sim, "two calls", code=sample) as m:
-        a = client.messages.create(model="claude-haiku-4-5", max_tokens=50,
-                                   messages=[{"role": "user", "content": "hello there"}])
-        b = client.messages.create(model="claude-opus-4-5", max_tokens=50,
-                                   messages=[{"role": "user", "content": "hello again"}])
+        a = client.messages.create(
+            model="claude-haiku-4-5",
+            max_tokens=50,
+            messages=[{"role": "user", "content": "hello there"}],
+        )
+        b = client.messages.create(
+            model="claude-opus-4-5",
+            max_tokens=50,
+            messages=[{"role": "user", "content": "hello again"}],
+        )
     r = m.result
     assert (r.calls, r.failed_calls, r.lines) == (2, 1, 4)
     assert r.input_tokens == a.usage.input_tokens + b.usage.input_tokens
-    assert r.cost_usd == cost_usd("claude-haiku-4-5", a.usage.input_tokens, a.usage.output_tokens) \
-        + cost_usd("claude-opus-4-5", b.usage.input_tokens, b.usage.output_tokens)
+    assert r.cost_usd == cost_usd(
+        "claude-haiku-4-5", a.usage.input_tokens, a.usage.output_tokens
+    ) + cost_usd("claude-opus-4-5", b.usage.input_tokens, b.usage.output_tokens)
     assert r.model_s > 0 and r.wall_s > 0
     assert list(table([r]).index) == ["two calls"]
 
@@ -48,15 +54,17 @@ def test_meter_without_a_simulator_measures_wall_clock_only():
 def test_lines_of_code_of_a_class_defined_in_a_notebook_cell():
     import linecache
 
-    cell = ("x = 1\n"
-            "class Flow:\n"
-            "    '''Not counted.'''\n"
-            "    size: int = 3\n"
-            "\n"
-            "    def run(self):\n"
-            "        return self.size\n")
+    cell = (
+        "x = 1\n"
+        "class Flow:\n"
+        "    '''Not counted.'''\n"
+        "    size: int = 3\n"
+        "\n"
+        "    def run(self):\n"
+        "        return self.size\n"
+    )
     name = "<ipython-cell-42>"  # what IPython registers for a cell: not a file on disk
     linecache.cache[name] = (len(cell), None, cell.splitlines(True), name)
     space: dict = {}
     exec(compile(cell, name, "exec"), space)
-    assert lines_of_code(space["Flow"]) == 4   # class, size, def, return
+    assert lines_of_code(space["Flow"]) == 4  # class, size, def, return

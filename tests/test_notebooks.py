@@ -20,8 +20,15 @@ EXERCISES = sorted((ROOT / "exercises").glob("[0-9][0-9]_*.ipynb"))
 
 
 def execute(nb: Path, out: Path, parameters: dict) -> dict:
-    papermill.execute_notebook(str(nb), str(out), parameters=parameters, kernel_name="orchestra",
-                               cwd=str(nb.parent), progress_bar=False, execution_timeout=300)
+    papermill.execute_notebook(
+        str(nb),
+        str(out),
+        parameters=parameters,
+        kernel_name="orchestra",
+        cwd=str(nb.parent),
+        progress_bar=False,
+        execution_timeout=300,
+    )
     return json.loads(out.read_text())
 
 
@@ -34,5 +41,7 @@ def second_parameters(nb: Path) -> dict:
 @pytest.mark.parametrize("nb", CHAPTERS + SOLUTIONS, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_runs_with_a_second_parameter_set(nb, tmp_path):
     executed = execute(nb, tmp_path / nb.name, second_parameters(nb))
-    errors = [o for c in executed["cells"] for o in c.get("outputs", []) if o["output_type"] == "error"]
+    errors = [
+        o for c in executed["cells"] for o in c.get("outputs", []) if o["output_type"] == "error"
+    ]
     assert errors == []

@@ -1,6 +1,7 @@
 """Tests for orchestra.otel: spans exported with GenAI attribute names and their tree."""
 
 import pytest
+from fakes import fake_call
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -11,10 +12,8 @@ from orchestra.errors import FatalLLMError
 from orchestra.otel import export
 from orchestra.step import step
 from orchestra.workflow import Workflow
-from fakes import fake_call
 
 pytestmark = pytest.mark.anyio
-
 
 
 class S(BaseModel):
@@ -23,7 +22,11 @@ class S(BaseModel):
 
 @step(writes="n")
 async def ask(s: S) -> dict:
-    fake_call(model="claude-haiku-4-5", tokens=(12, 3), prompt="api_key=sk-ant-" + "api03-abcdefghijklmnop")
+    fake_call(
+        model="claude-haiku-4-5",
+        tokens=(12, 3),
+        prompt="api_key=sk-ant-" + "api03-abcdefghijklmnop",
+    )
     return {"n": 1}
 
 
@@ -44,7 +47,10 @@ async def test_export_keeps_tree_times_and_genai_attributes():
     assert llm.attributes["gen_ai.provider.name"] == "anthropic"
     assert llm.attributes["gen_ai.system"] == "anthropic"
     assert llm.attributes["gen_ai.request.model"] == "claude-haiku-4-5"
-    assert (llm.attributes["gen_ai.usage.input_tokens"], llm.attributes["gen_ai.usage.output_tokens"]) == (12, 3)
+    assert (
+        llm.attributes["gen_ai.usage.input_tokens"],
+        llm.attributes["gen_ai.usage.output_tokens"],
+    ) == (12, 3)
     assert "sk-ant" not in llm.attributes["orchestra.input_preview"]
     assert llm.parent.span_id == step_span.context.span_id
     assert step_span.parent.span_id == root.context.span_id

@@ -6,8 +6,10 @@ from orchestra import LLM, Budget
 from orchestra.errors import BudgetExceededError, LoopLimitError
 from orchestra.patterns.evaluator import Draft, iterations, optimizer, rubric_prompt, write_prompt
 
-BRIEF = dict(product="Aurora X2", points=["adjustable colour temperature", "USB-C charging",
-                                          "two-year warranty"])
+BRIEF = dict(
+    product="Aurora X2",
+    points=["adjustable colour temperature", "USB-C charging", "two-year warranty"],
+)
 
 
 def test_loop_stops_once_the_grade_reaches_the_threshold(sim):
@@ -21,12 +23,14 @@ def test_loop_stops_once_the_grade_reaches_the_threshold(sim):
 
 
 def test_unreachable_rubric_hits_max_iterations(sim):
-    impossible = Draft(**BRIEF, max_words=3)   # three points never fit in three words
+    impossible = Draft(**BRIEF, max_words=3)  # three points never fit in three words
     haiku, sonnet = LLM("claude-haiku-4-5"), LLM("claude-sonnet-4-5")
     kept = asyncio.run(optimizer(haiku, sonnet, max_iterations=3).run(impossible))
     assert kept.status == "completed" and kept.degraded == ["00.loop"]
     assert len(kept.state.scores) == 3
-    stopped = asyncio.run(optimizer(haiku, sonnet, max_iterations=3, on_limit="abort").run(impossible))
+    stopped = asyncio.run(
+        optimizer(haiku, sonnet, max_iterations=3, on_limit="abort").run(impossible)
+    )
     assert stopped.status == "aborted" and isinstance(stopped.error, LoopLimitError)
 
 

@@ -6,9 +6,16 @@ from orchestra import LLM
 from orchestra.errors import UnknownStepError
 from orchestra.patterns.router import LOW_CONFIDENCE, escalate, handler, router, triage_all
 
-CATEGORIES = {"billing": "charges, refunds, invoices", "shipping": "delivery, package, courier",
-              "other": "anything else"}
-URGENCY = {"normal": "a usual request", "high": "urgent, immediately, damaged", "low": "minor, someday"}
+CATEGORIES = {
+    "billing": "charges, refunds, invoices",
+    "shipping": "delivery, package, courier",
+    "other": "anything else",
+}
+URGENCY = {
+    "normal": "a usual request",
+    "high": "urgent, immediately, damaged",
+    "low": "minor, someday",
+}
 
 
 def build(llm, **kw):
@@ -20,13 +27,22 @@ def run(texts, **kw):
     async def go():
         async with LLM("claude-opus-4-5") as llm:
             return await triage_all(build(llm, **kw), texts, concurrency=4)
+
     return asyncio.run(go())
 
 
 def test_routes_each_ticket_to_its_handler_in_one_format(sim):
-    billing, shipping = run(["I was charged twice for my invoice, refund it immediately",
-                             "My package never arrived, the courier lost it"])
-    assert (billing.state.label, billing.state.handler, billing.state.urgency) == ("billing", "billing", "high")
+    billing, shipping = run(
+        [
+            "I was charged twice for my invoice, refund it immediately",
+            "My package never arrived, the courier lost it",
+        ]
+    )
+    assert (billing.state.label, billing.state.handler, billing.state.urgency) == (
+        "billing",
+        "billing",
+        "high",
+    )
     assert (shipping.state.label, shipping.state.handler) == ("shipping", "shipping")
     assert all(r.state.reply and r.state.urgency in URGENCY for r in (billing, shipping))
     assert [s.key for s in billing.trace.steps()] == ["00.classify", "01.route[billing].00.billing"]

@@ -3,16 +3,15 @@
 import asyncio
 
 import pytest
+from fakes import fake_call
 from pydantic import BaseModel
 
-from orchestra.errors import (CircuitOpenError, FatalLLMError, RetryableLLMError, StepError)
+from orchestra.errors import CircuitOpenError, FatalLLMError, RetryableLLMError, StepError
 from orchestra.policies import CircuitBreaker, Retry, retryable, retrying
 from orchestra.step import step
 from orchestra.workflow import Workflow
-from fakes import fake_call
 
 pytestmark = pytest.mark.anyio
-
 
 
 class S(BaseModel):
@@ -31,11 +30,15 @@ def flaky(failures: list[BaseException], answer: str = "ok"):
         if len(calls) <= len(failures):
             raise failures[len(calls) - 1]
         return {"answer": answer}
+
     return ask, calls
 
 
 def test_backoff_grows_is_capped_and_seeded():
-    a, b = Retry(base_delay=1, max_delay=3, jitter=0.5, seed=7), Retry(base_delay=1, max_delay=3, jitter=0.5, seed=7)
+    a, b = (
+        Retry(base_delay=1, max_delay=3, jitter=0.5, seed=7),
+        Retry(base_delay=1, max_delay=3, jitter=0.5, seed=7),
+    )
     delays = [a.delay(n) for n in range(1, 6)]
     assert delays == [b.delay(n) for n in range(1, 6)]  # same seed, same jitter
     for n, d in enumerate(delays, 1):
@@ -184,8 +187,9 @@ async def test_open_breaker_refuses_without_calling_and_fallback_answers():
     result = await wf.run(S())
     assert len(calls) == 1  # the second step was refused by the open circuit
     assert result.state.answer == "sonnet" and breaker.state == "open"
-    assert "CircuitOpenError" in result.trace.steps()[-2].error or \
-        any("CircuitOpenError" in (s.error or "") for s in result.trace.steps())
+    assert "CircuitOpenError" in result.trace.steps()[-2].error or any(
+        "CircuitOpenError" in (s.error or "") for s in result.trace.steps()
+    )
 
 
 async def test_open_breaker_without_fallback_aborts_with_hint():
@@ -201,11 +205,12 @@ async def test_open_breaker_without_fallback_aborts_with_hint():
 
 def test_delay_honours_the_servers_retry_after():
     from orchestra.errors import RetryableLLMError
+
     policy = Retry(base_delay=0.5, max_delay=8.0, seed=0)
     told = RetryableLLMError("429", status=429, retry_after=1.25)
     assert policy.delay(1, told) == 1.25
-    assert policy.delay(1, RetryableLLMError("429", retry_after=60.0)) == 8.0   # capped
-    assert 0.25 <= policy.delay(1, RetryableLLMError("529")) <= 0.5            # not told: backoff
+    assert policy.delay(1, RetryableLLMError("429", retry_after=60.0)) == 8.0  # capped
+    assert 0.25 <= policy.delay(1, RetryableLLMError("529")) <= 0.5  # not told: backoff
 
 
 def test_slots_let_a_retry_jump_the_queue():
@@ -220,7 +225,7 @@ def test_slots_let_a_retry_jump_the_queue():
             await asyncio.sleep(hold)
             slots.release()
 
-        await slots.acquire()                       # the slot is busy
+        await slots.acquire()  # the slot is busy
         waiting = [asyncio.create_task(take(n)) for n in ("new-1", "new-2")]
         await asyncio.sleep(0)
         retry = asyncio.create_task(take("retry", first=True))
@@ -254,10 +259,10 @@ def test_breaker_history_tells_its_story():
     breaker = CircuitBreaker("haiku", failure_threshold=2, reset_after=10, clock=lambda: now[0])
     overloaded = RetryableLLMError("529", status=529)
     breaker.failed(overloaded)
-    breaker.failed(overloaded)                 # opens at t=0
+    breaker.failed(overloaded)  # opens at t=0
     now[0] = 11.0
-    breaker.before()                           # half open: one probe goes through
-    breaker.succeeded()                        # closes
+    breaker.before()  # half open: one probe goes through
+    breaker.succeeded()  # closes
     assert breaker.history == [(0.0, "open"), (11.0, "half_open"), (11.0, "closed")]
 
 

@@ -9,7 +9,6 @@ from orchestra.review import draft_of, review_panel
 pytestmark = pytest.mark.anyio
 
 
-
 class Doc(BaseModel):
     product: str
     draft: str = ""
@@ -20,18 +19,30 @@ class Doc(BaseModel):
 def make_workflow(llm: LLM) -> Workflow:
     @step(writes="draft")
     async def draft(d: Doc) -> dict:
-        r = await llm.ask(f"Write a product description for {d.product} in at most 40 words. "
-                          f"It must mention: USB-C charging, two-year warranty")
+        r = await llm.ask(
+            f"Write a product description for {d.product} in at most 40 words. "
+            f"It must mention: USB-C charging, two-year warranty"
+        )
         return {"draft": r.text}
 
     @step(writes="published")
     async def apply(d: Doc) -> dict:
         action = d.decision["action"]
-        return {"published": {"approve": d.draft, "edit": d.decision.get("text"),
-                              "reject": None}[action]}
+        return {
+            "published": {"approve": d.draft, "edit": d.decision.get("text"), "reject": None}[
+                action
+            ]
+        }
 
-    return Workflow("review", state=Doc, steps=[
-        draft, approval("Publish this?", into="decision", show=lambda d: {"draft": d.draft}), apply])
+    return Workflow(
+        "review",
+        state=Doc,
+        steps=[
+            draft,
+            approval("Publish this?", into="decision", show=lambda d: {"draft": d.draft}),
+            apply,
+        ],
+    )
 
 
 async def waiting_run(sim, tmp_path):
@@ -46,7 +57,9 @@ async def waiting_run(sim, tmp_path):
 async def test_panel_shows_the_draft_the_cost_and_live_buttons(sim, tmp_path):
     wf, store, result = await waiting_run(sim, tmp_path)
     panel = review_panel(wf, store, result)
-    html = "".join(c.value for c in panel.children if hasattr(c, "value") and isinstance(c.value, str))
+    html = "".join(
+        c.value for c in panel.children if hasattr(c, "value") and isinstance(c.value, str)
+    )
     assert "Publish this?" in html and f"${result.cost_usd:.6f}" in html and result.cost_usd > 0
     assert panel.edit.value == result.state.draft != ""
     assert not panel.approve.disabled and "status: waiting" in panel.status.value
@@ -55,7 +68,9 @@ async def test_panel_shows_the_draft_the_cost_and_live_buttons(sim, tmp_path):
 async def test_approve_resumes_from_the_checkpoint_without_a_new_call(sim, tmp_path):
     wf, store, result = await waiting_run(sim, tmp_path)
     seen, calls = [], len(sim.log)
-    panel = review_panel(wf, store, result, describe=lambda r: r.state.published, on_done=seen.append)
+    panel = review_panel(
+        wf, store, result, describe=lambda r: r.state.published, on_done=seen.append
+    )
     panel.approve.click()
     assert panel.approve.disabled and "resuming" in panel.status.value  # the click did not wait
     done = await panel.task

@@ -34,7 +34,7 @@ def test_the_key_appears_in_no_artifact(sim, monkeypatch, tmp_path):
     sim_log = io.StringIO()
 
     async def go():
-        llm = LLM(backend="anthropic", base_url=sim.url)   # reads the key, sends it
+        llm = LLM(backend="anthropic", base_url=sim.url)  # reads the key, sends it
 
         @step(writes="summary")
         async def summarize(n: Note) -> dict:
@@ -46,7 +46,8 @@ def test_the_key_appears_in_no_artifact(sim, monkeypatch, tmp_path):
         log_steps(stream=sim_log)
         try:
             result = await Workflow("secret", state=Note, steps=[summarize]).run(
-                Note(text="The meeting moved to Friday. Bring the Q3 numbers."), store=store)
+                Note(text="The meeting moved to Friday. Bring the Q3 numbers."), store=store
+            )
         finally:
             log_steps(False)
             await llm.aclose()
@@ -77,12 +78,14 @@ def test_the_key_appears_in_no_artifact(sim, monkeypatch, tmp_path):
 def test_a_key_pasted_into_a_prompt_is_redacted_in_previews(sim):
     async def go():
         async with LLM() as llm:
+
             @step(writes="summary")
             async def summarize(n: Note) -> dict:
                 return {"summary": (await llm.ask(f"Summarize: {n.text}")).text}
 
             return await Workflow("pasted", state=Note, steps=[summarize]).run(
-                Note(text=f"my key is {KEY}, keep it safe"))
+                Note(text=f"my key is {KEY}, keep it safe")
+            )
 
     result = asyncio.run(go())
     previews = " ".join(r["input_preview"] + r["output_preview"] for r in result.trace.records())

@@ -33,12 +33,17 @@ def test_lock_file_matches_the_pins():
     for pin in pyproject_pins():
         name, version = pin.split("==")
         name = re.sub(r"\[.*\]", "", name).lower().replace("_", "-")
-        assert locked.get(name) == version, f"uv.lock has {name} {locked.get(name)}, pyproject {version}"
+        assert locked.get(name) == version, (
+            f"uv.lock has {name} {locked.get(name)}, pyproject {version}"
+        )
 
 
 def test_ci_runs_exactly_the_readme_test_command():
     readme = (ROOT / "README.md").read_text()
     assert "make test" in readme and "make lab" in readme
-    ci = [line for line in (ROOT / ".ci/run").read_text().splitlines()
-          if line.strip() and not line.startswith("#")]
+    ci = [
+        line
+        for line in (ROOT / ".ci/run").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     assert ci[-1].strip() == "make test"

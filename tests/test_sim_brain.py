@@ -3,7 +3,7 @@
 import json
 import random
 import re
-from typing import Literal, Optional
+from typing import Literal
 
 from pydantic import BaseModel
 
@@ -41,8 +41,14 @@ TICKETS = [  # (ticket, the label a person would pick)
 
 
 def ask(text, *, system=None, quality=1.0, seed=0, tools=None, tool_choice=None):
-    return answer(system, [{"role": "user", "content": text}], tools, tool_choice, quality,
-                  random.Random(seed))
+    return answer(
+        system,
+        [{"role": "user", "content": text}],
+        tools,
+        tool_choice,
+        quality,
+        random.Random(seed),
+    )
 
 
 def classify_prompt(ticket):
@@ -50,12 +56,16 @@ def classify_prompt(ticket):
 
 
 def accuracy(quality, seeds):
-    right = sum(ask(classify_prompt(t), quality=quality, seed=s).text == label
-                for s in seeds for t, label in TICKETS)
+    right = sum(
+        ask(classify_prompt(t), quality=quality, seed=s).text == label
+        for s in seeds
+        for t, label in TICKETS
+    )
     return right / (len(TICKETS) * len(seeds))
 
 
 # ---------------------------------------------------------------- detection and determinism
+
 
 def test_detect_task_reads_the_first_instruction():
     assert detect_task("Summarize this in 2 sentences: ...") == "summarize"
@@ -71,13 +81,16 @@ def test_stem_meets_word_forms():
 
 
 def test_same_seed_same_answer_and_seeds_differ_at_low_quality():
-    prompt = "Write a product description for a lamp. It must mention: brightness, price and warranty."
+    prompt = (
+        "Write a product description for a lamp. It must mention: brightness, price and warranty."
+    )
     runs = [ask(prompt, quality=0.6, seed=s).text for s in range(10)]
     assert runs == [ask(prompt, quality=0.6, seed=s).text for s in range(10)]
     assert len(set(runs)) > 1
 
 
 # ---------------------------------------------------------------- classify
+
 
 def test_classification_is_accurate_at_full_quality():
     assert accuracy(1.0, [0]) >= 0.85
@@ -89,24 +102,33 @@ def test_classification_gets_worse_at_low_quality():
 
 
 def test_classify_inline_labels_and_json_confidence():
-    a = ask("Classify into one of: billing, technical, account. Respond in JSON.\n"
-            "Ticket: my invoice shows a charge I do not recognise, please refund it")
+    a = ask(
+        "Classify into one of: billing, technical, account. Respond in JSON.\n"
+        "Ticket: my invoice shows a charge I do not recognise, please refund it"
+    )
     data = json.loads(a.text)
     assert a.is_json and data["label"] == "billing" and 0 < data["confidence"] <= 1
 
 
 def test_classify_from_the_system_prompt():
-    a = answer(f"You triage tickets. Classify each ticket.\n{LABELS}",
-               [{"role": "user", "content": "The app shows an error and crashes."}],
-               None, None, 1.0, random.Random(0))
+    a = answer(
+        f"You triage tickets. Classify each ticket.\n{LABELS}",
+        [{"role": "user", "content": "The app shows an error and crashes."}],
+        None,
+        None,
+        1.0,
+        random.Random(0),
+    )
     assert (a.task, a.text) == ("classify", "technical")
 
 
 # ---------------------------------------------------------------- summarize
 
-ARTICLE = ("The city council met on Monday evening. The council approved a new budget for parks. "
-           "The parks budget pays for new benches, trees and park lighting. "
-           "A resident asked about parking near the library. The meeting ended at nine.")
+ARTICLE = (
+    "The city council met on Monday evening. The council approved a new budget for parks. "
+    "The parks budget pays for new benches, trees and park lighting. "
+    "A resident asked about parking near the library. The meeting ended at nine."
+)
 
 
 def test_summary_picks_sentences_from_the_text_and_respects_n():
@@ -124,12 +146,16 @@ def test_summary_respects_a_word_limit():
 
 # ---------------------------------------------------------------- extract
 
-EMAIL = ("Hi, I'm Ada Lovelace from Acme Corp. Reach me at ada@acme.io or +1 (555) 123-4567. "
-         "The invoice of $1,299.00 is due March 3, 2025.")
+EMAIL = (
+    "Hi, I'm Ada Lovelace from Acme Corp. Reach me at ada@acme.io or +1 (555) 123-4567. "
+    "The invoice of $1,299.00 is due March 3, 2025."
+)
 
 
 def test_extraction_finds_emails_dates_and_amounts():
-    a = ask(f"Extract the following fields as JSON: name, email, phone, company, date, amount, fax\n\n{EMAIL}")
+    a = ask(
+        f"Extract the following fields as JSON: name, email, phone, company, date, amount, fax\n\n{EMAIL}"
+    )
     data = json.loads(a.text)
     assert a.is_json and data["email"] == "ada@acme.io" and data["date"] == "2025-03-03"
     assert data["amount"] == "$1,299.00" and data["name"] == "Ada Lovelace"
@@ -140,8 +166,9 @@ def test_extraction_finds_emails_dates_and_amounts():
 def test_extraction_reads_key_value_lines_and_degrades_with_quality():
     text = "Extract fields: order id, date\nText:\nOrder ID: A-17\nDate: 2024-12-01"
     assert json.loads(ask(text).text) == {"order_id": "A-17", "date": "2024-12-01"}
-    wrong = sum(json.loads(ask(text, quality=0.3, seed=s).text)["date"] != "2024-12-01"
-                for s in range(30))
+    wrong = sum(
+        json.loads(ask(text, quality=0.3, seed=s).text)["date"] != "2024-12-01" for s in range(30)
+    )
     assert wrong >= 10
 
 
@@ -156,10 +183,14 @@ RUBRIC = """Score the following text against this rubric:
 
 
 def test_rubric_flags_a_missing_mention_and_a_length_violation():
-    text = ("Meet the AquaPro bottle. It keeps drinks cold for a full day and comes with a "
-            "two-year warranty, which is great news for hikers and commuters alike.")
+    text = (
+        "Meet the AquaPro bottle. It keeps drinks cold for a full day and comes with a "
+        "two-year warranty, which is great news for hikers and commuters alike."
+    )
     data = json.loads(ask(RUBRIC + "\nText: " + text).text)
-    assert data["scores"]["Mentions the price"] == 0 and data["scores"]["Mentions the warranty"] == 1
+    assert (
+        data["scores"]["Mentions the price"] == 0 and data["scores"]["Mentions the warranty"] == 1
+    )
     assert data["scores"]["At most 20 words"] < 0.7
     assert "Mention the price" in data["feedback"]
     assert any("at most 20 words" in f for f in data["feedback"])
@@ -174,10 +205,14 @@ def test_rubric_gives_full_marks_when_everything_is_met():
 
 # ---------------------------------------------------------------- write -> score -> rewrite
 
-BRIEF = ("Write a product description for the AquaPro bottle in at most 40 words. "
-         "It must mention: the price ($49), a 2-year warranty, free shipping, and recycled steel.")
-CRITERIA = "1. Mentions the price\n2. Mentions the warranty\n3. Mentions free shipping\n" \
-           "4. Mentions recycled steel\n5. At most 40 words\n"
+BRIEF = (
+    "Write a product description for the AquaPro bottle in at most 40 words. "
+    "It must mention: the price ($49), a 2-year warranty, free shipping, and recycled steel."
+)
+CRITERIA = (
+    "1. Mentions the price\n2. Mentions the warranty\n3. Mentions free shipping\n"
+    "4. Mentions recycled steel\n5. At most 40 words\n"
+)
 
 
 def loop(seed, iterations=3, quality=0.8):
@@ -186,10 +221,25 @@ def loop(seed, iterations=3, quality=0.8):
     for _ in range(iterations):
         prompt = BRIEF
         if draft:
-            prompt += "\nFeedback:\n" + "\n".join(f"- {f}" for f in feedback) + f"\nPrevious draft: {draft}"
+            prompt += (
+                "\nFeedback:\n"
+                + "\n".join(f"- {f}" for f in feedback)
+                + f"\nPrevious draft: {draft}"
+            )
         draft = answer(None, [{"role": "user", "content": prompt}], None, None, quality, rng).text
-        graded = answer(None, [{"role": "user", "content": f"Score the text against this rubric:\n"
-                                f"{CRITERIA}\nText: {draft}"}], None, None, 1.0, rng)
+        graded = answer(
+            None,
+            [
+                {
+                    "role": "user",
+                    "content": f"Score the text against this rubric:\n{CRITERIA}\nText: {draft}",
+                }
+            ],
+            None,
+            None,
+            1.0,
+            rng,
+        )
         data = json.loads(graded.text)
         feedback = data["feedback"]
         totals.append(data["total"])
@@ -204,9 +254,12 @@ def test_feedback_loop_raises_the_mean_score():
 
 # ---------------------------------------------------------------- plan and grounded
 
+
 def test_plan_has_one_step_per_sub_goal_and_a_review():
-    a = ask("Plan the steps to launch a newsletter: pick a platform, write the first issue "
-            "and invite 20 friends.")
+    a = ask(
+        "Plan the steps to launch a newsletter: pick a platform, write the first issue "
+        "and invite 20 friends."
+    )
     steps = a.text.splitlines()
     assert a.task == "plan" and len(steps) == 4
     assert steps[0] == "1. Pick a platform" and "Review" in steps[-1]
@@ -214,34 +267,43 @@ def test_plan_has_one_step_per_sub_goal_and_a_review():
     assert len(data["steps"]) >= 2
 
 
-CONTEXT = ("Context: Refunds are accepted within 30 days of delivery. Shipping is free on orders "
-           "over $50. Our support team answers email within one business day.\n")
+CONTEXT = (
+    "Context: Refunds are accepted within 30 days of delivery. Shipping is free on orders "
+    "over $50. Our support team answers email within one business day.\n"
+)
 
 
 def test_grounded_answers_from_the_context_or_says_it_does_not_know():
-    assert ask(CONTEXT + "Question: How many days do I have to ask for a refund?").text == \
-        "Refunds are accepted within 30 days of delivery."
+    assert (
+        ask(CONTEXT + "Question: How many days do I have to ask for a refund?").text
+        == "Refunds are accepted within 30 days of delivery."
+    )
     assert ask(CONTEXT + "Question: Who won the 1998 World Cup?").text.startswith("I don't know")
 
 
 # ---------------------------------------------------------------- generic and multi-turn
 
+
 def test_generic_reply_names_the_key_terms_and_reads_earlier_turns():
     text = ask("Can you explain async Python event loops?").text
     assert "async" in text and "python" in text.lower() and 2 <= text.count(".") <= 4
-    turns = [{"role": "user", "content": "Hi, my name is Maria."},
-             {"role": "assistant", "content": "Hello Maria."},
-             {"role": "user", "content": "What is my name?"}]
+    turns = [
+        {"role": "user", "content": "Hi, my name is Maria."},
+        {"role": "assistant", "content": "Hello Maria."},
+        {"role": "user", "content": "What is my name?"},
+    ]
     assert "Maria" in answer(None, turns, None, None, 1.0, random.Random(0)).text
 
 
 # ---------------------------------------------------------------- tools
 
+
 class Triage(BaseModel):
     """A triaged ticket."""
+
     label: Literal["billing", "technical", "account"]
     confidence: float
-    customer_email: Optional[str] = None
+    customer_email: str | None = None
     summary: str
 
 
@@ -251,8 +313,11 @@ JSON_TYPES = {"string": str, "number": (int, float), "boolean": bool, "array": l
 def test_forced_tool_answers_fit_the_schema():
     schema = Triage.model_json_schema()
     tool = {"name": "answer", "description": Triage.__doc__, "input_schema": schema}
-    a = ask(classify_prompt("I was charged twice for one invoice, email me at bob@example.com"),
-            tools=[tool], tool_choice={"type": "tool", "name": "answer"})
+    a = ask(
+        classify_prompt("I was charged twice for one invoice, email me at bob@example.com"),
+        tools=[tool],
+        tool_choice={"type": "tool", "name": "answer"},
+    )
     assert a.text is None and a.tool_name == "answer"
     assert set(schema["required"]) <= set(a.tool_input)
     for name, prop in schema["properties"].items():
@@ -263,26 +328,56 @@ def test_forced_tool_answers_fit_the_schema():
 
 
 def test_tool_choice_any_and_auto_pick_the_matching_tool():
-    weather = {"name": "get_weather", "description": "Current weather for a city",
-               "input_schema": {"type": "object", "properties": {"city": {"type": "string"}},
-                                "required": ["city"]}}
-    calc = {"name": "calculator", "description": "Evaluate an arithmetic expression",
-            "input_schema": {"type": "object", "properties": {"expression": {"type": "string"}}}}
-    a = ask("What's the weather in Paris today?", tools=[calc, weather], tool_choice={"type": "any"})
+    weather = {
+        "name": "get_weather",
+        "description": "Current weather for a city",
+        "input_schema": {
+            "type": "object",
+            "properties": {"city": {"type": "string"}},
+            "required": ["city"],
+        },
+    }
+    calc = {
+        "name": "calculator",
+        "description": "Evaluate an arithmetic expression",
+        "input_schema": {"type": "object", "properties": {"expression": {"type": "string"}}},
+    }
+    a = ask(
+        "What's the weather in Paris today?", tools=[calc, weather], tool_choice={"type": "any"}
+    )
     assert (a.tool_name, a.tool_input) == ("get_weather", {"city": "Paris"})
-    a = ask("What is 12 * (3 + 4)? Use the calculator.", tools=[weather, calc], tool_choice={"type": "auto"})
+    a = ask(
+        "What is 12 * (3 + 4)? Use the calculator.",
+        tools=[weather, calc],
+        tool_choice={"type": "auto"},
+    )
     assert a.tool_input == {"expression": "12 * (3 + 4)"}
     assert ask("Tell me a joke about cats", tools=[weather, calc]).tool_name is None
 
 
 def test_reply_acknowledges_the_topic_and_apologises_for_complaints():
     from orchestra.sim.brain import answer as brain_answer
+
     def reply(text, quality=1.0, seed=0):
-        return brain_answer(None, [{"role": "user", "content": f"Write a polite reply to this customer.\nTicket: {text}"}],
-                            None, None, quality, random.Random(seed))
+        return brain_answer(
+            None,
+            [
+                {
+                    "role": "user",
+                    "content": f"Write a polite reply to this customer.\nTicket: {text}",
+                }
+            ],
+            None,
+            None,
+            quality,
+            random.Random(seed),
+        )
+
     charged = reply("I was charged twice for my invoice.")
     assert charged.task == "reply" and "sorry" in charged.text and "refund" in charged.text
     parcel = reply("Where is my parcel? The delivery tracking has not moved.")
     assert "courier" in parcel.text and "sorry" not in parcel.text
-    vague = [reply("I was charged twice for my invoice.", quality=0.3, seed=s).text for s in range(40)]
-    assert 10 < sum("We will look into it." in v for v in vague) < 40   # weak models get vague
+    vague = [
+        reply("I was charged twice for my invoice.", quality=0.3, seed=s).text for s in range(40)
+    ]
+    assert 10 < sum("We will look into it." in v for v in vague) < 40  # weak models get vague

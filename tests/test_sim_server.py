@@ -42,15 +42,22 @@ def test_message_shape_and_usage(client):
 def test_count_tokens_matches_billed_input(client):
     messages = [{"role": "user", "content": "Plan the steps to bake bread and sell it."}]
     counted = client.messages.count_tokens(model=HAIKU, messages=messages, system="Be brief.")
-    billed = client.messages.create(model=HAIKU, max_tokens=50, messages=messages, system="Be brief.")
+    billed = client.messages.create(
+        model=HAIKU, max_tokens=50, messages=messages, system="Be brief."
+    )
     assert counted.input_tokens == billed.usage.input_tokens
 
 
 def test_multi_turn_conversation(client):
-    m = client.messages.create(model=HAIKU, max_tokens=100, messages=[
-        {"role": "user", "content": "My order number is 4411."},
-        {"role": "assistant", "content": "Thanks, noted."},
-        {"role": "user", "content": [{"type": "text", "text": "What happens next?"}]}])
+    m = client.messages.create(
+        model=HAIKU,
+        max_tokens=100,
+        messages=[
+            {"role": "user", "content": "My order number is 4411."},
+            {"role": "assistant", "content": "Thanks, noted."},
+            {"role": "user", "content": [{"type": "text", "text": "What happens next?"}]},
+        ],
+    )
     assert m.content[0].text
 
 
@@ -72,8 +79,12 @@ def test_stop_sequence_ends_the_answer(client):
 
 def test_streaming_gives_the_same_answer_as_a_plain_call(client):
     plain = ask(client).content[0].text
-    with client.messages.stream(model=HAIKU, max_tokens=200, temperature=0, messages=[
-            {"role": "user", "content": "Summarize: The cat sat on the mat. It was warm."}]) as s:
+    with client.messages.stream(
+        model=HAIKU,
+        max_tokens=200,
+        temperature=0,
+        messages=[{"role": "user", "content": "Summarize: The cat sat on the mat. It was warm."}],
+    ) as s:
         pieces = list(s.text_stream)
         final = s.get_final_message()
     assert len(pieces) >= 1 and "".join(pieces) == plain == final.content[0].text
@@ -81,22 +92,41 @@ def test_streaming_gives_the_same_answer_as_a_plain_call(client):
 
 
 def test_stream_event_order(sim):
-    body = {"model": HAIKU, "max_tokens": 100, "stream": True,
-            "messages": [{"role": "user", "content": "Hello there, how are you today?"}]}
+    body = {
+        "model": HAIKU,
+        "max_tokens": 100,
+        "stream": True,
+        "messages": [{"role": "user", "content": "Hello there, how are you today?"}],
+    }
     r = httpx.post(f"{sim.url}/v1/messages", headers=HEADERS, json=body)
     names = [line[7:] for line in r.text.splitlines() if line.startswith("event: ")]
     assert r.headers["content-type"].startswith("text/event-stream")
     assert names[0] == "message_start" and names[-2:] == ["message_delta", "message_stop"]
-    assert names.index("content_block_start") < names.index("content_block_delta") \
+    assert (
+        names.index("content_block_start")
+        < names.index("content_block_delta")
         < names.index("content_block_stop")
+    )
 
 
 def test_forced_tool_returns_tool_use(client):
-    tool = {"name": "record", "description": "Record the ticket's category.",
-            "input_schema": {"type": "object", "required": ["category"], "properties": {
-                "category": {"type": "string", "enum": ["billing", "technical", "account"]}}}}
-    m = ask(client, "Classify this ticket: I was charged twice for my invoice, please refund.",
-            tools=[tool], tool_choice={"type": "tool", "name": "record"})
+    tool = {
+        "name": "record",
+        "description": "Record the ticket's category.",
+        "input_schema": {
+            "type": "object",
+            "required": ["category"],
+            "properties": {
+                "category": {"type": "string", "enum": ["billing", "technical", "account"]}
+            },
+        },
+    }
+    m = ask(
+        client,
+        "Classify this ticket: I was charged twice for my invoice, please refund.",
+        tools=[tool],
+        tool_choice={"type": "tool", "name": "record"},
+    )
     block = m.content[0]
     assert m.stop_reason == "tool_use" and block.type == "tool_use" and block.name == "record"
     assert block.input["category"] in {"billing", "technical", "account"}
@@ -121,18 +151,30 @@ def error_of(r: httpx.Response) -> dict:
     return body["error"]
 
 
-@pytest.mark.parametrize("raw, wanted", [
-    (b"{not json", "Invalid JSON"),
-    (b'{"model": "claude-haiku-4-5", "max_tokens": 10}', "messages: Field required"),
-    (b'{"model": "claude-haiku-4-5", "messages": [{"role": "user", "content": "x"}]}',
-     "max_tokens: Field required"),
-    (b'{"model": "claude-haiku-4-5", "max_tokens": 10, "messages": [{"role": "robot", "content": "x"}]}',
-     "role"),
-    (b'{"model": "claude-haiku-4-5", "max_tokens": 0, "messages": [{"role": "user", "content": "x"}]}',
-     "max_tokens"),
-    (b'{"model": "claude-haiku-4-5", "max_tokens": 9, "messages": [{"role": "user", "content": "x"}],'
-     b' "output_format": {"type": "xml"}}', "output_format"),
-])
+@pytest.mark.parametrize(
+    "raw, wanted",
+    [
+        (b"{not json", "Invalid JSON"),
+        (b'{"model": "claude-haiku-4-5", "max_tokens": 10}', "messages: Field required"),
+        (
+            b'{"model": "claude-haiku-4-5", "messages": [{"role": "user", "content": "x"}]}',
+            "max_tokens: Field required",
+        ),
+        (
+            b'{"model": "claude-haiku-4-5", "max_tokens": 10, "messages": [{"role": "robot", "content": "x"}]}',
+            "role",
+        ),
+        (
+            b'{"model": "claude-haiku-4-5", "max_tokens": 0, "messages": [{"role": "user", "content": "x"}]}',
+            "max_tokens",
+        ),
+        (
+            b'{"model": "claude-haiku-4-5", "max_tokens": 9, "messages": [{"role": "user", "content": "x"}],'
+            b' "output_format": {"type": "xml"}}',
+            "output_format",
+        ),
+    ],
+)
 def test_malformed_bodies_get_400(sim, raw, wanted):
     r = httpx.post(f"{sim.url}/v1/messages", headers=HEADERS, content=raw)
     assert r.status_code == 400
@@ -141,8 +183,11 @@ def test_malformed_bodies_get_400(sim, raw, wanted):
 
 
 def test_missing_key_is_401(sim):
-    r = httpx.post(f"{sim.url}/v1/messages", headers={"content-type": "application/json"},
-                   json={"model": HAIKU, "max_tokens": 5, "messages": [{"role": "user", "content": "x"}]})
+    r = httpx.post(
+        f"{sim.url}/v1/messages",
+        headers={"content-type": "application/json"},
+        json={"model": HAIKU, "max_tokens": 5, "messages": [{"role": "user", "content": "x"}]},
+    )
     assert r.status_code == 401 and error_of(r)["type"] == "authentication_error"
 
 
@@ -154,19 +199,41 @@ def test_unknown_model_is_404(client):
 
 def test_oversize_request_is_413():
     with simulator.Simulator(max_request_bytes=2000).start() as s:
-        r = httpx.post(f"{s.url}/v1/messages", headers=HEADERS, json={
-            "model": HAIKU, "max_tokens": 5, "messages": [{"role": "user", "content": "x" * 5000}]})
+        r = httpx.post(
+            f"{s.url}/v1/messages",
+            headers=HEADERS,
+            json={
+                "model": HAIKU,
+                "max_tokens": 5,
+                "messages": [{"role": "user", "content": "x" * 5000}],
+            },
+        )
         assert r.status_code == 413 and error_of(r)["type"] == "request_too_large"
-        assert httpx.post(f"{s.url}/v1/messages", headers=HEADERS, json={
-            "model": HAIKU, "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}]}).status_code == 200
+        assert (
+            httpx.post(
+                f"{s.url}/v1/messages",
+                headers=HEADERS,
+                json={
+                    "model": HAIKU,
+                    "max_tokens": 5,
+                    "messages": [{"role": "user", "content": "hi"}],
+                },
+            ).status_code
+            == 200
+        )
 
 
-@pytest.mark.parametrize("kind, status, error_type, sdk_error", [
-    ("overloaded", 529, "overloaded_error", anthropic.APIStatusError),
-    ("server_error", 500, "api_error", anthropic.InternalServerError),
-    ("rate_limit", 429, "rate_limit_error", anthropic.RateLimitError),
-])
-def test_scripted_fault_hits_exactly_the_nth_matching_call(sim, client, kind, status, error_type, sdk_error):
+@pytest.mark.parametrize(
+    "kind, status, error_type, sdk_error",
+    [
+        ("overloaded", 529, "overloaded_error", anthropic.APIStatusError),
+        ("server_error", 500, "api_error", anthropic.InternalServerError),
+        ("rate_limit", 429, "rate_limit_error", anthropic.RateLimitError),
+    ],
+)
+def test_scripted_fault_hits_exactly_the_nth_matching_call(
+    sim, client, kind, status, error_type, sdk_error
+):
     sim.configure(faults=Faults(plan=[Rule(kind, match="invoice", nth=3)]))
     outcomes = []
     for i in range(5):
@@ -186,7 +253,8 @@ def test_sdk_retries_a_scripted_529_by_itself(sim):
     sim.configure(faults=Faults(plan=[Rule("overloaded", nth=1)]))
     c = anthropic.Anthropic(base_url=sim.url, api_key="k", max_retries=2)
     raw = c.messages.with_raw_response.create(
-        model=HAIKU, max_tokens=20, messages=[{"role": "user", "content": "hi"}])
+        model=HAIKU, max_tokens=20, messages=[{"role": "user", "content": "hi"}]
+    )
     assert raw.retries_taken == 1 and raw.parse().content[0].text
 
 
@@ -227,8 +295,10 @@ def test_truncate_fault_stops_early(sim, client):
 
 
 def test_bad_json_fault_breaks_json_answers(sim, client):
-    prompt = ("Extract the following fields as JSON: name, email.\n"
-              "Text: Hi, I am Ada Lovelace, write to ada@example.com.")
+    prompt = (
+        "Extract the following fields as JSON: name, email.\n"
+        "Text: Hi, I am Ada Lovelace, write to ada@example.com."
+    )
     assert set(json.loads(ask(client, prompt).content[0].text)) == {"name", "email"}
     sim.configure(faults=Faults(bad_json=1.0))
     with pytest.raises(json.JSONDecodeError):
@@ -237,6 +307,7 @@ def test_bad_json_fault_breaks_json_answers(sim, client):
 
 def test_bad_fault_settings_are_named_errors():
     from orchestra.errors import SimulatorError
+
     with pytest.raises(SimulatorError, match="sum to at most 1"):
         Faults(overloaded=0.8, rate_limit=0.5)
     with pytest.raises(SimulatorError, match="unknown fault kind"):
@@ -267,8 +338,12 @@ def test_requests_per_minute_enforced_with_headers(sim, client):
 def test_sdk_rides_out_rate_limits_with_retry_after(sim):
     sim.configure(time_scale=0.01, limits=Limits(requests_per_minute=5))  # one per 120 ms
     c = anthropic.Anthropic(base_url=sim.url, api_key="k", max_retries=5)
-    retries = [c.messages.with_raw_response.create(model=HAIKU, max_tokens=5, messages=[
-        {"role": "user", "content": f"Ping {i}"}]).retries_taken for i in range(9)]
+    retries = [
+        c.messages.with_raw_response.create(
+            model=HAIKU, max_tokens=5, messages=[{"role": "user", "content": f"Ping {i}"}]
+        ).retries_taken
+        for i in range(9)
+    ]
     assert retries[:5] == [0] * 5 and all(r >= 1 for r in retries[5:])
 
 
@@ -289,8 +364,12 @@ def test_latency_follows_model_profiles_and_time_scale(sim):
     seconds = {}
     for model in ("claude-haiku-4-5", "claude-opus-4-5"):
         t = time.perf_counter()
-        raw = c.messages.with_raw_response.create(model=model, max_tokens=300, temperature=0,
-            messages=[{"role": "user", "content": "Tell me about the history of the bicycle."}])
+        raw = c.messages.with_raw_response.create(
+            model=model,
+            max_tokens=300,
+            temperature=0,
+            messages=[{"role": "user", "content": "Tell me about the history of the bicycle."}],
+        )
         wall = time.perf_counter() - t
         model_s = float(raw.headers["orchestra-sim-model-seconds"])
         assert wall >= model_s * 0.02 * 0.95
@@ -301,8 +380,16 @@ def test_latency_follows_model_profiles_and_time_scale(sim):
 # -- robustness ---------------------------------------------------------------------------------
 def mutate(rng: random.Random) -> bytes:
     """A random broken variant of a valid request body."""
-    body = {"model": HAIKU, "max_tokens": 20, "messages": [{"role": "user", "content": "hi"}],
-            "system": "s", "temperature": 0.5, "stop_sequences": ["x"], "tools": [], "stream": False}
+    body = {
+        "model": HAIKU,
+        "max_tokens": 20,
+        "messages": [{"role": "user", "content": "hi"}],
+        "system": "s",
+        "temperature": 0.5,
+        "stop_sequences": ["x"],
+        "tools": [],
+        "stream": False,
+    }
     junk = [None, 0, -1, 2.5, "", "x", [], {}, [1], {"a": 1}, True, "\u0000", 10**20]
     for _ in range(rng.randint(1, 4)):
         key = rng.choice(sorted(body) + ["extra"])
@@ -312,13 +399,19 @@ def mutate(rng: random.Random) -> bytes:
         elif action < 0.8:
             body[key] = rng.choice(junk)
         elif isinstance(body.get("messages"), list) and body["messages"]:
-            body["messages"][0] = rng.choice([{"role": "user"}, {"content": "x"}, "x",
-                                              {"role": "user", "content": [{"type": 1}]},
-                                              {"role": "user", "content": [{"type": "text"}]}])
+            body["messages"][0] = rng.choice(
+                [
+                    {"role": "user"},
+                    {"content": "x"},
+                    "x",
+                    {"role": "user", "content": [{"type": 1}]},
+                    {"role": "user", "content": [{"type": "text"}]},
+                ]
+            )
     raw = json.dumps(body).encode()
     if rng.random() < 0.15:
         cut = rng.randrange(len(raw))
-        raw = raw[:cut] + bytes([rng.randrange(256)]) + raw[cut + 1:]
+        raw = raw[:cut] + bytes([rng.randrange(256)]) + raw[cut + 1 :]
     return raw
 
 
@@ -331,15 +424,20 @@ def test_a_thousand_fuzzed_bodies_leave_the_server_serving(sim):
             statuses.add(r.status_code)
             if r.status_code != 200:
                 error_of(r)
-        ok = http.post("/v1/messages", json={"model": HAIKU, "max_tokens": 5,
-                                             "messages": [{"role": "user", "content": "hi"}]})
+        ok = http.post(
+            "/v1/messages",
+            json={"model": HAIKU, "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}]},
+        )
     assert statuses <= {200, 400, 404} and 400 in statuses
     assert ok.status_code == 200
 
 
 def test_cli_serves_standalone():
-    proc = subprocess.Popen([sys.executable, "-m", "orchestra", "sim", "serve", "--port", "0"],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "orchestra", "sim", "serve", "--port", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = proc.stdout.readline()
         url = line.split(" at ")[1].split()[0]
@@ -354,6 +452,10 @@ def test_cli_serves_standalone():
 def test_string_and_text_block_content_get_the_same_answer(client):
     prompt = "Write a product description for the Aero kettle. It must mention: price, capacity, warranty"
     as_string = ask(client, prompt)
-    as_blocks = client.messages.create(model=HAIKU, max_tokens=200, temperature=0, messages=[
-        {"role": "user", "content": [{"type": "text", "text": prompt}]}])
+    as_blocks = client.messages.create(
+        model=HAIKU,
+        max_tokens=200,
+        temperature=0,
+        messages=[{"role": "user", "content": [{"type": "text", "text": prompt}]}],
+    )
     assert as_blocks.content[0].text == as_string.content[0].text

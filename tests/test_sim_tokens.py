@@ -5,8 +5,15 @@ import time
 
 from orchestra.sim.tokens import count_tokens, tokenize, truncate
 
-SAMPLES = ["", " ", "Hello, worldwide!", "  two  spaces\tand a tab\n\nnew lines ",
-           "Émile paid €1,299.00 on 2025-03-03 (ref #A-17).", "a" * 13, "  trailing   "]
+SAMPLES = [
+    "",
+    " ",
+    "Hello, worldwide!",
+    "  two  spaces\tand a tab\n\nnew lines ",
+    "Émile paid €1,299.00 on 2025-03-03 (ref #A-17).",
+    "a" * 13,
+    "  trailing   ",
+]
 
 
 def test_pieces_join_back_exactly():

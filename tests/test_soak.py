@@ -8,6 +8,7 @@ final state holds each step's output exactly once.
 import random
 from collections import Counter
 
+from fakes import fake_call
 from pydantic import BaseModel
 
 from orchestra.budget import Budget
@@ -17,7 +18,6 @@ from orchestra.errors import CircuitOpenError, FatalLLMError, RetryableLLMError
 from orchestra.policies import CircuitBreaker, Retry
 from orchestra.step import step
 from orchestra.workflow import Workflow, run_sync
-from fakes import fake_call
 
 RUNS, FAULT_RATE = 2000, 0.20
 
@@ -59,6 +59,7 @@ def build(faults: Faults) -> Workflow:
             fake_call(tokens=(40, 10), cost=0.001)
             faults.maybe_fail()
             return {"log": s.log + [name]}
+
         return run
 
     @step(retry=fast)
@@ -66,14 +67,17 @@ def build(faults: Faults) -> Workflow:
         faults.maybe_fail()
         return 2 * x
 
-    return Workflow("soak", state=S, steps=[
-        appender("plan", retry=fast),
-        appender("draft", retry=fast, breaker=breaker,
-                 fallback=appender("draft_cheap")),
-        map_each(double, over="items", into="doubled", concurrency=2),
-        appender("enrich", optional=True),
-        appender("finish"),
-    ])
+    return Workflow(
+        "soak",
+        state=S,
+        steps=[
+            appender("plan", retry=fast),
+            appender("draft", retry=fast, breaker=breaker, fallback=appender("draft_cheap")),
+            map_each(double, over="items", into="doubled", concurrency=2),
+            appender("enrich", optional=True),
+            appender("finish"),
+        ],
+    )
 
 
 def test_soak_every_run_ends_cleanly_and_nothing_is_lost_or_doubled():
@@ -86,8 +90,11 @@ def test_soak_every_run_ends_cleanly_and_nothing_is_lost_or_doubled():
         statuses[result.status] += 1
         assert result.status in ("completed", "aborted")
         journal = store.journal(f"r{i}")
-        done = [s.key for s in result.trace.steps()
-                if s.status in ("ok", "fallback", "skipped") and ">" not in s.key]
+        done = [
+            s.key
+            for s in result.trace.steps()
+            if s.status in ("ok", "fallback", "skipped") and ">" not in s.key
+        ]
         assert sorted(done) == sorted(journal)  # each completed step once, none lost
         names = result.state.log
         assert len(names) == len(set(names))
@@ -100,7 +107,7 @@ def test_soak_every_run_ends_cleanly_and_nothing_is_lost_or_doubled():
             resumed += 1
             assert again.status == "completed", again.reason
             final = again.state
-            assert list(store.journal(f"r{i}"))[:len(journal)] == list(journal)
+            assert list(store.journal(f"r{i}"))[: len(journal)] == list(journal)
         else:
             final = result.state
         assert Counter(final.log)["plan"] == 1 and Counter(final.log)["finish"] == 1

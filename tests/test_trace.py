@@ -1,15 +1,14 @@
 """Tests for orchestra.trace: spans as data, DataFrame, totals, redacted previews."""
 
 import pytest
+from fakes import fake_call
 from pydantic import BaseModel
 
 from orchestra.step import step
 from orchestra.trace import Trace
 from orchestra.workflow import Workflow
-from fakes import fake_call
 
 pytestmark = pytest.mark.anyio
-
 
 
 class S(BaseModel):
@@ -20,8 +19,12 @@ class S(BaseModel):
 @step(writes="n")
 async def two_calls(s: S) -> dict:
     fake_call(model="claude-haiku-4-5", tokens=(10, 5), cost=0.002)
-    fake_call(model="claude-sonnet-4-5", tokens=(20, 7), cost=0.01,
-              prompt="key=sk-ant-" + "api03-abcdefghijklmnopqrstuv")
+    fake_call(
+        model="claude-sonnet-4-5",
+        tokens=(20, 7),
+        cost=0.01,
+        prompt="key=sk-ant-" + "api03-abcdefghijklmnopqrstuv",
+    )
     return {"n": 1}
 
 
@@ -33,8 +36,13 @@ async def echo(s: S) -> dict:
 async def test_spans_per_run_step_and_call():
     result = await Workflow("w", state=S, steps=[two_calls, echo]).run(S())
     kinds = [(s.kind, s.name) for s in result.trace]
-    assert kinds == [("workflow", "w"), ("step", "two_calls"), ("llm", "chat claude-haiku-4-5"),
-                     ("llm", "chat claude-sonnet-4-5"), ("step", "echo")]
+    assert kinds == [
+        ("workflow", "w"),
+        ("step", "two_calls"),
+        ("llm", "chat claude-haiku-4-5"),
+        ("llm", "chat claude-sonnet-4-5"),
+        ("step", "echo"),
+    ]
     step_span = result.trace.steps()[0]
     assert (step_span.input_tokens, step_span.output_tokens) == (30, 12)
     assert step_span.cost_usd == pytest.approx(0.012) and step_span.model == "claude-sonnet-4-5"
@@ -46,9 +54,25 @@ async def test_dataframe_has_one_row_per_span_and_documented_columns():
     result = await Workflow("w", state=S, steps=[two_calls, echo]).run(S())
     df = result.trace.to_dataframe()
     assert len(df) == len(result.trace) == 5
-    for col in ("id", "parent_id", "name", "kind", "key", "start", "end", "status", "attempts",
-                "model", "input_tokens", "output_tokens", "cost_usd", "error",
-                "input_preview", "output_preview", "duration_s"):
+    for col in (
+        "id",
+        "parent_id",
+        "name",
+        "kind",
+        "key",
+        "start",
+        "end",
+        "status",
+        "attempts",
+        "model",
+        "input_tokens",
+        "output_tokens",
+        "cost_usd",
+        "error",
+        "input_preview",
+        "output_preview",
+        "duration_s",
+    ):
         assert col in df.columns
     assert df[df.kind == "llm"].cost_usd.sum() == pytest.approx(0.012)
     assert "'text': 'done'" in df[df.name == "echo"].output_preview.iloc[0]
@@ -74,8 +98,11 @@ def test_empty_trace_totals():
 
 def test_log_line_keeps_the_gist_of_an_error():
     from orchestra.trace import _short
-    sdk = ("RetryableLLMError: claude-haiku-4-5: HTTP 529: Error code: 529 - {'type': 'error', "
-           "'request_id': 'req_sim_00000042', 'error': {'type': 'overloaded_error'}} (retry later)")
+
+    sdk = (
+        "RetryableLLMError: claude-haiku-4-5: HTTP 529: Error code: 529 - {'type': 'error', "
+        "'request_id': 'req_sim_00000042', 'error': {'type': 'overloaded_error'}} (retry later)"
+    )
     assert _short(sdk) == "RetryableLLMError: claude-haiku-4-5: HTTP 529: Error code: 529"
 
 
@@ -107,6 +134,10 @@ async def test_log_steps_prints_one_line_per_step_replays_included():
     finally:
         log_steps(False)
     lines = [line.split()[1:3] for line in out.getvalue().splitlines()]
-    assert lines == [["00.first", "ok"], ["01.second", "error"],
-                     ["00.first", "replayed"], ["01.second", "ok"]]
+    assert lines == [
+        ["00.first", "ok"],
+        ["01.second", "error"],
+        ["00.first", "replayed"],
+        ["01.second", "ok"],
+    ]
     assert "ValueError: boom" in out.getvalue().splitlines()[1]

@@ -9,11 +9,12 @@ from pydantic import BaseModel
 
 matplotlib.use("Agg")
 
+from fakes import fake_call  # noqa: E402
+
 from orchestra.compose import parallel  # noqa: E402
 from orchestra.step import step  # noqa: E402
 from orchestra.viz import step_costs, timeline  # noqa: E402
 from orchestra.workflow import Workflow, run_sync  # noqa: E402
-from fakes import fake_call  # noqa: E402
 
 
 class S(BaseModel):
@@ -26,14 +27,20 @@ def worker(name: str, cost: float):
         await asyncio.sleep(0.01)
         fake_call(cost=cost)
         return {"notes": [name]}
+
     return work
 
 
 @pytest.fixture(scope="module")
 def trace():
-    wf = Workflow("v", state=S, steps=[worker("plan", 0.01),
-                                       parallel(worker("a", 0.02), worker("b", 0.03),
-                                                merge={"notes": operator.add})])
+    wf = Workflow(
+        "v",
+        state=S,
+        steps=[
+            worker("plan", 0.01),
+            parallel(worker("a", 0.02), worker("b", 0.03), merge={"notes": operator.add}),
+        ],
+    )
     return run_sync(wf.run(S())).trace
 
 
@@ -41,8 +48,11 @@ def test_timeline_labels_and_rows(trace):
     fig = timeline(trace)
     ax = fig.axes[0]
     assert "time since run start (s)" in ax.get_xlabel() and ax.get_ylabel()
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["00.plan", "01.parallel[0].00.a",
-                                                            "01.parallel[1].00.b"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        "00.plan",
+        "01.parallel[0].00.a",
+        "01.parallel[1].00.b",
+    ]
     assert ax.get_legend() is not None and fig.dpi == 100
     fig.canvas.draw()
 
@@ -68,10 +78,18 @@ def test_compare_draws_one_panel_per_measured_column():
     from orchestra.measure import Measurement, table
     from orchestra.viz import compare
 
-    df = table([Measurement("a", 1.0, 2, 0, 100, 20, 0.001, 3.0, 12),
-                Measurement("b", 2.0, 2, 0, 120, 25, 0.002, 3.5, 30)])
+    df = table(
+        [
+            Measurement("a", 1.0, 2, 0, 100, 20, 0.001, 3.0, 12),
+            Measurement("b", 2.0, 2, 0, 120, 25, 0.002, 3.5, 30),
+        ]
+    )
     fig = compare(df)
     assert [ax.get_ylabel() for ax in fig.axes] == [
-        "wall-clock time (s)", "tokens (input + output)", "cost (USD)", "lines of code"]
+        "wall-clock time (s)",
+        "tokens (input + output)",
+        "cost (USD)",
+        "lines of code",
+    ]
     only_wall = compare(table([Measurement("real", 1.5)]))
     assert [ax.get_ylabel() for ax in only_wall.axes] == ["wall-clock time (s)"]

@@ -8,13 +8,18 @@ from pydantic import BaseModel
 
 from orchestra.checkpoint import MemoryStore
 from orchestra.compose import approval, branch, loop, map_each, parallel
-from orchestra.errors import (CycleError, DefinitionError, LoopLimitError, MergeConflictError,
-                              StateTypeError, UnknownStepError)
+from orchestra.errors import (
+    CycleError,
+    DefinitionError,
+    LoopLimitError,
+    MergeConflictError,
+    StateTypeError,
+    UnknownStepError,
+)
 from orchestra.step import step
 from orchestra.workflow import Workflow, run_sync
 
 pytestmark = pytest.mark.anyio  # async tests run on asyncio through anyio's pytest plugin
-
 
 
 class S(BaseModel):
@@ -39,6 +44,7 @@ def note(text: str):
     @step(name=f"note_{text}", writes="notes")
     async def add(s: S) -> dict:
         return {"notes": [text]}
+
     return add
 
 
@@ -49,8 +55,9 @@ async def test_sequence_threads_state():
 
 
 async def test_parallel_merges_with_rule_in_branch_order():
-    wf = Workflow("par", state=S, steps=[
-        parallel(note("a"), [note("b"), inc], merge={"notes": operator.add})])
+    wf = Workflow(
+        "par", state=S, steps=[parallel(note("a"), [note("b"), inc], merge={"notes": operator.add})]
+    )
     result = await wf.run(S(notes=["old"]))
     assert result.state.notes == ["old", "a", "b"] and result.state.n == 1
 
@@ -121,8 +128,11 @@ async def test_loop_until_and_bound():
     assert result.status == "aborted" and isinstance(result.error, LoopLimitError)
     assert result.state.n == 4 and result.missing == ["00.loop", "01.inc"]
 
-    lenient = Workflow("l3", state=S, steps=[
-        loop(inc, until=lambda s: False, max_iterations=2, on_limit="continue"), inc])
+    lenient = Workflow(
+        "l3",
+        state=S,
+        steps=[loop(inc, until=lambda s: False, max_iterations=2, on_limit="continue"), inc],
+    )
     result = await lenient.run(S())
     assert result.status == "completed" and result.state.n == 3 and result.degraded == ["00.loop"]
 
@@ -142,13 +152,19 @@ async def test_human_decision_waits_then_resumes():
         calls.append("before")
         return {"n": 41}
 
-    wf = Workflow("h", state=S, steps=[before, approval("Ship it?", into="ok",
-                                                        show=lambda s: {"n": s.n}), inc])
+    wf = Workflow(
+        "h",
+        state=S,
+        steps=[before, approval("Ship it?", into="ok", show=lambda s: {"n": s.n}), inc],
+    )
     store = MemoryStore()
     first = await wf.run(S(), store=store)
     assert first.status == "waiting" and first.state.n == 41
-    assert first.waiting_for == {"key": "01.approval#human0", "prompt": "Ship it?",
-                                 "payload": {"n": 41}}
+    assert first.waiting_for == {
+        "key": "01.approval#human0",
+        "prompt": "Ship it?",
+        "payload": {"n": 41},
+    }
     assert first.missing == ["01.approval", "02.inc"]
     done = await wf.resume(first.run_id, store, decision=True)
     assert done.status == "completed" and done.state.ok is True and done.state.n == 42
@@ -163,12 +179,17 @@ def test_definition_errors_name_the_fix():
     with pytest.raises(MergeConflictError, match="merge="):
         Workflow("w", state=S, steps=[parallel(note("a"), note("b"))])
     with pytest.raises(DefinitionError, match="writes="):
+
         @step
         async def undeclared(s: S) -> dict:
             return {}
+
         Workflow("w", state=S, steps=[parallel(undeclared, inc)])
     with pytest.raises(DefinitionError, match="decorate it with @step"):
-        async def plain(s): return {}
+
+        async def plain(s):
+            return {}
+
         Workflow("w", state=S, steps=[plain])
     with pytest.raises(DefinitionError, match="not a step"):
         Workflow("w", state=S, steps=[inc, "inc"])
@@ -219,8 +240,11 @@ async def test_wrong_state_at_run_and_wrong_step_output():
     async def undeclared(s: S) -> dict:
         return {"kind": "b"}
 
-    for bad, match in ((bad_field, "'m'"), (bad_type, "bad_type.*n='one'"),
-                       (undeclared, "declares writes")):
+    for bad, match in (
+        (bad_field, "'m'"),
+        (bad_type, "bad_type.*n='one'"),
+        (undeclared, "declares writes"),
+    ):
         with pytest.raises(StateTypeError, match=match):
             await Workflow("w", state=S, steps=[bad]).run(S())
 
@@ -266,7 +290,9 @@ async def test_map_each_hands_its_slot_back_during_a_retry_backoff():
         finished.append(i)
         return i
 
-    wf = Workflow("slots", state=Items, steps=[map_each(work, over="items", into="out", concurrency=1)])
+    wf = Workflow(
+        "slots", state=Items, steps=[map_each(work, over="items", into="out", concurrency=1)]
+    )
     result = await wf.run(Items(items=[0, 1, 2]))
     assert result.status == "completed" and result.state.out == [0, 1, 2]
-    assert finished == [1, 2, 0]   # 1 and 2 ran while item 0 waited out its retry-after
+    assert finished == [1, 2, 0]  # 1 and 2 ran while item 0 waited out its retry-after

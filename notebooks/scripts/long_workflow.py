@@ -37,23 +37,39 @@ class Dossier(BaseModel):
 
 
 STEPS = [  # (field, prompt): one LLM call each, in this order
-    ("category", "Classify this support ticket into one of: billing, account, shipping, technical, other.\nTicket: {text}"),
-    ("urgency", "Classify the urgency of this ticket into one of: high, normal, low.\nTicket: {text}"),
+    (
+        "category",
+        "Classify this support ticket into one of: billing, account, shipping, technical, other.\nTicket: {text}",
+    ),
+    (
+        "urgency",
+        "Classify the urgency of this ticket into one of: high, normal, low.\nTicket: {text}",
+    ),
     ("summary", "Summarize this ticket in one sentence.\nText: {text}"),
     ("headline", "Summarize in at most 8 words: {text}"),
     ("plan", "Plan the steps to resolve this {category} ticket: {text}"),
     ("reply", "Write a short reply to this ticket.\nTicket: {text}"),
-    ("review", "Score the following text against this rubric:\n- Apologises\n- Says what happens next\n"
-               "- At most 60 words\nDraft: {reply}"),
+    (
+        "review",
+        "Score the following text against this rubric:\n- Apologises\n- Says what happens next\n"
+        "- At most 60 words\nDraft: {reply}",
+    ),
     ("kb_note", "Summarize in at most 12 words for the knowledge base: {text}"),
-    ("team", "Classify which team should own this ticket into one of: payments, logistics, identity, "
-             "engineering.\nTicket: {text}"),
-    ("follow_up", "Write a short reply to this ticket that checks the issue is solved.\nTicket: {summary}"),
+    (
+        "team",
+        "Classify which team should own this ticket into one of: payments, logistics, identity, "
+        "engineering.\nTicket: {text}",
+    ),
+    (
+        "follow_up",
+        "Write a short reply to this ticket that checks the issue is solved.\nTicket: {summary}",
+    ),
 ]
 
 
 def make_workflow(llm: LLM, *, retry: Retry | None = None, pause_at: str | None = None) -> Workflow:
     """The 10-step dossier workflow on ``llm``; ``pause_at`` stalls the step with that key."""
+
     def make(field: str, prompt: str):
         @step(name=field, writes=field, retry=retry)
         async def run(d: Dossier, ctx) -> dict:
@@ -62,6 +78,7 @@ def make_workflow(llm: LLM, *, retry: Retry | None = None, pause_at: str | None 
                 print(f"paused in {ctx.key}", flush=True)
                 await asyncio.Event().wait()
             return {field: reply.text}
+
         return run
 
     return Workflow("dossier", state=Dossier, steps=[make(f, p) for f, p in STEPS])

@@ -36,8 +36,17 @@ from orchestra.policies import Retry
 from orchestra.step import Context, step
 from orchestra.workflow import Workflow
 
-__all__ = ["CATEGORIES", "Extracted", "Product", "ChainState", "extract_prompt", "validate",
-           "problems", "format_listing", "product_chain"]
+__all__ = [
+    "CATEGORIES",
+    "Extracted",
+    "Product",
+    "ChainState",
+    "extract_prompt",
+    "validate",
+    "problems",
+    "format_listing",
+    "product_chain",
+]
 
 Category = Literal["audio", "lighting", "kitchen", "fitness", "office"]
 CATEGORIES = {
@@ -82,10 +91,18 @@ class ChainState(BaseModel):
 def extract_prompt(text: str, complaint: str | None = None) -> str:
     """The extraction prompt; a repair adds the validator's complaint before the text."""
     cats = "\n".join(f"- {name}: {words}" for name, words in CATEGORIES.items())
-    fix = (f"A previous answer was rejected ({complaint}). Read the text again; use null "
-           f"only if the text truly does not say.\n") if complaint else ""
-    return (f"Extract the following fields as JSON: product, price_usd, category, weight_kg, "
-            f"warranty_years.\n{fix}Categories:\n{cats}\nText: {text}")
+    fix = (
+        (
+            f"A previous answer was rejected ({complaint}). Read the text again; use null "
+            f"only if the text truly does not say.\n"
+        )
+        if complaint
+        else ""
+    )
+    return (
+        f"Extract the following fields as JSON: product, price_usd, category, weight_kg, "
+        f"warranty_years.\n{fix}Categories:\n{cats}\nText: {text}"
+    )
 
 
 def validate(extracted: Extracted) -> Product:
@@ -100,8 +117,10 @@ def problems(exc: ValidationError) -> str:
 
 def format_listing(p: Product) -> str:
     """One catalogue line from a validated product (it reads only guaranteed fields or checks)."""
-    extras = [f"{p.weight_kg:g} kg" if p.weight_kg else None,
-              f"{p.warranty_years}-year warranty" if p.warranty_years else None]
+    extras = [
+        f"{p.weight_kg:g} kg" if p.weight_kg else None,
+        f"{p.warranty_years}-year warranty" if p.warranty_years else None,
+    ]
     return " | ".join([p.product, p.category, f"${p.price_usd:,.2f}", *filter(None, extras)])
 
 
@@ -110,28 +129,38 @@ def _temperature(ctx: Context) -> float:
     return 0.0 if ctx.attempt == 1 else 0.7
 
 
-def product_chain(llm, *, repairs: int = 0,
-                  retry: Retry | None = Retry(max_attempts=3, base_delay=0.01, seed=0)) -> Workflow:
+def product_chain(
+    llm, *, repairs: int = 0, retry: Retry | None = Retry(max_attempts=3, base_delay=0.01, seed=0)
+) -> Workflow:
     """The extract -> validate -> format chain on ``llm``; ``repairs`` bounds the repair asks.
 
-        >>> result = await product_chain(llm, repairs=1).run(ChainState(text=blurb))
+    >>> result = await product_chain(llm, repairs=1).run(ChainState(text=blurb))
     """
+
     @step(retry=retry)
     async def extract(state: ChainState, ctx: Context) -> dict:
-        reply = await llm.ask(extract_prompt(state.text), schema=Extracted,
-                              temperature=_temperature(ctx))
+        reply = await llm.ask(
+            extract_prompt(state.text), schema=Extracted, temperature=_temperature(ctx)
+        )
         return {"extracted": reply.data}
 
-    @step(retry=Retry(max_attempts=max(repairs, 1), base_delay=0.01, seed=0,
-                      retry_on=lambda e: isinstance(e, (ValidationError, OutputFormatError))))
+    @step(
+        retry=Retry(
+            max_attempts=max(repairs, 1),
+            base_delay=0.01,
+            seed=0,
+            retry_on=lambda e: isinstance(e, (ValidationError, OutputFormatError)),
+        )
+    )
     async def repair(state: ChainState, ctx: Context) -> dict:
         try:
             validate(state.extracted)
             complaint = None
         except ValidationError as exc:
             complaint = problems(exc)
-        reply = await llm.ask(extract_prompt(state.text, complaint), schema=Extracted,
-                              temperature=_temperature(ctx))
+        reply = await llm.ask(
+            extract_prompt(state.text, complaint), schema=Extracted, temperature=_temperature(ctx)
+        )
         return {"extracted": reply.data, "product": validate(reply.data)}
 
     @step(name="validate", fallback=repair if repairs else None)

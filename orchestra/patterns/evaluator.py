@@ -60,8 +60,10 @@ class Grade(BaseModel):
 
 def write_prompt(s: Draft) -> str:
     """The writer's prompt: the brief, plus the feedback and previous draft after round one."""
-    brief = (f"Write a product description for the {s.product} in at most {s.max_words} words. "
-             f"It must mention: {', '.join(s.points)}.")
+    brief = (
+        f"Write a product description for the {s.product} in at most {s.max_words} words. "
+        f"It must mention: {', '.join(s.points)}."
+    )
     if not s.draft:
         return brief
     advice = "\n".join(f"- {line}" for line in s.feedback)
@@ -71,8 +73,9 @@ def write_prompt(s: Draft) -> str:
 def rubric_prompt(s: Draft) -> str:
     """The grader's prompt: one rubric line per required point, plus the word limit."""
     lines = [f"- Mentions {p}" for p in s.points] + [f"- At most {s.max_words} words"]
-    return ("Score the following text against this rubric:\n" + "\n".join(lines)
-            + f"\nDraft: {s.draft}")
+    return (
+        "Score the following text against this rubric:\n" + "\n".join(lines) + f"\nDraft: {s.draft}"
+    )
 
 
 def _temperature(ctx: Context) -> float:
@@ -80,13 +83,20 @@ def _temperature(ctx: Context) -> float:
     return 0.0 if ctx.attempt == 1 else 0.7
 
 
-def optimizer(writer, grader, *, threshold: float = 0.9, max_iterations: int = 4,
-              on_limit: Literal["abort", "continue"] = "continue",
-              retry: Retry | None = Retry(max_attempts=3, base_delay=0.01, seed=0)) -> Workflow:
+def optimizer(
+    writer,
+    grader,
+    *,
+    threshold: float = 0.9,
+    max_iterations: int = 4,
+    on_limit: Literal["abort", "continue"] = "continue",
+    retry: Retry | None = Retry(max_attempts=3, base_delay=0.01, seed=0),
+) -> Workflow:
     """A write -> grade loop that stops at ``threshold`` or after ``max_iterations`` rounds.
 
-        >>> result = await optimizer(haiku, sonnet, threshold=0.9).run(Draft(...))
+    >>> result = await optimizer(haiku, sonnet, threshold=0.9).run(Draft(...))
     """
+
     @step(retry=retry)
     async def generate(state: Draft, ctx: Context) -> dict:
         reply = await writer.ask(write_prompt(state), temperature=_temperature(ctx))
@@ -96,25 +106,43 @@ def optimizer(writer, grader, *, threshold: float = 0.9, max_iterations: int = 4
     async def evaluate(state: Draft, ctx: Context) -> dict:
         reply = await grader.ask(rubric_prompt(state), schema=Grade, temperature=_temperature(ctx))
         grade = reply.data
-        return {"score": grade.total, "feedback": grade.feedback,
-                "scores": [*state.scores, grade.total]}
+        return {
+            "score": grade.total,
+            "feedback": grade.feedback,
+            "scores": [*state.scores, grade.total],
+        }
 
-    return Workflow("evaluator_optimizer", state=Draft, steps=[
-        loop(generate, evaluate, until=lambda s: s.score >= threshold,
-             max_iterations=max_iterations, on_limit=on_limit)])
+    return Workflow(
+        "evaluator_optimizer",
+        state=Draft,
+        steps=[
+            loop(
+                generate,
+                evaluate,
+                until=lambda s: s.score >= threshold,
+                max_iterations=max_iterations,
+                on_limit=on_limit,
+            )
+        ],
+    )
 
 
 def iterations(result: RunResult) -> list[dict]:
     """One row per round of the loop: its grade, and its cost and tokens from the trace.
 
-        >>> iterations(result)[0]
-        {'iteration': 1, 'score': 0.75, 'cost_usd': 0.0011, 'tokens': 412, 'model_s': 2.1}
+    >>> iterations(result)[0]
+    {'iteration': 1, 'score': 0.75, 'cost_usd': 0.0011, 'tokens': 412, 'model_s': 2.1}
     """
     rows = []
     for i, score in enumerate(result.state.scores):
         spans = [s for s in result.trace.steps() if s.key.startswith(f"00.loop[{i}].")]
-        rows.append({"iteration": i + 1, "score": score,
-                     "cost_usd": sum(s.cost_usd for s in spans),
-                     "tokens": sum(s.input_tokens + s.output_tokens for s in spans),
-                     "model_s": sum(s.model_s for s in spans)})
+        rows.append(
+            {
+                "iteration": i + 1,
+                "score": score,
+                "cost_usd": sum(s.cost_usd for s in spans),
+                "tokens": sum(s.input_tokens + s.output_tokens for s in spans),
+                "model_s": sum(s.model_s for s in spans),
+            }
+        )
     return rows

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -54,15 +55,22 @@ def extract_prompt(doc: Doc) -> str:
     return f"Extract the following fields as JSON: {', '.join(doc.fields)}.\nDocument: {doc.text}"
 
 
-def map_reduce(llm: Any, reduce: Callable[[list[dict | None], list[Doc]], dict], *,
-               concurrency: int = 8, progress: bool = False, retry: Retry | None = None,
-               name: str = "map-reduce") -> Workflow:
+def map_reduce(
+    llm: Any,
+    reduce: Callable[[list[dict | None], list[Doc]], dict],
+    *,
+    concurrency: int = 8,
+    progress: bool = False,
+    retry: Retry | None = None,
+    name: str = "map-reduce",
+) -> Workflow:
     """A workflow: extract from every document (map, in parallel), then ``reduce`` them.
 
     ``reduce(extracted, docs) -> dict`` is plain Python; its dict lands in ``state.summary``.
 
         >>> wf = map_reduce(llm, reduce=lambda rows, docs: {"n": len(rows)}, concurrency=4)
     """
+
     @step(retry=retry)
     async def extract(doc: Doc) -> dict:
         reply = await llm.ask(extract_prompt(doc))
@@ -73,11 +81,16 @@ def map_reduce(llm: Any, reduce: Callable[[list[dict | None], list[Doc]], dict],
     async def combine(state: Batch) -> dict:
         return {"summary": reduce(state.extracted, state.docs)}
 
-    return Workflow(name, state=Batch, steps=[
-        map_each(extract, over="docs", into="extracted", concurrency=concurrency,
-                 progress=progress),
-        combine,
-    ])
+    return Workflow(
+        name,
+        state=Batch,
+        steps=[
+            map_each(
+                extract, over="docs", into="extracted", concurrency=concurrency, progress=progress
+            ),
+            combine,
+        ],
+    )
 
 
 def parse_amount(value: Any) -> float | None:
@@ -88,8 +101,9 @@ def parse_amount(value: Any) -> float | None:
     return float(m.group().replace(",", "")) if m else None
 
 
-def lower_bound(log: list[dict], *, concurrency: int, time_scale: float,
-                requests_per_minute: int | None = None) -> float:
+def lower_bound(
+    log: list[dict], *, concurrency: int, time_scale: float, requests_per_minute: int | None = None
+) -> float:
     """The makespan (simulated seconds) no schedule beats, given what the calls really took.
 
     ``log`` holds the simulator's records of one run. Three bounds, the largest wins:

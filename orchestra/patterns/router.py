@@ -23,8 +23,18 @@ from orchestra.compose import branch
 from orchestra.step import Step, step
 from orchestra.workflow import RunResult, Workflow
 
-__all__ = ["Ticket", "LOW_CONFIDENCE", "classify_prompt", "urgency_prompt", "reply_for",
-           "classifier", "handler", "escalate", "router", "triage_all"]
+__all__ = [
+    "Ticket",
+    "LOW_CONFIDENCE",
+    "classify_prompt",
+    "urgency_prompt",
+    "reply_for",
+    "classifier",
+    "handler",
+    "escalate",
+    "router",
+    "triage_all",
+]
 
 LOW_CONFIDENCE = "low-confidence"
 """The route value of a ticket whose label confidence is under the threshold."""
@@ -49,24 +59,30 @@ class Ticket(BaseModel):
 def classify_prompt(text: str, categories: dict[str, str]) -> str:
     """The routing prompt: a ``Categories:`` block with a description per label, JSON back."""
     block = "\n".join(f"- {name}: {desc}" for name, desc in categories.items())
-    return ("Classify the support ticket into one of the categories. Respond in JSON.\n"
-            f"Categories:\n{block}\nTicket: {text}")
+    return (
+        "Classify the support ticket into one of the categories. Respond in JSON.\n"
+        f"Categories:\n{block}\nTicket: {text}"
+    )
 
 
 def classifier(llm: Any, categories: dict[str, str]) -> Step:
     """A step that writes ``label`` and ``confidence``: ``classifier(haiku, {"billing": "refunds"})``."""
+
     @step(writes=("label", "confidence"))
     async def classify(t: Ticket) -> dict:
         data = json.loads((await llm.ask(classify_prompt(t.text, categories), max_tokens=40)).text)
         return {"label": data["label"], "confidence": float(data.get("confidence", 0.0))}
+
     return classify
 
 
 def urgency_prompt(name: str, urgency: dict[str, str], text: str) -> str:
     """A handler's prompt: urgency labels with the cues that matter in its own domain."""
     block = "\n".join(f"- {label}: {cues}" for label, cues in urgency.items())
-    return (f"Classify the urgency of this {name} support ticket into one of the labels.\n"
-            f"Labels:\n{block}\nTicket: {text}")
+    return (
+        f"Classify the urgency of this {name} support ticket into one of the labels.\n"
+        f"Labels:\n{block}\nTicket: {text}"
+    )
 
 
 def reply_for(name: str, urgency: str) -> str:
@@ -78,24 +94,36 @@ def reply_for(name: str, urgency: str) -> str:
 def handler(llm: Any, name: str, urgency: dict[str, str]) -> Step:
     """A specialised handler: urgency judged with its own cues, then a reply in the common format.
 
-        >>> billing = handler(haiku, "billing", {"normal": "a usual request", "high": "charged twice"})
+    >>> billing = handler(haiku, "billing", {"normal": "a usual request", "high": "charged twice"})
     """
+
     @step(name=name, writes=("urgency", "reply", "handler"))
     async def handle(t: Ticket) -> dict:
         level = (await llm.ask(urgency_prompt(name, urgency, t.text), max_tokens=10)).text.strip()
         return {"urgency": level, "handler": name, "reply": reply_for(name, level)}
+
     return handle
 
 
 @step(writes=("urgency", "reply", "handler"))
 async def escalate(t: Ticket) -> dict:
     """The default route: no model call, a person reads the ticket."""
-    return {"urgency": "normal", "handler": "escalate",
-            "reply": "Thanks, a member of our team will read your message and reply within a day."}
+    return {
+        "urgency": "normal",
+        "handler": "escalate",
+        "reply": "Thanks, a member of our team will read your message and reply within a day.",
+    }
 
 
-def router(llm: Any, handlers: dict[str, Any], *, categories: dict[str, str],
-           default: Any = None, threshold: float = 0.0, name: str = "router") -> Workflow:
+def router(
+    llm: Any,
+    handlers: dict[str, Any],
+    *,
+    categories: dict[str, str],
+    default: Any = None,
+    threshold: float = 0.0,
+    name: str = "router",
+) -> Workflow:
     """Classify with ``llm``, then route by label to ``handlers`` (or ``default``).
 
     A ticket whose confidence is under ``threshold`` routes as ``LOW_CONFIDENCE`` (so, to the
@@ -104,25 +132,32 @@ def router(llm: Any, handlers: dict[str, Any], *, categories: dict[str, str],
         >>> wf = router(haiku, {"billing": billing, "shipping": shipping},
         ...             categories=CATEGORIES, default=escalate, threshold=0.5)
     """
+
     def route(t: Ticket) -> str:
         return t.label if t.confidence >= threshold else LOW_CONFIDENCE
 
-    return Workflow(name, state=Ticket, steps=[
-        classifier(llm, categories),
-        branch(route, handlers, default=default, name="route"),
-    ])
+    return Workflow(
+        name,
+        state=Ticket,
+        steps=[
+            classifier(llm, categories),
+            branch(route, handlers, default=default, name="route"),
+        ],
+    )
 
 
-async def triage_all(wf: Workflow, texts: list[str], *, concurrency: int = 8,
-                     progress: bool = False) -> list[RunResult]:
+async def triage_all(
+    wf: Workflow, texts: list[str], *, concurrency: int = 8, progress: bool = False
+) -> list[RunResult]:
     """Run the router on many tickets, at most ``concurrency`` at once; results in input order.
 
-        >>> results = await triage_all(wf, [t["text"] for t in tickets], progress=True)
+    >>> results = await triage_all(wf, [t["text"] for t in tickets], progress=True)
     """
     limit = asyncio.Semaphore(concurrency)
     bar = None
     if progress:
         from tqdm.auto import tqdm  # a widget in Jupyter, text in a terminal
+
         bar = tqdm(total=len(texts), desc=wf.name, unit="ticket")
 
     async def one(text: str) -> RunResult:

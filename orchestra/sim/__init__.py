@@ -13,5 +13,15 @@ from orchestra.sim.limits import Limits
 from orchestra.sim.models import MODELS, PRICES_DATE, ModelProfile, cost_usd, profile
 from orchestra.sim.server import Simulator, start
 
-__all__ = ["Simulator", "start", "Faults", "Rule", "Limits", "MODELS", "PRICES_DATE",
-           "ModelProfile", "cost_usd", "profile"]
+__all__ = [
+    "Simulator",
+    "start",
+    "Faults",
+    "Rule",
+    "Limits",
+    "MODELS",
+    "PRICES_DATE",
+    "ModelProfile",
+    "cost_usd",
+    "profile",
+]

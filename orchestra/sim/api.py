@@ -19,24 +19,41 @@ MODEL_SECONDS_HEADER = "orchestra-sim-model-seconds"
 PLACEHOLDER_KEY = "sim-placeholder-key"
 """The key clients send the simulator: not a secret, any non-empty key is accepted."""
 
-ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 404: "not_found_error",
-               405: "invalid_request_error", 413: "request_too_large", 429: "rate_limit_error",
-               500: "api_error", 529: "overloaded_error"}
+ERROR_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    404: "not_found_error",
+    405: "invalid_request_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+    500: "api_error",
+    529: "overloaded_error",
+}
 
 
 class ApiError(Exception):
     """An error the API answers with: HTTP status plus Anthropic's JSON error shape."""
 
-    def __init__(self, status: int, message: str, *, model: str | None = None,
-                 fault: str | None = None, wait_s: float | None = None,
-                 headers: dict[str, str] | None = None):
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        model: str | None = None,
+        fault: str | None = None,
+        wait_s: float | None = None,
+        headers: dict[str, str] | None = None,
+    ):
         super().__init__(message)
         self.status, self.message, self.model = status, message, model
         self.fault, self.wait_s, self.headers = fault, wait_s, headers or {}
 
     def body(self, request_id: str) -> dict:
-        return {"type": "error", "request_id": request_id,
-                "error": {"type": ERROR_TYPES.get(self.status, "api_error"), "message": self.message}}
+        return {
+            "type": "error",
+            "request_id": request_id,
+            "error": {"type": ERROR_TYPES.get(self.status, "api_error"), "message": self.message},
+        }
 
 
 @dataclass
@@ -91,10 +108,14 @@ def _need(cond: bool, message: str) -> None:
 def _check_content(content: Any, where: str) -> None:
     if isinstance(content, str):
         return
-    _need(isinstance(content, list), f"{where}.content: Input should be a string or a list of blocks")
+    _need(
+        isinstance(content, list), f"{where}.content: Input should be a string or a list of blocks"
+    )
     for j, b in enumerate(content):
-        _need(isinstance(b, dict) and isinstance(b.get("type"), str),
-              f"{where}.content.{j}: each block needs a 'type'")
+        _need(
+            isinstance(b, dict) and isinstance(b.get("type"), str),
+            f"{where}.content.{j}: each block needs a 'type'",
+        )
         if b["type"] == "text":
             _need(isinstance(b.get("text"), str), f"{where}.content.{j}.text: Field required")
 
@@ -110,89 +131,165 @@ def parse(raw: bytes, *, count_only: bool = False) -> Request:
         _need(key in body, f"{key}: Field required")
     model, messages = body["model"], body["messages"]
     _need(isinstance(model, str) and model != "", "model: Input should be a non-empty string")
-    _need(isinstance(messages, list) and messages != [], "messages: at least one message is required")
+    _need(
+        isinstance(messages, list) and messages != [], "messages: at least one message is required"
+    )
     for i, m in enumerate(messages):
         _need(isinstance(m, dict), f"messages.{i}: Input should be an object")
-        _need(m.get("role") in ("user", "assistant"),
-              f"messages.{i}.role: Input should be 'user' or 'assistant'")
+        _need(
+            m.get("role") in ("user", "assistant"),
+            f"messages.{i}.role: Input should be 'user' or 'assistant'",
+        )
         _need("content" in m, f"messages.{i}.content: Field required")
         _check_content(m["content"], f"messages.{i}")
     _need(messages[0]["role"] == "user", "messages: the first message must use the 'user' role")
     max_tokens = body.get("max_tokens", 1)
-    _need(type(max_tokens) is int and max_tokens >= 1, "max_tokens: Input should be an integer >= 1")
+    _need(
+        type(max_tokens) is int and max_tokens >= 1, "max_tokens: Input should be an integer >= 1"
+    )
     temperature = body.get("temperature", 1.0)
-    _need(type(temperature) in (int, float) and 0 <= temperature <= 1,
-          "temperature: Input should be a number between 0 and 1")
+    _need(
+        type(temperature) in (int, float) and 0 <= temperature <= 1,
+        "temperature: Input should be a number between 0 and 1",
+    )
     system = body.get("system", "")
-    _need(isinstance(system, (str, list)), "system: Input should be a string or a list of text blocks")
+    _need(
+        isinstance(system, (str, list)), "system: Input should be a string or a list of text blocks"
+    )
     if isinstance(system, list):
         _check_content(system, "system")
         system = text_of(system)
     stops = body.get("stop_sequences") or []
-    _need(isinstance(stops, list) and all(isinstance(s, str) and s for s in stops),
-          "stop_sequences: Input should be a list of non-empty strings")
+    _need(
+        isinstance(stops, list) and all(isinstance(s, str) and s for s in stops),
+        "stop_sequences: Input should be a list of non-empty strings",
+    )
     tools = body.get("tools")
     if tools is not None:
         _need(isinstance(tools, list), "tools: Input should be a list")
         for i, t in enumerate(tools):
-            _need(isinstance(t, dict) and isinstance(t.get("name"), str)
-                  and isinstance(t.get("input_schema"), dict),
-                  f"tools.{i}: each tool needs a 'name' and an 'input_schema' object")
+            _need(
+                isinstance(t, dict)
+                and isinstance(t.get("name"), str)
+                and isinstance(t.get("input_schema"), dict),
+                f"tools.{i}: each tool needs a 'name' and an 'input_schema' object",
+            )
     choice = body.get("tool_choice")
     if choice is not None:
-        _need(isinstance(choice, dict) and choice.get("type") in ("auto", "any", "tool", "none"),
-              "tool_choice.type: Input should be 'auto', 'any', 'tool' or 'none'")
+        _need(
+            isinstance(choice, dict) and choice.get("type") in ("auto", "any", "tool", "none"),
+            "tool_choice.type: Input should be 'auto', 'any', 'tool' or 'none'",
+        )
         if choice["type"] == "tool":
-            _need(any(t["name"] == choice.get("name") for t in tools or []),
-                  f"tool_choice.name: no tool named {choice.get('name')!r} in tools")
+            _need(
+                any(t["name"] == choice.get("name") for t in tools or []),
+                f"tool_choice.name: no tool named {choice.get('name')!r} in tools",
+            )
     fmt = body.get("output_format") or (body.get("output_config") or {}).get("format")
     if fmt is not None:
-        _need(isinstance(fmt, dict) and fmt.get("type") == "json_schema"
-              and isinstance(fmt.get("schema"), dict),
-              "output_format: expected {'type': 'json_schema', 'schema': {...}}")
+        _need(
+            isinstance(fmt, dict)
+            and fmt.get("type") == "json_schema"
+            and isinstance(fmt.get("schema"), dict),
+            "output_format: expected {'type': 'json_schema', 'schema': {...}}",
+        )
     if profile(model) is None:
         raise ApiError(404, f"model: {model}")
-    return Request(model, messages, system, max_tokens, float(temperature), stops, tools,
-                   choice, bool(body.get("stream", False)), fmt["schema"] if fmt else None)
+    return Request(
+        model,
+        messages,
+        system,
+        max_tokens,
+        float(temperature),
+        stops,
+        tools,
+        choice,
+        bool(body.get("stream", False)),
+        fmt["schema"] if fmt else None,
+    )
 
 
-def message(req: Request, msg_id: str, blocks: list[dict], input_tokens: int,
-            output_tokens: int, stop_reason: str, stop_sequence: str | None) -> dict:
+def message(
+    req: Request,
+    msg_id: str,
+    blocks: list[dict],
+    input_tokens: int,
+    output_tokens: int,
+    stop_reason: str,
+    stop_sequence: str | None,
+) -> dict:
     """The response body of a non-streaming call."""
-    return {"id": msg_id, "type": "message", "role": "assistant", "model": req.model,
-            "content": blocks, "stop_reason": stop_reason, "stop_sequence": stop_sequence,
-            "usage": {"input_tokens": input_tokens, "output_tokens": output_tokens,
-                      "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}}
+    return {
+        "id": msg_id,
+        "type": "message",
+        "role": "assistant",
+        "model": req.model,
+        "content": blocks,
+        "stop_reason": stop_reason,
+        "stop_sequence": stop_sequence,
+        "usage": {
+            "input_tokens": input_tokens,
+            "output_tokens": output_tokens,
+            "cache_creation_input_tokens": 0,
+            "cache_read_input_tokens": 0,
+        },
+    }
 
 
 def events(body: dict) -> list[tuple[str, dict]]:
     """The server-sent events that stream ``body``, in the order the SDK expects them."""
-    start = dict(body, content=[], stop_reason=None, stop_sequence=None,
-                 usage=dict(body["usage"], output_tokens=1))
-    out: list[tuple[str, dict]] = [("message_start", {"type": "message_start", "message": start}),
-                                   ("ping", {"type": "ping"})]
+    start = dict(
+        body,
+        content=[],
+        stop_reason=None,
+        stop_sequence=None,
+        usage=dict(body["usage"], output_tokens=1),
+    )
+    out: list[tuple[str, dict]] = [
+        ("message_start", {"type": "message_start", "message": start}),
+        ("ping", {"type": "ping"}),
+    ]
     for i, block in enumerate(body["content"]):
         if block["type"] == "text":
             empty = {"type": "text", "text": ""}
-            deltas = [{"type": "text_delta", "text": piece}
-                      for piece in _chunks(tokens.tokenize(block["text"]))]
+            deltas = [
+                {"type": "text_delta", "text": piece}
+                for piece in _chunks(tokens.tokenize(block["text"]))
+            ]
         else:
             empty = dict(block, input={})
-            deltas = [{"type": "input_json_delta", "partial_json": piece}
-                      for piece in _chunks(tokens.tokenize(json.dumps(block["input"])))]
-        out.append(("content_block_start",
-                    {"type": "content_block_start", "index": i, "content_block": empty}))
-        out += [("content_block_delta", {"type": "content_block_delta", "index": i, "delta": d})
-                for d in deltas]
+            deltas = [
+                {"type": "input_json_delta", "partial_json": piece}
+                for piece in _chunks(tokens.tokenize(json.dumps(block["input"])))
+            ]
+        out.append(
+            (
+                "content_block_start",
+                {"type": "content_block_start", "index": i, "content_block": empty},
+            )
+        )
+        out += [
+            ("content_block_delta", {"type": "content_block_delta", "index": i, "delta": d})
+            for d in deltas
+        ]
         out.append(("content_block_stop", {"type": "content_block_stop", "index": i}))
-    out.append(("message_delta", {"type": "message_delta",
-                                  "delta": {"stop_reason": body["stop_reason"],
-                                            "stop_sequence": body["stop_sequence"]},
-                                  "usage": {"output_tokens": body["usage"]["output_tokens"]}}))
+    out.append(
+        (
+            "message_delta",
+            {
+                "type": "message_delta",
+                "delta": {
+                    "stop_reason": body["stop_reason"],
+                    "stop_sequence": body["stop_sequence"],
+                },
+                "usage": {"output_tokens": body["usage"]["output_tokens"]},
+            },
+        )
+    )
     out.append(("message_stop", {"type": "message_stop"}))
     return out
 
 
 def _chunks(pieces: list[str], size: int = 4) -> list[str]:
     """Group tokens a few at a time, as the API's deltas do."""
-    return ["".join(pieces[i:i + size]) for i in range(0, len(pieces), size)]
+    return ["".join(pieces[i : i + size]) for i in range(0, len(pieces), size)]

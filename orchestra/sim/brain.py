@@ -57,11 +57,11 @@ import json
 import random
 from dataclasses import dataclass
 
-from orchestra.sim.words import wants_json
-from orchestra.sim.prompt import detect_task, read_prompt
-from orchestra.sim.understand import classify, parse_labels
 from orchestra.sim.generate import plan, text_answer
+from orchestra.sim.prompt import detect_task, read_prompt
 from orchestra.sim.tools import pick_tool, tool_call
+from orchestra.sim.understand import classify, parse_labels
+from orchestra.sim.words import wants_json
 
 __all__ = ["Answer", "answer", "detect_task"]
 
@@ -84,8 +84,15 @@ class Answer:
 
 # ---------------------------------------------------------------- the dispatcher
 
-def answer(system: str | None, messages: list[dict], tools: list[dict] | None,
-           tool_choice: dict | None, quality: float, rng: random.Random) -> Answer:
+
+def answer(
+    system: str | None,
+    messages: list[dict],
+    tools: list[dict] | None,
+    tool_choice: dict | None,
+    quality: float,
+    rng: random.Random,
+) -> Answer:
     """Compute the reply to one Messages API request.
 
     >>> answer(None, [{"role": "user", "content": "TL;DR: Cats sleep. Dogs bark."}], None, None,
@@ -108,14 +115,17 @@ def answer(system: str | None, messages: list[dict], tools: list[dict] | None,
         task = "generic"  # after a tool ran, report what it returned
     if task == "classify" and wants_json(p.instructions, p.user):
         label, confidence = classify(p, parse_labels(p) or {"other": ""}, quality, rng)
-        return Answer(json.dumps({"label": label, "confidence": confidence}), None, None, task, True)
+        return Answer(
+            json.dumps({"label": label, "confidence": confidence}), None, None, task, True
+        )
     if task == "plan" and wants_json(p.instructions, p.user):
         return Answer(json.dumps({"steps": plan(p, quality, rng)}), None, None, task, True)
     text = text_answer(task, p, quality, rng)
     if task in ("extract", "score"):
         return Answer(text, None, None, task, True)
     if wants_json(p.instructions, p.user) and task != "classify":
-        key = {"summarize": "summary", "grounded": "answer", "write": "text",
-               "reply": "reply"}.get(task, "response")
+        key = {"summarize": "summary", "grounded": "answer", "write": "text", "reply": "reply"}.get(
+            task, "response"
+        )
         return Answer(json.dumps({key: text}), None, None, task, True)
     return Answer(text, None, None, task, False)

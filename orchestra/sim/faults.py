@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Sequence
+from typing import Literal
 
 from orchestra.errors import SimulatorError
 
@@ -73,8 +74,10 @@ class Faults:
     def __post_init__(self) -> None:
         rates = [getattr(self, k) for k in KINDS]
         if any(not 0.0 <= r <= 1.0 for r in rates) or sum(rates) > 1.0:
-            raise SimulatorError(f"fault rates must each be in 0..1 and sum to at most 1, "
-                                 f"got {dict(zip(KINDS, rates))}")
+            raise SimulatorError(
+                f"fault rates must each be in 0..1 and sum to at most 1, "
+                f"got {dict(zip(KINDS, rates, strict=True))}"
+            )
 
     def pick(self, model: str, prompt: str, rng: random.Random) -> str | None:
         """The fault for this call, or None: scripted rules first, then one draw against the rates."""

@@ -8,28 +8,41 @@ import json
 import random
 import re
 
-from orchestra.sim.words import bullets, hits, key_terms, split_list, stems, word_limit
 from orchestra.sim.prompt import Prompt
-from orchestra.sim.understand import (LEXICON, classify, extract_field, grounded, parse_fields,
-                                      parse_labels, score, summarize)
-
+from orchestra.sim.understand import (
+    LEXICON,
+    classify,
+    extract_field,
+    grounded,
+    parse_fields,
+    parse_labels,
+    score,
+    summarize,
+)
+from orchestra.sim.words import bullets, hits, key_terms, split_list, stems, word_limit
 
 # ---------------------------------------------------------------- write
 
 OPENINGS = ["Meet {s}.", "Introducing {s}.", "Say hello to {s}."]
 POINT_LINES = ["It comes with {p}.", "You also get {p}.", "It offers {p}.", "Expect {p}."]
-FILLERS = ["It has been designed with care, tested thoroughly and refined over many rounds so that "
-           "it fits into your daily routine without any fuss at all.",
-           "Every detail was considered, from the first sketch to the final finish, because small "
-           "things add up when you use something every single day.",
-           "Whether at home, at work or on the move, it is ready whenever you are and keeps going "
-           "long after you expected it to stop."]
+FILLERS = [
+    "It has been designed with care, tested thoroughly and refined over many rounds so that "
+    "it fits into your daily routine without any fuss at all.",
+    "Every detail was considered, from the first sketch to the final finish, because small "
+    "things add up when you use something every single day.",
+    "Whether at home, at work or on the move, it is ready whenever you are and keeps going "
+    "long after you expected it to stop.",
+]
 
 
 def point_of(advice: str) -> str:
     """What a feedback line asks for: ``point_of("Mention the price") == "the price"``."""
-    return re.sub(r"^(?:please\s+)?(?:mention|include|add|cover|state|name|address:?)\s+", "",
-                  advice.strip().rstrip("."), flags=re.I)
+    return re.sub(
+        r"^(?:please\s+)?(?:mention|include|add|cover|state|name|address:?)\s+",
+        "",
+        advice.strip().rstrip("."),
+        flags=re.I,
+    )
 
 
 def write(p: Prompt, quality: float, rng: random.Random) -> str:
@@ -40,13 +53,25 @@ def write(p: Prompt, quality: float, rng: random.Random) -> str:
     draft stay. The word limit is respected when a quality roll succeeds.
     """
     brief = p.instructions
-    m = re.search(r"\b(?:write|draft|compose|rewrite|revise)\s+(?:(?:a|an|the|short|new)\s+)*"
-                  r"(.{0,40}?)\s+(?:for|about|of|on)\s+([^.\n]+)", brief, re.I)
+    m = re.search(
+        r"\b(?:write|draft|compose|rewrite|revise)\s+(?:(?:a|an|the|short|new)\s+)*"
+        r"(.{0,40}?)\s+(?:for|about|of|on)\s+([^.\n]+)",
+        brief,
+        re.I,
+    )
     subject = m.group(2) if m else " ".join(key_terms(p.user, 2)) or "this"
     subject = re.split(r",|\s+(?:in|under|within|using|that|which|and)\s", subject)[0].strip()
-    points = split_list(m2.group(1)) if (m2 := re.search(
-        r"\b(?:must|should|to)\s+(?:mention|include|cover|contain)\s*:?\s*([^\n]+?)(?:\.\s|\.?$|\n)",
-        brief, re.I | re.M)) else []
+    points = (
+        split_list(m2.group(1))
+        if (
+            m2 := re.search(
+                r"\b(?:must|should|to)\s+(?:mention|include|cover|contain)\s*:?\s*([^\n]+?)(?:\.\s|\.?$|\n)",
+                brief,
+                re.I | re.M,
+            )
+        )
+        else []
+    )
     points += bullets(p.sections.get("requirements", ""))
     previous = p.sections.get("previous draft", "")
     advice = bullets(p.sections.get("feedback", "")) or split_list(p.sections.get("feedback", ""))
@@ -64,16 +89,20 @@ def write(p: Prompt, quality: float, rng: random.Random) -> str:
         elif rng.random() < 0.7 * quality:
             include.append(point)
     lines = [rng.choice(OPENINGS).format(s=subject)]
-    lines += [rng.choice(POINT_LINES).format(p=re.sub(r"^(?:the|a|an)\s+", "", pt, flags=re.I))
-              for pt in include]
+    lines += [
+        rng.choice(POINT_LINES).format(p=re.sub(r"^(?:the|a|an)\s+", "", pt, flags=re.I))
+        for pt in include
+    ]
     if re.search(r"friendly|warm", brief + " ".join(advice), re.I):
         lines.append("You'll love it!")
     most, _ = word_limit(brief + "\n" + "\n".join(advice))
     if most is None:
-        return " ".join(lines + FILLERS[:rng.randrange(2)])
+        return " ".join(lines + FILLERS[: rng.randrange(2)])
     if rng.random() < (quality + (1 - quality) / 2 if previous else quality):
         words_ = " ".join(lines).split()  # the limit holds: cut what does not fit
-        return " ".join(lines) if len(words_) <= most else " ".join(words_[:most]).rstrip(",;:") + "."
+        return (
+            " ".join(lines) if len(words_) <= most else " ".join(words_[:most]).rstrip(",;:") + "."
+        )
     for filler in FILLERS:  # the limit was forgotten: the draft rambles past it
         if len(" ".join(lines).split()) > most:
             break
@@ -83,21 +112,36 @@ def write(p: Prompt, quality: float, rng: random.Random) -> str:
 
 # ---------------------------------------------------------------- plan
 
+
 def plan(p: Prompt, quality: float, rng: random.Random) -> list[str]:
     """Steps for a goal: one imperative step per sub-goal, then a review step."""
     if "plan" in p.memo:
         return p.memo["plan"]
     goal = p.sections.get("task") or p.sections.get("goal")
     if not goal:
-        m = re.search(r"(?:steps?\s+(?:to|for|needed to)|plan\s+(?:how\s+)?(?:to|for)|into\s+(?:\w+\s+)?"
-                      r"steps\s*:?|plan\s*:)\s*(.+)", p.instructions, re.I | re.S)
+        m = re.search(
+            r"(?:steps?\s+(?:to|for|needed to)|plan\s+(?:how\s+)?(?:to|for)|into\s+(?:\w+\s+)?"
+            r"steps\s*:?|plan\s*:)\s*(.+)",
+            p.instructions,
+            re.I | re.S,
+        )
         goal = m.group(1) if m else p.payload()
     goal = re.split(r"(?<=[.!?])\s+|\n\s*\n", goal.strip())[0]  # the goal is one sentence
     goal = re.sub(r"\s+", " ", goal).strip().rstrip(".")
     goal = goal.split(":", 1)[-1]  # "launch a newsletter: pick a platform, ..." -> the sub-goals
-    parts = re.split(r",\s*(?:and\s+|then\s+)?|;\s*|\s+and then\s+|\s+then\s+|\s+and\s+(?=\w+\s+\w)", goal)
-    parts = [re.sub(r"^(?:(?:i|we) (?:need|want|have) to|to|first|finally|also|next)\s+", "", s.strip(),
-                    flags=re.I).rstrip(".") for s in parts if s.strip()]
+    parts = re.split(
+        r",\s*(?:and\s+|then\s+)?|;\s*|\s+and then\s+|\s+then\s+|\s+and\s+(?=\w+\s+\w)", goal
+    )
+    parts = [
+        re.sub(
+            r"^(?:(?:i|we) (?:need|want|have) to|to|first|finally|also|next)\s+",
+            "",
+            s.strip(),
+            flags=re.I,
+        ).rstrip(".")
+        for s in parts
+        if s.strip()
+    ]
     steps = [s[0].upper() + s[1:] for s in parts if s]
     if len(steps) == 1:
         steps.insert(0, f"Gather what you need to {parts[0][0].lower() + parts[0][1:]}")
@@ -123,10 +167,18 @@ NEXT_STEP = {
     "account": "I have sent a secure link to your email address so you can update your account details.",
     "other": "I have passed your message to the right team, and we will get back to you within one business day.",
 }
-TOPIC_PHRASE = {"billing": "your payment", "technical": "the app", "shipping": "your delivery",
-                "account": "your account"}
-UPSET = set(stems("sorry broken charged twice wrong late missing never failed crash crashes refund "
-                  "angry disappointed damaged error cannot can't lost"))
+TOPIC_PHRASE = {
+    "billing": "your payment",
+    "technical": "the app",
+    "shipping": "your delivery",
+    "account": "your account",
+}
+UPSET = set(
+    stems(
+        "sorry broken charged twice wrong late missing never failed crash crashes refund "
+        "angry disappointed damaged error cannot can't lost"
+    )
+)
 
 
 def reply(p: Prompt, quality: float, rng: random.Random) -> str:
@@ -135,17 +187,22 @@ def reply(p: Prompt, quality: float, rng: random.Random) -> str:
     A weaker model (the quality roll fails) forgets the concrete next step.
     """
     text = p.payload("ticket", "message", "text", "input", "email", "customer") or p.user
-    topic, _ = classify(Prompt(p.system, text, [], {}, "", []),
-                        {k: LEXICON.get(k, "") for k in NEXT_STEP}, 1.0, rng)
+    topic, _ = classify(
+        Prompt(p.system, text, [], {}, "", []), {k: LEXICON.get(k, "") for k in NEXT_STEP}, 1.0, rng
+    )
     terms = key_terms(text, 1)
     about = TOPIC_PHRASE.get(topic) or (f"the {terms[0]}" if terms else "your message")
-    opening = (f"I'm sorry about the trouble with {about}." if UPSET & set(stems(text))
-               else f"thank you for reaching out about {about}.")
+    opening = (
+        f"I'm sorry about the trouble with {about}."
+        if UPSET & set(stems(text))
+        else f"thank you for reaching out about {about}."
+    )
     action = NEXT_STEP[topic] if rng.random() < quality else "We will look into it."
     return f"Hello, {opening} {action} Best regards, the support team"
 
 
 # ---------------------------------------------------------------- generic
+
 
 def generic(p: Prompt) -> str:
     """A short reply about the prompt's key terms; reads earlier turns when asked to.
@@ -154,20 +211,30 @@ def generic(p: Prompt) -> str:
     """
     if p.tool_results:
         return f"Here is what I found: {' '.join(p.tool_results).strip()[:400]}"
-    if re.search(r"what did i (?:say|tell|ask)|repeat|earlier|what was my|what is my|what's my|remind me",
-                 p.user, re.I) and p.history:
+    if (
+        re.search(
+            r"what did i (?:say|tell|ask)|repeat|earlier|what was my|what is my|what's my|remind me",
+            p.user,
+            re.I,
+        )
+        and p.history
+    ):
         said = " ".join(p.history)
         if (name := re.search(r"my name is ([A-Z][a-z]+)", said)) and "name" in p.user.lower():
             return f"Your name is {name.group(1)}."
         return f'Earlier you said: "{p.history[-1].strip()}"'
     terms = key_terms(p.user) or key_terms(p.system) or ["your request"]
     about = terms[0] if len(terms) == 1 else ", ".join(terms[:-1]) + " and " + terms[-1]
-    middle = (f"In short, {terms[0]} is easiest to understand through how it relates to {terms[1]}."
-              if len(terms) > 1 else f"In short, {terms[0]} is worth a closer look, one step at a time.")
+    middle = (
+        f"In short, {terms[0]} is easiest to understand through how it relates to {terms[1]}."
+        if len(terms) > 1
+        else f"In short, {terms[0]} is worth a closer look, one step at a time."
+    )
     return f"Here is a short answer on {about}. {middle} Let me know if you want more detail."
 
 
 # ---------------------------------------------------------------- any task, as text
+
 
 def text_answer(task: str, p: Prompt, quality: float, rng: random.Random) -> str:
     """The plain-text answer for a task (the JSON forms are built in ``answer``)."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,9 @@ class Bucket:
         self.stamp = time.monotonic()
 
     def refill(self, now: float) -> None:
-        self.level = min(self.capacity, self.level + (now - self.stamp) * self.capacity / self.minute_s)
+        self.level = min(
+            self.capacity, self.level + (now - self.stamp) * self.capacity / self.minute_s
+        )
         self.stamp = now
 
     def wait_for(self, amount: float) -> float:
@@ -56,9 +58,12 @@ class KeyLimiter:
     NAMES = ("requests", "input-tokens", "output-tokens")
 
     def __init__(self, limits: Limits, minute_s: float):
-        caps = (limits.requests_per_minute, limits.input_tokens_per_minute,
-                limits.output_tokens_per_minute)
-        self.buckets = {n: Bucket(c, minute_s) for n, c in zip(self.NAMES, caps) if c}
+        caps = (
+            limits.requests_per_minute,
+            limits.input_tokens_per_minute,
+            limits.output_tokens_per_minute,
+        )
+        self.buckets = {n: Bucket(c, minute_s) for n, c in zip(self.NAMES, caps, strict=True) if c}
 
     def admit(self, input_tokens: int, max_tokens: int) -> float:
         """Take what the call needs and return 0, or take nothing and return the seconds to wait."""
@@ -92,6 +97,9 @@ class KeyLimiter:
             reset = now_wall + (b.capacity - b.level) * b.minute_s / b.capacity
             out[f"anthropic-ratelimit-{name}-limit"] = str(b.capacity)
             out[f"anthropic-ratelimit-{name}-remaining"] = str(max(0, math.floor(b.level)))
-            out[f"anthropic-ratelimit-{name}-reset"] = datetime.fromtimestamp(
-                reset, timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+            out[f"anthropic-ratelimit-{name}-reset"] = (
+                datetime.fromtimestamp(reset, UTC)
+                .isoformat(timespec="seconds")
+                .replace("+00:00", "Z")
+            )
         return out

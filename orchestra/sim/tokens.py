@@ -47,7 +47,5 @@ def truncate(text: str, n: int) -> str:
     """
     if n <= 0:
         return ""
-    last = None
-    for last in islice(PIECE.finditer(text), n):
-        pass
-    return text[:last.end()] if last else ""
+    pieces = list(islice(PIECE.finditer(text), n))
+    return text[: pieces[-1].end()] if pieces else ""

@@ -6,22 +6,31 @@ from __future__ import annotations
 import random
 import re
 
-from orchestra.sim.words import hits, key_terms, stems
-from orchestra.sim.prompt import Prompt, detect_task
-from orchestra.sim.understand import (candidates, classify, extract_field, field_kind,
-                                      parse_labels, score, summarize)
 from orchestra.sim.generate import plan, text_answer
-
+from orchestra.sim.prompt import Prompt, detect_task
+from orchestra.sim.understand import (
+    candidates,
+    classify,
+    extract_field,
+    field_kind,
+    parse_labels,
+    score,
+    summarize,
+)
+from orchestra.sim.words import hits, key_terms, stems
 
 # ---------------------------------------------------------------- tools
+
 
 def resolve(schema: dict, root: dict) -> tuple[dict, bool]:
     """Follow ``$ref`` and unwrap ``anyOf [X, null]``: (the schema, whether null is allowed)."""
     nullable = False
     while True:
         if "$ref" in schema:
-            schema = {**root.get("$defs", {}).get(schema["$ref"].split("/")[-1], {}),
-                      **{k: v for k, v in schema.items() if k != "$ref"}}
+            schema = {
+                **root.get("$defs", {}).get(schema["$ref"].split("/")[-1], {}),
+                **{k: v for k, v in schema.items() if k != "$ref"},
+            }
         elif "anyOf" in schema or "oneOf" in schema:
             options = schema.get("anyOf") or schema.get("oneOf")
             nullable |= any(o.get("type") == "null" for o in options)
@@ -100,7 +109,9 @@ def fill(name: str, schema: dict, p: Prompt, quality: float, rng: random.Random,
     if "expression" in low:
         m = re.search(r"[\d(][\d\s+\-*/().^]*[\d)]", p.user)
         return m.group().strip() if m else ""
-    if re.search(r"text|draft|description|body|content|message|reply|answer|response|result|output", low):
+    if re.search(
+        r"text|draft|description|body|content|message|reply|answer|response|result|output", low
+    ):
         return text_answer(detect_task(p.instructions), p, quality, rng)
     value = extract_field(name, p.payload(), quality, rng)
     if value is None and not nullable:
@@ -108,8 +119,9 @@ def fill(name: str, schema: dict, p: Prompt, quality: float, rng: random.Random,
     return value
 
 
-def fill_number(name: str, schema: dict, nullable: bool, p: Prompt, quality: float,
-                rng: random.Random) -> float | int | None:
+def fill_number(
+    name: str, schema: dict, nullable: bool, p: Prompt, quality: float, rng: random.Random
+) -> float | int | None:
     """A number for one property: a confidence, a grade scaled to the schema, or an extracted one."""
     low, integer = name.lower(), schema.get("type") == "integer"
     if re.search(r"confidence|probability|certainty", low):
@@ -124,7 +136,9 @@ def fill_number(name: str, schema: dict, nullable: bool, p: Prompt, quality: flo
         if not re.fullmatch(r"\d+(?:\.\d+)?", digits):
             return None if nullable else max(0, schema.get("minimum", 0))
         value = float(digits)
-    value = min(max(value, schema.get("minimum", value)), schema.get("maximum", value))  # Field(ge=, le=)
+    value = min(
+        max(value, schema.get("minimum", value)), schema.get("maximum", value)
+    )  # Field(ge=, le=)
     return round(value) if integer else round(value, 2)
 
 
@@ -144,8 +158,10 @@ def tool_call(tool: dict, p: Prompt, quality: float, rng: random.Random) -> dict
 def pick_tool(tools: list[dict], p: Prompt, threshold: int) -> dict | None:
     """The tool whose name and description overlap the prompt most, if by at least ``threshold``."""
     bag = set(stems(p.user + " " + p.system))
+
     def overlap(t: dict) -> int:
         name = set(stems(t.get("name", "").replace("_", " "))) - {"get", "set", "run", "tool"}
         return 2 * hits(name, bag) + hits(stems(t.get("description", "")), bag)
+
     best = max(tools, key=overlap)  # the first on ties
     return best if overlap(best) >= threshold else None

@@ -8,10 +8,18 @@ import random
 import re
 from collections import Counter
 
-from orchestra.sim.words import (STOPWORDS, bullets, hits, sentences, split_list, stem, stems,
-                                 word_limit, words)
 from orchestra.sim.prompt import Prompt
-
+from orchestra.sim.words import (
+    STOPWORDS,
+    bullets,
+    hits,
+    sentences,
+    split_list,
+    stem,
+    stems,
+    word_limit,
+    words,
+)
 
 # ---------------------------------------------------------------- classify
 
@@ -45,16 +53,22 @@ def parse_labels(p: Prompt) -> dict[str, str]:
         items = bullets(body) or split_list(body.splitlines()[0] if body else "")
         if items:
             return dict(label_item(i) for i in items)
-    m = re.search(r"(?:one of|among|either|following)[\w ]{0,25}:[ \t]*([^\n]*)", p.instructions, re.I)
+    m = re.search(
+        r"(?:one of|among|either|following)[\w ]{0,25}:[ \t]*([^\n]*)", p.instructions, re.I
+    )
     if not m:
         return {}
     if m.group(1).strip():
         return {label: "" for label in split_list(m.group(1).split(". ")[0])}
-    block = re.match(r"(?:[ \t]*\n)*((?:[ \t]*(?:[-*•]|\d+[.)])[ \t]+.+(?:\n|$))+)", p.instructions[m.end():])
+    block = re.match(
+        r"(?:[ \t]*\n)*((?:[ \t]*(?:[-*•]|\d+[.)])[ \t]+.+(?:\n|$))+)", p.instructions[m.end() :]
+    )
     return dict(label_item(i) for i in bullets(block.group(1))) if block else {}
 
 
-def classify(p: Prompt, labels: dict[str, str], quality: float, rng: random.Random) -> tuple[str, float]:
+def classify(
+    p: Prompt, labels: dict[str, str], quality: float, rng: random.Random
+) -> tuple[str, float]:
     """The label whose name and description best overlap the text, and a confidence.
 
     With probability 1 - quality the runner-up wins instead: a plausible mistake.
@@ -66,11 +80,13 @@ def classify(p: Prompt, labels: dict[str, str], quality: float, rng: random.Rand
     bag = set(text)
     scores = []
     for label, desc in labels.items():
-        label_stems = set(stems(f"{label} {desc} {LEXICON.get(label.lower(), '')}".replace("_", " ")))
+        label_stems = set(
+            stems(f"{label} {desc} {LEXICON.get(label.lower(), '')}".replace("_", " "))
+        )
         scores.append((hits(label_stems, bag) / (1 + 0.1 * len(label_stems)), label))
     ranked = sorted(scores, key=lambda s: -s[0])  # stable: ties keep the prompt's order
     if ranked[0][0] == 0:  # nothing matches: a catch-all label if there is one
-        fallback = next((l for l in labels if l.lower() in FALLBACK_LABELS), ranked[0][1])
+        fallback = next((x for x in labels if x.lower() in FALLBACK_LABELS), ranked[0][1])
         ranked = [(0.0, fallback)] + [r for r in ranked if r[1] != fallback]
     best, second = ranked[0], ranked[min(1, len(ranked) - 1)]
     confidence = 0.5 + 0.5 * (best[0] - second[0]) / best[0] if best[0] else 0.4
@@ -82,6 +98,7 @@ def classify(p: Prompt, labels: dict[str, str], quality: float, rng: random.Rand
 
 # ---------------------------------------------------------------- summarize
 
+
 def summarize(p: Prompt, quality: float, rng: random.Random) -> str:
     """The top sentences by word frequency, in their original order, within the asked size."""
     if "summary" in p.memo:
@@ -90,15 +107,18 @@ def summarize(p: Prompt, quality: float, rng: random.Random) -> str:
     sents = sentences(text)
     freq = Counter(stems(text))
     top = max(freq.values(), default=1)
+
     def centrality(s: str) -> float:
         content = stems(s)
         return sum(freq[w] / top for w in content) / (len(content) + 1) ** 0.5
+
     ranked = sorted(range(len(sents)), key=lambda i: -centrality(sents[i]))
     n = re.search(r"\b(\d+|one|two|three|four|five|a single)\s+sentences?\b", p.instructions, re.I)
     k = 1 if re.search(r"tl;?dr|one-line|a sentence", p.instructions, re.I) else 2
     if n:
-        k = {"one": 1, "a single": 1, "two": 2, "three": 3, "four": 4, "five": 5}.get(n.group(1).lower()) \
-            or int(n.group(1))
+        k = {"one": 1, "a single": 1, "two": 2, "three": 3, "four": 4, "five": 5}.get(
+            n.group(1).lower()
+        ) or int(n.group(1))
     chosen = ranked[:k]
     if chosen and len(ranked) > k and rng.random() > quality:
         chosen[0] = ranked[rng.randrange(k, len(ranked))]  # a less central sentence slips in
@@ -119,39 +139,59 @@ def summarize(p: Prompt, quality: float, rng: random.Random) -> str:
 # ---------------------------------------------------------------- extract
 
 MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
-MONTH = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|" \
-        r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+MONTH = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
+    r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+)
 NAME = r"[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?"
 # Each kind: patterns tried in order; group 1, when a pattern has one, is the value.
 PATTERNS = {
     "email": [r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"],
     "phone": [r"(?<![\w-])\+?\(?\d[\d ().-]{6,}\d(?![\w-])"],
-    "date": [rf"\b\d{{4}}-\d{{2}}-\d{{2}}\b|\b{MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}\b|"
-             rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+{MONTH}\s+\d{{4}}\b|\b\d{{1,2}}/\d{{1,2}}/\d{{4}}\b"],
-    "money": [r"[$€£]\s?\d[\d,]*(?:\.\d+)?|\b(?:USD|EUR|GBP)\s?\d[\d,]*(?:\.\d+)?|"
-              r"\b\d[\d,]*(?:\.\d+)?\s?(?:USD|EUR|GBP|dollars|euros)\b"],
+    "date": [
+        rf"\b\d{{4}}-\d{{2}}-\d{{2}}\b|\b{MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}\b|"
+        rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+{MONTH}\s+\d{{4}}\b|\b\d{{1,2}}/\d{{1,2}}/\d{{4}}\b"
+    ],
+    "money": [
+        r"[$€£]\s?\d[\d,]*(?:\.\d+)?|\b(?:USD|EUR|GBP)\s?\d[\d,]*(?:\.\d+)?|"
+        r"\b\d[\d,]*(?:\.\d+)?\s?(?:USD|EUR|GBP|dollars|euros)\b"
+    ],
     "percent": [r"\b\d+(?:\.\d+)?\s?%"],
     "number": [r"\b\d+(?:[.,]\d+)*\b"],
-    "company": [r"\b[A-Z][\w&]*(?:\s+[A-Z][\w&]*)*\s+(?:Inc|Ltd|LLC|Corp|GmbH|Co|Group|Labs|Systems)\b\.?",
-                r"\b(?:at|of|for|from|with)\s+([A-Z][\w&]+(?:\s+[A-Z][\w&]+)*)"],
-    "person": [rf"(?i:my name is|\bi am|\bi'm|this is|regards,|thanks,|cheers,|best,|sincerely,)\s+({NAME})",
-               rf"\b({NAME}) here\b", r"\b[A-Z][a-z]+\s+[A-Z][a-z]+\b"],
+    "company": [
+        r"\b[A-Z][\w&]*(?:\s+[A-Z][\w&]*)*\s+(?:Inc|Ltd|LLC|Corp|GmbH|Co|Group|Labs|Systems)\b\.?",
+        r"\b(?:at|of|for|from|with)\s+([A-Z][\w&]+(?:\s+[A-Z][\w&]+)*)",
+    ],
+    "person": [
+        rf"(?i:my name is|\bi am|\bi'm|this is|regards,|thanks,|cheers,|best,|sincerely,)\s+({NAME})",
+        rf"\b({NAME}) here\b",
+        r"\b[A-Z][a-z]+\s+[A-Z][a-z]+\b",
+    ],
     "place": [r"\b(?:in|to|from|near)\s+([A-Z][a-z]+(?:\s+[A-Z][a-z]+)*)"],
-    "product": [r"\b(?:ordered|bought|purchased|using|the|my|our)\s+([A-Z][\w-]*(?:\s+[A-Z0-9][\w-]*)*)"],
+    "product": [
+        r"\b(?:ordered|bought|purchased|using|the|my|our)\s+([A-Z][\w-]*(?:\s+[A-Z0-9][\w-]*)*)"
+    ],
 }
-KINDS = [("email", "email"), ("phone", "phone tel mobile cell"), ("date", "date deadline due day birthday when"),
-         ("money", "amount price cost total fee budget salary payment refund charge"),
-         ("percent", "percent rate discount pct"),
-         ("company", "company organization organisation org employer vendor brand business firm"),
-         ("person", "name person customer contact sender author manager who"),
-         ("product", "product item device model"), ("place", "city location place country where"),
-         ("number", "count quantity qty number age year size seats")]
+KINDS = [
+    ("email", "email"),
+    ("phone", "phone tel mobile cell"),
+    ("date", "date deadline due day birthday when"),
+    ("money", "amount price cost total fee budget salary payment refund charge"),
+    ("percent", "percent rate discount pct"),
+    ("company", "company organization organisation org employer vendor brand business firm"),
+    ("person", "name person customer contact sender author manager who"),
+    ("product", "product item device model"),
+    ("place", "city location place country where"),
+    ("number", "count quantity qty number age year size seats"),
+]
 NOT_NAMES = {"dear", "hi", "hello", "thanks", "regards", "best", "the", "team", "support"}
 
 
 def field_kind(name: str) -> str | None:
     """Which extractor a field name calls for: ``field_kind("customer_email") == "email"``."""
-    parts = {stem(w) for w in re.findall(r"[a-z]+", re.sub(r"([a-z])([A-Z])", r"\1 \2", name).lower())}
+    parts = {
+        stem(w) for w in re.findall(r"[a-z]+", re.sub(r"([a-z])([A-Z])", r"\1 \2", name).lower())
+    }
     return next((kind for kind, cues in KINDS if parts & {stem(c) for c in cues.split()}), None)
 
 
@@ -172,23 +212,37 @@ def candidates(kind: str, text: str) -> list[str]:
 
     Greetings and months are not names, and a company is not a person.
     """
-    found = [(m.group(1) if m.re.groups else m.group()).strip()
-             for pattern in PATTERNS[kind] for m in re.finditer(pattern, text)]
+    found = [
+        (m.group(1) if m.re.groups else m.group()).strip()
+        for pattern in PATTERNS[kind]
+        for m in re.finditer(pattern, text)
+    ]
     if kind == "phone":
-        found = [f for f in found if 7 <= sum(c.isdigit() for c in f) <= 15
-                 and not re.search(PATTERNS["date"][0], f)]
+        found = [
+            f
+            for f in found
+            if 7 <= sum(c.isdigit() for c in f) <= 15 and not re.search(PATTERNS["date"][0], f)
+        ]
     if kind == "date":
         found = [to_iso(f) for f in found]
     if kind in ("person", "company", "product", "place"):
         taken = set(re.findall(PATTERNS["company"][0], text)) if kind == "person" else set()
-        found = [f for f in found if f.split()[0].lower() not in NOT_NAMES
-                 and not re.match(MONTH, f) and not any(f in t for t in taken)]
+        found = [
+            f
+            for f in found
+            if f.split()[0].lower() not in NOT_NAMES
+            and not re.match(MONTH, f)
+            and not any(f in t for t in taken)
+        ]
     return list(dict.fromkeys(found))
 
 
 def key_values(text: str) -> dict[str, str]:
-    """"Key: value" lines of a text: ``{"Order id": "A-17"}``."""
-    return {k.strip(): v.strip() for k, v in re.findall(r"(?m)^[ \t\-*]*([A-Za-z][\w /-]{0,30}?)\s*[:=]\s*(\S.*?)\s*$", text)}
+    """ "Key: value" lines of a text: ``{"Order id": "A-17"}``."""
+    return {
+        k.strip(): v.strip()
+        for k, v in re.findall(r"(?m)^[ \t\-*]*([A-Za-z][\w /-]{0,30}?)\s*[:=]\s*(\S.*?)\s*$", text)
+    }
 
 
 def extract_field(name: str, text: str, quality: float, rng: random.Random) -> str | None:
@@ -201,7 +255,11 @@ def extract_field(name: str, text: str, quality: float, rng: random.Random) -> s
     found: list[str] = []
     for key, value in key_values(text).items():
         key_stems = set(stems(key))
-        if name_stems and key_stems and len(name_stems & key_stems) / len(name_stems | key_stems) >= 0.5:
+        if (
+            name_stems
+            and key_stems
+            and len(name_stems & key_stems) / len(name_stems | key_stems) >= 0.5
+        ):
             inner = candidates(kind, value) if kind else []
             found.append(inner[0] if inner else value)
     if kind:
@@ -217,13 +275,21 @@ VAGUE = {"fields", "following fields", "data", "information", "details", "info",
 def parse_fields(p: Prompt) -> list[str]:
     """Field names from "Fields:" lines or "extract the following fields: a, b, c"."""
     body = p.sections.get("fields", "")
-    names = [label_item(b)[0] for b in bullets(body)] or split_list(body.splitlines()[0] if body else "")
-    for pattern in (r"\bextract\s+(?:the\s+)?([^:\n]+?)\s+(?:from|in|out of)\b",  # "extract X from"
-                    r"\bextract\b[^:\n]*:[ \t]*([^\n]+)"):                      # "extract ...: X"
+    names = [label_item(b)[0] for b in bullets(body)] or split_list(
+        body.splitlines()[0] if body else ""
+    )
+    for pattern in (
+        r"\bextract\s+(?:the\s+)?([^:\n]+?)\s+(?:from|in|out of)\b",  # "extract X from"
+        r"\bextract\b[^:\n]*:[ \t]*([^\n]+)",
+    ):  # "extract ...: X"
         if names:
             break
         m = re.search(pattern, p.instructions, re.I)
-        names = [n for n in split_list(m.group(1).split(". ")[0]) if n.lower() not in VAGUE] if m else []
+        names = (
+            [n for n in split_list(m.group(1).split(". ")[0]) if n.lower() not in VAGUE]
+            if m
+            else []
+        )
     return [n.strip().replace(" ", "_") for n in names] or ["name", "email", "date"]
 
 
@@ -233,7 +299,8 @@ TONES = {
     "friendly": "you your you'll love enjoy happy great welcome thanks easy perfect delight !",
     "positive": "love great excellent happy good amazing wonderful best enjoy",
     "enthusiastic": "love amazing incredible ! exciting best",
-    "formal": "", "professional": "",
+    "formal": "",
+    "professional": "",
 }
 
 
@@ -248,21 +315,32 @@ def score_one(criterion: str, text: str) -> tuple[float, str]:
     n_words = len(text.split())
     most, least = word_limit(criterion)
     if most is not None:  # any overshoot scores below the 0.7 feedback line
-        return (1.0 if n_words <= most else max(0.0, 0.6 - (n_words - most) / most),
-                f"Use at most {most} words (the text has {n_words})")
+        return (
+            1.0 if n_words <= most else max(0.0, 0.6 - (n_words - most) / most),
+            f"Use at most {most} words (the text has {n_words})",
+        )
     if least is not None:
         return min(1.0, n_words / least), f"Use at least {least} words (the text has {n_words})"
     bag = set(stems(text))
-    m = re.search(r"\b(?:mentions?|includes?|contains?|states?|names?|covers?|references?|lists?)\s+(.+)",
-                  criterion, re.I)
+    m = re.search(
+        r"\b(?:mentions?|includes?|contains?|states?|names?|covers?|references?|lists?)\s+(.+)",
+        criterion,
+        re.I,
+    )
     if m:  # "Mentions the price": the word, or a value of its kind ("$49" is a price)
         need = [w for w in words(m.group(1)) if w not in STOPWORDS]
-        met = sum(1 for w in need if hits([stem(w)], bag) or
-                  (field_kind(w) not in (None, "person", "number") and candidates(field_kind(w), text)))
+        met = sum(
+            1
+            for w in need
+            if hits([stem(w)], bag)
+            or (field_kind(w) not in (None, "person", "number") and candidates(field_kind(w), text))
+        )
         return met / max(len(need), 1), f"Mention {m.group(1).strip().rstrip('.')}"
     m = re.search(r"\b(?:no|avoid|does not mention|never)\s+(.+)", criterion, re.I)
     if m:
-        return (0.0 if hits(stems(m.group(1)), bag) else 1.0), f"Remove {m.group(1).strip().rstrip('.')}"
+        return (
+            0.0 if hits(stems(m.group(1)), bag) else 1.0
+        ), f"Remove {m.group(1).strip().rstrip('.')}"
     tone = next((t for t in TONES if t in criterion.lower()), None)
     if tone in ("formal", "professional"):
         casual = len(re.findall(r"\w'\w|!|\b(?:hey|gonna|awesome|cool)\b", text, re.I))
@@ -294,7 +372,9 @@ def score(p: Prompt, quality: float, rng: random.Random) -> dict:
         value = min(1.0, max(0.0, value + rng.gauss(0, 0.3 * (1 - quality))))
         if value < 0.7:
             feedback.append(advice)
-        scores[criterion.strip().rstrip(".")] = round(value * scale) if scale == 5 else round(value, 2)
+        scores[criterion.strip().rstrip(".")] = (
+            round(value * scale) if scale == 5 else round(value, 2)
+        )
     total = sum(scores.values()) / (scale * len(scores))
     p.memo["score"] = {"scores": scores, "total": round(total, 2), "feedback": feedback}
     return p.memo["score"]
@@ -309,10 +389,13 @@ def grounded(p: Prompt, quality: float, rng: random.Random) -> str:
     """The context sentence(s) that best overlap the question, or "I don't know"."""
     if "grounded" in p.memo:
         return p.memo["grounded"]
-    ctx = next((p.sections[k] for k in ("context", "document", "documents", "passage") if k in p.sections),
-               "")
+    ctx = next(
+        (p.sections[k] for k in ("context", "document", "documents", "passage") if k in p.sections),
+        "",
+    )
     question = p.sections.get("question") or next(
-        (s for s in reversed(sentences(p.user)) if s.endswith("?")), p.user)
+        (s for s in reversed(sentences(p.user)) if s.endswith("?")), p.user
+    )
     ctx = ctx.split("Question:")[0] if "Question:" in ctx else ctx
     q = set(stems(question))
     sents = sentences(ctx)
@@ -323,7 +406,9 @@ def grounded(p: Prompt, quality: float, rng: random.Random) -> str:
         best = ranked[1] if len(ranked) > 1 and rng.random() > quality else ranked[0]
         picked = [best]
         rest = q - set(stems(best[2]))  # a second sentence if it covers what the first missed
-        extra = next((r for r in ranked if r is not best and rest and hits(rest, set(stems(r[2])))), None)
+        extra = next(
+            (r for r in ranked if r is not best and rest and hits(rest, set(stems(r[2])))), None
+        )
         if extra and extra[0] > 0:
             picked.append(extra)
         out = " ".join(s for _, _, s in sorted(picked, key=lambda r: -r[1]))

@@ -5,17 +5,18 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-
 # ---------------------------------------------------------------- shared helpers: words
 
-STOPWORDS = frozenset("""a about above after again all also am an and any are as at be because
+STOPWORDS = frozenset(
+    """a about above after again all also am an and any are as at be because
 been before being below between both but by can could did do does doing down during each few for
 from further had has have having he her here hers him his how i if in into is it its itself just
 me more most my no nor not now of off on once only or other our out over own same she should so
 some such than that the their them then there these they this those through to too under until
 up very was we were what when where which while who whom why will with would you your yours
 please i'm it's don't can't get got let make like one tell know want need explain give show
-help describe thanks hi hello""".split())
+help describe thanks hi hello""".split()
+)
 
 
 def words(text: str) -> list[str]:
@@ -31,7 +32,7 @@ def stem(word: str) -> str:
         word = word[:-1]
     for suffix in ("ing", "ed", "ly"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            word = word[:-len(suffix)]
+            word = word[: -len(suffix)]
             if word[-1] == word[-2] and word[-1] not in "lsz":  # shipping -> shipp -> ship
                 word = word[:-1]
             break
@@ -45,9 +46,12 @@ def stems(text: str) -> list[str]:
 
 def hits(query: list[str] | set[str], bag: set[str]) -> int:
     """How many query stems are in ``bag``; a long stem also meets its extensions (refund~refundable)."""
-    return sum(1 for q in set(query)
-               if q in bag or (len(q) >= 5 and any(b.startswith(q) or q.startswith(b)
-                                                   for b in bag if len(b) >= 5)))
+    return sum(
+        1
+        for q in set(query)
+        if q in bag
+        or (len(q) >= 5 and any(b.startswith(q) or q.startswith(b) for b in bag if len(b) >= 5))
+    )
 
 
 def sentences(text: str) -> list[str]:
@@ -69,15 +73,23 @@ def bullets(text: str) -> list[str]:
 
 def key_terms(text: str, k: int = 3) -> list[str]:
     """The most frequent content words, first-seen first on ties: the prompt's main nouns."""
-    counts = Counter(w for w in words(text) if w not in STOPWORDS and len(w) > 2 and not w.isdigit())
+    counts = Counter(
+        w for w in words(text) if w not in STOPWORDS and len(w) > 2 and not w.isdigit()
+    )
     return [w for w, _ in counts.most_common(k)]
 
 
 def word_limit(text: str) -> tuple[int | None, int | None]:
     """(at most, at least) a word count from phrases like "under 80 words", "at least 20 words"."""
-    most = re.search(r"(?:at most|under|no more than|fewer than|less than|max(?:imum)?(?: of)?|"
-                     r"up to|within|in)\s+(\d+)\s+words", text, re.I)
-    least = re.search(r"(?:at least|more than|minimum(?: of)?|no fewer than)\s+(\d+)\s+words", text, re.I)
+    most = re.search(
+        r"(?:at most|under|no more than|fewer than|less than|max(?:imum)?(?: of)?|"
+        r"up to|within|in)\s+(\d+)\s+words",
+        text,
+        re.I,
+    )
+    least = re.search(
+        r"(?:at least|more than|minimum(?: of)?|no fewer than)\s+(\d+)\s+words", text, re.I
+    )
     return (int(most.group(1)) if most else None, int(least.group(1)) if least else None)
 
 
@@ -87,6 +99,12 @@ def wants_json(instructions: str, full: str = "") -> bool:
     Anywhere in the instructions; in the material only as an explicit request, since a ticket
     may well talk about JSON.
     """
-    return bool(re.search(r"\bjson\b", instructions, re.I) or re.search(
-        r"\b(?:respond|reply|answer|return|output|format)\w*\s+(?:\w+\s+){0,3}(?:in|as)\s+(?:a\s+)?json"
-        r"|\bjson (?:object|only|format)\b", full, re.I))
+    return bool(
+        re.search(r"\bjson\b", instructions, re.I)
+        or re.search(
+            r"\b(?:respond|reply|answer|return|output|format)\w*\s+(?:\w+\s+){0,3}(?:in|as)\s+(?:a\s+)?json"
+            r"|\bjson (?:object|only|format)\b",
+            full,
+            re.I,
+        )
+    )

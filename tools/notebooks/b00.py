@@ -1,9 +1,11 @@
-import sys; from pathlib import Path; sys.path.insert(0, str(Path(__file__).resolve().parent))
-from nb import ROOT
-from nb import md, code, params, build
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from nb import ROOT, build, code, md, params
 
 cells = [
-md("""
+    md("""
 # 00 · Set-up: your first calls to Claude, offline
 
 Every chapter of Orchestra Lab runs against a **Claude simulator**: a real HTTP server on
@@ -22,20 +24,20 @@ This chapter makes the first call through the raw SDK, streams one, watches the 
 on its own, makes the same call through LangChain and LlamaIndex, and turns the price table into
 a cost estimate.
 """),
-params("""
+    params("""
 backend = "sim"            # "sim": offline simulator; "anthropic": real Claude (needs ANTHROPIC_API_KEY)
 model = "claude-haiku-4-5"
 seed = 0                   # the simulator's seed: same seed, same answers, same faults
 time_scale = 0.01          # wall-clock seconds per simulated second (0.01: a 2 s call takes 20 ms)
 """),
-md("""
+    md("""
 ## Start the simulator
 
 `sim.start()` serves on a free port and points the environment (`ANTHROPIC_BASE_URL` and a
 placeholder key) at it, so every client created afterwards uses it. With `backend="anthropic"`
 nothing is started and the clients read your real key from the environment.
 """),
-code("""
+    code("""
 import anthropic
 import pandas as pd
 from orchestra import LLM, sim
@@ -43,14 +45,14 @@ from orchestra import LLM, sim
 simulator = sim.start(seed=seed, time_scale=time_scale) if backend == "sim" else None
 print("backend:", backend, "| model:", model, "| seed:", seed)
 """),
-md("""
+    md("""
 ## 1. The first call, through the raw SDK
 
 A plain `anthropic.Anthropic()`: no argument says "simulator". The answer's `usage` is what you
 are billed for. The simulator adds one header of its own, `orchestra-sim-model-seconds`: how long
 the call took in simulated time, before `time_scale` shrank it.
 """),
-code("""
+    code("""
 client = anthropic.Anthropic()
 raw = client.messages.with_raw_response.create(
     model=model, max_tokens=200, temperature=0,
@@ -64,14 +66,14 @@ print("stop_reason:  ", message.stop_reason)
 print("usage:        ", message.usage.input_tokens, "input tokens,", message.usage.output_tokens, "output tokens")
 print("model-seconds:", raw.headers.get("orchestra-sim-model-seconds", "n/a (real Claude)"))
 """),
-md("""
+    md("""
 ## 2. A streamed call
 
 Streaming sends the answer as server-sent events: `message_start`, then `content_block_delta`s
 carrying a few tokens each, then `message_stop`. Chat UIs show the first words sooner; the whole
 answer takes as long as before. Below, `|` separates the pieces as they arrived.
 """),
-code("""
+    code("""
 with client.messages.stream(
         model=model, max_tokens=120, temperature=0,
         messages=[{"role": "user", "content":
@@ -83,7 +85,7 @@ with client.messages.stream(
 print(" | ".join(pieces))
 print(f"{len(pieces)} pieces, {final.usage.output_tokens} output tokens, stop_reason={final.stop_reason}")
 """),
-md("""
+    md("""
 ## 3. A 429 that the SDK retries by itself
 
 We stage a failure: the simulator will answer the first call whose prompt mentions
@@ -91,7 +93,7 @@ We stage a failure: the simulator will answer the first call whose prompt mentio
 The SDK retries 429, 529 and 5xx responses on its own (`max_retries=2` by default), waiting
 what `retry-after` says. You only see it in `retries_taken` and in the simulator's log.
 """),
-code("""
+    code("""
 if backend == "sim":
     simulator.configure(faults=sim.Faults(plan=[sim.Rule("rate_limit", match="quarterly report", nth=1)]))
 raw = client.messages.with_raw_response.create(
@@ -106,7 +108,7 @@ if backend == "sim":
     display(log)
     simulator.configure(faults=sim.Faults())   # back to a quiet simulator
 """),
-md("""
+    md("""
 `retry_after_s` is in wall-clock seconds: one simulated second of waiting, times `time_scale`.
 Chapter 07 turns this into a taxonomy: which errors to retry (429, 529, 5xx, timeouts), which
 never (400, 401, 404), and what to do when retrying is not enough.
@@ -117,7 +119,7 @@ Both official integrations wrap the same SDK. We point them at the simulator by 
 nothing is mocked. At `temperature=0` the simulator answers the same prompt the same way,
 whoever sends it.
 """),
-code("""
+    code("""
 from langchain_anthropic import ChatAnthropic
 from llama_index.llms.anthropic import Anthropic as LlamaAnthropic
 
@@ -139,7 +141,7 @@ pd.DataFrame([
      "input tokens": li.raw["usage"].input_tokens, "output tokens": li.raw["usage"].output_tokens},
 ]).set_index("client")
 """),
-md("""
+    md("""
 ## 5. What it costs: the price table
 
 One table in `orchestra/sim/models.py` prices every call in the kit, simulated or real. Prices
@@ -147,7 +149,7 @@ are USD per million tokens, as Anthropic listed them on the date shown; check th
 quote a number. The simulator also gives each model a speed and a quality (its own dials, chosen
 to keep the families in order, not measured).
 """),
-code("""
+    code("""
 prices = pd.DataFrame([
     {"model": p.id, "input $/MTok": p.input_usd_per_mtok, "output $/MTok": p.output_usd_per_mtok,
      "sim time to first token (s)": p.ttft_s, "sim output tokens/s": p.tokens_per_s, "sim quality": p.quality}
@@ -155,7 +157,7 @@ prices = pd.DataFrame([
 print("prices as of", sim.PRICES_DATE)
 prices
 """),
-md("""
+    md("""
 ### A cost example
 
 The task: summarize 10,000 support tickets, one call each. We send five (simulated) calls per
@@ -163,7 +165,7 @@ model, average their tokens, cost and model-seconds, and scale up. (One call wou
 tokens; latency varies from call to call, so it needs a few.) Our own client, `orchestra.LLM`, does
 the bookkeeping: every reply carries its tokens, its cost from the price table, and its latency.
 """),
-code("""
+    code("""
 tickets = [
     "I ordered a standing desk on May 2. The delivery was promised for May 9 but nothing arrived. "
     "Support told me twice it was on its way. I need it before my new job starts on May 20.",
@@ -192,7 +194,7 @@ costs = pd.DataFrame(rows).set_index("model")
 costs.round({"input tokens": 1, "output tokens": 1, "cost per call ($)": 6,
              "cost per 10k calls ($)": 2, "latency (s)": 2})
 """),
-code("""
+    code("""
 import matplotlib.pyplot as plt
 
 fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.4), dpi=100)
@@ -208,7 +210,7 @@ for ax in (left, right):
     ax.set_xlabel("model")
 fig.tight_layout()
 """),
-md("""
+    md("""
 Read the two charts together: the expensive model is also the slow one. Most workflows in this
 kit route cheap, frequent work to Haiku and reserve Opus for the few calls where quality pays
 (chapter 03 measures exactly that).
@@ -228,9 +230,13 @@ service. The wall-clock time you waited was `time_scale` times that.
 - *"What happens on a 429?"* The SDK retries with backoff and honours `retry-after`; you still
   need a shared limiter when you fan out (chapter 02) and a policy when retries run out (chapter 07).
 """),
-code("""
+    code("""
 if simulator:
     simulator.stop()
 """),
 ]
-build(f"{ROOT}/notebooks/00_setup.ipynb", cells, test_parameters={"seed": 1, "model": "claude-sonnet-4-5", "time_scale": 0.0})
+build(
+    f"{ROOT}/notebooks/00_setup.ipynb",
+    cells,
+    test_parameters={"seed": 1, "model": "claude-sonnet-4-5", "time_scale": 0.0},
+)

@@ -1,9 +1,11 @@
-import sys; from pathlib import Path; sys.path.insert(0, str(Path(__file__).resolve().parent))
-from nb import ROOT
-from nb import md, code, params, build
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from nb import ROOT, build, code, md, params
 
 cells = [
-md("""
+    md("""
 # 01 · Sequential chain: extract → validate → format, with typed contracts
 
 A **sequential chain** splits one job into steps that run one after another, each feeding the
@@ -21,20 +23,20 @@ latency and cost), or when the steps are independent (fan them out instead: chap
 nothing overlaps. Only one step here calls a model; validate and format are free and instant,
 which is the point: move every check you can out of the model and into code.
 """),
-params("""
+    params("""
 backend = "sim"            # "sim": offline simulator; "anthropic": real Claude (needs ANTHROPIC_API_KEY)
 model = "claude-haiku-4-5" # the extraction model
 seed = 0                   # the simulator's seed: same seed, same answers
 n_products = 15            # how many product blurbs to run (at most 15)
 time_scale = 0.01          # wall-clock seconds per simulated second
 """),
-md("""
+    md("""
 ## Set-up
 
 The simulator, the dataset (`orchestra/data/products.jsonl`: 15 hand-written product blurbs
 with the true name, price, category, weight and warranty of each), and the pattern module.
 """),
-code("""
+    code("""
 import asyncio
 import inspect
 
@@ -54,7 +56,7 @@ llm = LLM(model, backend=backend)
 print(len(products), "products; backend:", backend, "| model:", model)
 print(products[0]["blurb"])
 """),
-md("""
+    md("""
 ## 1. The contracts
 
 Step 1 returns `Extracted`: every field may be null, because a model can miss one (and the
@@ -62,40 +64,40 @@ simulator's quality dial makes Haiku miss about one field in five). Step 2 turns
 `Product`, whose fields `format` may rely on: a non-empty name, a price above zero, a known
 category. That is the whole validation step: `Product.model_validate(...)`.
 """),
-code("""
+    code("""
 print(inspect.getsource(chain.Extracted))
 print(inspect.getsource(chain.Product))
 print(inspect.getsource(chain.validate))
 """),
-md("""
+    md("""
 The chain itself is three `@step` functions in a `Workflow`. Read `product_chain` in
 `orchestra/patterns/chain.py`: `extract` has a `Retry` for calls that fail, `validate` has a
 `fallback` (the repair step) for answers that arrive but break the contract.
 """),
-code("""
+    code("""
 print(inspect.getsource(chain.product_chain))
 """),
-md("""
+    md("""
 ## 2. One product, step by step
 
 `log_steps()` prints one line per finished step: its key (position in the workflow), status,
 attempts, tokens, cost and simulated seconds. Only `extract` calls a model.
 """),
-code("""
+    code("""
 log_steps()
 first = await product_chain(llm).run(ChainState(text=products[0]["blurb"]))
 log_steps(False)
 print("status: ", first.status)
 print("listing:", first.state.listing)
 """),
-md("""
+    md("""
 The trace is data: one row per span (the run, each step, each LLM call). A few columns:
 """),
-code("""
+    code("""
 df = first.trace.to_dataframe()
 df[["key", "kind", "name", "status", "attempts", "input_tokens", "output_tokens", "cost_usd", "model_s"]].round(6)
 """),
-md("""
+    md("""
 ## 3. When validate rejects extract's output
 
 The Orbit Speaker's blurb says "pricing will be announced at launch": there is no price to
@@ -103,7 +105,7 @@ extract. The model rightly answers `price_usd: null`, and `validate` refuses it.
 there: status `aborted`, the **partial state** (what extract found is kept), the steps that did
 not run, and a reason that names the step, the error and the field.
 """),
-code("""
+    code("""
 orbit = next(p for p in datasets.load("products") if p["id"] == "p06")
 log_steps()
 rejected = await product_chain(llm).run(ChainState(text=orbit["blurb"]))
@@ -115,7 +117,7 @@ print("error:  ", type(rejected.error).__name__, "caused by", type(rejected.erro
 print("why:    ", chain.problems(rejected.error.cause))
 print("reason: ", rejected.reason.splitlines()[0])
 """),
-md("""
+    md("""
 ## 4. A repair policy
 
 Two failures need two policies. A call that *fails* (529, or a tool answer that lost a field:
@@ -123,14 +125,14 @@ Two failures need two policies. A call that *fails* (529, or a tool answer that 
 fixed by sending the same prompt again: at temperature 0 the same prompt gets the same answer.
 The repair step asks again **with the validator's complaint in the prompt**:
 """),
-code("""
+    code("""
 print(chain.extract_prompt("Meet the Aurora X2 ...", complaint="price_usd: Input should be a valid number"))
 """),
-md("""
+    md("""
 Now the whole dataset under three policies: no repair, at most one, at most two. Each
 product is its own run; they run concurrently (each bar counts finished runs).
 """),
-code("""
+    code("""
 async def run_all(wf, label):
     runs = [wf.run(ChainState(text=p["blurb"])) for p in products]
     return await tqdm.gather(*runs, desc=label)
@@ -138,7 +140,7 @@ async def run_all(wf, label):
 policies = {"no repair": 0, "1 repair": 1, "2 repairs": 2}
 runs = {label: await run_all(product_chain(llm, repairs=n), label) for label, n in policies.items()}
 """),
-code("""
+    code("""
 def outcome(result):
     check = next((s for s in result.trace.steps() if s.key == "01.validate"), None)
     if result.status == "completed":
@@ -151,7 +153,7 @@ rows.insert(0, "true price", [p["price_usd"] for p in products])
 rows["listing (2 repairs)"] = [r.state.listing for r in runs["2 repairs"]]
 rows
 """),
-code("""
+    code("""
 summary = pd.DataFrame([{"policy": label, "completed": sum(r.status == "completed" for r in results),
                          "aborted": sum(r.status == "aborted" for r in results),
                          "cost ($)": round(sum(r.cost_usd for r in results), 5),
@@ -159,7 +161,7 @@ summary = pd.DataFrame([{"policy": label, "completed": sum(r.status == "complete
                         for label, results in runs.items()])
 summary.set_index("policy")
 """),
-md("""
+    md("""
 Read the table: a repair rescues most products where the **model** dropped or garbled a
 field, for the price of one more call each. Sometimes the repaired answer fixes the field it
 was told about and loses another (the name came back, the price went missing): a second repair
@@ -173,7 +175,7 @@ Validation checks that fields are *plausible*, not that they are *right*: a warr
 years passes `int`. The dataset's true values tell us how often step 1 was right, field by
 field, on the final extraction of each run.
 """),
-code("""
+    code("""
 FIELDS = ["product", "price_usd", "category", "weight_kg", "warranty_years"]
 
 def accuracy(extractions):
@@ -184,7 +186,7 @@ acc = pd.DataFrame({label: accuracy([r.state.extracted for r in results]) for la
 acc.index.name = "field (share correct)"
 acc
 """),
-md("""
+    md("""
 The fields the contract requires (name, price) improve with repairs: a repair is asked for
 exactly when they break. The fields it does not check for truth (category, weight, warranty)
 stay as right or wrong as the model made them, or change at random: a repaired answer is a new
@@ -196,11 +198,11 @@ Field(le=10)`), cross-check against a second source, and measure against labelle
 The traces of the 2-repair runs together, summed per step. Seconds are **simulated** model-seconds (seeded,
 reproducible); validate and format cost nothing and take no model time.
 """),
-code("""
+    code("""
 all_steps = pd.concat([r.trace.to_dataframe() for r in runs["2 repairs"]], ignore_index=True)
 fig = viz.step_costs(all_steps, simulated=True, title=f"Cost and simulated latency per step, {len(products)} products")
 """),
-md("""
+    md("""
 ## 7. The same chain in LangChain (LCEL) and LlamaIndex Workflows
 
 Same prompts, same contracts, same validation and repair (at most one), through each
@@ -209,7 +211,7 @@ framework's official Anthropic integration. **LCEL** composes runnables with `|`
 **LlamaIndex Workflows** are steps that exchange typed events; the repair is an event that
 goes back to the extract step.
 """),
-code("""
+    code("""
 from langchain_anthropic import ChatAnthropic
 from langchain_core.runnables import RunnableLambda
 from pydantic import ValidationError
@@ -226,7 +228,7 @@ def lcel_chain(model, base_url):
     return (first.with_fallbacks([repair], exceptions_to_handle=(ValidationError,),
                                  exception_key="error") | format_listing)
 """),
-code("""
+    code("""
 from llama_index.core.program import FunctionCallingProgram
 from llama_index.core.prompts import PromptTemplate
 from llama_index.core.workflow import Event, StartEvent, StopEvent, Workflow, step
@@ -276,13 +278,13 @@ def llama_chain(model, base_url):
 
     return LlamaChain(timeout=60)
 """),
-md("""
+    md("""
 Each implementation runs the same products concurrently (at most 8 at a time), measured from
 the simulator's log by `measure.Meter`: calls, tokens, cost, simulated seconds, wall-clock, and
 the lines of code of the orchestration (the shared prompt and contract code is not counted).
 The LCEL repair is limited to one attempt, so orchestra runs with `repairs=1` here too.
 """),
-code("""
+    code("""
 texts = [p["blurb"] for p in products]
 limit = asyncio.Semaphore(8)
 
@@ -310,21 +312,21 @@ table = measure.table([m1.result, m2.result, m3.result])
 table["listings"] = [done1, done2, done3]
 table.drop(columns="wall_s").round({"cost_usd": 5, "model_s": 2})
 """),
-md("""
+    md("""
 Wall-clock time (`wall_s`) varies from run to run, so it is printed apart below and drawn in
 the chart; every column of the table is seeded and reproduces. The three send the same prompts but not the same
 requests (tool names, descriptions and schemas differ slightly), so the simulator's seeded
 mistakes fall on different products: compare tokens and cost more than the exact number of
 listings.
 """),
-code("""
+    code("""
 # NBVAL_IGNORE_OUTPUT
 print(table["wall_s"].round(3).to_string())
 """),
-code("""
+    code("""
 fig = viz.compare(table, title=f"Extract → validate → format, {len(products)} products (one repair)")
 """),
-md("""
+    md("""
 What the numbers say: token counts are close (the prompt and the schema dominate, whoever
 sends them), and so is cost. The difference is in what you get besides the answer. The
 orchestra run returns a status, a reason, the partial state and a trace per product; LCEL
@@ -347,11 +349,14 @@ and its loop back to `extract` has no bound unless you write one (here: `ev.repa
 - *"Is schema validation enough?"* No: it checks shape and plausibility, not truth. Measure
   accuracy against labelled data, and add business rules (ranges, cross-field checks).
 """),
-code("""
+    code("""
 await llm.aclose()
 if simulator:
     simulator.stop()
 """),
 ]
-build(f"{ROOT}/notebooks/01_sequential_chain.ipynb", cells,
-      test_parameters={"seed": 1, "n_products": 6, "time_scale": 0.0, "model": "claude-sonnet-4-5"})
+build(
+    f"{ROOT}/notebooks/01_sequential_chain.ipynb",
+    cells,
+    test_parameters={"seed": 1, "n_products": 6, "time_scale": 0.0, "model": "claude-sonnet-4-5"},
+)

@@ -1,12 +1,14 @@
-import sys; from pathlib import Path; sys.path.insert(0, str(Path(__file__).resolve().parent))
-from nb import ROOT
-from nb import md, code, params, build
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from nb import ROOT, build, code, md, params
 
 
 def cells(solved: bool):
     S = lambda sol, stub: sol if solved else stub  # noqa: E731
     return [
-md("""
+        md("""
 # Exercise 01 · Sequential chain
 
 Build and fix the extract → validate → format chain of chapter 01. Each task ends with a cell
@@ -16,13 +18,13 @@ Grade your work with `make grade` (or `make grade NB=exercises/01_sequential_cha
 Read `orchestra/patterns/chain.py` first: you reuse its contracts (`Extracted`, `Product`,
 `ChainState`) and its prompt.
 """),
-params("""
+        params("""
 backend = "sim"             # "sim": offline simulator; "anthropic": real Claude
 model = "claude-opus-4-5"   # a strong model, so that the checks test your code, not the model
 seed = 0
 time_scale = 0.0
 """),
-code("""
+        code("""
 from pathlib import Path
 
 import nbformat
@@ -35,7 +37,7 @@ simulator = sim.start(seed=seed, time_scale=time_scale) if backend == "sim" else
 llm = LLM(model, backend=backend)
 products = {p["id"]: p for p in datasets.load("products")}
 """),
-md("""
+        md("""
 ## Task 1 · Implement the validate step
 
 `validate` receives the state after `extract` and returns `{"product": Product(...)}`. It must
@@ -43,25 +45,32 @@ md("""
 is missing, by raising an exception (a pydantic `ValidationError` is the natural one). Do not
 invent defaults: a rejected product must stop the run.
 """),
-code(S('''
+        code(
+            S(
+                """
 @step(name="validate")
 async def validate(state: ChainState) -> dict:
     # Product's contract does the work: a non-empty name, price_usd > 0, a known category
     return {"product": Product.model_validate(state.extracted.model_dump())}
-''', '''
+""",
+                """
 @step(name="validate")
 async def validate(state: ChainState) -> dict:
     # TODO: turn state.extracted into a Product, rejecting a missing or non-positive price
     raise NotImplementedError
-''')),
-md("""
+""",
+            )
+        ),
+        md("""
 ## Task 2 · Fix the format step
 
 This format step has a bug: it reads fields the contract does not guarantee. Find it and fix
 it, so that it works for every product that passed validation (a product may have no weight
 and no warranty), and prints the **validated** values.
 """),
-code(S('''
+        code(
+            S(
+                """
 @step(name="format")
 async def format_step(state: ChainState) -> dict:
     p = state.product                       # the validated contract, not the raw extraction
@@ -71,39 +80,48 @@ async def format_step(state: ChainState) -> dict:
     if p.warranty_years is not None:
         parts.append(f"{p.warranty_years}-year warranty")
     return {"listing": " | ".join(parts)}
-''', '''
+""",
+                """
 @step(name="format")
 async def format_step(state: ChainState) -> dict:
     e = state.extracted
     return {"listing": f"{e.product} | {e.category} | ${e.price_usd:,.2f} | {e.weight_kg:g} kg | "
                        f"{e.warranty_years}-year warranty"}
-''')),
-md("""
+""",
+            )
+        ),
+        md("""
 ## Task 3 · The chain loses a product to a passing glitch
 
 `extract` below works, but when a call fails once (an overloaded server, or a tool answer that
 lost a field: `OutputFormatError`), the whole run aborts. Give it the right policy so that a
 passing failure costs one more call, not a product. (Hint: `Retry`, with a small `base_delay`.)
 """),
-code(S('''
+        code(
+            S(
+                """
 @step(retry=Retry(max_attempts=3, base_delay=0.01, seed=0))
 async def extract(state: ChainState) -> dict:
     reply = await llm.ask(extract_prompt(state.text), schema=Extracted)
     return {"extracted": reply.data}
-''', '''
+""",
+                """
 @step
 async def extract(state: ChainState) -> dict:
     reply = await llm.ask(extract_prompt(state.text), schema=Extracted)
     return {"extracted": reply.data}
-''')),
-code("""
+""",
+            )
+        ),
+        code("""
 def my_chain():
     return Workflow("my_chain", state=ChainState, steps=[extract, validate, format_step])
 
 async def run(pid):
     return await my_chain().run(ChainState(text=products[pid]["blurb"]))
 """),
-code("""
+        code(
+            """
 # check 1: validate accepts a good extraction and rejects a missing or non-positive price
 good = Extracted(product="Lamp", price_usd=10.0, category="lighting", weight_kg=None, warranty_years=None)
 assert (await validate(ChainState(text="", extracted=good)))["product"].price_usd == 10.0
@@ -118,8 +136,11 @@ for bad in (None, 0.0, -5.0):
 result = await run("p06")                   # this blurb gives no price
 assert result.status == "aborted" and result.missing == ["01.validate", "02.format"], result.reason
 print("check 1 passed:", result.reason.splitlines()[0])
-""", tags=["check"]),
-code("""
+""",
+            tags=["check"],
+        ),
+        code(
+            """
 # check 2: format reads only the validated contract and copes with missing optional fields
 state = ChainState(text="",
                    extracted=Extracted(product=None, price_usd=None, category=None, weight_kg=None,
@@ -130,8 +151,11 @@ assert listing.startswith("Halo | lighting | $19.50") and "None" not in listing,
 result = await run("p01")
 assert result.status == "completed", result.reason
 print("check 2 passed:", listing, "/", result.state.listing)
-""", tags=["check"]),
-code("""
+""",
+            tags=["check"],
+        ),
+        code(
+            """
 # check 3: a tool answer that lost a field once costs a retry, not the product
 if simulator is None:
     print("real Claude: no fault staging; checking the policy instead")
@@ -143,8 +167,10 @@ else:
     assert result.status == "completed", result.reason
     assert result.trace.steps()[0].attempts == 2
     print("check 3 passed:", result.state.listing)
-""", tags=["check"]),
-md("""
+""",
+            tags=["check"],
+        ),
+        md("""
 ## Task 4 · Interview question
 
 *"Your extraction chain passes validation on every product, yet the catalogue shows a
@@ -152,7 +178,10 @@ md("""
 
 Write your answer in the next markdown cell (tagged `answer-01`), in 4–8 sentences.
 """),
-(lambda c: (c.metadata.__setitem__("tags", ["answer-01"]), c)[1])(md(S("""
+        (lambda c: (c.metadata.__setitem__("tags", ["answer-01"]), c)[1])(
+            md(
+                S(
+                    """
 Validation checked the **shape** of the output (an integer), not its **truth**: the model
 took a neighbouring number (the price) for the warranty, and the contract had no rule to catch
 it. Fixes, cheapest first: tighten the contract with business rules (`warranty_years` between 0
@@ -162,10 +191,15 @@ on a labelled sample (an eval set with ground truth) to see which fields fail an
 for fields that matter, cross-check against a second source (a spec sheet, a regex over
 "Warranty:" lines) or use a stronger model for the extract step, which costs more per call.
 Never fill the gap with a default: abort with a reason and send it to a person.
-""", """
+""",
+                    """
 _Your answer here._
-"""))),
-code("""
+""",
+                )
+            )
+        ),
+        code(
+            """
 # check 4: the interview answer is written and covers the key ideas
 book = nbformat.read(Path("01_sequential_chain.ipynb"), as_version=4)
 answer = next(c.source for c in book.cells if "answer-01" in c.metadata.get("tags", []))
@@ -173,8 +207,10 @@ words = answer.lower()
 assert len(answer.split()) >= 50, "write 4-8 sentences"
 assert sum(k in words for k in ("contract", "range", "ground truth", "accuracy", "eval", "cross-check", "repair")) >= 3
 print("check 4 passed")
-""", tags=["check"]),
-code("""
+""",
+            tags=["check"],
+        ),
+        code("""
 await llm.aclose()
 if simulator:
     simulator.stop()
@@ -183,5 +219,7 @@ if simulator:
 
 
 tp = {"seed": 1, "time_scale": 0.0}
-build(f"{ROOT}/exercises/01_sequential_chain.ipynb", cells(False), test_parameters=tp, execute=False)
+build(
+    f"{ROOT}/exercises/01_sequential_chain.ipynb", cells(False), test_parameters=tp, execute=False
+)
 build(f"{ROOT}/solutions/01_sequential_chain.ipynb", cells(True), test_parameters=tp)

@@ -1,6 +1,8 @@
-import sys; from pathlib import Path; sys.path.insert(0, str(Path(__file__).resolve().parent))
-from nb import ROOT
-from nb import md, code, params, build
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from nb import ROOT, build, code, md, params
 
 INTRO = md("""
 # 02 · Parallel and map-reduce: many documents at once, then one answer
@@ -56,32 +58,33 @@ print(docs[0].text)
 
 def cells():
     return [
-INTRO, PARAMS,
-md("""
+        INTRO,
+        PARAMS,
+        md("""
 ## Start the simulator and load the documents
 
 `orchestra/data/documents.jsonl`: twelve short hand-written business documents (invoices,
 meeting notes, incident reports), each with the fields to extract and their true values.
 """),
-START,
-md("""
+        START,
+        md("""
 ## The pattern: `orchestra.patterns.mapreduce`
 
 The whole pattern is a two-node workflow: `map_each` runs one extraction step per document (at
 most `concurrency` at once, results in document order), then `combine` hands the results to a
 plain Python `reduce` function. Read it; it is short.
 """),
-code("""
+        code("""
 import inspect
 print(inspect.getsource(map_reduce))
 """),
-md("""
+        md("""
 ## The reduce: totals and a digest
 
 The reduce is ordinary code: no LLM call is needed to add numbers or sort by date. (An LLM
 reduce makes sense when combining needs judgement, e.g. "which incidents share a cause?".)
 """),
-code('''
+        code('''
 def digest(extracted: list[dict | None], docs: list[Doc]) -> dict:
     """Totals per kind, the invoiced sum, and one line per document sorted by date."""
     lines, invoiced = [], 0.0
@@ -98,26 +101,26 @@ def digest(extracted: list[dict | None], docs: list[Doc]) -> dict:
         lines.append(f"{when}  {doc.kind:<8} {what}")
     return {"documents": len(docs), "invoiced_usd": round(invoiced, 2), "digest": sorted(lines)}
 '''),
-md("""
+        md("""
 ## Run it: 12 extractions in parallel, one reduce
 
 `progress=True` shows a tqdm bar over the map. The trace keeps one span per document.
 """),
-code("""
+        code("""
 async with LLM(model, backend=backend, max_tokens=200) as llm:
     result = await map_reduce(llm, digest, concurrency=concurrency, progress=True).run(Batch(docs=docs))
 print(result.status, "|", len(result.trace.steps()), "steps |", result.tokens, "tokens |", f"${result.cost_usd:.5f}")
 print("invoiced (USD):", result.state.summary["invoiced_usd"])
 print("\\n".join(result.state.summary["digest"]))
 """),
-md("""
+        md("""
 ### How good is the map? Field accuracy against the ground truth
 
 Each document record carries its true field values. A field counts as right when the
 extracted value equals the truth (amounts compared as numbers). Prose documents are harder
 than `Key: value` ones; Haiku drops or confuses some fields.
 """),
-code("""
+        code("""
 def correct(field, got, truth):
     return parse_amount(got) == truth if field == "amount" else got == truth
 
@@ -127,7 +130,7 @@ acc = pd.DataFrame(rows).groupby("kind")["right"].agg(["sum", "count"])
 acc["accuracy"] = (acc["sum"] / acc["count"]).round(2)
 acc.rename(columns={"sum": "fields right", "count": "fields"})
 """),
-md("""
+        md("""
 ## Sequential vs parallel: the same work, two timelines
 
 Same documents, same prompts, same answers (temperature 0). With `concurrency=1` the calls
@@ -135,7 +138,7 @@ queue up; with `concurrency=8` they overlap. The sum of the calls' simulated lat
 same in both runs; the makespan is not. Both charts are in **simulated seconds** (wall-clock ÷
 `time_scale`); each black bar inside a step is its LLM call.
 """),
-code("""
+        code("""
 runs = {}
 async with LLM(model, backend=backend, max_tokens=200) as llm:
     for c in (1, concurrency):
@@ -144,20 +147,20 @@ for c, r in runs.items():
     print(f"concurrency {c}: {r.status}, same answers as above: {r.state.extracted == result.state.extracted}, "
           f"sum of call latencies {r.trace.to_dataframe()['model_s'].sum():.1f} simulated s")
 """),
-code("""
+        code("""
 fig = viz.timeline(runs[1].trace, time_scale=scale, title="Sequential: concurrency 1")
 """),
-code("""
+        code("""
 fig = viz.timeline(runs[concurrency].trace, time_scale=scale, title=f"Parallel: concurrency {concurrency}")
 """),
-code("""
+        code("""
 # NBVAL_IGNORE_OUTPUT
 for c, r in runs.items():
     spans = r.trace.to_dataframe()
     wall = spans["end"].max() - spans["start"].min()
     print(f"concurrency {c}: makespan {wall:.3f} s wall-clock" + (f" = {wall / scale:.1f} simulated s" if scale else ""))
 """),
-md("""
+        md("""
 Read the x-axes: the sequential run ends near the sum of the latencies, the parallel one near
 `sum / concurrency` (or the longest call, whichever is larger).
 
@@ -176,10 +179,10 @@ For each run we count the 429s in `simulator.log` and compute the makespan's **l
 with `mapreduce.lower_bound` (read its docstring below): no schedule can beat the work spread over
 the lanes, nor the rate limit's pace, nor the longest call.
 """),
-code("""
+        code("""
 print(inspect.getdoc(mapreduce.lower_bound))
 """),
-code('''
+        code('''
 import time
 
 async def sweep_run(c: int, limited: bool) -> dict:
@@ -198,7 +201,7 @@ async def sweep_run(c: int, limited: bool) -> dict:
             "429s": sum(e["status"] == 429 for e in log),
             "makespan (sim s)": round(wall / sweep_time_scale, 1), "lower bound (sim s)": round(bound, 1)}
 '''),
-code("""
+        code("""
 sweep = []
 if simulator:
     for limited in (False, True):
@@ -210,23 +213,23 @@ if simulator:
 else:
     print("backend='anthropic': no simulator to rate-limit, the sweep is skipped")
 """),
-md("""
+        md("""
 The numbers: makespans come from the wall clock, so they move a little between runs (the
 table below is not checked by the test suite); the 429 counts without a limiter vary too,
 because who gets the next token of the bucket is a race (and on a busy machine the client is
 slower, so it outruns the bucket less). What does not vary:
 """),
-code("""
+        code("""
 if simulator:
     by = sweep.groupby("limiter")["429s"]
     print("every run completed:", (sweep["status"] == "completed").all())
     print("429s with one shared RateLimiter, all concurrencies:", by.sum()["shared RateLimiter"])
 """),
-code("""
+        code("""
 # NBVAL_IGNORE_OUTPUT
 sweep
 """),
-code("""
+        code("""
 if simulator:
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.8), dpi=100)
     for (name, rows), color in zip(sweep.groupby("limiter", sort=False), ["tab:red", "tab:green"]):
@@ -245,7 +248,7 @@ if simulator:
         ax.legend(fontsize=8)
     fig.tight_layout()
 """),
-md("""
+        md("""
 What to read in the charts:
 
 - **Left.** Makespan falls with concurrency until it meets the rate bound (the flat part of the
@@ -265,7 +268,7 @@ chain, fanned out with `.abatch(..., config={"max_concurrency": n})`. LlamaIndex
 that `ctx.send_event`s one event per document, an extract step with `num_workers=n`, and a
 reduce step that waits with `ctx.collect_events` for all N results.
 """),
-code('''
+        code("""
 from langchain_anthropic import ChatAnthropic
 from langchain_core.runnables import RunnableLambda
 from orchestra.patterns.mapreduce import extract_prompt
@@ -277,8 +280,8 @@ async def lcel_map_reduce(docs: list[Doc]) -> dict:
     rows = await chain.abatch(docs, config={"max_concurrency": concurrency})
     rows = [{f: row.get(f) for f in doc.fields} for doc, row in zip(docs, rows)]
     return {"extracted": rows, "summary": digest(rows, docs)}
-'''),
-code('''
+"""),
+        code("""
 from llama_index.core.workflow import Context, Event, StartEvent, StopEvent, Workflow, step
 from llama_index.llms.anthropic import Anthropic
 
@@ -317,8 +320,8 @@ async def llama_map_reduce(docs: list[Doc]) -> dict:
             return StopEvent(result={"extracted": rows, "summary": digest(rows, docs)})
 
     return await MapReduce(timeout=120).run(docs=docs)
-'''),
-code("""
+"""),
+        code("""
 from orchestra import measure
 
 async def orchestra_map_reduce(docs: list[Doc]) -> dict:
@@ -335,19 +338,19 @@ for label, fn, src in [("orchestra", orchestra_map_reduce, [orchestra_map_reduce
     meters.append(m.result)
 for label, out in outputs.items():
     print(f"{label:<21} same extractions and summary as orchestra: {out == outputs['orchestra']}")
-""" ),
-code("""
+"""),
+        code("""
 # NBVAL_IGNORE_OUTPUT
 comparison = measure.table(meters)
 comparison
 """),
-code("""
+        code("""
 print(comparison.drop(columns=["wall_s"]).to_string())
 """),
-code("""
+        code("""
 fig = viz.compare(comparison, title=f"Map-reduce over {len(docs)} documents, concurrency {concurrency}")
 """),
-md("""
+        md("""
 Same number of calls. LlamaIndex sends the prompt as a list of content blocks
 (`[{"type": "text", ...}]`) rather than a plain string; the simulator reads the same words
 and, at temperature 0, gives the same answer, as a real model would. Lines of code count only
@@ -376,7 +379,7 @@ buffer, which pays off when steps are many and dynamic, less for a simple map. W
 - *"Where does the reduce go wrong?"* Silent partial results: one failed item must show up
   (None plus a reason, or the run fails), not vanish from a total. Keep results in item order.
 """),
-code("""
+        code("""
 if simulator:
     simulator.stop()
 """),
@@ -384,8 +387,19 @@ if simulator:
 
 
 if __name__ == "__main__":
-    build(f"{ROOT}/notebooks/02_parallel_mapreduce.ipynb", cells(),
-          test_parameters={"seed": 1, "n_docs": 8, "time_scale": 0.005, "sweep_docs": 24,
-                           "requests_per_minute": 20, "sweep_time_scale": 0.01, "concurrencies": [1, 4, 16]})
+    build(
+        f"{ROOT}/notebooks/02_parallel_mapreduce.ipynb",
+        cells(),
+        test_parameters={
+            "seed": 1,
+            "n_docs": 8,
+            "time_scale": 0.005,
+            "sweep_docs": 24,
+            "requests_per_minute": 20,
+            "sweep_time_scale": 0.01,
+            "concurrencies": [1, 4, 16],
+        },
+    )
     import e02
+
     e02.build_all()

@@ -1,9 +1,11 @@
-import sys; from pathlib import Path; sys.path.insert(0, str(Path(__file__).resolve().parent))
-from nb import ROOT
-from nb import md, code, params, build
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from nb import ROOT, build, code, md, params
 
 cells = [
-md("""
+    md("""
 # 04 · Evaluator-optimizer: write, grade, rewrite until it is good enough
 
 One model **generates** a draft; an **evaluator** grades it against a rubric and says what is
@@ -21,7 +23,7 @@ sequence.
 overlap. The loop must be **bounded** twice: by `max_iterations` (the grade may never reach the
 threshold) and by a `Budget` (a long draft and a strong grader can make each round expensive).
 """),
-params("""
+    params("""
 backend = "sim"                                        # "sim": offline simulator; "anthropic": real Claude
 writers = ["claude-haiku-4-5", "claude-sonnet-4-5"]    # generator models to compare
 grader = "claude-sonnet-4-5"                           # the evaluator model
@@ -32,13 +34,13 @@ n_products = 15                                        # how many products (at m
 seed = 0
 time_scale = 0.01                                      # wall-clock seconds per simulated second
 """),
-md("""
+    md("""
 ## Set-up
 
 The products of chapter 01; each record lists three points its description **must mention**.
 The rubric: one line per point, plus a 60-word limit. The grade is the mean of the lines.
 """),
-code("""
+    code("""
 import asyncio
 import inspect
 
@@ -59,7 +61,7 @@ judge = LLM(grader, backend=backend)
 print(len(briefs), "briefs; writers:", writers, "| grader:", grader, "| threshold:", threshold)
 print(evaluator.rubric_prompt(briefs[0].model_copy(update={"draft": "<the draft>"})))
 """),
-md("""
+    md("""
 ## 1. The pattern on the engine
 
 `optimizer` is a workflow with one node: the engine's `loop(generate, evaluate, until=...,
@@ -67,15 +69,15 @@ max_iterations=...)`. `generate` sends the brief, and after round one the grader
 the previous draft; `evaluate` asks the grader for a `Grade` (a pydantic model: `total` and
 `feedback`) and appends the total to `scores`.
 """),
-code("""
+    code("""
 print(inspect.getsource(evaluator.write_prompt))
 print(inspect.getsource(evaluator.optimizer))
 """),
-md("""
+    md("""
 One product with Haiku as the writer. Each round is two steps, keyed `00.loop[i].generate` and
 `00.loop[i].evaluate`; watch the grade rise as the feedback is applied.
 """),
-code("""
+    code("""
 haiku = LLM(writers[0], backend=backend)
 log_steps()
 one = await optimizer(haiku, judge, threshold=threshold, max_iterations=max_iterations).run(briefs[1])
@@ -85,14 +87,14 @@ for row in iterations(one):
 print("final draft:", one.state.draft)
 print("feedback left:", one.state.feedback)
 """),
-md("""
+    md("""
 ## 2. Quality against iterations against cost, over the dataset
 
 Every writer runs the loop on every product (the grader stays the same). A run that reached the
 threshold stops; in the curves it keeps its final grade and its cost stops growing, which is
 what you pay for in production.
 """),
-code("""
+    code("""
 async def run_writer(model):
     async with LLM(model, backend=backend) as writer:
         wf = optimizer(writer, judge, threshold=threshold, max_iterations=max_iterations)
@@ -100,7 +102,7 @@ async def run_writer(model):
 
 results = {m: await run_writer(m) for m in writers}
 """),
-code("""
+    code("""
 def curve(runs):
     rows = []
     for i in range(1, max_iterations + 1):
@@ -119,7 +121,7 @@ def curve(runs):
 curves = pd.concat({m.replace("claude-", ""): curve(runs) for m, runs in results.items()}, names=["writer"])
 curves.round({"mean grade": 3, "reached threshold": 2, "mean cumulative cost ($)": 5})
 """),
-code("""
+    code("""
 fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4), dpi=100)
 for name, c in curves.groupby(level="writer"):
     left.plot(c["iteration"], c["mean grade"], marker="o", label=f"writer {name}")
@@ -141,14 +143,14 @@ right.set_title(f"Quality against cost (grader: {grader.replace('claude-', '')})
 right.margins(x=0.15)
 fig.tight_layout()
 """),
-md("""
+    md("""
 ## 3. When the loop does not pay
 
 Two readings of the same numbers. **Diminishing returns:** what each extra round adds to the
 mean grade, and what it costs per product. **The one-pass alternative:** a stronger writer's
 first draft, with no loop, against the cheap writer's whole loop.
 """),
-code("""
+    code("""
 marginal = curves.copy()
 g = marginal.groupby(level="writer")
 marginal["grade gained"] = g["mean grade"].diff().fillna(marginal["mean grade"])
@@ -156,7 +158,7 @@ marginal["cost of the round ($)"] = g["mean cumulative cost ($)"].diff().fillna(
 marginal["$ per +0.1 grade"] = marginal["cost of the round ($)"] / (marginal["grade gained"] * 10)
 marginal[["iteration", "grade gained", "cost of the round ($)", "$ per +0.1 grade"]].round(5)
 """),
-code("""
+    code("""
 def summary(model, runs):
     first = [iterations(r)[0] for r in runs]
     return {"writer": model.replace("claude-", ""),
@@ -168,7 +170,7 @@ def summary(model, runs):
 
 pd.DataFrame([summary(m, runs) for m, runs in results.items()]).set_index("writer").round(5)
 """),
-md("""
+    md("""
 How to read it (costs are per product, the grader included):
 
 - **Diminishing returns.** The first rewrite buys the most; each later round buys less and the
@@ -198,7 +200,7 @@ Give it a brief it cannot satisfy (three required points in at most **3** words)
 stops. Below, the same loop with a guard that gives up after 8 rounds, so that this notebook
 ends; the grade never moves, and every round is paid for.
 """),
-code("""
+    code("""
 impossible = briefs[0].model_copy(update={"max_words": 3})
 
 async def unbounded(writer, brief, guard=8):
@@ -219,13 +221,13 @@ try:
 except Exception as exc:   # the guard, or a malformed grade: nothing here retries either
     print(f"{type(exc).__name__}: {exc}")
 """),
-md("""
+    md("""
 The engine's loop cannot be written without a bound: `loop(...)` requires `max_iterations`
 (the workflow is refused when it is built otherwise). When it is reached, `on_limit="continue"`
 keeps the last draft and lists the loop in `degraded`; `on_limit="abort"` stops the run with a
 `LoopLimitError`. A `Budget` is the second bound: the engine checks it before every step.
 """),
-code("""
+    code("""
 bounded = await optimizer(haiku, judge, max_iterations=max_iterations).run(impossible)
 print("max_iterations:", bounded.status, "| degraded:", bounded.degraded, "| grades:", bounded.state.scores)
 strict = await optimizer(haiku, judge, max_iterations=max_iterations, on_limit="abort").run(impossible)
@@ -234,7 +236,7 @@ capped = await optimizer(haiku, judge, max_iterations=50).run(impossible, budget
 print("budget:        ", capped.status, "| rounds:", len(capped.state.scores), "| spent $%.5f" % capped.cost_usd)
 print("               ", capped.reason)
 """),
-md("""
+    md("""
 The budget stops the run *before* the step that would start above the ceiling, so a run can
 end slightly above it (by the step in flight), never far above.
 
@@ -245,7 +247,7 @@ no loop construct: the chains are runnables (`prompt | model | parser`) and the 
 Python around them. **LlamaIndex Workflows** loop with events: the grading step either stops or
 sends a new `Rewrite` event back to the writing step; the bound is a counter you carry yourself.
 """),
-code("""
+    code("""
 from langchain_anthropic import ChatAnthropic
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import RunnableLambda
@@ -272,7 +274,7 @@ def lcel_loop(model, grader_model, base_url):
         return state
     return RunnableLambda(refine)
 """),
-code("""
+    code("""
 from llama_index.core.llms import ChatMessage
 from llama_index.core.program import FunctionCallingProgram
 from llama_index.core.prompts import PromptTemplate
@@ -316,12 +318,12 @@ def llama_loop(model, grader_model, base_url):
 
     return Refine(timeout=120)
 """),
-md("""
+    md("""
 Each runs the same briefs concurrently (at most 8 at a time). `measure.Meter` reads calls,
 tokens, cost and simulated seconds from the simulator's log; lines of code count the
 orchestration only (prompts and the `Grade` contract are shared).
 """),
-code("""
+    code("""
 limit = asyncio.Semaphore(8)
 
 async def bounded_run(coro):
@@ -345,14 +347,14 @@ table["mean final grade"] = [round(sum(s.score for s in out) / len(out), 3) for 
 table["mean rounds"] = [round(sum(len(s.scores) for s in out) / len(out), 2) for out in (out1, out2, out3)]
 table.drop(columns="wall_s").round({"cost_usd": 5, "model_s": 2})
 """),
-code("""
+    code("""
 # NBVAL_IGNORE_OUTPUT
 print(table["wall_s"].round(3).to_string())
 """),
-code("""
+    code("""
 fig = viz.compare(table, title=f"Evaluator-optimizer loop, {len(briefs)} products (writer {writer_model.replace('claude-', '')})")
 """),
-md("""
+    md("""
 Wall-clock time (`wall_s`, in the chart) varies between runs; the other columns are seeded. The three send
 the same prompts but not byte-identical requests (tool names and schemas differ), so the
 seeded drafts and grades differ a little; the costs are of one order because the work is the
@@ -375,13 +377,22 @@ are yours to write.
 - *"What does the feedback look like?"* Specific and actionable, one line per unmet criterion,
   given with the previous draft, so the rewrite fixes what failed and keeps what passed.
 """),
-code("""
+    code("""
 await haiku.aclose()
 await judge.aclose()
 if simulator:
     simulator.stop()
 """),
 ]
-build(f"{ROOT}/notebooks/04_evaluator_optimizer.ipynb", cells,
-      test_parameters={"seed": 1, "n_products": 4, "time_scale": 0.0, "max_iterations": 3,
-                       "writers": ["claude-haiku-4-5", "claude-opus-4-5"], "grader": "claude-haiku-4-5"})
+build(
+    f"{ROOT}/notebooks/04_evaluator_optimizer.ipynb",
+    cells,
+    test_parameters={
+        "seed": 1,
+        "n_products": 4,
+        "time_scale": 0.0,
+        "max_iterations": 3,
+        "writers": ["claude-haiku-4-5", "claude-opus-4-5"],
+        "grader": "claude-haiku-4-5",
+    },
+)

@@ -1,11 +1,15 @@
-import sys; from pathlib import Path; sys.path.insert(0, str(Path(__file__).resolve().parent))
-from nb import ROOT
-from nb import md, code, params, build
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from nb import ROOT, build, code, md, params
 
 
 def cells(solved: bool):
     S = lambda sol, stub: sol if solved else stub  # noqa: E731
-    answer = md(S("""
+    answer = md(
+        S(
+            """
 First, find where the money goes: per-round cost from the trace, split between writer and
 grader. Usually the grader dominates (a long rubric prompt on a strong model, paid every
 round) and most runs gain little after round two (diminishing returns). Changes, cheapest
@@ -15,12 +19,15 @@ checkable in code (mentions, word counts) by deterministic checks; use a cheaper
 after checking it against human labels; revisit the threshold (is 0.9 needed, or is 0.75
 enough?); and compare with a stronger one-pass writer. Each trades some quality for cost, so
 measure grade against cost per round before and after.
-""", """
+""",
+            """
 _Your answer here._
-"""))
+""",
+        )
+    )
     answer.metadata["tags"] = ["answer-04"]
     return [
-md("""
+        md("""
 # Exercise 04 · Evaluator-optimizer
 
 Implement the feedback loop of chapter 04, then fix a loop that never stops. Each task ends
@@ -30,7 +37,7 @@ is done. Grade your work with `make grade` (or `make grade NB=exercises/04_evalu
 Read `orchestra/patterns/evaluator.py` first: you reuse its `Draft` state, its `Grade`
 contract and its `rubric_prompt`.
 """),
-params("""
+        params("""
 backend = "sim"                 # "sim": offline simulator; "anthropic": real Claude
 writer_model = "claude-haiku-4-5"
 grader_model = "claude-sonnet-4-5"
@@ -38,7 +45,7 @@ threshold = 0.9
 seed = 0
 time_scale = 0.0
 """),
-code("""
+        code("""
 import asyncio
 from pathlib import Path
 
@@ -58,7 +65,7 @@ async def evaluate(state: Draft) -> dict:
     grade = (await grader.ask(rubric_prompt(state), schema=Grade)).data
     return {"score": grade.total, "feedback": grade.feedback, "scores": [*state.scores, grade.total]}
 """),
-md("""
+        md("""
 ## Task 1 · Feedback injection and the stop condition
 
 `rewrite_prompt(state)` is the writer's prompt. The first draft gets the brief:
@@ -74,7 +81,9 @@ After round one it must also carry the grader's advice and the previous draft, i
 
 `good_enough(state)` is the loop's stop condition: the last grade reached `threshold`.
 """),
-code(S('''
+        code(
+            S(
+                """
 def rewrite_prompt(state: Draft) -> str:
     brief = (f"Write a product description for the {state.product} in at most {state.max_words} "
              f"words. It must mention: {', '.join(state.points)}.")
@@ -86,7 +95,8 @@ def rewrite_prompt(state: Draft) -> str:
 
 def good_enough(state: Draft) -> bool:
     return state.score >= threshold
-''', '''
+""",
+                """
 def rewrite_prompt(state: Draft) -> str:
     # TODO: the brief; after round one, add the feedback lines and the previous draft
     raise NotImplementedError
@@ -95,8 +105,10 @@ def rewrite_prompt(state: Draft) -> str:
 def good_enough(state: Draft) -> bool:
     # TODO: the stop condition
     raise NotImplementedError
-''')),
-code("""
+""",
+            )
+        ),
+        code("""
 @step
 async def generate(state: Draft) -> dict:
     return {"draft": (await writer.ask(rewrite_prompt(state))).text}
@@ -104,7 +116,8 @@ async def generate(state: Draft) -> dict:
 refine = Workflow("refine", state=Draft, steps=[
     loop(generate, evaluate, until=lambda s: good_enough(s), max_iterations=4)])
 """),
-code("""
+        code(
+            """
 # check 1: feedback reaches the writer, grades improve, and the loop stops at the first good draft
 again = briefs[0].model_copy(update={"draft": "Meet it.", "feedback": ["Mention USB-C charging"]})
 prompt = rewrite_prompt(again)
@@ -117,8 +130,10 @@ assert final >= first + 0.2 and final >= 0.85, (first, final)
 for r in results:
     assert all(s < threshold for s in r.state.scores[:-1]), r.state.scores
 print(f"check 1 passed: mean grade {first:.2f} after one round, {final:.2f} at the end")
-""", tags=["check"]),
-md("""
+""",
+            tags=["check"],
+        ),
+        md("""
 ## Task 2 · The loop that never stops
 
 `polish` below is the evaluator-optimizer as many tutorials write it. Given a brief it cannot
@@ -127,21 +142,27 @@ on the engine: the `loop` node with `max_iterations`, and the run given a `Budge
 `budget_usd`. Keep the signature; return the `RunResult`. (A bounded loop that hits its bound
 may keep the last draft: `on_limit="continue"`.)
 """),
-code(S('''
+        code(
+            S(
+                """
 async def polish(brief: Draft, *, max_iterations: int = 4, budget_usd: float = 0.01):
     wf = Workflow("polish", state=Draft, steps=[
         loop(generate, evaluate, until=lambda s: s.score >= threshold,
              max_iterations=max_iterations, on_limit="continue")])
     return await wf.run(brief, budget=Budget(max_cost_usd=budget_usd))
-''', '''
+""",
+                """
 async def polish(brief: Draft, *, max_iterations: int = 4, budget_usd: float = 0.01):
     state = brief
     while state.score < threshold:
         state = state.model_copy(update=await generate(state))
         state = state.model_copy(update=await evaluate(state))
     return state
-''')),
-code("""
+""",
+            )
+        ),
+        code(
+            """
 # check 2: an unreachable brief stops at max_iterations, and a small budget stops it sooner
 impossible = briefs[0].model_copy(update={"max_words": 3})
 async with asyncio.timeout(5):
@@ -151,8 +172,10 @@ async with asyncio.timeout(5):
     capped = await polish(impossible, max_iterations=50, budget_usd=0.003)
 assert capped.status == "aborted" and isinstance(capped.error, BudgetExceededError), capped.reason
 print("check 2 passed:", len(result.state.scores), "rounds, then", capped.reason.split(";")[0])
-""", tags=["check"]),
-md("""
+""",
+            tags=["check"],
+        ),
+        md("""
 ## Task 3 · Interview question
 
 *"Your evaluator-optimizer loop in production costs three times what you budgeted. What do you
@@ -160,8 +183,9 @@ look at first, and what do you change?"*
 
 Write your answer in the next markdown cell (tagged `answer-04`), in 4–8 sentences.
 """),
-answer,
-code("""
+        answer,
+        code(
+            """
 # check 3: the interview answer is written and covers the key ideas
 book = nbformat.read(Path("04_evaluator_optimizer.ipynb"), as_version=4)
 text = next(c.source for c in book.cells if "answer-04" in c.metadata.get("tags", []))
@@ -169,8 +193,10 @@ assert len(text.split()) >= 50, "write 4-8 sentences"
 keys = ("max_iterations", "budget", "grader", "diminishing", "threshold", "per round", "cheaper")
 assert sum(k in text.lower() for k in keys) >= 3
 print("check 3 passed")
-""", tags=["check"]),
-code("""
+""",
+            tags=["check"],
+        ),
+        code("""
 await writer.aclose()
 await grader.aclose()
 if simulator:
@@ -180,5 +206,10 @@ if simulator:
 
 
 tp = {"seed": 1, "time_scale": 0.0}
-build(f"{ROOT}/exercises/04_evaluator_optimizer.ipynb", cells(False), test_parameters=tp, execute=False)
+build(
+    f"{ROOT}/exercises/04_evaluator_optimizer.ipynb",
+    cells(False),
+    test_parameters=tp,
+    execute=False,
+)
 build(f"{ROOT}/solutions/04_evaluator_optimizer.ipynb", cells(True), test_parameters=tp)

@@ -1,9 +1,11 @@
-import sys; from pathlib import Path; sys.path.insert(0, str(Path(__file__).resolve().parent))
-from nb import ROOT
-from nb import md, code, params, build
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from nb import ROOT, build, code, md, params
 
 cells = [
-md("""
+    md("""
 # 07 · Failures in a multi-step workflow: retry, breaker, fallback, skip, abort
 
 A workflow of seven steps makes six LLM calls. If each call fails 5% of the time (a 529
@@ -29,7 +31,7 @@ tokens, money; a failed HTTP call is free, a timeout is not (you waited). A fall
 cheaper model lowers cost and quality. Skipping lowers both. Section 6 measures all of this
 over fault rates from 0 to 40%.
 """),
-params("""
+    params("""
 backend = "sim"                   # "sim": offline simulator; "anthropic": real Claude (no fault staging then)
 fast_model = "claude-haiku-4-5"   # cheap steps, and the fallback
 strong_model = "claude-sonnet-4-5"  # the plan and reply steps
@@ -39,7 +41,7 @@ n_runs = 10                       # tickets per point of the fault-rate sweep (m
 fault_rates = [0.0, 0.1, 0.2, 0.3, 0.4]  # share of calls that fail (529, 429, 500)
 n_compare = 4                     # tickets for the library comparison
 """),
-md("""
+    md("""
 ## Set-up
 
 The simulator, the ticket dataset (`orchestra/data/tickets.jsonl`, 60 hand-written support
@@ -48,7 +50,7 @@ engine's `Retry` is the only thing that retries (section 2 shows why). `stage(fa
 simulator with a fault plan; on real Claude it prints a note instead, since real failures
 cannot be ordered on demand.
 """),
-code("""
+    code("""
 import asyncio
 import inspect
 
@@ -77,7 +79,7 @@ def stage(faults):
 
 print(len(tickets), "tickets; backend:", backend, "| models:", fast_model, "and", strong_model)
 """),
-md("""
+    md("""
 ## 1. A taxonomy of errors
 
 We provoke each error for real and look at what arrives: the HTTP status, the SDK's exception,
@@ -85,7 +87,7 @@ the named error `orchestra.LLM` turns it into (`orchestra/errors.py`), and the v
 `orchestra.policies.retryable`, the predicate every `Retry` and `CircuitBreaker` uses. The
 transient ones are staged with a fault plan: each `Rule` fails the calls whose prompt matches.
 """),
-code("""
+    code("""
 class Urgency(BaseModel):
     urgency: str
     amount: float
@@ -135,7 +137,7 @@ else:
     taxonomy = pd.DataFrame({"retry?": {"429/529/500/timeout": True, "400/401/404": False}})
 taxonomy
 """),
-md("""
+    md("""
 Not in the table: **401** (bad key) and **413** (request too large) behave like 400
 (`FatalLLMError`), and `CircuitOpenError` is not an HTTP error at all: our own breaker refused
 the call (section 5). The rule of thumb: retry what may succeed *later* (the service's state),
@@ -150,16 +152,16 @@ that failed together do not retry together. When the server says how long to wai
 another 429. Below, in simulated seconds (our delays are wall-clock; the simulator scales its
 `retry-after` by `time_scale`, so we divide by it).
 """),
-code("""
+    code("""
 print(inspect.getsource(Retry.delay))
 policy = Retry(max_attempts=5, base_delay=1.0, max_delay=8.0, seed=seed)
 print("our backoff after failures 1..4 (s):", [round(policy.delay(n), 2) for n in (1, 2, 3, 4)])
 """),
-md("""
+    md("""
 Now a step that meets two 529s in a row (staged: the 1st and 2nd matching calls fail). The
 step is retried, the log shows 3 attempts, and the simulator's log shows what the server said.
 """),
-code("""
+    code("""
 class Note(BaseModel):
     text: str
     summary: str | None = None
@@ -183,7 +185,7 @@ if simulator:
     log["retry_after (simulated s)"] = (log.pop("retry_after_s") / time_scale).round(2)
     display(log)
 """),
-md("""
+    md("""
 ### The double-retry trap
 
 The SDK retries too (`max_retries=2` by default). Put the engine's `Retry(max_attempts=3)`
@@ -192,7 +194,7 @@ schedules stacked, before the step gives up. Against a model that is down, that 
 for nothing. One layer should retry: here, the engine (it knows the step, the breaker, the
 fallback), so the clients keep `max_retries=0`.
 """),
-code("""
+    code("""
 rows = []
 for sdk_retries in (0, 2):
     stage(sim.Faults(plan=[sim.Rule("overloaded", match="invoice")]))  # every matching call fails
@@ -203,7 +205,7 @@ for sdk_retries in (0, 2):
                  "HTTP requests sent": len(simulator.log) if simulator else "n/a"})
 pd.DataFrame(rows).set_index("SDK max_retries")
 """),
-md("""
+    md("""
 ### Timeouts
 
 A call that never answers is the worst failure: it costs the whole timeout before anything can
@@ -211,7 +213,7 @@ be retried. `LLM(timeout=...)` bounds one HTTP request (`@step(timeout=...)` bou
 attempt, several calls included). The simulator's `hang` fault sends nothing until the client
 hangs up; the first matching call hangs, the retry answers.
 """),
-code("""
+    code("""
 stage(sim.Faults(plan=[sim.Rule("hang", match="tracking", nth=1)]))
 log_steps()
 async with LLM(fast_model, backend=backend, max_retries=0, timeout=0.25) as patient:
@@ -220,14 +222,14 @@ async with LLM(fast_model, backend=backend, max_retries=0, timeout=0.25) as pati
 log_steps(False)
 print(done.status, "|", done.state.summary)
 """),
-md("""
+    md("""
 ### No retry for a 400
 
 A step with a bug (temperature 1.5; the API accepts 0 to 1) and a generous `Retry(max_attempts=5)`:
 one attempt, then the run aborts, because `retryable` says a 400 cannot get better. The reason
 says which step, which error and what to do.
 """),
-code("""
+    code("""
 @step(retry=Retry(max_attempts=5, base_delay=time_scale, seed=seed), writes="summary")
 async def creative_summary(n: Note) -> dict:
     return {"summary": (await fast.ask(f"Summarize in one sentence: {n.text}", temperature=1.5)).text}
@@ -239,7 +241,7 @@ log_steps(False)
 print("status:", bad.status)
 print("reason:", bad.reason.split(": Error code")[0], "...", bad.reason.split("; ")[-1])
 """),
-md("""
+    md("""
 ## 3. The seven-step workflow
 
 A support ticket is classified (category, urgency), summarized, given a priority (plain code,
@@ -247,7 +249,7 @@ no model), then the strong model plans the resolution and drafts the reply, and 
 knowledge base is written. The failure policy is a set of arguments, so the same workflow can
 be built with no policy, with retries, with fallbacks and with optional steps.
 """),
-code("""
+    code("""
 class Ticket(BaseModel):
     text: str
     category: str | None = None
@@ -273,7 +275,7 @@ def priority_of(s: dict) -> str:
     \"\"\"P1 for urgent or billing tickets, else P2 (plain code: it cannot fail).\"\"\"
     return "P1" if s["urgency"] == "high" or s["category"] == "billing" else "P2"
 """),
-code("""
+    code("""
 def support_workflow(fast, strong, *, retry=None, fallback=False, optional=(), breaker=None):
     \"\"\"The 7-step ticket workflow; the keyword arguments choose its failure policy.\"\"\"
     def ask_step(field, llm, name=None, **policy):
@@ -296,10 +298,10 @@ def support_workflow(fast, strong, *, retry=None, fallback=False, optional=(), b
         ask_step("category", fast), ask_step("urgency", fast), ask_step("summary", fast),
         priority, strong_step("plan"), strong_step("reply"), ask_step("kb_note", fast)])
 """),
-md("""
+    md("""
 A clean run, one line per step (key, status, attempts, tokens, cost, simulated seconds):
 """),
-code("""
+    code("""
 stage(sim.Faults())
 log_steps()
 clean = await support_workflow(fast, strong).run(Ticket(text=tickets[0]["text"]))
@@ -307,14 +309,14 @@ log_steps(False)
 print(f"{clean.status}: {clean.tokens} tokens, ${clean.cost_usd:.5f}")
 print("reply:", clean.state.reply)
 """),
-md("""
+    md("""
 ## 4. Abort, fallback, skip
 
 **Abort with a partial result.** The strong model is down for planning (every `Plan the steps`
 call to it answers 529). With retries but no fallback, the run stops at step 4: status `aborted`, the
 state as far as it got, the steps that did not run, and a reason that says what to do.
 """),
-code("""
+    code("""
 stage(sim.Faults(plan=[sim.Rule("overloaded", match="Plan the steps", model=strong_model)]))
 log_steps()
 aborted = await support_workflow(fast, strong, retry=Retry(max_attempts=3, base_delay=time_scale, seed=seed)).run(
@@ -326,12 +328,12 @@ print("kept:   ", {k: v for k, v in aborted.state.model_dump().items() if k in (
 print("spent:  ", f"${aborted.cost_usd:.5f} for a ticket with no reply")
 print("reason: ", aborted.reason.split("; ")[-1])
 """),
-md("""
+    md("""
 **Fallback.** The same outage, now with `fallback=True`: after its retries, each strong step
 hands over to the same prompt on the cheap model. The run completes; the log says who answered.
 It costs less than the clean run, and the reply is the cheap model's.
 """),
-code("""
+    code("""
 log_steps()
 rescued = await support_workflow(fast, strong, retry=Retry(max_attempts=3, base_delay=time_scale, seed=seed),
                                  fallback=True).run(Ticket(text=tickets[0]["text"]))
@@ -339,13 +341,13 @@ log_steps(False)
 print(f"{rescued.status}: ${rescued.cost_usd:.5f} (clean run: ${clean.cost_usd:.5f})")
 print("answered by:", {s.key: s.answered_by for s in rescued.trace.steps() if s.status == "fallback"})
 """),
-md("""
+    md("""
 **Skip an optional step.** The knowledge-base note is nice to have, not worth a wait: our
 workflow gives an optional step one attempt, no retry. When its call fails (a 500), it gives up
 quietly: the run completes, `degraded` lists what was skipped, and the trace keeps the reason.
 Degraded output is a result, not a success: count it.
 """),
-code("""
+    code("""
 stage(sim.Faults(plan=[sim.Rule("server_error", match="knowledge base")]))
 log_steps()
 skipped = await support_workflow(fast, strong, retry=Retry(max_attempts=2, base_delay=time_scale, seed=seed),
@@ -353,7 +355,7 @@ skipped = await support_workflow(fast, strong, retry=Retry(max_attempts=2, base_
 log_steps(False)
 print(skipped.status, "| degraded:", skipped.degraded, "| kb_note:", skipped.state.kb_note)
 """),
-md("""
+    md("""
 ## 5. A circuit breaker, opening and closing
 
 When a model is down, every retry of every step waits and fails. A breaker, **shared by every
@@ -365,7 +367,7 @@ We send 12 tickets one after another through the reply step. The strong model fa
 to 5th calls (staged). The breaker reads a **simulated clock** (one tick per ticket) instead of
 the wall clock, so the table reproduces exactly.
 """),
-code("""
+    code("""
 now = 0
 breaker = CircuitBreaker(strong_model, failure_threshold=3, reset_after=3, clock=lambda: now)
 
@@ -393,13 +395,13 @@ for now, ticket in enumerate(tickets[:12], start=1):
 timeline = pd.DataFrame(rows).set_index("tick")
 timeline
 """),
-code("""
+    code("""
 # the breaker keeps its own story: (clock time, new state) at each change
 print(" → ".join(["closed"] + [f"{state} (t={t})" for t, state in breaker.history]))
 print("strong-model calls:", strong_calls, "for", len(rows), "tickets;",
       sum(r["strong model"] == "refused (open)" for r in rows), "refused without a call")
 """),
-md("""
+    md("""
 While the breaker was open, 4 tickets got their reply from the cheap model at once, without
 sending the strong model a request and waiting for it to fail (with retries, several requests
 each). The price: the breaker only learns that the model is back from a probe, so tickets 8 and
@@ -424,7 +426,7 @@ Latency is in **simulated seconds**: the model-seconds of the calls plus the bac
 `time_scale` they are simulated seconds). Runs of one cell go concurrently; each ticket's prompts are its own, so
 the faults do not depend on the order.
 """),
-code("""
+    code("""
 POLICIES = {
     "none": {},
     "retry": {"retry": True},
@@ -444,7 +446,7 @@ async def one_run(ticket, policy):
     return {"completed": result.status == "completed", "degraded": bool(result.degraded),
             "latency_s": model_s + waited, "cost_usd": result.cost_usd}
 """),
-code("""
+    code("""
 from tqdm.auto import tqdm
 
 rows = []
@@ -462,7 +464,7 @@ if simulator:
 sweep = pd.DataFrame(rows)
 sweep.set_index(["fault rate", "policy"]).round({"degraded": 2, "latency (sim s)": 2, "cost per completed run ($)": 6}) if rows else "needs the simulator"
 """),
-code("""
+    code("""
 if rows:
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6), dpi=100)
     panels = [("success rate", "runs completed (share)"), ("latency (sim s)", "latency of completed runs (simulated s)"),
@@ -477,7 +479,7 @@ if rows:
     fig.suptitle(f"Failure policies over fault rates, {n_runs} tickets per point")
     fig.tight_layout()
 """),
-md("""
+    md("""
 How to read it:
 
 - **none** collapses fast: a run makes six calls, so at a 10% rate only 0.9⁶ ≈ 53% of runs
@@ -511,7 +513,7 @@ failing for one ticket. All clients have SDK retries off, for the reason of sect
   reruns a step. There is no fallback primitive: the step picks the cheap model once the
   retry number says the strong one has had its 3 attempts.
 """),
-code("""
+    code("""
 def compare_faults():
     return sim.Faults(plan=[
         sim.Rule("overloaded", match="Summarize this ticket", nth=[1, 2]),  # two 529s, then fine
@@ -525,7 +527,7 @@ FALLBACK = {"plan": fast_model, "reply": fast_model}
 STAGES = [("category", fast_model), ("urgency", fast_model), ("summary", fast_model), ("priority", None),
           ("plan", strong_model), ("reply", strong_model), ("kb_note", fast_model)]
 """),
-code("""
+    code("""
 import anthropic
 from langchain_anthropic import ChatAnthropic
 from langchain_core.output_parsers import StrOutputParser
@@ -553,7 +555,7 @@ def lcel_support(base_url):
         chain = chain | RunnablePassthrough.assign(**{field: runnable})
     return chain
 """),
-code("""
+    code("""
 import tenacity
 
 
@@ -595,7 +597,7 @@ def tenacity_support(client):
         return s
     return run
 """),
-code("""
+    code("""
 from llama_index.core.workflow import Context, Event, StartEvent, StopEvent, Workflow as LlamaWorkflow, step as llama_step
 from llama_index.llms.anthropic import Anthropic
 from workflows.retry_policy import retry_if_exception, retry_policy, stop_after_attempt, wait_exponential
@@ -631,12 +633,12 @@ def llama_support(base_url):
 
     return Support(timeout=60)
 """),
-md("""
+    md("""
 Each run below goes through the same tickets with the same fault plan (re-armed before each
 library). `measure.Meter` reads calls, failed calls, tokens and cost from the simulator's log,
 so every library is measured the same way.
 """),
-code("""
+    code("""
 sample = [t["text"] for t in tickets[:n_compare]]
 answers, meters = {}, []
 
@@ -671,26 +673,26 @@ comparison["completed"] = [len(a) for a in answers.values()]
 comparison["notes skipped"] = [sum(s["kb_note"] is None for s in a) for a in answers.values()]
 comparison.drop(columns=["wall_s"]).round({"cost_usd": 6, "model_s": 2})
 """),
-md("""
+    md("""
 The four meet the same failures and make the same number of calls: the policies agree. LCEL
 and tenacity send byte-for-byte the requests orchestra sends, so tokens and cost are identical.
 LlamaIndex's client sends each message as a list of content blocks instead of a string; the
 simulator seeds its sampling on the exact request, so on some tickets its answers (and output
 tokens) can differ. Do the replies agree?
 """),
-code("""
+    code("""
 same = {name: [s["reply"] for s in a] == [s["reply"] for s in answers["orchestra"]] for name, a in answers.items()}
 print("same replies as orchestra:", same)
 print("first reply:", answers["orchestra"][0]["reply"])
 """),
-code("""
+    code("""
 # NBVAL_IGNORE_OUTPUT
 print(comparison["wall_s"].round(3).to_string())
 """),
-code("""
+    code("""
 fig = viz.compare(comparison, title=f"Same failure policy, {n_compare} tickets, staged faults")
 """),
-md("""
+    md("""
 The wall-clock panel varies from run to run; the others are seeded. Lines of code count the
 policy *and* the pipeline. In orchestra the policy is a few keyword arguments; in LCEL, retry
 and fallback are methods on any runnable, nearly as short; tenacity is plain Python you can
@@ -718,7 +720,7 @@ breaker shared across steps (none of the three has one; `pybreaker` and `aiobrea
   the failure came after tokens were generated (timeouts, bad output). A timeout also raises
   the idempotency question: the first attempt may have had its effect.
 """),
-code("""
+    code("""
 await fast.aclose()
 await strong.aclose()
 if simulator:
@@ -728,7 +730,7 @@ if simulator:
 
 
 # ------------------------------------------------------------------ exercise and solution
-EX_INTRO = '''
+EX_INTRO = """
 # Exercise 07 · Failures: what to retry, how long, and who shares a breaker
 
 Four tasks on chapter 07 (`notebooks/07_failures.ipynb`). Each code cell marked **TODO** is
@@ -740,15 +742,15 @@ it runs the notebook in a fresh kernel and reports each check. Do not edit the c
 2. Fix a hand-written retry loop that never gives up.
 3. Fix a circuit breaker that never opens.
 4. Answer an interview question.
-'''
+"""
 
-EX_PARAMS = '''
+EX_PARAMS = """
 backend = "sim"            # the checks stage faults: they need the simulator
 model = "claude-haiku-4-5"
 strong_model = "claude-sonnet-4-5"
 seed = 0
 time_scale = 0.0           # instant calls: the checks are about counts, not time
-'''
+"""
 
 EX_SETUP = '''
 import asyncio
@@ -767,14 +769,14 @@ def requests():
     return len(simulator.log)
 '''
 
-T1_MD = '''
+T1_MD = """
 ## Task 1 · A retry predicate
 
 Write `should_retry(exc)`: True when another attempt may succeed, False when it cannot. You get
 the exceptions `orchestra.LLM` raises (see the tree in `orchestra/errors.py`), a plain
 `TimeoutError` (a step timeout), our own `CircuitOpenError` and a bug in our code (`KeyError`).
 Do not call `orchestra.policies.retryable`: write the rule yourself (a few `isinstance` checks).
-'''
+"""
 
 T1_STUB = '''
 def should_retry(exc: BaseException) -> bool:
@@ -792,7 +794,7 @@ def should_retry(exc: BaseException) -> bool:
     return isinstance(exc, (errors.RetryableLLMError, errors.OutputFormatError, TimeoutError))
 '''
 
-T1_CHECK = '''
+T1_CHECK = """
 # check 1: should_retry says yes to 429/529/500/timeouts/bad output, no to 400/404/breaker/bugs
 class Pair(BaseModel):
     urgency: str
@@ -825,9 +827,9 @@ cases["a bug in our code"] = (KeyError("category"), False)
 wrong = [name for name, (exc, expected) in cases.items() if should_retry(exc) is not expected]
 assert not wrong, f"should_retry is wrong for: {wrong}"
 print("check 1 passed")
-'''
+"""
 
-T2_MD = '''
+T2_MD = """
 ## Task 2 · A retry loop that never gives up
 
 A colleague wrote this helper. It works in the demo, but in production one malformed request
@@ -837,7 +839,7 @@ A colleague wrote this helper. It works in the demo, but in production one malfo
 - never retries an error that cannot get better (use your `should_retry`);
 - waits the server's `retry_after` (on `RetryableLLMError`) when it is given, else exponential
   backoff from `base_delay`.
-'''
+"""
 
 T2_STUB = '''
 async def ask_with_retry(llm, prompt, max_attempts=4, base_delay=0.01):
@@ -864,7 +866,7 @@ async def ask_with_retry(llm, prompt, max_attempts=4, base_delay=0.01):
             await asyncio.sleep(told if told is not None else base_delay * 2 ** (attempt - 1))
 '''
 
-T2_CHECK = '''
+T2_CHECK = """
 # check 2: ask_with_retry is bounded, never retries a 400, and recovers from transient errors
 async def outcome(coro):
     try:
@@ -890,9 +892,9 @@ got = await outcome(ask_with_retry(llm, "Summarize: the invoice is wrong.", max_
 assert isinstance(got, errors.RetryableLLMError), f"expected the last 529 to be raised, got {got!r}"
 assert requests() == 4, f"max_attempts=4 but {requests()} requests were sent"
 print("check 2 passed")
-'''
+"""
 
-T3_MD = '''
+T3_MD = """
 ## Task 3 · A circuit breaker that never opens
 
 The strong model is down (every call answers 529), yet the breaker below lets every ticket try
@@ -900,7 +902,7 @@ it, and stays closed. The reply step does fall back to the cheap model, as it sh
 why the breaker never opens (read `CircuitBreaker.succeeded` in `orchestra/policies.py`) and fix
 `make_replies` so that after `failure_threshold` failures the strong model is no longer called,
 while every ticket still gets a reply.
-'''
+"""
 
 T3_STUB = '''
 class Ticket(BaseModel):
@@ -947,7 +949,7 @@ def make_replies(strong, fast, clock):
     return Workflow("replies", state=Ticket, steps=[reply])
 '''
 
-T3_CHECK = '''
+T3_CHECK = """
 # check 3: with the strong model down, the breaker opens after 2 failures and every ticket gets a reply
 simulator.configure(faults=sim.Faults(plan=[sim.Rule("overloaded", model=strong_model)]))
 replies = make_replies(strong, llm, clock=lambda: 0.0)   # a frozen clock: the breaker cannot reset
@@ -959,9 +961,9 @@ strong_requests = sum(e["model"] == strong_model for e in simulator.log)
 assert strong_requests == 2, (f"the strong model was called {strong_requests} times for {len(texts)} "
                               f"tickets; an open breaker should stop it after 2 failures")
 print("check 3 passed")
-'''
+"""
 
-T4_MD = '''
+T4_MD = """
 ## Task 4 · Interview question
 
 *"A teammate wants to wrap every step in `Retry(max_attempts=10, retry_on=lambda e: True)` 'to
@@ -970,7 +972,7 @@ be safe', and leaves the SDK's default `max_retries=2` on. What do you tell them
 Answer in `interview_answer` below (at least 60 words). A good answer says which errors must not
 be retried and why, what two layers of retries do to the number of requests, and what to use
 instead when a model keeps failing.
-'''
+"""
 
 T4_STUB = '''
 interview_answer = """
@@ -993,7 +995,7 @@ effects, so the step must be idempotent.
 """
 '''
 
-T4_CHECK = '''
+T4_CHECK = """
 # check 4: the interview answer is substantial and covers the key points
 words = interview_answer.split()
 text = interview_answer.lower()
@@ -1005,29 +1007,50 @@ assert len(words) >= 60, f"answer with at least 60 words (you wrote {len(words)}
 missing = [p for p, ok in points.items() if not ok]
 assert len(missing) <= 1, f"the answer does not cover: {missing}"
 print("check 4 passed")
-'''
+"""
 
-EX_END = '''
+EX_END = """
 await llm.aclose()
 await strong.aclose()
 simulator.stop()
-'''
+"""
 
 
 def exercise_cells(solved):
     pick = lambda stub, sol: sol if solved else stub  # noqa: E731
-    return [md(EX_INTRO), params(EX_PARAMS), code(EX_SETUP),
-            md(T1_MD), code(pick(T1_STUB, T1_SOL)), code(T1_CHECK, tags=["check"]),
-            md(T2_MD), code(pick(T2_STUB, T2_SOL)), code(T2_CHECK, tags=["check"]),
-            md(T3_MD), code(pick(T3_STUB, T3_SOL)), code(T3_CHECK, tags=["check"]),
-            md(T4_MD), code(pick(T4_STUB, T4_SOL)), code(T4_CHECK, tags=["check"]),
-            code(EX_END)]
+    return [
+        md(EX_INTRO),
+        params(EX_PARAMS),
+        code(EX_SETUP),
+        md(T1_MD),
+        code(pick(T1_STUB, T1_SOL)),
+        code(T1_CHECK, tags=["check"]),
+        md(T2_MD),
+        code(pick(T2_STUB, T2_SOL)),
+        code(T2_CHECK, tags=["check"]),
+        md(T3_MD),
+        code(pick(T3_STUB, T3_SOL)),
+        code(T3_CHECK, tags=["check"]),
+        md(T4_MD),
+        code(pick(T4_STUB, T4_SOL)),
+        code(T4_CHECK, tags=["check"]),
+        code(EX_END),
+    ]
 
 
 targets = sys.argv[1:] or ["chapter", "exercise"]
 if "chapter" in targets:
-    build(f"{ROOT}/notebooks/07_failures.ipynb", cells,
-          test_parameters={"seed": 1, "time_scale": 0.0, "n_runs": 6, "fault_rates": [0.0, 0.3], "n_compare": 3})
+    build(
+        f"{ROOT}/notebooks/07_failures.ipynb",
+        cells,
+        test_parameters={
+            "seed": 1,
+            "time_scale": 0.0,
+            "n_runs": 6,
+            "fault_rates": [0.0, 0.3],
+            "n_compare": 3,
+        },
+    )
 if "exercise" in targets:
     build(f"{ROOT}/exercises/07_failures.ipynb", exercise_cells(False), execute=False)
     build(f"{ROOT}/solutions/07_failures.ipynb", exercise_cells(True), test_parameters={"seed": 1})

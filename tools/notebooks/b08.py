@@ -1,9 +1,11 @@
-import sys; from pathlib import Path; sys.path.insert(0, str(Path(__file__).resolve().parent))
-from nb import ROOT
-from nb import md, code, params, build
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from nb import ROOT, build, code, md, params
 
 cells = [
-md("""
+    md("""
 # 08 · Checkpoint and resume: never pay for a step twice
 
 A long workflow will be interrupted: a step gives up at 3 a.m., a deploy restarts the worker,
@@ -22,7 +24,7 @@ LLM time) and a state that must be JSON. In return a failure costs only the step
 The catch is side effects: a step that was running when the process died runs again, so it
 must be safe to repeat (the exercise fixes one that is not).
 """),
-params("""
+    params("""
 backend = "sim"            # "sim": offline simulator; "anthropic": real Claude (no fault staging then)
 model = "claude-haiku-4-5"
 seed = 0                   # the simulator's seed: same seed, same answers, same faults
@@ -30,14 +32,14 @@ time_scale = 0.01          # wall-clock seconds per simulated second
 ticket_id = "T001"         # the ticket of the staged failure
 killed_ticket_id = "T005"  # the ticket of the SIGKILL demo
 """),
-md("""
+    md("""
 ## Set-up
 
 The workflow lives in `scripts/long_workflow.py`, because section 3 runs it in a separate
 process and the notebook must build the very same workflow to resume it. The checkpoint files go
 to a temporary directory that disappears at the end of the notebook.
 """),
-code("""
+    code("""
 import asyncio
 import inspect
 import json
@@ -82,23 +84,23 @@ def sent():
 
 print("backend:", backend, "| model:", model, "|", len(STEPS), "steps")
 """),
-md("""
+    md("""
 Ten steps, one LLM call each, one field of the `Dossier` state each. Steps 7 (`review`, a
 rubric score of the reply) and 10 read what earlier steps wrote.
 """),
-code("""
+    code("""
 print(inspect.getsource(make_workflow))
 pd.DataFrame([{"key": f"{i:02d}.{field}", "prompt starts": prompt.split(chr(10))[0][:70]}
               for i, (field, prompt) in enumerate(STEPS)]).set_index("key")
 """),
-md("""
+    md("""
 ## 1. A run that fails at step 7
 
 We stage an outage: every call whose prompt mentions a rubric answers 500. Step 7 retries once
 (`Retry(max_attempts=2)`) and gives up; the run aborts with a reason. Every completed step was
 committed to the SQLite store as it finished.
 """),
-code("""
+    code("""
 wf = make_workflow(llm, retry=Retry(max_attempts=2, base_delay=time_scale, seed=seed))
 run_id = f"ticket-{ticket_id}"
 
@@ -112,34 +114,34 @@ print("missing:", first.missing)
 print("reason: ", first.reason.split("; ")[-1])
 print(f"spent:   ${first.cost_usd:.5f} ({first_calls[0]} answered calls, {first_calls[1]} failed)")
 """),
-md("""
+    md("""
 ### What the checkpoint holds
 
 `store.journal(run_id)` returns the committed rows, in order: one per completed step, keyed by
 the step's position. Each row holds the step's **delta** (the fields it returned, not the whole
 state), its status and attempts, and a record of its LLM calls (model, tokens, cost).
 """),
-code("""
+    code("""
 journal = store.journal(run_id)
 pd.DataFrame([{"key": key, "status": e["status"], "attempts": e["attempts"], "fields": ", ".join(e["out"]),
                "LLM calls": len(e["calls"]), "tokens": sum(c["input_tokens"] + c["output_tokens"] for c in e["calls"]),
                "cost ($)": round(sum(c["cost_usd"] for c in e["calls"]), 6)}
               for key, e in journal.items()]).set_index("key")
 """),
-code("""
+    code("""
 row = journal["04.plan"]
 call = {k: v for k, v in row["calls"][0].items() if k not in ("started", "ended")}  # (wall-clock times left out)
 print(json.dumps({**row, "calls": [call]}, indent=1))
 print("run record:", store.load(run_id).status, "| initial state saved once:", list(store.load(run_id).initial))
 """),
-md("""
+    md("""
 ## 2. Resume at step 7
 
 The outage ends. `wf.resume(run_id, store)` loads the initial state, walks the ten steps again,
 applies the saved delta of the six recorded ones, and runs the rest. The log shows it: six
 `replayed` lines (no call, no tokens, no cost), then steps 7 to 10 executed.
 """),
-code("""
+    code("""
 stage(sim.Faults())
 log_steps()
 resumed = await wf.resume(run_id, store)
@@ -148,12 +150,12 @@ resume_calls = sent()
 print("status:", resumed.status, "| review:", resumed.state.review)
 print("steps by status:", pd.Series([s.status for s in resumed.trace.steps()]).value_counts().to_dict())
 """),
-md("""
+    md("""
 Calls and cost, invocation by invocation, and what starting over would have cost instead (a fresh
 run of the same ticket, no checkpoint). `trace.total_cost` is what *this invocation* spent;
 `RunResult.cost_usd` is the whole run so far, replayed steps included (read from the journal).
 """),
-code("""
+    code("""
 scratch = await wf.run(Dossier(text=tickets[ticket_id]))
 scratch_calls = sent()[0] - resume_calls[0]
 costs = pd.DataFrame([
@@ -166,7 +168,7 @@ costs = pd.DataFrame([
 ]).set_index("invocation")
 costs.round(6)
 """),
-code("""
+    code("""
 fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.4), dpi=100)
 names = ["first run\\n(fails at 7)", "resume\\n(steps 7-10)", "start again\\n(steps 1-10)"]
 colors = ["tab:red", "tab:green", "tab:gray"]
@@ -178,7 +180,7 @@ right.set_ylabel("cost (thousandths of a USD)")
 right.set_title("Cost per invocation")
 fig.tight_layout()
 """),
-md("""
+    md("""
 Resuming paid for steps 7 to 10 only; starting again would have paid for steps 1 to 6 a second
 time. The saving grows with where the failure lands and with how expensive the early steps are
 (a research step on the strong model, a long document read).
@@ -201,7 +203,7 @@ notebook every time, the worker is told to stall inside step 7, after its LLM ca
 its commit (`--pause-at 06.review`), and says so on stdout. The notebook then reads the journal
 through its own connection, and kills the worker.
 """),
-code("""
+    code("""
 killed_id = f"ticket-{killed_ticket_id}"
 stage(sim.Faults())
 worker = subprocess.Popen(
@@ -213,7 +215,7 @@ print("worker says:", said.strip())
 committed = list(SqliteStore(db_path).journal(killed_id))
 print("committed so far:", len(committed), "steps:", committed[0], "...", committed[-1])
 """),
-code("""
+    code("""
 worker.send_signal(signal.SIGKILL)
 worker.wait()
 worker.stdout.close()
@@ -222,11 +224,11 @@ print("worker exit code:", worker.returncode, "(killed by signal", -worker.retur
 print("run status in the store:", store.load(killed_id).status, "(the worker never got to write how it ended)")
 print("calls the worker made:", worker_calls if simulator else "n/a")
 """),
-md("""
+    md("""
 The store still says `running`: that is how you find crashed runs (a `running` run whose worker
 is gone). Resume it here, in the notebook:
 """),
-code("""
+    code("""
 before = sent()[0]
 log_steps()
 recovered = await make_workflow(llm).resume(killed_id, store)
@@ -237,20 +239,20 @@ print("replayed from the journal:", [s.key for s in spans if s.status == "replay
 print("executed now:            ", [s.key for s in spans if s.status != "replayed"])
 print("calls made by the resume:", sent()[0] - before if simulator else "n/a")
 """),
-md("""
+    md("""
 The worker made 7 calls: 6 committed, and step 7's, which was paid and lost with the process.
 The resume ran step 7 again from its start (the same prompt, so at temperature 0 the same
 answer). `RunResult.cost_usd` counts only what the journal recorded plus this invocation; the
 bill from the provider includes the lost call. Compare:
 """),
-code("""
+    code("""
 if simulator:
     billed = sum(sim.cost_usd(e["model"], e["input_tokens"], e["output_tokens"])
                  for e in simulator.log if e["status"] == 200)
     print(f"the run's cost_usd: ${recovered.cost_usd:.6f}")
     print(f"what was billed:    ${billed:.6f}  (the difference is the call in flight at the kill)")
 """),
-md("""
+    md("""
 ## 4. The same with LangGraph's SQLite checkpointer
 
 LangGraph saves a **checkpoint per super-step** (here, per node, as the graph is a straight
@@ -262,7 +264,7 @@ resumes from the last checkpoint, re-running the failed node **from its start**.
 Same ten prompts, same staged outage, a `RetryPolicy` of 2 attempts like ours, the official
 `ChatAnthropic` integration (SDK retries off: the node's retry policy retries).
 """),
-code("""
+    code("""
 import sqlite3
 from typing import TypedDict
 
@@ -289,7 +291,7 @@ def langgraph_dossier(chat, checkpointer):
     graph.add_edge(previous, END)
     return graph.compile(checkpointer=checkpointer)
 """),
-code("""
+    code("""
 chat = ChatAnthropic(model=model, base_url=base_url, temperature=0, max_tokens=200, max_retries=0)
 connection = sqlite3.connect(Path(workdir.name) / "langgraph.db", check_same_thread=False)
 saver = SqliteSaver(connection)
@@ -306,31 +308,31 @@ snapshot = graph.get_state(config)
 print("next node:", snapshot.next, "| fields in the saved state:", len(snapshot.values))
 print("calls:", lg_first[0], "answered,", lg_first[1], "failed")
 """),
-md("""
+    md("""
 Every checkpoint after the failure: its step number, and how many state fields it stores. Each
 holds the state so far, in full, so the total grows with the square of the number of steps
 (LangGraph's newer "delta channels" store only changes, for channels that opt in).
 """),
-code("""
+    code("""
 checkpoints = list(saver.list(config))[::-1]  # oldest first
 pd.DataFrame([{"step": c.metadata["step"], "source": c.metadata["source"],
                "state fields stored": sum(not k.startswith(("branch:", "__")) for k in c.checkpoint["channel_values"]),
                "pending writes": len(c.pending_writes or [])} for c in checkpoints]).set_index("step")
 """),
-code("""
+    code("""
 stage(sim.Faults())
 final = graph.invoke(None, config)
 lg_resume = sent()
 print("resumed; calls:", lg_resume[0], "| review:", final["review"])
 print("same review as orchestra's resume:", final["review"] == resumed.state.review)
 """),
-md("""
+    md("""
 ### Side by side
 
 One run each, from the start: fail at step 7, resume. `measure.Meter` reads calls, tokens and
 cost from the simulator's log for both, the same way (ticket T009 this time).
 """),
-code("""
+    code("""
 text, side_id = tickets["T009"], "ticket-T009"
 outage = lambda: sim.Faults(plan=[sim.Rule("server_error", match="rubric", nth=[1, 2])])  # step 7's first 2 calls
 
@@ -355,18 +357,18 @@ side["rows saved"] = [len(store.journal(side_id)), len(list(saver.list(side_conf
 side["same final state"] = [True, all(lg_done[f] == getattr(done.state, f) for f in Dossier.model_fields)]
 side.drop(columns=["wall_s"]).round({"cost_usd": 6, "model_s": 2})
 """),
-code("""
+    code("""
 # NBVAL_IGNORE_OUTPUT
 print(side["wall_s"].round(3).to_string())
 """),
-code("""
+    code("""
 fig = viz.compare(side, title="Fail at step 7, resume: orchestra and LangGraph")
 """),
-md("""
+    md("""
 Same calls, same tokens, same cost: both resume at the failed step and neither repeats a
 completed one. Where they differ is what they keep and what they let you do with it:
 """),
-code("""
+    code("""
 pd.DataFrame({
     "orchestra (SqliteStore)": {
         "saves": "one row per completed step: its delta and its LLM call records",
@@ -390,7 +392,7 @@ pd.DataFrame({
     },
 })
 """),
-md("""
+    md("""
 Why not LlamaIndex Workflows here? A workflow's `Context` can be serialised (`ctx.to_dict()`)
 and a run restarted from it, but nothing writes it as each step completes: a crash loses the run
 unless you build that journal yourself, which is what this chapter's engine is.
@@ -418,7 +420,7 @@ the receiving system deduplicates on.
 - *"SQLite in production?"* Fine for one machine (WAL, one writer); for many workers use
   Postgres (the same journal table) or a durable-execution service (Temporal, DBOS).
 """),
-code("""
+    code("""
 connection.close()
 store.close()
 await llm.aclose()
@@ -429,7 +431,7 @@ if simulator:
 ]
 
 # ------------------------------------------------------------------ exercise and solution
-EX_INTRO = '''
+EX_INTRO = """
 # Exercise 08 · Checkpoint and resume: where to restart, and what must not happen twice
 
 Three tasks on chapter 08 (`notebooks/08_checkpoint_resume.ipynb`). Each code cell marked
@@ -440,14 +442,14 @@ a SQLite checkpoint and asserts what it must do. Grade yourself with `make grade
 1. Find where a run will resume, from its journal.
 2. Fix a step whose side effect repeats on resume.
 3. Answer an interview question.
-'''
+"""
 
-EX_PARAMS = '''
+EX_PARAMS = """
 backend = "sim"            # the checks stage faults: they need the simulator
 model = "claude-haiku-4-5"
 seed = 0
 time_scale = 0.0           # instant calls: the checks are about counts, not time
-'''
+"""
 
 EX_SETUP = '''
 import tempfile
@@ -488,14 +490,14 @@ def make_triage(llm):
     ])
 '''
 
-T1_MD = '''
+T1_MD = """
 ## Task 1 · Where will the run resume?
 
 An operator looks at a dead run and asks: which step runs first if I resume it? Write
 `resume_point(wf, store, run_id)`: the journal key of the first top-level step of `wf` that
 has no row in `store.journal(run_id)`, or None when every step is recorded. Keys are the
 step's position and name: `f"{i:02d}.{node.name}"` for the i-th entry of `wf.steps`.
-'''
+"""
 
 T1_STUB = '''
 def resume_point(wf, store, run_id):
@@ -515,7 +517,7 @@ def resume_point(wf, store, run_id):
     return None
 '''
 
-T1_CHECK = '''
+T1_CHECK = """
 # check 1: resume_point names the failed step, then None once the run is complete
 triage = make_triage(llm)
 simulator.configure(faults=sim.Faults(plan=[sim.Rule("server_error", match="Plan the steps", nth=1)]))
@@ -529,9 +531,9 @@ simulator.configure(faults=sim.Faults(plan=[sim.Rule("server_error", match="Clas
 await triage.run(Ticket(text="My parcel never arrived."), store=store, run_id="t2")
 assert resume_point(triage, store, "t2") == "00.category", resume_point(triage, store, "t2")
 print("check 1 passed")
-'''
+"""
 
-T2_MD = '''
+T2_MD = """
 ## Task 2 · An email sent twice
 
 This workflow drafts a reply, **sends it** (the `Outbox` stands in for a mail server), then
@@ -543,7 +545,7 @@ Two fixes work: move the sending into a step of its own after the review (a comm
 is never run again), or give `outbox.send` an idempotency key that is the same on every rerun
 of the step (`ctx.run_id` and `ctx.key`: a step may take `(state, ctx)`). `Outbox.send`
 ignores a key it has seen.
-'''
+"""
 
 T2_GIVEN = '''
 class Outbox:
@@ -602,7 +604,7 @@ def make_mailer(llm, outbox):
     return Workflow("mailer", state=Mail, steps=[draft, review, send])
 '''
 
-T2_CHECK = '''
+T2_CHECK = """
 # check 2: after a failed run and its resume, each customer received exactly one email
 outbox = Outbox()
 mailer = make_mailer(llm, outbox)
@@ -617,9 +619,9 @@ for n, (customer, text) in enumerate(customers.items()):
 counts = {c: sum(m["to"] == c for m in outbox.sent) for c in customers}
 assert counts == {c: 1 for c in customers}, f"emails per customer: {counts}"
 print("check 2 passed")
-'''
+"""
 
-T3_MD = '''
+T3_MD = """
 ## Task 3 · Interview question
 
 *"Step 5 of your workflow charges the customer's card, then calls an LLM to write the receipt.
@@ -629,7 +631,7 @@ design it?"*
 Answer in `interview_answer` below (at least 60 words). A good answer says what is recorded and
 what runs again, why "exactly once" is out of reach for the charge itself, and the two design
 tools that make the effect happen once.
-'''
+"""
 
 T3_STUB = '''
 interview_answer = """
@@ -649,7 +651,7 @@ that the payment provider deduplicates on. Execution is at-least-once; the effec
 """
 '''
 
-T3_CHECK = '''
+T3_CHECK = """
 # check 3: the interview answer is substantial and covers the key points
 words = interview_answer.split()
 text = interview_answer.lower()
@@ -661,29 +663,52 @@ assert len(words) >= 60, f"answer with at least 60 words (you wrote {len(words)}
 missing = [p for p, ok in points.items() if not ok]
 assert len(missing) <= 1, f"the answer does not cover: {missing}"
 print("check 3 passed")
-'''
+"""
 
-EX_END = '''
+EX_END = """
 store.close()
 await llm.aclose()
 workdir.cleanup()
 simulator.stop()
-'''
+"""
 
 
 def exercise_cells(solved):
     pick = lambda stub, sol: sol if solved else stub  # noqa: E731
-    return [md(EX_INTRO), params(EX_PARAMS), code(EX_SETUP),
-            md(T1_MD), code(pick(T1_STUB, T1_SOL)), code(T1_CHECK, tags=["check"]),
-            md(T2_MD), code(T2_GIVEN), code(pick(T2_STUB, T2_SOL)), code(T2_CHECK, tags=["check"]),
-            md(T3_MD), code(pick(T3_STUB, T3_SOL)), code(T3_CHECK, tags=["check"]),
-            code(EX_END)]
+    return [
+        md(EX_INTRO),
+        params(EX_PARAMS),
+        code(EX_SETUP),
+        md(T1_MD),
+        code(pick(T1_STUB, T1_SOL)),
+        code(T1_CHECK, tags=["check"]),
+        md(T2_MD),
+        code(T2_GIVEN),
+        code(pick(T2_STUB, T2_SOL)),
+        code(T2_CHECK, tags=["check"]),
+        md(T3_MD),
+        code(pick(T3_STUB, T3_SOL)),
+        code(T3_CHECK, tags=["check"]),
+        code(EX_END),
+    ]
 
 
 targets = sys.argv[1:] or ["chapter", "exercise"]
 if "chapter" in targets:
-    build(f"{ROOT}/notebooks/08_checkpoint_resume.ipynb", cells,
-          test_parameters={"seed": 1, "time_scale": 0.0, "ticket_id": "T003", "killed_ticket_id": "T007"})
+    build(
+        f"{ROOT}/notebooks/08_checkpoint_resume.ipynb",
+        cells,
+        test_parameters={
+            "seed": 1,
+            "time_scale": 0.0,
+            "ticket_id": "T003",
+            "killed_ticket_id": "T007",
+        },
+    )
 if "exercise" in targets:
     build(f"{ROOT}/exercises/08_checkpoint_resume.ipynb", exercise_cells(False), execute=False)
-    build(f"{ROOT}/solutions/08_checkpoint_resume.ipynb", exercise_cells(True), test_parameters={"seed": 1})
+    build(
+        f"{ROOT}/solutions/08_checkpoint_resume.ipynb",
+        exercise_cells(True),
+        test_parameters={"seed": 1},
+    )

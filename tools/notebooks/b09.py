@@ -1,8 +1,9 @@
-import sys; from pathlib import Path; sys.path.insert(0, str(Path(__file__).resolve().parent))
-from nb import ROOT
-import nbformat
-from nb import md, code, params, build
+import sys
+from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import nbformat
+from nb import ROOT, build, code, md, params
 
 
 def drop_widget_state(path):
@@ -14,7 +15,7 @@ def drop_widget_state(path):
 
 # ================================================================ chapter
 chapter = [
-md("""
+    md("""
 # 09 · Human in the loop: draft, pause for a person, continue with their decision
 
 Some outputs should not leave the building until a person has looked at them: a product page,
@@ -38,7 +39,7 @@ token cost, *if* resuming does not repeat the work before the pause. This chapte
 exactly that, here and in LangGraph, where a node that calls `interrupt()` runs again from its
 start on resume.
 """),
-params("""
+    params("""
 backend = "sim"            # "sim": offline simulator; "anthropic": real Claude (needs ANTHROPIC_API_KEY)
 model = "claude-haiku-4-5" # the drafting model
 seed = 0                   # the simulator's seed: same seed, same drafts
@@ -47,13 +48,13 @@ db_path = "runs-09.db"     # the checkpoint file (SQLite); section 3 starts it a
 reviews = ["approve", "edit", "reject"]   # the scripted reviewer: one decision per product, in order
 your_turn = None           # None: the last panel waits for your click; "approve"/"reject"/"edit": decide headless
 """),
-md("""
+    md("""
 ## Set-up
 
 The simulator, the drafting model and the products (`orchestra/data/products.jsonl`: hand-written
 products, each with the points its description must mention).
 """),
-code("""
+    code("""
 from pathlib import Path
 
 import pandas as pd
@@ -70,7 +71,7 @@ llm = LLM(model, backend=backend)
 calls = lambda: len(simulator.log) if simulator else 0      # LLM calls so far (0 on real Claude)
 print("backend:", backend, "| model:", model, "| scripted reviews:", reviews)
 """),
-md("""
+    md("""
 ## 1. The state and what a decision does
 
 The state carries the product, the draft, the person's **decision** and what was published.
@@ -79,7 +80,7 @@ A decision is plain JSON (it is saved in the checkpoint, like every step's outpu
 `outcome_of` turns a decision into the next state; an unknown action is an error, never a
 silent publish.
 """),
-code("""
+    code("""
 class Listing(BaseModel):
     product: str
     must_mention: list[str]
@@ -104,14 +105,14 @@ def outcome_of(draft: str, decision: dict) -> dict:
         return {"published": None, "outcome": "rejected"}
     raise ValueError(f"unknown decision {decision!r}: expected approve, reject or edit")
 """),
-md("""
+    md("""
 ## 2. The workflow: draft → approval → publish
 
 Three nodes. `draft` is the only LLM call. `approval(...)` is a step of its own: it asks the
 question, with what `show=` returns as the payload the reviewer sees, and writes the answer into
 `state.decision`. `publish` is plain code.
 """),
-code("""
+    code("""
 @step(writes=("published", "outcome"))
 async def publish(s: Listing) -> dict:
     return outcome_of(s.draft, s.decision)
@@ -129,14 +130,14 @@ def make_review_workflow(llm: LLM) -> Workflow:
         publish,
     ])
 """),
-md("""
+    md("""
 ## 3. Run it until it waits
 
 There is no decision yet, so the run stops at the approval step: status `waiting`, with the
 question and the draft in `waiting_for`. The draft is committed to the SQLite file; the run holds
 nothing in memory. Look at `missing` (what has not run) and at the cost so far.
 """),
-code("""
+    code("""
 for suffix in ("", "-wal", "-shm"):                    # a fresh checkpoint file for this notebook
     Path(db_path + suffix).unlink(missing_ok=True)
 store = SqliteStore(db_path)
@@ -152,15 +153,15 @@ print("draft:   ", result.waiting_for["payload"]["draft"])
 print("missing: ", result.missing)
 print(f"cost so far: ${result.cost_usd:.6f} ({result.tokens} tokens)")
 """),
-md("""
+    md("""
 The checkpoint, as the store keeps it: one row per completed step, and the run's status.
 """),
-code("""
+    code("""
 print("stored status:", store.load("listing-p01").status)
 print("journal keys: ", list(store.journal("listing-p01")))
 print("waiting for:  ", store.load("listing-p01").info["waiting_for"]["key"])
 """),
-md("""
+    md("""
 ## 4. The pause survives a restart
 
 After a kernel restart (or in another process, hours later) you have two things: the run id and
@@ -171,7 +172,7 @@ journal (no LLM call), records the decision under the approval's key, and runs `
 Try it for real: restart the kernel, run the set-up cell and sections 1 and 2, then this cell
 without its first line.
 """),
-code("""
+    code("""
 del wf, store, result                                  # nothing of the first run is left in memory
 
 store = SqliteStore(db_path)                           # the file...
@@ -186,7 +187,7 @@ print("LLM calls during the resume:", calls() - before)
 print(f"total cost of the run: ${done.cost_usd:.6f}")
 print(done.trace.to_dataframe()[["key", "kind", "status"]].to_string(index=False))
 """),
-md("""
+    md("""
 The log shows only the steps that ran: `approval` (it found the decision the resume recorded) and
 `publish`. The trace has the draft as `replayed`: it came back from the checkpoint, with no call. Resuming the same run with a second decision
 is refused (`ConfigError`): a decision is written once.
@@ -198,7 +199,7 @@ parameter: the scripted reviewer below turns an action into a decision (an *edit
 the draft forgot, as a person would). Same code path as the panel, so the run is unattended and
 reproducible.
 """),
-code("""
+    code("""
 def scripted(action: str, draft: str, must_mention: list[str]) -> dict:
     if action != "edit":
         return {"action": action}
@@ -219,7 +220,7 @@ for p, action in zip(products, reviews):
 scripted_runs = pd.DataFrame(rows).set_index("product")
 scripted_runs
 """),
-md("""
+    md("""
 ## 6. The mistake: asking inside the step that drafts
 
 A step may also call `ctx.ask_human(...)` itself. Tempting: draft and ask in one function. But a
@@ -228,7 +229,7 @@ has not returned. On resume it runs again **from its first line**, so the LLM ca
 and on a real model (not temperature-0 simulated) the second draft may differ from the one the
 person approved.
 """),
-code("""
+    code("""
 def make_eager_workflow(llm: LLM) -> Workflow:
     @step(writes=("draft", "decision"))
     async def draft_and_ask(s: Listing, ctx: Context) -> dict:
@@ -249,7 +250,7 @@ async def run_and_approve(workflow, run_id):
 pd.DataFrame({"approval as its own step": await run_and_approve(wf, "own-step"),
               "ask_human inside the draft step": await run_and_approve(make_eager_workflow(llm), "eager")}).T
 """),
-md("""
+    md("""
 Twice the calls, twice the cost, for the same published text (the simulator answers the same
 prompt the same way; a real model may not). The engine charges the thrown-away call to the run
 (`cost_usd` counts it), so the mistake shows up on the bill and in the trace, not only in the code
@@ -262,7 +263,7 @@ LangGraph's human-in-the-loop is `interrupt(value)` inside a node, with a checkp
 start of the node, re-executing all logic."* A counter shows it: the node that drafts and then
 interrupts runs twice, and so does its LLM call.
 """),
-code("""
+    code("""
 from typing import TypedDict
 
 from langchain_anthropic import ChatAnthropic
@@ -291,7 +292,7 @@ def langgraph_in_one_node(chat, runs: list):
     g.add_edge("draft_and_review", END)
     return g.compile(checkpointer=InMemorySaver())
 """),
-code("""
+    code("""
 chat = ChatAnthropic(model=model, base_url=base_url, temperature=0, max_tokens=512)
 runs, start = [], calls()
 graph = langgraph_in_one_node(chat, runs)
@@ -301,12 +302,12 @@ print("paused with:", out["__interrupt__"][0].value)
 out = await graph.ainvoke(Command(resume={"action": "approve"}), config)
 print("outcome:", out["outcome"], "| node executions:", len(runs), "| LLM calls:", calls() - start)
 """),
-md("""
+    md("""
 The LangGraph fix is the same as ours: put the LLM call in its own node, and keep the node that
 interrupts free of anything you do not want repeated (or make it idempotent). Then the checkpoint
 after the `draft` node holds the draft, and only the small `review` node re-runs.
 """),
-code("""
+    code("""
 def langgraph_split(chat, runs: list):
     async def draft(s: GraphState) -> dict:
         runs.append("draft")
@@ -331,7 +332,7 @@ await graph.ainvoke({"prompt": draft_prompt(first)}, config)
 out = await graph.ainvoke(Command(resume={"action": "approve"}), config)
 print("outcome:", out["outcome"], "| node executions:", runs, "| LLM calls:", calls() - start)
 """),
-md("""
+    md("""
 So the difference is one of defaults, not of power. In LangGraph the unit of replay is the
 **node**, and `interrupt()` can sit anywhere in it: convenient, and the code before it runs again
 on resume. In orchestra the unit is the **step**, and the approval is a step of its own
@@ -349,7 +350,7 @@ serialize its context yourself (`ctx.wait_for_event` inside one step would repla
 like `interrupt()`). **LCEL** has no pause: you split the chain in two and keep the draft in your
 own store between them.
 """),
-code("""
+    code("""
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import RunnableLambda
 from llama_index.core.workflow import (Context as LlamaContext, HumanResponseEvent,
@@ -381,12 +382,12 @@ def lcel_review(model, base_url):
     publishing = RunnableLambda(lambda x: outcome_of(x["draft"], x["decision"]))
     return drafting, publishing
 """),
-md("""
+    md("""
 Each implementation drafts the same products, pauses, takes the scripted reviewer's decision and
 finishes ("LangGraph, 1 node" interrupts inside its drafting node, "LangGraph, 2 nodes" is the fix); `measure.Meter` reads calls, tokens and cost from the simulator's log and counts the
 lines of the orchestration code (the shared prompt and `outcome_of` are not counted).
 """),
-code("""
+    code("""
 batch = [(Listing(product=p["product"], must_mention=p["must_mention"]), action)
          for p, action in zip(products, reviews)]
 
@@ -449,14 +450,14 @@ for label, texts in published.items():
 comparison = measure.table(meters)
 print(comparison.drop(columns=["wall_s"]).round({"cost_usd": 6, "model_s": 2}).to_string())
 """),
-code("""
+    code("""
 # NBVAL_IGNORE_OUTPUT
 print(comparison["wall_s"].round(3).to_string())
 """),
-code("""
+    code("""
 fig = viz.compare(comparison, title=f"Draft, pause, decide: {len(batch)} products")
 """),
-md("""
+    md("""
 The same prompts give the same drafts, hence the same published texts, whichever client sends
 them (LlamaIndex's client sends the prompt as a list of content blocks; the simulator reads the
 same words and gives the same answer, as a temperature-0 model would). The LangGraph
@@ -484,7 +485,7 @@ replays the draft (no LLM call) and waits again, so the panel comes back as you 
 With `your_turn = None` (the default) the panel below waits for you. Headless (papermill, tests),
 set `your_turn` to `"approve"`, `"reject"` or `"edit"` and the cell clicks for you.
 """),
-code("""
+    code("""
 p = products[3]
 turn = await wf.run(Listing(product=p["product"], must_mention=p["must_mention"]),
                     store=store, run_id=f"your-turn-{p['id']}")
@@ -495,10 +496,10 @@ if your_turn is not None:                 # headless: click the button a reviewe
     await panel.task
 panel
 """),
-code("""
+    code("""
 print("when this cell ran, run", turn.run_id, "was", store.load(turn.run_id).status)
 """),
-md("""
+    md("""
 ## Interview angle
 
 - *"How do you put a human approval in an LLM pipeline?"* Make the pause a state, not a blocking
@@ -520,7 +521,7 @@ md("""
   approve only above a risk threshold (a grader or rule decides the rest), and set a timeout
   policy (escalate or auto-reject) for runs that wait too long.
 """),
-code("""
+    code("""
 await llm.aclose()
 if simulator:
     simulator.stop()
@@ -608,12 +609,14 @@ Write the step that runs after the approval. It reads `s.decision` and returns t
 - anything else → raise `ValueError` (an unknown decision must never publish; the engine stops
   the run as `aborted`, with your message in `result.reason`).
 """)
-t1_ex, t1_sol = pair("""
+t1_ex, t1_sol = pair(
+    """
 @step(writes=("published", "outcome"))
 async def publish(s: Listing) -> dict:
     # TODO: approve / edit / reject -> {"published": ..., "outcome": ...}; else ValueError
     raise NotImplementedError("Task 1: handle the decision")
-""", """
+""",
+    """
 @step(writes=("published", "outcome"))
 async def publish(s: Listing) -> dict:
     action = (s.decision or {}).get("action")
@@ -624,8 +627,10 @@ async def publish(s: Listing) -> dict:
     if action == "reject":
         return {"published": None, "outcome": "rejected"}
     raise ValueError(f"unknown decision {s.decision!r}: expected approve, reject or edit")
-""")
-t1_check = code("""
+""",
+)
+t1_check = code(
+    """
 # Task 1: approve, edit and reject lead to the right state; an unknown decision publishes nothing
 store = SqliteStore(workdir / "task1.db")
 wf1 = Workflow("task1", state=Listing, steps=[
@@ -643,7 +648,9 @@ for i, decision in enumerate([{"action": "approve"}, {"action": "edit", "text": 
                 "reject": (None, "rejected")}[decision["action"]]
     assert (done.state.published, done.state.outcome) == expected, (done.state.published, done.state.outcome)
 print("Task 1 passed")
-""", tags=["check"])
+""",
+    tags=["check"],
+)
 
 t2_md = md("""
 ## Task 2 · Fix the planted bug: a draft paid twice
@@ -653,7 +660,8 @@ expects **one** call per approved draft, and the published text to be the draft 
 Fix `make_review_workflow` so resuming never repeats the draft (keep the state fields as they
 are: `draft` and `decision`).
 """)
-t2_ex, t2_sol = pair("""
+t2_ex, t2_sol = pair(
+    """
 def make_review_workflow(llm: LLM) -> Workflow:
     # BUG: the LLM call and the question share one step; on resume the step runs again
     @step(writes=("draft", "decision"))
@@ -662,15 +670,18 @@ def make_review_workflow(llm: LLM) -> Workflow:
         return {"draft": text, "decision": ctx.ask_human("Publish?", {"draft": text})}
 
     return Workflow("task2", state=Listing, steps=[draft_and_ask])
-""", """
+""",
+    """
 def make_review_workflow(llm: LLM) -> Workflow:
     # the draft is its own step: committed before the pause, replayed (not re-run) on resume
     return Workflow("task2", state=Listing, steps=[
         make_draft(llm),
         approval("Publish?", into="decision", show=lambda s: {"draft": s.draft}),
     ])
-""")
-t2_check = code("""
+""",
+)
+t2_check = code(
+    """
 # Task 2: one LLM call per approved draft, and the approved draft is the one kept
 store = SqliteStore(workdir / "task2.db")
 wf2 = make_review_workflow(llm)
@@ -683,7 +694,9 @@ assert done.status == "completed" and done.state.decision == {"action": "approve
 assert done.state.draft == shown
 assert calls() - start == 1, f"{calls() - start} LLM calls for one approved draft"
 print("Task 2 passed")
-""", tags=["check"])
+""",
+    tags=["check"],
+)
 
 t3_md = md("""
 ## Task 3 · A scripted reviewer, and a resume after a restart
@@ -697,7 +710,8 @@ Then write `resume_later(db_path, run_id, decision)`: what a restarted kernel do
 database file and the run id. It must build a **new** `SqliteStore` and a **new** workflow (with
 `make_review_workflow`) and resume the run with the decision.
 """)
-t3_ex, t3_sol = pair("""
+t3_ex, t3_sol = pair(
+    """
 def reviewer(draft: str, must_mention: list[str]) -> dict:
     # TODO: {"action": "approve"} if every point is in the draft, else {"action": "edit", "text": ...}
     raise NotImplementedError("Task 3: the scripted reviewer")
@@ -706,7 +720,8 @@ def reviewer(draft: str, must_mention: list[str]) -> dict:
 async def resume_later(db_path, run_id: str, decision: dict):
     # TODO: a new SqliteStore, a new workflow, then resume with the decision
     raise NotImplementedError("Task 3: resume from the file")
-""", """
+""",
+    """
 def reviewer(draft: str, must_mention: list[str]) -> dict:
     forgot = [m for m in must_mention if m.lower() not in draft.lower()]
     if not forgot:
@@ -717,8 +732,10 @@ def reviewer(draft: str, must_mention: list[str]) -> dict:
 async def resume_later(db_path, run_id: str, decision: dict):
     return await make_review_workflow(LLM(model, backend=backend)).resume(
         run_id, SqliteStore(db_path), decision=decision)
-""")
-t3_check = code("""
+""",
+)
+t3_check = code(
+    """
 # Task 3: the scripted reviewer decides, and a fresh store + workflow resume each run
 assert reviewer("Meet X. It has USB-C Charging and a Two-Year Warranty.",
                 ["USB-C charging", "two-year warranty"]) == {"action": "approve"}
@@ -739,7 +756,9 @@ for i in range(4):
     assert done.status == "completed" and done.state.decision == decision
     assert calls() == start, "the resume called the LLM again"
 print("Task 3 passed:", actions)
-""", tags=["check"])
+""",
+    tags=["check"],
+)
 
 t4_md = md("""
 ## Task 4 · Interview question
@@ -751,11 +770,13 @@ the one they approved. Explain both, and how you would fix it."*
 Answer in the string below (a few sentences: what happens on resume, why, the fix, and how
 orchestra's `approval()` differs).
 """)
-t4_ex, t4_sol = pair('''
+t4_ex, t4_sol = pair(
+    '''
 answer = """
 TODO
 """
-''', '''
+''',
+    '''
 answer = """
 On resume LangGraph re-runs the interrupted node from its start: interrupt() returns the
 decision the second time, but everything before it runs again. So the LLM call that drafted the
@@ -768,8 +789,10 @@ In orchestra approval() is its own step: the draft step is committed to the jour
 pause and replayed, not re-run, on resume; only ctx.ask_human inside a drafting step would
 repeat the call.
 """
-''')
-t4_check = code("""
+''',
+)
+t4_check = code(
+    """
 # Task 4: the answer explains the re-run, its cost and the fix
 text = answer.lower()
 assert len(text.split()) >= 60, "write a few sentences"
@@ -779,7 +802,9 @@ terms = [("re-run", "rerun", "re-execut", "runs again", "from its start", "from 
 missing = [t[0] for t in terms if not any(w in text for w in t)]
 assert not missing, f"the answer does not mention: {missing}"
 print("Task 4 passed")
-""", tags=["check"])
+""",
+    tags=["check"],
+)
 
 closing = code("""
 await llm.aclose()
@@ -790,21 +815,41 @@ if simulator:
 
 def exercise_cells(solved):
     pick = (lambda ex, sol: sol) if solved else (lambda ex, sol: ex)
-    return [common_intro, ex_params, setup,
-            t1_md, pick(t1_ex, t1_sol), t1_check,
-            t2_md, pick(t2_ex, t2_sol), t2_check,
-            t3_md, pick(t3_ex, t3_sol), t3_check,
-            t4_md, pick(t4_ex, t4_sol), t4_check,
-            closing]
+    return [
+        common_intro,
+        ex_params,
+        setup,
+        t1_md,
+        pick(t1_ex, t1_sol),
+        t1_check,
+        t2_md,
+        pick(t2_ex, t2_sol),
+        t2_check,
+        t3_md,
+        pick(t3_ex, t3_sol),
+        t3_check,
+        t4_md,
+        pick(t4_ex, t4_sol),
+        t4_check,
+        closing,
+    ]
 
 
 if __name__ == "__main__":
     which = sys.argv[1:] or ["chapter", "exercise", "solution"]
     if "chapter" in which:
         path = f"{ROOT}/notebooks/09_human_in_the_loop.ipynb"
-        build(path, chapter, test_parameters={"seed": 1, "model": "claude-sonnet-4-5", "time_scale": 0.0,
-                                               "reviews": ["edit", "reject", "approve", "edit"],
-                                               "your_turn": "edit"})
+        build(
+            path,
+            chapter,
+            test_parameters={
+                "seed": 1,
+                "model": "claude-sonnet-4-5",
+                "time_scale": 0.0,
+                "reviews": ["edit", "reject", "approve", "edit"],
+                "your_turn": "edit",
+            },
+        )
         drop_widget_state(path)
     if "exercise" in which:
         build(f"{ROOT}/exercises/09_human_in_the_loop.ipynb", exercise_cells(False), execute=False)

@@ -1,7 +1,10 @@
 """Exercise + solution for chapter 02 (imported by b02.py)."""
-import sys; from pathlib import Path; sys.path.insert(0, str(Path(__file__).resolve().parent))
-from nb import ROOT
-from nb import md, code, params, build
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from nb import ROOT, build, code, md, params
 
 NAME = "02_parallel_mapreduce.ipynb"
 
@@ -12,7 +15,7 @@ def todo(stub, solution, sol):
 
 def cells(sol):
     return [
-md("""
+        md("""
 # Exercises 02 · Parallel and map-reduce
 
 Four tasks: implement a reduce step, fix a parallel step that cannot merge, stop a fan-out from
@@ -21,14 +24,14 @@ to see whether your code works. `make grade` (or `make grade NB=exercises/02_par
 runs the whole notebook in a fresh kernel and reports every check; save the notebook first.
 Everything runs offline against the simulator.
 """),
-params("""
+        params("""
 model = "claude-haiku-4-5"
 seed = 0
 time_scale = 0.01
 sweep_time_scale = 0.03      # the rate-limited run (task 3)
 requests_per_minute = 30
 """),
-code("""
+        code("""
 import operator
 import re
 import nbformat
@@ -41,7 +44,7 @@ simulator = sim.start(seed=seed, time_scale=time_scale)
 docs = [Doc(id=r["id"], kind=r["kind"], text=r["text"], fields=list(r["fields"])) for r in datasets.load("documents")]
 print(len(docs), "documents")
 """),
-md("""
+        md("""
 ## Task 1 · Implement the reduce step
 
 `map_reduce(llm, reduce)` calls `reduce(extracted, docs)` once, after the map: `extracted[i]` is
@@ -52,11 +55,13 @@ the dict of fields extracted from `docs[i]` (or `None` if that item was skipped)
   `"$1,250.00"` into `1250.0`), amounts that are missing count as 0, rounded to 2 decimals;
 - `"missing"`: how many requested field values came back as `None` (a skipped item counts all its fields).
 """),
-todo('''
+        todo(
+            """
 def totals(extracted: list[dict | None], docs: list[Doc]) -> dict:
     # TODO: by_kind, invoiced_usd, missing
     raise NotImplementedError
-''', '''
+""",
+            """
 def totals(extracted: list[dict | None], docs: list[Doc]) -> dict:
     by_kind, invoiced, missing = {}, 0.0, 0
     for doc, row in zip(docs, extracted):
@@ -66,8 +71,11 @@ def totals(extracted: list[dict | None], docs: list[Doc]) -> dict:
         if doc.kind == "invoice":
             invoiced += parse_amount(row.get("amount")) or 0.0
     return {"by_kind": by_kind, "invoiced_usd": round(invoiced, 2), "missing": missing}
-''', sol),
-code("""
+""",
+            sol,
+        ),
+        code(
+            """
 # check 1: totals() combines the extracted rows
 two = [Doc(id="a", kind="invoice", text="", fields=["amount", "email"]),
        Doc(id="b", kind="meeting", text="", fields=["date"])]
@@ -80,15 +88,17 @@ expected = sum(parse_amount(r["amount"]) or 0 for r, d in zip(rows, docs) if d.k
 assert result.state.summary["invoiced_usd"] == round(expected, 2)
 assert result.state.summary["by_kind"] == {"invoice": 5, "meeting": 4, "incident": 3}
 print("check 1 passed:", result.state.summary)
-""", tags=["check"]),
-md("""
+""",
+            tags=["check"],
+        ),
+        md("""
 ## Task 2 · Fix the planted bug: two parallel checks, one field
 
 Two checks look at each invoice at the same time and both append to `flags`. Building the workflow
 fails with `MergeConflictError`: the engine refuses to guess how to combine two branches that
 write the same field. Fix `build_review` so both flags survive (read the error message).
 """),
-code('''
+        code("""
 class Review(BaseModel):
     text: str
     flags: list[str] = []
@@ -101,25 +111,32 @@ async def large_amount(r: Review) -> dict:
 @step(writes="flags")
 async def has_contact(r: Review) -> dict:
     return {"flags": [] if "@" in r.text else ["no contact email"]}
-'''),
-todo('''
+"""),
+        todo(
+            """
 def build_review() -> Workflow:
     return Workflow("review", state=Review, steps=[parallel(large_amount, has_contact)])
-''', '''
+""",
+            """
 def build_review() -> Workflow:
     # each branch returns only its own flags; operator.add folds them: old + a + b
     return Workflow("review", state=Review, steps=[
         parallel(large_amount, has_contact, merge={"flags": operator.add})])
-''', sol),
-code("""
+""",
+            sol,
+        ),
+        code(
+            """
 # check 2: both parallel branches' flags are merged
 wf = build_review()
 r = await wf.run(Review(text="Vendor: Kestrel Systems Inc\\nAmount: $12,900.00", flags=["seen"]))
 assert r.status == "completed", r.reason
 assert r.state.flags == ["seen", "large amount", "no contact email"], r.state.flags
 print("check 2 passed:", r.state.flags)
-""", tags=["check"]),
-md("""
+""",
+            tags=["check"],
+        ),
+        md("""
 ## Task 3 · Fix the planted bug: a fan-out that earns 429s
 
 The model below is limited to `requests_per_minute`. `make_llm()` returns the client the map
@@ -127,16 +144,21 @@ uses; at concurrency 16 the fan-out outruns the limit and the server answers 429
 retries them, so the run still completes, slowly and noisily). Change `make_llm` so that no call
 gets a 429, without lowering the concurrency. Hint: chapter 02, "one shared `RateLimiter`".
 """),
-todo('''
+        todo(
+            """
 def make_llm() -> LLM:
     return LLM(model, max_tokens=200, max_retries=30)
-''', '''
+""",
+            """
 def make_llm() -> LLM:
     # one limiter mirroring the server's bucket; every call holds a slot before sending
     limiter = RateLimiter(requests_per_minute=requests_per_minute, time_scale=sweep_time_scale)
     return LLM(model, max_tokens=200, max_retries=30, limiter=limiter)
-''', sol),
-code("""
+""",
+            sol,
+        ),
+        code(
+            """
 # check 3: a 16-wide fan-out under a rate limit gets no 429
 simulator.configure(time_scale=sweep_time_scale, limits=sim.Limits(requests_per_minute=requests_per_minute))
 async with make_llm() as llm:
@@ -146,8 +168,10 @@ simulator.configure(time_scale=time_scale, limits=sim.Limits())
 assert r.status == "completed", r.reason
 assert got_429 == 0, f"{got_429} calls got a 429"
 print("check 3 passed: 36 calls, no 429")
-""", tags=["check"]),
-md("""
+""",
+            tags=["check"],
+        ),
+        md("""
 ## Task 4 · Interview question
 
 *"You must extract fields from 10,000 documents; the model allows 4,000 requests per minute and
@@ -155,9 +179,12 @@ a call takes about 2 seconds. How much concurrency do you use, how long will the
 and what happens if you use more?"* Answer in the cell below (a few sentences: the bound, the
 concurrency, the 429s, and what you would monitor).
 """),
-md("""
+        md(
+            """
 _Your answer here._
-""" if not sol else """
+"""
+            if not sol
+            else """
 **At best** the job is rate-bound: a full bucket of 4,000 calls bursts at once, then 4,000 a
 minute, so (10,000 − 4,000) / 4,000 = 1.5 minutes plus one call's latency. **Concurrency**: by
 Little's law, in-flight calls = rate × latency = 4,000/60 per s × 2 s ≈ 135; beyond that the
@@ -166,8 +193,10 @@ a retry-after wait, and retries that all wake at once. So cap concurrency near 1
 one shared **rate limiter** (requests and input tokens per minute) mirroring the server's
 buckets; still honour retry-after. Monitor the 429 rate, the makespan against the lower bound,
 and the failed items, so a reduce never silently totals a partial map.
-"""),
-code("""
+"""
+        ),
+        code(
+            """
 # check 4: the interview answer is written and names the key ideas
 book = nbformat.read("02_parallel_mapreduce.ipynb", as_version=4)
 answer = next(c.source for c in book.cells if "answer-02" in c.metadata.get("tags", []))
@@ -176,8 +205,10 @@ assert len(answer.split()) >= 60, "write a few sentences (60 words or more)"
 missing = [k for k in ("concurrency", "429", "rate", "minute") if k not in words]
 assert not missing, f"the answer does not mention: {missing}"
 print("check 4 passed")
-""", tags=["check"]),
-code("""
+""",
+            tags=["check"],
+        ),
+        code("""
 simulator.stop()
 """),
     ]
@@ -187,10 +218,16 @@ def build_all():
     for sol, folder in ((False, "exercises"), (True, "solutions")):
         cs = cells(sol)
         for c in cs:
-            if c.cell_type == "markdown" and (c.source.startswith("_Your answer") or c.source.startswith("**At best")):
+            if c.cell_type == "markdown" and (
+                c.source.startswith("_Your answer") or c.source.startswith("**At best")
+            ):
                 c.metadata["tags"] = ["answer-02"]
-        build(f"{ROOT}/{folder}/{NAME}", cs, execute=sol,
-              test_parameters={"seed": 1, "time_scale": 0.005})
+        build(
+            f"{ROOT}/{folder}/{NAME}",
+            cs,
+            execute=sol,
+            test_parameters={"seed": 1, "time_scale": 0.005},
+        )
 
 
 if __name__ == "__main__":

@@ -1,7 +1,10 @@
 """Exercise + solution for chapter 03 (imported by b03.py)."""
-import sys; from pathlib import Path; sys.path.insert(0, str(Path(__file__).resolve().parent))
-from nb import ROOT
-from nb import md, code, params, build
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from nb import ROOT, build, code, md, params
 
 NAME = "03_router.ipynb"
 
@@ -12,7 +15,7 @@ def todo(stub, solution, sol):
 
 def cells(sol):
     return [
-md("""
+        md("""
 # Exercises 03 · Router
 
 Three tasks: build a route table with a confidence threshold, fix a router that aborts on a
@@ -20,13 +23,13 @@ label it does not know, and answer an interview question. Each task ends with a 
 `check`. `make grade` (or `make grade NB=exercises/03_router.ipynb`) runs the notebook in a
 fresh kernel and reports every check; save the notebook first. Everything runs offline.
 """),
-params("""
+        params("""
 model = "claude-haiku-4-5"
 seed = 0
 time_scale = 0.0
 threshold = 0.6
 """),
-code("""
+        code("""
 import nbformat
 from orchestra import LLM, Workflow, branch, datasets, sim
 from orchestra.errors import UnknownStepError
@@ -47,7 +50,7 @@ URGENCY = {"normal": "a usual request", "high": "urgent, asap, immediately, crit
 llm = LLM(model)
 print(len(tickets), "tickets")
 """),
-md("""
+        md("""
 ## Task 1 · The route table and the confidence threshold
 
 Build the router by hand from the engine's pieces: `classifier(llm, CATEGORIES)` writes `label`
@@ -57,7 +60,8 @@ and `confidence`; `branch(route, ROUTES, default=escalate)` picks a route.
   each `handler(llm, name, URGENCY)`; no route for `other`.
 - `route(t)`: the ticket's label, or `LOW_CONFIDENCE` when `t.confidence` is under `threshold`.
 """),
-todo('''
+        todo(
+            """
 ROUTES = {}   # TODO: category -> handler
 
 def route(t: Ticket) -> str:
@@ -66,7 +70,8 @@ def route(t: Ticket) -> str:
 
 triage = Workflow("triage", state=Ticket, steps=[classifier(llm, CATEGORIES),
                                                  branch(route, ROUTES, default=escalate)])
-''', '''
+""",
+            """
 ROUTES = {name: handler(llm, name, URGENCY) for name in ("billing", "technical", "account", "shipping")}
 
 def route(t: Ticket) -> str:
@@ -74,8 +79,11 @@ def route(t: Ticket) -> str:
 
 triage = Workflow("triage", state=Ticket, steps=[classifier(llm, CATEGORIES),
                                                  branch(route, ROUTES, default=escalate)])
-''', sol),
-code("""
+""",
+            sol,
+        ),
+        code(
+            """
 # check 1: the route table sends each ticket to its team, unsure ones to the default
 assert sorted(ROUTES) == ["account", "billing", "shipping", "technical"]
 assert route(Ticket(text="-", label="billing", confidence=threshold)) == "billing"
@@ -89,8 +97,10 @@ for t, r in zip(tickets, results):
 handled = sum(r.state.handler != "escalate" for r in results)
 assert handled >= len(tickets) // 2, "most tickets should reach a team"
 print(f"check 1 passed: {handled} of {len(tickets)} tickets reached a team")
-""", tags=["check"]),
-md("""
+""",
+            tags=["check"],
+        ),
+        md("""
 ## Task 2 · Fix the planted bug: a router without a default
 
 `planted_router` was written for the four teams only. Tickets the classifier labels `other`
@@ -98,16 +108,21 @@ md("""
 `UnknownStepError` as its reason. Fix it so those tickets are handled by `escalate` (a person),
 and tickets under the confidence `threshold` too.
 """),
-todo('''
+        todo(
+            """
 def planted_router() -> Workflow:
     teams = {name: handler(llm, name, URGENCY) for name in ("billing", "technical", "account", "shipping")}
     return router(llm, teams, categories=CATEGORIES)
-''', '''
+""",
+            """
 def planted_router() -> Workflow:
     teams = {name: handler(llm, name, URGENCY) for name in ("billing", "technical", "account", "shipping")}
     return router(llm, teams, categories=CATEGORIES, default=escalate, threshold=threshold)
-''', sol),
-code("""
+""",
+            sol,
+        ),
+        code(
+            """
 # check 2: unknown labels and low confidence reach the default route instead of aborting
 wf = planted_router()
 results = await triage_all(wf, [t["text"] for t in tickets])
@@ -117,17 +132,22 @@ assert others and all(r.state.handler == "escalate" for r in others)
 unsure = [r for r in results if r.state.confidence < threshold]
 assert unsure and all(r.state.handler == "escalate" for r in unsure)
 print(f"check 2 passed: {len(others)} 'other' and {len(unsure)} low-confidence tickets escalated")
-""", tags=["check"]),
-md("""
+""",
+            tags=["check"],
+        ),
+        md("""
 ## Task 3 · Interview question
 
 *"Your support router uses a cheap model. Product asks for Opus everywhere 'to be safe'. How do
 you decide, and what do you do about tickets the router is unsure of?"* Answer below in a few
 sentences: what you measure, the cost side, and the default route.
 """),
-md("""
+        md(
+            """
 _Your answer here._
-""" if not sol else """
+"""
+            if not sol
+            else """
 Measure before deciding: run both models as the router over labelled tickets and compare
 **accuracy** (a confusion matrix shows which classes are confused) against **cost** and latency
 per ticket. Routing is one call on every ticket, so Opus multiplies the bill by about 5 and adds
@@ -136,8 +156,10 @@ pick the cheapest model whose error rate is acceptable. Improve label descriptio
 then add a confidence **threshold**: tickets under it, and labels with no route, go to an
 explicit **default** route: a person, or a cascade to Opus for just those few tickets. Monitor
 how often the default fires: a growing share means a missing class.
-"""),
-code("""
+"""
+        ),
+        code(
+            """
 # check 3: the interview answer is written and names the key ideas
 book = nbformat.read("03_router.ipynb", as_version=4)
 answer = next(c.source for c in book.cells if "answer-03" in c.metadata.get("tags", []))
@@ -146,8 +168,10 @@ assert len(answer.split()) >= 60, "write a few sentences (60 words or more)"
 missing = [k for k in ("accuracy", "cost", "default", "threshold") if k not in words]
 assert not missing, f"the answer does not mention: {missing}"
 print("check 3 passed")
-""", tags=["check"]),
-code("""
+""",
+            tags=["check"],
+        ),
+        code("""
 await llm.aclose()
 simulator.stop()
 """),
@@ -158,10 +182,16 @@ def build_all():
     for sol, folder in ((False, "exercises"), (True, "solutions")):
         cs = cells(sol)
         for c in cs:
-            if c.cell_type == "markdown" and (c.source.startswith("_Your answer") or c.source.startswith("Measure before")):
+            if c.cell_type == "markdown" and (
+                c.source.startswith("_Your answer") or c.source.startswith("Measure before")
+            ):
                 c.metadata["tags"] = ["answer-03"]
-        build(f"{ROOT}/{folder}/{NAME}", cs, execute=sol,
-              test_parameters={"seed": 1, "threshold": 0.5, "model": "claude-sonnet-4-5"})
+        build(
+            f"{ROOT}/{folder}/{NAME}",
+            cs,
+            execute=sol,
+            test_parameters={"seed": 1, "threshold": 0.5, "model": "claude-sonnet-4-5"},
+        )
 
 
 if __name__ == "__main__":
