@@ -34,9 +34,10 @@ from orchestra.errors import (
     OutputFormatError,
     RetryableLLMError,
 )
+from orchestra.prices import cost_usd
 from orchestra.redact import redact
 from orchestra.sim.api import MODEL_SECONDS_HEADER, PLACEHOLDER_KEY
-from orchestra.sim.models import ALIASES, MODELS, cost_usd
+from orchestra.sim.models import ALIASES, MODELS
 from orchestra.sim.tokens import count_tokens
 
 Backend = Literal["sim", "anthropic"]

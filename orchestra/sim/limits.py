@@ -63,7 +63,7 @@ class KeyLimiter:
             limits.input_tokens_per_minute,
             limits.output_tokens_per_minute,
         )
-        self.buckets = {n: Bucket(c, minute_s) for n, c in zip(self.NAMES, caps, strict=True) if c}
+        self.buckets = {n: Bucket(c, minute_s) for n, c in zip(self.NAMES, caps, strict=False) if c}
 
     def admit(self, input_tokens: int, max_tokens: int) -> float:
         """Take what the call needs and return 0, or take nothing and return the seconds to wait."""

@@ -130,7 +130,7 @@ def read_prompt(system, messages: list[dict]) -> Prompt:
         sections["quoted"] = quoted.group(2).strip()
         instructions = instructions.replace(quoted.group(2), " ")
     heads = list(HEADER.finditer(full))
-    for h, nxt in zip(heads, heads[1:] + [None], strict=True):
+    for h, nxt in zip(heads, heads[1:] + [None], strict=False):
         name, body = h.group(1).lower(), full[h.end() : nxt.start() if nxt else len(full)].strip()
         sections.setdefault(name, body)
         if name in PAYLOAD and body:
