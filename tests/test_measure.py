@@ -17,8 +17,8 @@ def sample(x):
 
 
 def test_lines_of_code_skips_docstrings_comments_and_blanks():
-    assert lines_of_code(sample) == 3  # def, y = ..., and the two-line return
-    assert lines_of_code(sample, sample) == 8
+    assert lines_of_code(sample) == 3  # def, y = ..., return
+    assert lines_of_code(sample, sample) == 6
 
 
 def test_meter_reads_calls_tokens_and_cost_from_the_log(sim):
