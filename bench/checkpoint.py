@@ -20,8 +20,8 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from orchestra.checkpoint import SqliteStore
-from orchestra.llm import Call
-from orchestra.step import step
+from orchestra.calls import Call
+from orchestra.steps import step
 from orchestra.workflow import Workflow
 
 COMMITS, RUNS = 3000, 200

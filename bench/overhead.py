@@ -17,7 +17,7 @@ from typing import TypedDict
 
 from pydantic import BaseModel
 
-from orchestra.step import step
+from orchestra.steps import step
 from orchestra.workflow import Workflow
 
 STEPS, BATCHES = 5, 7

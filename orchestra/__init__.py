@@ -3,10 +3,11 @@
 The public API, by layer (everything else is reachable by its module path)::
 
     sim                      the offline Claude simulator           (orchestra/sim/)
-    LLM, Reply, recording    the client over the anthropic SDK      (orchestra/llm.py)
+    LLM, Reply               the client over the anthropic SDK      (orchestra/llm.py)
+    recording                collect the LLM calls made in a block  (orchestra/calls.py)
     RateLimiter              client-side requests/tokens per minute (orchestra/limiter.py)
     Workflow, RunResult      build, run and resume a workflow       (orchestra/workflow.py)
-    step, Context            a step and what it may ask of its run  (orchestra/step.py)
+    step, Context            a step and what it may ask of its run  (orchestra/steps.py)
     parallel, map_each,      composition                            (orchestra/compose.py)
     branch, loop, approval
     Retry, CircuitBreaker    failure policies                       (orchestra/policies.py)
@@ -17,19 +18,68 @@ The public API, by layer (everything else is reachable by its module path)::
 
 Charts live in ``orchestra.viz``, the OpenTelemetry exporter in ``orchestra.otel`` and the
 patterns in ``orchestra.patterns``; import them by name. Nothing here reads a key or opens
-a connection at import.
+a connection at import, and ``LLM`` and ``sim`` load the SDK and the server on first use.
 """
 
-from orchestra import errors, sim
-from orchestra.budget import Budget
-from orchestra.checkpoint import MemoryStore, SqliteStore
-from orchestra.compose import approval, branch, loop, map_each, parallel
-from orchestra.limiter import RateLimiter
-from orchestra.llm import LLM, Reply, recording
-from orchestra.policies import CircuitBreaker, Retry
-from orchestra.step import Context, step
-from orchestra.trace import Trace, log_steps
-from orchestra.workflow import RunResult, Workflow, run_sync
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from orchestra import errors
+
+if TYPE_CHECKING:
+    from orchestra import sim
+    from orchestra.budget import Budget
+    from orchestra.calls import recording
+    from orchestra.checkpoint import MemoryStore, SqliteStore
+    from orchestra.compose import approval, branch, loop, map_each, parallel
+    from orchestra.limiter import RateLimiter
+    from orchestra.llm import LLM, Reply
+    from orchestra.policies import CircuitBreaker, Retry
+    from orchestra.steps import Context, step
+    from orchestra.trace import Trace, log_steps
+    from orchestra.workflow import RunResult, Workflow, run_sync
+
+# Where each public name lives. A name is imported on first use, so `import orchestra` costs
+# almost nothing: the client alone pulls in the anthropic SDK, the simulator aiohttp, and the
+# engine pydantic; a script that uses only the engine never loads the other two.
+_HOME = {
+    "sim": "orchestra.sim",
+    "LLM": "orchestra.llm",
+    "Reply": "orchestra.llm",
+    "recording": "orchestra.calls",
+    "RateLimiter": "orchestra.limiter",
+    "Workflow": "orchestra.workflow",
+    "RunResult": "orchestra.workflow",
+    "run_sync": "orchestra.workflow",
+    "step": "orchestra.steps",
+    "Context": "orchestra.steps",
+    "parallel": "orchestra.compose",
+    "map_each": "orchestra.compose",
+    "branch": "orchestra.compose",
+    "loop": "orchestra.compose",
+    "approval": "orchestra.compose",
+    "Retry": "orchestra.policies",
+    "CircuitBreaker": "orchestra.policies",
+    "Budget": "orchestra.budget",
+    "MemoryStore": "orchestra.checkpoint",
+    "SqliteStore": "orchestra.checkpoint",
+    "Trace": "orchestra.trace",
+    "log_steps": "orchestra.trace",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOME:
+        raise AttributeError(f"module 'orchestra' has no attribute {name!r}")
+    module = import_module(_HOME[name])
+    value = module if module.__name__ == f"orchestra.{name}" else getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_HOME])
+
 
 __all__ = [
     "sim",

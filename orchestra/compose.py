@@ -19,18 +19,36 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from orchestra.errors import LoopLimitError, MergeConflictError, UnknownStepError
-from orchestra.policies import Slots
-from orchestra.run import Run, Stop, run_steps
+from orchestra.errors import (
+    DefinitionError,
+    LoopLimitError,
+    MergeConflictError,
+    StateTypeError,
+    UnknownStepError,
+)
+from orchestra.fanout import Slots, fan_out
+from orchestra.nodes import (
+    Node,
+    Scope,
+    as_nodes,
+    bind_sequence,
+    describe_all,
+    missing_in,
+    named_in,
+    run_sequence,
+    writes_of,
+)
+from orchestra.run import Run, Stop
 from orchestra.state import check, evolve, restore
-from orchestra.step import Context, Step
+from orchestra.steps import Context, Step
 
 __all__ = [
+    "as_nodes",
     "Parallel",
     "MapEach",
     "Branch",
@@ -43,11 +61,6 @@ __all__ = [
 ]
 
 
-def as_nodes(x: Any) -> tuple:
-    """A node or a list of nodes, as a tuple (one branch, route or loop body)."""
-    return tuple(x) if isinstance(x, (list, tuple)) else (x,)
-
-
 def _reraise(outs: list, state: BaseModel) -> None:
     """After a fan-out: raise a bug at once; else end the run (aborted before waiting)."""
     stops = []
@@ -58,22 +71,65 @@ def _reraise(outs: list, state: BaseModel) -> None:
             raise out
     if stops:
         stop = next((s for s in stops if s.status == "aborted"), stops[0])
-        stop.state = state
-        raise stop
+        raise stop.with_state(state)
 
 
 @dataclass(eq=False)
-class Parallel:
+class Parallel(Node):
     """Branches that run concurrently on the same state; their deltas are merged."""
 
     branches: tuple[tuple, ...]
     merge: dict[str, Callable[[Any, Any], Any]]
     name: str = "parallel"
 
-    async def _run(self, run: Run, state: BaseModel, key: str, parent: int | None) -> BaseModel:
+    def bind(self, scope: Scope) -> Parallel:
+        """Each branch must declare what it writes; two may share a field only with a rule."""
+        branches, first = [], {}
+        for j, b in enumerate(self.branches):
+            bound = bind_sequence(b, scope.inside(f"{self.name}[{j}]"))
+            w = writes_of(bound)
+            if w is None:
+                raise DefinitionError(
+                    f"branch {j} of {self.name} in {scope.where} has a step without writes=...; "
+                    f"declare the fields each parallel step returns so conflicts are caught "
+                    f"before the run"
+                )
+            for f in w:
+                if f in first and f not in self.merge:
+                    raise MergeConflictError(
+                        f"branches {first[f]} and {j} of {self.name} in {scope.where} both write "
+                        f"{f!r} and no merge rule says how to combine them; add "
+                        f"merge={{{f!r}: operator.add}} (any function of (old, new))"
+                    )
+                first.setdefault(f, j)
+            branches.append(bound)
+        for f in self.merge:
+            if f not in scope.state.model_fields:
+                raise StateTypeError(
+                    f"merge rule for {f!r} in {scope.where}: {scope.state.__name__} has no such "
+                    f"field"
+                )
+        return replace(self, branches=tuple(branches))
+
+    def may_write(self) -> set[str] | None:
+        return writes_of(n for b in self.branches for n in b)
+
+    def named(self) -> dict[str, Node]:
+        return named_in(n for b in self.branches for n in b)
+
+    def describe(self) -> str:
+        return "par(" + "|".join(describe_all(b) for b in self.branches) + ")"
+
+    def missing(self, key: str, done: set[str]) -> list[str]:
+        out: list[str] = []
+        for j, b in enumerate(self.branches):
+            out += missing_in(b, f"{key}[{j}].", done)
+        return out
+
+    async def run_node(self, run: Run, state: BaseModel, key: str, parent: int | None) -> BaseModel:
         outs = await asyncio.gather(
             *(
-                run_steps(b, run, state, f"{key}[{j}].", parent)
+                run_sequence(b, run, state, f"{key}[{j}].", parent)
                 for j, b in enumerate(self.branches)
             ),
             return_exceptions=True,
@@ -103,7 +159,7 @@ class Parallel:
 
 
 @dataclass(eq=False)
-class MapEach:
+class MapEach(Node):
     """One step applied to every item of a list field, at most ``concurrency`` at a time."""
 
     step: Step
@@ -113,26 +169,32 @@ class MapEach:
     name: str = "map_each"
     progress: bool = False
 
-    async def _run(self, run: Run, state: BaseModel, key: str, parent: int | None) -> BaseModel:
-        limit = Slots(self.concurrency)
-        items = getattr(state, self.over)
-        bar = _progress_bar(len(items), f"{key}: {self.step.name}") if self.progress else None
+    def bind(self, scope: Scope) -> MapEach:
+        for f in (self.over, self.into):
+            if f not in scope.state.model_fields:
+                raise StateTypeError(
+                    f"map_each({self.step!r}) in {scope.where} uses field {f!r}, but "
+                    f"{scope.state.__name__} has no such field"
+                )
+        if not isinstance(self.step, Step) or self.concurrency < 1:
+            raise DefinitionError(f"map_each in {scope.where} needs a @step and concurrency >= 1")
+        return self
+
+    def may_write(self) -> set[str]:
+        return {self.into}
+
+    def describe(self) -> str:
+        return f"map:{self.step.name}:{self.over}:{self.into}"
+
+    async def run_node(self, run: Run, state: BaseModel, key: str, parent: int | None) -> BaseModel:
+        limit = Slots(self.concurrency)  # handed back while a retry waits out its backoff
 
         async def one(i: int, item: Any) -> tuple[Any, str]:
-            async with limit:  # handed back while a retry waits out its backoff
-                try:
-                    return await self.step._execute(
-                        run, item, f"{key}[{i}].{self.step.name}", parent, _same, limit
-                    )
-                finally:
-                    if bar is not None:
-                        bar.update()
+            item_key = f"{key}[{i}].{self.step.name}"
+            return await self.step.execute(run, item, item_key, parent, shape=_same, gate=limit)
 
-        outs = await asyncio.gather(
-            *(one(i, x) for i, x in enumerate(items)), return_exceptions=True
-        )
-        if bar is not None:
-            bar.close()
+        desc = f"{key}: {self.step.name}" if self.progress else None
+        outs = await fan_out(one, getattr(state, self.over), limit=limit, progress=desc)
         values = [None if isinstance(o, BaseException) else o[0] for o in outs]
         replayed = any(not isinstance(o, BaseException) and o[1] == "replayed" for o in outs)
         new = (
@@ -148,40 +210,65 @@ def _same(x: Any) -> Any:
     return x
 
 
-def _progress_bar(total: int, desc: str) -> Any:
-    from tqdm.auto import tqdm  # a widget in Jupyter, text in a terminal
-
-    return tqdm(total=total, desc=desc, unit="item")
+_DEFAULT = object()  # the route taken when no other matches
 
 
 @dataclass(eq=False)
-class Branch:
+class Branch(Node):
     """Picks one route by a value of the state (a router)."""
 
     on: str | Callable[[BaseModel], Any]
-    routes: dict[Any, Any]
-    default: Any = None
+    routes: dict[Any, tuple]
+    """Route value -> nodes; a node may be given by its name until the workflow is built."""
+    default: tuple | None = None
     name: str = "branch"
-    resolved: dict[Any, tuple] = field(default_factory=dict, repr=False)
-    """Routes as node tuples, step names resolved; filled when the workflow is built."""
 
-    async def _run(self, run: Run, state: BaseModel, key: str, parent: int | None) -> BaseModel:
+    def _all(self) -> list[tuple[Any, tuple]]:
+        extra = [(_DEFAULT, self.default)] if self.default is not None else []
+        return [*self.routes.items(), *extra]
+
+    def bind(self, scope: Scope) -> Branch:
+        """Resolve routes that name a step, and check every route."""
+        bound = {}
+        for value, route in self._all():
+            label = "default" if value is _DEFAULT else value
+            nodes = tuple(scope.resolve(r, label) if isinstance(r, str) else r for r in route)
+            bound[value] = bind_sequence(nodes, scope.inside(f"{self.name}[{label}]"))
+        default = bound.pop(_DEFAULT, None)
+        return replace(self, routes=bound, default=default)
+
+    def may_write(self) -> set[str] | None:
+        out: set[str] = set()
+        for _, route in self._all():
+            w = writes_of(route)
+            if w is None:
+                return None
+            out |= w
+        return out
+
+    def named(self) -> dict[str, Node]:
+        return named_in(n for _, route in self._all() for n in route if not isinstance(n, str))
+
+    def describe(self) -> str:
+        routes = ",".join(
+            f"{v!r}={'+'.join(n.describe() for n in r)}" for v, r in self.routes.items()
+        )
+        return f"branch:{self.name}({routes})"
+
+    async def run_node(self, run: Run, state: BaseModel, key: str, parent: int | None) -> BaseModel:
         value = getattr(state, self.on) if isinstance(self.on, str) else self.on(state)
-        nodes = self.resolved.get(value, self.resolved.get(_DEFAULT))
+        nodes = self.routes.get(value, self.default)
         if nodes is None:
             err = UnknownStepError(
                 f"{key}: no route for value {value!r} (routes: "
                 f"{sorted(map(repr, self.routes))}); add it or a default="
             )
             raise Stop("aborted", str(err), error=err)
-        return await run_steps(nodes, run, state, f"{key}[{value}].", parent)
-
-
-_DEFAULT = object()  # the key of the default route in Branch.resolved
+        return await run_sequence(nodes, run, state, f"{key}[{value}].", parent)
 
 
 @dataclass(eq=False)
-class Loop:
+class Loop(Node):
     """Runs its body again until a condition holds, at most ``max_iterations`` times."""
 
     body: tuple
@@ -190,9 +277,26 @@ class Loop:
     on_limit: Literal["abort", "continue"] = "abort"
     name: str = "loop"
 
-    async def _run(self, run: Run, state: BaseModel, key: str, parent: int | None) -> BaseModel:
+    def bind(self, scope: Scope) -> Loop:
+        if not isinstance(self.max_iterations, int) or self.max_iterations < 1:
+            raise DefinitionError(
+                f"loop in {scope.where}: max_iterations must be an int >= 1 (every loop has a "
+                f"bound)"
+            )
+        return replace(self, body=bind_sequence(self.body, scope.inside(self.name)))
+
+    def may_write(self) -> set[str] | None:
+        return writes_of(self.body)
+
+    def named(self) -> dict[str, Node]:
+        return named_in(self.body)
+
+    def describe(self) -> str:
+        return f"loop:{self.max_iterations}({describe_all(self.body)})"
+
+    async def run_node(self, run: Run, state: BaseModel, key: str, parent: int | None) -> BaseModel:
         for i in range(self.max_iterations):
-            state = await run_steps(self.body, run, state, f"{key}[{i}].", parent)
+            state = await run_sequence(self.body, run, state, f"{key}[{i}].", parent)
             if self.until(state):
                 return state
         err = LoopLimitError(
@@ -204,9 +308,7 @@ class Loop:
         if self.on_limit == "continue":
             run.degraded.append(key)
             return state
-        stop = Stop("aborted", str(err), error=err)
-        stop.state = state
-        raise stop
+        raise Stop("aborted", str(err), error=err, state=state)
 
 
 def parallel(
@@ -255,7 +357,12 @@ def branch(
 
         >>> branch("kind", {"refund": refund, "bug": [triage, "file_bug"]}, default=reply)
     """
-    return Branch(on, dict(routes), default, name)
+    return Branch(
+        on,
+        {v: as_nodes(r) for v, r in routes.items()},
+        as_nodes(default) if default is not None else None,
+        name,
+    )
 
 
 def loop(

@@ -23,7 +23,10 @@ The tree, so you can catch at the right depth::
         └── ForeignCheckpointError  the run id belongs to another workflow
 
 Errors carry context as attributes (``.step``, ``.attempt``, ``.cause``, ...) and their
-messages say what to do next. This module imports nothing of ours, so everything may import it.
+messages say what to do next. Whether another attempt may help is the error's to say:
+``.retryable`` is True for ``RetryableLLMError`` and ``OutputFormatError``, False for the rest
+(the engine's ``policies.retryable`` reads it, and has a rule for other libraries' errors).
+This module imports nothing of ours, so everything may import it.
 """
 
 from __future__ import annotations
@@ -54,6 +57,9 @@ __all__ = [
 class OrchestraError(Exception):
     """Base of every error Orchestra raises on purpose."""
 
+    retryable: bool = False
+    """Whether another attempt may succeed; the engine's retry policy reads it."""
+
 
 class ConfigError(OrchestraError):
     """The set-up is wrong: an unknown backend or model, a missing key, a bad parameter."""
@@ -83,6 +89,8 @@ class LLMError(OrchestraError):
 class RetryableLLMError(LLMError):
     """The call may succeed later (rate limited, overloaded, server error, timeout)."""
 
+    retryable = True
+
     def __init__(
         self,
         message: str,
@@ -103,6 +111,8 @@ class FatalLLMError(LLMError):
 
 class OutputFormatError(LLMError):
     """The model answered, but the answer does not parse or fit the asked schema; a new sample may."""
+
+    retryable = True
 
 
 class DefinitionError(OrchestraError):

@@ -9,8 +9,8 @@ the key is read only then, never at import.
     >>> reply = await llm.ask("Summarize: ...")
     >>> reply.text, reply.cost_usd
 
-Every call is also appended to the active ``recording()`` list, which is how the engine's
-traces learn about tokens and cost without knowing anything of the SDK.
+Every call is also reported to the active ``recording()`` (``orchestra.calls``), which is how
+the engine's traces learn about tokens and cost without knowing anything of the SDK.
 """
 
 from __future__ import annotations
@@ -18,15 +18,14 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
-from contextvars import ContextVar
-from dataclasses import asdict, dataclass
+from contextlib import nullcontext
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import anthropic
 from pydantic import BaseModel, ValidationError
 
+from orchestra.calls import Call, preview, record, recording
 from orchestra.errors import (
     ConfigError,
     FatalLLMError,
@@ -34,11 +33,11 @@ from orchestra.errors import (
     OutputFormatError,
     RetryableLLMError,
 )
-from orchestra.prices import cost_usd
-from orchestra.redact import redact
+from orchestra.prices import PRICES, cost_usd, price
 from orchestra.sim.api import MODEL_SECONDS_HEADER, PLACEHOLDER_KEY
-from orchestra.sim.models import ALIASES, MODELS
 from orchestra.sim.tokens import count_tokens
+
+__all__ = ["LLM", "Reply", "Backend", "is_retryable", "Call", "recording", "record", "preview"]
 
 Backend = Literal["sim", "anthropic"]
 REAL_URL = "https://api.anthropic.com"
@@ -59,60 +58,13 @@ class Reply:
     output_tokens: int
     """Answer tokens billed."""
     cost_usd: float
-    """Cost from the price table in ``orchestra.sim.models``."""
+    """Cost from the price table in ``orchestra.prices``."""
     latency_s: float
     """Wall-clock seconds for the call, SDK retries included."""
     model_s: float | None
     """Simulated model-seconds the simulator charged (None on real Claude)."""
     stop_reason: str
     """``end_turn``, ``max_tokens``, ``stop_sequence`` or ``tool_use``."""
-
-
-@dataclass
-class Call:
-    """A record of one call for traces: plain data, previews only, never a key."""
-
-    model: str
-    started: float
-    ended: float
-    status: Literal["ok", "error"]
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cost_usd: float = 0.0
-    model_s: float | None = None
-    error: str | None = None
-    prompt_preview: str = ""
-    output_preview: str = ""
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-_recorder: ContextVar[list[Call] | None] = ContextVar("orchestra_llm_calls", default=None)
-
-
-@contextmanager
-def recording() -> Iterator[list[Call]]:
-    """Collect a ``Call`` for every LLM call made inside the block: ``with recording() as calls:``."""
-    calls: list[Call] = []
-    token = _recorder.set(calls)
-    try:
-        yield calls
-    finally:
-        _recorder.reset(token)
-
-
-def record(call: Call) -> None:
-    """Append a call to the active ``recording()`` list, if any (the client does this for you)."""
-    calls = _recorder.get()
-    if calls is not None:
-        calls.append(call)
-
-
-def preview(text: str, limit: int = 120) -> str:
-    """A short one-line preview of text for traces and logs."""
-    flat = redact(" ".join(str(text).split()))
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def is_retryable(exc: BaseException) -> bool:
@@ -171,8 +123,8 @@ class LLM:
     ):
         if backend not in ("sim", "anthropic"):
             raise ConfigError(f"unknown backend {backend!r}: use 'sim' (offline) or 'anthropic'")
-        if backend == "sim" and model not in MODELS and model not in ALIASES:
-            raise ConfigError(f"unknown model {model!r}; the simulator has {sorted(MODELS)}")
+        if backend == "sim" and price(model) is None:
+            raise ConfigError(f"unknown model {model!r}; the simulator has {sorted(PRICES)}")
         self.model, self.backend = model, backend
         self.temperature, self.max_tokens, self.limiter = temperature, max_tokens, limiter
         if backend == "sim":

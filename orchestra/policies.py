@@ -27,25 +27,44 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from orchestra.errors import CircuitOpenError, StepError
-from orchestra.llm import is_retryable
+from orchestra.fanout import Slots
 
 __all__ = ["Retry", "CircuitBreaker", "Slots", "retryable", "retrying"]
 
 
 def retryable(exc: BaseException) -> bool:
-    """Whether another attempt may help: the client's verdict, plus step timeouts."""
-    return isinstance(exc, TimeoutError) or is_retryable(exc)
+    """Whether another attempt may help; the default ``retry_on`` of every policy.
+
+    The error says so itself when it can: ``exc.retryable`` (the client's errors set it: 429,
+    529, 5xx, timeouts and unparseable answers yes; 400, 401, 404 no). For other libraries'
+    errors the rule is HTTP's: a ``status_code`` of 408, 409, 429 or 5xx is worth a retry, as
+    are timeouts and dropped connections; anything else is a bug or a bad request.
+
+        >>> retryable(TimeoutError()), retryable(ValueError("bad input"))
+        (True, False)
+    """
+    said = getattr(exc, "retryable", None)
+    if isinstance(said, bool):
+        return said
+    if isinstance(exc, (TimeoutError, ConnectionError)):
+        return True
+    status = getattr(exc, "status_code", None)
+    return isinstance(status, int) and (status in (408, 409, 429) or status >= 500)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Retry:
-    """How often and how patiently to retry a failing step."""
+    """How often and how patiently to retry a failing step; one policy may serve many steps.
+
+    A policy holds no state: the jitter of a wait is drawn from ``(seed, step, attempt)``, so a
+    seeded run waits the same however its concurrent steps interleave, and sharing one policy
+    (or using one as a default argument) couples nothing.
+    """
 
     max_attempts: int = 3
     """Attempts in all, the first included (bounded: every loop has a bound)."""
@@ -56,18 +75,16 @@ class Retry:
     jitter: float = 0.5
     """Fraction of each delay drawn at random, so clients that failed together spread out."""
     seed: int | None = None
-    """Seed for the jitter, so a notebook run is reproducible."""
+    """Seed for the jitter, so a notebook run is reproducible (None: a fresh draw each time)."""
     retry_on: Callable[[BaseException], bool] = retryable
     """Decides retryable vs not; default: 429/529/5xx/timeouts yes, 400/401/404 no."""
-    _rng: random.Random = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
             raise ValueError("Retry(max_attempts=...) must be at least 1")
-        self._rng = random.Random(self.seed)
 
-    def delay(self, attempt: int, error: BaseException | None = None) -> float:
-        """Seconds to wait after failed attempt number ``attempt`` (1-based).
+    def delay(self, attempt: int, error: BaseException | None = None, step: str = "") -> float:
+        """Seconds to wait after failed attempt number ``attempt`` (1-based) of ``step``.
 
         When the server said how long to wait (``retry-after``, carried by the error as
         ``retry_after``), that is the wait: guessing shorter earns another 429.
@@ -76,7 +93,13 @@ class Retry:
         if told is not None:
             return min(told, self.max_delay)
         full = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
-        return full * (1 - self.jitter * self._rng.random())
+        draw = random.random() if self.seed is None else _draw(self.seed, step, attempt)
+        return full * (1 - self.jitter * draw)
+
+
+def _draw(seed: int, step: str, attempt: int) -> float:
+    """A uniform draw in [0, 1) fixed by its arguments (string seeds hash stably)."""
+    return random.Random(f"{seed}:{step}:{attempt}").random()
 
 
 async def retrying(
@@ -112,7 +135,7 @@ async def retrying(
                     attempt=n,
                     cause=exc,
                 ) from exc
-            wait = retry.delay(n, exc)
+            wait = retry.delay(n, exc, name)
             if on_backoff is not None:
                 on_backoff(wait)
             await _backoff(wait, held)
@@ -132,55 +155,6 @@ async def _backoff(seconds: float, held: Slots | None) -> None:
         await asyncio.sleep(seconds)
     finally:
         await held.acquire(first=True)
-
-
-class Slots:
-    """A concurrency limit where a retry goes before new work (a semaphore with a fast lane).
-
-    A fan-out of 200 calls through 16 slots queues 184; a call that got a 429 gives its slot
-    back while it waits out ``retry-after``. If it then queued behind the other 184, the
-    retried calls would all finish last, one after another. ``acquire(first=True)`` puts it
-    at the head of the queue instead.
-
-        >>> slots = Slots(16)
-        >>> async with slots: ...
-    """
-
-    def __init__(self, n: int):
-        self.free = n
-        self._waiters: deque[asyncio.Future] = deque()
-
-    async def acquire(self, first: bool = False) -> None:
-        """Take a slot, waiting in line (at its head if ``first``)."""
-        if self.free > 0 and not self._waiters:
-            self.free -= 1
-            return
-        waiter = asyncio.get_running_loop().create_future()
-        (self._waiters.appendleft if first else self._waiters.append)(waiter)
-        try:
-            await waiter
-        except asyncio.CancelledError:
-            if waiter.done() and not waiter.cancelled():
-                self.release()  # we were handed a slot as we were cancelled: pass it on
-            elif waiter in self._waiters:
-                self._waiters.remove(waiter)
-            raise
-
-    def release(self) -> None:
-        """Hand the slot to the next waiter, or free it."""
-        while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(None)
-                return
-        self.free += 1
-
-    async def __aenter__(self) -> Slots:
-        await self.acquire()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        self.release()
 
 
 class CircuitBreaker:

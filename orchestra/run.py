@@ -1,14 +1,13 @@
-"""A run in progress: its bookkeeping, and how a sequence of nodes is run (chapters 01 and 08).
+"""A run in progress: what one invocation of a workflow accumulates (chapters 01, 06 and 08).
 
-``Run`` holds what one invocation of a workflow accumulates: the trace, the replay journal
-loaded from the store, the budget and what has been spent, the keys completed so far and
-the optional steps skipped. ``run_steps`` runs nodes one after another. ``Stop`` unwinds a
-run that must end early (aborted or waiting) up to ``Workflow.run``, which turns it into a
-``RunResult``. Learners rarely touch this module; it is here so the engine reads top to
-bottom: ``workflow`` -> ``compose`` -> ``step`` -> ``run``.
+``Run`` holds the trace, the replay journal loaded from the store, the budget and what has
+been spent, the keys completed so far and the optional steps skipped. Nodes receive it and
+report into it: a step charges its calls, commits its output, or replays a saved one. ``Stop``
+unwinds a run that must end early (aborted, or waiting for a person) up to ``Workflow.run``,
+which turns it into a ``RunResult``.
 
     >>> run = Run("r1", budget=Budget(max_tokens=1000))
-    >>> state = await run_steps((extract, summarize), run, state, "", None)
+    >>> state = await run_sequence((extract, summarize), run, state, "", None)
 """
 
 from __future__ import annotations
@@ -20,6 +19,8 @@ from pydantic import BaseModel
 from pydantic_core import PydanticSerializationError, to_jsonable_python
 
 from orchestra.budget import Budget
+from orchestra.calls import Call, spent
+from orchestra.checkpoint import Store
 from orchestra.errors import (
     BudgetExceededError,
     CircuitOpenError,
@@ -27,11 +28,10 @@ from orchestra.errors import (
     StateTypeError,
     StepError,
 )
-from orchestra.llm import Call
 from orchestra.policies import retryable
 from orchestra.trace import Span, Trace, log_step
 
-__all__ = ["Run", "Stop", "run_steps", "explain"]
+__all__ = ["Run", "Stop", "explain"]
 
 
 class Stop(BaseException):
@@ -47,10 +47,16 @@ class Stop(BaseException):
         *,
         error: OrchestraError | None = None,
         waiting: dict | None = None,
+        state: BaseModel | None = None,
     ):
         super().__init__(reason)
         self.status, self.reason, self.error, self.waiting = status, reason, error, waiting
-        self.state: BaseModel | None = None  # filled by the innermost sequence
+        self.state = state
+        """The partial state the run ends with; the node that knows it says so."""
+
+    def with_state(self, state: BaseModel) -> Stop:
+        """The same stop, ending with ``state``: a new object, this one is left as it is."""
+        return Stop(self.status, self.reason, error=self.error, waiting=self.waiting, state=state)
 
 
 def explain(key: str, err: StepError) -> str:
@@ -58,7 +64,7 @@ def explain(key: str, err: StepError) -> str:
     cause = err.cause
     if isinstance(cause, CircuitOpenError):
         hint = "add a fallback step on another model, or resume after the circuit resets"
-    elif retryable(cause):
+    elif cause is not None and retryable(cause):
         hint = (
             "the error is retryable but kept failing: raise Retry(max_attempts=...), "
             "add a fallback, or resume later"
@@ -81,7 +87,7 @@ class Run:
         self,
         run_id: str,
         *,
-        store: Any = None,
+        store: Store | None = None,
         journal: dict | None = None,
         budget: Budget | None = None,
         concurrency: int | None = None,
@@ -92,12 +98,14 @@ class Run:
         self.trace = Trace()
         self.limit = asyncio.Semaphore(concurrency) if concurrency else None
         self.spent_usd, self.spent_tokens = carried
+        """Spent by the whole run: this invocation, earlier ones, replayed steps included."""
         self.carried = list(carried)
         """Spent on steps that never committed (failed, waiting), this and earlier invocations."""
         self.done: set[str] = set()
         self.degraded: list[str] = []
 
     def check_budget(self, key: str) -> None:
+        """Stop the run (aborted) if spending has reached the budget, before ``key`` starts."""
         if self.budget is None:
             return
         try:
@@ -105,17 +113,21 @@ class Run:
         except BudgetExceededError as err:
             raise Stop("aborted", str(err), error=err) from None
 
+    def _add(self, calls: list[Call]) -> None:
+        usd, tokens = spent(calls)
+        self.spent_usd += usd
+        self.spent_tokens += tokens
+
     def charge(self, calls: list[Call], span: Span) -> None:
+        """Count calls a step just made, and put them in the trace under its span."""
         self.trace.add_calls(calls, span)
-        for c in calls:
-            self.spent_usd += c.cost_usd
-            self.spent_tokens += c.input_tokens + c.output_tokens
+        self._add(calls)
 
     def uncommitted(self, calls: list[Call]) -> None:
         """Remember what a step that will run again has spent: the journal will not say."""
-        for c in calls:
-            self.carried[0] += c.cost_usd
-            self.carried[1] += c.input_tokens + c.output_tokens
+        usd, tokens = spent(calls)
+        self.carried[0] += usd
+        self.carried[1] += tokens
 
     def commit(self, key: str, out: Any, status: str, span: Span, calls: list[Call]) -> None:
         """Record a finished step: one journal row, one transaction (if there is a store)."""
@@ -149,27 +161,9 @@ class Run:
             entry.get("by"),
             entry.get("error"),
         )
-        for c in entry.get("calls", ()):
-            self.spent_usd += c.get("cost_usd", 0.0)
-            self.spent_tokens += c.get("input_tokens", 0) + c.get("output_tokens", 0)
+        self._add([Call.from_dict(c) for c in entry.get("calls", ())])
         if entry.get("status") == "skipped":
             self.degraded.append(key)
         span.close("replayed", entry.get("out"))
         log_step(span)
         return entry.get("out")
-
-
-async def run_steps(
-    nodes: tuple, run: Run, state: BaseModel, prefix: str, parent: int | None
-) -> BaseModel:
-    """Run nodes one after another, each on the state the previous one returned."""
-    try:
-        for i, node in enumerate(nodes):
-            key = f"{prefix}{i:02d}.{node.name}"
-            state = await node._run(run, state, key, parent)
-            run.done.add(key)
-    except Stop as stop:
-        if stop.state is None:
-            stop.state = state
-        raise
-    return state

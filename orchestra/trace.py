@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, Literal
 
-from orchestra.llm import Call, preview
+from orchestra.calls import Call, preview
 
 if TYPE_CHECKING:
     import pandas as pd

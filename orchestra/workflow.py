@@ -25,9 +25,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import inspect
 import os
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
@@ -35,20 +34,27 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import to_jsonable_python
 
 from orchestra.budget import Budget
-from orchestra.compose import _DEFAULT, Branch, Loop, MapEach, Parallel, as_nodes
+from orchestra.checkpoint import Store
 from orchestra.errors import (
     ConfigError,
     CorruptCheckpointError,
     CycleError,
-    DefinitionError,
     ForeignCheckpointError,
-    MergeConflictError,
     OrchestraError,
     StateTypeError,
-    UnknownStepError,
 )
-from orchestra.run import Run, Stop, run_steps
-from orchestra.step import Step
+from orchestra.fanout import Slots, fan_out
+from orchestra.nodes import (
+    Node,
+    Scope,
+    bind_sequence,
+    describe_all,
+    missing_in,
+    named_in,
+    run_sequence,
+    writes_of,
+)
+from orchestra.run import Run, Stop
 from orchestra.trace import Trace
 
 __all__ = ["Workflow", "RunResult", "RunStatus", "run_sync"]
@@ -86,7 +92,7 @@ class RunResult:
     """Input + output tokens of the whole run, counted like ``cost_usd``."""
 
 
-class Workflow:
+class Workflow(Node):
     """A named sequence of nodes over one state class; also usable as a node itself."""
 
     def __init__(self, name: str, *, state: type[BaseModel], steps: list):
@@ -94,11 +100,11 @@ class Workflow:
             raise StateTypeError(
                 f"Workflow {name!r}: state= must be a pydantic BaseModel class, got {state!r}"
             )
-        self.name, self.state, self.steps = name, state, tuple(steps)
-        names = _names(self.steps, {})
-        self._check(self.steps, name, [self], names)
+        self.name, self.state = name, state
+        scope = Scope(state, name, name, (self,), named_in(steps))
+        self.steps: tuple[Node, ...] = bind_sequence(steps, scope)
         self.fingerprint = hashlib.sha256(
-            f"{state.__name__}{list(state.model_fields)}{_describe(self)}".encode()
+            f"{state.__name__}{list(state.model_fields)}{self.describe()}".encode()
         ).hexdigest()[:16]
 
     def __repr__(self) -> str:
@@ -108,7 +114,7 @@ class Workflow:
         self,
         state: BaseModel | dict,
         *,
-        store: Any = None,
+        store: Store | None = None,
         run_id: str | None = None,
         budget: Budget | None = None,
         concurrency: int | None = None,
@@ -138,7 +144,7 @@ class Workflow:
     async def resume(
         self,
         run_id: str,
-        store: Any,
+        store: Store,
         *,
         decision: Any = None,
         budget: Budget | None = None,
@@ -192,7 +198,7 @@ class Workflow:
         root = run.trace.open(self.name, "workflow", "", None, state)
         status, reason, error, waiting = "completed", None, None, None
         try:
-            state = await run_steps(self.steps, run, state, "", root.id)
+            state = await run_sequence(self.steps, run, state, "", root.id)
         except Stop as stop:
             status, reason, error, waiting = stop.status, stop.reason, stop.error, stop.waiting
             state = stop.state if stop.state is not None else state
@@ -205,7 +211,7 @@ class Workflow:
                     {"reason": f"{type(exc).__name__}: {exc}", "carried": run.carried},
                 )
             raise
-        missing = [] if status == "completed" else _missing(self.steps, "", run.done)
+        missing = [] if status == "completed" else missing_in(self.steps, "", run.done)
         root.close("ok" if status == "completed" else status, state)
         if run.store is not None:
             run.store.finish(
@@ -232,11 +238,67 @@ class Workflow:
             run.spent_tokens,
         )
 
-    async def _run(self, run: Run, state: BaseModel, key: str, parent: int | None) -> BaseModel:
+    async def run_many(
+        self,
+        states: Sequence[BaseModel | dict],
+        *,
+        concurrency: int = 8,
+        progress: bool = False,
+        **options: Any,
+    ) -> list[RunResult]:
+        """One run per input, at most ``concurrency`` at once; results in input order.
+
+        ``options`` go to each ``run`` (``store=``, ``budget=`` ...); a bug in one run is raised.
+
+            >>> results = await wf.run_many([Ticket(text=t) for t in texts], progress=True)
+        """
+        checked = [self._accept(s) for s in states]
+        outs = await fan_out(
+            lambda _, s: self.run(s, **options),
+            checked,
+            limit=Slots(concurrency),
+            progress=self.name if progress else None,
+        )
+        for out in outs:
+            if isinstance(out, BaseException):
+                raise out
+        return outs
+
+    # -- as a node of another workflow ---------------------------------------------------
+
+    def bind(self, scope: Scope) -> Workflow:
+        """A sub-workflow must carry the same state and must not contain its container."""
+        if any(self is a for a in scope.ancestors):
+            raise CycleError(
+                f"workflow {self.name!r} contains itself (in {scope.where}); "
+                f"repeat work with loop(..., max_iterations=N) instead"
+            )
+        if self.state is not scope.state:
+            raise StateTypeError(
+                f"sub-workflow {self.name!r} in {scope.where} carries {self.state.__name__}, "
+                f"but {scope.workflow!r} carries {scope.state.__name__}; a sub-workflow must "
+                f"use the same state"
+            )
+        bind_sequence(self.steps, scope.inside(self.name, workflow=self))  # checked, not kept
+        return self
+
+    def may_write(self) -> set[str] | None:
+        return writes_of(self.steps)
+
+    def named(self) -> dict[str, Node]:
+        return {self.name: self}  # what is inside was resolved when it was built
+
+    def describe(self) -> str:
+        return f"wf:{self.name}({describe_all(self.steps)})"
+
+    def missing(self, key: str, done: set[str]) -> list[str]:
+        return missing_in(self.steps, f"{key}.", done)
+
+    async def run_node(self, run: Run, state: BaseModel, key: str, parent: int | None) -> BaseModel:
         """Run as a node (a sub-workflow) of another workflow."""
         span = run.trace.open(self.name, "workflow", key, parent, state)
         try:
-            state = await run_steps(self.steps, run, state, f"{key}.", span.id)
+            state = await run_sequence(self.steps, run, state, f"{key}.", span.id)
         except Stop as stop:
             span.close("aborted" if stop.status == "aborted" else "waiting")
             raise
@@ -259,201 +321,6 @@ class Workflow:
                 f"or a dict of its fields"
             )
         return state
-
-    # -- checks made when the workflow is built ---------------------------------------
-
-    def _check(self, nodes: tuple, where: str, ancestors: list, names: dict) -> set | None:
-        """Check a sequence of nodes; returns the fields it may write (None: undeclared)."""
-        writes: set | None = set()
-        for node in nodes:
-            w = self._check_node(node, where, ancestors, names)
-            writes = None if writes is None or w is None else writes | w
-        return writes
-
-    def _check_node(self, node: Any, where: str, ancestors: list, names: dict) -> set | None:
-        S, fields = self.state, self.state.model_fields
-        if isinstance(node, Step):
-            for s in _chain(node):
-                if s.state_type is not None and s.state_type is not S:
-                    raise StateTypeError(
-                        f"step {s.name!r} in {where} takes "
-                        f"{s.state_type.__name__}, but workflow {self.name!r} "
-                        f"carries {S.__name__}; annotate it with {S.__name__}"
-                    )
-                for f in s.writes or ():
-                    if f not in fields:
-                        raise StateTypeError(
-                            f"step {s.name!r} in {where} declares writes="
-                            f"{s.writes}, but {S.__name__} has no field {f!r}"
-                        )
-            return set(node.writes) if node.writes is not None else None
-        if isinstance(node, Workflow):
-            if any(node is a for a in ancestors):
-                raise CycleError(
-                    f"workflow {node.name!r} contains itself (in {where}); "
-                    f"repeat work with loop(..., max_iterations=N) instead"
-                )
-            if node.state is not S:
-                raise StateTypeError(
-                    f"sub-workflow {node.name!r} in {where} carries "
-                    f"{node.state.__name__}, but {self.name!r} carries "
-                    f"{S.__name__}; a sub-workflow must use the same state"
-                )
-            return self._check(node.steps, f"{where} > {node.name}", ancestors + [node], names)
-        if isinstance(node, Parallel):
-            return self._check_parallel(node, where, ancestors, names)
-        if isinstance(node, MapEach):
-            for f in (node.over, node.into):
-                if f not in fields:
-                    raise StateTypeError(
-                        f"map_each({node.step!r}) in {where} uses field {f!r}, "
-                        f"but {S.__name__} has no such field"
-                    )
-            if not isinstance(node.step, Step) or node.concurrency < 1:
-                raise DefinitionError(f"map_each in {where} needs a @step and concurrency >= 1")
-            return {node.into}
-        if isinstance(node, Branch):
-            writes: set | None = set()
-            routes = [*node.routes.items()] + (
-                [(_DEFAULT, node.default)] if node.default is not None else []
-            )
-            for value, route in routes:
-                nodes = tuple(
-                    self._resolve(r, value, where, ancestors, names) for r in as_nodes(route)
-                )
-                node.resolved[value] = nodes
-                w = self._check(nodes, f"{where} > {node.name}[{value}]", ancestors, names)
-                writes = None if writes is None or w is None else writes | w
-            return writes
-        if isinstance(node, Loop):
-            if not isinstance(node.max_iterations, int) or node.max_iterations < 1:
-                raise DefinitionError(
-                    f"loop in {where}: max_iterations must be an int >= 1 (every loop has a bound)"
-                )
-            return self._check(node.body, f"{where} > {node.name}", ancestors, names)
-        if inspect.iscoroutinefunction(node):
-            raise DefinitionError(
-                f"{node.__name__!r} in {where} is a plain async function; decorate it with @step"
-            )
-        raise DefinitionError(
-            f"{node!r} in {where} is not a step; use a @step function, a "
-            f"Workflow, parallel(), map_each(), branch() or loop()"
-        )
-
-    def _check_parallel(self, node: Parallel, where: str, ancestors: list, names: dict) -> set:
-        first: dict[str, int] = {}
-        for j, b in enumerate(node.branches):
-            w = self._check(b, f"{where} > {node.name}[{j}]", ancestors, names)
-            if w is None:
-                raise DefinitionError(
-                    f"branch {j} of {node.name} in {where} has a step without "
-                    f"writes=...; declare the fields each parallel step "
-                    f"returns so conflicts are caught before the run"
-                )
-            for f in w:
-                if f in first and f not in node.merge:
-                    raise MergeConflictError(
-                        f"branches {first[f]} and {j} of {node.name} in {where} both write "
-                        f"{f!r} and no merge rule says how to combine them; add "
-                        f"merge={{{f!r}: operator.add}} (any function of (old, new))"
-                    )
-                first.setdefault(f, j)
-        for f in node.merge:
-            if f not in self.state.model_fields:
-                raise StateTypeError(
-                    f"merge rule for {f!r} in {where}: {self.state.__name__} has no such field"
-                )
-        return set(first)
-
-    def _resolve(self, route: Any, value: Any, where: str, ancestors: list, names: dict) -> Any:
-        if not isinstance(route, str):
-            return route
-        if any(route == a.name for a in ancestors):
-            raise CycleError(
-                f"branch route {value!r} in {where} leads back to workflow "
-                f"{route!r}, which contains it: a cycle. Repeat work with "
-                f"loop(..., max_iterations=N) instead"
-            )
-        if route not in names:
-            raise UnknownStepError(
-                f"branch route {value!r} in {where} names step {route!r}, "
-                f"but workflow {self.name!r} defines no step of that name "
-                f"(known: {sorted(names)}); fix the name or pass the step"
-            )
-        return names[route]
-
-
-def _chain(s: Step) -> list[Step]:
-    """A step and its fallbacks, in order (bounded: a fallback chain cannot loop)."""
-    out: list[Step] = []
-    while s is not None and s not in out:
-        out.append(s)
-        s = s.fallback
-    return out
-
-
-def _children(node: Any) -> list:
-    if isinstance(node, Workflow):
-        return list(node.steps)
-    if isinstance(node, Parallel):
-        return [n for b in node.branches for n in b]
-    if isinstance(node, Loop):
-        return list(node.body)
-    if isinstance(node, Branch):
-        routes = [*node.routes.values(), node.default]
-        return [n for r in routes if r is not None for n in as_nodes(r) if not isinstance(n, str)]
-    return []
-
-
-def _names(nodes: tuple, names: dict) -> dict:
-    """Every step and sub-workflow reachable from nodes, by name (for branch routes)."""
-    for node in nodes:
-        if isinstance(node, (Step, Workflow)) and node.name not in names:
-            names[node.name] = node
-            if isinstance(node, Workflow):
-                continue  # its own names were collected when it was built
-        _names(tuple(_children(node)), names)
-    return names
-
-
-def _describe(node: Any) -> str:
-    """A text form of the definition's shape, hashed into the run's fingerprint."""
-    if isinstance(node, Step):
-        return f"step:{node.name}"
-    if isinstance(node, MapEach):
-        return f"map:{node.step.name}:{node.over}:{node.into}"
-    if isinstance(node, Parallel):
-        return "par(" + "|".join(",".join(map(_describe, b)) for b in node.branches) + ")"
-    if isinstance(node, Branch):
-        return (
-            f"branch:{node.name}("
-            + ",".join(
-                f"{v!r}={'+'.join(map(_describe, ns))}"
-                for v, ns in node.resolved.items()
-                if v is not _DEFAULT
-            )
-            + ")"
-        )
-    if isinstance(node, Loop):
-        return f"loop:{node.max_iterations}(" + ",".join(map(_describe, node.body)) + ")"
-    return f"wf:{node.name}(" + ",".join(map(_describe, node.steps)) + ")"
-
-
-def _missing(nodes: tuple, prefix: str, done: set) -> list[str]:
-    """Keys of nodes that did not complete, looking inside parallel branches and sub-workflows."""
-    out: list[str] = []
-    for i, node in enumerate(nodes):
-        key = f"{prefix}{i:02d}.{node.name}"
-        if key in done:
-            continue
-        if isinstance(node, Parallel):
-            for j, b in enumerate(node.branches):
-                out += _missing(b, f"{key}[{j}].", done)
-        elif isinstance(node, Workflow):
-            out += _missing(node.steps, f"{key}.", done)
-        else:
-            out.append(key)
-    return out
 
 
 def run_sync(coro: Coroutine[Any, Any, T]) -> T:

@@ -14,7 +14,7 @@ import time
 from pydantic import BaseModel
 
 from orchestra.checkpoint import SqliteStore
-from orchestra.step import step
+from orchestra.steps import step
 from orchestra.workflow import Workflow
 
 STEPS = 10

@@ -2,7 +2,7 @@
 
 import time
 
-from orchestra.llm import Call, record
+from orchestra.calls import Call, record
 
 
 def fake_call(

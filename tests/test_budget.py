@@ -7,7 +7,7 @@ from pydantic import BaseModel
 from orchestra.budget import Budget
 from orchestra.checkpoint import MemoryStore
 from orchestra.errors import BudgetExceededError
-from orchestra.step import step
+from orchestra.steps import step
 from orchestra.workflow import Workflow
 
 pytestmark = pytest.mark.anyio

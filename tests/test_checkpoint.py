@@ -14,7 +14,7 @@ from orchestra.errors import (
     FatalLLMError,
     ForeignCheckpointError,
 )
-from orchestra.step import step
+from orchestra.steps import step
 from orchestra.workflow import Workflow
 
 pytestmark = pytest.mark.anyio

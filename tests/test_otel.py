@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from orchestra.errors import FatalLLMError
 from orchestra.otel import export
-from orchestra.step import step
+from orchestra.steps import step
 from orchestra.workflow import Workflow
 
 pytestmark = pytest.mark.anyio

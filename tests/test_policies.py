@@ -8,7 +8,7 @@ from pydantic import BaseModel
 
 from orchestra.errors import CircuitOpenError, FatalLLMError, RetryableLLMError, StepError
 from orchestra.policies import CircuitBreaker, Retry, retryable, retrying
-from orchestra.step import step
+from orchestra.steps import step
 from orchestra.workflow import Workflow
 
 pytestmark = pytest.mark.anyio

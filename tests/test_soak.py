@@ -16,7 +16,7 @@ from orchestra.checkpoint import MemoryStore
 from orchestra.compose import map_each
 from orchestra.errors import CircuitOpenError, FatalLLMError, RetryableLLMError
 from orchestra.policies import CircuitBreaker, Retry
-from orchestra.step import step
+from orchestra.steps import step
 from orchestra.workflow import Workflow, run_sync
 
 RUNS, FAULT_RATE = 2000, 0.20

@@ -4,7 +4,7 @@ import pytest
 from fakes import fake_call
 from pydantic import BaseModel
 
-from orchestra.step import step
+from orchestra.steps import step
 from orchestra.trace import Trace
 from orchestra.workflow import Workflow
 

@@ -12,7 +12,7 @@ matplotlib.use("Agg")
 from fakes import fake_call  # noqa: E402
 
 from orchestra.compose import parallel  # noqa: E402
-from orchestra.step import step  # noqa: E402
+from orchestra.steps import step  # noqa: E402
 from orchestra.viz import step_costs, timeline  # noqa: E402
 from orchestra.workflow import Workflow, run_sync  # noqa: E402
 

@@ -16,7 +16,7 @@ from orchestra.errors import (
     StateTypeError,
     UnknownStepError,
 )
-from orchestra.step import step
+from orchestra.steps import step
 from orchestra.workflow import Workflow, run_sync
 
 pytestmark = pytest.mark.anyio  # async tests run on asyncio through anyio's pytest plugin

@@ -33,7 +33,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from orchestra.errors import OutputFormatError
 from orchestra.policies import Retry
-from orchestra.step import Context, step
+from orchestra.steps import Context, step
 from orchestra.workflow import Workflow
 
 __all__ = [
@@ -124,11 +124,6 @@ def format_listing(p: Product) -> str:
     return " | ".join([p.product, p.category, f"${p.price_usd:,.2f}", *filter(None, extras)])
 
 
-def _temperature(ctx: Context) -> float:
-    # a second attempt at temperature 0 would send the same request and get the same answer
-    return 0.0 if ctx.attempt == 1 else 0.7
-
-
 def product_chain(
     llm, *, repairs: int = 0, retry: Retry | None = Retry(max_attempts=3, base_delay=0.01, seed=0)
 ) -> Workflow:
@@ -140,7 +135,7 @@ def product_chain(
     @step(retry=retry)
     async def extract(state: ChainState, ctx: Context) -> dict:
         reply = await llm.ask(
-            extract_prompt(state.text), schema=Extracted, temperature=_temperature(ctx)
+            extract_prompt(state.text), schema=Extracted, temperature=ctx.temperature()
         )
         return {"extracted": reply.data}
 
@@ -159,7 +154,7 @@ def product_chain(
         except ValidationError as exc:
             complaint = problems(exc)
         reply = await llm.ask(
-            extract_prompt(state.text, complaint), schema=Extracted, temperature=_temperature(ctx)
+            extract_prompt(state.text, complaint), schema=Extracted, temperature=ctx.temperature()
         )
         return {"extracted": reply.data, "product": validate(reply.data)}
 

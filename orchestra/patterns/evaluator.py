@@ -28,7 +28,7 @@ from pydantic import BaseModel, Field
 
 from orchestra.compose import loop
 from orchestra.policies import Retry
-from orchestra.step import Context, step
+from orchestra.steps import Context, step
 from orchestra.workflow import RunResult, Workflow
 
 __all__ = ["Draft", "Grade", "write_prompt", "rubric_prompt", "optimizer", "iterations"]
@@ -78,11 +78,6 @@ def rubric_prompt(s: Draft) -> str:
     )
 
 
-def _temperature(ctx: Context) -> float:
-    # a retry at temperature 0 would send the same request and get the same answer
-    return 0.0 if ctx.attempt == 1 else 0.7
-
-
 def optimizer(
     writer,
     grader,
@@ -99,12 +94,12 @@ def optimizer(
 
     @step(retry=retry)
     async def generate(state: Draft, ctx: Context) -> dict:
-        reply = await writer.ask(write_prompt(state), temperature=_temperature(ctx))
+        reply = await writer.ask(write_prompt(state), temperature=ctx.temperature())
         return {"draft": reply.text}
 
     @step(retry=retry)
     async def evaluate(state: Draft, ctx: Context) -> dict:
-        reply = await grader.ask(rubric_prompt(state), schema=Grade, temperature=_temperature(ctx))
+        reply = await grader.ask(rubric_prompt(state), schema=Grade, temperature=ctx.temperature())
         grade = reply.data
         return {
             "score": grade.total,

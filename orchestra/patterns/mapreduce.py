@@ -23,7 +23,7 @@ from pydantic import BaseModel
 
 from orchestra.compose import map_each
 from orchestra.policies import Retry
-from orchestra.step import step
+from orchestra.steps import step
 from orchestra.workflow import Workflow
 
 __all__ = ["Doc", "Batch", "extract_prompt", "map_reduce", "parse_amount", "lower_bound"]

@@ -13,14 +13,13 @@ whichever route ran. A label with no route, or a confidence under ``threshold``,
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
 from pydantic import BaseModel
 
 from orchestra.compose import branch
-from orchestra.step import Step, step
+from orchestra.steps import Step, step
 from orchestra.workflow import RunResult, Workflow
 
 __all__ = [
@@ -153,21 +152,5 @@ async def triage_all(
 
     >>> results = await triage_all(wf, [t["text"] for t in tickets], progress=True)
     """
-    limit = asyncio.Semaphore(concurrency)
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm  # a widget in Jupyter, text in a terminal
-
-        bar = tqdm(total=len(texts), desc=wf.name, unit="ticket")
-
-    async def one(text: str) -> RunResult:
-        async with limit:
-            result = await wf.run(Ticket(text=text))
-        if bar is not None:
-            bar.update()
-        return result
-
-    results = await asyncio.gather(*(one(t) for t in texts))
-    if bar is not None:
-        bar.close()
-    return list(results)
+    states = [Ticket(text=t) for t in texts]
+    return await wf.run_many(states, concurrency=concurrency, progress=progress)

@@ -32,9 +32,11 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 
+from orchestra.calls import Call, recording
 from orchestra.errors import DefinitionError, StateTypeError, StepError
-from orchestra.llm import Call, recording
-from orchestra.policies import CircuitBreaker, Retry, Slots, retrying
+from orchestra.fanout import Slots
+from orchestra.nodes import Node, Scope
+from orchestra.policies import CircuitBreaker, Retry, retrying
 from orchestra.run import Run, Stop, explain
 from orchestra.state import evolve, restore, to_delta
 from orchestra.trace import Span, log_step
@@ -43,7 +45,7 @@ __all__ = ["Step", "step", "Context"]
 
 
 @dataclass(eq=False)
-class Step:
+class Step(Node):
     """An async function plus its name, contract and failure policy; build one with ``@step``."""
 
     fn: Callable[..., Awaitable[Any]]
@@ -71,10 +73,48 @@ class Step:
         """Call the plain function (handy in a notebook cell): ``await extract(state)``."""
         return await self.fn(*args)
 
-    async def _run(self, run: Run, state: BaseModel, key: str, parent: int | None) -> BaseModel:
+    # -- as a node of a workflow ---------------------------------------------------------
+
+    def bind(self, scope: Scope) -> Step:
+        """Check that this step and its fallbacks take the workflow's state and write its fields."""
+        fields = scope.state.model_fields
+        for s in self.fallbacks():
+            if s.state_type is not None and s.state_type is not scope.state:
+                raise StateTypeError(
+                    f"step {s.name!r} in {scope.where} takes {s.state_type.__name__}, but "
+                    f"workflow {scope.workflow!r} carries {scope.state.__name__}; annotate it "
+                    f"with {scope.state.__name__}"
+                )
+            for f in s.writes or ():
+                if f not in fields:
+                    raise StateTypeError(
+                        f"step {s.name!r} in {scope.where} declares writes={s.writes}, but "
+                        f"{scope.state.__name__} has no field {f!r}"
+                    )
+        return self
+
+    def may_write(self) -> set[str] | None:
+        return set(self.writes) if self.writes is not None else None
+
+    def named(self) -> dict[str, Node]:
+        return {self.name: self}
+
+    def describe(self) -> str:
+        return f"step:{self.name}"
+
+    def fallbacks(self) -> list[Step]:
+        """This step and its fallbacks, in order (bounded: a fallback chain cannot loop)."""
+        out: list[Step] = []
+        s: Step | None = self
+        while s is not None and s not in out:
+            out.append(s)
+            s = s.fallback
+        return out
+
+    async def run_node(self, run: Run, state: BaseModel, key: str, parent: int | None) -> BaseModel:
         """Run as a node of a workflow: the returned delta becomes the next state."""
-        delta, status = await self._execute(
-            run, state, key, parent, lambda out: self._delta(out, state, key)
+        delta, status = await self.execute(
+            run, state, key, parent, shape=lambda out: self._delta(out, state, key)
         )
         if status == "replayed":  # from the journal: plain JSON, validated in full
             return restore(state, delta, key=key)
@@ -89,16 +129,20 @@ class Step:
             )
         return delta
 
-    async def _execute(
+    async def execute(
         self,
         run: Run,
         arg: Any,
         key: str,
         parent: int | None,
+        *,
         shape: Callable[[Any], Any],
         gate: Slots | None = None,
     ) -> tuple[Any, str]:
-        """Run with policies, commit the result under ``key``; returns (output, status).
+        """Run once as a unit of work with its policies, commit the output under ``key``.
+
+        Returns (output, status). ``shape`` turns the function's raw output into what is
+        committed (a step's delta; an item's value in ``map_each``).
 
         ``gate`` is the fan-out's concurrency slot this execution holds; a retry gives it back
         while it waits out its backoff, so a slot is never idle while work waits for it.
@@ -244,6 +288,15 @@ class Context:
     @property
     def run_id(self) -> str:
         return self.run.run_id
+
+    def temperature(self, first: float = 0.0, again: float = 0.7) -> float:
+        """The sampling temperature for this attempt: ``first``, then ``again`` on a retry.
+
+        At temperature 0 a retry would send the same request and get the same answer back.
+
+            >>> await llm.ask(prompt, temperature=ctx.temperature())
+        """
+        return first if self.attempt == 1 else again
 
     def ask_human(self, prompt: str, payload: Any = None) -> Any:
         """The person's decision, or pause the run (status ``waiting``) until there is one.

@@ -1,0 +1,88 @@
+"""The record of one LLM call, and the recorder the client reports into (chapters 00 and 10).
+
+The engine never talks to a model: a step's function does, through whatever client it closes
+over. To learn what a step spent, the engine opens a ``recording()`` around each attempt, and
+the client ``record()``s a ``Call`` for every request it makes. Any client can report: ours in
+``orchestra.llm`` does, and a test's fake does in three lines.
+
+    >>> with recording() as calls:
+    ...     await llm.ask("hello")
+    >>> calls[0].input_tokens, calls[0].cost_usd
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import asdict, dataclass, fields
+from typing import Literal
+
+from orchestra.redact import redact
+
+__all__ = ["Call", "recording", "record", "preview", "spent"]
+
+
+@dataclass
+class Call:
+    """One request to a model, for traces: plain data, previews only, never a key."""
+
+    model: str
+    started: float
+    """Unix seconds (wall clock) when the request was sent."""
+    ended: float
+    status: Literal["ok", "error"]
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    model_s: float | None = None
+    """Model-seconds the simulator charged for the call (None on real Claude)."""
+    error: str | None = None
+    prompt_preview: str = ""
+    output_preview: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, record: dict) -> Call:
+        """A call back from its saved record (unknown keys ignored, missing ones empty)."""
+        known = {k: record[k] for k in _FIELDS if k in record}
+        return cls(**{"model": "", "started": 0.0, "ended": 0.0, "status": "ok", **known})
+
+
+_FIELDS = [f.name for f in fields(Call)]
+_recorder: ContextVar[list[Call] | None] = ContextVar("orchestra_calls", default=None)
+
+
+@contextmanager
+def recording() -> Iterator[list[Call]]:
+    """Collect a ``Call`` for every LLM call made inside the block: ``with recording() as calls:``."""
+    calls: list[Call] = []
+    token = _recorder.set(calls)
+    try:
+        yield calls
+    finally:
+        _recorder.reset(token)
+
+
+def record(call: Call) -> None:
+    """Append a call to the active ``recording()`` list, if any (a client does this for you)."""
+    calls = _recorder.get()
+    if calls is not None:
+        calls.append(call)
+
+
+def spent(calls: Iterable[Call]) -> tuple[float, int]:
+    """What calls cost together: ``(usd, input + output tokens)``."""
+    usd, tokens = 0.0, 0
+    for c in calls:
+        usd += c.cost_usd
+        tokens += c.input_tokens + c.output_tokens
+    return usd, tokens
+
+
+def preview(text: str, limit: int = 120) -> str:
+    """A short one-line preview of text for traces and logs, secrets redacted."""
+    flat = redact(" ".join(str(text).split()))
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
