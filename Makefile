@@ -9,11 +9,12 @@ STAMP := $(VENV)/.orchestra-installed
 export UV_PYTHON_DOWNLOADS := never
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: setup lab test bench grade notebooks clean help
+.PHONY: setup lab test lint bench grade notebooks clean help
 
 help:
 	@echo "make lab    set up and open JupyterLab on notebooks/ (prints the URL)"
-	@echo "make test   set up and run the whole test suite"
+	@echo "make test   set up and run the whole test suite (lint included)"
+	@echo "make lint   ruff and the import-layer contracts only"
 	@echo "make grade  grade your exercise notebooks (NB=path for one)"
 	@echo "make bench  run the benchmarks side by side"
 	@echo "make notebooks  rebuild and re-execute every notebook from tools/notebooks/"
@@ -50,8 +51,15 @@ lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --no-browser --ip=127.0.0.1 --ServerApp.root_dir=. \
 	    --LabApp.default_url=/lab/tree/notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
-test: $(STAMP) $(CHROMIUM)
+test: $(STAMP) lint $(CHROMIUM)
 	$(VENV)/bin/python -m pytest
+
+# One style for the whole tree (ruff, configured in pyproject.toml) and the layers of
+# STYLE.md (import-linter contracts in pyproject.toml): checked, not remembered.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 grade: $(STAMP)
 	$(VENV)/bin/python exercises/grade.py $(NB)

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from orchestra.checkpoint import SqliteStore
 from orchestra.calls import Call
+from orchestra.checkpoint import SqliteStore
 from orchestra.steps import step
 from orchestra.workflow import Workflow
 

@@ -1,4 +1,4 @@
-"""Budgets: a cost or token ceiling for one run (chapter 06).
+"""Budgets: a cost or token ceiling for one run (chapter 04).
 
 The engine adds up the cost and tokens of every LLM call a run makes (calls replayed from a
 checkpoint included: they were paid for) and checks the budget before each step starts. A

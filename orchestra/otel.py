@@ -1,4 +1,4 @@
-"""Export a run's trace as OpenTelemetry spans (chapter 10).
+"""Export a run's trace as OpenTelemetry spans (used by the tests today; chapter 10 will send them to a trace UI).
 
 The engine's trace is plain data; this exporter replays it into an OpenTelemetry
 ``TracerProvider`` after the run, keeping the original times and the parent/child tree. LLM

@@ -1,4 +1,5 @@
-"""Redaction of secrets from any text we keep: previews, traces, logs, checkpoints (chapter 10).
+"""Redaction of secrets from any text we keep: previews, traces, logs, checkpoints
+(tests/test_secrets.py scans every artifact for keys).
 
 >>> redact("key=" + "sk-ant-" + "api03-abcdefghijklmnopqrstuv")   # split so scanners stay quiet
 'key=[REDACTED]'

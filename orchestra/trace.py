@@ -1,4 +1,4 @@
-"""Traces as data: a span per run, step and LLM call (chapter 10).
+"""Traces as data: a span per run, step and LLM call (chapters 01, 02 and 07 read them).
 
 Every run returns its ``Trace``: a list of ``Span`` records with start/end (Unix seconds,
 wall clock), status, attempts, tokens, cost, model, error and short previews of input and

@@ -1,4 +1,4 @@
-"""Charts of a run's trace: a timeline (Gantt) and per-step cost and latency (chapter 10).
+"""Charts of a run's trace: a timeline (Gantt) and per-step cost and latency (chapters 01-09).
 
 These functions read trace records only (a ``Trace`` or its DataFrame); they never run
 anything. Times are wall-clock seconds since the run started; costs are US dollars.

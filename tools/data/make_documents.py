@@ -1,4 +1,5 @@
 """Hand-written short business documents for chapter 02 (map-reduce). Writes orchestra/data/documents.jsonl."""
+
 import json
 from pathlib import Path
 

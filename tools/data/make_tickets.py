@@ -1,4 +1,5 @@
 """Hand-written support tickets for chapter 03 (router). Run to write orchestra/data/tickets.jsonl."""
+
 import json
 from pathlib import Path
 
