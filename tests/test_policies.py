@@ -213,47 +213,6 @@ def test_delay_honours_the_servers_retry_after():
     assert 0.25 <= policy.delay(1, RetryableLLMError("529")) <= 0.5  # not told: backoff
 
 
-def test_slots_let_a_retry_jump_the_queue():
-    from orchestra.policies import Slots
-
-    async def go():
-        slots, order = Slots(1), []
-
-        async def take(name, first=False, hold=0.01):
-            await slots.acquire(first)
-            order.append(name)
-            await asyncio.sleep(hold)
-            slots.release()
-
-        await slots.acquire()  # the slot is busy
-        waiting = [asyncio.create_task(take(n)) for n in ("new-1", "new-2")]
-        await asyncio.sleep(0)
-        retry = asyncio.create_task(take("retry", first=True))
-        await asyncio.sleep(0)
-        slots.release()
-        await asyncio.gather(*waiting, retry)
-        return order, slots.free
-
-    order, free = asyncio.run(go())
-    assert order == ["retry", "new-1", "new-2"] and free == 1
-
-
-def test_a_cancelled_waiter_does_not_leak_a_slot():
-    from orchestra.policies import Slots
-
-    async def go():
-        slots = Slots(1)
-        await slots.acquire()
-        waiter = asyncio.create_task(slots.acquire())
-        await asyncio.sleep(0)
-        waiter.cancel()
-        slots.release()
-        await asyncio.gather(waiter, return_exceptions=True)
-        return slots.free
-
-    assert asyncio.run(go()) == 1
-
-
 def test_breaker_history_tells_its_story():
     now = [0.0]
     breaker = CircuitBreaker("haiku", failure_threshold=2, reset_after=10, clock=lambda: now[0])
@@ -279,3 +238,34 @@ async def test_a_steps_span_counts_its_backoff():
     result = await Workflow("w", state=S, steps=[flaky]).run(S())
     span = result.trace.steps()[0]
     assert span.attempts == 3 and span.backoff_s == pytest.approx(0.04)
+
+
+def test_seeded_retry_delay_depends_only_on_seed_step_and_attempt():
+    alone = Retry(base_delay=1, max_delay=8, jitter=0.5, seed=11).delay(2, step="a")
+    shared = Retry(base_delay=1, max_delay=8, jitter=0.5, seed=11)
+    for other in ("b", "c", "d"):  # other steps draw their delays first
+        for n in (1, 2, 3):
+            shared.delay(n, step=other)
+    assert shared.delay(2, step="a") == alone
+    assert shared.delay(2, step="a") == alone  # and drawing again does not move it
+    assert 1.0 <= alone <= 2.0  # full delay 2 s, up to half of it jittered away
+    assert shared.delay(2, step="b") != alone  # the step is part of the draw
+
+
+class HTTPError(Exception):
+    """Another library's error: a status code, and maybe its own say on retrying."""
+
+    def __init__(self, status_code: int, retryable: bool | None = None):
+        super().__init__(f"HTTP {status_code}")
+        self.status_code = status_code
+        if retryable is not None:
+            self.retryable = retryable
+
+
+def test_retryable_asks_the_error_first_then_its_status_code():
+    assert not retryable(HTTPError(503, retryable=False))  # the error's own word wins
+    assert retryable(HTTPError(400, retryable=True))
+    for status in (408, 409, 429, 500, 502, 503, 529):
+        assert retryable(HTTPError(status)), status
+    for status in (400, 401, 403, 404, 413, 422):
+        assert not retryable(HTTPError(status)), status

@@ -1,0 +1,190 @@
+"""Tests for orchestra.compose: parallel, map_each, branch, loop and approval inside a workflow."""
+
+import asyncio
+import operator
+
+import pytest
+from pydantic import BaseModel
+
+from orchestra.checkpoint import MemoryStore
+from orchestra.compose import approval, branch, loop, map_each, parallel
+from orchestra.errors import LoopLimitError, UnknownStepError
+from orchestra.steps import step
+from orchestra.workflow import Workflow
+
+pytestmark = pytest.mark.anyio
+
+
+class S(BaseModel):
+    n: int = 0
+    kind: str = "a"
+    notes: list[str] = []
+    docs: list[str] = []
+    out: list[str | None] = []
+    ok: bool | None = None
+
+
+@step(writes="n")
+async def inc(s: S) -> dict:
+    return {"n": s.n + 1}
+
+
+def note(text: str):
+    @step(name=f"note_{text}", writes="notes")
+    async def add(s: S) -> dict:
+        return {"notes": [text]}
+
+    return add
+
+
+async def test_parallel_merges_with_rule_in_branch_order():
+    wf = Workflow(
+        "par", state=S, steps=[parallel(note("a"), [note("b"), inc], merge={"notes": operator.add})]
+    )
+    result = await wf.run(S(notes=["old"]))
+    assert result.state.notes == ["old", "a", "b"] and result.state.n == 1
+
+
+async def test_parallel_runs_concurrently():
+    @step(writes="n")
+    async def slow(s: S) -> dict:
+        await asyncio.sleep(0.05)
+        return {"n": 1}
+
+    @step(writes="kind")
+    async def slow2(s: S) -> dict:
+        await asyncio.sleep(0.05)
+        return {"kind": "b"}
+
+    result = await Workflow("p", state=S, steps=[parallel(slow, slow2)]).run(S())
+    a, b = result.trace.steps()
+    assert a.start < b.end and b.start < a.end  # overlapping
+    assert (result.state.n, result.state.kind) == (1, "b")
+
+
+async def test_map_each_keeps_order_and_limit():
+    running, peak = 0, 0
+
+    @step
+    async def upper(doc: str) -> str:
+        nonlocal running, peak
+        running += 1
+        peak = max(peak, running)
+        await asyncio.sleep(0.01 * (len(doc) % 3))
+        running -= 1
+        return doc.upper()
+
+    docs = [f"doc{i}" + "x" * i for i in range(10)]
+    wf = Workflow("m", state=S, steps=[map_each(upper, over="docs", into="out", concurrency=3)])
+    result = await wf.run(S(docs=docs))
+    assert result.state.out == [d.upper() for d in docs]
+    assert peak == 3
+    assert {s.key for s in result.trace.steps()} == {f"00.map_each[{i}].upper" for i in range(10)}
+
+
+async def test_map_each_hands_its_slot_back_during_a_retry_backoff():
+    from orchestra.errors import RetryableLLMError
+    from orchestra.policies import Retry
+
+    class Items(BaseModel):
+        items: list[int]
+        out: list[int | None] = []
+
+    finished: list[int] = []
+    failed_once: set[int] = set()
+
+    @step(retry=Retry(max_attempts=2, base_delay=0.01))
+    async def work(i: int) -> int:
+        if i == 0 and i not in failed_once:
+            failed_once.add(i)
+            raise RetryableLLMError("overloaded", status=529, retry_after=0.2)
+        await asyncio.sleep(0.01)
+        finished.append(i)
+        return i
+
+    wf = Workflow(
+        "slots", state=Items, steps=[map_each(work, over="items", into="out", concurrency=1)]
+    )
+    result = await wf.run(Items(items=[0, 1, 2]))
+    assert result.status == "completed" and result.state.out == [0, 1, 2]
+    assert finished == [1, 2, 0]  # 1 and 2 ran while item 0 waited out its retry-after
+
+
+async def test_branch_routes_by_value_and_name():
+    @step(writes="notes")
+    async def refund(s: S) -> dict:
+        return {"notes": ["refund"]}
+
+    router = branch("kind", {"a": refund, "b": "inc"}, default=note("other"))
+    wf = Workflow("b", state=S, steps=[inc, router])
+    assert (await wf.run(S(kind="a"))).state.notes == ["refund"]
+    assert (await wf.run(S(kind="b"))).state.n == 2
+    assert (await wf.run(S(kind="zzz"))).state.notes == ["other"]
+
+
+async def test_branch_without_route_aborts_with_reason():
+    wf = Workflow("b", state=S, steps=[branch(lambda s: s.kind, {"a": inc})])
+    result = await wf.run(S(kind="q"))
+    assert result.status == "aborted" and "no route for value 'q'" in result.reason
+    assert isinstance(result.error, UnknownStepError)
+
+
+async def test_loop_until_and_bound():
+    done = Workflow("l", state=S, steps=[loop(inc, until=lambda s: s.n >= 3, max_iterations=5)])
+    result = await done.run(S())
+    assert result.state.n == 3 and result.trace.steps()[-1].key == "00.loop[2].00.inc"
+
+    stuck = Workflow("l2", state=S, steps=[loop(inc, until=lambda s: False, max_iterations=4), inc])
+    result = await stuck.run(S())
+    assert result.status == "aborted" and isinstance(result.error, LoopLimitError)
+    assert result.state.n == 4 and result.missing == ["00.loop", "01.inc"]
+
+    lenient = Workflow(
+        "l3",
+        state=S,
+        steps=[loop(inc, until=lambda s: False, max_iterations=2, on_limit="continue"), inc],
+    )
+    result = await lenient.run(S())
+    assert result.status == "completed" and result.state.n == 3 and result.degraded == ["00.loop"]
+
+
+async def test_human_decision_waits_then_resumes():
+    calls = []
+
+    @step(writes="n")
+    async def before(s: S) -> dict:
+        calls.append("before")
+        return {"n": 41}
+
+    wf = Workflow(
+        "h",
+        state=S,
+        steps=[before, approval("Ship it?", into="ok", show=lambda s: {"n": s.n}), inc],
+    )
+    store = MemoryStore()
+    first = await wf.run(S(), store=store)
+    assert first.status == "waiting" and first.state.n == 41
+    assert first.waiting_for == {
+        "key": "01.approval#human0",
+        "prompt": "Ship it?",
+        "payload": {"n": 41},
+    }
+    assert first.missing == ["01.approval", "02.inc"]
+    done = await wf.resume(first.run_id, store, decision=True)
+    assert done.status == "completed" and done.state.ok is True and done.state.n == 42
+    assert calls == ["before"]  # not run again
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="engine bug: Branch.describe() leaves out the default route, so the workflow's "
+    "fingerprint does not change with it and resume accepts a run made by another definition",
+)
+def test_a_branch_default_route_is_part_of_the_fingerprint():
+    def fingerprint(default):
+        return Workflow(
+            "b", state=S, steps=[branch("kind", {"a": inc}, default=default)]
+        ).fingerprint
+
+    assert fingerprint(inc) != fingerprint(note("other"))
+    assert fingerprint(inc) != fingerprint(None)
