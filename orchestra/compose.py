@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from orchestra import calls as clock
 from orchestra.errors import (
     DefinitionError,
     LoopLimitError,
@@ -31,7 +32,7 @@ from orchestra.errors import (
     StateTypeError,
     UnknownStepError,
 )
-from orchestra.fanout import Slots, fan_out
+from orchestra.fanout import Slots, fan_out, schedule
 from orchestra.nodes import (
     Node,
     Scope,
@@ -118,7 +119,8 @@ class Parallel(Node):
         return named_in(n for b in self.branches for n in b)
 
     def describe(self) -> str:
-        return "par(" + "|".join(describe_all(b) for b in self.branches) + ")"
+        merge = ",".join(sorted(self.merge))
+        return "par(" + "|".join(describe_all(b) for b in self.branches) + f";merge={merge})"
 
     def missing(self, key: str, done: set[str]) -> list[str]:
         out: list[str] = []
@@ -127,13 +129,17 @@ class Parallel(Node):
         return out
 
     async def run_node(self, run: Run, state: BaseModel, key: str, parent: int | None) -> BaseModel:
-        outs = await asyncio.gather(
-            *(
-                run_sequence(b, run, state, f"{key}[{j}].", parent)
-                for j, b in enumerate(self.branches)
-            ),
-            return_exceptions=True,
+        async def one(j: int, branch: tuple) -> tuple[BaseModel, float]:
+            # each branch is a task, with its own copy of the simulated clock: a fork
+            out = await run_sequence(branch, run, state, f"{key}[{j}].", parent)
+            return out, clock.now()
+
+        t0 = clock.now()
+        done = await asyncio.gather(
+            *(one(j, b) for j, b in enumerate(self.branches)), return_exceptions=True
         )
+        outs = [o if isinstance(o, BaseException) else o[0] for o in done]
+        clock.set_now(max((o[1] for o in done if not isinstance(o, BaseException)), default=t0))
         old = state.__dict__
         merged: dict[str, Any] = {}
         for out in outs:
@@ -190,11 +196,15 @@ class MapEach(Node):
         limit = Slots(self.concurrency)  # handed back while a retry waits out its backoff
 
         async def one(i: int, item: Any) -> tuple[Any, str]:
+            clock.set_now(0.0)  # each item's own clock; placed on the slots below
             item_key = f"{key}[{i}].{self.step.name}"
             return await self.step.execute(run, item, item_key, parent, shape=_same, gate=limit)
 
+        items = getattr(state, self.over)
+        first = len(run.trace.spans)
         desc = f"{key}: {self.step.name}" if self.progress else None
-        outs = await fan_out(one, getattr(state, self.over), limit=limit, progress=desc)
+        outs = await fan_out(one, items, limit=limit, progress=desc)
+        _lay_out(run.trace.spans[first:], key, len(items), self.concurrency)
         values = [None if isinstance(o, BaseException) else o[0] for o in outs]
         replayed = any(not isinstance(o, BaseException) and o[1] == "replayed" for o in outs)
         new = (
@@ -208,6 +218,28 @@ class MapEach(Node):
 
 def _same(x: Any) -> Any:
     return x
+
+
+def _lay_out(spans: list, key: str, n: int, slots: int) -> None:
+    """Place a fan-out's items on its slots in simulated time, in item order.
+
+    Each item ran on its own clock from 0; its length is the end of its last span. Laying the
+    items out after they ran, rather than as the machine happened to finish them, makes the
+    simulated schedule the same under any load: the list schedule ``fanout.schedule``.
+    """
+    prefix = f"{key}["
+    spans = [s for s in spans if s.key.startswith(prefix)]  # a parallel sibling's are not ours
+    index = []
+    length = [0.0] * n
+    for span in spans:
+        i = int(span.key[len(prefix) : span.key.index("]", len(prefix))])
+        index.append(i)
+        length[i] = max(length[i], span.sim_end)
+    t0 = clock.now()
+    starts = schedule(length, slots, t0)
+    for span, i in zip(spans, index, strict=True):
+        span.shift(starts[i])
+    clock.set_now(max((s + d for s, d in zip(starts, length, strict=True)), default=t0))
 
 
 _DEFAULT = object()  # the route taken when no other matches
@@ -250,10 +282,10 @@ class Branch(Node):
         return named_in(n for _, route in self._all() for n in route if not isinstance(n, str))
 
     def describe(self) -> str:
-        routes = ",".join(
-            f"{v!r}={'+'.join(n.describe() for n in r)}" for v, r in self.routes.items()
-        )
-        return f"branch:{self.name}({routes})"
+        routes = ",".join(f"{v!r}={describe_all(r)}" for v, r in self.routes.items())
+        default = describe_all(self.default) if self.default is not None else "-"
+        on = self.on if isinstance(self.on, str) else getattr(self.on, "__name__", "fn")
+        return f"branch:{self.name}:{on}({routes};default={default})"
 
     async def run_node(self, run: Run, state: BaseModel, key: str, parent: int | None) -> BaseModel:
         value = getattr(state, self.on) if isinstance(self.on, str) else self.on(state)

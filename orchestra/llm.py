@@ -25,6 +25,7 @@ from typing import Any, Literal
 import anthropic
 from pydantic import BaseModel, ValidationError
 
+from orchestra import calls as clock
 from orchestra.calls import Call, preview, record, recording
 from orchestra.errors import (
     ConfigError,
@@ -34,7 +35,7 @@ from orchestra.errors import (
     RetryableLLMError,
 )
 from orchestra.prices import PRICES, cost_usd, price
-from orchestra.sim.api import MODEL_SECONDS_HEADER, PLACEHOLDER_KEY
+from orchestra.sim.api import MODEL_SECONDS_HEADER, PLACEHOLDER_KEY, TIME_SCALE_HEADER
 from orchestra.sim.tokens import count_tokens
 
 __all__ = ["LLM", "Reply", "Backend", "is_retryable", "Call", "recording", "record", "preview"]
@@ -60,7 +61,7 @@ class Reply:
     cost_usd: float
     """Cost from the price table in ``orchestra.prices``."""
     latency_s: float
-    """Wall-clock seconds for the call, SDK retries included."""
+    """Wall-clock seconds for the call, SDK retries included (overhead too: see model_s)."""
     model_s: float | None
     """Simulated model-seconds the simulator charged (None on real Claude)."""
     stop_reason: str
@@ -212,33 +213,46 @@ class LLM:
         slot = (
             self.limiter.slot(count_tokens(json.dumps(messages))) if self.limiter else nullcontext()
         )
+        queued = time.time()
         async with slot:  # a shared limiter may make us wait here; that is not the call's latency
             started = time.time()
+            if self.limiter is not None:  # the wait, in simulated time at the limiter's scale
+                clock.advance((started - queued) / (getattr(self.limiter, "minute_s", 60.0) / 60))
             call = Call(
                 self.model,
                 started,
                 started,
                 "ok",
+                sim_start=clock.now(),
                 prompt_preview=preview(prompt if isinstance(prompt, str) else messages[-1]),
             )
             try:
-                reply = await self._send(kwargs, schema, started)
+                reply = await self._send(kwargs, schema, call)
             except anthropic.AnthropicError as exc:
                 error = _wrap(exc, self.model)
                 self._finish(call, error=error)
                 raise error from None
-            except OutputFormatError as exc:
+            except OutputFormatError as exc:  # answered and billed, but unusable
                 self._finish(call, error=exc)
                 raise
-        call.input_tokens, call.output_tokens = reply.input_tokens, reply.output_tokens
-        call.cost_usd, call.model_s = reply.cost_usd, reply.model_s
         call.output_preview = preview(reply.text or json.dumps(_plain(reply.data)))
         self._finish(call)
         return reply
 
-    async def _send(self, kwargs: dict, schema: type[BaseModel] | None, started: float) -> Reply:
+    async def _send(self, kwargs: dict, schema: type[BaseModel] | None, call: Call) -> Reply:
         raw = await self._client.messages.with_raw_response.create(**kwargs)
         msg = raw.parse()
+        # What the answer cost, in money and in time, is known now: record it before checking
+        # its format, so an unusable answer is still charged (the API billed it).
+        header, scale = raw.headers.get(MODEL_SECONDS_HEADER), raw.headers.get(TIME_SCALE_HEADER)
+        if scale:
+            clock.set_time_scale(float(scale))
+        usage = msg.usage
+        call.input_tokens, call.output_tokens = usage.input_tokens, usage.output_tokens
+        call.cost_usd = _cost(self.model, usage.input_tokens, usage.output_tokens)
+        call.model_s = float(header) if header else None
+        latency = time.time() - call.started
+        call.sim_end = clock.advance(call.model_s if call.model_s is not None else latency)
         text = "".join(b.text for b in msg.content if b.type == "text")
         data = None
         if schema is not None:
@@ -257,23 +271,23 @@ class LLM:
                     model=self.model,
                     cause=exc,
                 ) from None
-        header = raw.headers.get(MODEL_SECONDS_HEADER)
-        usage = msg.usage
         return Reply(
             text=text,
             data=data,
             model=msg.model,
             input_tokens=usage.input_tokens,
             output_tokens=usage.output_tokens,
-            cost_usd=_cost(self.model, usage.input_tokens, usage.output_tokens),
-            latency_s=time.time() - started,
-            model_s=float(header) if header else None,
+            cost_usd=call.cost_usd,
+            latency_s=latency,
+            model_s=call.model_s,
             stop_reason=msg.stop_reason or "end_turn",
         )
 
     @staticmethod
     def _finish(call: Call, error: BaseException | None = None) -> None:
         call.ended = time.time()
+        if not call.sim_end:  # no answer came back: the time it took is all we know
+            call.sim_end = clock.advance(call.ended - call.started)
         if error is not None:
             call.status, call.error = "error", preview(str(error), 200)
         record(call)

@@ -13,7 +13,8 @@ behaviour behind ``Node``, so the engine never asks what kind a node is:
 - ``missing(key, done)``: the keys of its parts that did not complete.
 - ``run_node(run, state, key, parent)``: run on ``state`` at ``key``, return the next state.
 
-    >>> seq = bind_sequence([extract, parallel(tag, score)], Scope.top(Doc, wf))
+    >>> scope = Scope(Doc, "docs", "docs", (), named_in([extract]))
+    >>> seq = bind_sequence([extract, parallel(tag, score)], scope)
     >>> state = await run_sequence(seq, run, state, prefix="", parent=None)
 """
 

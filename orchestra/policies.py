@@ -31,6 +31,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from orchestra import calls as clock
 from orchestra.errors import CircuitOpenError, StepError
 from orchestra.fanout import Slots
 
@@ -147,6 +148,7 @@ async def retrying(
 
 
 async def _backoff(seconds: float, held: Slots | None) -> None:
+    clock.wait(seconds)  # the wait counts in simulated time too (wall seconds ÷ time_scale)
     if held is None:
         await asyncio.sleep(seconds)
         return

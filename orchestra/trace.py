@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, Literal
 
+from orchestra import calls as clock
 from orchestra.calls import Call, preview
 
 if TYPE_CHECKING:
@@ -55,6 +56,10 @@ class Span:
     start: float
     """Unix seconds (wall clock)."""
     end: float = 0.0
+    sim_start: float = 0.0
+    """Simulated seconds (``orchestra.calls``: what the simulator charged, waits included)."""
+    sim_end: float = 0.0
+    """Simulated seconds at the end; for an LLM call, ``sim_start + model_s``."""
     status: SpanStatus = "running"
     """ok, error, fallback (another step answered), skipped (optional step gave up),
     replayed (taken from the checkpoint journal), waiting (for a person), aborted."""
@@ -93,14 +98,24 @@ class Span:
 
     @property
     def duration(self) -> float:
-        """Seconds from start to end (0 while running)."""
+        """Wall-clock seconds from start to end (0 while running)."""
         return max(0.0, self.end - self.start) if self.end else 0.0
+
+    @property
+    def sim_duration(self) -> float:
+        """Simulated seconds from start to end (0 while running)."""
+        return max(0.0, self.sim_end - self.sim_start) if self.end else 0.0
+
+    def shift(self, seconds: float) -> None:
+        """Move the span later in simulated time (the engine schedules a fan-out's items)."""
+        self.sim_start += seconds
+        self.sim_end += seconds
 
     def close(
         self, status: SpanStatus, output: Any = None, error: BaseException | str | None = None
     ) -> None:
         """Mark the span finished now."""
-        self.end, self.status = time.time(), status
+        self.end, self.sim_end, self.status = time.time(), clock.now(), status
         if output is not None:
             self.output = output
         if error is not None:
@@ -113,6 +128,7 @@ class Span:
         record = {f.name: getattr(self, f.name) for f in _RECORD_FIELDS}
         record["input_preview"], record["output_preview"] = self.input_preview, self.output_preview
         record["duration_s"] = self.duration
+        record["sim_duration_s"] = self.sim_duration
         return record
 
 
@@ -144,7 +160,16 @@ class Trace:
         self, name: str, kind: SpanKind, key: str, parent_id: int | None, input: Any = None
     ) -> Span:
         """Start a span now and return it."""
-        span = Span(len(self.spans) + 1, parent_id, name, kind, key, time.time(), input=input)
+        span = Span(
+            len(self.spans) + 1,
+            parent_id,
+            name,
+            kind,
+            key,
+            time.time(),
+            sim_start=clock.now(),
+            input=input,
+        )
         self.spans.append(span)
         return span
 
@@ -159,6 +184,8 @@ class Trace:
                 step.key,
                 c.started,
                 c.ended,
+                c.sim_start,
+                c.sim_end,
                 "ok" if c.status == "ok" else "error",
                 1,
                 c.model,
@@ -187,6 +214,13 @@ class Trace:
         return sum(s.cost_usd for s in self.spans if s.kind == "llm")
 
     @property
+    def sim_seconds(self) -> float:
+        """Simulated seconds from the first span's start to the last span's end."""
+        if not self.spans:
+            return 0.0
+        return max(s.sim_end for s in self.spans) - min(s.sim_start for s in self.spans)
+
+    @property
     def total_tokens(self) -> int:
         """Input plus output tokens of the LLM calls of this trace."""
         return sum(s.input_tokens + s.output_tokens for s in self.spans if s.kind == "llm")
@@ -206,6 +240,7 @@ class Trace:
             "input_preview",
             "output_preview",
             "duration_s",
+            "sim_duration_s",
         ]
         return pd.DataFrame(self.records(), columns=columns)
 

@@ -33,6 +33,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ValidationError
 from pydantic_core import to_jsonable_python
 
+from orchestra import calls as clock
 from orchestra.budget import Budget
 from orchestra.checkpoint import Store
 from orchestra.errors import (
@@ -43,7 +44,7 @@ from orchestra.errors import (
     OrchestraError,
     StateTypeError,
 )
-from orchestra.fanout import Slots, fan_out
+from orchestra.fanout import Slots, fan_out, schedule
 from orchestra.nodes import (
     Node,
     Scope,
@@ -90,6 +91,9 @@ class RunResult:
     included (a killed process loses the cost of the steps it had in flight)."""
     tokens: int = 0
     """Input + output tokens of the whole run, counted like ``cost_usd``."""
+    sim_s: float = 0.0
+    """Simulated seconds this invocation took: what the simulator charged for the calls on its
+    critical path, plus waits (``orchestra.calls``); on real Claude, wall-clock seconds."""
 
 
 class Workflow(Node):
@@ -236,6 +240,7 @@ class Workflow(Node):
             error,
             run.spent_usd,
             run.spent_tokens,
+            root.sim_duration,
         )
 
     async def run_many(
@@ -253,15 +258,23 @@ class Workflow(Node):
             >>> results = await wf.run_many([Ticket(text=t) for t in texts], progress=True)
         """
         checked = [self._accept(s) for s in states]
+
+        async def one(_: int, state: BaseModel) -> RunResult:
+            clock.set_now(0.0)  # each run on its own clock; laid out on the slots below
+            return await self.run(state, **options)
+
         outs = await fan_out(
-            lambda _, s: self.run(s, **options),
-            checked,
-            limit=Slots(concurrency),
-            progress=self.name if progress else None,
+            one, checked, limit=Slots(concurrency), progress=self.name if progress else None
         )
         for out in outs:
             if isinstance(out, BaseException):
                 raise out
+        t0 = clock.now()
+        starts = schedule([r.sim_s for r in outs], concurrency, t0)
+        for r, start in zip(outs, starts, strict=True):
+            for span in r.trace:
+                span.shift(start)
+        clock.set_now(max((s + r.sim_s for s, r in zip(starts, outs, strict=True)), default=t0))
         return outs
 
     # -- as a node of another workflow ---------------------------------------------------

@@ -175,11 +175,6 @@ async def test_human_decision_waits_then_resumes():
     assert calls == ["before"]  # not run again
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: Branch.describe() leaves out the default route, so the workflow's "
-    "fingerprint does not change with it and resume accepts a run made by another definition",
-)
 def test_a_branch_default_route_is_part_of_the_fingerprint():
     def fingerprint(default):
         return Workflow(

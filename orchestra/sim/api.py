@@ -15,7 +15,9 @@ from orchestra.sim import tokens
 from orchestra.sim.models import profile
 
 MODEL_SECONDS_HEADER = "orchestra-sim-model-seconds"
-"""Response header with the call's simulated duration (the simulator's one addition to the API)."""
+"""Response header with the call's simulated duration (one of the simulator's two additions)."""
+TIME_SCALE_HEADER = "orchestra-sim-time-scale"
+"""Response header with the wall-clock seconds the simulator sleeps per simulated second."""
 PLACEHOLDER_KEY = "sim-placeholder-key"
 """The key clients send the simulator: not a secret, any non-empty key is accepted."""
 

@@ -235,6 +235,7 @@ class Simulator:
         headers = {
             "request-id": rid,
             api.MODEL_SECONDS_HEADER: f"{outcome.model_s:.4f}",
+            api.TIME_SCALE_HEADER: f"{self.time_scale:g}",
             **outcome.headers,
         }
         if not req.stream:
