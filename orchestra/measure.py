@@ -8,10 +8,12 @@ request log, so every framework is measured the same way, whatever client it use
     ...     result = await chain.run(state)
     >>> table([m.result, ...])      # a DataFrame: calls, tokens, cost, simulated seconds, lines
 
-Two kinds of time: ``model_s`` sums the simulated seconds of the calls (seeded: it
-reproduces exactly); ``wall_s`` is the wall-clock time of the whole run (it varies a little
-from run to run, and it is where parallelism shows). On real Claude there is no simulator
-log: token columns are then empty, and only wall-clock time is measured.
+Three kinds of time: ``model_s`` sums the simulated seconds of the calls (seeded: it
+reproduces exactly); ``sim_s`` is the simulated makespan, the calls laid out on
+``Meter(..., concurrency=N)`` slots in the order they arrived (the same rule for every
+framework, so parallelism shows and overhead does not); ``wall_s`` is the machine's wall clock,
+which at a small ``time_scale`` measures mostly the framework's own overhead. On real Claude
+there is no simulator log: token columns are then empty, and only wall-clock time is measured.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import tokenize
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from orchestra.fanout import schedule
 from orchestra.prices import cost_usd
 
 __all__ = ["Measurement", "Meter", "lines_of_code", "table"]
@@ -47,6 +50,9 @@ class Measurement:
     cost_usd: float | None = None
     model_s: float | None = None
     """Sum of the calls' simulated seconds (the serial latency; parallel runs overlap it)."""
+    sim_s: float | None = None
+    """Simulated makespan: the answered calls laid out on ``concurrency`` slots in arrival
+    order (``fanout.schedule``), the same rule for every implementation."""
     lines: int | None = None
     """Lines of code of the implementation (no blanks, comments or docstrings)."""
 
@@ -54,8 +60,9 @@ class Measurement:
 class Meter:
     """A context manager that measures the block: wall-clock here, calls from the simulator log."""
 
-    def __init__(self, simulator: Any, label: str, *, code: Any = None):
+    def __init__(self, simulator: Any, label: str, *, code: Any = None, concurrency: int = 1):
         self.simulator, self.label, self.code = simulator, label, code
+        self.concurrency = concurrency
         self.result: Measurement | None = None
 
     def __enter__(self) -> Meter:
@@ -81,6 +88,9 @@ class Meter:
         r.output_tokens = sum(e["output_tokens"] for e in ok)
         r.cost_usd = sum(cost_usd(e["model"], e["input_tokens"], e["output_tokens"]) for e in ok)
         r.model_s = sum(e["model_s"] for e in ok)
+        durations = [e["model_s"] for e in ok]
+        starts = schedule(durations, self.concurrency)
+        r.sim_s = max((t + d for t, d in zip(starts, durations, strict=True)), default=0.0)
 
 
 def lines_of_code(*objects: Any) -> int:

@@ -1,7 +1,8 @@
 """Charts of a run's trace: a timeline (Gantt) and per-step cost and latency (chapters 01-09).
 
 These functions read trace records only (a ``Trace`` or its DataFrame); they never run
-anything. Times are wall-clock seconds since the run started; costs are US dollars.
+anything. Times are simulated seconds (what the simulator charged, see ``orchestra.calls``)
+unless a chart says wall-clock; costs are US dollars.
 
     >>> fig = timeline(result.trace)        # parallel steps show as overlapping bars
     >>> fig = step_costs(result.trace)      # where the money and the time went
@@ -39,18 +40,25 @@ def _frame(trace: Trace | pd.DataFrame) -> pd.DataFrame:
 
 
 def timeline(
-    trace: Trace | pd.DataFrame, *, title: str = "Run timeline", time_scale: float | None = None
+    trace: Trace | pd.DataFrame,
+    *,
+    title: str = "Run timeline",
+    clock: str = "simulated",
+    time_scale: float | None = None,
 ) -> Figure:
     """A Gantt chart: one bar per step (LLM calls drawn inside), coloured by status.
 
-    Times are wall-clock seconds; pass the simulator's ``time_scale`` to draw them in
-    simulated seconds instead (wall-clock ÷ time_scale), the unit the chapters reason in.
+    ``clock="simulated"`` (the default) draws simulated seconds: each call as long as the
+    model-seconds the simulator charged, waits included (``orchestra.calls``); on real Claude
+    these are wall-clock seconds. ``clock="wall"`` draws the machine's own wall clock, which
+    at a small ``time_scale`` is mostly the client's overhead. (``time_scale`` is accepted
+    for older notebooks and ignored: simulated time no longer divides wall-clock by it.)
 
-        >>> timeline(result.trace, time_scale=0.01).savefig("timeline.png")
+        >>> timeline(result.trace).savefig("timeline.png")
     """
     df = _frame(trace).copy()
-    scale = time_scale or 1.0
-    df["start"], df["end"] = df["start"] / scale, df["end"] / scale
+    if clock == "simulated":
+        df["start"], df["end"] = df["sim_start"], df["sim_end"]
     t0 = df["start"].min()
     steps = df[df["kind"] == "step"].reset_index(drop=True)
     calls = df[df["kind"] == "llm"]
@@ -78,8 +86,8 @@ def timeline(
     ax.set_yticks(range(len(steps)), steps["key"], fontsize=8)
     ax.invert_yaxis()  # first step on top
     ax.set_xlabel(
-        "simulated time since run start (s, wall-clock ÷ time_scale)"
-        if time_scale
+        "simulated time since run start (s, as the simulator charged)"
+        if clock == "simulated"
         else "wall-clock time since run start (s)"
     )
     ax.set_ylabel("step (journal key)")
@@ -131,14 +139,15 @@ def step_costs(
 
 
 def compare(table: pd.DataFrame, *, title: str = "Same task, several implementations") -> Figure:
-    """Bars per implementation: wall-clock time, tokens, cost and lines of code (one panel each).
+    """Bars per implementation: simulated makespan, tokens, cost and lines of code.
 
-    ``table`` is ``orchestra.measure.table([...])``; missing columns are left out.
+    ``table`` is ``orchestra.measure.table([...])``. A panel whose bars would all be equal
+    teaches nothing and is left out (the table still shows the column), as are missing ones.
 
         >>> compare(table([m1.result, m2.result, m3.result]))
     """
     panels = [
-        ("wall_s", "wall-clock time (s)"),
+        ("sim_s", "simulated makespan (s)"),
         ("tokens", "tokens (input + output)"),
         ("cost_usd", "cost (USD)"),
         ("lines", "lines of code"),
@@ -146,7 +155,16 @@ def compare(table: pd.DataFrame, *, title: str = "Same task, several implementat
     df = table.copy()
     if "input_tokens" in df and df["input_tokens"].notna().all():
         df["tokens"] = df["input_tokens"] + df["output_tokens"]
-    panels = [(c, label) for c, label in panels if c in df and df[c].notna().all()]
+    panels = [
+        (c, label)
+        for c, label in panels
+        if c in df and df[c].notna().all() and df[c].round(9).nunique() > 1
+    ]
+    if not panels:  # nothing differs: say so rather than draw equal bars
+        fig, ax = plt.subplots(figsize=(6, 1.2), dpi=100)
+        ax.axis("off")
+        ax.text(0.5, 0.5, "every measured column is the same: see the table", ha="center")
+        return fig
     fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels), 3.2), dpi=100)
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for ax, (column, label) in zip(axes if len(panels) > 1 else [axes], panels, strict=True):

@@ -2,6 +2,7 @@
 
 import time
 
+from orchestra import calls as clock
 from orchestra.calls import Call, record
 
 
@@ -11,9 +12,11 @@ def fake_call(
     cost: float = 0.001,
     prompt: str = "prompt",
     output: str = "output",
+    model_s: float = 0.5,
 ) -> None:
-    """Record one LLM call, as the client would after a real one."""
+    """Record one LLM call, as the client would after a real one (``model_s`` on the clock)."""
     now = time.time()
+    start = clock.now()
     record(
         Call(
             model,
@@ -23,6 +26,9 @@ def fake_call(
             tokens[0],
             tokens[1],
             cost,
+            model_s,
+            start,
+            clock.advance(model_s),
             prompt_preview=prompt,
             output_preview=output,
         )
