@@ -37,6 +37,10 @@ ANSWER = r"answer|result|final|response|output|solution|conclusion|reply|complet
 VERDICT = r"verdict|evaluation|decision|grade|assessment|judg|status|approval"
 LABEL = r"label|categor|class|sentiment|intent|topic|tone|priority|urgency|type"
 FEEDBACK = r"feedback|critique|suggestion|improvement|issue|comment|advice|problem"
+META = set(
+    """write short description draft evaluate evaluation feedback output pass fail response answer
+    tags tag review critic approve verdict text give provide constructive good enough""".split()
+)
 ITEM = r"step|subtask|task|item|idea|point|action|bullet|todo|milestone|question|reason|tip"
 
 
@@ -154,7 +158,7 @@ class Filler:
             return
         task = p.sections.get("task") or (p.history[0] if p.history else p.request)
         task = task.split("\n\n")[0]
-        terms = [t for t in key_terms(task, 4) if t not in ("write", "short", "description")]
+        terms = [t for t in key_terms(task, 8) if t not in META][:3]
         lines = [f"Mentions {t}" for t in terms[:3]] or ["Clear and relevant"]
         most, _ = word_limit(task)
         if most is None and re.search(r"(?i)\b(?:short|brief|concise)\b", task):

@@ -114,6 +114,8 @@ def plan(p: Prompt, quality: float, rng: random.Random) -> list[str]:
     if "plan" in p.memo:
         return p.memo["plan"]
     goal = p.sections.get("task") or p.sections.get("goal")
+    named = re.search(r"(?i)\b(?:goal|task|project)\s+['\"“‘]([^'\"”’]+)", p.instructions)
+    goal = goal or (named.group(1) if named else None)
     if not goal:
         m = re.search(
             r"(?:steps?\s+(?:to|for|needed to)|plan\s+(?:how\s+)?(?:to|for)|into\s+(?:\w+\s+)?"
@@ -139,8 +141,17 @@ def plan(p: Prompt, quality: float, rng: random.Random) -> list[str]:
         if s.strip()
     ]
     steps = [s[0].upper() + s[1:] for s in parts if s]
-    if len(steps) == 1:
-        steps.insert(0, f"Gather what you need to {parts[0][0].lower() + parts[0][1:]}")
+    if len(steps) == 1:  # one goal: scope it, prepare, do it
+        aim = re.sub(
+            r"(?i)^(?:break\s+(?:down\s+)?(?:the\s+task\s+of\s+)?|the task of\s+)", "", parts[0]
+        )
+        aim = re.sub(r"(?i)\s+into\s+(?:\w+\s+)?(?:steps|subtasks|tasks)\b.*$", "", aim)
+        aim = aim[0].lower() + aim[1:] if aim else "the goal"
+        steps = [
+            f"Define the goal and scope of {aim}",
+            f"Gather the resources and information needed for {aim}",
+            f"Carry out {aim} step by step",
+        ]
     steps.append("Review the result and verify that each step is done")
     if len(steps) > 2 and rng.random() > quality:
         i = rng.randrange(len(steps) - 2)

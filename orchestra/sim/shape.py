@@ -176,8 +176,18 @@ def parse_labels(p: Prompt, loose: bool = True) -> dict[str, str]:
             p.instructions[m.end() :],
         )
         return dict(label_item(i) for i in bullets(block.group(1))) if block else {}
-    m = re.search(r"\b(?:one of|either)\s+(?:these\s+)?([^\n.:?]+)", p.instructions, re.I)
-    items = split_list(m.group(1)) if m else []
+    m = re.search(
+        r"\b(?:one of|either)\s+(?:these\s+)?([^\n.:?]+)", p.instructions, re.I
+    ) or re.search(
+        r"\b(?:classify|categori[sz]e|label|tag|rate|mark|grade)\b[^.\n:]{0,60}?\b(?:as|into)\s+(?:either\s+)?([^\n.:?]+)",
+        p.instructions,
+        re.I,
+    )
+    items = (
+        split_list(re.split(r"\s+(?:in|inside|within|and then|then)\s+", m.group(1))[0])
+        if m
+        else []
+    )
     if 2 <= len(items) <= 12 and all(len(i.split()) <= 2 for i in items):
         return {label: "" for label in items}
     return {}
@@ -310,9 +320,7 @@ def output_tags(p: Prompt) -> list[Tag]:
         repeated = (
             len(re.findall(rf"<{name}>", text)) >= 2
             or bool(
-                re.search(
-                    r"(?i)\b(?:each|every|per|one|separate|individual)\b[^.\n<]{0,40}$", before
-                )
+                re.search(r"(?i)\b(?:each|every|per|separate|individual)\b[^.\n<]{0,40}$", before)
             )
             or bool(re.search(r"(?i)\b(?:each|for every|per)\b", after))
         )
@@ -333,6 +341,13 @@ def output_tags(p: Prompt) -> list[Tag]:
             if o != name
         ):
             top.append(tag)
+    for tag in list(top):  # <subtasks> and <subtask> named without a template: container + items
+        child = next(
+            (t for t in top if t is not tag and tag.name.lower() == t.name.lower() + "s"), None
+        )
+        if child is not None and not tag.children:
+            tag.children = [child]
+            top.remove(child)
     for tag in top:  # a plural container's singular child repeats: <steps><step>
         for child in tag.children:
             if (
@@ -406,7 +421,7 @@ def decide(p: Prompt, tool_choice: dict | None = None, json_schema: dict | None 
             shape.stop_word = word
     if shape.verdict:
         shape.task = "review"
-    elif shape.choices and task not in ("score", "extract"):
+    elif shape.choices and (task not in ("score", "extract") or not p.sections.get("rubric")):
         shape.task = "classify"
     shape.only = bool(
         re.search(

@@ -376,9 +376,10 @@ def grounded(p: Prompt, quality: float, rng: random.Random) -> str:
     question = p.sections.get("question") or next(
         (s for s in reversed(sentences(p.user)) if s.endswith("?")), p.user
     )
+    ctx = ctx or p.material
     ctx = ctx.split("Question:")[0] if "Question:" in ctx else ctx
     q = set(stems(question))
-    sents = sentences(ctx)
+    sents = [s for s in sentences(ctx) if s.strip() != question.strip()]
     ranked = sorted(((hits(q, set(stems(s))), -i, s) for i, s in enumerate(sents)), reverse=True)
     if not ranked or ranked[0][0] < max(1.0, 0.25 * len(q)):  # too little in common
         out = DONT_KNOW
