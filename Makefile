@@ -53,6 +53,7 @@ lab: $(STAMP)
 
 test: $(STAMP) lint $(CHROMIUM)
 	$(VENV)/bin/python -m pytest
+	$(MAKE) --no-print-directory conformance
 
 # One style for the whole tree (ruff, configured in pyproject.toml) and the layers of
 # STYLE.md (import-linter contracts in pyproject.toml): checked, not remembered.
@@ -75,3 +76,22 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .tools build
+
+# langchain's standard chat-model suite (langchain-tests) for ChatAnthropic against the
+# simulator, in its own environment: its pytest plugins would clash with the kit's run.
+CONFORMANCE_VENV := .venv-conformance
+CONFORMANCE_STAMP := $(CONFORMANCE_VENV)/.installed
+$(CONFORMANCE_STAMP): tests/conformance/pyproject.toml tests/conformance/uv.lock | $(UV)
+	cd tests/conformance && UV_PROJECT_ENVIRONMENT=$(CURDIR)/$(CONFORMANCE_VENV) \
+	    $(abspath $(UV)) sync --frozen --python $(PYTHON) -q
+	@touch $@
+
+conformance: $(STAMP) $(CONFORMANCE_STAMP)
+	cd tests/conformance && $(CURDIR)/$(CONFORMANCE_VENV)/bin/python -m pytest
+
+# The newest releases of the SDK and the integrations, in a throwaway environment: which of the
+# integration tests and the conformance suite break, and why. Not part of `make test`.
+check-latest: $(STAMP) | $(UV)
+	$(VENV)/bin/python tools/check_latest.py --uv $(abspath $(UV))
+
+.PHONY: conformance check-latest

@@ -4,21 +4,11 @@ what was asked for makes it in."""
 
 from __future__ import annotations
 
-import json
 import random
 import re
 
-from orchestra.sim.prompt import Prompt
-from orchestra.sim.understand import (
-    LEXICON,
-    classify,
-    extract_field,
-    grounded,
-    parse_fields,
-    parse_labels,
-    score,
-    summarize,
-)
+from orchestra.sim.read import Prompt
+from orchestra.sim.understand import LEXICON, classify
 from orchestra.sim.words import bullets, hits, key_terms, split_list, stems, word_limit
 
 # ---------------------------------------------------------------- write
@@ -60,6 +50,11 @@ def write(p: Prompt, quality: float, rng: random.Random) -> str:
         re.I,
     )
     subject = m.group(2) if m else " ".join(key_terms(p.user, 2)) or "this"
+    if re.search(r"(?i)\b(?:user|they|whatever|the following|below|given|request|this)\b", subject):
+        # "for what the user asks": the subject is in the user's message
+        asked = re.search(r"(?i)\b(?:for|about|of|on)\s+([^.\n]+)", p.material)
+        subject = asked.group(1) if asked else p.material.strip().split("\n")[0]
+        subject = re.sub(r"(?i)^(?:an?|the)\s+", "", " ".join(subject.split()[:8]).rstrip(".!?"))
     subject = re.split(r",|\s+(?:in|under|within|using|that|which|and)\s", subject)[0].strip()
     points = (
         split_list(m2.group(1))
@@ -73,8 +68,9 @@ def write(p: Prompt, quality: float, rng: random.Random) -> str:
         else []
     )
     points += bullets(p.sections.get("requirements", ""))
-    previous = p.sections.get("previous draft", "")
-    advice = bullets(p.sections.get("feedback", "")) or split_list(p.sections.get("feedback", ""))
+    previous = p.sections.get("previous draft", "") or p.memo.get("previous", "")
+    said = p.sections.get("feedback", "") or p.memo.get("feedback", "")
+    advice = bullets(said) or split_list(said)
     asked = [point_of(a) for a in advice if not re.search(r"\bwords?\b|\btone\b|shorter", a, re.I)]
     points += [a for a in asked if not any(hits(stems(a), set(stems(q))) for q in points)]
     prev_bag = set(stems(previous))
@@ -118,6 +114,8 @@ def plan(p: Prompt, quality: float, rng: random.Random) -> list[str]:
     if "plan" in p.memo:
         return p.memo["plan"]
     goal = p.sections.get("task") or p.sections.get("goal")
+    named = re.search(r"(?i)\b(?:goal|task|project)\s+['\"“‘]([^'\"”’]+)", p.instructions)
+    goal = goal or (named.group(1) if named else None)
     if not goal:
         m = re.search(
             r"(?:steps?\s+(?:to|for|needed to)|plan\s+(?:how\s+)?(?:to|for)|into\s+(?:\w+\s+)?"
@@ -143,8 +141,17 @@ def plan(p: Prompt, quality: float, rng: random.Random) -> list[str]:
         if s.strip()
     ]
     steps = [s[0].upper() + s[1:] for s in parts if s]
-    if len(steps) == 1:
-        steps.insert(0, f"Gather what you need to {parts[0][0].lower() + parts[0][1:]}")
+    if len(steps) == 1:  # one goal: scope it, prepare, do it
+        aim = re.sub(
+            r"(?i)^(?:break\s+(?:down\s+)?(?:the\s+task\s+of\s+)?|the task of\s+)", "", parts[0]
+        )
+        aim = re.sub(r"(?i)\s+into\s+(?:\w+\s+)?(?:steps|subtasks|tasks)\b.*$", "", aim)
+        aim = aim[0].lower() + aim[1:] if aim else "the goal"
+        steps = [
+            f"Define the goal and scope of {aim}",
+            f"Gather the resources and information needed for {aim}",
+            f"Carry out {aim} step by step",
+        ]
     steps.append("Review the result and verify that each step is done")
     if len(steps) > 2 and rng.random() > quality:
         i = rng.randrange(len(steps) - 2)
@@ -188,7 +195,10 @@ def reply(p: Prompt, quality: float, rng: random.Random) -> str:
     """
     text = p.payload("ticket", "message", "text", "input", "email", "customer") or p.user
     topic, _ = classify(
-        Prompt(p.system, text, [], {}, "", []), {k: LEXICON.get(k, "") for k in NEXT_STEP}, 1.0, rng
+        Prompt(p.system, text, text, [], [], {}, "", text),
+        {k: LEXICON.get(k, "") for k in NEXT_STEP},
+        1.0,
+        rng,
     )
     terms = key_terms(text, 1)
     about = TOPIC_PHRASE.get(topic) or (f"the {terms[0]}" if terms else "your message")
@@ -231,28 +241,3 @@ def generic(p: Prompt) -> str:
         else f"In short, {terms[0]} is worth a closer look, one step at a time."
     )
     return f"Here is a short answer on {about}. {middle} Let me know if you want more detail."
-
-
-# ---------------------------------------------------------------- any task, as text
-
-
-def text_answer(task: str, p: Prompt, quality: float, rng: random.Random) -> str:
-    """The plain-text answer for a task (the JSON forms are built in ``answer``)."""
-    if task == "classify":
-        return classify(p, parse_labels(p) or {"other": ""}, quality, rng)[0]
-    if task == "plan":
-        return "\n".join(f"{i}. {s}" for i, s in enumerate(plan(p, quality, rng), 1))
-    if task == "extract":
-        text = p.payload("text", "input", "message", "document")
-        return json.dumps({f: extract_field(f, text, quality, rng) for f in parse_fields(p)})
-    if task == "score":
-        return json.dumps(score(p, quality, rng))
-    if task == "summarize":
-        return summarize(p, quality, rng)
-    if task == "grounded":
-        return grounded(p, quality, rng)
-    if task == "write":
-        return write(p, quality, rng)
-    if task == "reply":
-        return reply(p, quality, rng)
-    return generic(p)

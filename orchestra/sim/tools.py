@@ -1,25 +1,53 @@
-"""Answering through a tool: a JSON schema filled property by property from the prompt
-(chapter 00). Enums are classified, contact fields extracted, scores graded, steps planned."""
+"""A tool call's arguments: a JSON schema filled property by property from the prompt (chapter 00).
+
+Part of ``fill``. Values come from the request: the values of the call ``agent`` planned
+(operands in order, a written call's arguments), quoted strings in any script, names and
+places, enum values classified by meaning, contact fields extracted, scores graded, steps
+planned. Every property the schema requires is present, with the schema's type.
+"""
 
 from __future__ import annotations
 
 import random
 import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
-from orchestra.sim.generate import plan, text_answer
-from orchestra.sim.prompt import Prompt, detect_task
+from orchestra.sim.agent import Next
+from orchestra.sim.generate import plan
+from orchestra.sim.read import Prompt
 from orchestra.sim.understand import (
     candidates,
     classify,
     extract_field,
     field_kind,
-    parse_labels,
     score,
     summarize,
 )
 from orchestra.sim.words import hits, key_terms, stems
 
-# ---------------------------------------------------------------- tools
+ENTITY = re.compile(r"(?i)^(?:city|location|place|country|region|town|destination|where)")
+NUMBERISH = re.compile(
+    r"(?i)^(?:a|b|c|x|y|z|n|m|num\d*|number\d*|first|second|left|right|"
+    r"input|value|operand\d*|arg\d*|lhs|rhs|int\d*|float\d*|\w*_?num)$"
+)
+
+
+@dataclass
+class Ask:
+    """What filling one schema needs: the prompt, the planned call and the main answer."""
+
+    p: Prompt
+    quality: float
+    rng: random.Random
+    labels: dict[str, str]
+    """Labels the prompt describes (to describe enum values)."""
+    main: Callable[[], str]
+    """The answer to the prompt as text (for a property that holds it)."""
+    call: Next | None = None
+    root: dict = field(default_factory=dict)
+    positional: list = field(default_factory=list)
+    quotes: list[str] = field(default_factory=list)
 
 
 def resolve(schema: dict, root: dict) -> tuple[dict, bool]:
@@ -46,49 +74,69 @@ def resolve(schema: dict, root: dict) -> tuple[dict, bool]:
             return schema, nullable
 
 
-def enum_labels(values: list, p: Prompt) -> dict[str, str]:
-    """An enum's values as labels, described by the prompt's label block when it has one."""
-    described = parse_labels(p)
-    return {str(v): described.get(str(v), "") for v in values}
-
-
-def first_enum(p: Prompt) -> list | None:
-    """The values of the tool schema's first enum property: what a confidence refers to."""
-    root = p.memo.get("root", {})
-    for sub in root.get("properties", {}).values():
-        sub = resolve(sub, root)[0]
+def first_enum(a: Ask) -> list | None:
+    """The values of the schema's first enum property: what a confidence refers to."""
+    for sub in a.root.get("properties", {}).values():
+        sub = resolve(sub, a.root)[0]
         if sub.get("enum"):
             return sub["enum"]
     return None
 
 
-def fill(name: str, schema: dict, p: Prompt, quality: float, rng: random.Random, depth: int = 0):
-    """A value for one property, from the task algorithm its name and type call for.
+def quoted(text: str) -> list[str]:
+    """Quoted strings, in any script and quote style: ``'你好啊集团'``, "Acme", «x»."""
+    return [
+        next(g for g in m.groups() if g)
+        for m in re.finditer(
+            r"'([^'\n]{1,80})'(?!\w)|\"([^\"\n]{1,80})\"|“([^”\n]{1,80})”|‘([^’\n]{1,80})’|«([^»\n]{1,80})»|「([^」\n]{1,80})」",
+            text,
+        )
+    ]
+
+
+def place(text: str) -> str | None:
+    """A place named after "in", "for", "at": ``place("weather in San Francisco?")``."""
+    m = re.search(
+        r"\b(?:in|for|at|near|of|to|from)\s+((?:[A-Z][\w'-]+)(?:[ ,]+[A-Z][\w'-]+)*)", text
+    )
+    if m:
+        return m.group(1).strip(" ,")
+    m = re.search(
+        r"(?i)\b(?:weather|temperature|forecast|time)\s+(?:in|for|at)\s+([a-z][\w'-]+(?: [a-z][\w'-]+)?)",
+        text,
+    )
+    return m.group(1).title() if m else None
+
+
+def fill(name: str, schema: dict, a: Ask, depth: int = 0, required: bool = True):
+    """A value for one property, from the algorithm its name and type call for.
 
     ``depth`` bounds the walk, so a recursive schema (a tree of nodes) ends in empty leaves.
     """
-    root = p.memo["root"]
-    schema, nullable = resolve(schema, root)
+    p, quality, rng = a.p, a.quality, a.rng
+    schema, nullable = resolve(schema, a.root)
     kind, low = schema.get("type", "string"), name.lower()
     if depth > 3 and kind in ("object", "array"):
         return {} if kind == "object" else []
     values = schema.get("enum") or ([schema["const"]] if "const" in schema else None)
     if values:
-        label = classify(p, enum_labels(values, p), quality, rng)[0]
+        described = {str(v): a.labels.get(str(v), "") for v in values}
+        label = classify(p, described, quality, rng)[0]
         return next(v for v in values if str(v) == label)
     if kind == "object":
         props = schema.get("properties")
         if props:
-            return {k: fill(k, v, p, quality, rng, depth + 1) for k, v in props.items()}
+            need = set(schema.get("required", props))
+            return {k: fill(k, v, a, depth + 1, k in need) for k, v in props.items()}
         return score(p, quality, rng)["scores"] if "score" in low else {}
     if kind == "array":
-        item = resolve(schema.get("items", {}), root)[0]
+        item = resolve(schema.get("items", {}), a.root)[0]
         if re.search(r"step|plan|action|task", low):
             return plan(p, quality, rng)
         if re.search(r"feedback|issue|suggestion|missing|improvement", low):
             return score(p, quality, rng)["feedback"]
-        if item.get("type", "string") != "string" or item.get("enum"):
-            return [fill(name, schema.get("items", {}), p, quality, rng, depth + 1)]
+        if item.get("type", "string") not in ("string",) or item.get("enum"):
+            return [fill(name, schema.get("items", {}), a, depth + 1)]
         if field_kind(name):  # "emails", "dates": every match
             return candidates(field_kind(name), p.payload())
         return key_terms(p.payload(), 3)
@@ -97,71 +145,91 @@ def fill(name: str, schema: dict, p: Prompt, quality: float, rng: random.Random,
             return score(p, quality, rng)["total"] >= 0.8
         return bool(hits(set(stems(name.replace("_", " "))), set(stems(p.payload()))))
     if kind in ("integer", "number"):
-        return fill_number(name, schema, nullable, p, quality, rng)
+        return fill_number(name, schema, nullable, a)
+    if a.positional and isinstance(a.positional[0], str):
+        return a.positional.pop(0)
+    if a.call and a.call.expression and re.search(r"expr|formula|input|query|math|calc", low):
+        return a.call.expression
+    if ENTITY.search(low) or field_kind(name) == "place":
+        found = place(p.request)
+        if found:
+            return found
+    if a.quotes and re.search(
+        r"name|title|label|text|query|term|string|word|company|customer", low
+    ):
+        return a.quotes.pop(0)
     if re.search(r"summary|tl_?dr|gist", low):
         return summarize(p, quality, rng)
-    if re.search(r"label|category|intent|class|topic|sentiment", low) and parse_labels(p):
-        return classify(p, parse_labels(p), quality, rng)[0]
+    if re.search(r"label|category|intent|class|topic|sentiment", low) and a.labels:
+        return classify(p, a.labels, quality, rng)[0]
     if re.search(r"reason|rationale|explanation|justification", low):
         return f"Based on the key terms: {', '.join(key_terms(p.payload()))}."
-    if re.fullmatch(r"query|search|question|q", low):
-        return p.sections.get("question") or p.user.strip()
+    if re.fullmatch(r"query|search|question|q|search_query|keywords?|topic|term", low):
+        return p.sections.get("question") or p.request.strip()
     if "expression" in low:
-        m = re.search(r"[\d(][\d\s+\-*/().^]*[\d)]", p.user)
+        m = re.search(r"[\d(][\d\s+\-*/().^]*[\d)]", p.request)
         return m.group().strip() if m else ""
     if re.search(
         r"text|draft|description|body|content|message|reply|answer|response|result|output", low
     ):
-        return text_answer(detect_task(p.instructions), p, quality, rng)
+        return a.main()
     value = extract_field(name, p.payload(), quality, rng)
+    if value is None and a.quotes:
+        value = a.quotes.pop(0)
     if value is None and not nullable:
         value = " ".join(key_terms(p.payload(), 2)) or name
     return value
 
 
-def fill_number(
-    name: str, schema: dict, nullable: bool, p: Prompt, quality: float, rng: random.Random
-) -> float | int | None:
-    """A number for one property: a confidence, a grade scaled to the schema, or an extracted one."""
+def fill_number(name: str, schema: dict, nullable: bool, a: Ask) -> float | int | None:
+    """A number for one property: an operand, a confidence, a grade, or an extracted number."""
+    p, quality, rng = a.p, a.quality, a.rng
     low, integer = name.lower(), schema.get("type") == "integer"
-    if re.search(r"confidence|probability|certainty", low):
-        values = first_enum(p)
-        labels = enum_labels(values, p) if values else parse_labels(p) or {"yes": "", "no": ""}
+    nums = [v for v in a.positional if isinstance(v, (int, float))]
+    if nums and (NUMBERISH.match(low) or (a.call and a.call.values)):
+        a.positional.remove(nums[0])
+        value = nums[0]
+    elif re.search(r"confidence|probability|certainty", low):
+        values = first_enum(a)
+        labels = (
+            {str(v): a.labels.get(str(v), "") for v in values}
+            if values
+            else a.labels or {"yes": "", "no": ""}
+        )
         return classify(p, labels, quality, rng)[1]
-    if re.search(r"score|total|rating|grade", low):
+    elif re.search(r"score|total|rating|grade", low):
         value = score(p, quality, rng)["total"] * schema.get("maximum", 5 if integer else 1)
     else:
         raw = extract_field(name, p.payload(), quality, rng) or ""
         digits = re.sub(r"[^\d.]", "", raw.replace(",", ""))
         if not re.fullmatch(r"\d+(?:\.\d+)?", digits):
-            return None if nullable else max(0, schema.get("minimum", 0))
+            if nullable:
+                return None
+            if nums:  # a required number the request gives without naming it
+                a.positional.remove(nums[0])
+                digits = str(nums[0])
+            else:
+                return max(0, schema.get("minimum", 0))
         value = float(digits)
-    value = min(
-        max(value, schema.get("minimum", value)), schema.get("maximum", value)
-    )  # Field(ge=, le=)
+    value = min(max(value, schema.get("minimum", value)), schema.get("maximum", value))
     return round(value) if integer else round(value, 2)
 
 
-def tool_call(tool: dict, p: Prompt, quality: float, rng: random.Random) -> dict:
-    """The input for one tool: every property filled; a weak model may leave out a required one."""
-    root = tool.get("input_schema") or {}
-    p.memo["root"] = root
-    schema = resolve(root, root)[0]  # a recursive model's schema is a bare "$ref"
+def arguments(a: Ask, schema: dict) -> dict:
+    """The input for one tool call: every property filled, the required ones always."""
+    a.root = schema
+    schema = resolve(schema, schema)[0]  # a recursive model's schema is a bare "$ref"
     props = schema.get("properties", {})
-    data = {k: fill(k, v, p, quality, rng) for k, v in props.items()}
-    required = [k for k in schema.get("required", []) if k in data]
-    if required and rng.random() < (1 - quality) * 0.2:
-        del data[rng.choice(required)]  # an invalid call, as real models occasionally make
-    return data
-
-
-def pick_tool(tools: list[dict], p: Prompt, threshold: int) -> dict | None:
-    """The tool whose name and description overlap the prompt most, if by at least ``threshold``."""
-    bag = set(stems(p.user + " " + p.system))
-
-    def overlap(t: dict) -> int:
-        name = set(stems(t.get("name", "").replace("_", " "))) - {"get", "set", "run", "tool"}
-        return 2 * hits(name, bag) + hits(stems(t.get("description", "")), bag)
-
-    best = max(tools, key=overlap)  # the first on ties
-    return best if overlap(best) >= threshold else None
+    required = set(schema.get("required", []))
+    if a.call is not None:
+        a.positional = list(a.call.values)
+        if not a.positional and not a.call.expression:  # numbers in the request, in order
+            a.positional = [
+                float(n) if "." in n else int(n)
+                for n in re.findall(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w.])", a.p.request)
+            ]
+    a.quotes = quoted(a.p.request)
+    # Required properties first, so operands and quotes go where the tool needs them.
+    order = sorted(props, key=lambda k: k not in required)
+    data = {k: fill(k, props[k], a, required=k in required) for k in order}
+    return {k: data[k] for k in props if k in required or data[k] not in (None, "", [])}

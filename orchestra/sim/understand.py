@@ -8,7 +8,7 @@ import random
 import re
 from collections import Counter
 
-from orchestra.sim.prompt import Prompt
+from orchestra.sim.read import Prompt
 from orchestra.sim.words import (
     STOPWORDS,
     bullets,
@@ -26,44 +26,46 @@ from orchestra.sim.words import (
 # Words that describe common label names, so a bare list ("billing, technical") or an enum
 # ("high", "negative") can be matched at all. Descriptions in the prompt add to these.
 LEXICON = {
-    "billing": "invoice charge refund payment price card subscription bill",
-    "technical": "error bug crash broken slow login fail",
-    "account": "password profile username email sign",
-    "shipping": "delivery package parcel tracking arrive courier",
+    # topics
+    "billing": "invoice charge charged refund payment price card subscription bill paid money",
+    "technical": "error bug crash broken slow login fail app website load",
+    "account": "password profile username email sign login delete",
+    "shipping": "delivery package parcel tracking arrive courier shipped order",
+    "sports": "game match team player score season league coach win goal",
+    "politics": "election government vote minister parliament senate policy law president",
+    "business": "company market revenue profit shares investor ceo merger sales",
+    "technology": "software computer app phone ai chip internet device startup",
+    "science": "research study scientist discovery experiment space physics biology",
+    "health": "doctor hospital disease symptom medicine patient vaccine pain",
+    "entertainment": "movie film music actor album show concert celebrity",
+    "finance": "stock bank interest loan invest inflation rate",
+    "travel": "flight hotel trip vacation airport booking passport",
+    "food": "recipe restaurant meal cook dish taste dinner",
+    # sentiment and tone
+    "positive": "love great thanks excellent happy good amazing wonderful best fantastic perfect",
+    "negative": "bad terrible angry broken hate disappointed worst awful poor refund never",
+    "neutral": "okay fine average arrived received",
+    "mixed": "but however although",
+    # urgency and priority
     "high": "urgent asap immediately critical outage down blocked emergency now broken",
     "urgent": "asap immediately critical outage down blocked emergency now",
+    "critical": "outage down emergency production blocked all",
+    "medium": "soon annoying",
     "low": "whenever minor curious someday question suggestion idea",
-    "positive": "love great thanks excellent happy good amazing wonderful best",
-    "negative": "bad terrible angry broken hate disappointed worst awful poor refund",
+    # intents
+    "complaint": "disappointed terrible angry broken unacceptable worst refund",
+    "question": "how what why when where can ? wonder",
+    "request": "please could would like need want",
+    "praise": "love great thanks excellent amazing",
+    "bug": "error crash broken fail wrong bug",
+    "feature": "add wish would feature suggestion support idea",
     "spam": "winner prize free click offer lottery crypto",
+    "ham": "meeting tomorrow lunch thanks report",
+    "toxic": "idiot stupid hate shut",
+    "yes": "yes true correct indeed",
+    "no": "no not false never",
 }
 FALLBACK_LABELS = ("other", "unknown", "general", "none", "misc", "neutral", "medium")
-
-
-def label_item(item: str) -> tuple[str, str]:
-    """A label line as (name, description): ``"billing: refunds"`` -> ``("billing", "refunds")``."""
-    parts = re.split(r"\s*[:=–—]\s*|\s+-\s+", item, maxsplit=1)
-    return parts[0].strip(" '\"`*"), parts[1] if len(parts) > 1 else ""
-
-
-def parse_labels(p: Prompt) -> dict[str, str]:
-    """Label -> its description, from a "Labels:" block or an "into one of:" list."""
-    for name in ("labels", "categories", "classes"):
-        body = p.sections.get(name, "")
-        items = bullets(body) or split_list(body.splitlines()[0] if body else "")
-        if items:
-            return dict(label_item(i) for i in items)
-    m = re.search(
-        r"(?:one of|among|either|following)[\w ]{0,25}:[ \t]*([^\n]*)", p.instructions, re.I
-    )
-    if not m:
-        return {}
-    if m.group(1).strip():
-        return {label: "" for label in split_list(m.group(1).split(". ")[0])}
-    block = re.match(
-        r"(?:[ \t]*\n)*((?:[ \t]*(?:[-*•]|\d+[.)])[ \t]+.+(?:\n|$))+)", p.instructions[m.end() :]
-    )
-    return dict(label_item(i) for i in bullets(block.group(1))) if block else {}
 
 
 def classify(
@@ -269,30 +271,6 @@ def extract_field(name: str, text: str, quality: float, rng: random.Random) -> s
     return found[0] if found else None
 
 
-VAGUE = {"fields", "following fields", "data", "information", "details", "info", "following"}
-
-
-def parse_fields(p: Prompt) -> list[str]:
-    """Field names from "Fields:" lines or "extract the following fields: a, b, c"."""
-    body = p.sections.get("fields", "")
-    names = [label_item(b)[0] for b in bullets(body)] or split_list(
-        body.splitlines()[0] if body else ""
-    )
-    for pattern in (
-        r"\bextract\s+(?:the\s+)?([^:\n]+?)\s+(?:from|in|out of)\b",  # "extract X from"
-        r"\bextract\b[^:\n]*:[ \t]*([^\n]+)",
-    ):  # "extract ...: X"
-        if names:
-            break
-        m = re.search(pattern, p.instructions, re.I)
-        names = (
-            [n for n in split_list(m.group(1).split(". ")[0]) if n.lower() not in VAGUE]
-            if m
-            else []
-        )
-    return [n.strip().replace(" ", "_") for n in names] or ["name", "email", "date"]
-
-
 # ---------------------------------------------------------------- score (rubric)
 
 TONES = {
@@ -306,6 +284,8 @@ TONES = {
 
 def parse_criteria(p: Prompt) -> list[str]:
     """Rubric lines from a "Rubric:" / "Criteria:" block, else any bullet in the instructions."""
+    if p.memo.get("criteria"):
+        return p.memo["criteria"]
     body = p.sections.get("rubric") or p.sections.get("criteria") or ""
     return bullets(body) or split_list(body) or bullets(p.instructions) or ["Clear and relevant"]
 
@@ -396,9 +376,10 @@ def grounded(p: Prompt, quality: float, rng: random.Random) -> str:
     question = p.sections.get("question") or next(
         (s for s in reversed(sentences(p.user)) if s.endswith("?")), p.user
     )
+    ctx = ctx or p.material
     ctx = ctx.split("Question:")[0] if "Question:" in ctx else ctx
     q = set(stems(question))
-    sents = sentences(ctx)
+    sents = [s for s in sentences(ctx) if s.strip() != question.strip()]
     ranked = sorted(((hits(q, set(stems(s))), -i, s) for i, s in enumerate(sents)), reverse=True)
     if not ranked or ranked[0][0] < max(1.0, 0.25 * len(q)):  # too little in common
         out = DONT_KNOW

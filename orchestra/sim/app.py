@@ -1,0 +1,152 @@
+"""The simulator's HTTP side: an aiohttp application with the Messages API routes (chapter 00).
+
+Handlers only read requests and write responses: the decisions are ``decide.Decider``'s, the
+body checks ``api.parse``'s. Time passes here (``asyncio.sleep`` of model-seconds × time_scale),
+whole or spread over server-sent events when the client streams.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections import deque
+from typing import Protocol
+
+from aiohttp import web
+
+from orchestra.sim import api
+from orchestra.sim.decide import Decider, Hang, Outcome
+
+HANG_LIMIT_S = 600.0  # a hung call gives up after this many wall seconds even if nobody hangs up
+
+
+class State(Protocol):
+    """What the handlers read from the simulator that owns them."""
+
+    decider: Decider
+    log: deque[dict]
+    max_request_bytes: int
+
+    @property
+    def time_scale(self) -> float: ...
+
+
+def make_app(state: State) -> web.Application:
+    """The routes: ``POST /v1/messages``, ``POST /v1/messages/count_tokens``, 404 elsewhere."""
+    handlers = Handlers(state)
+    app = web.Application(client_max_size=state.max_request_bytes + 1)
+    app.router.add_post("/v1/messages", handlers.messages)
+    app.router.add_post("/v1/messages/count_tokens", handlers.count_tokens)
+    app.router.add_route("*", "/{tail:.*}", handlers.not_found)
+    return app
+
+
+class Handlers:
+    """The request handlers of one simulator."""
+
+    def __init__(self, state: State):
+        self.state = state
+        self.requests = 0
+
+    def rid(self) -> str:
+        self.requests += 1
+        return f"req_sim_{self.requests:08d}"
+
+    async def read(self, request: web.Request, count_only: bool) -> api.Request:
+        if not (request.headers.get("x-api-key") or request.headers.get("authorization")):
+            raise api.ApiError(401, "x-api-key header is required")
+        most = self.state.max_request_bytes
+        too_large = api.ApiError(413, f"Request exceeds the maximum size of {most} bytes")
+        if (request.content_length or 0) > most:
+            raise too_large
+        try:
+            raw = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            raise too_large from None
+        return api.parse(raw, count_only=count_only)
+
+    def error(self, exc: api.ApiError, rid: str) -> web.Response:
+        self.state.log.append(
+            {
+                "t": time.time(),
+                "status": exc.status,
+                "model": exc.model,
+                "fault": exc.fault,
+                "retry_after_s": exc.wait_s,
+                "error": exc.message,
+            }
+        )
+        return web.json_response(
+            exc.body(rid), status=exc.status, headers={"request-id": rid, **exc.headers}
+        )
+
+    async def not_found(self, request: web.Request) -> web.Response:
+        return self.error(
+            api.ApiError(404, f"no route {request.method} {request.path}"), self.rid()
+        )
+
+    async def count_tokens(self, request: web.Request) -> web.Response:
+        rid = self.rid()
+        try:
+            req = await self.read(request, count_only=True)
+        except api.ApiError as exc:
+            return self.error(exc, rid)
+        return web.json_response({"input_tokens": req.input_tokens()}, headers={"request-id": rid})
+
+    async def messages(self, request: web.Request) -> web.StreamResponse:
+        rid = self.rid()
+        key = request.headers.get("x-api-key") or request.headers.get("authorization", "")
+        try:
+            req = await self.read(request, count_only=False)
+            outcome = self.state.decider.decide(req, key)
+        except api.ApiError as exc:
+            return self.error(exc, rid)
+        except Hang as hang:
+            self.state.log.append(
+                {"t": time.time(), "status": None, "model": hang.args[0], "fault": "hang"}
+            )
+            await wait_for_hangup(request)
+            return web.Response(status=504)  # nobody is left to read this
+        self.state.log.append(outcome.record)
+        headers = {
+            "request-id": rid,
+            api.MODEL_SECONDS_HEADER: f"{outcome.model_s:.4f}",
+            api.TIME_SCALE_HEADER: f"{self.state.time_scale:g}",
+            **outcome.headers,
+        }
+        wall_s = outcome.model_s * self.state.time_scale
+        if not req.stream:
+            await asyncio.sleep(wall_s)
+            return web.json_response(outcome.body, headers=headers)
+        return await stream(request, outcome, headers, wall_s)
+
+
+async def stream(
+    request: web.Request, outcome: Outcome, headers: dict, wall_s: float
+) -> web.StreamResponse:
+    """Send the body as server-sent events: time to first token, then evenly spaced deltas."""
+    resp = web.StreamResponse(
+        headers={"content-type": "text/event-stream", "cache-control": "no-cache", **headers}
+    )
+    await resp.prepare(request)
+    events = api.events(outcome.body)
+    n_out = max(outcome.body["usage"]["output_tokens"], 1)
+    deltas = sum(1 for name, _ in events if name == "content_block_delta") or 1
+    first = wall_s * 0.5 if n_out > 1 else wall_s
+    gap = (wall_s - first) / deltas
+    await asyncio.sleep(first)
+    for name, data in events:
+        await resp.write(f"event: {name}\ndata: {json.dumps(data)}\n\n".encode())
+        if name == "content_block_delta" and gap > 0:
+            await asyncio.sleep(gap)
+    await resp.write_eof()
+    return resp
+
+
+async def wait_for_hangup(request: web.Request) -> None:
+    """Say nothing until the client hangs up (its timeout), or the hang limit passes."""
+    for _ in range(int(HANG_LIMIT_S / 0.05)):
+        if request.transport is None or request.transport.is_closing():
+            return
+        await asyncio.sleep(0.05)

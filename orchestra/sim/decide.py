@@ -1,0 +1,185 @@
+"""What the simulator does with one checked request, without any I/O (chapters 00, 02 and 07).
+
+``Decider.decide`` runs the call's decisions in order: is the prompt too long, does a fault
+strike (``faults``), does the key's rate limit admit it (``limits``), what is the answer
+(``brain``, rendered and cut by ``render``), and how many model-seconds it takes. It returns an
+``Outcome`` or raises ``api.ApiError`` (an HTTP error to send) or ``Hang``.
+
+Randomness is seeded per request: the answer's from the seed and the request's content (so
+temperature 0 gives the same answer to the same prompt), faults and latency jitter from those
+and how many times the same request was seen (so a retry can succeed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import random
+import time
+from collections import Counter
+from dataclasses import dataclass
+
+from orchestra.sim import api, brain, render
+from orchestra.sim.faults import HTTP_FAULTS, Faults
+from orchestra.sim.limits import KeyLimiter, Limits
+from orchestra.sim.models import profile
+
+INPUT_TOKENS_PER_S = 20_000  # prompt processing speed, adds to time-to-first-token
+
+FAULT_MESSAGES = {
+    "rate_limit": "Rate limited (injected fault); retry after the time in retry-after",
+    "overloaded": "Overloaded",
+    "server_error": "Internal server error",
+}
+
+
+class Hang(Exception):
+    """This call hangs: the server says nothing until the client gives up."""
+
+
+@dataclass
+class Outcome:
+    """What was decided for one call, before it is sent."""
+
+    body: dict
+    """The response body (``api.message``)."""
+    model_s: float
+    """Simulated duration in model-seconds."""
+    headers: dict[str, str]
+    """The key's rate-limit headers."""
+    record: dict
+    """The line for the simulator's log."""
+
+
+class Decider:
+    """The per-call decisions, with the state they need: requests seen and each key's buckets."""
+
+    def __init__(self, seed: int, time_scale: float, faults: Faults, limits: Limits):
+        self.seed, self.time_scale, self.faults, self.limits = seed, time_scale, faults, limits
+        self._keys: dict[str, KeyLimiter] = {}
+        self._seen: Counter[str] = Counter()
+
+    def limiter(self, key: str) -> KeyLimiter:
+        if key not in self._keys:
+            self._keys[key] = KeyLimiter(self.limits, 60.0 * (self.time_scale or 1.0))
+        return self._keys[key]
+
+    def decide(self, req: api.Request, key: str) -> Outcome:
+        """Limits, faults, answer, cut and latency for one call."""
+        prof = profile(req.model)
+        n_in = req.input_tokens()
+        if n_in > prof.context_window:
+            raise api.ApiError(
+                400, f"prompt is too long: {n_in} tokens > {prof.context_window} maximum"
+            )
+        digest = fingerprint(req)
+        nth = self._seen[digest]
+        self._seen[digest] += 1
+        chance = random.Random(f"{self.seed}|{digest}|{nth}")
+        limiter = self.limiter(key)
+        # Injected failures come before metering: a call that fails this way costs no quota.
+        fault = self.faults.pick(req.model, req.prompt(), chance)
+        if fault in HTTP_FAULTS:
+            wait = (0.5 + chance.random()) * self.time_scale
+            raise retry_later(
+                HTTP_FAULTS[fault], FAULT_MESSAGES[fault], req.model, fault, wait, limiter.headers()
+            )
+        if fault == "hang":
+            raise Hang(req.model)
+        wait = limiter.admit(n_in, req.max_tokens)
+        if wait > 0:
+            raise retry_later(
+                429,
+                "This request would exceed your per-minute rate limit; "
+                "retry after the time in retry-after",
+                req.model,
+                "rate_limited",
+                wait,
+                limiter.headers(),
+            )
+        # Temperature 0 answers the same prompt the same way; above 0 each repeat is a new sample.
+        mind = random.Random(f"{self.seed}|{digest}" + (f"|{nth}" if req.temperature > 0 else ""))
+        quality = prof.quality * (1 - 0.1 * req.temperature)
+        ans = brain.answer(
+            req.system,
+            req.messages,
+            req.tools,
+            req.tool_choice,
+            quality,
+            mind,
+            json_schema=req.json_schema,
+        )
+        cut = render.cut(ans, req.max_tokens, req.stop_sequences, fault, chance)
+        limiter.refund(req.max_tokens - cut.output_tokens)
+        model_s = (
+            prof.ttft_s * math.exp(chance.gauss(0, 0.25))
+            + n_in / INPUT_TOKENS_PER_S
+            + cut.output_tokens / prof.tokens_per_s * math.exp(chance.gauss(0, 0.1))
+        )
+        body = api.message(
+            req,
+            f"msg_sim_{digest}{nth:04d}",
+            cut.blocks,
+            n_in,
+            cut.output_tokens,
+            cut.stop_reason,
+            cut.stop_sequence,
+        )
+        record = {
+            "t": time.time(),
+            "status": 200,
+            "model": req.model,
+            "fault": fault,
+            "task": ans.task,
+            "input_tokens": n_in,
+            "output_tokens": cut.output_tokens,
+            "model_s": model_s,
+        }
+        return Outcome(body, model_s, limiter.headers(), record)
+
+
+def fingerprint(req: api.Request) -> str:
+    """A digest of what the answer depends on.
+
+    A prompt is the same request whether its content is a string or text blocks (the SDK,
+    LangChain and LlamaIndex differ there), so the same words get the same answer.
+    """
+    said = [[m["role"], api.text_of(m["content"])] for m in req.messages]
+    content = json.dumps(
+        [
+            req.model,
+            req.system,
+            said,
+            req.tools,
+            req.tool_choice,
+            req.temperature,
+            req.max_tokens,
+            req.stop_sequences,
+        ]
+        + ([req.json_schema] if req.json_schema else []),
+        sort_keys=True,
+    )
+    return hashlib.sha256(content.encode()).hexdigest()[:16]
+
+
+def retry_later(
+    status: int, message: str, model: str, fault: str, wait_s: float, headers: dict
+) -> api.ApiError:
+    """An error that tells the SDK when to retry, in wall-clock time (model time × time_scale).
+
+    Anthropic sends ``retry-after`` on 429s; the simulator also sends it on 529 and 500, and adds
+    ``retry-after-ms``, so the SDK's own backoff shrinks with ``time_scale`` like everything else.
+    """
+    return api.ApiError(
+        status,
+        message,
+        model=model,
+        fault=fault,
+        wait_s=wait_s,
+        headers={
+            **headers,
+            "retry-after": str(max(1, math.ceil(wait_s))),
+            "retry-after-ms": f"{max(wait_s * 1000, 1.0):.1f}",
+        },
+    )

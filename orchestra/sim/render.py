@@ -1,0 +1,129 @@
+"""Stage 4 of the answer: write the content out in its shape, then cut and count (chapter 00).
+
+``render`` turns a ``fill.Content`` into the reply's text or tool input (XML elements, JSON,
+list lines, a continued prefill); ``cut`` applies ``stop_sequences``, ``max_tokens`` and the
+output faults (``truncate``, ``bad_json``) and counts the output tokens.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+
+from orchestra.sim import tokens
+from orchestra.sim.fill import Content
+from orchestra.sim.shape import Shape, Tag
+
+
+@dataclass
+class Answer:
+    """What the model says; ``cut`` turns it into content blocks."""
+
+    text: str | None
+    """Text content (None when answering with a tool)."""
+    tool_name: str | None
+    """The tool answered through, if any."""
+    tool_input: dict | None
+    """The tool call's input, built to fit the tool's ``input_schema``."""
+    task: str
+    """What the content was about (``shape.Shape.task``)."""
+    is_json: bool
+    """``text`` is JSON, so a fault injector may corrupt it."""
+
+
+def xml(tags: list[Tag], values: dict, indent: str = "") -> str:
+    out = []
+    for t in tags:
+        v = values.get(t.name)
+        if t.children:
+            inner = xml(t.children, v or {}, indent)
+            out.append(f"<{t.name}>\n{inner}\n</{t.name}>")
+        elif isinstance(v, list):
+            items = v or [""]
+            if t.repeated:
+                out += [f"<{t.name}>{item}</{t.name}>" for item in items]
+            else:
+                out.append(f"<{t.name}>\n" + "\n".join(f"- {i}" for i in items) + f"\n</{t.name}>")
+        else:
+            out.append(f"<{t.name}>{v}</{t.name}>")
+    return "\n".join(out)
+
+
+def continued(text: str, prefill: str) -> str:
+    """The part of ``text`` after an assistant prefill (the API returns only the continuation)."""
+    if not prefill:
+        return text
+    head = prefill.strip()
+    at = text.find(head) if head else -1
+    if at != -1 and at < 3:
+        return text[at + len(head) :]
+    return text if text[:1].isspace() else " " + text
+
+
+def render(shape: Shape, content: Content, json_text: bool = False) -> Answer:
+    """The answer in its shape: a tool call, or text (JSON with ``json_text`` for structured output)."""
+    if shape.form == "tool" and not json_text:
+        return Answer(None, shape.call.tool["name"], content.values, shape.task, False)
+    if shape.form == "tool":
+        return Answer(json.dumps(content.values), None, None, shape.task, True)
+    is_json = False
+    if shape.form == "xml":
+        text = xml(shape.tags, content.values or {})
+    elif shape.form == "json":
+        text, is_json = json.dumps(content.values, ensure_ascii=False), True
+    elif shape.form == "list":
+        items = content.items or []
+        text = "\n".join((f"{i}. " if shape.numbered else "- ") + s for i, s in enumerate(items, 1))
+    else:
+        text = content.text
+        is_json = shape.task in ("extract", "score")
+    if shape.stop_word and shape.stop_word not in text:
+        text = f"{text}\n\n{shape.stop_word}"
+    return Answer(continued(text, shape.prefill), None, None, shape.task, is_json)
+
+
+@dataclass
+class Cut:
+    """The reply as content blocks after the cuts, with its output token count."""
+
+    blocks: list[dict]
+    output_tokens: int
+    stop_reason: str
+    stop_sequence: str | None
+
+
+def cut(
+    ans: Answer, max_tokens: int, stop_sequences: list[str], fault: str | None, rng: random.Random
+) -> Cut:
+    """Content blocks after stop sequences, ``max_tokens`` and output faults; with token count."""
+    if ans.tool_input is not None:
+        data = dict(ans.tool_input)
+        if fault == "bad_json" and data:
+            data.pop(rng.choice(sorted(data)))
+        block = {
+            "type": "tool_use",
+            "id": f"toolu_sim_{rng.getrandbits(48):012x}",
+            "name": ans.tool_name,
+            "input": data,
+        }
+        n_out = tokens.count_tokens(json.dumps(data)) + 10
+        if n_out <= max_tokens:
+            return Cut([block], n_out, "tool_use", None)
+        return Cut([], max_tokens, "max_tokens", None)
+    text = ans.text or ""
+    if fault == "bad_json" and ans.is_json:
+        text = text[: max(1, len(text) - 2 - rng.randrange(max(1, len(text) // 3)))]
+    stop_reason, stop_seq = "end_turn", None
+    hits = [(text.find(s), s) for s in stop_sequences if s in text]
+    if hits:
+        at, stop_seq = min(hits)
+        text, stop_reason = text[:at], "stop_sequence"
+    limit = max_tokens
+    if fault == "truncate":
+        limit = min(limit, max(1, tokens.count_tokens(text) // 2))
+    if tokens.count_tokens(text) > limit:
+        text, stop_reason, stop_seq = tokens.truncate(text, limit), "max_tokens", None
+    return Cut(
+        [{"type": "text", "text": text}], max(1, tokens.count_tokens(text)), stop_reason, stop_seq
+    )

@@ -1,0 +1,447 @@
+"""Stage 2 of the answer: decide the shape the prompt asks for (chapter 00).
+
+Format first: whatever the content turns out to be, the reply has the form the prompt asks for.
+From a ``read.Prompt`` this stage decides the task (what the content is about) and the form:
+
+- a tool call (``tool_choice`` any/tool, or a tool on auto that the request needs, ``agent``);
+- JSON fitting a schema (structured output) or an example object written in the prompt;
+- XML fields named in the instructions or shown in a template, in order, repeated elements
+  for lists ("each subtask in <subtask> tags"), a set of values inside a template tag
+  (``<evaluation>PASS, NEEDS_IMPROVEMENT, or FAIL</evaluation>``) kept as that field's choices;
+- a numbered or bulleted list of the requested length;
+- one choice from a set the prompt names (labels, verdicts, "respond with APPROVE when ...");
+- plain text, "only" the answer when asked, continuing an assistant prefill.
+
+``fill`` computes the content for this shape next; nothing here computes content.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from orchestra.sim.agent import Next, next_call
+from orchestra.sim.read import Prompt, json_in
+from orchestra.sim.words import bullets, split_list
+
+TASKS = [
+    (
+        "score",
+        r"\brubric\b|\b(?:score|grade|evaluate|rate|assess)\b (?:the|this|that|it|each|"
+        r"following|how)\b|\bcriteria\s*:",
+    ),
+    (
+        "classify",
+        r"\bclassif(?:y|ication)\b|\bcategori[sz]e\b|\b(?:categories|labels|classes)\s*:"
+        r"|\binto one of\b",
+    ),
+    ("extract", r"\bextract\b|\bfields\s*:"),
+    ("summarize", r"\bsummar(?:y|i[sz]e)\b|\btl;?dr\b"),
+    (
+        "plan",
+        r"\bplan\b|\bbreak\b.{0,30}\b(?:steps|subtasks|tasks)\b|\bsteps (?:to|for|needed)\b"
+        r"|\bstep[- ]by[- ]step\b|\bsubtasks?\b",
+    ),
+    ("grounded", r"\b(?:context|documents?|passage)\s*:|<context>|<document"),
+    (
+        "reply",
+        r"\b(?:write|draft|compose)\s+(?:an?\s+)?(?:\w+\s+){0,2}(?:reply|response|answer|email)\b"
+        r"|\b(?:reply|respond)\s+to\b",
+    ),
+    (
+        "write",
+        r"\b(?:write|draft|compose|rewrite|revise)\b"
+        r"(?!\s+(?:\w+\s+){0,2}(?:summary|plan|reply|response|answer|email)\b)",
+    ),
+]
+# Tags that hold material the prompt gives, never fields of the answer.
+INPUT_TAGS = set(
+    """document documents doc text question context ticket email article passage input data
+    example examples query user_input instructions code transcript report contract review
+    message conversation history paper source sources article_text user_query request task
+    story essay letter policy rubric criteria draft previous_draft notes search_results
+    tools tool_description function functions""".split()
+)
+COUNTS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7}
+COUNTS |= {"eight": 8, "nine": 9, "ten": 10, "a couple of": 2, "a few": 3}
+POSITIVE = re.compile(
+    r"(?i)^(?:pass|passed|approve[d]?|accept(?:ed)?|yes|true|good|correct|"
+    r"lgtm|ok|done|complete|valid|ship|ready|a)$"
+)
+EVALUATIVE = re.compile(
+    r"(?i)\b(?:good enough|satisf|addressed|acceptable|approv|meets?|pass|no (?:further|more) "
+    r"(?:changes|suggestions|feedback|issues)|happy with|ready|correct|looks good)"
+)
+
+
+@dataclass
+class Tag:
+    """One XML field of the answer."""
+
+    name: str
+    repeated: bool = False
+    """A list: the element repeats once per item."""
+    choices: list[str] = field(default_factory=list)
+    """The values the prompt allows inside this tag, if it names a set."""
+    children: list[Tag] = field(default_factory=list)
+
+
+@dataclass
+class Shape:
+    """The form of the reply, decided before any content."""
+
+    task: str
+    """What the content is: classify, summarize, extract, score, plan, grounded, write, reply,
+    review (a verdict on a draft), tools (after tool results) or generic."""
+    form: str = "text"
+    """"tool" | "json" | "xml" | "list" | "text"."""
+    call: Next | None = None
+    """The tool call to make (form "tool")."""
+    schema: dict | None = None
+    """The JSON schema to fill: a tool's input, or the structured-output format."""
+    example: dict | None = None
+    """A JSON object written in the prompt: the answer takes its keys and nesting."""
+    tags: list[Tag] = field(default_factory=list)
+    choices: dict[str, str] = field(default_factory=dict)
+    """Allowed answers -> their descriptions (labels, verdicts); empty when free."""
+    verdict: bool = False
+    """The choices judge a draft (pass/fail, APPROVE) rather than label a text."""
+    open_verdict: bool = False
+    """A verdict word is said only to approve; otherwise the reply is feedback."""
+    stop_word: str | None = None
+    """A word the prompt asks to end with once the task is done ("TERMINATE")."""
+    count: int | None = None
+    """Items a list must have."""
+    numbered: bool = True
+    only: bool = False
+    """Nothing but the answer ("respond with only the label")."""
+    prefill: str = ""
+    fields: list[str] = field(default_factory=list)
+    """The fields to extract (task "extract")."""
+
+
+def detect_task(instructions: str) -> str:
+    """The task whose cue comes first: ``detect_task("Summarize this: ...") == "summarize"``."""
+    found = [
+        (m.start(), task)
+        for task, pattern in TASKS
+        if (m := re.search(pattern, instructions, re.I))
+    ]
+    return min(found)[1] if found else "generic"
+
+
+def wants_json(instructions: str, full: str = "") -> bool:
+    """The prompt asks for JSON ("Respond in JSON", "as JSON", "a JSON object").
+
+    Anywhere in the instructions; in the material only as an explicit request, since a ticket
+    may well talk about JSON.
+    """
+    return bool(
+        re.search(r"\bjson\b", instructions, re.I)
+        or re.search(
+            r"\b(?:respond|reply|answer|return|output|format)\w*\s+(?:\w+\s+){0,3}(?:in|as)\s+(?:a\s+)?json"
+            r"|\bjson (?:object|only|format)\b",
+            full,
+            re.I,
+        )
+    )
+
+
+# ---------------------------------------------------------------- choices
+
+
+def label_item(item: str) -> tuple[str, str]:
+    """A label line as (name, description): ``"billing: refunds"`` -> ``("billing", "refunds")``."""
+    parts = re.split(r"\s*[:=–—]\s*|\s+-\s+", item, maxsplit=1)
+    return parts[0].strip(" '\"`*"), parts[1] if len(parts) > 1 else ""
+
+
+def parse_labels(p: Prompt, loose: bool = True) -> dict[str, str]:
+    """Label -> its description, from a "Labels:" block or an "into one of:" list.
+
+    ``loose`` also reads "among:" and "the following:" lists (for a classification prompt).
+    """
+    for name in ("labels", "categories", "classes"):
+        body = p.sections.get(name, "")
+        items = bullets(body) or split_list(body.splitlines()[0] if body else "")
+        if items:
+            return dict(label_item(i) for i in items)
+    cue = r"one of|either|among|following" if loose else r"one of|either"
+    m = re.search(rf"(?:{cue})[\w ]{{0,25}}:[ \t]*([^\n]*)", p.instructions, re.I)
+    if m and m.group(1).strip():
+        return {label: "" for label in split_list(m.group(1).split(". ")[0])}
+    if m:
+        block = re.match(
+            r"(?:[ \t]*\n)*((?:[ \t]*(?:[-*•]|\d+[.)])[ \t]+.+(?:\n|$))+)",
+            p.instructions[m.end() :],
+        )
+        return dict(label_item(i) for i in bullets(block.group(1))) if block else {}
+    m = re.search(
+        r"\b(?:one of|either)\s+(?:these\s+)?([^\n.:?]+)", p.instructions, re.I
+    ) or re.search(
+        r"\b(?:classify|categori[sz]e|label|tag|rate|mark|grade)\b[^.\n:]{0,60}?\b(?:as|into)\s+(?:either\s+)?([^\n.:?]+)",
+        p.instructions,
+        re.I,
+    )
+    items = (
+        split_list(re.split(r"\s+(?:in|inside|within|and then|then)\s+", m.group(1))[0])
+        if m
+        else []
+    )
+    if 2 <= len(items) <= 12 and all(len(i.split()) <= 2 for i in items):
+        return {label: "" for label in items}
+    return {}
+
+
+VAGUE = {"fields", "following fields", "data", "information", "details", "info", "following"}
+
+
+def parse_fields(p: Prompt) -> list[str]:
+    """Field names from "Fields:" lines or "extract the following fields: a, b, c"."""
+    body = p.sections.get("fields", "")
+    names = [label_item(b)[0] for b in bullets(body)] or split_list(
+        body.splitlines()[0] if body else ""
+    )
+    for pattern in (
+        r"\bextract\s+(?:the\s+)?([^:\n]+?)\s+(?:from|in|out of)\b",  # "extract X from"
+        r"\bextract\b[^:\n]*:[ \t]*([^\n]+)",
+    ):  # "extract ...: X"
+        if names:
+            break
+        m = re.search(pattern, p.instructions, re.I)
+        names = (
+            [n for n in split_list(m.group(1).split(". ")[0]) if n.lower() not in VAGUE]
+            if m
+            else []
+        )
+    return [n.strip().replace(" ", "_") for n in names] or ["name", "email", "date"]
+
+
+CAPS_SET = re.compile(
+    r"\b([A-Z][A-Z_]{1,})(?:\s*(?:,|/|\|)\s*(?:or\s+)?([A-Z][A-Z_]{1,}))+(?:\s*,?\s*or\s+([A-Z][A-Z_]{1,}))?\b"
+    r"|\b([A-Z][A-Z_]{1,})\s+or\s+([A-Z][A-Z_]{1,})\b"
+)
+
+
+def caps_set(text: str) -> list[str]:
+    """A set of ALL-CAPS answers written as a list: "PASS, NEEDS_IMPROVEMENT, or FAIL"."""
+    m = CAPS_SET.search(text)
+    if not m:
+        return []
+    items = re.findall(r"[A-Z][A-Z_]{1,}", m.group())
+    items = [i for i in items if i not in ("OR", "AND", "JSON", "XML", "API", "ID", "URL")]
+    return list(dict.fromkeys(items)) if len(set(items)) >= 2 else []
+
+
+def said_word(text: str) -> tuple[str, str] | None:
+    """A word the prompt asks to say under a condition: ("APPROVE", "when the draft is good")."""
+    m = re.search(
+        r"(?i:\b(?:respond|reply|answer|say|output|write|return|end)\s+(?:\w+\s+){0,2}?"
+        r"(?:with|by saying)?\s*(?:only\s+|the word\s+|exactly\s+)?)"
+        r"[\"'“‘`]?([A-Z][A-Z_]{2,})[\"'”’`]?"
+        r"[^.\n]{0,12}?(?i:\b(when|if|once|after|to (?:approve|indicate|signal))\b)([^.\n]*)",
+        text,
+    )
+    if m:
+        return m.group(1), m.group(3)
+    m = re.search(
+        r"(?i:\b(when|if|once)\b)([^.\n]*?),\s*(?i:(?:respond|reply|answer|say|output|write)\s+"
+        r"(?:with\s+)?(?:only\s+)?)[\"'“‘`]?([A-Z][A-Z_]{2,})\b",
+        text,
+    )
+    return (m.group(3), m.group(2)) if m else None
+
+
+YES_NO = re.compile(r"(?i)\b(yes|true)\s*(?:or|/)\s*(no|false)\b|\b(no)\s*(?:or|/)\s*(yes)\b")
+QUOTED_SET = re.compile(
+    r"[\"'“]([\w -]{1,20})[\"'”](?:\s*(?:,|or|/)\s*(?:or\s+)?[\"'“]([\w -]{1,20})[\"'”])+"
+)
+
+
+def choices_of(p: Prompt, text: str) -> tuple[dict[str, str], bool]:
+    """The answers a prompt allows, and whether they are a verdict on a draft."""
+    labels = parse_labels(p, loose=detect_task(text) == "classify")
+    if labels:
+        return labels, any(POSITIVE.match(x) for x in labels) and len(labels) <= 4 and all(
+            x.isupper() for x in labels if x.isalpha()
+        )
+    caps = caps_set(text)
+    if caps:
+        return {c: "" for c in caps}, any(POSITIVE.match(c) for c in caps)
+    m = QUOTED_SET.search(text)
+    if m and re.search(
+        r"(?i)\b(?:answer|respond|reply|classify|label|output|one of|either)\b",
+        text[: m.start()][-80:],
+    ):
+        items = re.findall(r"[\"'“]([\w -]{1,20})[\"'”]", m.group())
+        return {i: "" for i in dict.fromkeys(items)}, any(POSITIVE.match(i) for i in items)
+    m = YES_NO.search(text)
+    if m and re.search(r"(?i)\b(?:answer|respond|reply|output|say|return)\b", text):
+        pair = [g for g in m.groups() if g]
+        return {pair[0]: "", pair[1]: ""}, False
+    return {}, False
+
+
+# ---------------------------------------------------------------- XML fields
+
+
+def placeholder(body: str) -> bool:
+    """A template's body: empty, "...", "[your answer]", a set of values, or a short description."""
+    b = body.strip()
+    return (
+        not b
+        or bool(re.fullmatch(r"[.…\s]*|\[.*\]|\{.*\}|\(.*\)", b, re.S))
+        or bool(caps_set(b))
+        or len(b.split()) <= 12
+    )
+
+
+def output_tags(p: Prompt) -> list[Tag]:
+    """The XML fields the answer must have, in the order the instructions name them."""
+    text = p.instructions
+    names: list[str] = []
+    for m in re.finditer(r"</?([A-Za-z][\w-]*)>", text):
+        name = m.group(1)
+        if name.lower() in INPUT_TAGS or name in names:
+            continue
+        body = p.sections.get(name.lower())
+        if body is not None and not placeholder(body):
+            continue
+        if body is not None and name.lower() in p.user.lower() and not placeholder(body):
+            continue
+        names.append(name)
+    tags = {}
+    for name in names:
+        body_m = re.search(rf"(?s)<{name}>(.*?)</{name}>", text)
+        body = body_m.group(1) if body_m else ""
+        before = text[: text.find(f"<{name}>") if f"<{name}>" in text else 0][-80:]
+        after_m = re.search(rf"<{name}>(?:</{name}>)?\s*(?:tags?|elements?)?([^.\n]{{0,40}})", text)
+        after = after_m.group(1) if after_m else ""
+        repeated = (
+            len(re.findall(rf"<{name}>", text)) >= 2
+            or bool(
+                re.search(r"(?i)\b(?:each|every|per|separate|individual)\b[^.\n<]{0,40}$", before)
+            )
+            or bool(re.search(r"(?i)\b(?:each|for every|per)\b", after))
+        )
+        tags[name] = Tag(
+            name, repeated, caps_set(body) or [c for c in split_list(body) if c.isupper()]
+        )
+    # Nesting from templates: a tag whose template body holds other tags is their container.
+    top = []
+    for name, tag in tags.items():
+        body_m = re.search(rf"(?s)<{name}>(.*?)</{name}>", text)
+        inner = [n for n in tags if n != name and body_m and f"<{n}>" in body_m.group(1)]
+        tag.children = [tags[n] for n in inner]
+        if tag.children:
+            tag.choices = []
+        if not any(
+            (bm := re.search(rf"(?s)<{o}>(.*?)</{o}>", text)) and f"<{name}>" in bm.group(1)
+            for o in tags
+            if o != name
+        ):
+            top.append(tag)
+    for tag in list(top):  # <subtasks> and <subtask> named without a template: container + items
+        child = next(
+            (t for t in top if t is not tag and tag.name.lower() == t.name.lower() + "s"), None
+        )
+        if child is not None and not tag.children:
+            tag.children = [child]
+            top.remove(child)
+    for tag in top:  # a plural container's singular child repeats: <steps><step>
+        for child in tag.children:
+            if (
+                tag.name.lower().rstrip("s") == child.name.lower()
+                or tag.name.lower() == child.name.lower() + "s"
+            ):
+                child.repeated = True
+    return top
+
+
+# ---------------------------------------------------------------- the shape
+
+
+def list_request(text: str) -> tuple[int | None, bool] | None:
+    """(item count, numbered) when the prompt asks for a list."""
+    n = r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten|a couple of|a few)"
+    m = re.search(
+        rf"(?i)\b(?:list|give|name|provide|suggest|generate|write|brainstorm|come up with|"
+        rf"share|offer|propose|outline|what are)\s+(?:me\s+|us\s+)?(?:the\s+|exactly\s+|at least\s+)?{n}\s+"
+        rf"(?:\w+[\s-]+){{0,3}}?(?:ideas|reasons|tips|ways|examples|steps|items|points|names|"
+        rf"questions|options|suggestions|benefits|risks|facts|things|titles|bullet points|bullets|"
+        rf"sentences|words|features|pros|cons|factors|strategies|recommendations|\w+s)\b",
+        text,
+    ) or re.search(rf"(?i)\b{n}\s+(?:bullet points|bullets|numbered items|items)\b", text)
+    numbered = not re.search(r"(?i)\bbullet", text)
+    if m:
+        raw = m.group(1).lower()
+        if re.search(rf"(?i){re.escape(m.group(0))}\s*(?:sentences?|words)\b", text) or re.search(
+            r"(?i)\b(?:sentences|words)\b", m.group(0)
+        ):
+            return None
+        return (COUNTS.get(raw) or int(raw)), numbered
+    if re.search(
+        r"(?i)\b(?:numbered|bulleted|bullet(?:ed)?[- ]point) list\b|\bas (?:a )?list\b|\bbullet points\b",
+        text,
+    ):
+        return None, numbered
+    return None
+
+
+def decide(p: Prompt, tool_choice: dict | None = None, json_schema: dict | None = None) -> Shape:
+    """The shape of the reply to ``p``."""
+    text = p.instructions
+    task = detect_task(text)
+    choice = (tool_choice or {"type": "auto"}).get("type", "auto")
+    shape = Shape(task, prefill=p.prefill)
+    if json_schema is not None:
+        choice, tools = "tool", [{"name": "output", "input_schema": json_schema}]
+        tool_choice = {"type": "tool", "name": "output"}
+    else:
+        tools = p.tools if choice != "none" else []
+    if tools and choice == "tool":
+        tool = next((t for t in tools if t.get("name") == tool_choice.get("name")), tools[0])
+        picked = next_call(p, [tool], required=True)
+        shape.call = picked if picked and picked.tool is tool else Next(tool)
+    elif tools and choice in ("any", "auto") and not p.prefill:
+        shape.call = next_call(p, tools, required=choice == "any")
+    if shape.call is not None:
+        shape.form, shape.schema = "tool", shape.call.tool.get("input_schema") or {}
+        shape.choices = parse_labels(p)
+        return shape
+    if p.calls:
+        task = shape.task = "tools"  # the results are in: answer with them
+    shape.choices, shape.verdict = choices_of(p, text)
+    said = said_word(p.system + "\n" + text)
+    if said and said[0] not in shape.choices:
+        word, condition = said
+        if EVALUATIVE.search(condition) or re.search(r"(?i)draft|feedback|review", condition):
+            shape.choices, shape.verdict, shape.open_verdict = {word: ""}, True, True
+        else:
+            shape.stop_word = word
+    if shape.verdict:
+        shape.task = "review"
+    elif shape.choices and (task not in ("score", "extract") or not p.sections.get("rubric")):
+        shape.task = "classify"
+    shape.only = bool(
+        re.search(
+            r"(?i)\b(?:respond|reply|answer|output|return)\s+(?:with\s+)?only\b|\bonly\s+"
+            r"(?:output|return|respond|reply|answer|give|write)\b|\bnothing else\b|\bjust the\b"
+            r"|\bno (?:other text|explanation|preamble|additional text)\b|\bonly the (?:label|"
+            r"answer|number|word|category|name|result|value)\b",
+            text,
+        )
+    )
+    if shape.task == "extract":
+        shape.fields = parse_fields(p)
+    shape.tags = output_tags(p)
+    if shape.tags:
+        shape.form = "xml"
+        return shape
+    if wants_json(text, p.user):
+        shape.form, shape.example = "json", json_in(text)
+        return shape
+    listed = list_request(text)
+    if listed and not shape.choices:
+        shape.form, (shape.count, shape.numbered) = "list", listed
+    return shape

@@ -1,0 +1,742 @@
+"""A corpus of prompts in the styles of Anthropic's public prompt-engineering guidance.
+
+None is written for the kit's chapters: XML tags, few-shot examples, prefills, JSON output,
+lists, choices, tool use, role prompts and long documents with quotes. Each has a checker of
+the reply's shape and, where it applies, its content; all must pass for every model.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+
+import pytest
+
+from orchestra.sim.brain import answer
+from orchestra.sim.models import MODELS
+
+DOC = (
+    "The Aurora Library opened in 1921 on the north bank of the river. It holds 2.4 million "
+    "books and 80,000 maps. The reading room was restored in 2019 after a fire damaged the "
+    "roof. Entry is free for residents, and visitors pay 5 euros. The library closes on "
+    "Mondays. Its most famous item is a 12th-century atlas donated by a merchant family."
+)
+REVIEW_POS = (
+    "Absolutely love this blender, it is fast, quiet and the best purchase I made this year."
+)
+REVIEW_NEG = "Terrible kettle. It broke after two days and support never answered. Worst buy ever."
+EMAIL = "Hi, this is Priya Nair from Northwind Ltd. Call me at +44 20 7946 0958 or priya@northwind.example. Invoice total: $4,250.00 due June 30, 2025."
+
+
+def tool(name, description, props, required=None):
+    return {
+        "name": name,
+        "description": description,
+        "input_schema": {
+            "type": "object",
+            "properties": props,
+            "required": required if required is not None else list(props),
+        },
+    }
+
+
+ADD = tool("add", "Add two integers.", {"a": {"type": "integer"}, "b": {"type": "integer"}})
+MUL = tool(
+    "multiply", "Multiply two integers.", {"a": {"type": "integer"}, "b": {"type": "integer"}}
+)
+SUB = tool("subtract", "Subtract b from a.", {"a": {"type": "integer"}, "b": {"type": "integer"}})
+WEATHER = tool(
+    "get_weather",
+    "Get the current weather in a given location",
+    {
+        "location": {"type": "string", "description": "The city and state, e.g. San Francisco, CA"},
+        "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
+    },
+    ["location"],
+)
+MAGIC = tool(
+    "magic_function", "Applies a magic function to an input.", {"input": {"type": "integer"}}
+)
+CUSTOMER = tool(
+    "create_customer",
+    "Create a new customer record.",
+    {"customer_name": {"type": "string"}, "email": {"type": "string"}},
+    ["customer_name"],
+)
+SEARCH = tool("search_docs", "Search the product documentation.", {"query": {"type": "string"}})
+STOCK = tool(
+    "get_stock_price",
+    "Get the current stock price for a ticker symbol.",
+    {"ticker": {"type": "string"}},
+)
+
+
+def tag(text, name):
+    m = re.search(rf"(?s)<{name}>(.*?)</{name}>", text or "")
+    return m.group(1).strip() if m else None
+
+
+def tags(text, name):
+    return [t.strip() for t in re.findall(rf"(?s)<{name}>(.*?)</{name}>", text or "")]
+
+
+def is_json(text):
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def numbered(text, n=None):
+    lines = [ln for ln in (text or "").splitlines() if ln.strip()]
+    ok = lines and all(re.match(rf"{i}\. \S", ln) for i, ln in enumerate(lines, 1))
+    return bool(ok) and (n is None or len(lines) == n)
+
+
+def bulleted(text, n=None):
+    lines = [ln for ln in (text or "").splitlines() if ln.strip()]
+    return (
+        bool(lines) and all(ln.startswith("- ") for ln in lines) and (n is None or len(lines) == n)
+    )
+
+
+def user(text):
+    return [{"role": "user", "content": text}]
+
+
+def calls(tool_name, **expected):
+    def check(a):
+        return a.tool_name == tool_name and all(
+            a.tool_input.get(k) == v for k, v in expected.items()
+        )
+
+    return check
+
+
+def results(*pairs):
+    """A conversation: the request, then (tool_use, tool_result) pairs."""
+    request, *rest = pairs
+    msgs = [{"role": "user", "content": request}]
+    for i, (name, inp, out) in enumerate(rest):
+        msgs.append(
+            {
+                "role": "assistant",
+                "content": [{"type": "tool_use", "id": f"t{i}", "name": name, "input": inp}],
+            }
+        )
+        msgs.append(
+            {
+                "role": "user",
+                "content": [{"type": "tool_result", "tool_use_id": f"t{i}", "content": out}],
+            }
+        )
+    return msgs
+
+
+# (id, system, messages, tools, tool_choice, checker)
+CASES = [
+    # XML tags: answers and reasoning in named tags
+    (
+        "xml-answer",
+        None,
+        user(
+            f"<document>{DOC}</document>\nWhen did the library open? Put your answer in <answer> tags."
+        ),
+        None,
+        None,
+        lambda a: "1921" in (tag(a.text, "answer") or ""),
+    ),
+    (
+        "xml-thinking-answer",
+        None,
+        user(
+            f"<document>{DOC}</document>\nHow many maps does the library hold? Think step by step in <thinking> tags, then give the final answer in <answer> tags."
+        ),
+        None,
+        None,
+        lambda a: (
+            tag(a.text, "thinking")
+            and "80,000" in (tag(a.text, "answer") or "")
+            and a.text.index("<thinking>") < a.text.index("<answer>")
+        ),
+    ),
+    (
+        "xml-quotes-first",
+        None,
+        user(
+            f"<document>{DOC}</document>\nFirst find quotes from the document relevant to the question and put them in <quotes> tags. Then answer in <answer> tags.\nQuestion: what does entry cost for visitors?"
+        ),
+        None,
+        None,
+        lambda a: (
+            tag(a.text, "quotes") is not None
+            and "5 euros" in (tag(a.text, "answer") or "") + (tag(a.text, "quotes") or "")
+        ),
+    ),
+    (
+        "xml-template",
+        None,
+        user(
+            "Compare tea and coffee for a morning routine. Use this format:\n<analysis>...</analysis>\n<recommendation>...</recommendation>"
+        ),
+        None,
+        None,
+        lambda a: tag(a.text, "analysis") and tag(a.text, "recommendation"),
+    ),
+    (
+        "xml-three-fields-order",
+        None,
+        user(
+            "Read the review and reply with <sentiment></sentiment>, <summary></summary> and <reply></reply> tags, in that order.\nReview: "
+            + REVIEW_NEG
+        ),
+        None,
+        None,
+        lambda a: (
+            all(tag(a.text, t) for t in ("sentiment", "summary", "reply"))
+            and a.text.index("<sentiment>") < a.text.index("<summary>") < a.text.index("<reply>")
+        ),
+    ),
+    (
+        "xml-subtasks",
+        None,
+        user(
+            "Plan a company hackathon. List each subtask in its own <subtask> tag, inside a <subtasks> element."
+        ),
+        None,
+        None,
+        lambda a: tag(a.text, "subtasks") is not None and len(tags(a.text, "subtask")) >= 2,
+    ),
+    (
+        "xml-repeated-template",
+        None,
+        user(
+            "Break the goal 'migrate the blog to a new host' into steps. Format:\n<steps>\n<step>...</step>\n<step>...</step>\n</steps>"
+        ),
+        None,
+        None,
+        lambda a: len(tags(a.text, "step")) >= 2,
+    ),
+    (
+        "xml-verdict-set",
+        None,
+        user(
+            "Evaluate the following code for correctness and style.\nOutput your evaluation in the format:\n<evaluation>PASS, NEEDS_IMPROVEMENT, or FAIL</evaluation>\n<feedback>What needs improvement and why.</feedback>\n<content>def add(a, b): return a + b</content>"
+        ),
+        None,
+        None,
+        lambda a: (
+            tag(a.text, "evaluation") in ("PASS", "NEEDS_IMPROVEMENT", "FAIL")
+            and tag(a.text, "feedback") is not None
+        ),
+    ),
+    (
+        "xml-system-tags",
+        "Always answer inside <response> tags.",
+        user("What is the capital of France?"),
+        None,
+        None,
+        lambda a: tag(a.text, "response"),
+    ),
+    (
+        "xml-classification-tag",
+        None,
+        user(
+            f"Classify this review as positive or negative. Put the label in <label> tags.\n<review>{REVIEW_POS}</review>"
+        ),
+        None,
+        None,
+        lambda a: tag(a.text, "label") == "positive",
+    ),
+    (
+        "xml-scratchpad",
+        None,
+        user(
+            "A train leaves at 3 pm and the trip takes 4 hours. Work it out in <scratchpad> tags and give the arrival time in <answer> tags."
+        ),
+        None,
+        None,
+        lambda a: tag(a.text, "scratchpad") and tag(a.text, "answer"),
+    ),
+    (
+        "xml-grade",
+        None,
+        user(
+            "Grade the essay with one of A, B, C, D or F in <grade> tags and justify it in <justification> tags.\n<essay>Cats are good pets. They are calm.</essay>"
+        ),
+        None,
+        None,
+        lambda a: tag(a.text, "grade") in list("ABCDF") and tag(a.text, "justification"),
+    ),
+    # JSON
+    (
+        "json-example",
+        None,
+        user(
+            f'Extract the contact from this email as JSON like {{"name": "...", "email": "...", "phone": "..."}}.\n{EMAIL}'
+        ),
+        None,
+        None,
+        lambda a: (
+            (d := is_json(a.text))
+            and set(d) == {"name", "email", "phone"}
+            and d["email"] == "priya@northwind.example"
+        ),
+    ),
+    (
+        "json-fields",
+        None,
+        user(f"Extract the following fields as JSON: name, company, amount, date.\nText: {EMAIL}"),
+        None,
+        None,
+        lambda a: (d := is_json(a.text)) and set(d) == {"name", "company", "amount", "date"},
+    ),
+    (
+        "json-classify",
+        None,
+        user(
+            f"Classify the sentiment into one of: positive, negative, neutral. Respond in JSON.\nText: {REVIEW_NEG}"
+        ),
+        None,
+        None,
+        lambda a: (d := is_json(a.text)) and d.get("label") in ("positive", "negative", "neutral"),
+    ),
+    (
+        "json-prefill",
+        None,
+        user("List three primary colors as JSON with a key colors.")
+        + [{"role": "assistant", "content": "{"}],
+        None,
+        None,
+        lambda a: is_json("{" + a.text) is not None,
+    ),
+    (
+        "json-nested-example",
+        None,
+        user(
+            f'Return JSON shaped like {{"person": {{"name": "", "email": ""}}, "amount": 0}} for this message: {EMAIL}'
+        ),
+        None,
+        None,
+        lambda a: (
+            (d := is_json(a.text))
+            and set(d["person"]) == {"name", "email"}
+            and isinstance(d["amount"], (int, float))
+        ),
+    ),
+    (
+        "json-summary",
+        None,
+        user(
+            f"Summarize the document in one sentence. Output JSON only.\n<document>{DOC}</document>"
+        ),
+        None,
+        None,
+        lambda a: (d := is_json(a.text)) and isinstance(d.get("summary"), str),
+    ),
+    (
+        "json-plan",
+        None,
+        user("Plan the steps to set up a home aquarium. Respond in JSON."),
+        None,
+        None,
+        lambda a: (d := is_json(a.text)) and len(d.get("steps", [])) >= 2,
+    ),
+    (
+        "json-bool-example",
+        None,
+        user(
+            f'Does the document mention a fire? Answer as JSON: {{"answer": true, "evidence": "..."}}\n<document>{DOC}</document>'
+        ),
+        None,
+        None,
+        lambda a: (d := is_json(a.text)) and isinstance(d.get("answer"), bool) and "evidence" in d,
+    ),
+    # lists
+    (
+        "list-3-numbered",
+        None,
+        user("Give me 3 ideas for a rainy weekend."),
+        None,
+        None,
+        lambda a: numbered(a.text, 3),
+    ),
+    (
+        "list-5-bullets",
+        None,
+        user("Write 5 bullet points about the benefits of walking."),
+        None,
+        None,
+        lambda a: bulleted(a.text, 5),
+    ),
+    (
+        "list-numbered-steps",
+        None,
+        user("List four steps to brew pour-over coffee as a numbered list."),
+        None,
+        None,
+        lambda a: numbered(a.text, 4),
+    ),
+    (
+        "list-plan",
+        None,
+        user("Plan the steps to repaint a bedroom: buy paint, cover the floor, paint the walls."),
+        None,
+        None,
+        lambda a: numbered(a.text) and "Buy paint" in a.text,
+    ),
+    (
+        "list-two-reasons",
+        None,
+        user(f"Name two reasons a visitor might enjoy the library.\n<document>{DOC}</document>"),
+        None,
+        None,
+        lambda a: numbered(a.text, 2),
+    ),
+    # choices, labels, verdicts
+    (
+        "choice-only-label",
+        None,
+        user(
+            f"Classify the sentiment of this review as positive, negative or neutral. Respond with only the label.\nReview: {REVIEW_POS}"
+        ),
+        None,
+        None,
+        lambda a: a.text == "positive",
+    ),
+    (
+        "choice-negative",
+        None,
+        user(
+            f"Is this review positive or negative? Answer with one of: positive, negative.\n{REVIEW_NEG}"
+        ),
+        None,
+        None,
+        lambda a: a.text.strip() in ("positive", "negative"),
+    ),
+    (
+        "choice-yes-no",
+        None,
+        user(f"<document>{DOC}</document>\nIs the library open on Mondays? Answer yes or no."),
+        None,
+        None,
+        lambda a: a.text.strip().lower() in ("yes", "no"),
+    ),
+    (
+        "choice-new-labels",
+        None,
+        user(
+            "Classify the news headline into one of: sports, politics, business, science.\nHeadline: The striker scored twice as the team won the league final."
+        ),
+        None,
+        None,
+        lambda a: a.text.strip() in ("sports", "politics", "business", "science"),
+    ),
+    (
+        "choice-labels-block",
+        None,
+        user(
+            "Categorize the request.\nCategories:\n- refund_request: wants money back\n- feature_request: asks for something new\n- praise: says something nice\nText: Could you add a dark mode to the app?"
+        ),
+        None,
+        None,
+        lambda a: a.text.strip() in ("refund_request", "feature_request", "praise"),
+    ),
+    (
+        "choice-caps-verdict",
+        None,
+        user(
+            "Review the draft against the brief and answer APPROVED or REJECTED.\nBrief: a tagline for a bakery.\nDraft: Fresh bread every morning."
+        ),
+        None,
+        None,
+        lambda a: a.text.split()[0] in ("APPROVED", "REJECTED"),
+    ),
+    (
+        "choice-system-labels",
+        "You are a support triage bot. Classify each message into one of: bug, billing, question. Reply with the label only.",
+        user("I was charged twice this month."),
+        None,
+        None,
+        lambda a: a.text.strip() in ("bug", "billing", "question"),
+    ),
+    (
+        "choice-urgency",
+        None,
+        user(
+            "Rate the urgency as low, medium or high. Respond with only the label.\nMessage: Production is down for all customers, please help immediately!"
+        ),
+        None,
+        None,
+        lambda a: a.text.strip() in ("low", "medium", "high"),
+    ),
+    (
+        "choice-approve-word",
+        "You are a critic. Give constructive feedback on the draft. Respond with APPROVE when the draft is good enough.",
+        [
+            {"role": "user", "content": "Write a two-sentence tagline for a bike repair shop."},
+            {"role": "user", "content": "Fast fixes for every bike. Ride out today."},
+        ],
+        None,
+        None,
+        lambda a: a.text.strip() == "APPROVE" or "feedback" in a.text.lower(),
+    ),
+    # prefill
+    (
+        "prefill-tag",
+        None,
+        user(f"<document>{DOC}</document>\nWhat was restored in 2019? Answer in <answer> tags.")
+        + [{"role": "assistant", "content": "<answer>"}],
+        None,
+        None,
+        lambda a: "</answer>" in a.text and not a.text.lstrip().startswith("<answer>"),
+    ),
+    (
+        "prefill-words",
+        None,
+        user("What is the largest planet in the solar system?")
+        + [{"role": "assistant", "content": "The answer is"}],
+        None,
+        None,
+        lambda a: a.text.startswith(" ") and len(a.text.strip()) > 0,
+    ),
+    # summaries and long documents
+    (
+        "summary-n",
+        None,
+        user(f"Summarize in 2 sentences:\n{DOC}"),
+        None,
+        None,
+        lambda a: (
+            len(re.findall(r"[.!?](?:\s|$)", a.text)) == 2
+            and all(s in DOC for s in re.split(r"(?<=\.)\s+", a.text))
+        ),
+    ),
+    (
+        "summary-words",
+        None,
+        user(f"Summarize the following text in at most 20 words.\nText: {DOC}"),
+        None,
+        None,
+        lambda a: len(a.text.split()) <= 20,
+    ),
+    (
+        "summary-appended-instructions",
+        None,
+        user(
+            f"{DOC}\n\nSummarize the passage above in one sentence.\n\nThis is the expected criteria for your final answer: a one-sentence summary.\nYou MUST return the actual complete content as the final answer, not a summary."
+        ),
+        None,
+        None,
+        lambda a: (
+            "expected criteria" not in a.text and "MUST" not in a.text and a.text.strip() in DOC
+        ),
+    ),
+    (
+        "grounded-context",
+        None,
+        user(f"Context: {DOC}\nQuestion: How many books does the library hold?"),
+        None,
+        None,
+        lambda a: "2.4 million" in a.text,
+    ),
+    (
+        "grounded-unknown",
+        None,
+        user(f"Context: {DOC}\nQuestion: Who won the 1998 chess olympiad?"),
+        None,
+        None,
+        lambda a: "don't know" in a.text,
+    ),
+    (
+        "long-doc-question",
+        None,
+        user(f"Here is a document:\n{DOC} {DOC}\n\nWhat is the most famous item in the library?"),
+        None,
+        None,
+        lambda a: "atlas" in a.text,
+    ),
+    # role prompts and few-shot
+    (
+        "role-writer",
+        "You are a copywriter. Write a short product description for what the user asks.",
+        user("A solar-powered phone charger"),
+        None,
+        None,
+        lambda a: "solar" in a.text.lower() and "what the user asks" not in a.text,
+    ),
+    (
+        "role-support",
+        "You are a friendly support agent for an online shop.",
+        user("Write a reply to this customer: my parcel has not arrived and tracking stopped."),
+        None,
+        None,
+        lambda a: (
+            "parcel" in a.text.lower()
+            or "courier" in a.text.lower()
+            or "delivery" in a.text.lower()
+        ),
+    ),
+    (
+        "fewshot-labels",
+        None,
+        user(
+            "Classify the ticket.\n<examples>\n<example>Input: app crashes on start\nOutput: bug</example>\n<example>Input: please add export to csv\nOutput: feature</example>\n</examples>\nUse one of: bug, feature.\nInput: the save button throws an error"
+        ),
+        None,
+        None,
+        lambda a: a.text.strip() in ("bug", "feature"),
+    ),
+    (
+        "multi-turn-memory",
+        None,
+        [
+            {"role": "user", "content": "My name is Tomasz."},
+            {"role": "assistant", "content": "Nice to meet you, Tomasz."},
+            {"role": "user", "content": "What is my name?"},
+        ],
+        None,
+        None,
+        lambda a: "Tomasz" in a.text,
+    ),
+    ("arithmetic-plain", None, user("What is 17 * 3?"), None, None, lambda a: "51" in a.text),
+    (
+        "terminate-word",
+        "You are a helpful assistant. Reply with TERMINATE when the task is done.",
+        user("Say hello to the team."),
+        None,
+        None,
+        lambda a: a.text.rstrip().endswith("TERMINATE"),
+    ),
+    # tool use
+    (
+        "tool-magic",
+        None,
+        user("What is the value of magic_function(3)? Use the tool."),
+        [MAGIC],
+        None,
+        calls("magic_function", input=3),
+    ),
+    (
+        "tool-unicode",
+        None,
+        user("Create a customer named '你好啊集团'."),
+        [CUSTOMER],
+        None,
+        calls("create_customer", customer_name="你好啊集团"),
+    ),
+    (
+        "tool-weather",
+        None,
+        user("What's the weather like in San Francisco?"),
+        [WEATHER, ADD],
+        None,
+        lambda a: a.tool_name == "get_weather" and "San Francisco" in a.tool_input["location"],
+    ),
+    (
+        "tool-weather-enum",
+        None,
+        user("What's the weather in Oslo in celsius?"),
+        [WEATHER],
+        {"type": "any"},
+        lambda a: (
+            a.tool_name == "get_weather"
+            and a.tool_input.get("unit", "celsius") in ("celsius", "fahrenheit")
+        ),
+    ),
+    (
+        "tool-math-expression",
+        None,
+        user("What is (3 + 4) * 5?"),
+        [ADD, MUL],
+        None,
+        calls("add", a=3, b=4),
+    ),
+    (
+        "tool-math-words",
+        None,
+        user("What is 6 times 7?"),
+        [ADD, MUL],
+        None,
+        calls("multiply", a=6, b=7),
+    ),
+    (
+        "tool-math-chain-2",
+        None,
+        results("What is (3 + 4) * 5?", ("add", {"a": 3, "b": 4}, "7")),
+        [ADD, MUL],
+        None,
+        calls("multiply", a=7, b=5),
+    ),
+    (
+        "tool-math-done",
+        None,
+        results(
+            "What is (3 + 4) * 5?",
+            ("add", {"a": 3, "b": 4}, "7"),
+            ("multiply", {"a": 7, "b": 5}, "35"),
+        ),
+        [ADD, MUL],
+        None,
+        lambda a: a.tool_name is None and "35" in a.text,
+    ),
+    (
+        "tool-none-fits",
+        None,
+        user("Tell me a joke about penguins."),
+        [WEATHER, ADD, MUL],
+        None,
+        lambda a: a.tool_name is None and a.text,
+    ),
+    (
+        "tool-subtract-words",
+        None,
+        user("Subtract 8 from 20, then multiply by 3."),
+        [SUB, MUL, ADD],
+        None,
+        calls("subtract", a=20, b=8),
+    ),
+    (
+        "tool-forced",
+        None,
+        user("Look up how to reset the router."),
+        [SEARCH, WEATHER],
+        {"type": "tool", "name": "search_docs"},
+        lambda a: a.tool_name == "search_docs" and a.tool_input["query"],
+    ),
+    (
+        "tool-ticker",
+        None,
+        user('What is the stock price of "AAPL" right now?'),
+        [STOCK, WEATHER],
+        None,
+        calls("get_stock_price", ticker="AAPL"),
+    ),
+    (
+        "tool-result-used",
+        None,
+        results(
+            "What's the weather in Paris?", ("get_weather", {"location": "Paris"}, "18°C and sunny")
+        ),
+        [WEATHER],
+        None,
+        lambda a: a.tool_name is None and "18°C and sunny" in a.text,
+    ),
+]
+
+
+def run(case, model):
+    _, system, messages, tools, choice, _ = case
+    return answer(system, messages, tools, choice, MODELS[model].quality, random.Random(7))
+
+
+@pytest.mark.parametrize("model", sorted(MODELS))
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_corpus_reply_has_the_asked_shape(case, model):
+    a = run(case, model)
+    assert case[-1](a), f"{case[0]} on {model}: {a.tool_name} {a.tool_input} {a.text!r}"
+
+
+def test_corpus_is_large_enough():
+    assert len(CASES) >= 60
