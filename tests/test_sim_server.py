@@ -336,7 +336,8 @@ def test_requests_per_minute_enforced_with_headers(sim, client):
 
 
 def test_sdk_rides_out_rate_limits_with_retry_after(sim):
-    sim.configure(time_scale=0.01, limits=Limits(requests_per_minute=5))  # one per 120 ms
+    # one request per 600 ms: slower than a request takes even on a loaded machine
+    sim.configure(time_scale=0.05, limits=Limits(requests_per_minute=5))
     c = anthropic.Anthropic(base_url=sim.url, api_key="k", max_retries=5)
     retries = [
         c.messages.with_raw_response.create(
