@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from orchestra.sim import tokens
+from orchestra.sim import schema, tokens
 from orchestra.sim.models import profile
 
 MODEL_SECONDS_HEADER = "orchestra-sim-model-seconds"
@@ -20,6 +20,8 @@ TIME_SCALE_HEADER = "orchestra-sim-time-scale"
 """Response header with the wall-clock seconds the simulator sleeps per simulated second."""
 PLACEHOLDER_KEY = "sim-placeholder-key"
 """The key clients send the simulator: not a secret, any non-empty key is accepted."""
+MAX_NESTING = 256
+"""The deepest JSON body the simulator reads; deeper is a 400, not a crash in a recursive walk."""
 
 ERROR_TYPES = {
     400: "invalid_request_error",
@@ -108,26 +110,62 @@ def _need(cond: bool, message: str) -> None:
 
 
 def _check_content(content: Any, where: str) -> None:
+    """A string, or a list of blocks each with a ``type`` and the fields its type needs."""
     if isinstance(content, str):
         return
     _need(
         isinstance(content, list), f"{where}.content: Input should be a string or a list of blocks"
     )
     for j, b in enumerate(content):
+        at = f"{where}.content.{j}"
         _need(
             isinstance(b, dict) and isinstance(b.get("type"), str),
-            f"{where}.content.{j}: each block needs a 'type'",
+            f"{at}: each block needs a 'type'",
         )
         if b["type"] == "text":
-            _need(isinstance(b.get("text"), str), f"{where}.content.{j}.text: Field required")
+            _need(isinstance(b.get("text"), str), f"{at}.text: Field required")
+            _need(b["text"] != "", f"{where.split('.')[0]}: text content blocks must be non-empty")
+        elif b["type"] == "tool_use":
+            _need(isinstance(b.get("input"), dict), f"{at}.input: Input should be an object")
+        elif b["type"] == "tool_result":
+            _need(isinstance(b.get("tool_use_id"), str), f"{at}.tool_use_id: Field required")
+            inner = b.get("content", "")
+            _need(
+                isinstance(inner, (str, list)),
+                f"{at}.content: Input should be a string or a list of blocks",
+            )
+            _check_content(inner, at)
+
+
+def _depth(value: Any) -> int:
+    """How deeply a parsed JSON value nests, counted without recursion."""
+    deepest, todo = 0, [(value, 1)]
+    while todo:  # each item is taken once: bounded by the body's size
+        node, depth = todo.pop()
+        deepest = max(deepest, depth)
+        if isinstance(node, dict):
+            todo += [(v, depth + 1) for v in node.values()]
+        elif isinstance(node, list):
+            todo += [(v, depth + 1) for v in node]
+    return deepest
+
+
+def _check_schema(value: Any, where: str) -> None:
+    _need(isinstance(value, dict), f"{where}: Input should be an object")
+    wrong = schema.problem(value, "schema")
+    _need(wrong is None, f"{where}: JSON schema is invalid: {wrong}")
 
 
 def parse(raw: bytes, *, count_only: bool = False) -> Request:
     """Check a request body as the API does; raise ``ApiError`` for what it would reject."""
+    too_deep = f"Request body nests JSON more than {MAX_NESTING} levels deep"
     try:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise ApiError(400, "Invalid JSON in request body: check that it is valid JSON") from None
+    except RecursionError:  # Python's parser gives up near 1,000 levels
+        raise ApiError(400, too_deep) from None
+    _need(_depth(body) <= MAX_NESTING, too_deep)
     _need(isinstance(body, dict), "Request body must be a JSON object")
     for key in ("model", "messages") if count_only else ("model", "messages", "max_tokens"):
         _need(key in body, f"{key}: Field required")
@@ -144,11 +182,18 @@ def parse(raw: bytes, *, count_only: bool = False) -> Request:
         )
         _need("content" in m, f"messages.{i}.content: Field required")
         _check_content(m["content"], f"messages.{i}")
+        _need(
+            m["content"] not in ("", []) or (i == len(messages) - 1 and m["role"] == "assistant"),
+            f"messages.{i}: all messages must have non-empty content except for the optional "
+            "final assistant message",
+        )
     _need(messages[0]["role"] == "user", "messages: the first message must use the 'user' role")
     max_tokens = body.get("max_tokens", 1)
     _need(
         type(max_tokens) is int and max_tokens >= 1, "max_tokens: Input should be an integer >= 1"
     )
+    stream = body.get("stream", False)
+    _need(type(stream) is bool, "stream: Input should be a valid boolean")
     temperature = body.get("temperature", 1.0)
     _need(
         type(temperature) in (int, float) and 0 <= temperature <= 1,
@@ -176,6 +221,7 @@ def parse(raw: bytes, *, count_only: bool = False) -> Request:
                 and isinstance(t.get("input_schema"), dict),
                 f"tools.{i}: each tool needs a 'name' and an 'input_schema' object",
             )
+            _check_schema(t["input_schema"], f"tools.{i}.custom.input_schema")
     choice = body.get("tool_choice")
     if choice is not None:
         _need(
@@ -187,7 +233,9 @@ def parse(raw: bytes, *, count_only: bool = False) -> Request:
                 any(t["name"] == choice.get("name") for t in tools or []),
                 f"tool_choice.name: no tool named {choice.get('name')!r} in tools",
             )
-    fmt = body.get("output_format") or (body.get("output_config") or {}).get("format")
+    config = body.get("output_config")
+    _need(config is None or isinstance(config, dict), "output_config: Input should be an object")
+    fmt = body.get("output_format") or (config or {}).get("format")
     if fmt is not None:
         _need(
             isinstance(fmt, dict)
@@ -195,8 +243,15 @@ def parse(raw: bytes, *, count_only: bool = False) -> Request:
             and isinstance(fmt.get("schema"), dict),
             "output_format: expected {'type': 'json_schema', 'schema': {...}}",
         )
-    if profile(model) is None:
+        _check_schema(fmt["schema"], "output_format.schema")
+    prof = profile(model)
+    if prof is None:
         raise ApiError(404, f"model: {model}")
+    _need(
+        max_tokens <= prof.max_output_tokens,
+        f"max_tokens: {max_tokens} > {prof.max_output_tokens}, which is the maximum allowed "
+        f"number of output tokens for {model}",
+    )
     return Request(
         model,
         messages,
@@ -206,7 +261,7 @@ def parse(raw: bytes, *, count_only: bool = False) -> Request:
         stops,
         tools,
         choice,
-        bool(body.get("stream", False)),
+        stream,
         fmt["schema"] if fmt else None,
     )
 

@@ -64,7 +64,12 @@ class Handlers:
             raw = await request.read()
         except web.HTTPRequestEntityTooLarge:
             raise too_large from None
-        return api.parse(raw, count_only=count_only)
+        try:
+            return api.parse(raw, count_only=count_only)
+        except api.ApiError:
+            raise
+        except Exception as exc:  # a body parse did not foresee: still the client's to fix
+            raise api.ApiError(400, f"Invalid request body: {type(exc).__name__}: {exc}") from None
 
     def error(self, exc: api.ApiError, rid: str) -> web.Response:
         self.state.log.append(
@@ -90,9 +95,12 @@ class Handlers:
         rid = self.rid()
         try:
             req = await self.read(request, count_only=True)
+            counted = {"input_tokens": req.input_tokens()}
         except api.ApiError as exc:
             return self.error(exc, rid)
-        return web.json_response({"input_tokens": req.input_tokens()}, headers={"request-id": rid})
+        except Exception as exc:
+            return self.error(crashed(exc), rid)
+        return web.json_response(counted, headers={"request-id": rid})
 
     async def messages(self, request: web.Request) -> web.StreamResponse:
         rid = self.rid()
@@ -108,6 +116,8 @@ class Handlers:
             )
             await wait_for_hangup(request)
             return web.Response(status=504)  # nobody is left to read this
+        except Exception as exc:
+            return self.error(crashed(exc), rid)
         self.state.log.append(outcome.record)
         headers = {
             "request-id": rid,
@@ -120,6 +130,11 @@ class Handlers:
             await asyncio.sleep(wall_s)
             return web.json_response(outcome.body, headers=headers)
         return await stream(request, outcome, headers, wall_s)
+
+
+def crashed(exc: Exception) -> api.ApiError:
+    """A bug in answering: a 500 in the API's JSON shape, never aiohttp's plain-text page."""
+    return api.ApiError(500, f"Internal server error: {type(exc).__name__}: {exc}")
 
 
 async def stream(

@@ -27,6 +27,8 @@ class ModelProfile:
     """Probability (0..1) that an answer comes out right; the rest are plausible mistakes."""
     context_window: int = 200_000
     """Largest prompt, in tokens, the model accepts."""
+    max_output_tokens: int = 64_000
+    """Largest ``max_tokens`` a request may ask for (64k for every 4.5 model)."""
 
     @property
     def input_usd_per_mtok(self) -> float:

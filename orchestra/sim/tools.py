@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from orchestra.sim.agent import Next
 from orchestra.sim.generate import plan
 from orchestra.sim.read import Prompt
+from orchestra.sim.schema import resolve
 from orchestra.sim.understand import (
     candidates,
     classify,
@@ -48,30 +49,6 @@ class Ask:
     root: dict = field(default_factory=dict)
     positional: list = field(default_factory=list)
     quotes: list[str] = field(default_factory=list)
-
-
-def resolve(schema: dict, root: dict) -> tuple[dict, bool]:
-    """Follow ``$ref`` and unwrap ``anyOf [X, null]``: (the schema, whether null is allowed)."""
-    nullable = False
-    while True:
-        if "$ref" in schema:
-            schema = {
-                **root.get("$defs", {}).get(schema["$ref"].split("/")[-1], {}),
-                **{k: v for k, v in schema.items() if k != "$ref"},
-            }
-        elif "anyOf" in schema or "oneOf" in schema:
-            options = schema.get("anyOf") or schema.get("oneOf")
-            nullable |= any(o.get("type") == "null" for o in options)
-            real = [o for o in options if o.get("type") != "null"] or [{"type": "string"}]
-            schema = {**real[0], **{k: v for k, v in schema.items() if k not in ("anyOf", "oneOf")}}
-        elif "allOf" in schema and len(schema["allOf"]) == 1:
-            schema = {**schema["allOf"][0], **{k: v for k, v in schema.items() if k != "allOf"}}
-        else:
-            kind = schema.get("type", "string")
-            if isinstance(kind, list):
-                nullable |= "null" in kind
-                schema = {**schema, "type": next((k for k in kind if k != "null"), "string")}
-            return schema, nullable
 
 
 def first_enum(a: Ask) -> list | None:
