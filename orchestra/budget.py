@@ -13,6 +13,7 @@ slightly above its ceiling, by at most the steps that were in flight.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 from orchestra.errors import BudgetExceededError
@@ -34,6 +35,15 @@ class Budget:
 
         >>> Budget(max_tokens=100).check(0.0, 120)   # raises BudgetExceededError
         """
+        if self.max_cost_usd is not None and math.isnan(cost_usd):
+            raise BudgetExceededError(
+                f"budget cannot be enforced before {before}: a model without a price in "
+                f"orchestra.prices was used, so the cost is unknown; add its price to the table "
+                f"or budget by max_tokens instead",
+                spent=cost_usd,
+                limit=self.max_cost_usd,
+                unit="usd",
+            )
         if self.max_cost_usd is not None and cost_usd >= self.max_cost_usd:
             raise BudgetExceededError(
                 f"budget reached before {before}: spent ${cost_usd:.4f} of "

@@ -42,6 +42,8 @@ __all__ = [
     "wait",
     "time_scale",
     "set_time_scale",
+    "policy_retries",
+    "retried_by_policy",
 ]
 
 
@@ -63,6 +65,8 @@ class Call:
     """Simulated seconds (the task's clock, see the module docstring) when the call began."""
     sim_end: float = 0.0
     """Simulated seconds when it ended: ``sim_start + model_s`` on the simulator."""
+    requests: int = 1
+    """HTTP requests it took: more than one when the SDK retried it (outside a retry policy)."""
     error: str | None = None
     prompt_preview: str = ""
     output_preview: str = ""
@@ -97,6 +101,28 @@ def record(call: Call) -> None:
     calls = _recorder.get()
     if calls is not None:
         calls.append(call)
+
+
+_policy: ContextVar[bool] = ContextVar("orchestra_policy_retries", default=False)
+
+
+@contextmanager
+def policy_retries() -> Iterator[None]:
+    """Inside this block a retry policy retries failed calls, so a client must not retry too.
+
+    One layer retries: under ``Retry(max_attempts=4)`` an SDK that also retried twice would
+    send 12 requests while the trace and the breaker counted 4.
+    """
+    token = _policy.set(True)
+    try:
+        yield
+    finally:
+        _policy.reset(token)
+
+
+def retried_by_policy() -> bool:
+    """Whether the calling code runs under a retry policy (see ``policy_retries``)."""
+    return _policy.get()
 
 
 def spent(calls: Iterable[Call]) -> tuple[float, int]:

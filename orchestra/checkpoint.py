@@ -19,24 +19,45 @@ be recorded twice.
     >>> store.journal("ticket-42").keys()      # what is done
     >>> await wf.resume("ticket-42", store)    # after a crash
 
+**One owner per run.** Whoever runs or resumes a run holds its *lease* (an owner id and an
+expiry), renewed with every commit and by a heartbeat while a step runs. A second resumer is
+refused with ``RunBusyError`` and changes nothing; a lease is taken over only once it has
+expired, or at once when its owner is a process on this machine that no longer exists (a
+killed worker). Every commit checks the lease in the same transaction, so an owner that lost
+its run cannot write to it.
+
 Anything that cannot be trusted raises a named error, never a silent restart: a file that
-is not a SQLite database or a row that is not JSON (``CorruptCheckpointError``), a run id
-made by another workflow (``ForeignCheckpointError``), an unknown or duplicate run id
-(``CheckpointError``).
+is not a SQLite database, a row that is not JSON or not a journal entry
+(``CorruptCheckpointError``, every row is validated when read), a run id made by another
+workflow (``ForeignCheckpointError``), an unknown or duplicate run id (``CheckpointError``).
+A database locked by another writer is not damaged: ``StoreBusyError`` (retryable).
 """
 
 from __future__ import annotations
 
 import json
+import math
+import os
+import socket
 import sqlite3
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
-from orchestra.errors import CheckpointError, CorruptCheckpointError, ForeignCheckpointError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-__all__ = ["Store", "RunRecord", "MemoryStore", "SqliteStore"]
+from orchestra.errors import (
+    CheckpointError,
+    CorruptCheckpointError,
+    ForeignCheckpointError,
+    RunBusyError,
+    StoreBusyError,
+)
+
+__all__ = ["Store", "RunRecord", "Entry", "MemoryStore", "SqliteStore", "new_owner"]
+
+LEASE_S = 30.0  # how long a run stays owned without a renewal
 
 APPLICATION_ID = 0x0C4E5A  # marks a SQLite file as ours (PRAGMA application_id)
 
@@ -57,6 +78,90 @@ class RunRecord:
     """What the last invocation reported: reason, waiting_for, missing."""
 
 
+class _Row(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class CallRow(_Row):
+    """One LLM call as a journal row keeps it: the numbers must be numbers."""
+
+    cost_usd: float = 0.0
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+    @field_validator("cost_usd")
+    @classmethod
+    def _finite(cls, v: float) -> float:
+        if not math.isfinite(v) or v < 0:
+            raise ValueError("must be a finite, non-negative number")
+        return v
+
+
+class Entry(_Row):
+    """One journal row: what a completed step (or a person's decision) left behind."""
+
+    out: Any
+    """The step's delta (a dict), a map item's value, or a person's decision."""
+    status: Literal["ok", "fallback", "skipped", "human"] = "ok"
+    by: str | None = None
+    attempts: int = 0
+    error: str | None = None
+    calls: list[CallRow] = []
+
+
+class Info(_Row):
+    """What the last invocation of a run reported."""
+
+    reason: str | None = None
+    waiting_for: dict | None = None
+    missing: list[str] = []
+    carried: tuple[float, int] = (0.0, 0)
+    """Spent on steps that never committed, (usd, tokens)."""
+
+
+def _valid(model: type[BaseModel], value: Any, what: str) -> Any:
+    try:
+        return model.model_validate(value).model_dump()
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(map(str, err["loc"])) or "row"
+        raise CorruptCheckpointError(
+            f"{what} is not a valid {model.__name__.lower()} ({where}: {err['msg']}); the store "
+            f"was changed outside orchestra. Restore a backup or start a new run"
+        ) from None
+
+
+def new_owner() -> str:
+    """A unique owner id for a lease: host, process and a random part."""
+    return f"{socket.gethostname()}:{os.getpid()}:{os.urandom(4).hex()}"
+
+
+def _gone(owner: str) -> bool:
+    """Whether the owner is a process of this machine that no longer exists (a killed worker)."""
+    host, _, rest = owner.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # exists, owned by another user
+        return False
+    return False
+
+
+def _refuse(run_id: str, owner: str, expires: float) -> RunBusyError:
+    left = max(0.0, expires - time.time())
+    return RunBusyError(
+        f"run {run_id!r} is being run by {owner} (its lease runs {left:.0f}s more); wait for it "
+        f"to finish, or resume once the lease has expired",
+        run_id=run_id,
+        owner=owner,
+        expires_in=left,
+    )
+
+
 class Store(Protocol):
     """What the engine needs from a checkpoint store."""
 
@@ -69,17 +174,21 @@ class Store(Protocol):
     def journal(self, run_id: str) -> dict[str, dict]:
         """Completed keys and their entries, in commit order."""
 
-    def commit(self, run_id: str, key: str, entry: dict) -> None:
-        """Durably record one completed step (one transaction)."""
+    def commit(self, run_id: str, key: str, entry: dict, owner: str | None = None) -> None:
+        """Durably record one completed step (one transaction); with ``owner``, only while it
+        holds the run's lease (renewed by the commit), else ``RunBusyError``."""
 
-    def finish(self, run_id: str, status: str, info: dict) -> None:
-        """Record how an invocation of the run ended."""
+    def finish(self, run_id: str, status: str, info: dict, owner: str | None = None) -> None:
+        """Record how an invocation of the run ended, and release the owner's lease."""
+
+    def lease(self, run_id: str, owner: str) -> None:
+        """Take or renew the run's lease for ``owner``; ``RunBusyError`` if another holds it."""
 
 
 def _decode(text: str, what: str) -> Any:
     try:
         return json.loads(text)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, RecursionError) as exc:
         raise CorruptCheckpointError(
             f"{what} is not valid JSON ({exc}); the store was changed "
             f"outside orchestra. Restore a backup or start a new run"
@@ -103,9 +212,11 @@ def _check_new(existing: RunRecord | None, run_id: str, workflow: str) -> None:
 class MemoryStore:
     """A store in a dict, for tests and notebooks; rows go through JSON like SqliteStore's."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, lease_s: float = LEASE_S) -> None:
+        self.lease_s = lease_s
         self.runs: dict[str, dict] = {}
         self.rows: dict[str, dict[str, str]] = {}
+        self.leases: dict[str, tuple[str, float]] = {}
 
     def create(self, run_id: str, workflow: str, fingerprint: str, record: dict) -> None:
         _check_new(self.load(run_id) if run_id in self.runs else None, run_id, workflow)
@@ -122,31 +233,67 @@ class MemoryStore:
         if run_id not in self.runs:
             raise CheckpointError(f"no run {run_id!r} in this store; start it with wf.run(...)")
         r = self.runs[run_id]
-        rec = _decode(r["record"], f"run {run_id!r}")
-        return RunRecord(
-            run_id,
-            r["workflow"],
-            r["fingerprint"],
-            r["status"],
-            rec["initial"],
-            rec.get("budget"),
-            _decode(r["info"], f"run {run_id!r} info"),
-        )
+        return _record(run_id, r["workflow"], r["fingerprint"], r["status"], r["record"], r["info"])
 
     def journal(self, run_id: str) -> dict[str, dict]:
-        return {
-            k: _decode(v, f"row {k!r} of run {run_id!r}")
-            for k, v in self.rows.get(run_id, {}).items()
-        }
+        return {k: _entry(run_id, k, v) for k, v in self.rows.get(run_id, {}).items()}
 
-    def commit(self, run_id: str, key: str, entry: dict) -> None:
+    def lease(self, run_id: str, owner: str) -> None:
+        held = self.leases.get(run_id)
+        if held and held[0] != owner and held[1] > time.time() and not _gone(held[0]):
+            raise _refuse(run_id, *held)
+        self.leases[run_id] = (owner, time.time() + self.lease_s)
+
+    def commit(self, run_id: str, key: str, entry: dict, owner: str | None = None) -> None:
+        if owner is not None:
+            held = self.leases.get(run_id)
+            if not held or held[0] != owner:
+                raise _lost(run_id, owner, held)
+            self.leases[run_id] = (owner, time.time() + self.lease_s)
         rows = self.rows.setdefault(run_id, {})
         if key in rows:
             raise CheckpointError(f"step {key!r} of run {run_id!r} is already recorded")
         rows[key] = json.dumps(entry)
 
-    def finish(self, run_id: str, status: str, info: dict) -> None:
+    def finish(self, run_id: str, status: str, info: dict, owner: str | None = None) -> None:
+        if owner is not None:
+            if self.leases.get(run_id, ("",))[0] != owner:
+                return  # another owner took the run over: its record is not ours to change
+            del self.leases[run_id]
         self.runs[run_id].update(status=status, info=json.dumps(info))
+
+
+def _lost(run_id: str, owner: str, held: tuple[str, float] | None) -> RunBusyError:
+    other = held[0] if held else "nobody"
+    return RunBusyError(
+        f"run {run_id!r}: {owner} no longer owns it ({other} does): its lease expired and was "
+        f"taken over; this invocation stops without writing",
+        run_id=run_id,
+        owner=other,
+        expires_in=max(0.0, held[1] - time.time()) if held else 0.0,
+    )
+
+
+def _record(
+    run_id: str, workflow: str, fingerprint: str, status: str, record: str, info: str
+) -> RunRecord:
+    rec = _decode(record, f"run {run_id!r}")
+    if not isinstance(rec, dict) or "initial" not in rec:
+        raise CorruptCheckpointError(f"run {run_id!r} has no initial state; start a new run")
+    return RunRecord(
+        run_id,
+        workflow,
+        fingerprint,
+        status,
+        rec["initial"],
+        rec.get("budget"),
+        _valid(Info, _decode(info, f"run {run_id!r} info"), f"run {run_id!r} info"),
+    )
+
+
+def _entry(run_id: str, key: str, text: str) -> dict:
+    what = f"row {key!r} of run {run_id!r}"
+    return _valid(Entry, _decode(text, what), what)
 
 
 _SCHEMA = """
@@ -157,6 +304,8 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE TABLE IF NOT EXISTS journal (
     run_id TEXT NOT NULL, key TEXT NOT NULL, entry TEXT NOT NULL, created REAL NOT NULL,
     PRIMARY KEY (run_id, key));
+CREATE TABLE IF NOT EXISTS leases (
+    run_id TEXT PRIMARY KEY, owner TEXT NOT NULL, expires REAL NOT NULL);
 """
 
 
@@ -166,8 +315,8 @@ class SqliteStore:
     >>> store = SqliteStore("runs.db")     # or ":memory:"
     """
 
-    def __init__(self, path: str | Path):
-        self.path = str(path)
+    def __init__(self, path: str | Path, *, lease_s: float = LEASE_S):
+        self.path, self.lease_s = str(path), lease_s
         try:
             # autocommit mode: each statement below is its own transaction
             self.db = sqlite3.connect(self.path, isolation_level=None)
@@ -198,11 +347,32 @@ class SqliteStore:
             return self.db.execute(sql, args).fetchall()
         except sqlite3.IntegrityError:
             raise
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise StoreBusyError(
+                    f"{self.path} is locked by another writer ({exc}); nothing is lost: retry "
+                    f"shortly, or resume the run once the other process is done"
+                ) from None
+            raise self._damaged(exc) from None
         except sqlite3.DatabaseError as exc:
-            raise CorruptCheckpointError(
-                f"{self.path}: {exc}; the checkpoint database is "
-                f"damaged. Restore a backup or start again"
-            ) from None
+            raise self._damaged(exc) from None
+
+    def _damaged(self, exc: Exception) -> CorruptCheckpointError:
+        return CorruptCheckpointError(
+            f"{self.path}: {exc}; the checkpoint database is damaged. Restore a backup or "
+            f"start again"
+        )
+
+    def _transaction(self, work: Any) -> Any:
+        """Run ``work()`` in one write transaction (taken at once, so checks and writes agree)."""
+        self._sql("BEGIN IMMEDIATE")
+        try:
+            out = work()
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self._sql("COMMIT")
+        return out
 
     def create(self, run_id: str, workflow: str, fingerprint: str, record: dict) -> None:
         rows = self._sql("SELECT workflow FROM runs WHERE run_id=?", (run_id,))
@@ -219,47 +389,63 @@ class SqliteStore:
         )
         if not rows:
             raise CheckpointError(f"no run {run_id!r} in {self.path}; start it with wf.run(...)")
-        workflow, fingerprint, status, record, info = rows[0]
-        rec = _decode(record, f"run {run_id!r}")
-        if not isinstance(rec, dict) or "initial" not in rec:
-            raise CorruptCheckpointError(f"run {run_id!r} in {self.path} has no initial state")
-        return RunRecord(
-            run_id,
-            workflow,
-            fingerprint,
-            status,
-            rec["initial"],
-            rec.get("budget"),
-            _decode(info, f"run {run_id!r} info"),
-        )
+        return _record(run_id, *rows[0])
 
     def journal(self, run_id: str) -> dict[str, dict]:
         rows = self._sql("SELECT key, entry FROM journal WHERE run_id=? ORDER BY rowid", (run_id,))
-        out = {}
-        for key, entry in rows:
-            value = _decode(entry, f"row {key!r} of run {run_id!r}")
-            if not isinstance(value, dict) or "out" not in value:
-                raise CorruptCheckpointError(
-                    f"row {key!r} of run {run_id!r} is not a journal "
-                    f"entry; restore a backup or start a new run"
-                )
-            out[key] = value
-        return out
+        return {key: _entry(run_id, key, entry) for key, entry in rows}
 
-    def commit(self, run_id: str, key: str, entry: dict) -> None:
-        try:
+    def _held(self, run_id: str) -> tuple[str, float] | None:
+        rows = self._sql("SELECT owner, expires FROM leases WHERE run_id=?", (run_id,))
+        return (rows[0][0], rows[0][1]) if rows else None
+
+    def lease(self, run_id: str, owner: str) -> None:
+        def take() -> None:
+            held = self._held(run_id)
+            if held and held[0] != owner and held[1] > time.time() and not _gone(held[0]):
+                raise _refuse(run_id, *held)
             self._sql(
-                "INSERT INTO journal VALUES (?, ?, ?, ?)",
-                (run_id, key, json.dumps(entry), time.time()),
+                "INSERT OR REPLACE INTO leases VALUES (?, ?, ?)",
+                (run_id, owner, time.time() + self.lease_s),
             )
-        except sqlite3.IntegrityError:
-            raise CheckpointError(f"step {key!r} of run {run_id!r} is already recorded") from None
 
-    def finish(self, run_id: str, status: str, info: dict) -> None:
-        self._sql(
-            "UPDATE runs SET status=?, info=?, updated=? WHERE run_id=?",
-            (status, json.dumps(info), time.time(), run_id),
-        )
+        self._transaction(take)
+
+    def commit(self, run_id: str, key: str, entry: dict, owner: str | None = None) -> None:
+        def write() -> None:
+            if owner is not None:
+                held = self._held(run_id)
+                if not held or held[0] != owner:
+                    raise _lost(run_id, owner, held)
+                self._sql(
+                    "UPDATE leases SET expires=? WHERE run_id=?",
+                    (time.time() + self.lease_s, run_id),
+                )
+            try:
+                self._sql(
+                    "INSERT INTO journal VALUES (?, ?, ?, ?)",
+                    (run_id, key, json.dumps(entry), time.time()),
+                )
+            except sqlite3.IntegrityError:
+                raise CheckpointError(
+                    f"step {key!r} of run {run_id!r} is already recorded"
+                ) from None
+
+        self._transaction(write)
+
+    def finish(self, run_id: str, status: str, info: dict, owner: str | None = None) -> None:
+        def write() -> None:
+            if owner is not None:
+                held = self._held(run_id)
+                if not held or held[0] != owner:
+                    return  # another owner took the run over: its record is not ours to change
+                self._sql("DELETE FROM leases WHERE run_id=?", (run_id,))
+            self._sql(
+                "UPDATE runs SET status=?, info=?, updated=? WHERE run_id=?",
+                (status, json.dumps(info), time.time(), run_id),
+            )
+
+        self._transaction(write)
 
     def commits(self, run_id: str) -> list[tuple[str, float]]:
         """(key, commit time) of each journal row, in commit order (for tests and charts)."""

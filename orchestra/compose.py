@@ -146,7 +146,7 @@ class Parallel(Node):
             if isinstance(out, BaseException):
                 continue
             for f, v in out.__dict__.items():
-                if v is old[f]:
+                if v is old[f] or v == old[f]:  # unchanged (a replayed branch's is a copy)
                     continue
                 rule = self.merge.get(f)
                 if rule is not None:

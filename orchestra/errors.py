@@ -18,9 +18,12 @@ The tree, so you can catch at the right depth::
     ├── CircuitOpenError          a circuit breaker refused the call (the model keeps failing)
     ├── BudgetExceededError       a cost or token ceiling was crossed
     ├── LoopLimitError            a bounded loop reached max_iterations
-    └── CheckpointError           the checkpoint store cannot be trusted
+    ├── DecisionMismatchError     a decision answers another question than the one waiting
+    └── CheckpointError           the checkpoint store cannot be trusted or used now
         ├── CorruptCheckpointError  a row is not valid JSON for this run
-        └── ForeignCheckpointError  the run id belongs to another workflow
+        ├── ForeignCheckpointError  the run id belongs to another workflow
+        ├── RunBusyError            another process or task owns the run (its lease is live)
+        └── StoreBusyError          the database is locked by another writer; retry shortly
 
 Errors carry context as attributes (``.step``, ``.attempt``, ``.cause``, ...) and their
 messages say what to do next. Whether another attempt may help is the error's to say:
@@ -48,9 +51,12 @@ __all__ = [
     "CircuitOpenError",
     "BudgetExceededError",
     "LoopLimitError",
+    "DecisionMismatchError",
     "CheckpointError",
     "CorruptCheckpointError",
     "ForeignCheckpointError",
+    "RunBusyError",
+    "StoreBusyError",
 ]
 
 
@@ -184,3 +190,29 @@ class CorruptCheckpointError(CheckpointError):
 
 class ForeignCheckpointError(CheckpointError):
     """The run id belongs to another workflow (or another version of it)."""
+
+
+class RunBusyError(CheckpointError):
+    """Another process or task owns the run (it holds a live lease); nothing was changed."""
+
+    def __init__(self, message: str, *, run_id: str, owner: str, expires_in: float):
+        super().__init__(message)
+        self.run_id = run_id
+        self.owner = owner
+        self.expires_in = expires_in
+        """Seconds until the owner's lease runs out if it stops renewing it."""
+
+
+class StoreBusyError(CheckpointError):
+    """The checkpoint database is locked by another writer; the data is fine, retry shortly."""
+
+    retryable = True
+
+
+class DecisionMismatchError(OrchestraError):
+    """A decision names a question the run is not waiting on (answered already, or another)."""
+
+    def __init__(self, message: str, *, expected: str | None, got: str | None):
+        super().__init__(message)
+        self.expected = expected
+        self.got = got

@@ -155,6 +155,8 @@ class LLM:
             timeout=timeout,
             http_client=http_client or anthropic.DefaultAsyncHttpxClient(),
         )
+        # Under an engine retry policy the policy is the one layer that retries (and counts).
+        self._once = self._client.with_options(max_retries=0)
 
     def __repr__(self) -> str:  # never shows the key
         return f"LLM(model={self.model!r}, backend={self.backend!r})"
@@ -240,7 +242,9 @@ class LLM:
         return reply
 
     async def _send(self, kwargs: dict, schema: type[BaseModel] | None, call: Call) -> Reply:
-        raw = await self._client.messages.with_raw_response.create(**kwargs)
+        client = self._once if clock.retried_by_policy() else self._client
+        raw = await client.messages.with_raw_response.create(**kwargs)
+        call.requests = raw.retries_taken + 1
         msg = raw.parse()
         # What the answer cost, in money and in time, is known now: record it before checking
         # its format, so an unusable answer is still charged (the API billed it).

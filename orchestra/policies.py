@@ -25,6 +25,7 @@ tenacity::
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -32,10 +33,10 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from orchestra import calls as clock
-from orchestra.errors import CircuitOpenError, StepError
+from orchestra.errors import CircuitOpenError, ConfigError, StepError
 from orchestra.fanout import Slots
 
-__all__ = ["Retry", "CircuitBreaker", "Slots", "retryable", "retrying"]
+__all__ = ["Retry", "CircuitBreaker", "Slots", "retryable", "retry_after", "retrying"]
 
 
 def retryable(exc: BaseException) -> bool:
@@ -79,23 +80,48 @@ class Retry:
     """Seed for the jitter, so a notebook run is reproducible (None: a fresh draw each time)."""
     retry_on: Callable[[BaseException], bool] = retryable
     """Decides retryable vs not; default: 429/529/5xx/timeouts yes, 400/401/404 no."""
+    max_retry_after: float = 60.0
+    """The longest ``retry-after`` worth waiting out; a server asking for more ends the
+    retries at once (with the server's wait in the error), rather than earning another 429."""
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    """How to wait; a test passes a fake to check the waits without sleeping."""
 
     def __post_init__(self) -> None:
-        if self.max_attempts < 1:
-            raise ValueError("Retry(max_attempts=...) must be at least 1")
+        if not isinstance(self.max_attempts, int) or self.max_attempts < 1:
+            raise ConfigError(
+                f"Retry(max_attempts={self.max_attempts!r}): it counts every attempt, the first "
+                f"included, so it must be an int >= 1 (1 means no retry)"
+            )
 
     def delay(self, attempt: int, error: BaseException | None = None, step: str = "") -> float:
         """Seconds to wait after failed attempt number ``attempt`` (1-based) of ``step``.
 
-        When the server said how long to wait (``retry-after``, carried by the error as
-        ``retry_after``), that is the wait: guessing shorter earns another 429.
+        When the server said how long to wait (``retry-after``), that is the wait: guessing
+        shorter earns another 429. It is read from the error's ``retry_after`` (our client's
+        errors) or from an HTTP error's response headers (``retry-after-ms``, ``retry-after``).
         """
-        told = getattr(error, "retry_after", None)
+        told = retry_after(error) if error is not None else None
         if told is not None:
-            return min(told, self.max_delay)
+            return told
         full = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
         draw = random.random() if self.seed is None else _draw(self.seed, step, attempt)
         return full * (1 - self.jitter * draw)
+
+
+def retry_after(error: BaseException) -> float | None:
+    """The wait a server asked for, in seconds, if it said (and said something sensible)."""
+    told = getattr(error, "retry_after", None)
+    if told is None:
+        headers = getattr(getattr(error, "response", None), "headers", None) or {}
+        for name, unit in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+            try:
+                told = float(headers[name]) / unit
+                break
+            except (KeyError, TypeError, ValueError):
+                continue
+    if told is None or not math.isfinite(told) or told < 0:
+        return None  # absent, or nonsense (negative, NaN): back off by the policy instead
+    return float(told)
 
 
 def _draw(seed: int, step: str, attempt: int) -> float:
@@ -125,21 +151,29 @@ async def retrying(
         try:
             if breaker is not None:
                 breaker.before()  # may refuse at once with CircuitOpenError
-            result = await attempt()
+            try:
+                result = await attempt()
+            except BaseException as stopped:
+                if breaker is not None and not isinstance(stopped, Exception):
+                    breaker.release()  # a cancelled probe must not keep the circuit wedged
+                raise
         except Exception as exc:
             if breaker is not None:
                 breaker.failed(exc)
+            wait = retry.delay(n, exc, name) if retry is not None else 0.0
             if n == tries or retry is None or not retry.retry_on(exc):
-                raise StepError(
-                    f"{name} gave up after {n} attempt(s): {type(exc).__name__}: {exc}",
-                    step=name,
-                    attempt=n,
-                    cause=exc,
+                raise _gave_up(name, n, exc) from exc
+            if wait > retry.max_retry_after:
+                raise _gave_up(
+                    name,
+                    n,
+                    exc,
+                    f"the server asks to wait {wait:.0f}s, more than "
+                    f"max_retry_after={retry.max_retry_after:g}s",
                 ) from exc
-            wait = retry.delay(n, exc, name)
             if on_backoff is not None:
                 on_backoff(wait)
-            await _backoff(wait, held)
+            await _backoff(wait, held, retry.sleep)
         else:
             if breaker is not None:
                 breaker.succeeded()
@@ -147,14 +181,26 @@ async def retrying(
     raise AssertionError("unreachable")  # the loop returns or raises
 
 
-async def _backoff(seconds: float, held: Slots | None) -> None:
+def _gave_up(name: str, n: int, exc: BaseException, why: str = "") -> StepError:
+    extra = f" ({why})" if why else ""
+    return StepError(
+        f"{name} gave up after {n} attempt(s){extra}: {type(exc).__name__}: {exc}",
+        step=name,
+        attempt=n,
+        cause=exc,
+    )
+
+
+async def _backoff(
+    seconds: float, held: Slots | None, sleep: Callable[[float], Awaitable[None]]
+) -> None:
     clock.wait(seconds)  # the wait counts in simulated time too (wall seconds ÷ time_scale)
     if held is None:
-        await asyncio.sleep(seconds)
+        await sleep(seconds)
         return
     held.release()
     try:
-        await asyncio.sleep(seconds)
+        await sleep(seconds)
     finally:
         await held.acquire(first=True)
 
@@ -219,6 +265,10 @@ class CircuitBreaker:
                     retry_in=0.0,
                 )
             self._probing = True
+
+    def release(self) -> None:
+        """A call ended without an answer either way (cancelled): free the probe, count nothing."""
+        self._probing = False
 
     def succeeded(self) -> None:
         """Record a success: the circuit closes."""

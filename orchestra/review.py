@@ -10,7 +10,8 @@ waits for and resumes it from that checkpoint when the person clicks:
 The panel shows the question, the draft (the payload's ``"draft"`` if ``show=`` returned a
 dict with one, else the whole payload), the run's cost so far, **Approve** and **Reject**
 buttons, and an edit box with an **Approve edited** button. A click sends one decision to
-``wf.resume(run_id, store, decision=...)``; the workflow's own steps decide what it means:
+``wf.resume(run_id, store, decision=..., question=...)`` (the question the panel shows, so a
+click never answers a later one); the workflow's own steps decide what it means:
 
     {"action": "approve"}      {"action": "reject"}      {"action": "edit", "text": "..."}
 
@@ -102,7 +103,8 @@ def review_panel(
 
     async def resume(decision: dict) -> RunResult | None:
         try:
-            r = await workflow.resume(panel.result.run_id, store, decision=decision)
+            asked = (panel.result.waiting_for or {}).get("key")
+            r = await workflow.resume(panel.result.run_id, store, decision=decision, question=asked)
         except Exception as exc:  # shown in the panel: a task's error would go unseen
             status.value = _pre(f"error: {type(exc).__name__}: {exc}")
             return None

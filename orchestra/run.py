@@ -92,8 +92,11 @@ class Run:
         budget: Budget | None = None,
         concurrency: int | None = None,
         carried: tuple[float, int] = (0.0, 0),
+        owner: str | None = None,
     ):
         self.run_id, self.store, self.budget = run_id, store, budget
+        self.owner = owner
+        """The lease holder's id: the store refuses commits from anyone else."""
         self.journal: dict[str, dict] = journal or {}
         self.trace = Trace()
         self.limit = asyncio.Semaphore(concurrency) if concurrency else None
@@ -149,7 +152,7 @@ class Run:
                 f"step {key} returned a value that cannot be saved as JSON "
                 f"({exc}); return plain data or pydantic models"
             ) from None
-        self.store.commit(self.run_id, key, entry)
+        self.store.commit(self.run_id, key, entry, owner=self.owner)
         self.journal[key] = entry
 
     def replay(self, name: str, key: str, parent: int | None) -> Any:

@@ -32,8 +32,8 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 
-from orchestra.calls import Call, recording
-from orchestra.errors import DefinitionError, StateTypeError, StepError
+from orchestra.calls import Call, policy_retries, recording
+from orchestra.errors import CorruptCheckpointError, DefinitionError, StateTypeError, StepError
 from orchestra.fanout import Slots
 from orchestra.nodes import Node, Scope
 from orchestra.policies import CircuitBreaker, Retry, retrying
@@ -117,6 +117,12 @@ class Step(Node):
             run, state, key, parent, shape=lambda out: self._delta(out, state, key)
         )
         if status == "replayed":  # from the journal: plain JSON, validated in full
+            if delta is None and run.journal[key].get("status") != "skipped":
+                raise CorruptCheckpointError(
+                    f"row {key!r} of run {run.run_id!r} says the step completed but holds no "
+                    f"output; the store was changed outside orchestra. Restore a backup or "
+                    f"start a new run"
+                )
             return restore(state, delta, key=key)
         return evolve(state, delta) if delta else state
 
@@ -165,9 +171,9 @@ class Step(Node):
             out, status = None, "skipped"
             span.error = f"{type(err.cause).__name__}: {err.cause}"
             run.degraded.append(key)
-        except Stop:
+        except Stop as stop:
             run.uncommitted(calls)
-            span.close("waiting")
+            span.close(stop.status, error=stop.reason if stop.status == "aborted" else None)
             raise
         run.commit(key, out, status, span, calls)
         span.close(status, out)
@@ -202,8 +208,11 @@ class Step(Node):
 
     async def _attempt(self, run: Run, arg: Any, key: str, span: Span, calls: list[Call]) -> Any:
         span.attempts += 1
+        if span.attempts > 1:
+            run.check_budget(key)  # before every retry too: a retry spends
         args = (arg, Context(run, key, span.attempts)) if self.takes_ctx else (arg,)
-        with recording() as got:
+        one_layer = policy_retries() if self.retry is not None else nullcontext()
+        with recording() as got, one_layer:
             try:
                 async with run.limit or nullcontext():
                     return await self._call(args)

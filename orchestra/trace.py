@@ -187,7 +187,7 @@ class Trace:
                 c.sim_start,
                 c.sim_end,
                 "ok" if c.status == "ok" else "error",
-                1,
+                c.requests,
                 c.model,
                 c.input_tokens,
                 c.output_tokens,

@@ -35,13 +35,15 @@ from pydantic_core import to_jsonable_python
 
 from orchestra import calls as clock
 from orchestra.budget import Budget
-from orchestra.checkpoint import Store
+from orchestra.checkpoint import LEASE_S, Store, new_owner
 from orchestra.errors import (
     ConfigError,
     CorruptCheckpointError,
     CycleError,
+    DecisionMismatchError,
     ForeignCheckpointError,
     OrchestraError,
+    RunBusyError,
     StateTypeError,
 )
 from orchestra.fanout import Slots, fan_out, schedule
@@ -131,6 +133,7 @@ class Workflow(Node):
         """
         state = self._accept(state)
         run_id = run_id or os.urandom(6).hex()
+        owner = new_owner()
         if store is not None:
             store.create(
                 run_id,
@@ -141,9 +144,9 @@ class Workflow(Node):
                     "budget": budget.to_dict() if budget else None,
                 },
             )
-        return await self._go(
-            Run(run_id, store=store, budget=budget, concurrency=concurrency), state
-        )
+            store.lease(run_id, owner)
+        run = Run(run_id, store=store, budget=budget, concurrency=concurrency, owner=owner)
+        return await self._go(run, state)
 
     async def resume(
         self,
@@ -151,15 +154,20 @@ class Workflow(Node):
         store: Store,
         *,
         decision: Any = None,
+        question: str | None = None,
         budget: Budget | None = None,
         concurrency: int | None = None,
     ) -> RunResult:
         """Continue a killed, aborted, failed or waiting run; completed steps are replayed.
 
-        ``decision`` answers the person the run is waiting for. ``budget`` replaces the
-        run's saved budget (e.g. a higher ceiling after a budget stop).
+        ``decision`` answers the person the run is waiting for, and ``question`` says which
+        question it answers (``result.waiting_for["key"]``): a decision meant for one question
+        never answers the next one. ``budget`` replaces the run's saved budget (e.g. a higher
+        ceiling after a budget stop). Only one invocation owns a run at a time: while another
+        holds it, this one raises ``RunBusyError`` and changes nothing.
 
-            >>> result = await wf.resume(run_id, store, decision={"approved": True})
+            >>> waiting = result.waiting_for
+            >>> result = await wf.resume(run_id, store, decision=True, question=waiting["key"])
         """
         rec = store.load(run_id)
         if rec.workflow != self.name or rec.fingerprint != self.fingerprint:
@@ -168,15 +176,10 @@ class Workflow(Node):
                 f"{rec.fingerprint}), not {self.name!r} ({self.fingerprint}); resume it with "
                 f"the workflow that started it, or start a new run"
             )
-        if decision is not None:
-            waiting = rec.info.get("waiting_for")
-            if rec.status != "waiting" or not waiting:
-                raise ConfigError(
-                    f"run {run_id!r} is {rec.status}, not waiting for a decision; "
-                    f"call resume without decision="
-                )
-            store.commit(
-                run_id, waiting["key"], {"out": to_jsonable_python(decision), "status": "human"}
+        if decision is not None and question is None:
+            raise ConfigError(
+                "a decision must say which question it answers: pass "
+                "question=result.waiting_for['key'] (or wf.waiting(run_id, store)['key'])"
             )
         try:
             state = self.state.model_validate(rec.initial)
@@ -185,22 +188,39 @@ class Workflow(Node):
                 f"run {run_id!r}: saved initial state does not fit "
                 f"{self.state.__name__}: {exc.errors()[0]['msg']}"
             ) from None
+        owner = new_owner()
+        store.lease(run_id, owner)  # refused (RunBusyError) while another invocation runs it
+        try:
+            rec = store.load(run_id)  # as of the moment we own it
+            if decision is not None:
+                _answer(store, rec, owner, decision, question)
+            journal = store.journal(run_id)
+        except BaseException:
+            store.finish(run_id, rec.status, rec.info, owner=owner)  # give the lease back
+            raise
         if budget is None and rec.budget:
             budget = Budget(**rec.budget)
         usd, tokens = rec.info.get("carried", (0.0, 0))
         run = Run(
             run_id,
             store=store,
-            journal=store.journal(run_id),
+            journal=journal,
             budget=budget,
             concurrency=concurrency,
             carried=(usd, tokens),
+            owner=owner,
         )
         return await self._go(run, state)
+
+    def waiting(self, run_id: str, store: Store) -> dict | None:
+        """The question a run waits on (``{"key", "prompt", "payload"}``), or None."""
+        rec = store.load(run_id)
+        return rec.info.get("waiting_for") if rec.status == "waiting" else None
 
     async def _go(self, run: Run, state: BaseModel) -> RunResult:
         root = run.trace.open(self.name, "workflow", "", None, state)
         status, reason, error, waiting = "completed", None, None, None
+        heartbeat = _heartbeat(run) if run.store is not None else None
         try:
             state = await run_sequence(self.steps, run, state, "", root.id)
         except Stop as stop:
@@ -208,13 +228,17 @@ class Workflow(Node):
             state = stop.state if stop.state is not None else state
         except BaseException as exc:  # a bug (or a cancel): keep the run resumable, re-raise
             root.close("error", error=exc)
-            if run.store is not None:
+            if run.store is not None and not isinstance(exc, RunBusyError):
                 run.store.finish(
                     run.run_id,
                     "failed",
                     {"reason": f"{type(exc).__name__}: {exc}", "carried": run.carried},
+                    owner=run.owner,
                 )
             raise
+        finally:
+            if heartbeat is not None:
+                heartbeat.cancel()
         missing = [] if status == "completed" else missing_in(self.steps, "", run.done)
         root.close("ok" if status == "completed" else status, state)
         if run.store is not None:
@@ -227,6 +251,7 @@ class Workflow(Node):
                     "missing": missing,
                     "carried": run.carried,
                 },
+                owner=run.owner,
             )
         return RunResult(
             status,
@@ -334,6 +359,38 @@ class Workflow(Node):
                 f"or a dict of its fields"
             )
         return state
+
+
+def _answer(store: Store, rec: Any, owner: str, decision: Any, question: str) -> None:
+    """Record a person's decision as the journal row of the question it answers."""
+    waiting = rec.info.get("waiting_for") if rec.status == "waiting" else None
+    expected = waiting["key"] if waiting else None
+    if question != expected:
+        now = f"waits on {expected!r}" if expected else f"is {rec.status}, waiting on nothing"
+        raise DecisionMismatchError(
+            f"run {rec.run_id!r} {now}, but the decision answers {question!r}: it was answered "
+            f"already or belongs to another question; look at wf.waiting(run_id, store) and "
+            f"decide that",
+            expected=expected,
+            got=question,
+        )
+    entry = {"out": to_jsonable_python(decision), "status": "human"}
+    store.commit(rec.run_id, question, entry, owner=owner)
+
+
+def _heartbeat(run: Run) -> asyncio.Task:
+    """Renew the run's lease while it runs, so a long step does not lose it."""
+    every = getattr(run.store, "lease_s", LEASE_S) / 3
+
+    async def beat() -> None:
+        while True:
+            await asyncio.sleep(every)
+            try:
+                run.store.lease(run.run_id, run.owner)
+            except RunBusyError:
+                return  # taken over: the next commit will say so
+
+    return asyncio.get_running_loop().create_task(beat())
 
 
 def run_sync(coro: Coroutine[Any, Any, T]) -> T:

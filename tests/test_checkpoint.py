@@ -159,6 +159,6 @@ async def test_decision_survives_reopening_the_file(tmp_path):
     assert first.status == "waiting"
     reopened = SqliteStore(tmp_path / "h.db")  # e.g. after a kernel restart
     assert reopened.load("h1").info["waiting_for"]["prompt"] == "Go?"
-    done = await wf.resume("h1", reopened, decision=False)
+    done = await wf.resume("h1", reopened, decision=False, question="00.approval#human0")
     assert done.state.log == ["approved=False"]
     assert "00.approval#human0" in reopened.journal("h1")

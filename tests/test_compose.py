@@ -170,7 +170,7 @@ async def test_human_decision_waits_then_resumes():
         "payload": {"n": 41},
     }
     assert first.missing == ["01.approval", "02.inc"]
-    done = await wf.resume(first.run_id, store, decision=True)
+    done = await wf.resume(first.run_id, store, decision=True, question=first.waiting_for["key"])
     assert done.status == "completed" and done.state.ok is True and done.state.n == 42
     assert calls == ["before"]  # not run again
 

@@ -49,10 +49,15 @@ def test_repair_reasks_with_the_complaint(sim):
         for pid in priced
         if plain[pid].status == "aborted" and repaired[pid].status == "completed"
     ]
-    assert rescued, "haiku's validation failures should be fixed by re-asking with the complaint"
-    for pid in rescued:
-        check = next(s for s in repaired[pid].trace.steps() if s.key == "01.validate")
-        assert check.status == "fallback" and check.answered_by == "repair"
+    checks = {
+        pid: next(s for s in repaired[pid].trace.steps() if s.key == "01.validate")
+        for pid in rescued
+    }
+    # a retried extraction is a new sample (temperature 0.7), so some are right the second
+    # time round; the others must have been rescued by the repair step
+    by_repair = [pid for pid, c in checks.items() if c.status == "fallback"]
+    assert by_repair, "haiku's validation failures should be fixed by re-asking with the complaint"
+    assert all(checks[pid].answered_by == "repair" for pid in by_repair)
     assert all(
         repaired[pid].status == "completed" for pid in priced if plain[pid].status == "completed"
     )

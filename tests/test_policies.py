@@ -209,7 +209,9 @@ def test_delay_honours_the_servers_retry_after():
     policy = Retry(base_delay=0.5, max_delay=8.0, seed=0)
     told = RetryableLLMError("429", status=429, retry_after=1.25)
     assert policy.delay(1, told) == 1.25
-    assert policy.delay(1, RetryableLLMError("429", retry_after=60.0)) == 8.0  # capped
+    # the server's wait is honoured, not cut to max_delay (that would earn another 429);
+    # retrying() gives up instead when it is longer than max_retry_after
+    assert policy.delay(1, RetryableLLMError("429", retry_after=60.0)) == 60.0
     assert 0.25 <= policy.delay(1, RetryableLLMError("529")) <= 0.5  # not told: backoff
 
 

@@ -95,11 +95,13 @@ async def test_edit_and_reject_send_their_decisions(sim, tmp_path):
 
 async def test_a_failed_resume_is_shown_in_the_panel(sim, tmp_path):
     wf, store, result = await waiting_run(sim, tmp_path)
-    await wf.resume("r1", store, decision={"action": "approve"})  # decided elsewhere
+    await wf.resume(
+        "r1", store, decision={"action": "approve"}, question=result.waiting_for["key"]
+    )  # decided elsewhere
     panel = review_panel(wf, store, result)
     panel.approve.click()
     assert await panel.task is None
-    assert "error: ConfigError" in panel.status.value and panel.approve.disabled
+    assert "error: DecisionMismatchError" in panel.status.value and panel.approve.disabled
 
 
 def test_draft_of_reads_the_payload():
