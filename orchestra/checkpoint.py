@@ -315,11 +315,12 @@ class SqliteStore:
     >>> store = SqliteStore("runs.db")     # or ":memory:"
     """
 
-    def __init__(self, path: str | Path, *, lease_s: float = LEASE_S):
+    def __init__(self, path: str | Path, *, lease_s: float = LEASE_S, busy_s: float = 5.0):
         self.path, self.lease_s = str(path), lease_s
         try:
-            # autocommit mode: each statement below is its own transaction
-            self.db = sqlite3.connect(self.path, isolation_level=None)
+            # autocommit mode: each statement below is its own transaction; a writer waits up
+            # to busy_s for another to finish before StoreBusyError
+            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=busy_s)
             app = self.db.execute("PRAGMA application_id").fetchone()[0]
             tables = {
                 r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")
