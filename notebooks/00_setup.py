@@ -1,79 +1,91 @@
-import sys
-from pathlib import Path
+# ---
+# jupyter:
+#   jupytext:
+#     notebook_metadata_filter: orchestra,-jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python (orchestra)
+#     language: python
+#     name: orchestra
+#   orchestra:
+#     test_parameters:
+#       model: claude-sonnet-4-5
+#       seed: 1
+#       time_scale: 0.0
+# ---
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from nb import ROOT, build, code, md, params
+# %% [markdown]
+# # 00 · Set-up: your first calls to Claude, offline
+#
+# Every chapter of Orchestra Lab runs against a **Claude simulator**: a real HTTP server on
+# `127.0.0.1` that speaks Anthropic's Messages API. The official clients (the `anthropic` SDK,
+# LangChain's `ChatAnthropic`, LlamaIndex's `Anthropic`) talk to it unchanged; only the base URL
+# differs. It computes its answers from your prompt with small real algorithms (classification,
+# extraction, summaries, rubric scoring, plans) and a per-model quality dial, and it charges
+# realistic tokens, latency and cost. It can also fail on purpose, which is what later chapters need.
+#
+# **Why a simulator?** You can run every notebook with no key, at no cost, in seconds, and get
+# the same numbers every time (seeded). **When not to trust it:** its answers are plausible, not
+# intelligent. Use it to learn orchestration (timing, failures, cost, concurrency), then switch
+# `backend` to `"anthropic"` to see real model quality.
+#
+# This chapter makes the first call through the raw SDK, streams one, watches the SDK retry a 429
+# on its own, makes the same call through LangChain and LlamaIndex, and turns the price table into
+# a cost estimate.
 
-cells = [
-    md("""
-# 00 · Set-up: your first calls to Claude, offline
-
-Every chapter of Orchestra Lab runs against a **Claude simulator**: a real HTTP server on
-`127.0.0.1` that speaks Anthropic's Messages API. The official clients (the `anthropic` SDK,
-LangChain's `ChatAnthropic`, LlamaIndex's `Anthropic`) talk to it unchanged; only the base URL
-differs. It computes its answers from your prompt with small real algorithms (classification,
-extraction, summaries, rubric scoring, plans) and a per-model quality dial, and it charges
-realistic tokens, latency and cost. It can also fail on purpose, which is what later chapters need.
-
-**Why a simulator?** You can run every notebook with no key, at no cost, in seconds, and get
-the same numbers every time (seeded). **When not to trust it:** its answers are plausible, not
-intelligent. Use it to learn orchestration (timing, failures, cost, concurrency), then switch
-`backend` to `"anthropic"` to see real model quality.
-
-This chapter makes the first call through the raw SDK, streams one, watches the SDK retry a 429
-on its own, makes the same call through LangChain and LlamaIndex, and turns the price table into
-a cost estimate.
-"""),
-    params("""
+# %% tags=["parameters"]
 backend = "sim"            # "sim": offline simulator; "anthropic": real Claude (needs ANTHROPIC_API_KEY)
 model = "claude-haiku-4-5"
 seed = 0                   # the simulator's seed: same seed, same answers, same faults
 time_scale = 0.01          # wall-clock seconds per simulated second (0.01: a 2 s call takes 20 ms)
-"""),
-    md("""
-## Start the simulator
 
-`sim.start()` serves on a free port and points the environment (`ANTHROPIC_BASE_URL` and a
-placeholder key) at it, so every client created afterwards uses it. With `backend="anthropic"`
-nothing is started and the clients read your real key from the environment.
-"""),
-    code("""
+# %% [markdown]
+# ## Start the simulator
+#
+# `sim.start()` serves on a free port and points the environment (`ANTHROPIC_BASE_URL` and a
+# placeholder key) at it, so every client created afterwards uses it. With `backend="anthropic"`
+# nothing is started and the clients read your real key from the environment.
+
+# %%
 import anthropic
 import pandas as pd
 from orchestra import LLM, sim
 
 simulator = sim.start(seed=seed, time_scale=time_scale) if backend == "sim" else None
 print("backend:", backend, "| model:", model, "| seed:", seed)
-"""),
-    md("""
-## 1. The first call, through the raw SDK
 
-A plain `anthropic.Anthropic()`: no argument says "simulator". The answer's `usage` is what you
-are billed for. The simulator adds one header of its own, `orchestra-sim-model-seconds`: how long
-the call took in simulated time, before `time_scale` shrank it.
-"""),
-    code("""
+# %% [markdown]
+# ## 1. The first call, through the raw SDK
+#
+# A plain `anthropic.Anthropic()`: no argument says "simulator". The answer's `usage` is what you
+# are billed for. The simulator adds one header of its own, `orchestra-sim-model-seconds`: how long
+# the call took in simulated time, before `time_scale` shrank it.
+
+# %%
 client = anthropic.Anthropic()
 raw = client.messages.with_raw_response.create(
     model=model, max_tokens=200, temperature=0,
     system="You are a support assistant.",
     messages=[{"role": "user", "content":
-               "Classify this ticket into one of: billing, technical, account.\\n"
+               "Classify this ticket into one of: billing, technical, account.\n"
                "Ticket: I was charged twice for my March invoice."}])
 message = raw.parse()
 print("answer:       ", message.content[0].text)
 print("stop_reason:  ", message.stop_reason)
 print("usage:        ", message.usage.input_tokens, "input tokens,", message.usage.output_tokens, "output tokens")
 print("model-seconds:", raw.headers.get("orchestra-sim-model-seconds", "n/a (real Claude)"))
-"""),
-    md("""
-## 2. A streamed call
 
-Streaming sends the answer as server-sent events: `message_start`, then `content_block_delta`s
-carrying a few tokens each, then `message_stop`. Chat UIs show the first words sooner; the whole
-answer takes as long as before. Below, `|` separates the pieces as they arrived.
-"""),
-    code("""
+# %% [markdown]
+# ## 2. A streamed call
+#
+# Streaming sends the answer as server-sent events: `message_start`, then `content_block_delta`s
+# carrying a few tokens each, then `message_stop`. Chat UIs show the first words sooner; the whole
+# answer takes as long as before. Below, `|` separates the pieces as they arrived.
+
+# %%
 with client.messages.stream(
         model=model, max_tokens=120, temperature=0,
         messages=[{"role": "user", "content":
@@ -84,16 +96,16 @@ with client.messages.stream(
     final = stream.get_final_message()
 print(" | ".join(pieces))
 print(f"{len(pieces)} pieces, {final.usage.output_tokens} output tokens, stop_reason={final.stop_reason}")
-"""),
-    md("""
-## 3. A 429 that the SDK retries by itself
 
-We stage a failure: the simulator will answer the first call whose prompt mentions
-"quarterly report" with **429 Too Many Requests**, with a `retry-after` header, as Anthropic does.
-The SDK retries 429, 529 and 5xx responses on its own (`max_retries=2` by default), waiting
-what `retry-after` says. You only see it in `retries_taken` and in the simulator's log.
-"""),
-    code("""
+# %% [markdown]
+# ## 3. A 429 that the SDK retries by itself
+#
+# We stage a failure: the simulator will answer the first call whose prompt mentions
+# "quarterly report" with **429 Too Many Requests**, with a `retry-after` header, as Anthropic does.
+# The SDK retries 429, 529 and 5xx responses on its own (`max_retries=2` by default), waiting
+# what `retry-after` says. You only see it in `retries_taken` and in the simulator's log.
+
+# %%
 if backend == "sim":
     simulator.configure(faults=sim.Faults(plan=[sim.Rule("rate_limit", match="quarterly report", nth=1)]))
 raw = client.messages.with_raw_response.create(
@@ -107,23 +119,23 @@ if backend == "sim":
     log.index = ["attempt 1", "attempt 2"]
     display(log)
     simulator.configure(faults=sim.Faults())   # back to a quiet simulator
-"""),
-    md("""
-`retry_after_s` is in wall-clock seconds: one simulated second of waiting, times `time_scale`.
-Chapter 07 turns this into a taxonomy: which errors to retry (429, 529, 5xx, timeouts), which
-never (400, 401, 404), and what to do when retrying is not enough.
 
-## 4. The same call through LangChain and LlamaIndex
+# %% [markdown]
+# `retry_after_s` is in wall-clock seconds: one simulated second of waiting, times `time_scale`.
+# Chapter 07 turns this into a taxonomy: which errors to retry (429, 529, 5xx, timeouts), which
+# never (400, 401, 404), and what to do when retrying is not enough.
+#
+# ## 4. The same call through LangChain and LlamaIndex
+#
+# Both official integrations wrap the same SDK. We point them at the simulator by base URL only;
+# nothing is mocked. At `temperature=0` the simulator answers the same prompt the same way,
+# whoever sends it.
 
-Both official integrations wrap the same SDK. We point them at the simulator by base URL only;
-nothing is mocked. At `temperature=0` the simulator answers the same prompt the same way,
-whoever sends it.
-"""),
-    code("""
+# %%
 from langchain_anthropic import ChatAnthropic
 from llama_index.llms.anthropic import Anthropic as LlamaAnthropic
 
-prompt = ("Extract the following fields as JSON: name, email, company.\\n"
+prompt = ("Extract the following fields as JSON: name, email, company.\n"
           "Text: Hi, this is Dana Whitfield from Northwind Traders; reach me at dana@northwind.example.")
 base_url = simulator.url if simulator else None       # None: the real API
 
@@ -140,32 +152,32 @@ pd.DataFrame([
     {"client": "LlamaIndex Anthropic", "answer": li.text,
      "input tokens": li.raw["usage"].input_tokens, "output tokens": li.raw["usage"].output_tokens},
 ]).set_index("client")
-"""),
-    md("""
-## 5. What it costs: the price table
 
-One table in `orchestra/sim/models.py` prices every call in the kit, simulated or real. Prices
-are USD per million tokens, as Anthropic listed them on the date shown; check them before you
-quote a number. The simulator also gives each model a speed and a quality (its own dials, chosen
-to keep the families in order, not measured).
-"""),
-    code("""
+# %% [markdown]
+# ## 5. What it costs: the price table
+#
+# One table in `orchestra/sim/models.py` prices every call in the kit, simulated or real. Prices
+# are USD per million tokens, as Anthropic listed them on the date shown; check them before you
+# quote a number. The simulator also gives each model a speed and a quality (its own dials, chosen
+# to keep the families in order, not measured).
+
+# %%
 prices = pd.DataFrame([
     {"model": p.id, "input $/MTok": p.input_usd_per_mtok, "output $/MTok": p.output_usd_per_mtok,
      "sim time to first token (s)": p.ttft_s, "sim output tokens/s": p.tokens_per_s, "sim quality": p.quality}
     for p in sim.MODELS.values()]).set_index("model")
 print("prices as of", sim.PRICES_DATE)
 prices
-"""),
-    md("""
-### A cost example
 
-The task: summarize 10,000 support tickets, one call each. We send five (simulated) calls per
-model, average their tokens, cost and model-seconds, and scale up. (One call would do for
-tokens; latency varies from call to call, so it needs a few.) Our own client, `orchestra.LLM`, does
-the bookkeeping: every reply carries its tokens, its cost from the price table, and its latency.
-"""),
-    code("""
+# %% [markdown]
+# ### A cost example
+#
+# The task: summarize 10,000 support tickets, one call each. We send five (simulated) calls per
+# model, average their tokens, cost and model-seconds, and scale up. (One call would do for
+# tokens; latency varies from call to call, so it needs a few.) Our own client, `orchestra.LLM`, does
+# the bookkeeping: every reply carries its tokens, its cost from the price table, and its latency.
+
+# %%
 tickets = [
     "I ordered a standing desk on May 2. The delivery was promised for May 9 but nothing arrived. "
     "Support told me twice it was on its way. I need it before my new job starts on May 20.",
@@ -193,8 +205,8 @@ for m in sim.MODELS:
 costs = pd.DataFrame(rows).set_index("model")
 costs.round({"input tokens": 1, "output tokens": 1, "cost per call ($)": 6,
              "cost per 10k calls ($)": 2, "latency (s)": 2})
-"""),
-    code("""
+
+# %%
 import matplotlib.pyplot as plt
 
 fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.4), dpi=100)
@@ -209,34 +221,27 @@ right.set_title(f"Latency per call, mean of 5 ({unit})")
 for ax in (left, right):
     ax.set_xlabel("model")
 fig.tight_layout()
-"""),
-    md("""
-Read the two charts together: the expensive model is also the slow one. Most workflows in this
-kit route cheap, frequent work to Haiku and reserve Opus for the few calls where quality pays
-(chapter 03 measures exactly that).
 
-Latency here is **simulated seconds** (`model_s`): what the call would take on the modelled
-service. The wall-clock time you waited was `time_scale` times that.
+# %% [markdown]
+# Read the two charts together: the expensive model is also the slow one. Most workflows in this
+# kit route cheap, frequent work to Haiku and reserve Opus for the few calls where quality pays
+# (chapter 03 measures exactly that).
+#
+# Latency here is **simulated seconds** (`model_s`): what the call would take on the modelled
+# service. The wall-clock time you waited was `time_scale` times that.
+#
+# ## Interview angle
+#
+# - *"How would you test an LLM pipeline without paying for calls or getting flaky results?"*
+#   Point the official client at a deterministic fake by base URL (not a mock of your own code),
+#   seed everything, and stage failures explicitly; keep one small suite against the real API.
+# - *"What is in the price of a call?"* Input tokens plus output tokens, at different rates (output
+#   costs 5x input on every Claude tier); the system prompt and tool schemas are input tokens too.
+# - *"Streaming or not?"* Streaming improves time to first token, not total latency or cost; it
+#   complicates retries (a stream can fail midway) and structured output.
+# - *"What happens on a 429?"* The SDK retries with backoff and honours `retry-after`; you still
+#   need a shared limiter when you fan out (chapter 02) and a policy when retries run out (chapter 07).
 
-## Interview angle
-
-- *"How would you test an LLM pipeline without paying for calls or getting flaky results?"*
-  Point the official client at a deterministic fake by base URL (not a mock of your own code),
-  seed everything, and stage failures explicitly; keep one small suite against the real API.
-- *"What is in the price of a call?"* Input tokens plus output tokens, at different rates (output
-  costs 5x input on every Claude tier); the system prompt and tool schemas are input tokens too.
-- *"Streaming or not?"* Streaming improves time to first token, not total latency or cost; it
-  complicates retries (a stream can fail midway) and structured output.
-- *"What happens on a 429?"* The SDK retries with backoff and honours `retry-after`; you still
-  need a shared limiter when you fan out (chapter 02) and a policy when retries run out (chapter 07).
-"""),
-    code("""
+# %%
 if simulator:
     simulator.stop()
-"""),
-]
-build(
-    f"{ROOT}/notebooks/00_setup.ipynb",
-    cells,
-    test_parameters={"seed": 1, "model": "claude-sonnet-4-5", "time_scale": 0.0},
-)

@@ -1,27 +1,46 @@
-import sys
-from pathlib import Path
+# ---
+# jupyter:
+#   jupytext:
+#     notebook_metadata_filter: orchestra,-jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python (orchestra)
+#     language: python
+#     name: orchestra
+#   orchestra:
+#     test_parameters:
+#       concurrencies:
+#       - 1
+#       - 4
+#       - 16
+#       n_docs: 8
+#       requests_per_minute: 20
+#       seed: 1
+#       sweep_docs: 24
+#       sweep_time_scale: 0.01
+#       time_scale: 0.005
+# ---
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from nb import ROOT, build, code, md, params
+# %% [markdown]
+# # 02 · Parallel and map-reduce: many documents at once, then one answer
+#
+# **What it is for.** You have N independent pieces of work (documents, tickets, rows) and one
+# question about all of them. *Map*: the same LLM call on each item, many in flight at once.
+# *Reduce*: combine the N results into one (totals, a digest, a ranking). The calls do not wait
+# for each other, so the run takes about as long as the slowest *lane*, not the sum of the calls.
+#
+# **When not to use it.** When items depend on each other (the answer to one changes the prompt of
+# the next), when N is tiny (a loop is clearer), or when the reduce needs every document *at once*
+# in one prompt and they fit in the context window (one call may be cheaper than N).
+#
+# **Trade-off.** Parallelism buys latency, never cost: N calls cost the same in any order. It is
+# capped twice: by your concurrency, and by the provider's rate limit. Past that limit more
+# concurrency buys only 429s. This chapter measures both.
 
-INTRO = md("""
-# 02 · Parallel and map-reduce: many documents at once, then one answer
-
-**What it is for.** You have N independent pieces of work (documents, tickets, rows) and one
-question about all of them. *Map*: the same LLM call on each item, many in flight at once.
-*Reduce*: combine the N results into one (totals, a digest, a ranking). The calls do not wait
-for each other, so the run takes about as long as the slowest *lane*, not the sum of the calls.
-
-**When not to use it.** When items depend on each other (the answer to one changes the prompt of
-the next), when N is tiny (a loop is clearer), or when the reduce needs every document *at once*
-in one prompt and they fit in the context window (one call may be cheaper than N).
-
-**Trade-off.** Parallelism buys latency, never cost: N calls cost the same in any order. It is
-capped twice: by your concurrency, and by the provider's rate limit. Past that limit more
-concurrency buys only 429s. This chapter measures both.
-""")
-
-PARAMS = params("""
+# %% tags=["parameters"]
 backend = "sim"              # "sim": offline simulator; "anthropic": real Claude (needs ANTHROPIC_API_KEY)
 model = "claude-haiku-4-5"   # the extraction model: cheap and fast, the map runs it N times
 seed = 0
@@ -33,9 +52,14 @@ sweep_docs = 36              # items in the sweep (the documents, repeated)
 requests_per_minute = 30     # the simulated rate limit (model-minutes)
 sweep_time_scale = 0.03      # slower than time_scale so simulated latency, not this CPU, sets the pace
 concurrencies = [1, 2, 4, 8, 16]
-""")
 
-START = code("""
+# %% [markdown]
+# ## Start the simulator and load the documents
+#
+# `orchestra/data/documents.jsonl`: twelve short hand-written business documents (invoices,
+# meeting notes, incident reports), each with the fields to extract and their true values.
+
+# %%
 import json
 from collections import Counter
 
@@ -53,38 +77,26 @@ docs = [Doc(id=r["id"], kind=r["kind"], text=r["text"], fields=list(r["fields"])
 print(len(docs), "documents:", ", ".join(f"{k} {n}" for k, n in Counter(d.kind for d in docs).items()))
 print()
 print(docs[0].text)
-""")
 
+# %% [markdown]
+# ## The pattern: `orchestra.patterns.mapreduce`
+#
+# The whole pattern is a two-node workflow: `map_each` runs one extraction step per document (at
+# most `concurrency` at once, results in document order), then `combine` hands the results to a
+# plain Python `reduce` function. Read it; it is short.
 
-def cells():
-    return [
-        INTRO,
-        PARAMS,
-        md("""
-## Start the simulator and load the documents
-
-`orchestra/data/documents.jsonl`: twelve short hand-written business documents (invoices,
-meeting notes, incident reports), each with the fields to extract and their true values.
-"""),
-        START,
-        md("""
-## The pattern: `orchestra.patterns.mapreduce`
-
-The whole pattern is a two-node workflow: `map_each` runs one extraction step per document (at
-most `concurrency` at once, results in document order), then `combine` hands the results to a
-plain Python `reduce` function. Read it; it is short.
-"""),
-        code("""
+# %%
 import inspect
 print(inspect.getsource(map_reduce))
-"""),
-        md("""
-## The reduce: totals and a digest
 
-The reduce is ordinary code: no LLM call is needed to add numbers or sort by date. (An LLM
-reduce makes sense when combining needs judgement, e.g. "which incidents share a cause?".)
-"""),
-        code('''
+
+# %% [markdown]
+# ## The reduce: totals and a digest
+#
+# The reduce is ordinary code: no LLM call is needed to add numbers or sort by date. (An LLM
+# reduce makes sense when combining needs judgement, e.g. "which incidents share a cause?".)
+
+# %%
 def digest(extracted: list[dict | None], docs: list[Doc]) -> dict:
     """Totals per kind, the invoiced sum, and one line per document sorted by date."""
     lines, invoiced = [], 0.0
@@ -100,27 +112,29 @@ def digest(extracted: list[dict | None], docs: list[Doc]) -> dict:
             what = f"{row.get('severity') or '?'} on {row.get('service') or '?'}"
         lines.append(f"{when}  {doc.kind:<8} {what}")
     return {"documents": len(docs), "invoiced_usd": round(invoiced, 2), "digest": sorted(lines)}
-'''),
-        md("""
-## Run it: 12 extractions in parallel, one reduce
 
-`progress=True` shows a tqdm bar over the map. The trace keeps one span per document.
-"""),
-        code("""
+
+# %% [markdown]
+# ## Run it: 12 extractions in parallel, one reduce
+#
+# `progress=True` shows a tqdm bar over the map. The trace keeps one span per document.
+
+# %%
 async with LLM(model, backend=backend, max_tokens=200) as llm:
     result = await map_reduce(llm, digest, concurrency=concurrency, progress=True).run(Batch(docs=docs))
 print(result.status, "|", len(result.trace.steps()), "steps |", result.tokens, "tokens |", f"${result.cost_usd:.5f}")
 print("invoiced (USD):", result.state.summary["invoiced_usd"])
-print("\\n".join(result.state.summary["digest"]))
-"""),
-        md("""
-### How good is the map? Field accuracy against the ground truth
+print("\n".join(result.state.summary["digest"]))
 
-Each document record carries its true field values. A field counts as right when the
-extracted value equals the truth (amounts compared as numbers). Prose documents are harder
-than `Key: value` ones; Haiku drops or confuses some fields.
-"""),
-        code("""
+
+# %% [markdown]
+# ### How good is the map? Field accuracy against the ground truth
+#
+# Each document record carries its true field values. A field counts as right when the
+# extracted value equals the truth (amounts compared as numbers). Prose documents are harder
+# than `Key: value` ones; Haiku drops or confuses some fields.
+
+# %%
 def correct(field, got, truth):
     return parse_amount(got) == truth if field == "amount" else got == truth
 
@@ -129,16 +143,16 @@ rows = [{"kind": r["kind"], "field": f, "right": correct(f, (got or {}).get(f), 
 acc = pd.DataFrame(rows).groupby("kind")["right"].agg(["sum", "count"])
 acc["accuracy"] = (acc["sum"] / acc["count"]).round(2)
 acc.rename(columns={"sum": "fields right", "count": "fields"})
-"""),
-        md("""
-## Sequential vs parallel: the same work, two timelines
 
-Same documents, same prompts, same answers (temperature 0). With `concurrency=1` the calls
-queue up; with `concurrency=8` they overlap. The sum of the calls' simulated latencies is the
-same in both runs; the makespan is not. Both charts are in **simulated seconds** (wall-clock ÷
-`time_scale`); each black bar inside a step is its LLM call.
-"""),
-        code("""
+# %% [markdown]
+# ## Sequential vs parallel: the same work, two timelines
+#
+# Same documents, same prompts, same answers (temperature 0). With `concurrency=1` the calls
+# queue up; with `concurrency=8` they overlap. The sum of the calls' simulated latencies is the
+# same in both runs; the makespan is not. Both charts are in **simulated seconds** (wall-clock ÷
+# `time_scale`); each black bar inside a step is its LLM call.
+
+# %%
 runs = {}
 async with LLM(model, backend=backend, max_tokens=200) as llm:
     for c in (1, concurrency):
@@ -146,43 +160,42 @@ async with LLM(model, backend=backend, max_tokens=200) as llm:
 for c, r in runs.items():
     print(f"concurrency {c}: {r.status}, same answers as above: {r.state.extracted == result.state.extracted}, "
           f"sum of call latencies {r.trace.to_dataframe()['model_s'].sum():.1f} simulated s")
-"""),
-        code("""
+
+# %%
 fig = viz.timeline(runs[1].trace, time_scale=scale, title="Sequential: concurrency 1")
-"""),
-        code("""
+
+# %%
 fig = viz.timeline(runs[concurrency].trace, time_scale=scale, title=f"Parallel: concurrency {concurrency}")
-"""),
-        code("""
-# NBVAL_IGNORE_OUTPUT
+
+# %% tags=["nbval-ignore-output"]
 for c, r in runs.items():
     spans = r.trace.to_dataframe()
     wall = spans["end"].max() - spans["start"].min()
     print(f"concurrency {c}: makespan {wall:.3f} s wall-clock" + (f" = {wall / scale:.1f} simulated s" if scale else ""))
-"""),
-        md("""
-Read the x-axes: the sequential run ends near the sum of the latencies, the parallel one near
-`sum / concurrency` (or the longest call, whichever is larger).
 
-## A concurrency sweep against a rate-limited model
+# %% [markdown]
+# Read the x-axes: the sequential run ends near the sum of the latencies, the parallel one near
+# `sum / concurrency` (or the longest call, whichever is larger).
+#
+# ## A concurrency sweep against a rate-limited model
+#
+# Real APIs meter requests per minute. We set the simulator to `requests_per_minute` (a token
+# bucket: a full minute's worth may burst, then it refills at that rate) and run the same
+# map over `sweep_docs` items at concurrency 1, 2, 4, 8 and 16, twice:
+#
+# - **no limiter**: every lane sends as fast as it can; the server answers 429 with `retry-after`
+#   and the SDK waits and retries (we give it enough retries);
+# - **one shared `RateLimiter`**: every call holds a slot from one client-side bucket that mirrors
+#   the server's, so calls wait *before* sending instead of failing.
+#
+# For each run we count the 429s in `simulator.log` and compute the makespan's **lower bound**
+# with `mapreduce.lower_bound` (read its docstring below): no schedule can beat the work spread over
+# the lanes, nor the rate limit's pace, nor the longest call.
 
-Real APIs meter requests per minute. We set the simulator to `requests_per_minute` (a token
-bucket: a full minute's worth may burst, then it refills at that rate) and run the same
-map over `sweep_docs` items at concurrency 1, 2, 4, 8 and 16, twice:
-
-- **no limiter**: every lane sends as fast as it can; the server answers 429 with `retry-after`
-  and the SDK waits and retries (we give it enough retries);
-- **one shared `RateLimiter`**: every call holds a slot from one client-side bucket that mirrors
-  the server's, so calls wait *before* sending instead of failing.
-
-For each run we count the 429s in `simulator.log` and compute the makespan's **lower bound**
-with `mapreduce.lower_bound` (read its docstring below): no schedule can beat the work spread over
-the lanes, nor the rate limit's pace, nor the longest call.
-"""),
-        code("""
+# %%
 print(inspect.getdoc(mapreduce.lower_bound))
-"""),
-        code('''
+
+# %%
 import time
 
 async def sweep_run(c: int, limited: bool) -> dict:
@@ -200,8 +213,9 @@ async def sweep_run(c: int, limited: bool) -> dict:
     return {"limiter": "shared RateLimiter" if limited else "none", "concurrency": c, "status": r.status,
             "429s": sum(e["status"] == 429 for e in log),
             "makespan (sim s)": round(wall / sweep_time_scale, 1), "lower bound (sim s)": round(bound, 1)}
-'''),
-        code("""
+
+
+# %%
 sweep = []
 if simulator:
     for limited in (False, True):
@@ -212,24 +226,23 @@ if simulator:
     sweep["makespan / bound"] = (sweep["makespan (sim s)"] / sweep["lower bound (sim s)"]).round(2)
 else:
     print("backend='anthropic': no simulator to rate-limit, the sweep is skipped")
-"""),
-        md("""
-The numbers: makespans come from the wall clock, so they move a little between runs (the
-table below is not checked by the test suite); the 429 counts without a limiter vary too,
-because who gets the next token of the bucket is a race (and on a busy machine the client is
-slower, so it outruns the bucket less). What does not vary:
-"""),
-        code("""
+
+# %% [markdown]
+# The numbers: makespans come from the wall clock, so they move a little between runs (the
+# table below is not checked by the test suite); the 429 counts without a limiter vary too,
+# because who gets the next token of the bucket is a race (and on a busy machine the client is
+# slower, so it outruns the bucket less). What does not vary:
+
+# %%
 if simulator:
     by = sweep.groupby("limiter")["429s"]
     print("every run completed:", (sweep["status"] == "completed").all())
     print("429s with one shared RateLimiter, all concurrencies:", by.sum()["shared RateLimiter"])
-"""),
-        code("""
-# NBVAL_IGNORE_OUTPUT
+
+# %% tags=["nbval-ignore-output"]
 sweep
-"""),
-        code("""
+
+# %%
 if simulator:
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.8), dpi=100)
     for (name, rows), color in zip(sweep.groupby("limiter", sort=False), ["tab:red", "tab:green"]):
@@ -247,28 +260,28 @@ if simulator:
         ax.set_xlabel("concurrency (calls in flight)")
         ax.legend(fontsize=8)
     fig.tight_layout()
-"""),
-        md("""
-What to read in the charts:
 
-- **Left.** Makespan falls with concurrency until it meets the rate bound (the flat part of the
-  dashed line): after that, more lanes cannot make the run shorter, the bucket sets the pace.
-  The gap to the bound is this process's own overhead (client and simulator share one CPU).
-- **Right.** Without a limiter, 429s appear once the lanes outrun the bucket; how many is a
-  race (the count varies from run to run), and each one is a wasted round trip and a
-  `retry-after` wait. With one shared
-  limiter they vanish, for about the same makespan: waiting client-side costs nothing extra.
-- The limiter must be **shared** by every caller of that API key: one per worker would each
-  think it owns the whole budget.
+# %% [markdown]
+# What to read in the charts:
+#
+# - **Left.** Makespan falls with concurrency until it meets the rate bound (the flat part of the
+#   dashed line): after that, more lanes cannot make the run shorter, the bucket sets the pace.
+#   The gap to the bound is this process's own overhead (client and simulator share one CPU).
+# - **Right.** Without a limiter, 429s appear once the lanes outrun the bucket; how many is a
+#   race (the count varies from run to run), and each one is a wasted round trip and a
+#   `retry-after` wait. With one shared
+#   limiter they vanish, for about the same makespan: waiting client-side costs nothing extra.
+# - The limiter must be **shared** by every caller of that API key: one per worker would each
+#   think it owns the whole budget.
+#
+# ## The same map-reduce in LangChain (LCEL) and LlamaIndex Workflows
+#
+# Same prompt, same reduce, same concurrency. LCEL: a `RunnableLambda | ChatAnthropic | parser`
+# chain, fanned out with `.abatch(..., config={"max_concurrency": n})`. LlamaIndex: a start step
+# that `ctx.send_event`s one event per document, an extract step with `num_workers=n`, and a
+# reduce step that waits with `ctx.collect_events` for all N results.
 
-## The same map-reduce in LangChain (LCEL) and LlamaIndex Workflows
-
-Same prompt, same reduce, same concurrency. LCEL: a `RunnableLambda | ChatAnthropic | parser`
-chain, fanned out with `.abatch(..., config={"max_concurrency": n})`. LlamaIndex: a start step
-that `ctx.send_event`s one event per document, an extract step with `num_workers=n`, and a
-reduce step that waits with `ctx.collect_events` for all N results.
-"""),
-        code("""
+# %%
 from langchain_anthropic import ChatAnthropic
 from langchain_core.runnables import RunnableLambda
 from orchestra.patterns.mapreduce import extract_prompt
@@ -280,8 +293,9 @@ async def lcel_map_reduce(docs: list[Doc]) -> dict:
     rows = await chain.abatch(docs, config={"max_concurrency": concurrency})
     rows = [{f: row.get(f) for f in doc.fields} for doc, row in zip(docs, rows)]
     return {"extracted": rows, "summary": digest(rows, docs)}
-"""),
-        code("""
+
+
+# %%
 from llama_index.core.workflow import Context, Event, StartEvent, StopEvent, Workflow, step
 from llama_index.llms.anthropic import Anthropic
 
@@ -320,8 +334,9 @@ async def llama_map_reduce(docs: list[Doc]) -> dict:
             return StopEvent(result={"extracted": rows, "summary": digest(rows, docs)})
 
     return await MapReduce(timeout=120).run(docs=docs)
-"""),
-        code("""
+
+
+# %%
 from orchestra import measure
 
 async def orchestra_map_reduce(docs: list[Doc]) -> dict:
@@ -338,68 +353,46 @@ for label, fn, src in [("orchestra", orchestra_map_reduce, [orchestra_map_reduce
     meters.append(m.result)
 for label, out in outputs.items():
     print(f"{label:<21} same extractions and summary as orchestra: {out == outputs['orchestra']}")
-"""),
-        code("""
-# NBVAL_IGNORE_OUTPUT
+
+# %% tags=["nbval-ignore-output"]
 comparison = measure.table(meters)
 comparison
-"""),
-        code("""
+
+# %%
 print(comparison.drop(columns=["wall_s"]).to_string())
-"""),
-        code("""
+
+# %%
 fig = viz.compare(comparison, title=f"Map-reduce over {len(docs)} documents, concurrency {concurrency}")
-"""),
-        md("""
-Same number of calls. LlamaIndex sends the prompt as a list of content blocks
-(`[{"type": "text", ...}]`) rather than a plain string; the simulator reads the same words
-and, at temperature 0, gives the same answer, as a real model would. Lines of code count only
-what you write for the task; the pattern module is library code, like `abatch` and
-`collect_events`.
 
-The frameworks differ in how much code it takes and in
-what you get for free. Orchestra's `map_each` keeps results in item order and journals each
-item (a crash mid-map resumes with the items done); LCEL's `abatch` is the shortest for a plain
-map but the reduce is yours; LlamaIndex spreads the fan-out over three steps and an event
-buffer, which pays off when steps are many and dynamic, less for a simple map. Wall-clock time
-(first panel) varies a little from run to run.
+# %% [markdown]
+# Same number of calls. LlamaIndex sends the prompt as a list of content blocks
+# (`[{"type": "text", ...}]`) rather than a plain string; the simulator reads the same words
+# and, at temperature 0, gives the same answer, as a real model would. Lines of code count only
+# what you write for the task; the pattern module is library code, like `abatch` and
+# `collect_events`.
+#
+# The frameworks differ in how much code it takes and in
+# what you get for free. Orchestra's `map_each` keeps results in item order and journals each
+# item (a crash mid-map resumes with the items done); LCEL's `abatch` is the shortest for a plain
+# map but the reduce is yours; LlamaIndex spreads the fan-out over three steps and an event
+# buffer, which pays off when steps are many and dynamic, less for a simple map. Wall-clock time
+# (first panel) varies a little from run to run.
+#
+# ## Interview angle
+#
+# - *"Extract from 10,000 documents with a 4,000 requests/min limit: how long, and how much
+#   concurrency?"* At best (N − R)/R minutes once the burst is spent, about 1.5 minutes; by
+#   Little's law you need concurrency ≈ rate × latency (4,000/60 × 1.5 s ≈ 100 lanes) to reach it.
+#   More lanes only earn 429s. Say which bound binds: lanes, rate, or the slowest call.
+# - *"Why do we get 429s even with a semaphore?"* A semaphore caps calls *in flight*, not calls
+#   *per minute*. Pace with a token bucket shared by every caller of the key, mirroring the
+#   server's buckets (requests and tokens), and still honour `retry-after`.
+# - *"Does parallelism save money?"* No: the same calls cost the same. It saves latency. Cheaper
+#   maps come from a smaller model, shorter prompts (prompt caching) or the batch API (50% off,
+#   asynchronous, hours).
+# - *"Where does the reduce go wrong?"* Silent partial results: one failed item must show up
+#   (None plus a reason, or the run fails), not vanish from a total. Keep results in item order.
 
-## Interview angle
-
-- *"Extract from 10,000 documents with a 4,000 requests/min limit: how long, and how much
-  concurrency?"* At best (N − R)/R minutes once the burst is spent, about 1.5 minutes; by
-  Little's law you need concurrency ≈ rate × latency (4,000/60 × 1.5 s ≈ 100 lanes) to reach it.
-  More lanes only earn 429s. Say which bound binds: lanes, rate, or the slowest call.
-- *"Why do we get 429s even with a semaphore?"* A semaphore caps calls *in flight*, not calls
-  *per minute*. Pace with a token bucket shared by every caller of the key, mirroring the
-  server's buckets (requests and tokens), and still honour `retry-after`.
-- *"Does parallelism save money?"* No: the same calls cost the same. It saves latency. Cheaper
-  maps come from a smaller model, shorter prompts (prompt caching) or the batch API (50% off,
-  asynchronous, hours).
-- *"Where does the reduce go wrong?"* Silent partial results: one failed item must show up
-  (None plus a reason, or the run fails), not vanish from a total. Keep results in item order.
-"""),
-        code("""
+# %%
 if simulator:
     simulator.stop()
-"""),
-    ]
-
-
-if __name__ == "__main__":
-    build(
-        f"{ROOT}/notebooks/02_parallel_mapreduce.ipynb",
-        cells(),
-        test_parameters={
-            "seed": 1,
-            "n_docs": 8,
-            "time_scale": 0.005,
-            "sweep_docs": 24,
-            "requests_per_minute": 20,
-            "sweep_time_scale": 0.01,
-            "concurrencies": [1, 4, 16],
-        },
-    )
-    import e02
-
-    e02.build_all()

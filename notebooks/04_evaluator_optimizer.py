@@ -1,29 +1,46 @@
-import sys
-from pathlib import Path
+# ---
+# jupyter:
+#   jupytext:
+#     notebook_metadata_filter: orchestra,-jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python (orchestra)
+#     language: python
+#     name: orchestra
+#   orchestra:
+#     test_parameters:
+#       grader: claude-haiku-4-5
+#       max_iterations: 3
+#       n_products: 4
+#       seed: 1
+#       time_scale: 0.0
+#       writers:
+#       - claude-haiku-4-5
+#       - claude-opus-4-5
+# ---
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from nb import ROOT, build, code, md, params
+# %% [markdown]
+# # 04 · Evaluator-optimizer: write, grade, rewrite until it is good enough
+#
+# One model **generates** a draft; an **evaluator** grades it against a rubric and says what is
+# missing; the generator rewrites with that feedback, and the loop stops when the grade reaches a
+# threshold. It is how you buy quality with extra calls when the criteria are checkable: product
+# copy that must mention given points, code that must pass tests, a translation that must keep
+# every number.
+#
+# **Do not use it when** a first draft is usually good enough (you pay the grader on every
+# output), when the grader cannot really tell good from bad (a loop around a noisy grader buys
+# noise), or when latency matters more than polish: each round adds a write and a grade, in
+# sequence.
+#
+# **Cost and latency:** round *k* costs one generation plus one grading, and rounds cannot
+# overlap. The loop must be **bounded** twice: by `max_iterations` (the grade may never reach the
+# threshold) and by a `Budget` (a long draft and a strong grader can make each round expensive).
 
-cells = [
-    md("""
-# 04 · Evaluator-optimizer: write, grade, rewrite until it is good enough
-
-One model **generates** a draft; an **evaluator** grades it against a rubric and says what is
-missing; the generator rewrites with that feedback, and the loop stops when the grade reaches a
-threshold. It is how you buy quality with extra calls when the criteria are checkable: product
-copy that must mention given points, code that must pass tests, a translation that must keep
-every number.
-
-**Do not use it when** a first draft is usually good enough (you pay the grader on every
-output), when the grader cannot really tell good from bad (a loop around a noisy grader buys
-noise), or when latency matters more than polish: each round adds a write and a grade, in
-sequence.
-
-**Cost and latency:** round *k* costs one generation plus one grading, and rounds cannot
-overlap. The loop must be **bounded** twice: by `max_iterations` (the grade may never reach the
-threshold) and by a `Budget` (a long draft and a strong grader can make each round expensive).
-"""),
-    params("""
+# %% tags=["parameters"]
 backend = "sim"                                        # "sim": offline simulator; "anthropic": real Claude
 writers = ["claude-haiku-4-5", "claude-sonnet-4-5"]    # generator models to compare
 grader = "claude-sonnet-4-5"                           # the evaluator model
@@ -33,14 +50,14 @@ budget_usd = 0.004                                     # per-product ceiling for
 n_products = 15                                        # how many products (at most 15)
 seed = 0
 time_scale = 0.01                                      # wall-clock seconds per simulated second
-"""),
-    md("""
-## Set-up
 
-The products of chapter 01; each record lists three points its description **must mention**.
-The rubric: one line per point, plus a 60-word limit. The grade is the mean of the lines.
-"""),
-    code("""
+# %% [markdown]
+# ## Set-up
+#
+# The products of chapter 01; each record lists three points its description **must mention**.
+# The rubric: one line per point, plus a 60-word limit. The grade is the mean of the lines.
+
+# %%
 import asyncio
 import inspect
 
@@ -60,24 +77,24 @@ briefs = [Draft(product=p["product"], points=p["must_mention"]) for p in product
 judge = LLM(grader, backend=backend)
 print(len(briefs), "briefs; writers:", writers, "| grader:", grader, "| threshold:", threshold)
 print(evaluator.rubric_prompt(briefs[0].model_copy(update={"draft": "<the draft>"})))
-"""),
-    md("""
-## 1. The pattern on the engine
 
-`optimizer` is a workflow with one node: the engine's `loop(generate, evaluate, until=...,
-max_iterations=...)`. `generate` sends the brief, and after round one the grader's feedback and
-the previous draft; `evaluate` asks the grader for a `Grade` (a pydantic model: `total` and
-`feedback`) and appends the total to `scores`.
-"""),
-    code("""
+# %% [markdown]
+# ## 1. The pattern on the engine
+#
+# `optimizer` is a workflow with one node: the engine's `loop(generate, evaluate, until=...,
+# max_iterations=...)`. `generate` sends the brief, and after round one the grader's feedback and
+# the previous draft; `evaluate` asks the grader for a `Grade` (a pydantic model: `total` and
+# `feedback`) and appends the total to `scores`.
+
+# %%
 print(inspect.getsource(evaluator.write_prompt))
 print(inspect.getsource(evaluator.optimizer))
-"""),
-    md("""
-One product with Haiku as the writer. Each round is two steps, keyed `00.loop[i].generate` and
-`00.loop[i].evaluate`; watch the grade rise as the feedback is applied.
-"""),
-    code("""
+
+# %% [markdown]
+# One product with Haiku as the writer. Each round is two steps, keyed `00.loop[i].generate` and
+# `00.loop[i].evaluate`; watch the grade rise as the feedback is applied.
+
+# %%
 haiku = LLM(writers[0], backend=backend)
 log_steps()
 one = await optimizer(haiku, judge, threshold=threshold, max_iterations=max_iterations).run(briefs[1])
@@ -86,23 +103,25 @@ for row in iterations(one):
     print(f"round {row['iteration']}: grade {row['score']:.2f}, ${row['cost_usd']:.5f}")
 print("final draft:", one.state.draft)
 print("feedback left:", one.state.feedback)
-"""),
-    md("""
-## 2. Quality against iterations against cost, over the dataset
 
-Every writer runs the loop on every product (the grader stays the same). A run that reached the
-threshold stops; in the curves it keeps its final grade and its cost stops growing, which is
-what you pay for in production.
-"""),
-    code("""
+
+# %% [markdown]
+# ## 2. Quality against iterations against cost, over the dataset
+#
+# Every writer runs the loop on every product (the grader stays the same). A run that reached the
+# threshold stops; in the curves it keeps its final grade and its cost stops growing, which is
+# what you pay for in production.
+
+# %%
 async def run_writer(model):
     async with LLM(model, backend=backend) as writer:
         wf = optimizer(writer, judge, threshold=threshold, max_iterations=max_iterations)
         return await tqdm.gather(*(wf.run(b) for b in briefs), desc=model)
 
 results = {m: await run_writer(m) for m in writers}
-"""),
-    code("""
+
+
+# %%
 def curve(runs):
     rows = []
     for i in range(1, max_iterations + 1):
@@ -120,8 +139,8 @@ def curve(runs):
 
 curves = pd.concat({m.replace("claude-", ""): curve(runs) for m, runs in results.items()}, names=["writer"])
 curves.round({"mean grade": 3, "reached threshold": 2, "mean cumulative cost ($)": 5})
-"""),
-    code("""
+
+# %%
 fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4), dpi=100)
 for name, c in curves.groupby(level="writer"):
     left.plot(c["iteration"], c["mean grade"], marker="o", label=f"writer {name}")
@@ -142,23 +161,24 @@ right.set_xlabel("mean cumulative cost per product (thousandths of a USD)")
 right.set_title(f"Quality against cost (grader: {grader.replace('claude-', '')})")
 right.margins(x=0.15)
 fig.tight_layout()
-"""),
-    md("""
-## 3. When the loop does not pay
 
-Two readings of the same numbers. **Diminishing returns:** what each extra round adds to the
-mean grade, and what it costs per product. **The one-pass alternative:** a stronger writer's
-first draft, with no loop, against the cheap writer's whole loop.
-"""),
-    code("""
+# %% [markdown]
+# ## 3. When the loop does not pay
+#
+# Two readings of the same numbers. **Diminishing returns:** what each extra round adds to the
+# mean grade, and what it costs per product. **The one-pass alternative:** a stronger writer's
+# first draft, with no loop, against the cheap writer's whole loop.
+
+# %%
 marginal = curves.copy()
 g = marginal.groupby(level="writer")
 marginal["grade gained"] = g["mean grade"].diff().fillna(marginal["mean grade"])
 marginal["cost of the round ($)"] = g["mean cumulative cost ($)"].diff().fillna(marginal["mean cumulative cost ($)"])
 marginal["$ per +0.1 grade"] = marginal["cost of the round ($)"] / (marginal["grade gained"] * 10)
 marginal[["iteration", "grade gained", "cost of the round ($)", "$ per +0.1 grade"]].round(5)
-"""),
-    code("""
+
+
+# %%
 def summary(model, runs):
     first = [iterations(r)[0] for r in runs]
     return {"writer": model.replace("claude-", ""),
@@ -169,38 +189,38 @@ def summary(model, runs):
             "loop: rounds": sum(len(r.state.scores) for r in runs) / len(runs)}
 
 pd.DataFrame([summary(m, runs) for m, runs in results.items()]).set_index("writer").round(5)
-"""),
-    md("""
-How to read it (costs are per product, the grader included):
 
-- **Diminishing returns.** The first rewrite buys the most; each later round buys less and the
-  price of a point of grade rises (last column; NaN: nothing left to gain). Every round pays
-  the grader again, and the grader's call (a long rubric prompt on a stronger model) costs
-  several times the writer's: grading is what makes the loop costly, so a cheaper grader or a
-  deterministic check (a regex for "mentions X", a word count) is the first optimisation.
-- **A stronger writer is not a shortcut here.** Its first draft is better, but with this rubric
-  it still misses points at random, so one pass rarely reaches the threshold; its loop costs
-  more than the cheap writer's loop and ends at the same grade. The loop pays when criteria are
-  checkable and drafts often miss some; it does not pay when first drafts usually pass (try
-  `threshold = 0.7`), or when the grade plateaus (the last rounds add almost nothing).
+# %% [markdown]
+# How to read it (costs are per product, the grader included):
+#
+# - **Diminishing returns.** The first rewrite buys the most; each later round buys less and the
+#   price of a point of grade rises (last column; NaN: nothing left to gain). Every round pays
+#   the grader again, and the grader's call (a long rubric prompt on a stronger model) costs
+#   several times the writer's: grading is what makes the loop costly, so a cheaper grader or a
+#   deterministic check (a regex for "mentions X", a word count) is the first optimisation.
+# - **A stronger writer is not a shortcut here.** Its first draft is better, but with this rubric
+#   it still misses points at random, so one pass rarely reaches the threshold; its loop costs
+#   more than the cheap writer's loop and ends at the same grade. The loop pays when criteria are
+#   checkable and drafts often miss some; it does not pay when first drafts usually pass (try
+#   `threshold = 0.7`), or when the grade plateaus (the last rounds add almost nothing).
+#
+# ## 4. The unbounded loop, and the two bounds
+#
+# The version you find in many tutorials:
+#
+# ```python
+# draft = await write(brief)
+# score = await grade(draft)
+# while score < threshold:          # and if the threshold is out of reach?
+#     draft = await write(brief, feedback, draft)
+#     score = await grade(draft)
+# ```
+#
+# Give it a brief it cannot satisfy (three required points in at most **3** words) and it never
+# stops. Below, the same loop with a guard that gives up after 8 rounds, so that this notebook
+# ends; the grade never moves, and every round is paid for.
 
-## 4. The unbounded loop, and the two bounds
-
-The version you find in many tutorials:
-
-```python
-draft = await write(brief)
-score = await grade(draft)
-while score < threshold:          # and if the threshold is out of reach?
-    draft = await write(brief, feedback, draft)
-    score = await grade(draft)
-```
-
-Give it a brief it cannot satisfy (three required points in at most **3** words) and it never
-stops. Below, the same loop with a guard that gives up after 8 rounds, so that this notebook
-ends; the grade never moves, and every round is paid for.
-"""),
-    code("""
+# %%
 impossible = briefs[0].model_copy(update={"max_words": 3})
 
 async def unbounded(writer, brief, guard=8):
@@ -220,14 +240,14 @@ try:
     await unbounded(haiku, impossible)
 except Exception as exc:   # the guard, or a malformed grade: nothing here retries either
     print(f"{type(exc).__name__}: {exc}")
-"""),
-    md("""
-The engine's loop cannot be written without a bound: `loop(...)` requires `max_iterations`
-(the workflow is refused when it is built otherwise). When it is reached, `on_limit="continue"`
-keeps the last draft and lists the loop in `degraded`; `on_limit="abort"` stops the run with a
-`LoopLimitError`. A `Budget` is the second bound: the engine checks it before every step.
-"""),
-    code("""
+
+# %% [markdown]
+# The engine's loop cannot be written without a bound: `loop(...)` requires `max_iterations`
+# (the workflow is refused when it is built otherwise). When it is reached, `on_limit="continue"`
+# keeps the last draft and lists the loop in `degraded`; `on_limit="abort"` stops the run with a
+# `LoopLimitError`. A `Budget` is the second bound: the engine checks it before every step.
+
+# %%
 bounded = await optimizer(haiku, judge, max_iterations=max_iterations).run(impossible)
 print("max_iterations:", bounded.status, "| degraded:", bounded.degraded, "| grades:", bounded.state.scores)
 strict = await optimizer(haiku, judge, max_iterations=max_iterations, on_limit="abort").run(impossible)
@@ -235,19 +255,19 @@ print("on_limit=abort:", strict.status, "|", type(strict.error).__name__, "|", s
 capped = await optimizer(haiku, judge, max_iterations=50).run(impossible, budget=Budget(max_cost_usd=budget_usd))
 print("budget:        ", capped.status, "| rounds:", len(capped.state.scores), "| spent $%.5f" % capped.cost_usd)
 print("               ", capped.reason)
-"""),
-    md("""
-The budget stops the run *before* the step that would start above the ceiling, so a run can
-end slightly above it (by the step in flight), never far above.
 
-## 5. The same loop in LangChain (LCEL) and LlamaIndex Workflows
+# %% [markdown]
+# The budget stops the run *before* the step that would start above the ceiling, so a run can
+# end slightly above it (by the step in flight), never far above.
+#
+# ## 5. The same loop in LangChain (LCEL) and LlamaIndex Workflows
+#
+# Same prompts, same `Grade` contract, same bound (`max_iterations`), writer Haiku. **LCEL** has
+# no loop construct: the chains are runnables (`prompt | model | parser`) and the loop is plain
+# Python around them. **LlamaIndex Workflows** loop with events: the grading step either stops or
+# sends a new `Rewrite` event back to the writing step; the bound is a counter you carry yourself.
 
-Same prompts, same `Grade` contract, same bound (`max_iterations`), writer Haiku. **LCEL** has
-no loop construct: the chains are runnables (`prompt | model | parser`) and the loop is plain
-Python around them. **LlamaIndex Workflows** loop with events: the grading step either stops or
-sends a new `Rewrite` event back to the writing step; the bound is a counter you carry yourself.
-"""),
-    code("""
+# %%
 from langchain_anthropic import ChatAnthropic
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import RunnableLambda
@@ -273,8 +293,9 @@ def lcel_loop(model, grader_model, base_url):
                 break
         return state
     return RunnableLambda(refine)
-"""),
-    code("""
+
+
+# %%
 from llama_index.core.llms import ChatMessage
 from llama_index.core.program import FunctionCallingProgram
 from llama_index.core.prompts import PromptTemplate
@@ -317,13 +338,14 @@ def llama_loop(model, grader_model, base_url):
             return Rewrite(state=state)
 
     return Refine(timeout=120)
-"""),
-    md("""
-Each runs the same briefs concurrently (at most 8 at a time). `measure.Meter` reads calls,
-tokens, cost and simulated seconds from the simulator's log; lines of code count the
-orchestration only (prompts and the `Grade` contract are shared).
-"""),
-    code("""
+
+
+# %% [markdown]
+# Each runs the same briefs concurrently (at most 8 at a time). `measure.Meter` reads calls,
+# tokens, cost and simulated seconds from the simulator's log; lines of code count the
+# orchestration only (prompts and the `Grade` contract are shared).
+
+# %%
 limit = asyncio.Semaphore(8)
 
 async def bounded_run(coro):
@@ -346,53 +368,38 @@ table = measure.table([m1.result, m2.result, m3.result])
 table["mean final grade"] = [round(sum(s.score for s in out) / len(out), 3) for out in (out1, out2, out3)]
 table["mean rounds"] = [round(sum(len(s.scores) for s in out) / len(out), 2) for out in (out1, out2, out3)]
 table.drop(columns="wall_s").round({"cost_usd": 5, "model_s": 2})
-"""),
-    code("""
-# NBVAL_IGNORE_OUTPUT
+
+# %% tags=["nbval-ignore-output"]
 print(table["wall_s"].round(3).to_string())
-"""),
-    code("""
+
+# %%
 fig = viz.compare(table, title=f"Evaluator-optimizer loop, {len(briefs)} products (writer {writer_model.replace('claude-', '')})")
-"""),
-    md("""
-Wall-clock time (`wall_s`, in the chart) varies between runs; the other columns are seeded. The three send
-the same prompts but not byte-identical requests (tool names and schemas differ), so the
-seeded drafts and grades differ a little; the costs are of one order because the work is the
-same: a write and a grade per round. What differs is what the loop gives you: the orchestra run
-returns each round's cost in its trace and tells you when a bound stopped it (`degraded`,
-`LoopLimitError`, `BudgetExceededError`); in LCEL and LlamaIndex the bound and the accounting
-are yours to write.
 
-## Interview angle
+# %% [markdown]
+# Wall-clock time (`wall_s`, in the chart) varies between runs; the other columns are seeded. The three send
+# the same prompts but not byte-identical requests (tool names and schemas differ), so the
+# seeded drafts and grades differ a little; the costs are of one order because the work is the
+# same: a write and a grade per round. What differs is what the loop gives you: the orchestra run
+# returns each round's cost in its trace and tells you when a bound stopped it (`degraded`,
+# `LoopLimitError`, `BudgetExceededError`); in LCEL and LlamaIndex the bound and the accounting
+# are yours to write.
+#
+# ## Interview angle
+#
+# - *"How do you stop an evaluator-optimizer loop?"* Three exits: the grade reaches the threshold,
+#   a maximum number of rounds, a cost budget. Say what happens at each (keep the best draft and
+#   flag it, or fail loudly) and log which one fired. A `while score < threshold` is a bug.
+# - *"When is the loop worth it?"* When criteria are checkable and first drafts often miss some.
+#   Measure grade per round against cost per round: returns diminish fast, and each round pays
+#   the grader again. Compare with a stronger one-pass model and with a cheaper grader.
+# - *"Who grades?"* A grader weaker than the writer misses faults; a grader as strong costs as
+#   much as the writing. Deterministic checks (regex, word counts, tests) are the cheapest
+#   graders; an LLM grader needs its own evaluation against human labels.
+# - *"What does the feedback look like?"* Specific and actionable, one line per unmet criterion,
+#   given with the previous draft, so the rewrite fixes what failed and keeps what passed.
 
-- *"How do you stop an evaluator-optimizer loop?"* Three exits: the grade reaches the threshold,
-  a maximum number of rounds, a cost budget. Say what happens at each (keep the best draft and
-  flag it, or fail loudly) and log which one fired. A `while score < threshold` is a bug.
-- *"When is the loop worth it?"* When criteria are checkable and first drafts often miss some.
-  Measure grade per round against cost per round: returns diminish fast, and each round pays
-  the grader again. Compare with a stronger one-pass model and with a cheaper grader.
-- *"Who grades?"* A grader weaker than the writer misses faults; a grader as strong costs as
-  much as the writing. Deterministic checks (regex, word counts, tests) are the cheapest
-  graders; an LLM grader needs its own evaluation against human labels.
-- *"What does the feedback look like?"* Specific and actionable, one line per unmet criterion,
-  given with the previous draft, so the rewrite fixes what failed and keeps what passed.
-"""),
-    code("""
+# %%
 await haiku.aclose()
 await judge.aclose()
 if simulator:
     simulator.stop()
-"""),
-]
-build(
-    f"{ROOT}/notebooks/04_evaluator_optimizer.ipynb",
-    cells,
-    test_parameters={
-        "seed": 1,
-        "n_products": 4,
-        "time_scale": 0.0,
-        "max_iterations": 3,
-        "writers": ["claude-haiku-4-5", "claude-opus-4-5"],
-        "grader": "claude-haiku-4-5",
-    },
-)
