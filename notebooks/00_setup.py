@@ -37,10 +37,10 @@
 # a cost estimate.
 
 # %% tags=["parameters"]
-backend = "sim"            # "sim": offline simulator; "anthropic": real Claude (needs ANTHROPIC_API_KEY)
+backend = "sim"  # "sim": offline simulator; "anthropic": real Claude (needs ANTHROPIC_API_KEY)
 model = "claude-haiku-4-5"
-seed = 0                   # the simulator's seed: same seed, same answers, same faults
-time_scale = 0.01          # wall-clock seconds per simulated second (0.01: a 2 s call takes 20 ms)
+seed = 0  # the simulator's seed: same seed, same answers, same faults
+time_scale = 0.01  # wall-clock seconds per simulated second (0.01: a 2 s call takes 20 ms)
 
 # %% [markdown]
 # ## Start the simulator
@@ -52,6 +52,8 @@ time_scale = 0.01          # wall-clock seconds per simulated second (0.01: a 2 
 # %%
 import anthropic
 import pandas as pd
+from IPython.display import display
+
 from orchestra import LLM, sim
 
 simulator = sim.start(seed=seed, time_scale=time_scale) if backend == "sim" else None
@@ -67,15 +69,28 @@ print("backend:", backend, "| model:", model, "| seed:", seed)
 # %%
 client = anthropic.Anthropic()
 raw = client.messages.with_raw_response.create(
-    model=model, max_tokens=200, temperature=0,
+    model=model,
+    max_tokens=200,
+    temperature=0,
     system="You are a support assistant.",
-    messages=[{"role": "user", "content":
-               "Classify this ticket into one of: billing, technical, account.\n"
-               "Ticket: I was charged twice for my March invoice."}])
+    messages=[
+        {
+            "role": "user",
+            "content": "Classify this ticket into one of: billing, technical, account.\n"
+            "Ticket: I was charged twice for my March invoice.",
+        }
+    ],
+)
 message = raw.parse()
 print("answer:       ", message.content[0].text)
 print("stop_reason:  ", message.stop_reason)
-print("usage:        ", message.usage.input_tokens, "input tokens,", message.usage.output_tokens, "output tokens")
+print(
+    "usage:        ",
+    message.usage.input_tokens,
+    "input tokens,",
+    message.usage.output_tokens,
+    "output tokens",
+)
 print("model-seconds:", raw.headers.get("orchestra-sim-model-seconds", "n/a (real Claude)"))
 
 # %% [markdown]
@@ -87,15 +102,24 @@ print("model-seconds:", raw.headers.get("orchestra-sim-model-seconds", "n/a (rea
 
 # %%
 with client.messages.stream(
-        model=model, max_tokens=120, temperature=0,
-        messages=[{"role": "user", "content":
-                   "Summarize in one sentence: The Golden Gate Bridge opened in 1937. "
-                   "It was the longest suspension bridge in the world until 1964. "
-                   "About 112,000 vehicles cross it every day."}]) as stream:
+    model=model,
+    max_tokens=120,
+    temperature=0,
+    messages=[
+        {
+            "role": "user",
+            "content": "Summarize in one sentence: The Golden Gate Bridge opened in 1937. "
+            "It was the longest suspension bridge in the world until 1964. "
+            "About 112,000 vehicles cross it every day.",
+        }
+    ],
+) as stream:
     pieces = list(stream.text_stream)
     final = stream.get_final_message()
 print(" | ".join(pieces))
-print(f"{len(pieces)} pieces, {final.usage.output_tokens} output tokens, stop_reason={final.stop_reason}")
+print(
+    f"{len(pieces)} pieces, {final.usage.output_tokens} output tokens, stop_reason={final.stop_reason}"
+)
 
 # %% [markdown]
 # ## 3. A 429 that the SDK retries by itself
@@ -107,18 +131,28 @@ print(f"{len(pieces)} pieces, {final.usage.output_tokens} output tokens, stop_re
 
 # %%
 if backend == "sim":
-    simulator.configure(faults=sim.Faults(plan=[sim.Rule("rate_limit", match="quarterly report", nth=1)]))
+    simulator.configure(
+        faults=sim.Faults(plan=[sim.Rule("rate_limit", match="quarterly report", nth=1)])
+    )
 raw = client.messages.with_raw_response.create(
-    model=model, max_tokens=60, temperature=0,
-    messages=[{"role": "user", "content": "Summarize in one sentence: The quarterly report shows "
-               "revenue up 12% on last year. Costs rose 4%, mostly from new hires in support."}])
+    model=model,
+    max_tokens=60,
+    temperature=0,
+    messages=[
+        {
+            "role": "user",
+            "content": "Summarize in one sentence: The quarterly report shows "
+            "revenue up 12% on last year. Costs rose 4%, mostly from new hires in support.",
+        }
+    ],
+)
 print("answer:", raw.parse().content[0].text)
 print("retries the SDK took:", raw.retries_taken)
 if backend == "sim":
     log = pd.DataFrame(list(simulator.log)[-2:])[["status", "fault", "retry_after_s"]]
     log.index = ["attempt 1", "attempt 2"]
     display(log)
-    simulator.configure(faults=sim.Faults())   # back to a quiet simulator
+    simulator.configure(faults=sim.Faults())  # back to a quiet simulator
 
 # %% [markdown]
 # `retry_after_s` is in wall-clock seconds: one simulated second of waiting, times `time_scale`.
@@ -135,23 +169,40 @@ if backend == "sim":
 from langchain_anthropic import ChatAnthropic
 from llama_index.llms.anthropic import Anthropic as LlamaAnthropic
 
-prompt = ("Extract the following fields as JSON: name, email, company.\n"
-          "Text: Hi, this is Dana Whitfield from Northwind Traders; reach me at dana@northwind.example.")
-base_url = simulator.url if simulator else None       # None: the real API
+prompt = (
+    "Extract the following fields as JSON: name, email, company.\n"
+    "Text: Hi, this is Dana Whitfield from Northwind Traders; reach me at dana@northwind.example."
+)
+base_url = simulator.url if simulator else None  # None: the real API
 
-sdk = client.messages.create(model=model, max_tokens=200, temperature=0,
-                             messages=[{"role": "user", "content": prompt}])
+sdk = client.messages.create(
+    model=model, max_tokens=200, temperature=0, messages=[{"role": "user", "content": prompt}]
+)
 lc = ChatAnthropic(model=model, temperature=0, max_tokens=200, base_url=base_url).invoke(prompt)
 li = LlamaAnthropic(model=model, temperature=0, max_tokens=200, base_url=base_url).complete(prompt)
 
-pd.DataFrame([
-    {"client": "anthropic SDK", "answer": sdk.content[0].text,
-     "input tokens": sdk.usage.input_tokens, "output tokens": sdk.usage.output_tokens},
-    {"client": "LangChain ChatAnthropic", "answer": lc.content,
-     "input tokens": lc.usage_metadata["input_tokens"], "output tokens": lc.usage_metadata["output_tokens"]},
-    {"client": "LlamaIndex Anthropic", "answer": li.text,
-     "input tokens": li.raw["usage"].input_tokens, "output tokens": li.raw["usage"].output_tokens},
-]).set_index("client")
+pd.DataFrame(
+    [
+        {
+            "client": "anthropic SDK",
+            "answer": sdk.content[0].text,
+            "input tokens": sdk.usage.input_tokens,
+            "output tokens": sdk.usage.output_tokens,
+        },
+        {
+            "client": "LangChain ChatAnthropic",
+            "answer": lc.content,
+            "input tokens": lc.usage_metadata["input_tokens"],
+            "output tokens": lc.usage_metadata["output_tokens"],
+        },
+        {
+            "client": "LlamaIndex Anthropic",
+            "answer": li.text,
+            "input tokens": li.raw["usage"].input_tokens,
+            "output tokens": li.raw["usage"].output_tokens,
+        },
+    ]
+).set_index("client")
 
 # %% [markdown]
 # ## 5. What it costs: the price table
@@ -162,10 +213,19 @@ pd.DataFrame([
 # to keep the families in order, not measured).
 
 # %%
-prices = pd.DataFrame([
-    {"model": p.id, "input $/MTok": p.input_usd_per_mtok, "output $/MTok": p.output_usd_per_mtok,
-     "sim time to first token (s)": p.ttft_s, "sim output tokens/s": p.tokens_per_s, "sim quality": p.quality}
-    for p in sim.MODELS.values()]).set_index("model")
+prices = pd.DataFrame(
+    [
+        {
+            "model": p.id,
+            "input $/MTok": p.input_usd_per_mtok,
+            "output $/MTok": p.output_usd_per_mtok,
+            "sim time to first token (s)": p.ttft_s,
+            "sim output tokens/s": p.tokens_per_s,
+            "sim quality": p.quality,
+        }
+        for p in sim.MODELS.values()
+    ]
+).set_index("model")
 print("prices as of", sim.PRICES_DATE)
 prices
 
@@ -195,16 +255,27 @@ for m in sim.MODELS:
     async with LLM(m, backend=backend, max_tokens=100) as llm:
         replies = [await llm.ask(f"Summarize in one sentence: {t}") for t in tickets]
     n = len(replies)
-    rows.append({"model": m,
-                 "input tokens": sum(r.input_tokens for r in replies) / n,
-                 "output tokens": sum(r.output_tokens for r in replies) / n,
-                 "cost per call ($)": sum(r.cost_usd for r in replies) / n,
-                 "cost per 10k calls ($)": sum(r.cost_usd for r in replies) / n * 10_000,
-                 # simulated seconds offline; on real Claude, what we measured (wall-clock)
-                 "latency (s)": sum(r.model_s if backend == "sim" else r.latency_s for r in replies) / n})
+    rows.append(
+        {
+            "model": m,
+            "input tokens": sum(r.input_tokens for r in replies) / n,
+            "output tokens": sum(r.output_tokens for r in replies) / n,
+            "cost per call ($)": sum(r.cost_usd for r in replies) / n,
+            "cost per 10k calls ($)": sum(r.cost_usd for r in replies) / n * 10_000,
+            # simulated seconds offline; on real Claude, what we measured (wall-clock)
+            "latency (s)": sum(r.model_s if backend == "sim" else r.latency_s for r in replies) / n,
+        }
+    )
 costs = pd.DataFrame(rows).set_index("model")
-costs.round({"input tokens": 1, "output tokens": 1, "cost per call ($)": 6,
-             "cost per 10k calls ($)": 2, "latency (s)": 2})
+costs.round(
+    {
+        "input tokens": 1,
+        "output tokens": 1,
+        "cost per call ($)": 6,
+        "cost per 10k calls ($)": 2,
+        "latency (s)": 2,
+    }
+)
 
 # %%
 import matplotlib.pyplot as plt

@@ -37,11 +37,11 @@
 # which is the point: move every check you can out of the model and into code.
 
 # %% tags=["parameters"]
-backend = "sim"            # "sim": offline simulator; "anthropic": real Claude (needs ANTHROPIC_API_KEY)
-model = "claude-haiku-4-5" # the extraction model
-seed = 0                   # the simulator's seed: same seed, same answers
-n_products = 15            # how many product blurbs to run (at most 15)
-time_scale = 0.01          # wall-clock seconds per simulated second
+backend = "sim"  # "sim": offline simulator; "anthropic": real Claude (needs ANTHROPIC_API_KEY)
+model = "claude-haiku-4-5"  # the extraction model
+seed = 0  # the simulator's seed: same seed, same answers
+n_products = 15  # how many product blurbs to run (at most 15)
+time_scale = 0.01  # wall-clock seconds per simulated second
 
 # %% [markdown]
 # ## Set-up
@@ -108,7 +108,19 @@ print("listing:", first.state.listing)
 
 # %%
 df = first.trace.to_dataframe()
-df[["key", "kind", "name", "status", "attempts", "input_tokens", "output_tokens", "cost_usd", "model_s"]].round(6)
+df[
+    [
+        "key",
+        "kind",
+        "name",
+        "status",
+        "attempts",
+        "input_tokens",
+        "output_tokens",
+        "cost_usd",
+        "model_s",
+    ]
+].round(6)
 
 # %% [markdown]
 # ## 3. When validate rejects extract's output
@@ -139,17 +151,23 @@ print("reason: ", rejected.reason.splitlines()[0])
 # The repair step asks again **with the validator's complaint in the prompt**:
 
 # %%
-print(chain.extract_prompt("Meet the Aurora X2 ...", complaint="price_usd: Input should be a valid number"))
+print(
+    chain.extract_prompt(
+        "Meet the Aurora X2 ...", complaint="price_usd: Input should be a valid number"
+    )
+)
 
 
 # %% [markdown]
 # Now the whole dataset under three policies: no repair, at most one, at most two. Each
 # product is its own run; they run concurrently (each bar counts finished runs).
 
+
 # %%
 async def run_all(wf, label):
     runs = [wf.run(ChainState(text=p["blurb"])) for p in products]
     return await tqdm.gather(*runs, desc=label)
+
 
 policies = {"no repair": 0, "1 repair": 1, "2 repairs": 2}
 runs = {label: await run_all(product_chain(llm, repairs=n), label) for label, n in policies.items()}
@@ -162,18 +180,28 @@ def outcome(result):
         return "repaired" if check.status == "fallback" else "ok"
     return f"aborted at {result.missing[0]}"
 
-rows = pd.DataFrame({label: [outcome(r) for r in results] for label, results in runs.items()},
-                    index=[p["id"] for p in products])
+
+rows = pd.DataFrame(
+    {label: [outcome(r) for r in results] for label, results in runs.items()},
+    index=[p["id"] for p in products],
+)
 rows.insert(0, "true price", [p["price_usd"] for p in products])
 rows["listing (2 repairs)"] = [r.state.listing for r in runs["2 repairs"]]
 rows
 
 # %%
-summary = pd.DataFrame([{"policy": label, "completed": sum(r.status == "completed" for r in results),
-                         "aborted": sum(r.status == "aborted" for r in results),
-                         "cost ($)": round(sum(r.cost_usd for r in results), 5),
-                         "tokens": sum(r.tokens for r in results)}
-                        for label, results in runs.items()])
+summary = pd.DataFrame(
+    [
+        {
+            "policy": label,
+            "completed": sum(r.status == "completed" for r in results),
+            "aborted": sum(r.status == "aborted" for r in results),
+            "cost ($)": round(sum(r.cost_usd for r in results), 5),
+            "tokens": sum(r.tokens for r in results),
+        }
+        for label, results in runs.items()
+    ]
+)
 summary.set_index("policy")
 
 # %% [markdown]
@@ -193,11 +221,21 @@ summary.set_index("policy")
 # %%
 FIELDS = ["product", "price_usd", "category", "weight_kg", "warranty_years"]
 
+
 def accuracy(extractions):
-    got = {f: [e is not None and getattr(e, f) == p[f] for p, e in zip(products, extractions)] for f in FIELDS}
+    got = {
+        f: [
+            e is not None and getattr(e, f) == p[f]
+            for p, e in zip(products, extractions, strict=True)
+        ]
+        for f in FIELDS
+    }
     return {f: round(sum(v) / len(v), 2) for f, v in got.items()}
 
-acc = pd.DataFrame({label: accuracy([r.state.extracted for r in results]) for label, results in runs.items()})
+
+acc = pd.DataFrame(
+    {label: accuracy([r.state.extracted for r in results]) for label, results in runs.items()}
+)
 acc.index.name = "field (share correct)"
 acc
 
@@ -215,7 +253,11 @@ acc
 
 # %%
 all_steps = pd.concat([r.trace.to_dataframe() for r in runs["2 repairs"]], ignore_index=True)
-fig = viz.step_costs(all_steps, simulated=True, title=f"Cost and simulated latency per step, {len(products)} products")
+fig = viz.step_costs(
+    all_steps,
+    simulated=True,
+    title=f"Cost and simulated latency per step, {len(products)} products",
+)
 
 # %% [markdown]
 # ## 7. The same chain in LangChain (LCEL) and LlamaIndex Workflows
@@ -235,13 +277,21 @@ from orchestra.patterns.chain import Extracted, extract_prompt, format_listing, 
 
 
 def lcel_chain(model, base_url):
-    structured = ChatAnthropic(model=model, base_url=base_url, temperature=0,
-                               max_tokens=512).with_structured_output(Extracted)
+    structured = ChatAnthropic(
+        model=model, base_url=base_url, temperature=0, max_tokens=512
+    ).with_structured_output(Extracted)
     first = RunnableLambda(lambda x: extract_prompt(x["text"])) | structured | validate
-    repair = (RunnableLambda(lambda x: extract_prompt(x["text"], problems(x["error"])))
-              | structured | validate)
-    return (first.with_fallbacks([repair], exceptions_to_handle=(ValidationError,),
-                                 exception_key="error") | format_listing)
+    repair = (
+        RunnableLambda(lambda x: extract_prompt(x["text"], problems(x["error"])))
+        | structured
+        | validate
+    )
+    return (
+        first.with_fallbacks(
+            [repair], exceptions_to_handle=(ValidationError,), exception_key="error"
+        )
+        | format_listing
+    )
 
 
 # %%
@@ -271,7 +321,8 @@ def llama_chain(model, base_url):
             super().__init__(**kwargs)
             llm = Anthropic(model=model, base_url=base_url, temperature=0, max_tokens=512)
             self.program = FunctionCallingProgram.from_defaults(
-                output_cls=Extracted, llm=llm, prompt=PromptTemplate("{prompt}"))
+                output_cls=Extracted, llm=llm, prompt=PromptTemplate("{prompt}")
+            )
 
         @step
         async def extract(self, ev: StartEvent | Repair) -> Found:
@@ -305,24 +356,30 @@ def llama_chain(model, base_url):
 texts = [p["blurb"] for p in products]
 limit = asyncio.Semaphore(8)
 
+
 async def bounded(coro):
     async with limit:
         return await coro
 
+
 with measure.Meter(simulator, "orchestra", code=[chain.product_chain]) as m1:
     wf = product_chain(llm, repairs=1)
-    out1 = await tqdm.gather(*(bounded(wf.run(ChainState(text=t))) for t in texts), desc="orchestra")
+    out1 = await tqdm.gather(
+        *(bounded(wf.run(ChainState(text=t))) for t in texts), desc="orchestra"
+    )
 done1 = sum(r.status == "completed" for r in out1)
 
 with measure.Meter(simulator, "LangChain LCEL", code=[lcel_chain]) as m2:
-    out2 = await lcel_chain(model, base_url).abatch([{"text": t} for t in texts],
-                                                     config={"max_concurrency": 8}, return_exceptions=True)
+    out2 = await lcel_chain(model, base_url).abatch(
+        [{"text": t} for t in texts], config={"max_concurrency": 8}, return_exceptions=True
+    )
 done2 = sum(not isinstance(r, Exception) for r in out2)
 
 with measure.Meter(simulator, "LlamaIndex Workflows", code=[llama_chain]) as m3:
     flow = llama_chain(model, base_url)
-    out3 = await tqdm.gather(*(bounded(flow.run(text=t)) for t in texts), desc="LlamaIndex",
-                             return_exceptions=True)
+    out3 = await tqdm.gather(
+        *(bounded(flow.run(text=t)) for t in texts), desc="LlamaIndex", return_exceptions=True
+    )
 done3 = sum(not isinstance(r, Exception) for r in out3)
 
 table = measure.table([m1.result, m2.result, m3.result])
@@ -340,7 +397,9 @@ table.drop(columns="wall_s").round({"cost_usd": 5, "model_s": 2})
 print(table["wall_s"].round(3).to_string())
 
 # %%
-fig = viz.compare(table, title=f"Extract → validate → format, {len(products)} products (one repair)")
+fig = viz.compare(
+    table, title=f"Extract → validate → format, {len(products)} products (one repair)"
+)
 
 # %% [markdown]
 # What the numbers say: token counts are close (the prompt and the schema dominate, whoever

@@ -41,16 +41,16 @@
 # concurrency buys only 429s. This chapter measures both.
 
 # %% tags=["parameters"]
-backend = "sim"              # "sim": offline simulator; "anthropic": real Claude (needs ANTHROPIC_API_KEY)
-model = "claude-haiku-4-5"   # the extraction model: cheap and fast, the map runs it N times
+backend = "sim"  # "sim": offline simulator; "anthropic": real Claude (needs ANTHROPIC_API_KEY)
+model = "claude-haiku-4-5"  # the extraction model: cheap and fast, the map runs it N times
 seed = 0
-n_docs = 12                  # documents to extract from (the dataset has 12)
-time_scale = 0.01            # wall-clock seconds per simulated second
-concurrency = 8              # calls in flight at once in the map
+n_docs = 12  # documents to extract from (the dataset has 12)
+time_scale = 0.01  # wall-clock seconds per simulated second
+concurrency = 8  # calls in flight at once in the map
 # the concurrency sweep against a rate-limited model
-sweep_docs = 36              # items in the sweep (the documents, repeated)
-requests_per_minute = 30     # the simulated rate limit (model-minutes)
-sweep_time_scale = 0.03      # slower than time_scale so simulated latency, not this CPU, sets the pace
+sweep_docs = 36  # items in the sweep (the documents, repeated)
+requests_per_minute = 30  # the simulated rate limit (model-minutes)
+sweep_time_scale = 0.03  # slower than time_scale so simulated latency, not this CPU, sets the pace
 concurrencies = [1, 2, 4, 8, 16]
 
 # %% [markdown]
@@ -63,18 +63,21 @@ concurrencies = [1, 2, 4, 8, 16]
 import json
 from collections import Counter
 
-import pandas as pd
 import matplotlib.pyplot as plt
+import pandas as pd
+
 from orchestra import LLM, RateLimiter, datasets, sim, viz
 from orchestra.patterns import mapreduce
 from orchestra.patterns.mapreduce import Batch, Doc, map_reduce, parse_amount
 
 simulator = sim.start(seed=seed, time_scale=time_scale) if backend == "sim" else None
 base_url = simulator.url if simulator else None
-scale = time_scale if simulator else None     # charts in simulated seconds on the simulator
+scale = time_scale if simulator else None  # charts in simulated seconds on the simulator
 records = datasets.load("documents")[:n_docs]
 docs = [Doc(id=r["id"], kind=r["kind"], text=r["text"], fields=list(r["fields"])) for r in records]
-print(len(docs), "documents:", ", ".join(f"{k} {n}" for k, n in Counter(d.kind for d in docs).items()))
+print(
+    len(docs), "documents:", ", ".join(f"{k} {n}" for k, n in Counter(d.kind for d in docs).items())
+)
 print()
 print(docs[0].text)
 
@@ -87,6 +90,7 @@ print(docs[0].text)
 
 # %%
 import inspect
+
 print(inspect.getsource(map_reduce))
 
 
@@ -96,18 +100,21 @@ print(inspect.getsource(map_reduce))
 # The reduce is ordinary code: no LLM call is needed to add numbers or sort by date. (An LLM
 # reduce makes sense when combining needs judgement, e.g. "which incidents share a cause?".)
 
+
 # %%
 def digest(extracted: list[dict | None], docs: list[Doc]) -> dict:
     """Totals per kind, the invoiced sum, and one line per document sorted by date."""
     lines, invoiced = [], 0.0
-    for doc, row in zip(docs, extracted):
+    for doc, row in zip(docs, extracted, strict=True):
         row = row or {}
         when = row.get("date") or row.get("invoice_date") or "????-??-??"
         if doc.kind == "invoice":
             invoiced += parse_amount(row.get("amount")) or 0.0
             what = f"{row.get('vendor') or '?'} {row.get('amount') or '?'} due {row.get('due_date') or '?'}"
         elif doc.kind == "meeting":
-            what = f"notes by {row.get('author') or '?'}, next {row.get('next_meeting_date') or '?'}"
+            what = (
+                f"notes by {row.get('author') or '?'}, next {row.get('next_meeting_date') or '?'}"
+            )
         else:
             what = f"{row.get('severity') or '?'} on {row.get('service') or '?'}"
         lines.append(f"{when}  {doc.kind:<8} {what}")
@@ -121,8 +128,18 @@ def digest(extracted: list[dict | None], docs: list[Doc]) -> dict:
 
 # %%
 async with LLM(model, backend=backend, max_tokens=200) as llm:
-    result = await map_reduce(llm, digest, concurrency=concurrency, progress=True).run(Batch(docs=docs))
-print(result.status, "|", len(result.trace.steps()), "steps |", result.tokens, "tokens |", f"${result.cost_usd:.5f}")
+    result = await map_reduce(llm, digest, concurrency=concurrency, progress=True).run(
+        Batch(docs=docs)
+    )
+print(
+    result.status,
+    "|",
+    len(result.trace.steps()),
+    "steps |",
+    result.tokens,
+    "tokens |",
+    f"${result.cost_usd:.5f}",
+)
 print("invoiced (USD):", result.state.summary["invoiced_usd"])
 print("\n".join(result.state.summary["digest"]))
 
@@ -134,12 +151,17 @@ print("\n".join(result.state.summary["digest"]))
 # extracted value equals the truth (amounts compared as numbers). Prose documents are harder
 # than `Key: value` ones; Haiku drops or confuses some fields.
 
+
 # %%
 def correct(field, got, truth):
     return parse_amount(got) == truth if field == "amount" else got == truth
 
-rows = [{"kind": r["kind"], "field": f, "right": correct(f, (got or {}).get(f), truth)}
-        for r, got in zip(records, result.state.extracted) for f, truth in r["fields"].items()]
+
+rows = [
+    {"kind": r["kind"], "field": f, "right": correct(f, (got or {}).get(f), truth)}
+    for r, got in zip(records, result.state.extracted, strict=True)
+    for f, truth in r["fields"].items()
+]
 acc = pd.DataFrame(rows).groupby("kind")["right"].agg(["sum", "count"])
 acc["accuracy"] = (acc["sum"] / acc["count"]).round(2)
 acc.rename(columns={"sum": "fields right", "count": "fields"})
@@ -158,20 +180,27 @@ async with LLM(model, backend=backend, max_tokens=200) as llm:
     for c in (1, concurrency):
         runs[c] = await map_reduce(llm, digest, concurrency=c).run(Batch(docs=docs))
 for c, r in runs.items():
-    print(f"concurrency {c}: {r.status}, same answers as above: {r.state.extracted == result.state.extracted}, "
-          f"sum of call latencies {r.trace.to_dataframe()['model_s'].sum():.1f} simulated s")
+    print(
+        f"concurrency {c}: {r.status}, same answers as above: {r.state.extracted == result.state.extracted}, "
+        f"sum of call latencies {r.trace.to_dataframe()['model_s'].sum():.1f} simulated s"
+    )
 
 # %%
 fig = viz.timeline(runs[1].trace, time_scale=scale, title="Sequential: concurrency 1")
 
 # %%
-fig = viz.timeline(runs[concurrency].trace, time_scale=scale, title=f"Parallel: concurrency {concurrency}")
+fig = viz.timeline(
+    runs[concurrency].trace, time_scale=scale, title=f"Parallel: concurrency {concurrency}"
+)
 
 # %% tags=["nbval-ignore-output"]
 for c, r in runs.items():
     spans = r.trace.to_dataframe()
     wall = spans["end"].max() - spans["start"].min()
-    print(f"concurrency {c}: makespan {wall:.3f} s wall-clock" + (f" = {wall / scale:.1f} simulated s" if scale else ""))
+    print(
+        f"concurrency {c}: makespan {wall:.3f} s wall-clock"
+        + (f" = {wall / scale:.1f} simulated s" if scale else "")
+    )
 
 # %% [markdown]
 # Read the x-axes: the sequential run ends near the sum of the latencies, the parallel one near
@@ -198,21 +227,34 @@ print(inspect.getdoc(mapreduce.lower_bound))
 # %%
 import time
 
+
 async def sweep_run(c: int, limited: bool) -> dict:
     """One map over the sweep items at concurrency c; 429s and times from the simulator log."""
-    simulator.configure(time_scale=sweep_time_scale, limits=sim.Limits(requests_per_minute=requests_per_minute))
-    limiter = RateLimiter(requests_per_minute=requests_per_minute, time_scale=sweep_time_scale) if limited else None
+    simulator.configure(
+        time_scale=sweep_time_scale, limits=sim.Limits(requests_per_minute=requests_per_minute)
+    )
+    limiter = (
+        RateLimiter(requests_per_minute=requests_per_minute, time_scale=sweep_time_scale)
+        if limited
+        else None
+    )
     items = (docs * (sweep_docs // len(docs) + 1))[:sweep_docs]
     async with LLM(model, max_tokens=200, max_retries=30, limiter=limiter) as llm:
         t0 = time.perf_counter()
         r = await map_reduce(llm, digest, concurrency=c).run(Batch(docs=items))
         wall = time.perf_counter() - t0
     log = list(simulator.log)
-    bound = mapreduce.lower_bound(log, concurrency=c, time_scale=sweep_time_scale,
-                                  requests_per_minute=requests_per_minute)
-    return {"limiter": "shared RateLimiter" if limited else "none", "concurrency": c, "status": r.status,
-            "429s": sum(e["status"] == 429 for e in log),
-            "makespan (sim s)": round(wall / sweep_time_scale, 1), "lower bound (sim s)": round(bound, 1)}
+    bound = mapreduce.lower_bound(
+        log, concurrency=c, time_scale=sweep_time_scale, requests_per_minute=requests_per_minute
+    )
+    return {
+        "limiter": "shared RateLimiter" if limited else "none",
+        "concurrency": c,
+        "status": r.status,
+        "429s": sum(e["status"] == 429 for e in log),
+        "makespan (sim s)": round(wall / sweep_time_scale, 1),
+        "lower bound (sim s)": round(bound, 1),
+    }
 
 
 # %%
@@ -221,7 +263,7 @@ if simulator:
     for limited in (False, True):
         for c in concurrencies:
             sweep.append(await sweep_run(c, limited))
-    simulator.configure(time_scale=time_scale, limits=sim.Limits())   # back to no limits
+    simulator.configure(time_scale=time_scale, limits=sim.Limits())  # back to no limits
     sweep = pd.DataFrame(sweep)
     sweep["makespan / bound"] = (sweep["makespan (sim s)"] / sweep["lower bound (sim s)"]).round(2)
 else:
@@ -245,8 +287,16 @@ sweep
 # %%
 if simulator:
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.8), dpi=100)
-    for (name, rows), color in zip(sweep.groupby("limiter", sort=False), ["tab:red", "tab:green"]):
-        left.plot(rows["concurrency"], rows["makespan (sim s)"], "o-", color=color, label=f"makespan, limiter: {name}")
+    for (name, rows), color in zip(
+        sweep.groupby("limiter", sort=False), ["tab:red", "tab:green"], strict=True
+    ):
+        left.plot(
+            rows["concurrency"],
+            rows["makespan (sim s)"],
+            "o-",
+            color=color,
+            label=f"makespan, limiter: {name}",
+        )
         right.plot(rows["concurrency"], rows["429s"], "o-", color=color, label=f"limiter: {name}")
     bound = sweep.query("limiter == 'none'")
     left.plot(bound["concurrency"], bound["lower bound (sim s)"], "k--", label="lower bound")
@@ -284,20 +334,23 @@ if simulator:
 # %%
 from langchain_anthropic import ChatAnthropic
 from langchain_core.runnables import RunnableLambda
+
 from orchestra.patterns.mapreduce import extract_prompt
+
 
 async def lcel_map_reduce(docs: list[Doc]) -> dict:
     chat = ChatAnthropic(model=model, base_url=base_url, temperature=0, max_tokens=200)
     parse = RunnableLambda(lambda m: json.loads(m.content))
     chain = RunnableLambda(extract_prompt) | chat | parse
     rows = await chain.abatch(docs, config={"max_concurrency": concurrency})
-    rows = [{f: row.get(f) for f in doc.fields} for doc, row in zip(docs, rows)]
+    rows = [{f: row.get(f) for f in doc.fields} for doc, row in zip(docs, rows, strict=True)]
     return {"extracted": rows, "summary": digest(rows, docs)}
 
 
 # %%
 from llama_index.core.workflow import Context, Event, StartEvent, StopEvent, Workflow, step
 from llama_index.llms.anthropic import Anthropic
+
 
 async def llama_map_reduce(docs: list[Doc]) -> dict:
     class DocEvent(Event):
@@ -339,15 +392,19 @@ async def llama_map_reduce(docs: list[Doc]) -> dict:
 # %%
 from orchestra import measure
 
+
 async def orchestra_map_reduce(docs: list[Doc]) -> dict:
     async with LLM(model, backend=backend, max_tokens=200) as llm:
         r = await map_reduce(llm, digest, concurrency=concurrency).run(Batch(docs=docs))
     return {"extracted": r.state.extracted, "summary": r.state.summary}
 
+
 outputs, meters = {}, []
-for label, fn, src in [("orchestra", orchestra_map_reduce, [orchestra_map_reduce, digest]),
-                       ("LangChain LCEL", lcel_map_reduce, [lcel_map_reduce, digest]),
-                       ("LlamaIndex Workflows", llama_map_reduce, [llama_map_reduce, digest])]:
+for label, fn, src in [
+    ("orchestra", orchestra_map_reduce, [orchestra_map_reduce, digest]),
+    ("LangChain LCEL", lcel_map_reduce, [lcel_map_reduce, digest]),
+    ("LlamaIndex Workflows", llama_map_reduce, [llama_map_reduce, digest]),
+]:
     with measure.Meter(simulator, label, code=src) as m:
         outputs[label] = await fn(docs)
     meters.append(m.result)
@@ -362,7 +419,9 @@ comparison
 print(comparison.drop(columns=["wall_s"]).to_string())
 
 # %%
-fig = viz.compare(comparison, title=f"Map-reduce over {len(docs)} documents, concurrency {concurrency}")
+fig = viz.compare(
+    comparison, title=f"Map-reduce over {len(docs)} documents, concurrency {concurrency}"
+)
 
 # %% [markdown]
 # Same number of calls. LlamaIndex sends the prompt as a list of content blocks

@@ -38,15 +38,15 @@
 # inputs to an explicit default (a generalist, or a person).
 
 # %% tags=["parameters"]
-backend = "sim"                      # "sim": offline simulator; "anthropic": real Claude (needs ANTHROPIC_API_KEY)
-router_model = "claude-haiku-4-5"    # the classifier: cheap and fast
+backend = "sim"  # "sim": offline simulator; "anthropic": real Claude (needs ANTHROPIC_API_KEY)
+router_model = "claude-haiku-4-5"  # the classifier: cheap and fast
 expensive_model = "claude-opus-4-5"  # compared as a router in section 5
 handler_model = "claude-haiku-4-5"
 seed = 0
-n_tickets = 60                       # tickets to route (the dataset has 60)
-threshold = 0.5                      # under this confidence a ticket goes to the default route
-time_scale = 0.01                    # wall-clock seconds per simulated second
-concurrency = 8                      # tickets in flight at once
+n_tickets = 60  # tickets to route (the dataset has 60)
+threshold = 0.5  # under this confidence a ticket goes to the default route
+time_scale = 0.01  # wall-clock seconds per simulated second
+concurrency = 8  # tickets in flight at once
 
 # %% [markdown]
 # ## Start the simulator and load the tickets
@@ -61,15 +61,28 @@ from collections import Counter
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+
 from orchestra import LLM, datasets, log_steps, measure, sim, viz
-from orchestra.patterns.router import (LOW_CONFIDENCE, Ticket, classify_prompt, escalate, handler,
-                                       reply_for, router, triage_all, urgency_prompt)
+from orchestra.patterns.router import (
+    Ticket,
+    classify_prompt,
+    escalate,
+    handler,
+    reply_for,
+    router,
+    triage_all,
+    urgency_prompt,
+)
 
 simulator = sim.start(seed=seed, time_scale=time_scale) if backend == "sim" else None
 base_url = simulator.url if simulator else None
 every = datasets.load("tickets")
-tickets = every[::max(1, len(every) // n_tickets)][:n_tickets]   # a spread over all categories
-print(len(tickets), "tickets:", ", ".join(f"{k} {n}" for k, n in Counter(t["category"] for t in tickets).items()))
+tickets = every[:: max(1, len(every) // n_tickets)][:n_tickets]  # a spread over all categories
+print(
+    len(tickets),
+    "tickets:",
+    ", ".join(f"{k} {n}" for k, n in Counter(t["category"] for t in tickets).items()),
+)
 
 # %% [markdown]
 # The routing labels, each with a short description (the classifier matches on them), and each
@@ -85,14 +98,26 @@ CATEGORIES = {
 }
 # each handler judges urgency with the cues of its own domain: that is what "specialised" buys
 URGENCY = {
-    "billing": {"normal": "a usual request", "high": "charged twice, declined, dispute, not approve, urgent, asap, immediately, today, locked out",
-                "low": "curious, suggestion, minor, no rush, whenever"},
-    "technical": {"normal": "a usual request", "high": "outage, down, crash, blocked, critical, production, losing, immediately",
-                  "low": "minor, idea, someday, not a big deal, small"},
-    "account": {"normal": "a usual request", "high": "hacked, lock it, blocked, nobody can access, now",
-                "low": "not urgent at all, curious, someday"},
-    "shipping": {"normal": "a usual request", "high": "damaged, broken, urgent, tomorrow, event, runs out",
-                 "low": "future order, minor, someday"},
+    "billing": {
+        "normal": "a usual request",
+        "high": "charged twice, declined, dispute, not approve, urgent, asap, immediately, today, locked out",
+        "low": "curious, suggestion, minor, no rush, whenever",
+    },
+    "technical": {
+        "normal": "a usual request",
+        "high": "outage, down, crash, blocked, critical, production, losing, immediately",
+        "low": "minor, idea, someday, not a big deal, small",
+    },
+    "account": {
+        "normal": "a usual request",
+        "high": "hacked, lock it, blocked, nobody can access, now",
+        "low": "not urgent at all, curious, someday",
+    },
+    "shipping": {
+        "normal": "a usual request",
+        "high": "damaged, broken, urgent, tomorrow, event, runs out",
+        "low": "future order, minor, someday",
+    },
 }
 
 # %% [markdown]
@@ -105,7 +130,9 @@ URGENCY = {
 
 # %%
 import inspect
+
 from orchestra.patterns import router as router_module
+
 print(inspect.getsource(router_module.router))
 
 # %% [markdown]
@@ -131,10 +158,26 @@ print(one.state.model_dump_json(indent=1))
 
 # %%
 results = await triage_all(wf, [t["text"] for t in tickets], concurrency=concurrency, progress=True)
-out = pd.DataFrame([{"id": t["id"], "true": t["category"], "label": r.state.label, "confidence": r.state.confidence,
-                     "handler": r.state.handler, "true urgency": t["urgency"], "urgency": r.state.urgency}
-                    for t, r in zip(tickets, results)])
-print("statuses:", dict(Counter(r.status for r in results)), "| cost:", f"${sum(r.cost_usd for r in results):.4f}")
+out = pd.DataFrame(
+    [
+        {
+            "id": t["id"],
+            "true": t["category"],
+            "label": r.state.label,
+            "confidence": r.state.confidence,
+            "handler": r.state.handler,
+            "true urgency": t["urgency"],
+            "urgency": r.state.urgency,
+        }
+        for t, r in zip(tickets, results, strict=True)
+    ]
+)
+print(
+    "statuses:",
+    dict(Counter(r.status for r in results)),
+    "| cost:",
+    f"${sum(r.cost_usd for r in results):.4f}",
+)
 out.head(8)
 
 # %% [markdown]
@@ -154,7 +197,14 @@ im = ax.imshow(matrix.values, cmap="Blues")
 for i in range(len(labels)):
     for j in range(len(labels)):
         v = matrix.values[i, j]
-        ax.text(j, i, str(v), ha="center", va="center", color="white" if v > matrix.values.max() / 2 else "black")
+        ax.text(
+            j,
+            i,
+            str(v),
+            ha="center",
+            va="center",
+            color="white" if v > matrix.values.max() / 2 else "black",
+        )
 ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
 ax.set_yticks(range(len(labels)), labels)
 ax.set_xlabel("label chosen by the router")
@@ -171,26 +221,43 @@ fig.tight_layout()
 # precision), how often its urgency matched the truth, and what the handler's call cost in
 # simulated seconds and dollars (from the traces). `escalate` makes no call: a person decides.
 
+
 # %%
 def handler_span(result):
     return next(s for s in result.trace.steps() if s.key.startswith("01.route"))
 
+
 rows = []
-for t, r in zip(tickets, results):
+for t, r in zip(tickets, results, strict=True):
     span = handler_span(r)
-    rows.append({"handler": r.state.handler, "right route": t["category"] == r.state.label or
-                 (r.state.handler == "escalate" and t["category"] == "other"),
-                 "right urgency": t["urgency"] == r.state.urgency,
-                 "model_s": span.model_s or 0.0, "cost_usd": span.cost_usd})
-per = pd.DataFrame(rows).groupby("handler").agg(
-    tickets=("handler", "size"), routing_precision=("right route", "mean"),
-    urgency_accuracy=("right urgency", "mean"), mean_latency_sim_s=("model_s", "mean"),
-    cost_usd=("cost_usd", "sum"))
+    rows.append(
+        {
+            "handler": r.state.handler,
+            "right route": t["category"] == r.state.label
+            or (r.state.handler == "escalate" and t["category"] == "other"),
+            "right urgency": t["urgency"] == r.state.urgency,
+            "model_s": span.model_s or 0.0,
+            "cost_usd": span.cost_usd,
+        }
+    )
+per = (
+    pd.DataFrame(rows)
+    .groupby("handler")
+    .agg(
+        tickets=("handler", "size"),
+        routing_precision=("right route", "mean"),
+        urgency_accuracy=("right urgency", "mean"),
+        mean_latency_sim_s=("model_s", "mean"),
+        cost_usd=("cost_usd", "sum"),
+    )
+)
 per.round({"routing_precision": 2, "urgency_accuracy": 2, "mean_latency_sim_s": 2, "cost_usd": 5})
 
 # %%
 fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.4), dpi=100)
-per[["routing_precision", "urgency_accuracy"]].plot.bar(ax=left, rot=0, color=["tab:blue", "tab:orange"])
+per[["routing_precision", "urgency_accuracy"]].plot.bar(
+    ax=left, rot=0, color=["tab:blue", "tab:orange"]
+)
 left.set_ylabel("share of the handler's tickets (0-1)")
 left.set_title("Quality per handler")
 left.set_ylim(0, 1.3)
@@ -212,7 +279,7 @@ fig.tight_layout()
 
 # %%
 unknown = next(t for t in every if t["category"] == "other")
-no_default = router(router_llm, handlers, categories=CATEGORIES)   # no default=, no threshold
+no_default = router(router_llm, handlers, categories=CATEGORIES)  # no default=, no threshold
 r = await no_default.run(Ticket(text=unknown["text"]))
 print("ticket:", unknown["text"])
 print("status:", r.status, "| error:", type(r.error).__name__)
@@ -220,8 +287,16 @@ print("reason:", r.reason)
 
 # %%
 r = await wf.run(Ticket(text=unknown["text"]))
-print("with default=escalate:", r.status, "| label:", r.state.label, "| confidence:", r.state.confidence,
-      "| handler:", r.state.handler)
+print(
+    "with default=escalate:",
+    r.status,
+    "| label:",
+    r.state.label,
+    "| confidence:",
+    r.state.confidence,
+    "| handler:",
+    r.state.handler,
+)
 print("reply:", r.state.reply)
 
 # %% [markdown]
@@ -233,8 +308,14 @@ print("reply:", r.state.reply)
 rows = []
 for th in (0.0, 0.5, 0.6, 0.8):
     auto = out[(out["confidence"] >= th) & (out["label"] != "other")]
-    rows.append({"threshold": th, "routed automatically": len(auto), "sent to default": len(out) - len(auto),
-                 "misrouted among automatic": int((auto["label"] != auto["true"]).sum())})
+    rows.append(
+        {
+            "threshold": th,
+            "routed automatically": len(auto),
+            "sent to default": len(out) - len(auto),
+            "misrouted among automatic": int((auto["label"] != auto["true"]).sum()),
+        }
+    )
 pd.DataFrame(rows).set_index("threshold")
 
 
@@ -245,25 +326,39 @@ pd.DataFrame(rows).set_index("threshold")
 # classify step alone with Haiku and with Opus over the same tickets and compare accuracy, cost
 # and latency (simulated seconds, summed over the calls).
 
+
 # %%
 async def route_only(model: str) -> dict:
     async with LLM(model, backend=backend) as llm:
         only = router(llm, {}, categories=CATEGORIES, default=escalate, name=f"route-{model}")
         rs = await triage_all(only, [t["text"] for t in tickets], concurrency=concurrency)
     calls = [s for r in rs for s in r.trace.steps() if s.key == "00.classify"]
-    right = sum(r.state.label == t["category"] for r, t in zip(rs, tickets))
-    return {"model": model, "accuracy": right / len(tickets), "cost_usd": sum(s.cost_usd for s in calls),
-            "cost per 10k tickets (USD)": sum(s.cost_usd for s in calls) / len(tickets) * 10_000,
-            "latency per call (sim s)": sum(s.model_s or 0 for s in calls) / len(calls)}
+    right = sum(r.state.label == t["category"] for r, t in zip(rs, tickets, strict=True))
+    return {
+        "model": model,
+        "accuracy": right / len(tickets),
+        "cost_usd": sum(s.cost_usd for s in calls),
+        "cost per 10k tickets (USD)": sum(s.cost_usd for s in calls) / len(tickets) * 10_000,
+        "latency per call (sim s)": sum(s.model_s or 0 for s in calls) / len(calls),
+    }
 
-models = pd.DataFrame([await route_only(m) for m in (router_model, expensive_model)]).set_index("model")
-models.round({"accuracy": 3, "cost_usd": 5, "cost per 10k tickets (USD)": 2, "latency per call (sim s)": 2})
+
+models = pd.DataFrame([await route_only(m) for m in (router_model, expensive_model)]).set_index(
+    "model"
+)
+models.round(
+    {"accuracy": 3, "cost_usd": 5, "cost per 10k tickets (USD)": 2, "latency per call (sim s)": 2}
+)
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(11, 3.2), dpi=100)
 names = [m.replace("claude-", "") for m in models.index]
-for ax, col, label in zip(axes, ["accuracy", "cost per 10k tickets (USD)", "latency per call (sim s)"],
-                          ["routing accuracy (0-1)", "USD per 10,000 tickets", "simulated s per call"]):
+for ax, col, label in zip(
+    axes,
+    ["accuracy", "cost per 10k tickets (USD)", "latency per call (sim s)"],
+    ["routing accuracy (0-1)", "USD per 10,000 tickets", "simulated s per call"],
+    strict=True,
+):
     ax.bar(names, models[col], color=["tab:green", "tab:purple"])
     ax.set_ylabel(label)
     ax.set_xlabel("router model")
@@ -289,55 +384,94 @@ fig.tight_layout()
 from langchain_anthropic import ChatAnthropic
 from langchain_core.runnables import RunnableBranch, RunnableLambda, RunnablePassthrough
 
+
 async def lcel_router(texts: list[str]) -> list[dict]:
     router_chat = ChatAnthropic(model=router_model, base_url=base_url, temperature=0, max_tokens=40)
-    handler_chat = ChatAnthropic(model=handler_model, base_url=base_url, temperature=0, max_tokens=10)
-    classify = (RunnableLambda(lambda x: classify_prompt(x["text"], CATEGORIES)) | router_chat
-                | RunnableLambda(lambda m: json.loads(m.content)))
+    handler_chat = ChatAnthropic(
+        model=handler_model, base_url=base_url, temperature=0, max_tokens=10
+    )
+    classify = (
+        RunnableLambda(lambda x: classify_prompt(x["text"], CATEGORIES))
+        | router_chat
+        | RunnableLambda(lambda m: json.loads(m.content))
+    )
 
     def handle(name):
-        return (RunnableLambda(lambda x: urgency_prompt(name, URGENCY[name], x["text"])) | handler_chat
-                | RunnableLambda(lambda m: {"handler": name, "urgency": m.content.strip(),
-                                            "reply": reply_for(name, m.content.strip())}))
+        return (
+            RunnableLambda(lambda x: urgency_prompt(name, URGENCY[name], x["text"]))
+            | handler_chat
+            | RunnableLambda(
+                lambda m: {
+                    "handler": name,
+                    "urgency": m.content.strip(),
+                    "reply": reply_for(name, m.content.strip()),
+                }
+            )
+        )
 
-    routes = [(lambda x, n=name: x["v"]["label"] == n and x["v"]["confidence"] >= threshold, handle(name))
-              for name in URGENCY]
-    default = RunnableLambda(lambda x: {"handler": "escalate", "urgency": "normal", "reply": "a person will reply"})
+    routes = [
+        (lambda x, n=name: x["v"]["label"] == n and x["v"]["confidence"] >= threshold, handle(name))
+        for name in URGENCY
+    ]
+    default = RunnableLambda(
+        lambda x: {"handler": "escalate", "urgency": "normal", "reply": "a person will reply"}
+    )
     chain = RunnablePassthrough.assign(v=classify) | RunnableBranch(*routes, default)
     return await chain.abatch([{"text": t} for t in texts], config={"max_concurrency": concurrency})
 
 
 # %%
 import asyncio
-from llama_index.core.workflow import Context, Event, StartEvent, StopEvent, Workflow, step
+
+from llama_index.core.workflow import Event, StartEvent, StopEvent, Workflow, step
 from llama_index.llms.anthropic import Anthropic
+
 
 async def llama_router(texts: list[str]) -> list[dict]:
     class Billing(Event):
         text: str
+
     class Technical(Event):
         text: str
+
     class Account(Event):
         text: str
+
     class Shipping(Event):
         text: str
+
     class Unrouted(Event):
         text: str
 
     class Router(Workflow):
         router_llm = Anthropic(model=router_model, base_url=base_url, temperature=0, max_tokens=40)
-        handler_llm = Anthropic(model=handler_model, base_url=base_url, temperature=0, max_tokens=10)
-        events = {"billing": Billing, "technical": Technical, "account": Account, "shipping": Shipping}
+        handler_llm = Anthropic(
+            model=handler_model, base_url=base_url, temperature=0, max_tokens=10
+        )
+        events = {
+            "billing": Billing,
+            "technical": Technical,
+            "account": Account,
+            "shipping": Shipping,
+        }
 
         @step
-        async def classify(self, ev: StartEvent) -> Billing | Technical | Account | Shipping | Unrouted:
-            v = json.loads((await self.router_llm.acomplete(classify_prompt(ev.text, CATEGORIES))).text)
+        async def classify(
+            self, ev: StartEvent
+        ) -> Billing | Technical | Account | Shipping | Unrouted:
+            v = json.loads(
+                (await self.router_llm.acomplete(classify_prompt(ev.text, CATEGORIES))).text
+            )
             route = self.events.get(v["label"]) if v["confidence"] >= threshold else None
             return (route or Unrouted)(text=ev.text)
 
         async def handle(self, name: str, text: str) -> StopEvent:
-            level = (await self.handler_llm.acomplete(urgency_prompt(name, URGENCY[name], text))).text.strip()
-            return StopEvent(result={"handler": name, "urgency": level, "reply": reply_for(name, level)})
+            level = (
+                await self.handler_llm.acomplete(urgency_prompt(name, URGENCY[name], text))
+            ).text.strip()
+            return StopEvent(
+                result={"handler": name, "urgency": level, "reply": reply_for(name, level)}
+            )
 
         @step
         async def billing(self, ev: Billing) -> StopEvent:
@@ -357,34 +491,55 @@ async def llama_router(texts: list[str]) -> list[dict]:
 
         @step
         async def unrouted(self, ev: Unrouted) -> StopEvent:
-            return StopEvent(result={"handler": "escalate", "urgency": "normal", "reply": "a person will reply"})
+            return StopEvent(
+                result={"handler": "escalate", "urgency": "normal", "reply": "a person will reply"}
+            )
 
     limit = asyncio.Semaphore(concurrency)
+
     async def one(text):
         async with limit:
             return await Router(timeout=60).run(text=text)
+
     return list(await asyncio.gather(*(one(t) for t in texts)))
 
 
 # %%
 async def orchestra_router(texts: list[str]) -> list[dict]:
-    async with LLM(router_model, backend=backend) as r_llm, LLM(handler_model, backend=backend) as h_llm:
+    async with (
+        LLM(router_model, backend=backend) as r_llm,
+        LLM(handler_model, backend=backend) as h_llm,
+    ):
         hs = {name: handler(h_llm, name, cues) for name, cues in URGENCY.items()}
         flow = router(r_llm, hs, categories=CATEGORIES, default=escalate, threshold=threshold)
         rs = await triage_all(flow, texts, concurrency=concurrency)
-    return [{"handler": r.state.handler, "urgency": r.state.urgency, "reply": r.state.reply} for r in rs]
+    return [
+        {"handler": r.state.handler, "urgency": r.state.urgency, "reply": r.state.reply} for r in rs
+    ]
+
 
 texts = [t["text"] for t in tickets]
 outputs, meters = {}, []
-for label, fn in [("orchestra", orchestra_router), ("LangChain LCEL", lcel_router), ("LlamaIndex Workflows", llama_router)]:
+for label, fn in [
+    ("orchestra", orchestra_router),
+    ("LangChain LCEL", lcel_router),
+    ("LlamaIndex Workflows", llama_router),
+]:
     with measure.Meter(simulator, label, code=fn) as m:
         outputs[label] = await fn(texts)
     meters.append(m.result)
 for label, rows in outputs.items():
-    agree = sum((a["handler"], a["urgency"]) == (b["handler"], b["urgency"]) for a, b in zip(rows, outputs["orchestra"]))
-    right = sum(r["handler"] == t["category"] or (r["handler"] == "escalate" and t["category"] == "other")
-                for r, t in zip(rows, tickets))
-    print(f"{label:<21} same route and urgency as orchestra: {agree}/{len(texts)} | right route: {right}/{len(texts)}")
+    agree = sum(
+        (a["handler"], a["urgency"]) == (b["handler"], b["urgency"])
+        for a, b in zip(rows, outputs["orchestra"], strict=True)
+    )
+    right = sum(
+        r["handler"] == t["category"] or (r["handler"] == "escalate" and t["category"] == "other")
+        for r, t in zip(rows, tickets, strict=True)
+    )
+    print(
+        f"{label:<21} same route and urgency as orchestra: {agree}/{len(texts)} | right route: {right}/{len(texts)}"
+    )
 
 # %% tags=["nbval-ignore-output"]
 comparison = measure.table(meters)

@@ -41,15 +41,15 @@
 # threshold) and by a `Budget` (a long draft and a strong grader can make each round expensive).
 
 # %% tags=["parameters"]
-backend = "sim"                                        # "sim": offline simulator; "anthropic": real Claude
-writers = ["claude-haiku-4-5", "claude-sonnet-4-5"]    # generator models to compare
-grader = "claude-sonnet-4-5"                           # the evaluator model
-threshold = 0.9                                        # stop when the rubric grade reaches this (0..1)
-max_iterations = 4                                     # at most this many write -> grade rounds
-budget_usd = 0.004                                     # per-product ceiling for the budget demo
-n_products = 15                                        # how many products (at most 15)
+backend = "sim"  # "sim": offline simulator; "anthropic": real Claude
+writers = ["claude-haiku-4-5", "claude-sonnet-4-5"]  # generator models to compare
+grader = "claude-sonnet-4-5"  # the evaluator model
+threshold = 0.9  # stop when the rubric grade reaches this (0..1)
+max_iterations = 4  # at most this many write -> grade rounds
+budget_usd = 0.004  # per-product ceiling for the budget demo
+n_products = 15  # how many products (at most 15)
 seed = 0
-time_scale = 0.01                                      # wall-clock seconds per simulated second
+time_scale = 0.01  # wall-clock seconds per simulated second
 
 # %% [markdown]
 # ## Set-up
@@ -97,7 +97,9 @@ print(inspect.getsource(evaluator.optimizer))
 # %%
 haiku = LLM(writers[0], backend=backend)
 log_steps()
-one = await optimizer(haiku, judge, threshold=threshold, max_iterations=max_iterations).run(briefs[1])
+one = await optimizer(haiku, judge, threshold=threshold, max_iterations=max_iterations).run(
+    briefs[1]
+)
 log_steps(False)
 for row in iterations(one):
     print(f"round {row['iteration']}: grade {row['score']:.2f}, ${row['cost_usd']:.5f}")
@@ -112,11 +114,13 @@ print("feedback left:", one.state.feedback)
 # threshold stops; in the curves it keeps its final grade and its cost stops growing, which is
 # what you pay for in production.
 
+
 # %%
 async def run_writer(model):
     async with LLM(model, backend=backend) as writer:
         wf = optimizer(writer, judge, threshold=threshold, max_iterations=max_iterations)
         return await tqdm.gather(*(wf.run(b) for b in briefs), desc=model)
+
 
 results = {m: await run_writer(m) for m in writers}
 
@@ -132,24 +136,40 @@ def curve(runs):
             score.append(done[-1]["score"])
             cost.append(sum(x["cost_usd"] for x in done))
             active += len(its) >= i
-        rows.append({"iteration": i, "mean grade": sum(score) / len(score),
-                     "reached threshold": sum(s >= threshold for s in score) / len(score),
-                     "mean cumulative cost ($)": sum(cost) / len(cost), "runs still looping": active})
+        rows.append(
+            {
+                "iteration": i,
+                "mean grade": sum(score) / len(score),
+                "reached threshold": sum(s >= threshold for s in score) / len(score),
+                "mean cumulative cost ($)": sum(cost) / len(cost),
+                "runs still looping": active,
+            }
+        )
     return pd.DataFrame(rows)
 
-curves = pd.concat({m.replace("claude-", ""): curve(runs) for m, runs in results.items()}, names=["writer"])
+
+curves = pd.concat(
+    {m.replace("claude-", ""): curve(runs) for m, runs in results.items()}, names=["writer"]
+)
 curves.round({"mean grade": 3, "reached threshold": 2, "mean cumulative cost ($)": 5})
 
 # %%
 fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4), dpi=100)
 for name, c in curves.groupby(level="writer"):
     left.plot(c["iteration"], c["mean grade"], marker="o", label=f"writer {name}")
-    right.plot(c["mean cumulative cost ($)"] * 1000, c["mean grade"], marker="o", label=f"writer {name}")
+    right.plot(
+        c["mean cumulative cost ($)"] * 1000, c["mean grade"], marker="o", label=f"writer {name}"
+    )
     spans = c.groupby("mean cumulative cost ($)", sort=False)["iteration"].agg(["min", "max"])
-    for cost, (lo, hi) in spans.iterrows():   # rounds that cost nothing more share one label
+    for cost, (lo, hi) in spans.iterrows():  # rounds that cost nothing more share one label
         grade = c.loc[c["iteration"] == lo, "mean grade"].iloc[0]
-        right.annotate(f"round {lo}" if lo == hi else f"rounds {lo}-{hi}", (cost * 1000, grade),
-                       textcoords="offset points", xytext=(6, -4), fontsize=7)
+        right.annotate(
+            f"round {lo}" if lo == hi else f"rounds {lo}-{hi}",
+            (cost * 1000, grade),
+            textcoords="offset points",
+            xytext=(6, -4),
+            fontsize=7,
+        )
 for ax in (left, right):
     ax.axhline(threshold, color="gray", linestyle="--", linewidth=1, label=f"threshold {threshold}")
     ax.set_ylabel("mean rubric grade (0..1)")
@@ -173,7 +193,9 @@ fig.tight_layout()
 marginal = curves.copy()
 g = marginal.groupby(level="writer")
 marginal["grade gained"] = g["mean grade"].diff().fillna(marginal["mean grade"])
-marginal["cost of the round ($)"] = g["mean cumulative cost ($)"].diff().fillna(marginal["mean cumulative cost ($)"])
+marginal["cost of the round ($)"] = (
+    g["mean cumulative cost ($)"].diff().fillna(marginal["mean cumulative cost ($)"])
+)
 marginal["$ per +0.1 grade"] = marginal["cost of the round ($)"] / (marginal["grade gained"] * 10)
 marginal[["iteration", "grade gained", "cost of the round ($)", "$ per +0.1 grade"]].round(5)
 
@@ -181,12 +203,15 @@ marginal[["iteration", "grade gained", "cost of the round ($)", "$ per +0.1 grad
 # %%
 def summary(model, runs):
     first = [iterations(r)[0] for r in runs]
-    return {"writer": model.replace("claude-", ""),
-            "one pass: grade": sum(f["score"] for f in first) / len(first),
-            "one pass: cost ($)": sum(f["cost_usd"] for f in first) / len(first),
-            "loop: grade": sum(r.state.score for r in runs) / len(runs),
-            "loop: cost ($)": sum(r.cost_usd for r in runs) / len(runs),
-            "loop: rounds": sum(len(r.state.scores) for r in runs) / len(runs)}
+    return {
+        "writer": model.replace("claude-", ""),
+        "one pass: grade": sum(f["score"] for f in first) / len(first),
+        "one pass: cost ($)": sum(f["cost_usd"] for f in first) / len(first),
+        "loop: grade": sum(r.state.score for r in runs) / len(runs),
+        "loop: cost ($)": sum(r.cost_usd for r in runs) / len(runs),
+        "loop: rounds": sum(len(r.state.scores) for r in runs) / len(runs),
+    }
+
 
 pd.DataFrame([summary(m, runs) for m, runs in results.items()]).set_index("writer").round(5)
 
@@ -223,22 +248,29 @@ pd.DataFrame([summary(m, runs) for m, runs in results.items()]).set_index("write
 # %%
 impossible = briefs[0].model_copy(update={"max_words": 3})
 
+
 async def unbounded(writer, brief, guard=8):
     state, rounds = brief, 0
-    while state.score < threshold:                       # the bug: nothing else stops it
+    while state.score < threshold:  # the bug: nothing else stops it
         rounds += 1
         if rounds > guard:
             raise RuntimeError(f"still looping after {guard} rounds, grades {state.scores}")
         draft = (await writer.ask(evaluator.write_prompt(state))).text
         state = state.model_copy(update={"draft": draft})
         grade = (await judge.ask(evaluator.rubric_prompt(state), schema=evaluator.Grade)).data
-        state = state.model_copy(update={"score": grade.total, "feedback": grade.feedback,
-                                         "scores": [*state.scores, grade.total]})
+        state = state.model_copy(
+            update={
+                "score": grade.total,
+                "feedback": grade.feedback,
+                "scores": [*state.scores, grade.total],
+            }
+        )
     return state
+
 
 try:
     await unbounded(haiku, impossible)
-except Exception as exc:   # the guard, or a malformed grade: nothing here retries either
+except Exception as exc:  # the guard, or a malformed grade: nothing here retries either
     print(f"{type(exc).__name__}: {exc}")
 
 # %% [markdown]
@@ -249,11 +281,28 @@ except Exception as exc:   # the guard, or a malformed grade: nothing here retri
 
 # %%
 bounded = await optimizer(haiku, judge, max_iterations=max_iterations).run(impossible)
-print("max_iterations:", bounded.status, "| degraded:", bounded.degraded, "| grades:", bounded.state.scores)
-strict = await optimizer(haiku, judge, max_iterations=max_iterations, on_limit="abort").run(impossible)
+print(
+    "max_iterations:",
+    bounded.status,
+    "| degraded:",
+    bounded.degraded,
+    "| grades:",
+    bounded.state.scores,
+)
+strict = await optimizer(haiku, judge, max_iterations=max_iterations, on_limit="abort").run(
+    impossible
+)
 print("on_limit=abort:", strict.status, "|", type(strict.error).__name__, "|", strict.reason)
-capped = await optimizer(haiku, judge, max_iterations=50).run(impossible, budget=Budget(max_cost_usd=budget_usd))
-print("budget:        ", capped.status, "| rounds:", len(capped.state.scores), "| spent $%.5f" % capped.cost_usd)
+capped = await optimizer(haiku, judge, max_iterations=50).run(
+    impossible, budget=Budget(max_cost_usd=budget_usd)
+)
+print(
+    "budget:        ",
+    capped.status,
+    "| rounds:",
+    len(capped.state.scores),
+    f"| spent ${capped.cost_usd:.5f}",
+)
 print("               ", capped.reason)
 
 # %% [markdown]
@@ -279,19 +328,28 @@ def lcel_loop(model, grader_model, base_url):
     chat = lambda m, t=0.0: ChatAnthropic(model=m, base_url=base_url, temperature=t, max_tokens=512)
     write = RunnableLambda(write_prompt) | chat(model) | StrOutputParser()
     # a malformed grade is asked again at temperature 0.7 (at 0 the same request, the same answer)
-    grade = (RunnableLambda(rubric_prompt) | chat(grader_model).with_structured_output(Grade)).with_fallbacks(
-        [RunnableLambda(rubric_prompt) | chat(grader_model, 0.7).with_structured_output(Grade)])
+    grade = (
+        RunnableLambda(rubric_prompt) | chat(grader_model).with_structured_output(Grade)
+    ).with_fallbacks(
+        [RunnableLambda(rubric_prompt) | chat(grader_model, 0.7).with_structured_output(Grade)]
+    )
 
     async def refine(brief):
         state = brief
         for _ in range(max_iterations):
             state = state.model_copy(update={"draft": await write.ainvoke(state)})
             g = await grade.ainvoke(state)
-            state = state.model_copy(update={"score": g.total, "feedback": g.feedback,
-                                             "scores": [*state.scores, g.total]})
+            state = state.model_copy(
+                update={
+                    "score": g.total,
+                    "feedback": g.feedback,
+                    "scores": [*state.scores, g.total],
+                }
+            )
             if g.total >= threshold:
                 break
         return state
+
     return RunnableLambda(refine)
 
 
@@ -314,10 +372,16 @@ def llama_loop(model, grader_model, base_url):
         def __init__(self, **kwargs):
             super().__init__(**kwargs)
             self.writer = Anthropic(model=model, base_url=base_url, temperature=0, max_tokens=512)
-            self.grade, self.regrade = (FunctionCallingProgram.from_defaults(
-                output_cls=Grade, prompt=PromptTemplate("{prompt}"),
-                llm=Anthropic(model=grader_model, base_url=base_url, temperature=t, max_tokens=512))
-                for t in (0.0, 0.7))
+            self.grade, self.regrade = (
+                FunctionCallingProgram.from_defaults(
+                    output_cls=Grade,
+                    prompt=PromptTemplate("{prompt}"),
+                    llm=Anthropic(
+                        model=grader_model, base_url=base_url, temperature=t, max_tokens=512
+                    ),
+                )
+                for t in (0.0, 0.7)
+            )
 
         @step
         async def generate(self, ev: StartEvent | Rewrite) -> Written:
@@ -331,8 +395,13 @@ def llama_loop(model, grader_model, base_url):
                 g = await self.grade.acall(prompt=rubric_prompt(ev.state))
             except ValueError:  # a malformed grade: ask again, sampling
                 g = await self.regrade.acall(prompt=rubric_prompt(ev.state))
-            state = ev.state.model_copy(update={"score": g.total, "feedback": g.feedback,
-                                                "scores": [*ev.state.scores, g.total]})
+            state = ev.state.model_copy(
+                update={
+                    "score": g.total,
+                    "feedback": g.feedback,
+                    "scores": [*ev.state.scores, g.total],
+                }
+            )
             if g.total >= threshold or len(state.scores) >= max_iterations:
                 return StopEvent(result=state)
             return Rewrite(state=state)
@@ -348,32 +417,46 @@ def llama_loop(model, grader_model, base_url):
 # %%
 limit = asyncio.Semaphore(8)
 
+
 async def bounded_run(coro):
     async with limit:
         return await coro
 
+
 writer_model = writers[0]
 with measure.Meter(simulator, "orchestra", code=[evaluator.optimizer]) as m1:
     wf = optimizer(haiku, judge, threshold=threshold, max_iterations=max_iterations)
-    out1 = [r.state for r in await tqdm.gather(*(bounded_run(wf.run(b)) for b in briefs), desc="orchestra")]
+    out1 = [
+        r.state
+        for r in await tqdm.gather(*(bounded_run(wf.run(b)) for b in briefs), desc="orchestra")
+    ]
 
 with measure.Meter(simulator, "LangChain LCEL", code=[lcel_loop]) as m2:
-    out2 = await lcel_loop(writer_model, grader, base_url).abatch(briefs, config={"max_concurrency": 8})
+    out2 = await lcel_loop(writer_model, grader, base_url).abatch(
+        briefs, config={"max_concurrency": 8}
+    )
 
 with measure.Meter(simulator, "LlamaIndex Workflows", code=[llama_loop]) as m3:
     flow = llama_loop(writer_model, grader, base_url)
     out3 = await tqdm.gather(*(bounded_run(flow.run(brief=b)) for b in briefs), desc="LlamaIndex")
 
 table = measure.table([m1.result, m2.result, m3.result])
-table["mean final grade"] = [round(sum(s.score for s in out) / len(out), 3) for out in (out1, out2, out3)]
-table["mean rounds"] = [round(sum(len(s.scores) for s in out) / len(out), 2) for out in (out1, out2, out3)]
+table["mean final grade"] = [
+    round(sum(s.score for s in out) / len(out), 3) for out in (out1, out2, out3)
+]
+table["mean rounds"] = [
+    round(sum(len(s.scores) for s in out) / len(out), 2) for out in (out1, out2, out3)
+]
 table.drop(columns="wall_s").round({"cost_usd": 5, "model_s": 2})
 
 # %% tags=["nbval-ignore-output"]
 print(table["wall_s"].round(3).to_string())
 
 # %%
-fig = viz.compare(table, title=f"Evaluator-optimizer loop, {len(briefs)} products (writer {writer_model.replace('claude-', '')})")
+fig = viz.compare(
+    table,
+    title=f"Evaluator-optimizer loop, {len(briefs)} products (writer {writer_model.replace('claude-', '')})",
+)
 
 # %% [markdown]
 # Wall-clock time (`wall_s`, in the chart) varies between runs; the other columns are seeded. The three send

@@ -48,14 +48,14 @@
 # over fault rates from 0 to 40%.
 
 # %% tags=["parameters"]
-backend = "sim"                   # "sim": offline simulator; "anthropic": real Claude (no fault staging then)
-fast_model = "claude-haiku-4-5"   # cheap steps, and the fallback
+backend = "sim"  # "sim": offline simulator; "anthropic": real Claude (no fault staging then)
+fast_model = "claude-haiku-4-5"  # cheap steps, and the fallback
 strong_model = "claude-sonnet-4-5"  # the plan and reply steps
-seed = 0                          # the simulator's seed: same seed, same answers, same faults
-time_scale = 0.003                # wall-clock seconds per simulated second
-n_runs = 10                       # tickets per point of the fault-rate sweep (more: smoother curves, slower)
+seed = 0  # the simulator's seed: same seed, same answers, same faults
+time_scale = 0.003  # wall-clock seconds per simulated second
+n_runs = 10  # tickets per point of the fault-rate sweep (more: smoother curves, slower)
 fault_rates = [0.0, 0.1, 0.2, 0.3, 0.4]  # share of calls that fail (529, 429, 500)
-n_compare = 4                     # tickets for the library comparison
+n_compare = 4  # tickets for the library comparison
 
 # %% [markdown]
 # ## Set-up
@@ -72,10 +72,22 @@ import inspect
 
 import matplotlib.pyplot as plt
 import pandas as pd
+from IPython.display import display
 from pydantic import BaseModel
 
-from orchestra import (LLM, CircuitBreaker, Retry, Workflow, datasets, errors, log_steps,
-                       measure, sim, step, viz)
+from orchestra import (
+    LLM,
+    CircuitBreaker,
+    Retry,
+    Workflow,
+    datasets,
+    errors,
+    log_steps,
+    measure,
+    sim,
+    step,
+    viz,
+)
 from orchestra.policies import retryable
 
 simulator = sim.start(seed=seed, time_scale=time_scale) if backend == "sim" else None
@@ -104,6 +116,7 @@ print(len(tickets), "tickets; backend:", backend, "| models:", fast_model, "and"
 # `orchestra.policies.retryable`, the predicate every `Retry` and `CircuitBreaker` uses. The
 # transient ones are staged with a fault plan: each `Rule` fails the calls whose prompt matches.
 
+
 # %%
 class Urgency(BaseModel):
     urgency: str
@@ -118,8 +131,11 @@ async def provoke(case):
         "529 overloaded": lambda: fast.ask("Summarize in one sentence: case overloaded."),
         "500 server error": lambda: fast.ask("Summarize in one sentence: case server_error."),
         "timeout (no answer)": lambda: timeout_llm.ask("Summarize in one sentence: case hang."),
-        "bad output": lambda: fast.ask("Extract the following fields as JSON: urgency, amount. "
-                                       "case bad_json. Text: urgent, 40 dollars", schema=Urgency),
+        "bad output": lambda: fast.ask(
+            "Extract the following fields as JSON: urgency, amount. "
+            "case bad_json. Text: urgent, 40 dollars",
+            schema=Urgency,
+        ),
         "400 bad request": lambda: fast.ask("Summarize in one sentence: hi.", temperature=1.5),
         "404 unknown model": lambda: fast.with_model("claude-2.1").ask("hi"),
     }
@@ -141,14 +157,27 @@ WHY = {
     "404 unknown model": "a wrong name does not start existing",
 }
 if simulator:
-    stage(sim.Faults(plan=[sim.Rule(kind, match=f"case {kind}")
-                           for kind in ("rate_limit", "overloaded", "server_error", "hang", "bad_json")]))
+    stage(
+        sim.Faults(
+            plan=[
+                sim.Rule(kind, match=f"case {kind}")
+                for kind in ("rate_limit", "overloaded", "server_error", "hang", "bad_json")
+            ]
+        )
+    )
     rows = []
     for case, why in WHY.items():
         exc = await provoke(case)
-        rows.append({"case": case, "HTTP status": exc.status or "-",
-                     "SDK exception": type(exc.cause).__name__ if exc.cause else "-",
-                     "orchestra error": type(exc).__name__, "retry?": retryable(exc), "why": why})
+        rows.append(
+            {
+                "case": case,
+                "HTTP status": exc.status or "-",
+                "SDK exception": type(exc.cause).__name__ if exc.cause else "-",
+                "orchestra error": type(exc).__name__,
+                "retry?": retryable(exc),
+                "why": why,
+            }
+        )
     taxonomy = pd.DataFrame(rows).set_index("case")
 else:
     taxonomy = pd.DataFrame({"retry?": {"429/529/500/timeout": True, "400/401/404": False}})
@@ -179,6 +208,7 @@ print("our backoff after failures 1..4 (s):", [round(policy.delay(n), 2) for n i
 # Now a step that meets two 529s in a row (staged: the 1st and 2nd matching calls fail). The
 # step is retried, the log shows 3 attempts, and the simulator's log shows what the server said.
 
+
 # %%
 class Note(BaseModel):
     text: str
@@ -189,13 +219,15 @@ def summarize_step(llm, retry=None):
     @step(retry=retry, writes="summary")
     async def summarize(n: Note) -> dict:
         return {"summary": (await llm.ask(f"Summarize in one sentence: {n.text}")).text}
+
     return Workflow("summarize", state=Note, steps=[summarize])
 
 
 stage(sim.Faults(plan=[sim.Rule("overloaded", match="parcel", nth=[1, 2])]))
 log_steps()
 done = await summarize_step(fast, Retry(max_attempts=4, base_delay=time_scale, seed=seed)).run(
-    Note(text="My parcel left the depot on Monday. It has not moved since. Can you check?"))
+    Note(text="My parcel left the depot on Monday. It has not moved since. Can you check?")
+)
 log_steps(False)
 print(done.status, "|", done.state.summary)
 if simulator:
@@ -217,10 +249,17 @@ rows = []
 for sdk_retries in (0, 2):
     stage(sim.Faults(plan=[sim.Rule("overloaded", match="invoice")]))  # every matching call fails
     async with LLM(fast_model, backend=backend, max_retries=sdk_retries) as llm:
-        result = await summarize_step(llm, Retry(max_attempts=3, base_delay=time_scale, seed=seed)).run(
-            Note(text="The invoice for May is missing its VAT number. Please send it again."))
-    rows.append({"SDK max_retries": sdk_retries, "engine max_attempts": 3, "run status": result.status,
-                 "HTTP requests sent": len(simulator.log) if simulator else "n/a"})
+        result = await summarize_step(
+            llm, Retry(max_attempts=3, base_delay=time_scale, seed=seed)
+        ).run(Note(text="The invoice for May is missing its VAT number. Please send it again."))
+    rows.append(
+        {
+            "SDK max_retries": sdk_retries,
+            "engine max_attempts": 3,
+            "run status": result.status,
+            "HTTP requests sent": len(simulator.log) if simulator else "n/a",
+        }
+    )
 pd.DataFrame(rows).set_index("SDK max_retries")
 
 # %% [markdown]
@@ -235,8 +274,13 @@ pd.DataFrame(rows).set_index("SDK max_retries")
 stage(sim.Faults(plan=[sim.Rule("hang", match="tracking", nth=1)]))
 log_steps()
 async with LLM(fast_model, backend=backend, max_retries=0, timeout=0.25) as patient:
-    done = await summarize_step(patient, Retry(max_attempts=3, base_delay=time_scale, seed=seed)).run(
-        Note(text="The tracking page shows an error for order 5521. I would like to know where it is."))
+    done = await summarize_step(
+        patient, Retry(max_attempts=3, base_delay=time_scale, seed=seed)
+    ).run(
+        Note(
+            text="The tracking page shows an error for order 5521. I would like to know where it is."
+        )
+    )
 log_steps(False)
 print(done.status, "|", done.state.summary)
 
@@ -248,14 +292,20 @@ print(done.status, "|", done.state.summary)
 # one attempt, then the run aborts, because `retryable` says a 400 cannot get better. The reason
 # says which step, which error and what to do.
 
+
 # %%
 @step(retry=Retry(max_attempts=5, base_delay=time_scale, seed=seed), writes="summary")
 async def creative_summary(n: Note) -> dict:
-    return {"summary": (await fast.ask(f"Summarize in one sentence: {n.text}", temperature=1.5)).text}
+    return {
+        "summary": (await fast.ask(f"Summarize in one sentence: {n.text}", temperature=1.5)).text
+    }
+
 
 stage(sim.Faults())
 log_steps()
-bad = await Workflow("buggy", state=Note, steps=[creative_summary]).run(Note(text="Where is my refund?"))
+bad = await Workflow("buggy", state=Note, steps=[creative_summary]).run(
+    Note(text="Where is my refund?")
+)
 log_steps(False)
 print("status:", bad.status)
 print("reason:", bad.reason.split(": Error code")[0], "...", bad.reason.split("; ")[-1])
@@ -268,6 +318,7 @@ print("reason:", bad.reason.split(": Error code")[0], "...", bad.reason.split(";
 # no model), then the strong model plans the resolution and drafts the reply, and a note for the
 # knowledge base is written. The failure policy is a set of arguments, so the same workflow can
 # be built with no policy, with retries, with fallbacks and with optional steps.
+
 
 # %%
 class Ticket(BaseModel):
@@ -299,13 +350,21 @@ def priority_of(s: dict) -> str:
 # %%
 def support_workflow(fast, strong, *, retry=None, fallback=False, optional=(), breaker=None):
     """The 7-step ticket workflow; the keyword arguments choose its failure policy."""
+
     def ask_step(field, llm, name=None, **policy):
         async def run(t: Ticket) -> dict:
             reply = await llm.ask(PROMPTS[field].format(**t.model_dump()), max_tokens=200)
             return {field: reply.text}
+
         skip = field in optional  # optional: one attempt, then skip (not worth a wait)
-        return step(run, name=name or field, writes=field, retry=None if skip else retry,
-                    optional=skip, **policy)
+        return step(
+            run,
+            name=name or field,
+            writes=field,
+            retry=None if skip else retry,
+            optional=skip,
+            **policy,
+        )
 
     def strong_step(field):  # the expensive model; its fallback is the cheap one
         backup = ask_step(field, fast, name=f"{field}_fallback") if fallback else None
@@ -315,9 +374,19 @@ def support_workflow(fast, strong, *, retry=None, fallback=False, optional=(), b
     async def priority(t: Ticket) -> dict:
         return {"priority": priority_of(t.model_dump())}
 
-    return Workflow("support", state=Ticket, steps=[
-        ask_step("category", fast), ask_step("urgency", fast), ask_step("summary", fast),
-        priority, strong_step("plan"), strong_step("reply"), ask_step("kb_note", fast)])
+    return Workflow(
+        "support",
+        state=Ticket,
+        steps=[
+            ask_step("category", fast),
+            ask_step("urgency", fast),
+            ask_step("summary", fast),
+            priority,
+            strong_step("plan"),
+            strong_step("reply"),
+            ask_step("kb_note", fast),
+        ],
+    )
 
 
 # %% [markdown]
@@ -341,12 +410,20 @@ print("reply:", clean.state.reply)
 # %%
 stage(sim.Faults(plan=[sim.Rule("overloaded", match="Plan the steps", model=strong_model)]))
 log_steps()
-aborted = await support_workflow(fast, strong, retry=Retry(max_attempts=3, base_delay=time_scale, seed=seed)).run(
-    Ticket(text=tickets[0]["text"]))
+aborted = await support_workflow(
+    fast, strong, retry=Retry(max_attempts=3, base_delay=time_scale, seed=seed)
+).run(Ticket(text=tickets[0]["text"]))
 log_steps(False)
 print("status: ", aborted.status)
 print("missing:", aborted.missing)
-print("kept:   ", {k: v for k, v in aborted.state.model_dump().items() if k in ("category", "urgency", "priority")})
+print(
+    "kept:   ",
+    {
+        k: v
+        for k, v in aborted.state.model_dump().items()
+        if k in ("category", "urgency", "priority")
+    },
+)
 print("spent:  ", f"${aborted.cost_usd:.5f} for a ticket with no reply")
 print("reason: ", aborted.reason.split("; ")[-1])
 
@@ -357,11 +434,14 @@ print("reason: ", aborted.reason.split("; ")[-1])
 
 # %%
 log_steps()
-rescued = await support_workflow(fast, strong, retry=Retry(max_attempts=3, base_delay=time_scale, seed=seed),
-                                 fallback=True).run(Ticket(text=tickets[0]["text"]))
+rescued = await support_workflow(
+    fast, strong, retry=Retry(max_attempts=3, base_delay=time_scale, seed=seed), fallback=True
+).run(Ticket(text=tickets[0]["text"]))
 log_steps(False)
 print(f"{rescued.status}: ${rescued.cost_usd:.5f} (clean run: ${clean.cost_usd:.5f})")
-print("answered by:", {s.key: s.answered_by for s in rescued.trace.steps() if s.status == "fallback"})
+print(
+    "answered by:", {s.key: s.answered_by for s in rescued.trace.steps() if s.status == "fallback"}
+)
 
 # %% [markdown]
 # **Skip an optional step.** The knowledge-base note is nice to have, not worth a wait: our
@@ -372,8 +452,12 @@ print("answered by:", {s.key: s.answered_by for s in rescued.trace.steps() if s.
 # %%
 stage(sim.Faults(plan=[sim.Rule("server_error", match="knowledge base")]))
 log_steps()
-skipped = await support_workflow(fast, strong, retry=Retry(max_attempts=2, base_delay=time_scale, seed=seed),
-                                 optional=("kb_note",)).run(Ticket(text=tickets[0]["text"]))
+skipped = await support_workflow(
+    fast,
+    strong,
+    retry=Retry(max_attempts=2, base_delay=time_scale, seed=seed),
+    optional=("kb_note",),
+).run(Ticket(text=tickets[0]["text"]))
 log_steps(False)
 print(skipped.status, "| degraded:", skipped.degraded, "| kb_note:", skipped.state.kb_note)
 
@@ -393,13 +477,16 @@ print(skipped.status, "| degraded:", skipped.degraded, "| kb_note:", skipped.sta
 now = 0
 breaker = CircuitBreaker(strong_model, failure_threshold=3, reset_after=3, clock=lambda: now)
 
+
 @step(writes="reply")
 async def reply_fast(t: Ticket) -> dict:
     return {"reply": (await fast.ask(PROMPTS["reply"].format(text=t.text))).text}
 
+
 @step(writes="reply", breaker=breaker, fallback=reply_fast)
 async def reply(t: Ticket) -> dict:
     return {"reply": (await strong.ask(PROMPTS["reply"].format(text=t.text))).text}
+
 
 replies = Workflow("reply", state=Ticket, steps=[reply])
 stage(sim.Faults(plan=[sim.Rule("overloaded", model=strong_model, nth=[2, 3, 4, 5])]))
@@ -410,18 +497,35 @@ for now, ticket in enumerate(tickets[:12], start=1):
     log = [e for e in simulator.log if e.get("model") == strong_model] if simulator else []
     called, failed = len(log) > strong_calls, bool(log) and log[-1]["status"] != 200
     strong_calls = len(log)
-    what = ("refused (open)" if not called else ("probe " if before == "open" else "call ")
-            + ("failed: 529" if failed else "ok"))
-    rows.append({"tick": now, "breaker before": before, "strong model": what,
-                 "answered by": result.trace.steps()[0].answered_by, "breaker after": breaker.state})
+    what = (
+        "refused (open)"
+        if not called
+        else ("probe " if before == "open" else "call ") + ("failed: 529" if failed else "ok")
+    )
+    rows.append(
+        {
+            "tick": now,
+            "breaker before": before,
+            "strong model": what,
+            "answered by": result.trace.steps()[0].answered_by,
+            "breaker after": breaker.state,
+        }
+    )
 timeline = pd.DataFrame(rows).set_index("tick")
 timeline
 
 # %%
 # the breaker keeps its own story: (clock time, new state) at each change
 print(" → ".join(["closed"] + [f"{state} (t={t})" for t, state in breaker.history]))
-print("strong-model calls:", strong_calls, "for", len(rows), "tickets;",
-      sum(r["strong model"] == "refused (open)" for r in rows), "refused without a call")
+print(
+    "strong-model calls:",
+    strong_calls,
+    "for",
+    len(rows),
+    "tickets;",
+    sum(r["strong model"] == "refused (open)" for r in rows),
+    "refused without a call",
+)
 
 # %% [markdown]
 # While the breaker was open, 4 tickets got their reply from the cheap model at once, without
@@ -453,20 +557,33 @@ POLICIES = {
     "none": {},
     "retry": {"retry": True},
     "retry + fallback": {"retry": True, "fallback": True},
-    "retry + fallback + optional": {"retry": True, "fallback": True, "optional": ("summary", "kb_note")},
+    "retry + fallback + optional": {
+        "retry": True,
+        "fallback": True,
+        "optional": ("summary", "kb_note"),
+    },
 }
 
 
 async def one_run(ticket, policy):
     retry = Retry(max_attempts=3, base_delay=time_scale, seed=seed) if policy.get("retry") else None
-    wf = support_workflow(fast, strong, retry=retry, fallback=policy.get("fallback", False),
-                          optional=policy.get("optional", ()))
+    wf = support_workflow(
+        fast,
+        strong,
+        retry=retry,
+        fallback=policy.get("fallback", False),
+        optional=policy.get("optional", ()),
+    )
     result = await wf.run(Ticket(text=ticket["text"]))
     backoff = sum(s.backoff_s for s in result.trace.steps())
     waited = backoff / time_scale if time_scale else 0.0
     model_s = sum(s.model_s for s in result.trace if s.kind == "llm")
-    return {"completed": result.status == "completed", "degraded": bool(result.degraded),
-            "latency_s": model_s + waited, "cost_usd": result.cost_usd}
+    return {
+        "completed": result.status == "completed",
+        "degraded": bool(result.degraded),
+        "latency_s": model_s + waited,
+        "cost_usd": result.cost_usd,
+    }
 
 
 # %%
@@ -479,21 +596,37 @@ if simulator:
             stage(sim.Faults(overloaded=rate / 2, rate_limit=rate / 4, server_error=rate / 4))
             runs = await asyncio.gather(*(one_run(t, policy) for t in tickets[:n_runs]))
             done = [r for r in runs if r["completed"]]
-            rows.append({"fault rate": rate, "policy": name,
-                         "success rate": len(done) / len(runs),
-                         "degraded": sum(r["degraded"] for r in runs) / len(runs),
-                         "latency (sim s)": sum(r["latency_s"] for r in done) / len(done) if done else float("nan"),
-                         "cost per completed run ($)": sum(r["cost_usd"] for r in runs) / len(done) if done else float("nan")})
+            rows.append(
+                {
+                    "fault rate": rate,
+                    "policy": name,
+                    "success rate": len(done) / len(runs),
+                    "degraded": sum(r["degraded"] for r in runs) / len(runs),
+                    "latency (sim s)": sum(r["latency_s"] for r in done) / len(done)
+                    if done
+                    else float("nan"),
+                    "cost per completed run ($)": sum(r["cost_usd"] for r in runs) / len(done)
+                    if done
+                    else float("nan"),
+                }
+            )
 sweep = pd.DataFrame(rows)
-sweep.set_index(["fault rate", "policy"]).round({"degraded": 2, "latency (sim s)": 2, "cost per completed run ($)": 6}) if rows else "needs the simulator"
+sweep.set_index(["fault rate", "policy"]).round(
+    {"degraded": 2, "latency (sim s)": 2, "cost per completed run ($)": 6}
+) if rows else "needs the simulator"
 
 # %%
 if rows:
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6), dpi=100)
-    panels = [("success rate", "runs completed (share)"), ("latency (sim s)", "latency of completed runs (simulated s)"),
-              ("cost per completed run ($)", "cost per completed run (USD)")]
-    for ax, (column, label) in zip(axes, panels):
-        for (name, group), style in zip(sweep.groupby("policy", sort=False), ["o-", "s--", "^-.", "D:"]):
+    panels = [
+        ("success rate", "runs completed (share)"),
+        ("latency (sim s)", "latency of completed runs (simulated s)"),
+        ("cost per completed run ($)", "cost per completed run (USD)"),
+    ]
+    for ax, (column, label) in zip(axes, panels, strict=True):
+        for (name, group), style in zip(
+            sweep.groupby("policy", sort=False), ["o-", "s--", "^-.", "D:"], strict=True
+        ):
             ax.plot(group["fault rate"] * 100, group[column], style, label=name, alpha=0.85)
         ax.set_xlabel("fault rate (% of calls)")
         ax.set_ylabel(label)
@@ -537,19 +670,34 @@ if rows:
 #   reruns a step. There is no fallback primitive: the step picks the cheap model once the
 #   retry number says the strong one has had its 3 attempts.
 
+
 # %%
 def compare_faults():
-    return sim.Faults(plan=[
-        sim.Rule("overloaded", match="Summarize this ticket", nth=[1, 2]),  # two 529s, then fine
-        sim.Rule("rate_limit", match="Plan the steps", nth=[3]),             # one 429
-        sim.Rule("overloaded", match="Write a short reply", model=strong_model),  # strong model down
-        sim.Rule("server_error", match="knowledge base", nth=[4]),  # one ticket loses its note
-    ])
+    return sim.Faults(
+        plan=[
+            sim.Rule(
+                "overloaded", match="Summarize this ticket", nth=[1, 2]
+            ),  # two 529s, then fine
+            sim.Rule("rate_limit", match="Plan the steps", nth=[3]),  # one 429
+            sim.Rule(
+                "overloaded", match="Write a short reply", model=strong_model
+            ),  # strong model down
+            sim.Rule("server_error", match="knowledge base", nth=[4]),  # one ticket loses its note
+        ]
+    )
+
 
 OPTIONAL = ("summary", "kb_note")
 FALLBACK = {"plan": fast_model, "reply": fast_model}
-STAGES = [("category", fast_model), ("urgency", fast_model), ("summary", fast_model), ("priority", None),
-          ("plan", strong_model), ("reply", strong_model), ("kb_note", fast_model)]
+STAGES = [
+    ("category", fast_model),
+    ("urgency", fast_model),
+    ("summary", fast_model),
+    ("priority", None),
+    ("plan", strong_model),
+    ("reply", strong_model),
+    ("kb_note", fast_model),
+]
 
 # %%
 import anthropic
@@ -560,11 +708,15 @@ from langchain_core.runnables import RunnableLambda, RunnablePassthrough
 
 def lcel_support(base_url):
     def ask(field, model, attempts=3):
-        chat = ChatAnthropic(model=model, base_url=base_url, temperature=0, max_tokens=200, max_retries=0)
+        chat = ChatAnthropic(
+            model=model, base_url=base_url, temperature=0, max_tokens=200, max_retries=0
+        )
         prompt = RunnableLambda(lambda s: PROMPTS[field].format(**s))
         return (prompt | chat | StrOutputParser()).with_retry(
-            retry_if_exception_type=retryable, stop_after_attempt=attempts,
-            exponential_jitter_params={"initial": time_scale, "max": 8 * time_scale})
+            retry_if_exception_type=retryable,
+            stop_after_attempt=attempts,
+            exponential_jitter_params={"initial": time_scale, "max": 8 * time_scale},
+        )
 
     chain = RunnablePassthrough()
     for field, model in STAGES:
@@ -589,15 +741,23 @@ def wait_retry_after(state):
     response = getattr(state.outcome.exception(), "response", None)
     if response is not None and "retry-after-ms" in response.headers:
         return float(response.headers["retry-after-ms"]) / 1000
-    return min(8 * time_scale, time_scale * 2 ** state.attempt_number)
+    return min(8 * time_scale, time_scale * 2**state.attempt_number)
 
 
 def tenacity_support(client):
-    @tenacity.retry(stop=tenacity.stop_after_attempt(3), retry=tenacity.retry_if_exception(retryable),
-                    wait=wait_retry_after, reraise=True)
+    @tenacity.retry(
+        stop=tenacity.stop_after_attempt(3),
+        retry=tenacity.retry_if_exception(retryable),
+        wait=wait_retry_after,
+        reraise=True,
+    )
     async def ask(model, prompt):
-        msg = await client.messages.create(model=model, max_tokens=200, temperature=0,
-                                           messages=[{"role": "user", "content": prompt}])
+        msg = await client.messages.create(
+            model=model,
+            max_tokens=200,
+            temperature=0,
+            messages=[{"role": "user", "content": prompt}],
+        )
         return msg.content[0].text
 
     async def run(text):
@@ -609,7 +769,9 @@ def tenacity_support(client):
             prompt = PROMPTS[field].format(**s)
             try:
                 if field in OPTIONAL:  # one attempt only
-                    s[field] = await ask.retry_with(stop=tenacity.stop_after_attempt(1))(model, prompt)
+                    s[field] = await ask.retry_with(stop=tenacity.stop_after_attempt(1))(
+                        model, prompt
+                    )
                 else:
                     s[field] = await ask(model, prompt)
             except anthropic.APIError:
@@ -620,26 +782,41 @@ def tenacity_support(client):
                 else:
                     raise
         return s
+
     return run
 
 
 # %%
-from llama_index.core.workflow import Context, Event, StartEvent, StopEvent, Workflow as LlamaWorkflow, step as llama_step
+from llama_index.core.workflow import Context, Event, StartEvent, StopEvent
+from llama_index.core.workflow import Workflow as LlamaWorkflow
+from llama_index.core.workflow import step as llama_step
 from llama_index.llms.anthropic import Anthropic
-from workflows.retry_policy import retry_if_exception, retry_policy, stop_after_attempt, wait_exponential
+from workflows.retry_policy import (
+    retry_if_exception,
+    retry_policy,
+    stop_after_attempt,
+    wait_exponential,
+)
 
 
 def llama_support(base_url):
-    llms = {m: Anthropic(model=m, base_url=base_url, temperature=0, max_tokens=200, max_retries=0)
-            for m in (fast_model, strong_model)}
+    llms = {
+        m: Anthropic(model=m, base_url=base_url, temperature=0, max_tokens=200, max_retries=0)
+        for m in (fast_model, strong_model)
+    }
 
     class Next(Event):
         s: dict
         stage: int
 
     class Support(LlamaWorkflow):
-        @llama_step(retry_policy=retry_policy(retry=retry_if_exception(retryable), stop=stop_after_attempt(6),
-                                              wait=wait_exponential(multiplier=time_scale, max=8 * time_scale)))
+        @llama_step(
+            retry_policy=retry_policy(
+                retry=retry_if_exception(retryable),
+                stop=stop_after_attempt(6),
+                wait=wait_exponential(multiplier=time_scale, max=8 * time_scale),
+            )
+        )
         async def advance(self, ctx: Context, ev: StartEvent | Next) -> Next | StopEvent:
             s, i = (ev.s, ev.stage) if isinstance(ev, Next) else ({"text": ev.text}, 0)
             if i == len(STAGES):
@@ -648,9 +825,9 @@ def llama_support(base_url):
             tries = ctx.retry_info().retry_number
             if model is None:
                 value = priority_of(s)
-            elif field in OPTIONAL and tries >= 1:         # optional: one attempt, then skip
+            elif field in OPTIONAL and tries >= 1:  # optional: one attempt, then skip
                 value = None
-            elif tries >= 3 and field not in FALLBACK:      # 3 attempts used and no fallback
+            elif tries >= 3 and field not in FALLBACK:  # 3 attempts used and no fallback
                 raise RuntimeError(f"{field} failed after 3 attempts")
             else:
                 model = FALLBACK[field] if tries >= 3 else model
@@ -671,8 +848,13 @@ answers, meters = {}, []
 
 stage(compare_faults())
 with measure.Meter(simulator, "orchestra", code=[support_workflow]) as m:
-    wf = support_workflow(fast, strong, retry=Retry(max_attempts=3, base_delay=time_scale, seed=seed),
-                          fallback=True, optional=OPTIONAL)
+    wf = support_workflow(
+        fast,
+        strong,
+        retry=Retry(max_attempts=3, base_delay=time_scale, seed=seed),
+        fallback=True,
+        optional=OPTIONAL,
+    )
     answers["orchestra"] = [(await wf.run(Ticket(text=t))).state.model_dump() for t in sample]
 meters.append(m.result)
 
@@ -708,7 +890,10 @@ comparison.drop(columns=["wall_s"]).round({"cost_usd": 6, "model_s": 2})
 # tokens) can differ. Do the replies agree?
 
 # %%
-same = {name: [s["reply"] for s in a] == [s["reply"] for s in answers["orchestra"]] for name, a in answers.items()}
+same = {
+    name: [s["reply"] for s in a] == [s["reply"] for s in answers["orchestra"]]
+    for name, a in answers.items()
+}
 print("same replies as orchestra:", same)
 print("first reply:", answers["orchestra"][0]["reply"])
 

@@ -38,18 +38,18 @@
 # must be safe to repeat (the exercise fixes one that is not).
 
 # %% tags=["parameters"]
-backend = "sim"            # "sim": offline simulator; "anthropic": real Claude (no fault staging then)
+backend = "sim"  # "sim": offline simulator; "anthropic": real Claude (no fault staging then)
 model = "claude-haiku-4-5"
-seed = 0                   # the simulator's seed: same seed, same answers, same faults
-time_scale = 0.01          # wall-clock seconds per simulated second
-ticket_id = "T001"         # the ticket of the staged failure
+seed = 0  # the simulator's seed: same seed, same answers, same faults
+time_scale = 0.01  # wall-clock seconds per simulated second
+ticket_id = "T001"  # the ticket of the staged failure
 killed_ticket_id = "T005"  # the ticket of the SIGKILL demo
 
 # %% [markdown]
 # ## Set-up
 #
-# The workflow lives in `scripts/long_workflow.py`, because section 3 runs it in a separate
-# process and the notebook must build the very same workflow to resume it. The checkpoint files go
+# The workflow lives in `orchestra/examples/long_workflow.py`, because section 3 runs it in a
+# separate process and the notebook must build the very same workflow to resume it. The checkpoint files go
 # to a temporary directory that disappears at the end of the notebook.
 
 # %%
@@ -67,16 +67,13 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from orchestra import LLM, Retry, SqliteStore, datasets, log_steps, measure, sim, viz
-
-sys.path.insert(0, str(Path("scripts").resolve()))
-import long_workflow
-from long_workflow import STEPS, Dossier, make_workflow
+from orchestra.examples.long_workflow import STEPS, Dossier, make_workflow
 
 simulator = sim.start(seed=seed, time_scale=time_scale) if backend == "sim" else None
 base_url = simulator.url if simulator else None
 llm = LLM(model, backend=backend, max_retries=0)
 tickets = {t["id"]: t["text"] for t in datasets.load("tickets")}
-workdir = tempfile.TemporaryDirectory()   # checkpoint files; removed at the end
+workdir = tempfile.TemporaryDirectory()  # checkpoint files; removed at the end
 db_path = str(Path(workdir.name) / "orchestra.db")
 store = SqliteStore(db_path)
 
@@ -103,8 +100,12 @@ print("backend:", backend, "| model:", model, "|", len(STEPS), "steps")
 
 # %%
 print(inspect.getsource(make_workflow))
-pd.DataFrame([{"key": f"{i:02d}.{field}", "prompt starts": prompt.split(chr(10))[0][:70]}
-              for i, (field, prompt) in enumerate(STEPS)]).set_index("key")
+pd.DataFrame(
+    [
+        {"key": f"{i:02d}.{field}", "prompt starts": prompt.split(chr(10))[0][:70]}
+        for i, (field, prompt) in enumerate(STEPS)
+    ]
+).set_index("key")
 
 # %% [markdown]
 # ## 1. A run that fails at step 7
@@ -136,16 +137,33 @@ print(f"spent:   ${first.cost_usd:.5f} ({first_calls[0]} answered calls, {first_
 
 # %%
 journal = store.journal(run_id)
-pd.DataFrame([{"key": key, "status": e["status"], "attempts": e["attempts"], "fields": ", ".join(e["out"]),
-               "LLM calls": len(e["calls"]), "tokens": sum(c["input_tokens"] + c["output_tokens"] for c in e["calls"]),
-               "cost ($)": round(sum(c["cost_usd"] for c in e["calls"]), 6)}
-              for key, e in journal.items()]).set_index("key")
+pd.DataFrame(
+    [
+        {
+            "key": key,
+            "status": e["status"],
+            "attempts": e["attempts"],
+            "fields": ", ".join(e["out"]),
+            "LLM calls": len(e["calls"]),
+            "tokens": sum(c["input_tokens"] + c["output_tokens"] for c in e["calls"]),
+            "cost ($)": round(sum(c["cost_usd"] for c in e["calls"]), 6),
+        }
+        for key, e in journal.items()
+    ]
+).set_index("key")
 
 # %%
 row = journal["04.plan"]
-call = {k: v for k, v in row["calls"][0].items() if k not in ("started", "ended")}  # (wall-clock times left out)
+call = {
+    k: v for k, v in row["calls"][0].items() if k not in ("started", "ended")
+}  # (wall-clock times left out)
 print(json.dumps({**row, "calls": [call]}, indent=1))
-print("run record:", store.load(run_id).status, "| initial state saved once:", list(store.load(run_id).initial))
+print(
+    "run record:",
+    store.load(run_id).status,
+    "| initial state saved once:",
+    list(store.load(run_id).initial),
+)
 
 # %% [markdown]
 # ## 2. Resume at step 7
@@ -161,7 +179,10 @@ resumed = await wf.resume(run_id, store)
 log_steps(False)
 resume_calls = sent()
 print("status:", resumed.status, "| review:", resumed.state.review)
-print("steps by status:", pd.Series([s.status for s in resumed.trace.steps()]).value_counts().to_dict())
+print(
+    "steps by status:",
+    pd.Series([s.status for s in resumed.trace.steps()]).value_counts().to_dict(),
+)
 
 # %% [markdown]
 # Calls and cost, invocation by invocation, and what starting over would have cost instead (a fresh
@@ -171,14 +192,31 @@ print("steps by status:", pd.Series([s.status for s in resumed.trace.steps()]).v
 # %%
 scratch = await wf.run(Dossier(text=tickets[ticket_id]))
 scratch_calls = sent()[0] - resume_calls[0]
-costs = pd.DataFrame([
-    {"invocation": "1. first run (fails at step 7)", "calls answered": first_calls[0], "calls failed": first_calls[1],
-     "spent by this invocation ($)": first.trace.total_cost, "run total so far ($)": first.cost_usd},
-    {"invocation": "2. resume from the checkpoint", "calls answered": resume_calls[0], "calls failed": resume_calls[1],
-     "spent by this invocation ($)": resumed.trace.total_cost, "run total so far ($)": resumed.cost_usd},
-    {"invocation": "instead: start again from scratch", "calls answered": scratch_calls, "calls failed": 0,
-     "spent by this invocation ($)": scratch.trace.total_cost, "run total so far ($)": first.cost_usd + scratch.cost_usd},
-]).set_index("invocation")
+costs = pd.DataFrame(
+    [
+        {
+            "invocation": "1. first run (fails at step 7)",
+            "calls answered": first_calls[0],
+            "calls failed": first_calls[1],
+            "spent by this invocation ($)": first.trace.total_cost,
+            "run total so far ($)": first.cost_usd,
+        },
+        {
+            "invocation": "2. resume from the checkpoint",
+            "calls answered": resume_calls[0],
+            "calls failed": resume_calls[1],
+            "spent by this invocation ($)": resumed.trace.total_cost,
+            "run total so far ($)": resumed.cost_usd,
+        },
+        {
+            "invocation": "instead: start again from scratch",
+            "calls answered": scratch_calls,
+            "calls failed": 0,
+            "spent by this invocation ($)": scratch.trace.total_cost,
+            "run total so far ($)": first.cost_usd + scratch.cost_usd,
+        },
+    ]
+).set_index("invocation")
 costs.round(6)
 
 # %%
@@ -206,7 +244,7 @@ fig.tight_layout()
 #
 # ## 3. A real crash: SIGKILL in the middle of a run
 #
-# Now for real: the workflow runs in **another process** (`scripts/long_workflow.py`), writing to
+# Now for real: the workflow runs in **another process** (`python -m orchestra.examples.long_workflow`), writing to
 # the same SQLite file. `SIGKILL` cannot be caught: no `finally`, no cleanup, the process is
 # gone. Whatever was committed survives; whatever was in flight is lost.
 #
@@ -220,9 +258,25 @@ fig.tight_layout()
 killed_id = f"ticket-{killed_ticket_id}"
 stage(sim.Faults())
 worker = subprocess.Popen(
-    [sys.executable, "scripts/long_workflow.py", db_path, killed_id, "--ticket", killed_ticket_id,
-     "--model", model, "--backend", backend, "--pause-at", "06.review"],
-    stdout=subprocess.PIPE, text=True, env=os.environ.copy())
+    [
+        sys.executable,
+        "-m",
+        "orchestra.examples.long_workflow",
+        db_path,
+        killed_id,
+        "--ticket",
+        killed_ticket_id,
+        "--model",
+        model,
+        "--backend",
+        backend,
+        "--pause-at",
+        "06.review",
+    ],
+    stdout=subprocess.PIPE,
+    text=True,
+    env=os.environ.copy(),
+)
 said = await asyncio.wait_for(asyncio.to_thread(worker.stdout.readline), timeout=60)
 print("worker says:", said.strip())
 committed = list(SqliteStore(db_path).journal(killed_id))
@@ -234,7 +288,11 @@ worker.wait()
 worker.stdout.close()
 worker_calls = sent()[0]
 print("worker exit code:", worker.returncode, "(killed by signal", -worker.returncode, ")")
-print("run status in the store:", store.load(killed_id).status, "(the worker never got to write how it ended)")
+print(
+    "run status in the store:",
+    store.load(killed_id).status,
+    "(the worker never got to write how it ended)",
+)
 print("calls the worker made:", worker_calls if simulator else "n/a")
 
 # %% [markdown]
@@ -260,8 +318,11 @@ print("calls made by the resume:", sent()[0] - before if simulator else "n/a")
 
 # %%
 if simulator:
-    billed = sum(sim.cost_usd(e["model"], e["input_tokens"], e["output_tokens"])
-                 for e in simulator.log if e["status"] == 200)
+    billed = sum(
+        sim.cost_usd(e["model"], e["input_tokens"], e["output_tokens"])
+        for e in simulator.log
+        if e["status"] == 200
+    )
     print(f"the run's cost_usd: ${recovered.cost_usd:.6f}")
     print(f"what was billed:    ${billed:.6f}  (the difference is the call in flight at the kill)")
 
@@ -294,11 +355,18 @@ DossierState = TypedDict("DossierState", {f: str for f in Dossier.model_fields},
 def langgraph_dossier(chat, checkpointer):
     graph, previous = StateGraph(DossierState), START
     for field, prompt in STEPS:
+
         def node(state, field=field, prompt=prompt):
             values = {f: state.get(f) for f in Dossier.model_fields}
             return {field: chat.invoke(prompt.format(**values)).content}
-        graph.add_node(field, node, retry_policy=RetryPolicy(
-            max_attempts=2, initial_interval=time_scale, jitter=False, retry_on=retryable))
+
+        graph.add_node(
+            field,
+            node,
+            retry_policy=RetryPolicy(
+                max_attempts=2, initial_interval=time_scale, jitter=False, retry_on=retryable
+            ),
+        )
         graph.add_edge(previous, field)
         previous = field
     graph.add_edge(previous, END)
@@ -329,9 +397,19 @@ print("calls:", lg_first[0], "answered,", lg_first[1], "failed")
 
 # %%
 checkpoints = list(saver.list(config))[::-1]  # oldest first
-pd.DataFrame([{"step": c.metadata["step"], "source": c.metadata["source"],
-               "state fields stored": sum(not k.startswith(("branch:", "__")) for k in c.checkpoint["channel_values"]),
-               "pending writes": len(c.pending_writes or [])} for c in checkpoints]).set_index("step")
+pd.DataFrame(
+    [
+        {
+            "step": c.metadata["step"],
+            "source": c.metadata["source"],
+            "state fields stored": sum(
+                not k.startswith(("branch:", "__")) for k in c.checkpoint["channel_values"]
+            ),
+            "pending writes": len(c.pending_writes or []),
+        }
+        for c in checkpoints
+    ]
+).set_index("step")
 
 # %%
 stage(sim.Faults())
@@ -348,7 +426,9 @@ print("same review as orchestra's resume:", final["review"] == resumed.state.rev
 
 # %%
 text, side_id = tickets["T009"], "ticket-T009"
-outage = lambda: sim.Faults(plan=[sim.Rule("server_error", match="rubric", nth=[1, 2])])  # step 7's first 2 calls
+outage = lambda: sim.Faults(
+    plan=[sim.Rule("server_error", match="rubric", nth=[1, 2])]
+)  # step 7's first 2 calls
 
 stage(outage())
 with measure.Meter(simulator, "orchestra", code=[make_workflow]) as m1:
@@ -368,7 +448,10 @@ with measure.Meter(simulator, "LangGraph", code=[langgraph_dossier]) as m2:
 side = measure.table([m1.result, m2.result])
 side["first invocation"] = [failed.status, "raised"]
 side["rows saved"] = [len(store.journal(side_id)), len(list(saver.list(side_config)))]
-side["same final state"] = [True, all(lg_done[f] == getattr(done.state, f) for f in Dossier.model_fields)]
+side["same final state"] = [
+    True,
+    all(lg_done[f] == getattr(done.state, f) for f in Dossier.model_fields),
+]
 side.drop(columns=["wall_s"]).round({"cost_usd": 6, "model_s": 2})
 
 # %% tags=["nbval-ignore-output"]
@@ -382,28 +465,30 @@ fig = viz.compare(side, title="Fail at step 7, resume: orchestra and LangGraph")
 # completed one. Where they differ is what they keep and what they let you do with it:
 
 # %%
-pd.DataFrame({
-    "orchestra (SqliteStore)": {
-        "saves": "one row per completed step: its delta and its LLM call records",
-        "format": "JSON text (readable with the sqlite3 shell)",
-        "after a failure at step 7": f"{len(journal)} journal rows",
-        "resume": "await wf.resume(run_id, store)",
-        "re-runs": "the failed step, from its start",
-        "cost of replayed steps": "known (call records in the journal)",
-        "workflow changed since": "refused: ForeignCheckpointError",
-        "go back to an earlier point": "no",
-    },
-    "LangGraph (SqliteSaver)": {
-        "saves": "one checkpoint per super-step: the full state and pending writes",
-        "format": "serialised blobs (JsonPlusSerializer)",
-        "after a failure at step 7": f"{len(checkpoints)} checkpoints",
-        "resume": "graph.invoke(None, config)",
-        "re-runs": "the failed node, from its start",
-        "cost of replayed steps": "not recorded",
-        "workflow changed since": "not checked: runs on from the saved channels",
-        "go back to an earlier point": "yes: invoke from any checkpoint_id (time travel, forks)",
-    },
-})
+pd.DataFrame(
+    {
+        "orchestra (SqliteStore)": {
+            "saves": "one row per completed step: its delta and its LLM call records",
+            "format": "JSON text (readable with the sqlite3 shell)",
+            "after a failure at step 7": f"{len(journal)} journal rows",
+            "resume": "await wf.resume(run_id, store)",
+            "re-runs": "the failed step, from its start",
+            "cost of replayed steps": "known (call records in the journal)",
+            "workflow changed since": "refused: ForeignCheckpointError",
+            "go back to an earlier point": "no",
+        },
+        "LangGraph (SqliteSaver)": {
+            "saves": "one checkpoint per super-step: the full state and pending writes",
+            "format": "serialised blobs (JsonPlusSerializer)",
+            "after a failure at step 7": f"{len(checkpoints)} checkpoints",
+            "resume": "graph.invoke(None, config)",
+            "re-runs": "the failed node, from its start",
+            "cost of replayed steps": "not recorded",
+            "workflow changed since": "not checked: runs on from the saved channels",
+            "go back to an earlier point": "yes: invoke from any checkpoint_id (time travel, forks)",
+        },
+    }
+)
 
 # %% [markdown]
 # Why not LlamaIndex Workflows here? A workflow's `Context` can be serialised (`ctx.to_dict()`)

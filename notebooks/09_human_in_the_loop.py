@@ -48,13 +48,15 @@
 # start on resume.
 
 # %% tags=["parameters"]
-backend = "sim"            # "sim": offline simulator; "anthropic": real Claude (needs ANTHROPIC_API_KEY)
-model = "claude-haiku-4-5" # the drafting model
-seed = 0                   # the simulator's seed: same seed, same drafts
-time_scale = 0.01          # wall-clock seconds per simulated second
-db_path = "runs-09.db"     # the checkpoint file (SQLite); section 3 starts it afresh
-reviews = ["approve", "edit", "reject"]   # the scripted reviewer: one decision per product, in order
-your_turn = None           # None: the last panel waits for your click; "approve"/"reject"/"edit": decide headless
+backend = "sim"  # "sim": offline simulator; "anthropic": real Claude (needs ANTHROPIC_API_KEY)
+model = "claude-haiku-4-5"  # the drafting model
+seed = 0  # the simulator's seed: same seed, same drafts
+time_scale = 0.01  # wall-clock seconds per simulated second
+db_path = "runs-09.db"  # the checkpoint file (SQLite); section 3 starts it afresh
+reviews = ["approve", "edit", "reject"]  # the scripted reviewer: one decision per product, in order
+your_turn = (
+    None  # None: the last panel waits for your click; "approve"/"reject"/"edit": decide headless
+)
 
 # %% [markdown]
 # ## Set-up
@@ -68,15 +70,27 @@ from pathlib import Path
 import pandas as pd
 from pydantic import BaseModel
 
-from orchestra import (LLM, Context, Retry, SqliteStore, Workflow, approval, datasets, log_steps,
-                       measure, sim, step, viz)
+from orchestra import (
+    LLM,
+    Context,
+    Retry,
+    SqliteStore,
+    Workflow,
+    approval,
+    datasets,
+    log_steps,
+    measure,
+    sim,
+    step,
+    viz,
+)
 from orchestra.review import review_panel
 
 simulator = sim.start(seed=seed, time_scale=time_scale) if backend == "sim" else None
 base_url = simulator.url if simulator else None
 products = datasets.load("products")
 llm = LLM(model, backend=backend)
-calls = lambda: len(simulator.log) if simulator else 0      # LLM calls so far (0 on real Claude)
+calls = lambda: len(simulator.log) if simulator else 0  # LLM calls so far (0 on real Claude)
 print("backend:", backend, "| model:", model, "| scripted reviews:", reviews)
 
 
@@ -89,19 +103,22 @@ print("backend:", backend, "| model:", model, "| scripted reviews:", reviews)
 # `outcome_of` turns a decision into the next state; an unknown action is an error, never a
 # silent publish.
 
+
 # %%
 class Listing(BaseModel):
     product: str
     must_mention: list[str]
     draft: str = ""
-    decision: dict | None = None      # the person's decision, written by the approval step
-    published: str | None = None      # what goes live (None: nothing)
+    decision: dict | None = None  # the person's decision, written by the approval step
+    published: str | None = None  # what goes live (None: nothing)
     outcome: str = ""
 
 
 def draft_prompt(s: Listing) -> str:
-    return (f"Write a product description for {s.product} in at most 40 words. "
-            f"It must mention: {', '.join(s.must_mention)}.")
+    return (
+        f"Write a product description for {s.product} in at most 40 words. "
+        f"It must mention: {', '.join(s.must_mention)}."
+    )
 
 
 def outcome_of(draft: str, decision: dict) -> dict:
@@ -122,6 +139,7 @@ def outcome_of(draft: str, decision: dict) -> dict:
 # question, with what `show=` returns as the payload the reviewer sees, and writes the answer into
 # `state.decision`. `publish` is plain code.
 
+
 # %%
 @step(writes=("published", "outcome"))
 async def publish(s: Listing) -> dict:
@@ -133,12 +151,19 @@ def make_review_workflow(llm: LLM) -> Workflow:
     async def draft(s: Listing) -> dict:
         return {"draft": (await llm.ask(draft_prompt(s))).text}
 
-    return Workflow("listing_review", state=Listing, steps=[
-        draft,
-        approval("Publish this product description?", into="decision",
-                 show=lambda s: {"draft": s.draft}),
-        publish,
-    ])
+    return Workflow(
+        "listing_review",
+        state=Listing,
+        steps=[
+            draft,
+            approval(
+                "Publish this product description?",
+                into="decision",
+                show=lambda s: {"draft": s.draft},
+            ),
+            publish,
+        ],
+    )
 
 
 # %% [markdown]
@@ -149,7 +174,7 @@ def make_review_workflow(llm: LLM) -> Workflow:
 # nothing in memory. Look at `missing` (what has not run) and at the cost so far.
 
 # %%
-for suffix in ("", "-wal", "-shm"):                    # a fresh checkpoint file for this notebook
+for suffix in ("", "-wal", "-shm"):  # a fresh checkpoint file for this notebook
     Path(db_path + suffix).unlink(missing_ok=True)
 store = SqliteStore(db_path)
 wf = make_review_workflow(llm)
@@ -184,10 +209,10 @@ print("waiting for:  ", store.load("listing-p01").info["waiting_for"]["key"])
 # without its first line.
 
 # %%
-del wf, store, result                                  # nothing of the first run is left in memory
+del wf, store, result  # nothing of the first run is left in memory
 
-store = SqliteStore(db_path)                           # the file...
-wf = make_review_workflow(LLM(model, backend=backend)) # ...and the definition
+store = SqliteStore(db_path)  # the file...
+wf = make_review_workflow(LLM(model, backend=backend))  # ...and the definition
 before = calls()
 log_steps()
 done = await wf.resume("listing-p01", store, decision={"action": "approve"})
@@ -211,24 +236,36 @@ print(done.trace.to_dataframe()[["key", "kind", "status"]].to_string(index=False
 # the draft forgot, as a person would). Same code path as the panel, so the run is unattended and
 # reproducible.
 
+
 # %%
 def scripted(action: str, draft: str, must_mention: list[str]) -> dict:
     if action != "edit":
         return {"action": action}
     forgot = [m for m in must_mention if m.lower() not in draft.lower()]
-    return {"action": "edit", "text": draft + (" Also: " + ", ".join(forgot) + "." if forgot else "")}
+    return {
+        "action": "edit",
+        "text": draft + (" Also: " + ", ".join(forgot) + "." if forgot else ""),
+    }
 
 
 rows = []
-for p, action in zip(products, reviews):
+for p, action in zip(products, reviews, strict=True):
     state = Listing(product=p["product"], must_mention=p["must_mention"])
     run_id = f"scripted-{p['id']}"
     paused = await wf.run(state, store=store, run_id=run_id)
     decision = scripted(action, paused.waiting_for["payload"]["draft"], p["must_mention"])
     final = await wf.resume(run_id, store, decision=decision)
-    rows.append({"product": p["product"], "paused": paused.status, "decision": action,
-                 "final": final.status, "outcome": final.state.outcome,
-                 "published": final.state.published, "cost ($)": round(final.cost_usd, 6)})
+    rows.append(
+        {
+            "product": p["product"],
+            "paused": paused.status,
+            "decision": action,
+            "final": final.status,
+            "outcome": final.state.outcome,
+            "published": final.state.published,
+            "cost ($)": round(final.cost_usd, 6),
+        }
+    )
 scripted_runs = pd.DataFrame(rows).set_index("product")
 scripted_runs
 
@@ -241,6 +278,7 @@ scripted_runs
 # has not returned. On resume it runs again **from its first line**, so the LLM call is paid twice,
 # and on a real model (not temperature-0 simulated) the second draft may differ from the one the
 # person approved.
+
 
 # %%
 def make_eager_workflow(llm: LLM) -> Workflow:
@@ -256,12 +294,19 @@ async def run_and_approve(workflow, run_id):
     start = calls()
     paused = await workflow.run(first, store=store, run_id=run_id)
     final = await workflow.resume(run_id, store, decision={"action": "approve"})
-    return {"LLM calls": calls() - start, "cost ($)": round(final.cost_usd, 6),
-            "approved draft published": final.state.published == paused.waiting_for["payload"]["draft"]}
+    return {
+        "LLM calls": calls() - start,
+        "cost ($)": round(final.cost_usd, 6),
+        "approved draft published": final.state.published == paused.waiting_for["payload"]["draft"],
+    }
 
 
-pd.DataFrame({"approval as its own step": await run_and_approve(wf, "own-step"),
-              "ask_human inside the draft step": await run_and_approve(make_eager_workflow(llm), "eager")}).T
+pd.DataFrame(
+    {
+        "approval as its own step": await run_and_approve(wf, "own-step"),
+        "ask_human inside the draft step": await run_and_approve(make_eager_workflow(llm), "eager"),
+    }
+).T
 
 # %% [markdown]
 # Twice the calls, twice the cost, for the same published text (the simulator answers the same
@@ -296,7 +341,7 @@ def langgraph_in_one_node(chat, runs: list):
     async def draft_and_review(s: GraphState) -> dict:
         runs.append("draft_and_review")
         draft = (await chat.ainvoke(s["prompt"])).content
-        decision = interrupt({"draft": draft})        # pauses; on resume, returns the decision
+        decision = interrupt({"draft": draft})  # pauses; on resume, returns the decision
         return {"draft": draft, **outcome_of(draft, decision)}
 
     g = StateGraph(GraphState)
@@ -321,6 +366,7 @@ print("outcome:", out["outcome"], "| node executions:", len(runs), "| LLM calls:
 # The LangGraph fix is the same as ours: put the LLM call in its own node, and keep the node that
 # interrupts free of anything you do not want repeated (or make it idempotent). Then the checkpoint
 # after the `draft` node holds the draft, and only the small `review` node re-runs.
+
 
 # %%
 def langgraph_split(chat, runs: list):
@@ -368,9 +414,10 @@ print("outcome:", out["outcome"], "| node executions:", runs, "| LLM calls:", ca
 # %%
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import RunnableLambda
-from llama_index.core.workflow import (Context as LlamaContext, HumanResponseEvent,
-                                       InputRequiredEvent, StartEvent, StopEvent,
-                                       Workflow as LlamaWorkflow, step as llama_step)
+from llama_index.core.workflow import Context as LlamaContext
+from llama_index.core.workflow import HumanResponseEvent, InputRequiredEvent, StartEvent, StopEvent
+from llama_index.core.workflow import Workflow as LlamaWorkflow
+from llama_index.core.workflow import step as llama_step
 from llama_index.llms.anthropic import Anthropic
 
 
@@ -382,7 +429,7 @@ def llama_review(model, base_url):
         async def draft(self, ctx: LlamaContext, ev: StartEvent) -> InputRequiredEvent:
             text = (await self.llm.acomplete(ev.prompt)).text
             await ctx.store.set("draft", text)
-            return InputRequiredEvent(draft=text)          # to the caller's event stream
+            return InputRequiredEvent(draft=text)  # to the caller's event stream
 
         @llama_step
         async def review(self, ctx: LlamaContext, ev: HumanResponseEvent) -> StopEvent:
@@ -404,8 +451,10 @@ def lcel_review(model, base_url):
 # lines of the orchestration code (the shared prompt and `outcome_of` are not counted).
 
 # %%
-batch = [(Listing(product=p["product"], must_mention=p["must_mention"]), action)
-         for p, action in zip(products, reviews)]
+batch = [
+    (Listing(product=p["product"], must_mention=p["must_mention"]), action)
+    for p, action in zip(products, reviews, strict=True)
+]
 
 
 async def with_orchestra():
@@ -418,7 +467,10 @@ async def with_orchestra():
 
 
 async def with_langgraph(build):
-    graph, out = build(ChatAnthropic(model=model, base_url=base_url, temperature=0, max_tokens=512), []), []
+    graph, out = (
+        build(ChatAnthropic(model=model, base_url=base_url, temperature=0, max_tokens=512), []),
+        [],
+    )
     for s, action in batch:
         config = {"configurable": {"thread_id": s.product}}
         paused = await graph.ainvoke({"prompt": draft_prompt(s)}, config)
@@ -441,18 +493,32 @@ async def with_llamaindex():
 
 async def with_lcel():
     drafting, publishing = lcel_review(model, base_url)
-    pending = {s.product: await drafting.ainvoke(s) for s, _ in batch}   # "your own store"
-    return [(await publishing.ainvoke({"draft": pending[s.product],
-                                       "decision": scripted(a, pending[s.product], s.must_mention)}))["published"]
-            for s, a in batch]
+    pending = {s.product: await drafting.ainvoke(s) for s, _ in batch}  # "your own store"
+    return [
+        (
+            await publishing.ainvoke(
+                {
+                    "draft": pending[s.product],
+                    "decision": scripted(a, pending[s.product], s.must_mention),
+                }
+            )
+        )["published"]
+        for s, a in batch
+    ]
 
 
 implementations = [
     ("orchestra", with_orchestra, [make_review_workflow, publish.fn, with_orchestra]),
-    ("LangGraph, 1 node", lambda: with_langgraph(langgraph_in_one_node),
-     [langgraph_in_one_node, with_langgraph]),
-    ("LangGraph, 2 nodes", lambda: with_langgraph(langgraph_split),
-     [langgraph_split, with_langgraph]),
+    (
+        "LangGraph, 1 node",
+        lambda: with_langgraph(langgraph_in_one_node),
+        [langgraph_in_one_node, with_langgraph],
+    ),
+    (
+        "LangGraph, 2 nodes",
+        lambda: with_langgraph(langgraph_split),
+        [langgraph_split, with_langgraph],
+    ),
     ("LlamaIndex", with_llamaindex, [llama_review, with_llamaindex]),
     ("LCEL", with_lcel, [lcel_review, with_lcel]),
 ]
@@ -502,12 +568,17 @@ fig = viz.compare(comparison, title=f"Draft, pause, decide: {len(batch)} product
 
 # %%
 p = products[3]
-turn = await wf.run(Listing(product=p["product"], must_mention=p["must_mention"]),
-                    store=store, run_id=f"your-turn-{p['id']}")
+turn = await wf.run(
+    Listing(product=p["product"], must_mention=p["must_mention"]),
+    store=store,
+    run_id=f"your-turn-{p['id']}",
+)
 panel = review_panel(wf, store, turn, describe=lambda r: f"{r.state.outcome}: {r.state.published}")
-if your_turn is not None:                 # headless: click the button a reviewer would
+if your_turn is not None:  # headless: click the button a reviewer would
     panel.edit.value = scripted("edit", turn.state.draft, p["must_mention"]).get("text", "")
-    {"approve": panel.approve, "reject": panel.reject, "edit": panel.approve_edited}[your_turn].click()
+    {"approve": panel.approve, "reject": panel.reject, "edit": panel.approve_edited}[
+        your_turn
+    ].click()
     await panel.task
 panel
 

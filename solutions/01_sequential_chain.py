@@ -27,8 +27,8 @@
 # `ChainState`) and its prompt.
 
 # %% tags=["parameters"]
-backend = "sim"             # "sim": offline simulator; "anthropic": real Claude
-model = "claude-opus-4-5"   # a strong model, so that the checks test your code, not the model
+backend = "sim"  # "sim": offline simulator; "anthropic": real Claude
+model = "claude-opus-4-5"  # a strong model, so that the checks test your code, not the model
 seed = 0
 time_scale = 0.0
 
@@ -54,6 +54,7 @@ products = {p["id"]: p for p in datasets.load("products")}
 # is missing, by raising an exception (a pydantic `ValidationError` is the natural one). Do not
 # invent defaults: a rejected product must stop the run.
 
+
 # %%
 @step(name="validate")
 async def validate(state: ChainState) -> dict:
@@ -74,13 +75,14 @@ async def validate(state: ChainState) -> dict:
 # it, so that it works for every product that passed validation (a product may have no weight
 # and no warranty), and prints the **validated** values.
 
+
 # %%
 @step(name="format")
 async def format_step(state: ChainState) -> dict:
     ### BEGIN SOLUTION
-    p = state.product                       # the validated contract, not the raw extraction
+    p = state.product  # the validated contract, not the raw extraction
     parts = [p.product, p.category, f"${p.price_usd:,.2f}"]
-    if p.weight_kg is not None:             # optional fields: check before formatting
+    if p.weight_kg is not None:  # optional fields: check before formatting
         parts.append(f"{p.weight_kg:g} kg")
     if p.warranty_years is not None:
         parts.append(f"{p.warranty_years}-year warranty")
@@ -100,6 +102,7 @@ async def format_step(state: ChainState) -> dict:
 # lost a field: `OutputFormatError`), the whole run aborts. Give it the right policy so that a
 # passing failure costs one more call, not a product. (Hint: `Retry`, with a small `base_delay`.)
 
+
 # %%
 ### BEGIN SOLUTION
 @step(retry=Retry(max_attempts=3, base_delay=0.01, seed=0))
@@ -116,13 +119,16 @@ async def extract(state: ChainState) -> dict:
 def my_chain():
     return Workflow("my_chain", state=ChainState, steps=[extract, validate, format_step])
 
+
 async def run(pid):
     return await my_chain().run(ChainState(text=products[pid]["blurb"]))
 
 
 # %% tags=["check"]
 # check 1: validate accepts a good extraction and rejects a missing or non-positive price
-good = Extracted(product="Lamp", price_usd=10.0, category="lighting", weight_kg=None, warranty_years=None)
+good = Extracted(
+    product="Lamp", price_usd=10.0, category="lighting", weight_kg=None, warranty_years=None
+)
 assert (await validate(ChainState(text="", extracted=good)))["product"].price_usd == 10.0
 for bad in (None, 0.0, -5.0):
     try:
@@ -132,16 +138,19 @@ for bad in (None, 0.0, -5.0):
     except Exception:
         continue
     raise AssertionError(f"validate accepted price_usd={bad}")
-result = await run("p06")                   # this blurb gives no price
+result = await run("p06")  # this blurb gives no price
 assert result.status == "aborted" and result.missing == ["01.validate", "02.format"], result.reason
 print("check 1 passed:", result.reason.splitlines()[0])
 
 # %% tags=["check"]
 # check 2: format reads only the validated contract and copes with missing optional fields
-state = ChainState(text="",
-                   extracted=Extracted(product=None, price_usd=None, category=None, weight_kg=None,
-                                       warranty_years=None),
-                   product=Product(product="Halo", price_usd=19.5, category="lighting"))
+state = ChainState(
+    text="",
+    extracted=Extracted(
+        product=None, price_usd=None, category=None, weight_kg=None, warranty_years=None
+    ),
+    product=Product(product="Halo", price_usd=19.5, category="lighting"),
+)
 listing = (await format_step(state))["listing"]
 assert listing.startswith("Halo | lighting | $19.50") and "None" not in listing, listing
 result = await run("p01")
@@ -186,7 +195,13 @@ book = nbformat.read(Path("01_sequential_chain.ipynb"), as_version=4)
 answer = next(c.source for c in book.cells if "answer-01" in c.metadata.get("tags", []))
 words = answer.lower()
 assert len(answer.split()) >= 50, "write 4-8 sentences"
-assert sum(k in words for k in ("contract", "range", "ground truth", "accuracy", "eval", "cross-check", "repair")) >= 3
+assert (
+    sum(
+        k in words
+        for k in ("contract", "range", "ground truth", "accuracy", "eval", "cross-check", "repair")
+    )
+    >= 3
+)
 print("check 4 passed")
 
 # %%

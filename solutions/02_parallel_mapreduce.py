@@ -29,20 +29,25 @@
 model = "claude-haiku-4-5"
 seed = 0
 time_scale = 0.01
-sweep_time_scale = 0.03      # the rate-limited run (task 3)
+sweep_time_scale = 0.03  # the rate-limited run (task 3)
 requests_per_minute = 30
 
 # %%
 import operator
 import re
+
 import nbformat
 from pydantic import BaseModel
+
 from orchestra import LLM, RateLimiter, Workflow, datasets, parallel, sim, step
 from orchestra.errors import MergeConflictError
 from orchestra.patterns.mapreduce import Batch, Doc, map_reduce, parse_amount
 
 simulator = sim.start(seed=seed, time_scale=time_scale)
-docs = [Doc(id=r["id"], kind=r["kind"], text=r["text"], fields=list(r["fields"])) for r in datasets.load("documents")]
+docs = [
+    Doc(id=r["id"], kind=r["kind"], text=r["text"], fields=list(r["fields"]))
+    for r in datasets.load("documents")
+]
 print(len(docs), "documents")
 
 
@@ -57,11 +62,12 @@ print(len(docs), "documents")
 #   `"$1,250.00"` into `1250.0`), amounts that are missing count as 0, rounded to 2 decimals;
 # - `"missing"`: how many requested field values came back as `None` (a skipped item counts all its fields).
 
+
 # %%
 def totals(extracted: list[dict | None], docs: list[Doc]) -> dict:
     ### BEGIN SOLUTION
     by_kind, invoiced, missing = {}, 0.0, 0
-    for doc, row in zip(docs, extracted):
+    for doc, row in zip(docs, extracted, strict=True):
         by_kind[doc.kind] = by_kind.get(doc.kind, 0) + 1
         row = row or {}
         missing += sum(row.get(f) is None for f in doc.fields)
@@ -77,14 +83,21 @@ def totals(extracted: list[dict | None], docs: list[Doc]) -> dict:
 
 # %% tags=["check"]
 # check 1: totals() combines the extracted rows
-two = [Doc(id="a", kind="invoice", text="", fields=["amount", "email"]),
-       Doc(id="b", kind="meeting", text="", fields=["date"])]
-assert totals([{"amount": "$1,250.50", "email": None}, None], two) == \
-    {"by_kind": {"invoice": 1, "meeting": 1}, "invoiced_usd": 1250.5, "missing": 2}
+two = [
+    Doc(id="a", kind="invoice", text="", fields=["amount", "email"]),
+    Doc(id="b", kind="meeting", text="", fields=["date"]),
+]
+assert totals([{"amount": "$1,250.50", "email": None}, None], two) == {
+    "by_kind": {"invoice": 1, "meeting": 1},
+    "invoiced_usd": 1250.5,
+    "missing": 2,
+}
 async with LLM(model, max_tokens=200) as llm:
     result = await map_reduce(llm, totals, concurrency=8).run(Batch(docs=docs))
 rows = result.state.extracted
-expected = sum(parse_amount(r["amount"]) or 0 for r, d in zip(rows, docs) if d.kind == "invoice")
+expected = sum(
+    parse_amount(r["amount"]) or 0 for r, d in zip(rows, docs, strict=True) if d.kind == "invoice"
+)
 assert result.state.summary["invoiced_usd"] == round(expected, 2)
 assert result.state.summary["by_kind"] == {"invoice": 5, "meeting": 4, "incident": 3}
 print("check 1 passed:", result.state.summary)
@@ -97,15 +110,18 @@ print("check 1 passed:", result.state.summary)
 # fails with `MergeConflictError`: the engine refuses to guess how to combine two branches that
 # write the same field. Fix `build_review` so both flags survive (read the error message).
 
+
 # %%
 class Review(BaseModel):
     text: str
     flags: list[str] = []
 
+
 @step(writes="flags")
 async def large_amount(r: Review) -> dict:
     amount = parse_amount(re.search(r"\$[\d,.]+", r.text).group())
     return {"flags": ["large amount"] if amount > 1000 else []}
+
 
 @step(writes="flags")
 async def has_contact(r: Review) -> dict:
@@ -116,8 +132,11 @@ async def has_contact(r: Review) -> dict:
 def build_review() -> Workflow:
     ### BEGIN SOLUTION
     # each branch returns only its own flags; operator.add folds them: old + a + b
-    return Workflow("review", state=Review, steps=[
-        parallel(large_amount, has_contact, merge={"flags": operator.add})])
+    return Workflow(
+        "review",
+        state=Review,
+        steps=[parallel(large_amount, has_contact, merge={"flags": operator.add})],
+    )
     ### END SOLUTION
     ### BEGIN STUB
     # return Workflow("review", state=Review, steps=[parallel(large_amount, has_contact)])
@@ -141,6 +160,7 @@ print("check 2 passed:", r.state.flags)
 # retries them, so the run still completes, slowly and noisily). Change `make_llm` so that no call
 # gets a 429, without lowering the concurrency. Hint: chapter 02, "one shared `RateLimiter`".
 
+
 # %%
 def make_llm() -> LLM:
     ### BEGIN SOLUTION
@@ -155,7 +175,9 @@ def make_llm() -> LLM:
 
 # %% tags=["check"]
 # check 3: a 16-wide fan-out under a rate limit gets no 429
-simulator.configure(time_scale=sweep_time_scale, limits=sim.Limits(requests_per_minute=requests_per_minute))
+simulator.configure(
+    time_scale=sweep_time_scale, limits=sim.Limits(requests_per_minute=requests_per_minute)
+)
 async with make_llm() as llm:
     r = await map_reduce(llm, lambda rows, docs: {}, concurrency=16).run(Batch(docs=docs * 3))
 got_429 = sum(e["status"] == 429 for e in simulator.log)

@@ -33,10 +33,18 @@ threshold = 0.6
 
 # %%
 import nbformat
+
 from orchestra import LLM, Workflow, branch, datasets, sim
 from orchestra.errors import UnknownStepError
-from orchestra.patterns.router import (LOW_CONFIDENCE, Ticket, classifier, escalate, handler, router,
-                                       triage_all)
+from orchestra.patterns.router import (
+    LOW_CONFIDENCE,
+    Ticket,
+    classifier,
+    escalate,
+    handler,
+    router,
+    triage_all,
+)
 
 simulator = sim.start(seed=seed, time_scale=time_scale)
 tickets = datasets.load("tickets")
@@ -47,8 +55,11 @@ CATEGORIES = {
     "shipping": "delivery, package, parcel, tracking, courier, order arrived damaged or wrong item, customs",
     "other": "anything else",
 }
-URGENCY = {"normal": "a usual request", "high": "urgent, asap, immediately, critical, outage, blocked, hacked, damaged",
-           "low": "minor, curious, no rush, someday, suggestion, idea"}
+URGENCY = {
+    "normal": "a usual request",
+    "high": "urgent, asap, immediately, critical, outage, blocked, hacked, damaged",
+    "low": "minor, curious, no rush, someday, suggestion, idea",
+}
 llm = LLM(model)
 print(len(tickets), "tickets")
 
@@ -64,10 +75,15 @@ print(len(tickets), "tickets")
 
 # %%
 ### BEGIN SOLUTION
-ROUTES = {name: handler(llm, name, URGENCY) for name in ("billing", "technical", "account", "shipping")}
+ROUTES = {
+    name: handler(llm, name, URGENCY) for name in ("billing", "technical", "account", "shipping")
+}
+
 
 def route(t: Ticket) -> str:
     return t.label if t.confidence >= threshold else LOW_CONFIDENCE
+
+
 ### END SOLUTION
 ### BEGIN STUB
 # ROUTES = {}   # TODO: category -> handler
@@ -77,8 +93,11 @@ def route(t: Ticket) -> str:
 #     raise NotImplementedError
 ### END STUB
 
-triage = Workflow("triage", state=Ticket, steps=[classifier(llm, CATEGORIES),
-                                                 branch(route, ROUTES, default=escalate)])
+triage = Workflow(
+    "triage",
+    state=Ticket,
+    steps=[classifier(llm, CATEGORIES), branch(route, ROUTES, default=escalate)],
+)
 
 # %% tags=["check"]
 # check 1: the route table sends each ticket to its team, unsure ones to the default
@@ -86,7 +105,7 @@ assert sorted(ROUTES) == ["account", "billing", "shipping", "technical"]
 assert route(Ticket(text="-", label="billing", confidence=threshold)) == "billing"
 assert route(Ticket(text="-", label="billing", confidence=threshold - 0.01)) == LOW_CONFIDENCE
 results = await triage_all(triage, [t["text"] for t in tickets])
-for t, r in zip(tickets, results):
+for t, r in zip(tickets, results, strict=True):
     assert r.status == "completed", r.reason
     s = r.state
     expected = s.label if s.confidence >= threshold and s.label in ROUTES else "escalate"
@@ -104,9 +123,13 @@ print(f"check 1 passed: {handled} of {len(tickets)} tickets reached a team")
 # `UnknownStepError` as its reason. Fix it so those tickets are handled by `escalate` (a person),
 # and tickets under the confidence `threshold` too.
 
+
 # %%
 def planted_router() -> Workflow:
-    teams = {name: handler(llm, name, URGENCY) for name in ("billing", "technical", "account", "shipping")}
+    teams = {
+        name: handler(llm, name, URGENCY)
+        for name in ("billing", "technical", "account", "shipping")
+    }
     ### BEGIN SOLUTION
     return router(llm, teams, categories=CATEGORIES, default=escalate, threshold=threshold)
     ### END SOLUTION
@@ -119,7 +142,9 @@ def planted_router() -> Workflow:
 # check 2: unknown labels and low confidence reach the default route instead of aborting
 wf = planted_router()
 results = await triage_all(wf, [t["text"] for t in tickets])
-assert all(r.status == "completed" for r in results), [r.reason for r in results if r.status != "completed"][:1]
+assert all(r.status == "completed" for r in results), [
+    r.reason for r in results if r.status != "completed"
+][:1]
 others = [r for r in results if r.state.label == "other"]
 assert others and all(r.state.handler == "escalate" for r in others)
 unsure = [r for r in results if r.state.confidence < threshold]

@@ -27,7 +27,7 @@
 # contract and its `rubric_prompt`.
 
 # %% tags=["parameters"]
-backend = "sim"                 # "sim": offline simulator; "anthropic": real Claude
+backend = "sim"  # "sim": offline simulator; "anthropic": real Claude
 writer_model = "claude-haiku-4-5"
 grader_model = "claude-sonnet-4-5"
 threshold = 0.9
@@ -52,7 +52,11 @@ briefs = [Draft(product=p["product"], points=p["must_mention"]) for p in dataset
 @step
 async def evaluate(state: Draft) -> dict:
     grade = (await grader.ask(rubric_prompt(state), schema=Grade)).data
-    return {"score": grade.total, "feedback": grade.feedback, "scores": [*state.scores, grade.total]}
+    return {
+        "score": grade.total,
+        "feedback": grade.feedback,
+        "scores": [*state.scores, grade.total],
+    }
 
 
 # %% [markdown]
@@ -71,11 +75,14 @@ async def evaluate(state: Draft) -> dict:
 #
 # `good_enough(state)` is the loop's stop condition: the last grade reached `threshold`.
 
+
 # %%
-def rewrite_prompt(state: Draft) -> str:
 ### BEGIN SOLUTION
-    brief = (f"Write a product description for the {state.product} in at most {state.max_words} "
-             f"words. It must mention: {', '.join(state.points)}.")
+def rewrite_prompt(state: Draft) -> str:
+    brief = (
+        f"Write a product description for the {state.product} in at most {state.max_words} "
+        f"words. It must mention: {', '.join(state.points)}."
+    )
     if not state.draft:
         return brief
     advice = "\n".join(f"- {line}" for line in state.feedback)
@@ -84,8 +91,11 @@ def rewrite_prompt(state: Draft) -> str:
 
 def good_enough(state: Draft) -> bool:
     return state.score >= threshold
+
+
 ### END SOLUTION
 ### BEGIN STUB
+# def rewrite_prompt(state: Draft) -> str:
 #     # TODO: the brief; after round one, add the feedback lines and the previous draft
 #     raise NotImplementedError
 #
@@ -101,14 +111,20 @@ def good_enough(state: Draft) -> bool:
 async def generate(state: Draft) -> dict:
     return {"draft": (await writer.ask(rewrite_prompt(state))).text}
 
-refine = Workflow("refine", state=Draft, steps=[
-    loop(generate, evaluate, until=lambda s: good_enough(s), max_iterations=4)])
+
+refine = Workflow(
+    "refine",
+    state=Draft,
+    steps=[loop(generate, evaluate, until=lambda s: good_enough(s), max_iterations=4)],
+)
 
 # %% tags=["check"]
 # check 1: feedback reaches the writer, grades improve, and the loop stops at the first good draft
 again = briefs[0].model_copy(update={"draft": "Meet it.", "feedback": ["Mention USB-C charging"]})
 prompt = rewrite_prompt(again)
-assert "Feedback:\n- Mention USB-C charging" in prompt and "Previous draft: Meet it." in prompt, prompt
+assert "Feedback:\n- Mention USB-C charging" in prompt and "Previous draft: Meet it." in prompt, (
+    prompt
+)
 assert "Feedback" not in rewrite_prompt(briefs[0])
 results = await asyncio.gather(*(refine.run(b) for b in briefs[:6]))
 first = sum(r.state.scores[0] for r in results) / len(results)
@@ -128,12 +144,23 @@ print(f"check 1 passed: mean grade {first:.2f} after one round, {final:.2f} at t
 # `budget_usd`. Keep the signature; return the `RunResult`. (A bounded loop that hits its bound
 # may keep the last draft: `on_limit="continue"`.)
 
+
 # %%
 async def polish(brief: Draft, *, max_iterations: int = 4, budget_usd: float = 0.01):
     ### BEGIN SOLUTION
-    wf = Workflow("polish", state=Draft, steps=[
-        loop(generate, evaluate, until=lambda s: s.score >= threshold,
-             max_iterations=max_iterations, on_limit="continue")])
+    wf = Workflow(
+        "polish",
+        state=Draft,
+        steps=[
+            loop(
+                generate,
+                evaluate,
+                until=lambda s: s.score >= threshold,
+                max_iterations=max_iterations,
+                on_limit="continue",
+            )
+        ],
+    )
     return await wf.run(brief, budget=Budget(max_cost_usd=budget_usd))
     ### END SOLUTION
     ### BEGIN STUB

@@ -29,11 +29,11 @@
 # 4. Answer an interview question.
 
 # %% tags=["parameters"]
-backend = "sim"            # the checks stage faults: they need the simulator
+backend = "sim"  # the checks stage faults: they need the simulator
 model = "claude-haiku-4-5"
 strong_model = "claude-sonnet-4-5"
 seed = 0
-time_scale = 0.0           # instant calls: the checks are about counts, not time
+time_scale = 0.0  # instant calls: the checks are about counts, not time
 
 # %%
 import asyncio
@@ -43,7 +43,7 @@ from pydantic import BaseModel
 from orchestra import LLM, CircuitBreaker, Workflow, errors, sim, step
 
 simulator = sim.start(seed=seed, time_scale=time_scale)
-llm = LLM(model, max_retries=0)        # SDK retries off: we retry ourselves
+llm = LLM(model, max_retries=0)  # SDK retries off: we retry ourselves
 strong = LLM(strong_model, max_retries=0)
 
 
@@ -59,6 +59,7 @@ def requests():
 # the exceptions `orchestra.LLM` raises (see the tree in `orchestra/errors.py`), a plain
 # `TimeoutError` (a step timeout), our own `CircuitOpenError` and a bug in our code (`KeyError`).
 # Do not call `orchestra.policies.retryable`: write the rule yourself (a few `isinstance` checks).
+
 
 # %%
 def should_retry(exc: BaseException) -> bool:
@@ -89,16 +90,31 @@ async def provoke(call):
         return exc
     raise AssertionError("the call was supposed to fail")
 
-simulator.configure(faults=sim.Faults(plan=[sim.Rule(kind, match=f"case {kind}") for kind in
-                                            ("rate_limit", "overloaded", "server_error", "hang", "bad_json")]))
+
+simulator.configure(
+    faults=sim.Faults(
+        plan=[
+            sim.Rule(kind, match=f"case {kind}")
+            for kind in ("rate_limit", "overloaded", "server_error", "hang", "bad_json")
+        ]
+    )
+)
 async with LLM(model, max_retries=0, timeout=0.2) as impatient:
     cases = {
         "429": (await provoke(lambda: llm.ask("Summarize: case rate_limit")), True),
         "529": (await provoke(lambda: llm.ask("Summarize: case overloaded")), True),
         "500": (await provoke(lambda: llm.ask("Summarize: case server_error")), True),
         "client timeout": (await provoke(lambda: impatient.ask("Summarize: case hang")), True),
-        "bad output": (await provoke(lambda: llm.ask("Extract the following fields as JSON: urgency, "
-                                                     "amount. case bad_json. Text: urgent, 40 USD", schema=Pair)), True),
+        "bad output": (
+            await provoke(
+                lambda: llm.ask(
+                    "Extract the following fields as JSON: urgency, "
+                    "amount. case bad_json. Text: urgent, 40 USD",
+                    schema=Pair,
+                )
+            ),
+            True,
+        ),
         "400": (await provoke(lambda: llm.ask("Summarize: hello", temperature=1.5)), False),
         "404": (await provoke(lambda: llm.with_model("claude-2.1").ask("hello")), False),
     }
@@ -120,6 +136,7 @@ print("check 1 passed")
 # - never retries an error that cannot get better (use your `should_retry`);
 # - waits the server's `retry_after` (on `RetryableLLMError`) when it is given, else exponential
 #   backoff from `base_delay`.
+
 
 # %%
 async def ask_with_retry(llm, prompt, max_attempts=4, base_delay=0.01):
@@ -151,13 +168,16 @@ async def ask_with_retry(llm, prompt, max_attempts=4, base_delay=0.01):
 async def outcome(coro):
     try:
         return await asyncio.wait_for(coro, timeout=5)
-    except asyncio.TimeoutError:
-        raise AssertionError("ask_with_retry was still retrying after 5 s: is it bounded?") from None
+    except TimeoutError:
+        raise AssertionError(
+            "ask_with_retry was still retrying after 5 s: is it bounded?"
+        ) from None
     except errors.LLMError as exc:
         return exc
 
+
 simulator.configure(faults=sim.Faults())
-async with LLM(model, max_retries=0, temperature=1.5) as broken:   # every call is a 400
+async with LLM(model, max_retries=0, temperature=1.5) as broken:  # every call is a 400
     got = await outcome(ask_with_retry(broken, "Summarize: the parcel is late."))
 assert isinstance(got, errors.FatalLLMError), f"a 400 should raise FatalLLMError, got {got!r}"
 assert requests() == 1, f"a 400 was sent {requests()} times; it cannot get better: send it once"
@@ -183,6 +203,7 @@ print("check 2 passed")
 # `make_replies` so that after `failure_threshold` failures the strong model is no longer called,
 # while every ticket still gets a reply.
 
+
 # %%
 class Ticket(BaseModel):
     text: str
@@ -194,12 +215,16 @@ def make_replies(strong, fast, clock):
     ### BEGIN SOLUTION
     # One breaker per model. Shared, the fallback's successes on the fast model called
     # breaker.succeeded(), which resets the failure count: the breaker could never open.
-    breakers = {m.model: CircuitBreaker(m.model, failure_threshold=2, reset_after=60, clock=clock)
-                for m in (strong, fast)}
+    breakers = {
+        m.model: CircuitBreaker(m.model, failure_threshold=2, reset_after=60, clock=clock)
+        for m in (strong, fast)
+    }
 
     @step(writes="reply", breaker=breakers[fast.model])
     async def reply_fast(t: Ticket) -> dict:
-        return {"reply": (await fast.ask(f"Write a short reply to this ticket.\nTicket: {t.text}")).text}
+        return {
+            "reply": (await fast.ask(f"Write a short reply to this ticket.\nTicket: {t.text}")).text
+        }
 
     @step(writes="reply", breaker=breakers[strong.model], fallback=reply_fast)
     ### END SOLUTION
@@ -213,7 +238,11 @@ def make_replies(strong, fast, clock):
     # @step(writes="reply", breaker=breaker, fallback=reply_fast)
     ### END STUB
     async def reply(t: Ticket) -> dict:
-        return {"reply": (await strong.ask(f"Write a short reply to this ticket.\nTicket: {t.text}")).text}
+        return {
+            "reply": (
+                await strong.ask(f"Write a short reply to this ticket.\nTicket: {t.text}")
+            ).text
+        }
 
     return Workflow("replies", state=Ticket, steps=[reply])
 
@@ -221,14 +250,22 @@ def make_replies(strong, fast, clock):
 # %% tags=["check"]
 # check 3: with the strong model down, the breaker opens after 2 failures and every ticket gets a reply
 simulator.configure(faults=sim.Faults(plan=[sim.Rule("overloaded", model=strong_model)]))
-replies = make_replies(strong, llm, clock=lambda: 0.0)   # a frozen clock: the breaker cannot reset
-texts = ["My parcel is late.", "I was charged twice.", "I cannot log in.",
-         "The invoice has the wrong address.", "Please cancel my plan.", "The app crashes on start."]
+replies = make_replies(strong, llm, clock=lambda: 0.0)  # a frozen clock: the breaker cannot reset
+texts = [
+    "My parcel is late.",
+    "I was charged twice.",
+    "I cannot log in.",
+    "The invoice has the wrong address.",
+    "Please cancel my plan.",
+    "The app crashes on start.",
+]
 results = [await replies.run(Ticket(text=t)) for t in texts]
 assert all(r.status == "completed" and r.state.reply for r in results), "every ticket needs a reply"
 strong_requests = sum(e["model"] == strong_model for e in simulator.log)
-assert strong_requests == 2, (f"the strong model was called {strong_requests} times for {len(texts)} "
-                              f"tickets; an open breaker should stop it after 2 failures")
+assert strong_requests == 2, (
+    f"the strong model was called {strong_requests} times for {len(texts)} "
+    f"tickets; an open breaker should stop it after 2 failures"
+)
 print("check 3 passed")
 
 # %% [markdown]
@@ -242,8 +279,8 @@ print("check 3 passed")
 # instead when a model keeps failing.
 
 # %%
-interview_answer = """
 ### BEGIN SOLUTION
+interview_answer = """
 Retrying everything is not safe. A 400, 401 or 404 fails the same way every time: retrying it
 ten times only burns time and rate limit, and a bug in our own code is not fixed by running it
 again. Retry only transient errors (429, 529, 5xx, timeouts, bad output), with exponential
@@ -254,20 +291,24 @@ backoff schedules stacked, hammering a service that is already overloaded; keep 
 stops calling it and a fallback (cheaper model, simpler prompt) answers, or the step is
 optional, or the run aborts with its partial state and resumes later. Retries also repeat side
 effects, so the step must be idempotent.
+"""
 ### END SOLUTION
 ### BEGIN STUB
+# interview_answer = """
 # TODO: your answer here.
+# """
 ### END STUB
-"""
 
 # %% tags=["check"]
 # check 4: the interview answer is substantial and covers the key points
 words = interview_answer.split()
 text = interview_answer.lower()
-points = {"what not to retry (400)": "400" in text or "bad request" in text,
-          "retries multiply across layers": "multipl" in text or "double" in text,
-          "a breaker or a fallback": "breaker" in text or "fallback" in text,
-          "backoff / retry-after": "backoff" in text or "retry-after" in text}
+points = {
+    "what not to retry (400)": "400" in text or "bad request" in text,
+    "retries multiply across layers": "multipl" in text or "double" in text,
+    "a breaker or a fallback": "breaker" in text or "fallback" in text,
+    "backoff / retry-after": "backoff" in text or "retry-after" in text,
+}
 assert len(words) >= 60, f"answer with at least 60 words (you wrote {len(words)})"
 missing = [p for p, ok in points.items() if not ok]
 assert len(missing) <= 1, f"the answer does not cover: {missing}"

@@ -28,10 +28,10 @@
 # 3. Answer an interview question.
 
 # %% tags=["parameters"]
-backend = "sim"            # the checks stage faults: they need the simulator
+backend = "sim"  # the checks stage faults: they need the simulator
 model = "claude-haiku-4-5"
 seed = 0
-time_scale = 0.0           # instant calls: the checks are about counts, not time
+time_scale = 0.0  # instant calls: the checks are about counts, not time
 
 # %%
 import tempfile
@@ -43,7 +43,7 @@ from orchestra import LLM, SqliteStore, Workflow, sim, step
 
 simulator = sim.start(seed=seed, time_scale=time_scale)
 llm = LLM(model, max_retries=0)
-workdir = tempfile.TemporaryDirectory()          # the checkpoint file; removed at the end
+workdir = tempfile.TemporaryDirectory()  # the checkpoint file; removed at the end
 store = SqliteStore(Path(workdir.name) / "runs.db")
 
 
@@ -58,18 +58,31 @@ class Ticket(BaseModel):
 
 def make_triage(llm):
     """Five steps, one LLM call each."""
+
     def ask(field, prompt):
         @step(name=field, writes=field)
         async def run(t: Ticket) -> dict:
             return {field: (await llm.ask(prompt.format(**t.model_dump()))).text}
+
         return run
-    return Workflow("triage", state=Ticket, steps=[
-        ask("category", "Classify this ticket into one of: billing, shipping, account, other.\nTicket: {text}"),
-        ask("summary", "Summarize this ticket in one sentence.\nText: {text}"),
-        ask("plan", "Plan the steps to resolve this {category} ticket: {text}"),
-        ask("reply", "Write a short reply to this ticket.\nTicket: {text}"),
-        ask("review", "Score the following text against this rubric:\n- Apologises\n- At most 60 words\nDraft: {reply}"),
-    ])
+
+    return Workflow(
+        "triage",
+        state=Ticket,
+        steps=[
+            ask(
+                "category",
+                "Classify this ticket into one of: billing, shipping, account, other.\nTicket: {text}",
+            ),
+            ask("summary", "Summarize this ticket in one sentence.\nText: {text}"),
+            ask("plan", "Plan the steps to resolve this {category} ticket: {text}"),
+            ask("reply", "Write a short reply to this ticket.\nTicket: {text}"),
+            ask(
+                "review",
+                "Score the following text against this rubric:\n- Apologises\n- At most 60 words\nDraft: {reply}",
+            ),
+        ],
+    )
 
 
 # %% [markdown]
@@ -79,6 +92,7 @@ def make_triage(llm):
 # `resume_point(wf, store, run_id)`: the journal key of the first top-level step of `wf` that
 # has no row in `store.journal(run_id)`, or None when every step is recorded. Keys are the
 # step's position and name: `f"{i:02d}.{node.name}"` for the i-th entry of `wf.steps`.
+
 
 # %%
 def resume_point(wf, store, run_id):
@@ -100,8 +114,12 @@ def resume_point(wf, store, run_id):
 # %% tags=["check"]
 # check 1: resume_point names the failed step, then None once the run is complete
 triage = make_triage(llm)
-simulator.configure(faults=sim.Faults(plan=[sim.Rule("server_error", match="Plan the steps", nth=1)]))
-first = await triage.run(Ticket(text="I was charged twice for my March invoice."), store=store, run_id="t1")
+simulator.configure(
+    faults=sim.Faults(plan=[sim.Rule("server_error", match="Plan the steps", nth=1)])
+)
+first = await triage.run(
+    Ticket(text="I was charged twice for my March invoice."), store=store, run_id="t1"
+)
 assert first.status == "aborted"
 assert resume_point(triage, store, "t1") == "02.plan", resume_point(triage, store, "t1")
 done = await triage.resume("t1", store)
@@ -125,6 +143,7 @@ print("check 1 passed")
 # is never run again), or give `outbox.send` an idempotency key that is the same on every rerun
 # of the step (`ctx.run_id` and `ctx.key`: a step may take `(state, ctx)`). `Outbox.send`
 # ignores a key it has seen.
+
 
 # %%
 class Outbox:
@@ -152,13 +171,18 @@ class Mail(BaseModel):
 def make_mailer(llm, outbox):
     ### BEGIN SOLUTION
     """Draft a reply, have it reviewed, then send it: the send is its own step."""
+
     @step(writes="reply")
     async def draft(m: Mail) -> dict:
-        return {"reply": (await llm.ask(f"Write a short reply to this ticket.\nTicket: {m.text}")).text}
+        return {
+            "reply": (await llm.ask(f"Write a short reply to this ticket.\nTicket: {m.text}")).text
+        }
 
     @step(writes="review")
     async def review(m: Mail) -> dict:
-        r = await llm.ask(f"Score the following text against this rubric:\n- Apologises\nDraft: {m.reply}")
+        r = await llm.ask(
+            f"Score the following text against this rubric:\n- Apologises\nDraft: {m.reply}"
+        )
         return {"review": r.text}
 
     @step
@@ -188,8 +212,10 @@ def make_mailer(llm, outbox):
 outbox = Outbox()
 mailer = make_mailer(llm, outbox)
 simulator.configure(faults=sim.Faults(plan=[sim.Rule("server_error", match="rubric", nth=[1, 3])]))
-customers = {"ana@example.com": "I was charged twice for my March invoice.",
-             "bo@example.com": "My parcel has not moved since Monday."}
+customers = {
+    "ana@example.com": "I was charged twice for my March invoice.",
+    "bo@example.com": "My parcel has not moved since Monday.",
+}
 for n, (customer, text) in enumerate(customers.items()):
     failed = await mailer.run(Mail(customer=customer, text=text), store=store, run_id=f"mail-{n}")
     assert failed.status == "aborted", "the staged review failure should abort the first run"
@@ -211,8 +237,8 @@ print("check 2 passed")
 # tools that make the effect happen once.
 
 # %%
-interview_answer = """
 ### BEGIN SOLUTION
+interview_answer = """
 Resume replays the journal: steps 1 to 4 are committed, so their saved results are applied and
 their LLM calls are not paid again. Step 5 never committed, so it runs again from its start:
 the card is charged a second time, and the receipt call is repeated (the first one was paid
@@ -220,20 +246,28 @@ and lost). Exactly once is not possible across a crash: the process can die afte
 and before the commit. So split the step: charge in its own step, committed before the LLM
 writes the receipt, and make the charge idempotent with an idempotency key (run id + step key)
 that the payment provider deduplicates on. Execution is at-least-once; the effect happens once.
+"""
 ### END SOLUTION
 ### BEGIN STUB
+# interview_answer = """
 # TODO: your answer here.
+# """
 ### END STUB
-"""
 
 # %% tags=["check"]
 # check 3: the interview answer is substantial and covers the key points
 words = interview_answer.split()
 text = interview_answer.lower()
-points = {"the step runs again from its start": "again" in text or "rerun" in text or "re-run" in text,
-          "idempotency": "idempot" in text,
-          "split the side effect into its own step": "split" in text or "own step" in text or "separate" in text,
-          "at-least-once, not exactly once": "at-least-once" in text or "at least once" in text or "exactly once" in text}
+points = {
+    "the step runs again from its start": "again" in text or "rerun" in text or "re-run" in text,
+    "idempotency": "idempot" in text,
+    "split the side effect into its own step": "split" in text
+    or "own step" in text
+    or "separate" in text,
+    "at-least-once, not exactly once": "at-least-once" in text
+    or "at least once" in text
+    or "exactly once" in text,
+}
 assert len(words) >= 60, f"answer with at least 60 words (you wrote {len(words)})"
 missing = [p for p, ok in points.items() if not ok]
 assert len(missing) <= 1, f"the answer does not cover: {missing}"

@@ -30,31 +30,31 @@
 # 4. An interview question.
 
 # %% tags=["parameters"]
-backend = "sim"            # "sim": offline simulator; "anthropic": real Claude
+backend = "sim"  # "sim": offline simulator; "anthropic": real Claude
 model = "claude-haiku-4-5"
 seed = 0
-time_scale = 0.0           # wall-clock seconds per simulated second (0: instant)
+time_scale = 0.0  # wall-clock seconds per simulated second (0: instant)
 
 # %%
-from pathlib import Path
 import tempfile
+from pathlib import Path
 
 from pydantic import BaseModel
 
 from orchestra import LLM, Context, SqliteStore, Workflow, approval, datasets, sim, step
 
 simulator = sim.start(seed=seed, time_scale=time_scale) if backend == "sim" else None
-calls = lambda: len(simulator.log) if simulator else 0    # LLM calls so far
+calls = lambda: len(simulator.log) if simulator else 0  # LLM calls so far
 products = datasets.load("products")
 llm = LLM(model, backend=backend)
-workdir = Path(tempfile.mkdtemp())                         # checkpoint files for this session
+workdir = Path(tempfile.mkdtemp())  # checkpoint files for this session
 
 
 class Listing(BaseModel):
     product: str
     must_mention: list[str]
     draft: str = ""
-    decision: dict | None = None      # {"action": "approve" | "reject" | "edit", "text": ...}
+    decision: dict | None = None  # {"action": "approve" | "reject" | "edit", "text": ...}
     published: str | None = None
     outcome: str = ""
 
@@ -64,14 +64,17 @@ def listing(i: int) -> Listing:
 
 
 def draft_prompt(s: Listing) -> str:
-    return (f"Write a product description for {s.product} in at most 40 words. "
-            f"It must mention: {', '.join(s.must_mention)}.")
+    return (
+        f"Write a product description for {s.product} in at most 40 words. "
+        f"It must mention: {', '.join(s.must_mention)}."
+    )
 
 
 def make_draft(llm: LLM):
     @step(writes="draft")
     async def draft(s: Listing) -> dict:
         return {"draft": (await llm.ask(draft_prompt(s))).text}
+
     return draft
 
 
@@ -88,6 +91,7 @@ print("ready:", len(products), "products")
 # - `{"action": "reject"}` → `published` is `None`, `outcome` is `"rejected"`;
 # - anything else → raise `ValueError` (an unknown decision must never publish; the engine stops
 #   the run as `aborted`, with your message in `result.reason`).
+
 
 # %%
 @step(writes=("published", "outcome"))
@@ -111,20 +115,41 @@ async def publish(s: Listing) -> dict:
 # %% tags=["check"]
 # Task 1: approve, edit and reject lead to the right state; an unknown decision publishes nothing
 store = SqliteStore(workdir / "task1.db")
-wf1 = Workflow("task1", state=Listing, steps=[
-    make_draft(llm), approval("Publish?", into="decision", show=lambda s: {"draft": s.draft}), publish])
-for i, decision in enumerate([{"action": "approve"}, {"action": "edit", "text": "Edited by a person."},
-                              {"action": "reject"}, {"action": "publish it anyway"}]):
+wf1 = Workflow(
+    "task1",
+    state=Listing,
+    steps=[
+        make_draft(llm),
+        approval("Publish?", into="decision", show=lambda s: {"draft": s.draft}),
+        publish,
+    ],
+)
+for i, decision in enumerate(
+    [
+        {"action": "approve"},
+        {"action": "edit", "text": "Edited by a person."},
+        {"action": "reject"},
+        {"action": "publish it anyway"},
+    ]
+):
     paused = await wf1.run(listing(i), store=store, run_id=f"t1-{i}")
     assert paused.status == "waiting", paused.reason
     done = await wf1.resume(f"t1-{i}", store, decision=decision)
-    if decision["action"] == "publish it anyway":   # the step raised: the run stops, nothing published
+    if (
+        decision["action"] == "publish it anyway"
+    ):  # the step raised: the run stops, nothing published
         assert done.status == "aborted" and "ValueError" in done.reason, (done.status, done.reason)
         assert done.state.published is None
         continue
-    expected = {"approve": (paused.state.draft, "approved"), "edit": ("Edited by a person.", "edited"),
-                "reject": (None, "rejected")}[decision["action"]]
-    assert (done.state.published, done.state.outcome) == expected, (done.state.published, done.state.outcome)
+    expected = {
+        "approve": (paused.state.draft, "approved"),
+        "edit": ("Edited by a person.", "edited"),
+        "reject": (None, "rejected"),
+    }[decision["action"]]
+    assert (done.state.published, done.state.outcome) == expected, (
+        done.state.published,
+        done.state.outcome,
+    )
 print("Task 1 passed")
 
 
@@ -136,14 +161,19 @@ print("Task 1 passed")
 # Fix `make_review_workflow` so resuming never repeats the draft (keep the state fields as they
 # are: `draft` and `decision`).
 
+
 # %%
 def make_review_workflow(llm: LLM) -> Workflow:
     ### BEGIN SOLUTION
     # the draft is its own step: committed before the pause, replayed (not re-run) on resume
-    return Workflow("task2", state=Listing, steps=[
-        make_draft(llm),
-        approval("Publish?", into="decision", show=lambda s: {"draft": s.draft}),
-    ])
+    return Workflow(
+        "task2",
+        state=Listing,
+        steps=[
+            make_draft(llm),
+            approval("Publish?", into="decision", show=lambda s: {"draft": s.draft}),
+        ],
+    )
     ### END SOLUTION
     ### BEGIN STUB
     # # BUG: the LLM call and the question share one step; on resume the step runs again
@@ -183,9 +213,10 @@ print("Task 2 passed")
 # database file and the run id. It must build a **new** `SqliteStore` and a **new** workflow (with
 # `make_review_workflow`) and resume the run with the decision.
 
+
 # %%
-def reviewer(draft: str, must_mention: list[str]) -> dict:
 ### BEGIN SOLUTION
+def reviewer(draft: str, must_mention: list[str]) -> dict:
     forgot = [m for m in must_mention if m.lower() not in draft.lower()]
     if not forgot:
         return {"action": "approve"}
@@ -194,9 +225,13 @@ def reviewer(draft: str, must_mention: list[str]) -> dict:
 
 async def resume_later(db_path, run_id: str, decision: dict):
     return await make_review_workflow(LLM(model, backend=backend)).resume(
-        run_id, SqliteStore(db_path), decision=decision)
+        run_id, SqliteStore(db_path), decision=decision
+    )
+
+
 ### END SOLUTION
 ### BEGIN STUB
+# def reviewer(draft: str, must_mention: list[str]) -> dict:
 #     # TODO: {"action": "approve"} if every point is in the draft, else {"action": "edit", "text": ...}
 #     raise NotImplementedError("Task 3: the scripted reviewer")
 #
@@ -209,8 +244,10 @@ async def resume_later(db_path, run_id: str, decision: dict):
 
 # %% tags=["check"]
 # Task 3: the scripted reviewer decides, and a fresh store + workflow resume each run
-assert reviewer("Meet X. It has USB-C Charging and a Two-Year Warranty.",
-                ["USB-C charging", "two-year warranty"]) == {"action": "approve"}
+assert reviewer(
+    "Meet X. It has USB-C Charging and a Two-Year Warranty.",
+    ["USB-C charging", "two-year warranty"],
+) == {"action": "approve"}
 db = workdir / "task3.db"
 wf3, store, actions = make_review_workflow(llm), SqliteStore(db), []
 for i in range(4):
@@ -240,8 +277,8 @@ print("Task 3 passed:", actions)
 # orchestra's `approval()` differs).
 
 # %%
-answer = """
 ### BEGIN SOLUTION
+answer = """
 On resume LangGraph re-runs the interrupted node from its start: interrupt() returns the
 decision the second time, but everything before it runs again. So the LLM call that drafted the
 email is paid twice, and at temperature > 0 (or after a model update) it can return a different
@@ -252,19 +289,25 @@ e.g. cache by a key). Send exactly the text in the checkpoint that the reviewer 
 In orchestra approval() is its own step: the draft step is committed to the journal before the
 pause and replayed, not re-run, on resume; only ctx.ask_human inside a drafting step would
 repeat the call.
+"""
 ### END SOLUTION
 ### BEGIN STUB
+# answer = """
 # TODO
+# """
 ### END STUB
-"""
 
 # %% tags=["check"]
 # Task 4: the answer explains the re-run, its cost and the fix
 text = answer.lower()
 assert len(text.split()) >= 60, "write a few sentences"
-terms = [("re-run", "rerun", "re-execut", "runs again", "from its start", "from the start"),
-         ("twice", "double", "again"), ("node",), ("checkpoint", "journal"),
-         ("own node", "separate node", "before the", "idempot")]
+terms = [
+    ("re-run", "rerun", "re-execut", "runs again", "from its start", "from the start"),
+    ("twice", "double", "again"),
+    ("node",),
+    ("checkpoint", "journal"),
+    ("own node", "separate node", "before the", "idempot"),
+]
 missing = [t[0] for t in terms if not any(w in text for w in t)]
 assert not missing, f"the answer does not mention: {missing}"
 print("Task 4 passed")
