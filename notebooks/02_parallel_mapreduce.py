@@ -399,20 +399,16 @@ async def orchestra_map_reduce(docs: list[Doc]) -> dict:
     return {"extracted": r.state.extracted, "summary": r.state.summary}
 
 
-outputs, meters = {}, []
-for label, fn, src in [
-    ("orchestra", orchestra_map_reduce, [orchestra_map_reduce, digest]),
-    ("LangChain LCEL", lcel_map_reduce, [lcel_map_reduce, digest]),
-    ("LlamaIndex Workflows", llama_map_reduce, [llama_map_reduce, digest]),
-]:
-    with measure.Meter(simulator, label, code=src) as m:
-        outputs[label] = await fn(docs)
-    meters.append(m.result)
+implementations = {
+    "orchestra": orchestra_map_reduce,
+    "LangChain LCEL": lcel_map_reduce,
+    "LlamaIndex Workflows": llama_map_reduce,
+}
+outputs, comparison = await measure.side_by_side(simulator, implementations, docs, shared=(digest,))
 for label, out in outputs.items():
     print(f"{label:<21} same extractions and summary as orchestra: {out == outputs['orchestra']}")
 
 # %% tags=["nbval-ignore-output"]
-comparison = measure.table(meters)
 comparison
 
 # %%

@@ -519,15 +519,12 @@ async def orchestra_router(texts: list[str]) -> list[dict]:
 
 
 texts = [t["text"] for t in tickets]
-outputs, meters = {}, []
-for label, fn in [
-    ("orchestra", orchestra_router),
-    ("LangChain LCEL", lcel_router),
-    ("LlamaIndex Workflows", llama_router),
-]:
-    with measure.Meter(simulator, label, code=fn) as m:
-        outputs[label] = await fn(texts)
-    meters.append(m.result)
+implementations = {
+    "orchestra": orchestra_router,
+    "LangChain LCEL": lcel_router,
+    "LlamaIndex Workflows": llama_router,
+}
+outputs, comparison = await measure.side_by_side(simulator, implementations, texts)
 for label, rows in outputs.items():
     agree = sum(
         (a["handler"], a["urgency"]) == (b["handler"], b["urgency"])
@@ -542,7 +539,6 @@ for label, rows in outputs.items():
     )
 
 # %% tags=["nbval-ignore-output"]
-comparison = measure.table(meters)
 comparison
 
 # %%
