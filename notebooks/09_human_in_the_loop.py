@@ -249,7 +249,7 @@ def scripted(action: str, draft: str, must_mention: list[str]) -> dict:
 
 
 rows = []
-for p, action in zip(products, reviews, strict=True):
+for p, action in zip(products[: len(reviews)], reviews, strict=True):
     state = Listing(product=p["product"], must_mention=p["must_mention"])
     run_id = f"scripted-{p['id']}"
     paused = await wf.run(state, store=store, run_id=run_id)
@@ -453,7 +453,7 @@ def lcel_review(model, base_url):
 # %%
 batch = [
     (Listing(product=p["product"], must_mention=p["must_mention"]), action)
-    for p, action in zip(products, reviews, strict=True)
+    for p, action in zip(products[: len(reviews)], reviews, strict=True)
 ]
 
 
