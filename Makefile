@@ -17,7 +17,7 @@ help:
 	@echo "make lint   ruff and the import-layer contracts only"
 	@echo "make grade  grade your exercise notebooks (NB=path for one)"
 	@echo "make bench  run the benchmarks side by side"
-	@echo "make notebooks  rebuild and re-execute every notebook from tools/notebooks/"
+	@echo "make notebooks  build and execute every notebook from its .py source"
 	@echo "make clean  remove the environment and build outputs"
 
 .tools/bin/uv:
@@ -65,11 +65,11 @@ lint: $(STAMP)
 grade: $(STAMP)
 	$(VENV)/bin/python exercises/grade.py $(NB)
 
-# Rewrite and re-execute every notebook from its script in tools/notebooks/ (after a change to
-# a chapter, the package or the simulator); commit the result, nbval checks it.
-NOTEBOOK_SCRIPTS := b00 b01 b01x b02 b03 b04 b04x b07 b08 b09
+# Build and execute every notebook from its percent-format source (notebooks/NN_*.py,
+# solutions/NN_*.py; exercises come from the solutions), after a change to a chapter, the
+# package or the simulator; commit the result, nbval checks it. See tools/notebooks/build.py.
 notebooks: $(STAMP)
-	@for b in $(NOTEBOOK_SCRIPTS); do echo "== $$b"; $(VENV)/bin/python tools/notebooks/$$b.py || exit 1; done
+	$(VENV)/bin/python tools/notebooks/build.py
 
 bench: $(STAMP)
 	@for b in bench/*.py; do echo "== $$b"; $(VENV)/bin/python $$b || exit 1; done

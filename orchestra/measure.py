@@ -8,6 +8,10 @@ request log, so every framework is measured the same way, whatever client it use
     ...     result = await chain.run(state)
     >>> table([m.result, ...])      # a DataFrame: calls, tokens, cost, simulated seconds, lines
 
+``side_by_side`` does both for several implementations of one task, one after the other:
+
+    >>> outputs, comparison = await side_by_side(simulator, {"orchestra": ours, "LCEL": lcel}, docs)
+
 Three kinds of time: ``model_s`` sums the simulated seconds of the calls (seeded: it
 reproduces exactly); ``sim_s`` is the simulated makespan, the calls laid out on
 ``Meter(..., concurrency=N)`` slots in the order they arrived (the same rule for every
@@ -25,13 +29,14 @@ import linecache
 import textwrap
 import time
 import tokenize
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from orchestra.fanout import schedule
 from orchestra.prices import cost_usd
 
-__all__ = ["Measurement", "Meter", "lines_of_code", "table"]
+__all__ = ["Measurement", "Meter", "lines_of_code", "side_by_side", "table"]
 
 
 @dataclass
@@ -159,3 +164,28 @@ def table(measurements: list[Measurement]) -> Any:
     import pandas as pd
 
     return pd.DataFrame([asdict(m) for m in measurements]).set_index("label")
+
+
+async def side_by_side(
+    simulator: Any,
+    implementations: dict[str, Callable[..., Awaitable[Any]]],
+    *args: Any,
+    shared: tuple[Any, ...] = (),
+    concurrency: int = 1,
+) -> tuple[dict[str, Any], Any]:
+    """Run each implementation on the same arguments under a ``Meter``, one after the other.
+
+    Returns the outputs by label, to check they agree, and the measurements' ``table``. Lines of
+    code count each implementation plus the ``shared`` helpers they all use (a reduce function);
+    ``concurrency`` is how many calls each keeps in flight, for the simulated makespan.
+
+    >>> outputs, comparison = await side_by_side(
+    ...     simulator, {"orchestra": ours, "LangChain LCEL": lcel}, docs, shared=(digest,)
+    ... )
+    """
+    outputs, measured = {}, []
+    for label, run in implementations.items():
+        with Meter(simulator, label, code=[run, *shared], concurrency=concurrency) as meter:
+            outputs[label] = await run(*args)
+        measured.append(meter.result)
+    return outputs, table(measured)

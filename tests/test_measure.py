@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import anthropic
+import pytest
 
-from orchestra.measure import Meter, lines_of_code, table
+from orchestra.measure import Meter, lines_of_code, side_by_side, table
 from orchestra.sim import Faults, Rule, cost_usd
 
 
@@ -49,6 +50,25 @@ def test_meter_without_a_simulator_measures_wall_clock_only():
     with Meter(None, "real") as m:
         pass
     assert m.result.calls is None and m.result.wall_s >= 0
+
+
+@pytest.mark.anyio
+async def test_side_by_side_runs_each_implementation_on_the_same_input(sim):
+    client = anthropic.AsyncAnthropic()
+
+    async def one_call(text):
+        await client.messages.create(
+            model="claude-haiku-4-5", max_tokens=20, messages=[{"role": "user", "content": text}]
+        )
+        return text.upper()
+
+    async def no_call(text):
+        return text.upper()
+
+    outputs, t = await side_by_side(sim, {"one": one_call, "none": no_call}, "hi", shared=(sample,))
+    assert outputs == {"one": "HI", "none": "HI"}
+    assert list(t.index) == ["one", "none"] and list(t["calls"]) == [1, 0]
+    assert t.loc["none", "lines"] == 2 + 3  # the function, plus the shared helper
 
 
 def test_lines_of_code_of_a_class_defined_in_a_notebook_cell():

@@ -1,6 +1,6 @@
 """A 10-step durable workflow that chapter 08 runs in a subprocess and kills with SIGKILL.
 
-    python scripts/long_workflow.py DB RUN_ID --ticket T001 [--pause-at 06.review]
+    python -m orchestra.examples.long_workflow DB RUN_ID --ticket T001 [--pause-at 06.review]
 
 Each step makes one LLM call on one support ticket and writes one field of ``Dossier``;
 every completed step is committed to the SQLite checkpoint ``DB``. With ``--pause-at KEY``

@@ -1,0 +1,527 @@
+# ---
+# jupyter:
+#   jupytext:
+#     notebook_metadata_filter: orchestra,-jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python (orchestra)
+#     language: python
+#     name: orchestra
+#   orchestra:
+#     test_parameters:
+#       killed_ticket_id: T007
+#       seed: 1
+#       ticket_id: T003
+#       time_scale: 0.0
+# ---
+
+# %% [markdown]
+# # 08 · Checkpoint and resume: never pay for a step twice
+#
+# A long workflow will be interrupted: a step gives up at 3 a.m., a deploy restarts the worker,
+# the machine runs out of memory, a person takes a day to approve. Without a checkpoint the only
+# way on is to start again, and to pay again for every LLM call already made. A **checkpoint**
+# records each completed step durably; **resume** walks the workflow again and, for each step
+# already recorded, applies its saved result instead of running it.
+#
+# **Use it when** steps are expensive or slow (LLM calls, tools, people), a run lasts longer than
+# you can promise a process lives, or a run must wait for someone. **Do not bother when** the whole
+# workflow is a few cheap calls (rerunning it is simpler than storing it), or when a step cannot be
+# replayed from data (its output is not serialisable, or it must observe the world as it is now).
+#
+# **Cost and latency:** one small write per step (a SQLite row, milliseconds against seconds of
+# LLM time) and a state that must be JSON. In return a failure costs only the step that failed.
+# The catch is side effects: a step that was running when the process died runs again, so it
+# must be safe to repeat (the exercise fixes one that is not).
+
+# %% tags=["parameters"]
+backend = "sim"  # "sim": offline simulator; "anthropic": real Claude (no fault staging then)
+model = "claude-haiku-4-5"
+seed = 0  # the simulator's seed: same seed, same answers, same faults
+time_scale = 0.01  # wall-clock seconds per simulated second
+ticket_id = "T001"  # the ticket of the staged failure
+killed_ticket_id = "T005"  # the ticket of the SIGKILL demo
+
+# %% [markdown]
+# ## Set-up
+#
+# The workflow lives in `orchestra/examples/long_workflow.py`, because section 3 runs it in a
+# separate process and the notebook must build the very same workflow to resume it. The checkpoint files go
+# to a temporary directory that disappears at the end of the notebook.
+
+# %%
+import asyncio
+import inspect
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from orchestra import LLM, Retry, SqliteStore, datasets, log_steps, measure, sim, viz
+from orchestra.examples.long_workflow import STEPS, Dossier, make_workflow
+
+simulator = sim.start(seed=seed, time_scale=time_scale) if backend == "sim" else None
+base_url = simulator.url if simulator else None
+llm = LLM(model, backend=backend, max_retries=0)
+tickets = {t["id"]: t["text"] for t in datasets.load("tickets")}
+workdir = tempfile.TemporaryDirectory()  # checkpoint files; removed at the end
+db_path = str(Path(workdir.name) / "orchestra.db")
+store = SqliteStore(db_path)
+
+
+def stage(faults):
+    """Arm the simulator with these faults and start a fresh request log."""
+    if simulator:
+        simulator.configure(faults=faults)
+    else:
+        print("(real Claude: faults cannot be staged)")
+
+
+def sent():
+    """Requests the simulator has received since the last stage(): (answered, failed)."""
+    log = list(simulator.log) if simulator else []
+    return sum(e["status"] == 200 for e in log), sum(e["status"] != 200 for e in log)
+
+
+print("backend:", backend, "| model:", model, "|", len(STEPS), "steps")
+
+# %% [markdown]
+# Ten steps, one LLM call each, one field of the `Dossier` state each. Steps 7 (`review`, a
+# rubric score of the reply) and 10 read what earlier steps wrote.
+
+# %%
+print(inspect.getsource(make_workflow))
+pd.DataFrame(
+    [
+        {"key": f"{i:02d}.{field}", "prompt starts": prompt.split(chr(10))[0][:70]}
+        for i, (field, prompt) in enumerate(STEPS)
+    ]
+).set_index("key")
+
+# %% [markdown]
+# ## 1. A run that fails at step 7
+#
+# We stage an outage: every call whose prompt mentions a rubric answers 500. Step 7 retries once
+# (`Retry(max_attempts=2)`) and gives up; the run aborts with a reason. Every completed step was
+# committed to the SQLite store as it finished.
+
+# %%
+wf = make_workflow(llm, retry=Retry(max_attempts=2, base_delay=time_scale, seed=seed))
+run_id = f"ticket-{ticket_id}"
+
+stage(sim.Faults(plan=[sim.Rule("server_error", match="rubric")]))
+log_steps()
+first = await wf.run(Dossier(text=tickets[ticket_id]), store=store, run_id=run_id)
+log_steps(False)
+first_calls = sent()
+print("status: ", first.status)
+print("missing:", first.missing)
+print("reason: ", first.reason.split("; ")[-1])
+print(f"spent:   ${first.cost_usd:.5f} ({first_calls[0]} answered calls, {first_calls[1]} failed)")
+
+# %% [markdown]
+# ### What the checkpoint holds
+#
+# `store.journal(run_id)` returns the committed rows, in order: one per completed step, keyed by
+# the step's position. Each row holds the step's **delta** (the fields it returned, not the whole
+# state), its status and attempts, and a record of its LLM calls (model, tokens, cost).
+
+# %%
+journal = store.journal(run_id)
+pd.DataFrame(
+    [
+        {
+            "key": key,
+            "status": e["status"],
+            "attempts": e["attempts"],
+            "fields": ", ".join(e["out"]),
+            "LLM calls": len(e["calls"]),
+            "tokens": sum(c["input_tokens"] + c["output_tokens"] for c in e["calls"]),
+            "cost ($)": round(sum(c["cost_usd"] for c in e["calls"]), 6),
+        }
+        for key, e in journal.items()
+    ]
+).set_index("key")
+
+# %%
+row = journal["04.plan"]
+call = {
+    k: v for k, v in row["calls"][0].items() if k not in ("started", "ended")
+}  # (wall-clock times left out)
+print(json.dumps({**row, "calls": [call]}, indent=1))
+print(
+    "run record:",
+    store.load(run_id).status,
+    "| initial state saved once:",
+    list(store.load(run_id).initial),
+)
+
+# %% [markdown]
+# ## 2. Resume at step 7
+#
+# The outage ends. `wf.resume(run_id, store)` loads the initial state, walks the ten steps again,
+# applies the saved delta of the six recorded ones, and runs the rest. The log shows it: six
+# `replayed` lines (no call, no tokens, no cost), then steps 7 to 10 executed.
+
+# %%
+stage(sim.Faults())
+log_steps()
+resumed = await wf.resume(run_id, store)
+log_steps(False)
+resume_calls = sent()
+print("status:", resumed.status, "| review:", resumed.state.review)
+print(
+    "steps by status:",
+    pd.Series([s.status for s in resumed.trace.steps()]).value_counts().to_dict(),
+)
+
+# %% [markdown]
+# Calls and cost, invocation by invocation, and what starting over would have cost instead (a fresh
+# run of the same ticket, no checkpoint). `trace.total_cost` is what *this invocation* spent;
+# `RunResult.cost_usd` is the whole run so far, replayed steps included (read from the journal).
+
+# %%
+scratch = await wf.run(Dossier(text=tickets[ticket_id]))
+scratch_calls = sent()[0] - resume_calls[0]
+costs = pd.DataFrame(
+    [
+        {
+            "invocation": "1. first run (fails at step 7)",
+            "calls answered": first_calls[0],
+            "calls failed": first_calls[1],
+            "spent by this invocation ($)": first.trace.total_cost,
+            "run total so far ($)": first.cost_usd,
+        },
+        {
+            "invocation": "2. resume from the checkpoint",
+            "calls answered": resume_calls[0],
+            "calls failed": resume_calls[1],
+            "spent by this invocation ($)": resumed.trace.total_cost,
+            "run total so far ($)": resumed.cost_usd,
+        },
+        {
+            "invocation": "instead: start again from scratch",
+            "calls answered": scratch_calls,
+            "calls failed": 0,
+            "spent by this invocation ($)": scratch.trace.total_cost,
+            "run total so far ($)": first.cost_usd + scratch.cost_usd,
+        },
+    ]
+).set_index("invocation")
+costs.round(6)
+
+# %%
+fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.4), dpi=100)
+names = ["first run\n(fails at 7)", "resume\n(steps 7-10)", "start again\n(steps 1-10)"]
+colors = ["tab:red", "tab:green", "tab:gray"]
+left.bar(names, costs["calls answered"], color=colors)
+left.set_ylabel("LLM calls answered")
+left.set_title("Calls per invocation")
+right.bar(names, costs["spent by this invocation ($)"] * 1000, color=colors)
+right.set_ylabel("cost (thousandths of a USD)")
+right.set_title("Cost per invocation")
+fig.tight_layout()
+
+# %% [markdown]
+# Resuming paid for steps 7 to 10 only; starting again would have paid for steps 1 to 6 a second
+# time. The saving grows with where the failure lands and with how expensive the early steps are
+# (a research step on the strong model, a long document read).
+#
+# Two things make replay safe. The run's **fingerprint** (a hash of the workflow's shape) is
+# checked first: resuming with a workflow whose steps changed raises `ForeignCheckpointError`
+# instead of mixing two definitions. And each key can be committed **once**: a step cannot be
+# recorded twice, even if two processes resume the same run. The policies (retry, budget) are not
+# part of the fingerprint: you may resume with more attempts or a higher budget.
+#
+# ## 3. A real crash: SIGKILL in the middle of a run
+#
+# Now for real: the workflow runs in **another process** (`python -m orchestra.examples.long_workflow`), writing to
+# the same SQLite file. `SIGKILL` cannot be caught: no `finally`, no cleanup, the process is
+# gone. Whatever was committed survives; whatever was in flight is lost.
+#
+# A real crash lands at a random moment (`tests/test_crash.py` kills such a worker 20 times at
+# random and checks every run still completes with each step recorded once). To get the same
+# notebook every time, the worker is told to stall inside step 7, after its LLM call and before
+# its commit (`--pause-at 06.review`), and says so on stdout. The notebook then reads the journal
+# through its own connection, and kills the worker.
+
+# %%
+killed_id = f"ticket-{killed_ticket_id}"
+stage(sim.Faults())
+worker = subprocess.Popen(
+    [
+        sys.executable,
+        "-m",
+        "orchestra.examples.long_workflow",
+        db_path,
+        killed_id,
+        "--ticket",
+        killed_ticket_id,
+        "--model",
+        model,
+        "--backend",
+        backend,
+        "--pause-at",
+        "06.review",
+    ],
+    stdout=subprocess.PIPE,
+    text=True,
+    env=os.environ.copy(),
+)
+said = await asyncio.wait_for(asyncio.to_thread(worker.stdout.readline), timeout=60)
+print("worker says:", said.strip())
+committed = list(SqliteStore(db_path).journal(killed_id))
+print("committed so far:", len(committed), "steps:", committed[0], "...", committed[-1])
+
+# %%
+worker.send_signal(signal.SIGKILL)
+worker.wait()
+worker.stdout.close()
+worker_calls = sent()[0]
+print("worker exit code:", worker.returncode, "(killed by signal", -worker.returncode, ")")
+print(
+    "run status in the store:",
+    store.load(killed_id).status,
+    "(the worker never got to write how it ended)",
+)
+print("calls the worker made:", worker_calls if simulator else "n/a")
+
+# %% [markdown]
+# The store still says `running`: that is how you find crashed runs (a `running` run whose worker
+# is gone). Resume it here, in the notebook:
+
+# %%
+before = sent()[0]
+log_steps()
+recovered = await make_workflow(llm).resume(killed_id, store)
+log_steps(False)
+spans = recovered.trace.steps()
+print("status:", recovered.status)
+print("replayed from the journal:", [s.key for s in spans if s.status == "replayed"])
+print("executed now:            ", [s.key for s in spans if s.status != "replayed"])
+print("calls made by the resume:", sent()[0] - before if simulator else "n/a")
+
+# %% [markdown]
+# The worker made 7 calls: 6 committed, and step 7's, which was paid and lost with the process.
+# The resume ran step 7 again from its start (the same prompt, so at temperature 0 the same
+# answer). `RunResult.cost_usd` counts only what the journal recorded plus this invocation; the
+# bill from the provider includes the lost call. Compare:
+
+# %%
+if simulator:
+    billed = sum(
+        sim.cost_usd(e["model"], e["input_tokens"], e["output_tokens"])
+        for e in simulator.log
+        if e["status"] == 200
+    )
+    print(f"the run's cost_usd: ${recovered.cost_usd:.6f}")
+    print(f"what was billed:    ${billed:.6f}  (the difference is the call in flight at the kill)")
+
+# %% [markdown]
+# ## 4. The same with LangGraph's SQLite checkpointer
+#
+# LangGraph saves a **checkpoint per super-step** (here, per node, as the graph is a straight
+# line): the **whole state** (every channel's value) plus the writes pending for the next step,
+# serialised with its own `JsonPlusSerializer` into a `checkpoints` table keyed by `thread_id`.
+# On failure, `graph.get_state(config).next` names the node to run; `graph.invoke(None, config)`
+# resumes from the last checkpoint, re-running the failed node **from its start**.
+#
+# Same ten prompts, same staged outage, a `RetryPolicy` of 2 attempts like ours, the official
+# `ChatAnthropic` integration (SDK retries off: the node's retry policy retries).
+
+# %%
+import sqlite3
+from typing import TypedDict
+
+from langchain_anthropic import ChatAnthropic
+from langgraph.checkpoint.sqlite import SqliteSaver
+from langgraph.graph import END, START, StateGraph
+from langgraph.types import RetryPolicy
+
+from orchestra.policies import retryable
+
+DossierState = TypedDict("DossierState", {f: str for f in Dossier.model_fields}, total=False)
+
+
+def langgraph_dossier(chat, checkpointer):
+    graph, previous = StateGraph(DossierState), START
+    for field, prompt in STEPS:
+
+        def node(state, field=field, prompt=prompt):
+            values = {f: state.get(f) for f in Dossier.model_fields}
+            return {field: chat.invoke(prompt.format(**values)).content}
+
+        graph.add_node(
+            field,
+            node,
+            retry_policy=RetryPolicy(
+                max_attempts=2, initial_interval=time_scale, jitter=False, retry_on=retryable
+            ),
+        )
+        graph.add_edge(previous, field)
+        previous = field
+    graph.add_edge(previous, END)
+    return graph.compile(checkpointer=checkpointer)
+
+
+# %%
+chat = ChatAnthropic(model=model, base_url=base_url, temperature=0, max_tokens=200, max_retries=0)
+connection = sqlite3.connect(Path(workdir.name) / "langgraph.db", check_same_thread=False)
+saver = SqliteSaver(connection)
+graph = langgraph_dossier(chat, saver)
+config = {"configurable": {"thread_id": run_id}}
+
+stage(sim.Faults(plan=[sim.Rule("server_error", match="rubric")]))
+try:
+    graph.invoke({"text": tickets[ticket_id]}, config)
+except Exception as exc:
+    print("invoke raised:", type(exc).__name__)
+lg_first = sent()
+snapshot = graph.get_state(config)
+print("next node:", snapshot.next, "| fields in the saved state:", len(snapshot.values))
+print("calls:", lg_first[0], "answered,", lg_first[1], "failed")
+
+# %% [markdown]
+# Every checkpoint after the failure: its step number, and how many state fields it stores. Each
+# holds the state so far, in full, so the total grows with the square of the number of steps
+# (LangGraph's newer "delta channels" store only changes, for channels that opt in).
+
+# %%
+checkpoints = list(saver.list(config))[::-1]  # oldest first
+pd.DataFrame(
+    [
+        {
+            "step": c.metadata["step"],
+            "source": c.metadata["source"],
+            "state fields stored": sum(
+                not k.startswith(("branch:", "__")) for k in c.checkpoint["channel_values"]
+            ),
+            "pending writes": len(c.pending_writes or []),
+        }
+        for c in checkpoints
+    ]
+).set_index("step")
+
+# %%
+stage(sim.Faults())
+final = graph.invoke(None, config)
+lg_resume = sent()
+print("resumed; calls:", lg_resume[0], "| review:", final["review"])
+print("same review as orchestra's resume:", final["review"] == resumed.state.review)
+
+# %% [markdown]
+# ### Side by side
+#
+# One run each, from the start: fail at step 7, resume. `measure.Meter` reads calls, tokens and
+# cost from the simulator's log for both, the same way (ticket T009 this time).
+
+# %%
+text, side_id = tickets["T009"], "ticket-T009"
+outage = lambda: sim.Faults(
+    plan=[sim.Rule("server_error", match="rubric", nth=[1, 2])]
+)  # step 7's first 2 calls
+
+stage(outage())
+with measure.Meter(simulator, "orchestra", code=[make_workflow]) as m1:
+    wf9 = make_workflow(llm, retry=Retry(max_attempts=2, base_delay=time_scale, seed=seed))
+    failed = await wf9.run(Dossier(text=text), store=store, run_id=side_id)
+    done = await wf9.resume(side_id, store)
+
+stage(outage())
+with measure.Meter(simulator, "LangGraph", code=[langgraph_dossier]) as m2:
+    side_config = {"configurable": {"thread_id": side_id}}
+    try:
+        graph.invoke({"text": text}, side_config)
+    except Exception:
+        pass
+    lg_done = graph.invoke(None, side_config)
+
+side = measure.table([m1.result, m2.result])
+side["first invocation"] = [failed.status, "raised"]
+side["rows saved"] = [len(store.journal(side_id)), len(list(saver.list(side_config)))]
+side["same final state"] = [
+    True,
+    all(lg_done[f] == getattr(done.state, f) for f in Dossier.model_fields),
+]
+side.drop(columns=["wall_s"]).round({"cost_usd": 6, "model_s": 2})
+
+# %% tags=["nbval-ignore-output"]
+print(side["wall_s"].round(3).to_string())
+
+# %%
+fig = viz.compare(side, title="Fail at step 7, resume: orchestra and LangGraph")
+
+# %% [markdown]
+# Same calls, same tokens, same cost: both resume at the failed step and neither repeats a
+# completed one. Where they differ is what they keep and what they let you do with it:
+
+# %%
+pd.DataFrame(
+    {
+        "orchestra (SqliteStore)": {
+            "saves": "one row per completed step: its delta and its LLM call records",
+            "format": "JSON text (readable with the sqlite3 shell)",
+            "after a failure at step 7": f"{len(journal)} journal rows",
+            "resume": "await wf.resume(run_id, store)",
+            "re-runs": "the failed step, from its start",
+            "cost of replayed steps": "known (call records in the journal)",
+            "workflow changed since": "refused: ForeignCheckpointError",
+            "go back to an earlier point": "no",
+        },
+        "LangGraph (SqliteSaver)": {
+            "saves": "one checkpoint per super-step: the full state and pending writes",
+            "format": "serialised blobs (JsonPlusSerializer)",
+            "after a failure at step 7": f"{len(checkpoints)} checkpoints",
+            "resume": "graph.invoke(None, config)",
+            "re-runs": "the failed node, from its start",
+            "cost of replayed steps": "not recorded",
+            "workflow changed since": "not checked: runs on from the saved channels",
+            "go back to an earlier point": "yes: invoke from any checkpoint_id (time travel, forks)",
+        },
+    }
+)
+
+# %% [markdown]
+# Why not LlamaIndex Workflows here? A workflow's `Context` can be serialised (`ctx.to_dict()`)
+# and a run restarted from it, but nothing writes it as each step completes: a crash loses the run
+# unless you build that journal yourself, which is what this chapter's engine is.
+#
+# Both designs re-run the interrupted step from its start. That is the rule to design for:
+# **a step must be safe to run twice**. Keep side effects (emails, payments, tickets filed) in
+# their own step after the LLM call, and give them an idempotency key (`ctx.run_id` + `ctx.key`)
+# the receiving system deduplicates on.
+#
+# ## Interview angle
+#
+# - *"Your 40-step agent run died at step 31. What happens?"* With a per-step journal: resume,
+#   replay 30 recorded results, rerun step 31 from its start. Without: start over and pay again.
+#   Mention what is lost (the in-flight step's calls) and how you find dead runs (status
+#   `running`, no live worker, a lease or heartbeat).
+# - *"What do you store per step: the whole state or a delta?"* Full snapshots (LangGraph) make
+#   reads and time travel trivial but grow with steps x state size; deltas (an event log) are
+#   small and auditable but need a replay to rebuild state. Either way: JSON, never pickle
+#   (pickle executes code on load and breaks across versions).
+# - *"How do you make resume correct?"* Deterministic replay: same definition (fingerprint
+#   check), each step recorded once (primary key), non-deterministic inputs (time, randomness,
+#   LLM answers) captured in the journal rather than recomputed, and idempotent side effects.
+# - *"Exactly once?"* Not achievable for external effects across a crash; you get at-least-once
+#   execution plus idempotency keys, which makes the *effect* happen once.
+# - *"SQLite in production?"* Fine for one machine (WAL, one writer); for many workers use
+#   Postgres (the same journal table) or a durable-execution service (Temporal, DBOS).
+
+# %%
+connection.close()
+store.close()
+await llm.aclose()
+workdir.cleanup()
+if simulator:
+    simulator.stop()

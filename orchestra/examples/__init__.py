@@ -1,0 +1,6 @@
+"""Workflows the chapters run as programs of their own (a subprocess to kill, in chapter 08).
+
+They sit in the package, not beside the notebooks, so that a chapter imports and runs them the
+same way from any working directory: ``python -m orchestra.examples.long_workflow ...``.
+They use only the public API, like a chapter.
+"""

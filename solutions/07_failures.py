@@ -1,0 +1,320 @@
+# ---
+# jupyter:
+#   jupytext:
+#     notebook_metadata_filter: orchestra,-jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python (orchestra)
+#     language: python
+#     name: orchestra
+#   orchestra:
+#     test_parameters:
+#       seed: 1
+# ---
+
+# %% [markdown]
+# # Exercise 07 · Failures: what to retry, how long, and who shares a breaker
+#
+# Four tasks on chapter 07 (`notebooks/07_failures.ipynb`). Each code cell marked **TODO** is
+# yours; the cell after it, tagged `check`, runs your code against the simulator and asserts
+# what it must do. Grade yourself with `make grade` (or `make grade NB=exercises/07_failures.ipynb`):
+# it runs the notebook in a fresh kernel and reports each check. Do not edit the checks.
+#
+# 1. Decide which errors are worth retrying (a predicate).
+# 2. Fix a hand-written retry loop that never gives up.
+# 3. Fix a circuit breaker that never opens.
+# 4. Answer an interview question.
+
+# %% tags=["parameters"]
+backend = "sim"  # the checks stage faults: they need the simulator
+model = "claude-haiku-4-5"
+strong_model = "claude-sonnet-4-5"
+seed = 0
+time_scale = 0.0  # instant calls: the checks are about counts, not time
+
+# %%
+import asyncio
+
+from pydantic import BaseModel
+
+from orchestra import LLM, CircuitBreaker, Workflow, errors, sim, step
+
+simulator = sim.start(seed=seed, time_scale=time_scale)
+llm = LLM(model, max_retries=0)  # SDK retries off: we retry ourselves
+strong = LLM(strong_model, max_retries=0)
+
+
+def requests():
+    """How many requests the simulator received since it was last configured."""
+    return len(simulator.log)
+
+
+# %% [markdown]
+# ## Task 1 · A retry predicate
+#
+# Write `should_retry(exc)`: True when another attempt may succeed, False when it cannot. You get
+# the exceptions `orchestra.LLM` raises (see the tree in `orchestra/errors.py`), a plain
+# `TimeoutError` (a step timeout), our own `CircuitOpenError` and a bug in our code (`KeyError`).
+# Do not call `orchestra.policies.retryable`: write the rule yourself (a few `isinstance` checks).
+
+
+# %%
+def should_retry(exc: BaseException) -> bool:
+    """True if a later attempt may succeed (429, 529, 5xx, timeouts, bad output)."""
+    ### BEGIN SOLUTION
+    # RetryableLLMError: 429, 529, 500 and client timeouts; OutputFormatError: a new sample
+    # may parse; TimeoutError: a step timeout. FatalLLMError (400, 401, 404) fails the same
+    # way again; CircuitOpenError is our own refusal; a KeyError is a bug: none can improve.
+    return isinstance(exc, (errors.RetryableLLMError, errors.OutputFormatError, TimeoutError))
+    ### END SOLUTION
+    ### BEGIN STUB
+    # # TODO
+    # raise NotImplementedError
+    ### END STUB
+
+
+# %% tags=["check"]
+# check 1: should_retry says yes to 429/529/500/timeouts/bad output, no to 400/404/breaker/bugs
+class Pair(BaseModel):
+    urgency: str
+    amount: float
+
+
+async def provoke(call):
+    try:
+        await call()
+    except errors.OrchestraError as exc:
+        return exc
+    raise AssertionError("the call was supposed to fail")
+
+
+simulator.configure(
+    faults=sim.Faults(
+        plan=[
+            sim.Rule(kind, match=f"case {kind}")
+            for kind in ("rate_limit", "overloaded", "server_error", "hang", "bad_json")
+        ]
+    )
+)
+async with LLM(model, max_retries=0, timeout=0.2) as impatient:
+    cases = {
+        "429": (await provoke(lambda: llm.ask("Summarize: case rate_limit")), True),
+        "529": (await provoke(lambda: llm.ask("Summarize: case overloaded")), True),
+        "500": (await provoke(lambda: llm.ask("Summarize: case server_error")), True),
+        "client timeout": (await provoke(lambda: impatient.ask("Summarize: case hang")), True),
+        "bad output": (
+            await provoke(
+                lambda: llm.ask(
+                    "Extract the following fields as JSON: urgency, "
+                    "amount. case bad_json. Text: urgent, 40 USD",
+                    schema=Pair,
+                )
+            ),
+            True,
+        ),
+        "400": (await provoke(lambda: llm.ask("Summarize: hello", temperature=1.5)), False),
+        "404": (await provoke(lambda: llm.with_model("claude-2.1").ask("hello")), False),
+    }
+cases["step timeout"] = (TimeoutError(), True)
+cases["breaker open"] = (errors.CircuitOpenError("open", name="m", retry_in=5.0), False)
+cases["a bug in our code"] = (KeyError("category"), False)
+wrong = [name for name, (exc, expected) in cases.items() if should_retry(exc) is not expected]
+assert not wrong, f"should_retry is wrong for: {wrong}"
+print("check 1 passed")
+
+
+# %% [markdown]
+# ## Task 2 · A retry loop that never gives up
+#
+# A colleague wrote this helper. It works in the demo, but in production one malformed request
+# (a 400) kept a worker busy all night. Fix it so that it:
+#
+# - makes at most `max_attempts` attempts in all, then raises the last error;
+# - never retries an error that cannot get better (use your `should_retry`);
+# - waits the server's `retry_after` (on `RetryableLLMError`) when it is given, else exponential
+#   backoff from `base_delay`.
+
+
+# %%
+async def ask_with_retry(llm, prompt, max_attempts=4, base_delay=0.01):
+    ### BEGIN SOLUTION
+    """Ask, retrying failures with exponential backoff, at most max_attempts attempts."""
+    for attempt in range(1, max_attempts + 1):
+        try:
+            return await llm.ask(prompt)
+        except errors.LLMError as exc:
+            if attempt == max_attempts or not should_retry(exc):
+                raise  # bounded, and never a retry that cannot help
+            told = getattr(exc, "retry_after", None)
+            await asyncio.sleep(told if told is not None else base_delay * 2 ** (attempt - 1))
+    ### END SOLUTION
+    ### BEGIN STUB
+    # """Ask, retrying failures with exponential backoff."""
+    # attempt = 0
+    # while True:
+    #     try:
+    #         return await llm.ask(prompt)
+    #     except errors.LLMError:
+    #         attempt += 1
+    #         await asyncio.sleep(base_delay * 2 ** attempt)
+    ### END STUB
+
+
+# %% tags=["check"]
+# check 2: ask_with_retry is bounded, never retries a 400, and recovers from transient errors
+async def outcome(coro):
+    try:
+        return await asyncio.wait_for(coro, timeout=5)
+    except TimeoutError:
+        raise AssertionError(
+            "ask_with_retry was still retrying after 5 s: is it bounded?"
+        ) from None
+    except errors.LLMError as exc:
+        return exc
+
+
+simulator.configure(faults=sim.Faults())
+async with LLM(model, max_retries=0, temperature=1.5) as broken:  # every call is a 400
+    got = await outcome(ask_with_retry(broken, "Summarize: the parcel is late."))
+assert isinstance(got, errors.FatalLLMError), f"a 400 should raise FatalLLMError, got {got!r}"
+assert requests() == 1, f"a 400 was sent {requests()} times; it cannot get better: send it once"
+
+simulator.configure(faults=sim.Faults(plan=[sim.Rule("overloaded", match="refund", nth=[1, 2])]))
+got = await outcome(ask_with_retry(llm, "Summarize: I am still waiting for my refund."))
+assert not isinstance(got, Exception), f"two 529s then a success should succeed, got {got!r}"
+assert requests() == 3, f"expected 3 requests (2 failures, 1 success), saw {requests()}"
+
+simulator.configure(faults=sim.Faults(plan=[sim.Rule("overloaded", match="invoice")]))  # always 529
+got = await outcome(ask_with_retry(llm, "Summarize: the invoice is wrong.", max_attempts=4))
+assert isinstance(got, errors.RetryableLLMError), f"expected the last 529 to be raised, got {got!r}"
+assert requests() == 4, f"max_attempts=4 but {requests()} requests were sent"
+print("check 2 passed")
+
+
+# %% [markdown]
+# ## Task 3 · A circuit breaker that never opens
+#
+# The strong model is down (every call answers 529), yet the breaker below lets every ticket try
+# it, and stays closed. The reply step does fall back to the cheap model, as it should. Find out
+# why the breaker never opens (read `CircuitBreaker.succeeded` in `orchestra/policies.py`) and fix
+# `make_replies` so that after `failure_threshold` failures the strong model is no longer called,
+# while every ticket still gets a reply.
+
+
+# %%
+class Ticket(BaseModel):
+    text: str
+    reply: str | None = None
+
+
+def make_replies(strong, fast, clock):
+    """A one-step workflow: reply on the strong model, fall back to the fast one."""
+    ### BEGIN SOLUTION
+    # One breaker per model. Shared, the fallback's successes on the fast model called
+    # breaker.succeeded(), which resets the failure count: the breaker could never open.
+    breakers = {
+        m.model: CircuitBreaker(m.model, failure_threshold=2, reset_after=60, clock=clock)
+        for m in (strong, fast)
+    }
+
+    @step(writes="reply", breaker=breakers[fast.model])
+    async def reply_fast(t: Ticket) -> dict:
+        return {
+            "reply": (await fast.ask(f"Write a short reply to this ticket.\nTicket: {t.text}")).text
+        }
+
+    @step(writes="reply", breaker=breakers[strong.model], fallback=reply_fast)
+    ### END SOLUTION
+    ### BEGIN STUB
+    # breaker = CircuitBreaker("claude", failure_threshold=2, reset_after=60, clock=clock)
+    #
+    # @step(writes="reply", breaker=breaker)
+    # async def reply_fast(t: Ticket) -> dict:
+    #     return {"reply": (await fast.ask(f"Write a short reply to this ticket.\nTicket: {t.text}")).text}
+    #
+    # @step(writes="reply", breaker=breaker, fallback=reply_fast)
+    ### END STUB
+    async def reply(t: Ticket) -> dict:
+        return {
+            "reply": (
+                await strong.ask(f"Write a short reply to this ticket.\nTicket: {t.text}")
+            ).text
+        }
+
+    return Workflow("replies", state=Ticket, steps=[reply])
+
+
+# %% tags=["check"]
+# check 3: with the strong model down, the breaker opens after 2 failures and every ticket gets a reply
+simulator.configure(faults=sim.Faults(plan=[sim.Rule("overloaded", model=strong_model)]))
+replies = make_replies(strong, llm, clock=lambda: 0.0)  # a frozen clock: the breaker cannot reset
+texts = [
+    "My parcel is late.",
+    "I was charged twice.",
+    "I cannot log in.",
+    "The invoice has the wrong address.",
+    "Please cancel my plan.",
+    "The app crashes on start.",
+]
+results = [await replies.run(Ticket(text=t)) for t in texts]
+assert all(r.status == "completed" and r.state.reply for r in results), "every ticket needs a reply"
+strong_requests = sum(e["model"] == strong_model for e in simulator.log)
+assert strong_requests == 2, (
+    f"the strong model was called {strong_requests} times for {len(texts)} "
+    f"tickets; an open breaker should stop it after 2 failures"
+)
+print("check 3 passed")
+
+# %% [markdown]
+# ## Task 4 · Interview question
+#
+# *"A teammate wants to wrap every step in `Retry(max_attempts=10, retry_on=lambda e: True)` 'to
+# be safe', and leaves the SDK's default `max_retries=2` on. What do you tell them?"*
+#
+# Answer in `interview_answer` below (at least 60 words). A good answer says which errors must not
+# be retried and why, what two layers of retries do to the number of requests, and what to use
+# instead when a model keeps failing.
+
+# %%
+### BEGIN SOLUTION
+interview_answer = """
+Retrying everything is not safe. A 400, 401 or 404 fails the same way every time: retrying it
+ten times only burns time and rate limit, and a bug in our own code is not fixed by running it
+again. Retry only transient errors (429, 529, 5xx, timeouts, bad output), with exponential
+backoff and jitter, honouring retry-after, and a small bound. With the SDK's max_retries=2
+inside an engine retry of 10 attempts the retries multiply: up to 30 requests per step, two
+backoff schedules stacked, hammering a service that is already overloaded; keep one layer
+(max_retries=0 on the client). When a model keeps failing, a circuit breaker shared per model
+stops calling it and a fallback (cheaper model, simpler prompt) answers, or the step is
+optional, or the run aborts with its partial state and resumes later. Retries also repeat side
+effects, so the step must be idempotent.
+"""
+### END SOLUTION
+### BEGIN STUB
+# interview_answer = """
+# TODO: your answer here.
+# """
+### END STUB
+
+# %% tags=["check"]
+# check 4: the interview answer is substantial and covers the key points
+words = interview_answer.split()
+text = interview_answer.lower()
+points = {
+    "what not to retry (400)": "400" in text or "bad request" in text,
+    "retries multiply across layers": "multipl" in text or "double" in text,
+    "a breaker or a fallback": "breaker" in text or "fallback" in text,
+    "backoff / retry-after": "backoff" in text or "retry-after" in text,
+}
+assert len(words) >= 60, f"answer with at least 60 words (you wrote {len(words)})"
+missing = [p for p, ok in points.items() if not ok]
+assert len(missing) <= 1, f"the answer does not cover: {missing}"
+print("check 4 passed")
+
+# %%
+await llm.aclose()
+await strong.aclose()
+simulator.stop()
