@@ -1,8 +1,12 @@
 """Grade your exercises: ``make grade`` (or ``make grade NB=exercises/01_sequential_chain.ipynb``).
 
 Runs each exercise notebook top to bottom in a fresh kernel (your edits included, errors
-allowed) and reports every cell tagged ``check``: passed, or the error that failed it.
-Nothing is written back to your notebooks.
+allowed) and prints one line per cell tagged ``check``: PASS, or FAIL with what the check
+found. A cell tagged ``rubric`` (an interview answer) is not graded by keywords: its output (the
+rubric and a model answer, for you to score yourself; with ``backend="anthropic"``, Claude's
+grading too) is shown under SELF. A cell outside the checks that fails for another reason than
+an unfinished stub is reported too, since it explains the failures after it. Nothing is written
+back to your notebooks.
 """
 
 from __future__ import annotations
@@ -13,6 +17,31 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+STUB = "NotImplementedError"
+
+
+def title(cell: nbformat.NotebookNode) -> str:
+    """The check's leading comment lines, joined: what it checks."""
+    lines = []
+    for line in cell.source.splitlines():
+        if not line.startswith("#"):
+            break
+        lines.append(line.lstrip("# ").strip())
+    return " ".join(lines) or cell.source.splitlines()[0]
+
+
+def error_of(cell: nbformat.NotebookNode) -> nbformat.NotebookNode | None:
+    return next((o for o in cell.get("outputs", []) if o.output_type == "error"), None)
+
+
+def one_line(error: nbformat.NotebookNode) -> str:
+    first = error.evalue.strip().splitlines()[0] if error.evalue.strip() else "(no message)"
+    return f"{error.ename}: {first}"
+
+
+def printed(cell: nbformat.NotebookNode) -> str:
+    return "".join(o.text for o in cell.outputs if o.output_type == "stream").rstrip()
+
 
 def grade(path: Path) -> tuple[int, int]:
     book = nbformat.read(path, as_version=4)
@@ -21,22 +50,29 @@ def grade(path: Path) -> tuple[int, int]:
         kernel_name="orchestra",
         allow_errors=True,
         timeout=300,
+        extra_arguments=["--log-level=ERROR"],  # the kernel's start-up warnings are not grades
         resources={"metadata": {"path": str(path.parent)}},
     ).execute()
-    checks = [c for c in book.cells if "check" in c.metadata.get("tags", [])]
-    passed = 0
     print(f"\n{path.name}")
-    for cell in checks:
-        title = cell.source.splitlines()[0].lstrip("# ").strip()
-        error = next((o for o in cell.outputs if o.output_type == "error"), None)
-        if error is None:
-            passed += 1
-            print(f"  PASS  {title}")
-        else:
-            print(
-                f"  FAIL  {title}\n        {error.ename}: {error.evalue.splitlines()[0] if error.evalue else ''}"
-            )
-    return passed, len(checks)
+    passed = checks = 0
+    for n, cell in enumerate(book.cells, 1):
+        tags = cell.metadata.get("tags", [])
+        if cell.cell_type != "code":
+            continue
+        error = error_of(cell)
+        if "check" in tags:
+            checks += 1
+            passed += error is None
+            verdict = "PASS" if error is None else "FAIL"
+            print(f"  {verdict}  {title(cell)}" + (f" -> {one_line(error)}" if error else ""))
+        elif "rubric" in tags:
+            print(f"  SELF  {title(cell)}")
+            body = printed(cell) if error is None else one_line(error)
+            for line in body.splitlines():
+                print(f"        {line}".rstrip())
+        elif error is not None and error.ename != STUB:
+            print(f"  ERROR cell {n} (not a check): {one_line(error)}")
+    return passed, checks
 
 
 def main(argv: list[str]) -> int:

@@ -34,9 +34,10 @@
 # The pause is the hard part. A person answers in minutes or days, so the run cannot hold a
 # process, a kernel or a connection open while it waits. Here the engine ends the run with status
 # `waiting` and a **checkpoint** (one SQLite row per completed step); `resume(run_id, store,
-# decision=...)` continues it later, from any process, replaying the completed steps from the
-# journal instead of running them again. The draft the person approved is the one that gets
-# published, and it is paid for once.
+# decision=..., question=...)` continues it later, from any process, replaying the completed steps
+# from the journal instead of running them again. The draft the person approved is the one that
+# gets published, and it is paid for once. The decision names the question it answers, so a
+# repeated click or request can never approve a later question that nobody saw.
 #
 # **Use it when** a wrong output is costly or irreversible, when rules cannot decide, or when you
 # need an audit trail of who approved what. **Do not use it when** the volume is high and a rule
@@ -68,6 +69,7 @@ your_turn = (
 from pathlib import Path
 
 import pandas as pd
+from IPython.display import Markdown
 from pydantic import BaseModel
 
 from orchestra import (
@@ -84,6 +86,7 @@ from orchestra import (
     step,
     viz,
 )
+from orchestra.errors import DecisionMismatchError
 from orchestra.review import review_panel
 
 simulator = sim.start(seed=seed, time_scale=time_scale) if backend == "sim" else None
@@ -110,6 +113,7 @@ class Listing(BaseModel):
     must_mention: list[str]
     draft: str = ""
     decision: dict | None = None  # the person's decision, written by the approval step
+    legal: dict | None = None  # a second reviewer's decision (section 5 asks two people)
     published: str | None = None  # what goes live (None: nothing)
     outcome: str = ""
 
@@ -146,16 +150,20 @@ async def publish(s: Listing) -> dict:
     return outcome_of(s.draft, s.decision)
 
 
-def make_review_workflow(llm: LLM) -> Workflow:
+def make_draft(llm: LLM):
     @step(writes="draft", retry=Retry(max_attempts=3, base_delay=0.01))
     async def draft(s: Listing) -> dict:
         return {"draft": (await llm.ask(draft_prompt(s))).text}
 
+    return draft
+
+
+def make_review_workflow(llm: LLM) -> Workflow:
     return Workflow(
         "listing_review",
         state=Listing,
         steps=[
-            draft,
+            make_draft(llm),
             approval(
                 "Publish this product description?",
                 into="decision",
@@ -170,7 +178,7 @@ def make_review_workflow(llm: LLM) -> Workflow:
 # ## 3. Run it until it waits
 #
 # There is no decision yet, so the run stops at the approval step: status `waiting`, with the
-# question and the draft in `waiting_for`. The draft is committed to the SQLite file; the run holds
+# question, its **key** and the draft in `waiting_for`. The draft is committed to the SQLite file; the run holds
 # nothing in memory. Look at `missing` (what has not run) and at the cost so far.
 
 # %%
@@ -184,7 +192,7 @@ log_steps()
 result = await wf.run(first, store=store, run_id="listing-p01")
 log_steps(False)
 print("status =", result.status)
-print("question:", result.waiting_for["prompt"])
+print("question:", result.waiting_for["prompt"], "| key:", result.waiting_for["key"])
 print("draft:   ", result.waiting_for["payload"]["draft"])
 print("missing: ", result.missing)
 print(f"cost so far: ${result.cost_usd:.6f} ({result.tokens} tokens)")
@@ -202,8 +210,10 @@ print("waiting for:  ", store.load("listing-p01").info["waiting_for"]["key"])
 #
 # After a kernel restart (or in another process, hours later) you have two things: the run id and
 # the database file. Below we drop every object and build **new** ones, exactly what re-running
-# the set-up and definition cells after a restart gives you. The resume replays `draft` from the
-# journal (no LLM call), records the decision under the approval's key, and runs `publish`.
+# the set-up and definition cells after a restart gives you. `wf.waiting(run_id, store)` reads the
+# question back from the file (what a review page would show), and the decision is sent with that
+# question's key. The resume replays `draft` from the journal (no LLM call), records the decision
+# under the approval's key, and runs `publish`.
 #
 # Try it for real: restart the kernel, run the set-up cell and sections 1 and 2, then this cell
 # without its first line.
@@ -213,9 +223,11 @@ del wf, store, result  # nothing of the first run is left in memory
 
 store = SqliteStore(db_path)  # the file...
 wf = make_review_workflow(LLM(model, backend=backend))  # ...and the definition
+asked = wf.waiting("listing-p01", store)  # what the reviewer is shown: prompt, payload, key
+print("the reviewer sees:", asked["prompt"], "| key:", asked["key"])
 before = calls()
 log_steps()
-done = await wf.resume("listing-p01", store, decision={"action": "approve"})
+done = await wf.resume("listing-p01", store, decision={"action": "approve"}, question=asked["key"])
 log_steps(False)
 print("status =", done.status, "|", done.state.outcome)
 print("published:", done.state.published)
@@ -226,10 +238,100 @@ print(done.trace.to_dataframe()[["key", "kind", "status"]].to_string(index=False
 
 # %% [markdown]
 # The log shows only the steps that ran: `approval` (it found the decision the resume recorded) and
-# `publish`. The trace has the draft as `replayed`: it came back from the checkpoint, with no call. Resuming the same run with a second decision
-# is refused (`ConfigError`): a decision is written once.
+# `publish`. The trace has the draft as `replayed`: it came back from the checkpoint, with no call.
 #
-# ## 5. Headless: a scripted reviewer
+# ## 5. A decision answers one question
+#
+# A decision comes from somewhere else: a button, an email link, an HTTP request. Those repeat.
+# A cell is re-run, the same review page is open in a second tab, a client retries a request that
+# timed out although the server had applied it. If `resume` took "approve" to mean "approve
+# whatever the run waits on now", the repeated approve would land on the *next* question, one
+# nobody has read. So a decision carries the key of the question the person saw
+# (`waiting_for["key"]`, which the panel and a review link keep with the question), and `resume`
+# refuses a decision for any other question with `DecisionMismatchError`, changing nothing. (A
+# decision without `question=` is a `ConfigError`; two resumers at the same moment get
+# `RunBusyError`: a run has one owner.)
+#
+# The workflow below asks twice: legal checks the claims, then an editor approves publication.
+# The legal reviewer's approve is sent, then sent again (a retry, or a second tab), then a cell
+# re-sends it after the run has finished.
+
+
+# %%
+@step(writes=("published", "outcome"))
+async def publish_if_cleared(s: Listing) -> dict:
+    if s.legal.get("action") != "approve":
+        return {"published": None, "outcome": "blocked by legal"}
+    return outcome_of(s.draft, s.decision)
+
+
+two_approvals = Workflow(
+    "two_approvals",
+    state=Listing,
+    steps=[
+        make_draft(llm),
+        approval("Legal: are these claims accurate?", into="legal", name="legal"),
+        approval("Publish this product description?", into="decision", name="editor"),
+        publish_if_cleared,
+    ],
+)
+p = products[1]
+paused = await two_approvals.run(
+    Listing(product=p["product"], must_mention=p["must_mention"]), store=store, run_id="two-p02"
+)
+legal_key = paused.waiting_for["key"]  # the question the legal reviewer sees
+attempts, refused = [], None
+
+
+async def send(who: str, key: str) -> None:
+    global refused
+    try:
+        r = await two_approvals.resume(
+            "two-p02", store, decision={"action": "approve"}, question=key
+        )
+        result = f"applied: run {r.status}"
+    except DecisionMismatchError as exc:
+        refused, result = exc, "refused: DecisionMismatchError"
+    now = two_approvals.waiting("two-p02", store)
+    attempts.append(
+        {
+            "who sends approve": who,
+            "question it names": key,
+            "result": result,
+            "run now waits on": now["key"] if now else "nothing",
+        }
+    )
+
+
+await send("legal reviewer clicks Approve", legal_key)
+editor_key = two_approvals.waiting("two-p02", store)["key"]
+await send("the same request, retried after a timeout", legal_key)
+await send("the editor clicks Approve", editor_key)
+await send("a re-run of the editor's cell", editor_key)
+pd.DataFrame(attempts)
+
+# %% [markdown]
+# What a refused decision says (it names the question the run waits on, so a UI can show it):
+
+# %%
+print(f"{type(refused).__name__}: {refused}")
+print("expected:", refused.expected, "| got:", refused.got)
+final = await two_approvals.resume("two-p02", store)  # no decision: just read the result back
+assert [a["result"].split(":")[0] for a in attempts] == ["applied", "refused", "applied", "refused"]
+print(
+    "outcome:",
+    final.state.outcome,
+    "| legal:",
+    final.state.legal,
+    "| editor:",
+    final.state.decision,
+)
+
+# %% [markdown]
+# Each approve was applied exactly once, to the question its sender saw; the retried legal approve
+# did not become the editor's approval.
+#
+# ## 6. Headless: a scripted reviewer
 #
 # In papermill or a test nobody clicks. The same workflow takes its decisions from the `reviews`
 # parameter: the scripted reviewer below turns an action into a decision (an *edit* adds the points
@@ -254,7 +356,7 @@ for p, action in zip(products[: len(reviews)], reviews, strict=True):
     run_id = f"scripted-{p['id']}"
     paused = await wf.run(state, store=store, run_id=run_id)
     decision = scripted(action, paused.waiting_for["payload"]["draft"], p["must_mention"])
-    final = await wf.resume(run_id, store, decision=decision)
+    final = await wf.resume(run_id, store, decision=decision, question=paused.waiting_for["key"])
     rows.append(
         {
             "product": p["product"],
@@ -271,7 +373,7 @@ scripted_runs
 
 
 # %% [markdown]
-# ## 6. The mistake: asking inside the step that drafts
+# ## 7. The mistake: asking inside the step that drafts
 #
 # A step may also call `ctx.ask_human(...)` itself. Tempting: draft and ask in one function. But a
 # step is the unit of checkpointing: it is committed only when it *returns*, and a step that pauses
@@ -293,7 +395,9 @@ def make_eager_workflow(llm: LLM) -> Workflow:
 async def run_and_approve(workflow, run_id):
     start = calls()
     paused = await workflow.run(first, store=store, run_id=run_id)
-    final = await workflow.resume(run_id, store, decision={"action": "approve"})
+    final = await workflow.resume(
+        run_id, store, decision={"action": "approve"}, question=paused.waiting_for["key"]
+    )
     return {
         "LLM calls": calls() - start,
         "cost ($)": round(final.cost_usd, 6),
@@ -314,7 +418,7 @@ pd.DataFrame(
 # (`cost_usd` counts it), so the mistake shows up on the bill and in the trace, not only in the code
 # review. The rule: **work before a pause belongs in an earlier step.**
 #
-# ## 7. LangGraph: `interrupt()` re-runs its node
+# ## 8. LangGraph: `interrupt()` re-runs its node
 #
 # LangGraph's human-in-the-loop is `interrupt(value)` inside a node, with a checkpointer, and
 # `Command(resume=...)` to continue. Its docstring says it plainly: *"The graph resumes from the
@@ -394,15 +498,61 @@ out = await graph.ainvoke(Command(resume={"action": "approve"}), config)
 print("outcome:", out["outcome"], "| node executions:", runs, "| LLM calls:", calls() - start)
 
 # %% [markdown]
+# **Which question does a LangGraph decision answer?** `Command(resume=value)` answers whatever
+# interrupt is pending *now*; `Command(resume={interrupt.id: value})` names the interrupt it
+# answers. Here is the two-reviewer flow of section 5 in LangGraph, with the legal approve sent
+# twice (a retried request), each way:
+
+
+# %%
+class TwoReviews(TypedDict, total=False):
+    legal: dict
+    decision: dict
+
+
+def langgraph_two_reviews():
+    g = StateGraph(TwoReviews)
+    g.add_node("legal", lambda s: {"legal": interrupt("Legal: are these claims accurate?")})
+    g.add_node("editor", lambda s: {"decision": interrupt("Publish this product description?")})
+    g.add_edge(START, "legal")
+    g.add_edge("legal", "editor")
+    g.add_edge("editor", END)
+    return g.compile(checkpointer=InMemorySaver())
+
+
+rows = []
+for how in ("Command(resume=value)", "Command(resume={interrupt.id: value})"):
+    graph, config = langgraph_two_reviews(), {"configurable": {"thread_id": how}}
+    legal_q = (await graph.ainvoke({}, config))["__interrupt__"][0]
+    approve = {legal_q.id: {"action": "approve"}} if "id" in how else {"action": "approve"}
+    await graph.ainvoke(Command(resume=approve), config)  # the legal reviewer's click
+    out = await graph.ainvoke(Command(resume=approve), config)  # the same request, retried
+    rows.append(
+        {
+            "resume with": how,
+            "editor's question approved by the retry": "decision" in out,
+            "graph still waits for the editor": "__interrupt__" in out,
+        }
+    )
+langgraph_binding = pd.DataFrame(rows).set_index("resume with")
+assert langgraph_binding.iloc[:, 0].tolist() == [True, False]
+langgraph_binding
+
+# %% [markdown]
+# The plain form approves the editor's question with the legal reviewer's click. With the
+# interrupt's id the retry is dropped: safe, but silently (no error), so the sender is not told
+# that its decision answered nothing. Orchestra's `question=` is required, and a mismatch is an
+# error the caller sees.
+#
 # So the difference is one of defaults, not of power. In LangGraph the unit of replay is the
 # **node**, and `interrupt()` can sit anywhere in it: convenient, and the code before it runs again
 # on resume. In orchestra the unit is the **step**, and the approval is a step of its own
 # (`approval(...)`) whose decision is a journal row like any other output; asking mid-step is
-# possible (`ctx.ask_human`) and has LangGraph's cost, as section 6 measured. Both need a durable
+# possible (`ctx.ask_human`) and has LangGraph's cost, as section 7 measured. Both need a durable
 # checkpointer to survive a restart (here LangGraph's is in memory; `langgraph-checkpoint-sqlite`
 # gives it a file, as `SqliteStore` does).
 #
-# ## 8. The same task in LlamaIndex Workflows and LCEL, measured
+# ## 9. The same task in LlamaIndex Workflows and LCEL, measured
 #
 # **LlamaIndex Workflows**: a step returns an `InputRequiredEvent` (it goes to the event stream);
 # the caller answers with a `HumanResponseEvent`, which another step consumes. The draft step has
@@ -462,7 +612,10 @@ async def with_orchestra():
     for s, action in batch:
         paused = await wf.run(s, store=store, run_id=f"measured-{s.product}")
         d = scripted(action, paused.waiting_for["payload"]["draft"], s.must_mention)
-        out.append((await wf.resume(paused.run_id, store, decision=d)).state.published)
+        key = paused.waiting_for["key"]
+        out.append(
+            (await wf.resume(paused.run_id, store, decision=d, question=key)).state.published
+        )
     return out
 
 
@@ -474,8 +627,9 @@ async def with_langgraph(build):
     for s, action in batch:
         config = {"configurable": {"thread_id": s.product}}
         paused = await graph.ainvoke({"prompt": draft_prompt(s)}, config)
-        d = scripted(action, paused["__interrupt__"][0].value["draft"], s.must_mention)
-        out.append((await graph.ainvoke(Command(resume=d), config))["published"])
+        asked = paused["__interrupt__"][0]
+        d = scripted(action, asked.value["draft"], s.must_mention)
+        out.append((await graph.ainvoke(Command(resume={asked.id: d}), config))["published"])
     return out
 
 
@@ -508,7 +662,7 @@ async def with_lcel():
 
 
 implementations = [
-    ("orchestra", with_orchestra, [make_review_workflow, publish.fn, with_orchestra]),
+    ("orchestra", with_orchestra, [make_draft, make_review_workflow, publish.fn, with_orchestra]),
     (
         "LangGraph, 1 node",
         lambda: with_langgraph(langgraph_in_one_node),
@@ -530,9 +684,11 @@ for label, run, source in implementations:
 for label, texts in published.items():
     print(f"{label:18} same published texts as orchestra: {texts == published['orchestra']}")
 comparison = measure.table(meters)
-print(comparison.drop(columns=["wall_s"]).round({"cost_usd": 6, "model_s": 2}).to_string())
+shown = comparison.drop(columns=["wall_s"])
+print(shown.round({"cost_usd": 6, "model_s": 2, "sim_s": 2}).to_string())
 
 # %% tags=["nbval-ignore-output"]
+print("wall-clock seconds (the machine's; mostly framework overhead at this time_scale):")
 print(comparison["wall_s"].round(3).to_string())
 
 # %%
@@ -541,19 +697,40 @@ fig = viz.compare(comparison, title=f"Draft, pause, decide: {len(batch)} product
 # %% [markdown]
 # The same prompts give the same drafts, hence the same published texts, whichever client sends
 # them (LlamaIndex's client sends the prompt as a list of content blocks; the simulator reads the
-# same words and gives the same answer, as a temperature-0 model would). The LangGraph
-# graph that interrupts inside its drafting node pays for every draft twice (tokens and cost
-# panels). Wall-clock (first panel, it varies from run
-# to run) includes no human latency here: the scripted reviewer answers at once. The real
-# differences are not in the chart: where the paused run lives (orchestra and LangGraph: a
-# checkpoint, any process can resume it; LlamaIndex: the running process, unless you serialize
-# its context; LCEL: wherever you put it), and what re-runs on resume (a step, a node, nothing).
+# same words and gives the same answer, as a temperature-0 model would). What the numbers say:
+
+# %%
+ours, once = comparison.loc["orchestra"], comparison.loc["LangGraph, 1 node"]
+once_each = comparison[comparison["calls"] == ours["calls"]]
+assert once["calls"] > ours["calls"] and once["cost_usd"] > ours["cost_usd"]
+assert once["sim_s"] > once_each["sim_s"].max()
+Markdown(
+    f"For {len(batch)} products, {', '.join(once_each.index)} each made {ours['calls']:.0f} LLM "
+    f"calls for ${ours['cost_usd']:.6f}, in {once_each['sim_s'].min():.2f} to "
+    f"{once_each['sim_s'].max():.2f} simulated seconds (the calls run one after another; the "
+    f"same calls differ by the simulator's seeded jitter). The LangGraph graph that interrupts "
+    f"inside its drafting node made {once['calls']:.0f} calls "
+    f"({once['calls'] / ours['calls']:.1f}×): every draft is paid again on resume "
+    f"(${once['cost_usd']:.6f}, {once['sim_s']:.2f} simulated seconds). Lines of code range from "
+    f"{comparison['lines'].min():.0f} to {comparison['lines'].max():.0f}. None of this "
+    f"includes the person's latency: the scripted reviewer answers at once."
+)
+
+# %% [markdown]
+# The differences that matter most are not in the chart:
 #
-# ## 9. Your turn: review in a panel
+# | | where the paused run lives | what re-runs on resume | what binds a decision to its question |
+# | --- | --- | --- | --- |
+# | orchestra | a checkpoint (SQLite); any process resumes it | nothing: completed steps replay | `question=` (required; mismatch raises) |
+# | LangGraph | a checkpoint (here in memory) | the interrupted node, from its start | the interrupt's id, if you pass it (mismatch is ignored) |
+# | LlamaIndex | the running process, unless you serialize its context | nothing (the draft step finished) | nothing: add an id to your event yourself |
+# | LCEL | wherever you put it (no pause) | nothing | your own code |
+#
+# ## 10. Your turn: review in a panel
 #
 # `review_panel(wf, store, result)` (`orchestra/review.py`) shows the question, the draft, the cost
 # so far, **Approve** / **Reject**, and an edit box with **Approve edited**. A click schedules
-# `wf.resume(..., decision=...)` as a task on the kernel's event loop: the cell that showed the
+# `wf.resume(..., decision=..., question=...)` (the question it shows) as a task on the kernel's event loop: the cell that showed the
 # panel has finished, the kernel stays free, and the panel writes the outcome (`status:` and the
 # published text) when the resume is done.
 #
@@ -590,8 +767,12 @@ print("when this cell ran, run", turn.run_id, "was", store.load(turn.run_id).sta
 #
 # - *"How do you put a human approval in an LLM pipeline?"* Make the pause a state, not a blocking
 #   call: the run ends with `waiting` and a durable checkpoint; a UI, an email link or a queue
-#   collects the decision; `resume(run_id, decision)` continues from the checkpoint, in any process.
-#   Never hold a thread, a connection or a notebook cell open for a person.
+#   collects the decision; `resume(run_id, decision, question)` continues from the checkpoint, in
+#   any process. Never hold a thread, a connection or a notebook cell open for a person.
+# - *"A reviewer's click is retried, or the page is open twice. What stops it approving the next
+#   step?"* Bind the decision to the question it answers (a key the UI got with the question) and
+#   refuse a decision for any other; apply it exactly once (commit the decision as the journal row
+#   of that question); one owner per run, so two resumers cannot both continue it.
 # - *"What re-runs when you resume?"* Know your framework's unit of replay. LangGraph re-runs the
 #   interrupted **node** from its start (LLM calls before `interrupt()` are paid again and may
 #   return a different draft than the one approved); orchestra replays completed **steps** from the
