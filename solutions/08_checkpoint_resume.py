@@ -24,8 +24,11 @@
 # `make grade NB=exercises/08_checkpoint_resume.ipynb`). Do not edit the checks.
 #
 # 1. Find where a run will resume, from its journal.
-# 2. Fix a step whose side effect repeats on resume.
-# 3. Answer an interview question.
+# 2. Fix a workflow whose side effect (an email) repeats on resume.
+# 3. Answer an interview question (not graded by the checks: you score it against a rubric).
+#
+# Each task is one an interviewer sets for this pattern: design or repair a small piece and say
+# what it trades. Steps are counted from 0, as their journal keys (`02.plan` is step 2).
 
 # %% tags=["parameters"]
 backend = "sim"  # the checks stage faults: they need the simulator
@@ -91,7 +94,8 @@ def make_triage(llm):
 # An operator looks at a dead run and asks: which step runs first if I resume it? Write
 # `resume_point(wf, store, run_id)`: the journal key of the first top-level step of `wf` that
 # has no row in `store.journal(run_id)`, or None when every step is recorded. Keys are the
-# step's position and name: `f"{i:02d}.{node.name}"` for the i-th entry of `wf.steps`.
+# step's position and name: `f"{i:02d}.{node.name}"` for the i-th entry of `wf.steps`
+# (counted from 0).
 
 
 # %%
@@ -120,14 +124,22 @@ simulator.configure(
 first = await triage.run(
     Ticket(text="I was charged twice for my March invoice."), store=store, run_id="t1"
 )
-assert first.status == "aborted"
-assert resume_point(triage, store, "t1") == "02.plan", resume_point(triage, store, "t1")
+assert first.status == "aborted", f"the staged failure should abort the run: {first.status}"
+got = resume_point(triage, store, "t1")
+assert got == "02.plan", (
+    f"steps 00 and 01 are recorded and step 02 failed: expected '02.plan', got {got!r}"
+)
 done = await triage.resume("t1", store)
-assert done.status == "completed" and resume_point(triage, store, "t1") is None
+assert done.status == "completed", done.reason
+got = resume_point(triage, store, "t1")
+assert got is None, f"every step of run t1 is recorded now: expected None, got {got!r}"
 
 simulator.configure(faults=sim.Faults(plan=[sim.Rule("server_error", match="Classify", nth=1)]))
 await triage.run(Ticket(text="My parcel never arrived."), store=store, run_id="t2")
-assert resume_point(triage, store, "t2") == "00.category", resume_point(triage, store, "t2")
+got = resume_point(triage, store, "t2")
+assert got == "00.category", (
+    f"run t2 failed at its first step, nothing is recorded: expected '00.category', got {got!r}"
+)
 print("check 1 passed")
 
 
@@ -136,27 +148,40 @@ print("check 1 passed")
 #
 # This workflow drafts a reply, **sends it** (the `Outbox` stands in for a mail server), then
 # asks for a review of the draft. When the review call fails, the run aborts; the resume runs the
-# step again from its start, and the customer gets the email a second time. Fix
-# `make_mailer` so that after a failed run and its resume, each customer got exactly one email.
+# step again from its start, and the customer gets the email a second time. Fix `make_mailer` so
+# that:
 #
-# Two fixes work: move the sending into a step of its own after the review (a committed step
-# is never run again), or give `outbox.send` an idempotency key that is the same on every rerun
-# of the step (`ctx.run_id` and `ctx.key`: a step may take `(state, ctx)`). `Outbox.send`
-# ignores a key it has seen.
+# - the email goes out only after its review (a failed review sends nothing);
+# - after a failure and a resume, each ticket's email was delivered exactly once, **even when the
+#   mail server delivered it but the acknowledgement was lost** (`outbox.send` raises
+#   `ConnectionError` after delivering: the step failed, the mail went out);
+# - recovering from that repays no LLM call (the draft and the review are not asked twice);
+# - a second ticket from the same customer gets its own email.
+#
+# `outbox.send(to, body, key=...)` drops a key it has seen (idempotency). A step may take
+# `(state, ctx)`: `ctx.run_id` is the run, `ctx.key` the step's journal key, both the same on
+# every rerun. The trade-off to state: what makes the effect happen once, and what it costs.
 
 
 # %%
 class Outbox:
-    """A pretend mail server; with a key, it sends each key only once (idempotency)."""
+    """A pretend mail server; with a key, it sends each key only once (idempotency).
 
-    def __init__(self):
-        self.sent, self.keys = [], set()
+    ``lose_ack``: the numbers of the send calls (1-based) whose acknowledgement is lost: the
+    mail is delivered, then ``send`` raises ``ConnectionError``.
+    """
+
+    def __init__(self, lose_ack=()):
+        self.sent, self.keys, self.calls, self.lose_ack = [], set(), 0, set(lose_ack)
 
     def send(self, to, body, key=None):
+        self.calls += 1
         if key is not None and key in self.keys:
             return False
         self.keys.add(key)
         self.sent.append({"to": to, "body": body})
+        if self.calls in self.lose_ack:
+            raise ConnectionError("the mail server closed the connection before acknowledging")
         return True
 
 
@@ -187,8 +212,10 @@ def make_mailer(llm, outbox):
 
     @step
     async def send(m: Mail, ctx) -> dict:
-        # its own step, and idempotent: if the process dies after sending but before the
-        # commit, the rerun uses the same key and the mail server drops the duplicate
+        # its own step: the draft and the review are committed before it, so a rerun repays
+        # nothing; and idempotent: if the send fails after delivering (or the process dies
+        # before the commit), the rerun uses the same key and the mail server drops it. The
+        # key names this run's send, not the customer: their next ticket is another email.
         outbox.send(m.customer, m.reply, key=f"{ctx.run_id}/{ctx.key}")
         return {}
 
@@ -196,11 +223,14 @@ def make_mailer(llm, outbox):
     ### END SOLUTION
     ### BEGIN STUB
     # """Draft a reply, send it, have it reviewed."""
+    #
     # @step(writes=("reply", "review"))
     # async def reply_and_review(m: Mail) -> dict:
     #     draft = (await llm.ask(f"Write a short reply to this ticket.\nTicket: {m.text}")).text
     #     outbox.send(m.customer, draft)
-    #     review = await llm.ask(f"Score the following text against this rubric:\n- Apologises\nDraft: {draft}")
+    #     review = await llm.ask(
+    #         f"Score the following text against this rubric:\n- Apologises\nDraft: {draft}"
+    #     )
     #     return {"reply": draft, "review": review.text}
     #
     # return Workflow("mailer", state=Mail, steps=[reply_and_review])
@@ -208,7 +238,7 @@ def make_mailer(llm, outbox):
 
 
 # %% tags=["check"]
-# check 2: after a failed run and its resume, each customer received exactly one email
+# check 2: a failed review sends nothing; after the resume each customer got exactly one email
 outbox = Outbox()
 mailer = make_mailer(llm, outbox)
 simulator.configure(faults=sim.Faults(plan=[sim.Rule("server_error", match="rubric", nth=[1, 3])]))
@@ -218,12 +248,66 @@ customers = {
 }
 for n, (customer, text) in enumerate(customers.items()):
     failed = await mailer.run(Mail(customer=customer, text=text), store=store, run_id=f"mail-{n}")
-    assert failed.status == "aborted", "the staged review failure should abort the first run"
+    assert failed.status == "aborted", (
+        f"the staged review failure should abort the first run; it ended {failed.status!r}"
+    )
+    early = [m["to"] for m in outbox.sent if m["to"] == customer]
+    assert not early, (
+        f"{customer} was emailed although the review failed: send only after the review"
+    )
     done = await mailer.resume(f"mail-{n}", store)
     assert done.status == "completed" and done.state.reply and done.state.review, done.reason
 counts = {c: sum(m["to"] == c for m in outbox.sent) for c in customers}
-assert counts == {c: 1 for c in customers}, f"emails per customer: {counts}"
+assert counts == {c: 1 for c in customers}, f"emails per customer: {counts}; expected one each"
 print("check 2 passed")
+
+# %% tags=["check"]
+# check 3: the mail went out but its acknowledgement was lost: resume delivers nothing twice
+# and asks the model nothing twice
+outbox = Outbox(lose_ack={1})
+mailer = make_mailer(llm, outbox)
+simulator.configure(faults=sim.Faults())
+mail = Mail(customer="cy@example.com", text="The app logs me out every five minutes.")
+failed = await mailer.run(mail, store=store, run_id="mail-ack")
+assert failed.status != "completed", (
+    "outbox.send raised ConnectionError after delivering; that step should fail the run "
+    f"(no retry, no fallback), but the run ended {failed.status!r}"
+)
+done = await mailer.resume("mail-ack", store)
+assert done.status == "completed", f"the resume should complete the run: {done.reason}"
+delivered = sum(m["to"] == mail.customer for m in outbox.sent)
+assert delivered == 1, (
+    f"the mail was delivered before the acknowledgement was lost, and the resume sent it again: "
+    f"{delivered} emails. Give the send an idempotency key that is the same on every rerun"
+)
+answered = sum(e["status"] == 200 for e in simulator.log)
+assert answered == 2, (
+    f"{answered} LLM calls for one draft and one review: the rerun after the lost "
+    f"acknowledgement asked the model again. Commit the draft and the review before sending"
+)
+print("check 3 passed")
+
+# %% tags=["check"]
+# check 4: two tickets from one customer are two emails, even when the second's acknowledgement
+# is lost and its run resumed
+outbox = Outbox(lose_ack={2})
+mailer = make_mailer(llm, outbox)
+simulator.configure(faults=sim.Faults())
+texts = ["My parcel has not moved since Monday.", "Now the parcel arrived damaged."]
+for n, text in enumerate(texts):
+    result = await mailer.run(
+        Mail(customer="dee@example.com", text=text), store=store, run_id=f"dee-{n}"
+    )
+    if result.status != "completed":
+        result = await mailer.resume(f"dee-{n}", store)
+    assert result.status == "completed", result.reason
+got = sum(m["to"] == "dee@example.com" for m in outbox.sent)
+assert got == 2, (
+    f"dee@example.com sent two tickets and received {got} email(s), expected 2: the idempotency "
+    f"key must name this run's send (run id and step key), not the customer, and be the same "
+    f"when the send is retried"
+)
+print("check 4 passed")
 
 # %% [markdown]
 # ## Task 3 · Interview question
@@ -232,20 +316,22 @@ print("check 2 passed")
 # The worker is killed during the LLM call. What happens when the run resumes, and how would you
 # design it?"*
 #
-# Answer in `interview_answer` below (at least 60 words). A good answer says what is recorded and
-# what runs again, why "exactly once" is out of reach for the charge itself, and the two design
-# tools that make the effect happen once.
+# Write your answer in `interview_answer` (a few sentences, as you would say it). Then run the
+# cell after it: it shows the points a strong answer makes and a model answer, and you score
+# yourself, one point per point you made. With `backend = "anthropic"` and an API key, Claude
+# grades your answer against the same points and explains. Nothing here is a pass/fail check.
 
 # %%
 ### BEGIN SOLUTION
 interview_answer = """
-Resume replays the journal: steps 1 to 4 are committed, so their saved results are applied and
+Resume replays the journal: steps 0 to 4 are committed, so their saved results are applied and
 their LLM calls are not paid again. Step 5 never committed, so it runs again from its start:
 the card is charged a second time, and the receipt call is repeated (the first one was paid
 and lost). Exactly once is not possible across a crash: the process can die after the charge
 and before the commit. So split the step: charge in its own step, committed before the LLM
 writes the receipt, and make the charge idempotent with an idempotency key (run id + step key)
 that the payment provider deduplicates on. Execution is at-least-once; the effect happens once.
+A lease keeps a second worker from resuming the same run meanwhile.
 """
 ### END SOLUTION
 ### BEGIN STUB
@@ -254,24 +340,41 @@ that the payment provider deduplicates on. Execution is at-least-once; the effec
 # """
 ### END STUB
 
-# %% tags=["check"]
-# check 3: the interview answer is substantial and covers the key points
-words = interview_answer.split()
-text = interview_answer.lower()
-points = {
-    "the step runs again from its start": "again" in text or "rerun" in text or "re-run" in text,
-    "idempotency": "idempot" in text,
-    "split the side effect into its own step": "split" in text
-    or "own step" in text
-    or "separate" in text,
-    "at-least-once, not exactly once": "at-least-once" in text
-    or "at least once" in text
-    or "exactly once" in text,
-}
-assert len(words) >= 60, f"answer with at least 60 words (you wrote {len(words)})"
-missing = [p for p, ok in points.items() if not ok]
-assert len(missing) <= 1, f"the answer does not cover: {missing}"
-print("check 3 passed")
+# %%
+RUBRIC = [
+    "Completed steps are replayed from the journal: no call or effect of theirs repeats.",
+    "The interrupted step runs again from its start: the card is charged twice, the call repaid.",
+    "Exactly once is impossible across a crash (it can die after the charge, before the commit).",
+    "Put the charge in its own step, committed before the LLM call that writes the receipt.",
+    "Give the charge an idempotency key (run id + step key) the provider deduplicates on.",
+    "One owner per run (a lease), so two workers do not resume it at once.",
+]
+MODEL_ANSWER = """\
+On resume the journal replays steps 0-4 (nothing repeats); step 5 never committed, so it runs
+again from its start: a second charge, and the receipt call paid twice. Exactly-once execution
+is impossible across a crash, so aim for an effect that happens once: the charge in its own
+step, committed before the receipt is written, with an idempotency key (run id + step key) the
+payment provider deduplicates on; and a lease so only one worker resumes the run."""
+
+if "TODO" in interview_answer:
+    print("Write your answer in interview_answer first; the rubric and a model answer follow.")
+elif backend == "anthropic":
+    async with LLM("claude-sonnet-4-5", backend="anthropic") as grader:
+        verdict = await grader.ask(
+            "You are grading an answer to an interview question on durable LLM workflows.\n"
+            "For each numbered point of the rubric, say whether the answer makes it (yes/no) "
+            "and why in one line; then give the score out of "
+            f"{len(RUBRIC)} and one suggestion.\n\nRubric:\n"
+            + "\n".join(f"{i}. {p}" for i, p in enumerate(RUBRIC, 1))
+            + f"\n\nAnswer:\n{interview_answer}",
+            max_tokens=700,
+        )
+    print(verdict.text)
+else:
+    print(f"Score yourself: one point for each of these {len(RUBRIC)} your answer makes.")
+    for i, point in enumerate(RUBRIC, 1):
+        print(f"  {i}. {point}")
+    print("\nA model answer:\n" + MODEL_ANSWER)
 
 # %%
 store.close()
