@@ -6,7 +6,8 @@ from pydantic import BaseModel
 
 from orchestra.budget import Budget
 from orchestra.checkpoint import MemoryStore
-from orchestra.errors import BudgetExceededError
+from orchestra.errors import BudgetExceededError, RetryableLLMError
+from orchestra.policies import Retry
 from orchestra.steps import step
 from orchestra.workflow import Workflow
 
@@ -51,3 +52,40 @@ async def test_token_ceiling_and_resume_with_higher_budget():
     done = await wf.resume(first.run_id, store, budget=Budget(max_tokens=1000))
     assert done.status == "completed" and done.state.n == 5 and done.tokens == 500
     assert done.trace.total_tokens == 200  # only the two steps run now cost anything now
+
+
+async def test_the_budget_is_checked_before_every_retry():
+    attempts = []
+
+    @step(writes="n", retry=Retry(max_attempts=5, base_delay=0.001))
+    async def overloaded(s: S) -> dict:
+        attempts.append(1)
+        fake_call(tokens=(80, 20), cost=0.01)  # billed, then the answer is unusable
+        raise RetryableLLMError("529 overloaded", status=529)
+
+    result = await Workflow("w", state=S, steps=[overloaded]).run(
+        S(), budget=Budget(max_cost_usd=0.015)
+    )
+    assert len(attempts) == 2  # crossed after 2 billed attempts: no 3rd, 4th, 5th
+    assert result.status == "aborted" and "budget" in result.reason
+    assert result.cost_usd == pytest.approx(0.02)
+    assert isinstance(result.error, BudgetExceededError)
+
+
+def test_an_unknown_cost_refuses_a_cost_budget():
+    nan = float("nan")
+    with pytest.raises(BudgetExceededError, match="price"):
+        Budget(max_cost_usd=1.0).check(nan, 0)
+    Budget(max_tokens=1000).check(nan, 10)  # a token budget can still be enforced
+
+
+async def test_an_unpriced_model_stops_a_run_with_a_cost_budget():
+    @step(writes="n")
+    async def unpriced(s: S) -> dict:
+        fake_call(model="claude-future-9", cost=float("nan"))  # the client's cost for it
+        return {"n": s.n + 1}
+
+    wf = Workflow("w", state=S, steps=[unpriced] * 3)
+    result = await wf.run(S(), budget=Budget(max_cost_usd=100.0))
+    assert result.status == "aborted" and result.state.n == 1
+    assert "price" in result.reason

@@ -8,7 +8,7 @@ from pydantic import BaseModel
 
 from orchestra.checkpoint import MemoryStore
 from orchestra.compose import approval, branch, loop, map_each, parallel
-from orchestra.errors import LoopLimitError, UnknownStepError
+from orchestra.errors import FatalLLMError, LoopLimitError, UnknownStepError
 from orchestra.steps import step
 from orchestra.workflow import Workflow
 
@@ -183,3 +183,37 @@ def test_a_branch_default_route_is_part_of_the_fingerprint():
 
     assert fingerprint(inc) != fingerprint(note("other"))
     assert fingerprint(inc) != fingerprint(None)
+
+
+async def test_a_merge_rule_is_applied_once_on_resume():
+    failures = []
+
+    @step(writes="notes")
+    async def keep(s: S) -> dict:
+        return {"notes": s.notes}  # unchanged: an equal list
+
+    @step(writes="notes")
+    async def add(s: S) -> dict:
+        return {"notes": ["B2"]}
+
+    @step(writes="n")
+    async def fails_once(s: S) -> dict:
+        if not failures:
+            failures.append(1)
+            raise FatalLLMError("400 bad request", status=400)
+        return {"n": s.n + 1}
+
+    def build(last):
+        return Workflow(
+            "merge", state=S, steps=[parallel(keep, add, merge={"notes": operator.add}), last]
+        )
+
+    clean = await build(inc).run(S(notes=["init"]))
+    assert clean.state.notes == ["init", "B2"]
+    store = MemoryStore()
+    wf = build(fails_once)
+    first = await wf.run(S(notes=["init"]), store=store, run_id="m")
+    assert first.status == "aborted" and first.state.notes == ["init", "B2"]
+    done = await wf.resume("m", store)  # the branches replay from the journal
+    assert done.status == "completed"
+    assert done.state == clean.state

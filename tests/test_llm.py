@@ -13,7 +13,10 @@ from pydantic import BaseModel
 
 from orchestra.errors import ConfigError, FatalLLMError, OutputFormatError, RetryableLLMError
 from orchestra.llm import LLM, is_retryable, recording
+from orchestra.policies import Retry
 from orchestra.sim import Faults, Rule, cost_usd
+from orchestra.steps import step
+from orchestra.workflow import Workflow
 
 
 class Ticket(BaseModel):
@@ -149,3 +152,70 @@ def test_the_sdks_aiohttp_transport_can_be_used(sim):
 
     reply = run(go())
     assert reply.text and reply.input_tokens > 0
+
+
+class Triage(BaseModel):
+    ticket: str = "my card was charged twice, refund me now!"
+    label: Ticket | None = None
+
+
+def billed(sim, since: int) -> list[dict]:
+    """The simulator's answered (billed) requests since log entry ``since``."""
+    return [e for e in list(sim.log)[since:] if e["status"] == 200]
+
+
+def test_answers_that_fail_the_schema_are_charged(sim):
+    sim.configure(faults=Faults(bad_json=1.0))  # every tool answer loses a field
+    since = len(sim.log)
+
+    async def go():
+        async with LLM("claude-haiku-4-5") as llm:
+
+            @step(writes="label", retry=Retry(max_attempts=5, base_delay=0.001))
+            async def classify(s: Triage) -> dict:
+                reply = await llm.ask(f"Classify this ticket: {s.ticket}", schema=Ticket)
+                return {"label": reply.data}
+
+            return await Workflow("triage", state=Triage, steps=[classify]).run(Triage())
+
+    result = run(go())
+    calls = billed(sim, since)
+    assert result.status == "aborted" and len(calls) == 5
+    paid = sum(cost_usd(e["model"], e["input_tokens"], e["output_tokens"]) for e in calls)
+    assert paid > 0 and result.cost_usd == pytest.approx(paid)
+
+
+def test_one_retry_layer_under_a_retry_policy(sim):
+    sim.configure(faults=Faults(overloaded=1.0))  # every request answers 529
+    since = len(sim.log)
+
+    async def go():
+        async with LLM("claude-haiku-4-5", max_retries=2) as llm:
+
+            @step(writes="label", retry=Retry(max_attempts=4, base_delay=0.001))
+            async def classify(s: Triage) -> dict:
+                reply = await llm.ask(f"Classify this ticket: {s.ticket}", schema=Ticket)
+                return {"label": reply.data}
+
+            return await Workflow("triage", state=Triage, steps=[classify]).run(Triage())
+
+    result = run(go())
+    requests = [e for e in list(sim.log)[since:] if e["status"] == 529]
+    assert len(requests) == 4  # not 4 x 3: the SDK does not retry under the policy
+    assert result.status == "aborted" and result.trace.steps()[0].attempts == 4
+    llm_spans = [s for s in result.trace if s.kind == "llm"]
+    assert len(llm_spans) == 4 and all(s.attempts == 1 for s in llm_spans)
+
+
+def test_sdk_retries_outside_a_policy_are_counted(sim):
+    sim.configure(faults=Faults(plan=[Rule("overloaded", match="twice", nth=[1, 2])]))
+    since = len(sim.log)
+
+    async def go():
+        with recording() as calls:
+            await ask("Summarize, failing twice: Rain fell all day.", max_retries=2)
+        return calls
+
+    calls = run(go())
+    assert len(list(sim.log)[since:]) == 3  # two 529s, then the answer
+    assert len(calls) == 1 and calls[0].requests == 3

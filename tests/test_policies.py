@@ -6,7 +6,13 @@ import pytest
 from fakes import fake_call
 from pydantic import BaseModel
 
-from orchestra.errors import CircuitOpenError, FatalLLMError, RetryableLLMError, StepError
+from orchestra.errors import (
+    CircuitOpenError,
+    ConfigError,
+    FatalLLMError,
+    RetryableLLMError,
+    StepError,
+)
 from orchestra.policies import CircuitBreaker, Retry, retryable, retrying
 from orchestra.steps import step
 from orchestra.workflow import Workflow
@@ -271,3 +277,107 @@ def test_retryable_asks_the_error_first_then_its_status_code():
         assert retryable(HTTPError(status)), status
     for status in (400, 401, 403, 404, 413, 422):
         assert not retryable(HTTPError(status)), status
+
+
+async def test_a_cancelled_half_open_probe_frees_the_breaker():
+    clock = Clock()
+    breaker = CircuitBreaker("haiku", failure_threshold=1, reset_after=10, clock=clock)
+    breaker.before()
+    breaker.failed(RetryableLLMError("529", status=529))
+    assert breaker.state == "open"
+    clock.now = 11  # past reset_after: the next call is the probe
+
+    async def hangs():
+        await asyncio.sleep(3600)
+
+    async def healthy():
+        return "ok"
+
+    with pytest.raises(TimeoutError):  # the probe's caller gives up: the probe is cancelled
+        await asyncio.wait_for(retrying(hangs, None, breaker, name="s"), 0.01)
+    assert await retrying(healthy, None, breaker, name="s") == "ok"  # not CircuitOpenError
+    assert breaker.state == "closed"
+
+
+class Waits:
+    """A fake sleep: records each wait, sleeps not at all."""
+
+    def __init__(self):
+        self.waits = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
+class SDKError(Exception):
+    """An HTTP library's error: a status code and a response with headers, no retry_after."""
+
+    def __init__(self, status_code: int, headers: dict):
+        super().__init__(f"HTTP {status_code}")
+        self.status_code = status_code
+        self.response = type("Response", (), {"headers": headers})()
+
+
+def test_delay_reads_retry_after_from_a_raw_http_errors_headers():
+    policy = Retry(base_delay=5.0, max_delay=8.0, jitter=0.0)
+    assert policy.delay(1, SDKError(429, {"retry-after": "0.2"})) == 0.2
+    assert policy.delay(1, SDKError(429, {"retry-after-ms": "150"})) == 0.15
+    assert policy.delay(1, SDKError(429, {})) == 5.0  # not told: backoff
+
+
+def test_delay_honours_a_long_retry_after_instead_of_capping_it():
+    policy = Retry(base_delay=0.5, max_delay=8.0, jitter=0.0)
+    assert policy.delay(1, SDKError(429, {"retry-after": "30"})) == 30.0
+
+
+@pytest.mark.parametrize("told", [-1.0, float("nan"), float("inf")])
+def test_nonsense_retry_after_falls_back_to_the_backoff(told):
+    policy = Retry(base_delay=0.5, max_delay=8.0, jitter=0.0)
+    assert policy.delay(2, RetryableLLMError("429", status=429, retry_after=told)) == 1.0
+    assert policy.delay(2, SDKError(429, {"retry-after": str(told)})) == 1.0
+
+
+async def test_retrying_waits_what_the_server_says_with_an_injected_sleep():
+    waits, tries = Waits(), []
+
+    async def limited():
+        tries.append(1)
+        if len(tries) < 3:
+            raise SDKError(429, {"retry-after": "0.2"})
+        return "ok"
+
+    policy = Retry(max_attempts=3, base_delay=100.0, sleep=waits)
+    assert await retrying(limited, policy, name="s") == "ok"
+    assert waits.waits == [0.2, 0.2] and len(tries) == 3
+
+
+async def test_retrying_gives_up_at_once_past_max_retry_after():
+    waits, tries = Waits(), []
+
+    async def limited():
+        tries.append(1)
+        raise SDKError(429, {"retry-after": "30"})
+
+    policy = Retry(max_attempts=5, max_retry_after=10.0, sleep=waits)
+    with pytest.raises(StepError, match="max_retry_after") as info:
+        await retrying(limited, policy, name="s")
+    assert len(tries) == 1 and waits.waits == [] and info.value.attempt == 1
+
+
+async def test_backoff_uses_the_injected_sleep_only():
+    waits, tries = Waits(), []
+
+    async def overloaded():
+        tries.append(1)
+        raise RetryableLLMError("529", status=529)
+
+    policy = Retry(max_attempts=3, base_delay=10.0, max_delay=60.0, jitter=0.0, sleep=waits)
+    with pytest.raises(StepError):
+        await asyncio.wait_for(retrying(overloaded, policy, name="s"), 1.0)  # no real sleep
+    assert waits.waits == [10.0, 20.0] and len(tries) == 3
+
+
+def test_max_attempts_below_one_is_a_config_error():
+    for bad in (0, -1, 2.5):
+        with pytest.raises(ConfigError, match="max_attempts"):
+            Retry(max_attempts=bad)

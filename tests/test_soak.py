@@ -2,9 +2,12 @@
 
 Every run must end completed or aborted with a reason; every completed step is in the
 journal exactly once; after the faults stop, a resume completes each aborted run and the
-final state holds each step's output exactly once.
+final state holds each step's output exactly once. A second soak resumes each aborted run
+with two concurrent resumers: one completes it, the other is refused (RunBusyError) or only
+replays it, and each step's side effect happens once.
 """
 
+import asyncio
 import random
 from collections import Counter
 
@@ -14,7 +17,7 @@ from pydantic import BaseModel
 from orchestra.budget import Budget
 from orchestra.checkpoint import MemoryStore
 from orchestra.compose import map_each
-from orchestra.errors import CircuitOpenError, FatalLLMError, RetryableLLMError
+from orchestra.errors import CircuitOpenError, FatalLLMError, RetryableLLMError, RunBusyError
 from orchestra.policies import CircuitBreaker, Retry
 from orchestra.steps import step
 from orchestra.workflow import Workflow, run_sync
@@ -116,3 +119,87 @@ def test_soak_every_run_ends_cleanly_and_nothing_is_lost_or_doubled():
         assert final.doubled == [2, 4, 6]
     assert statuses["aborted"] > 200 and statuses["completed"] > 500
     assert min(faults.kinds.values()) > 100 and resumed == statuses["aborted"]
+
+
+PAIRED_RUNS = 300
+
+
+def build_counted(faults: Faults, effects: Counter) -> Workflow:
+    """The soak workflow, counting each successful execution of a step (its side effect) and
+    giving way (``sleep(0)``) before returning, so that two resumers of a run interleave."""
+    breaker = CircuitBreaker("haiku", failure_threshold=50, reset_after=0.0)
+    fast = Retry(max_attempts=3, base_delay=0.0, jitter=0.0)
+
+    def appender(name: str, **policy):
+        @step(name=name, writes="log", **policy)
+        async def run(s: S, ctx) -> dict:
+            fake_call(tokens=(40, 10), cost=0.001)
+            faults.maybe_fail()
+            effects[ctx.run_id, ctx.key] += 1
+            await asyncio.sleep(0)
+            return {"log": s.log + [name]}
+
+        return run
+
+    @step(retry=fast)
+    async def double(x: int, ctx) -> int:
+        faults.maybe_fail()
+        effects[ctx.run_id, ctx.key] += 1
+        await asyncio.sleep(0)
+        return 2 * x
+
+    return Workflow(
+        "soak2",
+        state=S,
+        steps=[
+            appender("plan", retry=fast),
+            appender("draft", retry=fast, breaker=breaker, fallback=appender("draft_cheap")),
+            map_each(double, over="items", into="doubled", concurrency=2),
+            appender("enrich", optional=True),
+            appender("finish"),
+        ],
+    )
+
+
+def test_soak_two_concurrent_resumers_count_each_effect_once():
+    faults, effects = Faults(seed=4321), Counter()
+    wf, store = build_counted(faults, effects), MemoryStore()
+    outcomes = Counter()
+
+    async def two_resumers(run_id: str) -> list:
+        return await asyncio.gather(
+            wf.resume(run_id, store, budget=Budget()),
+            wf.resume(run_id, store, budget=Budget()),
+            return_exceptions=True,
+        )
+
+    for i in range(PAIRED_RUNS):
+        run_id = f"p{i}"
+        budget = Budget(max_tokens=180) if i % 10 == 0 else None
+        result = run_sync(wf.run(S(), store=store, run_id=run_id, budget=budget))
+        if result.status == "aborted":
+            faults.rate = 0.0
+            pair = run_sync(two_resumers(run_id))
+            faults.rate = FAULT_RATE
+            done = [r for r in pair if not isinstance(r, BaseException)]
+            assert done and all(r.status == "completed" for r in done), pair
+            for other in pair:
+                if isinstance(other, BaseException):
+                    assert isinstance(other, RunBusyError), pair
+                    outcomes["busy"] += 1
+                elif other is not done[0]:  # it began after the first had finished
+                    assert all(s.status == "replayed" for s in other.trace.steps()), pair
+                    outcomes["replayed"] += 1
+            final = done[0].state
+        else:
+            final = result.state
+        journal = store.journal(run_id)
+        assert store.load(run_id).status == "completed"
+        for key, entry in journal.items():  # every committed step's effect happened once
+            assert effects[run_id, key] == (entry["status"] != "skipped"), (run_id, key)
+        assert sum(n for (r, _), n in effects.items() if r == run_id) == sum(
+            e["status"] != "skipped" for e in journal.values()
+        )
+        assert Counter(final.log)["plan"] == 1 and Counter(final.log)["finish"] == 1
+        assert final.doubled == [2, 4, 6]
+    assert outcomes["busy"] > 20  # the resumers did compete

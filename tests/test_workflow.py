@@ -3,8 +3,11 @@
 import pytest
 from pydantic import BaseModel
 
-from orchestra.compose import branch, loop, parallel
+from orchestra import errors  # DecisionMismatchError: looked up where used
+from orchestra.checkpoint import MemoryStore
+from orchestra.compose import approval, branch, loop, parallel
 from orchestra.errors import (
+    ConfigError,
     CycleError,
     DefinitionError,
     MergeConflictError,
@@ -116,3 +119,55 @@ async def test_wrong_state_at_run():
 
 def test_run_sync_for_scripts():
     assert run_sync(Workflow("w", state=S, steps=[inc]).run(S())).state.n == 1
+
+
+# -- a decision answers the question it was made for, never the next one ------------------------
+
+
+def two_approvals(wired: list):
+    @step(writes="n")
+    async def wire(s: S) -> dict:
+        wired.append(s.n)  # the side effect nobody approved, if it runs
+        return {"n": 10_000}
+
+    return Workflow(
+        "pay",
+        state=S,
+        steps=[
+            approval("Send the reply?", into="ok"),
+            approval("Wire $10,000?", into="ok", name="wire_ok"),
+            wire,
+        ],
+    )
+
+
+async def test_a_decision_sent_twice_does_not_answer_the_next_question():
+    wired, store = [], MemoryStore()
+    wf = two_approvals(wired)
+    first = await wf.run(S(), store=store, run_id="p")
+    question = first.waiting_for["key"]
+    assert first.status == "waiting" and first.waiting_for["prompt"] == "Send the reply?"
+    assert wf.waiting("p", store) == first.waiting_for
+    second = await wf.resume("p", store, decision=True, question=question)
+    assert second.status == "waiting" and second.waiting_for["prompt"] == "Wire $10,000?"
+    with pytest.raises(errors.DecisionMismatchError) as info:  # e.g. a double-clicked button
+        await wf.resume("p", store, decision=True, question=question)
+    assert (info.value.expected, info.value.got) == (second.waiting_for["key"], question)
+    assert wf.waiting("p", store) == second.waiting_for  # still asked, not approved
+    assert second.waiting_for["key"] not in store.journal("p")
+    assert store.load("p").status == "waiting" and wired == []
+    done = await wf.resume("p", store, decision=True, question=second.waiting_for["key"])
+    assert done.status == "completed" and wired == [0]
+
+
+async def test_a_decision_without_its_question_is_refused():
+    wired, store = [], MemoryStore()
+    wf = two_approvals(wired)
+    first = await wf.run(S(), store=store, run_id="p")
+    journal = dict(store.journal("p"))
+    with pytest.raises(ConfigError, match="question"):
+        await wf.resume("p", store, decision=True)
+    with pytest.raises(ConfigError, match="question"):  # sent again: still nothing decided
+        await wf.resume("p", store, decision=True)
+    assert store.journal("p") == journal and wired == []
+    assert store.load("p").info["waiting_for"] == first.waiting_for
