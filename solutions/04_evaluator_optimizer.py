@@ -11,17 +11,25 @@
 #     language: python
 #     name: orchestra
 #   orchestra:
+#     mutant_parameters:
+#       seed: 0
+#       time_scale: 0.0
 #     test_parameters:
+#       n_briefs: 5
 #       seed: 1
 #       time_scale: 0.0
 # ---
 
 # %% [markdown]
-# # Exercise 04 · Evaluator-optimizer
+# # Exercise 04 · Evaluator-optimizer: bounded by rounds and by cost
 #
-# Implement the feedback loop of chapter 04, then fix a loop that never stops. Each task ends
-# with a cell tagged `check` that runs your code against the simulator and fails until the task
-# is done. Grade your work with `make grade` (or `make grade NB=exercises/04_evaluator_optimizer.ipynb`).
+# The interview task: *"Here is a write → grade → rewrite loop from a tutorial. Make it safe to
+# run in production, and tell me what threshold to ship with."* Implement the feedback loop,
+# bound it twice (rounds and dollars), then pick the stopping threshold from a measured
+# quality/cost curve. Each task ends with a cell tagged `check` that runs your code against the
+# simulator and fails until the task is done; an interview question closes, scored against a
+# rubric. Grade your work with `make grade` (or
+# `make grade NB=exercises/04_evaluator_optimizer.ipynb`).
 #
 # Read `orchestra/patterns/evaluator.py` first: you reuse its `Draft` state, its `Grade`
 # contract and its `rubric_prompt`.
@@ -30,23 +38,25 @@
 backend = "sim"  # "sim": offline simulator; "anthropic": real Claude
 writer_model = "claude-haiku-4-5"
 grader_model = "claude-sonnet-4-5"
-threshold = 0.9
+threshold = 0.9  # the loop's default stopping grade (0..1)
+target = 0.95  # task 3: the mean grade the business asks for
+n_briefs = 6  # briefs measured in tasks 1 and 3
 seed = 0
-time_scale = 0.0
+time_scale = 0.0  # wall-clock seconds per simulated second (0: as fast as possible)
 
 # %%
 import asyncio
-from pathlib import Path
 
-import nbformat
+import pandas as pd
 
-from orchestra import LLM, Budget, Workflow, datasets, loop, sim, step
+from orchestra import LLM, Budget, RunResult, Workflow, datasets, loop, sim, step
 from orchestra.errors import BudgetExceededError
 from orchestra.patterns.evaluator import Draft, Grade, rubric_prompt
 
 simulator = sim.start(seed=seed, time_scale=time_scale) if backend == "sim" else None
 writer, grader = LLM(writer_model, backend=backend), LLM(grader_model, backend=backend)
 briefs = [Draft(product=p["product"], points=p["must_mention"]) for p in datasets.load("products")]
+briefs = briefs[:n_briefs]
 
 
 @step
@@ -123,15 +133,21 @@ refine = Workflow(
 again = briefs[0].model_copy(update={"draft": "Meet it.", "feedback": ["Mention USB-C charging"]})
 prompt = rewrite_prompt(again)
 assert "Feedback:\n- Mention USB-C charging" in prompt and "Previous draft: Meet it." in prompt, (
-    prompt
+    f"after round one the prompt must carry the feedback lines and the previous draft; "
+    f"got: {prompt!r}"
 )
-assert "Feedback" not in rewrite_prompt(briefs[0])
-results = await asyncio.gather(*(refine.run(b) for b in briefs[:6]))
+assert "Feedback" not in rewrite_prompt(briefs[0]), "the first draft has no feedback to give yet"
+results = await refine.run_many(briefs)
 first = sum(r.state.scores[0] for r in results) / len(results)
 final = sum(r.state.score for r in results) / len(results)
-assert final >= first + 0.2 and final >= 0.85, (first, final)
+assert final >= first + 0.2 and final >= 0.85, (
+    f"the mean grade went from {first:.2f} (round 1) to {final:.2f} (end): the rewrites do not "
+    f"use the feedback; expected at least +0.2 and 0.85"
+)
 for r in results:
-    assert all(s < threshold for s in r.state.scores[:-1]), r.state.scores
+    assert all(s < threshold for s in r.state.scores[:-1]), (
+        f"grades {r.state.scores}: the loop went on after a draft reached {threshold}"
+    )
 print(f"check 1 passed: mean grade {first:.2f} after one round, {final:.2f} at the end")
 
 
@@ -140,13 +156,22 @@ print(f"check 1 passed: mean grade {first:.2f} after one round, {final:.2f} at t
 #
 # `polish` below is the evaluator-optimizer as many tutorials write it. Given a brief it cannot
 # satisfy (three required points in 3 words), it runs forever, paying for every round. Rewrite it
-# on the engine: the `loop` node with `max_iterations`, and the run given a `Budget` of
-# `budget_usd`. Keep the signature; return the `RunResult`. (A bounded loop that hits its bound
-# may keep the last draft: `on_limit="continue"`.)
+# on the engine: the `loop` node stopping at `threshold`, with `max_iterations`, and the run
+# given a `Budget` of `budget_usd`. Keep the signature; return the `RunResult`. (A bounded loop
+# that hits its bound may keep the last draft: `on_limit="continue"`.)
+#
+# The check also measures the overshoot: a budget is checked before each step, so a run may end
+# above it, but by no more than the step that was in flight.
 
 
 # %%
-async def polish(brief: Draft, *, max_iterations: int = 4, budget_usd: float = 0.01):
+async def polish(
+    brief: Draft,
+    *,
+    threshold: float = threshold,
+    max_iterations: int = 4,
+    budget_usd: float = 0.01,
+) -> RunResult:
     ### BEGIN SOLUTION
     wf = Workflow(
         "polish",
@@ -172,44 +197,173 @@ async def polish(brief: Draft, *, max_iterations: int = 4, budget_usd: float = 0
     ### END STUB
 
 
+# %%
+async def bounded(coro, seconds=30):
+    """The check's own guard: a loop with no bound would otherwise hang the notebook."""
+    try:
+        async with asyncio.timeout(seconds):
+            result = await coro
+    except TimeoutError:
+        raise AssertionError(
+            f"polish was still running after {seconds} s: the loop has no bound"
+        ) from None
+    assert isinstance(result, RunResult), (
+        f"polish returned a {type(result).__name__}; expected the RunResult of a workflow run"
+    )
+    return result
+
+
 # %% tags=["check"]
-# check 2: an unreachable brief stops at max_iterations, and a small budget stops it sooner
+# check 2: bounded by rounds and by dollars, the overshoot at most the step in flight
 impossible = briefs[0].model_copy(update={"max_words": 3})
-async with asyncio.timeout(5):
-    result = await polish(impossible, max_iterations=3)
-assert len(result.state.scores) == 3 and result.state.draft, result.state.scores
-async with asyncio.timeout(5):
-    capped = await polish(impossible, max_iterations=50, budget_usd=0.003)
-assert capped.status == "aborted" and isinstance(capped.error, BudgetExceededError), capped.reason
-print("check 2 passed:", len(result.state.scores), "rounds, then", capped.reason.split(";")[0])
+result = await bounded(polish(impossible, max_iterations=3))
+assert len(result.state.scores) == 3 and result.state.draft, (
+    f"an unreachable brief with max_iterations=3 ran {len(result.state.scores)} round(s) "
+    f"(grades {result.state.scores}); expected 3 rounds and the last draft kept"
+)
+capped = await bounded(polish(impossible, max_iterations=50, budget_usd=0.003))
+assert capped.status == "aborted" and isinstance(capped.error, BudgetExceededError), (
+    f"max_iterations=50 and a $0.003 budget: expected the budget to stop the run, got status "
+    f"{capped.status} after {len(capped.state.scores)} round(s) and ${capped.cost_usd:.4f}"
+)
+dearest = max(s.cost_usd for s in capped.trace.steps())
+assert capped.cost_usd - 0.003 <= dearest + 1e-12, (
+    f"spent ${capped.cost_usd:.5f} of $0.003: more over budget than one step (${dearest:.5f})"
+)
+easy = await bounded(polish(briefs[1], max_iterations=6, budget_usd=0.05))
+assert easy.status == "completed" and easy.state.score >= threshold, (
+    f"a reachable brief with room to spare: expected a completed run at grade >= {threshold}, "
+    f"got {easy.status}, grades {easy.state.scores} ({easy.reason})"
+)
+over = capped.cost_usd / 0.003 - 1
+print(
+    f"check 2 passed: 3 rounds, then the budget after {len(capped.state.scores)} "
+    f"({over:+.0%} of the budget, at most the step in flight)"
+)
+
 
 # %% [markdown]
-# ## Task 3 · Interview question
+# ## Task 3 · Ship a threshold
+#
+# The stopping threshold trades grade for rounds. Measure it: run `polish(b, threshold=t)` on
+# every brief for `t` in 0.6, 0.7, 0.8, 0.9 and 1.0 (`max_iterations=4`, `budget_usd=0.05`), and
+# build `curve`: a DataFrame indexed by `t` (index name `threshold`) with the columns
+# `mean grade` (the final grade of each run, averaged) and `mean cost ($)` (each run's
+# `cost_usd`, averaged). Then set `THRESHOLD` to **the cheapest threshold whose mean grade
+# reaches `target`** (if none does, the one with the highest mean grade), and print one sentence
+# that justifies it with the numbers.
+
+# %%
+### BEGIN SOLUTION
+rows = []
+for t in (0.6, 0.7, 0.8, 0.9, 1.0):
+    runs = await asyncio.gather(*(polish(b, threshold=t, budget_usd=0.05) for b in briefs))
+    rows.append(
+        {
+            "threshold": t,
+            "mean grade": sum(r.state.score for r in runs) / len(runs),
+            "mean cost ($)": sum(r.cost_usd for r in runs) / len(runs),
+        }
+    )
+curve = pd.DataFrame(rows).set_index("threshold")
+good = curve[curve["mean grade"] >= target]
+THRESHOLD = float(good["mean cost ($)"].idxmin() if len(good) else curve["mean grade"].idxmax())
+print(
+    f"THRESHOLD = {THRESHOLD}: mean grade {curve.loc[THRESHOLD, 'mean grade']:.3f} for "
+    f"${curve.loc[THRESHOLD, 'mean cost ($)']:.5f} per product; the strictest threshold costs "
+    f"${curve['mean cost ($)'].iloc[-1]:.5f} for {curve['mean grade'].iloc[-1]:.3f}."
+)
+### END SOLUTION
+### BEGIN STUB
+# curve = None  # TODO: a DataFrame indexed by threshold: mean grade, mean cost ($)
+# THRESHOLD = None  # TODO: the cheapest threshold that reaches `target`
+### END STUB
+curve
+
+# %% tags=["check"]
+# check 3: the curve is measured over the five thresholds and the pick is the cheapest good one
+assert isinstance(curve, pd.DataFrame), f"curve is {type(curve).__name__}, not a DataFrame"
+assert [round(t, 2) for t in curve.index] == [0.6, 0.7, 0.8, 0.9, 1.0], (
+    f"curve is indexed by {list(curve.index)}; expected the thresholds 0.6 to 1.0"
+)
+assert {"mean grade", "mean cost ($)"} <= set(curve.columns), (
+    f"curve has the columns {list(curve.columns)}; expected 'mean grade' and 'mean cost ($)'"
+)
+assert (curve["mean cost ($)"] > 0).all() and curve["mean grade"].between(0, 1).all(), curve
+reach = curve[curve["mean grade"] >= target]
+expected = reach["mean cost ($)"].idxmin() if len(reach) else curve["mean grade"].idxmax()
+assert THRESHOLD is not None and abs(THRESHOLD - expected) < 1e-9, (
+    f"THRESHOLD = {THRESHOLD}, but the cheapest threshold with a mean grade of at least {target} "
+    f"is {expected}: grades {curve['mean grade'].round(3).tolist()}, costs "
+    f"{curve['mean cost ($)'].round(5).tolist()}"
+)
+print(f"check 3 passed: ship threshold {THRESHOLD}")
+
+
+# %% [markdown]
+# ## Task 4 · Interview question
 #
 # *"Your evaluator-optimizer loop in production costs three times what you budgeted. What do you
 # look at first, and what do you change?"*
 #
-# Write your answer in the next markdown cell (tagged `answer-04`), in 4–8 sentences.
+# Write your answer in the next markdown cell (tagged `answer-04`), in 4–8 sentences, then run
+# the cell after it: it shows the points a strong answer makes and a model answer, and you score
+# yourself (with `backend = "anthropic"` and a key, Claude grades your answer against the same
+# rubric and explains).
 
 # %% [markdown] tags=["answer-04"] stub="_Your answer here._"
 # First, find where the money goes: per-round cost from the trace, split between writer and
 # grader. Usually the grader dominates (a long rubric prompt on a strong model, paid every
 # round) and most runs gain little after round two (diminishing returns). Changes, cheapest
-# first: bound the loop twice, with a lower `max_iterations` and a per-item cost `budget`
-# (Budget) that stops the run and keeps the last draft; replace LLM-graded criteria that are
-# checkable in code (mentions, word counts) by deterministic checks; use a cheaper grader model,
-# after checking it against human labels; revisit the threshold (is 0.9 needed, or is 0.75
-# enough?); and compare with a stronger one-pass writer. Each trades some quality for cost, so
-# measure grade against cost per round before and after.
+# first: bound the loop twice, with a lower `max_iterations` and a per-item cost budget that
+# stops the run and keeps the last draft, knowing that a budget checked before each step is
+# overshot by the step in flight; replace LLM-graded criteria that are checkable in code
+# (mentions, word counts) by deterministic checks; use a cheaper grader model, after checking it
+# against human labels; revisit the threshold on a measured quality/cost curve; and compare with
+# a stronger one-pass writer. Each trades some quality for cost, so measure before and after.
 
-# %% tags=["check"]
-# check 3: the interview answer is written and covers the key ideas
-book = nbformat.read(Path("04_evaluator_optimizer.ipynb"), as_version=4)
-text = next(c.source for c in book.cells if "answer-04" in c.metadata.get("tags", []))
-assert len(text.split()) >= 50, "write 4-8 sentences"
-keys = ("max_iterations", "budget", "grader", "diminishing", "threshold", "per round", "cheaper")
-assert sum(k in text.lower() for k in keys) >= 3
-print("check 3 passed")
+# %%
+from pathlib import Path
+
+import nbformat
+
+RUBRIC = [
+    "measures first: cost per round from the traces, split between writer and grader",
+    "names diminishing returns: most of the grade comes in the first rounds",
+    "bounds the loop twice: max_iterations and a per-item cost budget, and says what happens at each",
+    "knows a budget checked before each step is overshot by the step in flight",
+    "cuts the grader's cost: deterministic checks for checkable criteria, a cheaper grader validated against labels",
+    "picks the threshold from a measured quality/cost curve, or a stronger one-pass writer",
+]
+MODEL_ANSWER = """Measure first: per-round cost from the traces, writer against grader. The grader
+usually dominates (a long rubric prompt on a strong model, paid every round), and the grade
+gains little after round two. Bound the loop twice, fewer rounds and a per-item budget that
+keeps the last draft, knowing a budget checked before each step is overshot by the step in
+flight. Grade checkable criteria in code (mentions, word counts), use a cheaper grader validated
+against human labels, and pick the threshold from a measured quality/cost curve; compare with a
+stronger one-pass writer. Measure again after each change."""
+answer = next(
+    (
+        c.source
+        for c in nbformat.read(Path("04_evaluator_optimizer.ipynb"), as_version=4).cells
+        if "answer-04" in c.metadata.get("tags", [])
+    ),
+    "",
+)
+if "Your answer here" in answer or len(answer.split()) < 20:
+    print("Write your answer in the cell above (and save the notebook) first.")
+elif backend == "anthropic":
+    reply = await grader.ask(
+        "Grade this interview answer against the rubric, one line per rubric point (met or "
+        "not, and why), then a score out of 6.\nRubric:\n"
+        + "\n".join(f"- {r}" for r in RUBRIC)
+        + f"\nAnswer: {answer}"
+    )
+    print(reply.text)
+else:
+    print("Score yourself: one point per rubric line your answer makes.\n")
+    print("\n".join(f"[ ] {r}" for r in RUBRIC))
+    print("\nA model answer:\n" + MODEL_ANSWER)
 
 # %%
 await writer.aclose()
