@@ -41,6 +41,7 @@ import os
 import socket
 import sqlite3
 import time
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -321,19 +322,31 @@ class SqliteStore:
             # autocommit mode: each statement below is its own transaction; a writer waits up
             # to busy_s for another to finish before StoreBusyError
             self.db = sqlite3.connect(self.path, isolation_level=None, timeout=busy_s)
-            app = self.db.execute("PRAGMA application_id").fetchone()[0]
-            tables = {
-                r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")
-            }
-            if app not in (0, APPLICATION_ID) or (app == 0 and tables):
-                raise CorruptCheckpointError(
-                    f"{self.path} is a SQLite database of another "
-                    f"application; use a new file for checkpoints"
-                )
-            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA journal_mode=WAL")  # cannot change inside a transaction
             self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.executescript(_SCHEMA)
-            self.db.execute(f"PRAGMA application_id={APPLICATION_ID}")
+            # Check and create in one transaction: a process killed half-way (or a second one
+            # opening the same new file) never leaves tables without the mark, or the reverse.
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                app = self.db.execute("PRAGMA application_id").fetchone()[0]
+                tables = {
+                    r[0]
+                    for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")
+                }
+                if app not in (0, APPLICATION_ID) or (app == 0 and tables):
+                    raise CorruptCheckpointError(
+                        f"{self.path} is a SQLite database of another "
+                        f"application; use a new file for checkpoints"
+                    )
+                self.db.execute(f"PRAGMA application_id={APPLICATION_ID}")
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        self.db.execute(statement)
+            except BaseException:
+                with suppress(sqlite3.Error):  # a connection already gone has nothing to undo
+                    self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
         except sqlite3.DatabaseError as exc:
             raise CorruptCheckpointError(
                 f"{self.path} is not a usable checkpoint database "

@@ -356,13 +356,6 @@ class _DiesAt:
         return getattr(self._db, name)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: SqliteStore.__init__ creates the tables (executescript, committed) "
-    "before it sets PRAGMA application_id, in separate transactions; a process killed in "
-    "between (or a second process opening the new file at that moment) leaves a file that "
-    "every later SqliteStore refuses as 'a SQLite database of another application'",
-)
 def test_a_store_killed_while_creating_its_file_can_be_reopened(tmp_path, monkeypatch):
     path = tmp_path / "runs.db"
     connect = sqlite3.connect
