@@ -1,9 +1,12 @@
-"""Tiny fakes shared by the engine tests: an LLM call record without any LLM."""
+"""Tiny fakes shared by the engine tests: a state, two steps, an LLM call record without any LLM."""
 
 import time
 
+from pydantic import BaseModel
+
 from orchestra import calls as clock
 from orchestra.calls import Call, record
+from orchestra.steps import step
 
 
 def fake_call(
@@ -33,3 +36,27 @@ def fake_call(
             output_preview=output,
         )
     )
+
+
+class S(BaseModel):
+    """The state most engine tests carry."""
+
+    n: int = 0
+    kind: str = "a"
+    notes: list[str] = []
+    docs: list[str] = []
+    out: list[str | None] = []
+    ok: bool | None = None
+
+
+@step(writes="n")
+async def inc(s: S) -> dict:
+    return {"n": s.n + 1}
+
+
+def note(text: str):
+    @step(name=f"note_{text}", writes="notes")
+    async def add(s: S) -> dict:
+        return {"notes": [text]}
+
+    return add

@@ -4,6 +4,7 @@ import asyncio
 import operator
 
 import pytest
+from fakes import S, inc, note  # noqa: I001
 from pydantic import BaseModel
 
 from orchestra.checkpoint import MemoryStore
@@ -13,28 +14,6 @@ from orchestra.steps import step
 from orchestra.workflow import Workflow
 
 pytestmark = pytest.mark.anyio
-
-
-class S(BaseModel):
-    n: int = 0
-    kind: str = "a"
-    notes: list[str] = []
-    docs: list[str] = []
-    out: list[str | None] = []
-    ok: bool | None = None
-
-
-@step(writes="n")
-async def inc(s: S) -> dict:
-    return {"n": s.n + 1}
-
-
-def note(text: str):
-    @step(name=f"note_{text}", writes="notes")
-    async def add(s: S) -> dict:
-        return {"notes": [text]}
-
-    return add
 
 
 async def test_parallel_merges_with_rule_in_branch_order():

@@ -4,7 +4,7 @@ import operator
 from types import SimpleNamespace
 
 import pytest
-from pydantic import BaseModel
+from fakes import S, inc, note  # noqa: I001
 
 from orchestra.compose import branch, parallel
 from orchestra.errors import CycleError, DefinitionError, FatalLLMError, UnknownStepError
@@ -14,25 +14,6 @@ from orchestra.steps import step
 from orchestra.workflow import Workflow
 
 pytestmark = pytest.mark.anyio
-
-
-class S(BaseModel):
-    n: int = 0
-    kind: str = "a"
-    notes: list[str] = []
-
-
-@step(writes="n")
-async def inc(s: S) -> dict:
-    return {"n": s.n + 1}
-
-
-def note(text: str):
-    @step(name=f"note_{text}", writes="notes")
-    async def add(s: S) -> dict:
-        return {"notes": [text]}
-
-    return add
 
 
 def scope(*ancestors) -> Scope:

@@ -3,27 +3,13 @@
 import asyncio
 
 import pytest
-from pydantic import BaseModel
+from fakes import S, inc  # noqa: I001
 
 from orchestra.errors import DefinitionError, StateTypeError
 from orchestra.steps import step
 from orchestra.workflow import Workflow
 
 pytestmark = pytest.mark.anyio
-
-
-class S(BaseModel):
-    n: int = 0
-    kind: str = "a"
-    notes: list[str] = []
-    docs: list[str] = []
-    out: list[str | None] = []
-    ok: bool | None = None
-
-
-@step(writes="n")
-async def inc(s: S) -> dict:
-    return {"n": s.n + 1}
 
 
 def test_step_decorator_rejects_sync_functions():

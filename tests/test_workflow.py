@@ -1,6 +1,7 @@
 """Tests for orchestra.workflow: a sequence of nodes, checked when built, run and resumed."""
 
 import pytest
+from fakes import S, inc, note  # noqa: I001
 from pydantic import BaseModel
 
 from orchestra import errors  # DecisionMismatchError: looked up where used
@@ -20,30 +21,8 @@ from orchestra.workflow import Workflow, run_sync
 pytestmark = pytest.mark.anyio  # async tests run on asyncio through anyio's pytest plugin
 
 
-class S(BaseModel):
-    n: int = 0
-    kind: str = "a"
-    notes: list[str] = []
-    docs: list[str] = []
-    out: list[str | None] = []
-    ok: bool | None = None
-
-
 class Other(BaseModel):
     x: int = 0
-
-
-@step(writes="n")
-async def inc(s: S) -> dict:
-    return {"n": s.n + 1}
-
-
-def note(text: str):
-    @step(name=f"note_{text}", writes="notes")
-    async def add(s: S) -> dict:
-        return {"notes": [text]}
-
-    return add
 
 
 async def test_sequence_threads_state():
