@@ -4,7 +4,7 @@ import asyncio
 import operator
 
 import pytest
-from fakes import S, inc, note  # noqa: I001
+from fakes import S, inc, note
 from pydantic import BaseModel
 
 from orchestra.checkpoint import MemoryStore

@@ -4,7 +4,7 @@ import operator
 from types import SimpleNamespace
 
 import pytest
-from fakes import S, inc, note  # noqa: I001
+from fakes import S, inc, note
 
 from orchestra.compose import branch, parallel
 from orchestra.errors import CycleError, DefinitionError, FatalLLMError, UnknownStepError

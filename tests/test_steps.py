@@ -3,7 +3,7 @@
 import asyncio
 
 import pytest
-from fakes import S, inc  # noqa: I001
+from fakes import S, inc
 
 from orchestra.errors import DefinitionError, StateTypeError
 from orchestra.steps import step

@@ -1,7 +1,7 @@
 """Tests for orchestra.workflow: a sequence of nodes, checked when built, run and resumed."""
 
 import pytest
-from fakes import S, inc, note  # noqa: I001
+from fakes import S, inc, note
 from pydantic import BaseModel
 
 from orchestra import errors  # DecisionMismatchError: looked up where used
