@@ -2,8 +2,9 @@
 
 JupyterLab is started from the kit's own environment on loopback, on a copy of the notebooks
 (so nothing the browser does is saved into the repo), and driven by Playwright's Python
-package with Debian's Chromium (``executable_path``; no browser download). A screenshot of the
-review panel is saved as build/hitl_panel.png.
+package with the Chromium or Chrome that tools/find_browser.py finds (``executable_path``):
+the system's, or Playwright's own. ``make test`` runs this test last, after finding or
+installing a browser. A screenshot of the review panel is saved as build/hitl_panel.png.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from pathlib import Path
 
 import pytest
 
+from tools.find_browser import advice, find_browser
+
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path(os.environ.get("ORCHESTRA_CHROMIUM", "/usr/bin/chromium"))
 NOTEBOOK = "09_human_in_the_loop.ipynb"
 FLAGS = [
     "--no-sandbox",
@@ -62,7 +64,7 @@ def lab(tmp_path_factory):
             f"--port={port}",
             f"--IdentityProvider.token={token}",
             f"--ServerApp.root_dir={root / 'notebooks'}",
-            "--allow-root",
+            *(["--allow-root"] if os.geteuid() == 0 else []),
         ],
         env=env,
         stdout=log,
@@ -89,16 +91,24 @@ def lab(tmp_path_factory):
         log.close()
 
 
-def test_approve_in_the_review_panel_completes_the_run(lab):
+@pytest.fixture(scope="module")
+def chromium() -> Path:
+    """The browser's path; found before Playwright starts (finding may ask Playwright)."""
+    found = find_browser()
+    if found is None:
+        pytest.fail(advice(), pytrace=False)
+    return found
+
+
+def test_approve_in_the_review_panel_completes_the_run(chromium, lab):
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
-    assert CHROMIUM.exists(), "Debian's chromium is missing: make test installs it (apt-get)"
     url, token = lab
     shots = ROOT / "build"
     shots.mkdir(exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        browser = p.chromium.launch(executable_path=str(chromium), args=FLAGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         try:
             page.goto(f"{url}/lab/tree/{NOTEBOOK}?token={token}")

@@ -4,6 +4,7 @@ At least 20 kills; after each, a fresh process resumes the run. Every run must c
 with each step's output exactly once, and no step may start again after its commit.
 """
 
+import os
 import random
 import signal
 import subprocess
@@ -25,7 +26,7 @@ def spawn(db: Path, run_id: str, effects: Path, mode: str) -> subprocess.Popen:
         stdout=subprocess.PIPE,
         text=True,
         cwd=ROOT,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        env={"PYTHONPATH": str(ROOT), "PATH": os.defpath},  # a bare environment, any POSIX
     )
     assert proc.stdout.readline().strip() == "ready"
     return proc
