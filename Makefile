@@ -9,7 +9,7 @@ STAMP := $(VENV)/.orchestra-installed
 export UV_PYTHON_DOWNLOADS := never
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: setup lab test browser bench grade notebooks clean help
+.PHONY: setup lab test bench grade notebooks clean help
 
 help:
 	@echo "make lab    set up and open JupyterLab on notebooks/ (prints the URL)"
@@ -40,29 +40,14 @@ lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --no-browser --ip=127.0.0.1 --ServerApp.root_dir=. \
 	    --LabApp.default_url=/lab/tree/notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
-# The browser test runs last, so a missing browser stops nothing else. It drives a Chromium
-# with Playwright: tools/find_browser.py looks for one where users have one. Else `browser`
-# installs one: Debian's chromium when root with apt-get, Playwright's own otherwise (a
-# download); if there is still none, it prints one line saying what to install, and fails.
-FIND_BROWSER := $(VENV)/bin/python tools/find_browser.py
-NO_BROWSER := ! $(FIND_BROWSER) >/dev/null 2>&1
-PLAYWRIGHT_LOG := build/playwright-install.log
-
+# Every test, then the browser test last: a missing browser (or a failure elsewhere) stops
+# nothing else, and the exit status says whether all passed. tools/find_browser.py finds a
+# Chromium where users have one, or installs one (apt-get as root, else Playwright's); with
+# none, it prints one line saying what to install.
 test: $(STAMP)
-	$(VENV)/bin/python -m pytest --ignore=tests/test_browser.py
-	@$(MAKE) --no-print-directory browser
-	$(VENV)/bin/python -m pytest -n 0 tests/test_browser.py
-
-browser: $(STAMP)
-	@if $(NO_BROWSER) && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "Installing Debian's chromium for the browser test"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null || true; \
-	fi
-	@if $(NO_BROWSER); then \
-	    echo "Installing Playwright's Chromium for the browser test (log: $(PLAYWRIGHT_LOG))"; \
-	    mkdir -p build && $(VENV)/bin/playwright install --no-shell chromium >$(PLAYWRIGHT_LOG) 2>&1 || true; \
-	fi
-	@$(FIND_BROWSER) >/dev/null
+	$(VENV)/bin/python -m pytest --ignore=tests/test_browser.py; status=$$?; \
+	$(VENV)/bin/python tools/find_browser.py --install \
+	    && $(VENV)/bin/python -m pytest -n 0 tests/test_browser.py && exit $$status
 
 grade: $(STAMP)
 	$(VENV)/bin/python exercises/grade.py $(NB)

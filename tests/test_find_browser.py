@@ -73,12 +73,26 @@ def test_playwright_is_asked_only_when_nothing_else_is_found(machine, monkeypatc
     assert fb.find_browser() == machine["env"]
 
 
+def run_script(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    """tools/find_browser.py on a bare machine: no system browser, Playwright's not installed."""
+    env = {
+        "PATH": str(tmp_path),
+        "HOME": str(tmp_path),
+        "ORCHESTRA_NO_SYSTEM_BROWSER": "1",
+        "PLAYWRIGHT_BROWSERS_PATH": str(tmp_path / "none"),
+        **env,
+    }
+    script = [sys.executable, "tools/find_browser.py", *args]
+    return subprocess.run(script, cwd=ROOT, env=env, capture_output=True, text=True)
+
+
 def test_the_script_says_what_to_install_in_one_line(tmp_path):
-    env = {"PATH": str(tmp_path), "HOME": str(tmp_path), "ORCHESTRA_NO_SYSTEM_BROWSER": "1"}
-    env["PLAYWRIGHT_BROWSERS_PATH"] = str(tmp_path / "none")  # Playwright's, not installed
-    out = subprocess.run(
-        [sys.executable, "tools/find_browser.py"], cwd=ROOT, env=env, capture_output=True, text=True
-    )
+    out = run_script(tmp_path)
     assert out.returncode == 1 and out.stdout == ""
-    assert out.stderr.count("\n") == 1 and "install" in out.stderr
-    assert out.stderr.strip() == fb.advice()
+    assert out.stderr.count("\n") == 1 and out.stderr.strip() == fb.advice()
+
+
+def test_install_installs_nothing_when_a_browser_is_found(tmp_path):
+    mine = fake_exe(tmp_path / "chrome")
+    out = run_script(tmp_path, "--install", ORCHESTRA_CHROMIUM=str(mine))
+    assert (out.returncode, out.stdout, out.stderr) == (0, f"{mine}\n", "")

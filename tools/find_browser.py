@@ -1,6 +1,7 @@
 """Find a Chromium for the browser test (tests/test_browser.py), the way users have one.
 
-    python tools/find_browser.py    # prints the path; or one line of advice and exit status 1
+    python tools/find_browser.py            # prints the path; or one line of advice, status 1
+    python tools/find_browser.py --install  # the same, after installing one if none is found
 
 Checked in order, the first executable file wins:
 
@@ -12,12 +13,16 @@ Checked in order, the first executable file wins:
 
 ``ORCHESTRA_NO_SYSTEM_BROWSER=1`` skips step 2: it plays a laptop without a browser on a
 machine that has one (``make test`` then installs Playwright's, or says what to install).
+
+``--install`` (run by ``make test``) installs a browser when none is found: Debian's chromium
+with apt-get when run as root, else Playwright's own (a download, logged to build/).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,6 +38,7 @@ MACOS_APPS = [
 ]
 APP_DIRS = [Path("/Applications"), Path.home() / "Applications"]
 NAMES = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"]
+PLAYWRIGHT_LOG = Path(__file__).resolve().parent.parent / "build" / "playwright-install.log"
 
 
 def playwright_chromium() -> Path | None:
@@ -76,7 +82,27 @@ def advice() -> str:
     )
 
 
+def install() -> None:
+    """Install a browser: Debian's chromium as root with apt-get, else Playwright's Chromium."""
+    system_allowed = not os.environ.get("ORCHESTRA_NO_SYSTEM_BROWSER")
+    if system_allowed and os.geteuid() == 0 and shutil.which("apt-get"):
+        print("Installing Debian's chromium for the browser test", flush=True)
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        quiet = {"env": env, "stdout": subprocess.DEVNULL}
+        if subprocess.run(["apt-get", "update", "-qq"], **quiet).returncode == 0:
+            subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], **quiet)
+    if find_browser() is None:
+        PLAYWRIGHT_LOG.parent.mkdir(exist_ok=True)
+        print(f"Installing Playwright's Chromium (log: {PLAYWRIGHT_LOG})", flush=True)
+        with PLAYWRIGHT_LOG.open("w") as log:  # its errors are many lines; advice() is one
+            playwright = [sys.executable, "-m", "playwright", "install", "--no-shell", "chromium"]
+            subprocess.run(playwright, stdout=log, stderr=subprocess.STDOUT)
+
+
 if __name__ == "__main__":
     found = find_browser()
+    if found is None and sys.argv[1:] == ["--install"]:
+        install()
+        found = find_browser()
     print(found if found else advice(), file=sys.stdout if found else sys.stderr)
     sys.exit(0 if found else 1)
