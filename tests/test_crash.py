@@ -48,7 +48,11 @@ def test_killed_runs_resume_and_record_each_step_once(tmp_path):
                 proc.wait()
                 kills += 1
                 continue
-            out, _ = proc.communicate(timeout=30)
+            proc.wait(timeout=30)
+            # not communicate(): it reads the pipe itself, and would miss what spawn()'s
+            # readline() already buffered when the worker printed its result quickly
+            out = proc.stdout.read()
+            proc.stdout.close()
             assert proc.returncode == 0, out
             status, log = out.split()
             assert status == "completed"
