@@ -6,6 +6,8 @@ VENV := .venv
 UV_VERSION := 0.13.8
 UV := $(or $(shell command -v uv 2>/dev/null),.tools/bin/uv)
 STAMP := $(VENV)/.orchestra-installed
+CONFORMANCE_VENV := .venv-conformance
+CONFORMANCE_STAMP := $(CONFORMANCE_VENV)/.installed
 export UV_PYTHON_DOWNLOADS := never
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
@@ -37,30 +39,28 @@ $(STAMP): pyproject.toml uv.lock setup/jupyterlab-overrides.json | $(UV)
 
 setup: $(STAMP)
 
-# The real-browser test drives Debian's Chromium with Playwright (no browser download).
-CHROMIUM := /usr/bin/chromium
-$(CHROMIUM):
-	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "Installing Debian's chromium for the browser test"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	else \
-	    echo "The browser test needs Debian's chromium: sudo apt-get install chromium" >&2; exit 1; \
-	fi
-
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --no-browser --ip=127.0.0.1 --ServerApp.root_dir=. \
 	    --LabApp.default_url=/lab/tree/notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
-test: $(STAMP) lint $(CHROMIUM)
-	$(VENV)/bin/python -m pytest
-	$(MAKE) --no-print-directory conformance
+# Every check, then the browser test last: a failure (or a missing browser) stops nothing else,
+# and the exit status says whether all passed. First the style and the import layers (ruff and
+# import-linter, configured in pyproject.toml), then pytest, then langchain's standard suite in
+# its own environment; tools/find_browser.py finds a Chromium where users have one, or installs
+# one (apt-get as root, else Playwright's); with none, it prints one line saying what to install.
+test: $(STAMP) $(CONFORMANCE_STAMP)
+	status=0; \
+	$(LINT) || status=1; \
+	$(VENV)/bin/python -m pytest --ignore=tests/test_browser.py || status=1; \
+	$(CONFORMANCE) || status=1; \
+	$(VENV)/bin/python tools/find_browser.py --install \
+	    && $(VENV)/bin/python -m pytest -n 0 tests/test_browser.py || status=1; \
+	exit $$status
 
-# One style for the whole tree (ruff, configured in pyproject.toml) and the layers of
-# STYLE.md (import-linter contracts in pyproject.toml): checked, not remembered.
+# One style for the whole tree and the layers of STYLE.md: checked, not remembered.
+LINT = $(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/lint-imports
 lint: $(STAMP)
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/lint-imports
+	$(LINT)
 
 grade: $(STAMP)
 	$(VENV)/bin/python exercises/grade.py $(NB)
@@ -75,19 +75,18 @@ bench: $(STAMP)
 	@for b in bench/*.py; do echo "== $$b"; $(VENV)/bin/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) .tools build
+	rm -rf $(VENV) $(CONFORMANCE_VENV) .tools build
 
 # langchain's standard chat-model suite (langchain-tests) for ChatAnthropic against the
 # simulator, in its own environment: its pytest plugins would clash with the kit's run.
-CONFORMANCE_VENV := .venv-conformance
-CONFORMANCE_STAMP := $(CONFORMANCE_VENV)/.installed
 $(CONFORMANCE_STAMP): tests/conformance/pyproject.toml tests/conformance/uv.lock | $(UV)
 	cd tests/conformance && UV_PROJECT_ENVIRONMENT=$(CURDIR)/$(CONFORMANCE_VENV) \
 	    $(abspath $(UV)) sync --frozen --python $(PYTHON) -q
 	@touch $@
 
+CONFORMANCE = (cd tests/conformance && $(CURDIR)/$(CONFORMANCE_VENV)/bin/python -m pytest)
 conformance: $(STAMP) $(CONFORMANCE_STAMP)
-	cd tests/conformance && $(CURDIR)/$(CONFORMANCE_VENV)/bin/python -m pytest
+	$(CONFORMANCE)
 
 # The newest releases of the SDK and the integrations, in a throwaway environment: which of the
 # integration tests and the conformance suite break, and why. Not part of `make test`.

@@ -1,13 +1,27 @@
-"""A real browser: JupyterLab runs chapter 09, a person clicks Approve, the workflow completes.
+"""A real browser: JupyterLab in Chromium, driven by Playwright, used the way a learner uses it.
 
-JupyterLab is started from the kit's own environment on loopback, on a copy of the notebooks
-(so nothing the browser does is saved into the repo), and driven by Playwright's Python
-package with Debian's Chromium (``executable_path``; no browser download). A screenshot of the
-review panel is saved as build/hitl_panel.png.
+One JupyterLab server and one browser serve every test here. The server runs from the kit's
+own environment on loopback, on a copy of notebooks/, exercises/ and solutions/, so nothing
+the browser does reaches the repo.
+
+- Every notebook, opened (its kernel started) and closed without an edit, is unchanged on
+  disk. A notebook the lab changes by itself is "dirty": autosave writes it within two
+  minutes, and closing it asks to save; the test saves it, as they would, and compares.
+- Chapters 02 and 09 are screenshotted as committed, before running: build/<name>.png.
+- Chapter 02 runs all its cells with no error output; so do exercise 01's cells, the cells
+  tagged "check" aside (they fail on the unsolved stubs, as tests/test_exercises.py requires).
+- Chapter 09: a click on Approve in the review panel completes the paused run.
+
+The browser is the Chromium or Chrome that tools/find_browser.py finds (``executable_path``):
+the system's, or Playwright's own. ``make test`` runs this file last, after finding or
+installing a browser. The lab's JavaScript application is exposed to the page
+(``expose_app_in_browser``) so a test can open, run and read notebooks through JupyterLab's
+own commands and wait for them to finish, instead of guessing from the screen.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -20,9 +34,14 @@ from pathlib import Path
 
 import pytest
 
+from tools.find_browser import advice, find_browser
+
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path(os.environ.get("ORCHESTRA_CHROMIUM", "/usr/bin/chromium"))
-NOTEBOOK = "09_human_in_the_loop.ipynb"
+SHOTS = ROOT / "build"
+FOLDERS = ["notebooks", "exercises", "solutions"]
+NOTEBOOKS = [
+    p.relative_to(ROOT).as_posix() for f in FOLDERS for p in sorted((ROOT / f).glob("*.ipynb"))
+]
 FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -32,6 +51,52 @@ FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+# The lab as a learner's, but kernels shut down when their notebook closes (22 notebooks).
+SETTINGS = {"@jupyterlab/notebook-extension/tracker": {"kernelShutdown": True}}
+CELL_TIMEOUT_MS = 300_000  # as nbval's --nbval-cell-timeout
+
+# Installed in the page once: find an open notebook by path, bound a promise in time.
+HELPERS = """() => {
+  const app = window.jupyterapp;
+  window.lab = {
+    app,
+    widget: (path) =>
+      Array.from(app.shell.widgets('main')).find((w) => w.context && w.context.path === path),
+    within: (promise, ms, what) =>
+      Promise.race([promise, new Promise((_, no) => setTimeout(() => no(new Error(what)), ms))]),
+  };
+}"""
+OPEN = """async (path) => {
+  const w = await lab.app.commands.execute('docmanager:open', {path, factory: 'Notebook'});
+  await w.context.ready;
+}"""
+KERNELS_IDLE = """(paths) => paths.every((path) => {
+  const k = lab.widget(path)?.sessionContext.session?.kernel;
+  return k && k.connectionStatus === 'connected' && k.status === 'idle';
+})"""
+CLOSE = """async (path) => {  // returns whether the notebook was dirty, saving it first if so
+  const w = lab.widget(path);
+  const dirty = w.context.model.dirty;
+  if (dirty) await w.context.save();  // as autosave, or Save in the close dialog, would
+  const gone = new Promise((ok) => w.disposed.connect(() => ok()));
+  w.close();
+  await lab.within(gone, 30000, 'close: timeout');
+  return dirty;
+}"""
+RUN_ALL = """async ([path, ms]) => {  // from a clean slate, so every count is this run's
+  const w = lab.widget(path);
+  lab.app.shell.activateById(w.id);
+  await lab.app.commands.execute('notebook:clear-all-cell-outputs');
+  await lab.within(lab.app.commands.execute('notebook:run-all-cells'), ms, 'run all: timeout');
+}"""
+RUN_EACH = """async ([path, ms]) => {  // cell by cell: an error does not stop the cells after it
+  const w = lab.widget(path);
+  lab.app.shell.activateById(w.id);
+  for (let i = 0; i < w.content.widgets.length; i++) {
+    w.content.activeCellIndex = i;
+    await lab.within(lab.app.commands.execute('notebook:run-cell'), ms, `cell ${i}: timeout`);
+  }
+}"""
 
 
 def free_port() -> int:
@@ -41,10 +106,24 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
+def chromium() -> Path:
+    """The browser's path; found before Playwright starts (finding may ask Playwright)."""
+    found = find_browser()
+    if found is None:
+        pytest.fail(advice(), pytrace=False)
+    return found
+
+
+@pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    """JupyterLab on a copy of notebooks/, on 127.0.0.1; yields (base url, token)."""
+    """JupyterLab on a copy of the notebooks, on 127.0.0.1; yields (base url, token, root)."""
     root = tmp_path_factory.mktemp("lab")
-    shutil.copytree(ROOT / "notebooks", root / "notebooks")
+    for folder in FOLDERS:
+        shutil.copytree(ROOT / folder, root / "kit" / folder)
+    for name, values in SETTINGS.items():
+        path = root / "settings" / f"{name}.jupyterlab-settings"
+        path.parent.mkdir(parents=True)
+        path.write_text(json.dumps(values))
     port, token = free_port(), secrets.token_hex(16)
     env = {
         **os.environ,
@@ -61,8 +140,9 @@ def lab(tmp_path_factory):
             "--ip=127.0.0.1",
             f"--port={port}",
             f"--IdentityProvider.token={token}",
-            f"--ServerApp.root_dir={root / 'notebooks'}",
-            "--allow-root",
+            f"--ServerApp.root_dir={root / 'kit'}",
+            "--LabApp.expose_app_in_browser=True",
+            *(["--allow-root"] if os.geteuid() == 0 else []),
         ],
         env=env,
         stdout=log,
@@ -82,51 +162,153 @@ def lab(tmp_path_factory):
             raise RuntimeError(
                 f"JupyterLab did not start: {(root / 'lab.log').read_text()[-2000:]}"
             )
-        yield url, token
+        yield url, token, root / "kit"
     finally:
         proc.terminate()
         proc.wait(20)
         log.close()
 
 
-def test_approve_in_the_review_panel_completes_the_run(lab):
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+@pytest.fixture(scope="module")
+def page(chromium, lab):
+    """One browser page on the lab, shared by every test; its screenshot on a failure."""
     from playwright.sync_api import sync_playwright
 
-    assert CHROMIUM.exists(), "Debian's chromium is missing: make test installs it (apt-get)"
-    url, token = lab
-    shots = ROOT / "build"
-    shots.mkdir(exist_ok=True)
+    url, token, _ = lab
+    SHOTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        browser = p.chromium.launch(executable_path=str(chromium), args=FLAGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(60_000)
         try:
-            page.goto(f"{url}/lab/tree/{NOTEBOOK}?token={token}")
-            page.locator(".jp-Notebook").first.wait_for(timeout=60_000)
-            select = page.get_by_role("button", name="Select", exact=True)
-            try:  # a fresh JupyterLab asks which kernel to start; the notebook names "orchestra"
-                select.wait_for(state="visible", timeout=15_000)
-                select.click()
-            except PlaywrightTimeout:
-                pass
-            page.get_by_text("Python (orchestra) | Idle").first.wait_for(timeout=60_000)
-            page.get_by_role("menuitem", name="Run", exact=True).click()
-            page.get_by_text("Run All Cells", exact=True).click()
-            approve = page.get_by_role("button", name="Approve", exact=True).first
-            approve.wait_for(state="visible", timeout=120_000)
-            no_news = page.get_by_role("button", name="No", exact=True)
-            if no_news.count():
-                no_news.first.click()  # JupyterLab's "news?" toast would cover the page
-            approve.scroll_into_view_if_needed()
-            time.sleep(1.0)  # let the notebook finish: the last cells run after the panel shows
-            page.screenshot(path=str(shots / "hitl_panel.png"))
-            approve.click()
-            done = page.locator(".jp-OutputArea-output", has_text="status: completed").first
-            done.wait_for(state="visible", timeout=60_000)
-            done.scroll_into_view_if_needed()
-            page.screenshot(path=str(shots / "hitl_approved.png"))
-        except Exception:
-            page.screenshot(path=str(shots / "hitl_failure.png"))
-            raise
+            page.goto(f"{url}/lab?token={token}")
+            page.wait_for_function("() => window.jupyterapp && window.jupyterapp.started")
+            page.evaluate("() => window.jupyterapp.restored")
+            page.evaluate(HELPERS)
+            yield page
         finally:
             browser.close()
+
+
+@pytest.fixture
+def shot_on_failure(page, request):
+    """Save the page as build/browser_failure_<test>.png when the test fails."""
+    failed = request.session.testsfailed
+    yield
+    if request.session.testsfailed > failed:
+        page.screenshot(path=str(SHOTS / f"browser_failure_{request.node.name}.png"))
+
+
+def open_notebooks(page, *paths: str) -> None:
+    """Open notebooks as a double-click in the file browser does; wait for their kernels."""
+    for path in paths:
+        page.evaluate(OPEN, path)
+    page.wait_for_function(KERNELS_IDLE, arg=list(paths), timeout=60_000 + 10_000 * len(paths))
+    time.sleep(0.5)  # the lab reads the kernel's info as it connects: let it land
+
+
+def close_notebook(page, path: str) -> bool:
+    """Close the notebook's tab (its kernel shuts down); True if the lab had changed it."""
+    return page.evaluate(CLOSE, path)
+
+
+def notebook_json(page, path: str) -> dict:
+    """The notebook as the lab holds it (nbformat JSON, outputs included)."""
+    return page.evaluate("(path) => lab.widget(path).context.model.toJSON()", path)
+
+
+def problems(book: dict, skip_tag: str | None = None) -> list[str]:
+    """Error outputs and stderr text, as "cell N: first line"; cells tagged skip_tag aside."""
+    found = []
+    for i, cell in enumerate(book["cells"]):
+        if skip_tag in cell.get("metadata", {}).get("tags", []):
+            continue
+        for out in cell.get("outputs", []):
+            if out["output_type"] == "error":
+                found.append(f"cell {i}: {out['ename']}: {out['evalue'][:200]}")
+            elif out["output_type"] == "stream" and out["name"] == "stderr":
+                text = "".join(out["text"]).strip()
+                found.append(f"cell {i}: stderr: {text.splitlines()[0][:200] if text else ''}")
+    return found
+
+
+def changes(before: dict, after: dict) -> str:
+    """What differs between two versions of a notebook, in a few words."""
+    keys = [
+        f"metadata.{k}"
+        for k in before["metadata"].keys() | after["metadata"].keys()
+        if before["metadata"].get(k) != after["metadata"].get(k)
+    ]
+    cells = [
+        i for i, (a, b) in enumerate(zip(before["cells"], after["cells"], strict=False)) if a != b
+    ]
+    if len(before["cells"]) != len(after["cells"]):
+        keys.append(f"{len(before['cells'])} cells became {len(after['cells'])}")
+    if cells:
+        keys.append(f"cells {cells}")
+    top = [k for k in ("nbformat", "nbformat_minor") if before.get(k) != after.get(k)]
+    return ", ".join(sorted(keys) + top) or "formatting only"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="JupyterLab writes the kernel's language_info into a notebook on open: the exercises "
+    "commit only {'name': 'python'}, and every notebook commits Python 3.11.7's version, so on "
+    "another Python all are rewritten. Remove this mark when the notebook build fixes that.",
+)
+def test_notebooks_opened_and_closed_without_edits_are_unchanged_on_disk(
+    page, lab, shot_on_failure
+):
+    files = {path: lab[2] / path for path in NOTEBOOKS}
+    before = {path: file.read_text() for path, file in files.items()}
+    open_notebooks(page, *NOTEBOOKS)  # all at once: their kernels start side by side
+    dirty = [path for path in NOTEBOOKS if close_notebook(page, path)]
+    changed = {
+        path: changes(json.loads(before[path]), json.loads(file.read_text()))
+        for path, file in files.items()
+        if file.read_text() != before[path]
+    }
+    assert changed == {}, f"rewritten by opening and closing: {changed} (dirty: {dirty})"
+
+
+def test_chapter_02_as_committed_then_run_all_without_errors(page, shot_on_failure):
+    path = "notebooks/02_parallel_mapreduce.ipynb"
+    open_notebooks(page, path)
+    page.screenshot(path=str(SHOTS / "02_parallel_mapreduce.png"))
+    page.evaluate(RUN_ALL, [path, 10 * CELL_TIMEOUT_MS])
+    book = notebook_json(page, path)
+    close_notebook(page, path)
+    ran = [c for c in book["cells"] if c["cell_type"] == "code" and c["execution_count"]]
+    assert len(ran) == sum(c["cell_type"] == "code" for c in book["cells"])
+    assert problems(book) == []
+
+
+def test_exercise_01_runs_with_errors_only_in_its_checks(page, shot_on_failure):
+    path = "exercises/01_sequential_chain.ipynb"
+    open_notebooks(page, path)
+    page.evaluate(RUN_EACH, [path, CELL_TIMEOUT_MS])
+    book = notebook_json(page, path)
+    close_notebook(page, path)
+    assert all(c["execution_count"] for c in book["cells"] if c["cell_type"] == "code")
+    assert problems(book, skip_tag="check") == []
+
+
+def test_approve_in_the_review_panel_completes_the_run(page, shot_on_failure):
+    path = "notebooks/09_human_in_the_loop.ipynb"
+    open_notebooks(page, path)
+    page.screenshot(path=str(SHOTS / "09_human_in_the_loop.png"))
+    page.get_by_role("menuitem", name="Run", exact=True).click()
+    page.get_by_text("Run All Cells", exact=True).click()
+    approve = page.get_by_role("button", name="Approve", exact=True).first
+    approve.wait_for(state="visible", timeout=120_000)
+    approve.scroll_into_view_if_needed()
+    time.sleep(1.0)  # let the notebook finish: the last cells run after the panel shows
+    page.screenshot(path=str(SHOTS / "hitl_panel.png"))
+    approve.click()
+    done = page.locator(".jp-OutputArea-output", has_text="status: completed").first
+    done.wait_for(state="visible")
+    done.scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / "hitl_approved.png"))
+    assert problems(notebook_json(page, path)) == []
+    close_notebook(page, path)
