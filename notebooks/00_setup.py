@@ -40,7 +40,7 @@
 backend = "sim"  # "sim": offline simulator; "anthropic": real Claude (needs ANTHROPIC_API_KEY)
 model = "claude-haiku-4-5"
 seed = 0  # the simulator's seed: same seed, same answers, same faults
-time_scale = 0.01  # wall-clock seconds per simulated second (0.01: a 2 s call takes 20 ms)
+time_scale = 0.01  # wall-clock seconds you wait per simulated second (0.01: a 2 s call, 20 ms)
 
 # %% [markdown]
 # ## Start the simulator
@@ -50,9 +50,11 @@ time_scale = 0.01  # wall-clock seconds per simulated second (0.01: a 2 s call t
 # nothing is started and the clients read your real key from the environment.
 
 # %%
+import time
+
 import anthropic
 import pandas as pd
-from IPython.display import display
+from IPython.display import Markdown, display
 
 from orchestra import LLM, sim
 
@@ -63,8 +65,10 @@ print("backend:", backend, "| model:", model, "| seed:", seed)
 # ## 1. The first call, through the raw SDK
 #
 # A plain `anthropic.Anthropic()`: no argument says "simulator". The answer's `usage` is what you
-# are billed for. The simulator adds one header of its own, `orchestra-sim-model-seconds`: how long
-# the call took in simulated time, before `time_scale` shrank it.
+# are billed for. The simulator adds one header of its own, `orchestra-sim-model-seconds`: the
+# **model-seconds** it charged for the call (time to first token, plus the output tokens at the
+# model's rate, with seeded jitter). That is the call's simulated latency, and every latency this
+# kit reports offline is that number.
 
 # %%
 client = anthropic.Anthropic()
@@ -94,6 +98,52 @@ print(
 print("model-seconds:", raw.headers.get("orchestra-sim-model-seconds", "n/a (real Claude)"))
 
 # %% [markdown]
+# ### Simulated seconds and `time_scale`
+#
+# `time_scale` does not change how long a call *is*; it only sets how long you *wait* for it on the
+# wall clock: model-seconds × `time_scale` (0 answers at once). Below, the same call at two
+# scales: the simulator is reset in between (same seed, counting afresh), so it is the same call.
+
+# %%
+timing = []
+if backend == "sim":
+    for scale in (0.01, 0.05):
+        simulator.configure(time_scale=scale)  # same seed, counting afresh
+        t0 = time.perf_counter()
+        r = client.messages.with_raw_response.create(
+            model=model,
+            max_tokens=60,
+            temperature=0,
+            messages=[{"role": "user", "content": "Say hello in five words."}],
+        )
+        charged = float(r.headers["orchestra-sim-model-seconds"])
+        timing.append(
+            {
+                "time_scale": scale,
+                "simulated s (charged)": charged,
+                "expected wait (wall s)": charged * scale,
+                "measured wait (wall s)": time.perf_counter() - t0,
+            }
+        )
+    simulator.configure(time_scale=time_scale)  # back to this notebook's scale
+    timing = pd.DataFrame(timing).set_index("time_scale")
+    charged = timing["simulated s (charged)"]
+    assert charged.nunique() == 1, "the same call was charged differently at two time scales"
+    print(
+        f"simulated latency at both scales: {charged.iloc[0]:.3f} s, what the simulator charged; "
+        f"the wall-clock wait was {timing['expected wait (wall s)'].iloc[0] * 1000:.1f} ms at "
+        f"0.01 and {timing['expected wait (wall s)'].iloc[1] * 1000:.1f} ms at 0.05"
+    )
+
+# %% tags=["nbval-ignore-output"]
+timing.round(4) if backend == "sim" else "real Claude: only wall-clock time exists"
+
+# %% [markdown]
+# The measured wait (wall-clock, it varies run to run) is the expected one plus the HTTP round
+# trip and the SDK's own work. That overhead is why the kit never divides wall-clock time by
+# `time_scale` to get latency: at a small scale it would magnify milliseconds of overhead into
+# seconds of "model time".
+#
 # ## 2. A streamed call
 #
 # Streaming sends the answer as server-sent events: `message_start`, then `content_block_delta`s
@@ -155,7 +205,8 @@ if backend == "sim":
     simulator.configure(faults=sim.Faults())  # back to a quiet simulator
 
 # %% [markdown]
-# `retry_after_s` is in wall-clock seconds: one simulated second of waiting, times `time_scale`.
+# `retry_after_s` is in wall-clock seconds: the wait the simulator asks for, in simulated seconds,
+# times `time_scale` (the `retry-after-ms` header the SDK reads says the same).
 # Chapter 07 turns this into a taxonomy: which errors to retry (429, 529, 5xx, timeouts), which
 # never (400, 401, 404), and what to do when retrying is not enough.
 #
@@ -219,14 +270,16 @@ prices = pd.DataFrame(
             "model": p.id,
             "input $/MTok": p.input_usd_per_mtok,
             "output $/MTok": p.output_usd_per_mtok,
-            "sim time to first token (s)": p.ttft_s,
+            "sim time to first token (model-s)": p.ttft_s,
             "sim output tokens/s": p.tokens_per_s,
             "sim quality": p.quality,
         }
         for p in sim.MODELS.values()
     ]
 ).set_index("model")
-print("prices as of", sim.PRICES_DATE)
+ratio = prices["output $/MTok"] / prices["input $/MTok"]
+assert ratio.nunique() == 1, "output/input price ratio differs by model: fix the interview angle"
+print("prices as of", sim.PRICES_DATE, f"| output costs {ratio.iloc[0]:g}x input on every model")
 prices
 
 # %% [markdown]
@@ -293,13 +346,27 @@ for ax in (left, right):
     ax.set_xlabel("model")
 fig.tight_layout()
 
+# %%
+cost, latency = costs["cost per 10k calls ($)"], costs["latency (s)"]
+cheap, dear, slow = cost.idxmin(), cost.idxmax(), latency.idxmax()
+Markdown(
+    f"Read the two charts together: {dear} costs {cost[dear] / cost[cheap]:.0f}× what {cheap} "
+    f"costs for the same summaries (${cost[dear]:,.2f} vs ${cost[cheap]:,.2f} per 10,000 calls)"
+    + (
+        f", and it is also the slowest ({latency[slow]:.2f} vs {latency[cheap]:.2f} {unit} "
+        f"seconds per call)."
+        if dear == slow
+        else f"; the slowest is {slow} ({latency[slow]:.2f} {unit} seconds per call)."
+    )
+)
+
 # %% [markdown]
-# Read the two charts together: the expensive model is also the slow one. Most workflows in this
-# kit route cheap, frequent work to Haiku and reserve Opus for the few calls where quality pays
-# (chapter 03 measures exactly that).
+# Most workflows in this kit route cheap, frequent work to Haiku and reserve Opus for the few calls
+# where quality pays (chapter 03 measures exactly that).
 #
-# Latency here is **simulated seconds** (`model_s`): what the call would take on the modelled
-# service. The wall-clock time you waited was `time_scale` times that.
+# Latency here is **simulated seconds** (`model_s`): the model-seconds the simulator charged each
+# call, which is what the call would take on the modelled service. `time_scale` only decided how
+# long the notebook waited for it on the wall clock (model-seconds × `time_scale`).
 #
 # ## Interview angle
 #

@@ -253,8 +253,9 @@ print(done.trace.to_dataframe()[["key", "kind", "status"]].to_string(index=False
 # `RunBusyError`: a run has one owner.)
 #
 # The workflow below asks twice: legal checks the claims, then an editor approves publication.
-# The legal reviewer's approve is sent, then sent again (a retry, or a second tab), then a cell
-# re-sends it after the run has finished.
+# The legal reviewer's approve is sent, then sent again (a retried request, or a second tab) while
+# the run waits for the editor; the editor approves; then a re-run cell sends the editor's approve
+# again after the run has finished.
 
 
 # %%
@@ -280,18 +281,18 @@ paused = await two_approvals.run(
     Listing(product=p["product"], must_mention=p["must_mention"]), store=store, run_id="two-p02"
 )
 legal_key = paused.waiting_for["key"]  # the question the legal reviewer sees
-attempts, refused = [], None
+attempts, refusals = [], []
 
 
 async def send(who: str, key: str) -> None:
-    global refused
     try:
         r = await two_approvals.resume(
             "two-p02", store, decision={"action": "approve"}, question=key
         )
         result = f"applied: run {r.status}"
     except DecisionMismatchError as exc:
-        refused, result = exc, "refused: DecisionMismatchError"
+        refusals.append(exc)
+        result = "refused: DecisionMismatchError"
     now = two_approvals.waiting("two-p02", store)
     attempts.append(
         {
@@ -311,11 +312,13 @@ await send("a re-run of the editor's cell", editor_key)
 pd.DataFrame(attempts)
 
 # %% [markdown]
-# What a refused decision says (it names the question the run waits on, so a UI can show it):
+# What the retried request was told (the error names the question the run waits on, so a review
+# page can say "already decided" and show what is open now):
 
 # %%
-print(f"{type(refused).__name__}: {refused}")
-print("expected:", refused.expected, "| got:", refused.got)
+retried = refusals[0]
+print(f"{type(retried).__name__}: {retried}")
+print("expected:", retried.expected, "| got:", retried.got)
 final = await two_approvals.resume("two-p02", store)  # no decision: just read the result back
 assert [a["result"].split(":")[0] for a in attempts] == ["applied", "refused", "applied", "refused"]
 print(
