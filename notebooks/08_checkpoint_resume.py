@@ -58,15 +58,19 @@ import inspect
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
+from IPython.display import Markdown
 
-from orchestra import LLM, Retry, SqliteStore, datasets, log_steps, measure, sim, viz
+from orchestra import LLM, Retry, SqliteStore, datasets, log_steps, measure, sim
+from orchestra.errors import RunBusyError
 from orchestra.examples.long_workflow import STEPS, Dossier, make_workflow
 
 simulator = sim.start(seed=seed, time_scale=time_scale) if backend == "sim" else None
@@ -95,8 +99,10 @@ def sent():
 print("backend:", backend, "| model:", model, "|", len(STEPS), "steps")
 
 # %% [markdown]
-# Ten steps, one LLM call each, one field of the `Dossier` state each. Steps 7 (`review`, a
-# rubric score of the reply) and 10 read what earlier steps wrote.
+# Ten steps, one LLM call each, one field of the `Dossier` state each. **Steps are counted from
+# 0, as their journal keys** (chapter 07 counts the same way): step 7 is `07.kb_note`, the eighth.
+# Steps 4 (`plan`), 6 (`review`, a rubric score of the reply) and 9 (`follow_up`) read what
+# earlier steps wrote.
 
 # %%
 print(inspect.getsource(make_workflow))
@@ -110,15 +116,17 @@ pd.DataFrame(
 # %% [markdown]
 # ## 1. A run that fails at step 7
 #
-# We stage an outage: every call whose prompt mentions a rubric answers 500. Step 7 retries once
-# (`Retry(max_attempts=2)`) and gives up; the run aborts with a reason. Every completed step was
-# committed to the SQLite store as it finished.
+# We stage an outage: every call whose prompt mentions the knowledge base answers 500. Step 7
+# (`07.kb_note`) retries once (`Retry(max_attempts=2)`) and gives up; the run aborts with a
+# reason. Every completed step (0 to 6) was committed to the SQLite store as it finished.
 
 # %%
-wf = make_workflow(llm, retry=Retry(max_attempts=2, base_delay=time_scale, seed=seed))
+# Retry's delays are wall seconds: 0.5 × time_scale is half a simulated second of backoff
+wf = make_workflow(llm, retry=Retry(max_attempts=2, base_delay=0.5 * time_scale, seed=seed))
 run_id = f"ticket-{ticket_id}"
 
-stage(sim.Faults(plan=[sim.Rule("server_error", match="rubric")]))
+OUTAGE = "knowledge base"  # in step 7's prompt only
+stage(sim.Faults(plan=[sim.Rule("server_error", match=OUTAGE)]))
 log_steps()
 first = await wf.run(Dossier(text=tickets[ticket_id]), store=store, run_id=run_id)
 log_steps(False)
@@ -127,6 +135,7 @@ print("status: ", first.status)
 print("missing:", first.missing)
 print("reason: ", first.reason.split("; ")[-1])
 print(f"spent:   ${first.cost_usd:.5f} ({first_calls[0]} answered calls, {first_calls[1]} failed)")
+assert first.missing[0].startswith("07.") and len(store.journal(run_id)) == 7
 
 # %% [markdown]
 # ### What the checkpoint holds
@@ -169,20 +178,36 @@ print(
 # ## 2. Resume at step 7
 #
 # The outage ends. `wf.resume(run_id, store)` loads the initial state, walks the ten steps again,
-# applies the saved delta of the six recorded ones, and runs the rest. The log shows it: six
-# `replayed` lines (no call, no tokens, no cost), then steps 7 to 10 executed.
+# applies the saved delta of the seven recorded ones (steps 0 to 6), and runs the rest. The log
+# shows it: seven `replayed` lines (no call, no tokens, no cost), then steps 7 to 9 executed.
+#
+# **One owner at a time.** An operator's script and a scheduler may both try to resume a dead
+# run. Whoever resumes it first takes its *lease* (an owner id and an expiry in the store,
+# renewed at every commit and by a heartbeat); a second resumer is refused with `RunBusyError`
+# and changes nothing. Below, two resumes of the same run start together.
 
 # %%
 stage(sim.Faults())
 log_steps()
-resumed = await wf.resume(run_id, store)
+first_resumer = asyncio.create_task(wf.resume(run_id, store))
+await asyncio.sleep(0)  # let it start: it takes the lease before its first call
+try:
+    await wf.resume(run_id, store)
+    second = "resumed too (two owners!)"
+except RunBusyError as exc:
+    second = f"{type(exc).__name__}: the run is owned by another invocation; nothing changed"
+resumed = await first_resumer
 log_steps(False)
 resume_calls = sent()
-print("status:", resumed.status, "| review:", resumed.state.review)
+print("first resumer: ", resumed.status, "| review:", resumed.state.review)
+print("second resumer:", second)
 print(
     "steps by status:",
     pd.Series([s.status for s in resumed.trace.steps()]).value_counts().to_dict(),
 )
+keys = list(store.journal(run_id))
+assert len(keys) == len(set(keys)) == len(STEPS) and second.startswith("RunBusyError")
+print(f"journal: {len(keys)} rows, one per step; the lease is released when a resume ends")
 
 # %% [markdown]
 # Calls and cost, invocation by invocation, and what starting over would have cost instead (a fresh
@@ -221,7 +246,7 @@ costs.round(6)
 
 # %%
 fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.4), dpi=100)
-names = ["first run\n(fails at 7)", "resume\n(steps 7-10)", "start again\n(steps 1-10)"]
+names = ["first run\n(fails at 7)", "resume\n(steps 7-9)", "start again\n(steps 0-9)"]
 colors = ["tab:red", "tab:green", "tab:gray"]
 left.bar(names, costs["calls answered"], color=colors)
 left.set_ylabel("LLM calls answered")
@@ -231,10 +256,17 @@ right.set_ylabel("cost (thousandths of a USD)")
 right.set_title("Cost per invocation")
 fig.tight_layout()
 
+# %%
+Markdown(
+    f"Resuming made {costs['calls answered'].iloc[1]} calls (steps 7 to 9) for "
+    f"${costs['spent by this invocation ($)'].iloc[1]:.5f}; starting again would have made "
+    f"{costs['calls answered'].iloc[2]} for ${costs['spent by this invocation ($)'].iloc[2]:.5f}, "
+    f"paying for steps 0 to 6 a second time. The saving grows with where the failure lands and "
+    f"with how expensive the early steps are (a research step on the strong model, a long "
+    f"document read)."
+)
+
 # %% [markdown]
-# Resuming paid for steps 7 to 10 only; starting again would have paid for steps 1 to 6 a second
-# time. The saving grows with where the failure lands and with how expensive the early steps are
-# (a research step on the strong model, a long document read).
 #
 # Two things make replay safe. The run's **fingerprint** (a hash of the workflow's shape) is
 # checked first: resuming with a workflow whose steps changed raises `ForeignCheckpointError`
@@ -251,7 +283,7 @@ fig.tight_layout()
 # A real crash lands at a random moment (`tests/test_crash.py` kills such a worker 20 times at
 # random and checks every run still completes with each step recorded once). To get the same
 # notebook every time, the worker is told to stall inside step 7, after its LLM call and before
-# its commit (`--pause-at 06.review`), and says so on stdout. The notebook then reads the journal
+# its commit (`--pause-at 07.kb_note`), and says so on stdout. The notebook then reads the journal
 # through its own connection, and kills the worker.
 
 # %%
@@ -271,7 +303,7 @@ worker = subprocess.Popen(
         "--backend",
         backend,
         "--pause-at",
-        "06.review",
+        "07.kb_note",
     ],
     stdout=subprocess.PIPE,
     text=True,
@@ -297,7 +329,19 @@ print("calls the worker made:", worker_calls if simulator else "n/a")
 
 # %% [markdown]
 # The store still says `running`: that is how you find crashed runs (a `running` run whose worker
-# is gone). Resume it here, in the notebook:
+# is gone). The dead worker also still holds the run's **lease**, unexpired: no other process
+# could take the run while the worker lived. But the owner id names its host and process, and
+# this process is gone, so a resume takes the lease over **at once** instead of waiting out the
+# expiry. (A worker on another machine cannot be checked this way: then the lease expires after
+# `lease_s`, 30 s by default.)
+
+# %%
+with sqlite3.connect(db_path) as peek:  # the lease row, read like any SQLite table
+    owner, expires = peek.execute(
+        "SELECT owner, expires FROM leases WHERE run_id=?", (killed_id,)
+    ).fetchone()
+print("lease held by the killed worker:", owner.split(":")[1] == str(worker.pid))
+print("lease still unexpired:          ", expires > time.time())
 
 # %%
 before = sent()[0]
@@ -309,12 +353,16 @@ print("status:", recovered.status)
 print("replayed from the journal:", [s.key for s in spans if s.status == "replayed"])
 print("executed now:            ", [s.key for s in spans if s.status != "replayed"])
 print("calls made by the resume:", sent()[0] - before if simulator else "n/a")
+print("lease taken over although unexpired:", expires > time.time())
 
-# %% [markdown]
-# The worker made 7 calls: 6 committed, and step 7's, which was paid and lost with the process.
-# The resume ran step 7 again from its start (the same prompt, so at temperature 0 the same
-# answer). `RunResult.cost_usd` counts only what the journal recorded plus this invocation; the
-# bill from the provider includes the lost call. Compare:
+# %%
+Markdown(
+    f"The worker made {worker_calls} calls: {len(committed)} committed, and step 7's, which was "
+    f"paid and lost with the process. The resume ran step 7 again from its start (the same "
+    f"prompt, so at temperature 0 the same answer). `RunResult.cost_usd` counts only what the "
+    f"journal recorded plus this invocation; the bill from the provider includes the lost call. "
+    f"Compare:"
+)
 
 # %%
 if simulator:
@@ -335,11 +383,10 @@ if simulator:
 # On failure, `graph.get_state(config).next` names the node to run; `graph.invoke(None, config)`
 # resumes from the last checkpoint, re-running the failed node **from its start**.
 #
-# Same ten prompts, same staged outage, a `RetryPolicy` of 2 attempts like ours, the official
+# Same ten prompts, same staged outage at step 7, a `RetryPolicy` of 2 attempts like ours, the official
 # `ChatAnthropic` integration (SDK retries off: the node's retry policy retries).
 
 # %%
-import sqlite3
 from typing import TypedDict
 
 from langchain_anthropic import ChatAnthropic
@@ -364,7 +411,7 @@ def langgraph_dossier(chat, checkpointer):
             field,
             node,
             retry_policy=RetryPolicy(
-                max_attempts=2, initial_interval=time_scale, jitter=False, retry_on=retryable
+                max_attempts=2, initial_interval=0.5 * time_scale, jitter=False, retry_on=retryable
             ),
         )
         graph.add_edge(previous, field)
@@ -380,7 +427,7 @@ saver = SqliteSaver(connection)
 graph = langgraph_dossier(chat, saver)
 config = {"configurable": {"thread_id": run_id}}
 
-stage(sim.Faults(plan=[sim.Rule("server_error", match="rubric")]))
+stage(sim.Faults(plan=[sim.Rule("server_error", match=OUTAGE)]))
 try:
     graph.invoke({"text": tickets[ticket_id]}, config)
 except Exception as exc:
@@ -421,18 +468,25 @@ print("same review as orchestra's resume:", final["review"] == resumed.state.rev
 # %% [markdown]
 # ### Side by side
 #
-# One run each, from the start: fail at step 7, resume. `measure.Meter` reads calls, tokens and
-# cost from the simulator's log for both, the same way (ticket T009 this time).
+# One run each, from the start: fail at step 7, resume (ticket T009 this time), and a third way
+# without any checkpoint: run again from scratch after the failure. `measure.Meter` reads calls,
+# tokens and cost from the simulator's log for all three, the same way. What differs is not the
+# calls a successful path makes but what a failure costs and what is stored:
+#
+# - **calls paid twice**: answered calls beyond the ten a run needs;
+# - **rows saved** and **bytes stored**: the checkpoint rows of this run in SQLite (orchestra: the
+#   run's record and its journal; LangGraph: its `checkpoints` and `writes` rows), counted with
+#   `length()` on the stored columns, in whole KB.
 
 # %%
 text, side_id = tickets["T009"], "ticket-T009"
-outage = lambda: sim.Faults(
-    plan=[sim.Rule("server_error", match="rubric", nth=[1, 2])]
-)  # step 7's first 2 calls
+outage = lambda: sim.Faults(  # noqa: E731
+    plan=[sim.Rule("server_error", match=OUTAGE, nth=[1, 2])]
+)  # step 7's first 2 calls: both attempts fail
 
 stage(outage())
 with measure.Meter(simulator, "orchestra", code=[make_workflow]) as m1:
-    wf9 = make_workflow(llm, retry=Retry(max_attempts=2, base_delay=time_scale, seed=seed))
+    wf9 = make_workflow(llm, retry=Retry(max_attempts=2, base_delay=0.5 * time_scale, seed=seed))
     failed = await wf9.run(Dossier(text=text), store=store, run_id=side_id)
     done = await wf9.resume(side_id, store)
 
@@ -445,24 +499,80 @@ with measure.Meter(simulator, "LangGraph", code=[langgraph_dossier]) as m2:
         pass
     lg_done = graph.invoke(None, side_config)
 
-side = measure.table([m1.result, m2.result])
-side["first invocation"] = [failed.status, "raised"]
-side["rows saved"] = [len(store.journal(side_id)), len(list(saver.list(side_config)))]
+stage(outage())
+with measure.Meter(simulator, "no checkpoint", code=[make_workflow]) as m3:
+    again = await wf9.run(Dossier(text=text))  # fails at step 7
+    fresh = await wf9.run(Dossier(text=text))  # and once more from step 0
+
+with sqlite3.connect(db_path) as db:
+    ours = db.execute(
+        "SELECT (SELECT count(*) + 1 FROM journal WHERE run_id=?1),"
+        " (SELECT coalesce(sum(length(entry)), 0) FROM journal WHERE run_id=?1)"
+        " + (SELECT length(record) + length(info) FROM runs WHERE run_id=?1)",
+        (side_id,),
+    ).fetchone()
+theirs = connection.execute(
+    "SELECT (SELECT count(*) FROM checkpoints WHERE thread_id=?1)"
+    " + (SELECT count(*) FROM writes WHERE thread_id=?1),"
+    " (SELECT coalesce(sum(length(checkpoint) + length(metadata)), 0) FROM checkpoints"
+    "  WHERE thread_id=?1) + (SELECT coalesce(sum(length(value)), 0) FROM writes"
+    "  WHERE thread_id=?1)",
+    (side_id,),
+).fetchone()
+
+side = measure.table([m1.result, m2.result, m3.result])
+side["first invocation"] = [failed.status, "raised", again.status]
+side["final status"] = [done.status, "returned", fresh.status]
+side["calls paid twice"] = side["calls"] - len(STEPS)
+side["rows saved"] = [ours[0], theirs[0], 0]
+# whole KB: the rows hold timestamps whose printed length varies by a few bytes run to run
+side["KB stored"] = [round(ours[1] / 1000), round(theirs[1] / 1000), 0]
 side["same final state"] = [
     True,
     all(lg_done[f] == getattr(done.state, f) for f in Dossier.model_fields),
+    fresh.state == done.state,
 ]
-side.drop(columns=["wall_s"]).round({"cost_usd": 6, "model_s": 2})
+side.drop(columns=["wall_s"]).round({"cost_usd": 6, "model_s": 2, "sim_s": 2})
 
 # %% tags=["nbval-ignore-output"]
+print("wall-clock seconds (framework overhead at this time_scale, varies run to run):")
 print(side["wall_s"].round(3).to_string())
 
 # %%
-fig = viz.compare(side, title="Fail at step 7, resume: orchestra and LangGraph")
+panels = [
+    ("calls paid twice", "LLM calls paid twice"),
+    ("rows saved", "checkpoint rows saved"),
+    ("KB stored", "stored (KB, rounded)"),
+    ("cost_usd", "cost (thousandths of a USD)"),
+]
+scale = {"cost_usd": 1000}
+fig, axes = plt.subplots(1, len(panels), figsize=(13, 3.4), dpi=100)
+for ax, (column, label) in zip(axes, panels, strict=True):
+    values = side[column] * scale.get(column, 1)
+    bars = ax.bar(side.index, values, color=["tab:blue", "tab:orange", "tab:gray"])
+    ax.bar_label(bars, fmt="%.3g", fontsize=8)  # a zero shows as 0, not as nothing
+    ax.margins(y=0.15)
+    ax.set_ylabel(label)
+    ax.set_title(
+        "cost of fail + recover" if column == "cost_usd" else label.split(" (")[0], fontsize=10
+    )
+    ax.tick_params(axis="x", labelsize=8)
+fig.suptitle(f"Fail at step 7, recover: {len(STEPS)} steps, one call each")
+fig.tight_layout()
 
-# %% [markdown]
-# Same calls, same tokens, same cost: both resume at the failed step and neither repeats a
-# completed one. Where they differ is what they keep and what they let you do with it:
+# %%
+assert side.loc["orchestra", "calls paid twice"] == side.loc["LangGraph", "calls paid twice"] == 0
+assert side.loc["no checkpoint", "calls paid twice"] > 0
+ratio = theirs[1] / ours[1]
+Markdown(
+    f"Both checkpointers resume at the failed step and pay for no completed step twice; without "
+    f"a checkpoint, {side.loc['no checkpoint', 'calls paid twice']} calls were paid twice. They "
+    f"differ in what they keep: orchestra saved {side.loc['orchestra', 'rows saved']} rows "
+    f"(about {side.loc['orchestra', 'KB stored']} KB: each step's delta and its call "
+    f"records), LangGraph {side.loc['LangGraph', 'rows saved']} rows "
+    f"(about {side.loc['LangGraph', 'KB stored']} KB, {ratio:.0f}× as many bytes: a full copy "
+    f"of the state per step, plus its pending writes). What each lets you do with it:"
+)
 
 # %%
 pd.DataFrame(
@@ -474,6 +584,7 @@ pd.DataFrame(
             "resume": "await wf.resume(run_id, store)",
             "re-runs": "the failed step, from its start",
             "cost of replayed steps": "known (call records in the journal)",
+            "two resumers at once": "one owner: the second gets RunBusyError",
             "workflow changed since": "refused: ForeignCheckpointError",
             "go back to an earlier point": "no",
         },
@@ -484,6 +595,7 @@ pd.DataFrame(
             "resume": "graph.invoke(None, config)",
             "re-runs": "the failed node, from its start",
             "cost of replayed steps": "not recorded",
+            "two resumers at once": "no lease: nothing stops two invocations of a thread",
             "workflow changed since": "not checked: runs on from the saved channels",
             "go back to an earlier point": "yes: invoke from any checkpoint_id (time travel, forks)",
         },
@@ -503,9 +615,14 @@ pd.DataFrame(
 # ## Interview angle
 #
 # - *"Your 40-step agent run died at step 31. What happens?"* With a per-step journal: resume,
-#   replay 30 recorded results, rerun step 31 from its start. Without: start over and pay again.
-#   Mention what is lost (the in-flight step's calls) and how you find dead runs (status
-#   `running`, no live worker, a lease or heartbeat).
+#   replay the 31 recorded results (steps 0 to 30), rerun step 31 from its start. Without: start
+#   over and pay again. Mention what is lost (the in-flight step's calls) and how you find dead
+#   runs (status `running`, owner gone, lease expired).
+# - *"Two workers pick up the same dead run. What stops them both running it?"* A lease: an owner
+#   id and an expiry in the store, taken in a transaction, renewed by commits and a heartbeat,
+#   checked by every commit. The second is refused; a dead owner's lease is taken over when it
+#   expires, or at once when the owner is provably gone (its process no longer exists). Without
+#   it, two workers both pay for the step and both perform its side effects.
 # - *"What do you store per step: the whole state or a delta?"* Full snapshots (LangGraph) make
 #   reads and time travel trivial but grow with steps x state size; deltas (an event log) are
 #   small and auditable but need a replay to rebuild state. Either way: JSON, never pickle
