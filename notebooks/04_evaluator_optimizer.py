@@ -63,7 +63,7 @@ import inspect
 
 import matplotlib.pyplot as plt
 import pandas as pd
-from tqdm.auto import tqdm
+from IPython.display import Markdown
 
 from orchestra import LLM, Budget, datasets, log_steps, measure, sim, viz
 from orchestra.patterns import evaluator
@@ -119,7 +119,7 @@ print("feedback left:", one.state.feedback)
 async def run_writer(model):
     async with LLM(model, backend=backend) as writer:
         wf = optimizer(writer, judge, threshold=threshold, max_iterations=max_iterations)
-        return await tqdm.gather(*(wf.run(b) for b in briefs), desc=model)
+        return await wf.run_many(briefs, concurrency=8, progress=True)
 
 
 results = {m: await run_writer(m) for m in writers}
@@ -155,20 +155,25 @@ curves.round({"mean grade": 3, "reached threshold": 2, "mean cumulative cost ($)
 
 # %%
 fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4), dpi=100)
-for name, c in curves.groupby(level="writer"):
+SIDES = [{"ha": "right", "xytext": (-8, 4)}, {"ha": "left", "xytext": (8, -12)}]
+for k, (name, c) in enumerate(curves.groupby(level="writer")):
     left.plot(c["iteration"], c["mean grade"], marker="o", label=f"writer {name}")
     right.plot(
         c["mean cumulative cost ($)"] * 1000, c["mean grade"], marker="o", label=f"writer {name}"
     )
-    spans = c.groupby("mean cumulative cost ($)", sort=False)["iteration"].agg(["min", "max"])
-    for cost, (lo, hi) in spans.iterrows():  # rounds that cost nothing more share one label
-        grade = c.loc[c["iteration"] == lo, "mean grade"].iloc[0]
+    # one label per distinct point (rounds that cost nothing more share it), each writer's
+    # labels on its own side of the line, so that the two curves' labels never meet
+    side = SIDES[k % 2]
+    points = c.groupby(["mean cumulative cost ($)", "mean grade"], sort=False)["iteration"]
+    for (cost, grade), its in points:
+        lo, hi = int(its.min()), int(its.max())
         right.annotate(
             f"round {lo}" if lo == hi else f"rounds {lo}-{hi}",
             (cost * 1000, grade),
             textcoords="offset points",
-            xytext=(6, -4),
-            fontsize=7,
+            fontsize=8,
+            color=right.get_lines()[-1].get_color(),
+            **side,
         )
 for ax in (left, right):
     ax.axhline(threshold, color="gray", linestyle="--", linewidth=1, label=f"threshold {threshold}")
@@ -179,7 +184,8 @@ left.set_xticks(range(1, max_iterations + 1))
 left.set_title("Quality per iteration")
 right.set_xlabel("mean cumulative cost per product (thousandths of a USD)")
 right.set_title(f"Quality against cost (grader: {grader.replace('claude-', '')})")
-right.margins(x=0.15)
+right.margins(x=0.2, y=0.08)
+left.margins(y=0.08)
 fig.tight_layout()
 
 # %% [markdown]
@@ -213,21 +219,45 @@ def summary(model, runs):
     }
 
 
-pd.DataFrame([summary(m, runs) for m, runs in results.items()]).set_index("writer").round(5)
+passes = pd.DataFrame([summary(m, runs) for m, runs in results.items()]).set_index("writer")
+passes.round(5)
+
+
+# %%
+def spent(runs, part):
+    return sum(s.cost_usd for r in runs for s in r.trace.steps() if s.key.endswith(part))
+
+
+cheap, strong = passes.index[0], passes.index[-1]
+gains = marginal.loc[cheap.replace("claude-", ""), "grade gained"].tolist()
+grading = sum(spent(runs, "evaluate") for runs in results.values())
+writing = sum(spent(runs, "generate") for runs in results.values())
+Markdown(
+    f"Measured, writer {cheap}: the mean grade gained per round was "
+    + ", ".join(f"{g:+.3f}" for g in gains)
+    + f" (round 1 to {len(gains)}). Over every run above, the grader's calls cost "
+    f"${grading:.4f} and the writers' ${writing:.4f}: grading is "
+    f"**{grading / (grading + writing):.0%} of the spend**. One pass of {strong} grades "
+    f"{passes.loc[strong, 'one pass: grade']:.2f} for ${passes.loc[strong, 'one pass: cost ($)']:.5f}"
+    f" per product; {cheap}'s loop ends at {passes.loc[cheap, 'loop: grade']:.2f} for "
+    f"${passes.loc[cheap, 'loop: cost ($)']:.5f} after {passes.loc[cheap, 'loop: rounds']:.1f} "
+    f"rounds on average, and {strong}'s loop at {passes.loc[strong, 'loop: grade']:.2f} for "
+    f"${passes.loc[strong, 'loop: cost ($)']:.5f}."
+)
 
 # %% [markdown]
 # How to read it (costs are per product, the grader included):
 #
-# - **Diminishing returns.** The first rewrite buys the most; each later round buys less and the
-#   price of a point of grade rises (last column; NaN: nothing left to gain). Every round pays
-#   the grader again, and the grader's call (a long rubric prompt on a stronger model) costs
-#   several times the writer's: grading is what makes the loop costly, so a cheaper grader or a
-#   deterministic check (a regex for "mentions X", a word count) is the first optimisation.
-# - **A stronger writer is not a shortcut here.** Its first draft is better, but with this rubric
-#   it still misses points at random, so one pass rarely reaches the threshold; its loop costs
-#   more than the cheap writer's loop and ends at the same grade. The loop pays when criteria are
-#   checkable and drafts often miss some; it does not pay when first drafts usually pass (try
-#   `threshold = 0.7`), or when the grade plateaus (the last rounds add almost nothing).
+# - **Diminishing returns.** Compare what each round adds (the gains above, and the last column
+#   of the table: the price of a tenth of a grade; NaN when there was nothing left to gain) with
+#   what it costs. Every round pays the grader again, on a long rubric prompt: when grading is
+#   most of the spend, a cheaper grader or a deterministic check (a regex for "mentions X", a
+#   word count) is the first optimisation, before any change to the writer.
+# - **A stronger writer is the other option.** Put its one-pass grade and cost beside the cheap
+#   writer's whole loop: if one pass reaches the grade you need for less, drop the loop. The loop
+#   pays when criteria are checkable and drafts often miss some; it does not pay when first
+#   drafts usually pass (try `threshold = 0.7`), or when the grade plateaus (the last rounds add
+#   almost nothing).
 #
 # ## 4. The unbounded loop, and the two bounds
 #
@@ -277,7 +307,8 @@ except Exception as exc:  # the guard, or a malformed grade: nothing here retrie
 # The engine's loop cannot be written without a bound: `loop(...)` requires `max_iterations`
 # (the workflow is refused when it is built otherwise). When it is reached, `on_limit="continue"`
 # keeps the last draft and lists the loop in `degraded`; `on_limit="abort"` stops the run with a
-# `LoopLimitError`. A `Budget` is the second bound: the engine checks it before every step.
+# `LoopLimitError`. A `Budget` is the second bound: the engine checks it before every step and
+# every attempt.
 
 # %%
 bounded = await optimizer(haiku, judge, max_iterations=max_iterations).run(impossible)
@@ -305,16 +336,38 @@ print(
 )
 print("               ", capped.reason)
 
+# %%
+last = [s for s in capped.trace.steps() if s.cost_usd > 0][-1]
+over = capped.cost_usd / budget_usd - 1
+before_last = capped.cost_usd - last.cost_usd
+assert capped.cost_usd - budget_usd <= last.cost_usd + 1e-12  # overshoot ≤ the step in flight
+Markdown(
+    f"Measured: the run spent **${capped.cost_usd:.5f} against a budget of ${budget_usd}**, "
+    f"{abs(over):.0%} {'over' if over > 0 else 'under'} it. Before its last paid step "
+    f"(`{last.key}`) it had spent ${before_last:.5f}, "
+    f"{'below' if before_last < budget_usd else 'at or above'} the ceiling, so that step "
+    f"was allowed to start; it cost ${last.cost_usd:.5f} "
+    f"({last.cost_usd / budget_usd:.0%} of the budget) and ended the run above the line."
+)
+
 # %% [markdown]
-# The budget stops the run *before* the step that would start above the ceiling, so a run can
-# end slightly above it (by the step in flight), never far above.
+# Why a budget checked **before every step and every attempt** can still be crossed: the check
+# can only compare what has been spent with the ceiling, and a call's price is known only when
+# its answer arrives (its output tokens are not known in advance). A step that starts below the
+# ceiling runs to the end and is paid in full (all its attempts, if it retries, each checked
+# first). So the overshoot is at most the steps in flight: here one call, named above. When a
+# single step costs a large share of the budget (a long rubric prompt on the grader model), a
+# small budget is overshot by a large share. To stay under a hard ceiling, stop when the
+# *remaining* budget is below the dearest step, or cap the call itself with `max_tokens`.
 #
-# ## 5. The same loop in LangChain (LCEL) and LlamaIndex Workflows
+# ## 5. The same loop in LangChain (LCEL), LangGraph and LlamaIndex Workflows
 #
 # Same prompts, same `Grade` contract, same bound (`max_iterations`), writer Haiku. **LCEL** has
 # no loop construct: the chains are runnables (`prompt | model | parser`) and the loop is plain
-# Python around them. **LlamaIndex Workflows** loop with events: the grading step either stops or
-# sends a new `Rewrite` event back to the writing step; the bound is a counter you carry yourself.
+# Python around them. **LangGraph** is LangChain's answer for cycles: a graph with a `generate`
+# node, an `evaluate` node, and a **conditional edge** from `evaluate` back to `generate` or to
+# the end. **LlamaIndex Workflows** loop with events: the grading step either stops or sends a
+# new `Rewrite` event back to the writing step; the bound is a counter you carry yourself.
 
 # %%
 from langchain_anthropic import ChatAnthropic
@@ -352,6 +405,68 @@ def lcel_loop(model, grader_model, base_url):
 
     return RunnableLambda(refine)
 
+
+# %% [markdown]
+# In LangGraph the bound has two layers. The conditional edge carries the counter
+# (`len(state.scores) >= max_iterations`): the designed exit, which keeps the last draft. The
+# `recursion_limit` in the run's config is LangGraph's safety net: after that many super-steps
+# (one per node run, here two per round) it raises `GraphRecursionError`, and without a
+# checkpointer the drafts paid for are lost with the exception.
+
+# %%
+from langgraph.graph import END, START, StateGraph
+
+
+def langgraph_loop(model, grader_model, base_url, rounds=max_iterations):
+    chat = lambda m, t=0.0: ChatAnthropic(model=m, base_url=base_url, temperature=t, max_tokens=512)
+    write = RunnableLambda(write_prompt) | chat(model) | StrOutputParser()
+    grade = (
+        RunnableLambda(rubric_prompt) | chat(grader_model).with_structured_output(Grade)
+    ).with_fallbacks(
+        [RunnableLambda(rubric_prompt) | chat(grader_model, 0.7).with_structured_output(Grade)]
+    )
+
+    async def generate(state: Draft) -> dict:
+        return {"draft": await write.ainvoke(state)}
+
+    async def evaluate(state: Draft) -> dict:
+        g = await grade.ainvoke(state)
+        return {"score": g.total, "feedback": g.feedback, "scores": [*state.scores, g.total]}
+
+    def again(state: Draft) -> str:  # the bound: threshold reached, or `rounds` rounds
+        done = state.score >= threshold or (rounds is not None and len(state.scores) >= rounds)
+        return END if done else "generate"
+
+    graph = StateGraph(Draft)
+    graph.add_node("generate", generate)
+    graph.add_node("evaluate", evaluate)
+    graph.add_edge(START, "generate")
+    graph.add_edge("generate", "evaluate")
+    graph.add_conditional_edges("evaluate", again, ["generate", END])
+    return graph.compile()
+
+
+# the safety net: two super-steps per round, plus one
+LIMIT = {"recursion_limit": 2 * max_iterations + 1}
+
+
+# %% [markdown]
+# What the safety net alone does: the same graph on the impossible brief, with the counter
+# removed from the edge (only the threshold can end it) and `recursion_limit` as the only bound.
+
+# %%
+from langgraph.errors import GraphRecursionError
+
+with measure.Meter(simulator, "LangGraph, no counter") as lost:
+    try:
+        await langgraph_loop(writers[0], grader, base_url, rounds=None).ainvoke(impossible, LIMIT)
+    except GraphRecursionError as exc:
+        print(f"{type(exc).__name__}: {str(exc).splitlines()[0]}")
+print(
+    f"{lost.result.calls} calls paid (${lost.result.cost_usd:.5f}), no draft returned"
+    if simulator
+    else "no draft returned"
+)
 
 # %%
 from llama_index.core.llms import ChatMessage
@@ -410,68 +525,125 @@ def llama_loop(model, grader_model, base_url):
 
 
 # %% [markdown]
-# Each runs the same briefs concurrently (at most 8 at a time). `measure.Meter` reads calls,
-# tokens, cost and simulated seconds from the simulator's log; lines of code count the
-# orchestration only (prompts and the `Grade` contract are shared).
+# Each runs the same briefs, at most 8 at a time. `measure.Meter` reads calls, tokens, cost and
+# the **simulated makespan** (`sim_s`: the answered calls laid out on 8 slots in arrival order,
+# the same rule for every framework) from the simulator's log; lines of code count the
+# orchestration only, with `measure.lines_of_code` (prompts and the `Grade` contract are
+# shared).
 
 # %%
-limit = asyncio.Semaphore(8)
-
-
-async def bounded_run(coro):
-    async with limit:
-        return await coro
-
-
+SLOTS = 8
 writer_model = writers[0]
-with measure.Meter(simulator, "orchestra", code=[evaluator.optimizer]) as m1:
+
+
+async def run_orchestra(briefs):
     wf = optimizer(haiku, judge, threshold=threshold, max_iterations=max_iterations)
-    out1 = [
-        r.state
-        for r in await tqdm.gather(*(bounded_run(wf.run(b)) for b in briefs), desc="orchestra")
-    ]
+    return [r.state for r in await wf.run_many(briefs, concurrency=SLOTS)]
 
-with measure.Meter(simulator, "LangChain LCEL", code=[lcel_loop]) as m2:
-    out2 = await lcel_loop(writer_model, grader, base_url).abatch(
-        briefs, config={"max_concurrency": 8}
-    )
 
-with measure.Meter(simulator, "LlamaIndex Workflows", code=[llama_loop]) as m3:
-    flow = llama_loop(writer_model, grader, base_url)
-    out3 = await tqdm.gather(*(bounded_run(flow.run(brief=b)) for b in briefs), desc="LlamaIndex")
+async def run_lcel(briefs):
+    chain = lcel_loop(writer_model, grader, base_url)
+    return await chain.abatch(briefs, config={"max_concurrency": SLOTS})
 
-table = measure.table([m1.result, m2.result, m3.result])
+
+async def run_langgraph(briefs):
+    app = langgraph_loop(writer_model, grader, base_url)
+    out = await app.abatch(briefs, config={**LIMIT, "max_concurrency": SLOTS})
+    return [Draft.model_validate(o) for o in out]
+
+
+async def run_llama(briefs):
+    flow, limit = llama_loop(writer_model, grader, base_url), asyncio.Semaphore(SLOTS)
+
+    async def one(b):
+        async with limit:
+            return await flow.run(brief=b)
+
+    return await asyncio.gather(*(one(b) for b in briefs))
+
+
+implementations = {
+    "orchestra": (run_orchestra, [evaluator.optimizer, run_orchestra]),
+    "LangChain LCEL": (run_lcel, [lcel_loop, run_lcel]),
+    "LangGraph": (run_langgraph, [langgraph_loop, run_langgraph]),
+    "LlamaIndex Workflows": (run_llama, [llama_loop, run_llama]),
+}
+measured, finals = [], {}
+for label, (run, code) in implementations.items():
+    with measure.Meter(simulator, label, code=code, concurrency=SLOTS) as meter:
+        finals[label] = await run(briefs)
+    measured.append(meter.result)
+table = measure.table(measured)
 table["mean final grade"] = [
-    round(sum(s.score for s in out) / len(out), 3) for out in (out1, out2, out3)
+    round(sum(s.score for s in out) / len(out), 3) for out in finals.values()
 ]
 table["mean rounds"] = [
-    round(sum(len(s.scores) for s in out) / len(out), 2) for out in (out1, out2, out3)
+    round(sum(len(s.scores) for s in out) / len(out), 2) for out in finals.values()
 ]
-table.drop(columns="wall_s").round({"cost_usd": 5, "model_s": 2})
-
-# %% tags=["nbval-ignore-output"]
-print(table["wall_s"].round(3).to_string())
+table.drop(columns=["wall_s", "sim_s"]).round({"cost_usd": 5, "model_s": 2})
 
 # %%
 fig = viz.compare(
     table,
-    title=f"Evaluator-optimizer loop, {len(briefs)} products (writer {writer_model.replace('claude-', '')})",
+    title=f"Evaluator-optimizer loop, {len(briefs)} products "
+    f"(writer {writer_model.replace('claude-', '')})",
+)
+
+# %%
+cost = table["cost_usd"].round(6)  # summed in arrival order: equal costs may differ in ulps
+cheapest = ", ".join(cost.index[cost == cost.min()])
+dearest = ", ".join(cost.index[cost == cost.max()])
+Markdown(
+    f"Measured: cost per run of {len(briefs)} products from ${cost.min():.4f} "
+    f"({cheapest}) to ${cost.max():.4f} ({dearest}), mean rounds from "
+    f"{table['mean rounds'].min():.2f} to {table['mean rounds'].max():.2f}, mean final grade "
+    f"from {table['mean final grade'].min():.3f} to {table['mean final grade'].max():.3f}. "
+    f"Input tokens per call: "
+    + ", ".join(f"{k} {v:.0f}" for k, v in (table["input_tokens"] / table["calls"]).items())
+    + ". Lines of orchestration: "
+    + ", ".join(f"{k} {v}" for k, v in table["lines"].items())
+    + "."
 )
 
 # %% [markdown]
-# Wall-clock time (`wall_s`, in the chart) varies between runs; the other columns are seeded. The three send
-# the same prompts but not byte-identical requests (tool names and schemas differ), so the
-# seeded drafts and grades differ a little; the costs are of one order because the work is the
-# same: a write and a grade per round. What differs is what the loop gives you: the orchestra run
-# returns each round's cost in its trace and tells you when a bound stopped it (`degraded`,
-# `LoopLimitError`, `BudgetExceededError`); in LCEL and LlamaIndex the bound and the accounting
-# are yours to write.
+# The four send the same prompts but not byte-identical requests (tool names and schemas
+# differ), so the seeded drafts and grades differ, and with them the number of rounds each run
+# needs. Cost follows two things: the rounds (each is a write and a grade) and the size of each
+# request (orchestra's grading tool sends pydantic's schema with a `title` per field, which
+# LangChain strips: the per-call difference of chapter 01).
+# What differs is what the loop gives you: the orchestra run returns each round's cost in its
+# trace and tells you when a bound stopped it (`degraded`, `LoopLimitError`,
+# `BudgetExceededError`); LangGraph draws the cycle as a graph and has a built-in safety net
+# (`recursion_limit`), but its exit counter and any cost accounting are yours; in LCEL and
+# LlamaIndex the bound and the accounting are yours to write.
 #
+# Two columns are printed apart because they move from run to run. The **simulated makespan**
+# (the chart's first panel) lays the answered calls out on 8 slots in the order they reached
+# the simulator; with 8 in flight that order depends on the machine's timing, so it moves by a
+# few percent (calls, tokens, cost, grades and lines reproduce exactly). A loop's rounds are
+# sequential, so its makespan follows the rounds of its slowest products. **Wall-clock**
+# seconds measure the machine and each framework's overhead, not the model.
+
+# %% tags=["nbval-ignore-output"]
+print(
+    pd.DataFrame(
+        {
+            "simulated makespan, 8 slots (s)": table["sim_s"].round(2),
+            "wall-clock (s, the machine's)": table["wall_s"].round(3),
+        }
+    ).to_string()
+)
+
+# %% [markdown]
 # ## Interview angle
 #
 # - *"How do you stop an evaluator-optimizer loop?"* Three exits: the grade reaches the threshold,
 #   a maximum number of rounds, a cost budget. Say what happens at each (keep the best draft and
-#   flag it, or fail loudly) and log which one fired. A `while score < threshold` is a bug.
+#   flag it, or fail loudly) and log which one fired. A `while score < threshold` is a bug. In
+#   LangGraph: a counter on the conditional edge, with `recursion_limit` as the safety net.
+# - *"Your budget was $X and the run spent more. Why?"* The check runs before each step; the step
+#   in flight is paid in full. Bound the overshoot by the dearest step, or stop when the
+#   remaining budget is below it.
 # - *"When is the loop worth it?"* When criteria are checkable and first drafts often miss some.
 #   Measure grade per round against cost per round: returns diminish fast, and each round pays
 #   the grader again. Compare with a stronger one-pass model and with a cheaper grader.
