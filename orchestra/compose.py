@@ -424,7 +424,8 @@ def approval(
     """A step that asks a person and writes the decision into ``state.<into>``.
 
     Without a decision the run ends with status ``waiting``; resume it with
-    ``await wf.resume(run_id, store, decision=...)``. Needs a store.
+    ``await wf.resume(run_id, store, decision=..., question=result.waiting_for["key"])``.
+    Needs a store.
 
         >>> approval("Send this reply?", into="approved", show=lambda s: {"draft": s.draft})
     """

@@ -79,7 +79,7 @@ class Step(Node):
         """Check that this step and its fallbacks take the workflow's state and write its fields."""
         fields = scope.state.model_fields
         for s in self.fallbacks():
-            if s.state_type is not None and s.state_type is not scope.state:
+            if s.state_type is not None and not issubclass(scope.state, s.state_type):
                 raise StateTypeError(
                     f"step {s.name!r} in {scope.where} takes {s.state_type.__name__}, but "
                     f"workflow {scope.workflow!r} carries {scope.state.__name__}; annotate it "

@@ -129,6 +129,7 @@ def execute(book: nbformat.NotebookNode, folder: Path) -> None:
         kernel_name=KERNEL,
         timeout=600,
         store_widget_state=True,
+        extra_arguments=["--log-level=ERROR"],  # no kernel start-up warnings in the build log
         resources={"metadata": {"path": str(folder)}},
     ).execute()
 
