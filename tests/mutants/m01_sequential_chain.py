@@ -69,11 +69,13 @@ MUTANTS = [
     ),
     # task 2: the repair budget
     Mutant(
-        "repair until valid: no bound",
+        "the repairs budget ignored: repair until valid",
         1,
+        # (capped at 50 only so that task 3, on the real simulator, ends: a blurb with no
+        # price never becomes valid)
         """
         extracted = state.extracted
-        while True:
+        for _ in range(50):
             try:
                 return {"extracted": extracted, "product": to_product(extracted)}
             except ValidationError as exc:
