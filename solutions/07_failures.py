@@ -24,9 +24,12 @@
 # it runs the notebook in a fresh kernel and reports each check. Do not edit the checks.
 #
 # 1. Decide which errors are worth retrying (a predicate).
-# 2. Fix a hand-written retry loop that never gives up.
+# 2. Fix a hand-written retry loop that never gives up and ignores the server's `retry-after`.
 # 3. Fix a circuit breaker that never opens.
-# 4. Answer an interview question.
+# 4. Answer an interview question (not graded by the checks: you score it against a rubric).
+#
+# Each task is one an interviewer sets for this pattern: design or repair a small piece and say
+# what it trades. The checks say what your code did and what was expected.
 
 # %% tags=["parameters"]
 backend = "sim"  # the checks stage faults: they need the simulator
@@ -134,12 +137,16 @@ print("check 1 passed")
 #
 # - makes at most `max_attempts` attempts in all, then raises the last error;
 # - never retries an error that cannot get better (use your `should_retry`);
-# - waits the server's `retry_after` (on `RetryableLLMError`) when it is given, else exponential
-#   backoff from `base_delay`.
+# - after the n-th failure waits the server's `retry_after` (an attribute of
+#   `RetryableLLMError`, seconds) when it is given, else `base_delay × 2^(n−1)` (no jitter here);
+# - waits with the `sleep` it is given (a test passes a fake that records the waits).
+#
+# The trade-off to state: a short bound gives up on a service that would have recovered; a long
+# one holds a worker (and a user) hostage. Guessing shorter than `retry-after` earns another 429.
 
 
 # %%
-async def ask_with_retry(llm, prompt, max_attempts=4, base_delay=0.01):
+async def ask_with_retry(llm, prompt, max_attempts=4, base_delay=0.01, sleep=asyncio.sleep):
     ### BEGIN SOLUTION
     """Ask, retrying failures with exponential backoff, at most max_attempts attempts."""
     for attempt in range(1, max_attempts + 1):
@@ -149,7 +156,7 @@ async def ask_with_retry(llm, prompt, max_attempts=4, base_delay=0.01):
             if attempt == max_attempts or not should_retry(exc):
                 raise  # bounded, and never a retry that cannot help
             told = getattr(exc, "retry_after", None)
-            await asyncio.sleep(told if told is not None else base_delay * 2 ** (attempt - 1))
+            await sleep(told if told is not None else base_delay * 2 ** (attempt - 1))
     ### END SOLUTION
     ### BEGIN STUB
     # """Ask, retrying failures with exponential backoff."""
@@ -159,7 +166,7 @@ async def ask_with_retry(llm, prompt, max_attempts=4, base_delay=0.01):
     #         return await llm.ask(prompt)
     #     except errors.LLMError:
     #         attempt += 1
-    #         await asyncio.sleep(base_delay * 2 ** attempt)
+    #         await sleep(base_delay * 2**attempt)
     ### END STUB
 
 
@@ -179,19 +186,75 @@ async def outcome(coro):
 simulator.configure(faults=sim.Faults())
 async with LLM(model, max_retries=0, temperature=1.5) as broken:  # every call is a 400
     got = await outcome(ask_with_retry(broken, "Summarize: the parcel is late."))
-assert isinstance(got, errors.FatalLLMError), f"a 400 should raise FatalLLMError, got {got!r}"
+assert isinstance(got, errors.FatalLLMError), (
+    f"a 400 should come back as FatalLLMError after one request; ask_with_retry returned {got!r}"
+)
 assert requests() == 1, f"a 400 was sent {requests()} times; it cannot get better: send it once"
 
 simulator.configure(faults=sim.Faults(plan=[sim.Rule("overloaded", match="refund", nth=[1, 2])]))
 got = await outcome(ask_with_retry(llm, "Summarize: I am still waiting for my refund."))
-assert not isinstance(got, Exception), f"two 529s then a success should succeed, got {got!r}"
+assert not isinstance(got, Exception), (
+    f"two 529s then a success should return the answer; ask_with_retry raised {got!r}"
+)
 assert requests() == 3, f"expected 3 requests (2 failures, 1 success), saw {requests()}"
 
 simulator.configure(faults=sim.Faults(plan=[sim.Rule("overloaded", match="invoice")]))  # always 529
 got = await outcome(ask_with_retry(llm, "Summarize: the invoice is wrong.", max_attempts=4))
-assert isinstance(got, errors.RetryableLLMError), f"expected the last 529 to be raised, got {got!r}"
+assert isinstance(got, errors.RetryableLLMError), (
+    f"after max_attempts 529s the last 529 should be raised; ask_with_retry returned {got!r}"
+)
 assert requests() == 4, f"max_attempts=4 but {requests()} requests were sent"
 print("check 2 passed")
+
+
+# %% tags=["check"]
+# check 3: ask_with_retry waits what the server says (retry-after), else base_delay x 2^(n-1)
+class Scripted:
+    """A stand-in client: raises the scripted errors in order, then answers "ok"."""
+
+    def __init__(self, *failures):
+        self.failures, self.calls = list(failures), 0
+
+    async def ask(self, prompt):
+        self.calls += 1
+        if self.failures:
+            raise self.failures.pop(0)
+        return "ok"
+
+
+waits = []
+
+
+async def fake_sleep(seconds):
+    waits.append(seconds)
+
+
+script = Scripted(
+    errors.RetryableLLMError("429 rate limited", status=429, retry_after=7.5),
+    errors.RetryableLLMError("500 server error", status=500),
+    errors.RetryableLLMError("529 overloaded", status=529),
+)
+try:
+    got = await asyncio.wait_for(
+        ask_with_retry(script, "hi", max_attempts=4, base_delay=0.25, sleep=fake_sleep), timeout=5
+    )
+except TimeoutError:
+    raise AssertionError(
+        "ask_with_retry did not return within 5 s although its sleep is a fake that returns at "
+        "once: does it wait with the `sleep` it is given?"
+    ) from None
+assert got == "ok", (
+    f"three failures then an answer, with max_attempts=4: expected 'ok', got {got!r}"
+)
+assert waits, "ask_with_retry never called the `sleep` it was given: wait with it"
+assert waits[0] == 7.5, (
+    f"after a 429 whose retry-after is 7.5 s you waited {waits[0]!r} s: wait what the server asks"
+)
+assert waits[1:] == [0.5, 1.0], (
+    f"with no retry-after, failures 2 and 3 should wait base_delay x 2^(n-1) = 0.5 s and 1.0 s; "
+    f"you waited {waits[1:]}"
+)
+print("check 3 passed")
 
 
 # %% [markdown]
@@ -248,7 +311,7 @@ def make_replies(strong, fast, clock):
 
 
 # %% tags=["check"]
-# check 3: with the strong model down, the breaker opens after 2 failures and every ticket gets a reply
+# check 4: with the strong model down, the breaker opens after 2 failures and every ticket gets a reply
 simulator.configure(faults=sim.Faults(plan=[sim.Rule("overloaded", model=strong_model)]))
 replies = make_replies(strong, llm, clock=lambda: 0.0)  # a frozen clock: the breaker cannot reset
 texts = [
@@ -260,13 +323,21 @@ texts = [
     "The app crashes on start.",
 ]
 results = [await replies.run(Ticket(text=t)) for t in texts]
-assert all(r.status == "completed" and r.state.reply for r in results), "every ticket needs a reply"
+statuses = [r.status for r in results]
+assert all(r.status == "completed" and r.state.reply for r in results), (
+    f"every ticket needs a reply from the fallback; the runs ended {statuses}"
+)
 strong_requests = sum(e["model"] == strong_model for e in simulator.log)
+fast_requests = sum(e["model"] == model for e in simulator.log)
 assert strong_requests == 2, (
     f"the strong model was called {strong_requests} times for {len(texts)} "
     f"tickets; an open breaker should stop it after 2 failures"
 )
-print("check 3 passed")
+assert fast_requests == len(texts), (
+    f"the fast model answered {fast_requests} of {len(texts)} tickets: its own breaker must stay "
+    f"closed while it works"
+)
+print("check 4 passed")
 
 # %% [markdown]
 # ## Task 4 · Interview question
@@ -274,9 +345,10 @@ print("check 3 passed")
 # *"A teammate wants to wrap every step in `Retry(max_attempts=10, retry_on=lambda e: True)` 'to
 # be safe', and leaves the SDK's default `max_retries=2` on. What do you tell them?"*
 #
-# Answer in `interview_answer` below (at least 60 words). A good answer says which errors must not
-# be retried and why, what two layers of retries do to the number of requests, and what to use
-# instead when a model keeps failing.
+# Write your answer in `interview_answer` (a few sentences, as you would say it). Then run the
+# cell after it: it shows the points a strong answer makes and a model answer, and you score
+# yourself, one point per point you made. With `backend = "anthropic"` and an API key, Claude
+# grades your answer against the same points and explains. Nothing here is a pass/fail check.
 
 # %%
 ### BEGIN SOLUTION
@@ -287,10 +359,10 @@ again. Retry only transient errors (429, 529, 5xx, timeouts, bad output), with e
 backoff and jitter, honouring retry-after, and a small bound. With the SDK's max_retries=2
 inside an engine retry of 10 attempts the retries multiply: up to 30 requests per step, two
 backoff schedules stacked, hammering a service that is already overloaded; keep one layer
-(max_retries=0 on the client). When a model keeps failing, a circuit breaker shared per model
-stops calling it and a fallback (cheaper model, simpler prompt) answers, or the step is
-optional, or the run aborts with its partial state and resumes later. Retries also repeat side
-effects, so the step must be idempotent.
+(orchestra turns the client's retries off under a Retry). When a model keeps failing, a circuit
+breaker shared per model stops calling it and a fallback (cheaper model, simpler prompt)
+answers, or the step is optional, or the run aborts with its partial state and resumes later.
+Retries also repeat side effects, so the step must be idempotent.
 """
 ### END SOLUTION
 ### BEGIN STUB
@@ -299,20 +371,42 @@ effects, so the step must be idempotent.
 # """
 ### END STUB
 
-# %% tags=["check"]
-# check 4: the interview answer is substantial and covers the key points
-words = interview_answer.split()
-text = interview_answer.lower()
-points = {
-    "what not to retry (400)": "400" in text or "bad request" in text,
-    "retries multiply across layers": "multipl" in text or "double" in text,
-    "a breaker or a fallback": "breaker" in text or "fallback" in text,
-    "backoff / retry-after": "backoff" in text or "retry-after" in text,
-}
-assert len(words) >= 60, f"answer with at least 60 words (you wrote {len(words)})"
-missing = [p for p, ok in points.items() if not ok]
-assert len(missing) <= 1, f"the answer does not cover: {missing}"
-print("check 4 passed")
+# %%
+RUBRIC = [
+    "Never retry what cannot improve: 400/401/404/413 and bugs in our code fail the same way.",
+    "Retry only transient errors (429, 529, 5xx, timeouts, bad output), a small bounded number.",
+    "Back off exponentially with jitter, and honour the server's retry-after.",
+    "Two retry layers multiply: 10 engine attempts x 3 SDK requests = 30 per step; keep one.",
+    "A model that keeps failing needs a breaker (shared per model) and a fallback, not more tries.",
+    "Retries repeat side effects: the step must be idempotent.",
+]
+MODEL_ANSWER = """\
+Retry only what may succeed later (429 with its retry-after, 529, 5xx, timeouts, unparseable
+output), a few times, with capped exponential backoff and jitter. A 400 or a bug fails
+identically ten times. Keep one retry layer: 10 attempts around an SDK that retries twice is up
+to 30 requests per step against a service that is already struggling. When a model is down,
+a breaker per model stops the calls and a fallback answers; and any retried step must be
+idempotent, because a retry repeats its side effects."""
+
+if "TODO" in interview_answer:
+    print("Write your answer in interview_answer first; the rubric and a model answer follow.")
+elif backend == "anthropic":
+    async with LLM(strong_model, backend="anthropic") as grader:
+        verdict = await grader.ask(
+            "You are grading an answer to an interview question on LLM workflow failures.\n"
+            "For each numbered point of the rubric, say whether the answer makes it (yes/no) "
+            "and why in one line; then give the score out of "
+            f"{len(RUBRIC)} and one suggestion.\n\nRubric:\n"
+            + "\n".join(f"{i}. {p}" for i, p in enumerate(RUBRIC, 1))
+            + f"\n\nAnswer:\n{interview_answer}",
+            max_tokens=700,
+        )
+    print(verdict.text)
+else:
+    print(f"Score yourself: one point for each of these {len(RUBRIC)} your answer makes.")
+    for i, point in enumerate(RUBRIC, 1):
+        print(f"  {i}. {point}")
+    print("\nA model answer:\n" + MODEL_ANSWER)
 
 # %%
 await llm.aclose()
