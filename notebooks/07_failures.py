@@ -61,10 +61,17 @@ n_compare = 4  # tickets for the library comparison
 # ## Set-up
 #
 # The simulator, the ticket dataset (`orchestra/data/tickets.jsonl`, 60 hand-written support
-# tickets) and two clients. Both have `max_retries=0`: the SDK's own retries are off, so the
-# engine's `Retry` is the only thing that retries (section 2 shows why). `stage(faults)` arms the
+# tickets) and two clients with `max_retries=0`. Under an engine `Retry` the client never retries
+# by itself anyway (one retry layer, section 2); `max_retries=0` also keeps a step *without* a
+# policy to one request, so every count below is a count of attempts. `stage(faults)` arms the
 # simulator with a fault plan; on real Claude it prints a note instead, since real failures
 # cannot be ordered on demand.
+#
+# **Units.** `Retry`'s delays are wall-clock seconds (what `asyncio.sleep` waits), and the engine
+# counts a wait as wall seconds ÷ `time_scale` of simulated time. So `attempts(n)` below writes
+# its delays as simulated seconds × `time_scale`: backoff from 0.5 to at most 8 simulated seconds,
+# whatever `time_scale` is. (A bare `Retry(base_delay=0.01)` at `time_scale=0.01` would be a
+# 1-second simulated wait.) The simulator scales its `retry-after` the same way.
 
 # %%
 import asyncio
@@ -72,7 +79,7 @@ import inspect
 
 import matplotlib.pyplot as plt
 import pandas as pd
-from IPython.display import display
+from IPython.display import Markdown, display
 from pydantic import BaseModel
 
 from orchestra import (
@@ -103,6 +110,16 @@ def stage(faults):
         simulator.configure(faults=faults)
     else:
         print("(real Claude: faults cannot be staged; this cell shows the no-fault path)")
+
+
+def attempts(max_attempts=3):
+    """`max_attempts` attempts; backoff from 0.5 to 8 simulated seconds (wall = sim × time_scale)."""
+    return Retry(
+        max_attempts=max_attempts,
+        base_delay=0.5 * time_scale,
+        max_delay=8 * time_scale,
+        seed=seed,
+    )
 
 
 print(len(tickets), "tickets; backend:", backend, "| models:", fast_model, "and", strong_model)
@@ -195,8 +212,7 @@ taxonomy
 # `Retry.delay(n)` doubles a base delay after each failure, with seeded jitter so that clients
 # that failed together do not retry together. When the server says how long to wait
 # (`retry-after`, carried by the error as `retry_after`), that wins: guessing shorter earns
-# another 429. Below, in simulated seconds (our delays are wall-clock; the simulator scales its
-# `retry-after` by `time_scale`, so we divide by it).
+# another 429. A policy asking for 1 s and doubling, capped at 8 s:
 
 # %%
 print(inspect.getsource(Retry.delay))
@@ -207,6 +223,9 @@ print("our backoff after failures 1..4 (s):", [round(policy.delay(n), 2) for n i
 # %% [markdown]
 # Now a step that meets two 529s in a row (staged: the 1st and 2nd matching calls fail). The
 # step is retried, the log shows 3 attempts, and the simulator's log shows what the server said.
+# Its simulated duration is what the simulator charged (the answered call's model-seconds; a
+# refused call is not charged) plus the two waits, each counted as wall seconds ÷ `time_scale`.
+# `sim_seconds(result)` reads both from the trace; it is used for every latency below.
 
 
 # %%
@@ -225,42 +244,104 @@ def summarize_step(llm, retry=None):
 
 stage(sim.Faults(plan=[sim.Rule("overloaded", match="parcel", nth=[1, 2])]))
 log_steps()
-done = await summarize_step(fast, Retry(max_attempts=4, base_delay=time_scale, seed=seed)).run(
+done = await summarize_step(fast, attempts(4)).run(
     Note(text="My parcel left the depot on Monday. It has not moved since. Can you check?")
 )
 log_steps(False)
 print(done.status, "|", done.state.summary)
+
+
+def sim_seconds(result):
+    """(model-seconds charged, waits in simulated seconds) of a sequential run, from its trace."""
+    charged = sum(s.model_s for s in result.trace if s.kind == "llm")
+    waited = sum(s.backoff_s for s in result.trace.steps())
+    return charged, waited / time_scale if time_scale else 0.0
+
+
+charged, waited = sim_seconds(done)
+print(
+    f"simulated duration {charged + waited:.2f} s = {charged:.2f} s of model time "
+    f"+ {waited:.2f} s waiting out the server's retry-after"
+)
 if simulator:
     log = pd.DataFrame(list(simulator.log))[["status", "fault", "retry_after_s"]]
-    log["retry_after (simulated s)"] = (log.pop("retry_after_s") / time_scale).round(2)
+    if time_scale:
+        log["retry_after (simulated s)"] = (log.pop("retry_after_s") / time_scale).round(2)
+        asked = log["retry_after (simulated s)"].sum()
+        print(
+            f"the server asked for {asked:.2f} s in all; the waits came to {waited:.2f} s "
+            f"(the retry-after-ms header carries wall-clock time to 0.1 ms, i.e. to "
+            f"{0.0001 / time_scale:.2f} simulated s at this time_scale)"
+        )
     display(log)
 
 # %% [markdown]
-# ### The double-retry trap
+# ### One retry layer
 #
-# The SDK retries too (`max_retries=2` by default). Put the engine's `Retry(max_attempts=3)`
-# around it and each engine attempt makes up to 3 HTTP requests: 9 in all, with two backoff
-# schedules stacked, before the step gives up. Against a model that is down, that is 3x the load
-# for nothing. One layer should retry: here, the engine (it knows the step, the breaker, the
-# fallback), so the clients keep `max_retries=0`.
+# The SDK retries too (`max_retries=2` by default). Wrap it in a workflow retry of 3 attempts and
+# each attempt could make 3 HTTP requests: 9 in all, two backoff schedules stacked, while the
+# trace and the breaker count 3. The engine therefore keeps **one retry layer**: inside a step
+# that has a `Retry`, the client does not retry by itself, whatever its `max_retries`
+# (`orchestra.calls.policy_retries`); a step without a policy leaves the SDK's retries alone, and
+# the call record says how many requests it took (`Call.requests`). LCEL has no such rule: a
+# `ChatAnthropic(max_retries=2)` inside `.with_retry(stop_after_attempt=3)` multiplies. Against a
+# model that is down (every matching call answers 529):
 
 # %%
-rows = []
-for sdk_retries in (0, 2):
-    stage(sim.Faults(plan=[sim.Rule("overloaded", match="invoice")]))  # every matching call fails
+from langchain_anthropic import ChatAnthropic
+from langchain_core.output_parsers import StrOutputParser
+
+INVOICE = "The invoice for May is missing its VAT number. Please send it again."
+
+
+async def orchestra_layers(sdk_retries, retry):
     async with LLM(fast_model, backend=backend, max_retries=sdk_retries) as llm:
-        result = await summarize_step(
-            llm, Retry(max_attempts=3, base_delay=time_scale, seed=seed)
-        ).run(Note(text="The invoice for May is missing its VAT number. Please send it again."))
+        result = await summarize_step(llm, retry).run(Note(text=INVOICE))
+    calls = [s for s in result.trace if s.kind == "llm"]
+    return result.trace.steps()[0].attempts, sum(c.attempts for c in calls)  # requests per call
+
+
+async def lcel_layers(sdk_retries, retry):
+    chat = ChatAnthropic(
+        model=fast_model, base_url=base_url, max_tokens=200, max_retries=sdk_retries
+    )
+    chain = (chat | StrOutputParser()).with_retry(
+        retry_if_exception_type=(Exception,), stop_after_attempt=retry.max_attempts
+    )
+    try:
+        await chain.ainvoke(f"Summarize in one sentence: {INVOICE}")
+    except Exception:
+        pass
+    return retry.max_attempts, None
+
+
+rows = []
+for label, layers, sdk_retries, retry in [
+    ("orchestra, SDK retries only", orchestra_layers, 2, None),
+    ("orchestra, Retry(3) + SDK max_retries=2", orchestra_layers, 2, attempts(3)),
+    ("LCEL, with_retry(3) + SDK max_retries=2", lcel_layers, 2, attempts(3)),
+]:
+    stage(sim.Faults(plan=[sim.Rule("overloaded", match="invoice")]))
+    tries, recorded = await layers(sdk_retries, retry)
     rows.append(
         {
-            "SDK max_retries": sdk_retries,
-            "engine max_attempts": 3,
-            "run status": result.status,
+            "setup": label,
+            "attempts the workflow counted": tries,
+            "requests in the call records": recorded if recorded is not None else "-",
             "HTTP requests sent": len(simulator.log) if simulator else "n/a",
         }
     )
-pd.DataFrame(rows).set_index("SDK max_retries")
+layers_table = pd.DataFrame(rows).set_index("setup")
+layers_table
+
+# %%
+if simulator:
+    sent_by = layers_table["HTTP requests sent"]
+    assert sent_by.iloc[1] == 3 and sent_by.iloc[2] == 9, sent_by.to_dict()
+    print(
+        f"Under a Retry of 3 attempts orchestra sent {sent_by.iloc[1]} requests, one per attempt; "
+        f"LCEL's with_retry around an SDK that retries twice sent {sent_by.iloc[2]}."
+    )
 
 # %% [markdown]
 # ### Timeouts
@@ -274,9 +355,7 @@ pd.DataFrame(rows).set_index("SDK max_retries")
 stage(sim.Faults(plan=[sim.Rule("hang", match="tracking", nth=1)]))
 log_steps()
 async with LLM(fast_model, backend=backend, max_retries=0, timeout=0.25) as patient:
-    done = await summarize_step(
-        patient, Retry(max_attempts=3, base_delay=time_scale, seed=seed)
-    ).run(
+    done = await summarize_step(patient, attempts(3)).run(
         Note(
             text="The tracking page shows an error for order 5521. I would like to know where it is."
         )
@@ -294,7 +373,7 @@ print(done.status, "|", done.state.summary)
 
 
 # %%
-@step(retry=Retry(max_attempts=5, base_delay=time_scale, seed=seed), writes="summary")
+@step(retry=attempts(5), writes="summary")
 async def creative_summary(n: Note) -> dict:
     return {
         "summary": (await fast.ask(f"Summarize in one sentence: {n.text}", temperature=1.5)).text
@@ -318,6 +397,9 @@ print("reason:", bad.reason.split(": Error code")[0], "...", bad.reason.split(";
 # no model), then the strong model plans the resolution and drafts the reply, and a note for the
 # knowledge base is written. The failure policy is a set of arguments, so the same workflow can
 # be built with no policy, with retries, with fallbacks and with optional steps.
+#
+# **Counting steps.** Steps are numbered from 0, as their keys in the log and in a checkpoint's
+# journal: "step 4" is `04.plan`, the fifth step. Chapter 08 counts the same way.
 
 
 # %%
@@ -410,9 +492,9 @@ print("reply:", clean.state.reply)
 # %%
 stage(sim.Faults(plan=[sim.Rule("overloaded", match="Plan the steps", model=strong_model)]))
 log_steps()
-aborted = await support_workflow(
-    fast, strong, retry=Retry(max_attempts=3, base_delay=time_scale, seed=seed)
-).run(Ticket(text=tickets[0]["text"]))
+aborted = await support_workflow(fast, strong, retry=attempts(3)).run(
+    Ticket(text=tickets[0]["text"])
+)
 log_steps(False)
 print("status: ", aborted.status)
 print("missing:", aborted.missing)
@@ -430,15 +512,16 @@ print("reason: ", aborted.reason.split("; ")[-1])
 # %% [markdown]
 # **Fallback.** The same outage, now with `fallback=True`: after its retries, each strong step
 # hands over to the same prompt on the cheap model. The run completes; the log says who answered.
-# It costs less than the clean run, and the reply is the cheap model's.
+# The plan is the cheap model's, so the run costs less than the clean one (checked below).
 
 # %%
 log_steps()
-rescued = await support_workflow(
-    fast, strong, retry=Retry(max_attempts=3, base_delay=time_scale, seed=seed), fallback=True
-).run(Ticket(text=tickets[0]["text"]))
+rescued = await support_workflow(fast, strong, retry=attempts(3), fallback=True).run(
+    Ticket(text=tickets[0]["text"])
+)
 log_steps(False)
 print(f"{rescued.status}: ${rescued.cost_usd:.5f} (clean run: ${clean.cost_usd:.5f})")
+assert rescued.status == "completed" and rescued.cost_usd < clean.cost_usd
 print(
     "answered by:", {s.key: s.answered_by for s in rescued.trace.steps() if s.status == "fallback"}
 )
@@ -455,7 +538,7 @@ log_steps()
 skipped = await support_workflow(
     fast,
     strong,
-    retry=Retry(max_attempts=2, base_delay=time_scale, seed=seed),
+    retry=attempts(2),
     optional=("kb_note",),
 ).run(Ticket(text=tickets[0]["text"]))
 log_steps(False)
@@ -528,12 +611,69 @@ print(
 )
 
 # %% [markdown]
-# While the breaker was open, 4 tickets got their reply from the cheap model at once, without
-# sending the strong model a request and waiting for it to fail (with retries, several requests
-# each). The price: the breaker only learns that the model is back from a probe, so tickets 8 and
-# 9 got the cheap answer although the strong model might have given a better one. `reset_after`
-# trades load on a sick service against time spent on the fallback.
-#
+# What the table says, in numbers (generated from it):
+
+# %%
+refused = timeline.index[timeline["strong model"] == "refused (open)"].tolist()
+back = [
+    t for t in refused if t > timeline.index[timeline["strong model"].str.startswith("probe")].min()
+]
+Markdown(
+    f"While the breaker was open, {len(refused)} tickets (ticks {refused}) got their reply from "
+    f"the cheap model at once, without sending the strong model a request and waiting for it to "
+    f"fail (with retries, several requests each). The price: the breaker only learns that the "
+    f"model is back from a probe, so ticks {back} got the cheap answer although the strong model "
+    f"had recovered (its staged failures ended with call 5). `reset_after` trades load on a sick "
+    f"service against time spent on the fallback."
+)
+
+# %% [markdown]
+# **A probe that never returns.** Half open, the breaker lets exactly one probe through and
+# refuses everything else until the probe answers. If the probe's task is *cancelled* (a caller's
+# deadline, a sibling's failure in a `gather`), it never answers either way; the breaker frees
+# the probe when the attempt ends without an answer (`CircuitBreaker.release`), so the next call
+# probes again instead of being refused for ever. Below: a breaker opens on one 529; after the
+# cool-down the probe hangs and its run is cancelled by a deadline; the next ticket probes, and
+# closes the breaker.
+
+# %%
+now = 0
+probe_breaker = CircuitBreaker(strong_model, failure_threshold=1, reset_after=3, clock=lambda: now)
+
+
+@step(writes="reply", breaker=probe_breaker, fallback=reply_fast)
+async def guarded_reply(t: Ticket) -> dict:
+    return {"reply": (await strong.ask(PROMPTS["reply"].format(text=t.text))).text}
+
+
+guarded = Workflow("guarded", state=Ticket, steps=[guarded_reply])
+stage(
+    sim.Faults(
+        plan=[
+            sim.Rule("overloaded", model=strong_model, nth=[1]),
+            sim.Rule("hang", model=strong_model, nth=[1]),  # rules count their own matches
+        ]
+    )
+)
+events = []
+first_result = await guarded.run(Ticket(text=tickets[0]["text"]))
+events.append(("t=0: a call fails (529)", first_result.status, probe_breaker.state))
+now = 5  # past reset_after: the next call is a probe
+try:
+    await asyncio.wait_for(guarded.run(Ticket(text=tickets[1]["text"])), timeout=0.5)
+except TimeoutError:
+    events.append(("t=5: the probe hangs; its run is cancelled", "cancelled", probe_breaker.state))
+after = await guarded.run(Ticket(text=tickets[2]["text"]))
+events.append(
+    (
+        f"t=5: the next ticket (answered by {after.trace.steps()[0].answered_by})",
+        after.status,
+        probe_breaker.state,
+    )
+)
+pd.DataFrame(events, columns=["event", "run", "breaker after"]).set_index("event")
+
+# %% [markdown]
 # The breaker is state that outlives one run: create one per model, at the level of the process,
 # and pass it to every step that calls that model (exercise 07 has a breaker shared the wrong way).
 #
@@ -547,10 +687,10 @@ print(
 # - **retry + fallback**: and the strong steps fall back to the cheap model;
 # - **retry + fallback + optional**: and the summary and the note get one attempt, then are skipped.
 #
-# Latency is in **simulated seconds**: the model-seconds of the calls plus the backoff waited
-# (each step's span records its waits in `backoff_s`, wall-clock seconds: divided by
-# `time_scale` they are simulated seconds). Runs of one cell go concurrently; each ticket's prompts are its own, so
-# the faults do not depend on the order.
+# Latency is each completed run's duration in **simulated seconds**, `sim_seconds(result)`: the
+# model-seconds the simulator charged for its calls plus the waits of its retries (wall seconds ÷
+# `time_scale`). Runs of one cell go concurrently; each ticket's prompts are its own, so the
+# faults do not depend on the order.
 
 # %%
 POLICIES = {
@@ -566,7 +706,7 @@ POLICIES = {
 
 
 async def one_run(ticket, policy):
-    retry = Retry(max_attempts=3, base_delay=time_scale, seed=seed) if policy.get("retry") else None
+    retry = attempts(3) if policy.get("retry") else None
     wf = support_workflow(
         fast,
         strong,
@@ -575,13 +715,10 @@ async def one_run(ticket, policy):
         optional=policy.get("optional", ()),
     )
     result = await wf.run(Ticket(text=ticket["text"]))
-    backoff = sum(s.backoff_s for s in result.trace.steps())
-    waited = backoff / time_scale if time_scale else 0.0
-    model_s = sum(s.model_s for s in result.trace if s.kind == "llm")
     return {
         "completed": result.status == "completed",
         "degraded": bool(result.degraded),
-        "latency_s": model_s + waited,
+        "latency_s": sum(sim_seconds(result)),
         "cost_usd": result.cost_usd,
     }
 
@@ -617,57 +754,106 @@ sweep.set_index(["fault rate", "policy"]).round(
 
 # %%
 if rows:
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6), dpi=100)
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.9), dpi=100)
     panels = [
-        ("success rate", "runs completed (share)"),
+        ("success rate", "runs completed (share of runs)"),
         ("latency (sim s)", "latency of completed runs (simulated s)"),
         ("cost per completed run ($)", "cost per completed run (USD)"),
     ]
+    styles = [  # (marker, line, size, x offset in points of %): coinciding lines stay visible
+        ("o", "-", 9, -1.2),
+        ("s", "--", 7, -0.4),
+        ("^", "-.", 7, 0.4),
+        ("D", ":", 6, 1.2),
+    ]
     for ax, (column, label) in zip(axes, panels, strict=True):
-        for (name, group), style in zip(
-            sweep.groupby("policy", sort=False), ["o-", "s--", "^-.", "D:"], strict=True
+        for (name, group), (marker, line, size, dx) in zip(
+            sweep.groupby("policy", sort=False), styles, strict=True
         ):
-            ax.plot(group["fault rate"] * 100, group[column], style, label=name, alpha=0.85)
-        ax.set_xlabel("fault rate (% of calls)")
+            ax.plot(
+                group["fault rate"] * 100 + dx,
+                group[column],
+                marker=marker,
+                linestyle=line,
+                markersize=size,
+                markerfacecolor="none" if dx < 0 else None,
+                label=name,
+            )
+        ax.set_xlabel("fault rate (% of calls; points nudged apart)")
         ax.set_ylabel(label)
         ax.set_title(label.split(" (")[0], fontsize=10)
-    axes[0].legend(fontsize=8)
+    fig.legend(
+        *axes[0].get_legend_handles_labels(), loc="lower center", ncol=4, fontsize=9, frameon=False
+    )
     fig.suptitle(f"Failure policies over fault rates, {n_runs} tickets per point")
-    fig.tight_layout()
-
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
 
 # %% [markdown]
-# How to read it:
-#
-# - **none** collapses fast: a run makes six calls, so at a 10% rate only 0.9⁶ ≈ 53% of runs
-#   should survive (our sample of `n_runs` tickets lands near that).
-# - **retry** buys most of the recovery. Its price is latency: each retried failure waits the
-#   server's `retry-after` (about a simulated second here), so completed runs get slower as the
-#   rate rises. Failed calls are not billed, so cost per *completed* run barely moves, while
-#   *none* pays for partial runs that deliver nothing.
-# - **fallback** rescues runs whose strong steps ran out of attempts, and answers from the cheap
-#   model: cheaper, lower quality, recorded in the trace.
-# - **optional** turns failures of the two enrichment steps into degraded completions (the
-#   `degraded` column): the ticket gets its reply without a summary or a note, sooner, since
-#   those steps no longer wait out retries.
-#
+# How to read it (the numbers are the sweep's):
+
+# %%
+if rows:
+    at = sweep.set_index(["fault rate", "policy"])
+    low = min(r for r in fault_rates if r > 0) if any(fault_rates) else 0.0
+    high = max(fault_rates)
+    ok = lambda rate, policy: at.loc[(rate, policy), "success rate"]  # noqa: E731
+    lat = lambda rate, policy: at.loc[(rate, policy), "latency (sim s)"]  # noqa: E731
+    cost = lambda rate, policy: at.loc[(rate, policy), "cost per completed run ($)"]  # noqa: E731
+    assert all(ok(r, "retry") >= ok(r, "none") for r in fault_rates)
+    assert all(ok(r, "retry + fallback") >= ok(r, "retry") for r in fault_rates)
+    degraded = at.xs("retry + fallback + optional", level="policy")["degraded"]
+    display(
+        Markdown(
+            f"""
+- **none** collapses fast: a run makes six calls, so at a {low:.0%} fault rate only
+  {(1 - low) ** 6:.0%} of runs should survive ((1 − {low:g})⁶); {ok(low, "none"):.0%} of our
+  {n_runs} did, and {ok(high, "none"):.0%} at {high:.0%}.
+- **retry** buys most of the recovery: {ok(low, "retry"):.0%} completed at {low:.0%},
+  {ok(high, "retry"):.0%} at {high:.0%}. Its price is latency: each retried failure waits
+  its backoff or the server's `retry-after`, so a completed run took {lat(0.0, "retry"):.2f}
+  simulated seconds without faults and {lat(high, "retry"):.2f} at {high:.0%}. Failed calls
+  are not billed, so cost per *completed* run moves little (${cost(0.0, "retry"):.5f} →
+  ${cost(high, "retry"):.5f}), while *none* pays for partial runs that deliver nothing
+  (${cost(low, "none"):.5f} per completed run at {low:.0%}).
+- **fallback** rescues runs whose strong steps ran out of attempts ({ok(high, "retry"):.0%} →
+  {ok(high, "retry + fallback"):.0%} at {high:.0%}), answered by the cheap model: cheaper,
+  lower quality, recorded in the trace. Wherever no strong step used up its attempts, its
+  success line lies on top of **retry**'s (the nudge keeps both visible).
+- **optional** turns failures of the two enrichment steps into degraded completions (up to
+  {degraded.max():.0%} of runs, the `degraded` column): the ticket gets its reply without a
+  summary or a note, sooner, since those steps no longer wait out retries
+  ({lat(high, "retry + fallback + optional"):.2f} against {lat(high, "retry + fallback"):.2f}
+  simulated seconds at {high:.0%}).
+"""
+        )
+    )
+
+# %% [markdown]
 # With independent faults, a fallback is mostly "three more attempts on another model". It
 # shines when one model is down for a while, as in section 4, and with a breaker, as in section 5.
 #
-# ## 7. The library equivalents: LCEL, tenacity, LlamaIndex Workflows
+# ## 7. The library equivalents: LCEL, tenacity, LangGraph, LlamaIndex Workflows
 #
 # The same seven steps and the same policy (3 attempts per step, the strong steps falling back to
-# the cheap model, summary and note optional: one attempt, then skipped) in three libraries, against the same staged faults:
-# two 529s on the summary, a 429 on one plan, the strong model down for replies, and the note
-# failing for one ticket. All clients have SDK retries off, for the reason of section 2.
+# the cheap model, summary and note optional: one attempt, then skipped) in four libraries,
+# against the same staged faults: two 529s on the summary, a 429 on one plan, the strong model
+# down for replies, and the note failing for one ticket. All clients have SDK retries off, for
+# the reason of section 2, and all are given our `retryable` predicate, because their defaults
+# differ (measured after the comparison).
 #
 # - **LCEL**: `runnable.with_retry(retry_if_exception_type=..., stop_after_attempt=3)` and
 #   `runnable.with_fallbacks([...])`; an optional step is a fallback to a runnable returning None.
 #   `with_retry` waits on its own exponential schedule: it cannot honour `retry-after`.
+#   `retry_if_exception_type` takes exception types or, as here, a predicate.
 # - **tenacity**: `@retry(stop=..., retry=..., wait=...)` on one function; `wait` can be any
 #   function of the attempt, so it can read `retry-after`. Fallback and skip are a `try/except`.
+# - **LangGraph**: `add_node(..., retry_policy=RetryPolicy(max_attempts=3, retry_on=...))` reruns
+#   a node; the wait is `initial_interval × backoff_factor^n` plus, with `jitter=True` (the
+#   default), a uniform 0-1 **seconds** that does not scale with anything, so it is off here. No
+#   `retry-after`, no fallback primitive: the node reads its attempt number
+#   (`runtime.execution_info.node_attempt`) and switches to the cheap model after 3.
 # - **LlamaIndex Workflows**: `@step(retry_policy=retry_policy(retry=..., wait=..., stop=...))`
-#   reruns a step. There is no fallback primitive: the step picks the cheap model once the
+#   reruns a step. There is no fallback primitive either: the step picks the cheap model once the
 #   retry number says the strong one has had its 3 attempts.
 
 
@@ -701,8 +887,6 @@ STAGES = [
 
 # %%
 import anthropic
-from langchain_anthropic import ChatAnthropic
-from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import RunnableLambda, RunnablePassthrough
 
 
@@ -715,7 +899,7 @@ def lcel_support(base_url):
         return (prompt | chat | StrOutputParser()).with_retry(
             retry_if_exception_type=retryable,
             stop_after_attempt=attempts,
-            exponential_jitter_params={"initial": time_scale, "max": 8 * time_scale},
+            exponential_jitter_params={"initial": 0.5 * time_scale, "max": 8 * time_scale},
         )
 
     chain = RunnablePassthrough()
@@ -741,7 +925,7 @@ def wait_retry_after(state):
     response = getattr(state.outcome.exception(), "response", None)
     if response is not None and "retry-after-ms" in response.headers:
         return float(response.headers["retry-after-ms"]) / 1000
-    return min(8 * time_scale, time_scale * 2**state.attempt_number)
+    return min(8 * time_scale, 0.5 * time_scale * 2 ** (state.attempt_number - 1))
 
 
 def tenacity_support(client):
@@ -787,6 +971,55 @@ def tenacity_support(client):
 
 
 # %%
+from typing import TypedDict
+
+from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
+from langgraph.types import RetryPolicy
+
+SupportState = TypedDict("SupportState", {f: str | None for f in Ticket.model_fields}, total=False)
+
+
+def langgraph_support(base_url):
+    chats = {
+        m: ChatAnthropic(model=m, base_url=base_url, temperature=0, max_tokens=200, max_retries=0)
+        for m in (fast_model, strong_model)
+    }
+    policy = lambda attempts: RetryPolicy(  # noqa: E731
+        max_attempts=attempts,
+        initial_interval=0.5 * time_scale,
+        max_interval=8 * time_scale,
+        jitter=False,  # its jitter adds 0-1 s whatever the interval: off
+        retry_on=retryable,
+    )
+
+    def node(field, model):
+        async def run(s: SupportState, runtime: Runtime) -> dict:
+            if model is None:
+                return {field: priority_of(s)}
+            prompt = PROMPTS[field].format(**s)
+            if field in OPTIONAL:  # one attempt, then skip
+                try:
+                    return {field: (await chats[model].ainvoke(prompt)).content}
+                except anthropic.APIError:
+                    return {field: None}
+            tries = runtime.execution_info.node_attempt  # 1-based
+            chosen = FALLBACK[field] if field in FALLBACK and tries > 3 else model
+            return {field: (await chats[chosen].ainvoke(prompt)).content}
+
+        return run
+
+    graph, previous = StateGraph(SupportState), START
+    for field, model in STAGES:
+        tries = 1 if model is None or field in OPTIONAL else (6 if field in FALLBACK else 3)
+        graph.add_node(field, node(field, model), retry_policy=policy(tries))
+        graph.add_edge(previous, field)
+        previous = field
+    graph.add_edge(previous, END)
+    return graph.compile()
+
+
+# %%
 from llama_index.core.workflow import Context, Event, StartEvent, StopEvent
 from llama_index.core.workflow import Workflow as LlamaWorkflow
 from llama_index.core.workflow import step as llama_step
@@ -814,7 +1047,7 @@ def llama_support(base_url):
             retry_policy=retry_policy(
                 retry=retry_if_exception(retryable),
                 stop=stop_after_attempt(6),
-                wait=wait_exponential(multiplier=time_scale, max=8 * time_scale),
+                wait=wait_exponential(multiplier=0.5 * time_scale, max=8 * time_scale),
             )
         )
         async def advance(self, ctx: Context, ev: StartEvent | Next) -> Next | StopEvent:
@@ -844,58 +1077,97 @@ def llama_support(base_url):
 
 # %%
 sample = [t["text"] for t in tickets[:n_compare]]
-answers, meters = {}, []
+answers, completed, meters = {}, {}, []
 
+
+async def each(label, run_one):
+    """Run every ticket; a run that raises did not complete (its answer is None)."""
+    outs, done = [], 0
+    for text in sample:
+        try:
+            out, ok = await run_one(text)
+        except Exception:
+            out, ok = None, False
+        outs.append(out)
+        done += ok
+    answers[label], completed[label] = outs, done
+
+
+async def orchestra_one(text):
+    result = await wf.run(Ticket(text=text))
+    return result.state.model_dump(), result.status == "completed"
+
+
+async def returned(value):
+    return await value, True  # a library run that returns has completed
+
+
+wf = support_workflow(fast, strong, retry=attempts(3), fallback=True, optional=OPTIONAL)
 stage(compare_faults())
 with measure.Meter(simulator, "orchestra", code=[support_workflow]) as m:
-    wf = support_workflow(
-        fast,
-        strong,
-        retry=Retry(max_attempts=3, base_delay=time_scale, seed=seed),
-        fallback=True,
-        optional=OPTIONAL,
-    )
-    answers["orchestra"] = [(await wf.run(Ticket(text=t))).state.model_dump() for t in sample]
+    await each("orchestra", orchestra_one)
 meters.append(m.result)
 
+chain = lcel_support(base_url)
 stage(compare_faults())
 with measure.Meter(simulator, "LCEL", code=[lcel_support]) as m:
-    chain = lcel_support(base_url)
-    answers["LCEL"] = [await chain.ainvoke({"text": t}) for t in sample]
+    await each("LCEL", lambda t: returned(chain.ainvoke({"text": t})))
 meters.append(m.result)
 
 stage(compare_faults())
 with measure.Meter(simulator, "tenacity", code=[tenacity_support, wait_retry_after]) as m:
     async with anthropic.AsyncAnthropic(base_url=base_url, max_retries=0) as client:
         run = tenacity_support(client)
-        answers["tenacity"] = [await run(t) for t in sample]
+        await each("tenacity", lambda t: returned(run(t)))
 meters.append(m.result)
 
+graph = langgraph_support(base_url)
+stage(compare_faults())
+with measure.Meter(simulator, "LangGraph", code=[langgraph_support]) as m:
+    await each("LangGraph", lambda t: returned(graph.ainvoke({"text": t})))
+meters.append(m.result)
+
+flow = llama_support(base_url)
 stage(compare_faults())
 with measure.Meter(simulator, "LlamaIndex Workflows", code=[llama_support]) as m:
-    flow = llama_support(base_url)
-    answers["LlamaIndex Workflows"] = [await flow.run(text=t) for t in sample]
+    await each("LlamaIndex Workflows", lambda t: returned(flow.run(text=t)))
 meters.append(m.result)
 
 comparison = measure.table(meters)
-comparison["completed"] = [len(a) for a in answers.values()]
-comparison["notes skipped"] = [sum(s["kb_note"] is None for s in a) for a in answers.values()]
-comparison.drop(columns=["wall_s"]).round({"cost_usd": 6, "model_s": 2})
+comparison["completed"] = [completed[label] for label in comparison.index]
+comparison["notes skipped"] = [
+    sum(a is not None and a["kb_note"] is None for a in answers[label])
+    for label in comparison.index
+]
+comparison.drop(columns=["wall_s"]).round({"cost_usd": 6, "model_s": 2, "sim_s": 2})
 
 # %% [markdown]
-# The four meet the same failures and make the same number of calls: the policies agree. LCEL
-# and tenacity send byte-for-byte the requests orchestra sends, so tokens and cost are identical.
-# LlamaIndex's client sends each message as a list of content blocks instead of a string; the
-# simulator seeds its sampling on the exact request, so on some tickets its answers (and output
-# tokens) can differ. Do the replies agree?
+# What agrees and what does not, read from the table and the answers:
 
 # %%
 same = {
-    name: [s["reply"] for s in a] == [s["reply"] for s in answers["orchestra"]]
-    for name, a in answers.items()
+    name: [a and a["reply"] for a in outs] == [a["reply"] for a in answers["orchestra"]]
+    for name, outs in answers.items()
 }
-print("same replies as orchestra:", same)
-print("first reply:", answers["orchestra"][0]["reply"])
+agree = [
+    c
+    for c in ("calls", "failed_calls", "completed", "notes skipped")
+    if comparison[c].nunique() == 1
+]
+differ = [c for c in ("input_tokens", "output_tokens", "cost_usd") if comparison[c].nunique() > 1]
+done_min, done_max = comparison["completed"].min(), comparison["completed"].max()
+Markdown(
+    f"All {len(comparison)} implementations complete "
+    f"{done_min if done_min == done_max else f'{done_min} to {done_max}'} of {n_compare} tickets. "
+    f"Identical across them: {', '.join(agree) or 'nothing'}; different: "
+    f"{', '.join(differ) or 'nothing'}. Same replies as orchestra: "
+    f"{', '.join(k for k, v in same.items() if v and k != 'orchestra') or 'none'}. "
+    f"(LlamaIndex's client sends each message as a list of content blocks rather than a string; "
+    f"the simulator seeds its sampling on the exact request, so its answers could differ.) The "
+    f"simulated makespan counts the answered calls, one after another, and not the waits between "
+    f"attempts, for every library alike; so with the same calls it is the same, and the chart "
+    f"below keeps only the panels that differ."
+)
 
 # %% tags=["nbval-ignore-output"]
 print(comparison["wall_s"].round(3).to_string())
@@ -903,22 +1175,144 @@ print(comparison["wall_s"].round(3).to_string())
 # %%
 fig = viz.compare(comparison, title=f"Same failure policy, {n_compare} tickets, staged faults")
 
+# %%
+loc = comparison["lines"].sort_values()
+Markdown(
+    f"Lines of code count the policy *and* the pipeline: from {loc.index[0]} ({loc.iloc[0]}) to "
+    f"{loc.index[-1]} ({loc.iloc[-1]}). In orchestra the policy is a few keyword arguments; in "
+    f"LCEL retry and fallback are methods on any runnable; tenacity is plain Python you can read "
+    f"in one go; LangGraph and LlamaIndex need the attempt number to express a fallback. What the "
+    f"libraries do not give you is the rest of the record: which step answered, which was "
+    f"skipped, why the run stopped and with what partial state (`RunResult` here), and a breaker "
+    f"shared across steps (none of the four has one; `pybreaker` and `aiobreaker` do)."
+)
+
 # %% [markdown]
-# The wall-clock panel varies from run to run; the others are seeded. Lines of code count the
-# policy *and* the pipeline. In orchestra the policy is a few keyword arguments; in LCEL, retry
-# and fallback are methods on any runnable, nearly as short; tenacity is plain Python you can
-# read in one go, the longest; LlamaIndex spreads it over an event loop and retry numbers. What the libraries do not give you is the rest of the record: which step answered,
-# which was skipped, why the run stopped and with what partial state (`RunResult` here), and a
-# breaker shared across steps (none of the three has one; `pybreaker` and `aiobreaker` do).
+# ### What each library retries when you do not say
 #
+# Above, every library was handed our predicate. Their defaults, read in the installed sources:
+#
+# - LCEL `with_retry()`: `retry_if_exception_type=(Exception,)`: everything.
+# - tenacity `@retry`: `retry_if_exception_type()`: everything (and, without `stop=`, for ever).
+# - LangGraph `RetryPolicy()` (`langgraph._internal._retry.default_retry_on`): never `ValueError`,
+#   `TypeError`, `ArithmeticError`, `ImportError`, `LookupError`, `NameError`, `SyntaxError`,
+#   `RuntimeError`, `ReferenceError`, `StopIteration`, `StopAsyncIteration` or `OSError`;
+#   `httpx` and `requests` HTTP errors only on a 5xx; **every other exception, yes**. The
+#   `anthropic` SDK's errors are none of those classes, so a 400 or a 404 is retried.
+# - LlamaIndex `retry_policy()`: every exception, 3 attempts, 5 s apart.
+# - orchestra `Retry()`: `retryable`, which asks the error (400/401/404: no).
+#
+# Measured: each library's default predicate, 3 attempts allowed, no wait, SDK retries off,
+# against a bad request, an unknown model and an overloaded model.
+
+# %%
+import httpx  # noqa: F401  (LangGraph's default predicate imports it)
+
+CASES = {
+    "400 bad request": {"temperature": 1.5},
+    "404 unknown model": {"model": "claude-2.1"},
+    "529 overloaded": {},
+}
+TEXT = "Summarize in one sentence: case default. The parcel is late."
+
+
+async def orchestra_default(model, temperature):
+    @step(retry=Retry(max_attempts=3, base_delay=0.0), writes="summary")
+    async def summarize(n: Note) -> dict:
+        return {"summary": (await fast.with_model(model).ask(n.text, temperature=temperature)).text}
+
+    await Workflow("defaults", state=Note, steps=[summarize]).run(Note(text=TEXT))
+
+
+def chat_for(model, temperature):
+    return ChatAnthropic(
+        model=model, base_url=base_url, max_tokens=100, max_retries=0, temperature=temperature
+    )
+
+
+async def lcel_default(model, temperature):
+    chat = chat_for(model, temperature).with_retry(
+        stop_after_attempt=3, wait_exponential_jitter=False
+    )
+    await chat.ainvoke(TEXT)
+
+
+async def tenacity_default(model, temperature):
+    chat = chat_for(model, temperature)
+    await tenacity.retry(stop=tenacity.stop_after_attempt(3), reraise=True)(chat.ainvoke)(TEXT)
+
+
+async def langgraph_default(model, temperature):
+    chat = chat_for(model, temperature)
+
+    async def summarize(s: SupportState) -> dict:
+        return {"summary": (await chat.ainvoke(s["text"])).content}
+
+    g = StateGraph(SupportState)
+    g.add_node("summary", summarize, retry_policy=RetryPolicy(initial_interval=0.0, jitter=False))
+    g.add_edge(START, "summary")
+    g.add_edge("summary", END)
+    await g.compile().ainvoke({"text": TEXT})
+
+
+defaults = {}
+if simulator:
+    for library, attempt in {
+        "orchestra Retry()": orchestra_default,
+        "LCEL with_retry()": lcel_default,
+        "tenacity @retry": tenacity_default,
+        "LangGraph RetryPolicy()": langgraph_default,
+    }.items():
+        for case, change in CASES.items():
+            stage(
+                sim.Faults(plan=[sim.Rule("overloaded", match="case default")])
+                if case.startswith("529")
+                else sim.Faults()
+            )
+            args = {"model": fast_model, "temperature": 0.0, **change}
+            try:
+                await attempt(**args)
+            except Exception:
+                pass  # every case fails in the end; what matters is how often it was sent
+            defaults.setdefault(library, {})[case] = len(simulator.log)
+by_default = pd.DataFrame(defaults).T.rename_axis("HTTP requests sent (3 attempts allowed)")
+by_default
+
+# %%
+if defaults:
+    fig, ax = plt.subplots(figsize=(8, 3.4), dpi=100)
+    width = 0.8 / len(by_default)
+    for i, (library, row) in enumerate(by_default.iterrows()):
+        ax.bar([x + i * width for x in range(len(row))], row.values, width, label=library)
+    ax.set_xticks([x + 0.4 - width / 2 for x in range(len(by_default.columns))], by_default.columns)
+    ax.set_ylabel("HTTP requests sent")
+    ax.set_yticks([0, 1, 2, 3])
+    ax.set_xlabel("error (every request of the case fails the same way)")
+    ax.set_title("What each default retry predicate sends again (3 attempts allowed)")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    fig.tight_layout()
+    wasted = [lib for lib, row in by_default.iterrows() if row["400 bad request"] > 1]
+    display(
+        Markdown(
+            f"By default {', '.join(wasted)} sent the bad request "
+            f"{by_default['400 bad request'].max()} times and the unknown model "
+            f"{by_default['404 unknown model'].max()} times; orchestra sent each "
+            f"{by_default.loc['orchestra Retry()', '400 bad request']} time(s). All retried the "
+            f"529 ({by_default['529 overloaded'].min()} requests). A default predicate is a "
+            f"decision someone made for you: pass your own (`retry_on=`, "
+            f"`retry_if_exception_type=`, `retry=`)."
+        )
+    )
+
 # ## Interview angle
 #
 # - *"Which errors do you retry?"* Transient ones: 429 (honour `retry-after`), 529, 5xx,
 #   timeouts, connection resets, malformed output (a new sample may parse). Never 400/401/404/413:
 #   the same request fails the same way. Decide it in one predicate, tested.
 # - *"How do you back off?"* Exponential with jitter, capped, bounded attempts; the server's
-#   `retry-after` overrides your schedule. Only one layer retries (the double-retry trap: SDK
-#   retries inside workflow retries multiply attempts and load).
+#   `retry-after` overrides your schedule. Only one layer retries (SDK retries inside workflow
+#   retries multiply attempts and load; orchestra turns the client's off under a `Retry`). Know
+#   your library's default predicate: LCEL, tenacity, LangGraph and LlamaIndex retry a 400.
 # - *"What is a circuit breaker for, and where does it live?"* To stop hammering a failing
 #   dependency and fail over fast; closed → open after N failures → half open after a cool-down
 #   → one probe closes or reopens it. One per dependency (model), shared by all callers;
