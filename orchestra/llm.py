@@ -287,11 +287,11 @@ class LLM:
             stop_reason=msg.stop_reason or "end_turn",
         )
 
-    @staticmethod
-    def _finish(call: Call, error: BaseException | None = None) -> None:
+    def _finish(self, call: Call, error: BaseException | None = None) -> None:
         call.ended = time.time()
-        if not call.sim_end:  # no answer came back: the time it took is all we know
-            call.sim_end = clock.advance(call.ended - call.started)
+        if not call.sim_end:  # no answer: the simulator charged nothing; real Claude took time
+            lost = call.ended - call.started if self.backend == "anthropic" else 0.0
+            call.sim_end = clock.advance(lost)
         if error is not None:
             call.status, call.error = "error", preview(str(error), 200)
         record(call)
