@@ -1,0 +1,122 @@
+"""Wrong solutions to exercises/02_parallel_mapreduce (see tests/mutants/__init__.py)."""
+
+from mutants import Mutant
+
+TOTALS = """
+by_kind, invoiced, unpriced, missing = {{}}, 0.0, 0, 0
+for doc, row in zip(docs, extracted, strict=True):
+    by_kind[doc.kind] = by_kind.get(doc.kind, 0) + 1
+    {missing}
+    row = row or {{}}
+    if doc.kind == "invoice":
+        amount = parse_amount(row.get("amount"))
+        {amount}
+return {{
+    "by_kind": by_kind,
+    "invoiced_usd": round(invoiced, 2),
+    "amounts_missing": unpriced,
+    "missing": missing,
+}}
+"""
+ALL_FIELDS = "missing += sum((row or {}).get(f) is None for f in doc.fields)"
+COUNTED = """if amount is None:
+            unpriced += 1
+        else:
+            invoiced += amount"""
+
+MUTANTS = [
+    Mutant(
+        "a skipped document counts as one missing field",
+        0,
+        TOTALS.format(
+            missing="missing += 1 if row is None else sum(row.get(f) is None for f in doc.fields)",
+            amount=COUNTED,
+        ),
+        caught_by=0,
+    ),
+    Mutant(
+        "a missing amount silently counts as $0 (the total looks complete)",
+        0,
+        TOTALS.format(missing=ALL_FIELDS, amount="invoiced += amount or 0.0"),
+        caught_by=0,
+    ),
+    Mutant(
+        "an amount of $0.00 is taken for a missing one",
+        0,
+        TOTALS.format(
+            missing=ALL_FIELDS,
+            amount="""if not amount:
+            unpriced += 1
+        else:
+            invoiced += amount""",
+        ),
+        caught_by=0,
+    ),
+    Mutant(
+        "lanes rounded down: 133 lanes for 133.3 do not keep up",
+        1,
+        "return max(1, int(requests_per_minute / 60 * mean_call_s))",
+        caught_by=1,
+    ),
+    Mutant(
+        "lanes from requests per minute taken as per second",
+        1,
+        "return max(1, math.ceil(requests_per_minute * mean_call_s))",
+        caught_by=1,
+    ),
+    Mutant(
+        "as many lanes as requests per minute",
+        1,
+        "return requests_per_minute",
+        caught_by=1,
+    ),
+    Mutant(
+        "a limiter with twice the server's rate",
+        2,
+        """
+        limiter = RateLimiter(requests_per_minute=2 * requests_per_minute, time_scale=sweep_time_scale)
+        return LLM(model, max_tokens=200, max_retries=30, limiter=limiter)
+        """,
+        caught_by=2,
+    ),
+    Mutant(
+        "no limiter, more SDK retries: the run completes but still earns 429s",
+        2,
+        "return LLM(model, max_tokens=200, max_retries=60)",
+        caught_by=2,
+    ),
+    Mutant(
+        "the two checks in sequence: the second overwrites the first's flags",
+        3,
+        'return Workflow("review", state=Review, steps=[large_amount, has_contact])',
+        caught_by=3,
+    ),
+    Mutant(
+        "a merge where the last branch wins",
+        3,
+        """
+        return Workflow(
+            "review",
+            state=Review,
+            steps=[parallel(large_amount, has_contact, merge={"flags": lambda old, new: new})],
+        )
+        """,
+        caught_by=3,
+    ),
+    Mutant(
+        "a merge that sorts and deduplicates: the flags' order is lost",
+        3,
+        """
+        return Workflow(
+            "review",
+            state=Review,
+            steps=[
+                parallel(
+                    large_amount, has_contact, merge={"flags": lambda a, b: sorted(set(a + b))}
+                )
+            ],
+        )
+        """,
+        caught_by=3,
+    ),
+]
