@@ -14,7 +14,7 @@ request log, so every framework is measured the same way, whatever client it use
 
 Three kinds of time: ``model_s`` sums the simulated seconds of the calls (seeded: it
 reproduces exactly); ``sim_s`` is the simulated makespan, the calls laid out on
-``Meter(..., concurrency=N)`` slots in the order they arrived (the same rule for every
+``Meter(..., concurrency=N)`` slots, longest first (the same rule for every
 framework, so parallelism shows and overhead does not); ``wall_s`` is the machine's wall clock,
 which at a small ``time_scale`` measures mostly the framework's own overhead. On real Claude
 there is no simulator log: token columns are then empty, and only wall-clock time is measured.
@@ -23,6 +23,7 @@ there is no simulator log: token columns are then empty, and only wall-clock tim
 from __future__ import annotations
 
 import ast
+import math
 import inspect
 import io
 import linecache
@@ -56,8 +57,9 @@ class Measurement:
     model_s: float | None = None
     """Sum of the calls' simulated seconds (the serial latency; parallel runs overlap it)."""
     sim_s: float | None = None
-    """Simulated makespan: the answered calls laid out on ``concurrency`` slots in arrival
-    order (``fanout.schedule``), the same rule for every implementation."""
+    """Simulated makespan: the answered calls laid out on ``concurrency`` slots, longest first
+    (``fanout.schedule``), the same rule for every implementation and the same result
+    whatever order the machine happened to send them in."""
     lines: int | None = None
     """Lines of code of the implementation (no blanks, comments or docstrings)."""
 
@@ -91,9 +93,13 @@ class Meter:
         r.calls, r.failed_calls = len(ok), len(log) - len(ok)
         r.input_tokens = sum(e["input_tokens"] for e in ok)
         r.output_tokens = sum(e["output_tokens"] for e in ok)
-        r.cost_usd = sum(cost_usd(e["model"], e["input_tokens"], e["output_tokens"]) for e in ok)
-        r.model_s = sum(e["model_s"] for e in ok)
-        durations = [e["model_s"] for e in ok]
+        # sums over sorted values: the same total whatever order the calls arrived in
+        r.cost_usd = math.fsum(
+            sorted(cost_usd(e["model"], e["input_tokens"], e["output_tokens"]) for e in ok)
+        )
+        r.model_s = math.fsum(sorted(e["model_s"] for e in ok))
+        # longest first (LPT): arrival order depends on the machine, this order does not
+        durations = sorted((e["model_s"] for e in ok), reverse=True)
         starts = schedule(durations, self.concurrency)
         r.sim_s = max((t + d for t, d in zip(starts, durations, strict=True)), default=0.0)
 
