@@ -23,10 +23,10 @@ there is no simulator log: token columns are then empty, and only wall-clock tim
 from __future__ import annotations
 
 import ast
-import math
 import inspect
 import io
 import linecache
+import math
 import textwrap
 import time
 import tokenize
