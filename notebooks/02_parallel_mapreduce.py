@@ -394,7 +394,7 @@ sweep
 # %%
 if simulator:
     none, shared = (sweep[sweep["limiter"] == k] for k in ("none", "shared RateLimiter"))
-    mean = sweep["mean call (sim s)"].mean()
+    mean = shared["mean call (sim s)"].mean()  # no 429s here: the same latencies every run
     print("every run completed:", (sweep["status"] == "completed").all())
     print("429s with one shared RateLimiter, all concurrencies:", shared["429s"].sum())
     print(f"429s without a limiter at concurrency {concurrencies[-1]}: some (how many is a race)")
@@ -552,15 +552,20 @@ for label, out in outputs.items():
     print(f"{label:<21} same extractions and summary as orchestra: {out == outputs['orchestra']}")
 
 # %% tags=["nbval-ignore-output"]
-comparison[["wall_s"]].rename(columns={"wall_s": "wall-clock s (framework overhead, varies)"})
+# varies from run to run: Meter lays the calls out in the order they arrived, which is a race
+spread = comparison["sim_s"].max() / comparison["sim_s"].min() - 1
+print(f"simulated makespans within {spread:.1%} of each other (all keep {concurrency} in flight)")
+comparison[["sim_s", "wall_s"]].rename(
+    columns={"sim_s": "simulated makespan (s)", "wall_s": "wall-clock s (framework overhead)"}
+)
 
 # %%
-comparison = comparison.drop(columns=["wall_s"])
-comparison
+comparison.drop(columns=["sim_s", "wall_s"])
 
-# %%
+# %% tags=["nbval-ignore-output"]
 fig = viz.compare(
-    comparison, title=f"Map-reduce over {len(docs)} documents, concurrency {concurrency}"
+    comparison.drop(columns=["wall_s"]),
+    title=f"Map-reduce over {len(docs)} documents, concurrency {concurrency}",
 )
 
 # %%
@@ -569,7 +574,6 @@ columns = {
     "input_tokens": "input tokens",
     "output_tokens": "output tokens",
     "cost_usd": "cost",
-    "sim_s": "simulated makespan",
     "lines": "lines of code",
 }
 same = [name for c, name in columns.items() if comparison[c].round(9).nunique() == 1]
