@@ -382,7 +382,7 @@ def llama_chain(model, base_url):
 # %% [markdown]
 # Each implementation runs the same products, at most 8 at a time, measured from the
 # simulator's log by `measure.Meter`: calls, tokens, cost, and the **simulated makespan**
-# (`sim_s`: the answered calls laid out on 8 slots in arrival order, the same rule for every
+# (`sim_s`: the answered calls laid out on 8 slots, longest first, the same rule for every
 # framework), plus the lines of code of the orchestration, counted by `measure.lines_of_code`
 # (the shared prompt and contract code is not counted). The LCEL repair is limited to one
 # attempt, so orchestra runs with `repairs=1` here too.

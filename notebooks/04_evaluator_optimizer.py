@@ -526,7 +526,7 @@ def llama_loop(model, grader_model, base_url):
 
 # %% [markdown]
 # Each runs the same briefs, at most 8 at a time. `measure.Meter` reads calls, tokens, cost and
-# the **simulated makespan** (`sim_s`: the answered calls laid out on 8 slots in arrival order,
+# the **simulated makespan** (`sim_s`: the answered calls laid out on 8 slots, longest first,
 # the same rule for every framework) from the simulator's log; lines of code count the
 # orchestration only, with `measure.lines_of_code` (prompts and the `Grade` contract are
 # shared).
@@ -590,7 +590,7 @@ fig = viz.compare(
 )
 
 # %%
-cost = table["cost_usd"].round(6)  # summed in arrival order: equal costs may differ in ulps
+cost = table["cost_usd"].round(6)
 cheapest = ", ".join(cost.index[cost == cost.min()])
 dearest = ", ".join(cost.index[cost == cost.max()])
 Markdown(
