@@ -251,11 +251,13 @@ def changes(before: dict, after: dict) -> str:
 
 
 @pytest.mark.xfail(
-    strict=True,
+    strict=False,
     raises=AssertionError,
-    reason="JupyterLab writes the kernel's language_info into a notebook on open: the exercises "
-    "commit only {'name': 'python'}, and every notebook commits Python 3.11.7's version, so on "
-    "another Python all are rewritten. Remove this mark when the notebook build fixes that.",
+    reason="JupyterLab writes the kernel's language_info into a notebook on open: every notebook "
+    "commits the build's Python version (3.11.7), so on another Python all are rewritten; on "
+    "3.11.7 they should now stay unchanged (the exercises carry the full language_info since "
+    "the book build). Make it strict once a run shows it passing; fix: a save hook that keeps "
+    "the committed language_info.",
 )
 def test_notebooks_opened_and_closed_without_edits_are_unchanged_on_disk(
     page, lab, shot_on_failure
