@@ -250,15 +250,6 @@ def changes(before: dict, after: dict) -> str:
     return ", ".join(sorted(keys) + top) or "formatting only"
 
 
-@pytest.mark.xfail(
-    strict=False,
-    raises=AssertionError,
-    reason="JupyterLab writes the kernel's language_info into a notebook on open: every notebook "
-    "commits the build's Python version (3.11.7), so on another Python all are rewritten; on "
-    "3.11.7 they should now stay unchanged (the exercises carry the full language_info since "
-    "the book build). Make it strict once a run shows it passing; fix: a save hook that keeps "
-    "the committed language_info.",
-)
 def test_notebooks_opened_and_closed_without_edits_are_unchanged_on_disk(
     page, lab, shot_on_failure
 ):
