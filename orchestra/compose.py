@@ -1,9 +1,10 @@
-"""Composition: parallel fan-out/fan-in, map over a list, branch, bounded loop, approval (chapters 02-04).
+"""Composition: fan-out/fan-in, map or pipeline over a list, branch, loop, approval (chapters 02-04).
 
 A workflow is a sequence of nodes; a node is a step, a sub-workflow, or one of these:
 
     >>> parallel(sentiment, topics, merge={"notes": operator.add})   # fan out, then fan in
     >>> map_each(summarize, over="docs", into="summaries", concurrency=8)
+    >>> map_each(extract, summarise, over="docs", into="notes", concurrency=8)   # a pipeline
     >>> branch(on="kind", routes={"refund": refund, "bug": [triage, file_bug]}, default=reply)
     >>> loop(draft, critique, until=lambda s: s.score >= 8, max_iterations=3)
     >>> approval("Send this reply?", into="approved", show=lambda s: {"draft": s.draft})
@@ -166,9 +167,15 @@ class Parallel(Node):
 
 @dataclass(eq=False)
 class MapEach(Node):
-    """One step applied to every item of a list field, at most ``concurrency`` at a time."""
+    """Steps applied to every item of a list field, at most ``concurrency`` items at a time.
 
-    step: Step
+    With one step this is a plain map. With several (``map_each(extract, summarise, ...)``) each
+    item goes through them in order, the output of one the input of the next, holding its slot
+    from the first step to the last: an item flows on as soon as it is ready (a pipeline),
+    instead of waiting for every item to finish a stage (a barrier: two ``map_each`` in a row).
+    """
+
+    steps: tuple[Step, ...]
     over: str
     into: str
     concurrency: int = 8
@@ -179,30 +186,50 @@ class MapEach(Node):
         for f in (self.over, self.into):
             if f not in scope.state.model_fields:
                 raise StateTypeError(
-                    f"map_each({self.step!r}) in {scope.where} uses field {f!r}, but "
-                    f"{scope.state.__name__} has no such field"
+                    f"map_each({', '.join(map(repr, self.steps))}) in {scope.where} uses field "
+                    f"{f!r}, but {scope.state.__name__} has no such field"
                 )
-        if not isinstance(self.step, Step) or self.concurrency < 1:
-            raise DefinitionError(f"map_each in {scope.where} needs a @step and concurrency >= 1")
+        if (
+            not self.steps
+            or not all(isinstance(s, Step) for s in self.steps)
+            or self.concurrency < 1
+        ):
+            raise DefinitionError(
+                f"map_each in {scope.where} needs one or more @steps and concurrency >= 1"
+            )
+        names = [s.name for s in self.steps]
+        if len(set(names)) < len(names):
+            raise DefinitionError(
+                f"map_each in {scope.where} has two steps named alike ({names}): each step of "
+                f"an item has its own journal key; give them distinct names"
+            )
         return self
 
     def may_write(self) -> set[str]:
         return {self.into}
 
     def describe(self) -> str:
-        return f"map:{self.step.name}:{self.over}:{self.into}"
+        return f"map:{'>'.join(s.name for s in self.steps)}:{self.over}:{self.into}"
 
     async def run_node(self, run: Run, state: BaseModel, key: str, parent: int | None) -> BaseModel:
         limit = Slots(self.concurrency)  # handed back while a retry waits out its backoff
 
         async def one(i: int, item: Any) -> tuple[Any, str]:
             clock.set_now(0.0)  # each item's own clock; placed on the slots below
-            item_key = f"{key}[{i}].{self.step.name}"
-            return await self.step.execute(run, item, item_key, parent, shape=_same, gate=limit)
+            replayed = False
+            for s in self.steps:  # the item flows on: each step's output is the next one's input
+                item, status = await s.execute(
+                    run, item, f"{key}[{i}].{s.name}", parent, shape=_same, gate=limit
+                )
+                replayed = replayed or status == "replayed"
+                if status == "skipped":  # an optional step gave nothing: the item stops here
+                    break
+            return item, "replayed" if replayed else status
 
         items = getattr(state, self.over)
         first = len(run.trace.spans)
-        desc = f"{key}: {self.step.name}" if self.progress else None
+        names = "+".join(s.name for s in self.steps)
+        desc = f"{key}: {names}" if self.progress else None
         outs = await fan_out(one, items, limit=limit, progress=desc)
         _lay_out(run.trace.spans[first:], key, len(items), self.concurrency)
         values = [None if isinstance(o, BaseException) else o[0] for o in outs]
@@ -356,23 +383,32 @@ def parallel(
 
 
 def map_each(
-    step: Step,
-    *,
+    *steps: Step,
     over: str,
     into: str,
     concurrency: int = 8,
     name: str = "map_each",
     progress: bool = False,
 ) -> MapEach:
-    """Apply ``step`` (``async def f(item) -> value``) to each item of ``state.<over>``.
+    """Apply a step (``async def f(item) -> value``), or several in turn, to each item of a list.
 
-    Results land in ``state.<into>`` in item order (None for a skipped optional item); each
-    item has its own journal key, so a crash mid-map keeps the items already done.
-    ``progress=True`` shows a tqdm bar (a widget in Jupyter).
+    The items are ``state.<over>``; results land in ``state.<into>`` in item order (None for a
+    skipped optional item); each item has its own journal key, so a crash mid-map keeps the
+    items already done. ``progress=True`` shows a tqdm bar (a widget in Jupyter).
 
         >>> map_each(summarize, over="docs", into="summaries", concurrency=8, progress=True)
+
+    Several steps make a pipeline: each item goes through them in order (``extract``'s output
+    is ``summarise``'s input) and flows on as soon as it is ready, holding one slot throughout,
+    so at most ``concurrency`` calls are in flight, as in a plain map. Two ``map_each`` in a row
+    are a barrier instead: the second starts when the slowest item of the first is done, which
+    is what a stage needs when it reads all of the previous one (a global ranking). Each step
+    of an item is journalled under ``<key>[i].<step name>``; a resumed run gives a step its
+    input back as JSON, so pass JSON-like values (str, dict, list) between steps.
+
+        >>> map_each(extract, summarise, over="docs", into="summaries", concurrency=4)
     """
-    return MapEach(step, over, into, concurrency, name, progress)
+    return MapEach(tuple(steps), over, into, concurrency, name, progress)
 
 
 def branch(

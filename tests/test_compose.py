@@ -196,3 +196,210 @@ async def test_a_merge_rule_is_applied_once_on_resume():
     done = await wf.resume("m", store)  # the branches replay from the journal
     assert done.status == "completed"
     assert done.state == clean.state
+
+
+# -- map_each with several steps: a pipeline, against two map_each in a row (a barrier) ------
+
+
+class Docs(BaseModel):
+    docs: list[str]
+    facts: list[str | None] = []
+    notes: list[str | None] = []
+
+
+def reference_schedule(durations: list[float], slots: int, start: float = 0.0) -> list[float]:
+    """Start times of a greedy list schedule in input order, written apart from orchestra."""
+    lanes, starts = [start] * slots, []
+    for d in durations:
+        i = lanes.index(min(lanes))
+        starts.append(lanes[i])
+        lanes[i] += d
+    return starts
+
+
+def two_stages(first: list[float], second: list[float]):
+    """An extract and a summarise step whose fake calls take the given simulated seconds."""
+    from fakes import fake_call
+
+    @step
+    async def extract(doc: str) -> str:
+        fake_call(model_s=first[int(doc)])
+        return f"facts of {doc}"
+
+    @step
+    async def summarise(facts: str) -> str:
+        fake_call(model_s=second[int(facts.split()[-1])])
+        return facts.replace("facts", "summary")
+
+    return extract, summarise
+
+
+UNEVEN = [3.0, 0.5, 0.5, 0.5, 2.0, 0.5, 0.5, 0.5]  # one slow document per lane's first round
+SECOND = [0.5, 1.0, 1.0, 1.0, 0.5, 1.0, 1.0, 1.0]
+
+
+async def test_a_pipeline_passes_each_output_on_and_keeps_item_order():
+    extract, summarise = two_stages(UNEVEN, SECOND)
+    wf = Workflow(
+        "pipe", state=Docs, steps=[map_each(extract, summarise, over="docs", into="notes")]
+    )
+    result = await wf.run(Docs(docs=[str(i) for i in range(8)]))
+    assert result.state.notes == [f"summary of {i}" for i in range(8)]
+    keys = {s.key for s in result.trace.steps()}
+    assert keys == {f"00.map_each[{i}].{n}" for i in range(8) for n in ("extract", "summarise")}
+
+
+async def test_pipeline_and_barrier_makespans_are_their_schedules():
+    extract, summarise = two_stages(UNEVEN, SECOND)
+    docs = Docs(docs=[str(i) for i in range(8)])
+    pipeline = Workflow(
+        "pipe",
+        state=Docs,
+        steps=[map_each(extract, summarise, over="docs", into="notes", concurrency=2)],
+    )
+    barrier = Workflow(
+        "barrier",
+        state=Docs,
+        steps=[
+            map_each(extract, over="docs", into="facts", concurrency=2),
+            map_each(summarise, over="facts", into="notes", concurrency=2),
+        ],
+    )
+    piped, waited = await pipeline.run(docs), await barrier.run(docs)
+    assert piped.state.notes == waited.state.notes
+    items = [a + b for a, b in zip(UNEVEN, SECOND, strict=True)]
+    pipe_end = max(s + d for s, d in zip(reference_schedule(items, 2), items, strict=True))
+    stage1 = max(s + d for s, d in zip(reference_schedule(UNEVEN, 2), UNEVEN, strict=True))
+    starts = reference_schedule(SECOND, 2, stage1)
+    barrier_end = max(s + d for s, d in zip(starts, SECOND, strict=True))
+    assert piped.sim_s == pytest.approx(pipe_end) and waited.sim_s == pytest.approx(barrier_end)
+    assert piped.sim_s < waited.sim_s  # lanes idle at the barrier; the pipeline fills them
+    # an item's second call starts when its first ends, on the same slot
+    spans = {s.key: s for s in piped.trace.steps()}
+    for i in range(8):
+        first, second = spans[f"00.map_each[{i}].extract"], spans[f"00.map_each[{i}].summarise"]
+        assert second.sim_start == pytest.approx(first.sim_end)
+    # behind the barrier no summary starts before the last extraction ends
+    t0 = min(s.sim_start for s in waited.trace)  # the run's start on this task's clock
+    summaries = [s for s in waited.trace.steps() if s.name == "summarise"]
+    assert min(s.sim_start for s in summaries) - t0 == pytest.approx(stage1)
+
+
+async def test_a_pipeline_holds_at_most_concurrency_calls_in_flight():
+    running, peak = 0, 0
+
+    async def busy() -> None:
+        nonlocal running, peak
+        running += 1
+        peak = max(peak, running)
+        await asyncio.sleep(0.005)
+        running -= 1
+
+    @step
+    async def first(x: str) -> str:
+        await busy()
+        return x
+
+    @step
+    async def second(x: str) -> str:
+        await busy()
+        return x.upper()
+
+    wf = Workflow(
+        "p", state=S, steps=[map_each(first, second, over="docs", into="out", concurrency=3)]
+    )
+    result = await wf.run(S(docs=[f"d{i}" for i in range(10)]))
+    assert result.state.out == [f"D{i}" for i in range(10)] and peak == 3
+
+
+async def test_a_pipeline_resumes_inside_an_item():
+    from orchestra.errors import FatalLLMError as Boom
+
+    ran: list[str] = []
+    fail = {"on": True}
+
+    @step
+    async def first(x: str) -> str:
+        ran.append(f"first {x}")
+        return x + "!"
+
+    @step
+    async def second(x: str) -> str:
+        if fail["on"] and x == "b!":
+            raise Boom("planted")
+        ran.append(f"second {x}")
+        return x.upper()
+
+    store = MemoryStore()
+    wf = Workflow("p", state=S, steps=[map_each(first, second, over="docs", into="out")])
+    result = await wf.run(S(docs=["a", "b"]), store=store)
+    assert result.status == "aborted"
+    fail["on"], ran[:] = False, []
+    again = await wf.resume(result.run_id, store)
+    assert again.status == "completed" and again.state.out == ["A!", "B!"]
+    assert ran == ["second b!"]  # item b's first step and all of item a were not run again
+
+
+def test_map_each_rejects_two_steps_with_one_name():
+    from orchestra.errors import DefinitionError
+
+    with pytest.raises(DefinitionError, match="distinct names"):
+        Workflow("p", state=S, steps=[map_each(inc, inc, over="docs", into="out")])
+
+
+async def test_pipeline_and_barrier_on_the_simulator_are_what_it_charged(sim):
+    from orchestra import LLM
+
+    sim.configure(time_scale=0.01)  # real sleeps, so the machine's order varies
+    llm = LLM("claude-haiku-4-5", base_url=sim.url)
+
+    @step
+    async def extract(doc: str) -> str:
+        prompt = f"Extract the following fields as JSON: date, owner.\nDocument: {doc}"
+        return (await llm.ask(prompt, max_tokens=80)).text
+
+    @step
+    async def summarise(facts: str) -> str:
+        return (await llm.ask(f"Summarize in one sentence: {facts}", max_tokens=60)).text
+
+    docs = Docs(
+        docs=[f"Report {i} by Ana on 2025-03-0{1 + i % 9}. " * (1 + i % 4) for i in range(12)]
+    )
+    pipeline = Workflow(
+        "pipe",
+        state=Docs,
+        steps=[map_each(extract, summarise, over="docs", into="notes", concurrency=4)],
+    )
+    barrier = Workflow(
+        "barrier",
+        state=Docs,
+        steps=[
+            map_each(extract, over="docs", into="facts", concurrency=4),
+            map_each(summarise, over="facts", into="notes", concurrency=4),
+        ],
+    )
+    piped, waited = await pipeline.run(docs), await barrier.run(docs)
+    for result in (piped, waited):
+        calls = [s for s in result.trace if s.kind == "llm"]
+        assert len(calls) == 24
+        for c in calls:  # each call lasts what the simulator charged
+            assert c.sim_duration == pytest.approx(c.model_s, rel=1e-9)
+
+    def charged(result, stage: str) -> list[float]:
+        by_item = {
+            int(s.key.split("[")[1].split("]")[0]): s.model_s
+            for s in result.trace
+            if s.kind == "llm" and s.key.endswith(stage)
+        }
+        return [by_item[i] for i in range(12)]
+
+    items = [
+        a + b for a, b in zip(charged(piped, "extract"), charged(piped, "summarise"), strict=True)
+    ]
+    assert piped.sim_s == pytest.approx(
+        max(s + d for s, d in zip(reference_schedule(items, 4), items, strict=True))
+    )
+    first, second = charged(waited, "extract"), charged(waited, "summarise")
+    stage1 = max(s + d for s, d in zip(reference_schedule(first, 4), first, strict=True))
+    starts = reference_schedule(second, 4, stage1)
+    assert waited.sim_s == pytest.approx(max(s + d for s, d in zip(starts, second, strict=True)))
