@@ -6,6 +6,7 @@ unless a chart says wall-clock; costs are US dollars.
 
     >>> fig = timeline(result.trace)        # parallel steps show as overlapping bars
     >>> fig = step_costs(result.trace)      # where the money and the time went
+    >>> fig = lanes(result.trace, slots=4)  # the calls on their concurrency slots: idle shows
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
     from orchestra.trace import Trace
 
-__all__ = ["timeline", "step_costs", "compare"]
+__all__ = ["timeline", "lanes", "step_costs", "compare"]
 
 COLORS = {
     "ok": "tab:green",
@@ -97,6 +98,66 @@ def timeline(
     if len(calls):
         handles.append(Patch(color="black", alpha=0.6, label="LLM call"))
     ax.legend(handles=handles, loc="lower right", fontsize=8, title="status")
+    fig.tight_layout()
+    return fig
+
+
+def lanes(
+    trace: Trace | pd.DataFrame,
+    *,
+    slots: int,
+    title: str = "Calls on their slots",
+    bound: float | None = None,
+    ax: plt.Axes | None = None,
+) -> Figure:
+    """The LLM calls on ``slots`` lanes in simulated seconds, one colour per step: gaps are idle.
+
+    A call goes to a lane free when it starts; of those, the one freed last, so an item's
+    next call stays on the lane its previous one used (a pipeline reads as one lane per item).
+    ``bound`` draws a lower bound on the makespan as a dotted line. Pass ``ax`` to draw into
+    a panel of a larger figure.
+
+        >>> lanes(result.trace, slots=4, bound=max(sum(d) / 4, max(d)))
+    """
+    df = _frame(trace)
+    calls = df[df["kind"] == "llm"].sort_values(["sim_start", "key"])
+    t0 = df["sim_start"].min()
+    free = [t0] * slots
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(9, 0.45 * slots + 1.5), dpi=100)
+    fig = ax.figure
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    names = list(dict.fromkeys(calls["key"].str.rsplit(".", n=1).str[-1]))
+    for _, c in calls.iterrows():
+        ready = [i for i, t in enumerate(free) if t <= c["sim_start"] + 1e-9]
+        lane = max(ready, key=lambda i: free[i]) if ready else free.index(min(free))
+        free[lane] = c["sim_end"]
+        name = c["key"].rsplit(".", 1)[-1]
+        ax.barh(
+            lane,
+            c["sim_end"] - c["sim_start"],
+            left=c["sim_start"] - t0,
+            height=0.7,
+            color=colors[names.index(name) % len(colors)],
+            edgecolor="white",
+            linewidth=0.5,
+        )
+    end = calls["sim_end"].max() - t0 if len(calls) else 0.0
+    ax.axvline(end, color="black", lw=1, label=f"makespan {end:.2f} s")
+    if bound is not None:
+        ax.axvline(bound, color="black", lw=1, ls=":", label=f"lower bound {bound:.2f} s")
+    handles = [Patch(color=colors[i % len(colors)], label=n) for i, n in enumerate(names)]
+    ax.legend(
+        handles=handles + ax.get_legend_handles_labels()[0],
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1),
+        fontsize=8,
+    )
+    ax.set_yticks(range(slots), [f"slot {i + 1}" for i in range(slots)], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("simulated time since run start (s, as the simulator charged)")
+    ax.set_ylabel("concurrency slot")
+    ax.set_title(title)
     fig.tight_layout()
     return fig
 

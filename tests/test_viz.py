@@ -102,3 +102,44 @@ def test_compare_draws_one_panel_per_measured_column():
     )
     labels = [ax.get_ylabel() for ax in compare(same_cost).axes]
     assert labels == ["simulated makespan (s)", "lines of code"]  # equal bars teach nothing
+
+
+def test_lanes_puts_each_call_on_a_free_slot_and_keeps_an_item_on_its_lane():
+    from orchestra.compose import map_each
+    from orchestra.viz import lanes
+
+    class D(BaseModel):
+        docs: list[float]
+        out: list[float | None] = []
+
+    @step
+    async def first(d: float) -> float:
+        fake_call(model_s=d)
+        return d
+
+    @step
+    async def second(d: float) -> float:
+        fake_call(model_s=1.0)
+        return d
+
+    wf = Workflow(
+        "l", state=D, steps=[map_each(first, second, over="docs", into="out", concurrency=2)]
+    )
+    result = run_sync(wf.run(D(docs=[3.0, 1.0, 1.0])))
+    ax = lanes(result.trace, slots=2, bound=3.0).axes[0]
+    bars = sorted(
+        (round(p.get_y() + p.get_height() / 2), p.get_x(), p.get_width()) for p in ax.patches
+    )
+    # slot 0: item 0 (3 s, then 1 s); slot 1: item 1 (1 + 1), then item 2 (1 + 1)
+    assert bars == [
+        (0, 0.0, 3.0),
+        (0, 3.0, 1.0),
+        (1, 0.0, 1.0),
+        (1, 1.0, 1.0),
+        (1, 2.0, 1.0),
+        (1, 3.0, 1.0),
+    ]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["first", "second", "makespan 4.00 s", "lower bound 3.00 s"]
+    assert "simulated" in ax.get_xlabel() and ax.get_ylabel() == "concurrency slot"
+    ax.figure.canvas.draw()
