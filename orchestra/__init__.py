@@ -14,10 +14,12 @@ The public API, by layer (everything else is reachable by its module path)::
     Budget                   cost and token ceilings                (orchestra/budget.py)
     MemoryStore, SqliteStore checkpoints                            (orchestra/checkpoint.py)
     Trace, log_steps         a run's spans as data; a line per step (orchestra/trace.py)
+    vote                     N voters, majority or consensus        (orchestra/patterns/vote.py)
     errors                   every named error                      (orchestra/errors.py)
 
 Charts live in ``orchestra.viz``, the OpenTelemetry exporter in ``orchestra.otel`` and the
-patterns in ``orchestra.patterns``; import them by name. Nothing here reads a key or opens
+patterns in ``orchestra.patterns``; import them by name (``vote``, a plain function, is also
+here). Nothing here reads a key or opens
 a connection at import, and ``LLM`` and ``sim`` load the SDK and the server on first use.
 """
 
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
     from orchestra.compose import approval, branch, loop, map_each, parallel
     from orchestra.limiter import RateLimiter
     from orchestra.llm import LLM, Reply
+    from orchestra.patterns.vote import vote
     from orchestra.policies import CircuitBreaker, Retry
     from orchestra.steps import Context, step
     from orchestra.trace import Trace, log_steps
@@ -65,6 +68,7 @@ _HOME = {
     "SqliteStore": "orchestra.checkpoint",
     "Trace": "orchestra.trace",
     "log_steps": "orchestra.trace",
+    "vote": "orchestra.patterns.vote",
 }
 
 
@@ -105,4 +109,5 @@ __all__ = [
     "SqliteStore",
     "Trace",
     "log_steps",
+    "vote",
 ]

@@ -4,6 +4,7 @@ Import a pattern by its module; this package imports nothing, so you only pay fo
 
     chain       sequential chain with typed contracts: extract -> validate -> format  (chapter 01)
     mapreduce   fan out over items, then reduce                                       (chapter 02)
+    vote        the same question N times, majority or consensus, fail closed         (chapter 02)
     router      classify, then branch to a specialised route                          (chapter 03)
     evaluator   evaluator-optimizer: generate -> grade -> regenerate, bounded         (chapter 04)
 
