@@ -16,12 +16,19 @@
 #       - 1
 #       - 4
 #       - 16
+#       expensive_ns:
+#       - 1
 #       n_docs: 8
+#       pipeline_docs: 12
 #       requests_per_minute: 3
 #       seed: 1
 #       sweep_docs: 8
 #       sweep_time_scale: 0.02
 #       time_scale: 0.005
+#       vote_ns:
+#       - 1
+#       - 3
+#       vote_tickets: 10
 # ---
 
 # %% [markdown]
@@ -39,6 +46,9 @@
 # **Trade-off.** Parallelism buys latency, never cost: N calls cost the same in any order. It is
 # capped twice: by your concurrency, and by the provider's rate limit. Past that limit more
 # concurrency buys only 429s. This chapter measures both.
+#
+# Two more shapes of parallel work close the chapter: a **pipeline** of stages against a
+# **barrier** between them, and **voting** (the same task N times, the answers aggregated).
 
 # %% tags=["parameters"]
 backend = "sim"  # "sim": offline simulator; "anthropic": real Claude (needs ANTHROPIC_API_KEY)
@@ -52,6 +62,11 @@ sweep_docs = 12  # items in the sweep (the documents, repeated if more than 12)
 requests_per_minute = 4  # the simulated rate limit (model-minutes): a bucket of 4, +4 a minute
 sweep_time_scale = 0.02  # the bucket's minute lasts 1.2 s wall-clock: this CPU cannot keep up
 concurrencies = [1, 2, 4, 8, 16]
+pipeline_docs = 20  # documents through two stages, pipelined and behind a barrier
+expensive_model = "claude-opus-4-5"  # the slow stage's model, and the expensive voter
+vote_tickets = 20  # labelled tickets to vote on (every third of the 60)
+vote_ns = [1, 3, 5, 7]  # Haiku voters per ticket
+expensive_ns = [1, 3]  # Opus voters per ticket
 
 # %% [markdown]
 # ## Start the simulator and load the documents
@@ -457,7 +472,194 @@ if simulator:
 #   shared limiter they vanish, for the same makespan: waiting client-side costs nothing extra.
 # - The limiter must be **shared** by every caller of that API key: one per worker would each
 #   think it owns the whole budget.
+
+
+# %% [markdown]
+# ## Pipeline vs barrier: two stages over many documents
 #
+# A map often has two stages: extract the fields of each document, then summarise each
+# extraction. With the same concurrency limit there are two ways to wire them:
+#
+# - **barrier**: `map_each(extract)`, then `map_each(summarise)`. No summary starts before the
+#   last extraction is back, so lanes that finished their extractions early sit idle;
+# - **pipeline**: `map_each(extract, summarise)`. Each document goes on to its summary as soon as
+#   its own extraction is back, on the slot it already holds; at most `concurrency` calls are in
+#   flight, as in the barrier.
+#
+# The latencies are uneven: this team extracts incident reports with Opus (a wrong severity pages
+# the wrong people), which is slower than Haiku. `pipeline_docs` extraction jobs go through both
+# forms: the 12 documents, then the first ones again as a second team files them, with the
+# fields in the opposite order. Every request is then distinct, so each meets its own seeded
+# latency whatever order this machine happens to send them in (two identical requests would get
+# the first and second latency of that prompt in arrival order, a race). The simulator is reset
+# before each form, so both meet the same latencies.
+
+# %%
+from pydantic import BaseModel
+
+from orchestra import Workflow, map_each, step
+from orchestra.patterns.mapreduce import extract_prompt
+
+
+class Stages(BaseModel):
+    docs: list[Doc]
+    facts: list[str | None] = []
+    summaries: list[str | None] = []
+
+
+def two_stages(fast: LLM, slow: LLM, *, pipeline: bool) -> Workflow:
+    """Extract (incident reports on the slow model), then summarise: pipelined or behind a barrier."""
+
+    @step
+    async def extract(doc: Doc) -> str:
+        llm = slow if doc.kind == "incident" else fast
+        return (await llm.ask(extract_prompt(doc))).text
+
+    @step
+    async def summarise(facts: str) -> str:
+        return (await fast.ask(f"Summarize in one sentence: {facts}", max_tokens=80)).text
+
+    if pipeline:
+        stages = [
+            map_each(extract, summarise, over="docs", into="summaries", concurrency=concurrency)
+        ]
+    else:
+        stages = [
+            map_each(extract, over="docs", into="facts", concurrency=concurrency),
+            map_each(summarise, over="facts", into="summaries", concurrency=concurrency),
+        ]
+    return Workflow("pipeline" if pipeline else "barrier", state=Stages, steps=stages)
+
+
+again = [d.model_copy(update={"fields": d.fields[::-1]}) for d in docs]  # a second form
+flow = Stages(docs=(docs + again)[:pipeline_docs])
+forms = {}
+async with (
+    LLM(model, backend=backend, max_tokens=200) as fast,
+    LLM(expensive_model, backend=backend, max_tokens=200) as slow,
+):
+    for name, pipelined in (("barrier", False), ("pipeline", True)):
+        if simulator:  # a fresh seeded server: both forms meet the same latencies
+            simulator.configure()
+        forms[name] = await two_stages(fast, slow, pipeline=pipelined).run(flow)
+print(
+    {name: r.status for name, r in forms.items()},
+    "| same summaries:",
+    forms["barrier"].state.summaries == forms["pipeline"].state.summaries,
+)
+
+# %% [markdown]
+# Each form's makespan is checked against a list schedule computed here from the calls'
+# charged seconds (`fanout.schedule`, the rule `map_each` hands out slots by): the pipeline lays
+# out whole items (extract + summarise); the barrier lays out the extractions, then the summaries
+# from the moment the last extraction ends. Each has a lower bound no schedule beats: the
+# pipeline's is `max(all work / c, longest item)`; the barrier's adds one such bound per stage.
+# Idle lane-seconds are what the `concurrency` lanes could have done but did not.
+
+
+# %%
+def stage_seconds(trace, stage: str) -> list[float]:
+    """One stage's charged seconds, in document order, from the trace's LLM spans."""
+    spans = trace.to_dataframe()
+    calls = spans[(spans["kind"] == "llm") & spans["key"].str.endswith(f".{stage}")]
+    index = calls["key"].map(lambda k: int(re.search(r"\[(\d+)\]", k).group(1)))
+    return list(calls.assign(i=index).sort_values("i")["model_s"])
+
+
+def ends(durations: list[float], slots: int, start: float = 0.0) -> list[float]:
+    return [s + d for s, d in zip(schedule(durations, slots, start), durations, strict=True)]
+
+
+def first_summary(trace) -> float:
+    spans = trace.to_dataframe()
+    done = spans[(spans["kind"] == "llm") & spans["key"].str.endswith(".summarise")]
+    return done["sim_end"].min() - spans["sim_start"].min()
+
+
+c = concurrency
+one, two = (stage_seconds(forms["barrier"].trace, s) for s in ("extract", "summarise"))
+assert (one, two) == tuple(
+    stage_seconds(forms["pipeline"].trace, s) for s in ("extract", "summarise")
+)
+items = [a + b for a, b in zip(one, two, strict=True)]
+reference = {
+    "pipeline": max(ends(items, c)),
+    "barrier": max(ends(two, c, max(ends(one, c)))),
+}
+bound = {
+    "pipeline": max(sum(items) / c, max(items)),
+    "barrier": max(sum(one) / c, max(one)) + max(sum(two) / c, max(two)),
+}
+charged = sum(e["model_s"] for e in simulator.log) if simulator else sum(items)
+stages = pd.DataFrame(
+    [
+        {
+            "form": name,
+            "calls": 2 * len(items),
+            "makespan, result.sim_s": round(r.sim_s, 2),
+            "list schedule (sim s)": round(reference[name], 2),
+            "lower bound (sim s)": round(bound[name], 2),
+            "makespan / bound": round(r.sim_s / bound[name], 3),
+            "first summary at (sim s)": round(first_summary(r.trace), 2),
+            "idle lane-seconds": round(c * r.sim_s - sum(items), 2),
+        }
+        for name, r in forms.items()
+    ]
+).set_index("form")
+assert (stages["makespan, result.sim_s"] - stages["list schedule (sim s)"]).abs().max() <= 0.01
+assert abs(charged - sum(items)) <= 1e-3 * charged  # the trace's seconds are what was charged
+stages
+
+# %%
+fig, axes = plt.subplots(2, 1, figsize=(10, 6.4), dpi=100, sharex=True)
+for ax, (name, r) in zip(axes, forms.items(), strict=True):
+    viz.lanes(
+        r.trace,
+        slots=c,
+        bound=bound[name],
+        ax=ax,
+        title=f"{name}: {len(items)} documents, {c} slots (simulated seconds)",
+    )
+axes[0].set_xlabel("")
+
+# %%
+bar, pipe = stages.loc["barrier"], stages.loc["pipeline"]
+faster = bar["makespan, result.sim_s"] - pipe["makespan, result.sim_s"]
+print(
+    f"Behind the barrier the run takes {bar['makespan, result.sim_s']:.2f} simulated s and the "
+    f"{c} lanes sit idle for {bar['idle lane-seconds']:.1f} lane-seconds; pipelined it takes "
+    f"{pipe['makespan, result.sim_s']:.2f} s ({faster:+.2f} s"
+    + (" saved" if faster > 0 else ", no faster")
+    + f"), and the first summary is ready at {pipe['first summary at (sim s)']:.2f} s instead of "
+    f"{bar['first summary at (sim s)']:.2f} s. Each form is within "
+    f"{max(stages['makespan / bound']):.2f}× of its own lower bound. "
+    + (
+        f"The two bounds are equal ({pipe['lower bound (sim s)']:.2f} s): each stage's work spread "
+        f"over {c} lanes outlasts its longest call, so what separates the forms is the idle time "
+        f"at the barrier."
+        if pipe["lower bound (sim s)"] == bar["lower bound (sim s)"]
+        else f"The pipeline's bound ({pipe['lower bound (sim s)']:.2f} s) is below the barrier's "
+        f"({bar['lower bound (sim s)']:.2f} s): a straggler of stage 1 holds up only its own item."
+    )
+)
+assert pipe["lower bound (sim s)"] <= bar["lower bound (sim s)"] + 1e-9
+assert pipe["first summary at (sim s)"] < bar["first summary at (sim s)"]
+
+# %% [markdown]
+# What to read in the timelines: in the barrier, the slots that finished their extractions wait
+# (white) for the slowest extraction, an Opus call on an incident report, before any summary
+# starts; in the pipeline, a slot moves straight on to the summary of the document it just
+# extracted, and the next document after that. The pipeline's gain grows with how uneven the
+# first stage is and with how few items each lane gets; with hundreds of even items per lane
+# the barrier's idle tail is a rounding error. Its surer gain is the time to the first result.
+#
+# **When the barrier is still right.** When stage 2 needs *all* of stage 1: a global ranking
+# ("the five largest invoices"), a deduplication across documents, a summary that compares each
+# document with the batch, or normalising by the batch's median. Then a pipeline cannot start
+# stage 2 early anyway, and the barrier says so in the code. A barrier is also simpler to
+# checkpoint and to retry as a stage. `map_reduce` above is one: its reduce is the barrier.
+
+# %% [markdown]
 # ## The same map-reduce in LangChain (LCEL) and LlamaIndex Workflows
 #
 # Same prompt, same reduce, same concurrency. LCEL: a `RunnableLambda | ChatAnthropic | parser`
@@ -468,8 +670,6 @@ if simulator:
 # %%
 from langchain_anthropic import ChatAnthropic
 from langchain_core.runnables import RunnableLambda
-
-from orchestra.patterns.mapreduce import extract_prompt
 
 
 async def lcel_map_reduce(docs: list[Doc]) -> dict:
@@ -482,7 +682,7 @@ async def lcel_map_reduce(docs: list[Doc]) -> dict:
 
 
 # %%
-from llama_index.core.workflow import Context, Event, StartEvent, StopEvent, Workflow, step
+from llama_index.core.workflow import Context, Event, StartEvent, StopEvent, Workflow, step  # noqa: F811
 from llama_index.llms.anthropic import Anthropic
 
 
@@ -597,7 +797,344 @@ for c in ("input_tokens", "lines"):
 # 08); LCEL's `abatch` is the shortest for a plain map but the reduce is yours; LlamaIndex
 # spreads the fan-out over three steps and an event buffer, which pays off when steps are many
 # and dynamic, less for a simple map.
+
+# %% [markdown]
+# ## Voting: the same question, asked N times
 #
+# Parallelization has a second form. Map-reduce *sections* a task: independent pieces, one call
+# each. **Voting** runs the *same* task N times and aggregates the answers, buying accuracy or
+# confidence with calls. The voters differ by sampling (one prompt at N seeded temperatures,
+# `sampled`) or by construction (different prompts or models, `panel`); they run at once, so N
+# votes take about as long as the slowest one, and cost N times as much.
+#
+# Two aggregation rules: **majority** (a label wins with more than half of all N votes) and
+# **consensus** (every vote names the same label, else escalate to a person or a stronger model).
+# Verdicts **fail closed**: a missing vote (the call failed) or a malformed one (not exactly one
+# of the labels) counts against every label, and a tie decides nothing. A check that reads
+# `verdict.label == "pass"` is then never passed by accident:
+
+# %%
+from orchestra.patterns.vote import aggregate, panel, sampled, temperatures, vote
+
+RULES = ["majority", "consensus"]
+examples = [
+    ["pass", "pass", "pass"],
+    ["pass", "pass", "fail"],
+    ["pass", "fail"],
+    ["pass", "pass", None],
+    ["pass", None, None],
+    [None, None, None],
+]
+pd.DataFrame(
+    [
+        {"votes (None: missing or malformed)": str(votes)}
+        | {rule: "{} ({})".format(*aggregate(votes, rule)) for rule in RULES}
+        for votes in examples
+    ]
+).set_index("votes (None: missing or malformed)")
+
+# %% [markdown]
+# The labelled set: every third ticket of chapter 03's 60 support tickets (all five categories),
+# each with its true category. Each ticket is classified by `max(vote_ns)` Haiku voters at
+# seeded temperatures; the first N of them are exactly the voters of an N-vote run (`sampled`
+# draws the same temperatures in the same order), so one run measures every N. Opus, the
+# expensive model, votes up to `max(expensive_ns)` times. Cost is what each reply reported.
+
+# %%
+from orchestra.fanout import Slots, fan_out
+
+LABELS = {
+    "billing": "charges, refunds, invoices, pay, payments, card, discount, subscription plan, price, VAT",
+    "technical": "errors, bugs, crashes, outage, webhook, slow or broken app, API, sync, update, notifications, screen, colours",
+    "account": "password, profile, username, sign in, sign up, two-factor, admin, ownership, delete my account or data",
+    "shipping": "delivery, package, parcel, tracking, courier, order arrived damaged or wrong item, customs",
+    "other": "anything else",
+}
+
+
+def ticket_prompt(text: str) -> str:
+    block = "\n".join(f"- {name}: {what}" for name, what in LABELS.items())
+    return (
+        "Classify the support ticket into one of the labels. Respond with only the label.\n"
+        f"Labels:\n{block}\nTicket: {text}"
+    )
+
+
+tickets = datasets.load("tickets")[1::3][:vote_tickets]
+truth = [t["category"] for t in tickets]
+
+
+async def ballots(model_id: str, n: int) -> tuple[list, measure.Measurement]:
+    """Each ticket put to n voters of one model (majority; other rules re-read the votes)."""
+    if simulator:  # a fresh seeded server: every (prompt, temperature) is asked once
+        simulator.configure()
+    async with LLM(model_id, backend=backend) as llm:
+
+        async def one(i: int, ticket: dict):
+            voters = sampled(llm, ticket_prompt(ticket["text"]), n, seed=seed)
+            return await vote(voters, choices=list(LABELS))
+
+        with measure.Meter(simulator, model_id) as meter:
+            verdicts = await fan_out(
+                one, tickets, limit=Slots(concurrency), progress=f"{model_id} ×{n}"
+            )
+    return verdicts, meter.result
+
+
+verdicts, meters = {}, {}
+for name, model_id, ns in (("Haiku", model, vote_ns), ("Opus", expensive_model, expensive_ns)):
+    verdicts[name], meters[name] = await ballots(model_id, max(ns))
+
+# %%
+rows = []
+for name, ns in (("Haiku", vote_ns), ("Opus", expensive_ns)):
+    for n in ns:
+        for rule in RULES:
+            said = [aggregate(v.votes[:n], rule)[0] for v in verdicts[name]]
+            rows.append(
+                {
+                    "model": name,
+                    "N": n,
+                    "rule": rule,
+                    "accuracy": sum(s == t for s, t in zip(said, truth, strict=True)),
+                    "wrong": sum(
+                        s is not None and s != t for s, t in zip(said, truth, strict=True)
+                    ),
+                    "escalated": sum(s is None for s in said),
+                    "calls": n * len(tickets),
+                    "cost (USD)": sum(sum(v.costs[:n]) for v in verdicts[name]),
+                }
+            )
+sweep_votes = pd.DataFrame(rows)
+for col in ("accuracy", "wrong", "escalated"):
+    sweep_votes[col] = (sweep_votes[col] / len(tickets)).round(3)
+sweep_votes["cost (USD)"] = sweep_votes["cost (USD)"].round(5)
+for name, ns in (("Haiku", vote_ns), ("Opus", expensive_ns)):  # the votes are what was charged
+    run = meters[name]
+    assert run.calls == max(ns) * len(tickets), run
+    assert abs(run.cost_usd - sum(sum(v.costs) for v in verdicts[name])) < 1e-9
+sweep_votes.set_index(["model", "N", "rule"])
+
+# %%
+fig, axes = plt.subplots(1, 3, figsize=(12, 3.6), dpi=100)
+styles = {"majority": "-", "consensus": "--"}
+colors = {"Haiku": "tab:blue", "Opus": "tab:purple"}
+for (name, rule), rows_ in sweep_votes.groupby(["model", "rule"], sort=False):
+    for ax, column in zip(axes, ["accuracy", "escalated", "cost (USD)"], strict=True):
+        if column == "cost (USD)" and rule != "majority":
+            continue  # the same calls whatever the rule: one line per model
+        ax.plot(
+            rows_["N"],
+            rows_[column],
+            marker="o",
+            ls=styles[rule],
+            color=colors[name],
+            label=f"{name}, {rule}" if column != "cost (USD)" else name,
+        )
+axes[0].set_ylabel(f"accuracy (share of {len(tickets)} tickets right)")
+axes[1].set_ylabel("escalated (share of tickets)")
+axes[2].set_ylabel(f"cost of {len(tickets)} tickets (USD)")
+for ax, title in zip(axes, ["Accuracy", "Escalation", "Cost"], strict=True):
+    ax.set_xlabel("voters per ticket (N)")
+    ax.set_xticks(vote_ns)
+    ax.set_title(title)
+axes[0].legend(fontsize=8)
+axes[2].legend(fontsize=8)
+fig.suptitle("Voting on ticket categories: accuracy, escalation and cost against N")
+fig.tight_layout()
+
+# %%
+table = sweep_votes.set_index(["model", "N", "rule"])
+haiku_n = 5 if 5 in vote_ns else max(vote_ns)
+cheap, dear = table.loc[("Haiku", haiku_n, "majority")], table.loc[("Opus", 1, "majority")]
+one_haiku = table.loc[("Haiku", 1, "majority")]
+ratio = cheap["cost (USD)"] / dear["cost (USD)"]
+better = {True: "more often right", False: "no better"}[bool(cheap["accuracy"] > dear["accuracy"])]
+price = "about the same" if abs(ratio - 1) < 0.05 else ("cheaper" if ratio < 1 else "dearer")
+print(
+    f"One Haiku vote is right on {one_haiku['accuracy']:.0%} of the tickets; {haiku_n} Haiku votes "
+    f"(majority) on {cheap['accuracy']:.0%}, for ${cheap['cost (USD)']:.4f}. One Opus call is "
+    f"right on {dear['accuracy']:.0%}, for ${dear['cost (USD)']:.4f}: the {haiku_n} Haiku votes "
+    f"are {better} at {price} cost ({ratio:.2f}×; Opus's price per token is five times Haiku's)."
+)
+strict = table.xs("consensus", level="rule")
+print(
+    f"Consensus trades accuracy for safety: with {max(vote_ns)} Haiku voters it escalates "
+    f"{strict.loc[('Haiku', max(vote_ns)), 'escalated']:.0%} of the tickets and lets "
+    f"{strict.loc[('Haiku', max(vote_ns)), 'wrong']:.0%} through wrong (majority: "
+    f"{table.loc[('Haiku', max(vote_ns), 'majority'), 'wrong']:.0%} wrong, none escalated)."
+)
+
+# %% [markdown]
+# ### What voting cannot fix: errors the voters share
+#
+# Voting averages out *independent* slips: if each voter is right more often than not, and on
+# its own, the majority of more voters is right more often. When the voters read the same
+# misleading cue the same way, a ticket's voters are mostly wrong together, and more votes only
+# make the wrong majority surer (consensus can even certify it as "unanimous"). Below: the
+# tickets on which most of the Haiku voters chose the same wrong label, with the Opus votes and
+# a panel of three different models at temperature 0 (`panel`), each asked once.
+
+# %%
+shared = [
+    i
+    for i, v in enumerate(verdicts["Haiku"])
+    if aggregate(v.votes, "majority")[0] not in (None, truth[i])
+]
+async with (
+    LLM(model, backend=backend) as haiku,
+    LLM("claude-sonnet-4-5", backend=backend) as sonnet,
+    LLM(expensive_model, backend=backend) as opus,
+):
+    panels = [
+        await vote(
+            panel([(llm, ticket_prompt(tickets[i]["text"])) for llm in (haiku, sonnet, opus)]),
+            choices=list(LABELS),
+        )
+        for i in shared
+    ]
+
+
+def tally(votes: list[str | None]) -> str:
+    return ", ".join(f"{label} ×{k}" for label, k in Counter(votes).most_common())
+
+
+pd.DataFrame(
+    [
+        {
+            "ticket": tickets[i]["text"][:60] + "…",
+            "true": truth[i],
+            f"Haiku ×{max(vote_ns)}": tally(verdicts["Haiku"][i].votes),
+            f"Opus ×{max(expensive_ns)}": tally(verdicts["Opus"][i].votes),
+            "panel: Haiku, Sonnet, Opus": f"{', '.join(map(str, p.votes))} → {p.label}",
+        }
+        for i, p in zip(shared, panels, strict=True)
+    ],
+    columns=[
+        "ticket",
+        "true",
+        f"Haiku ×{max(vote_ns)}",
+        f"Opus ×{max(expensive_ns)}",
+        "panel: Haiku, Sonnet, Opus",
+    ],
+)
+
+# %%
+fixed = sum(p.label == truth[i] for i, p in zip(shared, panels, strict=True))
+print(
+    f"{len(shared)} of {len(tickets)} tickets {'keeps' if len(shared) == 1 else 'keep'} a wrong "
+    f"Haiku majority with {max(vote_ns)} voters: most of the voters make the same mistake, so "
+    f"more of them cannot help. The panel of Haiku, Sonnet and Opus got {fixed} of "
+    f"{len(shared)} right: different models decorrelate "
+    f"errors only where their mistakes differ. The fix is upstream (a clearer label "
+    f"description, a differently built check) or a person."
+)
+
+# %% [markdown]
+# ### The same vote in LangChain (LCEL) and LlamaIndex Workflows
+#
+# Five Haiku voters on two tickets, majority rule, the same seeded temperatures. LCEL: a
+# `RunnableParallel` of five `ChatAnthropic` chains, one per temperature, then the same
+# `aggregate`. LlamaIndex: a start step that `send_event`s one event per voter, an `ask` step
+# with `num_workers=5`, and a `tally` step that `collect_events` all five.
+
+# %%
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.runnables import RunnableParallel
+from llama_index.core.workflow import Workflow as LlamaWorkflow
+from llama_index.core.workflow import step as llama_step
+
+from orchestra.patterns.vote import parse_label
+
+N_VOTES = 5 if 5 in vote_ns else max(vote_ns)
+few = tickets[:2]
+
+
+async def orchestra_votes(few: list[dict]) -> list[str | None]:
+    async with LLM(model, backend=backend) as llm:
+        out = []
+        for t in few:
+            voters = sampled(llm, ticket_prompt(t["text"]), N_VOTES, seed=seed)
+            out.append((await vote(voters, choices=list(LABELS))).label)
+        return out
+
+
+async def lcel_votes(few: list[dict]) -> list[str | None]:
+    voters = RunnableParallel(
+        {
+            f"v{j}": ChatAnthropic(model=model, base_url=base_url, temperature=t, max_tokens=10)
+            | StrOutputParser()
+            for j, t in enumerate(temperatures(N_VOTES, seed))
+        }
+    )
+    out = []
+    for t in few:
+        said = await voters.ainvoke(ticket_prompt(t["text"]))
+        votes = [parse_label(said[f"v{j}"], list(LABELS)) for j in range(N_VOTES)]
+        out.append(aggregate(votes, "majority")[0])
+    return out
+
+
+async def llama_votes(few: list[dict]) -> list[str | None]:
+    class Ballot(Event):
+        temperature: float
+
+    class Voted(Event):
+        label: str | None
+
+    class Vote(LlamaWorkflow):
+        @llama_step
+        async def start(self, ctx: Context, ev: StartEvent) -> Ballot | None:
+            await ctx.store.set("prompt", ev.prompt)
+            for t in temperatures(N_VOTES, seed):
+                ctx.send_event(Ballot(temperature=t))
+            return None
+
+        @llama_step(num_workers=N_VOTES)
+        async def ask(self, ctx: Context, ev: Ballot) -> Voted:
+            llm = Anthropic(
+                model=model, base_url=base_url, temperature=ev.temperature, max_tokens=10
+            )
+            reply = await llm.acomplete(await ctx.store.get("prompt"))
+            return Voted(label=parse_label(reply.text, list(LABELS)))
+
+        @llama_step
+        async def tally(self, ctx: Context, ev: Voted) -> StopEvent | None:
+            got = ctx.collect_events(ev, [Voted] * N_VOTES)
+            if got is None:
+                return None
+            return StopEvent(result=aggregate([e.label for e in got], "majority")[0])
+
+    return [await Vote(timeout=60).run(prompt=ticket_prompt(t["text"])) for t in few]
+
+
+voted, tables = {}, []
+for label, run in {
+    "orchestra": orchestra_votes,
+    "LangChain LCEL": lcel_votes,
+    "LlamaIndex Workflows": llama_votes,
+}.items():
+    if simulator:  # a fresh seeded server: every framework meets the same samples
+        simulator.configure()
+    out, table_ = await measure.side_by_side(
+        simulator, {label: run}, few, shared=(ticket_prompt,), concurrency=N_VOTES
+    )
+    voted |= out
+    tables.append(table_.drop(columns=["wall_s"]))
+for label, out in voted.items():
+    print(f"{label:<21} verdicts {out}; same as orchestra: {out == voted['orchestra']}")
+pd.concat(tables)
+
+# %% [markdown]
+# The verdicts agree because the requests are the same (prompt, temperature, `max_tokens`), and
+# the simulator answers a request the same way on a fresh start; the calls, tokens and cost are
+# equal for the same reason, and so is the simulated makespan (each framework's calls laid on
+# five lanes, `measure.Meter`). What differs is the code: `RunnableParallel` is the shortest way
+# to fan out to N voters; the tally is yours in every framework (and failing closed is yours to
+# remember: `RunnableParallel` raises if one voter fails, where `vote` counts a missing vote).
+# LlamaIndex needs three steps and an event buffer for what is one `gather`.
+
+# %% [markdown]
 # ## Interview angle
 #
 # - *"Extract from 10,000 documents with a 4,000 requests/min limit: how long, and how much
@@ -612,6 +1149,14 @@ for c in ("input_tokens", "lines"):
 #   asynchronous, hours).
 # - *"Where does the reduce go wrong?"* Silent partial results: one failed item must show up
 #   (None plus a reason, or the run fails), not vanish from a total. Keep results in item order.
+# - *"Two stages over many items: pipeline or barrier?"* Pipeline when each item's stage 2 needs
+#   only its own stage 1: no lane waits for the slowest item, and the first result comes early.
+#   Barrier when stage 2 needs all of stage 1 (a ranking, a dedup, a batch statistic). Compare
+#   each makespan with its bound: `max(work / lanes, longest item)`, and per stage for a barrier.
+# - *"Is five cheap votes better than one expensive call?"* Measure it: votes fix independent
+#   slips, not shared ones, and cost N calls. Majority decides more; consensus escalates more
+#   and lets fewer errors through. Either way fail closed: a tie, a malformed or a missing vote
+#   is never a pass.
 
 # %%
 if simulator:

@@ -19,9 +19,9 @@
 # %% [markdown]
 # # Exercises 02 · Parallel and map-reduce
 #
-# Four interview-style tasks: write a reduce that never hides a gap, choose a concurrency and a
+# Five interview-style tasks: write a reduce that never hides a gap, choose a concurrency and a
 # limiter for a rate-limited model (and justify them with a number you measured), fix a
-# parallel step that cannot merge, and answer a design question. Each coding task ends with
+# parallel step that cannot merge, write a vote that fails closed, and answer a design question. Each coding task ends with
 # cells tagged `check`: run them to see whether your code works, and read their message when
 # they fail. `make grade` (or `make grade NB=exercises/02_parallel_mapreduce.ipynb`) runs the
 # whole notebook in a fresh kernel and reports every check; save the notebook first.
@@ -39,11 +39,13 @@ requests_per_minute = 4  # the rate limit in task 2
 import math
 import operator
 import re
+from collections import Counter
 
 from pydantic import BaseModel
 
 from orchestra import LLM, RateLimiter, Workflow, datasets, parallel, sim, step
 from orchestra.patterns.mapreduce import Batch, Doc, map_reduce, parse_amount
+from orchestra.patterns.vote import sampled, vote
 
 simulator = sim.start(seed=seed, time_scale=time_scale)
 records = datasets.load("documents")
@@ -303,7 +305,97 @@ for text, want in cases:
 print("check 4 passed")
 
 # %% [markdown]
-# ## Task 4 · Interview question
+# ## Task 4 · A vote that fails closed
+#
+# Five cheap voters answer the same question; `decide(votes, rule)` turns their answers into one
+# verdict. A vote is a label, or `None` when that voter's call failed or its answer was not one
+# of the labels (malformed). Return the winning label, or `None` to escalate (a person or a
+# stronger model looks):
+#
+# - `"majority"`: the label named by **more than half of all N voters**; a missing or malformed
+#   vote counts against every label, so `["pass", None]` decides nothing;
+# - `"consensus"`: the label only if **every** vote names it (one missing vote: escalate).
+#
+# A tie never decides. A release gate that reads `decide(votes, rule) == "pass"` must therefore
+# never open on a tie, a malformed answer or a missing vote. *Trade-off to state:* majority
+# decides more often, consensus lets fewer errors through and escalates more.
+
+
+# %%
+def decide(votes: list[str | None], rule: str) -> str | None:
+    ### BEGIN SOLUTION
+    counts = Counter(v for v in votes if v is not None)
+    if rule == "consensus":
+        return next(iter(counts)) if votes and None not in votes and len(counts) == 1 else None
+    label, top = counts.most_common(1)[0] if counts else (None, 0)
+    return label if top * 2 > len(votes) else None  # more than half of all N, missing included
+    ### END SOLUTION
+    ### BEGIN STUB
+    # # TODO: the label that wins under rule, else None
+    # raise NotImplementedError
+    ### END STUB
+
+
+# %% tags=["check"]
+# check 5: decide() fails closed: ties, missing and malformed votes never decide
+cases = [
+    (["pass", "pass", "fail"], "majority", "pass"),
+    (["pass", "pass", "fail"], "consensus", None),  # one dissent: escalate
+    (["pass", "pass", "pass"], "consensus", "pass"),
+    (["pass", "fail"], "majority", None),  # a tie
+    (["pass", "pass", "fail", "fail"], "majority", None),  # a tie of four
+    (["pass", None], "majority", None),  # half of all N is not more than half
+    (["pass", "pass", None], "majority", "pass"),  # two of three
+    (["pass", "pass", None], "consensus", None),  # a missing vote is not agreement
+    (["pass", None, None], "majority", None),  # one real vote of three
+    ([None, None, None], "majority", None),
+    ([None, None, None], "consensus", None),
+    (["fail", "fail", "fail", "pass", "pass"], "majority", "fail"),
+    (["billing", "billing", "technical", None, "billing"], "majority", "billing"),
+]
+for votes, rule, want in cases:
+    got = decide(list(votes), rule)
+    assert got == want, (
+        f"decide({votes}, {rule!r}) returned {got!r}, expected {want!r}"
+        + (" (None counts against every label)" if None in votes else "")
+        + (
+            " (a tie decides nothing)"
+            if want is None and None not in votes and rule == "majority"
+            else ""
+        )
+    )
+# on real votes: five Haiku voters per ticket, your verdicts against the library's
+labels = ["billing", "technical", "account", "shipping", "other"]
+tickets = datasets.load("tickets")[1::10]
+async with LLM(model) as llm:
+    verdicts = [
+        await vote(
+            sampled(
+                llm,
+                "Classify the support ticket into one of: billing, technical, account, shipping, "
+                f"other. Respond with only the label.\nTicket: {t['text']}",
+                5,
+                seed=seed,
+            ),
+            choices=labels,
+        )
+        for t in tickets
+    ]
+for t, v in zip(tickets, verdicts, strict=True):
+    for rule in ("majority", "consensus"):
+        want = v.label if rule == "majority" else (v.votes[0] if len(set(v.votes)) == 1 else None)
+        got = decide(list(v.votes), rule)
+        assert got == want, (
+            f"{t['id']}: votes {v.votes}, {rule}: you decided {got!r}, expected {want!r}"
+        )
+escalated = sum(decide(v.votes, "consensus") is None for v in verdicts)
+print(
+    f"check 5 passed: on {len(tickets)} tickets, majority escalated "
+    f"{sum(decide(v.votes, 'majority') is None for v in verdicts)}, consensus {escalated}"
+)
+
+# %% [markdown]
+# ## Task 5 · Interview question
 #
 # *"You must extract fields from 10,000 documents; the model allows 4,000 requests per minute and
 # a call takes about 2 seconds. How much concurrency do you use, how long will the job take at

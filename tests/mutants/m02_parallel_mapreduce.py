@@ -120,3 +120,62 @@ MUTANTS = [
         caught_by=3,
     ),
 ]
+
+DECIDE = """
+counts = Counter(v for v in votes if v is not None)
+if rule == "consensus":
+    {consensus}
+{majority}
+"""
+CONSENSUS = (
+    "return next(iter(counts)) if votes and None not in votes and len(counts) == 1 else None"
+)
+MAJORITY = """label, top = counts.most_common(1)[0] if counts else (None, 0)
+return label if top * 2 > len(votes) else None"""
+
+MUTANTS += [
+    Mutant(
+        "plurality: the most common label wins even without a majority",
+        4,
+        DECIDE.format(
+            consensus=CONSENSUS,
+            majority="return counts.most_common(1)[0][0] if counts else None",
+        ),
+        caught_by=4,
+    ),
+    Mutant(
+        "a majority of the valid votes only: a missing vote stops counting",
+        4,
+        DECIDE.format(
+            consensus=CONSENSUS,
+            majority="""label, top = counts.most_common(1)[0] if counts else (None, 0)
+return label if top * 2 > sum(counts.values()) else None""",
+        ),
+        caught_by=4,
+    ),
+    Mutant(
+        "half the votes is enough: a tie passes",
+        4,
+        DECIDE.format(
+            consensus=CONSENSUS,
+            majority="""label, top = counts.most_common(1)[0] if counts else (None, 0)
+return label if top * 2 >= len(votes) else None""",
+        ),
+        caught_by=4,
+    ),
+    Mutant(
+        "consensus among the votes that came back: a missing vote is ignored",
+        4,
+        DECIDE.format(
+            consensus="return next(iter(counts)) if len(counts) == 1 else None",
+            majority=MAJORITY,
+        ),
+        caught_by=4,
+    ),
+    Mutant(
+        "consensus taken as majority",
+        4,
+        DECIDE.format(consensus="pass", majority=MAJORITY),
+        caught_by=4,
+    ),
+]
