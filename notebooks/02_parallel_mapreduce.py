@@ -643,6 +643,8 @@ print(
     )
 )
 assert pipe["lower bound (sim s)"] <= bar["lower bound (sim s)"] + 1e-9
+slowest = max(range(len(one)), key=one.__getitem__)
+assert flow.docs[slowest].kind == "incident"  # the slowest extraction is an Opus call (below)
 assert pipe["first summary at (sim s)"] < bar["first summary at (sim s)"]
 
 # %% [markdown]
@@ -948,6 +950,8 @@ table = sweep_votes.set_index(["model", "N", "rule"])
 haiku_n = 5 if 5 in vote_ns else max(vote_ns)
 cheap, dear = table.loc[("Haiku", haiku_n, "majority")], table.loc[("Opus", 1, "majority")]
 one_haiku = table.loc[("Haiku", 1, "majority")]
+from orchestra.prices import price as price_of
+
 ratio = cheap["cost (USD)"] / dear["cost (USD)"]
 better = {True: "more often right", False: "no better"}[bool(cheap["accuracy"] > dear["accuracy"])]
 price = "about the same" if abs(ratio - 1) < 0.05 else ("cheaper" if ratio < 1 else "dearer")
@@ -955,7 +959,9 @@ print(
     f"One Haiku vote is right on {one_haiku['accuracy']:.0%} of the tickets; {haiku_n} Haiku votes "
     f"(majority) on {cheap['accuracy']:.0%}, for ${cheap['cost (USD)']:.4f}. One Opus call is "
     f"right on {dear['accuracy']:.0%}, for ${dear['cost (USD)']:.4f}: the {haiku_n} Haiku votes "
-    f"are {better} at {price} cost ({ratio:.2f}×; Opus's price per token is five times Haiku's)."
+    f"are {better} at {price} cost ({ratio:.2f}×): an Opus token costs "
+    f"{price_of(expensive_model).input_usd_per_mtok / price_of(model).input_usd_per_mtok:.0f}× "
+    f"a Haiku token."
 )
 strict = table.xs("consensus", level="rule")
 print(
