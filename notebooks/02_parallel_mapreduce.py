@@ -959,9 +959,9 @@ print(
     f"One Haiku vote is right on {one_haiku['accuracy']:.0%} of the tickets; {haiku_n} Haiku votes "
     f"(majority) on {cheap['accuracy']:.0%}, for ${cheap['cost (USD)']:.4f}. One Opus call is "
     f"right on {dear['accuracy']:.0%}, for ${dear['cost (USD)']:.4f}: the {haiku_n} Haiku votes "
-    f"are {better} at {price} cost ({ratio:.2f}×): an Opus token costs "
-    f"{price_of(expensive_model).input_usd_per_mtok / price_of(model).input_usd_per_mtok:.0f}× "
-    f"a Haiku token."
+    f"are {better} at {price} cost ({ratio:.2f}×: an Opus token costs "
+    f"{price_of(expensive_model).input_usd_per_mtok / price_of(model).input_usd_per_mtok:.0f} "
+    f"times a Haiku token)."
 )
 strict = table.xs("consensus", level="rule")
 print(
@@ -1129,16 +1129,18 @@ for label, run in {
     tables.append(table_.drop(columns=["wall_s"]))
 for label, out in voted.items():
     print(f"{label:<21} verdicts {out}; same as orchestra: {out == voted['orchestra']}")
+if simulator:  # same requests on a fresh simulator: same verdicts
+    assert all(out == voted["orchestra"] for out in voted.values()), voted
 pd.concat(tables)
 
 # %% [markdown]
 # The verdicts agree because the requests are the same (prompt, temperature, `max_tokens`), and
 # the simulator answers a request the same way on a fresh start; the calls, tokens and cost are
 # equal for the same reason, and so is the simulated makespan (each framework's calls laid on
-# five lanes, `measure.Meter`). What differs is the code: `RunnableParallel` is the shortest way
-# to fan out to N voters; the tally is yours in every framework (and failing closed is yours to
-# remember: `RunnableParallel` raises if one voter fails, where `vote` counts a missing vote).
-# LlamaIndex needs three steps and an event buffer for what is one `gather`.
+# five lanes, `measure.Meter`). What differs is the code you write (lines in the table): with
+# LCEL the voters are one `RunnableParallel`, but the parsing and the tally are yours, and so is
+# failing closed (`RunnableParallel` raises if one voter fails, where `vote` counts a missing
+# vote); LlamaIndex needs three steps and an event buffer for what is one `gather`.
 
 # %% [markdown]
 # ## Interview angle
