@@ -15,8 +15,9 @@ go. Chapter 06 measures that cost; the cure is to keep such facts as state field
     >>> digest.tokens_before, digest.tokens_after        # None when nothing was folded
     >>> wf = Workflow("w", state=S, steps=[a, compactor(llm, budget_tokens=200), b])
 
-Tokens are counted with the simulator's tokenizer (about four characters a token); on real
-Claude it is an estimate within ~15%, so keep a margin under the model's real limit.
+Tokens are counted with the simulator's tokenizer (about four characters a token). Claude's
+tokenizer is not public, so on real Claude the count is an estimate: pass ``count=`` (say, a
+wrapper of the API's ``count_tokens``) or keep a margin under the model's real limit.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ class Digest(BaseModel):
 
 
 def render(notes: list[str]) -> str:
-    """The notes as one block of text, one per line: what a prompt carries."""
+    """The notes as one block of text, one per line: ``render(["a", "b"]) == "a\nb"``."""
     return "\n".join(notes)
 
 
@@ -68,7 +69,10 @@ async def summarize(
     temperature: float = 0.0,
     count: Callable[[str], int] = count_tokens,
 ) -> Digest:
-    """Fold ``notes`` into one ``Digest``, checking its contract; raise ``OutputFormatError``."""
+    """Fold ``notes`` into one ``Digest``, checking its contract; raise ``OutputFormatError``.
+
+    >>> digest = await summarize(llm, ["Category: billing", "Plan: refund"], max_words=20)
+    """
     prompt = summary_prompt(notes, max_words)
     reply = await llm.ask(prompt, max_tokens=4 * max_words, temperature=temperature)
     text = " ".join(reply.text.split())
