@@ -273,9 +273,7 @@ print("check 2 passed: every tag kept once, whatever the order")
 # show the tokens-per-step chart from the traces before and after.
 
 # %%
-from pathlib import Path
-
-import nbformat
+from orchestra.interview import answer_in, review
 
 RUBRIC = [
     "says what it costs: tokens grow every step, quadratically over a run, in dollars and latency",
@@ -292,28 +290,9 @@ typed input holding only the fields it reads, and keep facts later steps need as
 Where the whole context must be passed, bound it with a budget and a summary step that has a
 contract, pin the facts that must survive, and measure the summary's cost on questions about
 early steps. Show the tokens-per-step chart from the traces before and after."""
-answer = next(
-    (
-        c.source
-        for c in nbformat.read(Path("06_state_across_steps.ipynb"), as_version=4).cells
-        if "answer-06" in c.metadata.get("tags", [])
-    ),
-    "",
-)
-if "Your answer here" in answer or len(answer.split()) < 20:
-    print("Write your answer in the cell above (and save the notebook) first.")
-elif backend == "anthropic":
-    reply = await llm.with_model("claude-sonnet-4-5").ask(
-        "Grade this interview answer against the rubric, one line per rubric point (met or "
-        "not, and why), then a score out of 6.\nRubric:\n"
-        + "\n".join(f"- {r}" for r in RUBRIC)
-        + f"\nAnswer: {answer}"
-    )
-    print(reply.text)
-else:
-    print("Score yourself: one point per rubric line your answer makes.\n")
-    print("\n".join(f"[ ] {r}" for r in RUBRIC))
-    print("\nA model answer:\n" + MODEL_ANSWER)
+answer = answer_in("06_state_across_steps.ipynb", "answer-06")
+grader = llm.with_model("claude-sonnet-4-5") if backend == "anthropic" else None
+print(await review(answer, RUBRIC, MODEL_ANSWER, grader=grader))
 
 # %%
 await llm.aclose()
