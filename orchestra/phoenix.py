@@ -15,6 +15,8 @@ returns False and ``reason`` says why, in one line; nothing hangs.
     ...     provider = otel.otlp_provider(ui.otlp_url, project="chapter-10")
     ...     ...; ui.spans("chapter-10")      # what arrived, read back through its REST API
     >>> ui.stop()
+
+``make phoenix`` serves one on http://127.0.0.1:6006 to browse; ``Phoenix(url=...)`` uses it.
 """
 
 from __future__ import annotations
@@ -49,8 +51,10 @@ def _free_port() -> int:
 class Phoenix:
     """One Phoenix server: ``launch()``, ``wait(timeout)``, ``spans(project)``, ``stop()``."""
 
-    def __init__(self, venv: Path | str = VENV):
+    def __init__(self, venv: Path | str = VENV, *, url: str | None = None):
+        """``url``: use a Phoenix already running there (``make phoenix``) instead of starting one."""
         self.venv = Path(venv)
+        self._given = url.rstrip("/") if url else None
         self.port: int | None = None
         self.reason: str | None = None
         """Why it is not available, in one line (None while starting or when up)."""
@@ -63,7 +67,7 @@ class Phoenix:
     @property
     def url(self) -> str:
         """The UI and REST API, e.g. ``http://127.0.0.1:41234``."""
-        return f"http://127.0.0.1:{self.port}"
+        return self._given or f"http://127.0.0.1:{self.port}"
 
     @property
     def otlp_url(self) -> str:
@@ -72,6 +76,9 @@ class Phoenix:
 
     def launch(self) -> Phoenix:
         """Start ``phoenix serve`` in the background; never waits, never raises."""
+        if self._given:  # someone else's server: nothing to start
+            self._t0 = time.monotonic()
+            return self
         exe = self.venv / "bin" / "phoenix"
         if not exe.exists():
             self.reason = f"no Phoenix environment at {self.venv.name}/ (run `make phoenix`)"
@@ -104,11 +111,11 @@ class Phoenix:
         """Wait at most ``timeout`` seconds for it to answer; True when it is up."""
         if self.started_s is not None:
             return True
-        if self._proc is None:
+        if self._proc is None and not self._given:
             return False
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self._proc.poll() is not None:
+            if self._proc is not None and self._proc.poll() is not None:
                 self.reason = f"Phoenix exited with status {self._proc.returncode} while starting"
                 return False
             try:
@@ -122,17 +129,37 @@ class Phoenix:
         self.reason = f"Phoenix did not answer within {timeout:.0f} s"
         return False
 
-    def spans(self, project: str, limit: int = 1000) -> list[dict]:
-        """The spans Phoenix holds for ``project``, read back through its REST API (newest first)."""
-        query = urllib.parse.urlencode({"limit": limit})
-        path = f"{self.url}/v1/projects/{urllib.parse.quote(project)}/spans?{query}"
-        try:
-            with urllib.request.urlopen(path, timeout=10) as r:
-                return json.loads(r.read())["data"]
-        except urllib.error.HTTPError as exc:
-            if exc.code == 404:  # no such project: nothing arrived
-                return []
-            raise
+    def spans(self, project: str, *, at_least: int = 1, timeout: float = 15.0) -> list[dict]:
+        """The spans Phoenix holds for ``project``, read back through its REST API.
+
+        Phoenix stores what it receives in the background, so this asks again (every half
+        second, for at most ``timeout`` seconds) until it holds ``at_least`` spans.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            got = self._all_spans(project)
+            if len(got) >= at_least or time.monotonic() > deadline:
+                return got
+            time.sleep(0.5)
+
+    def _all_spans(self, project: str) -> list[dict]:
+        out: list[dict] = []
+        cursor = None
+        for _ in range(1000):  # pages of 1000: a bound, not a limit anyone reaches here
+            query = {"limit": 1000, **({"cursor": cursor} if cursor else {})}
+            path = f"{self.url}/v1/projects/{urllib.parse.quote(project)}/spans?"
+            try:
+                with urllib.request.urlopen(path + urllib.parse.urlencode(query), timeout=10) as r:
+                    page = json.loads(r.read())
+            except urllib.error.HTTPError as exc:
+                if exc.code == 404:  # no such project yet: nothing has arrived
+                    return out
+                raise
+            out += page["data"]
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return out
+        return out
 
     def stop(self) -> None:
         """Stop the server (politely, then for good) and remove its working directory."""
