@@ -279,11 +279,13 @@ class Recorder(AsyncCallbackHandler):
         self.rows = []
 
     async def on_chat_model_start(self, serialized, messages, **kw):
+        parent = kw.get("parent_run_id")
         self.rows.append(
             {
                 "framework": "LangChain",
                 "event": "on_chat_model_start",
-                "what it records": f"{len(messages[0])} message(s), run {str(kw['run_id'])[:8]}…",
+                "what it records": f"{len(messages[0])} message(s); a run_id, parent_run_id="
+                f"{'a run' if parent else 'None (a top-level run)'}",
             }
         )
 
@@ -307,7 +309,9 @@ class Events(BaseEventHandler):
     def handle(self, event, **kw):
         name = event.class_name()
         if name == "LLMChatStartEvent":
-            what = f"{len(event.messages)} message(s), span {str(event.span_id)[:24]}…"
+            what = (
+                f"{len(event.messages)} message(s); inside span {event.span_id.split('-')[0]}-<id>"
+            )
         elif name == "LLMChatEndEvent":
             raw = event.response.raw
             what = f"stop_reason={raw['stop_reason']}, output_tokens={raw['usage'].output_tokens}"
@@ -392,7 +396,7 @@ if up:
         p.force_flush(10)
         p.shutdown()
     expected = {p: sent.get(p, 1) for p in providers}  # at least one from an instrumentation
-    arrived = {p: ui.spans(p, at_least=n) for p, n in expected.items()}
+    arrived = {p: ui.spans(p, at_least=n, timeout=60) for p, n in expected.items()}
     print(
         pd.DataFrame(
             {
