@@ -51,10 +51,12 @@ lab: $(STAMP) $(PHOENIX_STAMP)
 # import-linter, configured in pyproject.toml), then pytest, then langchain's standard suite in
 # its own environment; tools/find_browser.py finds a Chromium where users have one, or installs
 # one (apt-get as root, else Playwright's); with none, it prints one line saying what to install.
+# Chapter 10 appends how long its Phoenix took to start to build/phoenix-start.jsonl.
 test: $(STAMP) $(CONFORMANCE_STAMP) $(PHOENIX_STAMP)
-	status=0; \
+	status=0; mkdir -p build; \
 	$(LINT) || status=1; \
-	$(VENV)/bin/python -m pytest --ignore=tests/test_browser.py || status=1; \
+	ORCHESTRA_PHOENIX_LOG=$(CURDIR)/build/phoenix-start.jsonl \
+	    $(VENV)/bin/python -m pytest --ignore=tests/test_browser.py || status=1; \
 	$(CONFORMANCE) || status=1; \
 	$(VENV)/bin/python tools/find_browser.py --install \
 	    && $(VENV)/bin/python -m pytest -n 0 tests/test_browser.py || status=1; \

@@ -108,7 +108,18 @@ class Phoenix:
         return self
 
     def wait(self, timeout: float = 60.0) -> bool:
-        """Wait at most ``timeout`` seconds for it to answer; True when it is up."""
+        """Wait at most ``timeout`` seconds for it to answer; True when it is up.
+
+        With ``ORCHESTRA_PHOENIX_LOG`` set (``make test`` sets it), the outcome is appended to
+        that file as one JSON line: how long Phoenix took to start in the test run.
+        """
+        up = self._wait(timeout)
+        if log := os.environ.get("ORCHESTRA_PHOENIX_LOG"):
+            with open(log, "a") as f:
+                print(json.dumps({"started_s": self.started_s, "reason": self.reason}), file=f)
+        return up
+
+    def _wait(self, timeout: float) -> bool:
         if self.started_s is not None:
             return True
         if self._proc is None and not self._given:
