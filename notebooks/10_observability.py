@@ -241,8 +241,9 @@ Markdown(
     f"Measured over the {len(tickets)} runs: {len(bad)} bad answers; the first wrong step is "
     + ", ".join(f"**{s}** in {n}" for s, n in top.items())
     + f". {cut_share:.0%} of the bad answers trace back to a call cut at `max_tokens`: the "
-    f"staged fault. The rest are the models' own mistakes (a wrong category or urgency), "
-    f"present before the incident too: the trace separates the two causes."
+    f"staged fault. The rest are the models' own mistakes, answers that ended normally "
+    f"(`end_turn`): a wrong category or urgency, or a reply with no concrete next step. The "
+    f"trace separates the two causes."
 )
 
 # %% [markdown]
@@ -252,7 +253,7 @@ Markdown(
 # (`stop_reason`); (4) counting the first wrong step over many runs says whether one cause
 # dominates. The fix is in the draft step: refuse a reply that was cut (`Models(check_cut=True)`
 # raises `OutputFormatError`, which a `Retry` or a fallback can handle), and ask for more
-# `max_tokens`. Section 5 writes the test that would have caught it.
+# `max_tokens`. Section 6 writes the test that would have caught it.
 #
 # ## 3. What LangChain and LlamaIndex record
 #

@@ -66,7 +66,9 @@ async def run(models):
 
 runs = {"before": await run(before)} | {name: await run(m) for name, m in releases.items()}
 for name, results in runs.items():
-    right = sum(first_wrong(r.trace, golden(t)) is None for r, t in zip(results, tickets))
+    right = sum(
+        first_wrong(r.trace, golden(t)) is None for r, t in zip(results, tickets, strict=True)
+    )
     print(f"{name:10s} {right} of {len(tickets)} answers right")
 
 # %% [markdown]
@@ -82,7 +84,9 @@ for name, results in runs.items():
 ### BEGIN SOLUTION
 def culprit(old, new):
     def firsts(results):
-        return Counter(first_wrong(r.trace, golden(t)) for r, t in zip(results, tickets))
+        return Counter(
+            first_wrong(r.trace, golden(t)) for r, t in zip(results, tickets, strict=True)
+        )
 
     was, now = firsts(old), firsts(new)
     return max(STEPS, key=lambda step: now[step] - was[step])
@@ -122,7 +126,7 @@ THRESHOLDS = {"classify": 0.75, "urgency": 0.82, "draft": 0.90}
 
 
 def test_release(results):
-    firsts = [first_wrong(r.trace, golden(t)) for r, t in zip(results, tickets)]
+    firsts = [first_wrong(r.trace, golden(t)) for r, t in zip(results, tickets, strict=True)]
     for step, least in THRESHOLDS.items():
         reached = [f for f in firsts if f is None or STEPS.index(f) >= STEPS.index(step)]
         right = sum(f != step for f in reached) / len(reached)

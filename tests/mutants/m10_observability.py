@@ -9,7 +9,7 @@ MUTANTS = [
         0,
         """
 def culprit(old, new):
-    now = Counter(first_wrong(r.trace, golden(t)) for r, t in zip(new, tickets))
+    now = Counter(first_wrong(r.trace, golden(t)) for r, t in zip(new, tickets, strict=True))
     return max(STEPS, key=lambda step: now[step])
 """,
         caught_by=0,
@@ -38,7 +38,7 @@ def test_release(results):
         1,
         """
 def test_release(results):
-    right = sum(first_wrong(r.trace, golden(t)) is None for r, t in zip(results, tickets))
+    right = sum(first_wrong(r.trace, golden(t)) is None for r, t in zip(results, tickets, strict=True))
     assert right / len(results) >= 0.5, f"{right} of {len(results)} right"
 """,
         caught_by=1,
@@ -48,7 +48,7 @@ def test_release(results):
         1,
         """
 def test_release(results):
-    wrong = [t["id"] for r, t in zip(results, tickets) if first_wrong(r.trace, golden(t))]
+    wrong = [t["id"] for r, t in zip(results, tickets, strict=True) if first_wrong(r.trace, golden(t))]
     assert not wrong, f"wrong answers: {wrong}"
 """,
         caught_by=1,
@@ -58,7 +58,7 @@ def test_release(results):
         1,
         """
 def test_release(results):
-    firsts = [first_wrong(r.trace, golden(t)) for r, t in zip(results, tickets)]
+    firsts = [first_wrong(r.trace, golden(t)) for r, t in zip(results, tickets, strict=True)]
     right = sum(f != "classify" for f in firsts) / len(firsts)
     assert right >= 0.75, f"classify: {right:.0%} right"
 """,
