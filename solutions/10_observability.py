@@ -160,12 +160,12 @@ for name in releases:
 # *"Your alert on the draft step's failure rate fired at 3 a.m. and stopped by itself at
 # 3:20. What do you do in the morning, and what do you change?"*
 #
-# Write your answer in the next markdown cell (tagged `answer-01`), in 4–8 sentences: what you
+# Write your answer in the next markdown cell (tagged `answer-10`), in 4–8 sentences: what you
 # read in the traces, how you tell a real incident from a false alarm, and what you would
 # change in the rule or in the pipeline. Then run the cell after it, and score yourself
 # against the points a strong answer makes.
 
-# %% [markdown] tags=["answer-01"] stub="_Your answer here._"
+# %% [markdown] tags=["answer-10"] stub="_Your answer here._"
 # Pull the traces of the failed draft executions between 3:00 and 3:20: their errors (529s from
 # the provider, timeouts, a cut answer refused), the model and the attempts. If the errors are
 # the provider's and spread over every step that calls it, it was a provider incident: check
@@ -179,6 +179,8 @@ for name in releases:
 # that would catch it sooner.
 
 # %%
+from orchestra.interview import answer_in, review
+
 RUBRIC = [
     "reads the traces of the failed executions: errors, model, attempts, which steps failed",
     "separates a provider incident (every step calling it) from a change in one step",
@@ -187,8 +189,14 @@ RUBRIC = [
     "names a pipeline fix: retries with backoff, a fallback model, or the step's own bug",
     "writes a post-mortem from the traces, with the test or alert that catches it sooner",
 ]
-for point in RUBRIC:
-    print(f"[ ] {point}")
+MODEL_ANSWER = """Open the traces of the failed executions: the errors, the model, the attempts,
+and which steps failed. Errors from the provider spread over every step that calls it point to a
+provider incident (its status page; would retries with backoff or a fallback model have absorbed
+it?); failures in one step only point to a change there (a prompt, a model, max_tokens): replay a
+failed run. Then check the rate against the baseline: a crossing the rule allows is a false alarm,
+so measure the rule's false-alarm rate on past traces and add a 'for' clause or a longer window.
+Write the post-mortem from the traces, with the test or alert that would catch it sooner."""
+print(await review(answer_in("10_observability.ipynb", "answer-10"), RUBRIC, MODEL_ANSWER))
 
 # %%
 simulator.stop()
