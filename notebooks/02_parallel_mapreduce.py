@@ -645,8 +645,8 @@ print(
 assert pipe["lower bound (sim s)"] <= bar["lower bound (sim s)"] + 1e-9
 slowest = flow.docs[max(range(len(one)), key=one.__getitem__)]
 print(
-    f"The slowest extraction, the one the barrier waits for: {slowest.id}, a {slowest.kind} "
-    f"document on {expensive_model if slowest.kind == 'incident' else model}, {max(one):.2f} s."
+    f"The slowest extraction, the one the barrier waits for: {slowest.id} ({slowest.kind}, "
+    f"on {expensive_model if slowest.kind == 'incident' else model}), {max(one):.2f} s."
 )
 assert pipe["first summary at (sim s)"] < bar["first summary at (sim s)"]
 
