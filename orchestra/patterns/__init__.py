@@ -6,6 +6,7 @@ Import a pattern by its module; this package imports nothing, so you only pay fo
     mapreduce   fan out over items, then reduce                                       (chapter 02)
     router      classify, then branch to a specialised route                          (chapter 03)
     evaluator   evaluator-optimizer: generate -> grade -> regenerate, bounded         (chapter 04)
+    plan        plan-then-execute: typed plan, checked, run step by step, re-planned  (chapter 05)
 
     >>> from orchestra.patterns import chain
     >>> wf = chain.product_chain(llm, repairs=1)
