@@ -133,6 +133,10 @@ def test_on_the_simulator_a_strong_planner_plans_the_support_request(sim):
     assert all(
         grade(result.state.known, ["category", "policy", "summary", "reply"], ticket).values()
     )
+    rows = plans(result)
+    assert rows[0]["planning_usd"] > 0 and rows[-1]["executing_usd"] > 0
+    total = sum(r["planning_usd"] + r["executing_usd"] for r in rows)
+    assert abs(total - result.cost_usd) < 1e-12
 
 
 def test_on_the_simulator_a_step_no_tool_does_is_an_unknown_tool(sim):

@@ -40,7 +40,17 @@ from orchestra.policies import Retry
 from orchestra.steps import Context, step
 from orchestra.workflow import RunResult, Workflow
 
-__all__ = ["Step", "Plan", "Tool", "Job", "plan_prompt", "check", "planner_executor", "plans"]
+__all__ = [
+    "Step",
+    "Plan",
+    "Tool",
+    "Job",
+    "plan_prompt",
+    "check",
+    "run_steps",
+    "planner_executor",
+    "plans",
+]
 
 
 class Step(BaseModel):
@@ -133,6 +143,32 @@ def makes(tools: dict[str, Tool], s: Step) -> str | None:
     return tools[s.tool].makes if s.tool in tools else None
 
 
+async def run_steps(
+    plan: Plan, tools: dict[str, Tool], known: dict[str, str]
+) -> tuple[dict[str, str], list[str], str | None]:
+    """Run a checked plan's steps in order: (the values now known, the tools run, the problem).
+
+    A step whose value is already known is skipped (made by an earlier plan: not paid twice);
+    the first step that raises or returns nothing stops the run with the problem.
+
+    >>> known, ran, problem = await run_steps(plan, tools, {"ticket": "I was charged twice"})
+    """
+    known, ran = dict(known), []
+    for i, s in enumerate(plan.steps, 1):
+        tool = tools[s.tool]
+        if tool.makes in known:
+            continue
+        try:
+            out = await tool.run({n: known[n] for n in tool.needs})
+            if not out or not out.strip():
+                raise ValueError("it returned nothing")
+        except (LLMError, ValueError) as exc:  # a failed or unusable step: re-plan
+            return known, ran, f"step {i} ({s.tool}) failed: {exc}"
+        known[tool.makes] = out
+        ran.append(s.tool)
+    return known, ran, None
+
+
 def planner_executor(
     planner,
     tools: dict[str, Tool],
@@ -163,21 +199,9 @@ def planner_executor(
     async def execute(job: Job) -> dict:
         if not job.valid:
             return {}
-        known, ran = dict(job.known), list(job.ran)
-        for i, s in enumerate(job.plans[-1].steps, 1):
-            tool = tools[s.tool]
-            if tool.makes in known:  # made by an earlier step or plan: not paid for twice
-                continue
-            try:
-                out = await tool.run({n: known[n] for n in tool.needs})
-                if not out or not out.strip():
-                    raise ValueError("it returned nothing")
-            except (LLMError, ValueError) as exc:  # a failed or unusable step: re-plan
-                problem = f"step {i} ({s.tool}) failed: {exc}"
-                return {"known": known, "ran": ran, "problems": [*job.problems, problem]}
-            known[tool.makes] = out
-            ran.append(s.tool)
-        return {"known": known, "ran": ran, "done": True}
+        known, ran, problem = await run_steps(job.plans[-1], tools, job.known)
+        out = {"known": known, "ran": [*job.ran, *ran]}
+        return {**out, "problems": [*job.problems, problem]} if problem else {**out, "done": True}
 
     @step
     async def finish(job: Job) -> dict:
@@ -213,14 +237,17 @@ def plans(result: RunResult) -> list[dict]:
     """
     job = result.state
     failed = iter(job.problems)
-    cost = {s.key: s.cost_usd for s in result.trace.steps()}
+    spent = {}  # (round, step name) -> cost; keys look like 00.loop[1].00.make_plan
+    for s in result.trace.steps():
+        if s.key.startswith("00.loop["):
+            spent[(int(s.key[8 : s.key.index("]")]), s.name)] = s.cost_usd
     return [
         {
             "plan": i + 1,
             "tools": " > ".join(s.tool for s in p.steps),
             "problem": None if job.done and i == len(job.plans) - 1 else next(failed, None),
-            "planning_usd": cost.get(f"00.loop[{i}].make_plan", 0.0),
-            "executing_usd": cost.get(f"00.loop[{i}].execute", 0.0),
+            "planning_usd": spent.get((i, "make_plan"), 0.0),
+            "executing_usd": spent.get((i, "execute"), 0.0),
         }
         for i, p in enumerate(job.plans)
     ]
