@@ -188,7 +188,7 @@ for t in everything[:20]:
     if len(one.state.plans) > 1 and one.status == "completed":
         break
 print(one.status, "after", len(one.state.plans), "plan(s); tools run:", one.state.ran)
-pd.DataFrame(plans(one)).set_index("plan").round(5)
+pd.DataFrame(plans(one)).set_index("plan").fillna("-").round(5)
 
 # %% [markdown]
 # **A step that fails.** The policy book has no entry for `other`: on a ticket of that category
@@ -234,6 +234,11 @@ def llm_calls(result) -> int:
     return sum(1 for s in result.trace if s.kind == "llm")
 
 
+def first_passes(job: Job) -> bool:
+    """The first plan passed the check: no problem, or the first one is a step that failed."""
+    return not job.problems or " failed: " in job.problems[0]
+
+
 async def sweep(model: str) -> list[dict]:
     rows = []
     async with LLM(model, backend=backend) as planner:
@@ -251,6 +256,8 @@ async def sweep(model: str) -> list[dict]:
                             "success": res.status == "completed",
                             "right": res.status == "completed" and all(marks.values()),
                             "values right": sum(marks.values()) / len(marks),
+                            "first plan passes": first_passes(res.state),
+                            "wrong": [n for n, ok in marks.items() if not ok],
                             "plans": len(res.state.plans),
                             "calls": llm_calls(res),
                             "cost ($)": res.cost_usd,
@@ -261,9 +268,10 @@ async def sweep(model: str) -> list[dict]:
 
 
 runs = pd.DataFrame([row for m in planners for row in await sweep(m)])
-table = runs.groupby(["planner", "max_replans", "parts"]).mean()
+table = runs.drop(columns="wrong").groupby(["planner", "max_replans", "parts"]).mean()
 table.round(
     {
+        "first plan passes": 2,
         "success": 2,
         "right": 2,
         "values right": 2,
@@ -324,12 +332,31 @@ Markdown(
     f"${by.loc[(hi, min(replans)), 'cost ($)']:.5f} with {hi} planning once."
 )
 
+# %%
+first = runs[runs["max_replans"] == min(replans)].groupby(["planner", "parts"])["first plan passes"]
+first = first.mean().unstack("parts")
+done = runs[runs["success"]]
+misses = pd.Series([n for w in done["wrong"] for n in w], dtype=str).value_counts()
+misses = ", ".join(f"{n} wrong in {c}" for n, c in misses.items()) or "none"
+Markdown(
+    f"First plans that pass the check ({len(tickets)} tickets per point), at "
+    f"{min(lengths)} parts and at {max(lengths)}: "
+    + "; ".join(
+        f"planner {p} {first.loc[p, min(lengths)]:.0%} and {first.loc[p, max(lengths)]:.0%}"
+        for p in first.index
+    )
+    + f". Of the {len(done)} runs that completed, {int((done['wrong'].map(len) > 0).sum())} "
+    f"carry a wrong value ({misses}): the executor's mistakes, which no plan check sees."
+)
+
 # %% [markdown]
 # How to read it:
 #
 # - **Length.** Every step is a chance for the planner to pick the wrong tool, drop a step or
-#   swap two; the chance that a whole plan is right falls with its length, faster for the
-#   weaker model. The check turns those wrong plans into re-plans, not into wrong answers.
+#   swap two, so a longer plan has more chances to be wrong, and a weaker model takes more of
+#   them (compare the first-plan figures above; with a handful of tickets per point they are
+#   noisy: raise `n_tickets` to see the trend settle). The check turns those wrong plans into
+#   re-plans, not into wrong answers.
 # - **Re-planning** buys completions with planner calls: the cheap planner with re-planning
 #   against the expensive one without is the trade to look at (success against cost). A
 #   re-plan that cannot help (the `other` ticket above: the policy book has no entry) is pure
@@ -337,9 +364,10 @@ Markdown(
 # - **A re-plan keeps what is known.** That saves paying twice for a good value, and keeps a
 #   wrong one: a ticket the executor classified `other` by mistake fails at the policy book on
 #   every re-plan. Re-planning fixes plans, not values.
-# - **Right is not success.** The runs that complete can still carry a wrong value: the
-#   executor's own mistakes (a ticket classified wrongly, an urgency misread) are not the
-#   plan's, and no plan check catches them.
+# - **Right is not success.** A run that completes can still carry a wrong value (counted
+#   above): the executor's own mistakes (a ticket classified wrongly, an urgency misread) are
+#   not the plan's, and no plan check catches them. That needs checks on the values (chapter
+#   01's contracts, chapter 04's grader).
 #
 # ## 5. Against one large call
 #
@@ -408,10 +436,10 @@ Markdown(
 
 # %% [markdown]
 # One call is one round trip: cheaper and faster whenever it can do the job. What it cannot do
-# here is read the policy book (the values it gets right are the ones a model can work out from
-# the ticket alone), and on the simulator a single answer to a many-part request also does the
-# parts less well than a call per part. Measure your own requests before adding a planner: if
-# one call gets the values right, the plan buys nothing but cost.
+# here is read the policy book, so no request that asks for the policy is entirely right; its
+# share of values right is what one model works out from the ticket alone. Measure your own
+# requests before adding a planner: if one call gets the values right, the plan buys nothing
+# but cost and latency.
 #
 # ## 6. The same pattern in LangGraph and LlamaIndex Workflows
 #
@@ -587,7 +615,7 @@ for label, (run, code) in implementations.items():
         finals[label] = await run(jobs)
     measured.append(meter.result)
 frameworks = measure.table(measured)
-frameworks["completed"] = [sum(j.done for j in out) / len(out) for out in finals.values()]
+frameworks["completed"] = [round(sum(j.done for j in out) / len(out), 2) for out in finals.values()]
 frameworks["mean plans"] = [sum(len(j.plans) for j in out) / len(out) for out in finals.values()]
 frameworks.drop(columns=["wall_s", "sim_s"]).round({"cost_usd": 5, "model_s": 2, "mean plans": 2})
 
