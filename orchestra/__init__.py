@@ -16,8 +16,9 @@ The public API, by layer (everything else is reachable by its module path)::
     Trace, log_steps         a run's spans as data; a line per step (orchestra/trace.py)
     errors                   every named error                      (orchestra/errors.py)
 
-Charts live in ``orchestra.viz``, the OpenTelemetry exporter in ``orchestra.otel`` and the
-patterns in ``orchestra.patterns``; import them by name. Nothing here reads a key or opens
+Charts live in ``orchestra.viz``, the OpenTelemetry exporter in ``orchestra.otel``, the local
+trace UI in ``orchestra.phoenix`` and the patterns in ``orchestra.patterns``; import them by
+name. Nothing here reads a key or opens
 a connection at import, and ``LLM`` and ``sim`` load the SDK and the server on first use.
 """
 

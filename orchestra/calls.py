@@ -70,6 +70,9 @@ class Call:
     error: str | None = None
     prompt_preview: str = ""
     output_preview: str = ""
+    stop_reason: str | None = None
+    """Why the model stopped: ``end_turn``, ``max_tokens`` (the answer was cut), ``stop_sequence``
+    or ``tool_use``; None when no answer came back."""
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -253,6 +253,7 @@ class LLM:
             clock.set_time_scale(float(scale))
         usage = msg.usage
         call.input_tokens, call.output_tokens = usage.input_tokens, usage.output_tokens
+        call.stop_reason = msg.stop_reason
         call.cost_usd = _cost(self.model, usage.input_tokens, usage.output_tokens)
         call.model_s = float(header) if header else None
         latency = time.time() - call.started

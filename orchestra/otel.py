@@ -13,6 +13,8 @@ understands them (Jaeger, Tempo, Langfuse, Phoenix...) shows tokens per call.
     >>> provider = TracerProvider()
     >>> provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     >>> export(result.trace, provider)
+
+Chapter 10 sends them to a local Phoenix over OTLP: ``otlp_provider(url, project=...)``.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from orchestra.trace import Span, Trace
 
-__all__ = ["export", "attributes"]
+__all__ = ["export", "attributes", "otlp_provider"]
 
 PROVIDER = "anthropic"
 _ERROR_STATUSES = {"error", "aborted"}
@@ -48,6 +50,8 @@ def attributes(span: Span) -> dict:
                 "orchestra.cost_usd": span.cost_usd,
             }
         )
+        if span.stop_reason:
+            attrs["gen_ai.response.finish_reasons"] = (span.stop_reason,)
     else:
         attrs.update(
             {
@@ -93,3 +97,22 @@ def export(trace: Trace, provider: TracerProvider | None = None) -> int:
     for span in trace:
         made[span.id].end(end_time=int(max(span.end, span.start) * 1e9))
     return len(made)
+
+
+def otlp_provider(endpoint: str, *, project: str, service: str = "orchestra") -> TracerProvider:
+    """A provider that sends spans over OTLP/HTTP to ``endpoint`` (not the global one).
+
+    ``project`` goes in the resource as ``openinference.project.name``, the project Phoenix
+    files the spans under. Spans are sent in batches in the background: call ``force_flush()``
+    to send what is left, and ``shutdown()`` when done.
+
+    >>> provider = otlp_provider("http://127.0.0.1:6006/v1/traces", project="chapter-10")
+    """
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    resource = Resource.create({"service.name": service, "openinference.project.name": project})
+    provider = TracerProvider(resource=resource)
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint, timeout=5)))
+    return provider

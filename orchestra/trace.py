@@ -1,4 +1,4 @@
-"""Traces as data: a span per run, step and LLM call (chapters 01, 02 and 07 read them).
+"""Traces as data: a span per run, step and LLM call (chapters 01, 02, 07 and 10 read them).
 
 Every run returns its ``Trace``: a list of ``Span`` records with start/end (Unix seconds,
 wall clock), status, attempts, tokens, cost, model, error and short previews of input and
@@ -13,6 +13,7 @@ demand, shortened and with keys and other secrets redacted.
     >>> df = result.trace.to_dataframe()
     >>> df[df.kind == "step"][["key", "status", "attempts", "cost_usd"]]
     >>> result.trace.total_cost, result.trace.total_tokens
+    >>> result.trace.changes()       # what each step changed in the state (chapter 10)
 """
 
 from __future__ import annotations
@@ -78,6 +79,8 @@ class Span:
     error: str | None = None
     answered_by: str | None = None
     """For a step: the step that produced the output (its fallback, if it answered)."""
+    stop_reason: str | None = None
+    """For an LLM call: why the model stopped (``max_tokens`` means the answer was cut off)."""
     input: Any = field(default=None, repr=False)
     """The raw input (a state, an item, a prompt preview); see ``input_preview``."""
     output: Any = field(default=None, repr=False)
@@ -95,6 +98,28 @@ class Span:
     def add_backoff(self, seconds: float) -> None:
         """Count a retry's wait against this step."""
         self.backoff_s += seconds
+
+    def changes(self) -> dict[str, tuple[Any, Any]]:
+        """What a step changed in the state: ``{field: (before, after)}`` (chapter 10).
+
+        A step's input is the state it was given and its output the delta it returned; a field
+        it returned with the value it already had is not a change. Empty for other spans.
+
+            >>> span.changes()
+            {'urgency': (None, 'high')}
+        """
+        if self.kind != "step" or not isinstance(self.output, dict):
+            return {}
+        out = {}
+        for name, after in self.output.items():
+            before = (
+                self.input.get(name)
+                if isinstance(self.input, dict)
+                else getattr(self.input, name, None)
+            )
+            if before != after:
+                out[name] = (before, after)
+        return out
 
     @property
     def duration(self) -> float:
@@ -194,6 +219,7 @@ class Trace:
                 c.cost_usd,
                 c.model_s or 0.0,
                 error=c.error,
+                stop_reason=c.stop_reason,
                 input=c.prompt_preview,
                 output=c.output_preview,
             )
@@ -224,6 +250,27 @@ class Trace:
     def total_tokens(self) -> int:
         """Input plus output tokens of the LLM calls of this trace."""
         return sum(s.input_tokens + s.output_tokens for s in self.spans if s.kind == "llm")
+
+    def changes(self) -> list[dict]:
+        """Every state change, one record per step and field, in start order (chapter 10).
+
+        ``key``, ``step``, ``status``, ``field``, ``before``, ``after``: the per-step diff of the
+        state, to find which step wrote a wrong value.
+
+            >>> pd.DataFrame(result.trace.changes())
+        """
+        return [
+            {
+                "key": s.key,
+                "step": s.name,
+                "status": s.status,
+                "field": name,
+                "before": before,
+                "after": after,
+            }
+            for s in self.steps()
+            for name, (before, after) in s.changes().items()
+        ]
 
     def records(self) -> list[dict]:
         """Every span as a plain dict (see ``Span.to_dict``)."""

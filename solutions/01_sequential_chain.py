@@ -348,9 +348,7 @@ print(f"check 3 passed: {REPAIRS} repair(s), listings {measured['listings'].toli
 # gap with a default: abort with a reason and send it to a person.
 
 # %%
-from pathlib import Path
-
-import nbformat
+from orchestra.interview import answer_in, review
 
 RUBRIC = [
     "names the cause: validation checked the type (shape), not whether the value is true",
@@ -368,28 +366,9 @@ labelled sample, field by field, to learn which fields fail and how often; for f
 matter, a cross-check against a second source (a regex over "Warranty:" lines) or a stronger
 model, at a higher price per call. Never fill the gap with a default: abort with a reason and
 route it to a person."""
-answer = next(
-    (
-        c.source
-        for c in nbformat.read(Path("01_sequential_chain.ipynb"), as_version=4).cells
-        if "answer-01" in c.metadata.get("tags", [])
-    ),
-    "",
-)
-if "Your answer here" in answer or len(answer.split()) < 20:
-    print("Write your answer in the cell above (and save the notebook) first.")
-elif backend == "anthropic":
-    reply = await llm.ask(
-        "Grade this interview answer against the rubric, one line per rubric point (met or "
-        "not, and why), then a score out of 6.\nRubric:\n"
-        + "\n".join(f"- {r}" for r in RUBRIC)
-        + f"\nAnswer: {answer}"
-    )
-    print(reply.text)
-else:
-    print("Score yourself: one point per rubric line your answer makes.\n")
-    print("\n".join(f"[ ] {r}" for r in RUBRIC))
-    print("\nA model answer:\n" + MODEL_ANSWER)
+
+answer = answer_in("01_sequential_chain.ipynb", "answer-01")
+print(await review(answer, RUBRIC, MODEL_ANSWER, grader=llm if backend == "anthropic" else None))
 
 # %%
 await llm.aclose()

@@ -333,6 +333,8 @@ items, so the reduce never silently totals a partial map.
 ### END STUB
 
 # %%
+from orchestra.interview import review
+
 RUBRIC = [
     "The bound: rate-bound, not lane-bound: about (10,000 − 4,000) / 4,000 = 1.5 minutes after "
     "the first minute's burst (or 2.5 minutes if the bucket is not full), plus one call.",
@@ -352,29 +354,11 @@ MODEL_ANSWER = (
     "retry-after, and watch 429s, makespan vs bound, and failed items."
 )
 
-
-async def review_answer(answer: str) -> None:
-    """Print the rubric and a model answer; on real Claude, have it grade the answer too."""
-    words = len(answer.split())
-    if words < 40 or "Your answer here" in answer:
-        print(f"Write your answer first ({words} words so far), then run this cell again.\n")
-    print("A strong answer makes these points (score yourself, one point each):")
-    for i, point in enumerate(RUBRIC, 1):
-        print(f"  {i}. {point}")
-    if words >= 40:
-        print("\nA model answer:\n ", MODEL_ANSWER)
-    if backend == "anthropic" and words >= 40:
-        async with LLM("claude-sonnet-4-5", backend="anthropic", max_tokens=600) as grader:
-            points = "\n".join(f"{i}. {p}" for i, p in enumerate(RUBRIC, 1))
-            reply = await grader.ask(
-                f"Grade this interview answer against the rubric. For each point say met or "
-                f"not met and why, in one line; then a score out of {len(RUBRIC)} and one tip."
-                f"\n\nRubric:\n{points}\n\nAnswer:\n{answer}"
-            )
-        print("\nClaude's grading:\n", reply.text)
-
-
-await review_answer(answer)
+if backend == "anthropic":
+    async with LLM("claude-sonnet-4-5", backend="anthropic", max_tokens=600) as grader:
+        print(await review(answer, RUBRIC, MODEL_ANSWER, grader=grader, min_words=40))
+else:
+    print(await review(answer, RUBRIC, MODEL_ANSWER, min_words=40))
 
 # %%
 simulator.stop()

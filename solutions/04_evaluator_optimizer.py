@@ -323,9 +323,7 @@ print(f"check 3 passed: ship threshold {THRESHOLD}")
 # a stronger one-pass writer. Each trades some quality for cost, so measure before and after.
 
 # %%
-from pathlib import Path
-
-import nbformat
+from orchestra.interview import answer_in, review
 
 RUBRIC = [
     "measures first: cost per round from the traces, split between writer and grader",
@@ -342,28 +340,9 @@ keeps the last draft, knowing a budget checked before each step is overshot by t
 flight. Grade checkable criteria in code (mentions, word counts), use a cheaper grader validated
 against human labels, and pick the threshold from a measured quality/cost curve; compare with a
 stronger one-pass writer. Measure again after each change."""
-answer = next(
-    (
-        c.source
-        for c in nbformat.read(Path("04_evaluator_optimizer.ipynb"), as_version=4).cells
-        if "answer-04" in c.metadata.get("tags", [])
-    ),
-    "",
-)
-if "Your answer here" in answer or len(answer.split()) < 20:
-    print("Write your answer in the cell above (and save the notebook) first.")
-elif backend == "anthropic":
-    reply = await grader.ask(
-        "Grade this interview answer against the rubric, one line per rubric point (met or "
-        "not, and why), then a score out of 6.\nRubric:\n"
-        + "\n".join(f"- {r}" for r in RUBRIC)
-        + f"\nAnswer: {answer}"
-    )
-    print(reply.text)
-else:
-    print("Score yourself: one point per rubric line your answer makes.\n")
-    print("\n".join(f"[ ] {r}" for r in RUBRIC))
-    print("\nA model answer:\n" + MODEL_ANSWER)
+
+answer = answer_in("04_evaluator_optimizer.ipynb", "answer-04")
+print(await review(answer, RUBRIC, MODEL_ANSWER, grader=grader if backend == "anthropic" else None))
 
 # %%
 await writer.aclose()

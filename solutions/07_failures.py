@@ -372,6 +372,8 @@ Retries also repeat side effects, so the step must be idempotent.
 ### END STUB
 
 # %%
+from orchestra.interview import review
+
 RUBRIC = [
     "Never retry what cannot improve: 400/401/404/413 and bugs in our code fail the same way.",
     "Retry only transient errors (429, 529, 5xx, timeouts, bad output), a small bounded number.",
@@ -388,25 +390,11 @@ to 30 requests per step against a service that is already struggling. When a mod
 a breaker per model stops the calls and a fallback answers; and any retried step must be
 idempotent, because a retry repeats its side effects."""
 
-if "TODO" in interview_answer:
-    print("Write your answer in interview_answer first; the rubric and a model answer follow.")
-elif backend == "anthropic":
-    async with LLM(strong_model, backend="anthropic") as grader:
-        verdict = await grader.ask(
-            "You are grading an answer to an interview question on LLM workflow failures.\n"
-            "For each numbered point of the rubric, say whether the answer makes it (yes/no) "
-            "and why in one line; then give the score out of "
-            f"{len(RUBRIC)} and one suggestion.\n\nRubric:\n"
-            + "\n".join(f"{i}. {p}" for i, p in enumerate(RUBRIC, 1))
-            + f"\n\nAnswer:\n{interview_answer}",
-            max_tokens=700,
-        )
-    print(verdict.text)
+if backend == "anthropic":
+    async with LLM(strong_model, backend="anthropic", max_tokens=700) as grader:
+        print(await review(interview_answer, RUBRIC, MODEL_ANSWER, grader=grader))
 else:
-    print(f"Score yourself: one point for each of these {len(RUBRIC)} your answer makes.")
-    for i, point in enumerate(RUBRIC, 1):
-        print(f"  {i}. {point}")
-    print("\nA model answer:\n" + MODEL_ANSWER)
+    print(await review(interview_answer, RUBRIC, MODEL_ANSWER))
 
 # %%
 await llm.aclose()

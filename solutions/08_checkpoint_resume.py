@@ -341,6 +341,8 @@ A lease keeps a second worker from resuming the same run meanwhile.
 ### END STUB
 
 # %%
+from orchestra.interview import review
+
 RUBRIC = [
     "Completed steps are replayed from the journal: no call or effect of theirs repeats.",
     "The interrupted step runs again from its start: the card is charged twice, the call repaid.",
@@ -356,25 +358,11 @@ is impossible across a crash, so aim for an effect that happens once: the charge
 step, committed before the receipt is written, with an idempotency key (run id + step key) the
 payment provider deduplicates on; and a lease so only one worker resumes the run."""
 
-if "TODO" in interview_answer:
-    print("Write your answer in interview_answer first; the rubric and a model answer follow.")
-elif backend == "anthropic":
-    async with LLM("claude-sonnet-4-5", backend="anthropic") as grader:
-        verdict = await grader.ask(
-            "You are grading an answer to an interview question on durable LLM workflows.\n"
-            "For each numbered point of the rubric, say whether the answer makes it (yes/no) "
-            "and why in one line; then give the score out of "
-            f"{len(RUBRIC)} and one suggestion.\n\nRubric:\n"
-            + "\n".join(f"{i}. {p}" for i, p in enumerate(RUBRIC, 1))
-            + f"\n\nAnswer:\n{interview_answer}",
-            max_tokens=700,
-        )
-    print(verdict.text)
+if backend == "anthropic":
+    async with LLM("claude-sonnet-4-5", backend="anthropic", max_tokens=700) as grader:
+        print(await review(interview_answer, RUBRIC, MODEL_ANSWER, grader=grader))
 else:
-    print(f"Score yourself: one point for each of these {len(RUBRIC)} your answer makes.")
-    for i, point in enumerate(RUBRIC, 1):
-        print(f"  {i}. {point}")
-    print("\nA model answer:\n" + MODEL_ANSWER)
+    print(await review(interview_answer, RUBRIC, MODEL_ANSWER))
 
 # %%
 store.close()

@@ -44,7 +44,6 @@ time_scale = 0.0  # wall-clock seconds per simulated second (0: instant)
 
 # %%
 import tempfile
-import textwrap
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -382,6 +381,8 @@ Trade-offs: human latency and a queue to run; a timeout policy for runs that wai
 
 # %% tags=["rubric"]
 # Task 4: score your answer against the rubric (self-assessed: no automatic pass or fail)
+from orchestra.interview import review
+
 RUBRIC = [
     "The pause is durable state (a checkpoint, status 'waiting'), not a blocked process: any "
     "process resumes it by run id after a restart.",
@@ -411,24 +412,7 @@ The link opens a confirm page that POSTs, since scanners prefetch GETs, and ever
 who and when. Trade-offs: each approval adds human latency and a queue; set a timeout policy
 (escalate or auto-reject), and send only risky drafts to people."""
 
-if "TODO" in answer or len(answer.split()) < 30:
-    print("Write your answer in the cell above (a few sentences), then run this cell.")
-else:
-    print("Score yourself: one point for each rubric line your answer makes.\n")
-    for i, point in enumerate(RUBRIC, 1):
-        print(textwrap.fill(point, 96, initial_indent=f"  [ ] {i}. ", subsequent_indent=" " * 9))
-    print(f"\n___ / {len(RUBRIC)}\n\nA model answer:\n{MODEL_ANSWER}")
-    if backend == "anthropic":  # a real model grades against the same rubric, and explains
-        reply = await llm.ask(
-            "Rubric:\n"
-            + "\n".join(f"{i}. {p}" for i, p in enumerate(RUBRIC, 1))
-            + f"\n\nCandidate's answer:\n{answer}\n\nFor each rubric point say met / partly / "
-            "missing with one sentence of why, then give a score out of "
-            f"{len(RUBRIC)} and the one thing to add.",
-            system="You grade system-design interview answers strictly and briefly.",
-            max_tokens=700,
-        )
-        print("\nClaude's grading:\n" + reply.text)
+print(await review(answer, RUBRIC, MODEL_ANSWER, grader=llm if backend == "anthropic" else None))
 
 # %%
 await llm.aclose()

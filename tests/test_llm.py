@@ -47,6 +47,13 @@ def test_ask_returns_text_usage_cost_and_latency(sim):
     assert reply.latency_s > 0 and reply.model_s > 0.3
 
 
+def test_the_call_record_keeps_the_stop_reason(sim):
+    sim.configure(faults=Faults(truncate=1.0))
+    with recording() as calls:
+        reply = run(ask("Write a short reply to this customer: my parcel is late."))
+    assert reply.stop_reason == "max_tokens" and calls[0].stop_reason == "max_tokens"
+
+
 def test_schema_answers_are_validated_models(sim):
     reply = run(
         ask("Classify this ticket: my card was charged twice, refund me now!", schema=Ticket)

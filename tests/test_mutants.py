@@ -78,6 +78,9 @@ def test_a_wrong_solution_fails_a_check(source, mutant):
     params = parameters(book)
     cell = next(c for c in book.cells if "parameters" in c.metadata.get("tags", []))
     cell.source += "\n" + "\n".join(f"{k} = {v!r}" for k, v in params.items())
+    if mutant.caught_by is not None:  # the cells after the check that must catch it need not run
+        at = [i for i, c in enumerate(book.cells) if "check" in c.metadata.get("tags", [])]
+        book.cells = book.cells[: at[mutant.caught_by] + 1]
     NotebookClient(
         book,
         kernel_name="orchestra",

@@ -59,3 +59,28 @@ async def test_export_keeps_tree_times_and_genai_attributes():
     assert step_span.start_time == int(ours.start * 1e9)
     assert spans["broken"].status.status_code == StatusCode.ERROR
     assert root.status.status_code == StatusCode.ERROR  # the run was aborted
+
+
+async def test_finish_reason_is_exported_when_known():
+    @step(writes="n")
+    async def cut(s: S) -> dict:
+        fake_call(model="claude-haiku-4-5", output="Hello, I have")
+        return {"n": 1}
+
+    result = await Workflow("w", state=S, steps=[cut]).run(S())
+    llm = next(s for s in result.trace if s.kind == "llm")
+    llm.stop_reason = "max_tokens"
+    memory = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    export(result.trace, provider)
+    span = next(s for s in memory.get_finished_spans() if s.name.startswith("chat"))
+    assert span.attributes["gen_ai.response.finish_reasons"] == ("max_tokens",)
+
+
+def test_otlp_provider_names_the_project():
+    from orchestra.otel import otlp_provider
+
+    provider = otlp_provider("http://127.0.0.1:9/v1/traces", project="chapter-10")
+    assert provider.resource.attributes["openinference.project.name"] == "chapter-10"
+    provider.shutdown()

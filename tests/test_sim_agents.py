@@ -1,9 +1,12 @@
-"""Agent programs of our own, in LangGraph and LlamaIndex, that need two tool calls: add, then multiply."""
+"""Programs of our own against the simulator: agents in LangGraph and LlamaIndex that need two
+tool calls (add, then multiply), and an evaluate-and-revise loop in the cookbook's style."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 
+import anthropic
 import pytest
 from langchain_anthropic import ChatAnthropic
 from langchain_core.tools import tool
@@ -59,3 +62,93 @@ def test_llamaindex_function_agent_chains_two_tools(sim, model):
     out = asyncio.run(go())
     used = [t.tool_name for t in out.tool_calls]
     assert used == ["add", "multiply"] and "35" in str(out)
+
+
+# An evaluate-and-revise loop as Anthropic's cookbook writes it (its generator and evaluator
+# prompts, the feedback carried in "Previous attempts"), on briefs not written for the kit.
+GENERATE = """Your goal is to complete the task based on <user input>. If there are feedback from your previous generations, you should reflect on them to improve your solution.
+
+Output your answer concisely in the following format:
+
+<thoughts>
+[Your understanding of the task and feedback and how you plan to improve]
+</thoughts>
+
+<response>
+[Your response here]
+</response>"""
+EVALUATE = """Evaluate this product description for:
+1. it mentions every required point
+2. it is at most 60 words
+3. a friendly tone
+
+You should be evaluating only and not attempting to solve the task.
+Only output "PASS" if all criteria are met and you have no further suggestions for improvements.
+Output your evaluation concisely in the following format.
+
+<evaluation>PASS, NEEDS_IMPROVEMENT, or FAIL</evaluation>
+<feedback>
+What needs improvement and why.
+</feedback>"""
+BRIEFS = [
+    ("standing desk", ["height range", "motor noise", "warranty"]),
+    ("trail running shoe", ["grip", "weight", "price"]),
+    ("espresso grinder", ["burr size", "grind settings", "noise"]),
+    ("e-reader", ["screen", "battery life", "storage"]),
+    ("camping stove", ["fuel type", "boil time", "weight"]),
+    ("pair of headphones", ["battery life", "comfort", "price"]),
+    ("robot vacuum", ["suction", "mapping", "battery"]),
+    ("mechanical keyboard", ["switches", "layout", "backlight"]),
+    ("water filter pitcher", ["capacity", "filter life", "price"]),
+    ("electric kettle", ["capacity", "boil time", "shut-off"]),
+    ("yoga mat", ["thickness", "grip", "material"]),
+    ("smart thermostat", ["schedule", "energy savings", "app"]),
+]
+
+
+def tag(text, name):
+    m = re.search(rf"<{name}>(.*?)</{name}>", text, re.S)
+    assert m, f"no <{name}> in {text!r}"
+    return m.group(1).strip()
+
+
+def polish(client, model, product, points, max_rounds=8):
+    """Rounds until PASS (None if never), and whether the passed draft meets the brief."""
+    task = (
+        f"Write a short product description for a {product}. It must mention: {', '.join(points)}."
+    )
+    memory = []
+    for n in range(1, max_rounds + 1):
+        previous = "\nPrevious attempts:\n" + "\n".join(f"- {m}" for m in memory) if memory else ""
+        prompt = f"{GENERATE}\n{previous}\n<user input>\n{task}\n</user input>"
+        draft = tag(ask(client, model, prompt), "response")
+        review = ask(
+            client, model, f"{EVALUATE}\n\nOriginal task: {task}\nContent to evaluate: {draft}"
+        )
+        if tag(review, "evaluation") == "PASS":
+            meets = all(p.split()[-1] in draft.lower() for p in points) and len(draft.split()) <= 60
+            return n, meets
+        assert tag(review, "evaluation") in ("NEEDS_IMPROVEMENT", "FAIL")
+        memory += [draft, f"Feedback: {tag(review, 'feedback')}"]
+    return None, False
+
+
+def ask(client, model, prompt):
+    reply = client.messages.create(
+        model=model, max_tokens=800, messages=[{"role": "user", "content": prompt}]
+    )
+    return reply.content[0].text
+
+
+def test_review_loops_end_sooner_and_better_for_sonnet_and_opus_than_haiku(sim):
+    """Sonnet and Opus end in a few rounds with drafts that meet the brief; Haiku's grader lets
+    more drafts through that miss a point (or never passes one)."""
+    client = anthropic.Anthropic(base_url=sim.url, api_key="k", max_retries=0)
+    bad, rounds = {}, {}
+    for model in ("claude-haiku-4-5", "claude-sonnet-4-5", "claude-opus-4-5"):
+        runs = [polish(client, model, product, points) for product, points in BRIEFS * 4]
+        bad[model] = sum(1 for n, meets in runs if n is None or not meets)
+        rounds[model] = sum(n or 8 for n, _ in runs) / len(runs)
+    assert rounds["claude-sonnet-4-5"] <= 3 and rounds["claude-opus-4-5"] <= 3, rounds
+    assert bad["claude-haiku-4-5"] > max(bad["claude-sonnet-4-5"], bad["claude-opus-4-5"]), bad
+    assert bad["claude-sonnet-4-5"] <= 6 and bad["claude-opus-4-5"] <= 6, bad  # of 48

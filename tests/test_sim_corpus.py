@@ -713,6 +713,73 @@ CASES = [
         None,
         calls("get_stock_price", ticker="AAPL"),
     ),
+    # plain-text templates: labels and headings kept line for line, values filled
+    (
+        "template-labels",
+        None,
+        user(
+            "Summarize the meeting notes below using exactly this template:\n\n"
+            "Summary: [one sentence]\nDecisions: [comma-separated list]\n"
+            "Owner: [name of the person responsible]\n\n"
+            "Notes: The team met on Tuesday. Maria will own the migration to Postgres. We "
+            "decided to drop the legacy API and to freeze features until March."
+        ),
+        None,
+        None,
+        lambda a: (
+            re.fullmatch(r"Summary: [^\n\[]+\nDecisions: [^\n\[]+\nOwner: [^\n\[]+", a.text)
+            and len(re.findall(r"[.!?](?:\s|$)", a.text.split("\n")[0])) == 1
+        ),
+    ),
+    (
+        "template-headings-verdict",
+        None,
+        user(
+            "Review the pull request description and reply in this format:\n\n## Verdict\n"
+            "APPROVE or REQUEST_CHANGES\n\n## Reasons\n- reason 1\n- reason 2\n\n"
+            "Pull request: Adds retry with backoff to the HTTP client; no tests included."
+        ),
+        None,
+        None,
+        lambda a: re.fullmatch(
+            r"## Verdict\n(?:APPROVE|REQUEST_CHANGES)\n\n## Reasons\n- .+\n- .+", a.text
+        ),
+    ),
+    (
+        "template-empty-form",
+        None,
+        user(
+            "Fill in the form for the customer email below.\n\nName:\nCompany:\nPhone:\n\n"
+            f"Email: {EMAIL}"
+        ),
+        None,
+        None,
+        lambda a: (
+            re.fullmatch(r"Name: .+\nCompany: .+\nPhone: .+", a.text) and "Email" not in a.text
+        ),
+    ),
+    (
+        "evaluator-cookbook-all-criteria",
+        None,
+        user(
+            "Evaluate this product description for:\n1. it mentions every required point\n"
+            '2. it is at most 60 words\n\nOnly output "PASS" if all criteria are met.\n'
+            "Output your evaluation concisely in the following format.\n\n"
+            "<evaluation>PASS, NEEDS_IMPROVEMENT, or FAIL</evaluation>\n<feedback>\n"
+            "What needs improvement and why.\n</feedback>\n\n"
+            "Original task: Write a short product description for a kettle. It must mention: "
+            "the capacity, the boil time, the warranty.\n"
+            "Content to evaluate: Meet a kettle. It boils fast."
+        ),
+        None,
+        None,
+        lambda a: re.fullmatch(
+            r"<evaluation>(?:NEEDS_IMPROVEMENT|FAIL)</evaluation>\n<feedback>.*capacity.*"
+            r"warranty.*</feedback>",
+            a.text,
+            re.S,
+        ),
+    ),
     (
         "tool-result-used",
         None,

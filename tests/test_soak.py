@@ -52,26 +52,34 @@ class Faults:
         raise CircuitOpenError("circuit 'haiku' is open", name="haiku", retry_in=1.0)
 
 
-def build(faults: Faults) -> Workflow:
+def build(faults: Faults, effects: Counter | None = None, name: str = "soak") -> Workflow:
+    """The soak workflow. With ``effects``, each successful execution of a step (its side
+    effect) is counted, and each gives way (``sleep(0)``) before returning, so that two
+    resumers of a run interleave."""
     breaker = CircuitBreaker("haiku", failure_threshold=50, reset_after=0.0)
     fast = Retry(max_attempts=3, base_delay=0.0, jitter=0.0)
+    counted = effects if effects is not None else Counter()
 
-    def appender(name: str, **policy):
-        @step(name=name, writes="log", **policy)
-        async def run(s: S) -> dict:
+    def appender(step_name: str, **policy):
+        @step(name=step_name, writes="log", **policy)
+        async def run(s: S, ctx) -> dict:
             fake_call(tokens=(40, 10), cost=0.001)
             faults.maybe_fail()
-            return {"log": s.log + [name]}
+            counted[ctx.run_id, ctx.key] += 1
+            await asyncio.sleep(0)
+            return {"log": s.log + [step_name]}
 
         return run
 
     @step(retry=fast)
-    async def double(x: int) -> int:
+    async def double(x: int, ctx) -> int:
         faults.maybe_fail()
+        counted[ctx.run_id, ctx.key] += 1
+        await asyncio.sleep(0)
         return 2 * x
 
     return Workflow(
-        "soak",
+        name,
         state=S,
         steps=[
             appender("plan", retry=fast),
@@ -124,46 +132,9 @@ def test_soak_every_run_ends_cleanly_and_nothing_is_lost_or_doubled():
 PAIRED_RUNS = 300
 
 
-def build_counted(faults: Faults, effects: Counter) -> Workflow:
-    """The soak workflow, counting each successful execution of a step (its side effect) and
-    giving way (``sleep(0)``) before returning, so that two resumers of a run interleave."""
-    breaker = CircuitBreaker("haiku", failure_threshold=50, reset_after=0.0)
-    fast = Retry(max_attempts=3, base_delay=0.0, jitter=0.0)
-
-    def appender(name: str, **policy):
-        @step(name=name, writes="log", **policy)
-        async def run(s: S, ctx) -> dict:
-            fake_call(tokens=(40, 10), cost=0.001)
-            faults.maybe_fail()
-            effects[ctx.run_id, ctx.key] += 1
-            await asyncio.sleep(0)
-            return {"log": s.log + [name]}
-
-        return run
-
-    @step(retry=fast)
-    async def double(x: int, ctx) -> int:
-        faults.maybe_fail()
-        effects[ctx.run_id, ctx.key] += 1
-        await asyncio.sleep(0)
-        return 2 * x
-
-    return Workflow(
-        "soak2",
-        state=S,
-        steps=[
-            appender("plan", retry=fast),
-            appender("draft", retry=fast, breaker=breaker, fallback=appender("draft_cheap")),
-            map_each(double, over="items", into="doubled", concurrency=2),
-            appender("enrich", optional=True),
-            appender("finish"),
-        ],
-    )
-
-
 def test_soak_two_concurrent_resumers_count_each_effect_once():
     faults, effects = Faults(seed=4321), Counter()
-    wf, store = build_counted(faults, effects), MemoryStore()
+    wf, store = build(faults, effects, "soak2"), MemoryStore()
     outcomes = Counter()
 
     async def two_resumers(run_id: str) -> list:

@@ -141,3 +141,31 @@ async def test_log_steps_prints_one_line_per_step_replays_included():
         ["01.second", "ok"],
     ]
     assert "ValueError: boom" in out.getvalue().splitlines()[1]
+
+
+async def test_changes_is_the_per_step_state_diff():
+    @step(writes="n")
+    async def same(s: S) -> dict:
+        return {"n": s.n}  # written, but unchanged: not a change
+
+    result = await Workflow("w", state=S, steps=[two_calls, echo, same]).run(S())
+    assert result.trace.changes() == [
+        {
+            "key": "00.two_calls",
+            "step": "two_calls",
+            "status": "ok",
+            "field": "n",
+            "before": 0,
+            "after": 1,
+        },
+        {
+            "key": "01.echo",
+            "step": "echo",
+            "status": "ok",
+            "field": "text",
+            "before": "",
+            "after": "done",
+        },
+    ]
+    assert result.trace.steps()[0].changes() == {"n": (0, 1)}
+    assert [s for s in result.trace if s.kind != "step" and s.changes()] == []

@@ -1,4 +1,5 @@
-"""Workflows the chapters run as programs of their own (a subprocess to kill, in chapter 08).
+"""Workflows the chapters run as programs of their own (a subprocess to kill, in chapter 08),
+or share with a test file they run (the support pipeline and its tests, in chapter 10).
 
 They sit in the package, not beside the notebooks, so that a chapter imports and runs them the
 same way from any working directory: ``python -m orchestra.examples.long_workflow ...``.

@@ -9,7 +9,15 @@ import re
 
 from orchestra.sim.read import Prompt
 from orchestra.sim.understand import LEXICON, classify
-from orchestra.sim.words import bullets, hits, key_terms, split_list, stems, word_limit
+from orchestra.sim.words import (
+    bullets,
+    hits,
+    key_terms,
+    must_mention,
+    split_list,
+    stems,
+    word_limit,
+)
 
 # ---------------------------------------------------------------- write
 
@@ -56,21 +64,12 @@ def write(p: Prompt, quality: float, rng: random.Random) -> str:
         subject = asked.group(1) if asked else p.material.strip().split("\n")[0]
         subject = re.sub(r"(?i)^(?:an?|the)\s+", "", " ".join(subject.split()[:8]).rstrip(".!?"))
     subject = re.split(r",|\s+(?:in|under|within|using|that|which|and)\s", subject)[0].strip()
-    points = (
-        split_list(m2.group(1))
-        if (
-            m2 := re.search(
-                r"\b(?:must|should|to)\s+(?:mention|include|cover|contain)\s*:?\s*([^\n]+?)(?:\.\s|\.?$|\n)",
-                brief,
-                re.I | re.M,
-            )
-        )
-        else []
-    )
+    points = must_mention(brief)
     points += bullets(p.sections.get("requirements", ""))
     previous = p.sections.get("previous draft", "") or p.memo.get("previous", "")
     said = p.sections.get("feedback", "") or p.memo.get("feedback", "")
-    advice = bullets(said) or split_list(said)
+    advice = bullets(said) or [a for s in re.split(r"(?<=[.!?])\s+", said) for a in split_list(s)]
+    advice = [a for a in advice if not re.search(r"(?i)^no (?:further |more )?changes", a)]
     asked = [point_of(a) for a in advice if not re.search(r"\bwords?\b|\btone\b|shorter", a, re.I)]
     points += [a for a in asked if not any(hits(stems(a), set(stems(q))) for q in points)]
     prev_bag = set(stems(previous))

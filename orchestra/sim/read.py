@@ -61,19 +61,115 @@ PAYLOAD = (
     "description",
     "output",
 )
+# "Original task:", "Your draft:" name the same sections; "Content to evaluate:" is the text.
+QUALIFIER = r"(?:(?:original|initial|overall|main|current|final|proposed|candidate|your|the)\s+)?"
+JUDGED = r"[\w-]+(?:\s+[\w-]+)?\s+to\s+(?:evaluate|review|grade|check|assess|critique|judge|score)"
+ATTEMPTS = re.compile(
+    r"(?im)^[ \t]*previous (?:attempts?|drafts?|responses?|versions?|answers?|generations?)"
+    r"[ \t]*:[ \t]*\n((?:[ \t]*[-•*][ \t]+.+\n?(?:(?![ \t]*[-•*][ \t]|\s*<).+\n?)*)+)"
+)
 HEADER = re.compile(
-    r"(?im)(?:^|(?<=[.!?] ))[ \t#*]*("
+    r"(?im)(?:^|(?<=[.!?] ))[ \t#*]*(?:[-•][ \t]+)?"
+    + QUALIFIER
+    + "("
     + "|".join(sorted(HEADERS, key=len, reverse=True))
+    + "|"
+    + JUDGED
     + r")[ \t*]*:[ \t]*"
 )
 # A line that tells the model what to do rather than giving it something to work on.
 IMPERATIVE = re.compile(
     r"(?i)^\W*(?:please\s+)?(?:summari[sz]e|classify|categori[sz]e|extract|write|draft|compose|"
     r"rewrite|revise|translate|answer|respond|reply|return|output|provide|give|list|name|"
-    r"identify|explain|describe|plan|break|score|grade|rate|evaluate|review|critique|assess|"
+    r"identify|explain|describe|plan|break|fill(?: in| out)?|complete|score|grade|rate|evaluate|review|critique|assess|"
     r"analy[sz]e|read|use|think|put|format|create|generate|make|tl;?dr|begin|you must|"
     r"this is the expected|your (?:final )?(?:answer|response|output)|only|do not|don't)\b"
 )
+
+
+# A template's slot: "Summary: [one sentence]", "Name:", "**Owner:** <name>", or a heading
+# ("## Verdict") over a placeholder body. Two or more in a row make a template to fill.
+LABEL_LINE = re.compile(
+    r"(?m)^[ \t]*(\*\*)?([A-Z][\w'/() -]{0,40}?)(?:\*\*)?[ \t]*:(?:\*\*)?[ \t]*(.*?)[ \t]*$"
+)
+FORMAT_WORDS = re.compile(r"(?i)\b(?:format|template|structure|sections?|headings?|layout)\b")
+HEADING = re.compile(r"(?m)^[ \t]*(#{1,4})[ \t]+(\S[^\n]*?)[ \t#]*$")
+PLACEHOLDER = re.compile(
+    r"(?s)|\[.*\]|<[^<>]*>|\{.*\}|\(.*\)|[.…_\s]+|[A-Z][A-Z_]+(?:\s*(?:,|/|\||or)\s*(?:or\s+)?[A-Z][A-Z_]+)+"
+)
+
+
+@dataclass
+class Slot:
+    """One field of a plain-text template the reply must fill, in the template's own syntax."""
+
+    name: str
+    """The label as written: "Order number"."""
+    hint: str
+    """What the template shows for it: "[one sentence]", "APPROVE or REQUEST_CHANGES", ""."""
+    style: str
+    """"line" (``Label: value``) or a heading's hashes (``## Label`` over the value)."""
+    items: int = 0
+    """Bullets the template shows under it (a list of that many), else 0."""
+
+
+def placeholder_list(body: str) -> int:
+    """How many bullets a template shows ("- reason 1\\n- reason 2" is 2), else 0."""
+    listed = re.findall(r"(?m)^\s*(?:[-*•]|\d+[.)])\s+(.+?)\s*$", body)
+    lines = [x for x in body.splitlines() if x.strip()]
+    return (
+        len(listed)
+        if listed and len(listed) == len(lines) and all(len(x.split()) <= 6 for x in listed)
+        else 0
+    )
+
+
+def slots(text: str) -> tuple[list[Slot], list[str]]:
+    """The template in ``text`` (two or more slots in a row) and the blocks it occupies.
+
+    Labels over bracketed, empty or ALL-CAPS-choice values are a template; labels over real
+    text ("Notes: The team met...") are material, so the two never mix. Headings count when
+    each holds a short description, a placeholder or a few placeholder bullets.
+    """
+    runs: list[tuple[list[Slot], int, int]] = []
+    run: list[Slot] = []
+    first = last = 0
+    for m in LABEL_LINE.finditer(text):
+        ok = len(m.group(2).split()) <= 5 and PLACEHOLDER.fullmatch(m.group(3))
+        if ok and run and text[last : m.start()].strip() == "":
+            run.append(Slot(m.group(2).strip(), m.group(3), "line"))
+        else:
+            if len(run) >= 2:
+                runs.append((run, first, last))
+            run = [Slot(m.group(2).strip(), m.group(3), "line")] if ok else []
+            first = m.start()
+        last = m.end()
+    if len(run) >= 2:
+        runs.append((run, first, last))
+    run = []
+    heads = list(HEADING.finditer(text))
+    for h, nxt in zip(heads, heads[1:] + [None], strict=False):
+        body = text[h.end() : nxt.start() if nxt else len(text)]
+        own = re.split(r"\n\s*\n", body.strip("\n"), maxsplit=1)[0].strip()
+        n = placeholder_list(own)
+        ok = n or ("\n" not in own and (len(own.split()) <= 12 or PLACEHOLDER.fullmatch(own)))
+        if ok and not run:
+            first = h.start()
+        if ok:
+            run.append(Slot(h.group(2).strip(" *"), "" if n else own, h.group(1), n))
+            last = text.find(own, h.end()) + len(own) if own else h.end()
+        # the run goes on only while nothing but this slot's body stands before the next heading
+        if ok and nxt is not None and text[last : nxt.start()].strip() == "":
+            continue
+        if (
+            len(run) >= 2
+            and FORMAT_WORDS.search(text)
+            and any(x.items or (x.hint and PLACEHOLDER.fullmatch(x.hint)) for x in run)
+        ):
+            runs.append((run, first, last))
+        run = []
+    runs.sort(key=lambda r: r[1])
+    return [s for r, _, _ in runs for s in r], [text[a:b] for _, a, b in runs]
 
 
 @dataclass
@@ -115,6 +211,8 @@ class Prompt:
     """The assistant's partial turn that the answer must continue, if the request ends with one."""
     tools: list[dict] = field(default_factory=list)
     """The tools offered."""
+    template: list[Slot] = field(default_factory=list)
+    """A plain-text template the reply fills ("Summary: [one sentence]"), cut out of the text."""
     memo: dict = field(default_factory=dict)
     """Scratch space for ``fill``: results computed once, so the fields of one answer agree."""
 
@@ -159,7 +257,9 @@ def material_of(user: str) -> str:
         return user
     if IMPERATIVE.match(lines[0]):
         if len(lines) > 1:
-            return "\n".join(lines[1:])
+            rest = "\n".join(lines[1:])
+            label = re.match(r"[A-Z][\w ]{0,25}:[ \t]+(?=\S)", rest)  # "Notes: The team met..."
+            return rest[label.end() :] if label and len(label.group().split()) <= 3 else rest
         return lines[0].split(":", 1)[-1] if ":" in lines[0] else lines[0]
     return "\n".join(lines)
 
@@ -180,6 +280,12 @@ def read(system, messages: list[dict], tools: list[dict] | None = None) -> Promp
     earlier = [flatten(m.get("content")) for m in messages[:tail] if m.get("role") == "user"]
     said = [flatten(m.get("content")) for m in messages[:tail] if m.get("role") == "assistant"]
     user = "\n\n".join(t for t in (flatten(m.get("content")) for m in current) if t.strip())
+    template = []
+    for text in (system, user):  # a template is format, not material: read it, then cut it out
+        found, spans = slots(text)
+        template += found
+        for span in spans:
+            system, user = system.replace(span, ""), user.replace(span, "")
     results = [
         flatten(b.get("content")) if not isinstance(b.get("content"), str) else b["content"]
         for m in current
@@ -206,17 +312,35 @@ def read(system, messages: list[dict], tools: list[dict] | None = None) -> Promp
     full = f"{system}\n\n{user}".strip()
     sections: dict[str, str] = {}
     instructions = full
-    for m in re.finditer(r"(?s)<(\w+)[^>]*>(.*?)</\1>", full):
-        sections.setdefault(m.group(1).lower(), m.group(2).strip())
-        if len(m.group(2).split()) > 12:  # material; a short body may be a format template
-            instructions = instructions.replace(m.group(2), " ")
+    tagged = re.finditer(
+        r"(?s)<(\w+ \w+)>((?:(?!<\1>).)*?)</\1>|<(\w+)[^>]*>(.*?)</\3>", full
+    )  # <user input>
+    for m in tagged:
+        name, inner = (m.group(1) or m.group(3)).lower(), m.group(2) or m.group(4)
+        sections.setdefault(name, inner.strip())
+        if len(inner.split()) > 12 and not IMPERATIVE.match(
+            inner.strip()
+        ):  # material; a short body may be a format template, an imperative one is the task
+            instructions = instructions.replace(inner, " ")
     quoted = re.search(r'(?s)("""|```)(.*?)\1', full)
     if quoted and quoted.group(2).strip():
         sections["quoted"] = quoted.group(2).strip()
         instructions = instructions.replace(quoted.group(2), " ")
+    attempts = ATTEMPTS.search(full)
+    if attempts:  # "Previous attempts:" drafts and "Feedback:" items: the latest of each counts
+        items = re.findall(
+            r"(?m)^[ \t]*[-•*][ \t]+(.+(?:\n(?![ \t]*[-•*][ \t]|\s*<).+)*)", attempts.group(1)
+        )
+        notes = [i.split(":", 1)[1].strip() for i in items if re.match(r"(?i)feedback\s*:", i)]
+        drafts = [i.strip() for i in items if not re.match(r"(?i)feedback\s*:", i)]
+        sections.update({"previous draft": drafts[-1]} if drafts else {})
+        sections.update({"feedback": notes[-1]} if notes else {})
+        instructions = instructions.replace(attempts.group(1), " ")
     heads = list(HEADER.finditer(full))
     for h, nxt in zip(heads, heads[1:] + [None], strict=False):
         name, body = h.group(1).lower(), full[h.end() : nxt.start() if nxt else len(full)].strip()
+        name = "text" if re.fullmatch(JUDGED, name, re.I) else name
+        body = re.split(r"\n\s*<\w[\w ]*>", body)[0].strip()  # a tag line starts other material
         sections.setdefault(name, body)
         if name in PAYLOAD and body:
             instructions = instructions.replace(body, " ")
@@ -233,6 +357,7 @@ def read(system, messages: list[dict], tools: list[dict] | None = None) -> Promp
         results,
         prefill,
         list(tools or []),
+        template,
     )
 
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from dataclasses import dataclass
 
 from orchestra.sim import tokens
 from orchestra.sim.fill import Content
+from orchestra.sim.read import Slot
 from orchestra.sim.shape import Shape, Tag
 
 
@@ -50,6 +52,26 @@ def xml(tags: list[Tag], values: dict, indent: str = "") -> str:
     return "\n".join(out)
 
 
+def template(slots: list[Slot], values: dict) -> str:
+    """The template written back with its values, in its own syntax (labels or headings)."""
+    out = []
+    for s in slots:
+        v = values.get(s.name, "")
+        if isinstance(v, list) and re.search(r"(?i)comma|inline|one line", s.hint):
+            v = ", ".join(str(x).rstrip(".") for x in v)
+        if s.style == "line":
+            out.append(
+                f"{s.name}:\n" + "\n".join(f"- {x}" for x in v)
+                if isinstance(v, list)
+                else f"{s.name}: {v}"
+            )
+        else:
+            body = "\n".join(f"- {x}" for x in v) if isinstance(v, list) else str(v)
+            out.append(f"{s.style} {s.name}\n{body}")
+    joiner = "\n" if all(s.style == "line" for s in slots) else "\n\n"
+    return joiner.join(out)
+
+
 def continued(text: str, prefill: str) -> str:
     """The part of ``text`` after an assistant prefill (the API returns only the continuation)."""
     if not prefill:
@@ -70,6 +92,8 @@ def render(shape: Shape, content: Content, json_text: bool = False) -> Answer:
     is_json = False
     if shape.form == "xml":
         text = xml(shape.tags, content.values or {})
+    elif shape.form == "template":
+        text = template(shape.slots, content.values or {})
     elif shape.form == "json":
         text, is_json = json.dumps(content.values, ensure_ascii=False), True
     elif shape.form == "list":

@@ -5,6 +5,7 @@ From a ``read.Prompt`` this stage decides the task (what the content is about) a
 
 - a tool call (``tool_choice`` any/tool, or a tool on auto that the request needs, ``agent``);
 - JSON fitting a schema (structured output) or an example object written in the prompt;
+- a plain-text template ("Summary: [one sentence]", "## Verdict" headings) kept line for line;
 - XML fields named in the instructions or shown in a template, in order, repeated elements
   for lists ("each subtask in <subtask> tags"), a set of values inside a template tag
   (``<evaluation>PASS, NEEDS_IMPROVEMENT, or FAIL</evaluation>``) kept as that field's choices;
@@ -21,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 
 from orchestra.sim.agent import Next, next_call
-from orchestra.sim.read import Prompt, json_in
+from orchestra.sim.read import Prompt, Slot, json_in
 from orchestra.sim.words import bullets, split_list
 
 TASKS = [
@@ -94,7 +95,7 @@ class Shape:
     """What the content is: classify, summarize, extract, score, plan, grounded, write, reply,
     review (a verdict on a draft), tools (after tool results) or generic."""
     form: str = "text"
-    """"tool" | "json" | "xml" | "list" | "text"."""
+    """"tool" | "json" | "xml" | "template" | "list" | "text"."""
     call: Next | None = None
     """The tool call to make (form "tool")."""
     schema: dict | None = None
@@ -102,6 +103,8 @@ class Shape:
     example: dict | None = None
     """A JSON object written in the prompt: the answer takes its keys and nesting."""
     tags: list[Tag] = field(default_factory=list)
+    slots: list[Slot] = field(default_factory=list)
+    """The plain-text template's slots (form "template"), from ``read.Prompt.template``."""
     choices: dict[str, str] = field(default_factory=dict)
     """Allowed answers -> their descriptions (labels, verdicts); empty when free."""
     verdict: bool = False
@@ -412,6 +415,10 @@ def decide(p: Prompt, tool_choice: dict | None = None, json_schema: dict | None 
     if p.calls:
         task = shape.task = "tools"  # the results are in: answer with them
     shape.choices, shape.verdict = choices_of(p, text)
+    for slot in p.template:  # "## Verdict / APPROVE or REQUEST_CHANGES": the set is the slot's
+        if not shape.choices and (named := caps_set(slot.hint)):
+            shape.choices = {c: "" for c in named}
+            shape.verdict = any(POSITIVE.match(c) for c in named)
     said = said_word(p.system + "\n" + text)
     if said and said[0] not in shape.choices:
         word, condition = said
@@ -437,6 +444,9 @@ def decide(p: Prompt, tool_choice: dict | None = None, json_schema: dict | None 
     shape.tags = output_tags(p)
     if shape.tags:
         shape.form = "xml"
+        return shape
+    if p.template:
+        shape.form, shape.slots = "template", p.template
         return shape
     if wants_json(text, p.user):
         shape.form, shape.example = "json", json_in(text)

@@ -13,6 +13,7 @@ from orchestra.sim.words import (
     STOPWORDS,
     bullets,
     hits,
+    must_mention,
     sentences,
     split_list,
     stem,
@@ -168,6 +169,7 @@ PATTERNS = {
         rf"(?i:my name is|\bi am|\bi'm|this is|regards,|thanks,|cheers,|best,|sincerely,)\s+({NAME})",
         rf"\b({NAME}) here\b",
         r"\b[A-Z][a-z]+\s+[A-Z][a-z]+\b",
+        r"\b([A-Z][a-z]{2,})\s+(?:will|is|has|was|said|raised|owns|agreed|leads|asked|wrote)\b",
     ],
     "place": [r"\b(?:in|to|from|near)\s+([A-Z][a-z]+(?:\s+[A-Z][a-z]+)*)"],
     "product": [
@@ -187,6 +189,7 @@ KINDS = [
     ("number", "count quantity qty number age year size seats"),
 ]
 NOT_NAMES = {"dear", "hi", "hello", "thanks", "regards", "best", "the", "team", "support"}
+NOT_NAMES |= {"we", "they", "it", "this", "that", "there", "she", "he", "everyone", "nobody"}
 
 
 def field_kind(name: str) -> str | None:
@@ -233,7 +236,7 @@ def candidates(kind: str, text: str) -> list[str]:
             f
             for f in found
             if f.split()[0].lower() not in NOT_NAMES
-            and not re.match(MONTH, f)
+            and not re.match(rf"{MONTH}(?![a-z])", f)
             and not any(f in t for t in taken)
         ]
     return list(dict.fromkeys(found))
@@ -288,6 +291,22 @@ def parse_criteria(p: Prompt) -> list[str]:
         return p.memo["criteria"]
     body = p.sections.get("rubric") or p.sections.get("criteria") or ""
     return bullets(body) or split_list(body) or bullets(p.instructions) or ["Clear and relevant"]
+
+
+GENERIC_POINTS = re.compile(
+    r"(?i)\b(?:every|all|each|the)\s+(?:of\s+the\s+)?(?:required|requested|listed|specified|"
+    r"given|key|necessary)\s+(?:points?|items?|features?|requirements?|details?|facts?)\b"
+)
+
+
+def expand(criteria: list[str], p: Prompt) -> list[str]:
+    """ "Mentions every required point" becomes one "Mentions X" line per point the task lists."""
+    task = p.sections.get("task") or p.sections.get("requirements") or p.instructions
+    points = must_mention(task) or bullets(p.sections.get("requirements", ""))
+    out = []
+    for c in criteria:
+        out += [f"Mentions {x}" for x in points] if points and GENERIC_POINTS.search(c) else [c]
+    return out
 
 
 def score_one(criterion: str, text: str) -> tuple[float, str]:
@@ -345,7 +364,7 @@ def score(p: Prompt, quality: float, rng: random.Random) -> dict:
     text = p.payload("text", "draft", "response", "answer", "output", "summary", "description")
     scale = 5 if re.search(r"\b(?:1|0)\s*(?:-|to)\s*5\b|out of 5", p.instructions) else 1
     scores, feedback = {}, []
-    for criterion in parse_criteria(p):
+    for criterion in expand(parse_criteria(p), p):
         value, advice = score_one(criterion, text)
         if value < 0.7 and rng.random() < (1 - quality) * 0.5:
             value = rng.uniform(0.7, 1.0)  # the weak grader did not notice

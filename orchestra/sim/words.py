@@ -108,3 +108,13 @@ def wants_json(instructions: str, full: str = "") -> bool:
             re.I,
         )
     )
+
+
+def must_mention(text: str) -> list[str]:
+    """The points a brief requires: ``must_mention("It must mention: a, b and c.")`` -> a, b, c."""
+    m = re.search(
+        r"\b(?:must|should|to)\s+(?:mention|include|cover|contain)\s*:?\s*([^\n]+?)(?:\.\s|\.?$|\n)",
+        text,
+        re.I | re.M,
+    )
+    return split_list(m.group(1)) if m else []

@@ -1,0 +1,930 @@
+# ---
+# jupyter:
+#   jupytext:
+#     notebook_metadata_filter: orchestra,-jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python (orchestra)
+#     language: python
+#     name: orchestra
+#   orchestra:
+#     test_parameters:
+#       budget_tokens: 250
+#       chat_budget: 150
+#       n_tickets: 5
+#       seed: 1
+# ---
+
+# %% [markdown]
+# # 06 · State across steps: what each step sees, and what it costs
+#
+# A workflow of ten LLM calls has to hand something from one step to the next. There are two
+# habits. **Explicit state**: a typed record (a pydantic model) whose fields the steps fill in,
+# each step reading only the fields it needs. **The whole context**: every earlier output pasted
+# into every prompt ("the model will find what it needs"). The second is what a chat does with
+# its history, and what a quick prototype does; it is easy, and its prompts grow with every step.
+#
+# This chapter measures that growth, then the three ways of living with it: a **context budget**
+# that summarises old context (an LLM step, with a contract, that loses things); **conversation
+# memory** as LangChain and LlamaIndex keep it; and explicit state. Two hazards follow that any
+# shared state has: **two parallel steps writing one field** (the lost update), and **a step that
+# fails half-way** (what does its retry see?).
+#
+# **When not to bother:** a two-step chain can pass the whole context; the growth is small and
+# a typed state is ceremony. A free-form conversation cannot know in advance which fields
+# matter: there a memory buffer, bounded, is the honest tool, and the facts that must survive go
+# into explicit state beside it.
+
+# %% tags=["parameters"]
+backend = "sim"  # "sim": offline simulator; "anthropic": real Claude
+model = "claude-haiku-4-5"
+n_tickets = 10  # tickets run through the 10-step workflow (at most 60)
+budget_tokens = 250  # section 2: the context budget, in tokens
+keep_last = 1  # notes kept verbatim when the context is summarised
+max_words = 20  # the summary's contract: at most this many words
+chat_budget = 200  # section 3: the memory buffers' token limit
+seed = 0
+time_scale = 0.0  # wall-clock seconds per simulated second (0: as fast as possible)
+
+# %% [markdown]
+# ## Set-up
+#
+# The workflow is chapter 08's **dossier**: ten steps on one support ticket, each one LLM call
+# that writes one field (category, urgency, summary, headline, plan, reply, review, kb_note, team,
+# follow_up). Its prompt templates name the fields each step reads: `{text}` is the ticket,
+# `{category}` the first step's answer, and so on.
+
+# %%
+import asyncio
+import operator
+import string
+import tempfile
+from pathlib import Path
+from typing import Annotated, TypedDict
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from IPython.display import Markdown
+from pydantic import BaseModel, create_model
+
+from orchestra import LLM, Retry, SqliteStore, Workflow, datasets, measure, parallel, sim, step
+from orchestra.errors import MergeConflictError
+from orchestra.examples.long_workflow import STEPS, Dossier
+from orchestra.patterns.context import compactor, render
+from orchestra.sim.tokens import count_tokens, tokenize
+
+pd.set_option("display.max_colwidth", 80)
+simulator = sim.start(seed=seed, time_scale=time_scale) if backend == "sim" else None
+base_url = simulator.url if simulator else None
+llm = LLM(model, backend=backend)
+tickets = datasets.load("tickets")[:n_tickets]
+print(len(tickets), "tickets |", len(STEPS), "steps:", ", ".join(f for f, _ in STEPS))
+
+# %% [markdown]
+# ## 1. Explicit state against the whole context
+#
+# **Explicit state.** Each step gets a pydantic model of its own, holding only the fields its
+# prompt reads (built here from the template; in your code you would write them out). The
+# workflow's state, `Dossier`, holds every field; a step sees its slice.
+
+
+# %%
+def reads(prompt: str) -> list[str]:
+    """The fields a prompt template names: ``{text}`` and ``{category}`` -> [text, category]."""
+    return [name for _, name, _, _ in string.Formatter().parse(prompt) if name]
+
+
+INPUTS = {
+    field: create_model(
+        f"{field.title().replace('_', '')}Input", **{f: (str, ...) for f in reads(p)}
+    )
+    for field, p in STEPS
+}
+pd.DataFrame(
+    [
+        {
+            "step": f"{i:02d}.{field}",
+            "input model": m.__name__,
+            "reads": ", ".join(m.model_fields),
+            "writes": field,
+        }
+        for i, (field, m) in enumerate(INPUTS.items())
+    ]
+).set_index("step")
+
+
+# %%
+def explicit_step(field: str, prompt: str):
+    Input = INPUTS[field]
+
+    @step(name=field, writes=field)
+    async def run(d: Dossier) -> dict:
+        seen = Input.model_validate(d.model_dump(include=set(Input.model_fields)))
+        reply = await llm.ask(prompt.format(**seen.model_dump()), max_tokens=200)
+        return {field: reply.text}
+
+    return run
+
+
+explicit = Workflow("explicit", state=Dossier, steps=[explicit_step(f, p) for f, p in STEPS])
+
+# %% [markdown]
+# **The whole context.** The same ten prompts, each followed by every note so far (the ticket,
+# then one `Field: answer` line per earlier step) under a `Context:` header. The state carries
+# the notes as a list; a step appends its own.
+
+
+# %%
+class Carried(Dossier):
+    notes: list[str] = []
+    """The ticket and every earlier answer, one line each: the whole context."""
+
+
+def note(field: str, text: str) -> str:
+    return f"{field.replace('_', ' ').capitalize()}: {' '.join(text.split())}"
+
+
+def whole_step(field: str, prompt: str):
+    @step(name=field, writes=(field, "notes"))
+    async def run(d: Carried) -> dict:
+        ask = prompt.format(**d.model_dump()) + "\n\nContext:\n" + render(d.notes)
+        reply = await llm.ask(ask, max_tokens=200)
+        return {field: reply.text, "notes": [*d.notes, note(field, reply.text)]}
+
+    return run
+
+
+whole = Workflow("whole", state=Carried, steps=[whole_step(f, p) for f, p in STEPS])
+
+
+def start(t: dict) -> Carried:
+    return Carried(text=t["text"], notes=[note("ticket", t["text"])])
+
+
+# %% [markdown]
+# Both workflows on every ticket. The trace has one span per step, with the input tokens its
+# call was billed for.
+
+
+# %%
+def per_step(results, how: str) -> pd.DataFrame:
+    rows = [
+        {
+            "how": how,
+            "ticket": i,
+            "step": s.name,
+            "input tokens": s.input_tokens,
+            "cost ($)": s.cost_usd,
+        }
+        for i, r in enumerate(results)
+        for s in r.trace.steps()
+    ]
+    return pd.DataFrame(rows)
+
+
+lean = await explicit.run_many([Dossier(text=t["text"]) for t in tickets], progress=True)
+full = await whole.run_many([start(t) for t in tickets], progress=True)
+steps_df = pd.concat([per_step(lean, "explicit state"), per_step(full, "whole context")])
+by_step = steps_df.pivot_table(
+    index="step", columns="how", values=["input tokens", "cost ($)"], aggfunc="mean", sort=False
+)
+by_step.round({("input tokens", h): 0 for h in ("explicit state", "whole context")}).round(6)
+
+# %%
+order = [f for f, _ in STEPS]
+tokens = by_step["input tokens"].loc[order]
+cost = by_step["cost ($)"].loc[order].cumsum()
+fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4), dpi=100)
+x = range(1, len(order) + 1)
+for how, style in (("whole context", "o-"), ("explicit state", "s-")):
+    left.plot(x, tokens[how], style, label=how)
+    right.plot(x, cost[how] * 1000, style, label=how)
+left.set_title("Input tokens per step (mean over tickets)")
+left.set_ylabel("input tokens per call")
+right.set_title("Cumulative cost of one dossier (mean)")
+right.set_ylabel("cost (thousandths of a USD)")
+for ax in (left, right):
+    ax.set_xlabel("step of the workflow (1-10)")
+    ax.set_xticks(list(x))
+    ax.legend(loc="upper left")
+fig.tight_layout()
+
+# %%
+changed = sum(
+    getattr(a.state, f) != getattr(b.state, f)
+    for a, b in zip(lean, full, strict=True)
+    for f in order
+)
+total = {
+    h: steps_df[steps_df.how == h]["input tokens"].sum() / len(tickets)
+    for h in ("explicit state", "whole context")
+}
+dollars = {h: steps_df[steps_df.how == h]["cost ($)"].sum() / len(tickets) for h in total}
+Markdown(
+    f"Measured over {len(tickets)} tickets: one dossier sends **{total['whole context']:.0f} input "
+    f"tokens with the whole context against {total['explicit state']:.0f} with explicit state** "
+    f"({total['whole context'] / total['explicit state']:.1f}×), ${dollars['whole context']:.5f} "
+    f"against ${dollars['explicit state']:.5f}. The last step's prompt is "
+    f"{tokens.loc[order[-1], 'whole context'] / tokens.loc[order[-1], 'explicit state']:.1f}× "
+    f"longer. And the answers are not the same: {changed} of {len(tickets) * len(order)} step "
+    f"outputs differ, because the model reads the pasted notes as material too."
+)
+
+# %% [markdown]
+# Which answers changed, on ticket 0 (the first 70 characters of each):
+
+# %%
+pd.DataFrame(
+    [
+        {
+            "step": f,
+            "explicit state": getattr(lean[0].state, f)[:70],
+            "whole context": getattr(full[0].state, f)[:70],
+        }
+        for f in order
+        if getattr(lean[0].state, f) != getattr(full[0].state, f)
+    ]
+).set_index("step")
+
+# %% [markdown]
+# What to read in it:
+#
+# - **The growth is linear per step, quadratic per run.** Each step adds its answer to every
+#   later prompt, so step *k* pays for *k - 1* earlier answers and the run pays for them
+#   k(k-1)/2 times. Ten steps are cheap; a fifty-step agent loop is not, and a long enough one
+#   hits the model's context window.
+# - **Explicit state is flat**, and each step's cost is what its own inputs cost: the review
+#   step reads a reply, the plan step a ticket and a category.
+# - **More context is not more quality.** Answers change when the prompt carries notes the step
+#   does not need: the model takes them as material (compare the two columns above). Which
+#   answers are better is a question for an evaluation, not a reason to paste everything.
+#
+# ## 2. A context budget, and what summarising loses
+#
+# When the whole context must be passed (the steps cannot say what they need), bound it: after
+# each step, if the notes cross `budget_tokens`, fold all but the last `keep_last` into one
+# summary. `orchestra.patterns.context` does that; the summary is **an LLM step with its own
+# contract** (`Digest`: at most `max_words` words, not empty, fewer tokens than what it
+# replaces; otherwise `OutputFormatError`, which its retry policy may try again).
+
+# %%
+import inspect
+
+from orchestra.patterns import context
+
+print(inspect.getsource(context.summarize))
+
+# %%
+compact = compactor(llm, budget_tokens=budget_tokens, keep_last=keep_last, max_words=max_words)
+budgeted = Workflow(
+    "budgeted", state=Carried, steps=[s for f, p in STEPS for s in (whole_step(f, p), compact)]
+)
+kept = await budgeted.run_many([start(t) for t in tickets], progress=True)
+folds = [
+    [i for i, s in enumerate(k for k in r.trace.steps() if k.name == "compact") if s.input_tokens]
+    for r in kept
+]
+print(
+    f"summarised after steps {[i + 1 for i in folds[0]]} of ticket 0;",
+    f"{sum(map(len, folds))} summaries over {len(tickets)} tickets",
+)
+
+# %% [markdown]
+# The chart shows ticket 0: the input tokens of each step's own call, the three ways, with the
+# budget. A red cross marks each summarisation point: the `compact` step that ran between two
+# steps, at the height of its own call's input tokens (it reads everything it folds). The budget
+# applies to the notes and is checked after each step, so a step's prompt (its instructions
+# plus the notes) can stand above the line once before the fold.
+
+
+# %%
+def call_tokens(result, name_filter=lambda n: n != "compact"):
+    return [s.input_tokens for s in result.trace.steps() if name_filter(s.name)]
+
+
+fig, ax = plt.subplots(figsize=(9, 4.2), dpi=100)
+ax.plot(x, call_tokens(full[0]), "o-", label="whole context")
+ax.plot(x, call_tokens(kept[0]), "D-", label=f"whole context, budget {budget_tokens} tokens")
+ax.plot(x, call_tokens(lean[0]), "s-", label="explicit state")
+ax.axhline(
+    budget_tokens,
+    color="gray",
+    linestyle="--",
+    linewidth=1,
+    label="budget on the notes (checked after each step)",
+)
+summaries = [s for s in kept[0].trace.steps() if s.name == "compact" and s.input_tokens]
+for k, (i, span) in enumerate(zip(folds[0], summaries, strict=True)):
+    at = i + 1.5  # the compact step after step i+1, before step i+2
+    ax.axvline(at, color="C3", linestyle=":", linewidth=1)
+    ax.plot(
+        at,
+        span.input_tokens,
+        "X",
+        color="C3",
+        markersize=9,
+        label="summary call (its own input tokens)" if k == 0 else None,
+    )
+ax.set_xlabel("step of the workflow (1-10)")
+ax.set_ylabel("input tokens per call")
+ax.set_xticks(list(x))
+ax.set_title("Ticket 0: input tokens per step, with summarisation points")
+ax.legend(loc="upper left", fontsize=8)
+fig.tight_layout()
+
+# %% [markdown]
+# **The quality cost.** One more step asks a question whose answer sits in the first step: which
+# category the ticket was put in. It is answered three ways: from the whole notes, from the
+# budgeted notes (where step 1's note may now be a summary), and from explicit state, where
+# `category` is a field that nothing summarises. A right answer names step 1's label.
+
+# %%
+QUESTION = "Question: Which category was this ticket classified into?"
+
+
+async def ask_back(context_lines: list[str]) -> str:
+    return (await llm.ask("Context:\n" + render(context_lines) + "\n\n" + QUESTION)).text
+
+
+async def quality(results, lines) -> list[bool]:
+    out = []
+    for r in results:
+        answer = await ask_back(lines(r.state))
+        out.append(r.state.category.lower() in answer.lower())
+    return out
+
+
+with measure.Meter(simulator, "question") as m:
+    right = {
+        "whole context": await quality(full, lambda s: s.notes),
+        f"budget {budget_tokens} tokens": await quality(kept, lambda s: s.notes),
+        "explicit state": await quality(lean, lambda s: [note("category", s.category)]),
+    }
+
+
+def run_cost(results) -> tuple[float, float]:
+    return (
+        sum(r.tokens for r in results) / len(results),
+        sum(r.cost_usd for r in results) / len(results),
+    )
+
+
+summary = pd.DataFrame(
+    {
+        how: {
+            "tokens per dossier (in + out)": run_cost(rs)[0],
+            "cost per dossier ($)": run_cost(rs)[1],
+            "tokens of the last step's prompt": call_tokens(rs[0])[-1],
+            "early fact answered": f"{sum(right[how])}/{len(rs)}",
+        }
+        for how, rs in (
+            ("whole context", full),
+            (f"budget {budget_tokens} tokens", kept),
+            ("explicit state", lean),
+        )
+    }
+).T
+summary
+
+# %%
+b = f"budget {budget_tokens} tokens"
+saved = 1 - run_cost(kept)[0] / run_cost(full)[0]
+dearer = run_cost(kept)[1] / run_cost(full)[1] - 1
+aborted = sum(r.status != "completed" for r in kept)
+Markdown(
+    f"Measured: the budget of {budget_tokens} tokens {'cut' if saved > 0 else 'raised'} the tokens "
+    f"of a dossier by **{abs(saved):.0%}** and its cost by {abs(dearer):.0%} "
+    f"({'less' if dearer < 0 else 'more'}; the summaries' own calls included, "
+    f"{sum(map(len, folds)) / len(kept):.1f} per dossier; {aborted} run(s) stopped on a broken "
+    f"summary contract). It capped the last prompt at {call_tokens(kept[0])[-1]} tokens against "
+    f"{call_tokens(full[0])[-1]}. The question about step 1 was answered right "
+    f"**{sum(right[b])} times in {len(kept)}**, against {sum(right['whole context'])} with the "
+    f"whole context and {sum(right['explicit state'])} with explicit state, which also costs "
+    f"least. A summary keeps what looks central in the text; an early label is a short line and "
+    f"is the first thing dropped."
+)
+
+# %% [markdown]
+# Three lessons. **A budget caps the prompt, it does not make a short run cheap**: every
+# summary is a call that reads what it folds, so over ten steps the savings and the summaries'
+# cost nearly cancel; it pays when a context would otherwise be re-sent many more times (long
+# agent loops), and it is what keeps a long run inside the context window at all.
+# **Summarising is lossy compression with an LLM's judgement of what matters**, and it cannot
+# know what a later step will ask; measure it on the questions your later steps ask.
+# **Facts that later steps need belong in explicit state**, beside any summary: pin the
+# category, the order number, the customer's name as fields, and summarise only the prose.
+#
+# ## 3. Conversation memory: what LangChain and LlamaIndex keep
+#
+# A chat is the whole-context habit by design: each turn sends the history. The same eight
+# turns go to four memories, each on a `chat_budget`-token limit where it has one:
+#
+# - **LangChain**: in langchain-core 1.x both `RunnableWithMessageHistory` and
+#   `InMemoryChatMessageHistory` are deprecated in favour of LangGraph's persistence ("short-term
+#   memory"): a graph over `MessagesState`, whose `messages` channel has the `add_messages`
+#   reducer, compiled with a checkpointer (`InMemorySaver`) that keeps the thread between calls.
+#   What is *sent* to the model is cut with `trim_messages` to the last `chat_budget` tokens,
+#   starting on a human turn; the checkpoint itself keeps everything.
+# - **LlamaIndex**: `Memory` (0.14's replacement for the deprecated `ChatMemoryBuffer`): a
+#   token-limited queue; past `token_limit × chat_history_token_ratio` the oldest turns are
+#   flushed to memory blocks, here none, so they are dropped.
+# - **Orchestra, explicit state**: a `Case` model with the facts of the conversation, updated by
+#   an extraction call each turn; each reply sees the facts and the current turn only.
+#
+# All count tokens with the same function (the simulator's tokenizer), so the limits mean the
+# same. The last turn asks for something said in the first.
+
+# %%
+TURNS = [
+    "Hi, my name is Priya and I run a small bakery. My order number is A-1042.",
+    "The stand mixer I ordered arrived with a cracked bowl.",
+    "I would like a replacement bowl rather than a refund.",
+    "Can you ship it to the shop instead of my home address?",
+    "The shop is at 12 Mill Lane, Leeds.",
+    "How long will the replacement take?",
+    "Also, the invoice shows the wrong VAT number.",
+    "What is my name?",
+]
+NAME = "Priya"  # what the last turn asks for (said in turn 1)
+
+# %%
+from langchain_anthropic import ChatAnthropic
+from langchain_core.messages import HumanMessage, trim_messages
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.graph import START, MessagesState, StateGraph
+
+
+def lc_tokens(messages) -> int:
+    return sum(count_tokens(str(m.content)) for m in messages)
+
+
+async def langchain_chat(limit: int | None):
+    chat = ChatAnthropic(model=model, base_url=base_url, temperature=0, max_tokens=200)
+    sent = []  # what the model received on the last turn
+
+    async def respond(state: MessagesState) -> dict:
+        history = state["messages"]
+        if limit is not None:
+            history = trim_messages(
+                history,
+                max_tokens=limit,
+                token_counter=lc_tokens,
+                strategy="last",
+                start_on="human",
+            )
+        sent[:] = history
+        return {"messages": [await chat.ainvoke(history)]}
+
+    graph = StateGraph(MessagesState)
+    graph.add_node("respond", respond)
+    graph.add_edge(START, "respond")
+    app = graph.compile(checkpointer=InMemorySaver())
+    thread = {"configurable": {"thread_id": "priya"}}
+    for turn in TURNS:
+        out = await app.ainvoke({"messages": [HumanMessage(turn)]}, thread)
+    return list(sent), out["messages"]
+
+
+# %%
+from llama_index.core.llms import ChatMessage
+from llama_index.core.memory import Memory
+from llama_index.llms.anthropic import Anthropic
+
+
+async def llama_chat(limit: int):
+    chat = Anthropic(model=model, base_url=base_url, temperature=0, max_tokens=200)
+    memory = Memory.from_defaults(
+        token_limit=limit, tokenizer_fn=tokenize, chat_history_token_ratio=1.0
+    )
+    for turn in TURNS:
+        await memory.aput(ChatMessage(role="user", content=turn))
+        sent = await memory.aget()
+        reply = await chat.achat(sent)
+        await memory.aput(reply.message)
+    return sent, await memory.aget_all()
+
+
+# %%
+class Facts(BaseModel):
+    """Facts the customer has given; null when this message gives none."""
+
+    name: str | None = None
+    order_number: str | None = None
+    address: str | None = None
+
+
+class Case(BaseModel):
+    """The conversation's explicit state: the facts so far, and the last reply."""
+
+    facts: Facts = Facts()
+    reply: str = ""
+
+
+def facts_lines(f: Facts) -> list[str]:
+    return [f"Customer {k.replace('_', ' ')}: {v}." for k, v in f.model_dump().items() if v]
+
+
+async def orchestra_chat():
+    case = Case()
+    for turn in TURNS:
+        got = (
+            await llm.ask(
+                f"Extract the name, order number and address from this message: {turn}",
+                schema=Facts,
+            )
+        ).data
+        # the merge rule: a fact, once given, is kept (a later message that merely mentions a
+        # street would otherwise overwrite the name); correcting one needs its own step
+        new = {k: v for k, v in got.model_dump().items() if v and not getattr(case.facts, k)}
+        case = case.model_copy(update={"facts": case.facts.model_copy(update=new)})
+        sent = f"Context:\n{render(facts_lines(case.facts))}\n\nQuestion: {turn}"
+        case = case.model_copy(update={"reply": (await llm.ask(sent, max_tokens=200)).text})
+    return sent, case
+
+
+# %%
+memories = {}
+for label, run in {
+    "LangChain history, everything": lambda: langchain_chat(None),
+    f"LangChain history + trim_messages({chat_budget})": lambda: langchain_chat(chat_budget),
+    f"LlamaIndex Memory(token_limit={chat_budget})": lambda: llama_chat(chat_budget),
+    "orchestra explicit state (Case)": orchestra_chat,
+}.items():
+    with measure.Meter(simulator, label) as m:
+        memories[label] = await run()
+    memories[label] = (*memories[label], m.result)
+
+
+# %%
+def describe(label, sent, stored, measured) -> dict:
+    if isinstance(stored, Case):
+        keeps = "the facts: " + "; ".join(facts_lines(stored.facts))
+        first_kept, answer = NAME in sent, stored.reply
+        drops = "the wording of every turn"
+    else:
+        texts = [str(getattr(m, "content", "")) for m in sent]
+        first_kept = any(TURNS[0] in t for t in texts)
+        answer = str(getattr(stored[-1], "content", ""))
+        keeps = f"{len(sent)} of {len(stored)} messages sent on the last turn"
+        drops = (
+            "nothing"
+            if len(sent) == len(stored) - 1
+            else f"the {len(stored) - 1 - len(sent)} oldest messages"
+        )
+    return {
+        "memory": label,
+        "keeps": keeps,
+        "drops": drops,
+        "turn 1 in the last prompt": first_kept,
+        "input tokens (8 turns)": measured.input_tokens,
+        "calls": measured.calls,
+        "cost ($)": round(measured.cost_usd, 6),
+        f"last answer names {NAME}": NAME in answer,
+    }
+
+
+memory_table = pd.DataFrame([describe(k, *v) for k, v in memories.items()]).set_index("memory")
+memory_table
+
+# %%
+orch = memory_table.loc["orchestra explicit state (Case)"]
+everything = memory_table.loc["LangChain history, everything"]
+Markdown(
+    f"Measured over {len(TURNS)} turns: sending the whole history cost "
+    f"{everything['input tokens (8 turns)']} input tokens and remembered the name; both "
+    f"token-limited memories dropped turn 1 and "
+    f"{'lost' if not memory_table.iloc[1:3][f'last answer names {NAME}'].any() else 'kept'} it. "
+    f"Explicit state kept it in a field "
+    f"({'answered' if orch[f'last answer names {NAME}'] else 'yet missed it'}) for "
+    f"{orch['input tokens (8 turns)']} input tokens in {orch['calls']} calls: an extraction call "
+    f"per turn is its price, "
+    f"{'more' if orch['input tokens (8 turns)'] > everything['input tokens (8 turns)'] else 'less'}"
+    f" than the whole history over a conversation this short; its tokens per turn stay flat while "
+    f"the history's grow with every turn."
+)
+
+# %% [markdown]
+# What each keeps and drops, in words:
+#
+# - **The whole history** keeps everything and pays for it again on every turn; it is the only
+#   one that can answer a question nobody planned for, until the context window ends it.
+# - **A token-limited buffer** (`trim_messages`, LlamaIndex `Memory`) keeps the recent turns
+#   verbatim and drops the oldest first: the customer's name, given in the greeting, is the
+#   first thing to go. LlamaIndex's `Memory` can flush what it drops into memory blocks (a
+#   `FactExtractionMemoryBlock` asks an LLM for facts, a `VectorMemoryBlock` retrieves old
+#   turns); in LangGraph you add a node that summarises old messages. Either is the context
+#   budget of section 2 under another name, with its quality cost.
+# - **Explicit state** keeps the facts you decided to keep, and nothing else: the wording of the
+#   turns is gone, and a fact you did not model (the VAT complaint) is not remembered. Its merge
+#   rule matters. `orchestra_chat` keeps a fact once given; had each turn's extraction
+#   overwritten the last, turn 5 would have replaced the name with what the extractor reads
+#   there:
+
+# %%
+turn5 = (
+    await llm.ask(
+        f"Extract the name, order number and address from this message: {TURNS[4]}", schema=Facts
+    )
+).data
+assert turn5.name and turn5.name != NAME  # what "replaced the name" above rests on
+print(f"turn 5: {TURNS[4]!r} -> {turn5.model_dump()}")
+
+# %% [markdown]
+# The usual production answer is both: a bounded buffer for the flow of the conversation, and
+# explicit state for the facts the workflow acts on.
+#
+# ## 4. Two parallel steps, one field: the lost update
+#
+# Two steps tag the same ticket at once, one with its topic, one with its sentiment, and both
+# add to one `tags` list. Each reads the list, waits for its LLM call, and writes the list back
+# with its tag added. Written by hand on a shared dict, the second write replaces the first.
+
+# %%
+TEXT = tickets[0]["text"]
+ASK = {
+    "topic": "Classify this ticket into one of: billing, account, shipping, technical.\nTicket: {}",
+    "sentiment": "Classify the sentiment of this ticket into one of: positive, neutral, negative.\nTicket: {}",
+}
+
+
+async def label(kind: str) -> str:
+    return (await llm.ask(ASK[kind].format(TEXT), max_tokens=20)).text.strip()
+
+
+shared = {"tags": []}
+
+
+async def add_tag(kind: str) -> None:
+    tags = shared["tags"]  # read
+    tag = await label(kind)  # the other step runs meanwhile
+    shared["tags"] = [*tags, tag]  # write back: whoever writes last wins
+
+
+await asyncio.gather(add_tag("topic"), add_tag("sentiment"))
+print(f"by hand: {len(shared['tags'])} of 2 tags kept")
+
+# %% [markdown]
+# **Orchestra** refuses the workflow before it runs: parallel branches must declare what they
+# write, and two that write one field need a **merge rule**, a function `(old, new) -> merged`
+# folded over the branches in order. `operator.add` appends both lists.
+
+
+# %%
+class Tagged(BaseModel):
+    text: str
+    tags: list[str] = []
+
+
+def tagger(kind: str):
+    @step(name=kind, writes="tags")
+    async def run(t: Tagged) -> dict:
+        return {"tags": [*t.tags, await label(kind)]}
+
+    return run
+
+
+try:
+    Workflow("tags", state=Tagged, steps=[parallel(tagger("topic"), tagger("sentiment"))])
+except MergeConflictError as exc:
+    print(f"{type(exc).__name__}: {exc}")
+
+
+# %%
+def each_new(old: list, new: list) -> list:
+    """Each branch returned the old list plus its own tags: keep old, add what is new."""
+    return old + [t for t in new if t not in old]
+
+
+merged = Workflow(
+    "tags",
+    state=Tagged,
+    steps=[parallel(tagger("topic"), tagger("sentiment"), merge={"tags": each_new})],
+)
+ours = await merged.run(Tagged(text=TEXT))
+print("orchestra, merge rule:", sorted(ours.state.tags))
+
+# %% [markdown]
+# Mind what a branch returns. Here each branch returns the whole list (`[*t.tags, tag]`), so a
+# plain `operator.add` would duplicate whatever was in it before the fan-out; the rule above
+# adds only what is new. Returning only the delta (`{"tags": [tag]}`) and merging with
+# `operator.add` is the other consistent choice; LangGraph makes it the convention.
+#
+# **LangGraph** checks at run time: two nodes in one super-step writing a key without a
+# reducer raise `InvalidUpdateError`. A reducer is declared on the state's type,
+# `Annotated[list[str], operator.add]`, and nodes return only their new items.
+#
+# **LlamaIndex Workflows** keep shared values in `ctx.store`; `get` then `set` across an `await`
+# is the hand-written lost update again. `ctx.store.edit_state()` takes a lock for the
+# read-modify-write.
+
+# %%
+from langgraph.errors import InvalidUpdateError
+from langgraph.graph import END
+
+
+def langgraph_tags(reducer: bool):
+    class S(TypedDict):
+        tags: Annotated[list[str], operator.add] if reducer else list[str]
+
+    def node(kind):
+        async def run(state: S) -> dict:
+            return {"tags": [await label(kind)] if reducer else [*state["tags"], await label(kind)]}
+
+        return run
+
+    graph = StateGraph(S)
+    for kind in ASK:
+        graph.add_node(kind, node(kind))
+        graph.add_edge(START, kind)
+        graph.add_edge(kind, END)
+    return graph.compile()
+
+
+for reducer in (False, True):
+    try:
+        out = await langgraph_tags(reducer).ainvoke({"tags": []})
+        print(f"LangGraph, reducer={reducer}: {sorted(out['tags'])}")
+    except InvalidUpdateError as exc:
+        print(f"LangGraph, reducer={reducer}: {type(exc).__name__}: {str(exc).splitlines()[0]}")
+
+# %%
+from workflows import Context
+from workflows import Workflow as LlamaWorkflow
+from workflows import step as llama_step
+from workflows.events import Event, StartEvent, StopEvent
+
+
+class Tag(Event):
+    kind: str
+
+
+class Tagged_(Event):
+    pass
+
+
+def llama_tags(locked: bool):
+    class Tagger(LlamaWorkflow):
+        @llama_step
+        async def fan_out(self, ctx: Context, ev: StartEvent) -> Tag | None:
+            await ctx.store.set("tags", [])
+            for kind in ASK:
+                ctx.send_event(Tag(kind=kind))
+            return None
+
+        @llama_step(num_workers=2)
+        async def tag(self, ctx: Context, ev: Tag) -> Tagged_:
+            if locked:
+                new = await label(ev.kind)
+                async with ctx.store.edit_state() as state:  # read-modify-write under a lock
+                    state["tags"] = [*state["tags"], new]
+            else:
+                tags = await ctx.store.get("tags")
+                new = await label(ev.kind)
+                await ctx.store.set("tags", [*tags, new])
+            return Tagged_()
+
+        @llama_step
+        async def fan_in(self, ctx: Context, ev: Tagged_) -> StopEvent | None:
+            if ctx.collect_events(ev, [Tagged_] * len(ASK)) is None:
+                return None
+            return StopEvent(result=await ctx.store.get("tags"))
+
+    return Tagger(timeout=30)
+
+
+for locked in (False, True):
+    tags = await llama_tags(locked).run()
+    print(f"LlamaIndex, {'edit_state()' if locked else 'get + set'}: {len(tags)} of 2 tags kept")
+
+# %% [markdown]
+# | | without a rule | with one |
+# |---|---|---|
+# | by hand (asyncio) | one tag silently lost | a lock, or a merge you write |
+# | orchestra | `MergeConflictError` when the workflow is built | `parallel(..., merge={"tags": rule})` |
+# | LangGraph | `InvalidUpdateError` when the super-step ends | a reducer on the state type: `Annotated[list, operator.add]` |
+# | LlamaIndex Workflows | one tag silently lost (`get` then `set`) | `async with ctx.store.edit_state()` |
+#
+# The silent rows are the dangerous ones: nothing fails, the output just lacks a tag, and only
+# an evaluation would notice.
+#
+# ## 5. State after a failure: what the retry sees
+#
+# A step fails half-way: it has started changing the state, then its LLM call fails, and the
+# retry policy runs it again. What does the second attempt see? In orchestra a step *returns* a
+# delta and the engine applies it only when the step completes, so the retry sees **the state
+# before the step**; the checkpoint store commits one row per completed step, so a resumed run
+# does too. The one way to break it is to mutate the state in place.
+#
+# The workflow below: `classify`, then `reply`, whose first call fails with a 529 (staged on the
+# simulator) and whose retry policy tries again; every completed step is checkpointed in SQLite.
+# It runs twice: with `reply` returning a delta, and with `reply` appending to the state's list
+# in place. Each attempt records the log it saw.
+
+
+# %%
+class Ticket(BaseModel):
+    text: str
+    category: str = ""
+    log: list[str] = []
+    reply: str = ""
+
+
+seen = []
+PROMPTS = {
+    "classify": "Classify this ticket into one of: billing, account, shipping, technical.\nTicket: {text}",
+    "reply": "Write a short reply to this ticket.\nTicket: {text}",
+}
+
+
+def make_steps(in_place: bool):
+    @step(name="classify", writes=("category", "log"))
+    async def classify(t: Ticket) -> dict:
+        category = (await llm.ask(PROMPTS["classify"].format(text=t.text), max_tokens=20)).text
+        return {"category": category, "log": [*t.log, "classified"]}
+
+    @step(name="reply", writes=("reply", "log"), retry=Retry(max_attempts=2, base_delay=0.0))
+    async def reply(t: Ticket, ctx) -> dict:
+        seen.append(
+            {"mutates in place": in_place, "attempt": ctx.attempt, "log it saw": list(t.log)}
+        )
+        if in_place:
+            t.log.append("reply started")  # the bug: the state the retry will see is changed
+            log = t.log
+        else:
+            log = [*t.log, "reply started"]  # a new list, part of the delta
+        text = (await llm.ask(PROMPTS["reply"].format(text=t.text), max_tokens=120)).text
+        return {"reply": text, "log": [*log, "replied"]}
+
+    return [classify, reply]
+
+
+workdir = tempfile.TemporaryDirectory()  # the checkpoint file; removed at the end
+store = SqliteStore(Path(workdir.name) / "state.db")
+runs = {}
+for in_place in (False, True):
+    if simulator:  # the first reply call of each run answers 529 Overloaded
+        simulator.configure(
+            faults=sim.Faults(plan=[sim.Rule("overloaded", match="Write a short reply", nth=1)])
+        )
+    wf = Workflow("retry", state=Ticket, steps=make_steps(in_place))
+    runs[in_place] = await wf.run(Ticket(text=TEXT), store=store, run_id=f"in_place={in_place}")
+if simulator:
+    simulator.configure(faults=sim.Faults())
+pd.DataFrame(seen)
+
+# %% [markdown]
+# The delta version's second attempt saw the same log as its first: the state before the step.
+# The in-place version's retry saw `"reply started"` left by the failed attempt. The journal
+# below is the record on disk: one row per completed step, holding that step's delta as JSON.
+# The failed attempt wrote no row; but the in-place run's `reply` row carries the doubled log,
+# because the mutation went into the delta it finally returned (the cell asserts both).
+
+# %%
+rows = [
+    {"run": run_id, "key": key, "fields": ", ".join(entry["out"]), "log": entry["out"]["log"]}
+    for run_id in ("in_place=False", "in_place=True")
+    for key, entry in store.journal(run_id).items()
+]
+assert (
+    seen[1]["log it saw"] == seen[0]["log it saw"]
+    and runs[False].state.log.count("reply started") == 1
+)
+assert runs[True].state.log.count("reply started") == 2
+pd.DataFrame(rows).set_index(["run", "key"])
+
+# %% [markdown]
+# Why the engine does not deep-copy the state for every step to prevent this: it costs a copy
+# per step of everything the state holds, and the chapter-01 engine is built on cheap
+# `model_copy(update=...)`. The contract is the convention Burr and LangGraph share: **a step
+# returns new values and never mutates its input**. A resumed run (chapter 08) replays the
+# journal's deltas onto the saved initial state, so after a crash the next step also sees the
+# state as of its predecessor's commit, never a half-written one.
+#
+# ## Interview angle
+#
+# - *"Each step of our workflow gets the full conversation so far. What does that cost, and what
+#   would you change?"* Input tokens grow with every step (quadratically over the run); measure
+#   tokens per step from the traces; give each step a typed input with only what it reads; keep
+#   the facts later steps need as fields.
+# - *"The context will not fit. What are the options?"* Truncate (cheapest, drops the oldest
+#   first), summarise past a budget (an extra call each time, lossy: measure on questions about
+#   early steps; the summary needs a contract), retrieve (store turns, fetch the relevant ones),
+#   or restructure into explicit state. Pin facts beside any summary.
+# - *"How do you give a chatbot memory?"* A bounded buffer for recent turns plus explicit,
+#   structured facts (with a merge rule: which value wins when a later turn disagrees) and,
+#   for long histories, summaries or retrieval; know what each drops.
+# - *"Two parallel steps update the same field. What can go wrong?"* The lost update. Declare
+#   a merge rule (orchestra `merge=`, LangGraph reducers), make it commutative when branch order
+#   is not guaranteed, and decide whether branches return deltas or whole values.
+# - *"A step fails after changing some state. What does the retry see?"* With immutable state
+#   and deltas committed per completed step: the state before the step. With in-place mutation:
+#   whatever the failed attempt left. Checkpoints make it durable across crashes; idempotent
+#   side effects make the retry safe outside the state too.
+
+# %%
+workdir.cleanup()
+if simulator:
+    simulator.stop()

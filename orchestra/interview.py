@@ -1,0 +1,56 @@
+"""The interview question that ends each exercise: your answer, the rubric, a model answer.
+
+Every exercise notebook ends the same way: you write an answer in a markdown cell, then one
+cell shows the points a strong answer makes (score yourself, one point each) and a model
+answer; on real Claude a grader LLM also marks each point and explains.
+
+    answer = answer_in("03_router.ipynb", "answer-03")
+    print(await review(answer, RUBRIC, MODEL_ANSWER, grader=llm if backend == "anthropic" else None))
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+
+__all__ = ["answer_in", "review"]
+
+
+def answer_in(notebook: str | Path, tag: str) -> str:
+    """The text of the markdown cell tagged ``tag`` in the saved notebook ("" if none).
+
+    Read from the file, so save the notebook after writing: ``answer_in("03_router.ipynb", "answer-03")``.
+    """
+    cells = nbformat.read(Path(notebook), as_version=4).cells
+    return next((c.source for c in cells if tag in c.metadata.get("tags", [])), "")
+
+
+async def review(
+    answer: str, rubric: list[str], model_answer: str, *, grader=None, min_words: int = 20
+) -> str:
+    """The rubric to score yourself against, then (once you have answered) a model answer and,
+    with a ``grader`` (an ``LLM`` on real Claude), its marking of each point.
+
+    ``print(await review("Retry only transient errors ...", ["names 429"], "Retry ..."))``
+    """
+    words = len(answer.split())
+    answered = words >= min_words and "Your answer here" not in answer and "TODO" not in answer
+    lines = (
+        []
+        if answered
+        else [f"Write your answer first ({words} words so far), then run this cell again.\n"]
+    )
+    lines.append(f"A strong answer makes these {len(rubric)} points (score yourself, one each):")
+    lines += [f"  [ ] {point}" for point in rubric]
+    if answered:
+        lines += ["", "A model answer:", model_answer]
+    if answered and grader is not None:
+        points = "\n".join(f"{i}. {p}" for i, p in enumerate(rubric, 1))
+        reply = await grader.ask(
+            "Grade this interview answer against the rubric. For each point say met or not met "
+            f"and why, in one line; then a score out of {len(rubric)} and one tip.\n\n"
+            f"Rubric:\n{points}\n\nAnswer:\n{answer}"
+        )
+        lines += ["", "Claude's grading:", reply.text]
+    return "\n".join(lines)

@@ -1,0 +1,300 @@
+# ---
+# jupyter:
+#   jupytext:
+#     notebook_metadata_filter: orchestra,-jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python (orchestra)
+#     language: python
+#     name: orchestra
+#   orchestra:
+#     mutant_parameters:
+#       n_tickets: 4
+#       seed: 0
+#     test_parameters:
+#       n_tickets: 5
+#       seed: 1
+# ---
+
+# %% [markdown]
+# # Exercise 06 · State across steps: a budget that forgets nothing needed, a merge that loses nothing
+#
+# The interview task: *"Our ten-step workflow pastes everything so far into every prompt. We
+# added a summariser to stay under a token budget, and now the last step gets the ticket's
+# category wrong. Fix it without giving up the budget. Then: two parallel taggers write one
+# `tags` field and we lose tags. Fix that too."* Each task ends with a cell tagged `check` that
+# runs your code against the simulator and fails until the task is done; an interview question
+# closes, scored against a rubric. Grade your work with `make grade` (or
+# `make grade NB=exercises/06_state_across_steps.ipynb`).
+#
+# Read `orchestra/patterns/context.py` first: you reuse its `fit`, `render` and `SUMMARY`.
+
+# %% tags=["parameters"]
+backend = "sim"  # "sim": offline simulator; "anthropic": real Claude
+model = "claude-haiku-4-5"
+n_tickets = 8  # tickets run through the workflow in task 1
+budget_tokens = 250  # the context budget, in tokens
+seed = 0
+time_scale = 0.0  # wall-clock seconds per simulated second (0: as fast as possible)
+
+# %%
+import asyncio
+import itertools
+
+from pydantic import BaseModel
+
+from orchestra import LLM, Workflow, datasets, parallel, sim, step
+from orchestra.examples.long_workflow import STEPS, Dossier
+from orchestra.patterns.context import SUMMARY, fit, render
+from orchestra.sim.tokens import count_tokens
+
+simulator = sim.start(seed=seed, time_scale=time_scale) if backend == "sim" else None
+llm = LLM(model, backend=backend)
+tickets = datasets.load("tickets")[:n_tickets]
+
+
+class Carried(Dossier):
+    notes: list[str] = []
+    """The ticket and every earlier answer, one line each: the whole context."""
+
+
+def note(field: str, text: str) -> str:
+    return f"{field.replace('_', ' ').capitalize()}: {' '.join(text.split())}"
+
+
+def whole_step(field: str, prompt: str):
+    @step(name=field, writes=(field, "notes"))
+    async def run(d: Carried) -> dict:
+        ask = prompt.format(**d.model_dump()) + "\n\nContext:\n" + render(d.notes)
+        reply = await llm.ask(ask, max_tokens=200)
+        return {field: reply.text, "notes": [*d.notes, note(field, reply.text)]}
+
+    return run
+
+
+QUESTION = "Question: Which category was this ticket classified into?"
+
+
+async def category_recalled(d: Carried) -> bool:
+    """The final question, answered from the notes: does it name step 1's label?"""
+    reply = await llm.ask("Context:\n" + render(d.notes) + "\n\n" + QUESTION)
+    return d.category.lower() in reply.text.lower()
+
+
+# %% [markdown]
+# ## Task 1 · A budget that keeps the facts later steps need
+#
+# `keep_within(notes, budget_tokens=..., pinned=...)` is called after every step. When the
+# notes fit in `budget_tokens` (counted with `count_tokens(render(notes))`), return them
+# unchanged. Otherwise return:
+#
+# - the **pinned** notes, verbatim, first: a note is pinned when the part before its first `:`
+#   is one of `pinned` (`"Category: billing"` is pinned by `"Category"`);
+# - then the other notes folded by `fit(llm, others, budget_tokens=..., keep_last=1,
+#   max_words=20)`: one summary note (it starts with `SUMMARY`) and the last note verbatim.
+#   Give `fit` what is left of the budget once the pinned notes are counted.
+#
+# The check runs the workflow with your function after every step, then asks the question
+# about step 1 on every ticket.
+
+
+# %%
+async def keep_within(
+    notes: list[str], *, budget_tokens: int, pinned: tuple[str, ...]
+) -> list[str]:
+    ### BEGIN SOLUTION
+    if count_tokens(render(notes)) <= budget_tokens:
+        return list(notes)
+    pins = [n for n in notes if n.split(":", 1)[0] in pinned]
+    others = [n for n in notes if n not in pins]
+    room = max(1, budget_tokens - count_tokens(render(pins)))
+    folded, _ = await fit(llm, others, budget_tokens=room, keep_last=1, max_words=20)
+    return pins + folded
+    ### END SOLUTION
+    ### BEGIN STUB
+    # # TODO: unchanged under the budget; else the pinned notes, then the rest folded by `fit`
+    # raise NotImplementedError
+    ### END STUB
+
+
+# %%
+PINNED = ("Category", "Urgency")
+
+
+@step(name="compact", writes="notes")
+async def compact(d: Carried) -> dict:
+    return {"notes": await keep_within(d.notes, budget_tokens=budget_tokens, pinned=PINNED)}
+
+
+budgeted = Workflow(
+    "budgeted", state=Carried, steps=[s for f, p in STEPS for s in (whole_step(f, p), compact)]
+)
+whole = Workflow("whole", state=Carried, steps=[whole_step(f, p) for f, p in STEPS])
+
+
+def start(t: dict) -> Carried:
+    return Carried(text=t["text"], notes=[note("ticket", t["text"])])
+
+
+# %% tags=["check"]
+# check 1: under budget, the pinned facts verbatim, the rest summarised, and the question answered
+unchanged = ["Ticket: short", "Category: billing"]
+assert await keep_within(unchanged, budget_tokens=1000, pinned=PINNED) == unchanged, (
+    "notes that fit the budget must come back unchanged (and with no summary call)"
+)
+pins, k = ["Category: billing", "Urgency: high"], 1
+while (
+    count_tokens(render([f"Ticket: {'refund ' * (k + 1)}", "Headline: a", "Reply: b"]))
+    < budget_tokens
+):
+    k += 1  # the notes other than the pinned ones fit the budget; with the pins they do not
+tight = [pins[0], f"Ticket: {'refund ' * k}", pins[1], "Headline: a", "Reply: b"]
+kept = await keep_within(tight, budget_tokens=budget_tokens, pinned=PINNED)
+assert count_tokens(render(kept)) <= budget_tokens, (
+    f"{count_tokens(render(tight))} tokens of notes came back as {count_tokens(render(kept))}, "
+    f"over the budget of {budget_tokens}: the pinned notes count against it too"
+)
+runs = await budgeted.run_many([start(t) for t in tickets])
+full = await whole.run_many([start(t) for t in tickets])
+for r in runs:
+    assert r.status == "completed", f"a run stopped: {r.reason}"
+    for span in r.trace.steps():  # what every compact step left, not only the last one
+        if span.name == "compact" and span.output:
+            size = count_tokens(render(span.output["notes"]))
+            assert size <= budget_tokens, (
+                f"{span.key} left {size} tokens of notes, over the budget of {budget_tokens}"
+            )
+    notes = r.state.notes
+    assert notes[:2] == [note("category", r.state.category), note("urgency", r.state.urgency)], (
+        f"the pinned notes must come first, verbatim; the notes begin {notes[:2]}"
+    )
+    assert any(n.startswith(SUMMARY) for n in notes), (
+        f"the notes crossed the budget, so the rest must be folded into a summary: {notes}"
+    )
+    assert notes[-1] == note("follow_up", r.state.follow_up), "the last note must stay verbatim"
+recalled = [await category_recalled(r.state) for r in runs]
+assert all(recalled), (
+    f"the question about step 1 was answered right on {sum(recalled)} of {len(runs)} tickets; "
+    f"the category must survive the budget"
+)
+spent, whole_spent = sum(r.tokens for r in runs), sum(r.tokens for r in full)
+assert spent < whole_spent, f"{spent} tokens with the budget, {whole_spent} without: no saving"
+print(
+    f"check 1 passed: {len(runs)} dossiers under {budget_tokens} tokens of notes, category "
+    f"recalled on all, {1 - spent / whole_spent:.0%} fewer tokens than the whole context"
+)
+
+# %% [markdown]
+# ## Task 2 · Two parallel taggers, one field
+#
+# Two steps run in parallel and each returns the ticket's `tags` with its own tag added
+# (`[*t.tags, new]`, the whole list). Write `merge_tags(old, new)`, the merge rule the engine
+# folds over the branches: `merge_tags(merge_tags(before, a), b)`. The result must keep every
+# tag that was there before and every tag a branch added, **once each**, and must **not depend
+# on which branch is folded first** (in production they finish in any order): return the tags
+# sorted.
+
+# %%
+ASK = {
+    "topic": "Classify this ticket into one of: billing, account, shipping, technical.\nTicket: {}",
+    "sentiment": "Classify the sentiment of this ticket into one of: positive, neutral, negative.\nTicket: {}",
+}
+
+
+class Tagged(BaseModel):
+    text: str
+    tags: list[str] = []
+
+
+def tagger(kind: str):
+    @step(name=kind, writes="tags")
+    async def run(t: Tagged) -> dict:
+        label = (await llm.ask(ASK[kind].format(t.text), max_tokens=20)).text.strip()
+        return {"tags": [*t.tags, label]}
+
+    return run
+
+
+# %%
+### BEGIN SOLUTION
+def merge_tags(old: list[str], new: list[str]) -> list[str]:
+    return sorted(set(old) | set(new))
+
+
+### END SOLUTION
+### BEGIN STUB
+# def merge_tags(old: list[str], new: list[str]) -> list[str]:
+#     # TODO: every tag once, whatever the order the branches are folded in
+#     raise NotImplementedError
+### END STUB
+
+# %% tags=["check"]
+# check 2: no tag lost, none doubled, and the same result in either fold order
+tagging = Workflow(
+    "tags",
+    state=Tagged,
+    steps=[parallel(tagger("topic"), tagger("sentiment"), merge={"tags": merge_tags})],
+)
+for t in tickets[:3]:
+    before = Tagged(text=t["text"], tags=["vip"])
+    out = (await tagging.run(before)).state.tags
+    a = (await tagger("topic")(before))["tags"]
+    b = (await tagger("sentiment")(before))["tags"]
+    want = sorted({"vip", a[-1], b[-1]})
+    assert out == want, f"the merged tags are {out}; expected {want} (each tag once, sorted)"
+for old, x, y in itertools.permutations([["vip"], ["vip", "billing"], ["vip", "negative"]]):
+    one, two = merge_tags(merge_tags(old, x), y), merge_tags(merge_tags(old, y), x)
+    assert one == two, f"the fold order changes the result: {one} against {two}"
+assert merge_tags(["vip"], ["vip"]) == ["vip"], "a tag present before must not be doubled"
+print("check 2 passed: every tag kept once, whatever the order")
+
+# %% [markdown]
+# ## Task 3 · Interview question
+#
+# *"A teammate says: just pass the whole conversation to every step, models have huge context
+# windows now. What do you answer?"*
+#
+# Write your answer in the next markdown cell (tagged `answer-06`), in 4–8 sentences, then run
+# the cell after it: it shows the points a strong answer makes and a model answer, and you score
+# yourself (with `backend = "anthropic"` and a key, Claude grades your answer against the same
+# rubric and explains).
+
+# %% [markdown] tags=["answer-06"] stub="_Your answer here._"
+# A big window makes it possible, not free: every step re-sends everything before it, so input
+# tokens grow with each step and the run pays for them quadratically, in cost and in latency.
+# It also changes answers, since the model reads notes it does not need as material. I would
+# give each step a typed input with only the fields it reads, and keep the facts later steps
+# need (labels, ids, names) as explicit state. Where the steps cannot say what they need, I
+# would bound the context with a budget and a summary step with a contract, pin the facts that
+# must survive, and measure the summary's quality cost on questions about early steps. I would
+# show the tokens-per-step chart from the traces before and after.
+
+# %%
+from orchestra.interview import answer_in, review
+
+RUBRIC = [
+    "says what it costs: tokens grow every step, quadratically over a run, in dollars and latency",
+    "knows more context can change or degrade answers (irrelevant material, lost in the middle)",
+    "proposes explicit state: a typed input per step with only the fields it reads",
+    "bounds what must be passed: a token budget with summarisation (or truncation, retrieval)",
+    "knows summaries are lossy and pins the facts later steps need, measured on early-step questions",
+    "measures: tokens per step from the traces, before and after",
+]
+MODEL_ANSWER = """A large window makes it possible, not free: each step re-sends all earlier
+output, so input tokens grow every step and the run pays quadratically, in money and latency;
+and answers change, because the model treats unneeded notes as material. Give each step a
+typed input holding only the fields it reads, and keep facts later steps need as explicit state.
+Where the whole context must be passed, bound it with a budget and a summary step that has a
+contract, pin the facts that must survive, and measure the summary's cost on questions about
+early steps. Show the tokens-per-step chart from the traces before and after."""
+answer = answer_in("06_state_across_steps.ipynb", "answer-06")
+grader = llm.with_model("claude-sonnet-4-5") if backend == "anthropic" else None
+print(await review(answer, RUBRIC, MODEL_ANSWER, grader=grader))
+
+# %%
+await llm.aclose()
+if simulator:
+    simulator.stop()

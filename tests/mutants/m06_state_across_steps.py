@@ -1,0 +1,84 @@
+"""Wrong solutions to exercise 06 (a context budget that pins facts, a merge rule); see the package doc."""
+
+from mutants import Mutant
+
+MUTANTS = [
+    # task 1: the budget
+    Mutant(
+        "the budget as it was: everything folded, nothing pinned",
+        0,
+        """
+folded, _ = await fit(llm, notes, budget_tokens=budget_tokens, keep_last=1, max_words=20)
+return folded
+""",
+        caught_by=0,
+    ),
+    Mutant(
+        "no budget at all: the notes come back unchanged",
+        0,
+        "return list(notes)\n",
+        caught_by=0,
+    ),
+    Mutant(
+        "truncation instead of a summary: pinned notes and the last one, the rest dropped",
+        0,
+        """
+if count_tokens(render(notes)) <= budget_tokens:
+    return list(notes)
+return [n for n in notes if n.split(":", 1)[0] in pinned] + notes[-1:]
+""",
+        caught_by=0,
+    ),
+    Mutant(
+        "pinned notes kept, but after the summary instead of first",
+        0,
+        """
+if count_tokens(render(notes)) <= budget_tokens:
+    return list(notes)
+pins = [n for n in notes if n.split(":", 1)[0] in pinned]
+others = [n for n in notes if n not in pins]
+room = max(1, budget_tokens - count_tokens(render(pins)))
+folded, _ = await fit(llm, others, budget_tokens=room, keep_last=1, max_words=20)
+return folded[:-1] + pins + folded[-1:]
+""",
+        caught_by=0,
+    ),
+    Mutant(
+        "the whole budget given to fit, the pinned notes not counted",
+        0,
+        """
+if count_tokens(render(notes)) <= budget_tokens:
+    return list(notes)
+pins = [n for n in notes if n.split(":", 1)[0] in pinned]
+others = [n for n in notes if n not in pins]
+folded, _ = await fit(llm, others, budget_tokens=budget_tokens, keep_last=1, max_words=20)
+return pins + folded
+""",
+        caught_by=0,
+    ),
+    # task 2: the merge rule
+    Mutant(
+        "operator.add: every branch's copy of the old tags appended again",
+        1,
+        "def merge_tags(old, new):\n    return old + new\n",
+        caught_by=1,
+    ),
+    Mutant(
+        "last writer wins: the lost update",
+        1,
+        "def merge_tags(old, new):\n    return new\n",
+        caught_by=1,
+    ),
+    Mutant(
+        "new tags appended once, but in the order the branches finish",
+        1,
+        "def merge_tags(old, new):\n    return old + [t for t in new if t not in old]\n",
+        caught_by=1,
+    ),
+    Mutant(
+        "sorted, but duplicates kept",
+        1,
+        "def merge_tags(old, new):\n    return sorted(old + [t for t in new if t not in old or t == 'vip'])\n",
+        caught_by=1,
+    ),
+]

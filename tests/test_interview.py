@@ -1,0 +1,50 @@
+"""The interview-question cell: the answer read from the saved notebook, the rubric, the grader."""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+
+from orchestra.interview import answer_in, review
+
+RUBRIC = ["names the cause", "gives the fix"]
+MODEL = "The cause is X; the fix is Y."
+ANSWER = "The cause is that validation checks the type only, and the fix is a range rule. " * 2
+
+
+def test_answer_in_reads_the_tagged_markdown_cell(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("intro"),
+        nbformat.v4.new_markdown_cell("My answer.", metadata={"tags": ["answer-07"]}),
+    ]
+    path = tmp_path / "x.ipynb"
+    nbformat.write(nb, path)
+    assert answer_in(path, "answer-07") == "My answer."
+    assert answer_in(path, "answer-99") == ""
+
+
+class Grader:
+    def __init__(self):
+        self.prompts = []
+
+    async def ask(self, prompt):
+        self.prompts.append(prompt)
+        return type("Reply", (), {"text": "1. met\n2. met\nScore 2/2"})()
+
+
+@pytest.mark.anyio
+async def test_unanswered_shows_the_rubric_but_not_the_model_answer_and_asks_no_grader():
+    grader = Grader()
+    out = await review("_Your answer here._", RUBRIC, MODEL, grader=grader)
+    assert "Write your answer first" in out and "[ ] names the cause" in out
+    assert MODEL not in out and grader.prompts == []
+
+
+@pytest.mark.anyio
+async def test_answered_shows_the_model_answer_and_the_graders_marking():
+    grader = Grader()
+    out = await review(ANSWER, RUBRIC, MODEL, grader=grader)
+    assert MODEL in out and "Score 2/2" in out and "Write your answer" not in out
+    assert "1. names the cause" in grader.prompts[0] and ANSWER in grader.prompts[0]
+    assert (await review(ANSWER, RUBRIC, MODEL)).endswith(MODEL)  # no grader: no marking
