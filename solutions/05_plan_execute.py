@@ -360,9 +360,7 @@ print(f"check 3 passed: ship planner {CHOICE[0]} with max_replans={CHOICE[1]}")
 # one call does the job, use one call.
 
 # %%
-from pathlib import Path
-
-import nbformat
+from orchestra.interview import answer_in, review
 
 RUBRIC = [
     "classifies failures from traces: rejected plans by kind, failed steps, aborts, with their cost",
@@ -379,28 +377,9 @@ with re-plans against a strong one without, per request. Check every typed plan 
 it so that a bad plan costs one planner call; keep what was made across re-plans; do not re-plan
 what a new plan cannot fix (a missing tool or data): abort with the partial result and the
 reason. Where the steps never change, use a fixed chain; where one call does it, one call."""
-answer = next(
-    (
-        c.source
-        for c in nbformat.read(Path("05_plan_execute.ipynb"), as_version=4).cells
-        if "answer-05" in c.metadata.get("tags", [])
-    ),
-    "",
-)
-if "Your answer here" in answer or len(answer.split()) < 20:
-    print("Write your answer in the cell above (and save the notebook) first.")
-elif backend == "anthropic":
-    reply = await worker.ask(
-        "Grade this interview answer against the rubric, one line per rubric point (met or "
-        "not, and why), then a score out of 6.\nRubric:\n"
-        + "\n".join(f"- {r}" for r in RUBRIC)
-        + f"\nAnswer: {answer}"
-    )
-    print(reply.text)
-else:
-    print("Score yourself: one point per rubric line your answer makes.\n")
-    print("\n".join(f"[ ] {r}" for r in RUBRIC))
-    print("\nA model answer:\n" + MODEL_ANSWER)
+answer = answer_in("05_plan_execute.ipynb", "answer-05")
+grader = LLM("claude-sonnet-4-5", backend=backend) if backend == "anthropic" else None
+print(await review(answer, RUBRIC, MODEL_ANSWER, grader=grader))
 
 # %%
 await worker.aclose()
