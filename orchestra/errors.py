@@ -18,6 +18,10 @@ The tree, so you can catch at the right depth::
     ├── CircuitOpenError          a circuit breaker refused the call (the model keeps failing)
     ├── BudgetExceededError       a cost or token ceiling was crossed
     ├── LoopLimitError            a bounded loop reached max_iterations
+    ├── PlanError                 a plan cannot be run as written, or no plan worked (chapter 05)
+    │   ├── UnknownToolError      a step names a tool the executor does not have
+    │   ├── MissingStepError      something needed or asked for that no step makes
+    │   └── StepOrderError        a step needs what only a later step makes
     ├── DecisionMismatchError     a decision answers another question than the one waiting
     └── CheckpointError           the checkpoint store cannot be trusted or used now
         ├── CorruptCheckpointError  a row is not valid JSON for this run
@@ -51,6 +55,10 @@ __all__ = [
     "CircuitOpenError",
     "BudgetExceededError",
     "LoopLimitError",
+    "PlanError",
+    "UnknownToolError",
+    "MissingStepError",
+    "StepOrderError",
     "DecisionMismatchError",
     "CheckpointError",
     "CorruptCheckpointError",
@@ -178,6 +186,29 @@ class LoopLimitError(OrchestraError):
     def __init__(self, message: str, *, iterations: int):
         super().__init__(message)
         self.iterations = iterations
+
+
+class PlanError(OrchestraError):
+    """A plan cannot be run as written, or re-planning ran out before a plan worked."""
+
+    def __init__(self, message: str, *, step: int | None = None, name: str | None = None):
+        super().__init__(message)
+        self.step = step
+        """The 1-based number of the offending step (None: the plan as a whole)."""
+        self.name = name
+        """The tool or the value the problem is about."""
+
+
+class UnknownToolError(PlanError):
+    """A step names a tool the executor does not have: the step is impossible as planned."""
+
+
+class MissingStepError(PlanError):
+    """A step needs a value, or the request asks for one, that no step of the plan makes."""
+
+
+class StepOrderError(PlanError):
+    """A step needs a value that only a later step makes."""
 
 
 class CheckpointError(OrchestraError):

@@ -267,6 +267,44 @@ def test_plan_has_one_step_per_sub_goal_and_a_review():
     assert len(data["steps"]) >= 2
 
 
+def test_a_plan_as_step_objects_picks_a_listed_tool_per_step_or_names_a_missing_one():
+    class PlanStep(BaseModel):
+        tool: str
+        instruction: str
+        id: int
+
+    class Plan(BaseModel):
+        steps: list[PlanStep]
+
+    prompt = (
+        "Plan the steps for this request. Each step uses one of these tools:\n"
+        "- fetch: Download the page at a web address\n"
+        "- summarize: Summarize a text in one sentence\n"
+        "- review: Review the result\n"
+        "Task: Download the page, summarize it, then translate the summary into French."
+    )
+    schema = {"name": "plan", "input_schema": Plan.model_json_schema()}
+    a = ask(prompt, tools=[schema], tool_choice={"type": "tool", "name": "plan"})
+    steps = Plan.model_validate(a.tool_input).steps
+    assert [s.tool for s in steps] == ["fetch", "summarize", "translate", "review"]
+    assert steps[1].instruction == "Summarize it" and [s.id for s in steps] == [1, 2, 3, 4]
+    # a weaker model sometimes picks the runner-up tool for a step
+    picks = [
+        [
+            s["tool"]
+            for s in ask(
+                prompt,
+                tools=[schema],
+                tool_choice={"type": "tool", "name": "plan"},
+                quality=0.5,
+                seed=seed,
+            ).tool_input["steps"]
+        ]
+        for seed in range(20)
+    ]
+    assert any(p != ["fetch", "summarize", "translate", "review"] for p in picks)
+
+
 CONTEXT = (
     "Context: Refunds are accepted within 30 days of delivery. Shipping is free on orders "
     "over $50. Our support team answers email within one business day.\n"

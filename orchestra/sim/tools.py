@@ -109,6 +109,10 @@ def fill(name: str, schema: dict, a: Ask, depth: int = 0, required: bool = True)
     if kind == "array":
         item = resolve(schema.get("items", {}), a.root)[0]
         if re.search(r"step|plan|action|task", low):
+            if item.get("type") == "object" and item.get("properties"):
+                return [
+                    step_object(item, text, i, a) for i, text in enumerate(plan(p, quality, rng))
+                ]
             return plan(p, quality, rng)
         if re.search(r"feedback|issue|suggestion|missing|improvement", low):
             return score(p, quality, rng)["feedback"]
@@ -156,6 +160,50 @@ def fill(name: str, schema: dict, a: Ask, depth: int = 0, required: bool = True)
     if value is None and not nullable:
         value = " ".join(key_terms(p.payload(), 2)) or name
     return value
+
+
+def step_tool(text: str, a: Ask) -> str:
+    """The listed tool for one planned step, as a model picks it by meaning.
+
+    The step's action (its first word) must be something a listed tool says it does; when no
+    tool does, the model names the tool it would need after that action: a tool that does not
+    exist, which an executor must catch. A weaker model sometimes picks the runner-up.
+    """
+    verb = (stems(text) or [""])[0]
+    if not any(
+        verb in stems(f"{name} {desc}".replace("_", " ")) for name, desc in a.labels.items()
+    ):
+        return re.sub(r"\W+", "_", text.split()[0].lower()) if text.split() else "unknown"
+    step = Prompt(a.p.system, text, text, [], [], {}, "", text)
+    return classify(step, a.labels, a.quality, a.rng)[0]
+
+
+def step_object(schema: dict, text: str, i: int, a: Ask) -> dict:
+    """One step of a plan as an object: its tool, its text, its number; other fields as usual.
+
+    Used when a schema asks for a list of step objects rather than of strings. The tool comes
+    from the tools the prompt lists ("one of these tools:" and a "- name: what it does" line
+    each), chosen for this step alone.
+    """
+    props, out = schema["properties"], {}
+    step = Ask(
+        Prompt(a.p.system, text, text, [], [], {}, "", text), a.quality, a.rng, {}, lambda: text
+    )
+    step.root = a.root
+    for name, sub in props.items():
+        sub, low = resolve(sub, a.root)[0], name.lower()
+        kind = sub.get("type", "string")
+        if re.search(r"tool|function|skill|agent|worker", low) and a.labels and kind == "string":
+            out[name] = step_tool(text, a)
+        elif kind in ("integer", "number") and re.search(r"id|index|number|order|position", low):
+            out[name] = i + 1
+        elif kind == "string" and re.search(
+            r"step|instruction|description|action|task|what|text", low
+        ):
+            out[name] = text
+        else:
+            out[name] = fill(name, sub, step, depth=3)
+    return out
 
 
 def fill_number(name: str, schema: dict, nullable: bool, a: Ask) -> float | int | None:

@@ -1,0 +1,677 @@
+# ---
+# jupyter:
+#   jupytext:
+#     notebook_metadata_filter: orchestra,-jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python (orchestra)
+#     language: python
+#     name: orchestra
+#   orchestra:
+#     test_parameters:
+#       lengths:
+#       - 2
+#       - 4
+#       n_tickets: 4
+#       planners:
+#       - claude-haiku-4-5
+#       - claude-sonnet-4-5
+#       seed: 1
+#       time_scale: 0.0
+# ---
+
+# %% [markdown]
+# # 05 · Plan-then-execute: a typed plan, checked before it is run
+#
+# A **planner** call reads a request that needs several steps and returns a **plan**: a list of
+# steps, each naming one of the tools the executor has. An **executor** runs the steps one at a
+# time, each step's output feeding the steps after it. Between the two sits a **check**: the
+# plan is data (a pydantic model), so before anything is spent on it the executor can walk it
+# and refuse a step that names a tool it does not have, a step that needs what only a later step
+# makes, or a plan that never makes something the request asks for. A rejected plan, or a step
+# that fails, sends the planner back with the problem (a bounded number of times); after that
+# the run stops with what it made and says why.
+#
+# **Use it when** the steps depend on the request (a fixed chain would need a branch for every
+# combination), when some steps need tools or data the model does not have (a policy book, a
+# database), and when you want the plan in the open: logged, checked, shown to a person.
+#
+# **Do not use it when** the steps are always the same (write the chain: chapter 01; it costs no
+# planner call and cannot be planned wrong), when one call can do the whole request with what is
+# in its prompt, or when each step's result changes what the next should be (then the model
+# must decide after every step: an agent loop, where the plan is re-made at every turn).
+#
+# **Cost and latency:** one planner call up front, then the steps in sequence; each re-plan adds
+# a planner call. A plan's chance of being right falls with its length, so the planner's
+# quality and the re-plan bound are the dials.
+
+# %% tags=["parameters"]
+backend = "sim"  # "sim": offline simulator; "anthropic": real Claude
+planners = ["claude-haiku-4-5", "claude-opus-4-5"]  # a cheap and an expensive planner
+executor = "claude-haiku-4-5"  # the model behind the executor's LLM tools
+lengths = [2, 3, 4, 5]  # parts per request (the planner adds a review step)
+replans = [0, 2]  # max_replans settings to compare
+n_tickets = 6  # tickets per setting (at most 60)
+seed = 0
+time_scale = 0.01  # wall-clock seconds per simulated second
+
+# %% [markdown]
+# ## Set-up: a support desk and its tools
+#
+# Each tool says what it **needs** and what it **makes**. Four are LLM calls; `lookup_policy`
+# reads the desk's own policy book (which the model has never seen, and which has no entry for
+# the category `other`), and `review` is free. A request lists its parts in order; its **goal**
+# is the values it must end with.
+
+# %%
+import asyncio
+import inspect
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from IPython.display import Markdown
+from pydantic import create_model
+
+from orchestra import LLM, datasets, log_steps, measure, sim, viz
+from orchestra.errors import OutputFormatError, PlanError
+from orchestra.examples.support_desk import CATEGORIES, grade, request, support_tools
+from orchestra.patterns import plan as pattern
+from orchestra.patterns.plan import Job, Plan, Step, check, plan_prompt, planner_executor, plans
+
+pd.set_option("display.max_colwidth", 110)
+simulator = sim.start(seed=seed, time_scale=time_scale) if backend == "sim" else None
+base_url = simulator.url if simulator else None
+everything = datasets.load("tickets")
+tickets = [everything[i * len(everything) // n_tickets] for i in range(n_tickets)]
+worker = LLM(executor, backend=backend)
+tools = support_tools(worker)
+pd.DataFrame(
+    [
+        {"tool": n, "needs": ", ".join(t.needs) or "-", "makes": t.makes, "does": t.description}
+        for n, t in tools.items()
+    ]
+).set_index("tool")
+
+# %%
+text, goal = request(5)
+print(text)
+print("goal:", goal)
+print(len(tickets), "tickets:", ", ".join(t["category"] for t in tickets))
+
+
+def job(k: int, ticket: dict, extra: str | None = None) -> Job:
+    text, goal = request(k, extra)
+    return Job(request=text, known={"ticket": ticket["text"]}, goal=goal)
+
+
+# %% [markdown]
+# ## 1. The plan is a type
+#
+# The planner answers through a tool whose input schema is `Plan`: a list of `Step`s, each a tool
+# name and an instruction. The prompt lists the tools with what they do, states the task, and
+# gives what is known (the ticket).
+
+# %%
+print(inspect.getsource(Step))
+print(inspect.getsource(Plan))
+print(plan_prompt(job(5, tickets[0]), tools))
+
+# %%
+strong = LLM(planners[-1], backend=backend)
+reply = await strong.ask(plan_prompt(job(5, tickets[0]), tools), schema=Plan)
+pd.DataFrame([s.model_dump() for s in reply.data.steps], index=range(1, len(reply.data.steps) + 1))
+
+# %% [markdown]
+# ## 2. Checking a plan before spending on it
+#
+# `check` walks the plan with the set of values known so far: each step's tool must exist, and
+# everything it needs must be known already; at the end, everything the request asks for must
+# have been made. Plans for the request "classify the ticket, look up the policy for its
+# category, summarize it, then write a reply", wrong in instructive ways, and the right one;
+# each wrong one is caught before a single tool runs:
+
+# %%
+print(inspect.getsource(pattern.check))
+
+# %%
+good = ["classify", "lookup_policy", "summarize", "reply", "review"]
+wrong = {
+    "a missing step (no classify)": ["lookup_policy", "summarize", "reply", "review"],
+    "a step that needs a later one": ["lookup_policy", "classify", "summarize", "reply", "review"],
+    "an impossible step (no such tool)": ["classify", "lookup_policy", "summarize", "translate"],
+    "a step the request asked for, dropped": ["classify", "lookup_policy", "reply", "review"],
+    "the right plan": good,
+}
+asked = ["category", "policy", "summary", "reply"]  # the values that request asks for
+
+
+def verdict(names):
+    steps = [Step(tool=n, instruction=f"{n} step") for n in names]
+    try:
+        check(Plan(steps=steps), tools, {"ticket"}, asked)
+        return "ok", ""
+    except PlanError as exc:
+        return type(exc).__name__, str(exc)
+
+
+pd.DataFrame(
+    [
+        {"plan": k, "tools": " > ".join(v), "check": verdict(v)[0], "why": verdict(v)[1]}
+        for k, v in wrong.items()
+    ]
+).set_index("plan")
+
+# %% [markdown]
+# ## 3. Execute, re-plan, abort
+#
+# `planner_executor` is a workflow: a `loop` of `make_plan` (the planner's call, then `check`)
+# and `execute` (the steps, one at a time), bounded by `max_replans + 1` rounds, then `finish`,
+# which aborts the run if no plan worked. A step whose value is already known (made before a
+# re-plan) is not run again.
+
+# %%
+print(inspect.getsource(pattern.planner_executor))
+
+# %% [markdown]
+# The cheap planner on the longest request, ticket after ticket until a run completes after
+# at least one re-plan. `plans` gives a row per plan tried: its tools, what stopped it, and what
+# planning and executing it cost (a rejected plan costs its planner call and nothing else).
+
+# %%
+cheap = LLM(planners[0], backend=backend)
+wf = planner_executor(cheap, tools, max_replans=2)
+for t in everything[:20]:
+    one = await wf.run(job(5, t))
+    if len(one.state.plans) > 1 and one.status == "completed":
+        break
+print(one.status, "after", len(one.state.plans), "plan(s); tools run:", one.state.ran)
+pd.DataFrame(plans(one)).set_index("plan").fillna("-").round(5)
+
+# %% [markdown]
+# **A step that fails.** The policy book has no entry for `other`: on a ticket of that category
+# `lookup_policy` raises, the planner is asked again, plans the same steps (nothing in its plan
+# was wrong), and the run aborts after `max_replans` re-plans. It keeps what it made (the
+# category, paid for once) and says why.
+
+# %%
+other = next(t for t in everything if t["category"] == "other")
+log_steps()
+stuck = await planner_executor(strong, tools, max_replans=2).run(job(3, other))
+log_steps(False)
+print(stuck.status, "| known:", list(stuck.state.known), "| tools run:", stuck.state.ran)
+print(stuck.reason)
+
+# %% [markdown]
+# **An impossible request.** No tool translates, so the planner names one that does not exist;
+# the check refuses it every time, and nothing is spent on the executor.
+
+# %%
+french = await planner_executor(strong, tools, max_replans=1).run(
+    job(3, tickets[0], extra="translate the reply into French")
+)
+print(french.status, "| tools run:", french.state.ran, "| plans:", len(french.state.plans))
+print(french.reason)
+assert french.state.ran == [] and "translate" in french.reason
+
+# %% [markdown]
+# ## 4. Measured: plan length, re-planning, and the planner's price
+#
+# Every request length, with and without re-planning, for the cheap and the expensive planner,
+# on the same tickets (the executor is always `executor`). A run **succeeds** when it completes;
+# it is **right** when every value it was asked for passes `grade` (the category and the urgency
+# against the dataset's labels, the policy against the book, the summary and reply by length).
+# Calls, cost and simulated seconds are per request, planner and executor together.
+
+# %%
+print(inspect.getsource(grade))
+
+
+# %%
+def llm_calls(result) -> int:
+    return sum(1 for s in result.trace if s.kind == "llm")
+
+
+def first_passes(job: Job) -> bool:
+    """The first plan passed the check: no problem, or the first one is a step that failed."""
+    return not job.problems or " failed: " in job.problems[0]
+
+
+async def sweep(model: str) -> list[dict]:
+    rows = []
+    async with LLM(model, backend=backend) as planner:
+        for k in lengths:
+            for r in replans:
+                wf = planner_executor(planner, tools, max_replans=r)
+                runs = await wf.run_many([job(k, t) for t in tickets], concurrency=8)
+                for t, res in zip(tickets, runs, strict=True):
+                    marks = grade(res.state.known, res.state.goal, t)
+                    rows.append(
+                        {
+                            "planner": model.replace("claude-", ""),
+                            "max_replans": r,
+                            "parts": k,
+                            "success": res.status == "completed",
+                            "right": res.status == "completed" and all(marks.values()),
+                            "values right": sum(marks.values()) / len(marks),
+                            "first plan passes": first_passes(res.state),
+                            "wrong": [n for n, ok in marks.items() if not ok],
+                            "plans": len(res.state.plans),
+                            "calls": llm_calls(res),
+                            "cost ($)": res.cost_usd,
+                            "simulated s": res.sim_s,
+                        }
+                    )
+    return rows
+
+
+runs = pd.DataFrame([row for m in planners for row in await sweep(m)])
+table = runs.drop(columns="wrong").groupby(["planner", "max_replans", "parts"]).mean()
+table.round(
+    {
+        "first plan passes": 2,
+        "success": 2,
+        "right": 2,
+        "values right": 2,
+        "plans": 2,
+        "calls": 2,
+        "cost ($)": 5,
+        "simulated s": 2,
+    }
+)
+
+# %%
+fig, axes = plt.subplots(1, 3, figsize=(13, 4), dpi=100)
+panels = [
+    ("success", "success rate (0..1)"),
+    ("cost ($)", "mean cost per request (USD)"),
+    ("simulated s", "mean simulated seconds per request"),
+]
+colours = dict(
+    zip(table.index.get_level_values("planner").unique(), ["tab:blue", "tab:red"], strict=False)
+)
+for ax, (column, label) in zip(axes, panels, strict=True):
+    for (name, r), rows in table.groupby(level=["planner", "max_replans"]):
+        parts = rows.index.get_level_values("parts")
+        ax.plot(
+            parts,
+            rows[column],
+            marker="o",
+            color=colours[name],
+            linestyle="-" if r else "--",
+            label=f"planner {name}, max_replans={r}",
+        )
+    ax.set_xlabel("parts in the request (plan length - 1)")
+    ax.set_ylabel(label)
+    ax.set_xticks(lengths)
+    ax.margins(y=0.1)
+axes[0].set_ylim(-0.05, 1.05)
+axes[0].set_title("Runs that complete")
+axes[1].set_title("Cost: planner + executor")
+axes[2].set_title("Latency (simulated, sequential)")
+handles, names = axes[0].get_legend_handles_labels()
+fig.legend(handles, names, loc="lower center", ncol=4, fontsize=9, frameon=False)
+fig.tight_layout(rect=(0, 0.08, 1, 1))
+
+# %%
+by = runs.groupby(["planner", "max_replans"])[["success", "right", "plans", "cost ($)"]].mean()
+lo, hi = by.index.get_level_values("planner").unique()[[0, -1]]
+longest = table.xs(max(lengths), level="parts")
+Markdown(
+    f"Measured over {len(tickets)} tickets and {len(lengths)} request lengths: "
+    f"planner **{lo}** completes {by.loc[(lo, min(replans)), 'success']:.0%} of runs with "
+    f"max_replans={min(replans)} and {by.loc[(lo, max(replans)), 'success']:.0%} with "
+    f"max_replans={max(replans)} (mean {by.loc[(lo, max(replans)), 'plans']:.2f} plans per run); "
+    f"planner **{hi}** {by.loc[(hi, min(replans)), 'success']:.0%} and "
+    f"{by.loc[(hi, max(replans)), 'success']:.0%}. At {max(lengths)} parts, without re-planning, "
+    f"{lo} completes {longest.loc[(lo, min(replans)), 'success']:.0%} and {hi} "
+    f"{longest.loc[(hi, min(replans)), 'success']:.0%}. A request costs on average "
+    f"${by.loc[(lo, max(replans)), 'cost ($)']:.5f} with {lo} planning and re-planning, "
+    f"${by.loc[(hi, min(replans)), 'cost ($)']:.5f} with {hi} planning once."
+)
+
+# %%
+first = runs[runs["max_replans"] == min(replans)].groupby(["planner", "parts"])["first plan passes"]
+first = first.mean().unstack("parts")
+done = runs[runs["success"]]
+misses = pd.Series([n for w in done["wrong"] for n in w], dtype=str).value_counts()
+misses = ", ".join(f"{n} wrong in {c}" for n, c in misses.items()) or "none"
+Markdown(
+    f"First plans that pass the check ({len(tickets)} tickets per point), at "
+    f"{min(lengths)} parts and at {max(lengths)}: "
+    + "; ".join(
+        f"planner {p} {first.loc[p, min(lengths)]:.0%} and {first.loc[p, max(lengths)]:.0%}"
+        for p in first.index
+    )
+    + f". Of the {len(done)} runs that completed, {int((done['wrong'].map(len) > 0).sum())} "
+    f"carry a wrong value ({misses}): the executor's mistakes, which no plan check sees."
+)
+
+# %% [markdown]
+# How to read it:
+#
+# - **Length.** Every step is a chance for the planner to pick the wrong tool, drop a step or
+#   swap two, so a longer plan has more chances to be wrong, and a weaker model takes more of
+#   them (compare the first-plan figures above; with a handful of tickets per point they are
+#   noisy: raise `n_tickets` to see the trend settle). The check turns those wrong plans into
+#   re-plans, not into wrong answers.
+# - **Re-planning** buys completions with planner calls: the cheap planner with re-planning
+#   against the expensive one without is the trade to look at (success against cost). A
+#   re-plan that cannot help (the `other` ticket above: the policy book has no entry) is pure
+#   cost; the bound keeps it small.
+# - **A re-plan keeps what is known.** That saves paying twice for a good value, and keeps a
+#   wrong one: a ticket the executor classified `other` by mistake fails at the policy book on
+#   every re-plan. Re-planning fixes plans, not values.
+# - **Right is not success.** A run that completes can still carry a wrong value (counted
+#   above): the executor's own mistakes (a ticket classified wrongly, an urgency misread) are
+#   not the plan's, and no plan check catches them. That needs checks on the values (chapter
+#   01's contracts, chapter 04's grader).
+#
+# ## 5. Against one large call
+#
+# The same requests and tickets, asked of one model in one call: the request, the categories
+# and the ticket, answered through a tool whose schema has one field per value asked for. One
+# call has no policy book to read, so a request that asks for the policy cannot be right; the
+# other values show what one call gets right on its own.
+
+
+# %%
+async def one_call(model: str) -> list[dict]:
+    rows = []
+    async with LLM(model, backend=backend) as llm:
+        for k in lengths:
+            text, goal = request(k)
+            Answer = create_model("Answer", **{g: (str, ...) for g in goal})
+
+            async def ask(t, text=text, Answer=Answer):
+                prompt = (
+                    f"Do this for the support ticket below: {text}\n"
+                    f"Categories: {', '.join(CATEGORIES)}.\nTicket: {t['text']}"
+                )
+                try:
+                    return await llm.ask(prompt, schema=Answer)
+                except OutputFormatError as exc:  # an answer that does not fit: not right
+                    return exc
+
+            replies = await asyncio.gather(*(ask(t) for t in tickets))
+            for t, rep in zip(tickets, replies, strict=True):
+                ok = not isinstance(rep, Exception)
+                marks = grade(rep.data.model_dump() if ok else {}, goal, t)
+                rows.append(
+                    {
+                        "approach": f"one call, {model.replace('claude-', '')}",
+                        "parts": k,
+                        "right": all(marks.values()),
+                        "values right": sum(marks.values()) / len(marks),
+                        "calls": 1,
+                        "cost ($)": rep.cost_usd if ok else 0.0,
+                        "simulated s": rep.model_s if ok else 0.0,
+                    }
+                )
+    return rows
+
+
+single = pd.DataFrame([row for m in planners for row in await one_call(m)])
+planned = runs[runs["max_replans"] == max(replans)].assign(
+    approach=lambda d: "plan-then-execute, planner " + d["planner"]
+)
+columns = ["approach", "parts", "right", "values right", "calls", "cost ($)", "simulated s"]
+versus = pd.concat([planned, single])[columns].groupby(["approach", "parts"]).mean()
+versus.round({"right": 2, "values right": 2, "calls": 2, "cost ($)": 5, "simulated s": 2})
+
+# %%
+best = versus.groupby(level="approach")[["right", "values right", "cost ($)", "simulated s"]].mean()
+ours = f"plan-then-execute, planner {lo}"
+theirs = f"one call, {hi}"
+Markdown(
+    f"Measured, over every length: plan-then-execute with planner {lo} (max_replans="
+    f"{max(replans)}) gets {best.loc[ours, 'right']:.0%} of requests entirely right and "
+    f"{best.loc[ours, 'values right']:.0%} of the values, for ${best.loc[ours, 'cost ($)']:.5f} "
+    f"and {best.loc[ours, 'simulated s']:.1f} simulated seconds per request; one call to {hi} "
+    f"gets {best.loc[theirs, 'right']:.0%} and {best.loc[theirs, 'values right']:.0%}, for "
+    f"${best.loc[theirs, 'cost ($)']:.5f} and {best.loc[theirs, 'simulated s']:.1f} s."
+)
+
+# %% [markdown]
+# One call is one round trip: cheaper and faster whenever it can do the job. What it cannot do
+# here is read the policy book, so no request that asks for the policy is entirely right; its
+# share of values right is what one model works out from the ticket alone. Measure your own
+# requests before adding a planner: if one call gets the values right, the plan buys nothing
+# but cost and latency.
+#
+# ## 6. The same pattern in LangGraph and LlamaIndex Workflows
+#
+# Same prompts, the same `Plan` type, the same `check` and tools (their LLM calls through each
+# framework's own Anthropic client), the same bound. Both reuse `run_steps`, the executor's
+# inner loop (run the checked steps in order, stop at the first failure):
+
+# %%
+print(inspect.getsource(pattern.run_steps))
+
+# %% [markdown]
+# **LangGraph**: a `plan` node (the planner's call, then the check) and an `execute` node, with
+# **conditional edges**: after `plan`, to `execute` if the plan passed, back to `plan` while
+# re-plans are left, else to the end; after `execute`, to the end if it finished, else back to
+# `plan`. The bound is a counter on the edges; `recursion_limit` is the safety net.
+
+# %%
+from types import SimpleNamespace
+
+from langchain_anthropic import ChatAnthropic
+from langgraph.graph import END, START, StateGraph
+
+from orchestra.patterns.plan import run_steps
+
+
+class Via:
+    """The tools' LLM calls through another framework's client: ``ask(prompt).text``."""
+
+    def __init__(self, complete):
+        self.complete = complete  # an async function: prompt -> text
+
+    async def ask(self, prompt: str):
+        return SimpleNamespace(text=await self.complete(prompt))
+
+
+def langgraph_plan(planner_model, base_url, max_replans):
+    chat = lambda m: ChatAnthropic(model=m, base_url=base_url, temperature=0, max_tokens=1024)
+    writer, planner = chat(executor), chat(planner_model).with_structured_output(Plan)
+    kit = support_tools(Via(lambda p: _content(writer, p)))
+
+    async def plan(job: Job) -> dict:
+        p = await planner.ainvoke(plan_prompt(job, kit))
+        tried = {"plans": [*job.plans, p], "valid": True}
+        try:
+            check(p, kit, set(job.known), job.goal)
+        except PlanError as exc:
+            return {**tried, "valid": False, "problems": [*job.problems, str(exc)]}
+        return tried
+
+    async def execute(job: Job) -> dict:
+        known, ran, problem = await run_steps(job.plans[-1], kit, job.known)
+        out = {"known": known, "ran": [*job.ran, *ran]}
+        return {**out, "problems": [*job.problems, problem]} if problem else {**out, "done": True}
+
+    def after_plan(job: Job) -> str:  # the bound: a counter on the edges
+        return "execute" if job.valid else "plan" if len(job.plans) <= max_replans else END
+
+    def after_execute(job: Job) -> str:
+        return END if job.done or len(job.plans) > max_replans else "plan"
+
+    graph = StateGraph(Job)
+    graph.add_node("plan", plan)
+    graph.add_node("execute", execute)
+    graph.add_edge(START, "plan")
+    graph.add_conditional_edges("plan", after_plan, ["execute", "plan", END])
+    graph.add_conditional_edges("execute", after_execute, ["plan", END])
+    return graph.compile()
+
+
+async def _content(chat, prompt: str) -> str:
+    return (await chat.ainvoke(prompt)).content
+
+
+# %% [markdown]
+# **LlamaIndex Workflows**: typed events. `make_plan` takes the `StartEvent` or a `Replan` and
+# emits `Checked` (the plan passed), another `Replan`, or a `StopEvent` when the bound is
+# reached; `execute` takes `Checked` and emits `StopEvent` or `Replan`. The events are the
+# edges; the bound is a counter you carry in the state.
+
+# %%
+from llama_index.core.program import FunctionCallingProgram
+from llama_index.core.prompts import PromptTemplate
+from llama_index.core.workflow import Event, StartEvent, StopEvent, Workflow, step
+from llama_index.llms.anthropic import Anthropic
+
+
+class Checked(Event):
+    job: Job
+
+
+class Replan(Event):
+    job: Job
+
+
+def llama_plan(planner_model, base_url, max_replans):
+    model = lambda m: Anthropic(model=m, base_url=base_url, temperature=0, max_tokens=1024)
+    writer = model(executor)
+    kit = support_tools(Via(lambda p: _completion(writer, p)))
+    planner = FunctionCallingProgram.from_defaults(
+        output_cls=Plan, prompt=PromptTemplate("{prompt}"), llm=model(planner_model)
+    )
+
+    class PlanExecute(Workflow):
+        @step
+        async def make_plan(self, ev: StartEvent | Replan) -> Checked | Replan | StopEvent:
+            job = ev.job
+            p = await planner.acall(prompt=plan_prompt(job, kit))
+            job = job.model_copy(update={"plans": [*job.plans, p]})
+            try:
+                check(p, kit, set(job.known), job.goal)
+            except PlanError as exc:
+                job = job.model_copy(update={"problems": [*job.problems, str(exc)]})
+                return Replan(job=job) if len(job.plans) <= max_replans else StopEvent(result=job)
+            return Checked(job=job)
+
+        @step
+        async def execute(self, ev: Checked) -> Replan | StopEvent:
+            job = ev.job
+            known, ran, problem = await run_steps(job.plans[-1], kit, job.known)
+            job = job.model_copy(update={"known": known, "ran": [*job.ran, *ran]})
+            if problem is None:
+                return StopEvent(result=job.model_copy(update={"done": True}))
+            job = job.model_copy(update={"problems": [*job.problems, problem]})
+            return Replan(job=job) if len(job.plans) <= max_replans else StopEvent(result=job)
+
+    return PlanExecute(timeout=120)
+
+
+async def _completion(llm, prompt: str) -> str:
+    return (await llm.acomplete(prompt)).text
+
+
+# %% [markdown]
+# Each runs the longest request on the same tickets with the cheap planner and
+# `max_replans=2`, at most 8 requests at a time. `measure.Meter` reads calls, tokens, cost and
+# the simulated makespan from the simulator's log; lines count the orchestration only
+# (`measure.lines_of_code`; the prompts, `Plan`, `check`, `run_steps` and the tools are shared).
+
+# %%
+SLOTS, R = 8, max(replans)
+jobs = [job(max(lengths), t) for t in tickets]
+
+
+async def run_orchestra(jobs):
+    out = await planner_executor(cheap, tools, max_replans=R).run_many(jobs, concurrency=SLOTS)
+    return [r.state for r in out]
+
+
+async def run_langgraph(jobs):
+    app = langgraph_plan(planners[0], base_url, R)
+    limit = {"recursion_limit": 2 * (R + 1) + 1, "max_concurrency": SLOTS}
+    return [Job.model_validate(o) for o in await app.abatch(jobs, config=limit)]
+
+
+async def run_llama(jobs):
+    flow, limit = llama_plan(planners[0], base_url, R), asyncio.Semaphore(SLOTS)
+
+    async def one(j):
+        async with limit:
+            return await flow.run(job=j)
+
+    return await asyncio.gather(*(one(j) for j in jobs))
+
+
+implementations = {
+    "orchestra": (run_orchestra, [pattern.planner_executor, run_orchestra]),
+    "LangGraph": (run_langgraph, [langgraph_plan, run_langgraph]),
+    "LlamaIndex Workflows": (run_llama, [llama_plan, run_llama]),
+}
+measured, finals = [], {}
+for label, (run, code) in implementations.items():
+    with measure.Meter(simulator, label, code=code, concurrency=SLOTS) as meter:
+        finals[label] = await run(jobs)
+    measured.append(meter.result)
+frameworks = measure.table(measured)
+frameworks["completed"] = [round(sum(j.done for j in out) / len(out), 2) for out in finals.values()]
+frameworks["mean plans"] = [sum(len(j.plans) for j in out) / len(out) for out in finals.values()]
+frameworks.drop(columns=["wall_s", "sim_s"]).round({"cost_usd": 5, "model_s": 2, "mean plans": 2})
+
+# %%
+fig = viz.compare(
+    frameworks,
+    title=f"Plan-then-execute, {len(jobs)} requests of {max(lengths)} parts "
+    f"(planner {planners[0].replace('claude-', '')})",
+)
+
+# %% [markdown]
+# The three send the same prompts but not byte-identical requests (each client names and
+# describes the planning tool its own way), so the seeded plans differ, and with them how often
+# a plan is rejected and re-made: that is most of the difference in calls and cost. What
+# differs in the code: orchestra's workflow keeps each plan's cost in its trace and aborts with
+# a named error and the partial state; in LangGraph the cycle is drawn as a graph and the bound
+# lives on the conditional edges (with `recursion_limit` as the net); in LlamaIndex the cycle is
+# the `Replan` event, and the bound and the accounting are yours.
+#
+# Wall-clock seconds measure the machine and each framework's overhead, not the model, so they
+# are printed apart (they move from run to run).
+
+# %% tags=["nbval-ignore-output"]
+print(
+    pd.DataFrame(
+        {
+            "simulated makespan, 8 slots (s)": frameworks["sim_s"].round(2),
+            "wall-clock (s, the machine's)": frameworks["wall_s"].round(3),
+        }
+    ).to_string()
+)
+
+# %% [markdown]
+# ## Interview angle
+#
+# - *"When would you plan first instead of chaining or running an agent loop?"* A chain when
+#   the steps never change; plan-then-execute when they depend on the request but not on
+#   intermediate results; an agent loop when each result changes the next step. Planning
+#   once is cheaper than deciding at every step, and the plan can be checked and shown.
+# - *"How do you stop a bad plan from wasting money?"* Make the plan a type and check it
+#   before running anything: every tool exists, every input is made by an earlier step, every
+#   requested output is made. Declared inputs and outputs per tool make this a simple walk.
+# - *"What happens when a step fails mid-plan?"* Keep what was made, re-plan from there with
+#   the error in the prompt, bounded (`max_replans`); past the bound, abort with the partial
+#   result and the reason. Do not re-plan what a new plan cannot fix (a missing capability,
+#   missing data): classify the failure first.
+# - *"Cheap or expensive planner?"* Measure: a plan's chance of being right falls with its
+#   length, faster for a weaker model; re-plans buy completions back with extra calls. Compare
+#   success and cost per request, not per call.
+# - *"Why not one big call?"* Often you should: it is one round trip. Plan when steps need
+#   tools or data the model does not have, when intermediate results must be checked, or when
+#   one call does many parts badly.
+
+# %%
+await worker.aclose()
+await cheap.aclose()
+await strong.aclose()
+if simulator:
+    simulator.stop()

@@ -1,0 +1,253 @@
+"""Plan-then-execute: a planner writes a typed plan, an executor runs it step by step (chapter 05).
+
+One call plans: it returns a ``Plan`` (pydantic, through tool use), a list of steps that each
+name a tool. The executor checks the plan before spending anything on it, then runs the steps
+one at a time, each step's output feeding the steps after it. Every tool says what it
+``needs`` and what it ``makes``, so the check is a walk over the plan:
+
+- a step names a tool the executor does not have: ``UnknownToolError`` (an impossible step);
+- a step needs a value that only a later step makes: ``StepOrderError``;
+- a step needs a value, or the request asks for one, that no step makes: ``MissingStepError``.
+
+A rejected plan, or a step that fails or returns nothing usable, sends the planner back with
+the problem and what is known so far (values already known are not made again). At most
+``max_replans`` times; then the run aborts, keeping what was made and saying why::
+
+    loop(make_plan -> check -> execute, until=done, max_iterations=max_replans + 1) -> finish
+
+    >>> wf = planner_executor(LLM("claude-haiku-4-5"), support_tools(haiku), max_replans=2)
+    >>> result = await wf.run(Job(request="Classify the ticket, then ...", known={"ticket": t},
+    ...                           goal=["category", "reply"]))
+    >>> result.status, result.state.known["reply"], plans(result)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from pydantic import BaseModel
+
+from orchestra.compose import loop
+from orchestra.errors import (
+    LLMError,
+    MissingStepError,
+    PlanError,
+    StepOrderError,
+    UnknownToolError,
+)
+from orchestra.policies import Retry
+from orchestra.steps import Context, step
+from orchestra.workflow import RunResult, Workflow
+
+__all__ = [
+    "Step",
+    "Plan",
+    "Tool",
+    "Job",
+    "plan_prompt",
+    "check",
+    "run_steps",
+    "planner_executor",
+    "plans",
+]
+
+
+class Step(BaseModel):
+    """One step of a plan."""
+
+    tool: str
+    """The name of one of the executor's tools."""
+    instruction: str
+    """What the step does, in one sentence."""
+
+
+class Plan(BaseModel):
+    """The steps to carry out the request, in order; each uses one of the listed tools."""
+
+    steps: list[Step]
+
+
+@dataclass(frozen=True)
+class Tool:
+    """Something the executor can do: what it needs, what it makes, and how."""
+
+    description: str
+    needs: tuple[str, ...]
+    """Names of the known values it reads (``ticket``, ``category``, ...)."""
+    makes: str
+    """The name of the value it returns."""
+    run: Callable[[dict[str, str]], Awaitable[str]]
+    """Called with ``{name: value}`` for each of ``needs``; raises ValueError if it cannot."""
+
+
+class Job(BaseModel):
+    """The run's state: the request, what is known so far, and every plan tried."""
+
+    request: str
+    known: dict[str, str]
+    """Named values: the inputs (``ticket``), then each step's output."""
+    goal: list[str]
+    """The names the request must end with."""
+    plans: list[Plan] = []
+    problems: list[str] = []
+    """Why each rejected or failed plan stopped, one line per plan."""
+    ran: list[str] = []
+    """The tools that ran, in order, over all plans."""
+    valid: bool = False
+    """Whether the latest plan passed the check."""
+    done: bool = False
+
+
+def plan_prompt(job: Job, tools: dict[str, Tool]) -> str:
+    """The planner's prompt: the tools, the task, what failed last time, and what is known."""
+    block = "\n".join(f"- {name}: {t.description}" for name, t in tools.items())
+    text = (
+        f"Plan the steps for this request. Each step uses one of these tools:\n{block}\n"
+        f"Task: {job.request}\n"
+    )
+    if job.problems:
+        text += f"The last plan failed: {job.problems[-1]}. Plan again from what is known.\n"
+    return text + "\n".join(f"{name.capitalize()}: {value}" for name, value in job.known.items())
+
+
+def check(plan: Plan, tools: dict[str, Tool], known: set[str], goal: list[str]) -> None:
+    """Raise the first problem of ``plan``, before anything is spent on it.
+
+    >>> check(Plan(steps=[Step(tool="reply", instruction="Write")]), tools, {"ticket"}, ["reply"])
+    MissingStepError: step 1 (reply) needs 'policy', which no step makes
+    """
+    have = set(known)
+    for i, s in enumerate(plan.steps, 1):
+        if s.tool not in tools:
+            raise UnknownToolError(
+                f"step {i} uses tool {s.tool!r}, which the executor does not have "
+                f"(it has: {', '.join(tools)})",
+                step=i,
+                name=s.tool,
+            )
+        for need in (n for n in tools[s.tool].needs if n not in have):
+            later = [j for j, t in enumerate(plan.steps[i:], i + 1) if makes(tools, t) == need]
+            if later:
+                msg = f"step {i} ({s.tool}) needs {need!r}, which only step {later[0]} makes"
+                raise StepOrderError(msg, step=i, name=need)
+            msg = f"step {i} ({s.tool}) needs {need!r}, which no step makes"
+            raise MissingStepError(msg, step=i, name=need)
+        have.add(tools[s.tool].makes)
+    for name in (g for g in goal if g not in have):
+        raise MissingStepError(f"the request asks for {name!r}, which no step makes", name=name)
+
+
+def makes(tools: dict[str, Tool], s: Step) -> str | None:
+    """What step ``s`` makes, or None when its tool is unknown."""
+    return tools[s.tool].makes if s.tool in tools else None
+
+
+async def run_steps(
+    plan: Plan, tools: dict[str, Tool], known: dict[str, str]
+) -> tuple[dict[str, str], list[str], str | None]:
+    """Run a checked plan's steps in order: (the values now known, the tools run, the problem).
+
+    A step whose value is already known is skipped (made by an earlier plan: not paid twice);
+    the first step that raises or returns nothing stops the run with the problem.
+
+    >>> known, ran, problem = await run_steps(plan, tools, {"ticket": "I was charged twice"})
+    """
+    known, ran = dict(known), []
+    for i, s in enumerate(plan.steps, 1):
+        tool = tools[s.tool]
+        if tool.makes in known:
+            continue
+        try:
+            out = await tool.run({n: known[n] for n in tool.needs})
+            if not out or not out.strip():
+                raise ValueError("it returned nothing")
+        except (LLMError, ValueError) as exc:  # a failed or unusable step: re-plan
+            return known, ran, f"step {i} ({s.tool}) failed: {exc}"
+        known[tool.makes] = out
+        ran.append(s.tool)
+    return known, ran, None
+
+
+def planner_executor(
+    planner,
+    tools: dict[str, Tool],
+    *,
+    max_replans: int = 2,
+    retry: Retry | None = Retry(max_attempts=3, base_delay=0.01, seed=0),
+) -> Workflow:
+    """Plan, check, execute; re-plan at most ``max_replans`` times, else abort with what was made.
+
+    >>> result = await planner_executor(haiku, tools, max_replans=2).run(job)
+    """
+    if max_replans < 0:
+        raise PlanError(f"max_replans must be 0 or more, got {max_replans}")
+
+    @step(retry=retry)
+    async def make_plan(job: Job, ctx: Context) -> dict:
+        reply = await planner.ask(
+            plan_prompt(job, tools), schema=Plan, temperature=ctx.temperature()
+        )
+        tried = {"plans": [*job.plans, reply.data], "valid": True}
+        try:
+            check(reply.data, tools, set(job.known), job.goal)
+        except PlanError as exc:  # rejected before anything is spent on it
+            return {**tried, "problems": [*job.problems, str(exc)], "valid": False}
+        return tried
+
+    @step
+    async def execute(job: Job) -> dict:
+        if not job.valid:
+            return {}
+        known, ran, problem = await run_steps(job.plans[-1], tools, job.known)
+        out = {"known": known, "ran": [*job.ran, *ran]}
+        return {**out, "problems": [*job.problems, problem]} if problem else {**out, "done": True}
+
+    @step
+    async def finish(job: Job) -> dict:
+        if not job.done:
+            raise PlanError(
+                f"gave up after {len(job.plans)} plan(s) (max_replans={max_replans}); "
+                f"last problem: {job.problems[-1] if job.problems else 'none'}; "
+                f"known so far: {', '.join(job.known)}"
+            )
+        return {}
+
+    return Workflow(
+        "plan_execute",
+        state=Job,
+        steps=[
+            loop(
+                make_plan,
+                execute,
+                until=lambda job: job.done,
+                max_iterations=max_replans + 1,
+                on_limit="continue",
+            ),
+            finish,
+        ],
+    )
+
+
+def plans(result: RunResult) -> list[dict]:
+    """One row per plan tried: its tools, what stopped it, and what planning and executing cost.
+
+    >>> plans(result)[0]
+    {'plan': 1, 'tools': 'classify > lookup_policy > reply > review', 'problem': None, ...}
+    """
+    job = result.state
+    failed = iter(job.problems)
+    spent = {}  # (round, step name) -> cost; keys look like 00.loop[1].00.make_plan
+    for s in result.trace.steps():
+        if s.key.startswith("00.loop["):
+            spent[(int(s.key[8 : s.key.index("]")]), s.name)] = s.cost_usd
+    return [
+        {
+            "plan": i + 1,
+            "tools": " > ".join(s.tool for s in p.steps),
+            "problem": None if job.done and i == len(job.plans) - 1 else next(failed, None),
+            "planning_usd": spent.get((i, "make_plan"), 0.0),
+            "executing_usd": spent.get((i, "execute"), 0.0),
+        }
+        for i, p in enumerate(job.plans)
+    ]

@@ -1,0 +1,151 @@
+"""Tests for orchestra.patterns.plan: the plan check, the executor, bounded re-planning."""
+
+import asyncio
+from types import SimpleNamespace
+
+import pytest
+
+from orchestra import LLM, datasets
+from orchestra.errors import MissingStepError, PlanError, StepOrderError, UnknownToolError
+from orchestra.examples.support_desk import grade, request, support_tools
+from orchestra.patterns.plan import (
+    Job,
+    Plan,
+    Step,
+    Tool,
+    check,
+    plan_prompt,
+    planner_executor,
+    plans,
+)
+
+
+def tools(log: list, fail: set = frozenset()) -> dict[str, Tool]:
+    """a: ticket -> x; b: x -> y; c: y -> z. Each logs its run; those in ``fail`` raise."""
+
+    def make(name, needs, makes):
+        async def run(inputs):
+            log.append(name)
+            if name in fail:
+                raise ValueError(f"{name} cannot")
+            return f"{makes}({','.join(inputs.values())})"
+
+        return Tool(f"do {name}", needs, makes, run)
+
+    return {
+        "a": make("a", ("ticket",), "x"),
+        "b": make("b", ("x",), "y"),
+        "c": make("c", ("y",), "z"),
+    }
+
+
+def plan_of(*names: str) -> Plan:
+    return Plan(steps=[Step(tool=n, instruction=f"use {n}") for n in names])
+
+
+class Scripted:
+    """A planner that returns the given plans in turn, and counts the calls."""
+
+    def __init__(self, *script: Plan):
+        self.script, self.prompts = list(script), []
+
+    async def ask(self, prompt, **kwargs):
+        self.prompts.append(prompt)
+        return SimpleNamespace(data=self.script[min(len(self.prompts), len(self.script)) - 1])
+
+
+JOB = Job(request="Make z.", known={"ticket": "t"}, goal=["z"])
+
+
+def test_check_accepts_a_good_plan_and_names_each_defect():
+    ts = tools([])
+    check(plan_of("a", "b", "c"), ts, {"ticket"}, ["z"])  # no error
+    with pytest.raises(UnknownToolError) as unknown:
+        check(plan_of("a", "translate", "c"), ts, {"ticket"}, ["z"])
+    assert unknown.value.step == 2 and unknown.value.name == "translate"
+    with pytest.raises(StepOrderError) as order:
+        check(plan_of("b", "a", "c"), ts, {"ticket"}, ["z"])
+    assert order.value.step == 1 and order.value.name == "x" and "only step 2" in str(order.value)
+    with pytest.raises(MissingStepError) as gap:
+        check(plan_of("a", "c"), ts, {"ticket"}, ["z"])
+    assert gap.value.step == 2 and gap.value.name == "y"
+    with pytest.raises(MissingStepError) as unasked:
+        check(plan_of("a", "b"), ts, {"ticket"}, ["z"])
+    assert unasked.value.step is None and unasked.value.name == "z"
+    check(plan_of("c"), ts, {"ticket", "y"}, ["z"])  # what is known already counts
+
+
+def test_a_good_plan_runs_each_step_on_the_outputs_before_it():
+    log = []
+    result = asyncio.run(planner_executor(Scripted(plan_of("a", "b", "c")), tools(log)).run(JOB))
+    assert result.status == "completed" and log == ["a", "b", "c"]
+    assert result.state.known["z"] == "z(y(x(t)))"
+    assert result.state.ran == ["a", "b", "c"] and result.state.problems == []
+
+
+@pytest.mark.parametrize("bad", [("b", "a", "c"), ("a", "c"), ("a", "nope", "c")])
+def test_a_bad_plan_costs_no_tool_call_and_is_replanned(bad):
+    log, planner = [], Scripted(plan_of(*bad), plan_of("a", "b", "c"))
+    result = asyncio.run(planner_executor(planner, tools(log), max_replans=1).run(JOB))
+    assert result.status == "completed" and log == ["a", "b", "c"]  # nothing ran for the bad one
+    assert len(planner.prompts) == 2 and "The last plan failed" in planner.prompts[1]
+    rows = plans(result)
+    assert [r["plan"] for r in rows] == [1, 2] and rows[0]["problem"] and rows[1]["problem"] is None
+
+
+def test_replans_are_bounded_and_the_abort_keeps_what_was_made():
+    log, planner = [], Scripted(plan_of("a", "b", "c"))
+    wf = planner_executor(planner, tools(log, fail={"c"}), max_replans=2)
+    result = asyncio.run(wf.run(JOB))
+    assert result.status == "aborted" and isinstance(result.error.cause, PlanError)
+    assert len(planner.prompts) == 3  # the first plan and two re-plans, no more
+    assert log == ["a", "b", "c", "c", "c"]  # made once, then kept across re-plans
+    assert result.state.known["y"] == "y(x(t))" and "z" not in result.state.known
+    assert "gave up after 3 plan(s)" in result.reason and "c cannot" in result.reason
+
+
+def test_no_replans_means_the_first_problem_aborts():
+    planner = Scripted(plan_of("b", "a", "c"), plan_of("a", "b", "c"))
+    result = asyncio.run(planner_executor(planner, tools([]), max_replans=0).run(JOB))
+    assert result.status == "aborted" and len(planner.prompts) == 1
+    assert "only step 2 makes" in result.reason
+
+
+def test_bad_arguments_are_named_errors():
+    with pytest.raises(PlanError):
+        planner_executor(Scripted(), tools([]), max_replans=-1)
+
+
+def test_replan_prompt_carries_the_problem_and_the_known_values():
+    job = JOB.model_copy(update={"known": {"ticket": "t", "x": "x1"}, "problems": ["step 2 broke"]})
+    text = plan_prompt(job, tools([]))
+    assert "- a: do a" in text and "Task: Make z." in text
+    assert "The last plan failed: step 2 broke" in text and "X: x1" in text
+
+
+def test_on_the_simulator_a_strong_planner_plans_the_support_request(sim):
+    ticket = datasets.load("tickets")[0]
+    text, goal = request(5)
+    wf = planner_executor(LLM("claude-opus-4-5"), support_tools(LLM("claude-haiku-4-5")))
+    result = asyncio.run(wf.run(Job(request=text, known={"ticket": ticket["text"]}, goal=goal)))
+    assert result.status == "completed"
+    assert [s.tool for s in result.state.plans[-1].steps][:2] == ["classify", "lookup_policy"]
+    assert all(
+        grade(result.state.known, ["category", "policy", "summary", "reply"], ticket).values()
+    )
+    rows = plans(result)
+    assert rows[0]["planning_usd"] > 0 and rows[-1]["executing_usd"] > 0
+    total = sum(r["planning_usd"] + r["executing_usd"] for r in rows)
+    assert abs(total - result.cost_usd) < 1e-12
+
+
+def test_on_the_simulator_a_step_no_tool_does_is_an_unknown_tool(sim):
+    text, goal = request(2, extra="translate the policy into French")
+    wf = planner_executor(
+        LLM("claude-opus-4-5"), support_tools(LLM("claude-haiku-4-5")), max_replans=1
+    )
+    result = asyncio.run(
+        wf.run(Job(request=text, known={"ticket": "I was charged twice."}, goal=goal))
+    )
+    assert result.status == "aborted" and "'translate'" in result.reason
+    assert result.state.ran == []  # nothing was spent on the executor
