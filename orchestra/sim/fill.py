@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from orchestra.sim import agent
 from orchestra.sim.generate import generic, plan, reply, write
 from orchestra.sim.read import Prompt, Slot
-from orchestra.sim.shape import POSITIVE, Shape, Tag, caps_set
+from orchestra.sim.shape import COUNTS, POSITIVE, Shape, Tag, caps_set
 from orchestra.sim.tools import Ask, arguments
 from orchestra.sim.understand import (
     DONT_KNOW,
@@ -47,8 +47,7 @@ ITEM = r"step|subtask|task|item|idea|point|action|bullet|todo|milestone|question
 def sentence_limit(hint: str) -> int | None:
     """Sentences a template's hint allows: ``sentence_limit("[one sentence]") == 1``."""
     m = re.search(r"(?i)\b(\d+|one|two|three|four|five)\s+sentences?\b", hint)
-    n = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
-    return (n.get(m.group(1).lower()) or int(m.group(1))) if m else None
+    return (COUNTS.get(m.group(1).lower()) or int(m.group(1))) if m else None
 
 
 @dataclass
@@ -323,7 +322,7 @@ class Filler:
         if choices:
             return self.value(slot.name, choices)
         if listed and self.shape.verdict:  # "## Reasons" under a verdict: why it passed or not
-            word, feedback = self.verdict(list(self.shape.choices))
+            feedback = self.verdict(list(self.shape.choices))[1]
             self.criteria()
             met = [f"Meets: {c}" for c in parse_criteria(self.p)]
             return (feedback or met)[: slot.items or None]

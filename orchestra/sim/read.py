@@ -11,6 +11,8 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from orchestra.sim.words import bullets
+
 # Headers that start a section; the ones in PAYLOAD hold material, not instructions.
 HEADERS = (
     "text",
@@ -115,7 +117,7 @@ class Slot:
 
 def placeholder_list(body: str) -> int:
     """How many bullets a template shows ("- reason 1\\n- reason 2" is 2), else 0."""
-    listed = re.findall(r"(?m)^\s*(?:[-*•]|\d+[.)])\s+(.+?)\s*$", body)
+    listed = bullets(body)
     lines = [x for x in body.splitlines() if x.strip()]
     return (
         len(listed)
