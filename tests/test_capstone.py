@@ -136,3 +136,58 @@ def test_a_classify_reply_with_no_category_fails_that_step():
     result = asyncio.run(cap.pipeline(Stub("payments")).run(cap.Case(question="refund?")))
     assert result.status != "completed"
     assert [s.name for s in result.trace.steps()][-1] == "classify"
+
+
+@pytest.fixture(scope="module")
+def simulator():
+    from orchestra import sim
+
+    s = sim.start(seed=0)
+    yield s
+    s.stop()
+
+
+SYSTEMS = ("run_orchestra", "run_lcel", "run_langgraph", "run_llama")
+QUESTIONS = cap.golden()[::8]  # one billing, one shipping, one account question
+
+
+@pytest.fixture(scope="module")
+def runs(simulator):
+    """Each system on the same questions, all in one event loop: langchain-anthropic keeps one
+    HTTP client per base URL for the process, which a second ``asyncio.run`` would find closed."""
+    from orchestra import LLM
+    from orchestra.examples import capstone_frameworks as fw
+
+    async def all_systems():
+        async with LLM("claude-sonnet-4-5", base_url=simulator.url) as llm:
+            prompts = [cap.classify_prompt(q["question"]) for q in QUESTIONS]
+            limit = cap.MAX_TOKENS["classify"]
+            tokens = [(await llm.ask(p, max_tokens=limit)).input_tokens for p in prompts]
+        out = {}
+        for system in SYSTEMS:
+            seen = len(simulator.log)
+            results = await getattr(fw, system)(
+                QUESTIONS, model="claude-sonnet-4-5", base_url=simulator.url
+            )
+            out[system] = results, list(simulator.log)[seen:]
+        return tokens, out
+
+    return asyncio.run(all_systems())
+
+
+@pytest.mark.parametrize("system", SYSTEMS)
+def test_each_framework_runs_the_same_steps_with_the_same_prompts(runs, system):
+    expected, out = runs
+    results, calls = out[system]
+    assert [r["id"] for r in results] == [q["id"] for q in QUESTIONS]
+    for r in results:
+        assert set(r) == {"id", "category", "answer", "status", "error"}
+        assert r["status"] in ("completed", "failed")
+        assert (r["status"] == "completed") == (r["error"] is None) == (r["answer"] is not None)
+        if r["answer"] is not None:
+            cap.Answer.model_validate(r["answer"])
+    # one classify call per question, then one or two drafts (max_regenerations=1)
+    assert all(c["status"] == 200 for c in calls)
+    assert 2 * len(QUESTIONS) <= len(calls) <= 3 * len(QUESTIONS)
+    classify = sorted(c["input_tokens"] for c in calls if c["task"] == calls[0]["task"])
+    assert classify == sorted(expected)  # the very same classify prompts in every system
