@@ -1,6 +1,6 @@
 """Chapter 11's capstone on Temporal: the same five steps as activities and a workflow.
 
-    classify (activity, LLM) -> retrieve (activity) -> generate (activity, LLM)
+    classify (activity, LLM) -> retrieve (local activity) -> generate (activity, LLM)
         -> validate (workflow code) -> format (workflow code)
 
 The steps call the plain functions of ``orchestra.examples.capstone`` (prompts, BM25, checks,
@@ -164,7 +164,8 @@ async def classify(q: Question) -> Said:
 async def retrieve(question: str, category: str) -> Found:
     """BM25 over the category's articles. An activity, not workflow code: it reads a data file,
     and whatever touches files or the outside world belongs in an activity, where a retry is
-    allowed and replay never re-runs it."""
+    allowed and replay never re-runs it. A *local* one: it takes milliseconds, so it runs in
+    the workflow's worker with no trip through the task queue (its result is still recorded)."""
     found = cap.retrieve(question, category)
     cap.log.info("retrieve: %s", [p.id for p in found])
     return Found([p.__dict__ for p in found])
@@ -211,7 +212,7 @@ class Capstone:
             out["error"] = f"OutputFormatError: {e}"
             return out
         out["category"] = category
-        found = await workflow.execute_activity(
+        found = await workflow.execute_local_activity(
             retrieve,
             args=[q.question, category],
             start_to_close_timeout=timedelta(seconds=10),
@@ -372,15 +373,24 @@ async def connect(address: str | None = None, namespace: str | None = None):
     return await Client.connect(**config)
 
 
-def worker(client, task_queue: str, *, max_concurrent_activities: int, workflows: bool = True):
-    """A worker serving the activities (and, with ``workflows``, the workflow) on ``task_queue``."""
+def worker(
+    client,
+    task_queue: str,
+    *,
+    max_concurrent_activities: int = 8,
+    workflows: bool = True,
+    activities: bool = True,
+):
+    """A worker on ``task_queue`` serving the workflow, the activities, or both. A workflow-only
+    worker still runs ``retrieve``, the workflow's local activity, but takes no activity tasks."""
     from temporalio.worker import Worker
 
     return Worker(
         client,
         task_queue=task_queue,
-        activities=ACTIVITIES,
+        activities=ACTIVITIES if activities else [retrieve] if workflows else [],
         workflows=[Capstone] if workflows else [],
+        no_remote_activities=workflows and not activities,
         max_concurrent_activities=max_concurrent_activities,
         identity=f"capstone-{os.getpid()}",
         # Named, not derived: by default the SDK hashes the bytecode of every loaded module to
