@@ -99,9 +99,7 @@ def test_the_runner_prints_one_json_document_in_the_chapter_format(sim, server):
 
 def test_a_killed_worker_loses_nothing_and_answers_nothing_twice(sim, server):
     sim.configure(time_scale=0.05)  # calls take wall time, so some are in flight at the kill
-    row = so.run(
-        sim, server.address, workers=2, requests=16, concurrency=2, kill_at=0.25, progress=False
-    )
+    row = so.run(sim, server, workers=2, requests=16, concurrency=2, kill_at=0.25, progress=False)
     results = row["results"]
     assert row["killed_pid"] and row["finished"] == 16
     assert sorted(r["id"] for r in results) == [f"R{i:03d}" for i in range(16)]

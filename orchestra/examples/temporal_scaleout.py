@@ -8,8 +8,8 @@ The simulator runs here, rate limited, and its log counts the calls made for eac
 
     >>> s = sim.start(seed=0, time_scale=0.02)
     >>> with DevServer() as server:
-    ...     table = sweep(s, server.address, workers=(1, 2, 4), requests=200)
-    ...     killed = run(s, server.address, workers=2, requests=200, kill_at=0.3)
+    ...     table = sweep(s, server, workers=(1, 2, 4), requests=200)
+    ...     killed = run(s, server, workers=2, requests=200, kill_at=0.3)
     >>> chart(table)
 
 What is measured in which clock: the makespan is wall-clock (Temporal's dispatch, its server
@@ -86,6 +86,15 @@ async def wait_for_pollers(client, task_queue: str, procs: list, timeout_s: floa
         await asyncio.sleep(0.1)
 
 
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) a live process has used so far; 0 where /proc is missing."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def stop_workers(procs: list) -> None:
     """SIGTERM each live worker (a graceful stop), SIGKILL after 10 s."""
     for p in procs:
@@ -100,8 +109,9 @@ def stop_workers(procs: list) -> None:
 
 
 async def _run(
-    sim, address, workers, requests, concurrency, kill_at, model, progress
+    sim, server, workers, requests, concurrency, kill_at, model, progress
 ) -> tuple[dict, list[dict]]:
+    address = server.address
     client = await ct.connect(address)
     task_queue = f"capstone-{workers}w-{uuid.uuid4().hex[:8]}"
     procs = spawn_workers(address, task_queue, workers, concurrency)
@@ -114,6 +124,7 @@ async def _run(
         ]
         sim.configure()  # a fresh log and full rate-limit buckets for this run
         async with ct.worker(client, task_queue, workflows=True, activities=False):
+            cpu = [cpu_s(server.process.pid), time.process_time()] + [cpu_s(p.pid) for p in procs]
             started = time.perf_counter()
             handles = await asyncio.gather(
                 *(
@@ -130,10 +141,13 @@ async def _run(
                 bar.update()
                 if kill_at is not None and victim is None and len(results) >= kill_at * requests:
                     victim = procs[0].pid
+                    cpu[2] -= cpu_s(victim)  # what it used until now
                     os.kill(victim, signal.SIGKILL)  # no goodbye: its activities are in flight
                     killed_at = time.perf_counter() - started
             bar.close()
             makespan = time.perf_counter() - started
+            used = [cpu_s(server.process.pid), time.process_time()]
+            used += [cpu_s(p.pid) if p.pid != victim else 0.0 for p in procs]
     finally:
         stop_workers(procs)
     return {
@@ -141,12 +155,13 @@ async def _run(
         "killed_pid": victim,
         "killed_at_s": killed_at,
         "log": list(sim.log),
+        "cpu_s": sum(used) - sum(cpu),
     }, results
 
 
 def run(
     sim,
-    address: str,
+    server: ct.DevServer,
     *,
     workers: int,
     requests: int = 200,
@@ -164,13 +179,14 @@ def run(
     if kill_at is not None and (workers < 2 or not 0 < kill_at < 1):
         raise ConfigError("killing a worker needs at least 2 workers and 0 < kill_at < 1")
     raw, results = asyncio.run(
-        _run(sim, address, workers, requests, concurrency, kill_at, model, progress)
+        _run(sim, server, workers, requests, concurrency, kill_at, model, progress)
     )
     calls = [c for c in raw["log"] if c.get("status") == 200 and c.get("user")]
     row = {"workers": workers, "slots": workers * concurrency, "requests": requests}
     row |= {"finished": len({r["id"] for r in results}), "calls": len(calls)}
     row |= {"model_s": sum(c["model_s"] for c in calls), "makespan_s": raw["makespan_s"]}
-    row |= bound(calls, sim.limits, sim.time_scale, workers * concurrency)
+    row["cpu_s"] = raw["cpu_s"]
+    row |= bound(calls, sim.limits, sim.time_scale, workers * concurrency, raw["cpu_s"])
     row["throughput_rps"] = requests / raw["makespan_s"]
     row["bound_rps"] = requests / row["bound_s"] if row["bound_s"] else float("inf")
     row["makespan_over_bound"] = raw["makespan_s"] / row["bound_s"] if row["bound_s"] else None
@@ -179,11 +195,14 @@ def run(
     return row | {"results": results, "log": calls}
 
 
-def bound(calls: list[dict], limits: Limits, time_scale: float, slots: int) -> dict:
-    """The shortest makespan the run's calls allow, in wall-clock seconds at ``time_scale``:
-    the larger of the slots bound (all model time spread over every activity slot), the rate
-    bound (calls beyond the first minute's burst, at ``requests_per_minute``) and the longest
-    request's own chain of calls."""
+def bound(
+    calls: list[dict], limits: Limits, time_scale: float, slots: int, cpu: float = 0.0
+) -> dict:
+    """The shortest makespan the run allows, in wall-clock seconds at ``time_scale``: the
+    largest of the slots bound (all model time spread over every activity slot), the rate
+    bound (calls beyond the first minute's burst, at ``requests_per_minute``), the longest
+    request's own chain of calls, and the CPU bound (the CPU seconds the server, the workers
+    and this process used, over this machine's cores)."""
     model_s = sum(c["model_s"] for c in calls)
     per_request = Counter()
     for c in calls:
@@ -194,9 +213,11 @@ def bound(calls: list[dict], limits: Limits, time_scale: float, slots: int) -> d
         "worker slots": model_s * time_scale / slots,
         "rate limit": max(0, len(calls) - rpm) / rpm * minute_wall if rpm else 0.0,
         "one request": max(per_request.values(), default=0.0) * time_scale,
+        "CPU": cpu / (os.cpu_count() or 1),
     }
     limited_by = max(parts, key=parts.get)
-    return {"bound_s": parts[limited_by], "limited_by": limited_by}
+    each = {f"{k.replace(' ', '_').lower()}_bound_s": v for k, v in parts.items()}
+    return each | {"bound_s": parts[limited_by], "limited_by": limited_by}
 
 
 def duplicates(calls: list[dict], results: list[dict]) -> dict[str, int]:
@@ -208,7 +229,7 @@ def duplicates(calls: list[dict], results: list[dict]) -> dict[str, int]:
 
 def sweep(
     sim,
-    address: str,
+    server: ct.DevServer,
     *,
     workers: tuple[int, ...] = (1, 2, 4),
     requests: int = 200,
@@ -218,7 +239,7 @@ def sweep(
     """``run`` for each worker count: one row each (wall-clock makespan and bound, simulated
     model-seconds charged)."""
     rows = [
-        run(sim, address, workers=n, requests=requests, concurrency=concurrency, model=model)
+        run(sim, server, workers=n, requests=requests, concurrency=concurrency, model=model)
         for n in workers
     ]
     return table(rows)
@@ -231,7 +252,11 @@ COLUMNS = [
     "finished",
     "calls",
     "model_s",
+    "cpu_s",
     "makespan_s",
+    "worker_slots_bound_s",
+    "rate_limit_bound_s",
+    "cpu_bound_s",
     "bound_s",
     "limited_by",
     "makespan_over_bound",
@@ -276,9 +301,10 @@ def _main() -> None:
 
     p = argparse.ArgumentParser(prog="temporal_scaleout")
     p.add_argument("--requests", type=int, default=200)
-    p.add_argument("--concurrency", type=int, default=4)
-    p.add_argument("--rpm", type=int, default=600)
-    p.add_argument("--time-scale", type=float, default=0.02)
+    p.add_argument("--concurrency", type=int, default=2)
+    p.add_argument("--rpm", type=int, default=120)
+    p.add_argument("--time-scale", type=float, default=0.05)
+    p.add_argument("--save", help="write the table (and the kill run) as JSON here")
     p.add_argument("--workers", default="1,2,4")
     p.add_argument("--kill", type=int, default=0, help="also a run with this many, one killed")
     a = p.parse_args()
@@ -286,14 +312,15 @@ def _main() -> None:
     with ct.DevServer() as server:
         print(json.dumps({"server_start_s": server.startup_s}))
         rows = [
-            run(s, server.address, workers=int(n), requests=a.requests, concurrency=a.concurrency)
+            run(s, server, workers=int(n), requests=a.requests, concurrency=a.concurrency)
             for n in a.workers.split(",")
         ]
         print(table(rows).to_string())
+        saved = {"sweep": table(rows).reset_index().to_dict("records")}
         if a.kill:
             row = run(
                 s,
-                server.address,
+                server,
                 workers=a.kill,
                 requests=a.requests,
                 concurrency=a.concurrency,
@@ -302,6 +329,16 @@ def _main() -> None:
             print(table([row]).to_string())
             print(json.dumps({k: row[k] for k in ("killed_pid", "killed_at_s")}))
             print(json.dumps(duplicates(row["log"], row["results"])))
+            retried = [
+                (r["id"], r["attempts"]) for r in row["results"] if max(r["attempts"].values()) > 1
+            ]
+            print(json.dumps(retried))
+            saved["kill"] = table([row]).reset_index().to_dict("records")[0]
+            saved["kill"] |= {"killed_pid": row["killed_pid"], "killed_at_s": row["killed_at_s"]}
+            saved["kill"] |= {"duplicates": duplicates(row["log"], row["results"])}
+            saved["kill"] |= {"retried": retried}
+        if a.save:
+            Path(a.save).write_text(json.dumps(saved, indent=1))
     s.stop()
 
 
