@@ -446,6 +446,7 @@ def _main(argv: list[str] | None = None) -> None:
                 max_concurrent_activities=a.max_concurrent_activities,
                 workflows=not a.activities_only,
             )
+            # The line the scale-out waits for: connected and built, polling from the next line.
             print(json.dumps({"worker": os.getpid(), "task_queue": a.task_queue}), flush=True)
             await w.run()
 

@@ -54,35 +54,27 @@ def spawn_workers(address: str, task_queue: str, n: int, concurrency: int) -> li
     # Their output goes to files, not pipes: a pipe nobody reads would stall a chatty worker.
     procs = []
     for _ in range(n):
-        err = tempfile.TemporaryFile()
-        procs.append(subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=err))
-        procs[-1].errors = err
+        out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()
+        procs.append(subprocess.Popen(cmd, env=env, stdout=out, stderr=err))
+        procs[-1].said, procs[-1].errors = out, err
     return procs
 
 
-async def wait_for_pollers(client, task_queue: str, procs: list, timeout_s: float = 60.0) -> None:
-    """Wait until every worker process polls the queue for activities (at most ``timeout_s``)."""
-    from temporalio.api.enums.v1 import TaskQueueType
-    from temporalio.api.taskqueue.v1 import TaskQueue
-    from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
-
-    ask = DescribeTaskQueueRequest(
-        namespace=client.namespace,
-        task_queue=TaskQueue(name=task_queue),
-        task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
-    )
+async def wait_until_serving(procs: list, timeout_s: float = 60.0) -> None:
+    """Wait until every worker process has connected and built its worker, which it says on
+    stdout just before it starts polling (at most ``timeout_s``)."""
     deadline = time.perf_counter() + timeout_s
     while True:  # bounded by the deadline
         dead = [p for p in procs if p.poll() is not None]
         if dead:
             dead[0].errors.seek(0)
             why = dead[0].errors.read().decode(errors="replace")[-500:]
-            raise ServerStartError(f"a worker process exited before polling: {why}")
-        pollers = (await client.workflow_service.describe_task_queue(ask)).pollers
-        if len({p.identity for p in pollers}) >= len(procs):
+            raise ServerStartError(f"a worker process exited before serving: {why}")
+        said = [p.said.seek(0) or p.said.read() for p in procs]
+        if all(b"task_queue" in line for line in said):
             return
         if time.perf_counter() > deadline:
-            raise ServerStartError(f"{len(procs)} workers did not all poll within {timeout_s} s")
+            raise ServerStartError(f"{len(procs)} workers did not all start within {timeout_s} s")
         await asyncio.sleep(0.1)
 
 
@@ -116,7 +108,7 @@ async def _run(
     task_queue = f"capstone-{workers}w-{uuid.uuid4().hex[:8]}"
     procs = spawn_workers(address, task_queue, workers, concurrency)
     try:
-        await wait_for_pollers(client, task_queue, procs)
+        await wait_until_serving(procs)
         gold = ct.cap.golden()
         questions = [
             ct.Question(f"R{i:03d}", gold[i % len(gold)]["question"], model)
@@ -191,7 +183,7 @@ def run(
     row["bound_rps"] = requests / row["bound_s"] if row["bound_s"] else float("inf")
     row["makespan_over_bound"] = raw["makespan_s"] / row["bound_s"] if row["bound_s"] else None
     row |= {"killed_pid": raw["killed_pid"], "killed_at_s": raw["killed_at_s"]}
-    row["duplicate_calls"] = len(duplicates(calls, results))
+    row["duplicate_calls"] = len(duplicates(calls))
     return row | {"results": results, "log": calls}
 
 
@@ -220,9 +212,10 @@ def bound(
     return each | {"bound_s": parts[limited_by], "limited_by": limited_by}
 
 
-def duplicates(calls: list[dict], results: list[dict]) -> dict[str, int]:
-    """The steps of a request whose model call the simulator answered more than once, and how
-    often; a step the workflow ran only once (attempt 1) must never appear here."""
+def duplicates(calls: list[dict]) -> dict[str, int]:
+    """The steps of a request (``"R007:generate:0"``) whose model call the simulator answered
+    more than once, and how often. Only a retried attempt can put a step here: one whose
+    first attempt died with its worker after the simulator had answered."""
     counts = Counter(c["user"] for c in calls)
     return {user: n for user, n in counts.items() if n > 1}
 
@@ -311,12 +304,15 @@ def _main() -> None:
     s = simulator.start(seed=0, time_scale=a.time_scale, limits=Limits(requests_per_minute=a.rpm))
     with ct.DevServer() as server:
         print(json.dumps({"server_start_s": server.startup_s}))
-        rows = [
-            run(s, server, workers=int(n), requests=a.requests, concurrency=a.concurrency)
-            for n in a.workers.split(",")
-        ]
+        rows, saved = [], {}
+        for n in a.workers.split(","):
+            rows.append(
+                run(s, server, workers=int(n), requests=a.requests, concurrency=a.concurrency)
+            )
+            saved["sweep"] = table(rows).reset_index().to_dict("records")
+            if a.save:
+                Path(a.save).write_text(json.dumps(saved, indent=1))
         print(table(rows).to_string())
-        saved = {"sweep": table(rows).reset_index().to_dict("records")}
         if a.kill:
             row = run(
                 s,
@@ -328,14 +324,14 @@ def _main() -> None:
             )
             print(table([row]).to_string())
             print(json.dumps({k: row[k] for k in ("killed_pid", "killed_at_s")}))
-            print(json.dumps(duplicates(row["log"], row["results"])))
+            print(json.dumps(duplicates(row["log"])))
             retried = [
                 (r["id"], r["attempts"]) for r in row["results"] if max(r["attempts"].values()) > 1
             ]
             print(json.dumps(retried))
             saved["kill"] = table([row]).reset_index().to_dict("records")[0]
             saved["kill"] |= {"killed_pid": row["killed_pid"], "killed_at_s": row["killed_at_s"]}
-            saved["kill"] |= {"duplicates": duplicates(row["log"], row["results"])}
+            saved["kill"] |= {"duplicates": duplicates(row["log"])}
             saved["kill"] |= {"retried": retried}
         if a.save:
             Path(a.save).write_text(json.dumps(saved, indent=1))
