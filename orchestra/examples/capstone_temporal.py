@@ -69,8 +69,10 @@ __all__ = [
 MODEL = "claude-haiku-4-5"
 TASK_QUEUE = "capstone"
 BUILD_ID = "capstone-1"
-HEARTBEAT = timedelta(seconds=2)
-"""A worker that stops heartbeating for this long is taken for dead and its activity retried."""
+HEARTBEAT = timedelta(seconds=5)
+"""A worker that stops heartbeating for this long is taken for dead and its activity retried.
+Shorter finds a dead worker sooner, but on a busy machine a live worker starved of CPU misses
+it too, and its call is then made twice (2 s did that here, with other jobs on both cores)."""
 CALL_TIMEOUT = timedelta(seconds=60)
 """One attempt of one activity, the SDK's own retries on 429/529 included."""
 
