@@ -131,3 +131,41 @@ def test_a_dev_server_that_never_answers_gives_up_at_its_timeout(tmp_path):
         server.start()
     assert time.perf_counter() - started < 10
     assert "listening, honest" in info.value.output and server.process.poll() is not None
+
+
+def test_the_bound_is_the_largest_of_slots_rate_limit_one_request_and_cpu():
+    calls = [{"user": f"R{i % 4}:classify", "model_s": 2.0} for i in range(100)]
+    # 200 model-s over 10 slots at scale 0.1: 2 s; 100 calls at 40/min (a minute is 6 s), the
+    # first 40 free: 9 s; R0's 25 calls in a row: 5 s; 30 CPU-s over the cores.
+    b = so.bound(calls, so.Limits(requests_per_minute=40), 0.1, 10, cpu=30.0)
+    assert b["worker_slots_bound_s"] == pytest.approx(2.0)
+    assert b["rate_limit_bound_s"] == pytest.approx(9.0)
+    assert b["one_request_bound_s"] == pytest.approx(5.0)
+    assert b["cpu_bound_s"] == pytest.approx(30.0 / os.cpu_count())
+    assert b["bound_s"] == max(9.0, 30.0 / os.cpu_count())
+    unlimited = so.bound(calls, so.Limits(), 0.1, 1)
+    assert unlimited["limited_by"] == "worker slots" and unlimited["bound_s"] == pytest.approx(20)
+
+
+def test_the_chart_labels_its_axes_with_units_and_each_bound_with_its_cause():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import pandas as pd
+
+    df = pd.DataFrame(
+        {
+            "workers": [1, 2, 4],
+            "makespan_s": [50.0, 30.0, 20.0],
+            "bound_s": [45.0, 25.0, 15.0],
+            "limited_by": ["worker slots", "worker slots", "rate limit"],
+            "throughput_rps": [0.8, 1.3, 2.0],
+            "bound_rps": [0.9, 1.6, 2.7],
+        }
+    ).set_index("workers")
+    left, right = so.chart(df).axes
+    assert (
+        left.get_ylabel() == "makespan (wall-clock s)" and left.get_xlabel() == "worker processes"
+    )
+    assert right.get_ylabel() == "requests per wall-clock s"
+    assert [t.get_text() for t in left.texts] == ["worker slots", "worker slots", "rate limit"]
