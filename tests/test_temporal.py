@@ -54,9 +54,8 @@ def test_the_pipeline_runs_its_steps_as_activities_and_workflow_code(sim, server
             assert ct.cap.validate(json.dumps(r["answer"]), passages)
             assert r["steps"][-1] == "format" and r["reply"].startswith(f"[{r['category']}]")
         else:  # refused every draft it was allowed: 1 + max_regenerations of them
-            assert r["status"] == "failed" and len(rounds) == 2
-            assert r["error"].startswith("refused 2 drafts; the last: ")
-            assert "OutputFormatError" in r["error"] or "UngroundedAnswerError" in r["error"]
+            assert r["status"] == "failed" and len(rounds) == r["refused"] == 2
+            assert r["error"].startswith(("OutputFormatError: ", "UngroundedAnswerError: "))
     assert sum(calls.values()) == sum(len(r["attempts"]) for r in results)  # LLM steps run
 
 
@@ -104,7 +103,7 @@ def test_a_killed_worker_loses_nothing_and_answers_nothing_twice(sim, server):
     assert row["killed_pid"] and row["finished"] == 16
     assert sorted(r["id"] for r in results) == [f"R{i:03d}" for i in range(16)]
     for r in results:  # every workflow ran to its end: an answer, or every draft refused
-        assert r["status"] == "completed" or r["error"].startswith("refused 2 drafts")
+        assert r["status"] == "completed" or r["refused"] == 2
     ran_on = Counter(w for r in results for w in r["workers"].values())
     assert str(row["killed_pid"]) != max(ran_on, key=ran_on.get)  # the survivor did most of it
     # A call answered twice for one step is only ever the retry of an attempt that died with

@@ -242,7 +242,8 @@ class Capstone:
             workflow.logger.info("format: %d characters", len(reply))
             out |= {"answer": answer.model_dump(), "status": "completed", "reply": reply}
             return out
-        out["error"] = f"refused {q.max_regenerations + 1} drafts; the last: {problem}"
+        out["error"] = problem  # the last refusal, as the chapter's other runners report it
+        out["refused"] = q.max_regenerations + 1
         return out
 
 
