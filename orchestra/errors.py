@@ -5,6 +5,7 @@ The tree, so you can catch at the right depth::
     OrchestraError
     ├── ConfigError               bad set-up: unknown backend, missing key, bad parameter
     ├── SimulatorError            the offline simulator could not start or was mis-configured
+    ├── ServerStartError          a local server a chapter runs (Temporal's) did not come up
     ├── LLMError                  an LLM call failed (after the SDK's own retries)
     │   ├── RetryableLLMError     worth another try later: 429, 529, 500, timeouts
     │   ├── FatalLLMError         retrying cannot help: 400, 401, 404, 413
@@ -43,6 +44,7 @@ __all__ = [
     "OrchestraError",
     "ConfigError",
     "SimulatorError",
+    "ServerStartError",
     "LLMError",
     "RetryableLLMError",
     "FatalLLMError",
@@ -83,6 +85,16 @@ class ConfigError(OrchestraError):
 
 class SimulatorError(OrchestraError):
     """The offline simulator could not start, or was given a bad fault plan."""
+
+
+class ServerStartError(OrchestraError):
+    """A local server a chapter starts (the Temporal dev server) exited or did not answer in time."""
+
+    def __init__(self, message: str, *, command: list[str] | None = None, output: str = ""):
+        super().__init__(message)
+        self.command = command
+        self.output = output
+        """The end of what the server printed, to see why."""
 
 
 class LLMError(OrchestraError):
