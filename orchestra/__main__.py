@@ -59,8 +59,8 @@ def _sweep_parser(sub) -> None:
     p = sub.add_parser(
         "sweep",
         help="run a notebook over a parameter grid (papermill), collect its scrapbook values",
-        description="Run NOTEBOOK once per point of a grid, each point in its own papermill "
-        "process; skip points already done; collect each run's scrapbook values into "
+        description="Run NOTEBOOK once per point of a grid with papermill, each point in a "
+        "kernel of its own; skip points already done; collect each run's scrapbook values into "
         "OUT/results.csv and .parquet, and draw OUT/chart.png.",
     )
     p.add_argument("notebook", help="the notebook (.ipynb) with a cell tagged 'parameters'")

@@ -1,7 +1,7 @@
 """Parameter sweeps: one notebook over a grid of parameters, with papermill and scrapbook (chapter 11).
 
 A chapter is an experiment with knobs (its ``parameters`` cell). A sweep runs it once per point
-of a grid, each point in its own papermill process and kernel, and gathers what each run
+of a grid, each point a papermill run in a kernel (a process) of its own, and gathers what each run
 *glued* (``scrapbook.glue("cost_usd", x)``) into one DataFrame: a row per point, the parameters
 and then the scraps.
 
@@ -24,7 +24,6 @@ import itertools
 import json
 import os
 import re
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -89,12 +88,13 @@ def point_id(point: Point) -> str:
     """A stable, file-safe id: the parameters spelt out (cut at 60 characters) and a hash.
 
     >>> point_id({"seed": 0, "model": "claude-haiku-4-5"})
-    'seed-0_model-claude-haiku-4-5-7c1c0dd5'
+    'seed-0_model-claude-haiku-4-5-4ac9958a'
     """
-    spelt = "_".join(f"{k}-{v}" for k, v in point.items())
-    slug = re.sub(r"[^A-Za-z0-9.=-]+", "-", spelt.replace("_", "~")).replace("~", "_")[:60]
+    slug = "_".join(
+        re.sub(r"[^A-Za-z0-9.=]+", "-", f"{k} {v}").strip("-") for k, v in point.items()
+    )
     digest = hashlib.sha1(json.dumps(point, sort_keys=True).encode()).hexdigest()[:8]
-    return f"{slug.strip('-')}-{digest}"
+    return f"{slug[:60].rstrip('-_')}-{digest}"
 
 
 def parameters(notebook: Path) -> list[str]:
@@ -130,39 +130,43 @@ def _record(out: Path, pid: str) -> dict | None:
     return record if (out / f"{pid}.ipynb").exists() else None
 
 
-def _error_line(executed: Path, stderr: str) -> str:
-    """The exception a failed run ended on (``Name: message``), else papermill's last line."""
-    try:
-        cells = json.loads(executed.read_text())["cells"]
-        for cell in cells:
-            for o in cell.get("outputs", []):
-                if o.get("output_type") == "error":
-                    return f"{o['ename']}: {o['evalue']}".splitlines()[0][:300]
-    except (OSError, ValueError, KeyError):
-        pass
-    lines = [line for line in stderr.splitlines() if line.strip()]
-    return lines[-1][:300] if lines else "the run failed without a message"
+def _error_line(exc: BaseException) -> str:
+    """One line for a failed run: the exception a cell raised (``Name: message``), or papermill's."""
+    import papermill
+
+    if isinstance(exc, papermill.PapermillExecutionError):
+        return f"{exc.ename}: {exc.evalue}".splitlines()[0][:300]
+    return f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
 
 
 def run_point(notebook: Path, out: Path, point: Point, *, timeout: float = 600) -> dict:
-    """Execute one point in its own papermill process (and kernel); record how it ended.
+    """Execute one point with papermill, in a kernel of its own; record how it ended.
 
     The record (``<id>.json``) is written after the run and atomically, so a sweep killed here
     leaves no record and the point runs again next time.
     """
+    import papermill
+
     pid = point_id(point)
-    executed = out / f"{pid}.ipynb"
     (out / f"{pid}.json").unlink(missing_ok=True)
-    command = [sys.executable, "-m", "papermill", str(notebook), str(executed)]
-    command += ["-y", json.dumps(point), "-k", KERNEL, "--cwd", str(notebook.parent)]
-    command += ["--no-progress-bar", "--execution-timeout", str(int(timeout))]
-    start = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout + 60)
+    start, error = time.perf_counter(), ""
+    try:
+        papermill.execute_notebook(
+            str(notebook),
+            str(out / f"{pid}.ipynb"),
+            parameters=point,
+            kernel_name=KERNEL,
+            cwd=str(notebook.parent),
+            progress_bar=False,
+            execution_timeout=timeout,
+        )
+    except Exception as exc:  # a cell raised, timed out, or the kernel died: the point failed
+        error = _error_line(exc)
     record = {
         "point": pid,
         "parameters": point,
-        "status": "ok" if done.returncode == 0 else "failed",
-        "error": "" if done.returncode == 0 else _error_line(executed, done.stderr),
+        "status": "failed" if error else "ok",
+        "error": error,
         "wall_s": round(time.perf_counter() - start, 3),
     }
     tmp = out / f"{pid}.json.tmp"
@@ -185,7 +189,7 @@ def sweep(
 ) -> pd.DataFrame:
     """Run ``notebook`` at every point of ``grid`` not already done; return the table of all.
 
-    ``workers`` points run at once, each its own papermill process. ``out`` defaults to
+    ``workers`` points run at once (threads, each driving its own kernel process). ``out`` defaults to
     ``build/sweeps/<notebook name>``; ``only`` restricts the run to some point ids (the table
     still lists every point). ``timeout`` bounds each cell, in seconds.
 
