@@ -151,14 +151,16 @@ def run_point(notebook: Path, out: Path, point: Point, *, timeout: float = 600) 
     (out / f"{pid}.json").unlink(missing_ok=True)
     start, error = time.perf_counter(), ""
     try:
+        # Absolute paths, and the kernel started in the notebook's folder: papermill's own
+        # cwd= would chdir the whole process, which threads running side by side share.
         papermill.execute_notebook(
-            str(notebook),
-            str(out / f"{pid}.ipynb"),
+            str(notebook.resolve()),
+            str((out / f"{pid}.ipynb").resolve()),
             parameters=point,
             kernel_name=KERNEL,
-            cwd=str(notebook.parent),
             progress_bar=False,
             execution_timeout=timeout,
+            resources={"metadata": {"path": str(notebook.parent.resolve())}},
         )
     except Exception as exc:  # a cell raised, timed out, or the kernel died: the point failed
         error = _error_line(exc)
@@ -285,10 +287,15 @@ def chart(
         err = [stats["mean"] - stats["min"], stats["max"] - stats["mean"]]
         label = f"{by} = {value[0] if isinstance(value, tuple) else value}" if by else y
         ax.errorbar(stats.index, stats["mean"], yerr=err, marker="o", capsize=4, label=label)
+    xs = sorted(ok[x].unique())
+    if len(xs) <= 12:  # the values swept, and only those, as ticks (no 0.2 seeds)
+        ax.set_xticks(xs, [str(v) for v in xs])
     ax.set_xlabel(_label(x))
-    ax.set_ylabel(_label(y) + (" (mean, bar: min to max)" if len(ok) > ok[x].nunique() else ""))
-    ax.set_title(title or f"{y} against {x}, {len(ok)} of {len(df)} points")
-    ax.legend(fontsize=8, loc="best")
+    several = ok.groupby([by, x] if by else [x]).size().max() > 1
+    ax.set_ylabel(_label(y) + (" (mean; bar: min to max)" if several else ""))
+    ax.set_title(title or f"{y} against {x} ({len(ok)} of {len(df)} points succeeded)")
+    if by:  # one line needs no legend
+        ax.legend(fontsize=8, loc="best")
     fig.tight_layout()
     return fig
 

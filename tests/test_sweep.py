@@ -152,7 +152,7 @@ def test_the_chart_labels_its_axes_with_units(first, tmp_path):
     fig = sw.chart(df, "value_usd", "seed")
     ax = fig.axes[0]
     assert ax.get_xlabel() == "seed" and ax.get_ylabel() == "value_usd (USD)"
-    assert ax.get_title() == "value_usd against seed, 1 of 2 points"
+    assert ax.get_title() == "value_usd against seed (1 of 2 points succeeded)"
     fig.savefig(tmp_path / "chart.png")
 
 

@@ -12,21 +12,20 @@ orchestra, and runs in ``.venv-prefect`` only (Prefect's pins conflict with the 
 Where a batch orchestrator fits: work that is a set of independent, minutes-long jobs (a
 parameter sweep, a nightly evaluation over a golden set, a backfill), where you care that every
 job eventually ran once and want to see, retry and schedule them. It is better for batch than
-real-time: each task here pays Prefect's bookkeeping (a state change is a database write and an
-API call), tens of milliseconds, which a notebook run of seconds does not notice and a
-per-request LLM pipeline answering a user in one second would.
+real-time: every task pays Prefect's bookkeeping (each state change is written to its database
+through its API), and the flow pays the start-up below, which a sweep of minutes-long runs does
+not notice and a request that must be answered in a second would.
 
 What Prefect adds over ``orchestra sweep``: a UI and an API listing every run, task, state,
 log line and duration (``prefect server start`` and set ``PREFECT_API_URL`` to keep them; here
 the server is ephemeral and its database lives in ``build/prefect``); retries per task
-(``--retries``); a cache of task results keyed by their inputs, so a re-run skips done points
-even with another output folder; schedules and deployments (``flow.serve(cron=...)``) and
+(``--retries``); a cache of task results keyed by their inputs; schedules and deployments (``flow.serve(cron=...)``) and
 remote workers. What it costs: a second environment (about 390 MB), and start-up time: import
-and an ephemeral server (a SQLite database migrated on first use) before the first task; the
-script prints it, and ``make test`` measures it.
+and an ephemeral server (a SQLite database migrated on first use) before the first task, which
+the flow prints ("Prefect ready N s after the script started").
 
 Two caches, two layers: orchestra's skips a point whose notebook and status record are on disk;
-Prefect's skips a task whose inputs (notebook digest, grid, point id) it has already seen
+Prefect's skips a task whose inputs (notebook digest, grid, output folder, point id) it has seen
 complete, and cannot see that you deleted an output since: ``--refresh`` makes it check again.
 """
 
