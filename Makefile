@@ -116,8 +116,9 @@ phoenix: $(STAMP) $(PHOENIX_STAMP)
 
 # Prefect 3, the batch orchestrator that runs `orchestra sweep`'s points as tasks
 # (tools/prefect_sweep.py), in its own environment: its pins (websockets among them) conflict
-# with the kit's. Measured 2026-11-29 on a loaded 2-core machine: 28 s to create from an empty
-# cache, 389 MB. Its server is ephemeral (started by the flow), its home build/prefect.
+# with the kit's. Measured 2026-11-29 on the 2-core machine, shared with other jobs: 389 MB,
+# 28 s to create from an empty cache (93 s from a warm one under a load average of 9: compiling
+# to bytecode is most of it). Its server is ephemeral (started by the flow), its home build/prefect.
 $(PREFECT_STAMP): setup/prefect/pyproject.toml setup/prefect/uv.lock | $(UV)
 	cd setup/prefect && UV_PROJECT_ENVIRONMENT=$(CURDIR)/$(PREFECT_VENV) \
 	    $(abspath $(UV)) sync --frozen --python $(PYTHON) -q
