@@ -147,6 +147,18 @@ def test_a_second_run_skips_what_is_done_and_reruns_the_rest(notebook, first):
     pd.testing.assert_frame_equal(one_worker, df)  # run by one worker or two: the same table
 
 
+def test_a_point_killed_before_its_record_was_written_is_not_done(first):
+    df, out, _ = first
+    record = out / f"{df['point'][0]}.json"
+    saved = record.read_text()
+    record.unlink()  # as if the sweep died after papermill wrote the notebook
+    try:
+        assert sw.collect(out, sw.expand(GRID))["status"].tolist() == ["missing", "failed"]
+    finally:
+        record.write_text(saved)
+    assert sw.collect(out, sw.expand(GRID))["status"].tolist() == ["ok", "failed"]
+
+
 def test_the_chart_labels_its_axes_with_units(first, tmp_path):
     df, _, _ = first
     fig = sw.chart(df, "value_usd", "seed")
