@@ -1,4 +1,4 @@
-"""Parameter sweeps: one notebook over a grid of parameters, with papermill and scrapbook (chapter 11).
+"""Parameter sweeps: a notebook over a grid of parameters, with papermill and scrapbook (ch. 11).
 
 A chapter is an experiment with knobs (its ``parameters`` cell). A sweep runs it once per point
 of a grid, each point a papermill run in a kernel (a process) of its own, and gathers what each run
@@ -131,7 +131,7 @@ def _record(out: Path, pid: str) -> dict | None:
 
 
 def _error_line(exc: BaseException) -> str:
-    """One line for a failed run: the exception a cell raised (``Name: message``), or papermill's."""
+    """One line for a failed run: the exception a cell raised (``Name: message``), or another."""
     import papermill
 
     if isinstance(exc, papermill.PapermillExecutionError):
@@ -191,9 +191,9 @@ def sweep(
 ) -> pd.DataFrame:
     """Run ``notebook`` at every point of ``grid`` not already done; return the table of all.
 
-    ``workers`` points run at once (threads, each driving its own kernel process). ``out`` defaults to
-    ``build/sweeps/<notebook name>``; ``only`` restricts the run to some point ids (the table
-    still lists every point). ``timeout`` bounds each cell, in seconds.
+    ``workers`` points run at once (threads, each driving a kernel process of its own).
+    ``out`` defaults to ``build/sweeps/<notebook name>``; ``only`` restricts the run to some
+    point ids (the table still lists every point). ``timeout`` bounds each cell, in seconds.
 
         >>> df = sweep("notebooks/04_evaluator_optimizer.ipynb", {"seed": [0, 1]}, workers=2)
     """

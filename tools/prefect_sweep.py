@@ -19,10 +19,11 @@ not notice and a request that must be answered in a second would.
 What Prefect adds over ``orchestra sweep``: a UI and an API listing every run, task, state,
 log line and duration (``prefect server start`` and set ``PREFECT_API_URL`` to keep them; here
 the server is ephemeral and its database lives in ``build/prefect``); retries per task
-(``--retries``); a cache of task results keyed by their inputs; schedules and deployments (``flow.serve(cron=...)``) and
-remote workers. What it costs: a second environment (about 390 MB), and start-up time: import
-and an ephemeral server (a SQLite database migrated on first use) before the first task, which
-the flow prints ("Prefect ready N s after the script started").
+(``--retries``); a cache of task results keyed by their inputs; schedules and deployments
+(``flow.serve(cron=...)``) and remote workers. What it costs: a second environment (389 MB),
+and start-up time before the first task: the import, and an ephemeral server (a SQLite
+database migrated on first use), which the flow prints ("Prefect ready N s after the script
+started"; the README gives what was measured).
 
 Two caches, two layers: orchestra's skips a point whose notebook and status record are on disk;
 Prefect's skips a task whose inputs (notebook digest, grid, output folder, point id) it has seen
