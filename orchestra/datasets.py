@@ -2,7 +2,7 @@
 
 >>> tickets = load("tickets")      # a list of dicts, one per line of tickets.jsonl
 >>> names()
-['documents', 'products', 'tickets']
+['capstone_golden', 'documents', 'helpcenter', 'products', 'tickets']
 """
 
 from __future__ import annotations
