@@ -4,6 +4,7 @@ The tree, so you can catch at the right depth::
 
     OrchestraError
     ├── ConfigError               bad set-up: unknown backend, missing key, bad parameter
+    │   └── UnknownParameterError a sweep names a parameter the notebook does not take
     ├── SimulatorError            the offline simulator could not start or was mis-configured
     ├── ServerStartError          a local server a chapter runs (Temporal's) did not come up
     ├── LLMError                  an LLM call failed (after the SDK's own retries)
@@ -43,6 +44,7 @@ from __future__ import annotations
 __all__ = [
     "OrchestraError",
     "ConfigError",
+    "UnknownParameterError",
     "SimulatorError",
     "ServerStartError",
     "LLMError",
@@ -81,6 +83,17 @@ class OrchestraError(Exception):
 
 class ConfigError(OrchestraError):
     """The set-up is wrong: an unknown backend or model, a missing key, a bad parameter."""
+
+
+class UnknownParameterError(ConfigError):
+    """A sweep (``orchestra sweep``) names a parameter that the notebook's parameters cell lacks."""
+
+    def __init__(self, message: str, *, name: str, known: list[str]):
+        super().__init__(message)
+        self.name = name
+        """The unknown parameter."""
+        self.known = known
+        """The parameters the notebook does take."""
 
 
 class SimulatorError(OrchestraError):
