@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import time
 
 import anthropic
 import pytest
@@ -20,7 +21,7 @@ from orchestra import datasets
 from orchestra.sim.brain import answer
 from orchestra.sim.documents import find, unmark
 from orchestra.sim.models import MODELS
-from orchestra.sim.shape import prose_keys
+from orchestra.sim.shape import CITES, prose_keys
 
 MODELS_BY_QUALITY = ["claude-haiku-4-5", "claude-sonnet-4-5", "claude-opus-4-5"]
 
@@ -138,3 +139,16 @@ def test_a_question_no_document_answers_cites_nothing():
         )
         data = json.loads(a.text)
         assert "don't know" in data["answer"] and data["sources"] == [], data
+
+
+def test_reading_stays_linear_on_text_full_of_unclosed_tags():
+    text = "A line <br> with <img src=x> and <at most two sentences> in it. " * 3000  # ~190 KB
+    started = time.perf_counter()
+    assert find(text) == []
+    assert time.perf_counter() - started < 2.0  # a backtracking regex took 37 s here
+
+
+def test_only_keys_about_documents_ask_for_their_ids():
+    asks = ["sources", "citations", "ids", "document_indices", "doc_ids", "passage_id"]
+    assert all(CITES.search(k) for k in asks)
+    assert not any(CITES.search(k) for k in ["order_id", "customer_id", "answer", "evidence"])

@@ -22,7 +22,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-ELEMENT = re.compile(r"(?s)<([A-Za-z][\w-]*)((?:\s+[^<>]*?)?)\s*>(.*?)</\1\s*>")
+# A start or end tag; elements are paired from these in one pass (no backtracking regex, so a
+# long text full of unclosed "<br>"s or "<at most two sentences>"s stays fast).
+TOKEN = re.compile(r"<(/?)([A-Za-z][\w-]*)((?:\s[^<>]*?)?)\s*(/?)>")
 ATTRIBUTE = re.compile(r"""([A-Za-z_][\w:-]*)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""")
 # HTML inside a text carries attributes too, but a link is not a document.
 INLINE = {"a", "span", "b", "i", "em", "strong", "img", "font", "code", "br", "abbr", "sup", "sub"}
@@ -59,22 +61,48 @@ def child(body: str, name: str) -> str | None:
     return plain(m.group(1)) if m else None
 
 
+@dataclass
+class Element:
+    name: str
+    attrs: str
+    start: int
+    end: int
+    inner: tuple[int, int]
+
+
+def elements(text: str) -> list[Element]:
+    """Every closed element of ``text``, by where it starts; an end tag closes the latest open
+    tag of its name, and tags never closed are left out."""
+    opened: dict[str, list[re.Match]] = {}
+    out = []
+    for m in TOKEN.finditer(text):
+        close, name, attrs, lone = m.groups()
+        if lone:
+            continue
+        if not close:
+            opened.setdefault(name, []).append(m)
+        elif opened.get(name):
+            o = opened[name].pop()
+            out.append(Element(name, o.group(3), o.start(), m.end(), (o.end(), m.start())))
+    return sorted(out, key=lambda e: (e.start, -e.end))
+
+
 def find(text: str) -> list[Doc]:
     """The documents in ``text``, in the order written; wrappers give their documents."""
-    docs = []
-    for m in ELEMENT.finditer(text):
+    found = []
+    for e in elements(text):
+        body = text[e.inner[0] : e.inner[1]]
         attrs = {
             a.group(1).lower(): next(g for g in a.groups()[1:] if g is not None)
-            for a in ATTRIBUTE.finditer(m.group(2))
+            for a in ATTRIBUTE.finditer(e.attrs)
         }
-        body = m.group(3)
-        inner = find(body)
-        if inner:  # a container: <documents>, <passages>
-            docs += inner
-            continue
         source = child(body, "source")
-        if (not attrs and source is None) or m.group(1).lower() in INLINE:
-            continue
+        if e.name.lower() not in INLINE and (attrs or source is not None):
+            found.append((e, body, attrs, source))
+    docs = []
+    for k, (e, body, attrs, source) in enumerate(found):
+        if k + 1 < len(found) and found[k + 1][0].start < e.end:
+            continue  # a container of documents (<documents>, <passages>), not one
         content = child(body, "document_content") or child(body, "content")
         title = attrs.get("title") or child(body, "title") or ""
         if content is None:  # the body minus its labelled children
@@ -85,21 +113,22 @@ def find(text: str) -> list[Doc]:
         name = source or next((attrs[a] for a in ID_ATTRIBUTES if attrs.get(a)), None)
         name = name or next(iter(attrs.values()), "") or str(len(docs) + 1)
         if len(content.split()) >= 3:
-            docs.append(Doc(name.strip(), content.strip(), title, attrs, m.group()))
+            docs.append(Doc(name.strip(), content.strip(), title, attrs, text[e.start : e.end]))
     return docs
 
 
 def unmark(text: str, docs: list[Doc], keep: bool = True) -> str:
     """``text`` with each document replaced by its plain text (or cut, ``keep=False``) and the
     tags of its wrappers removed."""
+    spans = {d.span for d in docs}
     wrappers = {
-        m.group(1)
-        for m in ELEMENT.finditer(text)
-        if all(d.span != m.group() for d in docs) and find(m.group())
+        e.name
+        for e in elements(text)
+        if text[e.start : e.end] not in spans and any(d.span in text[e.start : e.end] for d in docs)
     }
     for d in docs:
         text = text.replace(d.span, (f"{d.title}: {d.text}" if d.title else d.text) if keep else "")
-    names = {m.group(1) for d in docs for m in re.finditer(r"<([A-Za-z][\w-]*)", d.span)}
+    names = {m.group(2) for d in docs for m in TOKEN.finditer(d.span)}
     for name in names | wrappers:
         text = re.sub(rf"</?{name}(?:\s[^<>]*)?>[ \t]*\n?", "", text)
     return text

@@ -155,9 +155,10 @@ KEYS = re.compile(
 )
 NAME = r"[A-Za-z_][\w-]*"
 # A key, tag or slot that asks which documents were used.
+# Not any "_id": "order_id" is a field to extract, not a citation.
 CITES = re.compile(
-    r"(?i)source|citation|\bcite|reference|\brefs?\b|\bids?\b|_ids?\b|indices|passages|documents|"
-    r"\bdocs\b"
+    r"(?i)source|citation|\bcite|reference|\brefs?\b|^ids?$|indices|passages|documents|\bdocs\b|"
+    r"(?:doc|document|passage|chunk|article|evidence)s?_?(?:ids?|index|numbers?)\b"
 )
 
 
