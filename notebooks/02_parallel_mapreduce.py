@@ -22,8 +22,8 @@
 #       pipeline_docs: 12
 #       requests_per_minute: 3
 #       seed: 1
-#       sweep_docs: 8
-#       sweep_time_scale: 0.02
+#       sweep_docs: 6
+#       sweep_time_scale: 0.01
 #       time_scale: 0.005
 #       vote_ns:
 #       - 1
@@ -58,9 +58,9 @@ n_docs = 12  # documents to extract from (the dataset has 12)
 time_scale = 0.01  # wall-clock seconds per simulated second
 concurrency = 8  # calls in flight at once in the map
 # the concurrency sweep against a rate-limited model
-sweep_docs = 12  # items in the sweep (the documents, repeated if more than 12)
+sweep_docs = 8  # items in the sweep (the documents, repeated if more than 12)
 requests_per_minute = 4  # the simulated rate limit (model-minutes): a bucket of 4, +4 a minute
-sweep_time_scale = 0.02  # the bucket's minute lasts 1.2 s wall-clock: this CPU cannot keep up
+sweep_time_scale = 0.005  # the bucket's minute lasts 0.3 s wall-clock, so the sweep takes seconds
 concurrencies = [1, 2, 4, 8, 16]
 pipeline_docs = 20  # documents through two stages, pipelined and behind a barrier
 expensive_model = "claude-opus-4-5"  # the slow stage's model, and the expensive voter

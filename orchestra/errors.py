@@ -9,6 +9,7 @@ The tree, so you can catch at the right depth::
     │   ├── RetryableLLMError     worth another try later: 429, 529, 500, timeouts
     │   ├── FatalLLMError         retrying cannot help: 400, 401, 404, 413
     │   └── OutputFormatError     the model answered, but not in the asked format
+    │       └── UngroundedAnswerError  it cites documents it was not given, or not their words
     ├── DefinitionError           a workflow is built wrong; raised before any step runs
     │   ├── UnknownStepError      a step name that nothing defines
     │   ├── CycleError            steps that depend on each other in a loop
@@ -46,6 +47,7 @@ __all__ = [
     "RetryableLLMError",
     "FatalLLMError",
     "OutputFormatError",
+    "UngroundedAnswerError",
     "DefinitionError",
     "UnknownStepError",
     "CycleError",
@@ -127,6 +129,11 @@ class OutputFormatError(LLMError):
     """The model answered, but the answer does not parse or fit the asked schema; a new sample may."""
 
     retryable = True
+
+
+class UngroundedAnswerError(OutputFormatError):
+    """The answer parses, but is not grounded in the documents it was given (it cites others,
+    or its words are not theirs): chapter 11's validate step."""
 
 
 class DefinitionError(OrchestraError):

@@ -22,6 +22,14 @@ def test_lines_of_code_skips_docstrings_comments_and_blanks():
     assert lines_of_code(sample, sample) == 6
 
 
+def test_lines_of_code_of_a_file_another_environment_runs(tmp_path):
+    path = tmp_path / "runner.py"
+    path.write_text(
+        '"""A runner."""\n\nimport json  # no\n\n\ndef main():\n    """Doc."""\n    return 1\n'
+    )
+    assert lines_of_code(path) == 3  # import, def, return
+
+
 def test_meter_reads_calls_tokens_and_cost_from_the_log(sim):
     sim.configure(faults=Faults(plan=[Rule("overloaded", nth=1)]))
     client = anthropic.Anthropic(max_retries=2)

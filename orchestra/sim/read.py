@@ -224,8 +224,10 @@ class Prompt:
     """Scratch space for ``fill``: results computed once, so the fields of one answer agree."""
 
     def payload(self, *names: str) -> str:
-        """The material to work on: a named section, a tag, quoted text, else ``material``."""
-        for name in (*names, "quoted", *PAYLOAD):
+        """The material to work on: a named section, a tag, quoted text, a payload section, a
+        ``Question:`` (the item itself when nothing else is: "Classify the question ..."), else
+        ``material``."""
+        for name in (*names, "quoted", *PAYLOAD, "question"):
             if self.sections.get(name):
                 return self.sections[name]
         return self.material

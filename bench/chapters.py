@@ -1,0 +1,80 @@
+"""How long each chapter takes to run with its defaults, cell by cell (the 20 s rule).
+
+    .venv/bin/python bench/chapters.py                  # every chapter in notebooks/
+    .venv/bin/python bench/chapters.py 02 05            # some of them
+
+Each chapter runs in a fresh ``orchestra`` kernel, as papermill and a learner's "Restart and
+run all" do. We report the kernel's start-up and the sum of its cells' execution times (what
+"run all" costs once the kernel is up), the slowest cell, and the wall-clock of the whole.
+A chapter's defaults should keep the cells under 20 s on the kit's idle 2-core machine; the
+load average is printed with the table, because a busy machine stretches every number.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+LIMIT_S = 20.0
+
+
+def _seconds(cell: dict) -> float:
+    t = cell.get("metadata", {}).get("execution", {})
+    start, end = t.get("iopub.execute_input"), t.get("shell.execute_reply")
+    if not (start and end):
+        return 0.0
+    parse = lambda s: datetime.fromisoformat(s.replace("Z", "+00:00"))  # noqa: E731
+    return (parse(end) - parse(start)).total_seconds()
+
+
+def run(path: Path) -> dict:
+    """One chapter, executed in a fresh kernel: start-up, cells, slowest cell, total."""
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        nb,
+        kernel_name="orchestra",
+        timeout=600,
+        record_timing=True,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    t0 = time.perf_counter()
+    with client.setup_kernel():
+        started = time.perf_counter() - t0
+        for i, cell in enumerate(nb.cells):
+            client.execute_cell(cell, i)
+    total = time.perf_counter() - t0
+    times = [(_seconds(c), "".join(c.source).split("\n")[0][:50]) for c in nb.cells]
+    slowest = max(times)
+    cells = sum(t for t, _ in times)
+    return {
+        "chapter": path.stem,
+        "kernel start (s)": round(started, 1),
+        "cells (s)": round(cells, 1),
+        "slowest cell (s)": round(slowest[0], 1),
+        "slowest cell": slowest[1],
+        "wall-clock (s)": round(total, 1),
+        f"cells under {LIMIT_S:.0f} s": cells < LIMIT_S,
+    }
+
+
+def main(argv: list[str]) -> int:
+    chosen = sorted(
+        p for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb") if not argv or p.name[:2] in argv
+    )
+    rows = [run(p) for p in chosen]
+    pd.set_option("display.width", 160)
+    print(pd.DataFrame(rows).to_string(index=False))
+    print(f"load average when done: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

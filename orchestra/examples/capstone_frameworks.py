@@ -1,0 +1,362 @@
+"""The capstone pipeline (``capstone.py``) in LangChain LCEL, LangGraph and LlamaIndex Workflows.
+
+Each ``run_*`` answers a list of golden questions at most ``concurrency`` at a time and returns
+one result dict per question, in order, the same for every system of chapter 11:
+
+    {"id": "Q01", "category": "billing", "answer": {"answer": ..., "sources": [...]} or None,
+     "status": "completed" or "failed", "error": None or "UngroundedAnswerError: ..."}
+
+They call the capstone's prompts, retrieval, validation and formatting, so they differ only in
+their wiring: a chain with ``with_retry`` around generate-and-validate (LCEL), a graph with a
+conditional edge back to ``generate`` and a SQLite checkpointer (LangGraph), typed events with
+a refused draft's event sent back to ``generate`` (LlamaIndex). The frameworks are imported inside the
+functions: only chapter 11 pays for them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from orchestra.errors import OutputFormatError
+from orchestra.examples import capstone as cap
+
+__all__ = [
+    "lcel_chain",
+    "langgraph_app",
+    "llama_workflow",
+    "run_langgraph",
+    "run_lcel",
+    "run_llama",
+    "run_orchestra",
+]
+
+
+def _result(q: dict, category: str | None, answer: Any, error: BaseException | None) -> dict:
+    if isinstance(answer, cap.Answer):
+        answer = answer.model_dump()
+    status = "completed" if error is None and answer is not None else "failed"
+    why = f"{type(error).__name__}: {error}" if error is not None else None
+    return {"id": q["id"], "category": category, "answer": answer, "status": status, "error": why}
+
+
+# ---- orchestra ---------------------------------------------------------------------------
+
+
+async def run_orchestra(
+    questions: list[dict], *, model: str, base_url: str | None = None, concurrency: int = 8
+) -> list[dict]:
+    """``capstone.pipeline`` over the questions with ``run_many``."""
+    from orchestra import LLM
+
+    async with LLM(model, base_url=base_url) as llm:
+        runs = await cap.pipeline(llm).run_many(
+            [cap.Case(question=q["question"]) for q in questions], concurrency=concurrency
+        )
+    return [
+        _result(
+            q,
+            r.state.category,
+            r.state.answer,
+            None if r.status == "completed" else OutputFormatError(r.reason or r.status),
+        )
+        for q, r in zip(questions, runs, strict=True)
+    ]
+
+
+# ---- LangChain LCEL ------------------------------------------------------------------------
+
+
+def lcel_chain(model: str, base_url: str | None = None, *, max_regenerations: int = 1):
+    """classify | retrieve | (generate | validate).with_retry | format, over a dict of fields."""
+    from langchain_anthropic import ChatAnthropic
+    from langchain_core.output_parsers import StrOutputParser
+    from langchain_core.runnables import RunnableLambda, RunnablePassthrough
+
+    def chat(part: str):
+        return (
+            ChatAnthropic(
+                model=model, base_url=base_url, temperature=0, max_tokens=cap.MAX_TOKENS[part]
+            )
+            | StrOutputParser()
+        )
+
+    def logged(name: str, fn):
+        def run(s: dict) -> Any:
+            out = fn(s)
+            cap.log.info("%s: %s", name, out if name != "retrieve" else [p.id for p in out])
+            return out
+
+        return RunnableLambda(run)
+
+    classify = RunnableLambda(lambda s: cap.classify_prompt(s["question"])) | chat("classify")
+    answer = (
+        RunnablePassthrough.assign(
+            draft=RunnableLambda(lambda s: cap.generate_prompt(s["question"], s["passages"]))
+            | chat("generate")
+        )
+        | RunnablePassthrough.assign(
+            answer=logged("validate", lambda s: cap.validate(s["draft"], s["passages"]))
+        )
+    ).with_retry(
+        retry_if_exception_type=(OutputFormatError,),
+        stop_after_attempt=max_regenerations + 1,
+        wait_exponential_jitter=False,
+    )
+    return (
+        RunnablePassthrough.assign(category=classify | logged("classify", cap.parse_category))
+        | RunnablePassthrough.assign(
+            passages=logged("retrieve", lambda s: cap.retrieve(s["question"], s["category"]))
+        )
+        | answer
+        | RunnablePassthrough.assign(
+            reply=logged(
+                "format", lambda s: cap.format_reply(s["category"], s["answer"], s["passages"])
+            )
+        )
+    )
+
+
+async def run_lcel(
+    questions: list[dict], *, model: str, base_url: str | None = None, concurrency: int = 8
+) -> list[dict]:
+    """The chain over the questions with ``abatch`` (``max_concurrency``), errors kept per item."""
+    chain = lcel_chain(model, base_url)
+    outs = await chain.abatch(
+        [{"question": q["question"]} for q in questions],
+        config={"max_concurrency": concurrency},
+        return_exceptions=True,
+    )
+    return [
+        _result(q, None, None, out)
+        if isinstance(out, BaseException)
+        else _result(q, out["category"], out["answer"], None)
+        for q, out in zip(questions, outs, strict=True)
+    ]
+
+
+# ---- LangGraph -----------------------------------------------------------------------------
+
+
+class GraphState(BaseModel):
+    """LangGraph's state: the capstone's fields plus the count of drafts made."""
+
+    question: str
+    category: str | None = None
+    passages: list[dict] = []
+    draft: str | None = None
+    answer: cap.Answer | None = None
+    problem: str | None = None
+    drafts: int = 0
+    reply: str | None = None
+
+
+def langgraph_app(
+    model: str, base_url: str | None = None, *, checkpointer: Any = None, max_regenerations: int = 1
+):
+    """Five nodes; after ``validate`` a conditional edge goes back to ``generate`` while drafts
+    are left, to ``format`` when the answer passed, else to the end (a failed run)."""
+    from langchain_anthropic import ChatAnthropic
+    from langgraph.graph import END, START, StateGraph
+
+    def chat(part: str):
+        return ChatAnthropic(
+            model=model, base_url=base_url, temperature=0, max_tokens=cap.MAX_TOKENS[part]
+        )
+
+    classifier, writer = chat("classify"), chat("generate")
+
+    def passages(s: GraphState) -> list[cap.Passage]:
+        return [cap.Passage(**p) for p in s.passages]
+
+    async def classify(s: GraphState) -> dict:
+        text = (await classifier.ainvoke(cap.classify_prompt(s.question))).content
+        category = cap.parse_category(text)
+        cap.log.info("classify: %s", category)
+        return {"category": category}
+
+    def retrieve(s: GraphState) -> dict:
+        found = cap.retrieve(s.question, s.category)
+        cap.log.info("retrieve: %s", [p.id for p in found])
+        return {"passages": [p.__dict__ for p in found]}
+
+    async def generate(s: GraphState) -> dict:
+        text = (await writer.ainvoke(cap.generate_prompt(s.question, passages(s)))).content
+        cap.log.info("generate: %d characters", len(text))
+        return {"draft": text, "drafts": s.drafts + 1}
+
+    def validate(s: GraphState) -> dict:
+        try:
+            answer = cap.validate(s.draft, passages(s))
+        except OutputFormatError as e:
+            cap.log.info("validate: refused: %s", e)
+            return {"answer": None, "problem": str(e)}
+        cap.log.info("validate: ok, cites %s", answer.sources)
+        return {"answer": answer, "problem": None}
+
+    def format_(s: GraphState) -> dict:
+        cap.log.info("format: done")
+        return {"reply": cap.format_reply(s.category, s.answer, passages(s))}
+
+    def after_validate(s: GraphState) -> str:
+        if s.answer is not None:
+            return "format"
+        return "generate" if s.drafts <= max_regenerations else END
+
+    graph = StateGraph(GraphState)
+    for name, node in [
+        ("classify", classify),
+        ("retrieve", retrieve),
+        ("generate", generate),
+        ("validate", validate),
+        ("format", format_),
+    ]:
+        graph.add_node(name, node)
+    graph.add_edge(START, "classify")
+    graph.add_edge("classify", "retrieve")
+    graph.add_edge("retrieve", "generate")
+    graph.add_edge("generate", "validate")
+    graph.add_conditional_edges("validate", after_validate, ["format", "generate", END])
+    graph.add_edge("format", END)
+    return graph.compile(checkpointer=checkpointer)
+
+
+async def run_langgraph(
+    questions: list[dict],
+    *,
+    model: str,
+    base_url: str | None = None,
+    concurrency: int = 8,
+    db: str | Path | None = None,
+) -> list[dict]:
+    """The graph over the questions, each its own thread in a SQLite checkpointer (``db``, or a
+    temporary file): a run stopped midway resumes from its last completed node."""
+    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = str(db or Path(tmp) / "langgraph.db")
+        async with AsyncSqliteSaver.from_conn_string(path) as saver:
+            app = langgraph_app(model, base_url, checkpointer=saver)
+            outs = await app.abatch(
+                [{"question": q["question"]} for q in questions],
+                config=[
+                    {"configurable": {"thread_id": q["id"]}, "max_concurrency": concurrency}
+                    for q in questions
+                ],
+                return_exceptions=True,
+            )
+    results = []
+    for q, out in zip(questions, outs, strict=True):
+        if isinstance(out, BaseException):
+            results.append(_result(q, None, None, out))
+        elif out.get("answer") is None:
+            why = OutputFormatError(out.get("problem") or "no answer")
+            results.append(_result(q, out.get("category"), None, why))
+        else:
+            results.append(_result(q, out["category"], out["answer"], None))
+    return results
+
+
+# ---- LlamaIndex Workflows ------------------------------------------------------------------
+
+
+def llama_workflow(model: str, base_url: str | None = None, *, max_regenerations: int = 1):
+    """Typed events: ``Classified`` -> ``Retrieved`` -> ``Drafted`` -> ``Validated`` ->
+    ``StopEvent`` with the result; a refused draft sends its ``Retrieved`` again (back to
+    generate), at most ``max_regenerations`` times."""
+    from llama_index.core.workflow import Event, StartEvent, StopEvent, Workflow, step
+    from llama_index.llms.anthropic import Anthropic
+
+    def llm(part: str):
+        return Anthropic(
+            model=model, base_url=base_url, temperature=0, max_tokens=cap.MAX_TOKENS[part]
+        )
+
+    classifier, writer = llm("classify"), llm("generate")
+
+    class Classified(Event):
+        question: str
+        category: str
+
+    class Retrieved(Event):
+        question: str
+        category: str
+        passages: list[dict]
+        drafts: int = 0
+
+    class Drafted(Event):
+        job: Retrieved
+        draft: str
+
+    class Validated(Event):
+        job: Retrieved
+        answer: cap.Answer
+
+    class Capstone(Workflow):
+        @step
+        async def classify(self, ev: StartEvent) -> Classified:
+            text = (await classifier.acomplete(cap.classify_prompt(ev.question))).text
+            category = cap.parse_category(text)
+            cap.log.info("classify: %s", category)
+            return Classified(question=ev.question, category=category)
+
+        @step
+        async def retrieve(self, ev: Classified) -> Retrieved:
+            found = cap.retrieve(ev.question, ev.category)
+            cap.log.info("retrieve: %s", [p.id for p in found])
+            return Retrieved(
+                question=ev.question, category=ev.category, passages=[p.__dict__ for p in found]
+            )
+
+        @step
+        async def generate(self, ev: Retrieved) -> Drafted:
+            passages = [cap.Passage(**p) for p in ev.passages]
+            text = (await writer.acomplete(cap.generate_prompt(ev.question, passages))).text
+            cap.log.info("generate: %d characters", len(text))
+            job = ev.model_copy(update={"drafts": ev.drafts + 1})
+            return Drafted(job=job, draft=text)
+
+        @step
+        async def validate(self, ev: Drafted) -> Validated | Retrieved | StopEvent:
+            passages = [cap.Passage(**p) for p in ev.job.passages]
+            try:
+                answer = cap.validate(ev.draft, passages)
+            except OutputFormatError as e:
+                cap.log.info("validate: refused: %s", e)
+                if ev.job.drafts <= max_regenerations:
+                    return ev.job  # the Refused edge: back to generate
+                return StopEvent(result={"category": ev.job.category, "error": e})
+            cap.log.info("validate: ok, cites %s", answer.sources)
+            return Validated(job=ev.job, answer=answer)
+
+        @step
+        async def format(self, ev: Validated) -> StopEvent:
+            passages = [cap.Passage(**p) for p in ev.job.passages]
+            reply = cap.format_reply(ev.job.category, ev.answer, passages)
+            cap.log.info("format: done")
+            return StopEvent(
+                result={"category": ev.job.category, "answer": ev.answer, "reply": reply}
+            )
+
+    return Capstone(timeout=120)
+
+
+async def run_llama(
+    questions: list[dict], *, model: str, base_url: str | None = None, concurrency: int = 8
+) -> list[dict]:
+    """One workflow run per question, at most ``concurrency`` at a time."""
+    flow, limit = llama_workflow(model, base_url), asyncio.Semaphore(concurrency)
+
+    async def one(q: dict) -> dict:
+        async with limit:
+            try:
+                out = await flow.run(question=q["question"])
+            except Exception as e:  # noqa: BLE001 - a failed run is a result, not a crash
+                return _result(q, None, None, e)
+        return _result(q, out["category"], out.get("answer"), out.get("error"))
+
+    return await asyncio.gather(*(one(q) for q in questions))
