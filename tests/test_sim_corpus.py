@@ -29,6 +29,44 @@ REVIEW_NEG = "Terrible kettle. It broke after two days and support never answere
 EMAIL = "Hi, this is Priya Nair from Northwind Ltd. Call me at +44 20 7946 0958 or priya@northwind.example. Invoice total: $4,250.00 due June 30, 2025."
 
 
+# Documents with identifiers, in three common forms; none is the kit's own help centre.
+CITY = [
+    (
+        "P1",
+        "Harbour Museum",
+        "The museum opens at 9 am and closes at 5 pm. Tickets cost 12 euros for adults.",
+    ),
+    (
+        "P2",
+        "City Park",
+        "The park has a lake with rowing boats. Boats can be hired from April to October.",
+    ),
+    (
+        "P3",
+        "Old Bridge",
+        "The bridge was built in 1642. It was rebuilt in stone after a flood in 1780.",
+    ),
+]
+PASSAGES = "\n".join(f'<passage id="{i}">\n{t}: {x}\n</passage>' for i, t, x in CITY)
+LONG_DOCS = (
+    "<documents>\n"
+    + "\n".join(
+        f'<document index="{n}">\n<source>{t.lower().replace(" ", "_")}.txt</source>\n'
+        f"<document_content>\n{x}\n</document_content>\n</document>"
+        for n, (_, t, x) in enumerate(CITY, 1)
+    )
+    + "\n</documents>"
+)
+DOCS = "\n".join(f"<doc id={i.lower()}>{x}</doc>" for i, _, x in CITY)
+
+
+def cites(a, answer_has, ids, key="sources"):
+    """A JSON reply whose answer states the fact, free of markup, citing exactly ``ids``."""
+    d = is_json(a.text) or {}
+    said = str(d.get("answer", ""))
+    return answer_has in said and "<" not in said and d.get(key) == ids
+
+
 def tool(name, description, props, required=None):
     return {
         "name": name,
@@ -556,6 +594,81 @@ CASES = [
         None,
         None,
         lambda a: "atlas" in a.text,
+    ),
+    # documents with ids: answered from the right one, which is cited by its id
+    (
+        "docs-passages-json-example",
+        None,
+        user(
+            "Answer the question using only the passages below. Reply with JSON only, in this "
+            'form:\n{"answer": "<at most two sentences>", "sources": ["<id of a passage you used>"]}'
+            f"\n\n<passages>\n{PASSAGES}\n</passages>\n\nQuestion: When was the old bridge built?"
+        ),
+        None,
+        None,
+        lambda a: cites(a, "1642", ["P3"]),
+    ),
+    (
+        "docs-prose-keys",
+        None,
+        user(
+            f'{PASSAGES}\n\nAnswer from the passages. Reply in JSON with two keys: "answer" '
+            '(your answer, in one sentence) and "sources" (a list of the ids of the passages '
+            "you used).\n\nQuestion: How much does an adult ticket for the museum cost?"
+        ),
+        None,
+        None,
+        lambda a: (
+            cites(a, "12 euros", ["P1"]) and len(re.findall(r"\.", is_json(a.text)["answer"])) == 1
+        ),
+    ),
+    (
+        "docs-prose-fields",
+        None,
+        user(
+            "Respond with a JSON object with fields answer and sources.\n\n"
+            f"<passages>\n{PASSAGES}\n</passages>\n\nQuestion: When can boats be hired in the park?"
+        ),
+        None,
+        None,
+        lambda a: cites(a, "April to October", ["P2"]),
+    ),
+    (
+        "docs-long-context-tags",
+        None,
+        user(
+            f"{LONG_DOCS}\n\nWhen was the bridge rebuilt in stone? Answer in <answer> tags, and "
+            "name the sources you used in <sources> tags."
+        ),
+        None,
+        None,
+        lambda a: (
+            "1780" in (tag(a.text, "answer") or "")
+            and tag(a.text, "sources") == "old_bridge.txt"
+            and "<source>" not in a.text
+        ),
+    ),
+    (
+        "docs-long-context-indices",
+        None,
+        user(
+            f"{LONG_DOCS}\n\nWhat time does the museum open? Answer as JSON: "
+            '{"answer": "...", "document_indices": [1]}'
+        ),
+        None,
+        None,
+        lambda a: cites(a, "9 am", ["1"], key="document_indices"),
+    ),
+    (
+        "docs-template-sources",
+        None,
+        user(
+            f"{DOCS}\n\nWhen does the museum close? Reply using this format:\n\n"
+            "Answer: [one sentence]\nSources: [ids of the documents you used]"
+        ),
+        None,
+        None,
+        lambda a: re.fullmatch(r"Answer: [^<\n]*5 pm[^<\n]*\nSources: p1", a.text or ""),
     ),
     # role prompts and few-shot
     (

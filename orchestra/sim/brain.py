@@ -33,6 +33,12 @@ How to write prompts it understands (case-insensitive):
   customer: ..."), plan ("Plan the steps to ..."), grounded ("Context: ... Question: ..."),
   review (a verdict on a draft against the rubric, or the task's key terms and length),
   generic (arithmetic computed, questions answered from the given text, else a short reply).
+- Documents with identifiers (``<passage id="X">``, ``<doc id=7>``, Anthropic's ``<documents>
+  <document index="1"><source>…</source><document_content>…``): a question over them is
+  answered from the most relevant one, within the sentences asked for; a key, tag or slot
+  asking for sources, citations, ids or indices gets the ids of the documents the answer used,
+  as a list, most relevant first. Their markup never reaches the answer. JSON keys described
+  in prose ("two keys: "answer" (...) and "sources" (...)") are the reply's keys.
 - Tools: on ``tool_choice`` tool/any, or on auto when the request needs one (arithmetic to math
   tools, a place to a weather tool, a written call ``f(3)``), a ``tool_use`` whose input fills
   the schema from the prompt; after ``tool_result``s, the next call the task needs, or text

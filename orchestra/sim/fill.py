@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from orchestra.sim import agent
 from orchestra.sim.generate import generic, plan, reply, write
 from orchestra.sim.read import Prompt, Slot
-from orchestra.sim.shape import COUNTS, POSITIVE, Shape, Tag, caps_set
+from orchestra.sim.shape import CITES, COUNTS, POSITIVE, Shape, Tag, caps_set
 from orchestra.sim.tools import Ask, arguments
 from orchestra.sim.understand import (
     DONT_KNOW,
@@ -227,9 +227,29 @@ class Filler:
             steps = steps[:n]
         return steps
 
+    def cited(self, name: str) -> list[str]:
+        """The ids of the documents the answer drew on, most relevant first.
+
+        A question over documents cites what ``grounded`` used; any other answer (a summary of
+        them) cites the documents its sentences came from. "indices" asks for the index.
+        """
+        p, main = self.p, self.main()
+        if "cited" not in p.memo and self.shape.task != "grounded":
+            said = set(sentences(main))
+            p.memo["cited"] = [d.id for d in p.docs if said & set(sentences(d.text))]
+        if "cited" not in p.memo:  # the main answer was not a question over the documents
+            grounded(p, self.quality, self.rng)
+        ids = p.memo.get("cited", [])
+        if re.search(r"(?i)ind(?:ex|ices)", name):
+            by_id = {d.id: d.attrs.get("index", d.id) for d in p.docs}
+            ids = [by_id.get(i, i) for i in ids]
+        return ids
+
     def value(self, name: str, choices: list[str] | None = None, repeated: bool = False):
         """The content of one named field (an XML tag or a JSON key)."""
         low = name.lower()
+        if self.p.docs and CITES.search(low) and not choices:
+            return self.cited(name) if repeated else ", ".join(self.cited(name))
         if choices:
             return (
                 self.verdict(choices)[0]
@@ -319,6 +339,8 @@ class Filler:
         """One template slot: a choice, a list, an extracted field, or the material's best line."""
         choices = caps_set(slot.hint)
         listed = slot.items or re.search(r"(?i)\blist\b|\bbullets?\b", slot.hint)
+        if self.p.docs and CITES.search(slot.name):  # "Sources: [ids of the passages used]"
+            return self.value(slot.name, repeated=bool(listed))
         if choices:
             return self.value(slot.name, choices)
         if listed and self.shape.verdict:  # "## Reasons" under a verdict: why it passed or not

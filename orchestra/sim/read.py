@@ -11,6 +11,8 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from orchestra.sim import documents
+from orchestra.sim.documents import Doc
 from orchestra.sim.words import bullets
 
 # Headers that start a section; the ones in PAYLOAD hold material, not instructions.
@@ -215,6 +217,9 @@ class Prompt:
     """The tools offered."""
     template: list[Slot] = field(default_factory=list)
     """A plain-text template the reply fills ("Summary: [one sentence]"), cut out of the text."""
+    docs: list[Doc] = field(default_factory=list)
+    """Documents given in tags with identifiers (``<passage id="X">``, Anthropic's
+    ``<document><source>``), in the order written; their markup is gone from the other parts."""
     memo: dict = field(default_factory=dict)
     """Scratch space for ``fill``: results computed once, so the fields of one answer agree."""
 
@@ -315,7 +320,8 @@ def read(system, messages: list[dict], tools: list[dict] | None = None) -> Promp
                 by_id[b["tool_use_id"]].result = c if isinstance(c, str) else flatten(c)
     full = f"{system}\n\n{user}".strip()
     sections: dict[str, str] = {}
-    instructions = full
+    docs = documents.find(full)
+    instructions = documents.unmark(full, docs, keep=False) if docs else full
     tagged = re.finditer(
         r"(?s)<(\w+ \w+)>((?:(?!<\1>).)*?)</\1>|<(\w+)[^>]*>(.*?)</\3>", full
     )  # <user input>
@@ -348,6 +354,8 @@ def read(system, messages: list[dict], tools: list[dict] | None = None) -> Promp
         sections.setdefault(name, body)
         if name in PAYLOAD and body:
             instructions = instructions.replace(body, " ")
+    if docs:  # documents are material: their text, never their tags
+        sections = {k: documents.unmark(v, docs) if "<" in v else v for k, v in sections.items()}
     return Prompt(
         system,
         user,
@@ -356,12 +364,13 @@ def read(system, messages: list[dict], tools: list[dict] | None = None) -> Promp
         said,
         sections,
         instructions,
-        material_of(user),
+        material_of(documents.unmark(user, docs) if docs else user),
         calls,
         results,
         prefill,
         list(tools or []),
         template,
+        docs,
     )
 
 

@@ -150,6 +150,44 @@ def wants_json(instructions: str, full: str = "") -> bool:
     )
 
 
+KEYS = re.compile(
+    r"(?i)\b(?:keys?|fields?|properties|attributes)\b(?:\s+(?:named|called))?\s*:?\s*([^\n]+)"
+)
+NAME = r"[A-Za-z_][\w-]*"
+# A key, tag or slot that asks which documents were used.
+# Not any "_id": "order_id" is a field to extract, not a citation.
+CITES = re.compile(
+    r"(?i)source|citation|\bcite|reference|\brefs?\b|^ids?$|indices|passages|documents|\bdocs\b|"
+    r"(?:doc|document|passage|chunk|article|evidence)s?_?(?:ids?|index|numbers?)\b"
+)
+
+
+def prose_keys(text: str) -> dict | None:
+    """Keys described in prose, as an example object to fill.
+
+    ``prose_keys('JSON with two keys: "answer" (a sentence) and "sources" (a list of ids)')``
+    gives ``{"answer": "", "sources": []}``: a key is a list when its description or plural
+    citing name says so. Unquoted names count only when every item is a bare name
+    ("a JSON object with fields answer and sources").
+    """
+    for m in KEYS.finditer(text):
+        body = m.group(1)
+        described = dict(re.findall(rf"[\"'`“]({NAME})[\"'`”]\s*(\([^()]*\))?", body))
+        if not described:
+            bare = re.sub(r"\([^()]*\)", "", re.split(r"[.:;](?:\s|$)", body)[0])
+            items = split_list(re.sub(r"(?i)^(?:the|a|an)\s+", "", bare.strip()))
+            if not items or not all(re.fullmatch(NAME, i) for i in items) or len(items) > 8:
+                continue
+            described = dict.fromkeys(items, "")
+        return {
+            k: []
+            if re.search(r"(?i)\b(?:list|array|ids)\b", v) or (CITES.search(k) and k.endswith("s"))
+            else ""
+            for k, v in described.items()
+        }
+    return None
+
+
 # ---------------------------------------------------------------- choices
 
 
@@ -305,8 +343,8 @@ def output_tags(p: Prompt) -> list[Tag]:
     names: list[str] = []
     for m in re.finditer(r"</?([A-Za-z][\w-]*)>", text):
         name = m.group(1)
-        if name.lower() in INPUT_TAGS or name in names:
-            continue
+        if name in names or (name.lower() in INPUT_TAGS and not (p.docs and CITES.search(name))):
+            continue  # <sources> is material, unless documents are given and it asks for their ids
         body = p.sections.get(name.lower())
         if body is not None and not placeholder(body):
             continue
@@ -414,6 +452,10 @@ def decide(p: Prompt, tool_choice: dict | None = None, json_schema: dict | None 
         return shape
     if p.calls:
         task = shape.task = "tools"  # the results are in: answer with them
+    elif p.docs:  # a question over documents: its own words ("plan", "summary") are no task
+        asked = p.sections.get("question", "")
+        task = shape.task = detect_task(text.replace(asked, " ") if asked.endswith("?") else text)
+        task = shape.task = "grounded" if task == "generic" else task
     shape.choices, shape.verdict = choices_of(p, text)
     for slot in p.template:  # "## Verdict / APPROVE or REQUEST_CHANGES": the set is the slot's
         if not shape.choices and (named := caps_set(slot.hint)):
@@ -450,6 +492,8 @@ def decide(p: Prompt, tool_choice: dict | None = None, json_schema: dict | None 
         return shape
     if wants_json(text, p.user):
         shape.form, shape.example = "json", json_in(text)
+        if shape.example is None and shape.task not in ("extract", "score"):
+            shape.example = prose_keys(text)
         return shape
     listed = list_request(text)
     if listed and not shape.choices:

@@ -388,6 +388,9 @@ def grounded(p: Prompt, quality: float, rng: random.Random) -> str:
     """The context sentence(s) that best overlap the question, or "I don't know"."""
     if "grounded" in p.memo:
         return p.memo["grounded"]
+    if p.docs:
+        p.memo["grounded"], p.memo["cited"] = from_documents(p, quality, rng)
+        return p.memo["grounded"]
     ctx = next(
         (p.sections[k] for k in ("context", "document", "documents", "passage") if k in p.sections),
         "",
@@ -414,3 +417,91 @@ def grounded(p: Prompt, quality: float, rng: random.Random) -> str:
         out = " ".join(s for _, _, s in sorted(picked, key=lambda r: -r[1]))
     p.memo["grounded"] = out
     return out
+
+
+# ---------------------------------------------------------------- answers that cite documents
+
+# What a question asks for, and how a sentence that gives it reads ("when" wants a time).
+WANTS = [
+    (
+        r"\b(?:when|how long|how soon|how quickly|until when|what time)\b",
+        r"\b\d+(?:\s+to\s+\d+)?\s+(?:\w+\s+)?(?:seconds?|minutes?|hours?|days?|weeks?|months?|"
+        r"years?)\b|\b(?:at once|immediately|right away|next\s+\w+\s+day|next\s+\w+\s+date|"
+        r"on the day)\b|\b\d{1,2}\s*(?:am|pm)\b",
+    ),
+    (r"\bhow (?:many|much)\b|\b(?:minimum|maximum|number|percent|price|cost|limit)\b", r"\d"),
+    (r"\bwhere\b", r"\b(?:under|in|on|at|from)\s+(?:the\s+|your\s+)?[A-Z\w]+|\bthen\b"),
+]
+SENTENCES = r"\b(\d+|one|two|three|four|five|a single)\s+sentences?\b"
+
+
+def sentence_cap(text: str) -> int | None:
+    """How many sentences the prompt allows: ``sentence_cap("in at most two sentences") == 2``."""
+    m = re.search(SENTENCES, text, re.I)
+    if not m:
+        return None
+    word = m.group(1).lower()
+    return {"one": 1, "a single": 1, "two": 2, "three": 3, "four": 4, "five": 5}.get(word) or int(
+        word
+    )
+
+
+def from_documents(p: Prompt, quality: float, rng: random.Random) -> tuple[str, list[str]]:
+    """An answer drawn from the documents most relevant to the question, and the ids it used.
+
+    Documents are ranked by the question's words they share (ties keep the prompt's order);
+    the best one's sentences by shared words, plus one for giving what the question asks
+    for (a time for "when", a number for "how many"). A weaker model sometimes takes a worse
+    sentence (from the same or the next document), and cites worse: a wrong id added, or the
+    right one missed.
+    """
+    question = p.sections.get("question") or next(
+        (s for s in reversed(sentences(p.instructions)) if s.endswith("?")), p.instructions
+    )
+    q = set(stems(question))
+    wants = [w for ask, w in WANTS if re.search(ask, question, re.I)]
+    docs = sorted(
+        enumerate(p.docs), key=lambda d: (-hits(q, set(stems(f"{d[1].title} {d[1].text}"))), d[0])
+    )
+    best = hits(q, set(stems(f"{docs[0][1].title} {docs[0][1].text}")))
+    if best < max(1.0, 0.25 * len(q)):  # too little in common
+        return DONT_KNOW, []
+
+    def ranked(doc) -> list[tuple[float, int, str]]:
+        sents = sentences(doc.text)
+        return sorted(
+            (
+                (hits(q, set(stems(x))) + 0.5 * any(re.search(w, x) for w in wants), -i, x)
+                for i, x in enumerate(sents)
+            ),
+            reverse=True,
+        )
+
+    top = ranked(docs[0][1])
+    picked = [(docs[0][0], top[0])]
+    if rng.random() > quality:  # a plausible mistake: a worse sentence
+        worse = [(docs[0][0], r) for r in top[1:2]] + [(i, ranked(d)[0]) for i, d in docs[1:2]]
+        picked = [rng.choice(worse)] if worse else picked
+    cap = sentence_cap(p.instructions) or 2
+    home = next(d for i, d in docs if i == picked[0][0])
+    first = picked[0][1][2]
+    on = q | set(stems(first))  # a next sentence answers the question or goes on from the first
+    rest = sorted(
+        (
+            (hits(on, set(stems(x))) + 0.5 * any(re.search(w, x) for w in wants), -i, x)
+            for i, x in enumerate(sentences(home.text))
+            if x != first
+        ),
+        reverse=True,
+    )
+    picked += [(picked[0][0], r) for r in rest[: cap - 1] if r[0] >= 1]
+    text = " ".join(r[2] for _, r in sorted(picked, key=lambda x: (x[0], -x[1][1])))
+    order = [i for i, _ in docs]
+    used = sorted({i for i, _ in picked}, key=order.index)
+    if rng.random() > quality:  # cites worse: one wrong id too, or the right one missed
+        spare = [i for i in order if i not in used]
+        if spare and rng.random() < 0.5:
+            used.append(spare[0])
+        elif spare:
+            used = used[1:] or [spare[0]]
+    return text, [p.docs[i].id for i in used]
