@@ -8,8 +8,8 @@ The simulator runs here, rate limited, and its log counts the calls made for eac
 
     >>> s = sim.start(seed=0, time_scale=0.02)
     >>> with DevServer() as server:
-    ...     table = sweep(s, server, workers=(1, 2, 4), requests=200)
-    ...     killed = run(s, server, workers=2, requests=200, kill_at=0.3)
+    ...     table = await sweep(s, server, workers=(1, 2, 4), requests=200)
+    ...     killed = await run(s, server, workers=2, requests=200, kill_at=0.3)
     >>> chart(table)
 
 What is measured in which clock: the makespan is wall-clock (Temporal's dispatch, its server
@@ -170,7 +170,7 @@ async def _run(
     }, results
 
 
-def run(
+async def run(
     sim,
     server: ct.DevServer,
     *,
@@ -189,9 +189,7 @@ def run(
         raise ConfigError("workers, concurrency and requests must each be at least 1")
     if kill_at is not None and (workers < 2 or not 0 < kill_at < 1):
         raise ConfigError("killing a worker needs at least 2 workers and 0 < kill_at < 1")
-    raw, results = asyncio.run(
-        _run(sim, server, workers, requests, concurrency, kill_at, model, progress)
-    )
+    raw, results = await _run(sim, server, workers, requests, concurrency, kill_at, model, progress)
     calls = [c for c in raw["log"] if c.get("status") == 200 and c.get("user")]
     row = {"workers": workers, "slots": workers * concurrency, "requests": requests}
     row |= {"finished": len({r["id"] for r in results}), "calls": len(calls)}
@@ -240,7 +238,7 @@ def duplicates(calls: list[dict]) -> dict[str, int]:
     return {user: n for user, n in counts.items() if n > 1}
 
 
-def sweep(
+async def sweep(
     sim,
     server: ct.DevServer,
     *,
@@ -252,7 +250,7 @@ def sweep(
     """``run`` for each worker count: one row each (wall-clock makespan and bound, simulated
     model-seconds charged)."""
     rows = [
-        run(sim, server, workers=n, requests=requests, concurrency=concurrency, model=model)
+        await run(sim, server, workers=n, requests=requests, concurrency=concurrency, model=model)
         for n in workers
     ]
     return table(rows)
@@ -339,7 +337,9 @@ def _main() -> None:
         rows, saved = [], {}
         for n in a.workers.split(","):
             rows.append(
-                run(s, server, workers=int(n), requests=a.requests, concurrency=a.concurrency)
+                asyncio.run(
+                    run(s, server, workers=int(n), requests=a.requests, concurrency=a.concurrency)
+                )
             )
             saved["sweep"] = table(rows).reset_index().to_dict("records")
             saved.setdefault("retries", {})[n] = rows[-1]["retries"]
@@ -347,13 +347,15 @@ def _main() -> None:
                 Path(a.save).write_text(json.dumps(saved, indent=1))
         print(table(rows).to_string())
         if a.kill:
-            row = run(
-                s,
-                server,
-                workers=a.kill,
-                requests=a.requests,
-                concurrency=a.concurrency,
-                kill_at=0.3,
+            row = asyncio.run(
+                run(
+                    s,
+                    server,
+                    workers=a.kill,
+                    requests=a.requests,
+                    concurrency=a.concurrency,
+                    kill_at=0.3,
+                )
             )
             print(table([row]).to_string())
             print(json.dumps({k: row[k] for k in ("killed_pid", "killed_at_s")}))
