@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/chapters.py                  # every chapter in notebooks/
     .venv/bin/python bench/chapters.py 02 05            # some of them
+    .venv/bin/python bench/chapters.py --cells 02       # and its five slowest cells
 
 Each chapter runs in a fresh ``orchestra`` kernel, as papermill and a learner's "Restart and
 run all" do. We report the kernel's start-up and the sum of its cells' execution times (what
@@ -35,7 +36,7 @@ def _seconds(cell: dict) -> float:
     return (parse(end) - parse(start)).total_seconds()
 
 
-def run(path: Path) -> dict:
+def run(path: Path, show_cells: bool = False) -> dict:
     """One chapter, executed in a fresh kernel: start-up, cells, slowest cell, total."""
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(
@@ -54,6 +55,9 @@ def run(path: Path) -> dict:
     times = [(_seconds(c), "".join(c.source).split("\n")[0][:50]) for c in nb.cells]
     slowest = max(times)
     cells = sum(t for t, _ in times)
+    if show_cells:
+        for t, first in sorted(times, reverse=True)[:5]:
+            print(f"  {path.stem}: {t:5.1f} s  {first}")
     return {
         "chapter": path.stem,
         "kernel start (s)": round(started, 1),
@@ -66,10 +70,12 @@ def run(path: Path) -> dict:
 
 
 def main(argv: list[str]) -> int:
+    show_cells = "--cells" in argv
+    argv = [a for a in argv if a != "--cells"]
     chosen = sorted(
         p for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb") if not argv or p.name[:2] in argv
     )
-    rows = [run(p) for p in chosen]
+    rows = [run(p, show_cells) for p in chosen]
     pd.set_option("display.width", 160)
     print(pd.DataFrame(rows).to_string(index=False))
     print(f"load average when done: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")

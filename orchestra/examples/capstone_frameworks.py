@@ -16,6 +16,10 @@ functions: only chapter 11 pays for them.
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -26,6 +30,10 @@ from orchestra.errors import OutputFormatError
 from orchestra.examples import capstone as cap
 
 __all__ = [
+    "IMPORTS",
+    "RUNNERS",
+    "import_seconds",
+    "run_elsewhere",
     "lcel_chain",
     "langgraph_app",
     "llama_workflow",
@@ -34,6 +42,68 @@ __all__ = [
     "run_llama",
     "run_orchestra",
 ]
+
+
+ROOT = Path(__file__).resolve().parents[2]
+RUNNERS = Path(__file__).resolve().parent
+"""Where the runners of the other environments live (``capstone_crewai.py``, ...)."""
+AGENTS_PYTHON = ROOT / ".venv-agents" / "bin" / "python"
+"""CrewAI and AutoGen's environment (``make agents``): their pins cannot join the kit's."""
+IMPORTS = {  # system -> (interpreter, what it imports to run the capstone)
+    "orchestra": (sys.executable, "from orchestra import LLM, Workflow, step"),
+    "LCEL": (sys.executable, "import langchain_anthropic, langchain_core.runnables"),
+    "LangGraph": (sys.executable, "import langchain_anthropic, langgraph.graph"),
+    "LlamaIndex Workflows": (
+        sys.executable,
+        "import llama_index.core.workflow, llama_index.llms.anthropic",
+    ),
+    "Temporal": (sys.executable, "import temporalio.client, temporalio.worker, anthropic"),
+    "CrewAI": (str(AGENTS_PYTHON), "import crewai"),
+    "AutoGen": (str(AGENTS_PYTHON), "import autogen_agentchat, autogen_ext.models.anthropic"),
+}
+
+
+def import_seconds(system: str, runs: int = 3) -> float:
+    """The median wall-clock seconds a fresh interpreter takes to import what ``system`` needs
+    (``IMPORTS``), interpreter start-up excluded."""
+    python, statement = IMPORTS[system]
+    probe = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
+    times = sorted(
+        float(
+            subprocess.run(
+                [python, "-c", probe],
+                capture_output=True,
+                text=True,
+                check=True,
+                env={**os.environ, "PYTHONPATH": str(ROOT)},
+            ).stdout
+        )
+        for _ in range(runs)
+    )
+    return round(times[len(times) // 2], 2)
+
+
+def run_elsewhere(
+    system: str, n: int, *, model: str, base_url: str | None = None, timeout_s: float = 600
+) -> dict:
+    """Run ``orchestra.examples.capstone_<system>`` on the first ``n`` golden questions in the
+    agents' environment, against ``base_url`` (the simulator; None: the real API with the
+    caller's key); its JSON document (``capstone_run``). A missing environment or a runner that
+    fails is a ``ConfigError`` naming the fix, not a traceback from a subprocess."""
+    from orchestra.errors import ConfigError
+
+    if not AGENTS_PYTHON.exists():
+        raise ConfigError(f"{AGENTS_PYTHON.parent.parent.name}/ is missing: run `make agents`")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    if base_url:
+        env |= {"ANTHROPIC_BASE_URL": base_url}
+    cmd = [str(AGENTS_PYTHON), "-m", f"orchestra.examples.capstone_{system}"]
+    cmd += ["--questions", str(n), "--model", model]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout_s, cwd=ROOT)
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        raise ConfigError(f"the {system} runner failed (exit {proc.returncode}): {last}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def _result(q: dict, category: str | None, answer: Any, error: BaseException | None) -> dict:
