@@ -10,6 +10,8 @@ CONFORMANCE_VENV := .venv-conformance
 CONFORMANCE_STAMP := $(CONFORMANCE_VENV)/.installed
 PHOENIX_VENV := .venv-phoenix
 PHOENIX_STAMP := $(PHOENIX_VENV)/.installed
+AGENTS_VENV := .venv-agents
+AGENTS_STAMP := $(AGENTS_VENV)/.installed
 export UV_PYTHON_DOWNLOADS := never
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 # Installed packages are compiled to bytecode once, at set-up: where PYTHONDONTWRITEBYTECODE is
@@ -56,7 +58,7 @@ lab: $(STAMP) $(PHOENIX_STAMP)
 # its own environment; tools/find_browser.py finds a Chromium where users have one, or installs
 # one (apt-get as root, else Playwright's); with none, it prints one line saying what to install.
 # Chapter 10 appends how long its Phoenix took to start to build/phoenix-start.jsonl.
-test: $(STAMP) $(CONFORMANCE_STAMP) $(PHOENIX_STAMP)
+test: $(STAMP) $(CONFORMANCE_STAMP) $(PHOENIX_STAMP) $(AGENTS_STAMP)
 	status=0; mkdir -p build; \
 	$(LINT) || status=1; \
 	ORCHESTRA_PHOENIX_LOG=$(CURDIR)/build/phoenix-start.jsonl \
@@ -84,7 +86,7 @@ bench: $(STAMP)
 	@for b in bench/*.py; do echo "== $$b"; $(VENV)/bin/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) $(CONFORMANCE_VENV) $(PHOENIX_VENV) .tools build
+	rm -rf $(VENV) $(CONFORMANCE_VENV) $(PHOENIX_VENV) $(AGENTS_VENV) .tools build
 
 # langchain's standard chat-model suite (langchain-tests) for ChatAnthropic against the
 # simulator, in its own environment: its pytest plugins would clash with the kit's run.
@@ -111,9 +113,21 @@ phoenix: $(STAMP) $(PHOENIX_STAMP)
 	PHOENIX_TELEMETRY_ENABLED=false PHOENIX_HOST=127.0.0.1 PHOENIX_PORT=6006 \
 	    PHOENIX_WORKING_DIR=$(CURDIR)/build/phoenix $(PHOENIX_VENV)/bin/phoenix serve
 
+# CrewAI and AutoGen, two of chapter 11's systems, in their own environment: crewai pins pydantic
+# and anthropic below the kit's. The chapter runs their capstone runners as subprocesses
+# (orchestra/examples/capstone_crewai.py, capstone_autogen.py) with PYTHONPATH at the repo.
+# Measured on a fresh cache (2026-11-29): MEASURE_TIME to create, MEASURE_SIZE. Telemetry is
+# turned off by the runners themselves.
+$(AGENTS_STAMP): setup/agents/pyproject.toml setup/agents/uv.lock | $(UV)
+	cd setup/agents && UV_PROJECT_ENVIRONMENT=$(CURDIR)/$(AGENTS_VENV) \
+	    $(abspath $(UV)) sync --frozen --python $(PYTHON) -q
+	@touch $@
+
+agents: $(AGENTS_STAMP)
+
 # The newest releases of the SDK and the integrations, in a throwaway environment: which of the
 # integration tests and the conformance suite break, and why. Not part of `make test`.
 check-latest: $(STAMP) | $(UV)
 	$(VENV)/bin/python tools/check_latest.py --uv $(abspath $(UV))
 
-.PHONY: conformance check-latest
+.PHONY: conformance check-latest agents
