@@ -833,6 +833,21 @@ CASES = [
         lambda a: a.text.strip().lower() == "billing",
     ),
     (
+        "classify-question-section",
+        None,
+        user(
+            "Sort the customer's question into one of the categories. Respond with only the "
+            "category.\nCategories:\n- orders: delivery, parcels, couriers, tracking, returns\n"
+            "- login: passwords, sign-in, two-factor codes, locked profiles\n"
+            "- invoices: receipts, VAT numbers, billing addresses, payment dates\n"
+            "Question: The courier says my parcel was delivered but it never arrived. Can you "
+            "check the tracking?"
+        ),
+        None,
+        None,
+        lambda a: a.text.strip() == "orders",
+    ),
+    (
         "retry-keeps-json-form",
         "You are a support writer who answers from documents.",
         [
