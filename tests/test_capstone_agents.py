@@ -43,7 +43,9 @@ def recorded(monkeypatch):
         s.stop()
 
 
-def run(system: str, s: sim.Simulator) -> dict:
+def run(system: str, s: sim.Simulator, home: Path) -> dict:
+    """The runner's JSON document; ``home`` keeps the files CrewAI writes (a key under
+    ~/.local/share/crewai) out of the user's home."""
     if not PYTHON.exists():
         pytest.fail(f"{PYTHON} is missing: run `make agents` (make test creates it)")
     env = {
@@ -51,7 +53,7 @@ def run(system: str, s: sim.Simulator) -> dict:
         "PYTHONPATH": str(ROOT),
         "ANTHROPIC_BASE_URL": s.url,
         "ANTHROPIC_API_KEY": "sk-sim-placeholder",
-        "HOME": os.environ.get("HOME", "/tmp"),
+        "HOME": str(home),
     }
     proc = subprocess.run(
         [str(PYTHON), "-m", f"orchestra.examples.capstone_{system}", "--questions", str(N)],
@@ -104,9 +106,9 @@ def text_of(messages: list[dict]) -> str:
     return "\n".join(parts)
 
 
-def test_crewai_runner(recorded):
+def test_crewai_runner(recorded, tmp_path):
     s, seen = recorded
-    doc = run("crewai", s)
+    doc = run("crewai", s, tmp_path)
     check_document(doc, "crewai")
     check_calls(s, seen, most_per_question=3)
     opening = cap.classify_prompt("")[:60]  # the same for every question
@@ -124,9 +126,9 @@ def test_crewai_runner(recorded):
     assert {a.task for _, _, a in classify} == {"classify"}
 
 
-def test_autogen_runner(recorded):
+def test_autogen_runner(recorded, tmp_path):
     s, seen = recorded
-    doc = run("autogen", s)
+    doc = run("autogen", s, tmp_path)
     check_document(doc, "autogen")
     check_calls(s, seen, most_per_question=3)
     retries = 0

@@ -5,8 +5,10 @@ between them.
     support writer agent (task: generate_prompt; guardrail: validate) -> format (Python)
 
 What a CrewAI user would write: each LLM step is an ``Agent`` (role, goal, backstory) given a
-``Task`` and run by a one-task ``Crew``; CrewAI wraps the capstone's prompt in its own (the
-role in the system prompt, "Final Answer:" in the format it asks for) and parses the reply.
+``Task`` and run by a one-task ``Crew``. CrewAI wraps the capstone's prompt in its own: the
+role, backstory and goal as the system prompt; the task as "Current Task: ...", followed by
+the expected output and a request for "the complete content as the final answer". (An agent
+without tools gets no ReAct "Thought: / Final Answer:" format: 1.15 asks for the answer itself.)
 The validate step is the task's ``guardrail``: when it refuses a draft, CrewAI asks the agent
 again with the reason, at most ``max_regenerations`` times. The model is CrewAI's native
 Anthropic provider (``anthropic/<model>``, not LiteLLM), pointed at ``ANTHROPIC_BASE_URL``.
