@@ -869,6 +869,27 @@ CASES = [
         lambda a: set(is_json(a.text) or {}) == {"answer", "year"},
     ),
     (
+        "retry-keeps-json-form-over-quoted-tags",
+        None,
+        [
+            {
+                "role": "user",
+                "content": "Answer from the document. Reply with JSON only, in this form:\n"
+                '{"answer": "<one sentence>", "year": "<a year>"}\n\n'
+                f"<document>{DOC}</document>\n\nQuestion: When did the library open?",
+            },
+            {"role": "assistant", "content": "<note>1921</note>"},
+            {
+                "role": "user",
+                "content": "Refused: the reply was <note>1921</note>, not the JSON "
+                "asked for. Try again, as asked.",
+            },
+        ],
+        None,
+        None,
+        lambda a: set(is_json(a.text) or {}) == {"answer", "year"},
+    ),
+    (
         "retry-previous-result-is-material",
         None,
         user(

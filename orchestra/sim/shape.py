@@ -477,6 +477,10 @@ def decide(p: Prompt, tool_choice: dict | None = None, json_schema: dict | None 
     )
     if shape.task == "extract":
         shape.fields = parse_fields(p)
+    before = asked_before(p)
+    if before and wants_json(before, before):  # a retry: the form asked at first, not one
+        shape.form, shape.example = "json", json_in(before)  # quoted in the refusal
+        return shape
     shape.tags = output_tags(p)
     if shape.tags:
         shape.form = "xml"
@@ -484,9 +488,8 @@ def decide(p: Prompt, tool_choice: dict | None = None, json_schema: dict | None 
     if p.template:
         shape.form, shape.slots = "template", p.template
         return shape
-    before = asked_before(p)
-    if wants_json(text, p.user) or (before and wants_json(before, before)):
-        shape.form, shape.example = "json", json_in(text) or (before and json_in(before)) or None
+    if wants_json(text, p.user):
+        shape.form, shape.example = "json", json_in(text)
         return shape
     listed = list_request(text)
     if listed and not shape.choices:
