@@ -33,6 +33,11 @@ How to write prompts it understands (case-insensitive):
   customer: ..."), plan ("Plan the steps to ..."), grounded ("Context: ... Question: ..."),
   review (a verdict on a draft against the rubric, or the task's key terms and length),
   generic (arithmetic computed, questions answered from the given text, else a short reply).
+- Agent frameworks (CrewAI, AutoGen): a role prompt in the system prompt ("You are <role>.
+  You <habit>. Your goal is: ...") picks no task when the user turn has instructions of its
+  own; closing lines about "the final answer" in general name none; a retry turn ("answer
+  again, as asked") keeps the JSON form the first request showed; "Previous result:" is
+  material. A classify prompt's text to label may stand under "Question:".
 - Tools: on ``tool_choice`` tool/any, or on auto when the request needs one (arithmetic to math
   tools, a place to a weather tool, a written call ``f(3)``), a ``tool_use`` whose input fills
   the schema from the prompt; after ``tool_result``s, the next call the task needs, or text
