@@ -25,6 +25,7 @@ help:
 	@echo "make lab    set up and open JupyterLab on notebooks/ (prints the URL)"
 	@echo "make phoenix  serve the Phoenix trace UI on http://127.0.0.1:6006 (chapter 10)"
 	@echo "make test   set up and run the whole test suite (lint included)"
+	@echo "make agents  create .venv-agents, CrewAI and AutoGen for chapter 11 (make test does too)"
 	@echo "make lint   ruff and the import-layer contracts only"
 	@echo "make grade  grade your exercise notebooks (NB=path for one)"
 	@echo "make bench  run the benchmarks side by side"
