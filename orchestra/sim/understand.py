@@ -79,7 +79,7 @@ def classify(
     key = ("classify", tuple(labels))
     if key in p.memo:
         return p.memo[key]
-    text = stems(p.payload("ticket", "text", "input", "message", "review", "question"))
+    text = stems(p.payload("ticket", "text", "input", "message", "review"))
     bag = set(text)
     scores = []
     for label, desc in labels.items():
