@@ -135,15 +135,18 @@ async def run_all(args) -> tuple[list[dict], float]:
     import autogen_ext.models.anthropic  # noqa: F401
 
     import_s = time.perf_counter() - began
-    results = []
-    for gold in cap.golden(args.questions):
+    gate = asyncio.Semaphore(args.concurrency)
+
+    async def one(gold: dict) -> dict:
         state, error = {}, None
-        try:
-            await answer_one(gold["question"], args.model, args.max_regenerations, state)
-        except Exception as e:  # one question's failure is its row, not the run's end
-            error = e
-        results.append(result(gold, state.get("category"), state.get("answer"), error))
-    return results, import_s
+        async with gate:
+            try:
+                await answer_one(gold["question"], args.model, args.max_regenerations, state)
+            except Exception as e:  # one question's failure is its row, not the run's end
+                error = e
+        return result(gold, state.get("category"), state.get("answer"), error)
+
+    return list(await asyncio.gather(*map(one, cap.golden(args.questions)))), import_s
 
 
 def main(argv: list[str] | None = None) -> None:

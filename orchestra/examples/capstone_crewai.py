@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from orchestra.errors import OutputFormatError
 from orchestra.examples import capstone as cap
@@ -136,15 +137,17 @@ def main(argv: list[str] | None = None) -> None:
     import crewai  # noqa: F401  (timed: the framework's import cost)
 
     import_s = time.perf_counter() - began
-    team = build(args.model, args.max_regenerations)
-    results = []
-    for gold in cap.golden(args.questions):
-        state, error = {}, None
-        try:
+
+    def one(gold: dict) -> dict:
+        team, state, error = build(args.model, args.max_regenerations), {}, None
+        try:  # its own agents: a crew's agents are not shared between threads
             answer_one(gold["question"], team, state)
         except Exception as e:  # one question's failure is its row, not the run's end
             error = e
-        results.append(result(gold, state.get("category"), state.get("answer"), error))
+        return result(gold, state.get("category"), state.get("answer"), error)
+
+    with ThreadPoolExecutor(max_workers=args.concurrency) as pool:  # kickoff blocks: threads
+        results = list(pool.map(one, cap.golden(args.questions)))
     emit("crewai", args.model, results, import_s, time.perf_counter() - began)
 
 

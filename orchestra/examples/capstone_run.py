@@ -11,11 +11,12 @@ simulator, or the real API) and prints one JSON document on stdout:
 
     {"system": "crewai", "model": ..., "import_s": 1.9, "wall_s": 4.2,
      "results": [{"id", "category", "answer": {"answer", "sources"} or null,
-                  "status": "ok" | "refused" | "failed", "error": null or "Name: message"}]}
+                  "status": "completed" | "failed", "error": null or "Name: message"}]}
 
-``refused``: every draft failed ``validate`` (``max_regenerations`` + 1 of them); ``failed``:
-anything else went wrong (a category the classify reply did not name, an HTTP error...). Log
-lines go to stderr, one per step, so stdout stays one document.
+the same rows as ``orchestra.examples.capstone_frameworks``: ``failed`` with ``error`` naming
+why (``UngroundedAnswerError``/``OutputFormatError`` when every draft failed ``validate``, or
+a category the classify reply did not name; anything else is the framework or the transport
+failing). Log lines go to stderr, one per step, so stdout stays one document.
 """
 
 from __future__ import annotations
@@ -26,18 +27,17 @@ import logging
 import sys
 from typing import Any
 
-from orchestra.errors import OutputFormatError
-
 __all__ = ["parse_args", "result", "emit"]
 
 
 def parse_args(system: str, argv: list[str] | None = None) -> argparse.Namespace:
     """The runner's options: ``--questions N`` (the first N golden ones), ``--model``,
-    ``--max-regenerations``; also sends the ``orchestra.capstone`` log to stderr."""
+    ``--max-regenerations``, ``--concurrency``; also sends the ``orchestra.capstone`` log to stderr."""
     ap = argparse.ArgumentParser(prog=f"python -m orchestra.examples.capstone_{system}")
     ap.add_argument("--questions", type=int, default=24, help="the first N golden questions")
     ap.add_argument("--model", default="claude-haiku-4-5")
     ap.add_argument("--max-regenerations", type=int, default=1)
+    ap.add_argument("--concurrency", type=int, default=1, help="questions in flight at once")
     args = ap.parse_args(argv)
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="%(message)s")
     logging.getLogger("orchestra.capstone").setLevel(logging.INFO)
@@ -45,15 +45,12 @@ def parse_args(system: str, argv: list[str] | None = None) -> argparse.Namespace
 
 
 def result(gold: dict, category: str | None, answer: Any, error: Exception | None) -> dict:
-    """One question's row: ``answer`` an ``Answer`` or None; ``error`` names what stopped it
-    (after a category, an ``OutputFormatError``, ``UngroundedAnswerError`` included, is
-    ``validate`` refusing the last draft)."""
-    refused = isinstance(error, OutputFormatError) and category is not None
+    """One question's row: ``answer`` an ``Answer`` or None; ``error`` what stopped it."""
     return {
         "id": gold["id"],
         "category": category,
         "answer": answer.model_dump() if answer is not None else None,
-        "status": "ok" if error is None else "refused" if refused else "failed",
+        "status": "completed" if error is None and answer is not None else "failed",
         "error": None if error is None else f"{type(error).__name__}: {error}",
     }
 
