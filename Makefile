@@ -10,6 +10,8 @@ CONFORMANCE_VENV := .venv-conformance
 CONFORMANCE_STAMP := $(CONFORMANCE_VENV)/.installed
 PHOENIX_VENV := .venv-phoenix
 PHOENIX_STAMP := $(PHOENIX_VENV)/.installed
+PREFECT_VENV := .venv-prefect
+PREFECT_STAMP := $(PREFECT_VENV)/.installed
 AGENTS_VENV := .venv-agents
 AGENTS_STAMP := $(AGENTS_VENV)/.installed
 export UV_PYTHON_DOWNLOADS := never
@@ -19,7 +21,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 # doubled the time each notebook spends importing LangChain, LangGraph and LlamaIndex (17 s to 9 s).
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: setup lab test lint bench grade notebooks clean help phoenix
+.PHONY: setup lab test lint bench grade notebooks clean help phoenix prefect-env
 
 help:
 	@echo "make lab    set up and open JupyterLab on notebooks/ (prints the URL)"
@@ -30,6 +32,7 @@ help:
 	@echo "make grade  grade your exercise notebooks (NB=path for one)"
 	@echo "make bench  run the benchmarks side by side"
 	@echo "make notebooks  build and execute every notebook from its .py source"
+	@echo "make prefect-env  Prefect 3 for tools/prefect_sweep.py (the sweep as a Prefect flow)"
 	@echo "make clean  remove the environment and build outputs"
 
 .tools/bin/uv:
@@ -59,7 +62,7 @@ lab: $(STAMP) $(PHOENIX_STAMP)
 # its own environment; tools/find_browser.py finds a Chromium where users have one, or installs
 # one (apt-get as root, else Playwright's); with none, it prints one line saying what to install.
 # Chapter 10 appends how long its Phoenix took to start to build/phoenix-start.jsonl.
-test: $(STAMP) $(CONFORMANCE_STAMP) $(PHOENIX_STAMP) $(AGENTS_STAMP)
+test: $(STAMP) $(CONFORMANCE_STAMP) $(PHOENIX_STAMP) $(PREFECT_STAMP) $(AGENTS_STAMP)
 	status=0; mkdir -p build; \
 	$(LINT) || status=1; \
 	ORCHESTRA_PHOENIX_LOG=$(CURDIR)/build/phoenix-start.jsonl \
@@ -87,7 +90,7 @@ bench: $(STAMP)
 	@for b in bench/*.py; do echo "== $$b"; $(VENV)/bin/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) $(CONFORMANCE_VENV) $(PHOENIX_VENV) $(AGENTS_VENV) .tools build
+	rm -rf $(VENV) $(CONFORMANCE_VENV) $(PHOENIX_VENV) $(PREFECT_VENV) $(AGENTS_VENV) .tools build
 
 # langchain's standard chat-model suite (langchain-tests) for ChatAnthropic against the
 # simulator, in its own environment: its pytest plugins would clash with the kit's run.
@@ -113,6 +116,18 @@ phoenix: $(STAMP) $(PHOENIX_STAMP)
 	mkdir -p build/phoenix
 	PHOENIX_TELEMETRY_ENABLED=false PHOENIX_HOST=127.0.0.1 PHOENIX_PORT=6006 \
 	    PHOENIX_WORKING_DIR=$(CURDIR)/build/phoenix $(PHOENIX_VENV)/bin/phoenix serve
+
+# Prefect 3, the batch orchestrator that runs `orchestra sweep`'s points as tasks
+# (tools/prefect_sweep.py), in its own environment: its pins (websockets among them) conflict
+# with the kit's. Measured 2026-11-29 on the 2-core machine, shared with other jobs: 389 MB,
+# 28 s to create from an empty cache (93 s from a warm one under a load average of 9: compiling
+# to bytecode is most of it). Its server is ephemeral (started by the flow), its home build/prefect.
+$(PREFECT_STAMP): setup/prefect/pyproject.toml setup/prefect/uv.lock | $(UV)
+	cd setup/prefect && UV_PROJECT_ENVIRONMENT=$(CURDIR)/$(PREFECT_VENV) \
+	    $(abspath $(UV)) sync --frozen --python $(PYTHON) -q
+	@touch $@
+
+prefect-env: $(PREFECT_STAMP)
 
 # CrewAI and AutoGen, two of chapter 11's systems, in their own environment: crewai pins pydantic
 # and anthropic below the kit's. The chapter runs their capstone runners as subprocesses

@@ -635,6 +635,23 @@ print(
 )
 
 # %% [markdown]
+# ## For a parameter sweep
+#
+# The headline numbers of this run, **glued** with scrapbook: each is stored in the cell's output
+# (not shown) so that `orchestra sweep` can read it from every run of a grid and put it in one
+# table (README, "Parameter sweeps"): for example
+# `orchestra sweep notebooks/04_evaluator_optimizer.ipynb -p threshold 0.8 0.9 -p seed 0 1`.
+# Only numbers that reproduce exactly are glued (no wall-clock, no makespan).
+
+# %%
+import scrapbook as sb
+
+sb.glue("loop_grade", round(float(passes.loc[cheap, "loop: grade"]), 4))
+sb.glue("loop_cost_usd", round(float(passes.loc[cheap, "loop: cost ($)"]), 6))
+sb.glue("loop_rounds", round(float(passes.loc[cheap, "loop: rounds"]), 3))
+sb.glue("grading_share", round(grading / (grading + writing), 4))
+
+# %% [markdown]
 # ## Interview angle
 #
 # - *"How do you stop an evaluator-optimizer loop?"* Three exits: the grade reaches the threshold,

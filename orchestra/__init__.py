@@ -18,7 +18,8 @@ The public API, by layer (everything else is reachable by its module path)::
     errors                   every named error                      (orchestra/errors.py)
 
 Charts live in ``orchestra.viz``, the OpenTelemetry exporter in ``orchestra.otel``, the local
-trace UI in ``orchestra.phoenix`` and the patterns in ``orchestra.patterns``; import them by
+trace UI in ``orchestra.phoenix``, parameter sweeps in ``orchestra.sweep`` (``orchestra sweep``)
+and the patterns in ``orchestra.patterns``; import them by
 name (``vote``, a plain function, is also here). Nothing here reads a key or opens
 a connection at import, and ``LLM`` and ``sim`` load the SDK and the server on first use.
 """

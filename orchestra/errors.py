@@ -4,7 +4,9 @@ The tree, so you can catch at the right depth::
 
     OrchestraError
     ├── ConfigError               bad set-up: unknown backend, missing key, bad parameter
+    │   └── UnknownParameterError a sweep names a parameter the notebook does not take
     ├── SimulatorError            the offline simulator could not start or was mis-configured
+    ├── ServerStartError          a local server a chapter runs (Temporal's) did not come up
     ├── LLMError                  an LLM call failed (after the SDK's own retries)
     │   ├── RetryableLLMError     worth another try later: 429, 529, 500, timeouts
     │   ├── FatalLLMError         retrying cannot help: 400, 401, 404, 413
@@ -42,7 +44,9 @@ from __future__ import annotations
 __all__ = [
     "OrchestraError",
     "ConfigError",
+    "UnknownParameterError",
     "SimulatorError",
+    "ServerStartError",
     "LLMError",
     "RetryableLLMError",
     "FatalLLMError",
@@ -81,8 +85,29 @@ class ConfigError(OrchestraError):
     """The set-up is wrong: an unknown backend or model, a missing key, a bad parameter."""
 
 
+class UnknownParameterError(ConfigError):
+    """A sweep (``orchestra sweep``) names a parameter that the notebook's parameters cell lacks."""
+
+    def __init__(self, message: str, *, name: str, known: list[str]):
+        super().__init__(message)
+        self.name = name
+        """The unknown parameter."""
+        self.known = known
+        """The parameters the notebook does take."""
+
+
 class SimulatorError(OrchestraError):
     """The offline simulator could not start, or was given a bad fault plan."""
+
+
+class ServerStartError(OrchestraError):
+    """A local server a chapter starts (the Temporal dev server) exited or did not answer in time."""
+
+    def __init__(self, message: str, *, command: list[str] | None = None, output: str = ""):
+        super().__init__(message)
+        self.command = command
+        self.output = output
+        """The end of what the server printed, to see why."""
 
 
 class LLMError(OrchestraError):

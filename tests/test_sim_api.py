@@ -182,3 +182,12 @@ def test_the_largest_allowed_max_tokens_and_an_empty_prefill_are_accepted(sim):
     assert post(sim, body(max_tokens=64_000)).status_code == 200
     prefill = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": ""}]
     assert post(sim, body(messages=prefill)).status_code == 200
+
+
+def test_metadata_user_id_is_logged_and_never_changes_the_answer(sim):
+    plain = post(sim, GOOD).json()["content"]
+    tagged = post(sim, body(metadata={"user_id": "req-7:classify"})).json()["content"]
+    assert tagged == plain
+    assert [r["user"] for r in sim.log] == [None, "req-7:classify"]
+    r = post(sim, body(metadata={"user_id": 7}))
+    assert r.status_code == 400 and "metadata.user_id" in error_of(r)["message"]

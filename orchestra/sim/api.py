@@ -76,6 +76,9 @@ class Request:
     json_schema: dict | None = None
     """Structured output asked for (``output_format``, or ``output_config.format``): the answer
     is JSON text fitting this schema."""
+    user: str | None = None
+    """``metadata.user_id``: who the caller says the call is for. It never changes the answer;
+    the simulator's log carries it, so calls can be counted per end user or per request."""
 
     def prompt(self) -> str:
         """All prompt text in one string: the system prompt, then every message's text."""
@@ -244,6 +247,10 @@ def parse(raw: bytes, *, count_only: bool = False) -> Request:
             "output_format: expected {'type': 'json_schema', 'schema': {...}}",
         )
         _check_schema(fmt["schema"], "output_format.schema")
+    metadata = body.get("metadata") or {}
+    _need(isinstance(metadata, dict), "metadata: Input should be an object")
+    user = metadata.get("user_id")
+    _need(user is None or isinstance(user, str), "metadata.user_id: Input should be a string")
     prof = profile(model)
     if prof is None:
         raise ApiError(404, f"model: {model}")
@@ -263,6 +270,7 @@ def parse(raw: bytes, *, count_only: bool = False) -> Request:
         choice,
         stream,
         fmt["schema"] if fmt else None,
+        user,
     )
 
 

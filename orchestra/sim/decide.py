@@ -135,6 +135,7 @@ class Decider:
             "input_tokens": n_in,
             "output_tokens": cut.output_tokens,
             "model_s": model_s,
+            "user": req.user,
         }
         return Outcome(body, model_s, limiter.headers(), record)
 
