@@ -12,6 +12,8 @@ PHOENIX_VENV := .venv-phoenix
 PHOENIX_STAMP := $(PHOENIX_VENV)/.installed
 PREFECT_VENV := .venv-prefect
 PREFECT_STAMP := $(PREFECT_VENV)/.installed
+AGENTS_VENV := .venv-agents
+AGENTS_STAMP := $(AGENTS_VENV)/.installed
 export UV_PYTHON_DOWNLOADS := never
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 # Installed packages are compiled to bytecode once, at set-up: where PYTHONDONTWRITEBYTECODE is
@@ -25,6 +27,7 @@ help:
 	@echo "make lab    set up and open JupyterLab on notebooks/ (prints the URL)"
 	@echo "make phoenix  serve the Phoenix trace UI on http://127.0.0.1:6006 (chapter 10)"
 	@echo "make test   set up and run the whole test suite (lint included)"
+	@echo "make agents  create .venv-agents, CrewAI and AutoGen for chapter 11 (make test does too)"
 	@echo "make lint   ruff and the import-layer contracts only"
 	@echo "make grade  grade your exercise notebooks (NB=path for one)"
 	@echo "make bench  run the benchmarks side by side"
@@ -59,7 +62,7 @@ lab: $(STAMP) $(PHOENIX_STAMP)
 # its own environment; tools/find_browser.py finds a Chromium where users have one, or installs
 # one (apt-get as root, else Playwright's); with none, it prints one line saying what to install.
 # Chapter 10 appends how long its Phoenix took to start to build/phoenix-start.jsonl.
-test: $(STAMP) $(CONFORMANCE_STAMP) $(PHOENIX_STAMP) $(PREFECT_STAMP)
+test: $(STAMP) $(CONFORMANCE_STAMP) $(PHOENIX_STAMP) $(PREFECT_STAMP) $(AGENTS_STAMP)
 	status=0; mkdir -p build; \
 	$(LINT) || status=1; \
 	ORCHESTRA_PHOENIX_LOG=$(CURDIR)/build/phoenix-start.jsonl \
@@ -87,7 +90,7 @@ bench: $(STAMP)
 	@for b in bench/*.py; do echo "== $$b"; $(VENV)/bin/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) $(CONFORMANCE_VENV) $(PHOENIX_VENV) $(PREFECT_VENV) .tools build
+	rm -rf $(VENV) $(CONFORMANCE_VENV) $(PHOENIX_VENV) $(PREFECT_VENV) $(AGENTS_VENV) .tools build
 
 # langchain's standard chat-model suite (langchain-tests) for ChatAnthropic against the
 # simulator, in its own environment: its pytest plugins would clash with the kit's run.
@@ -126,9 +129,21 @@ $(PREFECT_STAMP): setup/prefect/pyproject.toml setup/prefect/uv.lock | $(UV)
 
 prefect-env: $(PREFECT_STAMP)
 
+# CrewAI and AutoGen, two of chapter 11's systems, in their own environment: crewai pins pydantic
+# and anthropic below the kit's. The chapter runs their capstone runners as subprocesses
+# (orchestra/examples/capstone_crewai.py, capstone_autogen.py) with PYTHONPATH at the repo.
+# Measured on an empty cache (2026-11-29): 68 s to create, 1.0 GB (lancedb, pyarrow, chromadb
+# and onnxruntime come with CrewAI), so `make lab` leaves it out. The runners turn telemetry off.
+$(AGENTS_STAMP): setup/agents/pyproject.toml setup/agents/uv.lock | $(UV)
+	cd setup/agents && UV_PROJECT_ENVIRONMENT=$(CURDIR)/$(AGENTS_VENV) \
+	    $(abspath $(UV)) sync --frozen --python $(PYTHON) -q
+	@touch $@
+
+agents: $(AGENTS_STAMP)
+
 # The newest releases of the SDK and the integrations, in a throwaway environment: which of the
 # integration tests and the conformance suite break, and why. Not part of `make test`.
 check-latest: $(STAMP) | $(UV)
 	$(VENV)/bin/python tools/check_latest.py --uv $(abspath $(UV))
 
-.PHONY: conformance check-latest
+.PHONY: conformance check-latest agents

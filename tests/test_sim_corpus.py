@@ -903,6 +903,120 @@ CASES = [
         None,
         lambda a: a.tool_name is None and "18°C and sunny" in a.text,
     ),
+    # Agent frameworks: a role prompt (who the assistant is) in the system prompt, the task in
+    # the user turn, closing lines about "the final answer" in general; a retry after a failed
+    # check. Paraphrased from the shapes CrewAI and AutoGen send, not copied.
+    (
+        "role-persona-grounded",
+        "You are Archive guide. You write friendly notes for visitors.\n"
+        "Your personal goal is: Help every visitor find what they came for",
+        user(
+            "Present task: Answer the visitor's question using only the document below.\n"
+            f"<document>{DOC}</document>\nQuestion: When did the library open?\n\n"
+            "The criteria for your final answer: one sentence.\n"
+            "Give the complete content as your final answer, not a summary.\n\n"
+            "Your complete response:"
+        ),
+        None,
+        None,
+        lambda a: a.task not in ("write", "summarize") and "1921" in a.text,
+    ),
+    (
+        "role-persona-json",
+        "You are Desk clerk. You compose short replies and always cite your source.",
+        user(
+            "Answer the question from the document below. Reply with JSON only, in this form:\n"
+            '{"answer": "<one sentence>", "year": "<a year>"}\n\n'
+            f"<document>{DOC}</document>\n\nQuestion: When did the library open?\n\n"
+            "Return the complete content as the final answer, not a summary."
+        ),
+        None,
+        None,
+        lambda a: (
+            a.task not in ("write", "summarize")
+            and set(is_json(a.text) or {}) == {"answer", "year"}
+        ),
+    ),
+    (
+        "role-persona-alone-sets-task",
+        "You are a classifier. You classify each ticket into one of: billing, technical.",
+        user("Ticket: I was charged twice for my subscription this month."),
+        None,
+        None,
+        lambda a: a.text.strip().lower() == "billing",
+    ),
+    (
+        "classify-question-section",
+        None,
+        user(
+            "Sort the customer's question into one of the categories. Respond with only the "
+            "category.\nCategories:\n- orders: delivery, parcels, couriers, tracking, returns\n"
+            "- login: passwords, sign-in, two-factor codes, locked profiles\n"
+            "- invoices: receipts, VAT numbers, billing addresses, payment dates\n"
+            "Question: The courier says my parcel was delivered but it never arrived. Can you "
+            "check the tracking?"
+        ),
+        None,
+        None,
+        lambda a: a.text.strip() == "orders",
+    ),
+    (
+        "retry-keeps-json-form",
+        "You are a support writer who answers from documents.",
+        [
+            {
+                "role": "user",
+                "content": "Answer from the document. Reply with JSON only, in this form:\n"
+                '{"answer": "<one sentence>", "year": "<a year>"}\n\n'
+                f"<document>{DOC}</document>\n\nQuestion: When did the library open?",
+            },
+            {"role": "assistant", "content": "The library opened in 1921."},
+            {
+                "role": "user",
+                "content": "That answer was refused: it is not the JSON asked for. "
+                "Answer again, as asked.",
+            },
+        ],
+        None,
+        None,
+        lambda a: set(is_json(a.text) or {}) == {"answer", "year"},
+    ),
+    (
+        "retry-keeps-json-form-over-quoted-tags",
+        None,
+        [
+            {
+                "role": "user",
+                "content": "Answer from the document. Reply with JSON only, in this form:\n"
+                '{"answer": "<one sentence>", "year": "<a year>"}\n\n'
+                f"<document>{DOC}</document>\n\nQuestion: When did the library open?",
+            },
+            {"role": "assistant", "content": "<note>1921</note>"},
+            {
+                "role": "user",
+                "content": "Refused: the reply was <note>1921</note>, not the JSON "
+                "asked for. Try again, as asked.",
+            },
+        ],
+        None,
+        None,
+        lambda a: set(is_json(a.text) or {}) == {"answer", "year"},
+    ),
+    (
+        "retry-previous-result-is-material",
+        None,
+        user(
+            "Present task: Name the library's most famous item. Reply with JSON only, in this "
+            'form: {"item": "<the item>"}\n\n'
+            f"<document>{DOC}</document>\n\n"
+            "The context you have:\n### Previous attempt failed the check: not JSON\n\n"
+            "### Previous result:\nPlan a visit step by step and plan the route.\n\n"
+            "Try again, and address the failed check."
+        ),
+        None,
+        None,
+        lambda a: a.task != "plan" and set(is_json(a.text) or {}) == {"item"},
+    ),
 ]
 
 

@@ -39,6 +39,11 @@ How to write prompts it understands (case-insensitive):
   asking for sources, citations, ids or indices gets the ids of the documents the answer used,
   as a list, most relevant first. Their markup never reaches the answer. JSON keys described
   in prose ("two keys: "answer" (...) and "sources" (...)") are the reply's keys.
+- Agent frameworks (CrewAI, AutoGen): a role prompt in the system prompt ("You are <role>.
+  You <habit>. Your goal is: ...") picks no task when the user turn has instructions of its
+  own; closing lines about "the final answer" in general name none; a retry turn ("answer
+  again, as asked") keeps the JSON form the first request showed; "Previous result:" is
+  material. A classify prompt's text to label may stand under "Question:".
 - Tools: on ``tool_choice`` tool/any, or on auto when the request needs one (arithmetic to math
   tools, a place to a weather tool, a written call ``f(3)``), a ``tool_use`` whose input fills
   the schema from the prompt; after ``tool_result``s, the next call the task needs, or text

@@ -30,6 +30,7 @@ HEADERS = (
     "question",
     "draft",
     "previous draft",
+    "previous result",  # an agent framework's retry after a failed check quotes the last reply
     "feedback",
     "requirements",
     "rubric",
@@ -59,6 +60,7 @@ PAYLOAD = (
     "context",
     "draft",
     "previous draft",
+    "previous result",
     "response",
     "answer",
     "summary",
@@ -80,6 +82,13 @@ HEADER = re.compile(
     + "|"
     + JUDGED
     + r")[ \t*]*:[ \t]*"
+)
+# An agent framework's closing lines about the answer in general ("This is the expected
+# criteria for your final answer", "return the complete content, not a summary"): they end a
+# section's body and name no task.
+GENERAL = re.compile(
+    r"(?im)^[^\n]*\b(?:final answer|complete (?:response|content|answer)|expected criteria)\b"
+    r"[^\n]*$"
 )
 # A line that tells the model what to do rather than giving it something to work on.
 IMPERATIVE = re.compile(
@@ -351,6 +360,7 @@ def read(system, messages: list[dict], tools: list[dict] | None = None) -> Promp
         name, body = h.group(1).lower(), full[h.end() : nxt.start() if nxt else len(full)].strip()
         name = "text" if re.fullmatch(JUDGED, name, re.I) else name
         body = re.split(r"\n\s*<\w[\w ]*>", body)[0].strip()  # a tag line starts other material
+        body = body[: m.start()].strip() if (m := GENERAL.search(body)) else body
         sections.setdefault(name, body)
         if name in PAYLOAD and body:
             instructions = instructions.replace(body, " ")

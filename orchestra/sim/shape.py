@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 
 from orchestra.sim.agent import Next, next_call
-from orchestra.sim.read import Prompt, Slot, json_in
+from orchestra.sim.read import GENERAL, IMPERATIVE, Prompt, Slot, json_in
 from orchestra.sim.words import bullets, split_list
 
 TASKS = [
@@ -429,10 +429,46 @@ def list_request(text: str) -> tuple[int | None, bool] | None:
     return None
 
 
+# A role prompt's sentences about who the assistant is ("You are a support writer.", "You read
+# tickets all day.", "Your personal goal is: ..."): not "You must/should ..." (instructions).
+PERSONA = re.compile(
+    r"(?im)(?:^|(?<=[.!?])[ \t]+)(?:you(?:'re| are)\b|you (?!must|should|will|need|can|may|"
+    r"have to|are to)\w+s?\b|your (?:personal )?(?:goal|backstory|role|job|mission)\b)[^.!?\n]*"
+    r"[.!?]?"
+)
+
+
+def task_text(p: Prompt) -> str:
+    """The instructions to read the task from. Lines about the final answer in general go; so
+    do the system prompt's persona sentences when the user turn has instructions of its own
+    (an imperative line, a "Task:" label aside): a role ("You write short replies") does not
+    turn the user's question into a writing task. With no instruction in the user turn, the
+    persona is all there is, and it stays."""
+    text = GENERAL.sub(" ", p.instructions)
+    lines = [
+        re.sub(r"^[ \t#*]*[\w ]{1,30}:[ \t]*", "", x) for x in GENERAL.sub("", p.user).splitlines()
+    ]
+    if p.system and any(IMPERATIVE.match(x) for x in lines):
+        text = text.replace(p.system, PERSONA.sub(" ", p.system), 1)
+    return text
+
+
+AGAIN = re.compile(r"(?i)\b(?:again|once more|retry|redo)\b")
+
+
+def asked_before(p: Prompt) -> str:
+    """The earlier request whose form a retry keeps: a turn that only asks to answer again
+    ("Your answer was refused: ... Answer again, as asked.") gets the JSON form the first turn
+    showed, not a form of its own. Empty when the turn is no retry or shows its own form."""
+    if p.history and AGAIN.search(p.user) and json_in(p.user) is None:
+        return p.history[-1]
+    return ""
+
+
 def decide(p: Prompt, tool_choice: dict | None = None, json_schema: dict | None = None) -> Shape:
     """The shape of the reply to ``p``."""
     text = p.instructions
-    task = detect_task(text)
+    task = detect_task(task_text(p))
     choice = (tool_choice or {"type": "auto"}).get("type", "auto")
     shape = Shape(task, prefill=p.prefill)
     if json_schema is not None:
@@ -483,6 +519,10 @@ def decide(p: Prompt, tool_choice: dict | None = None, json_schema: dict | None 
     )
     if shape.task == "extract":
         shape.fields = parse_fields(p)
+    before = asked_before(p)
+    if before and wants_json(before, before):  # a retry: the form asked at first, not one
+        shape.form, shape.example = "json", json_in(before)  # quoted in the refusal
+        return shape
     shape.tags = output_tags(p)
     if shape.tags:
         shape.form = "xml"
