@@ -56,7 +56,7 @@ def run(path: Path, show_cells: bool = False) -> dict:
     slowest = max(times)
     cells = sum(t for t, _ in times)
     if show_cells:
-        for t, first in sorted(times, reverse=True)[:5]:
+        for t, first in sorted(times, reverse=True)[:14]:
             print(f"  {path.stem}: {t:5.1f} s  {first}")
     return {
         "chapter": path.stem,
