@@ -253,6 +253,18 @@ ACTIVITIES = [classify, retrieve, generate]
 # --- the server and the connection ----------------------------------------------------------
 
 
+def _run_blocking(coro):
+    """``asyncio.run(coro)``, also from inside a running loop (a notebook's): in a thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -314,7 +326,7 @@ class DevServer:
                 cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env
             )
         try:
-            asyncio.run(self._wait(started + self.timeout_s))
+            _run_blocking(self._wait(started + self.timeout_s))
         except BaseException:
             self.stop()
             raise

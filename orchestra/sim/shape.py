@@ -488,9 +488,10 @@ def decide(p: Prompt, tool_choice: dict | None = None, json_schema: dict | None 
         return shape
     if p.calls:
         task = shape.task = "tools"  # the results are in: answer with them
-    elif p.docs:  # a question over documents: its own words ("plan", "summary") are no task
-        asked = p.sections.get("question", "")
-        task = shape.task = detect_task(text.replace(asked, " ") if asked.endswith("?") else text)
+    elif p.docs:  # a question over documents: its own words ("plan", "summary") are no task,
+        asked = p.sections.get("question", "")  # nor is a persona's habit ("You write replies")
+        own = task_text(p)
+        task = shape.task = detect_task(own.replace(asked, " ") if asked.endswith("?") else own)
         task = shape.task = "grounded" if task == "generic" else task
     shape.choices, shape.verdict = choices_of(p, text)
     for slot in p.template:  # "## Verdict / APPROVE or REQUEST_CHANGES": the set is the slot's
