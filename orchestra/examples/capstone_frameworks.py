@@ -28,6 +28,7 @@ from pydantic import BaseModel
 
 from orchestra.errors import OutputFormatError
 from orchestra.examples import capstone as cap
+from orchestra.examples.capstone_run import result
 
 __all__ = [
     "IMPORTS",
@@ -106,14 +107,6 @@ def run_elsewhere(
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def _result(q: dict, category: str | None, answer: Any, error: BaseException | None) -> dict:
-    if isinstance(answer, cap.Answer):
-        answer = answer.model_dump()
-    status = "completed" if error is None and answer is not None else "failed"
-    why = f"{type(error).__name__}: {error}" if error is not None else None
-    return {"id": q["id"], "category": category, "answer": answer, "status": status, "error": why}
-
-
 # ---- orchestra ---------------------------------------------------------------------------
 
 
@@ -128,7 +121,7 @@ async def run_orchestra(
             [cap.Case(question=q["question"]) for q in questions], concurrency=concurrency
         )
     return [
-        _result(
+        result(
             q,
             r.state.category,
             r.state.answer,
@@ -202,9 +195,9 @@ async def run_lcel(
         return_exceptions=True,
     )
     return [
-        _result(q, None, None, out)
+        result(q, None, None, out)
         if isinstance(out, BaseException)
-        else _result(q, out["category"], out["answer"], None)
+        else result(q, out["category"], out["answer"], None)
         for q, out in zip(questions, outs, strict=True)
     ]
 
@@ -322,12 +315,12 @@ async def run_langgraph(
     results = []
     for q, out in zip(questions, outs, strict=True):
         if isinstance(out, BaseException):
-            results.append(_result(q, None, None, out))
+            results.append(result(q, None, None, out))
         elif out.get("answer") is None:
             why = OutputFormatError(out.get("problem") or "no answer")
-            results.append(_result(q, out.get("category"), None, why))
+            results.append(result(q, out.get("category"), None, why))
         else:
-            results.append(_result(q, out["category"], out["answer"], None))
+            results.append(result(q, out["category"], out["answer"], None))
     return results
 
 
@@ -426,7 +419,7 @@ async def run_llama(
             try:
                 out = await flow.run(question=q["question"])
             except Exception as e:  # noqa: BLE001 - a failed run is a result, not a crash
-                return _result(q, None, None, e)
-        return _result(q, out["category"], out.get("answer"), out.get("error"))
+                return result(q, None, None, e)
+        return result(q, out["category"], out.get("answer"), out.get("error"))
 
     return await asyncio.gather(*(one(q) for q in questions))

@@ -45,11 +45,14 @@ def parse_args(system: str, argv: list[str] | None = None) -> argparse.Namespace
 
 
 def result(gold: dict, category: str | None, answer: Any, error: Exception | None) -> dict:
-    """One question's row: ``answer`` an ``Answer`` or None; ``error`` what stopped it."""
+    """One question's row: ``answer`` an ``Answer`` (or its dict) or None; ``error`` what
+    stopped it. Every system's runner, in any environment, reports with this."""
+    if answer is not None and not isinstance(answer, dict):
+        answer = answer.model_dump()
     return {
         "id": gold["id"],
         "category": category,
-        "answer": answer.model_dump() if answer is not None else None,
+        "answer": answer,
         "status": "completed" if error is None and answer is not None else "failed",
         "error": None if error is None else f"{type(error).__name__}: {error}",
     }
