@@ -60,7 +60,7 @@ concurrency = 8  # calls in flight at once in the map
 # the concurrency sweep against a rate-limited model
 sweep_docs = 8  # items in the sweep (the documents, repeated if more than 12)
 requests_per_minute = 4  # the simulated rate limit (model-minutes): a bucket of 4, +4 a minute
-sweep_time_scale = 0.005  # the bucket's minute lasts 0.3 s wall-clock, so the sweep takes seconds
+sweep_time_scale = 0.002  # the bucket's minute lasts 0.12 s wall-clock, so the sweep takes a second
 concurrencies = [1, 4, 16]
 pipeline_docs = 20  # documents through two stages, pipelined and behind a barrier
 expensive_model = "claude-opus-4-5"  # the slow stage's model, and the expensive voter

@@ -150,15 +150,53 @@ print('ANTHROPIC_API_KEY' in seen)
     assert out.stdout.strip() == "False"
 
 
-def test_the_sdks_aiohttp_transport_can_be_used(sim):
+def test_httpx_can_still_be_chosen(sim):
     import anthropic
+    import httpx_aiohttp
 
     async def go():
-        async with LLM(http_client=anthropic.DefaultAioHttpClient()) as llm:
+        async with LLM(http_client=anthropic.DefaultAsyncHttpxClient()) as llm:
+            assert not isinstance(llm._client._client, httpx_aiohttp.HttpxAiohttpClient)
             return await llm.ask("Summarize: Rain fell all day. The river rose.")
 
     reply = run(go())
     assert reply.text and reply.input_tokens > 0
+
+
+def test_an_llm_never_closed_is_closed_quietly_when_collected(sim):
+    """aiohttp reports an unclosed session on its loop's error handler, which prints into
+    whatever notebook cell is running; an LLM nobody closed must close itself instead."""
+    code = f"""
+import asyncio, gc, logging
+import httpx_aiohttp
+from orchestra.llm import LLM
+logging.basicConfig(level=logging.WARNING)
+
+async def use():
+    llm = LLM(base_url={sim.url!r})
+    assert isinstance(llm._client._client, httpx_aiohttp.HttpxAiohttpClient)  # the default
+    await asyncio.gather(*(llm.ask(f"Say hi {{i}}") for i in range(4)))
+    return llm
+
+async def main():  # collected while its loop runs, as in a notebook
+    llm = await use()
+    session = llm._client._client._transport.client
+    del llm
+    gc.collect()
+    await asyncio.sleep(0.05)
+    assert session.closed and session.connector is None, session
+    print("closed in its loop")
+
+asyncio.run(main())
+llm = asyncio.run(use())  # collected after its loop is gone, as after asyncio.run
+del llm
+gc.collect()
+print("collected after its loop")
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[:2] == ["closed in its loop", "collected after its loop"]
+    assert "Unclosed" not in out.stderr and "never awaited" not in out.stderr, out.stderr
 
 
 class Triage(BaseModel):
@@ -226,3 +264,13 @@ def test_sdk_retries_outside_a_policy_are_counted(sim):
     calls = run(go())
     assert len(list(sim.log)[since:]) == 3  # two 529s, then the answer
     assert len(calls) == 1 and calls[0].requests == 3
+
+
+def test_one_llm_serves_several_event_loops(sim):
+    """A script may call ``asyncio.run`` twice with one LLM: its connections belong to the
+    first loop, so the second opens its own instead of failing with a connection error."""
+    llm = LLM("claude-haiku-4-5", max_retries=0)
+    first = run(llm.ask("Summarize: Rain fell all day."))
+    second = run(llm.ask("Summarize: The river rose."))
+    assert first.text and second.text
+    run(llm.aclose())
