@@ -59,7 +59,7 @@ deadline_s = 16.0  # the batch must be answered within this many simulated secon
 headroom = 0.1  # task 3: ship a concurrency whose measured makespan leaves this share spare
 concurrencies = [1, 2, 4, 8]  # slots measured in the runs below
 seed = 0
-time_scale = 0.01  # wall-clock seconds per simulated second: the rate limit needs real time
+time_scale = 0.01  # wall-clock s per simulated s: the simulator meters its limit on the clock
 
 # %%
 import math
@@ -87,7 +87,9 @@ questions = cap.golden(n_questions)
 # - `"one request"`: a request's calls run one after another, whatever the slots.
 #
 # The bound is the largest of the three. `calls_per_request` and `seconds_per_call` may be
-# means (2.2 calls per request, 0.58 s per call): the bound stays a bound.
+# means over a measured batch (a request that regenerates makes one call more): the total
+# model time and the number of calls are then exact, and the longest request's chain is at
+# least the mean one, so the bound stays a bound.
 
 
 # %%
@@ -145,6 +147,9 @@ print(f"check 1 passed: {len(cases)} hand-worked batches")
 # the rule the slots and the limiter enforce (`orchestra.fanout.paced`): a question takes the
 # first free slot and holds it for its chain; each call also waits for a token of the bucket.
 # Read `paced` in `orchestra/fanout.py`: it is the reference your bound is held to.
+#
+# `completed` counts the questions whose answer passed validation; the others had their draft
+# refused twice (chapter 11 counts them too). Their calls took time all the same, and count.
 
 # %%
 cases = [cap.Case(question=q["question"]) for q in questions]
@@ -176,14 +181,15 @@ for c in concurrencies:
     )
 simulator.configure(limits=sim.Limits())
 measured = pd.DataFrame(rows).set_index("concurrency")
-assert (measured["429s"] == 0).all(), (
-    "the shared RateLimiter should keep every call under the limit"
+n = len(questions)
+assert (measured["429s"] == 0).all(), "the shared RateLimiter keeps every call under the limit"
+assert all(chains[c] == chains[concurrencies[0]] for c in concurrencies), (
+    "the simulator charges each question the same calls at any concurrency (seeded)"
 )
 measured.round(2)
 
 # %% tags=["check"]
 # check 2: on every measured run, bound <= measured makespan <= 1.5 x bound
-n = len(questions)
 compared = []
 for c, row in measured.iterrows():
     bound, why = makespan_bound(
@@ -212,8 +218,9 @@ for _, part in compared.groupby(changes):
 compared.round(2)
 
 # %% [markdown]
-# Read the `limited by` column down: with few slots the slots set the pace, and more slots
-# shorten the batch; once the rate limit takes over, more slots buy nothing.
+# Read the `limited by` column down (the lines printed above sum it up): where the slots set
+# the bound, more slots shorten the batch; where the rate limit sets it, no number of slots can
+# take the batch below the rate bound.
 
 # %% [markdown]
 # ## Task 2 · The fewest slots that can meet a deadline
@@ -382,7 +389,8 @@ if isinstance(compared, pd.DataFrame) and "bound (sim s)" in compared:  # once c
 # %% [markdown]
 # ## Task 4 · Which system
 #
-# Chapter 11 built the capstone in five systems that run in this kernel. What each offers
+# Five of chapter 11's seven systems run from this kernel (CrewAI and AutoGen need their own
+# environment, and are agent frameworks rather than pipelines). What each of the five offers
 # without extra work (section 5 of the chapter, and each framework's documentation), and how
 # many lines its wiring takes (counted as the chapter counts them, `measure.lines_of_code`):
 #
