@@ -150,6 +150,11 @@ print(f"check 1 passed: {len(cases)} hand-worked batches")
 #
 # `completed` counts the questions whose answer passed validation; the others had their draft
 # refused twice (chapter 11 counts them too). Their calls took time all the same, and count.
+#
+# Check 2 holds your bound to these runs: never above a measured makespan, and within twice
+# it (a missing limit shows as a much larger gap). It cannot be exact: the bound lets the mean
+# request stand for the longest one, so it is loosest when there are about as many slots as
+# questions.
 
 # %%
 cases = [cap.Case(question=q["question"]) for q in questions]
@@ -189,7 +194,7 @@ assert all(chains[c] == chains[concurrencies[0]] for c in concurrencies), (
 measured.round(2)
 
 # %% tags=["check"]
-# check 2: on every measured run, bound <= measured makespan <= 1.5 x bound
+# check 2: on every measured run, bound <= measured makespan <= 2 x bound
 compared = []
 for c, row in measured.iterrows():
     bound, why = makespan_bound(
@@ -202,11 +207,11 @@ low = compared[compared["measured / bound"] < 1 - 1e-9]
 assert low.empty, (
     f"the bound is above what was measured, so it is not a lower bound:\n{low.round(2)}"
 )
-loose = compared[compared["measured / bound"] > 1.5]
+loose = compared[compared["measured / bound"] > 2]
 assert loose.empty, (
-    f"the measured makespan is more than 1.5x the bound: a limit is missing\n{loose.round(2)}"
+    f"the measured makespan is more than twice the bound: a limit is missing\n{loose.round(2)}"
 )
-print("check 2 passed: the bound holds on every run and is within 1.5x of it")
+print("check 2 passed: the bound holds on every run and is within 2x of it")
 changes = compared["limited by"].ne(compared["limited by"].shift()).cumsum()
 for _, part in compared.groupby(changes):
     lo, hi = part.index.min(), part.index.max()
@@ -506,7 +511,8 @@ machines needs durable workers (Temporal), paid in servers and CPU per request.
 # """
 ### END STUB
 
-# %%
+# %% tags=["rubric"]
+# the interview answer against the rubric
 from orchestra.interview import review
 
 RUBRIC = [
