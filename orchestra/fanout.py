@@ -13,6 +13,14 @@ machine happened to finish first.
 
     >>> schedule([3.0, 1.0, 1.0, 2.0], slots=2)
     [0.0, 0.0, 1.0, 2.0]
+
+``paced`` does the same for requests that are each a chain of calls (a pipeline's steps, one
+after another on the request's slot) under a provider's rate limit: every call also waits for
+a token of a bucket of ``requests_per_minute`` (full at the start, refilled at that rate), handed
+out first come, first served, as a shared ``RateLimiter`` does (chapter 11).
+
+    >>> paced([[1.0, 2.0], [1.0, 2.0]], slots=2, requests_per_minute=2)
+    [(0.0, 32.0), (0.0, 62.0)]
 """
 
 from __future__ import annotations
@@ -23,7 +31,9 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
-__all__ = ["Slots", "fan_out", "schedule"]
+from orchestra.errors import ConfigError
+
+__all__ = ["Slots", "fan_out", "paced", "schedule"]
 
 T = TypeVar("T")
 
@@ -128,3 +138,48 @@ def schedule(durations: Sequence[float], slots: int, start: float = 0.0) -> list
         starts.append(t)
         heapq.heappush(free, t + d)
     return starts
+
+
+def paced(
+    chains: Sequence[Sequence[float]], slots: int, requests_per_minute: float | None = None
+) -> list[tuple[float, float]]:
+    """When each request starts (takes a slot) and ends, in simulated seconds.
+
+    Requests take the first free of ``slots`` in input order and hold it for their chain of
+    calls, one after another; each call first waits for a token of the rate limit's bucket
+    (``requests_per_minute`` None: no limit). The makespan is the largest end.
+
+    A discrete-event layout: calls ask for a token in the order they become ready, so the
+    result depends only on the durations, never on which call the machine happened to send first.
+
+        >>> paced([[1.0], [1.0], [1.0]], slots=2)
+        [(0.0, 1.0), (0.0, 1.0), (1.0, 2.0)]
+    """
+    if slots < 1 or (requests_per_minute is not None and requests_per_minute <= 0):
+        raise ConfigError("paced needs slots >= 1 and requests_per_minute > 0 (or None)")
+    rate = requests_per_minute / 60 if requests_per_minute else None
+    level, stamp = float(requests_per_minute or 0), 0.0  # the bucket: full at time 0
+    spans: list[list[float]] = [[0.0, 0.0] for _ in chains]
+    ready: list[tuple[float, int, int]] = []  # (time the call is ready, request, call index)
+    waiting = list(range(len(chains)))[::-1]  # requests not started yet, next one last
+    for _ in range(min(slots, len(chains))):
+        ready.append((0.0, waiting.pop(), 0))
+    heapq.heapify(ready)
+    while ready:  # bounded: each pass sends one call or ends one chain, finitely many of each
+        t, i, k = heapq.heappop(ready)
+        if k == 0:
+            spans[i][0] = t
+        if k < len(chains[i]):
+            if rate is not None:  # wait for a token; the bucket serves in order of readiness
+                t = max(t, stamp)
+                level = min(requests_per_minute, level + (t - stamp) * rate)
+                if level < 1:
+                    t += (1 - level) / rate
+                    level = 1.0
+                level, stamp = level - 1, t
+            heapq.heappush(ready, (t + chains[i][k], i, k + 1))
+            continue
+        spans[i][1] = t  # the chain is done: its slot goes to the next request waiting
+        if waiting:
+            heapq.heappush(ready, (t, waiting.pop(), 0))
+    return [(s, e) for s, e in spans]

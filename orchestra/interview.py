@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import nbformat
-
 __all__ = ["answer_in", "review"]
 
 
@@ -22,6 +20,8 @@ def answer_in(notebook: str | Path, tag: str) -> str:
 
     Read from the file, so save the notebook after writing: ``answer_in("03_router.ipynb", "answer-03")``.
     """
+    import nbformat  # here, not at import: its JSON-schema validator takes seconds to load
+
     cells = nbformat.read(Path(notebook), as_version=4).cells
     return next((c.source for c in cells if tag in c.metadata.get("tags", [])), "")
 

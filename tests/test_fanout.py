@@ -146,3 +146,66 @@ async def test_fan_out_closes_a_real_tqdm_bar(monkeypatch):
     [bar] = made
     assert (bar.n, bar.total, bar.desc) == (3, 3, "x")
     assert bar.disable is True  # tqdm.close() disables the bar: it was closed
+
+
+# -- paced: chains of calls on slots under a rate limit (chapter 11) -------------------------
+
+
+def test_paced_without_a_limit_is_a_list_schedule_of_whole_chains():
+    from orchestra.fanout import paced, schedule
+
+    chains = [[1.0, 2.0], [0.5], [2.0, 0.5, 0.5], [1.0], [0.25, 0.25]]
+    spans = paced(chains, slots=2)
+    starts = schedule([sum(c) for c in chains], slots=2)  # a chain holds its slot throughout
+    assert [s for s, _ in spans] == starts
+    assert [e for _, e in spans] == [s + sum(c) for s, c in zip(starts, chains, strict=True)]
+
+
+def test_paced_hands_out_the_burst_then_one_call_per_60_over_r_seconds():
+    from orchestra.fanout import paced
+
+    # 7 instant calls, plenty of slots, 3 a minute: 3 at once, then one every 20 s
+    ends = [e for _, e in paced([[0.0]] * 7, slots=10, requests_per_minute=3)]
+    assert ends == pytest.approx([0, 0, 0, 20, 40, 60, 80])
+    # the second calls of two chains wait for tokens the first calls did not use up
+    assert paced([[1.0, 2.0], [1.0, 2.0]], slots=2, requests_per_minute=2) == [
+        (0.0, 32.0),
+        (0.0, 62.0),
+    ]
+
+
+def test_paced_never_beats_the_three_lower_bounds_and_meets_them_when_one_dominates():
+    import random
+
+    from orchestra.fanout import paced
+
+    rng = random.Random(7)
+    for _ in range(200):
+        chains = [
+            [rng.uniform(0.1, 2.0) for _ in range(rng.randint(1, 3))]
+            for _ in range(rng.randint(1, 30))
+        ]
+        slots, rpm = rng.randint(1, 12), rng.choice([None, 5, 20, 60])
+        makespan = max(e for _, e in paced(chains, slots, rpm))
+        calls = sum(map(len, chains))
+        bounds = [
+            sum(map(sum, chains)) / slots,
+            max(map(sum, chains)),
+            max(0, calls - rpm) * 60 / rpm if rpm else 0.0,
+        ]
+        assert makespan >= max(bounds) - 1e-9
+    # one slot, no limit: the sum; a slot each: the longest chain
+    chains = [[1.0, 1.0], [3.0], [0.5]]
+    assert max(e for _, e in paced(chains, 1)) == 5.5
+    assert max(e for _, e in paced(chains, 3)) == 3.0
+
+
+def test_paced_refuses_bad_input():
+    from orchestra.errors import ConfigError
+    from orchestra.fanout import paced
+
+    with pytest.raises(ConfigError):
+        paced([[1.0]], slots=0)
+    with pytest.raises(ConfigError):
+        paced([[1.0]], slots=1, requests_per_minute=0)
+    assert paced([], slots=3, requests_per_minute=5) == []
