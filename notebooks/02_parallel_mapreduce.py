@@ -331,27 +331,16 @@ for c, r in runs.items():
 # subtlety: the simulator meters its bucket on this machine's clock, and a busy CPU lets it
 # refill while simulated time stands still. So we lay the calls the simulator charged on the
 # simulated clock ourselves, with the rule a shared limiter enforces: a call starts when a lane
-# is free **and** the bucket holds a request (`paced` below, `schedule` plus a bucket).
+# is free **and** the bucket holds a request (`orchestra.fanout.paced`: `schedule` plus a
+# bucket, for requests that are chains of calls; here each request is one call).
 
 # %%
-import heapq
+from orchestra.fanout import paced as lay_out
 
 
 def paced(durations: list[float], slots: int, per_minute: float | None) -> float:
     """Simulated makespan: calls in order on `slots` lanes, each also waiting for a bucket token."""
-    free = [0.0] * max(1, min(slots, len(durations)))
-    level, stamp, end = float(per_minute or 0), 0.0, 0.0
-    for d in durations:
-        t = max(heapq.heappop(free), stamp)  # a free lane, and the bucket serves in order
-        if per_minute:
-            level = min(per_minute, level + (t - stamp) * per_minute / 60)
-            if level < 1:  # wait for the next token
-                t += (1 - level) * 60 / per_minute
-                level = 1.0
-            level, stamp = level - 1, t
-        heapq.heappush(free, t + d)
-        end = max(end, t + d)
-    return end
+    return max(end for _, end in lay_out([[d] for d in durations], slots, per_minute))
 
 
 assert paced([1.0] * 4, 2, None) == 2.0  # no limit: a list schedule
