@@ -368,7 +368,7 @@ model, at a higher price per call. Never fill the gap with a default: abort with
 route it to a person."""
 
 answer = answer_in("01_sequential_chain.ipynb", "answer-01")
-print(await review(answer, RUBRIC, MODEL_ANSWER, grader=llm if backend == "anthropic" else None))
+print(await review(answer, RUBRIC, MODEL_ANSWER, backend=backend))
 
 # %%
 await llm.aclose()

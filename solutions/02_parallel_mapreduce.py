@@ -446,11 +446,7 @@ MODEL_ANSWER = (
     "retry-after, and watch 429s, makespan vs bound, and failed items."
 )
 
-if backend == "anthropic":
-    async with LLM("claude-sonnet-4-5", backend="anthropic", max_tokens=600) as grader:
-        print(await review(answer, RUBRIC, MODEL_ANSWER, grader=grader, min_words=40))
-else:
-    print(await review(answer, RUBRIC, MODEL_ANSWER, min_words=40))
+print(await review(answer, RUBRIC, MODEL_ANSWER, backend=backend, min_words=40))
 
 # %%
 simulator.stop()

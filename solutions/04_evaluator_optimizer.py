@@ -342,7 +342,7 @@ against human labels, and pick the threshold from a measured quality/cost curve;
 stronger one-pass writer. Measure again after each change."""
 
 answer = answer_in("04_evaluator_optimizer.ipynb", "answer-04")
-print(await review(answer, RUBRIC, MODEL_ANSWER, grader=grader if backend == "anthropic" else None))
+print(await review(answer, RUBRIC, MODEL_ANSWER, backend=backend))
 
 # %%
 await writer.aclose()

@@ -378,8 +378,7 @@ it so that a bad plan costs one planner call; keep what was made across re-plans
 what a new plan cannot fix (a missing tool or data): abort with the partial result and the
 reason. Where the steps never change, use a fixed chain; where one call does it, one call."""
 answer = answer_in("05_plan_execute.ipynb", "answer-05")
-grader = LLM("claude-sonnet-4-5", backend=backend) if backend == "anthropic" else None
-print(await review(answer, RUBRIC, MODEL_ANSWER, grader=grader))
+print(await review(answer, RUBRIC, MODEL_ANSWER, backend=backend))
 
 # %%
 await worker.aclose()

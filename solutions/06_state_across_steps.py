@@ -291,8 +291,7 @@ Where the whole context must be passed, bound it with a budget and a summary ste
 contract, pin the facts that must survive, and measure the summary's cost on questions about
 early steps. Show the tokens-per-step chart from the traces before and after."""
 answer = answer_in("06_state_across_steps.ipynb", "answer-06")
-grader = llm.with_model("claude-sonnet-4-5") if backend == "anthropic" else None
-print(await review(answer, RUBRIC, MODEL_ANSWER, grader=grader))
+print(await review(answer, RUBRIC, MODEL_ANSWER, backend=backend))
 
 # %%
 await llm.aclose()

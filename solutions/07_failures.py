@@ -390,11 +390,7 @@ to 30 requests per step against a service that is already struggling. When a mod
 a breaker per model stops the calls and a fallback answers; and any retried step must be
 idempotent, because a retry repeats its side effects."""
 
-if backend == "anthropic":
-    async with LLM(strong_model, backend="anthropic", max_tokens=700) as grader:
-        print(await review(interview_answer, RUBRIC, MODEL_ANSWER, grader=grader))
-else:
-    print(await review(interview_answer, RUBRIC, MODEL_ANSWER))
+print(await review(interview_answer, RUBRIC, MODEL_ANSWER, backend=backend))
 
 # %%
 await llm.aclose()

@@ -358,11 +358,7 @@ is impossible across a crash, so aim for an effect that happens once: the charge
 step, committed before the receipt is written, with an idempotency key (run id + step key) the
 payment provider deduplicates on; and a lease so only one worker resumes the run."""
 
-if backend == "anthropic":
-    async with LLM("claude-sonnet-4-5", backend="anthropic", max_tokens=700) as grader:
-        print(await review(interview_answer, RUBRIC, MODEL_ANSWER, grader=grader))
-else:
-    print(await review(interview_answer, RUBRIC, MODEL_ANSWER))
+print(await review(interview_answer, RUBRIC, MODEL_ANSWER, backend=backend))
 
 # %%
 store.close()

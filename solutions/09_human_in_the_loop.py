@@ -412,7 +412,7 @@ The link opens a confirm page that POSTs, since scanners prefetch GETs, and ever
 who and when. Trade-offs: each approval adds human latency and a queue; set a timeout policy
 (escalate or auto-reject), and send only risky drafts to people."""
 
-print(await review(answer, RUBRIC, MODEL_ANSWER, grader=llm if backend == "anthropic" else None))
+print(await review(answer, RUBRIC, MODEL_ANSWER, backend=backend))
 
 # %%
 await llm.aclose()

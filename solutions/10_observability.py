@@ -196,7 +196,11 @@ it?); failures in one step only point to a change there (a prompt, a model, max_
 failed run. Then check the rate against the baseline: a crossing the rule allows is a false alarm,
 so measure the rule's false-alarm rate on past traces and add a 'for' clause or a longer window.
 Write the post-mortem from the traces, with the test or alert that would catch it sooner."""
-print(await review(answer_in("10_observability.ipynb", "answer-10"), RUBRIC, MODEL_ANSWER))
+print(
+    await review(
+        answer_in("10_observability.ipynb", "answer-10"), RUBRIC, MODEL_ANSWER, backend=backend
+    )
+)
 
 # %%
 simulator.stop()

@@ -532,11 +532,7 @@ The bound is a floor: measure a few concurrencies and ship the smallest that mee
 with headroom. Pick the system that offers what the pipeline needs (cycles, resuming after a
 crash, workers across machines) with the least wiring, and pay for durability only when needed."""
 
-if backend == "anthropic":
-    async with LLM("claude-sonnet-4-5", backend="anthropic", max_tokens=700) as grader:
-        print(await review(interview_answer, RUBRIC, MODEL_ANSWER, grader=grader))
-else:
-    print(await review(interview_answer, RUBRIC, MODEL_ANSWER))
+print(await review(interview_answer, RUBRIC, MODEL_ANSWER, backend=backend))
 
 # %%
 simulator.stop()

@@ -48,3 +48,17 @@ async def test_answered_shows_the_model_answer_and_the_graders_marking():
     assert MODEL in out and "Score 2/2" in out and "Write your answer" not in out
     assert "1. names the cause" in grader.prompts[0] and ANSWER in grader.prompts[0]
     assert (await review(ANSWER, RUBRIC, MODEL)).endswith(MODEL)  # no grader: no marking
+
+
+@pytest.mark.anyio
+async def test_on_real_claude_review_grades_with_its_own_model(monkeypatch):
+    """backend="anthropic" without a grader: review makes one (GRADER_MODEL) and closes it;
+    without a key that is the client's named error, not a silent skip."""
+    from orchestra.errors import ConfigError
+
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    with pytest.raises(ConfigError, match="ANTHROPIC_API_KEY"):
+        await review(ANSWER, RUBRIC, MODEL, backend="anthropic")
+    assert (await review("_Your answer here._", RUBRIC, MODEL, backend="anthropic")).count(
+        "[ ]"
+    ) == len(RUBRIC)  # not answered yet: nothing to grade, so no key is needed
