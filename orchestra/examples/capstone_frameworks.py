@@ -11,6 +11,16 @@ their wiring: a chain with ``with_retry`` around generate-and-validate (LCEL), a
 conditional edge back to ``generate`` and a SQLite checkpointer (LangGraph), typed events with
 a refused draft's event sent back to ``generate`` (LlamaIndex). The frameworks are imported inside the
 functions: only chapter 11 pays for them.
+
+``run_system`` is the one dispatch the chapter uses for all seven, whether the system runs in this
+process (the four above, Temporal with a worker here) or in another environment (CrewAI and
+AutoGen, ``run_elsewhere``):
+
+    >>> rows = await run_system("LangGraph", golden(6), model="claude-haiku-4-5", base_url=url)
+
+With ``db=`` (a SQLite file) ``run_orchestra`` and ``run_langgraph`` journal every question
+under its id, and a second call on the same file resumes what a killed one left
+(``capstone_crash`` measures it).
 """
 
 from __future__ import annotations
@@ -26,7 +36,12 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from orchestra.errors import OutputFormatError
+from orchestra.errors import (
+    CheckpointError,
+    ConfigError,
+    CorruptCheckpointError,
+    OutputFormatError,
+)
 from orchestra.examples import capstone as cap
 from orchestra.examples.capstone_run import result
 
@@ -42,6 +57,7 @@ __all__ = [
     "run_lcel",
     "run_llama",
     "run_orchestra",
+    "run_system",
 ]
 
 
@@ -85,21 +101,26 @@ def import_seconds(system: str, runs: int = 3) -> float:
 
 
 def run_elsewhere(
-    system: str, n: int, *, model: str, base_url: str | None = None, timeout_s: float = 600
+    system: str,
+    n: int,
+    *,
+    model: str,
+    base_url: str | None = None,
+    concurrency: int = 1,
+    timeout_s: float = 600,
 ) -> dict:
     """Run ``orchestra.examples.capstone_<system>`` on the first ``n`` golden questions in the
-    agents' environment, against ``base_url`` (the simulator; None: the real API with the
-    caller's key); its JSON document (``capstone_run``). A missing environment or a runner that
-    fails is a ``ConfigError`` naming the fix, not a traceback from a subprocess."""
-    from orchestra.errors import ConfigError
-
+    agents' environment, ``concurrency`` at a time, against ``base_url`` (the simulator; None:
+    the real API with the caller's key); its JSON document (``capstone_run``). A missing
+    environment or a runner that fails is a ``ConfigError`` naming the fix, not a traceback
+    from a subprocess."""
     if not AGENTS_PYTHON.exists():
         raise ConfigError(f"{AGENTS_PYTHON.parent.parent.name}/ is missing: run `make agents`")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     if base_url:
         env |= {"ANTHROPIC_BASE_URL": base_url}
     cmd = [str(AGENTS_PYTHON), "-m", f"orchestra.examples.capstone_{system}"]
-    cmd += ["--questions", str(n), "--model", model]
+    cmd += ["--questions", str(n), "--model", model, "--concurrency", str(concurrency)]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout_s, cwd=ROOT)
     if proc.returncode != 0:
         last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
@@ -111,15 +132,37 @@ def run_elsewhere(
 
 
 async def run_orchestra(
-    questions: list[dict], *, model: str, base_url: str | None = None, concurrency: int = 8
+    questions: list[dict],
+    *,
+    model: str,
+    base_url: str | None = None,
+    concurrency: int = 8,
+    db: str | Path | None = None,
 ) -> list[dict]:
-    """``capstone.pipeline`` over the questions with ``run_many``."""
-    from orchestra import LLM
+    """``capstone.pipeline`` over the questions with ``run_many``; with ``db``, each question is
+    a run named by its id in that SQLite checkpoint store: one already there is resumed (its
+    committed steps replayed, not paid again), a new one started."""
+    from orchestra import LLM, SqliteStore
 
+    cases = [cap.Case(question=q["question"]) for q in questions]
     async with LLM(model, base_url=base_url) as llm:
-        runs = await cap.pipeline(llm).run_many(
-            [cap.Case(question=q["question"]) for q in questions], concurrency=concurrency
-        )
+        flow = cap.pipeline(llm)
+        if db is None:
+            runs = await flow.run_many(cases, concurrency=concurrency)
+        else:
+            store, limit = SqliteStore(db), asyncio.Semaphore(concurrency)
+
+            async def one(q: dict, case: cap.Case):
+                async with limit:
+                    try:
+                        store.load(q["id"])
+                    except CorruptCheckpointError:
+                        raise
+                    except CheckpointError:  # not in the store yet: start it
+                        return await flow.run(case, store=store, run_id=q["id"])
+                    return await flow.resume(q["id"], store)
+
+            runs = await asyncio.gather(*(one(q, c) for q, c in zip(questions, cases, strict=True)))
     return [
         result(
             q,
@@ -296,22 +339,38 @@ async def run_langgraph(
     concurrency: int = 8,
     db: str | Path | None = None,
 ) -> list[dict]:
-    """The graph over the questions, each its own thread in a SQLite checkpointer (``db``, or a
-    temporary file): a run stopped midway resumes from its last completed node."""
+    """The graph over the questions, each its own thread (its id) in a SQLite checkpointer
+    (``db``, or a temporary file). On a ``db`` a killed run left, a thread with a checkpoint
+    resumes from its last completed node (input ``None``) and a finished one is read back; the
+    others start."""
+    import aiosqlite
+    from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
     from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
+    # the state holds a cap.Answer: allow that class back out of a checkpoint, and no other
+    serde = JsonPlusSerializer(allowed_msgpack_modules=[(cap.__name__, "Answer")])
     with tempfile.TemporaryDirectory() as tmp:
         path = str(db or Path(tmp) / "langgraph.db")
-        async with AsyncSqliteSaver.from_conn_string(path) as saver:
+        async with aiosqlite.connect(path) as conn:
+            saver = AsyncSqliteSaver(conn, serde=serde)
             app = langgraph_app(model, base_url, checkpointer=saver)
-            outs = await app.abatch(
-                [{"question": q["question"]} for q in questions],
-                config=[
-                    {"configurable": {"thread_id": q["id"]}, "max_concurrency": concurrency}
-                    for q in questions
-                ],
-                return_exceptions=True,
+            configs = [
+                {"configurable": {"thread_id": q["id"]}, "max_concurrency": concurrency}
+                for q in questions
+            ]
+            outs: list[Any] = [None] * len(questions)
+            todo: list[tuple[int, dict | None]] = []  # (index, input): None resumes the thread
+            for i, (q, config) in enumerate(zip(questions, configs, strict=True)):
+                saved = await app.aget_state(config)
+                if saved.values and not saved.next:  # finished: its state is the result
+                    outs[i] = saved.values
+                else:  # never started, or stopped between nodes: go on from there
+                    todo.append((i, None if saved.values else {"question": q["question"]}))
+            ran = await app.abatch(
+                [x for _, x in todo], config=[configs[i] for i, _ in todo], return_exceptions=True
             )
+            for (i, _), out in zip(todo, ran, strict=True):
+                outs[i] = out
     results = []
     for q, out in zip(questions, outs, strict=True):
         if isinstance(out, BaseException):
@@ -423,3 +482,50 @@ async def run_llama(
         return result(q, out["category"], out.get("answer"), out.get("error"))
 
     return await asyncio.gather(*(one(q) for q in questions))
+
+
+# ---- one dispatch for all seven --------------------------------------------------------------
+
+IN_PROCESS = {
+    "orchestra": run_orchestra,
+    "LCEL": run_lcel,
+    "LangGraph": run_langgraph,
+    "LlamaIndex Workflows": run_llama,
+}
+ELSEWHERE = {"CrewAI": "crewai", "AutoGen": "autogen"}
+"""The systems whose runner lives in another environment: name -> ``capstone_<runner>``."""
+
+
+async def run_system(
+    system: str,
+    questions: list[dict],
+    *,
+    model: str,
+    base_url: str | None = None,
+    concurrency: int = 8,
+    temporal: str | None = None,
+) -> list[dict]:
+    """Any of the seven on the questions, one result row each: in this process, through a
+    Temporal server at ``temporal`` (a worker runs here), or as a subprocess in the agents'
+    environment (then ``questions`` must be the first golden ones, as the runner reads them).
+
+        >>> rows = await run_system("CrewAI", golden(3), model="claude-haiku-4-5", base_url=url)
+    """
+    how = {"model": model, "base_url": base_url, "concurrency": concurrency}
+    if system in IN_PROCESS:
+        return await IN_PROCESS[system](questions, **how)
+    if system in ELSEWHERE:
+        if [q["id"] for q in questions] != [q["id"] for q in cap.golden(len(questions))]:
+            raise ConfigError(f"{system} runs the first N golden questions; pass cap.golden(N)")
+        doc = await asyncio.to_thread(run_elsewhere, ELSEWHERE[system], len(questions), **how)
+        return doc["results"]
+    if system == "Temporal":
+        if temporal is None:
+            raise ConfigError("Temporal needs its server's address: temporal=server.address")
+        from orchestra.examples import capstone_temporal as ct
+
+        return await ct.run_questions(
+            temporal, questions, model=model, max_concurrent_activities=concurrency
+        )
+    known = [*IN_PROCESS, "Temporal", *ELSEWHERE]
+    raise ConfigError(f"no system {system!r}; there are {known}")
