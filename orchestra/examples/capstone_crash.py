@@ -10,8 +10,8 @@ it resumes what a killed run left (``capstone_frameworks.run_orchestra(db=...)``
 
 ``crash_and_resume`` does it to a simulator: the simulator answers the first ``kill_after``
 calls and holds every later one unanswered (a ``hang`` fault), the process is killed with
-SIGKILL once it has done all it can with those answers (the simulator's log has been still for
-``settle_s``), and the same command runs again on the same file with the faults off. Every
+SIGKILL once it has done all it can with those answers (for ``settle_s`` the simulator's log
+has not moved and the process has used no CPU), and the same command runs again on the same file with the faults off. Every
 count comes from the simulator's log, where each answered call carries the digest of its
 request (``"request"``: the same prompt and settings give the same digest):
 
@@ -134,7 +134,12 @@ def run_once(
 # tests/test_crash.py): each is a fresh process with its own pid, started in milliseconds
 # rather than the seconds an interpreter takes to import anthropic and LangChain again.
 FORK = multiprocessing.get_context("forkserver")
-PRELOAD = ["orchestra.examples.capstone_crash", "langchain_anthropic", "langgraph.graph"]
+PRELOAD = [
+    "orchestra.examples.capstone_crash",
+    "rank_bm25",
+    "langchain_anthropic",
+    "langgraph.graph",
+]
 
 
 def _start(job: tuple):
@@ -160,8 +165,9 @@ def _answer(system, db, n, model, concurrency, base_url) -> list[dict]:
 
 
 def _wait_for_stillness(simulator, proc, calls: int, settle_s: float, timeout_s: float) -> None:
-    """Until ``calls`` are answered and the log has not moved for ``settle_s`` (polled)."""
-    deadline, seen, still_since = time.monotonic() + timeout_s, -1, time.monotonic()
+    """Until ``calls`` are answered and for ``settle_s`` neither the log has moved nor the
+    process used any CPU (it waits on the held calls, its answers all dealt with). Polled."""
+    deadline, last, still_since = time.monotonic() + timeout_s, None, time.monotonic()
     while time.monotonic() < deadline:  # bounded by timeout_s
         if not proc.is_alive():
             raise ConfigError(
@@ -169,13 +175,23 @@ def _wait_for_stillness(simulator, proc, calls: int, settle_s: float, timeout_s:
                 f"kill_after={calls} calls; choose a smaller kill_after"
             )
         log = list(simulator.log)
-        if len(log) != seen:
-            seen, still_since = len(log), time.monotonic()
+        now = (len(log), _cpu_ticks(proc.pid))
+        if now != last:
+            last, still_since = now, time.monotonic()
         answered = sum(e["status"] == 200 for e in log)
         if answered >= calls and time.monotonic() - still_since >= settle_s:
             return
         time.sleep(0.05)
     raise ConfigError(f"no stillness after {calls} answered calls within {timeout_s} s")
+
+
+def _cpu_ticks(pid: int) -> int | None:
+    """The CPU time the process has used so far, in clock ticks (Linux ``/proc``; else None)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return int(fields[11]) + int(fields[12])  # utime + stime
 
 
 def paid_twice(crash: dict, clean: Counter) -> int:
