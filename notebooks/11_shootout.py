@@ -393,9 +393,9 @@ if isinstance(workers_table, pd.DataFrame):
 #
 # - **orchestra**: its checkpoint store (`SqliteStore`), one row per completed step; each
 #   question is a run named by its id, and a run found in the store is resumed
-#   (`fw.run_orchestra(..., db=)`);
+#   (`cc.resume_orchestra`);
 # - **LangGraph**: its checkpointer (`AsyncSqliteSaver`), one checkpoint per node; a thread with
-#   a checkpoint goes on with `ainvoke(None, config)` (`fw.run_langgraph(..., db=)`);
+#   a checkpoint goes on with `ainvoke(None, config)` (`cc.resume_langgraph`);
 # - **LCEL**: nothing, so it starts again (so do LlamaIndex Workflows, CrewAI and AutoGen,
 #   which keep nothing by default either).
 #

@@ -5,15 +5,18 @@
 runs one system over the first N golden questions, with its journal in the SQLite file given
 (orchestra: its checkpoint store; LangGraph: ``AsyncSqliteSaver``; LCEL and LlamaIndex
 Workflows keep none), and prints ``capstone_run``'s JSON document. Run again on the same file,
-it resumes what a killed run left (``capstone_frameworks.run_orchestra(db=...)``,
-``run_langgraph(db=...)``); a system with no journal starts again.
+it resumes what a killed run left (``resume_orchestra``, ``resume_langgraph``: the chapter's
+``run_orchestra`` and ``run_langgraph`` plus what resuming takes); a system with no journal
+starts again.
 
-``crash_and_resume`` does it to a simulator: the simulator answers the first ``kill_after``
-calls and holds every later one unanswered (a ``hang`` fault), the process is killed with
-SIGKILL once it has done all it can with those answers (for ``settle_s`` the simulator's log
-has not moved and the process has used no CPU), and the same command runs again on the same file with the faults off. Every
-count comes from the simulator's log, where each answered call carries the digest of its
-request (``"request"``: the same prompt and settings give the same digest):
+``crash_and_resume`` does it to a simulator, in processes forked from a server that has
+imported the frameworks once (as ``tests/test_crash.py`` does). The simulator answers the first
+``kill_after`` calls and holds every later one unanswered (a ``hang`` fault); the process is
+killed with SIGKILL once it has done all it can with those answers (for ``settle_s`` the
+simulator's log has not moved and the process has used no CPU); then the same batch runs again
+on the same file with the faults off. Every count comes from the simulator's log, where each
+answered call carries the digest of its request (``"request"``: the same prompt and settings
+give the same digest):
 
     >>> crash = crash_and_resume(simulator, "LangGraph", 24, db=tmp / "lg.db", kill_after=20)
     >>> paid_twice(crash, clean)      # clean: digests of a run that was never killed
@@ -34,14 +37,29 @@ import time
 from collections import Counter
 from functools import partial
 from pathlib import Path
+from typing import Any
 
-from orchestra.errors import ConfigError
+from orchestra.errors import (
+    CheckpointError,
+    ConfigError,
+    CorruptCheckpointError,
+    OutputFormatError,
+)
 from orchestra.examples import capstone as cap
 from orchestra.examples import capstone_frameworks as fw
-from orchestra.examples.capstone_run import emit
+from orchestra.examples.capstone_run import emit, result
 from orchestra.sim.api import PLACEHOLDER_KEY
 
-__all__ = ["JOURNALS", "crash_and_resume", "digests", "paid_twice", "run_once", "table"]
+__all__ = [
+    "JOURNALS",
+    "crash_and_resume",
+    "digests",
+    "paid_twice",
+    "resume_langgraph",
+    "resume_orchestra",
+    "run_once",
+    "table",
+]
 
 JOURNALS = {
     "orchestra": "SQLite checkpoint store, per step",
@@ -54,12 +72,92 @@ JOURNALS = {
 
 def _runner(system: str, db: str):
     if system == "orchestra":
-        return partial(fw.run_orchestra, db=db)
+        return partial(resume_orchestra, db=db)
     if system == "LangGraph":
-        return partial(fw.run_langgraph, db=db)
+        return partial(resume_langgraph, db=db)
     if system in JOURNALS:
         return fw.IN_PROCESS[system]
     raise ConfigError(f"no crash runner for {system!r}; there are {list(JOURNALS)}")
+
+
+async def resume_orchestra(
+    questions: list[dict], *, model: str, base_url: str | None, concurrency: int, db: str
+) -> list[dict]:
+    """``capstone.pipeline`` over the questions, each a run named by its id in the checkpoint
+    store ``db``: a run already there is resumed (its committed steps replayed, not paid
+    again), a new one started. The rows of ``fw.run_orchestra``."""
+    from orchestra import LLM, SqliteStore
+
+    store, limit = SqliteStore(db), asyncio.Semaphore(concurrency)
+    async with LLM(model, base_url=base_url) as llm:
+        flow = cap.pipeline(llm)
+
+        async def one(q: dict):
+            async with limit:
+                try:
+                    store.load(q["id"])
+                except CorruptCheckpointError:
+                    raise
+                except CheckpointError:  # not in the store yet: start it
+                    return await flow.run(
+                        cap.Case(question=q["question"]), store=store, run_id=q["id"]
+                    )
+                return await flow.resume(q["id"], store)
+
+        runs = await asyncio.gather(*(one(q) for q in questions))
+    return [
+        result(
+            q,
+            r.state.category,
+            r.state.answer,
+            None if r.status == "completed" else OutputFormatError(r.reason or r.status),
+        )
+        for q, r in zip(questions, runs, strict=True)
+    ]
+
+
+async def resume_langgraph(
+    questions: list[dict], *, model: str, base_url: str | None, concurrency: int, db: str
+) -> list[dict]:
+    """``fw.langgraph_app`` over the questions, each its own thread (its id) in the
+    ``AsyncSqliteSaver`` at ``db``: a thread with a checkpoint goes on from its last completed
+    node (input ``None``), a finished one is read back, the others start. The rows of
+    ``fw.run_langgraph``."""
+    import aiosqlite
+    from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+    # the state holds a cap.Answer: allow that class back out of a checkpoint, and no other
+    serde = JsonPlusSerializer(allowed_msgpack_modules=[(cap.__name__, "Answer")])
+    async with aiosqlite.connect(db) as conn:
+        app = fw.langgraph_app(model, base_url, checkpointer=AsyncSqliteSaver(conn, serde=serde))
+        configs = [
+            {"configurable": {"thread_id": q["id"]}, "max_concurrency": concurrency}
+            for q in questions
+        ]
+        outs: list[Any] = [None] * len(questions)
+        todo: list[tuple[int, dict | None]] = []  # (index, input): None goes on from a checkpoint
+        for i, (q, config) in enumerate(zip(questions, configs, strict=True)):
+            saved = await app.aget_state(config)
+            if saved.values and not saved.next:  # finished: its state is the result
+                outs[i] = saved.values
+            else:  # never started, or stopped between nodes
+                todo.append((i, None if saved.values else {"question": q["question"]}))
+        ran = await app.abatch(
+            [x for _, x in todo], config=[configs[i] for i, _ in todo], return_exceptions=True
+        )
+        for (i, _), out in zip(todo, ran, strict=True):
+            outs[i] = out
+    rows = []
+    for q, out in zip(questions, outs, strict=True):
+        if isinstance(out, BaseException):
+            rows.append(result(q, None, None, out))
+        elif out.get("answer") is None:
+            why = OutputFormatError(out.get("problem") or "no answer")
+            rows.append(result(q, out.get("category"), None, why))
+        else:
+            rows.append(result(q, out["category"], out["answer"], None))
+    return rows
 
 
 def digests(log: list[dict]) -> Counter:

@@ -17,10 +17,6 @@ process (the four above, Temporal with a worker here) or in another environment 
 AutoGen, ``run_elsewhere``):
 
     >>> rows = await run_system("LangGraph", golden(6), model="claude-haiku-4-5", base_url=url)
-
-With ``db=`` (a SQLite file) ``run_orchestra`` and ``run_langgraph`` journal every question
-under its id, and a second call on the same file resumes what a killed one left
-(``capstone_crash`` measures it).
 """
 
 from __future__ import annotations
@@ -36,12 +32,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from orchestra.errors import (
-    CheckpointError,
-    ConfigError,
-    CorruptCheckpointError,
-    OutputFormatError,
-)
+from orchestra.errors import ConfigError, OutputFormatError
 from orchestra.examples import capstone as cap
 from orchestra.examples.capstone_run import result
 
@@ -132,37 +123,15 @@ def run_elsewhere(
 
 
 async def run_orchestra(
-    questions: list[dict],
-    *,
-    model: str,
-    base_url: str | None = None,
-    concurrency: int = 8,
-    db: str | Path | None = None,
+    questions: list[dict], *, model: str, base_url: str | None = None, concurrency: int = 8
 ) -> list[dict]:
-    """``capstone.pipeline`` over the questions with ``run_many``; with ``db``, each question is
-    a run named by its id in that SQLite checkpoint store: one already there is resumed (its
-    committed steps replayed, not paid again), a new one started."""
-    from orchestra import LLM, SqliteStore
+    """``capstone.pipeline`` over the questions with ``run_many``."""
+    from orchestra import LLM
 
-    cases = [cap.Case(question=q["question"]) for q in questions]
     async with LLM(model, base_url=base_url) as llm:
-        flow = cap.pipeline(llm)
-        if db is None:
-            runs = await flow.run_many(cases, concurrency=concurrency)
-        else:
-            store, limit = SqliteStore(db), asyncio.Semaphore(concurrency)
-
-            async def one(q: dict, case: cap.Case):
-                async with limit:
-                    try:
-                        store.load(q["id"])
-                    except CorruptCheckpointError:
-                        raise
-                    except CheckpointError:  # not in the store yet: start it
-                        return await flow.run(case, store=store, run_id=q["id"])
-                    return await flow.resume(q["id"], store)
-
-            runs = await asyncio.gather(*(one(q, c) for q, c in zip(questions, cases, strict=True)))
+        runs = await cap.pipeline(llm).run_many(
+            [cap.Case(question=q["question"]) for q in questions], concurrency=concurrency
+        )
     return [
         result(
             q,
@@ -340,37 +309,21 @@ async def run_langgraph(
     db: str | Path | None = None,
 ) -> list[dict]:
     """The graph over the questions, each its own thread (its id) in a SQLite checkpointer
-    (``db``, or a temporary file). On a ``db`` a killed run left, a thread with a checkpoint
-    resumes from its last completed node (input ``None``) and a finished one is read back; the
-    others start."""
-    import aiosqlite
-    from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+    (``db``, or a temporary file). Resuming a killed batch from it: ``capstone_crash``."""
     from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
-    # the state holds a cap.Answer: allow that class back out of a checkpoint, and no other
-    serde = JsonPlusSerializer(allowed_msgpack_modules=[(cap.__name__, "Answer")])
     with tempfile.TemporaryDirectory() as tmp:
         path = str(db or Path(tmp) / "langgraph.db")
-        async with aiosqlite.connect(path) as conn:
-            saver = AsyncSqliteSaver(conn, serde=serde)
+        async with AsyncSqliteSaver.from_conn_string(path) as saver:
             app = langgraph_app(model, base_url, checkpointer=saver)
-            configs = [
-                {"configurable": {"thread_id": q["id"]}, "max_concurrency": concurrency}
-                for q in questions
-            ]
-            outs: list[Any] = [None] * len(questions)
-            todo: list[tuple[int, dict | None]] = []  # (index, input): None resumes the thread
-            for i, (q, config) in enumerate(zip(questions, configs, strict=True)):
-                saved = await app.aget_state(config)
-                if saved.values and not saved.next:  # finished: its state is the result
-                    outs[i] = saved.values
-                else:  # never started, or stopped between nodes: go on from there
-                    todo.append((i, None if saved.values else {"question": q["question"]}))
-            ran = await app.abatch(
-                [x for _, x in todo], config=[configs[i] for i, _ in todo], return_exceptions=True
+            outs = await app.abatch(
+                [{"question": q["question"]} for q in questions],
+                config=[
+                    {"configurable": {"thread_id": q["id"]}, "max_concurrency": concurrency}
+                    for q in questions
+                ],
+                return_exceptions=True,
             )
-            for (i, _), out in zip(todo, ran, strict=True):
-                outs[i] = out
     results = []
     for q, out in zip(questions, outs, strict=True):
         if isinstance(out, BaseException):
