@@ -485,7 +485,8 @@ if isinstance(crash_table, pd.DataFrame):
 # any chapter: each point of the grid is a papermill run in a kernel of its own, and the
 # numbers the chapter **glues** with scrapbook (chapter 04 glues its loop's grade, cost and
 # rounds) become one row each. Killed half-way, it skips the finished points when run again.
-# The command started in the set-up, over chapter 04's `threshold`, has finished by now:
+# The command started in the set-up, over chapter 04's `threshold`: this cell waits for it to end
+# (if it has not yet) and reads its table:
 
 # %%
 if sweeping is not None:
