@@ -317,8 +317,8 @@ retries
 # workers burn on this 2-core machine (which no `time_scale` shrinks). These are **wall-clock**
 # seconds: Temporal's dispatch is real time.
 #
-# The issue behind this chapter asks for 200 requests; on this machine that takes 50 to 100 s
-# per worker count, so the default is `scaleout_requests`; set it to 200 for the full run.
+# The issue behind this chapter asks for 200 requests; the makespans grow with the requests,
+# so the default is the `scaleout_requests` shown in the table; set it to 200 for the full run.
 
 # %% tags=["nbval-ignore-output"]
 from orchestra.examples import temporal_scaleout as scale
@@ -572,6 +572,10 @@ pd.DataFrame(rows).set_index("system")
 #   worker that dies mid-call means the call may be paid twice.
 # - *"Agent frameworks for a pipeline?"* Only when the problem is a dialogue between roles;
 #   for a fixed pipeline they add prompt tokens and formats to parse.
+# - *"Your batch job died half-way: what does it cost?"* With a journal of completed steps
+#   (a checkpoint store, LangGraph's checkpointer, Temporal's history), only the calls not yet
+#   recorded, and a call in flight at the moment of the crash may be paid twice; without one,
+#   everything again. Name the run by a stable id (the question's) so a restart finds its journal.
 
 # %%
 if server is not None:
