@@ -72,6 +72,8 @@ class Meter:
         self.simulator, self.label, self.code = simulator, label, code
         self.concurrency = concurrency
         self.result: Measurement | None = None
+        self.log: list[dict] = []
+        """The simulator's log entries of the block (answered and failed calls), once it ends."""
 
     def __enter__(self) -> Meter:
         self._seen = len(self.simulator.log) if self.simulator is not None else 0
@@ -88,7 +90,7 @@ class Meter:
         self.result = Measurement(self.label, wall, lines=lines)
         if self.simulator is None:
             return
-        log = list(self.simulator.log)[self._seen :]
+        log = self.log = list(self.simulator.log)[self._seen :]
         ok = [e for e in log if e["status"] == 200]
         r = self.result
         r.calls, r.failed_calls = len(ok), len(log) - len(ok)

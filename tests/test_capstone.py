@@ -191,3 +191,18 @@ def test_each_framework_runs_the_same_steps_with_the_same_prompts(runs, system):
     assert 2 * len(QUESTIONS) <= len(calls) <= 3 * len(QUESTIONS)
     classify = sorted(c["input_tokens"] for c in calls if c["task"] == calls[0]["task"])
     assert classify == sorted(expected)  # the very same classify prompts in every system
+
+
+def test_one_dispatch_names_what_it_cannot_run():
+    from orchestra.examples import capstone_frameworks as fw
+
+    two = cap.golden(2)
+    cases = [
+        ("Haystack", two, "no system 'Haystack'"),
+        ("Temporal", two, "temporal=server.address"),  # no server given
+        ("CrewAI", two[::-1], "first N golden questions"),  # its runner reads them itself
+    ]
+    for system, questions, message in cases:
+        with pytest.raises(ConfigError, match=message):
+            asyncio.run(fw.run_system(system, questions, model="claude-haiku-4-5"))
+    assert set(fw.IN_PROCESS) | set(fw.ELSEWHERE) | {"Temporal"} == set(fw.IMPORTS)

@@ -96,3 +96,18 @@ def test_lines_of_code_of_a_class_defined_in_a_notebook_cell():
     space: dict = {}
     exec(compile(cell, name, "exec"), space)
     assert lines_of_code(space["Flow"]) == 4  # class, size, def, return
+
+
+def test_meter_keeps_the_log_of_its_block_and_repeats_share_a_digest(sim):
+    client = anthropic.Anthropic(max_retries=0)
+    ask = lambda text: client.messages.create(  # noqa: E731
+        model="claude-haiku-4-5", max_tokens=20, messages=[{"role": "user", "content": text}]
+    )
+    ask("before the block")
+    with Meter(sim, "three calls") as m:
+        ask("hello there")
+        ask("hello there")
+        ask("hello again")
+    assert [e["status"] for e in m.log] == [200, 200, 200]
+    same, again, other = (e["request"] for e in m.log)
+    assert same == again != other

@@ -11,6 +11,12 @@ their wiring: a chain with ``with_retry`` around generate-and-validate (LCEL), a
 conditional edge back to ``generate`` and a SQLite checkpointer (LangGraph), typed events with
 a refused draft's event sent back to ``generate`` (LlamaIndex). The frameworks are imported inside the
 functions: only chapter 11 pays for them.
+
+``run_system`` is the one dispatch the chapter uses for all seven, whether the system runs in this
+process (the four above, Temporal with a worker here) or in another environment (CrewAI and
+AutoGen, ``run_elsewhere``):
+
+    >>> rows = await run_system("LangGraph", golden(6), model="claude-haiku-4-5", base_url=url)
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from orchestra.errors import OutputFormatError
+from orchestra.errors import ConfigError, OutputFormatError
 from orchestra.examples import capstone as cap
 from orchestra.examples.capstone_run import result
 
@@ -42,6 +48,7 @@ __all__ = [
     "run_lcel",
     "run_llama",
     "run_orchestra",
+    "run_system",
 ]
 
 
@@ -85,21 +92,26 @@ def import_seconds(system: str, runs: int = 3) -> float:
 
 
 def run_elsewhere(
-    system: str, n: int, *, model: str, base_url: str | None = None, timeout_s: float = 600
+    system: str,
+    n: int,
+    *,
+    model: str,
+    base_url: str | None = None,
+    concurrency: int = 1,
+    timeout_s: float = 600,
 ) -> dict:
     """Run ``orchestra.examples.capstone_<system>`` on the first ``n`` golden questions in the
-    agents' environment, against ``base_url`` (the simulator; None: the real API with the
-    caller's key); its JSON document (``capstone_run``). A missing environment or a runner that
-    fails is a ``ConfigError`` naming the fix, not a traceback from a subprocess."""
-    from orchestra.errors import ConfigError
-
+    agents' environment, ``concurrency`` at a time, against ``base_url`` (the simulator; None:
+    the real API with the caller's key); its JSON document (``capstone_run``). A missing
+    environment or a runner that fails is a ``ConfigError`` naming the fix, not a traceback
+    from a subprocess."""
     if not AGENTS_PYTHON.exists():
         raise ConfigError(f"{AGENTS_PYTHON.parent.parent.name}/ is missing: run `make agents`")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     if base_url:
         env |= {"ANTHROPIC_BASE_URL": base_url}
     cmd = [str(AGENTS_PYTHON), "-m", f"orchestra.examples.capstone_{system}"]
-    cmd += ["--questions", str(n), "--model", model]
+    cmd += ["--questions", str(n), "--model", model, "--concurrency", str(concurrency)]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout_s, cwd=ROOT)
     if proc.returncode != 0:
         last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
@@ -296,8 +308,8 @@ async def run_langgraph(
     concurrency: int = 8,
     db: str | Path | None = None,
 ) -> list[dict]:
-    """The graph over the questions, each its own thread in a SQLite checkpointer (``db``, or a
-    temporary file): a run stopped midway resumes from its last completed node."""
+    """The graph over the questions, each its own thread (its id) in a SQLite checkpointer
+    (``db``, or a temporary file). Resuming a killed batch from it: ``capstone_crash``."""
     from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -423,3 +435,50 @@ async def run_llama(
         return result(q, out["category"], out.get("answer"), out.get("error"))
 
     return await asyncio.gather(*(one(q) for q in questions))
+
+
+# ---- one dispatch for all seven --------------------------------------------------------------
+
+IN_PROCESS = {
+    "orchestra": run_orchestra,
+    "LCEL": run_lcel,
+    "LangGraph": run_langgraph,
+    "LlamaIndex Workflows": run_llama,
+}
+ELSEWHERE = {"CrewAI": "crewai", "AutoGen": "autogen"}
+"""The systems whose runner lives in another environment: name -> ``capstone_<runner>``."""
+
+
+async def run_system(
+    system: str,
+    questions: list[dict],
+    *,
+    model: str,
+    base_url: str | None = None,
+    concurrency: int = 8,
+    temporal: str | None = None,
+) -> list[dict]:
+    """Any of the seven on the questions, one result row each: in this process, through a
+    Temporal server at ``temporal`` (a worker runs here), or as a subprocess in the agents'
+    environment (then ``questions`` must be the first golden ones, as the runner reads them).
+
+        >>> rows = await run_system("CrewAI", golden(3), model="claude-haiku-4-5", base_url=url)
+    """
+    how = {"model": model, "base_url": base_url, "concurrency": concurrency}
+    if system in IN_PROCESS:
+        return await IN_PROCESS[system](questions, **how)
+    if system in ELSEWHERE:
+        if [q["id"] for q in questions] != [q["id"] for q in cap.golden(len(questions))]:
+            raise ConfigError(f"{system} runs the first N golden questions; pass cap.golden(N)")
+        doc = await asyncio.to_thread(run_elsewhere, ELSEWHERE[system], len(questions), **how)
+        return doc["results"]
+    if system == "Temporal":
+        if temporal is None:
+            raise ConfigError("Temporal needs its server's address: temporal=server.address")
+        from orchestra.examples import capstone_temporal as ct
+
+        return await ct.run_questions(
+            temporal, questions, model=model, max_concurrent_activities=concurrency
+        )
+    known = [*IN_PROCESS, "Temporal", *ELSEWHERE]
+    raise ConfigError(f"no system {system!r}; there are {known}")

@@ -136,6 +136,7 @@ class Decider:
             "output_tokens": cut.output_tokens,
             "model_s": model_s,
             "user": req.user,
+            "request": digest,  # the same prompt and settings, the same digest: repeats show
         }
         return Outcome(body, model_s, limiter.headers(), record)
 
