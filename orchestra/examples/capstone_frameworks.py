@@ -105,8 +105,11 @@ def run_elsewhere(
     the real API with the caller's key); its JSON document (``capstone_run``). A missing
     environment or a runner that fails is a ``ConfigError`` naming the fix, not a traceback
     from a subprocess."""
-    if not AGENTS_PYTHON.exists():
-        raise ConfigError(f"{AGENTS_PYTHON.parent.parent.name}/ is missing: run `make agents`")
+    if not (AGENTS_PYTHON.parent.parent / ".installed").exists():  # make's stamp: complete
+        raise ConfigError(
+            f"{AGENTS_PYTHON.parent.parent.name}/ is not ready: `make lab` creates it in the "
+            "background (build/agents-setup.log), or run `make agents`"
+        )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     if base_url:
         env |= {"ANTHROPIC_BASE_URL": base_url}
