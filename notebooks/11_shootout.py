@@ -88,6 +88,7 @@ sweep_grid = {"threshold": [0.8, 0.9], "n_products": 4, "time_scale": 0.0}  # ch
 # and it cites the right article.
 
 # %%
+import atexit
 import logging
 import shlex
 import subprocess
@@ -132,6 +133,8 @@ sweeping = (
     if sweep_grid and backend == "sim"
     else None
 )
+if sweeping is not None:  # a kernel restarted mid-sweep leaves no sweep behind
+    atexit.register(sweeping.kill)
 print(".venv/bin/orchestra", shlex.join(sweep_args), "--out <a temporary folder>")
 
 # %% [markdown]
@@ -176,15 +179,7 @@ print(one.state.reply)
 from orchestra.examples import capstone_temporal as ct
 
 server = ct.DevServer().start() if "Temporal" in systems else None
-CODE = {  # what to count as each system's code
-    "orchestra": [cap.pipeline, fw.run_orchestra],
-    "LCEL": [fw.lcel_chain, fw.run_lcel],
-    "LangGraph": [fw.langgraph_app, fw.run_langgraph],
-    "LlamaIndex Workflows": [fw.llama_workflow, fw.run_llama],
-    "Temporal": [ct.Capstone, ct.classify, ct.generate, ct.retrieve, ct.run_questions],
-    "CrewAI": [fw.RUNNERS / "capstone_crewai.py"],
-    "AutoGen": [fw.RUNNERS / "capstone_autogen.py"],
-}
+CODE = {name: fw.wiring(name) for name in systems}  # what counts as each system's code
 
 
 async def answer(name: str, qs: list[dict]) -> tuple[list[dict], measure.Meter]:

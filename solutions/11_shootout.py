@@ -406,15 +406,6 @@ if isinstance(compared, pd.DataFrame) and "bound (sim s)" in compared:  # once c
 # - **spans machines**: workers in other processes and on other machines share the work (Temporal).
 
 # %%
-from orchestra.examples import capstone_temporal as ct
-
-WIRING = {
-    "orchestra": [cap.pipeline, fw.run_orchestra],
-    "LCEL": [fw.lcel_chain, fw.run_lcel],
-    "LangGraph": [fw.langgraph_app, fw.run_langgraph],
-    "LlamaIndex Workflows": [fw.llama_workflow, fw.run_llama],
-    "Temporal": [ct.Capstone, ct.classify, ct.generate, ct.retrieve, ct.run_questions],
-}
 CAN = {  # system: (cycles, resumes after a crash, spans machines)
     "orchestra": (True, True, False),
     "LCEL": (False, False, False),
@@ -422,6 +413,7 @@ CAN = {  # system: (cycles, resumes after a crash, spans machines)
     "LlamaIndex Workflows": (True, False, False),
     "Temporal": (True, True, True),
 }
+WIRING = {name: fw.wiring(name) for name in CAN}  # counted as chapter 11 counts them
 offers = pd.DataFrame(
     [
         {

@@ -206,3 +206,17 @@ def test_one_dispatch_names_what_it_cannot_run():
         with pytest.raises(ConfigError, match=message):
             asyncio.run(fw.run_system(system, questions, model="claude-haiku-4-5"))
     assert set(fw.IN_PROCESS) | set(fw.ELSEWHERE) | {"Temporal"} == set(fw.IMPORTS)
+
+
+def test_every_system_has_wiring_to_count():
+    """Chapter 11 and exercise 11 count lines from fw.wiring: every system has some, shared
+    capstone code is not in it, and an unknown name is a ConfigError."""
+    from orchestra import measure
+    from orchestra.examples import capstone_frameworks as fw
+    from orchestra.examples.capstone import validate
+
+    lines = {name: measure.lines_of_code(*fw.wiring(name)) for name in fw.IMPORTS}
+    assert all(n > 20 for n in lines.values()), lines
+    assert all(validate not in fw.wiring(name) for name in fw.IMPORTS)
+    with pytest.raises(ConfigError, match="unknown system"):
+        fw.wiring("Airflow")

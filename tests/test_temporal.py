@@ -176,3 +176,28 @@ def test_the_chart_labels_its_axes_with_units_and_each_bound_with_its_cause():
     )
     assert right.get_ylabel() == "requests per wall-clock s"
     assert [t.get_text() for t in left.texts] == ["worker slots", "worker slots", "rate limit"]
+
+
+def test_a_process_that_exits_without_stop_leaves_no_server_behind():
+    """A kernel restarted mid-chapter exits without calling stop(): the server goes with it."""
+    code = (
+        "from orchestra.examples.capstone_temporal import DevServer\n"
+        "print(DevServer().start().process.pid, flush=True)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    pid = int(out.stdout.split()[-1])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # bounded: reaped by its parent's exit, or still running
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        if (
+            Path(f"/proc/{pid}/stat").exists()
+            and Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
+        ):
+            return  # a zombie: already dead
+        time.sleep(0.2)
+    os.kill(pid, 9)
+    pytest.fail(f"the dev server (pid {pid}) outlived the process that started it")

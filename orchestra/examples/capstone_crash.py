@@ -148,16 +148,7 @@ async def resume_langgraph(
         )
         for (i, _), out in zip(todo, ran, strict=True):
             outs[i] = out
-    rows = []
-    for q, out in zip(questions, outs, strict=True):
-        if isinstance(out, BaseException):
-            rows.append(result(q, None, None, out))
-        elif out.get("answer") is None:
-            why = OutputFormatError(out.get("problem") or "no answer")
-            rows.append(result(q, out.get("category"), None, why))
-        else:
-            rows.append(result(q, out["category"], out["answer"], None))
-    return rows
+    return fw.graph_rows(questions, outs)
 
 
 def digests(log: list[dict]) -> Counter:

@@ -71,6 +71,25 @@ IMPORTS = {  # system -> (interpreter, what it imports to run the capstone)
 }
 
 
+def wiring(system: str) -> list:
+    """What chapter 11 counts as ``system``'s code (``measure.lines_of_code``): its wiring, not
+    the prompts, retrieval and checks every system shares (``capstone.py``)."""
+    from orchestra.examples import capstone_temporal as ct
+
+    code = {
+        "orchestra": [cap.pipeline, run_orchestra],
+        "LCEL": [lcel_chain, run_lcel],
+        "LangGraph": [langgraph_app, run_langgraph, graph_rows],
+        "LlamaIndex Workflows": [llama_workflow, run_llama],
+        "Temporal": [ct.Capstone, ct.classify, ct.generate, ct.retrieve, ct.run_questions],
+        "CrewAI": [RUNNERS / "capstone_crewai.py"],
+        "AutoGen": [RUNNERS / "capstone_autogen.py"],
+    }
+    if system not in code:
+        raise ConfigError(f"unknown system {system!r}: one of {sorted(code)}")
+    return code[system]
+
+
 def import_seconds(system: str, runs: int = 3) -> float:
     """The median wall-clock seconds a fresh interpreter takes to import what ``system`` needs
     (``IMPORTS``), interpreter start-up excluded."""
@@ -327,16 +346,21 @@ async def run_langgraph(
                 ],
                 return_exceptions=True,
             )
-    results = []
+    return graph_rows(questions, outs)
+
+
+def graph_rows(questions: list[dict], outs: list) -> list[dict]:
+    """The result rows of the graph's final states (or the exceptions ``abatch`` returned)."""
+    rows = []
     for q, out in zip(questions, outs, strict=True):
         if isinstance(out, BaseException):
-            results.append(result(q, None, None, out))
+            rows.append(result(q, None, None, out))
         elif out.get("answer") is None:
             why = OutputFormatError(out.get("problem") or "no answer")
-            results.append(result(q, out.get("category"), None, why))
+            rows.append(result(q, out.get("category"), None, why))
         else:
-            results.append(result(q, out["category"], out["answer"], None))
-    return results
+            rows.append(result(q, out["category"], out["answer"], None))
+    return rows
 
 
 # ---- LlamaIndex Workflows ------------------------------------------------------------------

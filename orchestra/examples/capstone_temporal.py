@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import json
 import os
 import shutil
@@ -325,6 +326,7 @@ class DevServer:
             self.process = subprocess.Popen(
                 cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env
             )
+        atexit.register(self.stop)  # a kernel restarted before stop() leaves no server behind
         try:
             _run_blocking(self._wait(started + self.timeout_s))
         except BaseException:
