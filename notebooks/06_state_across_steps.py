@@ -718,7 +718,10 @@ print("orchestra, merge rule:", sorted(ours.state.tags))
 #
 # **LlamaIndex Workflows** keep shared values in `ctx.store`; `get` then `set` across an `await`
 # is the hand-written lost update again. `ctx.store.edit_state()` takes a lock for the
-# read-modify-write.
+# read-modify-write. With a real model each call takes a second or more, so the two steps
+# always overlap; the simulator at `time_scale = 0` answers in milliseconds, and the workflow
+# may start the second worker after the first is done. A barrier makes both read before
+# either writes, the overlap a real model gives every time.
 
 # %%
 from langgraph.errors import InvalidUpdateError
@@ -766,6 +769,8 @@ class Tagged_(Event):
 
 
 def llama_tags(locked: bool):
+    overlap = asyncio.Barrier(len(ASK))
+
     class Tagger(LlamaWorkflow):
         @llama_step
         async def fan_out(self, ctx: Context, ev: StartEvent) -> Tag | None:
@@ -783,6 +788,7 @@ def llama_tags(locked: bool):
             else:
                 tags = await ctx.store.get("tags")
                 new = await label(ev.kind)
+                await overlap.wait()  # both steps have read: a real model's latency
                 await ctx.store.set("tags", [*tags, new])
             return Tagged_()
 
