@@ -43,11 +43,10 @@ from orchestra.errors import (
     CheckpointError,
     ConfigError,
     CorruptCheckpointError,
-    OutputFormatError,
 )
 from orchestra.examples import capstone as cap
 from orchestra.examples import capstone_frameworks as fw
-from orchestra.examples.capstone_run import emit, result
+from orchestra.examples.capstone_run import emit
 from orchestra.sim.api import PLACEHOLDER_KEY
 
 __all__ = [
@@ -105,15 +104,7 @@ async def resume_orchestra(
                 return await flow.resume(q["id"], store)
 
         runs = await asyncio.gather(*(one(q) for q in questions))
-    return [
-        result(
-            q,
-            r.state.category,
-            r.state.answer,
-            None if r.status == "completed" else OutputFormatError(r.reason or r.status),
-        )
-        for q, r in zip(questions, runs, strict=True)
-    ]
+    return fw.run_rows(questions, runs)
 
 
 async def resume_langgraph(

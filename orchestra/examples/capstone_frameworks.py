@@ -77,7 +77,7 @@ def wiring(system: str) -> list:
     from orchestra.examples import capstone_temporal as ct
 
     code = {
-        "orchestra": [cap.pipeline, run_orchestra],
+        "orchestra": [cap.pipeline, run_orchestra, run_rows],
         "LCEL": [lcel_chain, run_lcel],
         "LangGraph": [langgraph_app, run_langgraph, graph_rows],
         "LlamaIndex Workflows": [llama_workflow, run_llama],
@@ -154,6 +154,11 @@ async def run_orchestra(
         runs = await cap.pipeline(llm).run_many(
             [cap.Case(question=q["question"]) for q in questions], concurrency=concurrency
         )
+    return run_rows(questions, runs)
+
+
+def run_rows(questions: list[dict], runs: list) -> list[dict]:
+    """The result rows of the engine's ``RunResult``s, one per question."""
     return [
         result(
             q,
