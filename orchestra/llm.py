@@ -128,28 +128,21 @@ class _Transport(AiohttpTransport):
         return await super().handle_async_request(request)
 
     def retire(self) -> None:
-        """Close this transport's session, if it has one open (``retire_session``)."""
-        retire_session(self.client)
-        self.client = None
-
-
-def retire_session(session: Any) -> None:
-    """Close an aiohttp session nobody closed, without aiohttp's "Unclosed client session".
-
-    aiohttp reports such a session on its loop's error handler when it is collected, which
-    prints into whichever notebook cell is running. The session is marked closed (``detach``)
-    and its sockets are closed on the loop they belong to: a notebook's loop keeps running, so
-    that is soon; a loop already closed (after ``asyncio.run``) has nothing left to run them,
-    and its connector is only marked closed.
-    """
-    if not isinstance(session, aiohttp.ClientSession) or session.closed:
-        return
-    connector, loop = session.connector, session._loop
-    session.detach()
-    if loop.is_closed():
-        connector._close()
-    else:
-        loop.call_soon_threadsafe(lambda: loop.create_task(connector.close()))
+        """Close this transport's session, if it has one open, without aiohttp's "Unclosed
+        client session" (which its loop's error handler prints into whatever notebook cell is
+        running). The session is marked closed (``detach``) and its sockets are closed on the
+        loop they belong to: a notebook's loop keeps running, so that is soon; a loop already
+        closed (after ``asyncio.run``) has nothing left to run them, and its connector is only
+        marked closed."""
+        session, self.client = self.client, None
+        if not isinstance(session, aiohttp.ClientSession) or session.closed:
+            return
+        connector, loop = session.connector, session._loop
+        session.detach()
+        if loop.is_closed():
+            connector._close()
+        else:
+            loop.call_soon_threadsafe(lambda: loop.create_task(connector.close()))
 
 
 class LLM:

@@ -27,6 +27,7 @@ import inspect
 import io
 import linecache
 import math
+import os
 import textwrap
 import time
 import tokenize
@@ -105,6 +106,16 @@ class Meter:
         durations = sorted((e["model_s"] for e in ok), reverse=True)
         starts = schedule(durations, self.concurrency)
         r.sim_s = max((t + d for t, d in zip(starts, durations, strict=True)), default=0.0)
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) a live process has used so far; 0 where /proc is missing
+    (Linux only), so a caller polling it just sees no change."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def lines_of_code(*objects: Any) -> int:

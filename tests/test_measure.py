@@ -111,3 +111,17 @@ def test_meter_keeps_the_log_of_its_block_and_repeats_share_a_digest(sim):
     assert [e["status"] for e in m.log] == [200, 200, 200]
     same, again, other = (e["request"] for e in m.log)
     assert same == again != other
+
+
+def test_cpu_seconds_reads_a_process_and_is_zero_for_one_that_is_gone():
+    import os
+    import sys
+
+    from orchestra.measure import cpu_seconds
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("/proc is Linux's")
+    before = cpu_seconds(os.getpid())
+    sum(i * i for i in range(2_000_000))  # some CPU of our own
+    assert cpu_seconds(os.getpid()) > before
+    assert cpu_seconds(2**22 + 12345) == 0.0  # above any pid this machine hands out

@@ -47,6 +47,7 @@ from orchestra.errors import (
 from orchestra.examples import capstone as cap
 from orchestra.examples import capstone_frameworks as fw
 from orchestra.examples.capstone_run import emit
+from orchestra.measure import cpu_seconds
 from orchestra.sim.api import PLACEHOLDER_KEY
 
 __all__ = [
@@ -255,7 +256,7 @@ def _wait_for_stillness(simulator, proc, calls: int, settle_s: float, timeout_s:
                 f"kill_after={calls} calls; choose a smaller kill_after"
             )
         log = list(simulator.log)
-        now = (len(log), _cpu_ticks(proc.pid))
+        now = (len(log), cpu_seconds(proc.pid))
         if now != last:
             last, still_since = now, time.monotonic()
         answered = sum(e["status"] == 200 for e in log)
@@ -263,15 +264,6 @@ def _wait_for_stillness(simulator, proc, calls: int, settle_s: float, timeout_s:
             return
         time.sleep(0.05)
     raise ConfigError(f"no stillness after {calls} answered calls within {timeout_s} s")
-
-
-def _cpu_ticks(pid: int) -> int | None:
-    """The CPU time the process has used so far, in clock ticks (Linux ``/proc``; else None)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return int(fields[11]) + int(fields[12])  # utime + stime
 
 
 def paid_twice(crash: dict, clean: Counter) -> int:

@@ -37,6 +37,7 @@ from tqdm.auto import tqdm
 
 from orchestra.errors import ConfigError, ServerStartError
 from orchestra.examples import capstone_temporal as ct
+from orchestra.measure import cpu_seconds
 from orchestra.sim import Limits
 
 __all__ = ["run", "sweep", "duplicates", "chart"]
@@ -94,15 +95,6 @@ async def retry_causes(client, workflow_id: str) -> list[str]:
     return causes
 
 
-def cpu_s(pid: int) -> float:
-    """CPU seconds (user + system) a live process has used so far; 0 where /proc is missing."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def stop_workers(procs: list) -> None:
     """SIGTERM each live worker (a graceful stop), SIGKILL after 10 s."""
     for p in procs:
@@ -132,7 +124,9 @@ async def _run(
         ]
         sim.configure()  # a fresh log and full rate-limit buckets for this run
         async with ct.worker(client, task_queue, workflows=True, activities=False):
-            cpu = [cpu_s(server.process.pid), time.process_time()] + [cpu_s(p.pid) for p in procs]
+            cpu = [cpu_seconds(server.process.pid), time.process_time()] + [
+                cpu_seconds(p.pid) for p in procs
+            ]
             started = time.perf_counter()
             handles = await asyncio.gather(
                 *(
@@ -149,13 +143,13 @@ async def _run(
                 bar.update()
                 if kill_at is not None and victim is None and len(results) >= kill_at * requests:
                     victim = procs[0].pid
-                    cpu[2] -= cpu_s(victim)  # what it used until now
+                    cpu[2] -= cpu_seconds(victim)  # what it used until now
                     os.kill(victim, signal.SIGKILL)  # no goodbye: its activities are in flight
                     killed_at = time.perf_counter() - started
             bar.close()
             makespan = time.perf_counter() - started
-            used = [cpu_s(server.process.pid), time.process_time()]
-            used += [cpu_s(p.pid) if p.pid != victim else 0.0 for p in procs]
+            used = [cpu_seconds(server.process.pid), time.process_time()]
+            used += [cpu_seconds(p.pid) if p.pid != victim else 0.0 for p in procs]
         retried = [r["id"] for r in results if max(r["attempts"].values(), default=1) > 1]
         causes = {i: await retry_causes(client, f"{task_queue}-{i}") for i in retried}
     finally:
