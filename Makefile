@@ -67,14 +67,24 @@ lab: $(STAMP) $(PHOENIX_STAMP)
 # its own environment; tools/find_browser.py finds a Chromium where users have one, or installs
 # one (apt-get as root, else Playwright's); with none, it prints one line saying what to install.
 # Chapter 10 appends how long its Phoenix took to start to build/phoenix-start.jsonl.
-test: $(STAMP) $(CONFORMANCE_STAMP) $(PHOENIX_STAMP) $(PREFECT_STAMP) $(AGENTS_STAMP)
-	status=0; mkdir -p build; \
-	$(LINT) || status=1; \
-	ORCHESTRA_PHOENIX_LOG=$(CURDIR)/build/phoenix-start.jsonl \
-	    $(VENV)/bin/python -m pytest --ignore=tests/test_browser.py || status=1; \
-	$(CONFORMANCE) || status=1; \
+# `make test` ends with what each part took (build/test-times.txt), and pytest's share by kind
+# of test (conftest.py's bill), so that the next growth of the suite is seen where it happens.
+ENVS := $(STAMP) $(CONFORMANCE_STAMP) $(PHOENIX_STAMP) $(PREFECT_STAMP) $(AGENTS_STAMP)
+test:
+	@mkdir -p build; start=$$(date +%s); \
+	$(MAKE) --no-print-directory $(ENVS) || exit 1; \
+	echo "environments  $$(( $$(date +%s) - start )) s" > build/test-times.txt
+	@status=0; t=$$(date +%s); \
+	lap() { now=$$(date +%s); printf '%-13s %s s\n' "$$1" $$((now - t)) >> build/test-times.txt; t=$$now; }; \
+	$(LINT) || status=1; lap lint; \
+	ORCHESTRA_PHOENIX_LOG=$(CURDIR)/build/phoenix-start.jsonl ORCHESTRA_BILL=build/test-bill.txt \
+	    $(VENV)/bin/python -m pytest --ignore=tests/test_browser.py || status=1; lap pytest; \
+	$(CONFORMANCE) || status=1; lap conformance; \
 	$(VENV)/bin/python tools/find_browser.py --install \
-	    && $(VENV)/bin/python -m pytest -n 0 tests/test_browser.py || status=1; \
+	    && $(VENV)/bin/python -m pytest -n 0 tests/test_browser.py || status=1; lap browser; \
+	echo; echo "make test took (wall-clock):"; sed 's/^/  /' build/test-times.txt; \
+	awk '{ s += $$2 } END { printf "  %-13s %d s\n", "total", s }' build/test-times.txt; \
+	test -f build/test-bill.txt && sed 's/^/  /' build/test-bill.txt; \
 	exit $$status
 
 # One style for the whole tree and the layers of STYLE.md: checked, not remembered.

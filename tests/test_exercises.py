@@ -10,10 +10,9 @@ import json
 import re
 
 import nbformat
-import papermill
 import pytest
 from nbclient import NotebookClient
-from test_notebooks import CHAPTERS, EXERCISES, ROOT, SOLUTIONS, execute, second_parameters
+from test_notebooks import CHAPTERS, EXERCISES, ROOT, SOLUTIONS, second_parameters, with_parameters
 
 KEY = re.compile(r"sk-ant-[A-Za-z0-9_\-]{8,}")
 MACHINE_PATH = re.compile(r"/(root|home|tmp|Users|var/folders)/|site-packages")  # Linux, macOS
@@ -23,9 +22,14 @@ MACHINE_PATH = re.compile(r"/(root|home|tmp|Users|var/folders)/|site-packages") 
 def test_unsolved_exercise_fails_every_check(nb):
     """Run all cells, errors allowed: each cell tagged "check" must fail on the stubs.
 
-    A check that passes on an empty stub grades nothing; that is a defect of the exercise.
+    A check that passes on an empty stub grades nothing; that is a defect of the exercise. The
+    run uses the solution's second parameter set, and the first cell to fail must be where the
+    unsolved work shows (a check, or a TODO stub's NotImplementedError): anything else is a bug.
     """
+    solution = ROOT / "solutions" / nb.name
     book = nbformat.read(nb, as_version=4)
+    params = book.metadata.get("orchestra", {}).get("test_parameters")
+    with_parameters(book, params or second_parameters(solution))
     NotebookClient(
         book,
         kernel_name="orchestra",
@@ -41,6 +45,14 @@ def test_unsolved_exercise_fails_every_check(nb):
         if not any(o.output_type == "error" for o in c.outputs)
     ]
     assert passing == [], f"checks that pass on the unsolved exercise: {passing}"
+    failed = next(
+        c for c in book.cells if any(o.output_type == "error" for o in c.get("outputs", []))
+    )
+    error = next(o for o in failed.outputs if o.output_type == "error")
+    stub = error.ename == "NotImplementedError"
+    assert stub or "check" in failed.metadata.get("tags", []), (
+        f"{nb.name} failed outside a check cell: {error.ename}: {error.evalue}"
+    )
 
 
 @pytest.mark.parametrize("nb", SOLUTIONS, ids=lambda p: p.name)
@@ -69,20 +81,3 @@ def test_committed_notebooks_are_clean(nb):
         assert any(c.get("outputs") for c in code), "outputs not committed"
         assert "Warning" not in text, "a warning is committed in the outputs"
         assert not MACHINE_PATH.search(text), "a machine path is committed in the outputs"
-
-
-@pytest.mark.parametrize("nb", EXERCISES, ids=lambda p: p.name)
-def test_unsolved_exercise_with_the_second_parameters_stops_at_a_check(nb, tmp_path):
-    """The exercise also runs with its solution's second parameter set, up to where the unsolved
-    work shows: a check cell, or a TODO stub's NotImplementedError. Anything else is a bug."""
-    solution = ROOT / "solutions" / nb.name
-    meta = json.loads(nb.read_text())["metadata"].get("orchestra", {})
-    params = meta.get("test_parameters") or second_parameters(solution)
-    with pytest.raises(papermill.PapermillExecutionError) as info:
-        execute(nb, tmp_path / nb.name, params)
-    cells = json.loads((tmp_path / nb.name).read_text())["cells"]
-    failed = next(c for c in cells if c["metadata"].get("papermill", {}).get("exception"))
-    stub = info.value.ename == "NotImplementedError"
-    assert stub or "check" in failed["metadata"].get("tags", []), (
-        f"{nb.name} failed outside a check cell: {info.value.ename}: {info.value.evalue}"
-    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import nbformat
 import papermill
 import pytest
 
@@ -30,6 +31,13 @@ def execute(nb: Path, out: Path, parameters: dict) -> dict:
         execution_timeout=300,
     )
     return json.loads(out.read_text())
+
+
+def with_parameters(book: nbformat.NotebookNode, params: dict) -> nbformat.NotebookNode:
+    """``book`` with ``params`` set at the end of its parameters cell (as papermill would)."""
+    cell = next(c for c in book.cells if "parameters" in c.metadata.get("tags", []))
+    cell.source += "\n" + "\n".join(f"{k} = {v!r}" for k, v in params.items())
+    return book
 
 
 def second_parameters(nb: Path) -> dict:

@@ -19,6 +19,10 @@ async def review(m: Mail) -> dict:
     return {"review": r.text}
 """
 
+# Its cells keep checkpoints in SQLite files with open connections, which a restored
+# namespace cannot put back: each mutant runs in a kernel of its own.
+SHARED_KERNEL = False
+
 MUTANTS = [
     Mutant(
         "names the last recorded step instead of the first missing one",

@@ -6,6 +6,10 @@ Blocks: 0 ``publish`` (task 1), 1 ``make_review_workflow`` (task 2), 2 ``submit`
 
 from mutants import Mutant
 
+# Its cells keep checkpoints in SQLite files with open connections, which a restored
+# namespace cannot put back: each mutant runs in a kernel of its own.
+SHARED_KERNEL = False
+
 MUTANTS = [
     Mutant(
         "an edit publishes the draft, not the person's text",
