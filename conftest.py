@@ -50,7 +50,7 @@ def kind(nodeid: str) -> str:
 
 def group(nodeid: str) -> str | None:
     """The group a test runs in (None: spread on its own)."""
-    path = nodeid.split("@")[0].split("::")[0]  # xdist appends @group under --dist loadgroup
+    path = nodeid.split("::")[0]
     if path.endswith(".ipynb"):
         return path
     solution = re.search(r"\[(\d\d_[a-z_]+)", nodeid)
@@ -59,15 +59,23 @@ def group(nodeid: str) -> str | None:
     return None if path in SPREAD else path
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """xdist's scope scheduling, with the scopes above (its loadgroup marks do not group under
+    pytest 9, whose node ids no longer take the suffix xdist 3.8 appends)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class Groups(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return group(nodeid) or nodeid
+
+    return Groups(config, log)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     seconds = json.loads(MEASURED.read_text()) if MEASURED.exists() else {}
     units: dict[str, list[pytest.Item]] = {}
     for item in items:
-        name = group(item.nodeid)
-        if name is not None:
-            item.add_marker(pytest.mark.xdist_group(name))
-        units.setdefault(name or item.nodeid, []).append(item)
+        units.setdefault(group(item.nodeid) or item.nodeid, []).append(item)
     order = sorted(units, key=lambda unit: -seconds.get(unit, 1.0))  # stable: ties keep theirs
     items[:] = [item for unit in order for item in units[unit]]
 
@@ -75,13 +83,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 class Bill:
     """Seconds per kind and per group, summed over the reports the controller receives."""
 
-    def __init__(self) -> None:
+    def __init__(self, path: str | None) -> None:
+        self.path = path  # where `make test` wants the table (ORCHESTRA_BILL), if anywhere
         self.kinds: Counter[str] = Counter()
         self.groups: Counter[str] = Counter()
         self.counts: Counter[str] = Counter()
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        nodeid = report.nodeid.split("@")[0]  # xdist appends @group under --dist loadgroup
+        nodeid = report.nodeid
         self.kinds[kind(nodeid)] += report.duration
         if report.when == "call":
             self.counts[kind(nodeid)] += 1
@@ -90,7 +99,10 @@ class Bill:
 
 def pytest_configure(config: pytest.Config) -> None:
     if not hasattr(config, "workerinput"):  # the controller (or a run without xdist)
-        config.pluginmanager.register(Bill(), "orchestra-bill")
+        # taken out of the environment: a pytest that a notebook starts must not write it too
+        config.pluginmanager.register(
+            Bill(os.environ.pop("ORCHESTRA_BILL", None)), "orchestra-bill"
+        )
 
 
 @pytest.hookimpl(trylast=True)
@@ -108,12 +120,13 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     terminalreporter.write_line("")
     for line in lines:
         terminalreporter.write_line(line)
-    if os.environ.get("ORCHESTRA_BILL"):  # `make test` prints them again in its closing table
-        Path(os.environ["ORCHESTRA_BILL"]).write_text("\n".join(lines) + "\n")
-    # the next run's order; merged, since the browser test is a run of its own
-    WRITTEN.parent.mkdir(exist_ok=True)
+    if bill.path is None:
+        return
+    # for `make test`'s closing table; and each group's seconds for the next run's order,
+    # merged (the browser test is a run of its own)
+    Path(bill.path).parent.mkdir(parents=True, exist_ok=True)
+    Path(bill.path).write_text("\n".join(lines) + "\n")
     old = json.loads(WRITTEN.read_text()) if WRITTEN.exists() else {}
     old.update({g: round(s, 1) for g, s in bill.groups.items()})
-    WRITTEN.write_text(
-        json.dumps(dict(sorted(old.items(), key=lambda kv: -kv[1])), indent=1) + "\n"
-    )
+    ranked = dict(sorted(old.items(), key=lambda kv: -kv[1]))
+    WRITTEN.write_text(json.dumps(ranked, indent=1) + "\n")
