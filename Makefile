@@ -61,30 +61,40 @@ lab: $(STAMP) $(PHOENIX_STAMP)
 	$(VENV)/bin/jupyter lab --no-browser --ip=127.0.0.1 --ServerApp.root_dir=. \
 	    --LabApp.default_url=/lab/tree/notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
-# Every check, then the browser test last: a failure (or a missing browser) stops nothing else,
-# and the exit status says whether all passed. First the style and the import layers (ruff and
-# import-linter, configured in pyproject.toml), then pytest, then langchain's standard suite in
-# its own environment; tools/find_browser.py finds a Chromium where users have one, or installs
-# one (apt-get as root, else Playwright's); with none, it prints one line saying what to install.
-# Chapter 10 appends how long its Phoenix took to start to build/phoenix-start.jsonl.
-# `make test` ends with what each part took (build/test-times.txt), and pytest's share by kind
-# of test (conftest.py's bill), so that the next growth of the suite is seen where it happens.
+# Every check: a failure (or a missing browser) stops nothing else, and the exit status says
+# whether all passed. First the style and the import layers (ruff and import-linter, configured
+# in pyproject.toml); then pytest, with the browser test beside it (a JupyterLab and a Chromium,
+# about a core between them, while the main run keeps both cores busy only as long as it has
+# work; its log is printed at the end); then langchain's standard suite in its own environment.
+# tools/find_browser.py finds a Chromium where users have one, or installs one (apt-get as root,
+# else Playwright's); with none, it prints one line saying what to install. Chapter 10 appends
+# how long its Phoenix took to start to build/phoenix-start.jsonl. `make test` ends with what
+# each part took (build/test-times.txt) and pytest's seconds by kind of test (conftest.py's
+# bill), so that the next growth of the suite is seen where it happens.
 ENVS := $(STAMP) $(CONFORMANCE_STAMP) $(PHOENIX_STAMP) $(PREFECT_STAMP) $(AGENTS_STAMP)
 test:
-	@mkdir -p build; start=$$(date +%s); \
+	@mkdir -p build; date +%s > build/test-start; \
 	$(MAKE) --no-print-directory $(ENVS) || exit 1; \
-	echo "environments  $$(( $$(date +%s) - start )) s" > build/test-times.txt
+	echo "environments  $$(( $$(date +%s) - $$(cat build/test-start) )) s" > build/test-times.txt
 	@status=0; t=$$(date +%s); \
 	lap() { now=$$(date +%s); printf '%-13s %s s\n' "$$1" $$((now - t)) >> build/test-times.txt; t=$$now; }; \
 	$(LINT) || status=1; lap lint; \
+	( $(VENV)/bin/python tools/find_browser.py --install \
+	    && ORCHESTRA_BILL=build/test-bill-browser.txt \
+	       $(VENV)/bin/python -m pytest -n 0 tests/test_browser.py; \
+	  echo $$? > build/browser.status; date +%s > build/browser.end ) > build/browser.log 2>&1 & \
+	browser=$$!; begun=$$(date +%s); \
 	ORCHESTRA_PHOENIX_LOG=$(CURDIR)/build/phoenix-start.jsonl ORCHESTRA_BILL=build/test-bill.txt \
 	    $(VENV)/bin/python -m pytest --ignore=tests/test_browser.py || status=1; lap pytest; \
 	$(CONFORMANCE) || status=1; lap conformance; \
-	$(VENV)/bin/python tools/find_browser.py --install \
-	    && $(VENV)/bin/python -m pytest -n 0 tests/test_browser.py || status=1; lap browser; \
+	wait $$browser; echo; echo "== the browser test (build/browser.log)"; cat build/browser.log; \
+	test "$$(cat build/browser.status)" = 0 || status=1; \
+	printf '%-13s %s s (beside pytest)\n' browser $$(( $$(cat build/browser.end) - begun )) \
+	    >> build/test-times.txt; \
 	echo; echo "make test took (wall-clock):"; sed 's/^/  /' build/test-times.txt; \
-	awk '{ s += $$2 } END { printf "  %-13s %d s\n", "total", s }' build/test-times.txt; \
-	test -f build/test-bill.txt && sed 's/^/  /' build/test-bill.txt; \
+	printf '  %-13s %s s\n' total $$(( $$(date +%s) - $$(cat build/test-start) )); \
+	for bill in build/test-bill.txt build/test-bill-browser.txt; do \
+	    test -f $$bill && sed 's/^/  /' $$bill; done; \
 	exit $$status
 
 # One style for the whole tree and the layers of STYLE.md: checked, not remembered.

@@ -10,6 +10,10 @@ notebooks/ and solutions/, and the browser test.
 - **Longest first.** Groups are handed out in order of the seconds they took when last measured
   (``tests/durations.json``), so that no long notebook starts last while the other worker idles.
   ``--no-loadscope-reorder`` (in pyproject.toml) keeps that order.
+- **Kernels.** Every notebook run gets its ``orchestra`` kernel forked from one process that
+  has imported the libraries already (tests/forkkernel.py): a kernelspec of that name, first on
+  ``JUPYTER_PATH`` for this run, points at its launcher. ``ORCHESTRA_FORK_KERNELS=0`` turns it
+  off (a fresh interpreter per kernel, as a learner's lab starts them).
 - **The bill.** At the end, the seconds spent per kind (package tests, nbval, the second
   parameter set, exercises, mutants, soak and crash, browser) and the longest groups are
   printed; ``build/test-durations.json`` gets each group's seconds, to copy over
@@ -21,6 +25,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
+import subprocess
+import sys
+import tempfile
 from collections import Counter
 from pathlib import Path
 
@@ -29,6 +37,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent
 MEASURED = ROOT / "tests" / "durations.json"
 WRITTEN = ROOT / "build" / "test-durations.json"
+KERNELSPEC = Path(sys.prefix) / "share" / "jupyter" / "kernels" / "orchestra" / "kernel.json"
+SERVER = "ORCHESTRA_KERNEL_SERVER"  # the variable tests/forkkernel.py's launcher reads
 # Test modules whose items each start a kernel of their own: spread one by one.
 SPREAD = {"tests/test_notebooks.py", "tests/test_exercises.py"}
 
@@ -98,11 +108,44 @@ class Bill:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    if not hasattr(config, "workerinput"):  # the controller (or a run without xdist)
-        # taken out of the environment: a pytest that a notebook starts must not write it too
-        config.pluginmanager.register(
-            Bill(os.environ.pop("ORCHESTRA_BILL", None)), "orchestra-bill"
-        )
+    if hasattr(config, "workerinput"):  # a worker: the controller set everything up
+        return
+    # taken out of the environment: a pytest that a notebook starts must not write it too
+    config.pluginmanager.register(Bill(os.environ.pop("ORCHESTRA_BILL", None)), "orchestra-bill")
+    if os.environ.get("ORCHESTRA_FORK_KERNELS", "1") != "0" and SERVER not in os.environ:
+        config.pluginmanager.register(KernelServer(), "orchestra-kernels")
+
+
+class KernelServer:
+    """tests/forkkernel.py's server for this run, and an ``orchestra`` kernelspec that uses it.
+
+    Set in the environment before xdist starts its workers, so that they, the kernels they
+    start and the processes those start (a sweep's papermill) all find it.
+    """
+
+    def __init__(self) -> None:
+        self.home = Path(tempfile.mkdtemp(prefix="orchestra-kernels-"))
+        spec = json.loads(KERNELSPEC.read_text())
+        script = str(ROOT / "tests" / "forkkernel.py")
+        spec["argv"] = [sys.executable, script, "launch", "-f", "{connection_file}"]
+        (self.home / "kernels" / "orchestra").mkdir(parents=True)
+        (self.home / "kernels" / "orchestra" / "kernel.json").write_text(json.dumps(spec))
+        socket = str(self.home / "server.sock")
+        self.proc = subprocess.Popen([sys.executable, script, "serve", socket])
+        self.saved = {k: os.environ.get(k) for k in ("JUPYTER_PATH", SERVER)}
+        paths = [str(self.home), *filter(None, [os.environ.get("JUPYTER_PATH")])]
+        os.environ["JUPYTER_PATH"] = os.pathsep.join(paths)
+        os.environ[SERVER] = socket
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+        for name, value in self.saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        shutil.rmtree(self.home, ignore_errors=True)
 
 
 @pytest.hookimpl(trylast=True)

@@ -125,8 +125,12 @@ def lab(tmp_path_factory):
         path.parent.mkdir(parents=True)
         path.write_text(json.dumps(values))
     port, token = free_port(), secrets.token_hex(16)
+    # the learner's kernels, not the suite's forked ones (conftest.py, tests/forkkernel.py)
+    kept = {
+        k: v for k, v in os.environ.items() if k not in ("JUPYTER_PATH", "ORCHESTRA_KERNEL_SERVER")
+    }
     env = {
-        **os.environ,
+        **kept,
         "JUPYTERLAB_SETTINGS_DIR": str(root / "settings"),
         "JUPYTERLAB_WORKSPACES_DIR": str(root / "workspaces"),
         "JUPYTER_RUNTIME_DIR": str(root / "runtime"),
