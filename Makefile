@@ -63,9 +63,9 @@ lab: $(STAMP) $(PHOENIX_STAMP)
 
 # Every check: a failure (or a missing browser) stops nothing else, and the exit status says
 # whether all passed. First the style and the import layers (ruff and import-linter, configured
-# in pyproject.toml); then pytest, with the browser test beside it (a JupyterLab and a Chromium,
-# about a core between them, while the main run keeps both cores busy only as long as it has
-# work; its log is printed at the end); then langchain's standard suite in its own environment.
+# in pyproject.toml); then pytest, with the browser test beside it at a lower priority (a
+# JupyterLab and a Chromium take the CPU the main run leaves idle while its notebooks wait; its
+# log is printed at the end); then langchain's standard suite in its own environment.
 # tools/find_browser.py finds a Chromium where users have one, or installs one (apt-get as root,
 # else Playwright's); with none, it prints one line saying what to install. Chapter 10 appends
 # how long its Phoenix took to start to build/phoenix-start.jsonl. `make test` ends with what
@@ -74,14 +74,14 @@ lab: $(STAMP) $(PHOENIX_STAMP)
 ENVS := $(STAMP) $(CONFORMANCE_STAMP) $(PHOENIX_STAMP) $(PREFECT_STAMP) $(AGENTS_STAMP)
 test:
 	@mkdir -p build; date +%s > build/test-start; \
-	$(MAKE) --no-print-directory $(ENVS) || exit 1; \
+	$(MAKE) -j5 --no-print-directory $(ENVS) || exit 1; \
 	echo "environments  $$(( $$(date +%s) - $$(cat build/test-start) )) s" > build/test-times.txt
 	@status=0; t=$$(date +%s); \
 	lap() { now=$$(date +%s); printf '%-13s %s s\n' "$$1" $$((now - t)) >> build/test-times.txt; t=$$now; }; \
 	$(LINT) || status=1; lap lint; \
 	( $(VENV)/bin/python tools/find_browser.py --install \
 	    && ORCHESTRA_BILL=build/test-bill-browser.txt \
-	       $(VENV)/bin/python -m pytest -n 0 tests/test_browser.py; \
+	       nice -n 15 $(VENV)/bin/python -m pytest -n 0 tests/test_browser.py; \
 	  echo $$? > build/browser.status; date +%s > build/browser.end ) > build/browser.log 2>&1 & \
 	browser=$$!; begun=$$(date +%s); \
 	ORCHESTRA_PHOENIX_LOG=$(CURDIR)/build/phoenix-start.jsonl ORCHESTRA_BILL=build/test-bill.txt \
