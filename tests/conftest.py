@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import inspect
 
 import pytest
 
@@ -10,6 +11,19 @@ from orchestra import sim as simulator
 
 # langchain's standard suite runs in its own environment (`make conformance`), not in this run.
 collect_ignore = ["conformance"]
+
+
+@pytest.fixture(autouse=True)
+def _collect_after_async_tests(request):
+    """After an async test, collect its leftovers outside any event loop (see ``sim`` below).
+
+    Without this, an HTTP client a test left behind is collected inside whichever later test's
+    loop runs next, tries to close itself on the loop it used, which is closed, and that test
+    fails: which one depends on the order the workers run tests in.
+    """
+    yield
+    if inspect.iscoroutinefunction(getattr(request, "function", None)):
+        gc.collect()
 
 
 @pytest.fixture
