@@ -94,7 +94,7 @@ test:
 	lap() { now=$$(date +%s); printf '%-13s %s s\n' "$$1" $$((now - t)) >> build/test-times.txt; t=$$now; }; \
 	$(LINT) || status=1; lap lint; \
 	( sleep $(BROWSER_AFTER); $(VENV)/bin/python tools/find_browser.py --install \
-	    && ORCHESTRA_BILL=build/test-bill-browser.txt \
+	    && ORCHESTRA_BILL=build/test-bill-browser.txt ORCHESTRA_FORK_KERNELS=0 \
 	       $(VENV)/bin/python -m pytest -n 0 tests/test_browser.py; \
 	  echo $$? > build/browser.status; date +%s > build/browser.end ) > build/browser.log 2>&1 & \
 	browser=$$!; begun=$$(date +%s); \

@@ -125,7 +125,8 @@ def lab(tmp_path_factory):
         path.parent.mkdir(parents=True)
         path.write_text(json.dumps(values))
     port, token = free_port(), secrets.token_hex(16)
-    # the learner's kernels, not the suite's forked ones (conftest.py, tests/forkkernel.py)
+    # the learner's kernels, not the suite's forked ones (conftest.py, tests/forkkernel.py;
+    # `make test` runs this file with ORCHESTRA_FORK_KERNELS=0, so no server is started for it)
     kept = {
         k: v for k, v in os.environ.items() if k not in ("JUPYTER_PATH", "ORCHESTRA_KERNEL_SERVER")
     }

@@ -122,7 +122,6 @@ class Kernel:
     """A kernel running one solution's cells in order; a mutant runs on a saved namespace."""
 
     def __init__(self, source: Path):
-        self.source = source
         self.solution = notebook(source.read_text())
         # nbclient stores each executed cell into its notebook at the index given: its own copy,
         # so that a mutant's cell never takes the place of the solution's
