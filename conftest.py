@@ -25,20 +25,19 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
-import subprocess
 import sys
-import tempfile
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT / "tests"))  # where the test modules import their helpers from
+import forkkernel  # noqa: E402
+
 MEASURED = ROOT / "tests" / "durations.json"
 WRITTEN = ROOT / "build" / "test-durations.json"
 KERNELSPEC = Path(sys.prefix) / "share" / "jupyter" / "kernels" / "orchestra" / "kernel.json"
-SERVER = "ORCHESTRA_KERNEL_SERVER"  # the variable tests/forkkernel.py's launcher reads
 # Test modules whose items each start a kernel of their own: spread one by one.
 SPREAD = {"tests/test_notebooks.py", "tests/test_exercises.py"}
 
@@ -112,40 +111,29 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     # taken out of the environment: a pytest that a notebook starts must not write it too
     config.pluginmanager.register(Bill(os.environ.pop("ORCHESTRA_BILL", None)), "orchestra-bill")
-    if os.environ.get("ORCHESTRA_FORK_KERNELS", "1") != "0" and SERVER not in os.environ:
+    if os.environ.get("ORCHESTRA_FORK_KERNELS", "1") != "0" and forkkernel.SERVER not in os.environ:
         config.pluginmanager.register(KernelServer(), "orchestra-kernels")
 
 
 class KernelServer:
-    """tests/forkkernel.py's server for this run, and an ``orchestra`` kernelspec that uses it.
+    """tests/forkkernel.py's server for this run, its kernelspec first on ``JUPYTER_PATH``.
 
     Set in the environment before xdist starts its workers, so that they, the kernels they
     start and the processes those start (a sweep's papermill) all find it.
     """
 
     def __init__(self) -> None:
-        self.home = Path(tempfile.mkdtemp(prefix="orchestra-kernels-"))
-        spec = json.loads(KERNELSPEC.read_text())
-        script = str(ROOT / "tests" / "forkkernel.py")
-        spec["argv"] = [sys.executable, script, "launch", "-f", "{connection_file}"]
-        (self.home / "kernels" / "orchestra").mkdir(parents=True)
-        (self.home / "kernels" / "orchestra" / "kernel.json").write_text(json.dumps(spec))
-        socket = str(self.home / "server.sock")
-        self.proc = subprocess.Popen([sys.executable, script, "serve", socket])
-        self.saved = {k: os.environ.get(k) for k in ("JUPYTER_PATH", SERVER)}
-        paths = [str(self.home), *filter(None, [os.environ.get("JUPYTER_PATH")])]
-        os.environ["JUPYTER_PATH"] = os.pathsep.join(paths)
-        os.environ[SERVER] = socket
+        self.server = forkkernel.Server(KERNELSPEC)
+        self.saved = {k: os.environ.get(k) for k in self.server.env}
+        os.environ.update(self.server.env)
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
-        self.proc.terminate()
-        self.proc.wait(10)
+        self.server.stop()
         for name, value in self.saved.items():
             if value is None:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-        shutil.rmtree(self.home, ignore_errors=True)
 
 
 @pytest.hookimpl(trylast=True)

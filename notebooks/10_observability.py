@@ -596,7 +596,14 @@ TEST_FILE = Path(support.__file__).with_name("test_support.py")
 
 async def pytest_run(models, report):
     """Run the test file on one version of the pipeline; pytest's JUnit report says what passed."""
-    env = {**os.environ, "SUPPORT_MODELS": json.dumps(models), "SUPPORT_GOLDEN_N": str(n_tickets)}
+    # Only pytest itself: no plugins found by entry point (nbval's and LangSmith's imports
+    # took 7 of a run's 10 s) and no conftest.py (the kit's own test run has one).
+    env = {
+        **os.environ,
+        "SUPPORT_MODELS": json.dumps(models),
+        "SUPPORT_GOLDEN_N": str(n_tickets),
+        "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+    }
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -604,6 +611,7 @@ async def pytest_run(models, report):
         "-q",
         "-o",
         "addopts=",
+        "--noconftest",
         "-p",
         "no:cacheprovider",
         f"--junit-xml={report}",

@@ -7,7 +7,7 @@ matplotlib, LangChain, LangGraph and LlamaIndex, some ninety times a run on two 
 server imports them once, and each kernel is a fork of it: the notebook's own cells, its
 ``import`` lines included, run as before; the modules are simply already loaded.
 
-    python tests/forkkernel.py serve SOCKET      # the server (conftest.py starts one per run)
+    python tests/forkkernel.py serve SOCKET [MODULE ...]  # the server; MODULEs: what it preloads
     python tests/forkkernel.py launch -f CONN    # a kernelspec's argv: a kernel from the server
 
 The launcher is the kernel's process as jupyter_client sees it: it forwards SIGINT (interrupt),
@@ -15,6 +15,10 @@ SIGTERM and SIGHUP to the forked kernel and exits with its status; a kernel whos
 (SIGKILL) exits too, so none outlives its manager's view of it. Without a server
 (``ORCHESTRA_KERNEL_SERVER`` unset, or nothing listening) the launcher becomes an ordinary
 kernel. Only stdlib modules are imported at the top: the launcher starts in milliseconds.
+
+``Server`` starts one with a kernelspec that uses it: conftest.py's for the whole run, and the
+browser test's for its JupyterLab, which preloads IPython's kernel only (the notebooks it opens
+import the rest themselves, as a learner's do).
 """
 
 from __future__ import annotations
@@ -25,12 +29,16 @@ import importlib
 import json
 import os
 import selectors
+import shutil
 import signal
 import socket
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 import traceback
+from pathlib import Path
 from types import SimpleNamespace
 
 SERVER = "ORCHESTRA_KERNEL_SERVER"  # the environment variable naming the server's socket
@@ -38,8 +46,7 @@ SERVER = "ORCHESTRA_KERNEL_SERVER"  # the environment variable naming the server
 # and there is none in the server: tqdm.auto picks its bars (widgets or text), matplotlib's
 # inline backend hooks itself into the kernel's cells (so not pyplot, which loads it).
 PRELOAD = [
-    "ipykernel.kernelapp",
-    "ipykernel.ipkernel",
+    *("ipykernel.kernelapp", "ipykernel.ipkernel"),
     "orchestra",
     "anthropic",
     "pandas",
@@ -53,7 +60,35 @@ PRELOAD = [
 ]
 
 
-def serve(path: str) -> None:
+KERNEL = ["ipykernel.kernelapp", "ipykernel.ipkernel"]  # what every kernel imports first
+
+
+class Server:
+    """A server, and a kernelspec of the ``orchestra`` kernel's name whose launcher uses it.
+
+    ``env`` is what a process that starts kernels needs: the kernelspec's folder first on
+    ``JUPYTER_PATH``, and the server's socket. The server exits when its parent does.
+    """
+
+    def __init__(self, kernelspec: Path, preload: list[str] = PRELOAD) -> None:
+        self.home = Path(tempfile.mkdtemp(prefix="orchestra-kernels-"))
+        spec = json.loads(kernelspec.read_text())
+        spec["argv"] = [sys.executable, __file__, "launch", "-f", "{connection_file}"]
+        folder = self.home / "kernels" / kernelspec.parent.name
+        folder.mkdir(parents=True)
+        (folder / "kernel.json").write_text(json.dumps(spec))
+        sock = str(self.home / "server.sock")
+        self.proc = subprocess.Popen([sys.executable, __file__, "serve", sock, *preload])
+        paths = [str(self.home), *filter(None, [os.environ.get("JUPYTER_PATH")])]
+        self.env = {"JUPYTER_PATH": os.pathsep.join(paths), SERVER: sock}
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+        shutil.rmtree(self.home, ignore_errors=True)
+
+
+def serve(path: str, preload: list[str]) -> None:
     """Import the libraries, then fork a kernel for each launcher that connects, until orphaned."""
     # What ipykernel sets before its first import of matplotlib, set before ours: a forked
     # kernel must draw inline, as a fresh one does.
@@ -61,7 +96,7 @@ def serve(path: str) -> None:
     # pandas sets its display options when imported, by asking IPython whether it runs in a
     # kernel (20 columns) or a terminal (fit the terminal's width): answer as a kernel would.
     builtins.get_ipython = lambda: SimpleNamespace(kernel=True)
-    for name in PRELOAD:
+    for name in preload:
         try:
             importlib.import_module(name)
         except Exception:  # a library missing here is imported by the kernel that needs it
@@ -197,7 +232,7 @@ def launch(args: list[str]) -> None:
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["serve"]:
-        serve(sys.argv[2])
+        serve(sys.argv[2], sys.argv[3:])
     elif sys.argv[1:2] == ["launch"]:
         launch(sys.argv[2:])
     else:

@@ -33,11 +33,13 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from forkkernel import KERNEL, Server
 
 from tools.find_browser import advice, find_browser
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "build"
+KERNELSPEC = Path(sys.prefix) / "share" / "jupyter" / "kernels" / "orchestra" / "kernel.json"
 FOLDERS = ["notebooks", "exercises", "solutions"]
 NOTEBOOKS = [
     p.relative_to(ROOT).as_posix() for f in FOLDERS for p in sorted((ROOT / f).glob("*.ipynb"))
@@ -125,13 +127,14 @@ def lab(tmp_path_factory):
         path.parent.mkdir(parents=True)
         path.write_text(json.dumps(values))
     port, token = free_port(), secrets.token_hex(16)
-    # the learner's kernels, not the suite's forked ones (conftest.py, tests/forkkernel.py;
-    # `make test` runs this file with ORCHESTRA_FORK_KERNELS=0, so no server is started for it)
-    kept = {
-        k: v for k, v in os.environ.items() if k not in ("JUPYTER_PATH", "ORCHESTRA_KERNEL_SERVER")
-    }
+    # Kernels forked from a server that has imported IPython's kernel and nothing else (the
+    # notebooks import the kit and the libraries themselves, as in a learner's lab): opening
+    # all 34 notebooks started 34 interpreters, a minute of CPU beside the rest of the suite.
+    # `make test` runs this file with ORCHESTRA_FORK_KERNELS=0: no server of the suite's here.
+    kernels = Server(KERNELSPEC, preload=KERNEL)
     env = {
-        **kept,
+        **os.environ,
+        **kernels.env,
         "JUPYTERLAB_SETTINGS_DIR": str(root / "settings"),
         "JUPYTERLAB_WORKSPACES_DIR": str(root / "workspaces"),
         "JUPYTER_RUNTIME_DIR": str(root / "runtime"),
@@ -172,6 +175,7 @@ def lab(tmp_path_factory):
         proc.terminate()
         proc.wait(20)
         log.close()
+        kernels.stop()
 
 
 @pytest.fixture(scope="module")
