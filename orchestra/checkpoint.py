@@ -310,6 +310,11 @@ CREATE TABLE IF NOT EXISTS leases (
 """
 
 
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    """SQLite's "database is locked" / "busy": another connection holds the write lock."""
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
 class SqliteStore:
     """A durable store in one SQLite file (WAL mode; one transaction per completed step).
 
@@ -347,11 +352,13 @@ class SqliteStore:
                     self.db.execute("ROLLBACK")
                 raise
             self.db.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            if _busy(exc):  # a healthy file another process is writing: wait, do not discard
+                self.db.close()
+                raise self._busy(exc) from None
+            raise self._unusable(exc) from None
         except sqlite3.DatabaseError as exc:
-            raise CorruptCheckpointError(
-                f"{self.path} is not a usable checkpoint database "
-                f"({exc}); move it aside and start again"
-            ) from None
+            raise self._unusable(exc) from None
 
     def close(self) -> None:
         self.db.close()
@@ -362,14 +369,23 @@ class SqliteStore:
         except sqlite3.IntegrityError:
             raise
         except sqlite3.OperationalError as exc:
-            if "locked" in str(exc) or "busy" in str(exc):
-                raise StoreBusyError(
-                    f"{self.path} is locked by another writer ({exc}); nothing is lost: retry "
-                    f"shortly, or resume the run once the other process is done"
-                ) from None
+            if _busy(exc):
+                raise self._busy(exc) from None
             raise self._damaged(exc) from None
         except sqlite3.DatabaseError as exc:
             raise self._damaged(exc) from None
+
+    def _busy(self, exc: Exception) -> StoreBusyError:
+        return StoreBusyError(
+            f"{self.path} is locked by another writer ({exc}); nothing is lost: retry "
+            f"shortly, or resume the run once the other process is done"
+        )
+
+    def _unusable(self, exc: Exception) -> CorruptCheckpointError:
+        return CorruptCheckpointError(
+            f"{self.path} is not a usable checkpoint database ({exc}); move it aside and start "
+            f"again"
+        )
 
     def _damaged(self, exc: Exception) -> CorruptCheckpointError:
         return CorruptCheckpointError(

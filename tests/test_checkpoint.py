@@ -288,6 +288,26 @@ def test_a_locked_database_is_busy_not_corrupt(tmp_path):
     assert list(store.journal("r")) == ["00.a"]
 
 
+def test_opening_a_locked_database_is_busy_and_keeps_the_checkpoint(tmp_path):
+    path = tmp_path / "runs.db"
+    store = SqliteStore(path)
+    store.create("r", "w", "f", {"initial": {}, "budget": None})
+    store.commit("r", "00.a", {"out": {"x": 1}})
+    store.close()
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process writing, for longer than the busy wait
+    try:
+        with pytest.raises(errors.StoreBusyError) as info:
+            SqliteStore(path, busy_s=0.1)
+        assert "move it aside" not in str(info.value) and "nothing is lost" in str(info.value)
+        assert info.value.retryable
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    reopened = SqliteStore(path, busy_s=0.1)  # the lock gone, the same file opens whole
+    assert list(reopened.journal("r")) == ["00.a"]
+
+
 # -- tampered rows are named, never half-trusted -------------------------------------------------
 
 
