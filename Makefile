@@ -16,10 +16,13 @@ AGENTS_VENV := .venv-agents
 AGENTS_STAMP := $(AGENTS_VENV)/.installed
 export UV_PYTHON_DOWNLOADS := never
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
-# Installed packages are compiled to bytecode once, at set-up: where PYTHONDONTWRITEBYTECODE is
-# set (as on our CI machines), every import would otherwise compile its sources again, which
-# doubled the time each notebook spends importing LangChain, LangGraph and LlamaIndex (17 s to 9 s).
-export UV_COMPILE_BYTECODE := 1
+# Installed packages are not compiled to bytecode at set-up: compiling the kit's environment
+# took 25 of the 37 s that the five environments took on a warm cache, and a run imports a
+# fraction of it. Where PYTHONDONTWRITEBYTECODE is set (as on our CI machines), every import
+# would then compile its sources again, which doubled the time each notebook spends importing
+# LangChain, LangGraph and LlamaIndex (17 s to 9 s); so a .pth file in each environment lets its
+# interpreters write the bytecode of what they import, once (compile-on-import below).
+export UV_COMPILE_BYTECODE := 0
 
 .PHONY: setup lab test lint bench grade notebooks clean help phoenix prefect-env
 
@@ -39,10 +42,6 @@ help:
 	$(PYTHON) -m venv .tools
 	.tools/bin/pip install --quiet "uv==$(UV_VERSION)"
 
-# The side environments (conformance, Phoenix, Prefect, CrewAI/AutoGen) are not compiled to
-# bytecode when installed: compiling them took 60 of the 85 s that the five environments took on
-# a warm cache, though a run imports a fraction of them. A .pth file lets their interpreters
-# write the bytecode of what they import, once, even where PYTHONDONTWRITEBYTECODE is set.
 define compile-on-import
 @echo "import sys; sys.dont_write_bytecode = False" \
     > $$(echo $(1)lib/python3*/site-packages)/orchestra-write-bytecode.pth
@@ -54,6 +53,7 @@ LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 
 $(STAMP): pyproject.toml uv.lock setup/jupyterlab-overrides.json | $(UV)
 	$(UV) sync --frozen --python $(PYTHON)
+	$(call compile-on-import,$(VENV)/)
 	$(VENV)/bin/python -m ipykernel install --sys-prefix --name orchestra \
 	    --display-name "Python (orchestra)" >/dev/null
 	mkdir -p $(dir $(LAB_SETTINGS)) && cp setup/jupyterlab-overrides.json $(LAB_SETTINGS)
@@ -135,7 +135,7 @@ clean:
 # simulator, in its own environment: its pytest plugins would clash with the kit's run.
 $(CONFORMANCE_STAMP): tests/conformance/pyproject.toml tests/conformance/uv.lock | $(UV)
 	cd tests/conformance && UV_PROJECT_ENVIRONMENT=$(CURDIR)/$(CONFORMANCE_VENV) \
-	    UV_COMPILE_BYTECODE=0 $(abspath $(UV)) sync --frozen --python $(PYTHON) -q
+	    $(abspath $(UV)) sync --frozen --python $(PYTHON) -q
 	$(call compile-on-import,$(dir $@))
 	@touch $@
 
@@ -149,7 +149,7 @@ conformance: $(STAMP) $(CONFORMANCE_STAMP)
 # 127.0.0.1:6006 (set `phoenix_url` in the chapter to send it the spans). Telemetry off.
 $(PHOENIX_STAMP): setup/phoenix/pyproject.toml setup/phoenix/uv.lock | $(UV)
 	cd setup/phoenix && UV_PROJECT_ENVIRONMENT=$(CURDIR)/$(PHOENIX_VENV) \
-	    UV_COMPILE_BYTECODE=0 $(abspath $(UV)) sync --frozen --python $(PYTHON) -q
+	    $(abspath $(UV)) sync --frozen --python $(PYTHON) -q
 	$(call compile-on-import,$(dir $@))
 	@touch $@
 
@@ -165,7 +165,7 @@ phoenix: $(STAMP) $(PHOENIX_STAMP)
 # to bytecode is most of it). Its server is ephemeral (started by the flow), its home build/prefect.
 $(PREFECT_STAMP): setup/prefect/pyproject.toml setup/prefect/uv.lock | $(UV)
 	cd setup/prefect && UV_PROJECT_ENVIRONMENT=$(CURDIR)/$(PREFECT_VENV) \
-	    UV_COMPILE_BYTECODE=0 $(abspath $(UV)) sync --frozen --python $(PYTHON) -q
+	    $(abspath $(UV)) sync --frozen --python $(PYTHON) -q
 	$(call compile-on-import,$(dir $@))
 	@touch $@
 
@@ -178,7 +178,7 @@ prefect-env: $(PREFECT_STAMP)
 # and onnxruntime come with CrewAI), so `make lab` leaves it out. The runners turn telemetry off.
 $(AGENTS_STAMP): setup/agents/pyproject.toml setup/agents/uv.lock | $(UV)
 	cd setup/agents && UV_PROJECT_ENVIRONMENT=$(CURDIR)/$(AGENTS_VENV) \
-	    UV_COMPILE_BYTECODE=0 $(abspath $(UV)) sync --frozen --python $(PYTHON) -q
+	    $(abspath $(UV)) sync --frozen --python $(PYTHON) -q
 	$(call compile-on-import,$(dir $@))
 	@touch $@
 
