@@ -257,7 +257,7 @@ fig = viz.timeline(
 # %% [markdown]
 # How long *should* each run take? Lay the calls, in document order, on `c` lanes: each call
 # starts when the earliest lane frees up. That is a *list schedule*,
-# `orchestra.fanout.schedule(durations, slots)`, and it is exactly how `map_each` hands out its
+# `orchestra.clock.schedule(durations, slots)`, and it is exactly how `map_each` hands out its
 # slots. No schedule at all beats the **lower bound** `max(sum / c, longest call)`. The
 # durations are the LLM spans' model-seconds only: a step's span contains its call, so summing
 # every span would count each call twice.
@@ -265,7 +265,7 @@ fig = viz.timeline(
 # %%
 import re
 
-from orchestra.fanout import schedule
+from orchestra.clock import schedule
 
 
 def call_seconds(trace) -> list[float]:
@@ -539,7 +539,7 @@ print(
 
 # %% [markdown]
 # Each form's makespan is checked against a list schedule computed here from the calls'
-# charged seconds (`fanout.schedule`, the rule `map_each` hands out slots by): the pipeline lays
+# charged seconds (`clock.schedule`, the rule `map_each` hands out slots by): the pipeline lays
 # out whole items (extract + summarise); the barrier lays out the extractions, then the summaries
 # from the moment the last extraction ends. Each has a lower bound no schedule beats: the
 # pipeline's is `max(all work / c, longest item)`; the barrier's adds one such bound per stage.

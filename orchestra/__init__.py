@@ -5,11 +5,13 @@ The public API, by layer (everything else is reachable by its module path)::
     sim                      the offline Claude simulator           (orchestra/sim/)
     LLM, Reply               the client over the anthropic SDK      (orchestra/llm.py)
     recording                collect the LLM calls made in a block  (orchestra/calls.py)
+    clock                    simulated time: now, fork, join        (orchestra/clock.py)
     RateLimiter              client-side requests/tokens per minute (orchestra/limiter.py)
     Workflow, RunResult      build, run and resume a workflow       (orchestra/workflow.py)
     step, Context            a step and what it may ask of its run  (orchestra/steps.py)
     parallel, map_each,      composition                            (orchestra/compose.py)
-    branch, loop, approval
+    race, branch, loop,
+    approval
     Retry, CircuitBreaker    failure policies                       (orchestra/policies.py)
     Budget                   cost and token ceilings                (orchestra/budget.py)
     MemoryStore, SqliteStore checkpoints                            (orchestra/checkpoint.py)
@@ -30,11 +32,11 @@ from typing import TYPE_CHECKING, Any
 from orchestra import errors
 
 if TYPE_CHECKING:
-    from orchestra import sim
+    from orchestra import clock, sim
     from orchestra.budget import Budget
     from orchestra.calls import recording
     from orchestra.checkpoint import MemoryStore, SqliteStore
-    from orchestra.compose import approval, branch, loop, map_each, parallel
+    from orchestra.compose import approval, branch, loop, map_each, parallel, race
     from orchestra.limiter import RateLimiter
     from orchestra.llm import LLM, Reply
     from orchestra.patterns.vote import vote
@@ -51,6 +53,7 @@ _HOME = {
     "LLM": "orchestra.llm",
     "Reply": "orchestra.llm",
     "recording": "orchestra.calls",
+    "clock": "orchestra.clock",
     "RateLimiter": "orchestra.limiter",
     "Workflow": "orchestra.workflow",
     "RunResult": "orchestra.workflow",
@@ -58,6 +61,7 @@ _HOME = {
     "step": "orchestra.steps",
     "Context": "orchestra.steps",
     "parallel": "orchestra.compose",
+    "race": "orchestra.compose",
     "map_each": "orchestra.compose",
     "branch": "orchestra.compose",
     "loop": "orchestra.compose",
@@ -92,6 +96,7 @@ __all__ = [
     "LLM",
     "Reply",
     "recording",
+    "clock",
     "RateLimiter",
     "Workflow",
     "RunResult",
@@ -99,6 +104,7 @@ __all__ = [
     "step",
     "Context",
     "parallel",
+    "race",
     "map_each",
     "branch",
     "loop",

@@ -1,4 +1,4 @@
-"""The record of one LLM call, the recorder the client reports into, and the simulated clock.
+"""The record of one LLM call, the recorder the client reports into, and the retry flag.
 
 The engine never talks to a model: a step's function does, through whatever client it closes
 over. To learn what a step spent, the engine opens a ``recording()`` around each attempt, and
@@ -9,15 +9,7 @@ the client ``record()``s a ``Call`` for every request it makes. Any client can r
     ...     await llm.ask("hello")
     >>> calls[0].input_tokens, calls[0].cost_usd
 
-**Simulated time** (chapters 02 and 07). On the simulator, a call's latency is what the simulator
-*charged* (its model-seconds), not the wall-clock time the request took: at ``time_scale=0.01``
-the client's and the event loop's own milliseconds would otherwise count as seconds. Each task
-carries a simulated "now" (a context variable): a call advances it by its model-seconds, a wait
-by its wall-clock seconds ÷ ``time_scale``; the engine forks it into parallel branches and joins
-them at the latest, and schedules a bounded fan-out's items on its slots. The result does not
-depend on the machine's load. On real Claude a call advances it by its wall-clock latency.
-
-    >>> t0 = now(); await wf.run(state); now() - t0     # simulated seconds the run took
+The simulated clock the client advances lives in ``orchestra.clock``.
 """
 
 from __future__ import annotations
@@ -36,12 +28,6 @@ __all__ = [
     "record",
     "preview",
     "spent",
-    "now",
-    "advance",
-    "set_now",
-    "wait",
-    "time_scale",
-    "set_time_scale",
     "policy_retries",
     "retried_by_policy",
 ]
@@ -141,42 +127,3 @@ def preview(text: str, limit: int = 120) -> str:
     """A short one-line preview of text for traces and logs, secrets redacted."""
     flat = redact(" ".join(str(text).split()))
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
-# -- the simulated clock --------------------------------------------------------------------
-
-_now: ContextVar[float] = ContextVar("orchestra_sim_now", default=0.0)
-_scale = [1.0]  # wall-clock seconds per simulated second, as the simulator last reported
-
-
-def now() -> float:
-    """This task's simulated time, in seconds."""
-    return _now.get()
-
-
-def set_now(t: float) -> None:
-    """Set this task's simulated time (the engine does, when it joins parallel work)."""
-    _now.set(t)
-
-
-def advance(seconds: float) -> float:
-    """Move this task's simulated time on by ``seconds``; returns the new time."""
-    t = _now.get() + max(0.0, seconds)
-    _now.set(t)
-    return t
-
-
-def wait(wall_seconds: float) -> float:
-    """Count a wall-clock wait (a backoff, a limiter) in simulated time; returns the new time."""
-    return advance(wall_seconds / _scale[0])
-
-
-def time_scale() -> float:
-    """Wall-clock seconds per simulated second (1.0 until a simulator says otherwise)."""
-    return _scale[0]
-
-
-def set_time_scale(scale: float) -> None:
-    """Record the simulator's ``time_scale`` (the client does, from each answer's header)."""
-    if scale > 0:
-        _scale[0] = scale

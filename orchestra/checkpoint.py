@@ -103,7 +103,7 @@ class Entry(_Row):
 
     out: Any
     """The step's delta (a dict), a map item's value, or a person's decision."""
-    status: Literal["ok", "fallback", "skipped", "human"] = "ok"
+    status: Literal["ok", "fallback", "skipped", "human", "decision"] = "ok"
     by: str | None = None
     attempts: int = 0
     error: str | None = None

@@ -3,6 +3,7 @@
 A workflow is a sequence of nodes; a node is a step, a sub-workflow, or one of these:
 
     >>> parallel(sentiment, topics, merge={"notes": operator.add})   # fan out, then fan in
+    >>> race(ask_primary, ask_backup)          # the first to succeed wins, the rest cancelled
     >>> map_each(summarize, over="docs", into="summaries", concurrency=8)
     >>> map_each(extract, summarise, over="docs", into="notes", concurrency=8)   # a pipeline
     >>> branch(on="kind", routes={"refund": refund, "bug": [triage, file_bug]}, default=reply)
@@ -19,13 +20,13 @@ folded from its value before the fan-out, in branch order: ``rule(rule(old, a), 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from orchestra import calls as clock
+from orchestra import clock
 from orchestra.errors import (
     DefinitionError,
     LoopLimitError,
@@ -33,7 +34,7 @@ from orchestra.errors import (
     StateTypeError,
     UnknownStepError,
 )
-from orchestra.fanout import Slots, fan_out, schedule
+from orchestra.fanout import Slots, fan_out
 from orchestra.nodes import (
     Node,
     Scope,
@@ -52,10 +53,12 @@ from orchestra.steps import Context, Step
 __all__ = [
     "as_nodes",
     "Parallel",
+    "Race",
     "MapEach",
     "Branch",
     "Loop",
     "parallel",
+    "race",
     "map_each",
     "branch",
     "loop",
@@ -130,17 +133,18 @@ class Parallel(Node):
         return out
 
     async def run_node(self, run: Run, state: BaseModel, key: str, parent: int | None) -> BaseModel:
-        async def one(j: int, branch: tuple) -> tuple[BaseModel, float]:
-            # each branch is a task, with its own copy of the simulated clock: a fork
-            out = await run_sequence(branch, run, state, f"{key}[{j}].", parent)
-            return out, clock.now()
+        def one(j: int, branch: tuple) -> Callable[[], Awaitable[BaseModel]]:
+            return lambda: run_sequence(branch, run, state, f"{key}[{j}].", parent)
 
         t0 = clock.now()
         done = await asyncio.gather(
-            *(one(j, b) for j, b in enumerate(self.branches)), return_exceptions=True
+            *(clock.forked(one(j, b), t0) for j, b in enumerate(self.branches)),
+            return_exceptions=True,
         )
         outs = [o if isinstance(o, BaseException) else o[0] for o in done]
-        clock.set_now(max((o[1] for o in done if not isinstance(o, BaseException)), default=t0))
+        # the join: every branch at once, so the clock moves to the slowest that finished
+        finished = [o[1] for o in done if not isinstance(o, BaseException)]
+        clock.join(finished, len(finished), t0)
         old = state.__dict__
         merged: dict[str, Any] = {}
         for out in outs:
@@ -214,8 +218,7 @@ class MapEach(Node):
     async def run_node(self, run: Run, state: BaseModel, key: str, parent: int | None) -> BaseModel:
         limit = Slots(self.concurrency)  # handed back while a retry waits out its backoff
 
-        async def one(i: int, item: Any) -> tuple[Any, str]:
-            clock.set_now(0.0)  # each item's own clock; placed on the slots below
+        async def steps(i: int, item: Any) -> tuple[Any, str]:
             replayed = False
             for s in self.steps:  # the item flows on: each step's output is the next one's input
                 item, status = await s.execute(
@@ -225,6 +228,10 @@ class MapEach(Node):
                 if status == "skipped":  # an optional step gave nothing: the item stops here
                     break
             return item, "replayed" if replayed else status
+
+        async def one(i: int, item: Any) -> tuple[Any, str]:
+            # each item on its own clock from 0, placed on the slots below
+            return (await clock.forked(lambda: steps(i, item), 0.0))[0]
 
         items = getattr(state, self.over)
         first = len(run.trace.spans)
@@ -252,7 +259,7 @@ def _lay_out(spans: list, key: str, n: int, slots: int) -> None:
 
     Each item ran on its own clock from 0; its length is the end of its last span. Laying the
     items out after they ran, rather than as the machine happened to finish them, makes the
-    simulated schedule the same under any load: the list schedule ``fanout.schedule``.
+    simulated schedule the same under any load: the list schedule ``clock.join``.
     """
     prefix = f"{key}["
     spans = [s for s in spans if s.key.startswith(prefix)]  # a parallel sibling's are not ours
@@ -262,11 +269,87 @@ def _lay_out(spans: list, key: str, n: int, slots: int) -> None:
         i = int(span.key[len(prefix) : span.key.index("]", len(prefix))])
         index.append(i)
         length[i] = max(length[i], span.sim_end)
-    t0 = clock.now()
-    starts = schedule(length, slots, t0)
+    starts = clock.join(length, slots, clock.now())
     for span, i in zip(spans, index, strict=True):
         span.shift(starts[i])
-    clock.set_now(max((s + d for s, d in zip(starts, length, strict=True)), default=t0))
+
+
+@dataclass(eq=False)
+class Race(Node):
+    """Branches that start together on the same state: the first to succeed wins, the rest are
+    cancelled, and only the winner's delta reaches the state.
+
+    Which branch wins depends on the moment each answers, so the winner is kept in the journal
+    (``{key}#winner``): a resumed run takes the same branch (its completed steps replayed) and
+    never races again. A branch that fails is out of the race; the run is aborted only when
+    every branch failed. In simulated time the race ends when the winner does.
+    """
+
+    branches: tuple[tuple, ...]
+    name: str = "race"
+
+    def bind(self, scope: Scope) -> Race:
+        if len(self.branches) < 2:
+            raise DefinitionError(f"{self.name} in {scope.where} needs at least two branches")
+        return replace(
+            self,
+            branches=tuple(
+                bind_sequence(b, scope.inside(f"{self.name}[{j}]"))
+                for j, b in enumerate(self.branches)
+            ),
+        )
+
+    def may_write(self) -> set[str] | None:
+        return writes_of(n for b in self.branches for n in b)
+
+    def named(self) -> dict[str, Node]:
+        return named_in(n for b in self.branches for n in b)
+
+    def describe(self) -> str:
+        return "race(" + "|".join(describe_all(b) for b in self.branches) + ")"
+
+    def missing(self, key: str, done: set[str]) -> list[str]:
+        out: list[str] = []
+        for j, b in enumerate(self.branches):
+            out += missing_in(b, f"{key}[{j}].", done)
+        return out
+
+    async def run_node(self, run: Run, state: BaseModel, key: str, parent: int | None) -> BaseModel:
+        decided, winner = run.decided(f"{key}#winner")
+        if decided:  # a resume: the branch that won before, nothing raced again
+            return await run_sequence(
+                self.branches[winner], run, state, f"{key}[{winner}].", parent
+            )
+        t0 = clock.now()
+        tasks = {
+            asyncio.ensure_future(
+                clock.forked(
+                    lambda j=j, b=b: run_sequence(b, run, state, f"{key}[{j}].", parent), t0
+                )
+            ): j
+            for j, b in enumerate(self.branches)
+        }
+        lost: list[Stop] = []
+        try:
+            pending = set(tasks)
+            while pending:
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for task in sorted(done, key=tasks.__getitem__):  # same moment: input order
+                    exc = task.exception()
+                    if isinstance(exc, Stop) and exc.status == "aborted":
+                        lost.append(exc)  # this branch is out; the others run on
+                    elif exc is not None:
+                        raise exc  # waiting for a person, or a bug: not a lost race
+                    else:
+                        out, took = task.result()
+                        run.decide(f"{key}#winner", tasks[task])
+                        clock.set_now(t0 + took)  # the race ends with its winner
+                        return out
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        raise lost[0].with_state(state)
 
 
 _DEFAULT = object()  # the route taken when no other matches
@@ -380,6 +463,17 @@ def parallel(
     >>> parallel(sentiment, [fetch, parse], merge={"notes": operator.add})
     """
     return Parallel(tuple(as_nodes(b) for b in branches), dict(merge or {}), name)
+
+
+def race(*branches: Any, name: str = "race") -> Race:
+    """Start branches (a node or a list of nodes each) together; the first to succeed wins.
+
+    The others are cancelled (their calls stop where they are); the winner is kept in the
+    journal, so a resume takes the same branch. Hedging a slow model with a second one:
+
+    >>> race(answer_on_haiku, answer_on_sonnet)
+    """
+    return Race(tuple(as_nodes(b) for b in branches), name)
 
 
 def map_each(

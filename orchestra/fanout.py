@@ -6,15 +6,7 @@ it waits out a retry's backoff takes the next free one before any new work does.
 
     >>> outs = await fan_out(summarize, docs, limit=Slots(8), progress="summaries")
 
-``schedule`` places items on slots in simulated time: item ``i`` starts when the earliest slot
-frees up, in input order, as ``Slots`` hands them out. The engine uses it to lay out a fan-out's
-items on the simulated clock after they ran, so the layout does not depend on which of them the
-machine happened to finish first.
-
-    >>> schedule([3.0, 1.0, 1.0, 2.0], slots=2)
-    [0.0, 0.0, 1.0, 2.0]
-
-``paced`` does the same for requests that are each a chain of calls (a pipeline's steps, one
+``paced`` lays out, in simulated time, requests that are each a chain of calls (a pipeline's steps, one
 after another on the request's slot) under a provider's rate limit: every call also waits for
 a token of a bucket of ``requests_per_minute`` (full at the start, refilled at that rate), handed
 out first come, first served, as a shared ``RateLimiter`` does (chapter 11).
@@ -33,7 +25,7 @@ from typing import Any, TypeVar
 
 from orchestra.errors import ConfigError
 
-__all__ = ["Slots", "fan_out", "paced", "schedule"]
+__all__ = ["Slots", "fan_out", "paced"]
 
 T = TypeVar("T")
 
@@ -123,21 +115,6 @@ def _bar(total: int, desc: str) -> Any:
     from tqdm.auto import tqdm  # imported when asked for: tqdm pulls in ipywidgets in Jupyter
 
     return tqdm(total=total, desc=desc, unit="item")
-
-
-def schedule(durations: Sequence[float], slots: int, start: float = 0.0) -> list[float]:
-    """When each item starts if ``slots`` run at once, taken in input order (list scheduling).
-
-    The makespan is ``max(s + d for s, d in zip(starts, durations))``: the bound a fan-out's
-    simulated time is held to.
-    """
-    free = [start] * max(1, min(slots, len(durations)))
-    starts = []
-    for d in durations:
-        t = heapq.heappop(free)
-        starts.append(t)
-        heapq.heappush(free, t + d)
-    return starts
 
 
 def paced(

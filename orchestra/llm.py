@@ -30,8 +30,8 @@ import httpx
 from httpx_aiohttp import AiohttpTransport
 from pydantic import BaseModel, ValidationError
 
-from orchestra import calls as clock
-from orchestra.calls import Call, preview, record, recording
+from orchestra import clock
+from orchestra.calls import Call, preview, record, recording, retried_by_policy
 from orchestra.errors import (
     ConfigError,
     FatalLLMError,
@@ -286,7 +286,7 @@ class LLM:
         return reply
 
     async def _send(self, kwargs: dict, schema: type[BaseModel] | None, call: Call) -> Reply:
-        client = self._once if clock.retried_by_policy() else self._client
+        client = self._once if retried_by_policy() else self._client
         raw = await client.messages.with_raw_response.create(**kwargs)
         call.requests = raw.retries_taken + 1
         msg = raw.parse()

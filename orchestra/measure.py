@@ -36,7 +36,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from orchestra.fanout import schedule
+from orchestra.clock import schedule
 from orchestra.prices import cost_usd
 
 __all__ = ["Measurement", "Meter", "lines_of_code", "side_by_side", "table"]
@@ -60,7 +60,7 @@ class Measurement:
     """Sum of the calls' simulated seconds (the serial latency; parallel runs overlap it)."""
     sim_s: float | None = None
     """Simulated makespan: the answered calls laid out on ``concurrency`` slots, longest first
-    (``fanout.schedule``), the same rule for every implementation and the same result
+    (``clock.schedule``), the same rule for every implementation and the same result
     whatever order the machine happened to send them in."""
     lines: int | None = None
     """Lines of code of the implementation (no blanks, comments or docstrings)."""

@@ -32,7 +32,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from orchestra import calls as clock
+from orchestra import clock
 from orchestra.errors import CircuitOpenError, ConfigError, StepError
 from orchestra.fanout import Slots
 

@@ -2,7 +2,9 @@
 
 ``Run`` holds the trace, the replay journal loaded from the store, the budget and what has
 been spent, the keys completed so far and the optional steps skipped. Nodes receive it and
-report into it: a step charges its calls, commits its output, or replays a saved one. ``Stop``
+report into it: a step charges its calls, commits its output, or replays a saved one. A node
+whose own choice must survive a resume (a person's answer, the winner of a ``race``) keeps it
+in the journal too: ``run.decide(key, value)`` once, ``run.decided(key)`` on every resume. ``Stop``
 unwinds a run that must end early (aborted, or waiting for a person) up to ``Workflow.run``,
 which turns it into a ``RunResult``.
 
@@ -31,7 +33,7 @@ from orchestra.errors import (
 from orchestra.policies import retryable
 from orchestra.trace import Span, Trace, log_step
 
-__all__ = ["Run", "Stop", "explain"]
+__all__ = ["Run", "Stop", "explain", "decision_row"]
 
 
 class Stop(BaseException):
@@ -78,6 +80,16 @@ def explain(key: str, err: StepError) -> str:
         f"step {key} failed after {err.attempt} attempt(s) with "
         f"{type(cause).__name__}: {cause}; {hint}"
     )
+
+
+def decision_row(value: Any, status: Literal["decision", "human"] = "decision") -> dict:
+    """The journal row of a decision: a node's own (``decision``) or a person's (``human``)."""
+    try:
+        return {"out": to_jsonable_python(value), "status": status}
+    except PydanticSerializationError as exc:
+        raise StateTypeError(
+            f"a decision must be saved as JSON ({exc}); decide plain data"
+        ) from None
 
 
 class Run:
@@ -154,6 +166,24 @@ class Run:
             ) from None
         self.store.commit(self.run_id, key, entry, owner=self.owner)
         self.journal[key] = entry
+
+    def decide(self, key: str, value: Any) -> Any:
+        """Keep a node's own decision under ``key`` (one journal row); returns ``value``.
+
+        A resume reads it back with ``decided`` instead of deciding again. ``key`` must not be a
+        step's: take the node's key and a ``#`` suffix (``f"{key}#winner"``).
+        """
+        row = decision_row(value)
+        if self.store is not None:
+            self.store.commit(self.run_id, key, row, owner=self.owner)
+        self.journal[key] = row
+        return value
+
+    def decided(self, key: str) -> tuple[bool, Any]:
+        """``(True, value)`` if a decision was kept under ``key``, else ``(False, None)``."""
+        if key in self.journal:
+            return True, self.journal[key]["out"]
+        return False, None
 
     def replay(self, name: str, key: str, parent: int | None) -> Any:
         """The saved output of a step that already completed; nothing is executed."""

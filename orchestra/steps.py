@@ -314,7 +314,8 @@ class Context:
         """
         hkey = f"{self.key}#human{self._asked}"
         self._asked += 1
-        if self.run.journal and hkey in self.run.journal:
-            return self.run.journal[hkey]["out"]
+        answered, decision = self.run.decided(hkey)  # wf.resume(decision=...) kept it there
+        if answered:
+            return decision
         waiting = {"key": hkey, "prompt": prompt, "payload": to_jsonable_python(payload)}
         raise Stop("waiting", f"step {self.key} waits for a person: {prompt}", waiting=waiting)

@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from orchestra.errors import ConfigError, UnknownParameterError
 
@@ -39,7 +39,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Point", "expand", "load_grid", "point_id", "check", "sweep", "collect", "chart"]
 
-Status = Literal["ok", "failed", "missing"]
 KERNEL = "orchestra"
 # Units for axis labels, read from a scrap's or a parameter's name ("cost_usd" -> USD).
 UNITS = {"_usd": "USD", "_s": "s", "_ms": "ms", "_tokens": "tokens", "_pct": "%"}

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, Literal
 
-from orchestra import calls as clock
+from orchestra import clock
 from orchestra.calls import Call, preview
 
 if TYPE_CHECKING:

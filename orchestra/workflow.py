@@ -31,9 +31,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from pydantic_core import to_jsonable_python
 
-from orchestra import calls as clock
+from orchestra import clock
 from orchestra.budget import Budget
 from orchestra.checkpoint import LEASE_S, Store, new_owner
 from orchestra.errors import (
@@ -46,7 +45,7 @@ from orchestra.errors import (
     RunBusyError,
     StateTypeError,
 )
-from orchestra.fanout import Slots, fan_out, schedule
+from orchestra.fanout import Slots, fan_out
 from orchestra.nodes import (
     Node,
     Scope,
@@ -57,7 +56,7 @@ from orchestra.nodes import (
     run_sequence,
     writes_of,
 )
-from orchestra.run import Run, Stop
+from orchestra.run import Run, Stop, decision_row
 from orchestra.trace import Trace
 
 __all__ = ["Workflow", "RunResult", "RunStatus", "run_sync"]
@@ -285,8 +284,8 @@ class Workflow(Node):
         checked = [self._accept(s) for s in states]
 
         async def one(_: int, state: BaseModel) -> RunResult:
-            clock.set_now(0.0)  # each run on its own clock; laid out on the slots below
-            return await self.run(state, **options)
+            # each run on its own clock from 0; laid out on the slots below
+            return (await clock.forked(lambda: self.run(state, **options), 0.0))[0]
 
         outs = await fan_out(
             one, checked, limit=Slots(concurrency), progress=self.name if progress else None
@@ -294,12 +293,10 @@ class Workflow(Node):
         for out in outs:
             if isinstance(out, BaseException):
                 raise out
-        t0 = clock.now()
-        starts = schedule([r.sim_s for r in outs], concurrency, t0)
+        starts = clock.join([r.sim_s for r in outs], concurrency, clock.now())
         for r, start in zip(outs, starts, strict=True):
             for span in r.trace:
                 span.shift(start)
-        clock.set_now(max((s + r.sim_s for s, r in zip(starts, outs, strict=True)), default=t0))
         return outs
 
     # -- as a node of another workflow ---------------------------------------------------
@@ -374,8 +371,7 @@ def _answer(store: Store, rec: Any, owner: str, decision: Any, question: str) ->
             expected=expected,
             got=question,
         )
-    entry = {"out": to_jsonable_python(decision), "status": "human"}
-    store.commit(rec.run_id, question, entry, owner=owner)
+    store.commit(rec.run_id, question, decision_row(decision, "human"), owner=owner)
 
 
 def _heartbeat(run: Run) -> asyncio.Task:

@@ -4,7 +4,7 @@ import time
 
 from pydantic import BaseModel
 
-from orchestra import calls as clock
+from orchestra import clock
 from orchestra.calls import Call, record
 from orchestra.steps import step
 

@@ -15,8 +15,7 @@ import sys
 import pytest
 from pydantic import BaseModel
 
-from orchestra import LLM, Workflow, map_each, step
-from orchestra import calls as clock
+from orchestra import LLM, Workflow, clock, map_each, step
 
 pytestmark = pytest.mark.anyio
 

@@ -152,7 +152,8 @@ async def test_fan_out_closes_a_real_tqdm_bar(monkeypatch):
 
 
 def test_paced_without_a_limit_is_a_list_schedule_of_whole_chains():
-    from orchestra.fanout import paced, schedule
+    from orchestra.clock import schedule
+    from orchestra.fanout import paced
 
     chains = [[1.0, 2.0], [0.5], [2.0, 0.5, 0.5], [1.0], [0.25, 0.25]]
     spans = paced(chains, slots=2)

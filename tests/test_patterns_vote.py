@@ -6,8 +6,7 @@ from collections import Counter
 
 import pytest
 
-from orchestra import LLM
-from orchestra import calls as clock
+from orchestra import LLM, clock
 from orchestra.errors import ConfigError
 from orchestra.patterns.vote import (
     aggregate,

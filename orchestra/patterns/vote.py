@@ -28,9 +28,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from orchestra import calls as clock
+from orchestra import clock
 from orchestra.errors import ConfigError
-from orchestra.fanout import Slots, fan_out, schedule
+from orchestra.fanout import Slots, fan_out
 
 __all__ = [
     "Rule",
@@ -167,14 +167,12 @@ async def vote(
     t0 = clock.now()
 
     async def one(i: int, voter: Voter) -> tuple[Any, float]:
-        clock.set_now(t0)  # each voter on its own copy of the simulated clock: a fork
-        return await voter(), clock.now()
+        return await clock.forked(voter, t0)  # each voter on its own copy of the clock
 
     slots = concurrency or len(voters)
     done = await fan_out(one, voters, limit=Slots(slots))
     # the join: the votes laid out on their slots in simulated time (all at once: the slowest)
-    took = [0.0 if isinstance(d, BaseException) else d[1] - t0 for d in done]
-    clock.set_now(max(s + d for s, d in zip(schedule(took, slots, t0), took, strict=True)))
+    clock.join([0.0 if isinstance(d, BaseException) else d[1] for d in done], slots, t0)
     outs = [d if isinstance(d, BaseException) else d[0] for d in done]
     votes: list[str | None] = []
     costs: list[float] = []
