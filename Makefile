@@ -61,14 +61,20 @@ $(STAMP): pyproject.toml uv.lock setup/jupyterlab-overrides.json | $(UV)
 
 setup: $(STAMP)
 
+# The notebooks as committed are trusted, in a database of the kit's own, so that their saved
+# widgets (chapter 09's review panel, progress bars) draw on first open (tools/trust_book.py).
+TRUST := $(CURDIR)/$(VENV)/share/jupyter/orchestra-trust
+
 # Chapter 11's CrewAI/AutoGen environment (1.0 GB, about a minute) is created in the background
 # while the lab opens, so that `make lab` stays under 3 minutes on a fresh machine.
 lab: $(STAMP) $(PHOENIX_STAMP)
 	@test -f $(AGENTS_STAMP) || { mkdir -p build; \
 	    echo "creating $(AGENTS_VENV) for chapter 11 in the background: build/agents-setup.log"; \
 	    $$(command -v setsid) nohup $(MAKE) --no-print-directory agents >build/agents-setup.log 2>&1 & }
+	$(VENV)/bin/python tools/trust_book.py --data-dir $(TRUST)
 	$(VENV)/bin/jupyter lab --no-browser --ip=127.0.0.1 --ServerApp.root_dir=. \
-	    --LabApp.default_url=/lab/tree/notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
+	    --LabApp.default_url=/lab/tree/notebooks --NotebookNotary.data_dir=$(TRUST) \
+	    $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # Every check: a failure (or a missing browser) stops nothing else, and the exit status says
 # whether all passed. First the style and the import layers (ruff and import-linter, configured

@@ -40,7 +40,14 @@ def one_line(error: nbformat.NotebookNode) -> str:
 
 
 def printed(cell: nbformat.NotebookNode) -> str:
-    return "".join(o.text for o in cell.outputs if o.output_type == "stream").rstrip()
+    """What a cell printed, and the text of what it showed (a review's, as the cell's value)."""
+    texts = []
+    for o in cell.outputs:
+        if o.output_type == "stream":
+            texts.append(o.text)
+        elif o.output_type in ("execute_result", "display_data") and "text/plain" in o.data:
+            texts.append(o.data["text/plain"] + "\n")
+    return "".join(texts).rstrip()
 
 
 def grade(path: Path) -> tuple[int, int]:

@@ -54,9 +54,10 @@ import time
 
 import anthropic
 import pandas as pd
-from IPython.display import Markdown, display
+from IPython.display import display
 
 from orchestra import LLM, sim
+from orchestra.viz import prose
 
 simulator = sim.start(seed=seed, time_scale=time_scale) if backend == "sim" else None
 print("backend:", backend, "| model:", model, "| seed:", seed)
@@ -349,7 +350,7 @@ fig.tight_layout()
 # %%
 cost, latency = costs["cost per 10k calls ($)"], costs["latency (s)"]
 cheap, dear, slow = cost.idxmin(), cost.idxmax(), latency.idxmax()
-Markdown(
+prose(
     f"Read the two charts together: {dear} costs {cost[dear] / cost[cheap]:.0f}× what {cheap} "
     f"costs for the same summaries (${cost[dear]:,.2f} vs ${cost[cheap]:,.2f} per 10,000 calls)"
     + (

@@ -55,13 +55,13 @@ import inspect
 import json
 
 import pandas as pd
-from IPython.display import Markdown
 
 pd.set_option("display.max_colwidth", 70)
 
 from orchestra import LLM, datasets, log_steps, measure, sim, viz
 from orchestra.patterns import chain
 from orchestra.patterns.chain import ChainState, product_chain
+from orchestra.viz import prose
 
 simulator = sim.start(seed=seed, time_scale=time_scale) if backend == "sim" else None
 base_url = simulator.url if simulator else None
@@ -220,7 +220,7 @@ summary
 # %%
 extra = summary["completed"] - summary.loc["no repair", "completed"]
 extra_cost = summary["cost ($)"] - summary.loc["no repair", "cost ($)"]
-Markdown(
+prose(
     f"Measured: {summary.loc['no repair', 'completed']} of {len(products)} listings without "
     f"repair; one repair rescues {extra['1 repair']} more for "
     f"${extra_cost['1 repair']:.4f}, two rescue {extra['2 repairs']} more for "
@@ -264,7 +264,7 @@ acc.index.name = "field (share correct)"
 acc
 
 # %%
-Markdown(
+prose(
     "Share correct, no repair → 2 repairs: "
     + "; ".join(
         f"{f} {acc.loc[f, 'no repair']:.2f} → {acc.loc[f, '2 repairs']:.2f}" for f in FIELDS
@@ -465,7 +465,7 @@ fig = viz.compare(
 o, lc = table.loc["orchestra"], table.loc["LangChain LCEL"]
 per_call = table["input_tokens"] / table["calls"]
 retries = {k: int(v) - len(texts) for k, v in table["calls"].items()}
-Markdown(
+prose(
     f"Measured: orchestra used **{o.input_tokens / lc.input_tokens - 1:+.0%} input tokens** and "
     f"**{o.cost_usd / lc.cost_usd - 1:+.0%} cost** against LCEL "
     f"({int(o.input_tokens):,} against {int(lc.input_tokens):,} tokens, ${o.cost_usd:.4f} against "

@@ -63,11 +63,11 @@ import inspect
 
 import matplotlib.pyplot as plt
 import pandas as pd
-from IPython.display import Markdown
 
 from orchestra import LLM, Budget, datasets, log_steps, measure, sim, viz
 from orchestra.patterns import evaluator
 from orchestra.patterns.evaluator import Draft, iterations, optimizer
+from orchestra.viz import prose
 
 pd.set_option("display.max_colwidth", 100)
 simulator = sim.start(seed=seed, time_scale=time_scale) if backend == "sim" else None
@@ -232,7 +232,7 @@ cheap, strong = passes.index[0], passes.index[-1]
 gains = marginal.loc[cheap.replace("claude-", ""), "grade gained"].tolist()
 grading = sum(spent(runs, "evaluate") for runs in results.values())
 writing = sum(spent(runs, "generate") for runs in results.values())
-Markdown(
+prose(
     f"Measured, writer {cheap}: the mean grade gained per round was "
     + ", ".join(f"{g:+.3f}" for g in gains)
     + f" (round 1 to {len(gains)}). Over every run above, the grader's calls cost "
@@ -341,7 +341,7 @@ last = [s for s in capped.trace.steps() if s.cost_usd > 0][-1]
 over = capped.cost_usd / budget_usd - 1
 before_last = capped.cost_usd - last.cost_usd
 assert capped.cost_usd - budget_usd <= last.cost_usd + 1e-12  # overshoot ≤ the step in flight
-Markdown(
+prose(
     f"Measured: the run spent **${capped.cost_usd:.5f} against a budget of ${budget_usd}**, "
     f"{abs(over):.0%} {'over' if over > 0 else 'under'} it. Before its last paid step "
     f"(`{last.key}`) it had spent ${before_last:.5f}, "
@@ -593,7 +593,7 @@ fig = viz.compare(
 cost = table["cost_usd"].round(6)
 cheapest = ", ".join(cost.index[cost == cost.min()])
 dearest = ", ".join(cost.index[cost == cost.max()])
-Markdown(
+prose(
     f"Measured: cost per run of {len(briefs)} products from ${cost.min():.4f} "
     f"({cheapest}) to ${cost.max():.4f} ({dearest}), mean rounds from "
     f"{table['mean rounds'].min():.2f} to {table['mean rounds'].max():.2f}, mean final grade "
@@ -658,7 +658,7 @@ sb.glue("grading_share", round(grading / (grading + writing), 4))
 #   a maximum number of rounds, a cost budget. Say what happens at each (keep the best draft and
 #   flag it, or fail loudly) and log which one fired. A `while score < threshold` is a bug. In
 #   LangGraph: a counter on the conditional edge, with `recursion_limit` as the safety net.
-# - *"Your budget was $X and the run spent more. Why?"* The check runs before each step; the step
+# - *"Your budget was \$X and the run spent more. Why?"* The check runs before each step; the step
 #   in flight is paid in full. Bound the overshoot by the dearest step, or stop when the
 #   remaining budget is below it.
 # - *"When is the loop worth it?"* When criteria are checkable and first drafts often miss some.

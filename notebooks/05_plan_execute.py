@@ -72,7 +72,6 @@ import inspect
 
 import matplotlib.pyplot as plt
 import pandas as pd
-from IPython.display import Markdown
 from pydantic import create_model
 
 from orchestra import LLM, datasets, log_steps, measure, sim, viz
@@ -80,6 +79,7 @@ from orchestra.errors import OutputFormatError, PlanError
 from orchestra.examples.support_desk import CATEGORIES, grade, request, support_tools
 from orchestra.patterns import plan as pattern
 from orchestra.patterns.plan import Job, Plan, Step, check, plan_prompt, planner_executor, plans
+from orchestra.viz import prose
 
 pd.set_option("display.max_colwidth", 110)
 simulator = sim.start(seed=seed, time_scale=time_scale) if backend == "sim" else None
@@ -319,7 +319,7 @@ fig.tight_layout(rect=(0, 0.08, 1, 1))
 by = runs.groupby(["planner", "max_replans"])[["success", "right", "plans", "cost ($)"]].mean()
 lo, hi = by.index.get_level_values("planner").unique()[[0, -1]]
 longest = table.xs(max(lengths), level="parts")
-Markdown(
+prose(
     f"Measured over {len(tickets)} tickets and {len(lengths)} request lengths: "
     f"planner **{lo}** completes {by.loc[(lo, min(replans)), 'success']:.0%} of runs with "
     f"max_replans={min(replans)} and {by.loc[(lo, max(replans)), 'success']:.0%} with "
@@ -338,7 +338,7 @@ first = first.mean().unstack("parts")
 done = runs[runs["success"]]
 misses = pd.Series([n for w in done["wrong"] for n in w], dtype=str).value_counts()
 misses = ", ".join(f"{n} wrong in {c}" for n, c in misses.items()) or "none"
-Markdown(
+prose(
     f"First plans that pass the check ({len(tickets)} tickets per point), at "
     f"{min(lengths)} parts and at {max(lengths)}: "
     + "; ".join(
@@ -425,7 +425,7 @@ versus.round({"right": 2, "values right": 2, "calls": 2, "cost ($)": 5, "simulat
 best = versus.groupby(level="approach")[["right", "values right", "cost ($)", "simulated s"]].mean()
 ours = f"plan-then-execute, planner {lo}"
 theirs = f"one call, {hi}"
-Markdown(
+prose(
     f"Measured, over every length: plan-then-execute with planner {lo} (max_replans="
     f"{max(replans)}) gets {best.loc[ours, 'right']:.0%} of requests entirely right and "
     f"{best.loc[ours, 'values right']:.0%} of the values, for ${best.loc[ours, 'cost ($)']:.5f} "

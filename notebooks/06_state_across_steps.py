@@ -67,7 +67,6 @@ from typing import Annotated, TypedDict
 
 import matplotlib.pyplot as plt
 import pandas as pd
-from IPython.display import Markdown
 from pydantic import BaseModel, create_model
 
 from orchestra import LLM, Retry, SqliteStore, Workflow, datasets, measure, parallel, sim, step
@@ -75,6 +74,7 @@ from orchestra.errors import MergeConflictError
 from orchestra.examples.long_workflow import STEPS, Dossier
 from orchestra.patterns.context import compactor, render
 from orchestra.sim.tokens import count_tokens, tokenize
+from orchestra.viz import prose
 
 pd.set_option("display.max_colwidth", 80)
 simulator = sim.start(seed=seed, time_scale=time_scale) if backend == "sim" else None
@@ -223,7 +223,7 @@ total = {
     for h in ("explicit state", "whole context")
 }
 dollars = {h: steps_df[steps_df.how == h]["cost ($)"].sum() / len(tickets) for h in total}
-Markdown(
+prose(
     f"Measured over {len(tickets)} tickets: one dossier sends **{total['whole context']:.0f} input "
     f"tokens with the whole context against {total['explicit state']:.0f} with explicit state** "
     f"({total['whole context'] / total['explicit state']:.1f}×), ${dollars['whole context']:.5f} "
@@ -394,7 +394,7 @@ b = f"budget {budget_tokens} tokens"
 saved = 1 - run_cost(kept)[0] / run_cost(full)[0]
 dearer = run_cost(kept)[1] / run_cost(full)[1] - 1
 aborted = sum(r.status != "completed" for r in kept)
-Markdown(
+prose(
     f"Measured: the budget of {budget_tokens} tokens {'cut' if saved > 0 else 'raised'} the tokens "
     f"of a dossier by **{abs(saved):.0%}** and its cost by {abs(dearer):.0%} "
     f"({'less' if dearer < 0 else 'more'}; the summaries' own calls included, "
@@ -592,7 +592,7 @@ memory_table
 # %%
 orch = memory_table.loc["orchestra explicit state (Case)"]
 everything = memory_table.loc["LangChain history, everything"]
-Markdown(
+prose(
     f"Measured over {len(TURNS)} turns: sending the whole history cost "
     f"{everything['input tokens (8 turns)']} input tokens and remembered the name; both "
     f"token-limited memories dropped turn 1 and "

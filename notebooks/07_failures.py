@@ -79,7 +79,7 @@ import inspect
 
 import matplotlib.pyplot as plt
 import pandas as pd
-from IPython.display import Markdown, display
+from IPython.display import display
 from pydantic import BaseModel
 
 from orchestra import (
@@ -96,6 +96,7 @@ from orchestra import (
     viz,
 )
 from orchestra.policies import retryable
+from orchestra.viz import prose
 
 simulator = sim.start(seed=seed, time_scale=time_scale) if backend == "sim" else None
 base_url = simulator.url if simulator else None
@@ -618,7 +619,7 @@ refused = timeline.index[timeline["strong model"] == "refused (open)"].tolist()
 back = [
     t for t in refused if t > timeline.index[timeline["strong model"].str.startswith("probe")].min()
 ]
-Markdown(
+prose(
     f"While the breaker was open, {len(refused)} tickets (ticks {refused}) got their reply from "
     f"the cheap model at once, without sending the strong model a request and waiting for it to "
     f"fail (with retries, several requests each). The price: the breaker only learns that the "
@@ -803,7 +804,7 @@ if rows:
     assert all(ok(r, "retry + fallback") >= ok(r, "retry") for r in fault_rates)
     degraded = at.xs("retry + fallback + optional", level="policy")["degraded"]
     display(
-        Markdown(
+        prose(
             f"""
 - **none** collapses fast: a run makes six calls, so at a {low:.0%} fault rate only
   {(1 - low) ** 6:.0%} of runs should survive ((1 − {low:g})⁶); {ok(low, "none"):.0%} of our
@@ -1156,7 +1157,7 @@ agree = [
 ]
 differ = [c for c in ("input_tokens", "output_tokens", "cost_usd") if comparison[c].nunique() > 1]
 done_min, done_max = comparison["completed"].min(), comparison["completed"].max()
-Markdown(
+prose(
     f"All {len(comparison)} implementations complete "
     f"{done_min if done_min == done_max else f'{done_min} to {done_max}'} of {n_compare} tickets. "
     f"Identical across them: {', '.join(agree) or 'nothing'}; different: "
@@ -1177,7 +1178,7 @@ fig = viz.compare(comparison, title=f"Same failure policy, {n_compare} tickets, 
 
 # %%
 loc = comparison["lines"].sort_values()
-Markdown(
+prose(
     f"Lines of code count the policy *and* the pipeline: from {loc.index[0]} ({loc.iloc[0]}) to "
     f"{loc.index[-1]} ({loc.iloc[-1]}). In orchestra the policy is a few keyword arguments; in "
     f"LCEL retry and fallback are methods on any runnable; tenacity is plain Python you can read "
@@ -1293,7 +1294,7 @@ if defaults:
     fig.tight_layout()
     wasted = [lib for lib, row in by_default.iterrows() if row["400 bad request"] > 1]
     display(
-        Markdown(
+        prose(
             f"By default {', '.join(wasted)} sent the bad request "
             f"{by_default['400 bad request'].max()} times and the unknown model "
             f"{by_default['404 unknown model'].max()} times; orchestra sent each "

@@ -67,11 +67,11 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
-from IPython.display import Markdown
 
 from orchestra import LLM, Retry, SqliteStore, datasets, log_steps, measure, sim
 from orchestra.errors import RunBusyError
 from orchestra.examples.long_workflow import STEPS, Dossier, make_workflow
+from orchestra.viz import prose
 
 simulator = sim.start(seed=seed, time_scale=time_scale) if backend == "sim" else None
 base_url = simulator.url if simulator else None
@@ -257,7 +257,7 @@ right.set_title("Cost per invocation")
 fig.tight_layout()
 
 # %%
-Markdown(
+prose(
     f"Resuming made {costs['calls answered'].iloc[1]} calls (steps 7 to 9) for "
     f"${costs['spent by this invocation ($)'].iloc[1]:.5f}; starting again would have made "
     f"{costs['calls answered'].iloc[2]} for ${costs['spent by this invocation ($)'].iloc[2]:.5f}, "
@@ -356,7 +356,7 @@ print("calls made by the resume:", sent()[0] - before if simulator else "n/a")
 print("lease taken over although unexpired:", expires > time.time())
 
 # %%
-Markdown(
+prose(
     f"The worker made {worker_calls} calls: {len(committed)} committed, and step 7's, which was "
     f"paid and lost with the process. The resume ran step 7 again from its start (the same "
     f"prompt, so at temperature 0 the same answer). `RunResult.cost_usd` counts only what the "
@@ -564,7 +564,7 @@ fig.tight_layout()
 assert side.loc["orchestra", "calls paid twice"] == side.loc["LangGraph", "calls paid twice"] == 0
 assert side.loc["no checkpoint", "calls paid twice"] > 0
 ratio = theirs[1] / ours[1]
-Markdown(
+prose(
     f"Both checkpointers resume at the failed step and pay for no completed step twice; without "
     f"a checkpoint, {side.loc['no checkpoint', 'calls paid twice']} calls were paid twice. They "
     f"differ in what they keep: orchestra saved {side.loc['orchestra', 'rows saved']} rows "

@@ -69,7 +69,6 @@ your_turn = (
 from pathlib import Path
 
 import pandas as pd
-from IPython.display import Markdown
 from pydantic import BaseModel
 
 from orchestra import (
@@ -88,6 +87,7 @@ from orchestra import (
 )
 from orchestra.errors import DecisionMismatchError
 from orchestra.review import review_panel
+from orchestra.viz import prose
 
 simulator = sim.start(seed=seed, time_scale=time_scale) if backend == "sim" else None
 base_url = simulator.url if simulator else None
@@ -707,7 +707,7 @@ ours, once = comparison.loc["orchestra"], comparison.loc["LangGraph, 1 node"]
 once_each = comparison[comparison["calls"] == ours["calls"]]
 assert once["calls"] > ours["calls"] and once["cost_usd"] > ours["cost_usd"]
 assert once["sim_s"] > once_each["sim_s"].max()
-Markdown(
+prose(
     f"For {len(batch)} products, {', '.join(once_each.index)} each made {ours['calls']:.0f} LLM "
     f"calls for ${ours['cost_usd']:.6f}, in {once_each['sim_s'].min():.2f} to "
     f"{once_each['sim_s'].max():.2f} simulated seconds (the calls run one after another; the "

@@ -80,13 +80,13 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
-from IPython.display import Markdown
 from tqdm.auto import tqdm
 
 from orchestra import datasets, otel, sim, viz
 from orchestra.examples import support
 from orchestra.examples.support import Case, Models, first_wrong, golden, pipeline, wrong
 from orchestra.phoenix import Phoenix
+from orchestra.viz import prose
 
 ui = Phoenix(url=phoenix_url).launch() if phoenix else None
 simulator = sim.start(seed=seed, time_scale=time_scale)
@@ -189,7 +189,7 @@ calls[["key", "model", "input_tokens", "output_tokens", "stop_reason", "output_p
 # %%
 first = first_wrong(trace, gold)
 cut = calls[calls.stop_reason == "max_tokens"]["key"].tolist()
-Markdown(
+prose(
     f"Read from the trace: the first step whose output disagrees with the golden answer is "
     f"**{first}**"
     + (f", and its LLM call stopped at `max_tokens` ({', '.join(cut)})." if cut else ".")
@@ -237,7 +237,7 @@ tally.to_frame()
 # %%
 top = tally.groupby(level=0).sum().sort_values(ascending=False)
 cut_share = (by_run["stop_reason"] == "max_tokens").mean() if len(by_run) else 0.0
-Markdown(
+prose(
     f"Measured over the {len(tickets)} runs: {len(bad)} bad answers; the first wrong step is "
     + ", ".join(f"**{s}** in {n}" for s, n in top.items())
     + f". {cut_share:.0%} of the bad answers trace back to a call cut at `max_tokens`: the "
@@ -548,7 +548,7 @@ sweep[["false alarms", "false-alarm rate", "delay (runs)", "delay (simulated s)"
 
 # %%
 delay = chosen["delay (runs)"]
-Markdown(
+prose(
     f"Measured at k = {k:g}: "
     + (
         f"the alert first fired at run {chosen['first alert at run']} (on **{chosen['first step to alert']}**), "
@@ -659,7 +659,7 @@ if run_tests:
     )
 else:
     text = "The tests were not run (`run_tests = False`)."
-Markdown(text)
+prose(text)
 
 # %% [markdown]
 # The lesson in the table: **stubs test the code around the model, golden sets test the

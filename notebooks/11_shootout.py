@@ -97,12 +97,13 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
-from IPython.display import Markdown, display
+from IPython.display import display
 
 from orchestra import LLM, measure, sim, viz
 from orchestra.examples import capstone as cap
 from orchestra.examples import capstone_crash as cc
 from orchestra.examples import capstone_frameworks as fw
+from orchestra.viz import prose
 
 pd.set_option("display.max_colwidth", 100)
 simulator = sim.start(seed=seed, time_scale=time_scale) if backend == "sim" else None
@@ -455,7 +456,7 @@ if isinstance(crash_table, pd.DataFrame):
         for n in others
     )
     display(
-        Markdown(
+        prose(
             f"Killed after {crash_after} answered calls, {' and '.join(journaled) or 'no system'}"
             f" resumed from the journal and paid no call twice; without a journal, the batch "
             f"started again and paid again for every call made before the kill ({words or 'none'} "

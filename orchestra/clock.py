@@ -25,6 +25,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
 from typing import TypeVar
 
+from orchestra.errors import hide_from_learners
+
 __all__ = [
     "now",
     "set_now",
@@ -82,6 +84,8 @@ async def forked(work: Callable[[], Awaitable[T]], start: float) -> tuple[T, flo
     Await it at the top of a task of its own (``gather``, ``fan_out``, ``create_task``): asyncio
     gives each new task a copy of the clock, so branches do not move each other's.
     """
+    # out of a learner's traceback in IPython, kept in pytest's (errors.hide_from_learners)
+    __tracebackhide__ = hide_from_learners
     _now.set(start)
     out = await work()
     return out, _now.get() - start

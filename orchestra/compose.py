@@ -33,6 +33,7 @@ from orchestra.errors import (
     MergeConflictError,
     StateTypeError,
     UnknownStepError,
+    hide_from_learners,
 )
 from orchestra.fanout import Slots, fan_out
 from orchestra.nodes import (
@@ -133,6 +134,9 @@ class Parallel(Node):
         return out
 
     async def run_node(self, run: Run, state: BaseModel, key: str, parent: int | None) -> BaseModel:
+        # out of a learner's traceback in IPython, kept in pytest's (errors.hide_from_learners)
+        __tracebackhide__ = hide_from_learners
+
         def one(j: int, branch: tuple) -> Callable[[], Awaitable[BaseModel]]:
             return lambda: run_sequence(branch, run, state, f"{key}[{j}].", parent)
 
@@ -216,9 +220,11 @@ class MapEach(Node):
         return f"map:{'>'.join(s.name for s in self.steps)}:{self.over}:{self.into}"
 
     async def run_node(self, run: Run, state: BaseModel, key: str, parent: int | None) -> BaseModel:
+        __tracebackhide__ = hide_from_learners
         limit = Slots(self.concurrency)  # handed back while a retry waits out its backoff
 
         async def steps(i: int, item: Any) -> tuple[Any, str]:
+            __tracebackhide__ = hide_from_learners
             replayed = False
             for s in self.steps:  # the item flows on: each step's output is the next one's input
                 item, status = await s.execute(
@@ -231,6 +237,7 @@ class MapEach(Node):
 
         async def one(i: int, item: Any) -> tuple[Any, str]:
             # each item on its own clock from 0, placed on the slots below
+            __tracebackhide__ = hide_from_learners
             return (await clock.forked(lambda: steps(i, item), 0.0))[0]
 
         items = getattr(state, self.over)
@@ -315,6 +322,7 @@ class Race(Node):
         return out
 
     async def run_node(self, run: Run, state: BaseModel, key: str, parent: int | None) -> BaseModel:
+        __tracebackhide__ = hide_from_learners
         decided, winner = run.decided(f"{key}#winner")
         if decided:  # a resume: the branch that won before, nothing raced again
             return await run_sequence(
@@ -398,6 +406,7 @@ class Branch(Node):
         return f"branch:{self.name}:{on}({routes};default={default})"
 
     async def run_node(self, run: Run, state: BaseModel, key: str, parent: int | None) -> BaseModel:
+        __tracebackhide__ = hide_from_learners
         value = getattr(state, self.on) if isinstance(self.on, str) else self.on(state)
         nodes = self.routes.get(value, self.default)
         if nodes is None:
@@ -437,6 +446,7 @@ class Loop(Node):
         return f"loop:{self.max_iterations}({describe_all(self.body)})"
 
     async def run_node(self, run: Run, state: BaseModel, key: str, parent: int | None) -> BaseModel:
+        __tracebackhide__ = hide_from_learners
         for i in range(self.max_iterations):
             state = await run_sequence(self.body, run, state, f"{key}[{i}].", parent)
             if self.until(state):

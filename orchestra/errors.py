@@ -42,6 +42,7 @@ This module imports nothing of ours, so everything may import it.
 from __future__ import annotations
 
 __all__ = [
+    "hide_from_learners",
     "OrchestraError",
     "ConfigError",
     "UnknownParameterError",
@@ -279,3 +280,14 @@ class DecisionMismatchError(OrchestraError):
         super().__init__(message)
         self.expected = expected
         self.got = got
+
+
+def hide_from_learners(excinfo: object = None) -> bool:
+    """What the engine's pass-through frames set ``__tracebackhide__`` to.
+
+    IPython leaves out of a traceback every frame whose ``__tracebackhide__`` is truthy (a
+    function is), so a learner's traceback goes from their cell to their own code, without the
+    workflow, node and retry frames between. pytest calls it instead, and gets False: the kit's
+    own tests keep every frame.
+    """
+    return False

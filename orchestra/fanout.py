@@ -23,7 +23,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
-from orchestra.errors import ConfigError
+from orchestra.errors import ConfigError, hide_from_learners
 
 __all__ = ["Slots", "fan_out", "paced"]
 
@@ -92,9 +92,12 @@ async def fan_out(
     (the caller decides what a failure means). ``progress`` names a tqdm bar (a widget in
     Jupyter), closed at the end so the committed notebook shows it finished.
     """
+    # out of a learner's traceback in IPython, kept in pytest's (errors.hide_from_learners)
+    __tracebackhide__ = hide_from_learners
     bar = _bar(len(items), progress) if progress else None
 
     async def one(i: int, item: Any) -> T:
+        __tracebackhide__ = hide_from_learners
         async with limit:
             try:
                 return await fn(i, item)

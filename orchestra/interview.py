@@ -1,29 +1,36 @@
 """The interview question that ends each exercise: your answer, the rubric, a model answer.
 
-Every exercise notebook ends the same way: you write an answer in a markdown cell, then one
-cell shows the points a strong answer makes (score yourself, one point each) and a model
-answer; on real Claude a grader LLM also marks each point and explains.
+Every exercise notebook ends the same way: you write your answer in a code cell, as the string
+``answer`` (so the next cell reads what the kernel holds: nothing to save first, and a copy of
+the notebook reads its own), then one cell shows the points a strong answer makes (score
+yourself, one point each) and, once you have answered, a model answer folded away until you
+open it; on real Claude a grader LLM also marks each point and explains.
 
-    answer = answer_in("03_router.ipynb", "answer-03")
-    print(await review(answer, RUBRIC, MODEL_ANSWER, backend=backend))
+    answer = '''My answer ...'''
+    await review(answer, RUBRIC, MODEL_ANSWER, backend=backend)
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+from orchestra.text import escape_math
 
-__all__ = ["GRADER_MODEL", "answer_in", "review"]
+__all__ = ["GRADER_MODEL", "Review", "review"]
 
 
-def answer_in(notebook: str | Path, tag: str) -> str:
-    """The text of the markdown cell tagged ``tag`` in the saved notebook ("" if none).
+class Review(str):
+    """The review as text (``print`` it), shown in a notebook as Markdown with the model
+    answer folded (a ``<details>`` block the learner opens when ready)."""
 
-    Read from the file, so save the notebook after writing: ``answer_in("03_router.ipynb", "answer-03")``.
-    """
-    import nbformat  # here, not at import: its JSON-schema validator takes seconds to load
+    def __new__(cls, text: str, markdown: str) -> Review:
+        made = super().__new__(cls, text)
+        made.markdown = markdown
+        return made
 
-    cells = nbformat.read(Path(notebook), as_version=4).cells
-    return next((c.source for c in cells if tag in c.metadata.get("tags", [])), "")
+    def _repr_markdown_(self) -> str:
+        return self.markdown
+
+    def _repr_pretty_(self, p, cycle: bool) -> None:  # the text, not a quoted string
+        p.text(str(self))
 
 
 GRADER_MODEL = "claude-sonnet-4-5"
@@ -38,26 +45,27 @@ async def review(
     backend: str = "sim",
     grader=None,
     min_words: int = 20,
-) -> str:
+) -> Review:
     """The rubric to score yourself against, then (once you have answered) a model answer and,
     on real Claude (``backend="anthropic"``), a grader's marking of each point.
 
     The grader is ``GRADER_MODEL`` unless you pass your own ``grader`` (anything with an
     ``ask``); offline there is no grader, since a simulated one would only pretend to judge.
 
-    ``print(await review("Retry only transient errors ...", ["names 429"], "Retry ..."))``
+    ``await review("Retry only transient errors ...", ["names 429"], "Retry ...")``, the
+    cell's last line, shows it as Markdown; ``print(...)`` shows it as text.
     """
     words = len(answer.split())
     answered = words >= min_words and "Your answer here" not in answer and "TODO" not in answer
-    lines = (
-        []
-        if answered
-        else [f"Write your answer first ({words} words so far), then run this cell again.\n"]
-    )
-    lines.append(f"A strong answer makes these {len(rubric)} points (score yourself, one each):")
-    lines += [f"  [ ] {point}" for point in rubric]
+    ask = f"Write your answer first ({words} words so far), then run this cell again."
+    head = f"A strong answer makes these {len(rubric)} points (score yourself, one each):"
+    lines = ([] if answered else [ask + "\n"]) + [head] + [f"  [ ] {p}" for p in rubric]
+    md = ([] if answered else [f"**{ask}** Set `answer` in the cell above.", ""]) + [head, ""]
+    md += [f"- [ ] {escape_math(p)}" for p in rubric]
     if answered:
         lines += ["", "A model answer:", model_answer]
+        md += ["", "<details><summary>A model answer (open it once yours is written)</summary>"]
+        md += ["", escape_math(model_answer), "", "</details>"]
     if answered and (grader is not None or backend == "anthropic"):
         points = "\n".join(f"{i}. {p}" for i, p in enumerate(rubric, 1))
         prompt = (
@@ -73,4 +81,5 @@ async def review(
         else:
             reply = await grader.ask(prompt)
         lines += ["", "Claude's grading:", reply.text]
-    return "\n".join(lines)
+        md += ["", "**Claude's grading:**", "", escape_math(reply.text)]
+    return Review("\n".join(lines), "\n".join(md))

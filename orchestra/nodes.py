@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel
 
-from orchestra.errors import CycleError, DefinitionError, UnknownStepError
+from orchestra.errors import CycleError, DefinitionError, UnknownStepError, hide_from_learners
 from orchestra.run import Run, Stop
 
 if TYPE_CHECKING:
@@ -175,6 +175,8 @@ async def run_sequence(
     nodes: tuple[Node, ...], run: Run, state: BaseModel, prefix: str, parent: int | None
 ) -> BaseModel:
     """Run nodes one after another, each on the state the previous one returned."""
+    # out of a learner's traceback in IPython, kept in pytest's (errors.hide_from_learners)
+    __tracebackhide__ = hide_from_learners
     for i, node in enumerate(nodes):
         key = f"{prefix}{i:02d}.{node.name}"
         try:

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from orchestra import clock
-from orchestra.errors import CircuitOpenError, ConfigError, StepError
+from orchestra.errors import CircuitOpenError, ConfigError, StepError, hide_from_learners
 from orchestra.fanout import Slots
 
 __all__ = ["Retry", "CircuitBreaker", "Slots", "retryable", "retry_after", "retrying"]
@@ -146,6 +146,8 @@ async def retrying(
 
         >>> await retrying(lambda: llm.ask("hi"), Retry(max_attempts=3), name="greet")
     """
+    # out of a learner's traceback in IPython, kept in pytest's (errors.hide_from_learners)
+    __tracebackhide__ = hide_from_learners
     tries = retry.max_attempts if retry is not None else 1
     for n in range(1, tries + 1):
         try:

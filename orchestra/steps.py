@@ -33,7 +33,13 @@ from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 
 from orchestra.calls import Call, policy_retries, recording
-from orchestra.errors import CorruptCheckpointError, DefinitionError, StateTypeError, StepError
+from orchestra.errors import (
+    CorruptCheckpointError,
+    DefinitionError,
+    StateTypeError,
+    StepError,
+    hide_from_learners,
+)
 from orchestra.fanout import Slots
 from orchestra.nodes import Node, Scope
 from orchestra.policies import CircuitBreaker, Retry, retrying
@@ -71,6 +77,8 @@ class Step(Node):
 
     async def __call__(self, *args: Any) -> Any:
         """Call the plain function (handy in a notebook cell): ``await extract(state)``."""
+        # out of a learner's traceback in IPython, kept in pytest's (errors.hide_from_learners)
+        __tracebackhide__ = hide_from_learners
         return await self.fn(*args)
 
     # -- as a node of a workflow ---------------------------------------------------------
@@ -113,6 +121,7 @@ class Step(Node):
 
     async def run_node(self, run: Run, state: BaseModel, key: str, parent: int | None) -> BaseModel:
         """Run as a node of a workflow: the returned delta becomes the next state."""
+        __tracebackhide__ = hide_from_learners
         delta, status = await self.execute(
             run, state, key, parent, shape=lambda out: self._delta(out, state, key)
         )
@@ -153,6 +162,7 @@ class Step(Node):
         ``gate`` is the fan-out's concurrency slot this execution holds; a retry gives it back
         while it waits out its backoff, so a slot is never idle while work waits for it.
         """
+        __tracebackhide__ = hide_from_learners
         if run.journal and key in run.journal:
             return run.replay(self.name, key, parent), "replayed"
         run.check_budget(key)
@@ -184,6 +194,7 @@ class Step(Node):
         self, run: Run, arg: Any, key: str, span: Span, calls: list[Call], gate: Slots | None = None
     ) -> tuple[Any, Step]:
         """This step's answer after retries, else its fallback's; returns (output, who)."""
+        __tracebackhide__ = hide_from_learners
         try:
             return await retrying(
                 lambda: self._attempt(run, arg, key, span, calls),
@@ -207,6 +218,7 @@ class Step(Node):
             return raw, by
 
     async def _attempt(self, run: Run, arg: Any, key: str, span: Span, calls: list[Call]) -> Any:
+        __tracebackhide__ = hide_from_learners
         span.attempts += 1
         if span.attempts > 1:
             run.check_budget(key)  # before every retry too: a retry spends
@@ -222,6 +234,7 @@ class Step(Node):
                     calls.extend(got)
 
     async def _call(self, args: tuple) -> Any:
+        __tracebackhide__ = hide_from_learners
         if self.timeout is None:
             return await self.fn(*args)
         async with asyncio.timeout(self.timeout):

@@ -44,6 +44,7 @@ from orchestra.errors import (
     OrchestraError,
     RunBusyError,
     StateTypeError,
+    hide_from_learners,
 )
 from orchestra.fanout import Slots, fan_out
 from orchestra.nodes import (
@@ -130,6 +131,8 @@ class Workflow(Node):
 
             >>> result = await wf.run(Ticket(text="refund please"), store=MemoryStore())
         """
+        # out of a learner's traceback in IPython, kept in pytest's (errors.hide_from_learners)
+        __tracebackhide__ = hide_from_learners
         state = self._accept(state)
         run_id = run_id or os.urandom(6).hex()
         owner = new_owner()
@@ -168,6 +171,7 @@ class Workflow(Node):
             >>> waiting = result.waiting_for
             >>> result = await wf.resume(run_id, store, decision=True, question=waiting["key"])
         """
+        __tracebackhide__ = hide_from_learners
         rec = store.load(run_id)
         if rec.workflow != self.name or rec.fingerprint != self.fingerprint:
             raise ForeignCheckpointError(
@@ -217,6 +221,7 @@ class Workflow(Node):
         return rec.info.get("waiting_for") if rec.status == "waiting" else None
 
     async def _go(self, run: Run, state: BaseModel) -> RunResult:
+        __tracebackhide__ = hide_from_learners
         root = run.trace.open(self.name, "workflow", "", None, state)
         status, reason, error, waiting = "completed", None, None, None
         heartbeat = _heartbeat(run) if run.store is not None else None
@@ -281,10 +286,12 @@ class Workflow(Node):
 
             >>> results = await wf.run_many([Ticket(text=t) for t in texts], progress=True)
         """
+        __tracebackhide__ = hide_from_learners
         checked = [self._accept(s) for s in states]
 
         async def one(_: int, state: BaseModel) -> RunResult:
             # each run on its own clock from 0; laid out on the slots below
+            __tracebackhide__ = hide_from_learners
             return (await clock.forked(lambda: self.run(state, **options), 0.0))[0]
 
         outs = await fan_out(
@@ -331,6 +338,7 @@ class Workflow(Node):
 
     async def run_node(self, run: Run, state: BaseModel, key: str, parent: int | None) -> BaseModel:
         """Run as a node (a sub-workflow) of another workflow."""
+        __tracebackhide__ = hide_from_learners
         span = run.trace.open(self.name, "workflow", key, parent, state)
         try:
             state = await run_sequence(self.steps, run, state, f"{key}.", span.id)

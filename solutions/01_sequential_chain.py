@@ -332,23 +332,33 @@ print(f"check 3 passed: {REPAIRS} repair(s), listings {measured['listings'].toli
 # *"Your extraction chain passes validation on every product, yet the catalogue shows a
 # 349-year warranty. What went wrong, what do you change, and what does each change cost?"*
 #
-# Write your answer in the next markdown cell (tagged `answer-01`), in 4–8 sentences, then run
+# Write your answer in the next cell, as the string `answer`, in 4–8 sentences, then run
 # the cell after it: it shows the points a strong answer makes and a model answer, and you score
 # yourself (with `backend = "anthropic"` and a key, Claude grades your answer against the same
 # rubric and explains).
 
-# %% [markdown] tags=["answer-01"] stub="_Your answer here._"
-# Validation checked the **shape** of the output (an integer), not its **truth**: the model
-# took a neighbouring number for the warranty, and the contract had no rule to catch it. Fixes,
-# cheapest first: a business rule in the contract (`warranty_years` at most 10) so that validate
-# rejects it and the bounded repair re-asks with the complaint, for one more call per rejection;
-# an accuracy measurement on a labelled sample, field by field, to find which fields fail and
-# how often; for fields that matter, a cross-check against a second source (a regex over
-# "Warranty:" lines) or a stronger extraction model, at a higher price per call. Never fill the
-# gap with a default: abort with a reason and send it to a person.
+# %% tags=["answer-01"]
+### BEGIN SOLUTION
+answer = """
+Validation checked the **shape** of the output (an integer), not its **truth**: the model
+took a neighbouring number for the warranty, and the contract had no rule to catch it. Fixes,
+cheapest first: a business rule in the contract (`warranty_years` at most 10) so that validate
+rejects it and the bounded repair re-asks with the complaint, for one more call per rejection;
+an accuracy measurement on a labelled sample, field by field, to find which fields fail and
+how often; for fields that matter, a cross-check against a second source (a regex over
+"Warranty:" lines) or a stronger extraction model, at a higher price per call. Never fill the
+gap with a default: abort with a reason and send it to a person.
+"""
+### END SOLUTION
+### BEGIN STUB
+# answer = """
+# _Your answer here._
+# """
+### END STUB
 
-# %%
-from orchestra.interview import answer_in, review
+# %% tags=["rubric"]
+# The interview answer: score yourself against the rubric (no automatic pass or fail)
+from orchestra.interview import review
 
 RUBRIC = [
     "names the cause: validation checked the type (shape), not whether the value is true",
@@ -367,8 +377,7 @@ matter, a cross-check against a second source (a regex over "Warranty:" lines) o
 model, at a higher price per call. Never fill the gap with a default: abort with a reason and
 route it to a person."""
 
-answer = answer_in("01_sequential_chain.ipynb", "answer-01")
-print(await review(answer, RUBRIC, MODEL_ANSWER, backend=backend))
+await review(answer, RUBRIC, MODEL_ANSWER, backend=backend)
 
 # %%
 await llm.aclose()

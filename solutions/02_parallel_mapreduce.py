@@ -59,7 +59,7 @@ print(len(docs), "documents")
 # `map_reduce(llm, reduce)` calls `reduce(extracted, docs)` once, after the map: `extracted[i]` is
 # the dict of fields extracted from `docs[i]`, or `None` if that item was skipped (it failed).
 # A silent partial total is the classic map-reduce bug: an amount that is missing must not count
-# as $0 without anyone knowing. Return a dict:
+# as \$0 without anyone knowing. Return a dict:
 #
 # - `"by_kind"`: how many documents of each kind, e.g. `{"invoice": 5, "meeting": 4, "incident": 3}`;
 # - `"invoiced_usd"`: the sum of the invoice amounts that *were* extracted, as numbers
@@ -405,7 +405,7 @@ print(
 # yourself. With `backend = "anthropic"` (and a key), Claude grades your answer against the
 # same points and explains.
 
-# %%
+# %% tags=["answer-02"]
 ### BEGIN SOLUTION
 answer = """
 At best the job is rate-bound: a full bucket of 4,000 calls bursts at once, then 4,000 a
@@ -424,7 +424,8 @@ items, so the reduce never silently totals a partial map.
 # """
 ### END STUB
 
-# %%
+# %% tags=["rubric"]
+# The interview answer: score yourself against the rubric (no automatic pass or fail)
 from orchestra.interview import review
 
 RUBRIC = [
@@ -446,7 +447,7 @@ MODEL_ANSWER = (
     "retry-after, and watch 429s, makespan vs bound, and failed items."
 )
 
-print(await review(answer, RUBRIC, MODEL_ANSWER, backend=backend, min_words=40))
+await review(answer, RUBRIC, MODEL_ANSWER, backend=backend, min_words=40)
 
 # %%
 simulator.stop()

@@ -276,7 +276,7 @@ print(
 # score yourself. With `backend = "anthropic"` (and a key), Claude grades your answer against
 # the same points and explains.
 
-# %%
+# %% tags=["answer-03"]
 ### BEGIN SOLUTION
 answer = """
 Measure before deciding: run both models as the router over labelled tickets and compare
@@ -295,7 +295,8 @@ tickets. Monitor how often the default fires: a growing share means a missing cl
 # """
 ### END STUB
 
-# %%
+# %% tags=["rubric"]
+# The interview answer: score yourself against the rubric (no automatic pass or fail)
 from orchestra.interview import review
 
 RUBRIC = [
@@ -318,7 +319,7 @@ MODEL_ANSWER = (
     "default fires."
 )
 
-print(await review(answer, RUBRIC, MODEL_ANSWER, backend=backend, min_words=40))
+await review(answer, RUBRIC, MODEL_ANSWER, backend=backend, min_words=40)
 
 # %%
 await llm.aclose()

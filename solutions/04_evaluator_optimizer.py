@@ -306,24 +306,34 @@ print(f"check 3 passed: ship threshold {THRESHOLD}")
 # *"Your evaluator-optimizer loop in production costs three times what you budgeted. What do you
 # look at first, and what do you change?"*
 #
-# Write your answer in the next markdown cell (tagged `answer-04`), in 4–8 sentences, then run
+# Write your answer in the next cell, as the string `answer`, in 4–8 sentences, then run
 # the cell after it: it shows the points a strong answer makes and a model answer, and you score
 # yourself (with `backend = "anthropic"` and a key, Claude grades your answer against the same
 # rubric and explains).
 
-# %% [markdown] tags=["answer-04"] stub="_Your answer here._"
-# First, find where the money goes: per-round cost from the trace, split between writer and
-# grader. Usually the grader dominates (a long rubric prompt on a strong model, paid every
-# round) and most runs gain little after round two (diminishing returns). Changes, cheapest
-# first: bound the loop twice, with a lower `max_iterations` and a per-item cost budget that
-# stops the run and keeps the last draft, knowing that a budget checked before each step is
-# overshot by the step in flight; replace LLM-graded criteria that are checkable in code
-# (mentions, word counts) by deterministic checks; use a cheaper grader model, after checking it
-# against human labels; revisit the threshold on a measured quality/cost curve; and compare with
-# a stronger one-pass writer. Each trades some quality for cost, so measure before and after.
+# %% tags=["answer-04"]
+### BEGIN SOLUTION
+answer = """
+First, find where the money goes: per-round cost from the trace, split between writer and
+grader. Usually the grader dominates (a long rubric prompt on a strong model, paid every
+round) and most runs gain little after round two (diminishing returns). Changes, cheapest
+first: bound the loop twice, with a lower `max_iterations` and a per-item cost budget that
+stops the run and keeps the last draft, knowing that a budget checked before each step is
+overshot by the step in flight; replace LLM-graded criteria that are checkable in code
+(mentions, word counts) by deterministic checks; use a cheaper grader model, after checking it
+against human labels; revisit the threshold on a measured quality/cost curve; and compare with
+a stronger one-pass writer. Each trades some quality for cost, so measure before and after.
+"""
+### END SOLUTION
+### BEGIN STUB
+# answer = """
+# _Your answer here._
+# """
+### END STUB
 
-# %%
-from orchestra.interview import answer_in, review
+# %% tags=["rubric"]
+# The interview answer: score yourself against the rubric (no automatic pass or fail)
+from orchestra.interview import review
 
 RUBRIC = [
     "measures first: cost per round from the traces, split between writer and grader",
@@ -341,8 +351,7 @@ flight. Grade checkable criteria in code (mentions, word counts), use a cheaper 
 against human labels, and pick the threshold from a measured quality/cost curve; compare with a
 stronger one-pass writer. Measure again after each change."""
 
-answer = answer_in("04_evaluator_optimizer.ipynb", "answer-04")
-print(await review(answer, RUBRIC, MODEL_ANSWER, backend=backend))
+await review(answer, RUBRIC, MODEL_ANSWER, backend=backend)
 
 # %%
 await writer.aclose()

@@ -342,25 +342,35 @@ print(f"check 3 passed: ship planner {CHOICE[0]} with max_replans={CHOICE[1]}")
 # *"Our planner-executor completes 70% of requests in production and costs too much. How do you
 # find out why, and what do you change?"*
 #
-# Write your answer in the next markdown cell (tagged `answer-05`), in 4–8 sentences, then run
+# Write your answer in the next cell, as the string `answer`, in 4–8 sentences, then run
 # the cell after it: it shows the points a strong answer makes and a model answer, and you score
 # yourself (with `backend = "anthropic"` and a key, Claude grades your answer against the same
 # rubric and explains).
 
-# %% [markdown] tags=["answer-05"] stub="_Your answer here._"
-# First, classify the failures from the traces: rejected plans (by kind: unknown tool, wrong
-# order, missing step), steps that failed at run time, and aborts after the re-plan bound, each
-# with its cost. Plan errors grow with plan length and fall with the planner's quality, so
-# compare a cheaper planner with re-plans against a stronger one without, on success and cost
-# per request rather than per call. Check every plan before running it (typed plan, declared
-# inputs and outputs per tool) so a bad plan costs one planner call and nothing else; keep what
-# was made across re-plans; and do not re-plan failures a new plan cannot fix (a missing tool,
-# missing data, a wrong value already made): abort with the partial result and the reason, or
-# route to a person. Where the steps never change, drop the planner for a fixed chain, and where
-# one call does the job, use one call.
+# %% tags=["answer-05"]
+### BEGIN SOLUTION
+answer = """
+First, classify the failures from the traces: rejected plans (by kind: unknown tool, wrong
+order, missing step), steps that failed at run time, and aborts after the re-plan bound, each
+with its cost. Plan errors grow with plan length and fall with the planner's quality, so
+compare a cheaper planner with re-plans against a stronger one without, on success and cost
+per request rather than per call. Check every plan before running it (typed plan, declared
+inputs and outputs per tool) so a bad plan costs one planner call and nothing else; keep what
+was made across re-plans; and do not re-plan failures a new plan cannot fix (a missing tool,
+missing data, a wrong value already made): abort with the partial result and the reason, or
+route to a person. Where the steps never change, drop the planner for a fixed chain, and where
+one call does the job, use one call.
+"""
+### END SOLUTION
+### BEGIN STUB
+# answer = """
+# _Your answer here._
+# """
+### END STUB
 
-# %%
-from orchestra.interview import answer_in, review
+# %% tags=["rubric"]
+# The interview answer: score yourself against the rubric (no automatic pass or fail)
+from orchestra.interview import review
 
 RUBRIC = [
     "classifies failures from traces: rejected plans by kind, failed steps, aborts, with their cost",
@@ -377,8 +387,7 @@ with re-plans against a strong one without, per request. Check every typed plan 
 it so that a bad plan costs one planner call; keep what was made across re-plans; do not re-plan
 what a new plan cannot fix (a missing tool or data): abort with the partial result and the
 reason. Where the steps never change, use a fixed chain; where one call does it, one call."""
-answer = answer_in("05_plan_execute.ipynb", "answer-05")
-print(await review(answer, RUBRIC, MODEL_ANSWER, backend=backend))
+await review(answer, RUBRIC, MODEL_ANSWER, backend=backend)
 
 # %%
 await worker.aclose()

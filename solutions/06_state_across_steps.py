@@ -257,23 +257,33 @@ print("check 2 passed: every tag kept once, whatever the order")
 # *"A teammate says: just pass the whole conversation to every step, models have huge context
 # windows now. What do you answer?"*
 #
-# Write your answer in the next markdown cell (tagged `answer-06`), in 4–8 sentences, then run
+# Write your answer in the next cell, as the string `answer`, in 4–8 sentences, then run
 # the cell after it: it shows the points a strong answer makes and a model answer, and you score
 # yourself (with `backend = "anthropic"` and a key, Claude grades your answer against the same
 # rubric and explains).
 
-# %% [markdown] tags=["answer-06"] stub="_Your answer here._"
-# A big window makes it possible, not free: every step re-sends everything before it, so input
-# tokens grow with each step and the run pays for them quadratically, in cost and in latency.
-# It also changes answers, since the model reads notes it does not need as material. I would
-# give each step a typed input with only the fields it reads, and keep the facts later steps
-# need (labels, ids, names) as explicit state. Where the steps cannot say what they need, I
-# would bound the context with a budget and a summary step with a contract, pin the facts that
-# must survive, and measure the summary's quality cost on questions about early steps. I would
-# show the tokens-per-step chart from the traces before and after.
+# %% tags=["answer-06"]
+### BEGIN SOLUTION
+answer = """
+A big window makes it possible, not free: every step re-sends everything before it, so input
+tokens grow with each step and the run pays for them quadratically, in cost and in latency.
+It also changes answers, since the model reads notes it does not need as material. I would
+give each step a typed input with only the fields it reads, and keep the facts later steps
+need (labels, ids, names) as explicit state. Where the steps cannot say what they need, I
+would bound the context with a budget and a summary step with a contract, pin the facts that
+must survive, and measure the summary's quality cost on questions about early steps. I would
+show the tokens-per-step chart from the traces before and after.
+"""
+### END SOLUTION
+### BEGIN STUB
+# answer = """
+# _Your answer here._
+# """
+### END STUB
 
-# %%
-from orchestra.interview import answer_in, review
+# %% tags=["rubric"]
+# The interview answer: score yourself against the rubric (no automatic pass or fail)
+from orchestra.interview import review
 
 RUBRIC = [
     "says what it costs: tokens grow every step, quadratically over a run, in dollars and latency",
@@ -290,8 +300,7 @@ typed input holding only the fields it reads, and keep facts later steps need as
 Where the whole context must be passed, bound it with a budget and a summary step that has a
 contract, pin the facts that must survive, and measure the summary's cost on questions about
 early steps. Show the tokens-per-step chart from the traces before and after."""
-answer = answer_in("06_state_across_steps.ipynb", "answer-06")
-print(await review(answer, RUBRIC, MODEL_ANSWER, backend=backend))
+await review(answer, RUBRIC, MODEL_ANSWER, backend=backend)
 
 # %%
 await llm.aclose()

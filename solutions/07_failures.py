@@ -345,14 +345,14 @@ print("check 4 passed")
 # *"A teammate wants to wrap every step in `Retry(max_attempts=10, retry_on=lambda e: True)` 'to
 # be safe', and leaves the SDK's default `max_retries=2` on. What do you tell them?"*
 #
-# Write your answer in `interview_answer` (a few sentences, as you would say it). Then run the
+# Write your answer in `answer` (a few sentences, as you would say it). Then run the
 # cell after it: it shows the points a strong answer makes and a model answer, and you score
 # yourself, one point per point you made. With `backend = "anthropic"` and an API key, Claude
 # grades your answer against the same points and explains. Nothing here is a pass/fail check.
 
-# %%
+# %% tags=["answer-07"]
 ### BEGIN SOLUTION
-interview_answer = """
+answer = """
 Retrying everything is not safe. A 400, 401 or 404 fails the same way every time: retrying it
 ten times only burns time and rate limit, and a bug in our own code is not fixed by running it
 again. Retry only transient errors (429, 529, 5xx, timeouts, bad output), with exponential
@@ -366,12 +366,13 @@ Retries also repeat side effects, so the step must be idempotent.
 """
 ### END SOLUTION
 ### BEGIN STUB
-# interview_answer = """
+# answer = """
 # TODO: your answer here.
 # """
 ### END STUB
 
-# %%
+# %% tags=["rubric"]
+# The interview answer: score yourself against the rubric (no automatic pass or fail)
 from orchestra.interview import review
 
 RUBRIC = [
@@ -390,7 +391,7 @@ to 30 requests per step against a service that is already struggling. When a mod
 a breaker per model stops the calls and a fallback answers; and any retried step must be
 idempotent, because a retry repeats its side effects."""
 
-print(await review(interview_answer, RUBRIC, MODEL_ANSWER, backend=backend))
+await review(answer, RUBRIC, MODEL_ANSWER, backend=backend)
 
 # %%
 await llm.aclose()

@@ -316,14 +316,14 @@ print("check 4 passed")
 # The worker is killed during the LLM call. What happens when the run resumes, and how would you
 # design it?"*
 #
-# Write your answer in `interview_answer` (a few sentences, as you would say it). Then run the
+# Write your answer in `answer` (a few sentences, as you would say it). Then run the
 # cell after it: it shows the points a strong answer makes and a model answer, and you score
 # yourself, one point per point you made. With `backend = "anthropic"` and an API key, Claude
 # grades your answer against the same points and explains. Nothing here is a pass/fail check.
 
-# %%
+# %% tags=["answer-08"]
 ### BEGIN SOLUTION
-interview_answer = """
+answer = """
 Resume replays the journal: steps 0 to 4 are committed, so their saved results are applied and
 their LLM calls are not paid again. Step 5 never committed, so it runs again from its start:
 the card is charged a second time, and the receipt call is repeated (the first one was paid
@@ -335,12 +335,13 @@ A lease keeps a second worker from resuming the same run meanwhile.
 """
 ### END SOLUTION
 ### BEGIN STUB
-# interview_answer = """
+# answer = """
 # TODO: your answer here.
 # """
 ### END STUB
 
-# %%
+# %% tags=["rubric"]
+# The interview answer: score yourself against the rubric (no automatic pass or fail)
 from orchestra.interview import review
 
 RUBRIC = [
@@ -358,7 +359,7 @@ is impossible across a crash, so aim for an effect that happens once: the charge
 step, committed before the receipt is written, with an idempotency key (run id + step key) the
 payment provider deduplicates on; and a lease so only one worker resumes the run."""
 
-print(await review(interview_answer, RUBRIC, MODEL_ANSWER, backend=backend))
+await review(answer, RUBRIC, MODEL_ANSWER, backend=backend)
 
 # %%
 store.close()

@@ -358,7 +358,7 @@ print("Task 3 passed: each decision applied once, to the question it names")
 # model answer to score yourself against (with `backend="anthropic"`, Claude also grades your
 # answer against the rubric). There is no automatic pass or fail.
 
-# %%
+# %% tags=["answer-09"]
 ### BEGIN SOLUTION
 answer = """
 The paused run is a checkpoint, not a process: the run ends 'waiting' with each completed step
@@ -412,7 +412,7 @@ The link opens a confirm page that POSTs, since scanners prefetch GETs, and ever
 who and when. Trade-offs: each approval adds human latency and a queue; set a timeout policy
 (escalate or auto-reject), and send only risky drafts to people."""
 
-print(await review(answer, RUBRIC, MODEL_ANSWER, backend=backend))
+await review(answer, RUBRIC, MODEL_ANSWER, backend=backend)
 
 # %%
 await llm.aclose()

@@ -160,26 +160,36 @@ for name in releases:
 # *"Your alert on the draft step's failure rate fired at 3 a.m. and stopped by itself at
 # 3:20. What do you do in the morning, and what do you change?"*
 #
-# Write your answer in the next markdown cell (tagged `answer-10`), in 4–8 sentences: what you
+# Write your answer in the next cell, as the string `answer`, in 4–8 sentences: what you
 # read in the traces, how you tell a real incident from a false alarm, and what you would
 # change in the rule or in the pipeline. Then run the cell after it, and score yourself
 # against the points a strong answer makes.
 
-# %% [markdown] tags=["answer-10"] stub="_Your answer here._"
-# Pull the traces of the failed draft executions between 3:00 and 3:20: their errors (529s from
-# the provider, timeouts, a cut answer refused), the model and the attempts. If the errors are
-# the provider's and spread over every step that calls it, it was a provider incident: check
-# the provider's status page, and whether retries with backoff or a fallback model would have
-# absorbed it (the runs that failed are the cost). If only the draft step failed, look for what
-# changed there (a prompt, a model, max_tokens) and replay a failed run. A false alarm is one
-# where the rate stayed within what the baseline allows: measure the rule's false-alarm rate on
-# last month's traces, and add a "for" clause (fire after the condition holds for several
-# evaluations) or a longer window if one-off crossings page someone at night. Then write the
-# post-mortem from the traces: timeline, first failing step, cause, fix, and the test or alert
-# that would catch it sooner.
+# %% tags=["answer-10"]
+### BEGIN SOLUTION
+answer = """
+Pull the traces of the failed draft executions between 3:00 and 3:20: their errors (529s from
+the provider, timeouts, a cut answer refused), the model and the attempts. If the errors are
+the provider's and spread over every step that calls it, it was a provider incident: check
+the provider's status page, and whether retries with backoff or a fallback model would have
+absorbed it (the runs that failed are the cost). If only the draft step failed, look for what
+changed there (a prompt, a model, max_tokens) and replay a failed run. A false alarm is one
+where the rate stayed within what the baseline allows: measure the rule's false-alarm rate on
+last month's traces, and add a "for" clause (fire after the condition holds for several
+evaluations) or a longer window if one-off crossings page someone at night. Then write the
+post-mortem from the traces: timeline, first failing step, cause, fix, and the test or alert
+that would catch it sooner.
+"""
+### END SOLUTION
+### BEGIN STUB
+# answer = """
+# _Your answer here._
+# """
+### END STUB
 
-# %%
-from orchestra.interview import answer_in, review
+# %% tags=["rubric"]
+# The interview answer: score yourself against the rubric (no automatic pass or fail)
+from orchestra.interview import review
 
 RUBRIC = [
     "reads the traces of the failed executions: errors, model, attempts, which steps failed",
@@ -196,11 +206,7 @@ it?); failures in one step only point to a change there (a prompt, a model, max_
 failed run. Then check the rate against the baseline: a crossing the rule allows is a false alarm,
 so measure the rule's false-alarm rate on past traces and add a 'for' clause or a longer window.
 Write the post-mortem from the traces, with the test or alert that would catch it sooner."""
-print(
-    await review(
-        answer_in("10_observability.ipynb", "answer-10"), RUBRIC, MODEL_ANSWER, backend=backend
-    )
-)
+await review(answer, RUBRIC, MODEL_ANSWER, backend=backend)
 
 # %%
 simulator.stop()

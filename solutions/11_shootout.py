@@ -475,14 +475,14 @@ print(
 # *"We must answer N support questions within D seconds under a provider limit of R requests per
 # minute. How many worker slots do we need, what limits us, and which system do we run it on?"*
 #
-# Write your answer in `interview_answer` (a few sentences, as you would say it). Then run the
+# Write your answer in `answer` (a few sentences, as you would say it). Then run the
 # cell after it: it shows the points a strong answer makes and a model answer, and you score
 # yourself, one point per point you made. With `backend = "anthropic"` and an API key, Claude
 # grades your answer against the same points.
 
-# %%
+# %% tags=["answer-11"]
 ### BEGIN SOLUTION
-interview_answer = """
+answer = """
 Measure one request first: how many calls it makes (2 to 3 here, with a regeneration) and the
 model-seconds each takes. Three limits bound the batch: all the model time over the slots, the
 rate limit (after the burst, one call every 60/R seconds, so the last of N x k calls cannot start
@@ -498,7 +498,7 @@ machines needs durable workers (Temporal), paid in servers and CPU per request.
 """
 ### END SOLUTION
 ### BEGIN STUB
-# interview_answer = """
+# answer = """
 # TODO: your answer here.
 # """
 ### END STUB
@@ -524,7 +524,7 @@ The bound is a floor: measure a few concurrencies and ship the smallest that mee
 with headroom. Pick the system that offers what the pipeline needs (cycles, resuming after a
 crash, workers across machines) with the least wiring, and pay for durability only when needed."""
 
-print(await review(interview_answer, RUBRIC, MODEL_ANSWER, backend=backend))
+await review(answer, RUBRIC, MODEL_ANSWER, backend=backend)
 
 # %%
 simulator.stop()

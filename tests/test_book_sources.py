@@ -7,6 +7,7 @@ JupyterLab, which saves both); ``make notebooks`` builds the notebooks from them
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -54,3 +55,48 @@ def test_sources_pass_ruff(command):
     ruff = [sys.executable, "-m", "ruff", *command, "notebooks", "solutions", "tools/notebooks"]
     done = subprocess.run(ruff, cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def math_delimiters(markdown: str) -> list[str]:
+    """Each unescaped ``$`` outside code, with what follows it: JupyterLab typesets the text
+    between two of them as LaTeX (a price pair "$0.0029 ... $0.0031" loses its numbers)."""
+    prose = re.sub(r"```.*?```", "", markdown, flags=re.S)
+    prose = re.sub(r"`[^`\n]*`", "", prose)
+    return [prose[m.start() : m.start() + 30] for m in re.finditer(r"(?<!\\)\$", prose)]
+
+
+def test_a_math_detector_that_sees_prices_and_passes_escapes_and_code():
+    assert math_delimiters("costs $0.0029 and 51%, against $0.0031") != []
+    assert math_delimiters(r"costs \$0.0029 and 51%, against \$0.0031") == []
+    assert math_delimiters("run `echo $HOME` and\n```\nx = '$1'\n```") == []
+
+
+@pytest.mark.parametrize(
+    "notebook", CHAPTERS + SOLUTIONS + EXERCISES, ids=lambda p: f"{p.parent.name}/{p.name}"
+)
+def test_markdown_shows_dollars_as_written(notebook):
+    """Markdown cells and Markdown outputs have no ``$`` that JupyterLab would read as maths
+    (``orchestra.viz.prose`` escapes them in generated sentences)."""
+    found = []
+    for i, cell in enumerate(nbformat.read(notebook, as_version=4).cells):
+        texts = [cell.source] if cell.cell_type == "markdown" else []
+        texts += [
+            o.data["text/markdown"]
+            for o in cell.get("outputs", [])
+            if "data" in o and "text/markdown" in o.data
+        ]
+        found += [f"cell {i}: {d!r}" for t in texts for d in math_delimiters(t)]
+    assert found == [], f"unescaped $ (typeset as maths in JupyterLab): {found}"
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda p: p.name)
+def test_every_exercise_ends_with_an_answer_in_code_and_a_rubric_for_make_grade(exercise):
+    """The answer is the string ``answer`` in a code cell (read live by the kernel, so nothing
+    needs saving), and the review cell is tagged ``rubric`` for ``make grade``."""
+    cells = nbformat.read(exercise, as_version=4).cells
+    tag = f"answer-{exercise.name[:2]}"
+    answers = [c for c in cells if tag in c.metadata.get("tags", [])]
+    rubrics = [c for c in cells if "rubric" in c.metadata.get("tags", [])]
+    assert [c.cell_type for c in answers] == ["code"] and len(rubrics) == 1
+    assert answers[0].source.startswith('answer = """')
+    assert "await review(answer," in rubrics[0].source and "answer_in" not in rubrics[0].source

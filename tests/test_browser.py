@@ -7,9 +7,15 @@ the browser does reaches the repo.
 - Every notebook, opened (its kernel started) and closed without an edit, is unchanged on
   disk. A notebook the lab changes by itself is "dirty": autosave writes it within two
   minutes, and closing it asks to save; the test saves it, as they would, and compares.
+- Chapters 09 and 11, un-run, draw their saved widgets (trusted as `make lab` trusts them):
+  the review panel's buttons, drawn disabled since no kernel answers them, and the progress bars.
 - Chapters 02 and 09 are screenshotted as committed, before running: build/<name>.png.
-- Chapter 02 runs all its cells with no error output; so do exercise 01's cells, the cells
-  tagged "check" aside (they fail on the unsolved stubs, as tests/test_exercises.py requires).
+- A copy of exercise 03 with an answer typed but not saved: its interview cell reviews that
+  answer (the kernel's ``answer``), not the file's.
+- Chapter 02 runs all its cells with no error output; so does exercise 01 on Run All, which
+  goes on past its failing checks (tagged "raises-exception") and runs every cell; only the
+  cells tagged "check" show errors (they fail on the unsolved stubs, as
+  tests/test_exercises.py requires).
 - Chapter 09: a click on Approve in the review panel completes the paused run.
 
 The browser is the Chromium or Chrome that tools/find_browser.py finds (``executable_path``):
@@ -35,6 +41,7 @@ from pathlib import Path
 import pytest
 from forkkernel import KERNEL, Server
 
+from tools import trust_book
 from tools.find_browser import advice, find_browser
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,19 +92,26 @@ CLOSE = """async (path) => {  // returns whether the notebook was dirty, saving 
   await lab.within(gone, 30000, 'close: timeout');
   return dirty;
 }"""
+DISCARD = """async (path) => {  // close without saving; returns whether there was an edit
+  const w = lab.widget(path);
+  const dirty = w.context.model.dirty;
+  w.context.model.dirty = false;
+  const gone = new Promise((ok) => w.disposed.connect(() => ok()));
+  w.close();
+  await lab.within(gone, 30000, 'close: timeout');
+  return dirty;
+}"""
+ALL_RAN = """(path) => {  // every code cell has run and the kernel is idle
+  const w = lab.widget(path);
+  const cells = w.content.widgets.filter((c) => c.model.type === 'code');
+  return cells.every((c) => c.model.executionCount !== null)
+    && w.sessionContext.session?.kernel?.status === 'idle';
+}"""
 RUN_ALL = """async ([path, ms]) => {  // from a clean slate, so every count is this run's
   const w = lab.widget(path);
   lab.app.shell.activateById(w.id);
   await lab.app.commands.execute('notebook:clear-all-cell-outputs');
   await lab.within(lab.app.commands.execute('notebook:run-all-cells'), ms, 'run all: timeout');
-}"""
-RUN_EACH = """async ([path, ms]) => {  // cell by cell: an error does not stop the cells after it
-  const w = lab.widget(path);
-  lab.app.shell.activateById(w.id);
-  for (let i = 0; i < w.content.widgets.length; i++) {
-    w.content.activeCellIndex = i;
-    await lab.within(lab.app.commands.execute('notebook:run-cell'), ms, `cell ${i}: timeout`);
-  }
 }"""
 
 
@@ -122,6 +136,8 @@ def lab(tmp_path_factory):
     root = tmp_path_factory.mktemp("lab")
     for folder in FOLDERS:
         shutil.copytree(ROOT / folder, root / "kit" / folder)
+    # trusted as `make lab` trusts the committed notebooks: their saved widgets draw
+    trust_book.trust(trust_book.committed(root / "kit"), root / "trust")
     for name, values in SETTINGS.items():
         path = root / "settings" / f"{name}.jupyterlab-settings"
         path.parent.mkdir(parents=True)
@@ -150,6 +166,7 @@ def lab(tmp_path_factory):
             f"--IdentityProvider.token={token}",
             f"--ServerApp.root_dir={root / 'kit'}",
             "--LabApp.expose_app_in_browser=True",
+            f"--NotebookNotary.data_dir={root / 'trust'}",
             *(["--allow-root"] if os.geteuid() == 0 else []),
         ],
         env=env,
@@ -206,6 +223,21 @@ def shot_on_failure(page, request):
     yield
     if request.session.testsfailed > failed:
         page.screenshot(path=str(SHOTS / f"browser_failure_{request.node.name}.png"))
+
+
+# What a notebook shows of its saved widgets: the buttons (label, disabled), the progress bars,
+# and the outputs that show a widget as its text instead (as an untrusted notebook does).
+SAVED_WIDGETS = r"""(path) => {
+  const node = lab.widget(path).content.node;
+  const outputs = [...node.querySelectorAll('.jp-OutputArea-output')];
+  return {
+    buttons: [...node.querySelectorAll('button.widget-button, button.jupyter-button')]
+      .map((b) => [b.textContent.trim(), b.disabled]),
+    bars: node.querySelectorAll('.widget-hprogress, .jupyter-widget-hprogress').length,
+    as_text: outputs.filter((o) => /(VBox|HBox|FloatProgress)\(children=|\|\s*\d+\/\d+ \[/
+      .test(o.innerText) && !o.querySelector('.jupyter-widgets, .widget-box')).length,
+  };
+}"""
 
 
 def open_notebooks(page, *paths: str) -> None:
@@ -274,6 +306,24 @@ def test_notebooks_opened_and_closed_without_edits_are_unchanged_on_disk(
     assert changed == {}, f"rewritten by opening and closing: {changed} (dirty: {dirty})"
 
 
+def test_saved_widgets_draw_on_first_open_and_say_they_wait_for_a_kernel(page, shot_on_failure):
+    """Chapter 09's review panel and chapter 11's finished bars, un-run: widgets, not text."""
+    drawn = {}
+    for path in ("notebooks/09_human_in_the_loop.ipynb", "notebooks/11_shootout.ipynb"):
+        open_notebooks(page, path)
+        page.wait_for_function(
+            f"() => {{ const s = ({SAVED_WIDGETS})({json.dumps(path)}); "
+            "return s.buttons.length + s.bars > 0; }",
+            timeout=30_000,
+        )
+        drawn[path] = page.evaluate(SAVED_WIDGETS, path)
+        close_notebook(page, path)
+    panel, bars = drawn.values()
+    assert ("Approve", True) in map(tuple, panel["buttons"]), panel  # drawn, and not live
+    assert not any(enabled is False for _, enabled in panel["buttons"]), panel
+    assert bars["bars"] > 0 and panel["as_text"] == bars["as_text"] == 0, drawn
+
+
 def test_chapter_02_as_committed_then_run_all_without_errors(page, shot_on_failure):
     path = "notebooks/02_parallel_mapreduce.ipynb"
     open_notebooks(page, path)
@@ -286,14 +336,51 @@ def test_chapter_02_as_committed_then_run_all_without_errors(page, shot_on_failu
     assert problems(book) == []
 
 
-def test_exercise_01_runs_with_errors_only_in_its_checks(page, shot_on_failure):
+def test_exercise_01_on_run_all_runs_every_check_with_errors_only_in_them(page, shot_on_failure):
+    """Run All goes on past a failing check (tagged raises-exception): every cell runs."""
     path = "exercises/01_sequential_chain.ipynb"
     open_notebooks(page, path)
-    page.evaluate(RUN_EACH, [path, CELL_TIMEOUT_MS])
+    page.evaluate(RUN_ALL, [path, 10 * CELL_TIMEOUT_MS])
+    # the lab's Run All settles at the first error reply; the kernel runs the queue on
+    page.wait_for_function(ALL_RAN, arg=path, timeout=10 * CELL_TIMEOUT_MS)
     book = notebook_json(page, path)
     close_notebook(page, path)
-    assert all(c["execution_count"] for c in book["cells"] if c["cell_type"] == "code")
+    not_run = [
+        (i, c["metadata"].get("tags"), c["source"][:60])
+        for i, c in enumerate(book["cells"])
+        if c["cell_type"] == "code" and not c["execution_count"]
+    ]
+    assert not_run == [], not_run
     assert problems(book, skip_tag="check") == []
+
+
+# In an open notebook: write ``text`` as the answer cell's source (not saved), then run the
+# parameters cell, the answer cell and the rubric cell; the rubric cell's output as text.
+ANSWER_LIVE = """async ([path, tag, text, ms]) => {
+  const w = lab.widget(path);
+  lab.app.shell.activateById(w.id);
+  const cells = w.content.widgets;
+  const find = (t) => cells.findIndex((c) => (c.model.getMetadata('tags') || []).includes(t));
+  const at = find(tag);
+  cells[at].model.sharedModel.setSource(text);
+  for (const i of [find('parameters'), at, find('rubric')]) {
+    w.content.activeCellIndex = i;
+    await lab.within(lab.app.commands.execute('notebook:run-cell'), ms, `cell ${i}: timeout`);
+  }
+  return cells[find('rubric')].node.querySelector('.jp-OutputArea').innerText;
+}"""
+
+
+def test_a_copied_exercise_reviews_the_answer_as_written_not_as_saved(page, lab):
+    """The interview cell reads the kernel's ``answer``: a duplicate, unsaved, still counts."""
+    copy = "exercises/03_router-Copy1.ipynb"
+    shutil.copy(lab[2] / "exercises" / "03_router.ipynb", lab[2] / copy)
+    open_notebooks(page, copy)
+    words = " ".join(["Measure accuracy and cost per ticket on labelled data."] * 6)
+    shown = page.evaluate(ANSWER_LIVE, [copy, "answer-03", f'answer = """{words}"""', 120_000])
+    assert page.evaluate(DISCARD, copy), "the answer was meant to stay unsaved"
+    assert "Write your answer first" not in shown and "A model answer" in shown, shown
+    assert "Measure accuracy" not in (lab[2] / copy).read_text()  # nothing was read from disk
 
 
 def test_approve_in_the_review_panel_completes_the_run(page, shot_on_failure):

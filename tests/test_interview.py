@@ -1,27 +1,14 @@
-"""The interview-question cell: the answer read from the saved notebook, the rubric, the grader."""
+"""The interview-question cell: the rubric, the model answer folded away, the grader."""
 
 from __future__ import annotations
 
-import nbformat
 import pytest
 
-from orchestra.interview import answer_in, review
+from orchestra.interview import review
 
 RUBRIC = ["names the cause", "gives the fix"]
 MODEL = "The cause is X; the fix is Y."
 ANSWER = "The cause is that validation checks the type only, and the fix is a range rule. " * 2
-
-
-def test_answer_in_reads_the_tagged_markdown_cell(tmp_path):
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [
-        nbformat.v4.new_markdown_cell("intro"),
-        nbformat.v4.new_markdown_cell("My answer.", metadata={"tags": ["answer-07"]}),
-    ]
-    path = tmp_path / "x.ipynb"
-    nbformat.write(nb, path)
-    assert answer_in(path, "answer-07") == "My answer."
-    assert answer_in(path, "answer-99") == ""
 
 
 class Grader:
@@ -62,3 +49,15 @@ async def test_on_real_claude_review_grades_with_its_own_model(monkeypatch):
     assert (await review("_Your answer here._", RUBRIC, MODEL, backend="anthropic")).count(
         "[ ]"
     ) == len(RUBRIC)  # not answered yet: nothing to grade, so no key is needed
+
+
+@pytest.mark.anyio
+async def test_in_a_notebook_the_model_answer_is_folded_and_dollars_stay_dollars():
+    unanswered = (
+        await review("_Your answer here._", RUBRIC, "It costs $1, not $2.")
+    )._repr_markdown_()
+    assert "- [ ] names the cause" in unanswered and "<details>" not in unanswered
+    assert "Set `answer` in the cell above" in unanswered
+    md = (await review(ANSWER, RUBRIC, "It costs $1, not $2."))._repr_markdown_()
+    folded = md[md.index("<details>") : md.index("</details>")]
+    assert "<summary>" in folded and r"It costs \$1, not \$2." in folded

@@ -36,7 +36,8 @@ A markdown cell whose whole text is the answer carries its stub as metadata inst
 ``# %% [markdown] tags=["answer-01"] stub="_Your answer here._"``.
 
 Execution: the ``orchestra`` kernel, working directory the notebook's folder, widget state
-saved (so a committed progress bar or review panel renders without a kernel). Volatile
+saved (so a committed progress bar or review panel renders without a kernel; its controls saved
+disabled, with a tooltip saying why, since no kernel answers their clicks). Volatile
 metadata is stripped and widget ids are numbered in order, so rebuilding an unchanged tree
 changes only wall-clock numbers.
 
@@ -94,8 +95,15 @@ def _find(lines: list[str], marker: str, start: int) -> int:
     raise ValueError(f"no {marker!r} after line {start + 1}:\n" + "\n".join(lines))
 
 
+RAISES = "raises-exception"  # JupyterLab's Run All (and nbclient) go on past such a cell
+
+
 def exercise(solution: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """The unsolved notebook: stubs for solutions, no outputs, not paired with a source."""
+    """The unsolved notebook: stubs for solutions, no outputs, not paired with a source.
+
+    Its stubs' cells and its checks are tagged ``raises-exception``: on Run All an unfinished
+    task, or a check that fails, reports and the notebook carries on to the next task.
+    """
     book = nbformat.from_dict(json.loads(json.dumps(solution)))
     book.metadata.pop("widgets", None)
     book.metadata.pop("jupytext", None)
@@ -104,7 +112,12 @@ def exercise(solution: nbformat.NotebookNode) -> nbformat.NotebookNode:
         if cell.cell_type == "markdown" and stub is not None:
             cell.source = stub
         elif cell.cell_type == "code":
-            cell.source = exercise_source(cell.source)
+            unsolved = exercise_source(cell.source)
+            tags = cell.metadata.get("tags", [])
+            if (unsolved != cell.source or "check" in tags) and RAISES not in tags:
+                # Run All carries on past it: every task's check reports, not only the first
+                cell.metadata["tags"] = [*tags, RAISES]
+            cell.source = unsolved
             cell.outputs, cell.execution_count = [], None
     return book
 
@@ -134,6 +147,19 @@ def execute(book: nbformat.NotebookNode, folder: Path) -> None:
     ).execute()
 
 
+SAVED = "saved with the notebook: run the notebook to use it (nothing answers a click now)"
+
+
+def freeze(state: dict) -> None:
+    """Saved controls drawn disabled: a button in a notebook opened without running it is
+    wired to nothing (chapter 09's review panel would look live and do nothing)."""
+    for model in state.values():
+        if "disabled" in model["state"]:
+            model["state"]["disabled"] = True
+            if "tooltip" in model["state"]:
+                model["state"]["tooltip"] = SAVED
+
+
 def tidy(book: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Stable cell ids, no execution timestamps, widget models numbered in order."""
     for i, cell in enumerate(book.cells):
@@ -143,10 +169,15 @@ def tidy(book: nbformat.NotebookNode) -> nbformat.NotebookNode:
     state = book.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
     if not state:
         return book
+    freeze(state)
     text = json.dumps(book)
     ids = sorted(state, key=lambda i: text.find(i))
+    # in two passes, so that numbering ids already numbered (a rebuilt notebook) never maps an
+    # id to one that is replaced again further on
     for n, old in enumerate(ids, 1):
-        text = text.replace(old, f"{n:032x}")
+        text = text.replace(old, f"@widget-{n}@")
+    for n in range(1, len(ids) + 1):
+        text = text.replace(f"@widget-{n}@", f"{n:032x}")
     return nbformat.from_dict(json.loads(text))
 
 
