@@ -114,7 +114,7 @@ print(inspect.getsource(map_reduce))
 # reduce makes sense when combining needs judgement, e.g. "which incidents share a cause?".)
 # A field the map could not extract comes back as `None`; the digest prints it as `?` (and a
 # missing date as `????-??-??`) instead of dropping the line, so gaps stay visible. The same
-# goes for the total: an invoice whose amount is missing is not counted as \$0. The total then
+# goes for the total: an invoice whose amount is missing is not counted as \\$0. The total then
 # says it is a lower bound and how many amounts it lacks.
 
 

@@ -658,7 +658,7 @@ sb.glue("grading_share", round(grading / (grading + writing), 4))
 #   a maximum number of rounds, a cost budget. Say what happens at each (keep the best draft and
 #   flag it, or fail loudly) and log which one fired. A `while score < threshold` is a bug. In
 #   LangGraph: a counter on the conditional edge, with `recursion_limit` as the safety net.
-# - *"Your budget was \$X and the run spent more. Why?"* The check runs before each step; the step
+# - *"Your budget was \\$X and the run spent more. Why?"* The check runs before each step; the step
 #   in flight is paid in full. Bound the overshoot by the dearest step, or stop when the
 #   remaining budget is below it.
 # - *"When is the loop worth it?"* When criteria are checkable and first drafts often miss some.

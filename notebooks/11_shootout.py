@@ -98,6 +98,7 @@ from pathlib import Path
 
 import pandas as pd
 from IPython.display import display
+from tqdm.auto import tqdm
 
 from orchestra import LLM, measure, sim, viz
 from orchestra.examples import capstone as cap
@@ -145,7 +146,7 @@ print(".venv/bin/orchestra", shlex.join(sweep_args), "--out <a temporary folder>
 # version, with the log switched on:
 
 # %%
-logging.basicConfig(format="    %(name)s  %(message)s")
+logging.basicConfig(format="    %(name)s  %(message)s", stream=sys.stdout)  # read, not a warning
 logging.getLogger("orchestra.capstone").setLevel(logging.INFO)
 async with LLM(model, backend=backend) as llm:
     one = await cap.pipeline(llm).run(cap.Case(question=questions[0]["question"]))
@@ -199,7 +200,7 @@ async def answer(name: str, qs: list[dict]) -> tuple[list[dict], measure.Meter]:
 
 # %%
 measured, answers, logs = [], {}, {}
-for name in systems:
+for name in tqdm(systems, desc=f"{len(questions)} questions through each system"):
     answers[name], meter = await answer(name, questions)
     measured.append(meter.result)
     logs[name] = meter.log  # the calls it made: section 5 compares a crashed batch with them
@@ -235,7 +236,8 @@ fig = viz.compare(
 overhead = pd.DataFrame(
     {
         "import (s)": [
-            fw.import_seconds(n, runs=import_runs) if import_runs else None for n in systems
+            fw.import_seconds(n, runs=import_runs) if import_runs else None
+            for n in tqdm(systems, desc="import timings (fresh interpreters)")
         ],
         "wall for the batch (s)": [round(m.wall_s, 2) for m in measured],
         "engine overhead per question (ms)": [
@@ -261,7 +263,7 @@ fault_qs = questions[:fault_questions]
 if simulator:
     simulator.configure(faults=sim.Faults(overloaded=fault_rate))
     faulted, fault_answers = [], {}
-    for name in systems:
+    for name in tqdm(systems, desc=f"{fault_questions} questions at {fault_rate:.0%} faults"):
         fault_answers[name], meter = await answer(name, fault_qs)
         faulted.append(meter.result)
     simulator.configure(faults=sim.Faults())
@@ -356,8 +358,9 @@ if isinstance(workers_table, pd.DataFrame):
 # %%
 if isinstance(workers_table, pd.DataFrame):
     finished = [r["id"] for r in killed["results"]]
-    print("requests finished:", len(finished), "of", scaleout_requests)
-    print("each finished once:", len(set(finished)) == len(finished) == scaleout_requests)
+    run = f"{max(scaleout_workers)} workers, one killed at 30% of the requests"
+    print(f"{run}: requests finished:", len(finished), "of", scaleout_requests)
+    print(f"{run}: each finished once:", len(set(finished)) == len(finished) == scaleout_requests)
     assert len(set(finished)) == len(finished) == scaleout_requests
 
 # %% [markdown]
@@ -417,7 +420,7 @@ if simulator and crash_systems:
             model=model,
             concurrency=concurrency,
         )
-        for name in crash_systems
+        for name in tqdm(crash_systems, desc="killed and resumed")
     }
     crash_table = cc.table(
         crashes,

@@ -59,7 +59,7 @@ print(len(docs), "documents")
 # `map_reduce(llm, reduce)` calls `reduce(extracted, docs)` once, after the map: `extracted[i]` is
 # the dict of fields extracted from `docs[i]`, or `None` if that item was skipped (it failed).
 # A silent partial total is the classic map-reduce bug: an amount that is missing must not count
-# as \$0 without anyone knowing. Return a dict:
+# as \\$0 without anyone knowing. Return a dict:
 #
 # - `"by_kind"`: how many documents of each kind, e.g. `{"invoice": 5, "meeting": 4, "incident": 3}`;
 # - `"invoiced_usd"`: the sum of the invoice amounts that *were* extracted, as numbers

@@ -317,11 +317,28 @@ def test_saved_widgets_draw_on_first_open_and_say_they_wait_for_a_kernel(page, s
             timeout=30_000,
         )
         drawn[path] = page.evaluate(SAVED_WIDGETS, path)
+        if "09_" in path:  # for a person to look at: the panel as a learner first sees it
+            page.locator(
+                "button.widget-button", has_text="Approve"
+            ).first.scroll_into_view_if_needed()
+            page.screenshot(path=str(SHOTS / "09_panel_first_open.png"))
         close_notebook(page, path)
     panel, bars = drawn.values()
     assert ("Approve", True) in map(tuple, panel["buttons"]), panel  # drawn, and not live
     assert not any(enabled is False for _, enabled in panel["buttons"]), panel
     assert bars["bars"] > 0 and panel["as_text"] == bars["as_text"] == 0, drawn
+
+
+def test_a_measured_sentence_shows_its_dollars(page, shot_on_failure):
+    """Chapter 05's generated sentence with two prices: dollar signs, not typeset maths."""
+    path = "notebooks/05_plan_execute.ipynb"
+    open_notebooks(page, path)
+    sentence = page.locator(".jp-RenderedMarkdown", has_text="planning once").first
+    sentence.scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / "05_measured_sentence.png"))
+    text, maths = sentence.inner_text(), sentence.locator("mjx-container, .MathJax").count()
+    close_notebook(page, path)
+    assert maths == 0 and "$0.00" in text, text
 
 
 def test_chapter_02_as_committed_then_run_all_without_errors(page, shot_on_failure):

@@ -60,4 +60,4 @@ async def test_in_a_notebook_the_model_answer_is_folded_and_dollars_stay_dollars
     assert "Set `answer` in the cell above" in unanswered
     md = (await review(ANSWER, RUBRIC, "It costs $1, not $2."))._repr_markdown_()
     folded = md[md.index("<details>") : md.index("</details>")]
-    assert "<summary>" in folded and r"It costs \$1, not \$2." in folded
+    assert "<summary>" in folded and r"It costs \\$1, not \\$2." in folded

@@ -240,12 +240,16 @@ async def sweep(
     requests: int = 200,
     concurrency: int = 4,
     model: str = ct.MODEL,
+    progress: bool = True,
 ) -> pd.DataFrame:
     """``run`` for each worker count: one row each (wall-clock makespan and bound, simulated
-    model-seconds charged)."""
+    model-seconds charged); ``progress`` shows a bar over the worker counts."""
+    from tqdm.auto import tqdm
+
+    counts = tqdm(workers, desc=f"{requests} requests on n worker processes", disable=not progress)
     rows = [
         await run(sim, server, workers=n, requests=requests, concurrency=concurrency, model=model)
-        for n in workers
+        for n in counts
     ]
     return table(rows)
 
