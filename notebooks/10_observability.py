@@ -363,6 +363,8 @@ print("LlamaIndex reply:", replies[1])
 # a port number, so the tests do not compare them.)
 
 # %% tags=["nbval-ignore-output"]
+if ui is not None and ui.started_s is None and ui.reason is None:  # still starting
+    print(f"waiting for Phoenix to answer (at most {phoenix_timeout} s) ...", flush=True)
 up = ui is not None and ui.wait(timeout=phoenix_timeout)
 if up:
     print(f"Phoenix answered {ui.started_s:.1f} s (wall clock) after launch, at {ui.url}")
@@ -630,10 +632,21 @@ async def pytest_run(models, report):
 
 
 if run_tests:
+    bar = tqdm(total=len(VERSIONS), desc="pytest on each version, in parallel")
+
+    async def counted(run):
+        out = await run
+        bar.update()
+        return out
+
     with tempfile.TemporaryDirectory() as tmp:
         got = await asyncio.gather(
-            *(pytest_run(m, Path(tmp) / f"{i}.xml") for i, m in enumerate(VERSIONS.values()))
+            *(
+                counted(pytest_run(m, Path(tmp) / f"{i}.xml"))
+                for i, m in enumerate(VERSIONS.values())
+            )
         )
+    bar.close()
     tests = pd.DataFrame(dict(zip(VERSIONS, got, strict=True))).rename_axis("test")
 else:
     tests = pd.DataFrame()
