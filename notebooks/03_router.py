@@ -61,6 +61,7 @@ from collections import Counter
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from tqdm.auto import tqdm
 
 from orchestra import LLM, datasets, log_steps, measure, sim, viz
 from orchestra.patterns.router import (
@@ -590,7 +591,9 @@ implementations = {
     "LlamaIndex Workflows": llama_router,
 }
 outputs, tables = {}, []
-for label, run in implementations.items():
+for label, run in tqdm(
+    implementations.items(), desc="the same tickets in each framework", total=len(implementations)
+):
     if simulator:  # a fresh seeded server: every framework meets the same latencies
         simulator.configure()
     out, table = await measure.side_by_side(simulator, {label: run}, texts, concurrency=concurrency)
