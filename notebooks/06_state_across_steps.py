@@ -73,7 +73,7 @@ from orchestra import LLM, Retry, SqliteStore, Workflow, datasets, measure, para
 from orchestra.errors import MergeConflictError
 from orchestra.examples.long_workflow import STEPS, Dossier
 from orchestra.patterns.context import compactor, render
-from orchestra.sim.tokens import count_tokens, tokenize
+from orchestra.tokens import count_tokens, tokenize
 from orchestra.viz import prose
 
 pd.set_option("display.max_colwidth", 80)

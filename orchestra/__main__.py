@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
 
     from orchestra.sim import Simulator  # imported here so --help stays instant
-    from orchestra.sim.api import PLACEHOLDER_KEY
+    from orchestra.wire import PLACEHOLDER_KEY
 
     sim = Simulator(seed=args.seed, time_scale=args.time_scale).start(args.port)
     print(f"Simulator serving the Messages API at {sim.url} (Ctrl-C to stop)", flush=True)

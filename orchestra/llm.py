@@ -40,8 +40,8 @@ from orchestra.errors import (
     RetryableLLMError,
 )
 from orchestra.prices import PRICES, cost_usd, price
-from orchestra.sim.api import MODEL_SECONDS_HEADER, PLACEHOLDER_KEY, TIME_SCALE_HEADER
-from orchestra.sim.tokens import count_tokens
+from orchestra.tokens import count_tokens
+from orchestra.wire import MODEL_SECONDS_HEADER, PLACEHOLDER_KEY, TIME_SCALE_HEADER
 
 __all__ = ["LLM", "Reply", "Backend", "is_retryable", "Call", "recording", "record", "preview"]
 

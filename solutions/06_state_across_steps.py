@@ -49,7 +49,7 @@ from pydantic import BaseModel
 from orchestra import LLM, Workflow, datasets, parallel, sim, step
 from orchestra.examples.long_workflow import STEPS, Dossier
 from orchestra.patterns.context import SUMMARY, fit, render
-from orchestra.sim.tokens import count_tokens
+from orchestra.tokens import count_tokens
 
 simulator = sim.start(seed=seed, time_scale=time_scale) if backend == "sim" else None
 llm = LLM(model, backend=backend)

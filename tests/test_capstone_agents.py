@@ -30,9 +30,9 @@ def recorded(monkeypatch):
     """A simulator that also keeps each request it answered: (system, messages, answer)."""
     seen, answer = [], brain.answer
 
-    def spy(system, messages, *args, **kwargs):
-        got = answer(system, messages, *args, **kwargs)
-        seen.append((system or "", messages, got))
+    def spy(req, *args, **kwargs):
+        got = answer(req, *args, **kwargs)
+        seen.append((req.system_text, req.model_dump()["messages"], got))
         return got
 
     monkeypatch.setattr(brain, "answer", spy)

@@ -16,7 +16,7 @@ from orchestra.patterns.context import (
     summarize,
     summary_prompt,
 )
-from orchestra.sim.tokens import count_tokens
+from orchestra.tokens import count_tokens
 
 NOTES = [
     "Ticket: I was charged twice for my March invoice and my card is now over its limit.",

@@ -6,6 +6,7 @@ import re
 from typing import Literal
 
 from pydantic import BaseModel
+from sim_requests import request
 
 from orchestra.sim.brain import answer, detect_task
 from orchestra.sim.words import stem
@@ -41,14 +42,8 @@ TICKETS = [  # (ticket, the label a person would pick)
 
 
 def ask(text, *, system=None, quality=1.0, seed=0, tools=None, tool_choice=None):
-    return answer(
-        system,
-        [{"role": "user", "content": text}],
-        tools,
-        tool_choice,
-        quality,
-        random.Random(seed),
-    )
+    req = request(text, system=system, tools=tools, tool_choice=tool_choice)
+    return answer(req, quality, random.Random(seed))
 
 
 def classify_prompt(ticket):
@@ -111,14 +106,8 @@ def test_classify_inline_labels_and_json_confidence():
 
 
 def test_classify_from_the_system_prompt():
-    a = answer(
-        f"You triage tickets. Classify each ticket.\n{LABELS}",
-        [{"role": "user", "content": "The app shows an error and crashes."}],
-        None,
-        None,
-        1.0,
-        random.Random(0),
-    )
+    system = f"You triage tickets. Classify each ticket.\n{LABELS}"
+    a = answer(request("The app shows an error and crashes.", system), 1.0, random.Random(0))
     assert (a.task, a.text) == ("classify", "technical")
 
 
@@ -226,19 +215,9 @@ def loop(seed, iterations=3, quality=0.8):
                 + "\n".join(f"- {f}" for f in feedback)
                 + f"\nPrevious draft: {draft}"
             )
-        draft = answer(None, [{"role": "user", "content": prompt}], None, None, quality, rng).text
+        draft = answer(request(prompt), quality, rng).text
         graded = answer(
-            None,
-            [
-                {
-                    "role": "user",
-                    "content": f"Score the text against this rubric:\n{CRITERIA}\nText: {draft}",
-                }
-            ],
-            None,
-            None,
-            1.0,
-            rng,
+            request(f"Score the text against this rubric:\n{CRITERIA}\nText: {draft}"), 1.0, rng
         )
         data = json.loads(graded.text)
         feedback = data["feedback"]
@@ -330,7 +309,7 @@ def test_generic_reply_names_the_key_terms_and_reads_earlier_turns():
         {"role": "assistant", "content": "Hello Maria."},
         {"role": "user", "content": "What is my name?"},
     ]
-    assert "Maria" in answer(None, turns, None, None, 1.0, random.Random(0)).text
+    assert "Maria" in answer(request(turns), 1.0, random.Random(0)).text
 
 
 # ---------------------------------------------------------------- tools
@@ -397,19 +376,8 @@ def test_reply_acknowledges_the_topic_and_apologises_for_complaints():
     from orchestra.sim.brain import answer as brain_answer
 
     def reply(text, quality=1.0, seed=0):
-        return brain_answer(
-            None,
-            [
-                {
-                    "role": "user",
-                    "content": f"Write a polite reply to this customer.\nTicket: {text}",
-                }
-            ],
-            None,
-            None,
-            quality,
-            random.Random(seed),
-        )
+        req = request(f"Write a polite reply to this customer.\nTicket: {text}")
+        return brain_answer(req, quality, random.Random(seed))
 
     charged = reply("I was charged twice for my invoice.")
     assert charged.task == "reply" and "sorry" in charged.text and "refund" in charged.text

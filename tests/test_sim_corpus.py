@@ -12,6 +12,7 @@ import random
 import re
 
 import pytest
+from sim_requests import request
 
 from orchestra.sim.brain import answer
 from orchestra.sim.models import MODELS
@@ -1022,7 +1023,8 @@ CASES = [
 
 def run(case, model):
     _, system, messages, tools, choice, _ = case
-    return answer(system, messages, tools, choice, MODELS[model].quality, random.Random(7))
+    req = request(messages, system, tools, choice)
+    return answer(req, MODELS[model].quality, random.Random(7))
 
 
 @pytest.mark.parametrize("model", sorted(MODELS))

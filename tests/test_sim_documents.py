@@ -16,6 +16,7 @@ import time
 import anthropic
 import pytest
 from rank_bm25 import BM25Okapi
+from sim_requests import request
 
 from orchestra import datasets
 from orchestra.sim.brain import answer
@@ -129,14 +130,7 @@ def test_a_question_no_document_answers_cites_nothing():
         [{"id": "KB-X", "title": "Refunds", "text": "Refunds reach your card within 5 days."}],
     )
     for model in MODELS_BY_QUALITY:
-        a = answer(
-            None,
-            [{"role": "user", "content": text}],
-            None,
-            None,
-            MODELS[model].quality,
-            random.Random(0),
-        )
+        a = answer(request(text), MODELS[model].quality, random.Random(0))
         data = json.loads(a.text)
         assert "don't know" in data["answer"] and data["sources"] == [], data
 

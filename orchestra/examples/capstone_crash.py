@@ -48,7 +48,7 @@ from orchestra.examples import capstone as cap
 from orchestra.examples import capstone_frameworks as fw
 from orchestra.examples.capstone_run import emit
 from orchestra.measure import cpu_seconds
-from orchestra.sim.api import PLACEHOLDER_KEY
+from orchestra.wire import PLACEHOLDER_KEY
 
 __all__ = [
     "JOURNALS",

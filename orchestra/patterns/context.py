@@ -29,8 +29,8 @@ from pydantic import BaseModel
 from orchestra.errors import ConfigError, OutputFormatError
 from orchestra.llm import LLM
 from orchestra.policies import Retry
-from orchestra.sim.tokens import count_tokens
 from orchestra.steps import Context, Step, step
+from orchestra.tokens import count_tokens
 
 __all__ = ["Digest", "render", "summary_prompt", "summarize", "fit", "compactor", "SUMMARY"]
 

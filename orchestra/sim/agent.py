@@ -15,7 +15,7 @@ import operator
 import re
 from dataclasses import dataclass, field
 
-from orchestra.sim.read import Call, Prompt
+from orchestra.sim.read import Prompt
 from orchestra.sim.words import hits, stems
 
 # What each arithmetic operation is called in tool names and descriptions.
@@ -244,8 +244,3 @@ def results_text(p: Prompt) -> str:
             return f"{expr} = {value}. The answer is {value}."
     got = [f"{c.name}: {(c.result or '').strip()[:300]}" for c in p.calls if c.result]
     return "Here is what I found. " + " ".join(got) if got else ""
-
-
-def pending(calls: list[Call]) -> bool:
-    """Some call has not returned yet."""
-    return any(c.result is None for c in calls)

@@ -1,25 +1,40 @@
 """The Messages API's contract as the simulator checks and answers it (chapter 00).
 
-Pure functions, no I/O: ``parse`` turns a request body into a checked ``Request`` or raises
-``ApiError`` with the status and error type Anthropic would send; ``message`` builds the
-response body. The server in ``server.py`` adds time, rate limits and faults around them.
+``Request`` is a request body as a pydantic model: every field the simulator reads, checked
+where it enters, and any other field kept (``extra="allow"``), so that a field the simulator
+does not know yet still counts in the answer's random draw (``decide.fingerprint``). ``parse``
+turns raw bytes into a ``Request`` or raises ``ApiError`` with the status, error type and
+wording Anthropic would send; ``message`` and ``events`` build the response. Pure functions, no
+I/O: the server in ``app.py`` adds time, rate limits and faults around them.
+
+    >>> req = parse(b'{"model": "claude-haiku-4-5", "max_tokens": 50, '
+    ...             b'"messages": [{"role": "user", "content": "Hi"}]}')
+    >>> req.messages[0].text, req.temperature
+    ('Hi', 1.0)
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
 
-from orchestra.sim import schema, tokens
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from orchestra import tokens
+from orchestra.sim import schema
 from orchestra.sim.models import profile
 
-MODEL_SECONDS_HEADER = "orchestra-sim-model-seconds"
-"""Response header with the call's simulated duration (one of the simulator's two additions)."""
-TIME_SCALE_HEADER = "orchestra-sim-time-scale"
-"""Response header with the wall-clock seconds the simulator sleeps per simulated second."""
-PLACEHOLDER_KEY = "sim-placeholder-key"
-"""The key clients send the simulator: not a secret, any non-empty key is accepted."""
 MAX_NESTING = 256
 """The deepest JSON body the simulator reads; deeper is a 400, not a crash in a recursive walk."""
 
@@ -60,103 +75,339 @@ class ApiError(Exception):
         }
 
 
-@dataclass
-class Request:
-    """A checked Messages API request."""
-
-    model: str
-    messages: list[dict]
-    system: str
-    max_tokens: int
-    temperature: float
-    stop_sequences: list[str]
-    tools: list[dict] | None
-    tool_choice: dict | None
-    stream: bool
-    json_schema: dict | None = None
-    """Structured output asked for (``output_format``, or ``output_config.format``): the answer
-    is JSON text fitting this schema."""
-    user: str | None = None
-    """``metadata.user_id``: who the caller says the call is for. It never changes the answer;
-    the simulator's log carries it, so calls can be counted per end user or per request."""
-
-    def prompt(self) -> str:
-        """All prompt text in one string: the system prompt, then every message's text."""
-        return "\n".join([self.system, *(text_of(m["content"]) for m in self.messages)])
-
-    def input_tokens(self) -> int:
-        """Input tokens as the API bills them: text, a little per message, and the tool schemas."""
-        n = tokens.count_tokens(self.prompt()) + 3 * len(self.messages) + (4 if self.system else 0)
-        if self.tools:
-            n += tokens.count_tokens(json.dumps(self.tools)) + 10
-        return n
+# ---------------------------------------------------------------- checks in the API's words
 
 
-def text_of(content: str | list) -> str:
-    """The text of a message's content, whether a string or a list of blocks."""
-    if isinstance(content, str):
-        return content
+def refuse(message: str, at: str = "") -> PydanticCustomError:
+    """A validation error in Anthropic's wording; ``at`` names a place inside the field."""
+    return PydanticCustomError("api", "{message}", {"message": message, "at": at})
+
+
+def must(ok: Callable[[Any], bool], message: str, at: str = "") -> BeforeValidator:
+    """A check run before pydantic's own, so that a wrong value gets the API's message."""
+
+    def check(value: Any) -> Any:
+        if not ok(value):
+            raise refuse(message, at)
+        return value
+
+    return BeforeValidator(check)
+
+
+def blocks_of(message: str) -> BeforeValidator:
+    """Content as a list of blocks: a string is one text block (an empty one, none)."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, str):
+            return [{"type": "text", "text": value}] if value else []
+        if not isinstance(value, list):
+            raise refuse(message)
+        return value
+
+    return BeforeValidator(check)
+
+
+def valid_schema(value: dict, at: str = "") -> dict:
+    """A JSON schema the simulator can walk (``schema.problem`` says what is wrong)."""
+    wrong = schema.problem(value, "schema")
+    if wrong is not None:
+        raise refuse(f"JSON schema is invalid: {wrong}", at)
+    return value
+
+
+def valid_tool(tool: Any) -> Any:
+    """A tool has a name and a usable ``input_schema``; the API calls it a custom tool."""
+    if isinstance(tool, BaseModel):
+        return tool
+    if not (
+        isinstance(tool, dict)
+        and isinstance(tool.get("name"), str)
+        and isinstance(tool.get("input_schema"), dict)
+    ):
+        raise refuse("each tool needs a 'name' and an 'input_schema' object")
+    valid_schema(tool["input_schema"], "custom.input_schema")
+    return tool
+
+
+Object = must(lambda v: isinstance(v, (dict, BaseModel)), "Input should be an object")
+Schema = Annotated[dict, BeforeValidator(valid_schema), Object]  # the last runs first
+
+
+# ---------------------------------------------------------------- the request
+
+
+class Block(BaseModel):
+    """A content block of a kind the simulator does not read (an image, a document): kept."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str
+
+
+class Text(Block):
+    type: Literal["text"]
+    text: Annotated[str, must(lambda v: v != "", "text content blocks must be non-empty")]
+
+
+class ToolUse(Block):
+    type: Literal["tool_use"]
+    input: Annotated[dict, Object]
+    id: str | None = None
+    name: str = ""
+
+
+class ToolResult(Block):
+    type: Literal["tool_result"]
+    tool_use_id: str
+    content: Content = []
+
+
+def kind_of(block: Any) -> str | None:
+    """Which model reads a block: the type's own, or ``Block`` for any other type."""
+    kind = block.get("type") if isinstance(block, dict) else getattr(block, "type", None)
+    if not isinstance(kind, str):
+        return None
+    return f"block:{kind}" if kind in ("text", "tool_use", "tool_result") else "block:other"
+
+
+AnyBlock = Annotated[
+    Annotated[Text, Tag("block:text")]
+    | Annotated[ToolUse, Tag("block:tool_use")]
+    | Annotated[ToolResult, Tag("block:tool_result")]
+    | Annotated[Block, Tag("block:other")],
+    Discriminator(
+        kind_of, custom_error_type="api", custom_error_message="each block needs a 'type'"
+    ),
+]
+Content = Annotated[list[AnyBlock], blocks_of("Input should be a string or a list of blocks")]
+ToolResult.model_rebuild()
+
+
+def text_of(content: list[Block]) -> str:
+    """The text of a message's content: its text, tool results and tool inputs, in order."""
     parts = []
     for b in content:
-        if b.get("type") == "text":
-            parts.append(b.get("text", ""))
-        elif b.get("type") == "tool_result":
-            parts.append(text_of(b.get("content", "")) if b.get("content") else "")
-        elif b.get("type") == "tool_use":
-            parts.append(json.dumps(b.get("input", {})))
+        if isinstance(b, Text):
+            parts.append(b.text)
+        elif isinstance(b, ToolResult):
+            parts.append(text_of(b.content))
+        elif isinstance(b, ToolUse):
+            parts.append(json.dumps(b.input))
     return "\n".join(parts)
 
 
-def _need(cond: bool, message: str) -> None:
-    if not cond:
-        raise ApiError(400, message)
+class Message(BaseModel):
+    """One turn of the conversation."""
+
+    model_config = ConfigDict(extra="allow")
+    role: Literal["user", "assistant"]
+    content: Content
+
+    @property
+    def text(self) -> str:
+        return text_of(self.content)
 
 
-def _check_content(content: Any, where: str) -> None:
-    """A string, or a list of blocks each with a ``type`` and the fields its type needs."""
-    if isinstance(content, str):
-        return
-    _need(
-        isinstance(content, list), f"{where}.content: Input should be a string or a list of blocks"
-    )
-    for j, b in enumerate(content):
-        at = f"{where}.content.{j}"
-        _need(
-            isinstance(b, dict) and isinstance(b.get("type"), str),
-            f"{at}: each block needs a 'type'",
-        )
-        if b["type"] == "text":
-            _need(isinstance(b.get("text"), str), f"{at}.text: Field required")
-            _need(b["text"] != "", f"{where.split('.')[0]}: text content blocks must be non-empty")
-        elif b["type"] == "tool_use":
-            _need(isinstance(b.get("input"), dict), f"{at}.input: Input should be an object")
-        elif b["type"] == "tool_result":
-            _need(isinstance(b.get("tool_use_id"), str), f"{at}.tool_use_id: Field required")
-            inner = b.get("content", "")
-            _need(
-                isinstance(inner, (str, list)),
-                f"{at}.content: Input should be a string or a list of blocks",
+class Tool(BaseModel):
+    """A tool the model may call, described by the JSON schema of its input."""
+
+    model_config = ConfigDict(extra="allow")
+    name: str
+    input_schema: dict
+    description: str = ""
+
+
+class ToolChoice(BaseModel):
+    """Whether and which tool the model must call."""
+
+    model_config = ConfigDict(extra="allow")
+    type: Literal["auto", "any", "tool", "none"]
+    name: str | None = None
+
+
+class OutputFormat(BaseModel):
+    """Structured output: the answer is JSON text fitting ``schema``."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    type: Literal["json_schema"]
+    json_schema: Schema = Field(alias="schema")
+
+
+FORMAT = "expected {'type': 'json_schema', 'schema': {...}}"
+Format = Annotated[
+    OutputFormat | None,
+    must(
+        lambda v: (
+            v is None
+            or isinstance(v, OutputFormat)
+            or (
+                isinstance(v, dict)
+                and v.get("type") == "json_schema"
+                and isinstance(v.get("schema"), dict)
             )
-            _check_content(inner, at)
+        ),
+        FORMAT,
+    ),
+]
 
 
-def _depth(value: Any) -> int:
+class OutputConfig(BaseModel):
+    """Settings of the output; the simulator reads its ``format``."""
+
+    model_config = ConfigDict(extra="allow")
+    format: Format = None
+
+
+class Metadata(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    user_id: Annotated[
+        str | None, must(lambda v: v is None or isinstance(v, str), "Input should be a string")
+    ] = None
+
+
+class Request(BaseModel):
+    """A checked Messages API request: what the handler passes, whole, to the answer."""
+
+    model_config = ConfigDict(extra="allow")
+    model: Annotated[
+        str, must(lambda v: isinstance(v, str) and v != "", "Input should be a non-empty string")
+    ]
+    messages: Annotated[
+        list[Annotated[Message, Object]],
+        must(lambda v: isinstance(v, list) and v != [], "at least one message is required"),
+    ]
+    max_tokens: Annotated[
+        int, must(lambda v: type(v) is int and v >= 1, "Input should be an integer >= 1")
+    ]
+    stream: Annotated[bool, must(lambda v: type(v) is bool, "Input should be a valid boolean")] = (
+        False
+    )
+    """Transport only: the same answer, sent as server-sent events."""
+    temperature: Annotated[
+        float,
+        must(
+            lambda v: type(v) in (int, float) and 0 <= v <= 1,
+            "Input should be a number between 0 and 1",
+        ),
+    ] = 1.0
+    system: Annotated[
+        list[AnyBlock], blocks_of("Input should be a string or a list of text blocks")
+    ] = []
+    """The system prompt, as blocks (a string is one text block)."""
+    stop_sequences: Annotated[
+        list[str],
+        must(
+            lambda v: isinstance(v, list) and all(isinstance(s, str) and s for s in v),
+            "Input should be a list of non-empty strings",
+        ),
+        BeforeValidator(lambda v: v or []),  # the last runs first: null is no stop sequence
+    ] = []
+    tools: Annotated[
+        list[Annotated[Tool, BeforeValidator(valid_tool)]] | None,
+        must(lambda v: v is None or isinstance(v, list), "Input should be a list"),
+    ] = None
+    tool_choice: Annotated[
+        ToolChoice | None,
+        must(
+            lambda v: v is None or isinstance(v, (dict, ToolChoice)),
+            "Input should be 'auto', 'any', 'tool' or 'none'",
+            at="type",
+        ),
+    ] = None
+    output_config: Annotated[
+        OutputConfig | None,
+        must(
+            lambda v: v is None or isinstance(v, (dict, OutputConfig)), "Input should be an object"
+        ),
+    ] = None
+    output_format: Format = None
+    metadata: Annotated[
+        Metadata | None,
+        must(lambda v: v is None or isinstance(v, (dict, Metadata)), "Input should be an object"),
+        BeforeValidator(lambda v: v or None),  # the last runs first: null or {} is no metadata
+    ] = None
+    """Transport only: ``user_id`` says who the call is for; it never changes the answer (the
+    simulator's log carries it, so calls can be counted per end user or per request)."""
+
+    @model_validator(mode="after")
+    def conversation(self) -> Request:
+        """The checks that read more than one field."""
+        if self.messages[0].role != "user":
+            raise refuse("the first message must use the 'user' role", "messages")
+        last = len(self.messages) - 1
+        for i, m in enumerate(self.messages):
+            if not m.content and not (i == last and m.role == "assistant"):
+                raise refuse(
+                    "all messages must have non-empty content except for the optional final "
+                    "assistant message",
+                    f"messages.{i}",
+                )
+        choice = self.tool_choice
+        if choice is not None and choice.type == "tool":
+            if not any(t.name == choice.name for t in self.tools or []):
+                raise refuse(f"no tool named {choice.name!r} in tools", "tool_choice.name")
+        return self
+
+    @property
+    def system_text(self) -> str:
+        """The system prompt's text."""
+        return text_of(self.system)
+
+    @property
+    def json_schema(self) -> dict | None:
+        """Structured output asked for (``output_format``, or ``output_config.format``): the
+        answer is JSON text fitting this schema."""
+        fmt = self.output_format or (self.output_config.format if self.output_config else None)
+        return fmt.json_schema if fmt else None
+
+    @property
+    def user(self) -> str | None:
+        """``metadata.user_id``: who the caller says the call is for."""
+        return self.metadata.user_id if self.metadata else None
+
+    def tool_dicts(self) -> list[dict] | None:
+        """The tools as sent (JSON objects)."""
+        return (
+            [t.model_dump(exclude_unset=True) for t in self.tools]
+            if self.tools is not None
+            else None
+        )
+
+    def prompt(self) -> str:
+        """All prompt text in one string: the system prompt, then every message's text."""
+        return "\n".join([self.system_text, *(m.text for m in self.messages)])
+
+    def input_tokens(self) -> int:
+        """Input tokens as the API bills them: text, a little per message, and the tool schemas."""
+        n = tokens.count_tokens(self.prompt()) + 3 * len(self.messages)
+        n += 4 if self.system_text else 0
+        if self.tools:
+            n += tokens.count_tokens(json.dumps(self.tool_dicts())) + 10
+        return n
+
+
+def depth(value: Any) -> int:
     """How deeply a parsed JSON value nests, counted without recursion."""
     deepest, todo = 0, [(value, 1)]
     while todo:  # each item is taken once: bounded by the body's size
-        node, depth = todo.pop()
-        deepest = max(deepest, depth)
+        node, level = todo.pop()
+        deepest = max(deepest, level)
         if isinstance(node, dict):
-            todo += [(v, depth + 1) for v in node.values()]
+            todo += [(v, level + 1) for v in node.values()]
         elif isinstance(node, list):
-            todo += [(v, depth + 1) for v in node]
+            todo += [(v, level + 1) for v in node]
     return deepest
 
 
-def _check_schema(value: Any, where: str) -> None:
-    _need(isinstance(value, dict), f"{where}: Input should be an object")
-    wrong = schema.problem(value, "schema")
-    _need(wrong is None, f"{where}: JSON schema is invalid: {wrong}")
+def message_of(error: ValidationError) -> str:
+    """The first problem, as the API words it: "messages.0.role: Input should be ...".
+
+    A missing required field comes first, as the API checks those before any value."""
+    errors = error.errors(include_url=False)
+    e = next((e for e in errors if e["type"] == "missing" and len(e["loc"]) == 1), errors[0])
+    at = [str(x) for x in e["loc"] if not str(x).startswith("block:")]
+    at += [(e.get("ctx") or {}).get("at", "")]
+    where = ".".join(x for x in at if x)
+    return f"{where}: {e['msg']}" if where else e["msg"]
 
 
 def parse(raw: bytes, *, count_only: bool = False) -> Request:
@@ -168,110 +419,26 @@ def parse(raw: bytes, *, count_only: bool = False) -> Request:
         raise ApiError(400, "Invalid JSON in request body: check that it is valid JSON") from None
     except RecursionError:  # Python's parser gives up near 1,000 levels
         raise ApiError(400, too_deep) from None
-    _need(_depth(body) <= MAX_NESTING, too_deep)
-    _need(isinstance(body, dict), "Request body must be a JSON object")
-    for key in ("model", "messages") if count_only else ("model", "messages", "max_tokens"):
-        _need(key in body, f"{key}: Field required")
-    model, messages = body["model"], body["messages"]
-    _need(isinstance(model, str) and model != "", "model: Input should be a non-empty string")
-    _need(
-        isinstance(messages, list) and messages != [], "messages: at least one message is required"
-    )
-    for i, m in enumerate(messages):
-        _need(isinstance(m, dict), f"messages.{i}: Input should be an object")
-        _need(
-            m.get("role") in ("user", "assistant"),
-            f"messages.{i}.role: Input should be 'user' or 'assistant'",
-        )
-        _need("content" in m, f"messages.{i}.content: Field required")
-        _check_content(m["content"], f"messages.{i}")
-        _need(
-            m["content"] not in ("", []) or (i == len(messages) - 1 and m["role"] == "assistant"),
-            f"messages.{i}: all messages must have non-empty content except for the optional "
-            "final assistant message",
-        )
-    _need(messages[0]["role"] == "user", "messages: the first message must use the 'user' role")
-    max_tokens = body.get("max_tokens", 1)
-    _need(
-        type(max_tokens) is int and max_tokens >= 1, "max_tokens: Input should be an integer >= 1"
-    )
-    stream = body.get("stream", False)
-    _need(type(stream) is bool, "stream: Input should be a valid boolean")
-    temperature = body.get("temperature", 1.0)
-    _need(
-        type(temperature) in (int, float) and 0 <= temperature <= 1,
-        "temperature: Input should be a number between 0 and 1",
-    )
-    system = body.get("system", "")
-    _need(
-        isinstance(system, (str, list)), "system: Input should be a string or a list of text blocks"
-    )
-    if isinstance(system, list):
-        _check_content(system, "system")
-        system = text_of(system)
-    stops = body.get("stop_sequences") or []
-    _need(
-        isinstance(stops, list) and all(isinstance(s, str) and s for s in stops),
-        "stop_sequences: Input should be a list of non-empty strings",
-    )
-    tools = body.get("tools")
-    if tools is not None:
-        _need(isinstance(tools, list), "tools: Input should be a list")
-        for i, t in enumerate(tools):
-            _need(
-                isinstance(t, dict)
-                and isinstance(t.get("name"), str)
-                and isinstance(t.get("input_schema"), dict),
-                f"tools.{i}: each tool needs a 'name' and an 'input_schema' object",
-            )
-            _check_schema(t["input_schema"], f"tools.{i}.custom.input_schema")
-    choice = body.get("tool_choice")
-    if choice is not None:
-        _need(
-            isinstance(choice, dict) and choice.get("type") in ("auto", "any", "tool", "none"),
-            "tool_choice.type: Input should be 'auto', 'any', 'tool' or 'none'",
-        )
-        if choice["type"] == "tool":
-            _need(
-                any(t["name"] == choice.get("name") for t in tools or []),
-                f"tool_choice.name: no tool named {choice.get('name')!r} in tools",
-            )
-    config = body.get("output_config")
-    _need(config is None or isinstance(config, dict), "output_config: Input should be an object")
-    fmt = body.get("output_format") or (config or {}).get("format")
-    if fmt is not None:
-        _need(
-            isinstance(fmt, dict)
-            and fmt.get("type") == "json_schema"
-            and isinstance(fmt.get("schema"), dict),
-            "output_format: expected {'type': 'json_schema', 'schema': {...}}",
-        )
-        _check_schema(fmt["schema"], "output_format.schema")
-    metadata = body.get("metadata") or {}
-    _need(isinstance(metadata, dict), "metadata: Input should be an object")
-    user = metadata.get("user_id")
-    _need(user is None or isinstance(user, str), "metadata.user_id: Input should be a string")
-    prof = profile(model)
+    if depth(body) > MAX_NESTING:
+        raise ApiError(400, too_deep)
+    if not isinstance(body, dict):
+        raise ApiError(400, "Request body must be a JSON object")
+    if count_only:  # counting tokens needs no max_tokens
+        body.setdefault("max_tokens", 1)
+    try:
+        req = Request.model_validate(body)
+    except ValidationError as exc:
+        raise ApiError(400, message_of(exc)) from None
+    prof = profile(req.model)
     if prof is None:
-        raise ApiError(404, f"model: {model}")
-    _need(
-        max_tokens <= prof.max_output_tokens,
-        f"max_tokens: {max_tokens} > {prof.max_output_tokens}, which is the maximum allowed "
-        f"number of output tokens for {model}",
-    )
-    return Request(
-        model,
-        messages,
-        system,
-        max_tokens,
-        float(temperature),
-        stops,
-        tools,
-        choice,
-        stream,
-        fmt["schema"] if fmt else None,
-        user,
-    )
+        raise ApiError(404, f"model: {req.model}")
+    if req.max_tokens > prof.max_output_tokens:
+        raise ApiError(
+            400,
+            f"max_tokens: {req.max_tokens} > {prof.max_output_tokens}, which is the maximum "
+            f"allowed number of output tokens for {req.model}",
+        )
+    return req
 
 
 def message(

@@ -15,6 +15,7 @@ from typing import Protocol
 
 from aiohttp import web
 
+from orchestra import wire
 from orchestra.sim import api
 from orchestra.sim.decide import Decider, Hang, Outcome
 
@@ -121,8 +122,8 @@ class Handlers:
         self.state.log.append(outcome.record)
         headers = {
             "request-id": rid,
-            api.MODEL_SECONDS_HEADER: f"{outcome.model_s:.4f}",
-            api.TIME_SCALE_HEADER: f"{self.state.time_scale:g}",
+            wire.MODEL_SECONDS_HEADER: f"{outcome.model_s:.4f}",
+            wire.TIME_SCALE_HEADER: f"{self.state.time_scale:g}",
             **outcome.headers,
         }
         wall_s = outcome.model_s * self.state.time_scale

@@ -10,8 +10,9 @@ central sentences, an extractor runs regexes, a grader checks each rubric line, 
 computes which tool the task still needs. Every random choice comes from the ``rng`` passed
 in: same inputs + same rng state, same answer.
 
-    >>> ans = answer(None, [{"role": "user", "content": "Classify into one of: billing, "
-    ...              "technical. Ticket: I was charged twice"}], None, None, 1.0, random.Random(0))
+    >>> req = Request(model="claude-haiku-4-5", max_tokens=100, messages=[{"role": "user",
+    ...     "content": "Classify into one of: billing, technical. Ticket: I was charged twice"}])
+    >>> ans = answer(req, 1.0, random.Random(0))
     >>> ans.task, ans.text
     ('classify', 'billing')
 
@@ -55,29 +56,22 @@ from __future__ import annotations
 import random
 
 from orchestra.sim import fill, read, render, shape
+from orchestra.sim.api import Request
 from orchestra.sim.render import Answer
 from orchestra.sim.shape import detect_task
 
 __all__ = ["Answer", "answer", "detect_task"]
 
 
-def answer(
-    system: str | None,
-    messages: list[dict],
-    tools: list[dict] | None,
-    tool_choice: dict | None,
-    quality: float,
-    rng: random.Random,
-    *,
-    json_schema: dict | None = None,
-) -> Answer:
+def answer(req: Request, quality: float, rng: random.Random) -> Answer:
     """Compute the reply to one Messages API request.
 
-    >>> answer(None, [{"role": "user", "content": "TL;DR: Cats sleep. Dogs bark."}], None, None,
-    ...        1.0, random.Random(0)).task
+    >>> req = Request(model="claude-haiku-4-5", max_tokens=100,
+    ...               messages=[{"role": "user", "content": "TL;DR: Cats sleep. Dogs bark."}])
+    >>> answer(req, 1.0, random.Random(0)).task
     'summarize'
     """
-    p = read.read(system, messages, tools)
-    form = shape.decide(p, tool_choice, json_schema)
+    p = read.read(req)
+    form = shape.decide(p, req.tool_choice, req.json_schema)
     content = fill.fill(p, form, quality, rng)
-    return render.render(form, content, json_text=json_schema is not None)
+    return render.render(form, content, json_text=req.json_schema is not None)

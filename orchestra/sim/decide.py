@@ -101,15 +101,7 @@ class Decider:
         # Temperature 0 answers the same prompt the same way; above 0 each repeat is a new sample.
         mind = random.Random(f"{self.seed}|{digest}" + (f"|{nth}" if req.temperature > 0 else ""))
         quality = prof.quality * (1 - 0.1 * req.temperature)
-        ans = brain.answer(
-            req.system,
-            req.messages,
-            req.tools,
-            req.tool_choice,
-            quality,
-            mind,
-            json_schema=req.json_schema,
-        )
+        ans = brain.answer(req, quality, mind)
         cut = render.cut(ans, req.max_tokens, req.stop_sequences, fault, chance)
         limiter.refund(req.max_tokens - cut.output_tokens)
         model_s = (
@@ -141,27 +133,32 @@ class Decider:
         return Outcome(body, model_s, limiter.headers(), record)
 
 
+TRANSPORT = {"stream", "metadata"}
+"""Fields that change how an answer travels or is logged, never what it says."""
+FIRST = ("model", "system", "messages", "tools", "tool_choice", "temperature", "max_tokens")
+FIRST += ("stop_sequences",)
+"""The fields the key named one by one before the request was a model. They keep their places,
+and the structured-output schema its own after them, so that every request draws what it drew
+before (the committed notebooks' outputs depend on it)."""
+
+
 def fingerprint(req: api.Request) -> str:
-    """A digest of what the answer depends on.
+    """A digest of what the answer depends on: the request, minus transport and defaults.
 
     A prompt is the same request whether its content is a string or text blocks (the SDK,
-    LangChain and LlamaIndex differ there), so the same words get the same answer.
+    LangChain and LlamaIndex differ there), so the same words get the same answer. Any other
+    field counts once it is set: a field added to ``api.Request`` needs nothing here.
     """
-    said = [[m["role"], api.text_of(m["content"])] for m in req.messages]
-    content = json.dumps(
-        [
-            req.model,
-            req.system,
-            said,
-            req.tools,
-            req.tool_choice,
-            req.temperature,
-            req.max_tokens,
-            req.stop_sequences,
-        ]
-        + ([req.json_schema] if req.json_schema else []),
-        sort_keys=True,
+    said = [[m.role, m.text] for m in req.messages]
+    choice = req.tool_choice.model_dump(exclude_unset=True) if req.tool_choice else None
+    key = [req.model, req.system_text, said, req.tool_dicts(), choice, req.temperature]
+    key += [req.max_tokens, req.stop_sequences] + ([req.json_schema] if req.json_schema else [])
+    skip = dict.fromkeys([*TRANSPORT, *FIRST, "output_format"], True)
+    rest = req.model_dump(
+        mode="json", exclude_defaults=True, exclude={**skip, "output_config": {"format": True}}
     )
+    rest = {k: v for k, v in rest.items() if v not in (None, {})}  # a null or empty is unset
+    content = json.dumps(key + ([rest] if rest else []), sort_keys=True)
     return hashlib.sha256(content.encode()).hexdigest()[:16]
 
 

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from orchestra.sim import documents
+from orchestra.sim.api import Block, Request, Text
 from orchestra.sim.documents import Doc
 from orchestra.sim.words import bullets
 
@@ -186,7 +187,7 @@ def slots(text: str) -> tuple[list[Slot], list[str]]:
 
 
 @dataclass
-class Call:
+class ToolCall:
     """A tool call the assistant made earlier in the conversation, and what it returned."""
 
     name: str
@@ -216,7 +217,7 @@ class Prompt:
     material: str
     """The user text to work on when no section names it: the user turn without its
     instruction lines (those before the material, or appended after it)."""
-    calls: list[Call] = field(default_factory=list)
+    calls: list[ToolCall] = field(default_factory=list)
     """Tool calls since the request, with their results when they came back."""
     tool_results: list[str] = field(default_factory=list)
     """Text of the tool results in the last user turn."""
@@ -242,23 +243,13 @@ class Prompt:
         return self.material
 
 
-def flatten(content) -> str:
-    """Text of a message's content (a string or a list of blocks); images are ignored."""
-    if content is None:
-        return ""
-    if isinstance(content, str):
-        return content
-    return "\n".join(
-        b.get("text", "") for b in content if isinstance(b, dict) and b.get("type") == "text"
-    )
+def flatten(content: list[Block]) -> str:
+    """The text blocks of a message's content; images, tool calls and results are not text."""
+    return "\n".join(b.text for b in content if isinstance(b, Text))
 
 
-def blocks(content, kind: str) -> list[dict]:
-    return (
-        [b for b in content if isinstance(b, dict) and b.get("type") == kind]
-        if isinstance(content, list)
-        else []
-    )
+def blocks(content: list[Block], kind: str) -> list:
+    return [b for b in content if b.type == kind]
 
 
 def material_of(user: str) -> str:
@@ -282,51 +273,46 @@ def material_of(user: str) -> str:
     return "\n".join(lines)
 
 
-def read(system, messages: list[dict], tools: list[dict] | None = None) -> Prompt:
+def read(req: Request) -> Prompt:
     """Cut the request into turns, sections, instructions, material and tool calls."""
-    system = flatten(system)
-    messages = list(messages)
+    system = req.system_text
+    messages = list(req.messages)
     prefill = ""
-    if messages and messages[-1].get("role") == "assistant":
-        prefill = flatten(messages[-1].get("content")).rstrip()
+    if messages and messages[-1].role == "assistant":
+        prefill = flatten(messages[-1].content).rstrip()
         messages = messages[:-1]
     # The current user turn: user messages after the last assistant message.
     tail = len(messages)
-    while tail > 0 and messages[tail - 1].get("role") == "user":
+    while tail > 0 and messages[tail - 1].role == "user":
         tail -= 1
     current = messages[tail:]
-    earlier = [flatten(m.get("content")) for m in messages[:tail] if m.get("role") == "user"]
-    said = [flatten(m.get("content")) for m in messages[:tail] if m.get("role") == "assistant"]
-    user = "\n\n".join(t for t in (flatten(m.get("content")) for m in current) if t.strip())
+    earlier = [flatten(m.content) for m in messages[:tail] if m.role == "user"]
+    said = [flatten(m.content) for m in messages[:tail] if m.role == "assistant"]
+    user = "\n\n".join(t for t in (flatten(m.content) for m in current) if t.strip())
     template = []
     for text in (system, user):  # a template is format, not material: read it, then cut it out
         found, spans = slots(text)
         template += found
         for span in spans:
             system, user = system.replace(span, ""), user.replace(span, "")
-    results = [
-        flatten(b.get("content")) if not isinstance(b.get("content"), str) else b["content"]
-        for m in current
-        for b in blocks(m.get("content"), "tool_result")
-    ]
+    results = [flatten(b.content) for m in current for b in blocks(m.content, "tool_result")]
     # What the user asked for, and the tool calls made since (an agent loop).
-    texts = [(i, flatten(m.get("content"))) for i, m in enumerate(messages) if m["role"] == "user"]
+    texts = [(i, flatten(m.content)) for i, m in enumerate(messages) if m.role == "user"]
     asked = [i for i, t in texts if t.strip()]
     start = asked[-1] if asked else 0
-    request = flatten(messages[start].get("content")) if messages else ""
+    request = flatten(messages[start].content) if messages else ""
     if not user.strip():
         user = request
         if start < tail:  # the request came before the tool loop: it is not history
-            earlier = [flatten(m.get("content")) for m in messages[:start] if m["role"] == "user"]
+            earlier = [flatten(m.content) for m in messages[:start] if m.role == "user"]
     calls, by_id = [], {}
     for m in messages[start:]:
-        for b in blocks(m.get("content"), "tool_use"):
-            by_id[b.get("id")] = call = Call(b.get("name", ""), dict(b.get("input") or {}))
+        for b in blocks(m.content, "tool_use"):
+            by_id[b.id] = call = ToolCall(b.name, dict(b.input))
             calls.append(call)
-        for b in blocks(m.get("content"), "tool_result"):
-            if b.get("tool_use_id") in by_id:
-                c = b.get("content")
-                by_id[b["tool_use_id"]].result = c if isinstance(c, str) else flatten(c)
+        for b in blocks(m.content, "tool_result"):
+            if b.tool_use_id in by_id:
+                by_id[b.tool_use_id].result = flatten(b.content)
     full = f"{system}\n\n{user}".strip()
     sections: dict[str, str] = {}
     docs = documents.find(full)
@@ -378,7 +364,7 @@ def read(system, messages: list[dict], tools: list[dict] | None = None) -> Promp
         calls,
         results,
         prefill,
-        list(tools or []),
+        req.tool_dicts() or [],
         template,
         docs,
     )

@@ -12,7 +12,7 @@ import random
 import re
 from dataclasses import dataclass
 
-from orchestra.sim import tokens
+from orchestra import tokens
 from orchestra.sim.fill import Content
 from orchestra.sim.read import Slot
 from orchestra.sim.shape import Shape, Tag

@@ -15,13 +15,13 @@ from __future__ import annotations
 from collections import deque
 
 from orchestra.errors import SimulatorError
-from orchestra.sim import api
 from orchestra.sim.app import make_app
 from orchestra.sim.decide import Decider
 from orchestra.sim.env import EnvPatch
 from orchestra.sim.faults import Faults
 from orchestra.sim.limits import Limits
 from orchestra.sim.runner import LoopThread
+from orchestra.wire import PLACEHOLDER_KEY
 
 
 class Simulator:
@@ -93,7 +93,7 @@ class Simulator:
 
     def use(self) -> Simulator:
         """Point the official clients at this server: sets ``ANTHROPIC_BASE_URL`` and a placeholder key."""
-        self._env.set(ANTHROPIC_BASE_URL=self.url, ANTHROPIC_API_KEY=api.PLACEHOLDER_KEY)
+        self._env.set(ANTHROPIC_BASE_URL=self.url, ANTHROPIC_API_KEY=PLACEHOLDER_KEY)
         return self
 
     def unuse(self) -> None:

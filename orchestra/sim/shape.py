@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass, field
 
 from orchestra.sim.agent import Next, next_call
+from orchestra.sim.api import ToolChoice
 from orchestra.sim.read import GENERAL, IMPERATIVE, Prompt, Slot, json_in
 from orchestra.sim.words import bullets, split_list
 
@@ -465,19 +466,21 @@ def asked_before(p: Prompt) -> str:
     return ""
 
 
-def decide(p: Prompt, tool_choice: dict | None = None, json_schema: dict | None = None) -> Shape:
+def decide(
+    p: Prompt, tool_choice: ToolChoice | None = None, json_schema: dict | None = None
+) -> Shape:
     """The shape of the reply to ``p``."""
     text = p.instructions
     task = detect_task(task_text(p))
-    choice = (tool_choice or {"type": "auto"}).get("type", "auto")
+    choice = tool_choice.type if tool_choice else "auto"
+    name = tool_choice.name if tool_choice else None
     shape = Shape(task, prefill=p.prefill)
     if json_schema is not None:
-        choice, tools = "tool", [{"name": "output", "input_schema": json_schema}]
-        tool_choice = {"type": "tool", "name": "output"}
+        choice, tools, name = "tool", [{"name": "output", "input_schema": json_schema}], "output"
     else:
         tools = p.tools if choice != "none" else []
     if tools and choice == "tool":
-        tool = next((t for t in tools if t.get("name") == tool_choice.get("name")), tools[0])
+        tool = next((t for t in tools if t.get("name") == name), tools[0])
         picked = next_call(p, [tool], required=True)
         shape.call = picked if picked and picked.tool is tool else Next(tool)
     elif tools and choice in ("any", "auto") and not p.prefill:

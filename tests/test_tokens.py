@@ -1,9 +1,9 @@
-"""Tests for orchestra.sim.tokens: pieces join back, counts agree, truncation is a prefix."""
+"""Tests for orchestra.tokens: pieces join back, counts agree, truncation is a prefix."""
 
 import re
 import time
 
-from orchestra.sim.tokens import count_tokens, tokenize, truncate
+from orchestra.tokens import count_tokens, tokenize, truncate
 
 SAMPLES = [
     "",

@@ -1,8 +1,9 @@
 """Approximate Claude tokens: about one token per four characters of words (chapter 00).
 
-Claude's real tokenizer is not public, so the simulator counts pieces of a simple regex: each
-word is cut into chunks of at most four characters, each punctuation mark is its own piece,
-and a piece keeps the whitespace before it. Joining the pieces gives back the text exactly,
+One estimate for the whole kit: the simulator bills with it, the client and the context
+patterns count with it (real Claude's tokenizer is not public). It counts the pieces of a
+simple regex: each word is cut into chunks of at most four characters, each punctuation mark
+is its own piece, and a piece keeps the whitespace before it. Joining the pieces gives back the text exactly,
 which lets the server stream a reply token by token and cut it at ``max_tokens``.
 
     >>> tokenize("Hello, worldwide!")
