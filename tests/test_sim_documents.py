@@ -22,7 +22,8 @@ from orchestra import datasets
 from orchestra.sim.brain import answer
 from orchestra.sim.documents import find, unmark
 from orchestra.sim.models import MODELS
-from orchestra.sim.shape import CITES, prose_keys
+from orchestra.sim.shape import prose_keys
+from orchestra.sim.words import CITES
 
 MODELS_BY_QUALITY = ["claude-haiku-4-5", "claude-sonnet-4-5", "claude-opus-4-5"]
 

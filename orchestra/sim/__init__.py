@@ -5,7 +5,8 @@
     >>> s.configure(faults=sim.Faults(overloaded=0.1), limits=sim.Limits(requests_per_minute=50))
     >>> s.stop()
 
-It imports nothing else of ``orchestra`` but the errors, so it could ship on its own.
+It imports nothing else of ``orchestra`` but the errors and the shared facts (``prices``,
+``tokens``, ``wire``), so it could ship on its own. How it answers: ``brain``.
 """
 
 from orchestra.sim.faults import Faults, Rule

@@ -43,8 +43,13 @@ def point_of(advice: str) -> str:
     )
 
 
-def write(p: Prompt, quality: float, rng: random.Random) -> str:
+def write(
+    p: Prompt, quality: float, rng: random.Random, previous: str = "", feedback: str = ""
+) -> str:
     """A draft built from the brief: each required point is a sentence, if the dice allow.
+
+    ``previous`` and ``feedback`` are the last draft and what a reviewer said of it, when the
+    prompt gives them outside its "Previous draft:" and "Feedback:" sections (a chat).
 
     A first draft includes each point with probability 0.7 * quality; a point the feedback asks
     for gets in with probability quality + (1 - quality) / 2; points already in the previous
@@ -66,8 +71,8 @@ def write(p: Prompt, quality: float, rng: random.Random) -> str:
     subject = re.split(r",|\s+(?:in|under|within|using|that|which|and)\s", subject)[0].strip()
     points = must_mention(brief)
     points += bullets(p.sections.get("requirements", ""))
-    previous = p.sections.get("previous draft", "") or p.memo.get("previous", "")
-    said = p.sections.get("feedback", "") or p.memo.get("feedback", "")
+    previous = p.sections.get("previous draft", "") or previous
+    said = p.sections.get("feedback", "") or feedback
     advice = bullets(said) or [a for s in re.split(r"(?<=[.!?])\s+", said) for a in split_list(s)]
     advice = [a for a in advice if not re.search(r"(?i)^no (?:further |more )?changes", a)]
     asked = [point_of(a) for a in advice if not re.search(r"\bwords?\b|\btone\b|shorter", a, re.I)]
@@ -110,8 +115,6 @@ def write(p: Prompt, quality: float, rng: random.Random) -> str:
 
 def plan(p: Prompt, quality: float, rng: random.Random) -> list[str]:
     """Steps for a goal: one imperative step per sub-goal, then a review step."""
-    if "plan" in p.memo:
-        return p.memo["plan"]
     goal = p.sections.get("task") or p.sections.get("goal")
     named = re.search(r"(?i)\b(?:goal|task|project)\s+['\"“‘]([^'\"”’]+)", p.instructions)
     goal = goal or (named.group(1) if named else None)
@@ -158,7 +161,6 @@ def plan(p: Prompt, quality: float, rng: random.Random) -> list[str]:
             steps[i], steps[i + 1] = steps[i + 1], steps[i]
         else:
             del steps[i]
-    p.memo["plan"] = steps
     return steps
 
 

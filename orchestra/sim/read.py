@@ -16,38 +16,8 @@ from orchestra.sim.api import Block, Request, Text
 from orchestra.sim.documents import Doc
 from orchestra.sim.words import bullets
 
-# Headers that start a section; the ones in PAYLOAD hold material, not instructions.
-HEADERS = (
-    "text",
-    "ticket",
-    "input",
-    "message",
-    "review",
-    "article",
-    "document",
-    "documents",
-    "passage",
-    "context",
-    "question",
-    "draft",
-    "previous draft",
-    "previous result",  # an agent framework's retry after a failed check quotes the last reply
-    "feedback",
-    "requirements",
-    "rubric",
-    "criteria",
-    "categories",
-    "labels",
-    "classes",
-    "fields",
-    "task",
-    "goal",
-    "response",
-    "answer",
-    "summary",
-    "description",
-    "output",
-)
+# Headers that start a section. Those in PAYLOAD hold material to work on (in the order
+# ``Prompt.payload`` prefers them); the others say what to do with it.
 PAYLOAD = (
     "text",
     "ticket",
@@ -61,12 +31,25 @@ PAYLOAD = (
     "context",
     "draft",
     "previous draft",
-    "previous result",
+    "previous result",  # an agent framework's retry after a failed check quotes the last reply
     "response",
     "answer",
     "summary",
     "description",
     "output",
+)
+HEADERS = PAYLOAD + (
+    "question",
+    "feedback",
+    "requirements",
+    "rubric",
+    "criteria",
+    "categories",
+    "labels",
+    "classes",
+    "fields",
+    "task",
+    "goal",
 )
 # "Original task:", "Your draft:" name the same sections; "Content to evaluate:" is the text.
 QUALIFIER = r"(?:(?:original|initial|overall|main|current|final|proposed|candidate|your|the)\s+)?"
@@ -195,9 +178,9 @@ class ToolCall:
     result: str | None = None
 
 
-@dataclass
+@dataclass(frozen=True)
 class Prompt:
-    """One request's text, cut into the parts the later stages read."""
+    """One request's text, cut into the parts the later stages read; read-only after ``read``."""
 
     system: str
     """The system prompt, flattened."""
@@ -230,8 +213,6 @@ class Prompt:
     docs: list[Doc] = field(default_factory=list)
     """Documents given in tags with identifiers (``<passage id="X">``, Anthropic's
     ``<document><source>``), in the order written; their markup is gone from the other parts."""
-    memo: dict = field(default_factory=dict)
-    """Scratch space for ``fill``: results computed once, so the fields of one answer agree."""
 
     def payload(self, *names: str) -> str:
         """The material to work on: a named section, a tag, quoted text, a payload section, a

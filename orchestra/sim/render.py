@@ -1,8 +1,9 @@
 """Stage 4 of the answer: write the content out in its shape, then cut and count (chapter 00).
 
 ``render`` turns a ``fill.Content`` into the reply's text or tool input (XML elements, JSON,
-list lines, a continued prefill); ``cut`` applies ``stop_sequences``, ``max_tokens`` and the
-output faults (``truncate``, ``bad_json``) and counts the output tokens.
+list lines, a continued prefill), one writer per form in ``WRITERS``; ``cut`` applies
+``stop_sequences``, ``max_tokens`` and the output faults (``truncate``, ``bad_json``) and
+counts the output tokens.
 """
 
 from __future__ import annotations
@@ -10,12 +11,13 @@ from __future__ import annotations
 import json
 import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from orchestra import tokens
 from orchestra.sim.fill import Content
 from orchestra.sim.read import Slot
-from orchestra.sim.shape import Shape, Tag
+from orchestra.sim.shape import Form, Shape, Tag
 
 
 @dataclass
@@ -83,28 +85,31 @@ def continued(text: str, prefill: str) -> str:
     return text if text[:1].isspace() else " " + text
 
 
-def render(shape: Shape, content: Content, json_text: bool = False) -> Answer:
-    """The answer in its shape: a tool call, or text (JSON with ``json_text`` for structured output)."""
-    if shape.form == "tool" and not json_text:
-        return Answer(None, shape.call.tool["name"], content.values, shape.task, False)
+def listed(shape: Shape, items: list[str]) -> str:
+    return "\n".join((f"{i}. " if shape.numbered else "- ") + s for i, s in enumerate(items, 1))
+
+
+WRITERS: dict[Form, Callable[[Shape, Content], str]] = {
+    "tool": lambda shape, c: json.dumps(c.values),  # structured output: the input as JSON text
+    "xml": lambda shape, c: xml(shape.tags, c.values or {}),
+    "template": lambda shape, c: template(shape.slots, c.values or {}),
+    "json": lambda shape, c: json.dumps(c.values, ensure_ascii=False),
+    "list": lambda shape, c: listed(shape, c.items or []),
+    "text": lambda shape, c: c.text,
+}
+"""The text of each form: the one place a form is written."""
+
+
+def render(shape: Shape, content: Content) -> Answer:
+    """The answer in its shape: a tool call, or text (JSON text for structured output)."""
+    if shape.form == "tool" and not shape.structured:
+        return Answer(None, shape.tool["name"], content.values, shape.task, False)
     if shape.form == "tool":
-        return Answer(json.dumps(content.values), None, None, shape.task, True)
-    is_json = False
-    if shape.form == "xml":
-        text = xml(shape.tags, content.values or {})
-    elif shape.form == "template":
-        text = template(shape.slots, content.values or {})
-    elif shape.form == "json":
-        text, is_json = json.dumps(content.values, ensure_ascii=False), True
-    elif shape.form == "list":
-        items = content.items or []
-        text = "\n".join((f"{i}. " if shape.numbered else "- ") + s for i, s in enumerate(items, 1))
-    else:
-        text = content.text
-        is_json = shape.task in ("extract", "score")
+        return Answer(WRITERS["tool"](shape, content), None, None, shape.task, True)
+    text = WRITERS[shape.form](shape, content)
     if shape.stop_word and shape.stop_word not in text:
         text = f"{text}\n\n{shape.stop_word}"
-    return Answer(continued(text, shape.prefill), None, None, shape.task, is_json)
+    return Answer(continued(text, shape.prefill), None, None, shape.task, content.is_json)
 
 
 @dataclass

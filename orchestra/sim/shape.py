@@ -13,18 +13,37 @@ From a ``read.Prompt`` this stage decides the task (what the content is about) a
 - one choice from a set the prompt names (labels, verdicts, "respond with APPROVE when ...");
 - plain text, "only" the answer when asked, continuing an assistant prefill.
 
-``fill`` computes the content for this shape next; nothing here computes content.
+``fill`` computes the content for this shape next; nothing here computes content (which tool
+to call is decided here, the values to call it with in ``fill``).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Literal
 
-from orchestra.sim.agent import Next, next_call
-from orchestra.sim.api import ToolChoice
+from orchestra.sim.agent import next_call
+from orchestra.sim.api import Request
 from orchestra.sim.read import GENERAL, IMPERATIVE, Prompt, Slot, json_in
-from orchestra.sim.words import bullets, split_list
+from orchestra.sim.words import CITES, COUNTS, POSITIVE, bullets, caps_set, split_list
+
+Task = Literal[
+    "classify",
+    "summarize",
+    "extract",
+    "score",
+    "plan",
+    "grounded",
+    "write",
+    "reply",
+    "review",
+    "tools",
+    "generic",
+]
+"""What the content is about; ``tasks.TASKS`` has a function for each."""
+Form = Literal["tool", "json", "xml", "template", "list", "text"]
+"""How the content is written out; ``fill.FORMS`` and ``render.render`` handle each."""
 
 TASKS = [
     (
@@ -64,12 +83,6 @@ INPUT_TAGS = set(
     story essay letter policy rubric criteria draft previous_draft notes search_results
     tools tool_description function functions""".split()
 )
-COUNTS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7}
-COUNTS |= {"eight": 8, "nine": 9, "ten": 10, "a couple of": 2, "a few": 3}
-POSITIVE = re.compile(
-    r"(?i)^(?:pass|passed|approve[d]?|accept(?:ed)?|yes|true|good|correct|"
-    r"lgtm|ok|done|complete|valid|ship|ready|a)$"
-)
 EVALUATIVE = re.compile(
     r"(?i)\b(?:good enough|satisf|addressed|acceptable|approv|meets?|pass|no (?:further|more) "
     r"(?:changes|suggestions|feedback|issues)|happy with|ready|correct|looks good)"
@@ -92,15 +105,18 @@ class Tag:
 class Shape:
     """The form of the reply, decided before any content."""
 
-    task: str
-    """What the content is: classify, summarize, extract, score, plan, grounded, write, reply,
-    review (a verdict on a draft), tools (after tool results) or generic."""
-    form: str = "text"
-    """"tool" | "json" | "xml" | "template" | "list" | "text"."""
-    call: Next | None = None
-    """The tool call to make (form "tool")."""
-    schema: dict | None = None
-    """The JSON schema to fill: a tool's input, or the structured-output format."""
+    task: Task
+    """What the content is: a verdict on a draft is "review", an answer after tool results
+    "tools"."""
+    form: Form = "text"
+    tool: dict | None = None
+    """The tool to call (form "tool"): its ``input_schema`` is what to fill."""
+    offered: list[dict] = field(default_factory=list)
+    """The tools it was chosen among (``fill`` plans the call's operands among the same)."""
+    required: bool = False
+    """A call had to be made (``tool_choice`` any or tool)."""
+    structured: bool = False
+    """Structured output: the "tool" call is sent as JSON text."""
     example: dict | None = None
     """A JSON object written in the prompt: the answer takes its keys and nesting."""
     tags: list[Tag] = field(default_factory=list)
@@ -124,7 +140,7 @@ class Shape:
     """The fields to extract (task "extract")."""
 
 
-def detect_task(instructions: str) -> str:
+def detect_task(instructions: str) -> Task:
     """The task whose cue comes first: ``detect_task("Summarize this: ...") == "summarize"``."""
     found = [
         (m.start(), task)
@@ -155,12 +171,6 @@ KEYS = re.compile(
     r"(?i)\b(?:keys?|fields?|properties|attributes)\b(?:\s+(?:named|called))?\s*:?\s*([^\n]+)"
 )
 NAME = r"[A-Za-z_][\w-]*"
-# A key, tag or slot that asks which documents were used.
-# Not any "_id": "order_id" is a field to extract, not a citation.
-CITES = re.compile(
-    r"(?i)source|citation|\bcite|reference|\brefs?\b|^ids?$|indices|passages|documents|\bdocs\b|"
-    r"(?:doc|document|passage|chunk|article|evidence)s?_?(?:ids?|index|numbers?)\b"
-)
 
 
 def prose_keys(text: str) -> dict | None:
@@ -257,22 +267,6 @@ def parse_fields(p: Prompt) -> list[str]:
             else []
         )
     return [n.strip().replace(" ", "_") for n in names] or ["name", "email", "date"]
-
-
-CAPS_SET = re.compile(
-    r"\b([A-Z][A-Z_]{1,})(?:\s*(?:,|/|\|)\s*(?:or\s+)?([A-Z][A-Z_]{1,}))+(?:\s*,?\s*or\s+([A-Z][A-Z_]{1,}))?\b"
-    r"|\b([A-Z][A-Z_]{1,})\s+or\s+([A-Z][A-Z_]{1,})\b"
-)
-
-
-def caps_set(text: str) -> list[str]:
-    """A set of ALL-CAPS answers written as a list: "PASS, NEEDS_IMPROVEMENT, or FAIL"."""
-    m = CAPS_SET.search(text)
-    if not m:
-        return []
-    items = re.findall(r"[A-Z][A-Z_]{1,}", m.group())
-    items = [i for i in items if i not in ("OR", "AND", "JSON", "XML", "API", "ID", "URL")]
-    return list(dict.fromkeys(items)) if len(set(items)) >= 2 else []
 
 
 def said_word(text: str) -> tuple[str, str] | None:
@@ -466,27 +460,28 @@ def asked_before(p: Prompt) -> str:
     return ""
 
 
-def decide(
-    p: Prompt, tool_choice: ToolChoice | None = None, json_schema: dict | None = None
-) -> Shape:
-    """The shape of the reply to ``p``."""
+def shape_of(p: Prompt, req: Request) -> Shape:
+    """The shape of the reply to ``p``, read from the request ``req``: its tool choice and
+    structured-output schema."""
     text = p.instructions
     task = detect_task(task_text(p))
-    choice = tool_choice.type if tool_choice else "auto"
-    name = tool_choice.name if tool_choice else None
-    shape = Shape(task, prefill=p.prefill)
-    if json_schema is not None:
-        choice, tools, name = "tool", [{"name": "output", "input_schema": json_schema}], "output"
+    choice = req.tool_choice.type if req.tool_choice else "auto"
+    name = req.tool_choice.name if req.tool_choice else None
+    shape = Shape(task, prefill=p.prefill, structured=req.json_schema is not None)
+    if req.json_schema is not None:
+        choice, name = "tool", "output"
+        tools = [{"name": "output", "input_schema": req.json_schema}]
     else:
         tools = p.tools if choice != "none" else []
     if tools and choice == "tool":
         tool = next((t for t in tools if t.get("name") == name), tools[0])
-        picked = next_call(p, [tool], required=True)
-        shape.call = picked if picked and picked.tool is tool else Next(tool)
+        shape.tool, shape.offered, shape.required = tool, [tool], True
     elif tools and choice in ("any", "auto") and not p.prefill:
-        shape.call = next_call(p, tools, required=choice == "any")
-    if shape.call is not None:
-        shape.form, shape.schema = "tool", shape.call.tool.get("input_schema") or {}
+        planned = next_call(p, tools, required=choice == "any")
+        if planned is not None:
+            shape.tool, shape.offered, shape.required = planned.tool, tools, choice == "any"
+    if shape.tool is not None:
+        shape.form = "tool"
         shape.choices = parse_labels(p)
         return shape
     if p.calls:

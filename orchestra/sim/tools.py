@@ -1,6 +1,6 @@
 """A tool call's arguments: a JSON schema filled property by property from the prompt (chapter 00).
 
-Part of ``fill``. Values come from the request: the values of the call ``agent`` planned
+Part of stage 3 (``fill``). Values come from the request: the values of the call ``agent`` planned
 (operands in order, a written call's arguments), quoted strings in any script, names and
 places, enum values classified by meaning, contact fields extracted, scores graded, steps
 planned. Every property the schema requires is present, with the schema's type.
@@ -8,23 +8,16 @@ planned. Every property the schema requires is present, with the schema's type.
 
 from __future__ import annotations
 
-import random
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from orchestra.sim import tasks
 from orchestra.sim.agent import Next
-from orchestra.sim.generate import plan
 from orchestra.sim.read import Prompt
 from orchestra.sim.schema import resolve
-from orchestra.sim.understand import (
-    candidates,
-    classify,
-    extract_field,
-    field_kind,
-    score,
-    summarize,
-)
+from orchestra.sim.shape import Shape
+from orchestra.sim.tasks import Drawn, Said, Work
+from orchestra.sim.understand import candidates, classify, extract_field, field_kind
 from orchestra.sim.words import hits, key_terms, stems
 
 ENTITY = re.compile(r"(?i)^(?:city|location|place|country|region|town|destination|where)")
@@ -36,19 +29,30 @@ NUMBERISH = re.compile(
 
 @dataclass
 class Ask:
-    """What filling one schema needs: the prompt, the planned call and the main answer."""
+    """Filling one tool call's input: the answer's work, the planned call, and what is left.
 
-    p: Prompt
-    quality: float
-    rng: random.Random
-    labels: dict[str, str]
-    """Labels the prompt describes (to describe enum values)."""
-    main: Callable[[], str]
-    """The answer to the prompt as text (for a property that holds it)."""
+    ``positional`` and ``quotes`` are used up as properties take them, so that two operands
+    never get the same number.
+    """
+
+    w: Work
     call: Next | None = None
+    """The call ``agent`` planned, with its operands."""
     root: dict = field(default_factory=dict)
+    """The whole schema, for its ``$ref``s."""
     positional: list = field(default_factory=list)
+    """Values for the call, in order, not yet used."""
     quotes: list[str] = field(default_factory=list)
+    """Quoted strings of the request, not yet used."""
+
+    @property
+    def p(self) -> Prompt:
+        return self.w.p
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """Labels the prompt describes (to describe enum values)."""
+        return self.w.shape.choices
 
 
 def first_enum(a: Ask) -> list | None:
@@ -85,12 +89,12 @@ def place(text: str) -> str | None:
     return m.group(1).title() if m else None
 
 
-def fill(name: str, schema: dict, a: Ask, depth: int = 0, required: bool = True):
+def property_value(name: str, schema: dict, a: Ask, depth: int = 0, required: bool = True):
     """A value for one property, from the algorithm its name and type call for.
 
     ``depth`` bounds the walk, so a recursive schema (a tree of nodes) ends in empty leaves.
     """
-    p, quality, rng = a.p, a.quality, a.rng
+    p, quality, rng, w = a.p, a.w.quality, a.w.rng, a.w
     schema, nullable = resolve(schema, a.root)
     kind, low = schema.get("type", "string"), name.lower()
     if depth > 3 and kind in ("object", "array"):
@@ -98,32 +102,30 @@ def fill(name: str, schema: dict, a: Ask, depth: int = 0, required: bool = True)
     values = schema.get("enum") or ([schema["const"]] if "const" in schema else None)
     if values:
         described = {str(v): a.labels.get(str(v), "") for v in values}
-        label = classify(p, described, quality, rng)[0]
+        label = tasks.label(w, described)[0]
         return next(v for v in values if str(v) == label)
     if kind == "object":
         props = schema.get("properties")
         if props:
             need = set(schema.get("required", props))
-            return {k: fill(k, v, a, depth + 1, k in need) for k, v in props.items()}
-        return score(p, quality, rng)["scores"] if "score" in low else {}
+            return {k: property_value(k, v, a, depth + 1, k in need) for k, v in props.items()}
+        return tasks.graded(w)["scores"] if "score" in low else {}
     if kind == "array":
         item = resolve(schema.get("items", {}), a.root)[0]
         if re.search(r"step|plan|action|task", low):
             if item.get("type") == "object" and item.get("properties"):
-                return [
-                    step_object(item, text, i, a) for i, text in enumerate(plan(p, quality, rng))
-                ]
-            return plan(p, quality, rng)
+                return [step_object(item, text, i, a) for i, text in enumerate(tasks.steps(w))]
+            return tasks.steps(w)
         if re.search(r"feedback|issue|suggestion|missing|improvement", low):
-            return score(p, quality, rng)["feedback"]
+            return tasks.graded(w)["feedback"]
         if item.get("type", "string") not in ("string",) or item.get("enum"):
-            return [fill(name, schema.get("items", {}), a, depth + 1)]
+            return [property_value(name, schema.get("items", {}), a, depth + 1)]
         if field_kind(name):  # "emails", "dates": every match
             return candidates(field_kind(name), p.payload())
         return key_terms(p.payload(), 3)
     if kind == "boolean":
         if re.search(r"pass|approv|accept|valid", low):
-            return score(p, quality, rng)["total"] >= 0.8
+            return tasks.graded(w)["total"] >= 0.8
         return bool(hits(set(stems(name.replace("_", " "))), set(stems(p.payload()))))
     if kind in ("integer", "number"):
         return fill_number(name, schema, nullable, a)
@@ -140,9 +142,9 @@ def fill(name: str, schema: dict, a: Ask, depth: int = 0, required: bool = True)
     ):
         return a.quotes.pop(0)
     if re.search(r"summary|tl_?dr|gist", low):
-        return summarize(p, quality, rng)
+        return tasks.summary(w)
     if re.search(r"label|category|intent|class|topic|sentiment", low) and a.labels:
-        return classify(p, a.labels, quality, rng)[0]
+        return tasks.label(w, a.labels)[0]
     if re.search(r"reason|rationale|explanation|justification", low):
         return f"Based on the key terms: {', '.join(key_terms(p.payload()))}."
     if re.fullmatch(r"query|search|question|q|search_query|keywords?|topic|term", low):
@@ -153,7 +155,7 @@ def fill(name: str, schema: dict, a: Ask, depth: int = 0, required: bool = True)
     if re.search(
         r"text|draft|description|body|content|message|reply|answer|response|result|output", low
     ):
-        return a.main()
+        return tasks.main(w).text
     value = extract_field(name, p.payload(), quality, rng)
     if value is None and a.quotes:
         value = a.quotes.pop(0)
@@ -175,7 +177,7 @@ def step_tool(text: str, a: Ask) -> str:
     ):
         return re.sub(r"\W+", "_", text.split()[0].lower()) if text.split() else "unknown"
     step = Prompt(a.p.system, text, text, [], [], {}, "", text)
-    return classify(step, a.labels, a.quality, a.rng)[0]
+    return classify(step, a.labels, a.w.quality, a.w.rng)[0]
 
 
 def step_object(schema: dict, text: str, i: int, a: Ask) -> dict:
@@ -186,10 +188,9 @@ def step_object(schema: dict, text: str, i: int, a: Ask) -> dict:
     each), chosen for this step alone.
     """
     props, out = schema["properties"], {}
-    step = Ask(
-        Prompt(a.p.system, text, text, [], [], {}, "", text), a.quality, a.rng, {}, lambda: text
-    )
-    step.root = a.root
+    prompt = Prompt(a.p.system, text, text, [], [], {}, "", text)
+    done = Drawn(said=Said(text, {}))  # the step's own answer is its text
+    step = Ask(Work(prompt, Shape("generic"), a.w.quality, a.w.rng, done), root=a.root)
     for name, sub in props.items():
         sub, low = resolve(sub, a.root)[0], name.lower()
         kind = sub.get("type", "string")
@@ -202,13 +203,13 @@ def step_object(schema: dict, text: str, i: int, a: Ask) -> dict:
         ):
             out[name] = text
         else:
-            out[name] = fill(name, sub, step, depth=3)
+            out[name] = property_value(name, sub, step, depth=3)
     return out
 
 
 def fill_number(name: str, schema: dict, nullable: bool, a: Ask) -> float | int | None:
     """A number for one property: an operand, a confidence, a grade, or an extracted number."""
-    p, quality, rng = a.p, a.quality, a.rng
+    p, quality, rng = a.p, a.w.quality, a.w.rng
     low, integer = name.lower(), schema.get("type") == "integer"
     nums = [v for v in a.positional if isinstance(v, (int, float))]
     if nums and (NUMBERISH.match(low) or (a.call and a.call.values)):
@@ -221,9 +222,9 @@ def fill_number(name: str, schema: dict, nullable: bool, a: Ask) -> float | int 
             if values
             else a.labels or {"yes": "", "no": ""}
         )
-        return classify(p, labels, quality, rng)[1]
+        return tasks.label(a.w, labels)[1]
     elif re.search(r"score|total|rating|grade", low):
-        value = score(p, quality, rng)["total"] * schema.get("maximum", 5 if integer else 1)
+        value = tasks.graded(a.w)["total"] * schema.get("maximum", 5 if integer else 1)
     else:
         raw = extract_field(name, p.payload(), quality, rng) or ""
         digits = re.sub(r"[^\d.]", "", raw.replace(",", ""))
@@ -240,9 +241,9 @@ def fill_number(name: str, schema: dict, nullable: bool, a: Ask) -> float | int 
     return round(value) if integer else round(value, 2)
 
 
-def arguments(a: Ask, schema: dict) -> dict:
+def arguments(w: Work, call: Next | None, schema: dict) -> dict:
     """The input for one tool call: every property filled, the required ones always."""
-    a.root = schema
+    a = Ask(w, call, root=schema)
     schema = resolve(schema, schema)[0]  # a recursive model's schema is a bare "$ref"
     props = schema.get("properties", {})
     required = set(schema.get("required", []))
@@ -256,5 +257,5 @@ def arguments(a: Ask, schema: dict) -> dict:
     a.quotes = quoted(a.p.request)
     # Required properties first, so operands and quotes go where the tool needs them.
     order = sorted(props, key=lambda k: k not in required)
-    data = {k: fill(k, props[k], a, required=k in required) for k in order}
+    data = {k: property_value(k, props[k], a, required=k in required) for k in order}
     return {k: data[k] for k in props if k in required or data[k] not in (None, "", [])}

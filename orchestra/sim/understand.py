@@ -76,9 +76,6 @@ def classify(
 
     With probability 1 - quality the runner-up wins instead: a plausible mistake.
     """
-    key = ("classify", tuple(labels))
-    if key in p.memo:
-        return p.memo[key]
     text = stems(p.payload("ticket", "text", "input", "message", "review"))
     bag = set(text)
     scores = []
@@ -95,8 +92,7 @@ def classify(
     confidence = 0.5 + 0.5 * (best[0] - second[0]) / best[0] if best[0] else 0.4
     if rng.random() > quality:
         best, confidence = second, confidence * rng.uniform(0.5, 0.8)
-    p.memo[key] = (best[1], round(min(max(confidence, 0.05), 0.99), 2))
-    return p.memo[key]
+    return best[1], round(min(max(confidence, 0.05), 0.99), 2)
 
 
 # ---------------------------------------------------------------- summarize
@@ -104,8 +100,6 @@ def classify(
 
 def summarize(p: Prompt, quality: float, rng: random.Random) -> str:
     """The top sentences by word frequency, in their original order, within the asked size."""
-    if "summary" in p.memo:
-        return p.memo["summary"]
     text = p.payload("text", "article", "document", "input", "message", "passage")
     sents = sentences(text)
     freq = Counter(stems(text))
@@ -135,7 +129,6 @@ def summarize(p: Prompt, quality: float, rng: random.Random) -> str:
     out = " ".join(sents[i] for i in sorted(picked))
     if most is not None and len(out.split()) > most:
         out = " ".join(out.split()[:most]).rstrip(",;:") + "."
-    p.memo["summary"] = out
     return out
 
 
@@ -287,8 +280,6 @@ TONES = {
 
 def parse_criteria(p: Prompt) -> list[str]:
     """Rubric lines from a "Rubric:" / "Criteria:" block, else any bullet in the instructions."""
-    if p.memo.get("criteria"):
-        return p.memo["criteria"]
     body = p.sections.get("rubric") or p.sections.get("criteria") or ""
     return bullets(body) or split_list(body) or bullets(p.instructions) or ["Clear and relevant"]
 
@@ -354,17 +345,15 @@ def score_one(criterion: str, text: str) -> tuple[float, str]:
     return hits(need, bag) / max(len(set(need)), 1), f"Address: {criterion.rstrip('.')}"
 
 
-def score(p: Prompt, quality: float, rng: random.Random) -> dict:
+def score(p: Prompt, criteria: list[str], quality: float, rng: random.Random) -> dict:
     """Grade the text against each rubric line: {"scores", "total", "feedback"}.
 
     A weak grader is noisy (noise grows with 1 - quality) and sometimes misses an unmet line.
     """
-    if "score" in p.memo:
-        return p.memo["score"]
     text = p.payload("text", "draft", "response", "answer", "output", "summary", "description")
     scale = 5 if re.search(r"\b(?:1|0)\s*(?:-|to)\s*5\b|out of 5", p.instructions) else 1
     scores, feedback = {}, []
-    for criterion in expand(parse_criteria(p), p):
+    for criterion in expand(criteria, p):
         value, advice = score_one(criterion, text)
         if value < 0.7 and rng.random() < (1 - quality) * 0.5:
             value = rng.uniform(0.7, 1.0)  # the weak grader did not notice
@@ -375,8 +364,7 @@ def score(p: Prompt, quality: float, rng: random.Random) -> dict:
             round(value * scale) if scale == 5 else round(value, 2)
         )
     total = sum(scores.values()) / (scale * len(scores))
-    p.memo["score"] = {"scores": scores, "total": round(total, 2), "feedback": feedback}
-    return p.memo["score"]
+    return {"scores": scores, "total": round(total, 2), "feedback": feedback}
 
 
 # ---------------------------------------------------------------- grounded
@@ -385,12 +373,9 @@ DONT_KNOW = "I don't know based on the provided context."
 
 
 def grounded(p: Prompt, quality: float, rng: random.Random) -> str:
-    """The context sentence(s) that best overlap the question, or "I don't know"."""
-    if "grounded" in p.memo:
-        return p.memo["grounded"]
-    if p.docs:
-        p.memo["grounded"], p.memo["cited"] = from_documents(p, quality, rng)
-        return p.memo["grounded"]
+    """The context sentence(s) that best overlap the question, or "I don't know".
+
+    Documents with ids are answered by ``from_documents`` instead, which also says which."""
     ctx = next(
         (p.sections[k] for k in ("context", "document", "documents", "passage") if k in p.sections),
         "",
@@ -415,7 +400,6 @@ def grounded(p: Prompt, quality: float, rng: random.Random) -> str:
         if extra and extra[0] > 0:
             picked.append(extra)
         out = " ".join(s for _, _, s in sorted(picked, key=lambda r: -r[1]))
-    p.memo["grounded"] = out
     return out
 
 

@@ -1,4 +1,5 @@
-"""Word-level helpers for the simulator's brain: words, stems, sentences, key terms (chapter 00)."""
+"""Word-level helpers for the simulator's brain: words, stems, sentences, key terms, and the
+cues several stages read (answer sets, counts, citation keys) (chapter 00)."""
 
 from __future__ import annotations
 
@@ -93,23 +94,6 @@ def word_limit(text: str) -> tuple[int | None, int | None]:
     return (int(most.group(1)) if most else None, int(least.group(1)) if least else None)
 
 
-def wants_json(instructions: str, full: str = "") -> bool:
-    """The prompt asks for JSON ("Respond in JSON", "as JSON", "a JSON object").
-
-    Anywhere in the instructions; in the material only as an explicit request, since a ticket
-    may well talk about JSON.
-    """
-    return bool(
-        re.search(r"\bjson\b", instructions, re.I)
-        or re.search(
-            r"\b(?:respond|reply|answer|return|output|format)\w*\s+(?:\w+\s+){0,3}(?:in|as)\s+(?:a\s+)?json"
-            r"|\bjson (?:object|only|format)\b",
-            full,
-            re.I,
-        )
-    )
-
-
 def must_mention(text: str) -> list[str]:
     """The points a brief requires: ``must_mention("It must mention: a, b and c.")`` -> a, b, c."""
     m = re.search(
@@ -118,3 +102,36 @@ def must_mention(text: str) -> list[str]:
         re.I | re.M,
     )
     return split_list(m.group(1)) if m else []
+
+
+# ---------------------------------------------------------------- cues the stages share
+
+COUNTS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7}
+COUNTS |= {"eight": 8, "nine": 9, "ten": 10, "a couple of": 2, "a few": 3}
+POSITIVE = re.compile(
+    r"(?i)^(?:pass|passed|approve[d]?|accept(?:ed)?|yes|true|good|correct|"
+    r"lgtm|ok|done|complete|valid|ship|ready|a)$"
+)
+"""An answer that approves: the passing one of a set of verdicts."""
+# A key, tag or slot that asks which documents were used.
+# Not any "_id": "order_id" is a field to extract, not a citation.
+CITES = re.compile(
+    r"(?i)source|citation|\bcite|reference|\brefs?\b|^ids?$|indices|passages|documents|\bdocs\b|"
+    r"(?:doc|document|passage|chunk|article|evidence)s?_?(?:ids?|index|numbers?)\b"
+)
+
+
+CAPS_SET = re.compile(
+    r"\b([A-Z][A-Z_]{1,})(?:\s*(?:,|/|\|)\s*(?:or\s+)?([A-Z][A-Z_]{1,}))+(?:\s*,?\s*or\s+([A-Z][A-Z_]{1,}))?\b"
+    r"|\b([A-Z][A-Z_]{1,})\s+or\s+([A-Z][A-Z_]{1,})\b"
+)
+
+
+def caps_set(text: str) -> list[str]:
+    """A set of ALL-CAPS answers written as a list: "PASS, NEEDS_IMPROVEMENT, or FAIL"."""
+    m = CAPS_SET.search(text)
+    if not m:
+        return []
+    items = re.findall(r"[A-Z][A-Z_]{1,}", m.group())
+    items = [i for i in items if i not in ("OR", "AND", "JSON", "XML", "API", "ID", "URL")]
+    return list(dict.fromkeys(items)) if len(set(items)) >= 2 else []

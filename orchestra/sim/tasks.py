@@ -1,0 +1,312 @@
+"""Stage 3 of the answer, by task: the main answer, one function per task (chapter 00).
+
+``fill`` asks for the main answer when its form needs it (the text of a plain reply, a field
+named "answer", a tool property that holds text); the task ``shape`` decided picks the function
+in ``TASKS``. Each works through the algorithms of ``understand`` and ``generate`` and keeps what
+it computed in the answer's ``Drawn``, so that the fields of one answer agree: a verdict and its
+feedback come from one grading, a summary field is the summary. This is where the ``quality``
+dial acts: a weaker model picks the runner-up label, drops a required point, misses a field.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from orchestra.sim import agent
+from orchestra.sim.generate import generic, plan, reply, write
+from orchestra.sim.read import Prompt
+from orchestra.sim.shape import Shape, Task
+from orchestra.sim.understand import (
+    DONT_KNOW,
+    classify,
+    extract_field,
+    from_documents,
+    grounded,
+    parse_criteria,
+    score,
+    sentences,
+    summarize,
+)
+from orchestra.sim.words import POSITIVE, key_terms, word_limit
+
+META = set(
+    """write short description draft evaluate evaluation feedback output pass fail response answer
+    tags tag review critic approve verdict text give provide constructive good enough""".split()
+)
+"""Words of a reviewer's own instructions, never a criterion about the draft."""
+
+
+@dataclass(frozen=True)
+class Said:
+    """A task's main answer: as text, and as the object a JSON reply without an example holds."""
+
+    text: str
+    data: dict
+    is_json: bool = False
+    """The text itself is JSON (an extraction, a grading)."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A reviewer's verdict on a draft."""
+
+    word: str
+    """The option said: the passing one, or a failing one."""
+    feedback: list[str]
+    """What to change (empty when it passed)."""
+    passed: bool
+
+
+@dataclass
+class Drawn:
+    """What one answer has computed, each piece once, so that its fields agree.
+
+    Pieces are computed when a field first needs them, drawing from the answer's ``rng`` in
+    that order; the first computation is the one every later field reads.
+    """
+
+    said: Said | None = None
+    """The main answer."""
+    labels: dict[tuple[str, ...], tuple[str, float]] = field(default_factory=dict)
+    """Label and confidence, per set of labels classified against."""
+    summary: str | None = None
+    graded: dict | None = None
+    """A grading against the rubric: ``{"scores", "total", "feedback"}``."""
+    criteria: list[str] | None = None
+    """Rubric lines made from the task, when the prompt gives none (a review of a draft)."""
+    steps: list[str] | None = None
+    grounded: str | None = None
+    """The answer from the context or the documents."""
+    cited: list[str] | None = None
+    """The ids of the documents the answer drew on."""
+    verdict: Verdict | None = None
+    extracted: dict | None = None
+
+
+@dataclass(frozen=True)
+class Work:
+    """One answer being filled: the prompt, its shape, the dial, the dice and what is drawn."""
+
+    p: Prompt
+    shape: Shape
+    quality: float
+    rng: random.Random
+    drawn: Drawn = field(default_factory=Drawn)
+
+
+# ---------------------------------------------------------------- pieces, each computed once
+
+
+def label(w: Work, labels: dict[str, str]) -> tuple[str, float]:
+    """One of ``labels``, by meaning, and a confidence (a weaker model takes the runner-up)."""
+    key = tuple(labels)
+    if key not in w.drawn.labels:
+        w.drawn.labels[key] = classify(w.p, labels, w.quality, w.rng)
+    return w.drawn.labels[key]
+
+
+def summary(w: Work, quality: float | None = None) -> str:
+    """The material's most central sentences (at ``quality``, the model's by default)."""
+    if w.drawn.summary is None:
+        w.drawn.summary = summarize(w.p, w.quality if quality is None else quality, w.rng)
+    return w.drawn.summary
+
+
+def rubric(w: Work) -> list[str]:
+    """The criteria a grading checks: the prompt's, else those made from the task."""
+    return w.drawn.criteria or parse_criteria(w.p)
+
+
+def graded(w: Work) -> dict:
+    """The material graded against the rubric."""
+    if w.drawn.graded is None:
+        w.drawn.graded = score(w.p, rubric(w), w.quality, w.rng)
+    return w.drawn.graded
+
+
+def steps(w: Work) -> list[str]:
+    """The steps of a plan for the goal."""
+    if w.drawn.steps is None:
+        w.drawn.steps = plan(w.p, w.quality, w.rng)
+    return w.drawn.steps
+
+
+def from_context(w: Work, p: Prompt | None = None) -> str:
+    """The answer to the question from the context (``p``: with the question found)."""
+    p = p or w.p
+    if w.drawn.grounded is None and p.docs:
+        w.drawn.grounded, w.drawn.cited = from_documents(p, w.quality, w.rng)
+    elif w.drawn.grounded is None:
+        w.drawn.grounded = grounded(p, w.quality, w.rng)
+    return w.drawn.grounded
+
+
+def extracted(w: Work) -> dict:
+    """The fields the prompt asks to extract, each found in the material or None."""
+    if w.drawn.extracted is None:
+        text = w.p.payload("text", "input", "message", "document")
+        w.drawn.extracted = {f: extract_field(f, text, w.quality, w.rng) for f in w.shape.fields}
+    return w.drawn.extracted
+
+
+def criteria(w: Work) -> None:
+    """Without rubric lines, grade against the task's key terms and length."""
+    p = w.p
+    if rubric(w) != ["Clear and relevant"]:
+        return
+    task = p.sections.get("task") or (p.history[0] if p.history else p.request)
+    task = task.split("\n\n")[0]
+    terms = [t for t in key_terms(task, 8) if t not in META][:3]
+    lines = [f"Mentions {t}" for t in terms[:3]] or ["Clear and relevant"]
+    most, _ = word_limit(task)
+    if most is None and re.search(r"(?i)\b(?:short|brief|concise)\b", task):
+        most = 80
+    if most:
+        lines.append(f"At most {most} words")
+    w.drawn.criteria = lines
+
+
+def verdict(w: Work, options: list[str]) -> Verdict:
+    """A verdict on the draft: the passing option when it meets every criterion, with feedback.
+
+    Each earlier round (the reviewer's own earlier turns) eases the bar a little (a draft that
+    nearly meets them passes), so a loop whose writer addresses the feedback ends; a weaker
+    reviewer errs either way.
+    """
+    if w.drawn.verdict is not None:
+        return w.drawn.verdict
+    good = next((o for o in options if POSITIVE.match(o)), options[0])
+    bad = [o for o in options if o != good]
+    criteria(w)
+    grading = graded(w)
+    rounds = len(w.p.said) + len(re.findall(r"(?i)\bfeedback\b", w.p.user)) // 2
+    passed = not grading["feedback"] or grading["total"] + 0.05 * rounds >= 0.9
+    if w.rng.random() > w.quality + (1 - w.quality) * 0.5:
+        passed = not passed  # a plausible mistake
+    feedback = [] if passed else grading["feedback"] or ["Make it more specific to the task"]
+    word = good if passed else (bad[len(bad) // 2] if bad else good)
+    w.drawn.verdict = Verdict(word, feedback, passed)
+    return w.drawn.verdict
+
+
+# ---------------------------------------------------------------- one function per task
+
+
+def classified(w: Work) -> Said:
+    if not w.shape.choices:
+        return Said(text := answered(w), {"response": text})
+    name, confidence = label(w, w.shape.choices)
+    return Said(name, {"label": name, "confidence": confidence})
+
+
+def reviewed(w: Work) -> Said:
+    v = verdict(w, list(w.shape.choices))
+    if w.shape.open_verdict and not v.passed:
+        text = "Feedback:\n" + "\n".join(f"- {f}" for f in v.feedback)
+    elif w.shape.only or not v.feedback:
+        text = v.word
+    else:
+        text = f"{v.word}\n" + "\n".join(f"- {f}" for f in v.feedback)
+    return Said(text, {"response": text})
+
+
+def summarized(w: Work) -> Said:
+    return Said(text := summary(w), {"summary": text})
+
+
+def extracting(w: Work) -> Said:
+    return Said(json.dumps(data := extracted(w)), data, is_json=True)
+
+
+def scored(w: Work) -> Said:
+    criteria(w)
+    return Said(json.dumps(data := graded(w)), data, is_json=True)
+
+
+def planned(w: Work) -> Said:
+    done = steps(w)
+    return Said("\n".join(f"{i}. {s}" for i, s in enumerate(done, 1)), {"steps": done})
+
+
+def answered_from_context(w: Work) -> Said:
+    return Said(text := from_context(w), {"answer": text})
+
+
+def replied(w: Work) -> Said:
+    return Said(text := reply(w.p, w.quality, w.rng), {"reply": text})
+
+
+def conversation(p: Prompt) -> tuple[str, str]:
+    """In a chat between agents, the reviewer's last turn is feedback on our last draft:
+    (previous draft, feedback), or empty strings."""
+    if p.said and not p.sections.get("feedback") and not p.sections.get("previous draft"):
+        return p.said[-1], p.user
+    return "", ""
+
+
+def drafted(w: Work) -> str:
+    previous, feedback = conversation(w.p)
+    return write(w.p, w.quality, w.rng, previous=previous, feedback=feedback)
+
+
+def written(w: Work) -> Said:
+    return Said(text := drafted(w), {"text": text})
+
+
+def with_results(w: Work) -> Said:
+    return Said(text := agent.results_text(w.p) or generic(w.p), {"response": text})
+
+
+def answered(w: Work) -> str:
+    """A generic request: arithmetic computed, a question answered from the material."""
+    p = w.p
+    expr = agent.expression(p.request)
+    ops = agent.operations(expr) if expr else []
+    if ops:
+        value = agent.evaluate(ops, [])
+        if value is not None:
+            return str(value) if w.shape.only else f"{expr} = {value}"
+    question = next((s for s in reversed(sentences(p.user)) if s.endswith("?")), None)
+    if question and len(sentences(p.material)) >= 3 and p.material.strip() != p.user.strip():
+        sections = dict(p.sections)  # the material is the context the question is asked of
+        sections.setdefault("context", p.material)
+        sections.setdefault("question", question)
+        p = replace(p, sections=sections)
+        found = from_context(w, p)
+        if found != DONT_KNOW:
+            return found
+    if w.shape.task == "generic" and w.shape.stop_word is None and len(p.user) > 400:
+        return summary(replace(w, p=p))
+    return generic(p)
+
+
+def generic_task(w: Work) -> Said:
+    text = drafted(w) if w.p.sections.get("feedback") else answered(w)
+    return Said(text, {"response": text})
+
+
+TASKS: dict[Task, Callable[[Work], Said]] = {
+    "classify": classified,
+    "review": reviewed,
+    "summarize": summarized,
+    "extract": extracting,
+    "score": scored,
+    "plan": planned,
+    "grounded": answered_from_context,
+    "reply": replied,
+    "write": written,
+    "tools": with_results,
+    "generic": generic_task,
+}
+"""The main answer of each task: the one place a task is dispatched."""
+
+
+def main(w: Work) -> Said:
+    """The main answer to the prompt, computed once."""
+    if w.drawn.said is None:
+        w.drawn.said = TASKS[w.shape.task](w)
+    return w.drawn.said
