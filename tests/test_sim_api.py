@@ -191,3 +191,30 @@ def test_metadata_user_id_is_logged_and_never_changes_the_answer(sim):
     assert [r["user"] for r in sim.log] == [None, "req-7:classify"]
     r = post(sim, body(metadata={"user_id": 7}))
     assert r.status_code == 400 and "metadata.user_id" in error_of(r)["message"]
+
+
+# -- the draw is keyed to the request's content (issue 26) -------------------------------------
+def test_a_new_request_field_counts_in_the_draw_once_set():
+    """A field that changes the answer is added to the request model and read by the stage
+    that uses it; the random draw (``decide.fingerprint``) counts it with no change of its own:
+    set, it draws anew; left at its default, the request draws what it drew before."""
+    from typing import Literal
+
+    from orchestra.sim.api import Request
+    from orchestra.sim.decide import Decider, Faults, Limits, fingerprint
+
+    class WithEffort(Request):
+        effort: Literal["low", "medium", "high"] = "medium"
+
+    def drawn(model, **fields) -> str:
+        return fingerprint(model.model_validate(body(**fields)))
+
+    before = drawn(Request)
+    assert drawn(WithEffort) == before and drawn(WithEffort, effort="medium") == before
+    assert drawn(WithEffort, effort="high") != before
+    assert drawn(Request, stream=True, metadata={"user_id": "u-1"}) == before  # transport
+    assert drawn(Request, top_k=5) != before and drawn(Request, top_k=None) == before  # unknown
+    decider = Decider(0, 0.0, Faults(), Limits())
+    default = decider.decide(WithEffort.model_validate(GOOD), "k").record["request"]
+    high = decider.decide(WithEffort.model_validate(body(effort="high")), "k").record["request"]
+    assert default == before and high != before

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import random
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import pytest
 from sim_requests import request
@@ -66,6 +68,21 @@ def cites(a, answer_has, ids, key="sources"):
     d = is_json(a.text) or {}
     said = str(d.get("answer", ""))
     return answer_has in said and "<" not in said and d.get(key) == ids
+
+
+@dataclass(frozen=True)
+class Case:
+    """One prompt of the corpus, and the check its reply must pass."""
+
+    name: str
+    """What the prompt's shape is, as the failure reports it: "xml-answer"."""
+    messages: list[dict]
+    check: Callable
+    """Takes the ``brain.Answer``; true when the reply has the asked shape and content."""
+    system: str | None = None
+    tools: list[dict] | None = None
+    choice: dict | None = None
+    """The request's ``tool_choice``."""
 
 
 def tool(name, description, props, required=None):
@@ -176,706 +193,546 @@ def results(*pairs):
 # (id, system, messages, tools, tool_choice, checker)
 CASES = [
     # XML tags: answers and reasoning in named tags
-    (
-        "xml-answer",
-        None,
-        user(
+    Case(
+        name="xml-answer",
+        messages=user(
             f"<document>{DOC}</document>\nWhen did the library open? Put your answer in <answer> tags."
         ),
-        None,
-        None,
-        lambda a: "1921" in (tag(a.text, "answer") or ""),
+        check=lambda a: "1921" in (tag(a.text, "answer") or ""),
     ),
-    (
-        "xml-thinking-answer",
-        None,
-        user(
+    Case(
+        name="xml-thinking-answer",
+        messages=user(
             f"<document>{DOC}</document>\nHow many maps does the library hold? Think step by step in <thinking> tags, then give the final answer in <answer> tags."
         ),
-        None,
-        None,
-        lambda a: (
+        check=lambda a: (
             tag(a.text, "thinking")
             and "80,000" in (tag(a.text, "answer") or "")
             and a.text.index("<thinking>") < a.text.index("<answer>")
         ),
     ),
-    (
-        "xml-quotes-first",
-        None,
-        user(
+    Case(
+        name="xml-quotes-first",
+        messages=user(
             f"<document>{DOC}</document>\nFirst find quotes from the document relevant to the question and put them in <quotes> tags. Then answer in <answer> tags.\nQuestion: what does entry cost for visitors?"
         ),
-        None,
-        None,
-        lambda a: (
+        check=lambda a: (
             tag(a.text, "quotes") is not None
             and "5 euros" in (tag(a.text, "answer") or "") + (tag(a.text, "quotes") or "")
         ),
     ),
-    (
-        "xml-template",
-        None,
-        user(
+    Case(
+        name="xml-template",
+        messages=user(
             "Compare tea and coffee for a morning routine. Use this format:\n<analysis>...</analysis>\n<recommendation>...</recommendation>"
         ),
-        None,
-        None,
-        lambda a: tag(a.text, "analysis") and tag(a.text, "recommendation"),
+        check=lambda a: tag(a.text, "analysis") and tag(a.text, "recommendation"),
     ),
-    (
-        "xml-three-fields-order",
-        None,
-        user(
+    Case(
+        name="xml-three-fields-order",
+        messages=user(
             "Read the review and reply with <sentiment></sentiment>, <summary></summary> and <reply></reply> tags, in that order.\nReview: "
             + REVIEW_NEG
         ),
-        None,
-        None,
-        lambda a: (
+        check=lambda a: (
             all(tag(a.text, t) for t in ("sentiment", "summary", "reply"))
             and a.text.index("<sentiment>") < a.text.index("<summary>") < a.text.index("<reply>")
         ),
     ),
-    (
-        "xml-subtasks",
-        None,
-        user(
+    Case(
+        name="xml-subtasks",
+        messages=user(
             "Plan a company hackathon. List each subtask in its own <subtask> tag, inside a <subtasks> element."
         ),
-        None,
-        None,
-        lambda a: tag(a.text, "subtasks") is not None and len(tags(a.text, "subtask")) >= 2,
+        check=lambda a: tag(a.text, "subtasks") is not None and len(tags(a.text, "subtask")) >= 2,
     ),
-    (
-        "xml-repeated-template",
-        None,
-        user(
+    Case(
+        name="xml-repeated-template",
+        messages=user(
             "Break the goal 'migrate the blog to a new host' into steps. Format:\n<steps>\n<step>...</step>\n<step>...</step>\n</steps>"
         ),
-        None,
-        None,
-        lambda a: len(tags(a.text, "step")) >= 2,
+        check=lambda a: len(tags(a.text, "step")) >= 2,
     ),
-    (
-        "xml-verdict-set",
-        None,
-        user(
+    Case(
+        name="xml-verdict-set",
+        messages=user(
             "Evaluate the following code for correctness and style.\nOutput your evaluation in the format:\n<evaluation>PASS, NEEDS_IMPROVEMENT, or FAIL</evaluation>\n<feedback>What needs improvement and why.</feedback>\n<content>def add(a, b): return a + b</content>"
         ),
-        None,
-        None,
-        lambda a: (
+        check=lambda a: (
             tag(a.text, "evaluation") in ("PASS", "NEEDS_IMPROVEMENT", "FAIL")
             and tag(a.text, "feedback") is not None
         ),
     ),
-    (
-        "xml-system-tags",
-        "Always answer inside <response> tags.",
-        user("What is the capital of France?"),
-        None,
-        None,
-        lambda a: tag(a.text, "response"),
+    Case(
+        name="xml-system-tags",
+        system="Always answer inside <response> tags.",
+        messages=user("What is the capital of France?"),
+        check=lambda a: tag(a.text, "response"),
     ),
-    (
-        "xml-classification-tag",
-        None,
-        user(
+    Case(
+        name="xml-classification-tag",
+        messages=user(
             f"Classify this review as positive or negative. Put the label in <label> tags.\n<review>{REVIEW_POS}</review>"
         ),
-        None,
-        None,
-        lambda a: tag(a.text, "label") == "positive",
+        check=lambda a: tag(a.text, "label") == "positive",
     ),
-    (
-        "xml-scratchpad",
-        None,
-        user(
+    Case(
+        name="xml-scratchpad",
+        messages=user(
             "A train leaves at 3 pm and the trip takes 4 hours. Work it out in <scratchpad> tags and give the arrival time in <answer> tags."
         ),
-        None,
-        None,
-        lambda a: tag(a.text, "scratchpad") and tag(a.text, "answer"),
+        check=lambda a: tag(a.text, "scratchpad") and tag(a.text, "answer"),
     ),
-    (
-        "xml-grade",
-        None,
-        user(
+    Case(
+        name="xml-grade",
+        messages=user(
             "Grade the essay with one of A, B, C, D or F in <grade> tags and justify it in <justification> tags.\n<essay>Cats are good pets. They are calm.</essay>"
         ),
-        None,
-        None,
-        lambda a: tag(a.text, "grade") in list("ABCDF") and tag(a.text, "justification"),
+        check=lambda a: tag(a.text, "grade") in list("ABCDF") and tag(a.text, "justification"),
     ),
     # JSON
-    (
-        "json-example",
-        None,
-        user(
+    Case(
+        name="json-example",
+        messages=user(
             f'Extract the contact from this email as JSON like {{"name": "...", "email": "...", "phone": "..."}}.\n{EMAIL}'
         ),
-        None,
-        None,
-        lambda a: (
+        check=lambda a: (
             (d := is_json(a.text))
             and set(d) == {"name", "email", "phone"}
             and d["email"] == "priya@northwind.example"
         ),
     ),
-    (
-        "json-fields",
-        None,
-        user(f"Extract the following fields as JSON: name, company, amount, date.\nText: {EMAIL}"),
-        None,
-        None,
-        lambda a: (d := is_json(a.text)) and set(d) == {"name", "company", "amount", "date"},
+    Case(
+        name="json-fields",
+        messages=user(
+            f"Extract the following fields as JSON: name, company, amount, date.\nText: {EMAIL}"
+        ),
+        check=lambda a: (d := is_json(a.text)) and set(d) == {"name", "company", "amount", "date"},
     ),
-    (
-        "json-classify",
-        None,
-        user(
+    Case(
+        name="json-classify",
+        messages=user(
             f"Classify the sentiment into one of: positive, negative, neutral. Respond in JSON.\nText: {REVIEW_NEG}"
         ),
-        None,
-        None,
-        lambda a: (d := is_json(a.text)) and d.get("label") in ("positive", "negative", "neutral"),
+        check=lambda a: (
+            (d := is_json(a.text)) and d.get("label") in ("positive", "negative", "neutral")
+        ),
     ),
-    (
-        "json-prefill",
-        None,
-        user("List three primary colors as JSON with a key colors.")
+    Case(
+        name="json-prefill",
+        messages=user("List three primary colors as JSON with a key colors.")
         + [{"role": "assistant", "content": "{"}],
-        None,
-        None,
-        lambda a: is_json("{" + a.text) is not None,
+        check=lambda a: is_json("{" + a.text) is not None,
     ),
-    (
-        "json-nested-example",
-        None,
-        user(
+    Case(
+        name="json-nested-example",
+        messages=user(
             f'Return JSON shaped like {{"person": {{"name": "", "email": ""}}, "amount": 0}} for this message: {EMAIL}'
         ),
-        None,
-        None,
-        lambda a: (
+        check=lambda a: (
             (d := is_json(a.text))
             and set(d["person"]) == {"name", "email"}
             and isinstance(d["amount"], (int, float))
         ),
     ),
-    (
-        "json-summary",
-        None,
-        user(
+    Case(
+        name="json-summary",
+        messages=user(
             f"Summarize the document in one sentence. Output JSON only.\n<document>{DOC}</document>"
         ),
-        None,
-        None,
-        lambda a: (d := is_json(a.text)) and isinstance(d.get("summary"), str),
+        check=lambda a: (d := is_json(a.text)) and isinstance(d.get("summary"), str),
     ),
-    (
-        "json-plan",
-        None,
-        user("Plan the steps to set up a home aquarium. Respond in JSON."),
-        None,
-        None,
-        lambda a: (d := is_json(a.text)) and len(d.get("steps", [])) >= 2,
+    Case(
+        name="json-plan",
+        messages=user("Plan the steps to set up a home aquarium. Respond in JSON."),
+        check=lambda a: (d := is_json(a.text)) and len(d.get("steps", [])) >= 2,
     ),
-    (
-        "json-bool-example",
-        None,
-        user(
+    Case(
+        name="json-bool-example",
+        messages=user(
             f'Does the document mention a fire? Answer as JSON: {{"answer": true, "evidence": "..."}}\n<document>{DOC}</document>'
         ),
-        None,
-        None,
-        lambda a: (d := is_json(a.text)) and isinstance(d.get("answer"), bool) and "evidence" in d,
+        check=lambda a: (
+            (d := is_json(a.text)) and isinstance(d.get("answer"), bool) and "evidence" in d
+        ),
     ),
     # lists
-    (
-        "list-3-numbered",
-        None,
-        user("Give me 3 ideas for a rainy weekend."),
-        None,
-        None,
-        lambda a: numbered(a.text, 3),
+    Case(
+        name="list-3-numbered",
+        messages=user("Give me 3 ideas for a rainy weekend."),
+        check=lambda a: numbered(a.text, 3),
     ),
-    (
-        "list-5-bullets",
-        None,
-        user("Write 5 bullet points about the benefits of walking."),
-        None,
-        None,
-        lambda a: bulleted(a.text, 5),
+    Case(
+        name="list-5-bullets",
+        messages=user("Write 5 bullet points about the benefits of walking."),
+        check=lambda a: bulleted(a.text, 5),
     ),
-    (
-        "list-numbered-steps",
-        None,
-        user("List four steps to brew pour-over coffee as a numbered list."),
-        None,
-        None,
-        lambda a: numbered(a.text, 4),
+    Case(
+        name="list-numbered-steps",
+        messages=user("List four steps to brew pour-over coffee as a numbered list."),
+        check=lambda a: numbered(a.text, 4),
     ),
-    (
-        "list-plan",
-        None,
-        user("Plan the steps to repaint a bedroom: buy paint, cover the floor, paint the walls."),
-        None,
-        None,
-        lambda a: numbered(a.text) and "Buy paint" in a.text,
+    Case(
+        name="list-plan",
+        messages=user(
+            "Plan the steps to repaint a bedroom: buy paint, cover the floor, paint the walls."
+        ),
+        check=lambda a: numbered(a.text) and "Buy paint" in a.text,
     ),
-    (
-        "list-two-reasons",
-        None,
-        user(f"Name two reasons a visitor might enjoy the library.\n<document>{DOC}</document>"),
-        None,
-        None,
-        lambda a: numbered(a.text, 2),
+    Case(
+        name="list-two-reasons",
+        messages=user(
+            f"Name two reasons a visitor might enjoy the library.\n<document>{DOC}</document>"
+        ),
+        check=lambda a: numbered(a.text, 2),
     ),
     # choices, labels, verdicts
-    (
-        "choice-only-label",
-        None,
-        user(
+    Case(
+        name="choice-only-label",
+        messages=user(
             f"Classify the sentiment of this review as positive, negative or neutral. Respond with only the label.\nReview: {REVIEW_POS}"
         ),
-        None,
-        None,
-        lambda a: a.text == "positive",
+        check=lambda a: a.text == "positive",
     ),
-    (
-        "choice-negative",
-        None,
-        user(
+    Case(
+        name="choice-negative",
+        messages=user(
             f"Is this review positive or negative? Answer with one of: positive, negative.\n{REVIEW_NEG}"
         ),
-        None,
-        None,
-        lambda a: a.text.strip() in ("positive", "negative"),
+        check=lambda a: a.text.strip() in ("positive", "negative"),
     ),
-    (
-        "choice-yes-no",
-        None,
-        user(f"<document>{DOC}</document>\nIs the library open on Mondays? Answer yes or no."),
-        None,
-        None,
-        lambda a: a.text.strip().lower() in ("yes", "no"),
+    Case(
+        name="choice-yes-no",
+        messages=user(
+            f"<document>{DOC}</document>\nIs the library open on Mondays? Answer yes or no."
+        ),
+        check=lambda a: a.text.strip().lower() in ("yes", "no"),
     ),
-    (
-        "choice-new-labels",
-        None,
-        user(
+    Case(
+        name="choice-new-labels",
+        messages=user(
             "Classify the news headline into one of: sports, politics, business, science.\nHeadline: The striker scored twice as the team won the league final."
         ),
-        None,
-        None,
-        lambda a: a.text.strip() in ("sports", "politics", "business", "science"),
+        check=lambda a: a.text.strip() in ("sports", "politics", "business", "science"),
     ),
-    (
-        "choice-labels-block",
-        None,
-        user(
+    Case(
+        name="choice-labels-block",
+        messages=user(
             "Categorize the request.\nCategories:\n- refund_request: wants money back\n- feature_request: asks for something new\n- praise: says something nice\nText: Could you add a dark mode to the app?"
         ),
-        None,
-        None,
-        lambda a: a.text.strip() in ("refund_request", "feature_request", "praise"),
+        check=lambda a: a.text.strip() in ("refund_request", "feature_request", "praise"),
     ),
-    (
-        "choice-caps-verdict",
-        None,
-        user(
+    Case(
+        name="choice-caps-verdict",
+        messages=user(
             "Review the draft against the brief and answer APPROVED or REJECTED.\nBrief: a tagline for a bakery.\nDraft: Fresh bread every morning."
         ),
-        None,
-        None,
-        lambda a: a.text.split()[0] in ("APPROVED", "REJECTED"),
+        check=lambda a: a.text.split()[0] in ("APPROVED", "REJECTED"),
     ),
-    (
-        "choice-system-labels",
-        "You are a support triage bot. Classify each message into one of: bug, billing, question. Reply with the label only.",
-        user("I was charged twice this month."),
-        None,
-        None,
-        lambda a: a.text.strip() in ("bug", "billing", "question"),
+    Case(
+        name="choice-system-labels",
+        system="You are a support triage bot. Classify each message into one of: bug, billing, question. Reply with the label only.",
+        messages=user("I was charged twice this month."),
+        check=lambda a: a.text.strip() in ("bug", "billing", "question"),
     ),
-    (
-        "choice-urgency",
-        None,
-        user(
+    Case(
+        name="choice-urgency",
+        messages=user(
             "Rate the urgency as low, medium or high. Respond with only the label.\nMessage: Production is down for all customers, please help immediately!"
         ),
-        None,
-        None,
-        lambda a: a.text.strip() in ("low", "medium", "high"),
+        check=lambda a: a.text.strip() in ("low", "medium", "high"),
     ),
-    (
-        "choice-approve-word",
-        "You are a critic. Give constructive feedback on the draft. Respond with APPROVE when the draft is good enough.",
-        [
+    Case(
+        name="choice-approve-word",
+        system="You are a critic. Give constructive feedback on the draft. Respond with APPROVE when the draft is good enough.",
+        messages=[
             {"role": "user", "content": "Write a two-sentence tagline for a bike repair shop."},
             {"role": "user", "content": "Fast fixes for every bike. Ride out today."},
         ],
-        None,
-        None,
-        lambda a: a.text.strip() == "APPROVE" or "feedback" in a.text.lower(),
+        check=lambda a: a.text.strip() == "APPROVE" or "feedback" in a.text.lower(),
     ),
     # prefill
-    (
-        "prefill-tag",
-        None,
-        user(f"<document>{DOC}</document>\nWhat was restored in 2019? Answer in <answer> tags.")
+    Case(
+        name="prefill-tag",
+        messages=user(
+            f"<document>{DOC}</document>\nWhat was restored in 2019? Answer in <answer> tags."
+        )
         + [{"role": "assistant", "content": "<answer>"}],
-        None,
-        None,
-        lambda a: "</answer>" in a.text and not a.text.lstrip().startswith("<answer>"),
+        check=lambda a: "</answer>" in a.text and not a.text.lstrip().startswith("<answer>"),
     ),
-    (
-        "prefill-words",
-        None,
-        user("What is the largest planet in the solar system?")
+    Case(
+        name="prefill-words",
+        messages=user("What is the largest planet in the solar system?")
         + [{"role": "assistant", "content": "The answer is"}],
-        None,
-        None,
-        lambda a: a.text.startswith(" ") and len(a.text.strip()) > 0,
+        check=lambda a: a.text.startswith(" ") and len(a.text.strip()) > 0,
     ),
     # summaries and long documents
-    (
-        "summary-n",
-        None,
-        user(f"Summarize in 2 sentences:\n{DOC}"),
-        None,
-        None,
-        lambda a: (
+    Case(
+        name="summary-n",
+        messages=user(f"Summarize in 2 sentences:\n{DOC}"),
+        check=lambda a: (
             len(re.findall(r"[.!?](?:\s|$)", a.text)) == 2
             and all(s in DOC for s in re.split(r"(?<=\.)\s+", a.text))
         ),
     ),
-    (
-        "summary-words",
-        None,
-        user(f"Summarize the following text in at most 20 words.\nText: {DOC}"),
-        None,
-        None,
-        lambda a: len(a.text.split()) <= 20,
+    Case(
+        name="summary-words",
+        messages=user(f"Summarize the following text in at most 20 words.\nText: {DOC}"),
+        check=lambda a: len(a.text.split()) <= 20,
     ),
-    (
-        "summary-appended-instructions",
-        None,
-        user(
+    Case(
+        name="summary-appended-instructions",
+        messages=user(
             f"{DOC}\n\nSummarize the passage above in one sentence.\n\nThis is the expected criteria for your final answer: a one-sentence summary.\nYou MUST return the actual complete content as the final answer, not a summary."
         ),
-        None,
-        None,
-        lambda a: (
+        check=lambda a: (
             "expected criteria" not in a.text and "MUST" not in a.text and a.text.strip() in DOC
         ),
     ),
-    (
-        "grounded-context",
-        None,
-        user(f"Context: {DOC}\nQuestion: How many books does the library hold?"),
-        None,
-        None,
-        lambda a: "2.4 million" in a.text,
+    Case(
+        name="grounded-context",
+        messages=user(f"Context: {DOC}\nQuestion: How many books does the library hold?"),
+        check=lambda a: "2.4 million" in a.text,
     ),
-    (
-        "grounded-unknown",
-        None,
-        user(f"Context: {DOC}\nQuestion: Who won the 1998 chess olympiad?"),
-        None,
-        None,
-        lambda a: "don't know" in a.text,
+    Case(
+        name="grounded-unknown",
+        messages=user(f"Context: {DOC}\nQuestion: Who won the 1998 chess olympiad?"),
+        check=lambda a: "don't know" in a.text,
     ),
-    (
-        "long-doc-question",
-        None,
-        user(f"Here is a document:\n{DOC} {DOC}\n\nWhat is the most famous item in the library?"),
-        None,
-        None,
-        lambda a: "atlas" in a.text,
+    Case(
+        name="long-doc-question",
+        messages=user(
+            f"Here is a document:\n{DOC} {DOC}\n\nWhat is the most famous item in the library?"
+        ),
+        check=lambda a: "atlas" in a.text,
     ),
     # documents with ids: answered from the right one, which is cited by its id
-    (
-        "docs-passages-json-example",
-        None,
-        user(
+    Case(
+        name="docs-passages-json-example",
+        messages=user(
             "Answer the question using only the passages below. Reply with JSON only, in this "
             'form:\n{"answer": "<at most two sentences>", "sources": ["<id of a passage you used>"]}'
             f"\n\n<passages>\n{PASSAGES}\n</passages>\n\nQuestion: When was the old bridge built?"
         ),
-        None,
-        None,
-        lambda a: cites(a, "1642", ["P3"]),
+        check=lambda a: cites(a, "1642", ["P3"]),
     ),
-    (
-        "docs-prose-keys",
-        None,
-        user(
+    Case(
+        name="docs-prose-keys",
+        messages=user(
             f'{PASSAGES}\n\nAnswer from the passages. Reply in JSON with two keys: "answer" '
             '(your answer, in one sentence) and "sources" (a list of the ids of the passages '
             "you used).\n\nQuestion: How much does an adult ticket for the museum cost?"
         ),
-        None,
-        None,
-        lambda a: (
+        check=lambda a: (
             cites(a, "12 euros", ["P1"]) and len(re.findall(r"\.", is_json(a.text)["answer"])) == 1
         ),
     ),
-    (
-        "docs-prose-fields",
-        None,
-        user(
+    Case(
+        name="docs-prose-fields",
+        messages=user(
             "Respond with a JSON object with fields answer and sources.\n\n"
             f"<passages>\n{PASSAGES}\n</passages>\n\nQuestion: When can boats be hired in the park?"
         ),
-        None,
-        None,
-        lambda a: cites(a, "April to October", ["P2"]),
+        check=lambda a: cites(a, "April to October", ["P2"]),
     ),
-    (
-        "docs-long-context-tags",
-        None,
-        user(
+    Case(
+        name="docs-long-context-tags",
+        messages=user(
             f"{LONG_DOCS}\n\nWhen was the bridge rebuilt in stone? Answer in <answer> tags, and "
             "name the sources you used in <sources> tags."
         ),
-        None,
-        None,
-        lambda a: (
+        check=lambda a: (
             "1780" in (tag(a.text, "answer") or "")
             and tag(a.text, "sources") == "old_bridge.txt"
             and "<source>" not in a.text
         ),
     ),
-    (
-        "docs-long-context-indices",
-        None,
-        user(
+    Case(
+        name="docs-long-context-indices",
+        messages=user(
             f"{LONG_DOCS}\n\nWhat time does the museum open? Answer as JSON: "
             '{"answer": "...", "document_indices": [1]}'
         ),
-        None,
-        None,
-        lambda a: cites(a, "9 am", ["1"], key="document_indices"),
+        check=lambda a: cites(a, "9 am", ["1"], key="document_indices"),
     ),
-    (
-        "docs-template-sources",
-        None,
-        user(
+    Case(
+        name="docs-template-sources",
+        messages=user(
             f"{DOCS}\n\nWhen does the museum close? Reply using this format:\n\n"
             "Answer: [one sentence]\nSources: [ids of the documents you used]"
         ),
-        None,
-        None,
-        lambda a: re.fullmatch(r"Answer: [^<\n]*5 pm[^<\n]*\nSources: p1", a.text or ""),
+        check=lambda a: re.fullmatch(r"Answer: [^<\n]*5 pm[^<\n]*\nSources: p1", a.text or ""),
     ),
     # role prompts and few-shot
-    (
-        "role-writer",
-        "You are a copywriter. Write a short product description for what the user asks.",
-        user("A solar-powered phone charger"),
-        None,
-        None,
-        lambda a: "solar" in a.text.lower() and "what the user asks" not in a.text,
+    Case(
+        name="role-writer",
+        system="You are a copywriter. Write a short product description for what the user asks.",
+        messages=user("A solar-powered phone charger"),
+        check=lambda a: "solar" in a.text.lower() and "what the user asks" not in a.text,
     ),
-    (
-        "role-support",
-        "You are a friendly support agent for an online shop.",
-        user("Write a reply to this customer: my parcel has not arrived and tracking stopped."),
-        None,
-        None,
-        lambda a: (
+    Case(
+        name="role-support",
+        system="You are a friendly support agent for an online shop.",
+        messages=user(
+            "Write a reply to this customer: my parcel has not arrived and tracking stopped."
+        ),
+        check=lambda a: (
             "parcel" in a.text.lower()
             or "courier" in a.text.lower()
             or "delivery" in a.text.lower()
         ),
     ),
-    (
-        "fewshot-labels",
-        None,
-        user(
+    Case(
+        name="fewshot-labels",
+        messages=user(
             "Classify the ticket.\n<examples>\n<example>Input: app crashes on start\nOutput: bug</example>\n<example>Input: please add export to csv\nOutput: feature</example>\n</examples>\nUse one of: bug, feature.\nInput: the save button throws an error"
         ),
-        None,
-        None,
-        lambda a: a.text.strip() in ("bug", "feature"),
+        check=lambda a: a.text.strip() in ("bug", "feature"),
     ),
-    (
-        "multi-turn-memory",
-        None,
-        [
+    Case(
+        name="multi-turn-memory",
+        messages=[
             {"role": "user", "content": "My name is Tomasz."},
             {"role": "assistant", "content": "Nice to meet you, Tomasz."},
             {"role": "user", "content": "What is my name?"},
         ],
-        None,
-        None,
-        lambda a: "Tomasz" in a.text,
+        check=lambda a: "Tomasz" in a.text,
     ),
-    ("arithmetic-plain", None, user("What is 17 * 3?"), None, None, lambda a: "51" in a.text),
-    (
-        "terminate-word",
-        "You are a helpful assistant. Reply with TERMINATE when the task is done.",
-        user("Say hello to the team."),
-        None,
-        None,
-        lambda a: a.text.rstrip().endswith("TERMINATE"),
+    Case(
+        name="arithmetic-plain",
+        system=None,
+        messages=user("What is 17 * 3?"),
+        check=lambda a: "51" in a.text,
+    ),
+    Case(
+        name="terminate-word",
+        system="You are a helpful assistant. Reply with TERMINATE when the task is done.",
+        messages=user("Say hello to the team."),
+        check=lambda a: a.text.rstrip().endswith("TERMINATE"),
     ),
     # tool use
-    (
-        "tool-magic",
-        None,
-        user("What is the value of magic_function(3)? Use the tool."),
-        [MAGIC],
-        None,
-        calls("magic_function", input=3),
+    Case(
+        name="tool-magic",
+        messages=user("What is the value of magic_function(3)? Use the tool."),
+        tools=[MAGIC],
+        check=calls("magic_function", input=3),
     ),
-    (
-        "tool-unicode",
-        None,
-        user("Create a customer named '你好啊集团'."),
-        [CUSTOMER],
-        None,
-        calls("create_customer", customer_name="你好啊集团"),
+    Case(
+        name="tool-unicode",
+        messages=user("Create a customer named '你好啊集团'."),
+        tools=[CUSTOMER],
+        check=calls("create_customer", customer_name="你好啊集团"),
     ),
-    (
-        "tool-weather",
-        None,
-        user("What's the weather like in San Francisco?"),
-        [WEATHER, ADD],
-        None,
-        lambda a: a.tool_name == "get_weather" and "San Francisco" in a.tool_input["location"],
+    Case(
+        name="tool-weather",
+        messages=user("What's the weather like in San Francisco?"),
+        tools=[WEATHER, ADD],
+        check=lambda a: (
+            a.tool_name == "get_weather" and "San Francisco" in a.tool_input["location"]
+        ),
     ),
-    (
-        "tool-weather-enum",
-        None,
-        user("What's the weather in Oslo in celsius?"),
-        [WEATHER],
-        {"type": "any"},
-        lambda a: (
+    Case(
+        name="tool-weather-enum",
+        messages=user("What's the weather in Oslo in celsius?"),
+        tools=[WEATHER],
+        choice={"type": "any"},
+        check=lambda a: (
             a.tool_name == "get_weather"
             and a.tool_input.get("unit", "celsius") in ("celsius", "fahrenheit")
         ),
     ),
-    (
-        "tool-math-expression",
-        None,
-        user("What is (3 + 4) * 5?"),
-        [ADD, MUL],
-        None,
-        calls("add", a=3, b=4),
+    Case(
+        name="tool-math-expression",
+        messages=user("What is (3 + 4) * 5?"),
+        tools=[ADD, MUL],
+        check=calls("add", a=3, b=4),
     ),
-    (
-        "tool-math-words",
-        None,
-        user("What is 6 times 7?"),
-        [ADD, MUL],
-        None,
-        calls("multiply", a=6, b=7),
+    Case(
+        name="tool-math-words",
+        messages=user("What is 6 times 7?"),
+        tools=[ADD, MUL],
+        check=calls("multiply", a=6, b=7),
     ),
-    (
-        "tool-math-chain-2",
-        None,
-        results("What is (3 + 4) * 5?", ("add", {"a": 3, "b": 4}, "7")),
-        [ADD, MUL],
-        None,
-        calls("multiply", a=7, b=5),
+    Case(
+        name="tool-math-chain-2",
+        messages=results("What is (3 + 4) * 5?", ("add", {"a": 3, "b": 4}, "7")),
+        tools=[ADD, MUL],
+        check=calls("multiply", a=7, b=5),
     ),
-    (
-        "tool-math-done",
-        None,
-        results(
+    Case(
+        name="tool-math-done",
+        messages=results(
             "What is (3 + 4) * 5?",
             ("add", {"a": 3, "b": 4}, "7"),
             ("multiply", {"a": 7, "b": 5}, "35"),
         ),
-        [ADD, MUL],
-        None,
-        lambda a: a.tool_name is None and "35" in a.text,
+        tools=[ADD, MUL],
+        check=lambda a: a.tool_name is None and "35" in a.text,
     ),
-    (
-        "tool-none-fits",
-        None,
-        user("Tell me a joke about penguins."),
-        [WEATHER, ADD, MUL],
-        None,
-        lambda a: a.tool_name is None and a.text,
+    Case(
+        name="tool-none-fits",
+        messages=user("Tell me a joke about penguins."),
+        tools=[WEATHER, ADD, MUL],
+        check=lambda a: a.tool_name is None and a.text,
     ),
-    (
-        "tool-subtract-words",
-        None,
-        user("Subtract 8 from 20, then multiply by 3."),
-        [SUB, MUL, ADD],
-        None,
-        calls("subtract", a=20, b=8),
+    Case(
+        name="tool-subtract-words",
+        messages=user("Subtract 8 from 20, then multiply by 3."),
+        tools=[SUB, MUL, ADD],
+        check=calls("subtract", a=20, b=8),
     ),
-    (
-        "tool-forced",
-        None,
-        user("Look up how to reset the router."),
-        [SEARCH, WEATHER],
-        {"type": "tool", "name": "search_docs"},
-        lambda a: a.tool_name == "search_docs" and a.tool_input["query"],
+    Case(
+        name="tool-forced",
+        messages=user("Look up how to reset the router."),
+        tools=[SEARCH, WEATHER],
+        choice={"type": "tool", "name": "search_docs"},
+        check=lambda a: a.tool_name == "search_docs" and a.tool_input["query"],
     ),
-    (
-        "tool-ticker",
-        None,
-        user('What is the stock price of "AAPL" right now?'),
-        [STOCK, WEATHER],
-        None,
-        calls("get_stock_price", ticker="AAPL"),
+    Case(
+        name="tool-ticker",
+        messages=user('What is the stock price of "AAPL" right now?'),
+        tools=[STOCK, WEATHER],
+        check=calls("get_stock_price", ticker="AAPL"),
     ),
     # plain-text templates: labels and headings kept line for line, values filled
-    (
-        "template-labels",
-        None,
-        user(
+    Case(
+        name="template-labels",
+        messages=user(
             "Summarize the meeting notes below using exactly this template:\n\n"
             "Summary: [one sentence]\nDecisions: [comma-separated list]\n"
             "Owner: [name of the person responsible]\n\n"
             "Notes: The team met on Tuesday. Maria will own the migration to Postgres. We "
             "decided to drop the legacy API and to freeze features until March."
         ),
-        None,
-        None,
-        lambda a: (
+        check=lambda a: (
             re.fullmatch(r"Summary: [^\n\[]+\nDecisions: [^\n\[]+\nOwner: [^\n\[]+", a.text)
             and len(re.findall(r"[.!?](?:\s|$)", a.text.split("\n")[0])) == 1
         ),
     ),
-    (
-        "template-headings-verdict",
-        None,
-        user(
+    Case(
+        name="template-headings-verdict",
+        messages=user(
             "Review the pull request description and reply in this format:\n\n## Verdict\n"
             "APPROVE or REQUEST_CHANGES\n\n## Reasons\n- reason 1\n- reason 2\n\n"
             "Pull request: Adds retry with backoff to the HTTP client; no tests included."
         ),
-        None,
-        None,
-        lambda a: re.fullmatch(
+        check=lambda a: re.fullmatch(
             r"## Verdict\n(?:APPROVE|REQUEST_CHANGES)\n\n## Reasons\n- .+\n- .+", a.text
         ),
     ),
-    (
-        "template-empty-form",
-        None,
-        user(
+    Case(
+        name="template-empty-form",
+        messages=user(
             "Fill in the form for the customer email below.\n\nName:\nCompany:\nPhone:\n\n"
             f"Email: {EMAIL}"
         ),
-        None,
-        None,
-        lambda a: (
+        check=lambda a: (
             re.fullmatch(r"Name: .+\nCompany: .+\nPhone: .+", a.text) and "Email" not in a.text
         ),
     ),
-    (
-        "evaluator-cookbook-all-criteria",
-        None,
-        user(
+    Case(
+        name="evaluator-cookbook-all-criteria",
+        messages=user(
             "Evaluate this product description for:\n1. it mentions every required point\n"
             '2. it is at most 60 words\n\nOnly output "PASS" if all criteria are met.\n'
             "Output your evaluation concisely in the following format.\n\n"
@@ -885,71 +742,60 @@ CASES = [
             "the capacity, the boil time, the warranty.\n"
             "Content to evaluate: Meet a kettle. It boils fast."
         ),
-        None,
-        None,
-        lambda a: re.fullmatch(
+        check=lambda a: re.fullmatch(
             r"<evaluation>(?:NEEDS_IMPROVEMENT|FAIL)</evaluation>\n<feedback>.*capacity.*"
             r"warranty.*</feedback>",
             a.text,
             re.S,
         ),
     ),
-    (
-        "tool-result-used",
-        None,
-        results(
+    Case(
+        name="tool-result-used",
+        messages=results(
             "What's the weather in Paris?", ("get_weather", {"location": "Paris"}, "18°C and sunny")
         ),
-        [WEATHER],
-        None,
-        lambda a: a.tool_name is None and "18°C and sunny" in a.text,
+        tools=[WEATHER],
+        check=lambda a: a.tool_name is None and "18°C and sunny" in a.text,
     ),
     # Agent frameworks: a role prompt (who the assistant is) in the system prompt, the task in
     # the user turn, closing lines about "the final answer" in general; a retry after a failed
     # check. Paraphrased from the shapes CrewAI and AutoGen send, not copied.
-    (
-        "role-persona-grounded",
-        "You are Archive guide. You write friendly notes for visitors.\n"
+    Case(
+        name="role-persona-grounded",
+        system="You are Archive guide. You write friendly notes for visitors.\n"
         "Your personal goal is: Help every visitor find what they came for",
-        user(
+        messages=user(
             "Present task: Answer the visitor's question using only the document below.\n"
             f"<document>{DOC}</document>\nQuestion: When did the library open?\n\n"
             "The criteria for your final answer: one sentence.\n"
             "Give the complete content as your final answer, not a summary.\n\n"
             "Your complete response:"
         ),
-        None,
-        None,
-        lambda a: a.task not in ("write", "summarize") and "1921" in a.text,
+        check=lambda a: a.task not in ("write", "summarize") and "1921" in a.text,
     ),
-    (
-        "role-persona-json",
-        "You are Desk clerk. You compose short replies and always cite your source.",
-        user(
+    Case(
+        name="role-persona-json",
+        system="You are Desk clerk. You compose short replies and always cite your source.",
+        messages=user(
             "Answer the question from the document below. Reply with JSON only, in this form:\n"
             '{"answer": "<one sentence>", "year": "<a year>"}\n\n'
             f"<document>{DOC}</document>\n\nQuestion: When did the library open?\n\n"
             "Return the complete content as the final answer, not a summary."
         ),
-        None,
-        None,
-        lambda a: (
+        check=lambda a: (
             a.task not in ("write", "summarize")
             and set(is_json(a.text) or {}) == {"answer", "year"}
         ),
     ),
-    (
-        "role-persona-alone-sets-task",
-        "You are a classifier. You classify each ticket into one of: billing, technical.",
-        user("Ticket: I was charged twice for my subscription this month."),
-        None,
-        None,
-        lambda a: a.text.strip().lower() == "billing",
+    Case(
+        name="role-persona-alone-sets-task",
+        system="You are a classifier. You classify each ticket into one of: billing, technical.",
+        messages=user("Ticket: I was charged twice for my subscription this month."),
+        check=lambda a: a.text.strip().lower() == "billing",
     ),
-    (
-        "classify-question-section",
-        None,
-        user(
+    Case(
+        name="classify-question-section",
+        messages=user(
             "Sort the customer's question into one of the categories. Respond with only the "
             "category.\nCategories:\n- orders: delivery, parcels, couriers, tracking, returns\n"
             "- login: passwords, sign-in, two-factor codes, locked profiles\n"
@@ -957,14 +803,12 @@ CASES = [
             "Question: The courier says my parcel was delivered but it never arrived. Can you "
             "check the tracking?"
         ),
-        None,
-        None,
-        lambda a: a.text.strip() == "orders",
+        check=lambda a: a.text.strip() == "orders",
     ),
-    (
-        "retry-keeps-json-form",
-        "You are a support writer who answers from documents.",
-        [
+    Case(
+        name="retry-keeps-json-form",
+        system="You are a support writer who answers from documents.",
+        messages=[
             {
                 "role": "user",
                 "content": "Answer from the document. Reply with JSON only, in this form:\n"
@@ -978,14 +822,11 @@ CASES = [
                 "Answer again, as asked.",
             },
         ],
-        None,
-        None,
-        lambda a: set(is_json(a.text) or {}) == {"answer", "year"},
+        check=lambda a: set(is_json(a.text) or {}) == {"answer", "year"},
     ),
-    (
-        "retry-keeps-json-form-over-quoted-tags",
-        None,
-        [
+    Case(
+        name="retry-keeps-json-form-over-quoted-tags",
+        messages=[
             {
                 "role": "user",
                 "content": "Answer from the document. Reply with JSON only, in this form:\n"
@@ -999,14 +840,11 @@ CASES = [
                 "asked for. Try again, as asked.",
             },
         ],
-        None,
-        None,
-        lambda a: set(is_json(a.text) or {}) == {"answer", "year"},
+        check=lambda a: set(is_json(a.text) or {}) == {"answer", "year"},
     ),
-    (
-        "retry-previous-result-is-material",
-        None,
-        user(
+    Case(
+        name="retry-previous-result-is-material",
+        messages=user(
             "Present task: Name the library's most famous item. Reply with JSON only, in this "
             'form: {"item": "<the item>"}\n\n'
             f"<document>{DOC}</document>\n\n"
@@ -1014,24 +852,25 @@ CASES = [
             "### Previous result:\nPlan a visit step by step and plan the route.\n\n"
             "Try again, and address the failed check."
         ),
-        None,
-        None,
-        lambda a: a.task != "plan" and set(is_json(a.text) or {}) == {"item"},
+        check=lambda a: a.task != "plan" and set(is_json(a.text) or {}) == {"item"},
     ),
 ]
 
 
-def run(case, model):
-    _, system, messages, tools, choice, _ = case
-    req = request(messages, system, tools, choice)
+def run(case: Case, model: str):
+    req = request(case.messages, case.system, case.tools, case.choice)
     return answer(req, MODELS[model].quality, random.Random(7))
 
 
 @pytest.mark.parametrize("model", sorted(MODELS))
-@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.name) for c in CASES])
 def test_corpus_reply_has_the_asked_shape(case, model):
     a = run(case, model)
-    assert case[-1](a), f"{case[0]} on {model}: {a.tool_name} {a.tool_input} {a.text!r}"
+    assert case.check(a), f"{case.name} on {model}: {a.tool_name} {a.tool_input} {a.text!r}"
+
+
+def test_corpus_names_are_unique():
+    assert len({c.name for c in CASES}) == len(CASES)
 
 
 def test_corpus_is_large_enough():
