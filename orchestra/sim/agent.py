@@ -1,6 +1,7 @@
 """Which tool to call next, as a model in an agent loop decides it (chapter 00).
 
-Used by ``shape`` on ``tool_choice`` auto or any. A tool is chosen by what the request means,
+``shape`` asks which tool (on ``tool_choice`` auto or any); ``fill`` asks for the values to call
+it with, and computes arithmetic with the same helpers. A tool is chosen by what the request means,
 not by shared words alone: arithmetic (operators, or words like "times" and "plus") goes to math
 tools one operation at a time, innermost first, each call using the results already returned;
 a request naming a place goes to a tool about places (weather, time); a call written out,
@@ -55,8 +56,6 @@ class Next:
     """Positional values (operands, or a written call's arguments), in order."""
     expression: str | None = None
     """The arithmetic to evaluate, for a calculator."""
-    entity: str | None = None
-    """The place or thing the call is about."""
 
 
 def number(text: str) -> float | None:
@@ -232,15 +231,3 @@ def next_call(p: Prompt, tools: list[dict], required: bool) -> Next | None:
     if required and not p.calls:
         return Next(ranked[0])
     return None
-
-
-def results_text(p: Prompt) -> str:
-    """The results returned so far, as a reply that uses them."""
-    expr = expression(p.request)
-    ops = operations(expr) if expr else []
-    if ops and p.calls:
-        value = evaluate(ops, [number(c.result or "") for c in p.calls])
-        if value is not None:
-            return f"{expr} = {value}. The answer is {value}."
-    got = [f"{c.name}: {(c.result or '').strip()[:300]}" for c in p.calls if c.result]
-    return "Here is what I found. " + " ".join(got) if got else ""

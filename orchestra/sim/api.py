@@ -329,7 +329,7 @@ class Request(BaseModel):
     simulator's log carries it, so calls can be counted per end user or per request)."""
 
     @model_validator(mode="after")
-    def conversation(self) -> Request:
+    def across_fields(self) -> Request:
         """The checks that read more than one field."""
         if self.messages[0].role != "user":
             raise refuse("the first message must use the 'user' role", "messages")

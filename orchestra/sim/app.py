@@ -54,7 +54,8 @@ class Handlers:
         self.requests += 1
         return f"req_sim_{self.requests:08d}"
 
-    async def read(self, request: web.Request, count_only: bool) -> api.Request:
+    async def checked(self, request: web.Request, count_only: bool) -> api.Request:
+        """The request's body as a checked ``api.Request`` (a key is required first)."""
         if not (request.headers.get("x-api-key") or request.headers.get("authorization")):
             raise api.ApiError(401, "x-api-key header is required")
         most = self.state.max_request_bytes
@@ -95,7 +96,7 @@ class Handlers:
     async def count_tokens(self, request: web.Request) -> web.Response:
         rid = self.rid()
         try:
-            req = await self.read(request, count_only=True)
+            req = await self.checked(request, count_only=True)
             counted = {"input_tokens": req.input_tokens()}
         except api.ApiError as exc:
             return self.error(exc, rid)
@@ -107,7 +108,7 @@ class Handlers:
         rid = self.rid()
         key = request.headers.get("x-api-key") or request.headers.get("authorization", "")
         try:
-            req = await self.read(request, count_only=False)
+            req = await self.checked(request, count_only=False)
             outcome = self.state.decider.decide(req, key)
         except api.ApiError as exc:
             return self.error(exc, rid)

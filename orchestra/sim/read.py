@@ -7,7 +7,6 @@ assistant's turn was started for it (a prefill). ``shape`` reads a ``Prompt`` ne
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 
@@ -349,18 +348,3 @@ def read(req: Request) -> Prompt:
         template,
         docs,
     )
-
-
-def json_in(text: str) -> dict | None:
-    """The first JSON object written in a text (an example of the answer's shape), or None."""
-    for m in re.finditer(r"\{", text):
-        depth = 0
-        for j in range(m.start(), len(text)):
-            depth += {"{": 1, "}": -1}.get(text[j], 0)
-            if depth == 0:
-                try:
-                    data = json.loads(text[m.start() : j + 1])
-                except ValueError:
-                    break
-                return data if isinstance(data, dict) and data else None
-    return None

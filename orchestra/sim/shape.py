@@ -19,13 +19,14 @@ to call is decided here, the values to call it with in ``fill``).
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Literal
 
 from orchestra.sim.agent import next_call
 from orchestra.sim.api import Request
-from orchestra.sim.read import GENERAL, IMPERATIVE, Prompt, Slot, json_in
+from orchestra.sim.read import GENERAL, IMPERATIVE, Prompt, Slot
 from orchestra.sim.words import CITES, COUNTS, POSITIVE, bullets, caps_set, split_list
 
 Task = Literal[
@@ -165,6 +166,21 @@ def wants_json(instructions: str, full: str = "") -> bool:
             re.I,
         )
     )
+
+
+def json_in(text: str) -> dict | None:
+    """The first JSON object written in a text (an example of the answer's shape), or None."""
+    for m in re.finditer(r"\{", text):
+        depth = 0
+        for j in range(m.start(), len(text)):
+            depth += {"{": 1, "}": -1}.get(text[j], 0)
+            if depth == 0:
+                try:
+                    data = json.loads(text[m.start() : j + 1])
+                except ValueError:
+                    break
+                return data if isinstance(data, dict) and data else None
+    return None
 
 
 KEYS = re.compile(

@@ -258,7 +258,19 @@ def written(w: Work) -> Said:
 
 
 def with_results(w: Work) -> Said:
-    return Said(text := agent.results_text(w.p) or generic(w.p), {"response": text})
+    return Said(text := results_text(w.p) or generic(w.p), {"response": text})
+
+
+def results_text(p: Prompt) -> str:
+    """The results returned so far, as a reply that uses them."""
+    expr = agent.expression(p.request)
+    ops = agent.operations(expr) if expr else []
+    if ops and p.calls:
+        value = agent.evaluate(ops, [agent.number(c.result or "") for c in p.calls])
+        if value is not None:
+            return f"{expr} = {value}. The answer is {value}."
+    got = [f"{c.name}: {(c.result or '').strip()[:300]}" for c in p.calls if c.result]
+    return "Here is what I found. " + " ".join(got) if got else ""
 
 
 def answered(w: Work) -> str:
