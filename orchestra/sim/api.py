@@ -144,11 +144,15 @@ class Block(BaseModel):
 
 
 class Text(Block):
+    """Text: what a turn says."""
+
     type: Literal["text"]
     text: Annotated[str, must(lambda v: v != "", "text content blocks must be non-empty")]
 
 
 class ToolUse(Block):
+    """A tool call the assistant made."""
+
     type: Literal["tool_use"]
     input: Annotated[dict, Object]
     id: str | None = None
@@ -156,6 +160,8 @@ class ToolUse(Block):
 
 
 class ToolResult(Block):
+    """What a tool call returned, sent back in a user turn."""
+
     type: Literal["tool_result"]
     tool_use_id: str
     content: Content = []
@@ -258,6 +264,8 @@ class OutputConfig(BaseModel):
 
 
 class Metadata(BaseModel):
+    """About the call, not part of it."""
+
     model_config = ConfigDict(extra="allow")
     user_id: Annotated[
         str | None, must(lambda v: v is None or isinstance(v, str), "Input should be a string")
@@ -271,13 +279,16 @@ class Request(BaseModel):
     model: Annotated[
         str, must(lambda v: isinstance(v, str) and v != "", "Input should be a non-empty string")
     ]
+    """A model id or alias: its profile sets speed and quality."""
     messages: Annotated[
         list[Annotated[Message, Object]],
         must(lambda v: isinstance(v, list) and v != [], "at least one message is required"),
     ]
+    """The conversation, oldest first; a final assistant turn is a prefill to continue."""
     max_tokens: Annotated[
         int, must(lambda v: type(v) is int and v >= 1, "Input should be an integer >= 1")
     ]
+    """Where the answer is cut."""
     stream: Annotated[bool, must(lambda v: type(v) is bool, "Input should be a valid boolean")] = (
         False
     )
@@ -289,6 +300,7 @@ class Request(BaseModel):
             "Input should be a number between 0 and 1",
         ),
     ] = 1.0
+    """Above 0, each repeat of the same request is a new sample; a little lower quality too."""
     system: Annotated[
         list[AnyBlock], blocks_of("Input should be a string or a list of text blocks")
     ] = []
@@ -301,10 +313,12 @@ class Request(BaseModel):
         ),
         BeforeValidator(lambda v: v or []),  # the last runs first: null is no stop sequence
     ] = []
+    """The answer stops before the first of these it says."""
     tools: Annotated[
         list[Annotated[Tool, BeforeValidator(valid_tool)]] | None,
         must(lambda v: v is None or isinstance(v, list), "Input should be a list"),
     ] = None
+    """Tools the model may call."""
     tool_choice: Annotated[
         ToolChoice | None,
         must(
@@ -313,13 +327,16 @@ class Request(BaseModel):
             at="type",
         ),
     ] = None
+    """Whether a tool must be called (any), which (tool), or none; auto by default."""
     output_config: Annotated[
         OutputConfig | None,
         must(
             lambda v: v is None or isinstance(v, (dict, OutputConfig)), "Input should be an object"
         ),
     ] = None
+    """Output settings: its ``format`` asks for structured output (JSON text fitting a schema)."""
     output_format: Format = None
+    """Structured output, the beta spelling of ``output_config.format``."""
     metadata: Annotated[
         Metadata | None,
         must(lambda v: v is None or isinstance(v, (dict, Metadata)), "Input should be an object"),
