@@ -153,9 +153,12 @@ def fingerprint(req: api.Request) -> str:
     choice = req.tool_choice.model_dump(exclude_unset=True) if req.tool_choice else None
     key = [req.model, req.system_text, said, req.tool_dicts(), choice, req.temperature]
     key += [req.max_tokens, req.stop_sequences] + ([req.json_schema] if req.json_schema else [])
-    skip = dict.fromkeys([*TRANSPORT, *FIRST, "output_format"], True)
-    rest = req.model_dump(
-        mode="json", exclude_defaults=True, exclude={**skip, "output_config": {"format": True}}
+    others = req.model_fields_set - {*TRANSPORT, *FIRST, "output_format"}  # only a set field
+    rest = req.model_dump(  # can differ from its default
+        mode="json",
+        include=others,
+        exclude={"output_config": {"format": True}},
+        exclude_defaults=True,
     )
     rest = {k: v for k, v in rest.items() if v not in (None, {})}  # a null or empty is unset
     content = json.dumps(key + ([rest] if rest else []), sort_keys=True)
