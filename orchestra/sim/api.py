@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -208,7 +209,7 @@ class Message(BaseModel):
     role: Literal["user", "assistant"]
     content: Content
 
-    @property
+    @cached_property  # read by the bill, the faults and the draw: computed once
     def text(self) -> str:
         return text_of(self.content)
 
@@ -364,7 +365,7 @@ class Request(BaseModel):
                 raise refuse(f"no tool named {choice.name!r} in tools", "tool_choice.name")
         return self
 
-    @property
+    @cached_property
     def system_text(self) -> str:
         """The system prompt's text."""
         return text_of(self.system)

@@ -140,6 +140,7 @@ FIRST += ("stop_sequences",)
 """The fields the key named one by one before the request was a model. They keep their places,
 and the structured-output schema its own after them, so that every request draws what it drew
 before (the committed notebooks' outputs depend on it)."""
+SKIP = {*TRANSPORT, *FIRST, "output_format"}  # the structured-output schema has its own place
 
 
 def fingerprint(req: api.Request) -> str:
@@ -153,14 +154,11 @@ def fingerprint(req: api.Request) -> str:
     choice = req.tool_choice.model_dump(exclude_unset=True) if req.tool_choice else None
     key = [req.model, req.system_text, said, req.tool_dicts(), choice, req.temperature]
     key += [req.max_tokens, req.stop_sequences] + ([req.json_schema] if req.json_schema else [])
-    others = req.model_fields_set - {*TRANSPORT, *FIRST, "output_format"}  # only a set field
-    rest = req.model_dump(  # can differ from its default
-        mode="json",
-        include=others,
-        exclude={"output_config": {"format": True}},
-        exclude_defaults=True,
-    )
-    rest = {k: v for k, v in rest.items() if v not in (None, {})}  # a null or empty is unset
+    others, rest = req.model_fields_set - SKIP, {}  # a field never set holds its default
+    if others:
+        exclude = {"output_config": {"format": True}}
+        dumped = req.model_dump(mode="json", include=others, exclude=exclude, exclude_defaults=True)
+        rest = {k: v for k, v in dumped.items() if v not in (None, {})}  # null or empty: unset
     content = json.dumps(key + ([rest] if rest else []), sort_keys=True)
     return hashlib.sha256(content.encode()).hexdigest()[:16]
 
