@@ -80,8 +80,27 @@ def _reraise(outs: list, state: BaseModel) -> None:
         raise stop.with_state(state)
 
 
+class _Branches:
+    """What ``parallel`` and ``race`` share: sequences of nodes side by side, branch ``j``'s keys
+    under ``{key}[j].``."""
+
+    branches: tuple[tuple, ...]
+
+    def may_write(self) -> set[str] | None:
+        return writes_of(n for b in self.branches for n in b)
+
+    def named(self) -> dict[str, Node]:
+        return named_in(n for b in self.branches for n in b)
+
+    def missing(self, key: str, done: set[str]) -> list[str]:
+        out: list[str] = []
+        for j, b in enumerate(self.branches):
+            out += missing_in(b, f"{key}[{j}].", done)
+        return out
+
+
 @dataclass(eq=False)
-class Parallel(Node):
+class Parallel(_Branches, Node):
     """Branches that run concurrently on the same state; their deltas are merged."""
 
     branches: tuple[tuple, ...]
@@ -117,21 +136,9 @@ class Parallel(Node):
                 )
         return replace(self, branches=tuple(branches))
 
-    def may_write(self) -> set[str] | None:
-        return writes_of(n for b in self.branches for n in b)
-
-    def named(self) -> dict[str, Node]:
-        return named_in(n for b in self.branches for n in b)
-
     def describe(self) -> str:
         merge = ",".join(sorted(self.merge))
         return "par(" + "|".join(describe_all(b) for b in self.branches) + f";merge={merge})"
-
-    def missing(self, key: str, done: set[str]) -> list[str]:
-        out: list[str] = []
-        for j, b in enumerate(self.branches):
-            out += missing_in(b, f"{key}[{j}].", done)
-        return out
 
     async def run_node(self, run: Run, state: BaseModel, key: str, parent: int | None) -> BaseModel:
         # out of a learner's traceback in IPython, kept in pytest's (errors.hide_from_learners)
@@ -282,7 +289,7 @@ def _lay_out(spans: list, key: str, n: int, slots: int) -> None:
 
 
 @dataclass(eq=False)
-class Race(Node):
+class Race(_Branches, Node):
     """Branches that start together on the same state: the first to succeed wins, the rest are
     cancelled, and only the winner's delta reaches the state.
 
@@ -306,20 +313,8 @@ class Race(Node):
             ),
         )
 
-    def may_write(self) -> set[str] | None:
-        return writes_of(n for b in self.branches for n in b)
-
-    def named(self) -> dict[str, Node]:
-        return named_in(n for b in self.branches for n in b)
-
     def describe(self) -> str:
         return "race(" + "|".join(describe_all(b) for b in self.branches) + ")"
-
-    def missing(self, key: str, done: set[str]) -> list[str]:
-        out: list[str] = []
-        for j, b in enumerate(self.branches):
-            out += missing_in(b, f"{key}[{j}].", done)
-        return out
 
     async def run_node(self, run: Run, state: BaseModel, key: str, parent: int | None) -> BaseModel:
         __tracebackhide__ = hide_from_learners
