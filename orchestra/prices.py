@@ -1,43 +1,190 @@
-"""The one price table (chapter 00): what a call costs, for the client, the meter and the simulator.
+"""The one model table (chapter 00): what each Claude model costs, whether it is still served,
+and which request fields it takes. The client, the meter and the simulator all read it.
 
 Prices are USD per million tokens as Anthropic listed them on ``PRICES_DATE``; every cost in the
-kit, simulated or real, is computed here, so check this table before quoting a number.
+kit, simulated or real, is computed here, so check this table before quoting a number. Sources:
+Anthropic's model overview, pricing, deprecation and migration-guide pages, and the newest
+``anthropic`` wheel's model list and deprecation table (``make check-latest`` compares them).
 
-    >>> cost_usd("claude-haiku-4-5", 1_000, 200)
-    0.002
+    >>> cost_usd("claude-haiku-5-5", 1_000, 200)
+    0.0002
+    >>> cost_usd("claude-haiku-5-5", 200_000, 200)   # a long prompt: the upper tier
+    0.1005
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Literal
 
-__all__ = ["PRICES_DATE", "Price", "PRICES", "ALIASES", "canonical", "price", "cost_usd"]
+__all__ = [
+    "PRICES_DATE",
+    "Price",
+    "Listing",
+    "CATALOG",
+    "PRICES",
+    "ALIASES",
+    "HAIKU",
+    "SONNET",
+    "OPUS",
+    "LEGACY_HAIKU",
+    "EFFORTS",
+    "canonical",
+    "listing",
+    "price",
+    "cost_usd",
+]
 
-PRICES_DATE = "2025-11-24"
+PRICES_DATE = "2026-12-07"
+
+Status = Literal["active", "deprecated", "retired"]
+
+EFFORTS = ("low", "medium", "high", "xhigh", "max")
+"""``output_config.effort``, lowest to highest: how much a model thinks before it answers."""
 
 
 @dataclass(frozen=True)
 class Price:
-    """What one million tokens of a model cost, in USD."""
+    """What one million tokens of a model cost, in USD, and a dearer tier for long prompts."""
 
     input_usd_per_mtok: float
     """Price of one million input (prompt) tokens."""
     output_usd_per_mtok: float
-    """Price of one million output (answer) tokens."""
+    """Price of one million output tokens (thinking included)."""
+    long_above: int | None = None
+    """Prompts of more input tokens than this are billed at the ``long_*`` prices."""
+    long_input_usd_per_mtok: float | None = None
+    """Input price above ``long_above``, for every token of the call's prompt."""
+    long_output_usd_per_mtok: float | None = None
+    """Output price above ``long_above``."""
+
+    def rates(self, input_tokens: int) -> tuple[float, float]:
+        """The (input, output) price per million tokens for a prompt of this many tokens."""
+        if self.long_above is not None and input_tokens > self.long_above:
+            return self.long_input_usd_per_mtok or 0.0, self.long_output_usd_per_mtok or 0.0
+        return self.input_usd_per_mtok, self.output_usd_per_mtok
 
 
-PRICES: dict[str, Price] = {
-    "claude-haiku-4-5": Price(1.0, 5.0),
-    "claude-sonnet-4-5": Price(3.0, 15.0),
-    "claude-opus-4-5": Price(5.0, 25.0),
+@dataclass(frozen=True)
+class Listing:
+    """One model as Anthropic lists it: price, status and the request fields it takes."""
+
+    id: str
+    """The model id (an alias that always names the newest snapshot)."""
+    price: Price
+    """What it costs."""
+    status: Status = "active"
+    """``active``, ``deprecated`` (still served until ``until``) or ``retired`` (refused)."""
+    until: str | None = None
+    """Deprecated: the end-of-life date. Retired: the date it was retired."""
+    replacement: str | None = None
+    """The model Anthropic names as the way forward from this one."""
+    snapshots: tuple[str, ...] = ()
+    """Dated snapshot ids that answer as this model."""
+    context_window: int = 200_000
+    """Largest prompt, in tokens."""
+    max_output_tokens: int = 64_000
+    """Largest ``max_tokens``; thinking counts in it."""
+    tokens_per_old_token: float = 1.0
+    """Its tokenizer against the 4.5 generation's: the 5.x one counts about 30% more."""
+    sampling: bool = True
+    """Takes ``temperature``, ``top_p`` and ``top_k`` (5.x models refuse non-default values)."""
+    prefill: bool = True
+    """Continues an assistant turn that ends ``messages`` (5.x models refuse it)."""
+    thinking: tuple[str, ...] = ("disabled", "enabled")
+    """The ``thinking.type`` values it accepts; the first is what it does when none is sent."""
+    efforts: tuple[str, ...] = ()
+    """The ``output_config.effort`` values it accepts (none: the field is refused)."""
+    default_effort: str | None = None
+    """The effort it uses when none is sent."""
+    forced_tools: bool = True
+    """Accepts ``tool_choice`` of type ``any`` or ``tool`` (Sonnet and Opus 5.5 refuse it)."""
+    notes: str = field(default="", compare=False)
+    """What the model is for, in a few words."""
+
+    @property
+    def thinks_by_default(self) -> bool:
+        """Whether a request without ``thinking`` thinks (adaptively) on this model."""
+        return self.thinking[0] == "adaptive"
+
+
+_NEW = dict(
+    context_window=1_000_000,
+    max_output_tokens=128_000,
+    tokens_per_old_token=1.3,
+    sampling=False,
+    prefill=False,
+    efforts=EFFORTS,
+)
+
+CATALOG: dict[str, Listing] = {
+    m.id: m
+    for m in (
+        Listing(
+            "claude-haiku-5-5",
+            Price(0.10, 0.50, 100_000, 0.50, 2.50),
+            thinking=("adaptive", "disabled"),
+            default_effort="medium",
+            notes="fastest and cheapest; classification, routing, extraction, subagents",
+            **_NEW,
+        ),
+        Listing(
+            "claude-sonnet-5-5",
+            Price(2.0, 10.0),
+            thinking=("adaptive", "between_tools"),
+            default_effort="high",
+            forced_tools=False,
+            notes="the middle: most work",
+            **_NEW,
+        ),
+        Listing(
+            "claude-opus-5-5",
+            Price(4.0, 20.0),
+            thinking=("adaptive",),
+            default_effort="medium",
+            forced_tools=False,
+            notes="the strongest: long agentic work, the hardest reasoning",
+            **_NEW,
+        ),
+        Listing(
+            "claude-haiku-4-5",
+            Price(1.0, 5.0),
+            snapshots=("claude-haiku-4-5-20251001",),
+            notes="the previous Haiku: old tokenizer, sampling parameters, thinking budgets",
+        ),
+        Listing(
+            "claude-opus-4-5",
+            Price(5.0, 25.0),
+            status="deprecated",
+            until="2027-01-22",
+            replacement="claude-opus-5-5",
+            snapshots=("claude-opus-4-5-20251101",),
+            efforts=("low", "medium", "high"),
+            default_effort="high",
+            notes="deprecated",
+        ),
+        Listing(
+            "claude-sonnet-4-5",
+            Price(3.0, 15.0),
+            status="retired",
+            until="2026-11-30",
+            replacement="claude-sonnet-5-5",
+            snapshots=("claude-sonnet-4-5-20250929",),
+            notes="retired: the API answers 404",
+        ),
+    )
 }
 
-# Dated snapshot ids cost what their family does, as the real API's aliases resolve.
-ALIASES: dict[str, str] = {
-    "claude-haiku-4-5-20251001": "claude-haiku-4-5",
-    "claude-sonnet-4-5-20250929": "claude-sonnet-4-5",
-    "claude-opus-4-5-20251101": "claude-opus-4-5",
-}
+HAIKU, SONNET, OPUS = "claude-haiku-5-5", "claude-sonnet-5-5", "claude-opus-5-5"
+"""Today's defaults: the cheap model, the middle one and the strongest."""
+LEGACY_HAIKU = "claude-haiku-4-5"
+"""The 4.5 generation's Haiku, still served: the contrast where a chapter shows what changed."""
+
+# Dated snapshot ids are the same model, as the real API's aliases resolve.
+ALIASES: dict[str, str] = {s: m.id for m in CATALOG.values() for s in m.snapshots}
+
+PRICES: dict[str, Price] = {m.id: m.price for m in CATALOG.values() if m.status != "retired"}
+"""The price of every model that is still served."""
 
 
 def canonical(model: str) -> str:
@@ -45,14 +192,21 @@ def canonical(model: str) -> str:
     return ALIASES.get(model, model)
 
 
+def listing(model: str) -> Listing | None:
+    """The table's entry for a model id or alias, or None when it does not list it."""
+    return CATALOG.get(canonical(model))
+
+
 def price(model: str) -> Price | None:
-    """The price of a model id or alias, or None when the table does not list it."""
+    """The price of a model id or alias that is still served, or None."""
     return PRICES.get(canonical(model))
 
 
 def cost_usd(model: str, input_tokens: int, output_tokens: int) -> float:
-    """Cost of one call in USD; raises ``KeyError`` for a model the table does not list."""
+    """Cost of one call in USD (the prompt's size picks the tier); ``KeyError`` for a model the
+    table does not price."""
     p = price(model)
     if p is None:
         raise KeyError(model)
-    return (input_tokens * p.input_usd_per_mtok + output_tokens * p.output_usd_per_mtok) / 1e6
+    rate_in, rate_out = p.rates(input_tokens)
+    return (input_tokens * rate_in + output_tokens * rate_out) / 1e6
