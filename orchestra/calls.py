@@ -56,6 +56,8 @@ class Call:
     error: str | None = None
     prompt_preview: str = ""
     output_preview: str = ""
+    thinking_tokens: int = 0
+    """Of ``output_tokens``, those spent thinking (``usage.output_tokens_details``)."""
     stop_reason: str | None = None
     """Why the model stopped: ``end_turn``, ``max_tokens`` (the answer was cut), ``stop_sequence``
     or ``tool_use``; None when no answer came back."""

@@ -33,7 +33,7 @@ class Review(str):
         p.text(str(self))
 
 
-GRADER_MODEL = "claude-sonnet-4-5"
+GRADER_MODEL = "claude-sonnet-5-5"
 """The model that marks answers on real Claude (``review(..., backend="anthropic")``)."""
 
 

@@ -5,7 +5,7 @@ the server meters a whole minute, the fan-out spends it in a second. Holding one
 that mirrors the server's buckets makes calls wait *before* sending instead of failing:
 
     >>> limiter = RateLimiter(requests_per_minute=50, input_tokens_per_minute=40_000, time_scale=0.01)
-    >>> llm = LLM("claude-haiku-4-5", limiter=limiter)   # every ask() holds a slot
+    >>> llm = LLM("claude-haiku-5-5", limiter=limiter)   # every ask() holds a slot
 
 Minutes are model-minutes, as in the simulator: ``time_scale=0.01`` makes one last 0.6 s.
 

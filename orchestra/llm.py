@@ -5,9 +5,14 @@ the text (or validated structured data), usage, cost from the price table and la
 to the offline simulator by default and to real Claude when you pick ``backend="anthropic"``;
 the key is read only then, never at import.
 
-    >>> llm = LLM("claude-haiku-4-5")            # simulator; start it first: orchestra.sim.start()
+    >>> llm = LLM("claude-haiku-5-5")            # simulator; start it first: orchestra.sim.start()
     >>> reply = await llm.ask("Summarize: ...")
-    >>> reply.text, reply.cost_usd
+    >>> reply.text, reply.cost_usd, reply.thinking_tokens
+
+Today's models think before they answer (adaptive thinking) and take no sampling parameters:
+``effort=`` is the dial between quality, cost and latency. ``LLM`` sends only what a model
+accepts (``orchestra.prices`` says which), reads the answer by block type, refuses a retired
+model before any request and warns once about a deprecated one.
 
 Every call is also reported to the active ``recording()`` (``orchestra.calls``), which is how
 the engine's traces learn about tokens and cost without knowing anything of the SDK.
@@ -19,6 +24,7 @@ import asyncio
 import json
 import os
 import time
+import warnings
 import weakref
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -39,7 +45,7 @@ from orchestra.errors import (
     OutputFormatError,
     RetryableLLMError,
 )
-from orchestra.prices import PRICES, cost_usd, price
+from orchestra.prices import HAIKU, PRICES, cost_usd, listing
 from orchestra.tokens import count_tokens
 from orchestra.wire import MODEL_SECONDS_HEADER, PLACEHOLDER_KEY, TIME_SCALE_HEADER
 
@@ -62,7 +68,7 @@ class Reply:
     input_tokens: int
     """Prompt tokens billed."""
     output_tokens: int
-    """Answer tokens billed."""
+    """Output tokens billed: the answer and the thinking before it."""
     cost_usd: float
     """Cost from the price table in ``orchestra.prices``."""
     latency_s: float
@@ -71,6 +77,10 @@ class Reply:
     """Simulated model-seconds the simulator charged (None on real Claude)."""
     stop_reason: str
     """``end_turn``, ``max_tokens``, ``stop_sequence`` or ``tool_use``."""
+    thinking_tokens: int = 0
+    """Of ``output_tokens``, how many the model spent thinking (billed, never shown whole)."""
+    thinking: str = ""
+    """The thinking as the response shows it: a summary, or "" when its display is omitted."""
 
 
 def is_retryable(exc: BaseException) -> bool:
@@ -150,23 +160,25 @@ class LLM:
 
     def __init__(
         self,
-        model: str = "claude-haiku-4-5",
+        model: str = HAIKU,
         *,
         backend: Backend = "sim",
         base_url: str | None = None,
         max_retries: int = 2,
         timeout: float = 60.0,
-        temperature: float = 0.0,
-        max_tokens: int = 512,
+        max_tokens: int = 2048,
+        effort: str | None = None,
+        thinking: str | dict | None = None,
+        temperature: float | None = None,
         limiter: Any = None,
         http_client: Any = None,
     ):
         if backend not in ("sim", "anthropic"):
             raise ConfigError(f"unknown backend {backend!r}: use 'sim' (offline) or 'anthropic'")
-        if backend == "sim" and price(model) is None:
-            raise ConfigError(f"unknown model {model!r}; the simulator has {sorted(PRICES)}")
+        _check_model(model, backend)
         self.model, self.backend = model, backend
-        self.temperature, self.max_tokens, self.limiter = temperature, max_tokens, limiter
+        self.max_tokens, self.effort, self.thinking = max_tokens, effort, thinking
+        self.temperature, self.limiter = temperature, limiter
         if backend == "sim":
             url = base_url or os.environ.get("ANTHROPIC_BASE_URL")
             if not url:
@@ -216,9 +228,22 @@ class LLM:
         await self.aclose()
 
     def with_model(self, model: str) -> LLM:
-        """The same settings on another model: ``cheap = llm.with_model("claude-haiku-4-5")``."""
+        """The same settings on another model: ``strong = llm.with_model("claude-opus-5-5")``."""
+        return self.with_(model=model)
+
+    def with_(self, **changes: Any) -> LLM:
+        """The same client with some settings changed: ``llm.with_(effort="high")``.
+
+        ``model``, ``effort``, ``thinking``, ``max_tokens`` and ``temperature`` may change; the
+        connection is shared. A retry policy's ``escalate`` steps are applied this way.
+        """
+        unknown = set(changes) - {"model", "effort", "thinking", "max_tokens", "temperature"}
+        if unknown:
+            raise ConfigError(f"LLM.with_ cannot change {sorted(unknown)}")
+        if "model" in changes:
+            _check_model(changes["model"], self.backend)
         other = object.__new__(LLM)
-        other.__dict__.update(self.__dict__, model=model)
+        other.__dict__.update(self.__dict__, **changes)
         return other
 
     async def ask(
@@ -227,35 +252,37 @@ class LLM:
         *,
         system: str | None = None,
         max_tokens: int | None = None,
+        effort: str | None = None,
+        thinking: str | dict | None = None,
         temperature: float | None = None,
         stop: list[str] | None = None,
         schema: type[BaseModel] | None = None,
     ) -> Reply:
         """Send one message and return the reply: ``await llm.ask("Classify: ...", system=...)``.
 
-        With ``schema`` (a pydantic model) the model must answer through a tool whose input
-        schema is the model's JSON schema; ``Reply.data`` is then a validated instance.
+        With ``schema`` (a pydantic model) the answer is asked for as JSON fitting the model's
+        schema (structured output, ``output_config.format``); ``Reply.data`` is then a validated
+        instance. ``effort`` and ``thinking`` override the client's for this call;
+        ``temperature`` is sent only to a model that takes sampling parameters.
         """
         messages = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else prompt
         kwargs: dict[str, Any] = dict(
-            model=self.model,
-            messages=messages,
-            max_tokens=max_tokens or self.max_tokens,
-            temperature=self.temperature if temperature is None else temperature,
+            model=self.model, messages=messages, max_tokens=max_tokens or self.max_tokens
+        )
+        kwargs.update(
+            self._settings(
+                self.effort if effort is None else effort,
+                self.thinking if thinking is None else thinking,
+                self.temperature if temperature is None else temperature,
+            )
         )
         if system:
             kwargs["system"] = system
         if stop:
             kwargs["stop_sequences"] = stop
         if schema is not None:
-            kwargs["tools"] = [
-                {
-                    "name": "answer",
-                    "description": schema.__doc__ or "The answer.",
-                    "input_schema": schema.model_json_schema(),
-                }
-            ]
-            kwargs["tool_choice"] = {"type": "tool", "name": "answer"}
+            fmt = {"type": "json_schema", "schema": anthropic.transform_schema(schema)}
+            kwargs["output_config"] = {**kwargs.get("output_config", {}), "format": fmt}
         slot = (
             self.limiter.slot(count_tokens(json.dumps(messages))) if self.limiter else nullcontext()
         )
@@ -302,26 +329,16 @@ class LLM:
         call.model_s = float(header) if header else None
         latency = time.time() - call.started
         call.sim_end = clock.advance(call.model_s if call.model_s is not None else latency)
+        details = getattr(usage, "output_tokens_details", None)
+        call.thinking_tokens = getattr(details, "thinking_tokens", 0) or 0
+        # The answer is read by block type: a thinking block may come first.
         text = "".join(b.text for b in msg.content if b.type == "text")
+        thought = "".join(b.thinking for b in msg.content if b.type == "thinking")
         data = None
         if schema is not None:
-            tool = next((b for b in msg.content if b.type == "tool_use"), None)
-            if tool is None:
-                raise OutputFormatError(
-                    f"{self.model} answered in text, not through the 'answer' tool",
-                    model=self.model,
-                )
-            try:
-                data = schema.model_validate(tool.input)
-            except ValidationError as exc:
-                raise OutputFormatError(
-                    f"{self.model}'s answer does not fit {schema.__name__}: "
-                    f"{preview(str(exc), 200)}",
-                    model=self.model,
-                    cause=exc,
-                ) from None
+            data = self._structured(text, schema, msg.stop_reason)
         return Reply(
-            text=text,
+            text="" if schema is not None else text,
             data=data,
             model=msg.model,
             input_tokens=usage.input_tokens,
@@ -330,7 +347,48 @@ class LLM:
             latency_s=latency,
             model_s=call.model_s,
             stop_reason=msg.stop_reason or "end_turn",
+            thinking_tokens=call.thinking_tokens,
+            thinking=thought,
         )
+
+    def _structured(self, text: str, schema: type[BaseModel], stop_reason: str | None) -> Any:
+        """The JSON answer validated against ``schema``, or ``OutputFormatError``."""
+        if not text.strip():
+            why = "thinking used up max_tokens" if stop_reason == "max_tokens" else "no text"
+            raise OutputFormatError(
+                f"{self.model} gave no JSON answer ({why}); raise max_tokens or lower the effort",
+                model=self.model,
+            )
+        try:
+            return schema.model_validate_json(text)
+        except ValidationError as exc:
+            cut = " (cut at max_tokens)" if stop_reason == "max_tokens" else ""
+            raise OutputFormatError(
+                f"{self.model}'s answer does not fit {schema.__name__}{cut}: "
+                f"{preview(str(exc), 200)}",
+                model=self.model,
+                cause=exc,
+            ) from None
+
+    def _settings(self, effort: str | None, thinking: str | dict | None, temperature: float | None):
+        """The request fields for effort, thinking and sampling, as this model takes them."""
+        out: dict[str, Any] = {}
+        if effort is not None:
+            out["output_config"] = {"effort": effort}
+        if thinking is not None:
+            out["thinking"] = {"type": thinking} if isinstance(thinking, str) else thinking
+        if temperature is not None:
+            known = listing(self.model)
+            if known is None or known.sampling:
+                out["temperature"] = temperature
+            else:
+                _warn_once(
+                    ("temperature", known.id),
+                    f"{known.id} takes no temperature (the API refuses it); not sent. "
+                    f"Each call is a fresh sample; use effort= to trade quality for cost",
+                    UserWarning,
+                )
+        return out
 
     def _finish(self, call: Call, error: BaseException | None = None) -> None:
         call.ended = time.time()
@@ -340,6 +398,37 @@ class LLM:
         if error is not None:
             call.status, call.error = "error", preview(str(error), 200)
         record(call)
+
+
+_warned: set[tuple[str, str]] = set()
+
+
+def _warn_once(key: tuple[str, str], message: str, category: type[Warning]) -> None:
+    """Warn once per process for each ``key``, pointing at the caller's code."""
+    if key not in _warned:
+        _warned.add(key)
+        warnings.warn(message, category, stacklevel=4)
+
+
+def _check_model(model: str, backend: Backend) -> None:
+    """Refuse a retired or (offline) unknown model before any request; warn on a deprecated one."""
+    known = listing(model)
+    if known is None:
+        if backend == "sim":
+            raise ConfigError(f"unknown model {model!r}; the simulator has {sorted(PRICES)}")
+        return  # a real model the table does not list yet: the API will say
+    if known.status == "retired":
+        raise ConfigError(
+            f"{model} was retired on {known.until}: the API no longer serves it; "
+            f"use {known.replacement} (orchestra.prices.CATALOG lists today's models)"
+        )
+    if known.status == "deprecated":
+        _warn_once(
+            ("deprecated", known.id),
+            f"{model} is deprecated and reaches end of life on {known.until}; "
+            f"move to {known.replacement}",
+            DeprecationWarning,
+        )
 
 
 def _cost(model: str, input_tokens: int, output_tokens: int) -> float:

@@ -55,6 +55,9 @@ class Measurement:
     """Calls answered with an error (429, 529, 500), retried or not."""
     input_tokens: int | None = None
     output_tokens: int | None = None
+    """Output tokens billed, thinking included."""
+    thinking_tokens: int | None = None
+    """Of the output tokens, those spent thinking."""
     cost_usd: float | None = None
     model_s: float | None = None
     """Sum of the calls' simulated seconds (the serial latency; parallel runs overlap it)."""
@@ -97,6 +100,7 @@ class Meter:
         r.calls, r.failed_calls = len(ok), len(log) - len(ok)
         r.input_tokens = sum(e["input_tokens"] for e in ok)
         r.output_tokens = sum(e["output_tokens"] for e in ok)
+        r.thinking_tokens = sum(e.get("thinking_tokens", 0) for e in ok)
         # sums over sorted values: the same total whatever order the calls arrived in
         r.cost_usd = math.fsum(
             sorted(cost_usd(e["model"], e["input_tokens"], e["output_tokens"]) for e in ok)

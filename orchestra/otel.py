@@ -47,6 +47,7 @@ def attributes(span: Span) -> dict:
                 "gen_ai.request.model": span.model or "",
                 "gen_ai.usage.input_tokens": span.input_tokens,
                 "gen_ai.usage.output_tokens": span.output_tokens,
+                "orchestra.thinking_tokens": span.thinking_tokens,
                 "orchestra.cost_usd": span.cost_usd,
             }
         )
@@ -59,6 +60,7 @@ def attributes(span: Span) -> dict:
                 "orchestra.cost_usd": span.cost_usd,
                 "orchestra.input_tokens": span.input_tokens,
                 "orchestra.output_tokens": span.output_tokens,
+                "orchestra.thinking_tokens": span.thinking_tokens,
             }
         )
         if span.answered_by:

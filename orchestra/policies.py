@@ -85,6 +85,12 @@ class Retry:
     retries at once (with the server's wait in the error), rather than earning another 429."""
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     """How to wait; a test passes a fake to check the waits without sleeping."""
+    escalate: tuple[dict[str, Any], ...] = ()
+    """What each retry changes so that it can answer better, applied by ``ctx.llm(llm)``: the
+    second attempt applies the first entry, the third the first two, and so on (the last
+    repeats). ``({"effort": "high"}, {"model": "claude-sonnet-5-5"})`` thinks harder, then asks
+    the stronger model. Without it a retry sends the same request again: a fresh sample on
+    today's models, the same answer at temperature 0 on a model that takes one."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.max_attempts, int) or self.max_attempts < 1:
@@ -92,6 +98,25 @@ class Retry:
                 f"Retry(max_attempts={self.max_attempts!r}): it counts every attempt, the first "
                 f"included, so it must be an int >= 1 (1 means no retry)"
             )
+        if isinstance(self.escalate, dict) or not all(isinstance(e, dict) for e in self.escalate):
+            raise ConfigError(
+                f"Retry(escalate={self.escalate!r}): give a tuple of dicts, one per retry, "
+                f"e.g. ({{'effort': 'high'}}, {{'model': 'claude-sonnet-5-5'}})"
+            )
+        object.__setattr__(self, "escalate", tuple(self.escalate))
+
+    def changes(self, attempt: int) -> dict[str, Any]:
+        """The client settings attempt number ``attempt`` (1-based) runs with.
+
+        >>> Retry(escalate=({"effort": "high"}, {"model": "claude-sonnet-5-5"})).changes(3)
+        {'effort': 'high', 'model': 'claude-sonnet-5-5'}
+        """
+        out: dict[str, Any] = {}
+        for entry in self.escalate[: max(0, attempt - 1)]:
+            out.update(entry)
+        if attempt - 1 > len(self.escalate) and self.escalate:
+            out.update(self.escalate[-1])
+        return out
 
     def delay(self, attempt: int, error: BaseException | None = None, step: str = "") -> float:
         """Seconds to wait after failed attempt number ``attempt`` (1-based) of ``step``.
@@ -216,7 +241,7 @@ class CircuitBreaker:
     closes it, failure opens it again. Only failures that say the model is unwell count
     (retryable ones); a 400 is our mistake, not the model's.
 
-        >>> haiku = CircuitBreaker("claude-haiku-4-5", failure_threshold=5, reset_after=30)
+        >>> haiku = CircuitBreaker("claude-haiku-5-5", failure_threshold=5, reset_after=30)
         >>> @step(breaker=haiku, fallback=ask_sonnet) ...
     """
 

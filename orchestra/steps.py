@@ -222,7 +222,8 @@ class Step(Node):
         span.attempts += 1
         if span.attempts > 1:
             run.check_budget(key)  # before every retry too: a retry spends
-        args = (arg, Context(run, key, span.attempts)) if self.takes_ctx else (arg,)
+        changes = self.retry.changes(span.attempts) if self.retry is not None else {}
+        args = (arg, Context(run, key, span.attempts, changes)) if self.takes_ctx else (arg,)
         one_layer = policy_retries() if self.retry is not None else nullcontext()
         with recording() as got, one_layer:
             try:
@@ -302,23 +303,24 @@ def _state_type(fn: Callable, param: str) -> type | None:
 class Context:
     """What a step may ask of its run: ``ctx.key``, ``ctx.attempt``, ``ctx.ask_human(...)``."""
 
-    __slots__ = ("run", "key", "attempt", "_asked")
+    __slots__ = ("run", "key", "attempt", "changes", "_asked")
 
-    def __init__(self, run: Run, key: str, attempt: int):
+    def __init__(self, run: Run, key: str, attempt: int, changes: dict | None = None):
         self.run, self.key, self.attempt, self._asked = run, key, attempt, 0
+        self.changes = changes or {}
+        """What this attempt changes on the client (the retry policy's ``escalate``)."""
 
     @property
     def run_id(self) -> str:
         return self.run.run_id
 
-    def temperature(self, first: float = 0.0, again: float = 0.7) -> float:
-        """The sampling temperature for this attempt: ``first``, then ``again`` on a retry.
+    def llm(self, llm: Any) -> Any:
+        """The client this attempt should call: ``llm`` itself on the first attempt, then with
+        the step's ``Retry(escalate=...)`` changes applied (more effort, a stronger model).
 
-        At temperature 0 a retry would send the same request and get the same answer back.
-
-            >>> await llm.ask(prompt, temperature=ctx.temperature())
+            >>> reply = await ctx.llm(llm).ask(prompt, schema=Invoice)
         """
-        return first if self.attempt == 1 else again
+        return llm.with_(**self.changes) if self.changes else llm
 
     def ask_human(self, prompt: str, payload: Any = None) -> Any:
         """The person's decision, or pause the run (status ``waiting``) until there is one.

@@ -54,8 +54,8 @@ def expand(grid: Mapping[str, Any], *, max_points: int = 1000) -> list[Point]:
     A list is the values to try; anything else is one fixed value. ``max_points`` bounds the
     product, which grows fast: past it a ``ConfigError`` says how many points you asked for.
 
-        >>> expand({"seed": [0, 1], "model": "claude-haiku-4-5"})
-        [{'seed': 0, 'model': 'claude-haiku-4-5'}, {'seed': 1, 'model': 'claude-haiku-4-5'}]
+        >>> expand({"seed": [0, 1], "model": "claude-haiku-5-5"})
+        [{'seed': 0, 'model': 'claude-haiku-5-5'}, {'seed': 1, 'model': 'claude-haiku-5-5'}]
     """
     names = list(grid)
     values = [v if isinstance(v, list) else [v] for v in grid.values()]
@@ -86,8 +86,8 @@ def load_grid(path: str | Path) -> dict[str, Any]:
 def point_id(point: Point) -> str:
     """A stable, file-safe id: the parameters spelt out (cut at 60 characters) and a hash.
 
-    >>> point_id({"seed": 0, "model": "claude-haiku-4-5"})
-    'seed-0_model-claude-haiku-4-5-4ac9958a'
+    >>> point_id({"seed": 0, "model": "claude-haiku-5-5"})
+    'seed-0_model-claude-haiku-5-5-4ac9958a'
     """
     slug = "_".join(
         re.sub(r"[^A-Za-z0-9.=]+", "-", f"{k} {v}").strip("-") for k, v in point.items()

@@ -69,6 +69,7 @@ class Span:
     model: str | None = None
     input_tokens: int = 0
     output_tokens: int = 0
+    """Output tokens billed, thinking included."""
     cost_usd: float = 0.0
     """For a step: its own LLM calls in this process (0 when replayed: nothing was spent)."""
     model_s: float = 0.0
@@ -81,6 +82,8 @@ class Span:
     """For a step: the step that produced the output (its fallback, if it answered)."""
     stop_reason: str | None = None
     """For an LLM call: why the model stopped (``max_tokens`` means the answer was cut off)."""
+    thinking_tokens: int = 0
+    """Of ``output_tokens``, those the model spent thinking."""
     input: Any = field(default=None, repr=False)
     """The raw input (a state, an item, a prompt preview); see ``input_preview``."""
     output: Any = field(default=None, repr=False)
@@ -222,11 +225,13 @@ class Trace:
                 stop_reason=c.stop_reason,
                 input=c.prompt_preview,
                 output=c.output_preview,
+                thinking_tokens=c.thinking_tokens,
             )
             self.spans.append(span)
             step.model = c.model
             step.input_tokens += c.input_tokens
             step.output_tokens += c.output_tokens
+            step.thinking_tokens += c.thinking_tokens
             step.cost_usd += c.cost_usd
             step.model_s += c.model_s or 0.0
 
@@ -250,6 +255,11 @@ class Trace:
     def total_tokens(self) -> int:
         """Input plus output tokens of the LLM calls of this trace."""
         return sum(s.input_tokens + s.output_tokens for s in self.spans if s.kind == "llm")
+
+    @property
+    def thinking_tokens(self) -> int:
+        """Of the LLM calls' output tokens, those spent thinking."""
+        return sum(s.thinking_tokens for s in self.spans if s.kind == "llm")
 
     def changes(self) -> list[dict]:
         """Every state change, one record per step and field, in start order (chapter 10).

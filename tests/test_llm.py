@@ -274,3 +274,180 @@ def test_one_llm_serves_several_event_loops(sim):
     second = run(llm.ask("Summarize: The river rose."))
     assert first.text and second.text
     run(llm.aclose())
+
+
+# ---------------------------------------------------------------- today's models
+
+
+def _captured(answer: dict | None = None):
+    """An HTTP client that records each request body and answers with ``answer``."""
+    import json
+
+    import httpx
+
+    bodies: list[dict] = []
+    content = [
+        {
+            "type": "thinking",
+            "thinking": "Two labels; the charge says billing.",
+            "signature": "sig",
+        },
+        {"type": "text", "text": "billing"},
+    ]
+    reply = answer or {
+        "id": "msg_1",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-haiku-5-5",
+        "content": content,
+        "stop_reason": "end_turn",
+        "stop_sequence": None,
+        "usage": {
+            "input_tokens": 20,
+            "output_tokens": 30,
+            "output_tokens_details": {"thinking_tokens": 28},
+        },
+    }
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        bodies.append(json.loads(request.content))
+        return httpx.Response(200, json=reply)
+
+    return httpx.AsyncClient(transport=httpx.MockTransport(handle)), bodies
+
+
+def test_a_model_that_takes_no_temperature_is_sent_none(recwarn):
+    client, bodies = _captured()
+    llm = LLM("claude-haiku-5-5", base_url="http://sim.invalid", http_client=client)
+    reply = run(llm.ask("Classify: I was charged twice", temperature=0.0, effort="low"))
+    assert "temperature" not in bodies[0] and bodies[0]["output_config"] == {"effort": "low"}
+    assert [str(w.message) for w in recwarn if "takes no temperature" in str(w.message)]
+    # the answer is read by block type: the thinking block before it is not the answer
+    assert reply.text == "billing" and reply.thinking.startswith("Two labels")
+    assert reply.thinking_tokens == 28 and reply.output_tokens == 30
+
+
+def test_a_model_that_takes_a_temperature_gets_it():
+    client, bodies = _captured()
+    llm = LLM("claude-haiku-4-5", base_url="http://sim.invalid", http_client=client)
+    run(llm.ask("hi", temperature=0.0, thinking={"type": "enabled", "budget_tokens": 1024}))
+    assert bodies[0]["temperature"] == 0.0
+    assert bodies[0]["thinking"] == {"type": "enabled", "budget_tokens": 1024}
+    run(llm.ask("hi"))
+    assert "temperature" not in bodies[1] and "thinking" not in bodies[1]
+
+
+def test_structured_output_asks_for_json_not_a_forced_tool():
+    answer = {
+        "id": "msg_1",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-sonnet-5-5",
+        "content": [
+            {"type": "thinking", "thinking": "", "signature": "s"},
+            {"type": "text", "text": '{"category": "billing", "urgent": true}'},
+        ],
+        "stop_reason": "end_turn",
+        "stop_sequence": None,
+        "usage": {"input_tokens": 20, "output_tokens": 30},
+    }
+    client, bodies = _captured(answer)
+    llm = LLM("claude-sonnet-5-5", base_url="http://sim.invalid", http_client=client)
+    reply = run(llm.ask("Classify: charged twice", schema=Ticket, effort="high"))
+    sent = bodies[0]
+    assert "tools" not in sent and "tool_choice" not in sent
+    assert sent["output_config"]["effort"] == "high"
+    assert sent["output_config"]["format"]["type"] == "json_schema"
+    assert sent["output_config"]["format"]["schema"]["additionalProperties"] is False
+    assert reply.data == Ticket(category="billing", urgent=True) and reply.thinking_tokens == 0
+
+
+def test_thinking_that_eats_max_tokens_is_a_named_error_for_structured_output():
+    answer = {
+        "id": "msg_1",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-haiku-5-5",
+        "content": [{"type": "thinking", "thinking": "Let me see...", "signature": "s"}],
+        "stop_reason": "max_tokens",
+        "stop_sequence": None,
+        "usage": {
+            "input_tokens": 20,
+            "output_tokens": 16,
+            "output_tokens_details": {"thinking_tokens": 16},
+        },
+    }
+    client, _ = _captured(answer)
+    llm = LLM(base_url="http://sim.invalid", http_client=client, max_tokens=16)
+    with recording() as calls, pytest.raises(OutputFormatError, match="thinking used up"):
+        run(llm.ask("Classify: charged twice", schema=Ticket))
+    assert calls[0].thinking_tokens == 16 and calls[0].stop_reason == "max_tokens"
+
+
+def test_a_retired_model_is_refused_before_any_request_with_its_replacement():
+    with pytest.raises(ConfigError, match="retired on 2026-11-30.*claude-sonnet-5-5"):
+        LLM("claude-sonnet-4-5", base_url="http://sim.invalid")
+    with pytest.raises(ConfigError, match="retired"):
+        LLM(base_url="http://sim.invalid").with_model("claude-sonnet-4-5-20250929")
+
+
+def test_a_deprecated_model_warns_once_naming_its_end_of_life():
+    import warnings
+
+    from orchestra import llm as llm_module
+
+    llm_module._warned.discard(("deprecated", "claude-opus-4-5"))
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        LLM("claude-opus-4-5", base_url="http://sim.invalid")
+        LLM("claude-opus-4-5", base_url="http://sim.invalid")
+    said = [str(w.message) for w in seen if issubclass(w.category, DeprecationWarning)]
+    assert said == [
+        "claude-opus-4-5 is deprecated and reaches end of life on 2027-01-22; "
+        "move to claude-opus-5-5"
+    ]
+    assert seen[0].filename == __file__  # it points at the caller's line, not the package
+
+
+def test_with_changes_settings_and_refuses_unknown_ones():
+    base = LLM(base_url="http://sim.invalid", effort="low")
+    strong = base.with_(model="claude-opus-5-5", effort="high")
+    assert (strong.model, strong.effort, base.model, base.effort) == (
+        "claude-opus-5-5",
+        "high",
+        "claude-haiku-5-5",
+        "low",
+    )
+    with pytest.raises(ConfigError, match="cannot change"):
+        base.with_(seed=3)
+
+
+def test_a_retry_escalates_what_the_policy_says():
+    client, bodies = _captured()
+    llm = LLM(base_url="http://sim.invalid", http_client=client)
+    policy = Retry(
+        max_attempts=3, base_delay=0.0, escalate=({"effort": "high"}, {"model": "claude-opus-5-5"})
+    )
+    attempts = []
+
+    @step(retry=policy, writes="label")
+    async def classify(state: Triage, ctx) -> dict:
+        reply = await ctx.llm(llm).ask("Classify: charged twice")
+        attempts.append(reply.text)
+        if ctx.attempt < 3:
+            raise OutputFormatError("not yet", model=llm.model)
+        return {"label": Ticket(category="billing", urgent=False)}
+
+    result = run(Workflow("triage", state=Triage, steps=[classify]).run(Triage()))
+    assert result.status == "completed" and len(attempts) == 3
+    sent = [(b["model"], b.get("output_config")) for b in bodies]
+    assert sent == [
+        ("claude-haiku-5-5", None),
+        ("claude-haiku-5-5", {"effort": "high"}),
+        ("claude-opus-5-5", {"effort": "high"}),
+    ]
+
+
+def test_escalate_must_be_dicts():
+    with pytest.raises(ConfigError, match="tuple of dicts"):
+        Retry(escalate={"effort": "high"})

@@ -62,8 +62,9 @@ CATEGORIES = {
     "technical": "crashes, webhooks, the API, sync, notifications",
 }
 STEPS = ("classify", "retrieve", "generate", "validate", "format")
-MAX_TOKENS = {"classify": 40, "generate": 300}
-"""The output budget of each LLM step, the same in every system."""
+MAX_TOKENS = {"classify": 1024, "generate": 2048}
+"""The output budget of each LLM step, the same in every system: thinking counts in it, so it
+leaves room for the model to think before a one-word label."""
 GROUNDED = 0.6
 """The share of an answer's content words that must appear in the articles it cites."""
 

@@ -52,14 +52,14 @@ def model_info() -> dict:
 
 
 def client(model: str, step: str) -> Any:
-    """The model client of one step: its own ``max_tokens``, temperature 0."""
+    """The model client of one step: its own ``max_tokens``, no sampling parameters (today's
+    models refuse a temperature)."""
     from autogen_ext.models.anthropic import AnthropicChatCompletionClient
 
     return AnthropicChatCompletionClient(
         model=model,
         base_url=os.environ.get("ANTHROPIC_BASE_URL"),
         max_tokens=cap.MAX_TOKENS[step],
-        temperature=0,
         model_info=model_info(),
     )
 

@@ -155,7 +155,7 @@ def crash_and_resume(
     *,
     db: str | Path,
     kill_after: int,
-    model: str = "claude-haiku-4-5",
+    model: str = "claude-haiku-5-5",
     concurrency: int = 8,
     settle_s: float = 0.5,
     timeout_s: float = 120,
@@ -193,7 +193,7 @@ def run_once(
     n: int,
     *,
     db: str | Path,
-    model: str = "claude-haiku-4-5",
+    model: str = "claude-haiku-5-5",
     concurrency: int = 8,
     timeout_s: float = 120,
 ) -> dict:
@@ -301,7 +301,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("system", choices=list(JOURNALS))
     ap.add_argument("db", help="the SQLite file of the journal (made if missing)")
     ap.add_argument("--questions", type=int, default=24, help="the first N golden questions")
-    ap.add_argument("--model", default="claude-haiku-4-5")
+    ap.add_argument("--model", default="claude-haiku-5-5")
     ap.add_argument("--concurrency", type=int, default=8)
     ap.add_argument("--base-url", default=None, help="the simulator (default: the real API)")
     a = ap.parse_args(argv)

@@ -54,7 +54,6 @@ def build(model: str, max_regenerations: int) -> dict:
             model=f"anthropic/{model}",
             base_url=os.environ.get("ANTHROPIC_BASE_URL"),
             max_tokens=cap.MAX_TOKENS[step],
-            temperature=0,
         )
 
     classifier = Agent(

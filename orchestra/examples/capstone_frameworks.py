@@ -16,7 +16,7 @@ functions: only chapter 11 pays for them.
 process (the four above, Temporal with a worker here) or in another environment (CrewAI and
 AutoGen, ``run_elsewhere``):
 
-    >>> rows = await run_system("LangGraph", golden(6), model="claude-haiku-4-5", base_url=url)
+    >>> rows = await run_system("LangGraph", golden(6), model="claude-haiku-5-5", base_url=url)
 """
 
 from __future__ import annotations
@@ -181,9 +181,7 @@ def lcel_chain(model: str, base_url: str | None = None, *, max_regenerations: in
 
     def chat(part: str):
         return (
-            ChatAnthropic(
-                model=model, base_url=base_url, temperature=0, max_tokens=cap.MAX_TOKENS[part]
-            )
+            ChatAnthropic(model=model, base_url=base_url, max_tokens=cap.MAX_TOKENS[part])
             | StrOutputParser()
         )
 
@@ -266,9 +264,7 @@ def langgraph_app(
     from langgraph.graph import END, START, StateGraph
 
     def chat(part: str):
-        return ChatAnthropic(
-            model=model, base_url=base_url, temperature=0, max_tokens=cap.MAX_TOKENS[part]
-        )
+        return ChatAnthropic(model=model, base_url=base_url, max_tokens=cap.MAX_TOKENS[part])
 
     classifier, writer = chat("classify"), chat("generate")
 
@@ -276,7 +272,7 @@ def langgraph_app(
         return [cap.Passage(**p) for p in s.passages]
 
     async def classify(s: GraphState) -> dict:
-        text = (await classifier.ainvoke(cap.classify_prompt(s.question))).content
+        text = (await classifier.ainvoke(cap.classify_prompt(s.question))).text
         category = cap.parse_category(text)
         cap.log.info("classify: %s", category)
         return {"category": category}
@@ -287,7 +283,7 @@ def langgraph_app(
         return {"passages": [p.__dict__ for p in found]}
 
     async def generate(s: GraphState) -> dict:
-        text = (await writer.ainvoke(cap.generate_prompt(s.question, passages(s)))).content
+        text = (await writer.ainvoke(cap.generate_prompt(s.question, passages(s)))).text
         cap.log.info("generate: %d characters", len(text))
         return {"draft": text, "drafts": s.drafts + 1}
 
@@ -379,8 +375,10 @@ def llama_workflow(model: str, base_url: str | None = None, *, max_regenerations
     from llama_index.llms.anthropic import Anthropic
 
     def llm(part: str):
+        # LlamaIndex sends temperature=0.1 unless told otherwise, and its list of models that
+        # take none misses Haiku 5.5: 1.0 is the API's default, which every model accepts.
         return Anthropic(
-            model=model, base_url=base_url, temperature=0, max_tokens=cap.MAX_TOKENS[part]
+            model=model, base_url=base_url, temperature=1.0, max_tokens=cap.MAX_TOKENS[part]
         )
 
     classifier, writer = llm("classify"), llm("generate")
@@ -494,7 +492,7 @@ async def run_system(
     Temporal server at ``temporal`` (a worker runs here), or as a subprocess in the agents'
     environment (then ``questions`` must be the first golden ones, as the runner reads them).
 
-        >>> rows = await run_system("CrewAI", golden(3), model="claude-haiku-4-5", base_url=url)
+        >>> rows = await run_system("CrewAI", golden(3), model="claude-haiku-5-5", base_url=url)
     """
     how = {"model": model, "base_url": base_url, "concurrency": concurrency}
     if system in IN_PROCESS:

@@ -4,7 +4,7 @@ A runner is the capstone (``orchestra.examples.capstone``) wired in another syst
 system's own environment as a subprocess of the chapter:
 
     PYTHONPATH=<repo> .venv-agents/bin/python -m orchestra.examples.capstone_crewai \\
-        --questions 3 --model claude-haiku-4-5
+        --questions 3 --model claude-haiku-5-5
 
 It reads ``ANTHROPIC_BASE_URL`` and ``ANTHROPIC_API_KEY`` from the environment (the chapter's
 simulator, or the real API) and prints one JSON document on stdout:
@@ -35,7 +35,7 @@ def parse_args(system: str, argv: list[str] | None = None) -> argparse.Namespace
     ``--max-regenerations``, ``--concurrency``; also sends the ``orchestra.capstone`` log to stderr."""
     ap = argparse.ArgumentParser(prog=f"python -m orchestra.examples.capstone_{system}")
     ap.add_argument("--questions", type=int, default=24, help="the first N golden questions")
-    ap.add_argument("--model", default="claude-haiku-4-5")
+    ap.add_argument("--model", default="claude-haiku-5-5")
     ap.add_argument("--max-regenerations", type=int, default=1)
     ap.add_argument("--concurrency", type=int, default=1, help="questions in flight at once")
     args = ap.parse_args(argv)

@@ -16,7 +16,7 @@ simulator's log can count the calls made for each request.
 Run it as the chapter's runners are run (one JSON document on stdout), or serve activities
 from a worker process against any Temporal server::
 
-    python -m orchestra.examples.capstone_temporal --questions 5 --model claude-haiku-4-5
+    python -m orchestra.examples.capstone_temporal --questions 5 --model claude-haiku-5-5
     python -m orchestra.examples.capstone_temporal worker --address 127.0.0.1:7233 \\
         --task-queue capstone --max-concurrent-activities 8
 
@@ -67,7 +67,7 @@ __all__ = [
     "run_questions",
 ]
 
-MODEL = "claude-haiku-4-5"
+MODEL = "claude-haiku-5-5"
 TASK_QUEUE = "capstone"
 BUILD_ID = "capstone-1"
 HEARTBEAT = timedelta(seconds=5)
@@ -79,7 +79,7 @@ CALL_TIMEOUT = timedelta(seconds=60)
 
 # Retry policy per activity. LLM steps: transient failures (connection, 5xx, a 429 the SDK gave
 # up on) are retried with backoff, 4 attempts at most; a refusal (400-class) or a reply that
-# names no category cannot improve by asking the same prompt again at temperature 0.
+# names no category is not retried by Temporal: the workflow decides what to do with it.
 LLM_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=0.2),
     maximum_interval=timedelta(seconds=2),
@@ -139,7 +139,6 @@ async def _ask(model: str, prompt: str, max_tokens: int, user: str) -> Said:
         _anthropic().messages.create(
             model=model,
             max_tokens=max_tokens,
-            temperature=0.0,
             messages=[{"role": "user", "content": prompt}],
             metadata={"user_id": user},
         )

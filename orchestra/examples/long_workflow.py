@@ -89,7 +89,7 @@ async def main() -> None:
     args.add_argument("db")
     args.add_argument("run_id")
     args.add_argument("--ticket", default="T001")
-    args.add_argument("--model", default="claude-haiku-4-5")
+    args.add_argument("--model", default="claude-haiku-5-5")
     args.add_argument("--backend", default="sim")
     args.add_argument("--pause-at")
     a = args.parse_args()

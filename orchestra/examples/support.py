@@ -13,7 +13,7 @@ trace and names the first step whose output disagrees with it.
 The chapter imports this module, and so does the test file it runs with pytest
 (``orchestra/examples/test_support.py``), so both build the same pipeline.
 
-    >>> wf = pipeline(Models(urgency="claude-haiku-4-5"))
+    >>> wf = pipeline(Models(urgency="claude-haiku-5-5"))
     >>> result = await wf.run(Case(text=ticket["text"]))
     >>> first_wrong(result.trace, golden(ticket))      # "urgency", or None when all agree
 """
@@ -107,9 +107,9 @@ class Case(BaseModel):
 class Models:
     """Which model each LLM step uses, and two switches a change might flip."""
 
-    classify: str = "claude-sonnet-4-5"
-    urgency: str = "claude-sonnet-4-5"
-    draft: str = "claude-sonnet-4-5"
+    classify: str = "claude-sonnet-5-5"
+    urgency: str = "claude-sonnet-5-5"
+    draft: str = "claude-sonnet-5-5"
     guide: bool = True
     """Give the urgency step the retrieved guide (False: bare labels, a shortened prompt)."""
     check_cut: bool = False
@@ -160,7 +160,7 @@ def pipeline(
     ``clients`` replaces the model of an LLM step by anything with an ``ask`` method (a unit
     test's stub): ``pipeline(clients={"draft": stub})``.
 
-    >>> wf = pipeline(Models(urgency="claude-haiku-4-5"), max_retries=0)
+    >>> wf = pipeline(Models(urgency="claude-haiku-5-5"), max_retries=0)
     """
     llm = {
         part: (clients or {}).get(part) or LLM(getattr(models, part), max_retries=max_retries)

@@ -6,7 +6,7 @@ small policy book the model has never seen, and ``review``). A request is a sent
 in order, ``request(4)`` the first four of ``PARTS``, and its ``goal`` the values it must end
 with. ``grade`` checks each value against the ticket's labels in ``datasets.load("tickets")``.
 
-    >>> tools = support_tools(LLM("claude-haiku-4-5"))
+    >>> tools = support_tools(LLM("claude-haiku-5-5"))
     >>> text, goal = request(3)
     >>> await tools["classify"].run({"ticket": "I was charged twice"})
     'billing'

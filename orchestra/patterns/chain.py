@@ -16,11 +16,11 @@ Two policies, for two kinds of failure:
   ``OutputFormatError``). Send it again.
 - ``repairs=N``: the answer arrived but breaks the contract. ``validate`` gets a fallback,
   ``repair``, that asks again with the validator's complaint in the prompt, at most N times.
-  The prompt changes, so the answer can (at temperature 0 the same prompt gets the same
-  answer, which is also why later attempts sample at temperature 0.7). No repair can invent a
+  The prompt changes, so the answer can (a retry also goes through ``ctx.llm(llm)``, so a
+  policy's ``escalate`` can raise the effort or the model). No repair can invent a
   price the text does not give: that run still aborts, and that is the right outcome.
 
-    >>> wf = product_chain(LLM("claude-haiku-4-5"), repairs=1)
+    >>> wf = product_chain(LLM("claude-haiku-5-5"), repairs=1)
     >>> result = await wf.run(ChainState(text=blurb))
     >>> result.status, result.state.listing, result.reason
 """
@@ -134,9 +134,7 @@ def product_chain(
 
     @step(retry=retry)
     async def extract(state: ChainState, ctx: Context) -> dict:
-        reply = await llm.ask(
-            extract_prompt(state.text), schema=Extracted, temperature=ctx.temperature()
-        )
+        reply = await ctx.llm(llm).ask(extract_prompt(state.text), schema=Extracted)
         return {"extracted": reply.data}
 
     @step(
@@ -153,9 +151,7 @@ def product_chain(
             complaint = None
         except ValidationError as exc:
             complaint = problems(exc)
-        reply = await llm.ask(
-            extract_prompt(state.text, complaint), schema=Extracted, temperature=ctx.temperature()
-        )
+        reply = await ctx.llm(llm).ask(extract_prompt(state.text, complaint), schema=Extracted)
         return {"extracted": reply.data, "product": validate(reply.data)}
 
     @step(name="validate", fallback=repair if repairs else None)

@@ -66,7 +66,6 @@ async def summarize(
     notes: list[str],
     *,
     max_words: int = 60,
-    temperature: float = 0.0,
     count: Callable[[str], int] = count_tokens,
 ) -> Digest:
     """Fold ``notes`` into one ``Digest``, checking its contract; raise ``OutputFormatError``.
@@ -74,7 +73,7 @@ async def summarize(
     >>> digest = await summarize(llm, ["Category: billing", "Plan: refund"], max_words=20)
     """
     prompt = summary_prompt(notes, max_words)
-    reply = await llm.ask(prompt, max_tokens=4 * max_words, temperature=temperature)
+    reply = await llm.ask(prompt)
     text = " ".join(reply.text.split())
     before, after = count(render(notes)), count(SUMMARY + text)
     broken = (
@@ -98,7 +97,6 @@ async def fit(
     budget_tokens: int,
     keep_last: int = 2,
     max_words: int = 60,
-    temperature: float = 0.0,
     count: Callable[[str], int] = count_tokens,
 ) -> tuple[list[str], Digest | None]:
     """The notes under ``budget_tokens``: as they are, or the oldest folded into one summary.
@@ -117,9 +115,7 @@ async def fit(
     cut = len(notes) - keep_last
     if count(render(notes)) <= budget_tokens or cut < 2:  # fits, or nothing worth folding
         return list(notes), None
-    digest = await summarize(
-        llm, notes[:cut], max_words=max_words, temperature=temperature, count=count
-    )
+    digest = await summarize(llm, notes[:cut], max_words=max_words, count=count)
     return [SUMMARY + digest.summary, *notes[cut:]], digest
 
 
@@ -136,7 +132,7 @@ def compactor(
 
     It makes no call while the notes fit (its span then shows no tokens), so its spans with
     input tokens are the summarisation points. A summary that breaks its contract is asked
-    again once, sampled (at temperature 0 the same request gets the same answer).
+    again once (``ctx.llm``: a fresh sample, or what the retry policy's ``escalate`` changes).
 
         >>> steps = [classify, compactor(llm, budget_tokens=200), plan]
     """
@@ -144,12 +140,11 @@ def compactor(
     @step(name="compact", writes=field, retry=retry or Retry(max_attempts=2, base_delay=0.0))
     async def compact(state: BaseModel, ctx: Context) -> dict | None:
         notes, digest = await fit(
-            llm,
+            ctx.llm(llm),
             getattr(state, field),
             budget_tokens=budget_tokens,
             keep_last=keep_last,
             max_words=max_words,
-            temperature=ctx.temperature(),
         )
         return {field: notes} if digest else None
 

@@ -14,7 +14,7 @@ What stops it, and how the run says so:
   with ``on_limit="abort"`` status ``aborted`` and a ``LoopLimitError`` reason;
 - the budget is spent: status ``aborted``, the last draft kept, a reason naming the budget.
 
-    >>> wf = optimizer(LLM("claude-haiku-4-5"), LLM("claude-sonnet-4-5"), threshold=0.9)
+    >>> wf = optimizer(LLM("claude-haiku-5-5"), LLM("claude-sonnet-5-5"), threshold=0.9)
     >>> result = await wf.run(Draft(product="Aurora X2", points=["USB-C charging"]),
     ...                       budget=Budget(max_cost_usd=0.01))
     >>> result.state.scores, iterations(result)
@@ -94,12 +94,12 @@ def optimizer(
 
     @step(retry=retry)
     async def generate(state: Draft, ctx: Context) -> dict:
-        reply = await writer.ask(write_prompt(state), temperature=ctx.temperature())
+        reply = await ctx.llm(writer).ask(write_prompt(state))
         return {"draft": reply.text}
 
     @step(retry=retry)
     async def evaluate(state: Draft, ctx: Context) -> dict:
-        reply = await grader.ask(rubric_prompt(state), schema=Grade, temperature=ctx.temperature())
+        reply = await ctx.llm(grader).ask(rubric_prompt(state), schema=Grade)
         grade = reply.data
         return {
             "score": grade.total,

@@ -15,7 +15,7 @@ the problem and what is known so far (values already known are not made again). 
 
     loop(make_plan -> check -> execute, until=done, max_iterations=max_replans + 1) -> finish
 
-    >>> wf = planner_executor(LLM("claude-haiku-4-5"), support_tools(haiku), max_replans=2)
+    >>> wf = planner_executor(LLM("claude-haiku-5-5"), support_tools(haiku), max_replans=2)
     >>> result = await wf.run(Job(request="Classify the ticket, then ...", known={"ticket": t},
     ...                           goal=["category", "reply"]))
     >>> result.status, result.state.known["reply"], plans(result)
@@ -185,9 +185,7 @@ def planner_executor(
 
     @step(retry=retry)
     async def make_plan(job: Job, ctx: Context) -> dict:
-        reply = await planner.ask(
-            plan_prompt(job, tools), schema=Plan, temperature=ctx.temperature()
-        )
+        reply = await ctx.llm(planner).ask(plan_prompt(job, tools), schema=Plan)
         tried = {"plans": [*job.plans, reply.data], "valid": True}
         try:
             check(reply.data, tools, set(job.known), job.goal)

@@ -2,16 +2,21 @@
 
 Parallelization has two forms. *Sectioning* splits a task into independent pieces
 (``mapreduce``); *voting* runs the same task several times and combines the answers, to buy
-accuracy or confidence with calls. The voters differ by sampling (one prompt at N seeded
-temperatures, ``sampled``) or by construction (different prompts or models, ``panel``); they
-run at once, so N votes take about as long as the slowest one.
+accuracy or confidence with calls. The voters differ by sampling (one prompt asked N times,
+``sampled``: self-consistency) or by construction (different prompts or models, ``panel``);
+they run at once, so N votes take about as long as the slowest one.
 
-    >>> voters = sampled(haiku, prompt, n=5, seed=0)
+    >>> voters = sampled(haiku, prompt, n=5)
     >>> verdict = await vote(voters, choices=["billing", "technical"], rule="majority")
     >>> verdict.label, verdict.reason, verdict.votes    # label None: escalate
 
-Two rules. ``majority``: a label wins with more than half of all N votes. ``consensus``: every
-vote must name the same label. Verdicts fail closed: a vote that is missing (the call failed)
+Today's models take no temperature: each call is a sample at the model's own sampling, so N
+copies of one request are N samples (the simulator gives the k-th copy its k-th sample, so a
+seeded run votes the same whatever order the calls arrive in).
+
+Three rules. ``majority``: a label wins with more than half of all N votes. ``consensus``: every
+vote must name the same label. An int k: a label wins with at least k of the N votes (k more
+than half of N), the dial between the two. Verdicts fail closed: a vote that is missing (the call failed)
 or malformed (not exactly one of the choices) counts against every label, and a tie or a split
 decides nothing; the verdict's ``label`` is then None and the item goes to a person or a
 stronger model. So ``verdict.label == "pass"`` holds only when the voters really said so.
@@ -22,7 +27,6 @@ share (the same misleading cue read the same way by every sample of one model).
 
 from __future__ import annotations
 
-import random
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -38,13 +42,12 @@ __all__ = [
     "Voter",
     "parse_label",
     "aggregate",
-    "temperatures",
     "sampled",
     "panel",
     "vote",
 ]
 
-Rule = Literal["majority", "consensus"]
+Rule = Literal["majority", "consensus"] | int
 Voter = Callable[[], Awaitable[Any]]
 """One vote: an async call returning text, or a reply with ``.text`` (and ``.cost_usd``)."""
 
@@ -57,8 +60,8 @@ class Verdict:
     """The winning label; None when nothing was decided (escalate)."""
     rule: Rule
     reason: str
-    """``majority`` or ``unanimous`` when decided; ``tie``, ``no majority``, ``split`` or
-    ``missing or malformed vote`` when not."""
+    """``majority``, ``unanimous`` or ``k of N`` when decided; ``tie``, ``no majority``,
+    ``split``, ``fewer than k agree`` or ``missing or malformed vote`` when not."""
     votes: list[str | None]
     """Each voter's label, in voter order; None for a missing or malformed vote."""
     costs: list[float]
@@ -90,10 +93,21 @@ def aggregate(votes: Sequence[str | None], rule: Rule) -> tuple[str | None, str]
 
     >>> aggregate(["a", "a", None], "majority"), aggregate(["a", "a", None], "consensus")
     (('a', 'majority'), (None, 'missing or malformed vote'))
+    >>> aggregate(["a", "a", "a", "b"], 3), aggregate(["a", "a", "b", "b"], 3)
+    (('a', '3 of 4'), (None, 'fewer than 3 agree'))
     """
-    if rule not in ("majority", "consensus"):
-        raise ConfigError(f"rule must be 'majority' or 'consensus', not {rule!r}")
     counts = Counter(v for v in votes if v is not None).most_common()
+    if isinstance(rule, int) and not isinstance(rule, bool):
+        if not 2 * rule > len(votes) or rule > len(votes):
+            raise ConfigError(
+                f"rule={rule} of {len(votes)} votes: k must be more than half of N (else two "
+                f"labels could both win) and at most N"
+            )
+        if counts and counts[0][1] >= rule:
+            return counts[0][0], f"{rule} of {len(votes)}"
+        return None, f"fewer than {rule} agree"
+    if rule not in ("majority", "consensus"):
+        raise ConfigError(f"rule must be 'majority', 'consensus' or an int k, not {rule!r}")
     if rule == "consensus":
         if not votes or len(counts) == 0 or None in votes:
             return None, "missing or malformed vote"
@@ -105,46 +119,28 @@ def aggregate(votes: Sequence[str | None], rule: Rule) -> tuple[str | None, str]
     return None, "no majority"
 
 
-def sampled(
-    llm: Any,
-    prompt: str,
-    n: int,
-    *,
-    seed: int = 0,
-    between: tuple[float, float] = (0.5, 1.0),
-    max_tokens: int = 10,
-) -> list[Voter]:
-    """N voters asking one prompt at temperatures drawn from ``seed`` (distinct samples).
+def sampled(llm: Any, prompt: str, n: int, *, max_tokens: int | None = None) -> list[Voter]:
+    """N voters asking one prompt, each call a sample at the model's own sampling.
 
-    Distinct temperatures make distinct requests, so each vote is reproducible whatever order
-    the calls arrive in; the first k of ``sampled(..., n=7)`` are ``sampled(..., n=k)``.
+    On a model that still takes a temperature, set one on the client (``LLM(temperature=1)``);
+    at temperature 0 the N votes would be one vote N times.
 
-        >>> sampled(haiku, prompt, n=5, seed=0)
+        >>> sampled(haiku, prompt, n=5)
     """
-    return [_asker(llm, prompt, t, max_tokens) for t in temperatures(n, seed, between)]
+    return [_asker(llm, prompt, max_tokens) for _ in range(n)]
 
 
-def temperatures(n: int, seed: int = 0, between: tuple[float, float] = (0.5, 1.0)) -> list[float]:
-    """The N seeded temperatures ``sampled`` uses (for other frameworks' voters to match).
+def panel(askers: Sequence[tuple[Any, str]], *, max_tokens: int | None = None) -> list[Voter]:
+    """One voter per (llm, prompt) pair: different models, efforts or phrasings.
 
-    >>> temperatures(3, seed=0)
-    [0.9222, 0.879, 0.7103]
+    >>> panel([(haiku, prompt), (sonnet, prompt), (haiku.with_(effort="high"), reworded)])
     """
-    rng = random.Random(seed)
-    return [round(rng.uniform(*between), 4) for _ in range(n)]
+    return [_asker(llm, prompt, max_tokens) for llm, prompt in askers]
 
 
-def panel(askers: Sequence[tuple[Any, str]], *, max_tokens: int = 10) -> list[Voter]:
-    """One voter per (llm, prompt) pair, at temperature 0: different models or phrasings.
-
-    >>> panel([(haiku, prompt), (sonnet, prompt), (haiku, reworded)])
-    """
-    return [_asker(llm, prompt, 0.0, max_tokens) for llm, prompt in askers]
-
-
-def _asker(llm: Any, prompt: str, temperature: float, max_tokens: int) -> Voter:
+def _asker(llm: Any, prompt: str, max_tokens: int | None) -> Voter:
     async def ask() -> Any:
-        return await llm.ask(prompt, temperature=temperature, max_tokens=max_tokens)
+        return await llm.ask(prompt, max_tokens=max_tokens)
 
     return ask
 
