@@ -1,24 +1,45 @@
-"""Tests for orchestra.prices: the one price table, and that the simulator reads it."""
+"""Tests for orchestra.prices: the one model table, and that the simulator reads it."""
 
 import pytest
 
 from orchestra import sim
-from orchestra.prices import ALIASES, PRICES, cost_usd, price
+from orchestra.prices import ALIASES, CATALOG, PRICES, cost_usd, listing, price
 
 
-def test_cost_of_a_known_model_and_of_its_dated_alias():
-    # haiku 4.5: $1 per million input tokens, $5 per million output tokens
+def test_cost_of_today_s_models_and_of_a_dated_alias():
+    # Haiku 5.5: $0.10 per million input tokens, $0.50 per million output tokens
+    assert cost_usd("claude-haiku-5-5", 1_000, 200) == pytest.approx(0.0002)
+    # Sonnet 5.5 $2 / $10, Opus 5.5 $4 / $20
+    assert cost_usd("claude-sonnet-5-5", 2_000_000, 100_000) == pytest.approx(5.0)
+    assert cost_usd("claude-opus-5-5", 1_000_000, 1_000_000) == pytest.approx(24.0)
+    # Haiku 4.5, by its family id and by its snapshot id: $1 / $5
     assert cost_usd("claude-haiku-4-5", 1_000, 200) == pytest.approx(0.002)
     assert cost_usd("claude-haiku-4-5-20251001", 1_000, 200) == pytest.approx(0.002)
-    # sonnet 4.5: $3 and $15 per million
-    assert cost_usd("claude-sonnet-4-5", 2_000_000, 100_000) == pytest.approx(7.5)
-    assert cost_usd("claude-sonnet-4-5-20250929", 2_000_000, 100_000) == pytest.approx(7.5)
-    assert cost_usd("claude-opus-4-5", 0, 0) == 0.0
 
 
-def test_every_alias_names_a_priced_model():
+def test_haiku_5_5_bills_a_prompt_over_100k_tokens_at_the_upper_tier():
+    at, over = (
+        cost_usd("claude-haiku-5-5", 100_000, 1_000),
+        cost_usd("claude-haiku-5-5", 100_001, 1_000),
+    )
+    assert at == pytest.approx(0.01 + 0.0005)
+    assert over == pytest.approx(100_001 * 0.5 / 1e6 + 1_000 * 2.5 / 1e6)
+    assert cost_usd("claude-sonnet-5-5", 200_000, 0) == pytest.approx(0.4)  # no tier
+
+
+def test_statuses_dates_and_replacements():
+    assert listing("claude-opus-4-5").status == "deprecated"
+    assert listing("claude-opus-4-5").until == "2027-01-22"
+    retired = listing("claude-sonnet-4-5-20250929")
+    assert retired.status == "retired" and retired.replacement == "claude-sonnet-5-5"
+    assert price("claude-sonnet-4-5") is None  # no longer served, so not priced
+    for m in CATALOG.values():
+        assert m.replacement is None or CATALOG[m.replacement].status == "active"
+
+
+def test_every_alias_names_a_listed_model():
     for alias, family in ALIASES.items():
-        assert family in PRICES and price(alias) == PRICES[family]
+        assert family in CATALOG and listing(alias) is CATALOG[family]
 
 
 def test_an_unknown_model_has_no_price():
@@ -33,6 +54,6 @@ def test_the_simulator_prices_exactly_the_table():
         assert profile.id == model_id
         assert profile.input_usd_per_mtok == PRICES[model_id].input_usd_per_mtok
         assert profile.output_usd_per_mtok == PRICES[model_id].output_usd_per_mtok
-    assert sim.cost_usd("claude-opus-4-5", 1_000, 1_000) == cost_usd(
-        "claude-opus-4-5", 1_000, 1_000
+    assert sim.cost_usd("claude-opus-5-5", 1_000, 1_000) == cost_usd(
+        "claude-opus-5-5", 1_000, 1_000
     )

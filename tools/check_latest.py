@@ -4,11 +4,17 @@ Builds a throwaway environment (a temporary directory, removed afterwards) with 
 pins except these packages, which take their newest releases; runs tests/test_integrations.py
 and langchain's standard suite (tests/conformance) there; prints the versions and a table of
 what broke and why. The kit's .venv and lock files are not touched.
+
+It also reads the newest SDK's model list (``types/model_param.py``) and deprecation table
+(``_data/deprecated_models.py``) and prints, for each model the kit names
+(``orchestra.prices.CATALOG``), whether that SDK lists it as active, deprecated (with the date)
+or not at all: the warning before the next retirement reaches a notebook.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import subprocess
 import sys
@@ -26,6 +32,41 @@ LATEST = [
     "langgraph",
 ]
 EXTRA = ["langchain-tests", "pytest-asyncio"]  # the conformance suite's own needs
+
+
+SDK_MODELS = r"""
+import json, typing
+import anthropic.types.model_param as mp
+try:
+    from anthropic._data.deprecated_models import DEPRECATED_MODELS
+except ImportError:
+    DEPRECATED_MODELS = {}
+listed = [a for arg in typing.get_args(mp.ModelParam) for a in typing.get_args(arg)]
+print(json.dumps({"listed": listed, "deprecated": DEPRECATED_MODELS}))
+"""
+
+
+def model_status(listed: list[str], deprecated: dict[str, str]) -> list[tuple[str, str, str]]:
+    """(model, what the kit says, what the SDK says) for every model and snapshot the kit names.
+
+    >>> model_status(["claude-haiku-5-5"], {"claude-opus-4-5": "January 22nd, 2027"})[:1]
+    [('claude-haiku-5-5', 'active', 'active')]
+    """
+    sys.path.insert(0, str(ROOT))
+    from orchestra.prices import CATALOG
+
+    rows = []
+    for m in CATALOG.values():
+        kit = m.status + (f" ({m.until})" if m.until else "")
+        for name in (m.id, *m.snapshots):
+            if name in deprecated:
+                sdk = f"deprecated ({deprecated[name]})"
+            elif name in listed:
+                sdk = "active"
+            else:
+                sdk = "missing"
+            rows.append((name, kit, sdk))
+    return rows
 
 
 def run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
@@ -122,7 +163,18 @@ def main() -> int:
             cwd=ROOT / "tests/conformance",
             env={**__import__("os").environ, "ORCHESTRA_SIM_PYTHON": py},
         )
+        sdk = subprocess.run([py, "-c", SDK_MODELS], capture_output=True, text=True)
         print("\n== newest releases\n" + versions)
+        if sdk.returncode == 0:
+            said = json.loads(sdk.stdout)
+            print("== the kit's models in the newest SDK")
+            for name, kit, in_sdk in model_status(said["listed"], said["deprecated"]):
+                stale = (kit.startswith("active") and in_sdk != "active") or (
+                    kit.startswith("retired") and in_sdk == "active"
+                )
+                print(f"{name:30} kit: {kit:26} SDK: {in_sdk}" + ("  <- check" if stale else ""))
+        else:
+            print("could not read the SDK's model list:", sdk.stderr.strip()[-300:])
         print("== results")
         for name, report in reports.items():
             print(f"{name:14} {summary(report)}")
