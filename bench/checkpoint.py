@@ -40,7 +40,7 @@ async def work(state: Doc) -> dict:
 def commit_median(store: SqliteStore) -> float:
     now = time.time()
     call = Call(
-        "claude-haiku-4-5",
+        "claude-haiku-5-5",
         now,
         now + 0.4,
         "ok",

@@ -59,7 +59,7 @@ async def scenario(s: sim.Simulator, rpm: int, scale: float, fault_rate: float) 
     # The SDK's aiohttp transport costs less CPU per call than httpx: client and simulator
     # share this process, and the bound assumes calls cost nothing but their latency.
     async with LLM(
-        "claude-haiku-4-5",
+        "claude-haiku-5-5",
         max_tokens=20,
         max_retries=0,
         limiter=limiter,
@@ -100,7 +100,7 @@ async def scenario(s: sim.Simulator, rpm: int, scale: float, fault_rate: float) 
 
 
 async def main() -> None:
-    print(f"{N} calls to claude-haiku-4-5, concurrency {CONCURRENCY}; times are wall-clock\n")
+    print(f"{N} calls to claude-haiku-5-5, concurrency {CONCURRENCY}; times are wall-clock\n")
     print(
         f"{'scenario':<19}{'rpm':>7}{'scale':>7}{'faults':>9}{'makespan':>10}{'bound':>9}"
         f"{'ratio':>7}{'429s':>6}{'rate-limited':>14}"

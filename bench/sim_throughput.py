@@ -48,7 +48,7 @@ async def hammer(
         async with gate:
             t = time.perf_counter()
             kwargs = dict(
-                model="claude-haiku-4-5",
+                model="claude-haiku-5-5",
                 max_tokens=50,
                 temperature=0,
                 messages=[{"role": "user", "content": f"{PROMPT} #{i}"}],
@@ -84,7 +84,7 @@ def main() -> None:
     ap.add_argument("-n", type=int, default=2000, help="requests per measurement")
     ap.add_argument("--in-flight", type=int, default=16, help="concurrent requests")
     args = ap.parse_args()
-    print(f"{args.n} requests, {args.in_flight} in flight, time_scale=0, claude-haiku-4-5\n")
+    print(f"{args.n} requests, {args.in_flight} in flight, time_scale=0, claude-haiku-5-5\n")
 
     proc = subprocess.Popen(
         [sys.executable, "-m", "orchestra", "sim", "serve", "--port", "0"],

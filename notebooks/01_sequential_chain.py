@@ -12,7 +12,7 @@
 #     name: orchestra
 #   orchestra:
 #     test_parameters:
-#       model: claude-sonnet-4-5
+#       model: claude-sonnet-5-5
 #       n_products: 6
 #       seed: 1
 #       time_scale: 0.0
@@ -38,7 +38,7 @@
 
 # %% tags=["parameters"]
 backend = "sim"  # "sim": offline simulator; "anthropic": real Claude (needs ANTHROPIC_API_KEY)
-model = "claude-haiku-4-5"  # the extraction model
+model = "claude-haiku-5-5"  # the extraction model
 seed = 0  # the simulator's seed: same seed, same answers
 n_products = 15  # how many product blurbs to run (at most 15)
 time_scale = 0.01  # wall-clock seconds per simulated second
@@ -311,7 +311,7 @@ from orchestra.patterns.chain import Extracted, extract_prompt, format_listing, 
 
 def lcel_chain(model, base_url):
     structured = ChatAnthropic(
-        model=model, base_url=base_url, temperature=0, max_tokens=512
+        model=model, base_url=base_url, max_tokens=512
     ).with_structured_output(Extracted)
     first = RunnableLambda(lambda x: extract_prompt(x["text"])) | structured | validate
     repair = (
@@ -352,7 +352,7 @@ def llama_chain(model, base_url):
     class LlamaChain(Workflow):
         def __init__(self, **kwargs):
             super().__init__(**kwargs)
-            llm = Anthropic(model=model, base_url=base_url, temperature=0, max_tokens=512)
+            llm = Anthropic(model=model, base_url=base_url, temperature=1.0, max_tokens=512)
             self.program = FunctionCallingProgram.from_defaults(
                 output_cls=Extracted, llm=llm, prompt=PromptTemplate("{prompt}")
             )

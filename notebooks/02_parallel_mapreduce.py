@@ -52,7 +52,7 @@
 
 # %% tags=["parameters"]
 backend = "sim"  # "sim": offline simulator; "anthropic": real Claude (needs ANTHROPIC_API_KEY)
-model = "claude-haiku-4-5"  # the extraction model: cheap and fast, the map runs it N times
+model = "claude-haiku-5-5"  # the extraction model: cheap and fast, the map runs it N times
 seed = 0
 n_docs = 12  # documents to extract from (the dataset has 12)
 time_scale = 0.01  # wall-clock seconds per simulated second
@@ -63,7 +63,7 @@ requests_per_minute = 4  # the simulated rate limit (model-minutes): a bucket of
 sweep_time_scale = 0.002  # the bucket's minute lasts 0.12 s wall-clock, so the sweep takes a second
 concurrencies = [1, 4, 16]
 pipeline_docs = 20  # documents through two stages, pipelined and behind a barrier
-expensive_model = "claude-opus-4-5"  # the slow stage's model, and the expensive voter
+expensive_model = "claude-opus-5-5"  # the slow stage's model, and the expensive voter
 vote_tickets = 20  # labelled tickets to vote on (every third of the 60)
 vote_ns = [1, 3, 5, 7]  # Haiku voters per ticket
 expensive_ns = [1, 3]  # Opus voters per ticket
@@ -666,7 +666,7 @@ from langchain_core.runnables import RunnableLambda
 
 
 async def lcel_map_reduce(docs: list[Doc]) -> dict:
-    chat = ChatAnthropic(model=model, base_url=base_url, temperature=0, max_tokens=200)
+    chat = ChatAnthropic(model=model, base_url=base_url, max_tokens=200)
     parse = RunnableLambda(lambda m: json.loads(m.content))
     chain = RunnableLambda(extract_prompt) | chat | parse
     rows = await chain.abatch(docs, config={"max_concurrency": concurrency})
@@ -689,7 +689,7 @@ async def llama_map_reduce(docs: list[Doc]) -> dict:
         row: dict
 
     class MapReduce(Workflow):
-        llm = Anthropic(model=model, base_url=base_url, temperature=0, max_tokens=200)
+        llm = Anthropic(model=model, base_url=base_url, temperature=1.0, max_tokens=200)
 
         @step
         async def fan_out(self, ctx: Context, ev: StartEvent) -> DocEvent | None:
@@ -980,7 +980,7 @@ shared = [
 ]
 async with (
     LLM(model, backend=backend) as haiku,
-    LLM("claude-sonnet-4-5", backend=backend) as sonnet,
+    LLM("claude-sonnet-5-5", backend=backend) as sonnet,
     LLM(expensive_model, backend=backend) as opus,
 ):
     panels = [

@@ -13,7 +13,7 @@
 #   orchestra:
 #     test_parameters:
 #       n_tickets: 30
-#       router_model: claude-sonnet-4-5
+#       router_model: claude-sonnet-5-5
 #       seed: 1
 #       threshold: 0.6
 #       time_scale: 0.0
@@ -39,9 +39,9 @@
 
 # %% tags=["parameters"]
 backend = "sim"  # "sim": offline simulator; "anthropic": real Claude (needs ANTHROPIC_API_KEY)
-router_model = "claude-haiku-4-5"  # the classifier: cheap and fast
-expensive_model = "claude-opus-4-5"  # compared as a router in section 5
-handler_model = "claude-haiku-4-5"
+router_model = "claude-haiku-5-5"  # the classifier: cheap and fast
+expensive_model = "claude-opus-5-5"  # compared as a router in section 5
+handler_model = "claude-haiku-5-5"
 seed = 0
 n_tickets = 60  # tickets to route (the dataset has 60)
 threshold = 0.5  # under this confidence a ticket goes to the default route
@@ -397,9 +397,9 @@ from langchain_core.runnables import RunnableBranch, RunnableLambda, RunnablePas
 
 
 async def lcel_router(texts: list[str]) -> list[dict]:
-    router_chat = ChatAnthropic(model=router_model, base_url=base_url, temperature=0, max_tokens=40)
+    router_chat = ChatAnthropic(model=router_model, base_url=base_url, max_tokens=40)
     handler_chat = ChatAnthropic(
-        model=handler_model, base_url=base_url, temperature=0, max_tokens=10
+        model=handler_model, base_url=base_url, max_tokens=10
     )
     classify = (
         RunnableLambda(lambda x: classify_prompt(x["text"], CATEGORIES))
@@ -438,9 +438,9 @@ from langgraph.graph import END, START, StateGraph
 
 
 async def langgraph_router(texts: list[str]) -> list[dict]:
-    router_chat = ChatAnthropic(model=router_model, base_url=base_url, temperature=0, max_tokens=40)
+    router_chat = ChatAnthropic(model=router_model, base_url=base_url, max_tokens=40)
     handler_chat = ChatAnthropic(
-        model=handler_model, base_url=base_url, temperature=0, max_tokens=10
+        model=handler_model, base_url=base_url, max_tokens=10
     )
 
     class State(TypedDict, total=False):
@@ -509,9 +509,9 @@ async def llama_router(texts: list[str]) -> list[dict]:
         text: str
 
     class Router(Workflow):
-        router_llm = Anthropic(model=router_model, base_url=base_url, temperature=0, max_tokens=40)
+        router_llm = Anthropic(model=router_model, base_url=base_url, temperature=1.0, max_tokens=40)
         handler_llm = Anthropic(
-            model=handler_model, base_url=base_url, temperature=0, max_tokens=10
+            model=handler_model, base_url=base_url, temperature=1.0, max_tokens=10
         )
         events = {
             "billing": Billing,

@@ -12,14 +12,14 @@
 #     name: orchestra
 #   orchestra:
 #     test_parameters:
-#       grader: claude-haiku-4-5
+#       grader: claude-haiku-5-5
 #       max_iterations: 3
 #       n_products: 4
 #       seed: 1
 #       time_scale: 0.0
 #       writers:
-#       - claude-haiku-4-5
-#       - claude-opus-4-5
+#       - claude-haiku-5-5
+#       - claude-opus-5-5
 # ---
 
 # %% [markdown]
@@ -42,8 +42,8 @@
 
 # %% tags=["parameters"]
 backend = "sim"  # "sim": offline simulator; "anthropic": real Claude
-writers = ["claude-haiku-4-5", "claude-sonnet-4-5"]  # generator models to compare
-grader = "claude-sonnet-4-5"  # the evaluator model
+writers = ["claude-haiku-5-5", "claude-sonnet-5-5"]  # generator models to compare
+grader = "claude-sonnet-5-5"  # the evaluator model
 threshold = 0.9  # stop when the rubric grade reaches this (0..1)
 max_iterations = 4  # at most this many write -> grade rounds
 budget_usd = 0.004  # per-product ceiling for the budget demo
@@ -486,7 +486,7 @@ def llama_loop(model, grader_model, base_url):
     class Refine(Workflow):
         def __init__(self, **kwargs):
             super().__init__(**kwargs)
-            self.writer = Anthropic(model=model, base_url=base_url, temperature=0, max_tokens=512)
+            self.writer = Anthropic(model=model, base_url=base_url, temperature=1.0, max_tokens=512)
             self.grade, self.regrade = (
                 FunctionCallingProgram.from_defaults(
                     output_cls=Grade,

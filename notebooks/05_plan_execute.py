@@ -17,8 +17,8 @@
 #       - 4
 #       n_tickets: 4
 #       planners:
-#       - claude-haiku-4-5
-#       - claude-sonnet-4-5
+#       - claude-haiku-5-5
+#       - claude-sonnet-5-5
 #       seed: 1
 #       time_scale: 0.0
 # ---
@@ -50,8 +50,8 @@
 
 # %% tags=["parameters"]
 backend = "sim"  # "sim": offline simulator; "anthropic": real Claude
-planners = ["claude-haiku-4-5", "claude-opus-4-5"]  # a cheap and an expensive planner
-executor = "claude-haiku-4-5"  # the model behind the executor's LLM tools
+planners = ["claude-haiku-5-5", "claude-opus-5-5"]  # a cheap and an expensive planner
+executor = "claude-haiku-5-5"  # the model behind the executor's LLM tools
 lengths = [2, 3, 4, 5]  # parts per request (the planner adds a review step)
 replans = [0, 2]  # max_replans settings to compare
 n_tickets = 6  # tickets per setting (at most 60)
@@ -476,7 +476,7 @@ class Via:
 
 
 def langgraph_plan(planner_model, base_url, max_replans):
-    chat = lambda m: ChatAnthropic(model=m, base_url=base_url, temperature=0, max_tokens=1024)
+    chat = lambda m: ChatAnthropic(model=m, base_url=base_url, max_tokens=1024)
     writer, planner = chat(executor), chat(planner_model).with_structured_output(Plan)
     kit = support_tools(Via(lambda p: _content(writer, p)))
 
@@ -510,7 +510,7 @@ def langgraph_plan(planner_model, base_url, max_replans):
 
 
 async def _content(chat, prompt: str) -> str:
-    return (await chat.ainvoke(prompt)).content
+    return (await chat.ainvoke(prompt)).text
 
 
 # %% [markdown]
@@ -535,7 +535,7 @@ class Replan(Event):
 
 
 def llama_plan(planner_model, base_url, max_replans):
-    model = lambda m: Anthropic(model=m, base_url=base_url, temperature=0, max_tokens=1024)
+    model = lambda m: Anthropic(model=m, base_url=base_url, temperature=1.0, max_tokens=1024)
     writer = model(executor)
     kit = support_tools(Via(lambda p: _completion(writer, p)))
     planner = FunctionCallingProgram.from_defaults(

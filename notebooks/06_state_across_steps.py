@@ -40,7 +40,7 @@
 
 # %% tags=["parameters"]
 backend = "sim"  # "sim": offline simulator; "anthropic": real Claude
-model = "claude-haiku-4-5"
+model = "claude-haiku-5-5"
 n_tickets = 10  # tickets run through the 10-step workflow (at most 60)
 budget_tokens = 250  # section 2: the context budget, in tokens
 keep_last = 1  # notes kept verbatim when the context is summarised
@@ -462,7 +462,7 @@ def lc_tokens(messages) -> int:
 
 
 async def langchain_chat(limit: int | None):
-    chat = ChatAnthropic(model=model, base_url=base_url, temperature=0, max_tokens=200)
+    chat = ChatAnthropic(model=model, base_url=base_url, max_tokens=200)
     sent = []  # what the model received on the last turn
 
     async def respond(state: MessagesState) -> dict:
@@ -495,7 +495,7 @@ from llama_index.llms.anthropic import Anthropic
 
 
 async def llama_chat(limit: int):
-    chat = Anthropic(model=model, base_url=base_url, temperature=0, max_tokens=200)
+    chat = Anthropic(model=model, base_url=base_url, temperature=1.0, max_tokens=200)
     memory = Memory.from_defaults(
         token_limit=limit, tokenizer_fn=tokenize, chat_history_token_ratio=1.0
     )

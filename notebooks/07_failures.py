@@ -49,8 +49,8 @@
 
 # %% tags=["parameters"]
 backend = "sim"  # "sim": offline simulator; "anthropic": real Claude (no fault staging then)
-fast_model = "claude-haiku-4-5"  # cheap steps, and the fallback
-strong_model = "claude-sonnet-4-5"  # the plan and reply steps
+fast_model = "claude-haiku-5-5"  # cheap steps, and the fallback
+strong_model = "claude-sonnet-5-5"  # the plan and reply steps
 seed = 0  # the simulator's seed: same seed, same answers, same faults
 time_scale = 0.003  # wall-clock seconds per simulated second
 n_runs = 10  # tickets per point of the fault-rate sweep (more: smoother curves, slower)
@@ -894,7 +894,7 @@ from langchain_core.runnables import RunnableLambda, RunnablePassthrough
 def lcel_support(base_url):
     def ask(field, model, attempts=3):
         chat = ChatAnthropic(
-            model=model, base_url=base_url, temperature=0, max_tokens=200, max_retries=0
+            model=model, base_url=base_url, max_tokens=200, max_retries=0
         )
         prompt = RunnableLambda(lambda s: PROMPTS[field].format(**s))
         return (prompt | chat | StrOutputParser()).with_retry(
@@ -983,7 +983,7 @@ SupportState = TypedDict("SupportState", {f: str | None for f in Ticket.model_fi
 
 def langgraph_support(base_url):
     chats = {
-        m: ChatAnthropic(model=m, base_url=base_url, temperature=0, max_tokens=200, max_retries=0)
+        m: ChatAnthropic(model=m, base_url=base_url, max_tokens=200, max_retries=0)
         for m in (fast_model, strong_model)
     }
     policy = lambda attempts: RetryPolicy(  # noqa: E731
@@ -1001,12 +1001,12 @@ def langgraph_support(base_url):
             prompt = PROMPTS[field].format(**s)
             if field in OPTIONAL:  # one attempt, then skip
                 try:
-                    return {field: (await chats[model].ainvoke(prompt)).content}
+                    return {field: (await chats[model].ainvoke(prompt)).text}
                 except anthropic.APIError:
                     return {field: None}
             tries = runtime.execution_info.node_attempt  # 1-based
             chosen = FALLBACK[field] if field in FALLBACK and tries > 3 else model
-            return {field: (await chats[chosen].ainvoke(prompt)).content}
+            return {field: (await chats[chosen].ainvoke(prompt)).text}
 
         return run
 
@@ -1035,7 +1035,7 @@ from workflows.retry_policy import (
 
 def llama_support(base_url):
     llms = {
-        m: Anthropic(model=m, base_url=base_url, temperature=0, max_tokens=200, max_retries=0)
+        m: Anthropic(model=m, base_url=base_url, temperature=1.0, max_tokens=200, max_retries=0)
         for m in (fast_model, strong_model)
     }
 
@@ -1247,7 +1247,7 @@ async def langgraph_default(model, temperature):
     chat = chat_for(model, temperature)
 
     async def summarize(s: SupportState) -> dict:
-        return {"summary": (await chat.ainvoke(s["text"])).content}
+        return {"summary": (await chat.ainvoke(s["text"])).text}
 
     g = StateGraph(SupportState)
     g.add_node("summary", summarize, retry_policy=RetryPolicy(initial_interval=0.0, jitter=False))

@@ -39,7 +39,7 @@
 
 # %% tags=["parameters"]
 backend = "sim"  # "sim": offline simulator; "anthropic": real Claude (no fault staging then)
-model = "claude-haiku-4-5"
+model = "claude-haiku-5-5"
 seed = 0  # the simulator's seed: same seed, same answers, same faults
 time_scale = 0.01  # wall-clock seconds per simulated second
 ticket_id = "T001"  # the ticket of the staged failure
@@ -405,7 +405,7 @@ def langgraph_dossier(chat, checkpointer):
 
         def node(state, field=field, prompt=prompt):
             values = {f: state.get(f) for f in Dossier.model_fields}
-            return {field: chat.invoke(prompt.format(**values)).content}
+            return {field: chat.invoke(prompt.format(**values)).text}
 
         graph.add_node(
             field,
@@ -421,7 +421,7 @@ def langgraph_dossier(chat, checkpointer):
 
 
 # %%
-chat = ChatAnthropic(model=model, base_url=base_url, temperature=0, max_tokens=200, max_retries=0)
+chat = ChatAnthropic(model=model, base_url=base_url, max_tokens=200, max_retries=0)
 connection = sqlite3.connect(Path(workdir.name) / "langgraph.db", check_same_thread=False)
 saver = SqliteSaver(connection)
 graph = langgraph_dossier(chat, saver)

@@ -12,7 +12,7 @@
 #     name: orchestra
 #   orchestra:
 #     test_parameters:
-#       model: claude-sonnet-4-5
+#       model: claude-sonnet-5-5
 #       reviews:
 #       - edit
 #       - reject
@@ -50,7 +50,7 @@
 
 # %% tags=["parameters"]
 backend = "sim"  # "sim": offline simulator; "anthropic": real Claude (needs ANTHROPIC_API_KEY)
-model = "claude-haiku-4-5"  # the drafting model
+model = "claude-haiku-5-5"  # the drafting model
 seed = 0  # the simulator's seed: same seed, same drafts
 time_scale = 0.01  # wall-clock seconds per simulated second
 db_path = "runs-09.db"  # the checkpoint file (SQLite); section 3 starts it afresh
@@ -447,7 +447,7 @@ class GraphState(TypedDict, total=False):
 def langgraph_in_one_node(chat, runs: list):
     async def draft_and_review(s: GraphState) -> dict:
         runs.append("draft_and_review")
-        draft = (await chat.ainvoke(s["prompt"])).content
+        draft = (await chat.ainvoke(s["prompt"])).text
         decision = interrupt({"draft": draft})  # pauses; on resume, returns the decision
         return {"draft": draft, **outcome_of(draft, decision)}
 
@@ -459,7 +459,7 @@ def langgraph_in_one_node(chat, runs: list):
 
 
 # %%
-chat = ChatAnthropic(model=model, base_url=base_url, temperature=0, max_tokens=512)
+chat = ChatAnthropic(model=model, base_url=base_url, max_tokens=512)
 runs, start = [], calls()
 graph = langgraph_in_one_node(chat, runs)
 config = {"configurable": {"thread_id": "p01"}}
@@ -479,7 +479,7 @@ print("outcome:", out["outcome"], "| node executions:", len(runs), "| LLM calls:
 def langgraph_split(chat, runs: list):
     async def draft(s: GraphState) -> dict:
         runs.append("draft")
-        return {"draft": (await chat.ainvoke(s["prompt"])).content}
+        return {"draft": (await chat.ainvoke(s["prompt"])).text}
 
     def review(s: GraphState) -> dict:
         runs.append("review")
@@ -576,7 +576,7 @@ from llama_index.llms.anthropic import Anthropic
 
 def llama_review(model, base_url):
     class LlamaReview(LlamaWorkflow):
-        llm = Anthropic(model=model, base_url=base_url, temperature=0, max_tokens=512)
+        llm = Anthropic(model=model, base_url=base_url, temperature=1.0, max_tokens=512)
 
         @llama_step
         async def draft(self, ctx: LlamaContext, ev: StartEvent) -> InputRequiredEvent:
@@ -592,7 +592,7 @@ def llama_review(model, base_url):
 
 
 def lcel_review(model, base_url):
-    chat = ChatAnthropic(model=model, base_url=base_url, temperature=0, max_tokens=512)
+    chat = ChatAnthropic(model=model, base_url=base_url, max_tokens=512)
     drafting = RunnableLambda(draft_prompt) | chat | StrOutputParser()
     publishing = RunnableLambda(lambda x: outcome_of(x["draft"], x["decision"]))
     return drafting, publishing
@@ -624,7 +624,7 @@ async def with_orchestra():
 
 async def with_langgraph(build):
     graph, out = (
-        build(ChatAnthropic(model=model, base_url=base_url, temperature=0, max_tokens=512), []),
+        build(ChatAnthropic(model=model, base_url=base_url, max_tokens=512), []),
         [],
     )
     for s, action in batch:

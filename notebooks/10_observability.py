@@ -323,8 +323,8 @@ class Events(BaseEventHandler):
 
 async def frameworks_draft(callbacks=()):
     """The draft call, once in LangChain and once in LlamaIndex; returns both replies."""
-    lc = ChatAnthropic(model=shipped.draft, base_url=simulator.url, max_tokens=150, temperature=0)
-    li = Anthropic(model=shipped.draft, base_url=simulator.url, max_tokens=150, temperature=0)
+    lc = ChatAnthropic(model=shipped.draft, base_url=simulator.url, max_tokens=150)
+    li = Anthropic(model=shipped.draft, base_url=simulator.url, max_tokens=150, temperature=1.0)
     lc_reply = await lc.ainvoke(prompt, config={"callbacks": list(callbacks)})
     li_reply = await li.achat([ChatMessage(role="user", content=prompt)])
     return lc_reply.content, li_reply.message.content
@@ -591,7 +591,7 @@ prose(
 VERSIONS = {
     "as shipped": {},
     "fixed": {"check_cut": True},
-    "fixed + urgency on Haiku": {"check_cut": True, "urgency": "claude-haiku-4-5"},
+    "fixed + urgency on Haiku": {"check_cut": True, "urgency": "claude-haiku-5-5"},
 }
 TEST_FILE = Path(support.__file__).with_name("test_support.py")
 

@@ -55,7 +55,7 @@
 
 # %% tags=["parameters"]
 backend = "sim"  # "sim": offline simulator; "anthropic": real Claude (needs ANTHROPIC_API_KEY)
-model = "claude-haiku-4-5"  # the model every system calls
+model = "claude-haiku-5-5"  # the model every system calls
 n_questions = 24  # golden questions (capstone_golden.jsonl has 24)
 concurrency = 8  # questions in flight at once, in every system
 import_runs = 1  # fresh interpreters timed importing each system (the median; 0: skip)

@@ -33,7 +33,7 @@
 
 # %% tags=["parameters"]
 backend = "sim"  # "sim": offline simulator; "anthropic": real Claude
-model = "claude-haiku-4-5"  # a model that makes mistakes, so that repairs have work to do
+model = "claude-haiku-5-5"  # a model that makes mistakes, so that repairs have work to do
 seed = 0
 time_scale = 0.0  # wall-clock seconds per simulated second (0: as fast as possible)
 n_products = 15  # products measured in task 3 (at most 15)

@@ -29,7 +29,7 @@
 
 # %% tags=["parameters"]
 backend = "sim"  # "anthropic": Claude grades your interview answer (needs ANTHROPIC_API_KEY)
-model = "claude-haiku-4-5"
+model = "claude-haiku-5-5"
 seed = 0
 time_scale = 0.01
 sweep_time_scale = 0.02  # the rate-limited run (task 2): a model-minute lasts 1.2 s

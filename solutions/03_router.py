@@ -12,7 +12,7 @@
 #     name: orchestra
 #   orchestra:
 #     test_parameters:
-#       model: claude-sonnet-4-5
+#       model: claude-sonnet-5-5
 #       seed: 1
 #       threshold: 0.5
 # ---
@@ -28,7 +28,7 @@
 
 # %% tags=["parameters"]
 backend = "sim"  # "anthropic": Claude grades your interview answer (needs ANTHROPIC_API_KEY)
-model = "claude-haiku-4-5"
+model = "claude-haiku-5-5"
 seed = 0
 time_scale = 0.0
 threshold = 0.6

@@ -36,8 +36,8 @@
 
 # %% tags=["parameters"]
 backend = "sim"  # "sim": offline simulator; "anthropic": real Claude
-writer_model = "claude-haiku-4-5"
-grader_model = "claude-sonnet-4-5"
+writer_model = "claude-haiku-5-5"
+grader_model = "claude-sonnet-5-5"
 threshold = 0.9  # the loop's default stopping grade (0..1)
 target = 0.95  # task 3: the mean grade the business asks for
 n_briefs = 6  # briefs measured in tasks 1 and 3

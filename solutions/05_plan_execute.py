@@ -36,8 +36,8 @@
 
 # %% tags=["parameters"]
 backend = "sim"  # "sim": offline simulator; "anthropic": real Claude
-planner_models = ["claude-haiku-4-5", "claude-sonnet-4-5", "claude-opus-4-5"]
-executor = "claude-haiku-4-5"
+planner_models = ["claude-haiku-5-5", "claude-sonnet-5-5", "claude-opus-5-5"]
+executor = "claude-haiku-5-5"
 target = 0.8  # task 3: the share of requests that must complete
 n_tickets = 6  # tickets measured in tasks 2 and 3
 seed = 0
@@ -146,7 +146,7 @@ async def real_plans(model: str, n: int) -> list[Plan]:
 
 _, goal5 = request(5)
 disagree = []
-for p in await real_plans("claude-haiku-4-5", 12):
+for p in await real_plans("claude-haiku-5-5", 12):
     try:
         reference.check(p, tools, {"ticket"}, goal5)
         error = None
@@ -270,7 +270,7 @@ assert "policy" in out["known"] and out["reason"] and "reply" in out["reason"], 
 once = Scripted(plan_of("reply"), good)
 out = await plan_and_execute(once, start, 0, tools=tools)
 assert out["status"] == "aborted" and len(once.prompts) == 1, "max_replans=0: one plan only"
-async with LLM("claude-opus-4-5", backend=backend) as strong:
+async with LLM("claude-opus-5-5", backend=backend) as strong:
     real = [
         await plan_and_execute(strong, Job(request=text, known={"ticket": t["text"]}, goal=goal), 2)
         for t in tickets

@@ -34,7 +34,7 @@
 
 # %% tags=["parameters"]
 backend = "sim"  # "sim": offline simulator; "anthropic": real Claude
-model = "claude-haiku-4-5"
+model = "claude-haiku-5-5"
 n_tickets = 8  # tickets run through the workflow in task 1
 budget_tokens = 250  # the context budget, in tokens
 seed = 0

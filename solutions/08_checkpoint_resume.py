@@ -32,7 +32,7 @@
 
 # %% tags=["parameters"]
 backend = "sim"  # the checks stage faults: they need the simulator
-model = "claude-haiku-4-5"
+model = "claude-haiku-5-5"
 seed = 0
 time_scale = 0.0  # instant calls: the checks are about counts, not time
 

@@ -12,7 +12,7 @@
 #     name: orchestra
 #   orchestra:
 #     test_parameters:
-#       model: claude-sonnet-4-5
+#       model: claude-sonnet-5-5
 #       seed: 1
 # ---
 
@@ -38,7 +38,7 @@
 
 # %% tags=["parameters"]
 backend = "sim"  # "sim": offline simulator; "anthropic": real Claude (grades task 4 too)
-model = "claude-haiku-4-5"
+model = "claude-haiku-5-5"
 seed = 0
 time_scale = 0.0  # wall-clock seconds per simulated second (0: instant)
 

@@ -48,7 +48,7 @@ from collections import Counter
 from orchestra import datasets, sim
 from orchestra.examples.support import STEPS, Case, Models, first_wrong, golden, pipeline
 
-HAIKU = "claude-haiku-4-5"
+HAIKU = "claude-haiku-5-5"
 simulator = sim.start(seed=seed, time_scale=time_scale)
 tickets = datasets.load("tickets")
 before = Models(classify=HAIKU)  # last week: a cheap classifier, its mistakes known and accepted

@@ -52,7 +52,7 @@
 
 # %% tags=["parameters"]
 backend = "sim"  # the checks rate-limit the simulator: they need it
-model = "claude-haiku-4-5"
+model = "claude-haiku-5-5"
 n_questions = 24  # golden questions in the batch (capstone_golden.jsonl has 24)
 requests_per_minute = 45  # the provider's limit (model-minutes): a burst of 45, then 45 a minute
 deadline_s = 16.0  # the batch must be answered within this many simulated seconds

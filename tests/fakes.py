@@ -10,7 +10,7 @@ from orchestra.steps import step
 
 
 def fake_call(
-    model: str = "claude-haiku-4-5",
+    model: str = "claude-haiku-5-5",
     tokens: tuple[int, int] = (100, 20),
     cost: float = 0.001,
     prompt: str = "prompt",

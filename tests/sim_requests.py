@@ -7,7 +7,7 @@ def request(messages, system=None, tools=None, tool_choice=None, json_schema=Non
     """A checked request for ``messages`` (a string is one user turn); None means not sent."""
     if isinstance(messages, str):
         messages = [{"role": "user", "content": messages}]
-    body = {"model": "claude-haiku-4-5", "max_tokens": 4096, "messages": messages}
+    body = {"model": "claude-haiku-5-5", "max_tokens": 4096, "messages": messages}
     body |= {"system": system} if system is not None else {}
     body |= {"tools": tools} if tools is not None else {}
     body |= {"tool_choice": tool_choice} if tool_choice is not None else {}

@@ -9,7 +9,7 @@ from orchestra.calls import Call, preview, record, recording, spent
 pytestmark = pytest.mark.anyio
 
 
-def call(model: str = "claude-haiku-4-5", tokens=(100, 20), cost: float = 0.001) -> Call:
+def call(model: str = "claude-haiku-5-5", tokens=(100, 20), cost: float = 0.001) -> Call:
     return Call(model, 1.0, 2.0, "ok", tokens[0], tokens[1], cost)
 
 
@@ -52,7 +52,7 @@ def test_spent_sums_cost_and_tokens():
 
 def test_call_round_trips_through_its_dict_and_tolerates_old_records():
     full = Call(
-        "claude-sonnet-4-5",
+        "claude-sonnet-5-5",
         10.0,
         11.5,
         "error",

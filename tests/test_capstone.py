@@ -159,7 +159,7 @@ def runs(simulator):
     from orchestra.examples import capstone_frameworks as fw
 
     async def all_systems():
-        async with LLM("claude-sonnet-4-5", base_url=simulator.url) as llm:
+        async with LLM("claude-sonnet-5-5", base_url=simulator.url) as llm:
             prompts = [cap.classify_prompt(q["question"]) for q in QUESTIONS]
             limit = cap.MAX_TOKENS["classify"]
             tokens = [(await llm.ask(p, max_tokens=limit)).input_tokens for p in prompts]
@@ -167,7 +167,7 @@ def runs(simulator):
         for system in SYSTEMS:
             seen = len(simulator.log)
             results = await getattr(fw, system)(
-                QUESTIONS, model="claude-sonnet-4-5", base_url=simulator.url
+                QUESTIONS, model="claude-sonnet-5-5", base_url=simulator.url
             )
             out[system] = results, list(simulator.log)[seen:]
         return tokens, out
@@ -204,7 +204,7 @@ def test_one_dispatch_names_what_it_cannot_run():
     ]
     for system, questions, message in cases:
         with pytest.raises(ConfigError, match=message):
-            asyncio.run(fw.run_system(system, questions, model="claude-haiku-4-5"))
+            asyncio.run(fw.run_system(system, questions, model="claude-haiku-5-5"))
     assert set(fw.IN_PROCESS) | set(fw.ELSEWHERE) | {"Temporal"} == set(fw.IMPORTS)
 
 

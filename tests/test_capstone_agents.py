@@ -72,7 +72,7 @@ def run(system: str, s: sim.Simulator, home: Path) -> dict:
 
 
 def check_document(doc: dict, system: str) -> None:
-    assert doc["system"] == system and doc["model"] == "claude-haiku-4-5"
+    assert doc["system"] == system and doc["model"] == "claude-haiku-5-5"
     assert 0 < doc["import_s"] < doc["wall_s"]
     assert [r["id"] for r in doc["results"]] == [q["id"] for q in cap.golden(N)]
     for r in doc["results"]:

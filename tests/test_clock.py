@@ -68,7 +68,7 @@ def make_map(llm: LLM, concurrency: int) -> Workflow:
 async def test_map_makespan_is_the_schedule_of_what_was_charged(
     slow_sim, busy_machine, concurrency
 ):
-    llm = LLM("claude-haiku-4-5", base_url=slow_sim.url)
+    llm = LLM("claude-haiku-5-5", base_url=slow_sim.url)
     docs = [
         f"Document {i}: " + "the quarterly report was late " * (1 + i % 7) for i in range(ITEMS)
     ]
@@ -90,7 +90,7 @@ async def test_map_makespan_is_the_schedule_of_what_was_charged(
 async def test_a_sequence_takes_the_sum_and_a_parallel_join_the_longest(sim):
     from orchestra import parallel
 
-    llm = LLM("claude-opus-4-5", base_url=sim.url)
+    llm = LLM("claude-opus-5-5", base_url=sim.url)
 
     class S(BaseModel):
         a: str = ""
@@ -119,7 +119,7 @@ async def test_a_sequence_takes_the_sum_and_a_parallel_join_the_longest(sim):
 
 
 async def test_run_many_lays_runs_out_on_its_slots(sim):
-    llm = LLM("claude-haiku-4-5", base_url=sim.url)
+    llm = LLM("claude-haiku-5-5", base_url=sim.url)
     wf = make_map(llm, concurrency=1)
     t0 = clock.now()
     results = await wf.run_many(

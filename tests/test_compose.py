@@ -351,7 +351,7 @@ async def test_pipeline_and_barrier_on_the_simulator_are_what_it_charged(sim):
     from orchestra import LLM
 
     sim.configure(time_scale=0.01)  # real sleeps, so the machine's order varies
-    llm = LLM("claude-haiku-4-5", base_url=sim.url)
+    llm = LLM("claude-haiku-5-5", base_url=sim.url)
 
     @step
     async def extract(doc: str) -> str:

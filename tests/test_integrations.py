@@ -16,7 +16,7 @@ from llama_index.core.llms import ChatMessage
 from llama_index.llms.anthropic import Anthropic as LlamaAnthropic
 from pydantic import BaseModel
 
-MODEL = "claude-haiku-4-5"
+MODEL = "claude-haiku-5-5"
 PROMPT = "Summarize in one sentence: The bridge opened in 1932. It carries 160,000 cars a day."
 
 
@@ -96,7 +96,7 @@ CONTACT = "Extract name and email: Grace Hopper can be reached at grace@navy.exa
 def test_structured_outputs_through_output_format(sim):
     client = anthropic.Anthropic()
     parsed = client.beta.messages.parse(
-        model="claude-opus-4-5",
+        model="claude-opus-5-5",
         max_tokens=300,
         temperature=0,
         output_format=Contact,
@@ -110,7 +110,7 @@ def test_structured_outputs_through_output_format(sim):
 def test_llamaindex_structured_predict(sim):
     from llama_index.core.prompts import PromptTemplate
 
-    llm = LlamaAnthropic(model="claude-opus-4-5", base_url=sim.url, api_key="k", temperature=0)
+    llm = LlamaAnthropic(model="claude-opus-5-5", base_url=sim.url, api_key="k", temperature=0)
     out = asyncio.run(llm.astructured_predict(Contact, PromptTemplate("{text}"), text=CONTACT))
     assert isinstance(out, Contact) and (
         out.name == "Grace Hopper" or out.email == "grace@navy.example"

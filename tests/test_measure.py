@@ -35,12 +35,12 @@ def test_meter_reads_calls_tokens_and_cost_from_the_log(sim):
     client = anthropic.Anthropic(max_retries=2)
     with Meter(sim, "two calls", code=sample) as m:
         a = client.messages.create(
-            model="claude-haiku-4-5",
+            model="claude-haiku-5-5",
             max_tokens=50,
             messages=[{"role": "user", "content": "hello there"}],
         )
         b = client.messages.create(
-            model="claude-opus-4-5",
+            model="claude-opus-5-5",
             max_tokens=50,
             messages=[{"role": "user", "content": "hello again"}],
         )
@@ -48,8 +48,8 @@ def test_meter_reads_calls_tokens_and_cost_from_the_log(sim):
     assert (r.calls, r.failed_calls, r.lines) == (2, 1, 3)
     assert r.input_tokens == a.usage.input_tokens + b.usage.input_tokens
     assert r.cost_usd == cost_usd(
-        "claude-haiku-4-5", a.usage.input_tokens, a.usage.output_tokens
-    ) + cost_usd("claude-opus-4-5", b.usage.input_tokens, b.usage.output_tokens)
+        "claude-haiku-5-5", a.usage.input_tokens, a.usage.output_tokens
+    ) + cost_usd("claude-opus-5-5", b.usage.input_tokens, b.usage.output_tokens)
     assert r.model_s > 0 and r.wall_s > 0
     assert list(table([r]).index) == ["two calls"]
 
@@ -66,7 +66,7 @@ async def test_side_by_side_runs_each_implementation_on_the_same_input(sim):
 
     async def one_call(text):
         await client.messages.create(
-            model="claude-haiku-4-5", max_tokens=20, messages=[{"role": "user", "content": text}]
+            model="claude-haiku-5-5", max_tokens=20, messages=[{"role": "user", "content": text}]
         )
         return text.upper()
 
@@ -101,7 +101,7 @@ def test_lines_of_code_of_a_class_defined_in_a_notebook_cell():
 def test_meter_keeps_the_log_of_its_block_and_repeats_share_a_digest(sim):
     client = anthropic.Anthropic(max_retries=0)
     ask = lambda text: client.messages.create(  # noqa: E731
-        model="claude-haiku-4-5", max_tokens=20, messages=[{"role": "user", "content": text}]
+        model="claude-haiku-5-5", max_tokens=20, messages=[{"role": "user", "content": text}]
     )
     ask("before the block")
     with Meter(sim, "three calls") as m:

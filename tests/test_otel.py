@@ -23,7 +23,7 @@ class S(BaseModel):
 @step(writes="n")
 async def ask(s: S) -> dict:
     fake_call(
-        model="claude-haiku-4-5",
+        model="claude-haiku-5-5",
         tokens=(12, 3),
         prompt="api_key=sk-ant-" + "api03-abcdefghijklmnop",
     )
@@ -42,11 +42,11 @@ async def test_export_keeps_tree_times_and_genai_attributes():
     provider.add_span_processor(SimpleSpanProcessor(memory))
     assert export(result.trace, provider) == len(result.trace)
     spans = {s.name: s for s in memory.get_finished_spans()}
-    llm, step_span, root = spans["chat claude-haiku-4-5"], spans["ask"], spans["w"]
+    llm, step_span, root = spans["chat claude-haiku-5-5"], spans["ask"], spans["w"]
     assert llm.attributes["gen_ai.operation.name"] == "chat"
     assert llm.attributes["gen_ai.provider.name"] == "anthropic"
     assert llm.attributes["gen_ai.system"] == "anthropic"
-    assert llm.attributes["gen_ai.request.model"] == "claude-haiku-4-5"
+    assert llm.attributes["gen_ai.request.model"] == "claude-haiku-5-5"
     assert (
         llm.attributes["gen_ai.usage.input_tokens"],
         llm.attributes["gen_ai.usage.output_tokens"],
@@ -64,7 +64,7 @@ async def test_export_keeps_tree_times_and_genai_attributes():
 async def test_finish_reason_is_exported_when_known():
     @step(writes="n")
     async def cut(s: S) -> dict:
-        fake_call(model="claude-haiku-4-5", output="Hello, I have")
+        fake_call(model="claude-haiku-5-5", output="Hello, I have")
         return {"n": 1}
 
     result = await Workflow("w", state=S, steps=[cut]).run(S())

@@ -24,7 +24,7 @@ def run(wf, pid):
 
 
 def test_chain_completes_with_typed_hand_offs(sim):
-    result = run(product_chain(LLM("claude-opus-4-5")), "p01")
+    result = run(product_chain(LLM("claude-opus-5-5")), "p01")
     assert result.status == "completed"
     assert [s.key for s in result.trace.steps()] == ["00.extract", "01.validate", "02.format"]
     assert result.state.product.price_usd == 49.99
@@ -32,7 +32,7 @@ def test_chain_completes_with_typed_hand_offs(sim):
 
 
 def test_missing_price_aborts_with_partial_state_and_reason(sim):
-    result = run(product_chain(LLM("claude-opus-4-5")), "p06")  # the text gives no price
+    result = run(product_chain(LLM("claude-opus-5-5")), "p06")  # the text gives no price
     assert result.status == "aborted"
     assert result.state.extracted is not None and result.state.product is None
     assert "ValidationError" in result.reason and "price_usd" in result.reason
@@ -40,7 +40,7 @@ def test_missing_price_aborts_with_partial_state_and_reason(sim):
 
 
 def test_repair_reasks_with_the_complaint(sim):
-    llm = LLM("claude-haiku-4-5")
+    llm = LLM("claude-haiku-5-5")
     priced = [pid for pid, p in PRODUCTS.items() if p["price_usd"] is not None]
     plain = {pid: run(product_chain(llm), pid) for pid in priced}
     repaired = {pid: run(product_chain(llm, repairs=2), pid) for pid in priced}
@@ -67,13 +67,13 @@ def test_retry_survives_a_tool_answer_that_lost_a_field(sim):
     sim.configure(
         faults=simulator.Faults(plan=[simulator.Rule("bad_json", match="Crisp Air", nth=1)])
     )
-    result = run(product_chain(LLM("claude-opus-4-5")), "p08")
+    result = run(product_chain(LLM("claude-opus-5-5")), "p08")
     assert result.status == "completed"
     assert result.trace.steps()[0].attempts == 2
     sim.configure(
         faults=simulator.Faults(plan=[simulator.Rule("bad_json", match="Crisp Air", nth=1)])
     )
-    result = run(product_chain(LLM("claude-opus-4-5"), retry=None), "p08")
+    result = run(product_chain(LLM("claude-opus-5-5"), retry=None), "p08")
     assert result.status == "aborted" and "OutputFormatError" in result.reason
 
 

@@ -13,7 +13,7 @@ BRIEF = dict(
 
 
 def test_loop_stops_once_the_grade_reaches_the_threshold(sim):
-    wf = optimizer(LLM("claude-haiku-4-5"), LLM("claude-sonnet-4-5"), threshold=0.9)
+    wf = optimizer(LLM("claude-haiku-5-5"), LLM("claude-sonnet-5-5"), threshold=0.9)
     result = asyncio.run(wf.run(Draft(**BRIEF)))
     assert result.status == "completed" and result.degraded == []
     assert result.state.scores[-1] >= 0.9 and all(s < 0.9 for s in result.state.scores[:-1])
@@ -24,7 +24,7 @@ def test_loop_stops_once_the_grade_reaches_the_threshold(sim):
 
 def test_unreachable_rubric_hits_max_iterations(sim):
     impossible = Draft(**BRIEF, max_words=3)  # three points never fit in three words
-    haiku, sonnet = LLM("claude-haiku-4-5"), LLM("claude-sonnet-4-5")
+    haiku, sonnet = LLM("claude-haiku-5-5"), LLM("claude-sonnet-5-5")
     kept = asyncio.run(optimizer(haiku, sonnet, max_iterations=3).run(impossible))
     assert kept.status == "completed" and kept.degraded == ["00.loop"]
     assert len(kept.state.scores) == 3
@@ -35,7 +35,7 @@ def test_unreachable_rubric_hits_max_iterations(sim):
 
 
 def test_budget_stops_the_loop_and_keeps_the_last_draft(sim):
-    wf = optimizer(LLM("claude-haiku-4-5"), LLM("claude-sonnet-4-5"), max_iterations=10)
+    wf = optimizer(LLM("claude-haiku-5-5"), LLM("claude-sonnet-5-5"), max_iterations=10)
     result = asyncio.run(wf.run(Draft(**BRIEF, max_words=3), budget=Budget(max_cost_usd=0.004)))
     assert result.status == "aborted" and isinstance(result.error, BudgetExceededError)
     assert result.state.draft and len(result.state.scores) < 10

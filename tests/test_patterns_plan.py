@@ -126,7 +126,7 @@ def test_replan_prompt_carries_the_problem_and_the_known_values():
 def test_on_the_simulator_a_strong_planner_plans_the_support_request(sim):
     ticket = datasets.load("tickets")[0]
     text, goal = request(5)
-    wf = planner_executor(LLM("claude-opus-4-5"), support_tools(LLM("claude-haiku-4-5")))
+    wf = planner_executor(LLM("claude-opus-5-5"), support_tools(LLM("claude-haiku-5-5")))
     result = asyncio.run(wf.run(Job(request=text, known={"ticket": ticket["text"]}, goal=goal)))
     assert result.status == "completed"
     assert [s.tool for s in result.state.plans[-1].steps][:2] == ["classify", "lookup_policy"]
@@ -142,7 +142,7 @@ def test_on_the_simulator_a_strong_planner_plans_the_support_request(sim):
 def test_on_the_simulator_a_step_no_tool_does_is_an_unknown_tool(sim):
     text, goal = request(2, extra="translate the policy into French")
     wf = planner_executor(
-        LLM("claude-opus-4-5"), support_tools(LLM("claude-haiku-4-5")), max_replans=1
+        LLM("claude-opus-5-5"), support_tools(LLM("claude-haiku-5-5")), max_replans=1
     )
     result = asyncio.run(
         wf.run(Job(request=text, known={"ticket": "I was charged twice."}, goal=goal))

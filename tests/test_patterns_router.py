@@ -25,7 +25,7 @@ def build(llm, **kw):
 
 def run(texts, **kw):
     async def go():
-        async with LLM("claude-opus-4-5") as llm:
+        async with LLM("claude-opus-5-5") as llm:
             return await triage_all(build(llm, **kw), texts, concurrency=4)
 
     return asyncio.run(go())

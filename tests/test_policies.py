@@ -119,7 +119,7 @@ async def test_fallback_answers_and_is_recorded():
 
     @step(writes="answer")
     async def cheap(s: S) -> dict:
-        fake_call(model="claude-haiku-4-5")
+        fake_call(model="claude-haiku-5-5")
         return {"answer": "cheap"}
 
     ask.fallback = cheap

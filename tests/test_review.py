@@ -46,7 +46,7 @@ def make_workflow(llm: LLM) -> Workflow:
 
 
 async def waiting_run(sim, tmp_path):
-    llm = LLM("claude-haiku-4-5")
+    llm = LLM("claude-haiku-5-5")
     store = SqliteStore(tmp_path / "runs.db")
     wf = make_workflow(llm)
     result = await wf.run(Doc(product="Aurora X2"), store=store, run_id="r1")

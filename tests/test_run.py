@@ -15,7 +15,7 @@ class S(BaseModel):
 
 
 def call(tokens=(100, 20), cost: float = 0.25) -> Call:
-    return Call("claude-haiku-4-5", 1.0, 2.0, "ok", tokens[0], tokens[1], cost)
+    return Call("claude-haiku-5-5", 1.0, 2.0, "ok", tokens[0], tokens[1], cost)
 
 
 def test_charge_adds_spending_and_puts_llm_spans_under_the_step():

@@ -60,8 +60,8 @@ def test_the_grid_is_a_cartesian_product_in_order():
 
 
 def test_a_grid_file_in_yaml_or_json(tmp_path):
-    (tmp_path / "g.yaml").write_text("seed: [0, 1]\nmodel: claude-haiku-4-5\n")
-    (tmp_path / "g.json").write_text('{"seed": [0, 1], "model": "claude-haiku-4-5"}')
+    (tmp_path / "g.yaml").write_text("seed: [0, 1]\nmodel: claude-haiku-5-5\n")
+    (tmp_path / "g.json").write_text('{"seed": [0, 1], "model": "claude-haiku-5-5"}')
     assert sw.load_grid(tmp_path / "g.yaml") == sw.load_grid(tmp_path / "g.json")
     (tmp_path / "bad.yaml").write_text("- 1\n- 2\n")
     with pytest.raises(ConfigError, match="must map parameter names"):
@@ -69,10 +69,10 @@ def test_a_grid_file_in_yaml_or_json(tmp_path):
 
 
 def test_point_ids_are_stable_distinct_and_file_safe():
-    a = sw.point_id({"seed": 0, "writers": ["claude-haiku-4-5", "x/y"]})
-    assert a == sw.point_id({"seed": 0, "writers": ["claude-haiku-4-5", "x/y"]})
-    assert a != sw.point_id({"seed": 1, "writers": ["claude-haiku-4-5", "x/y"]})
-    assert a.startswith("seed-0_writers-claude-haiku-4-5-x-y-") and "/" not in a and " " not in a
+    a = sw.point_id({"seed": 0, "writers": ["claude-haiku-5-5", "x/y"]})
+    assert a == sw.point_id({"seed": 0, "writers": ["claude-haiku-5-5", "x/y"]})
+    assert a != sw.point_id({"seed": 1, "writers": ["claude-haiku-5-5", "x/y"]})
+    assert a.startswith("seed-0_writers-claude-haiku-5-5-x-y-") and "/" not in a and " " not in a
 
 
 def test_an_unknown_parameter_is_a_named_error(notebook):

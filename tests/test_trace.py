@@ -18,9 +18,9 @@ class S(BaseModel):
 
 @step(writes="n")
 async def two_calls(s: S) -> dict:
-    fake_call(model="claude-haiku-4-5", tokens=(10, 5), cost=0.002)
+    fake_call(model="claude-haiku-5-5", tokens=(10, 5), cost=0.002)
     fake_call(
-        model="claude-sonnet-4-5",
+        model="claude-sonnet-5-5",
         tokens=(20, 7),
         cost=0.01,
         prompt="key=sk-ant-" + "api03-abcdefghijklmnopqrstuv",
@@ -39,13 +39,13 @@ async def test_spans_per_run_step_and_call():
     assert kinds == [
         ("workflow", "w"),
         ("step", "two_calls"),
-        ("llm", "chat claude-haiku-4-5"),
-        ("llm", "chat claude-sonnet-4-5"),
+        ("llm", "chat claude-haiku-5-5"),
+        ("llm", "chat claude-sonnet-5-5"),
         ("step", "echo"),
     ]
     step_span = result.trace.steps()[0]
     assert (step_span.input_tokens, step_span.output_tokens) == (30, 12)
-    assert step_span.cost_usd == pytest.approx(0.012) and step_span.model == "claude-sonnet-4-5"
+    assert step_span.cost_usd == pytest.approx(0.012) and step_span.model == "claude-sonnet-5-5"
     assert all(s.end >= s.start for s in result.trace)
     assert result.trace.total_cost == pytest.approx(0.012) and result.trace.total_tokens == 42
 
@@ -100,10 +100,10 @@ def test_log_line_keeps_the_gist_of_an_error():
     from orchestra.trace import _short
 
     sdk = (
-        "RetryableLLMError: claude-haiku-4-5: HTTP 529: Error code: 529 - {'type': 'error', "
+        "RetryableLLMError: claude-haiku-5-5: HTTP 529: Error code: 529 - {'type': 'error', "
         "'request_id': 'req_sim_00000042', 'error': {'type': 'overloaded_error'}} (retry later)"
     )
-    assert _short(sdk) == "RetryableLLMError: claude-haiku-4-5: HTTP 529: Error code: 529"
+    assert _short(sdk) == "RetryableLLMError: claude-haiku-5-5: HTTP 529: Error code: 529"
 
 
 async def test_log_steps_prints_one_line_per_step_replays_included():

@@ -21,7 +21,7 @@ class TestChatAnthropicOnSimulator(ChatModelIntegrationTests):
     @property
     def chat_model_params(self) -> dict:
         return {
-            "model": "claude-sonnet-4-5",
+            "model": "claude-sonnet-5-5",
             "base_url": os.environ["ANTHROPIC_BASE_URL"],
             "api_key": "sim-placeholder-key",
             "temperature": 0,
@@ -30,7 +30,7 @@ class TestChatAnthropicOnSimulator(ChatModelIntegrationTests):
 
     @property
     def model_override_value(self) -> str:
-        return "claude-haiku-4-5"
+        return "claude-haiku-5-5"
 
     @property
     def supports_image_inputs(self) -> bool:
