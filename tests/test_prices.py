@@ -10,15 +10,21 @@ def test_cost_of_a_known_model_and_of_its_dated_alias():
     # haiku 4.5: $1 per million input tokens, $5 per million output tokens
     assert cost_usd("claude-haiku-4-5", 1_000, 200) == pytest.approx(0.002)
     assert cost_usd("claude-haiku-4-5-20251001", 1_000, 200) == pytest.approx(0.002)
-    # sonnet 4.5: $3 and $15 per million
-    assert cost_usd("claude-sonnet-4-5", 2_000_000, 100_000) == pytest.approx(7.5)
-    assert cost_usd("claude-sonnet-4-5-20250929", 2_000_000, 100_000) == pytest.approx(7.5)
+    # sonnet 5.5: $2 and $10 per million
+    assert cost_usd("claude-sonnet-5-5", 2_000_000, 100_000) == pytest.approx(5.0)
     assert cost_usd("claude-opus-4-5", 0, 0) == 0.0
+
+
+def test_a_retired_model_has_no_price():
+    for retired in ("claude-sonnet-4-5", "claude-sonnet-4-5-20250929"):
+        assert price(retired) is None
+        with pytest.raises(KeyError):
+            cost_usd(retired, 10, 10)
 
 
 def test_every_alias_names_a_priced_model():
     for alias, family in ALIASES.items():
-        assert family in PRICES and price(alias) == PRICES[family]
+        assert family not in PRICES or price(alias) == PRICES[family]
 
 
 def test_an_unknown_model_has_no_price():
