@@ -216,5 +216,7 @@ def test_a_new_request_field_counts_in_the_draw_once_set():
     assert drawn(Request, top_k=5) != before and drawn(Request, top_k=None) == before
     decider = Decider(0, 0.0, Faults(), Limits())
     default = decider.decide(WithEffort.model_validate(GOOD), "k").record["request"]
-    high = decider.decide(WithEffort.model_validate(body(effort_hint="high")), "k").record["request"]
+    high = decider.decide(WithEffort.model_validate(body(effort_hint="high")), "k").record[
+        "request"
+    ]
     assert default == before and high != before

@@ -168,8 +168,8 @@ def thinking_tokens(
     req: api.Request, how: rules.Settings, hardness: float, rng: random.Random
 ) -> int:
     """How many tokens the model thinks before this answer (0: no thinking block)."""
-    if how.thinking == "adaptive":
-        return think.length(how.effort, hardness, rng)
+    if how.thinking == "adaptive":  # after a tool result, the next step needs less thought
+        return think.length(how.effort, hardness / (2 if has_tool_result(req) else 1), rng)
     if how.thinking == "enabled":
         return min(how.budget, think.length(think.BUDGET_EFFORT, hardness, rng))
     if how.thinking == "between_tools" and req.messages[-1].text and has_tool_result(req):

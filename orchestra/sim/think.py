@@ -24,7 +24,7 @@ from orchestra.sim.read import Prompt
 from orchestra.sim.shape import Shape
 from orchestra.sim.words import key_terms, sentences
 
-EFFORT_TOKENS = {"low": 60, "medium": 200, "high": 450, "xhigh": 900, "max": 1600}
+EFFORT_TOKENS = {"low": 40, "medium": 120, "high": 300, "xhigh": 700, "max": 1500}
 """Thinking tokens at each effort, for a task of difficulty 1."""
 BUDGET_EFFORT = "high"
 """A 4.5-generation model with ``thinking.type: enabled`` thinks like this effort, up to its
@@ -51,8 +51,10 @@ ARITHMETIC = re.compile(r"\d\s*[-+*/×x]\s*\d|\b(?:sum|total|how many|calculate|
 
 def difficulty(p: Prompt, shape: Shape) -> float:
     """How hard the prompt's task is: its task's ``DIFFICULTY``, raised to 2 for arithmetic and
-    for extraction of many fields."""
+    for extraction of many fields (with tools offered, the tools do the arithmetic)."""
     d = DIFFICULTY.get(shape.task, 1.0)
+    if p.tools:
+        return d
     many_fields = len(shape.fields) + len(shape.slots) + len(shape.tags) >= 4
     if ARITHMETIC.search(p.request) or (shape.task == "extract" and many_fields):
         d = 2.0
