@@ -366,3 +366,39 @@ def test_the_5x_tokenizer_counts_about_thirty_percent_more(sim):
         thinking={"type": "disabled"},
     )
     assert cut.usage.output_tokens <= 120
+
+
+# ---------------------------------------------------------------- the README's table
+
+
+def readme_table() -> dict[str, dict[str, str]]:
+    """The rows of the README's "What each model takes and refuses" table, by model id."""
+    from pathlib import Path
+
+    text = (Path(__file__).parents[1] / "README.md").read_text()
+    section = text.split("#### What each model takes and refuses", 1)[1].lstrip()
+    start = section.index("\n|") + 1
+    lines = section[start:].split("\n\n", 1)[0].splitlines()
+    head = [c.strip() for c in lines[0].strip("|").split("|")]
+    rows = [[c.strip().strip("`") for c in x.strip("|").split("|")] for x in lines[2:]]
+    return {r[0]: dict(zip(head, r, strict=True)) for r in rows}
+
+
+def test_the_readme_table_says_what_the_catalog_says():
+    table = readme_table()
+    assert set(table) == set(CATALOG)
+    for model, m in CATALOG.items():
+        row = table[model]
+        assert row["status"] == m.status, model
+        assert row["tokens per old token"] == f"{m.tokens_per_old_token:.1f}", model
+        if m.status == "retired":
+            continue
+        assert row["temperature / top_p / top_k"].startswith(
+            "accepted" if m.sampling else "refused"
+        )
+        assert row["prefill"] == ("accepted" if m.prefill else "refused"), model
+        assert row["thinking types (first: default)"] == ", ".join(m.thinking), model
+        efforts = f"{', '.join(m.efforts)} ({m.default_effort})" if m.efforts else "refused"
+        assert row["effort (default)"] == efforts, model
+        assert row["forced tools"] == ("accepted" if m.forced_tools else "refused"), model
+        assert row["display default"] == m.display, model
