@@ -59,7 +59,7 @@ def test_schema_answers_are_validated_models(sim):
     reply = run(
         ask("Classify this ticket: my card was charged twice, refund me now!", schema=Ticket)
     )
-    assert isinstance(reply.data, Ticket) and reply.stop_reason == "tool_use"
+    assert isinstance(reply.data, Ticket) and reply.stop_reason == "end_turn"
 
 
 def test_schema_mismatch_is_output_format_error(sim):
