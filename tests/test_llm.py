@@ -452,3 +452,16 @@ def test_a_retry_escalates_what_the_policy_says():
 def test_escalate_must_be_dicts():
     with pytest.raises(ConfigError, match="tuple of dicts"):
         Retry(escalate={"effort": "high"})
+
+
+def test_a_small_max_tokens_is_eaten_by_thinking_on_the_simulator(sim):
+    prompt = "Plan the steps to migrate a billing database to a new region, then check the plan."
+    short = run(ask(prompt, "claude-opus-5-5", max_tokens=60, effort="high"))
+    # the model thought until max_tokens and never got to the answer: billed, and empty
+    assert short.stop_reason == "max_tokens" and short.text == ""
+    assert short.thinking_tokens == short.output_tokens == 60 and short.cost_usd > 0
+    roomy = run(ask(prompt, "claude-opus-5-5", max_tokens=4096, effort="high"))
+    assert roomy.stop_reason == "end_turn" and roomy.text
+    assert 60 < roomy.thinking_tokens < roomy.output_tokens
+    low = run(ask(prompt, "claude-opus-5-5", max_tokens=4096, effort="low"))
+    assert low.thinking_tokens < roomy.thinking_tokens  # less effort, less thinking
