@@ -27,6 +27,7 @@ import time
 import warnings
 import weakref
 from contextlib import nullcontext
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -215,6 +216,8 @@ class LLM:
         )
         if own:
             weakref.finalize(self._client, http_client._transport.retire)
+        hooks = http_client.event_hooks  # every HTTP request the SDK sends, retries included
+        http_client.event_hooks = {**hooks, "request": [*hooks["request"], _count_request]}
         # Under an engine retry policy the policy is the one layer that retries (and counts).
         self._once = self._client.with_options(max_retries=0)
 
@@ -303,15 +306,19 @@ class LLM:
                 sim_start=clock.now(),
                 prompt_preview=preview(prompt if isinstance(prompt, str) else messages[-1]),
             )
+            sent = _sent.set([0])
             try:
                 reply = await self._send(kwargs, schema, call)
             except anthropic.AnthropicError as exc:
                 error = _wrap(exc, self.model)
+                call.requests = max(_sent.get()[0], 1)  # the SDK's retries, counted as sent
                 self._finish(call, error=error)
                 raise error from None
             except OutputFormatError as exc:  # answered and billed, but unusable
                 self._finish(call, error=exc)
                 raise
+            finally:
+                _sent.reset(sent)
         call.output_preview = preview(reply.text or json.dumps(_plain(reply.data)))
         self._finish(call)
         return reply
@@ -402,6 +409,16 @@ class LLM:
         if error is not None:
             call.status, call.error = "error", preview(str(error), 200)
         record(call)
+
+
+_sent: ContextVar[list[int] | None] = ContextVar("orchestra_requests_sent", default=None)
+
+
+async def _count_request(request: httpx.Request) -> None:
+    """An httpx request hook: count the request in the current call's box (``ask`` opens it)."""
+    box = _sent.get()
+    if box is not None:
+        box[0] += 1
 
 
 _warned: set[tuple[str, str]] = set()

@@ -12,7 +12,7 @@ unless a chart says wall-clock; costs are US dollars.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from orchestra.trace import Trace
 
-__all__ = ["timeline", "lanes", "step_costs", "compare", "prose"]
+__all__ = ["timeline", "lanes", "step_costs", "usd_ticks", "compare", "prose"]
 
 COLORS = {
     "ok": "tab:green",
@@ -166,6 +166,15 @@ def lanes(
     return fig
 
 
+def usd_ticks(axis: Any, most: int = 4) -> None:
+    """At most ``most`` short tick labels on a USD axis: today's per-call costs are small
+    (0.00012), and matplotlib's default labels for them run into each other."""
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(most))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.3g}" if v else "0"))
+
+
 def step_costs(
     trace: Trace | pd.DataFrame,
     *,
@@ -187,6 +196,7 @@ def step_costs(
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 0.3 * len(by) + 2.2), dpi=100)
     left.barh(by.index, by["cost_usd"], color="tab:blue", label="cost (USD)")
     left.set_xlabel("cost (USD)")
+    usd_ticks(left.xaxis)
     left.set_ylabel("step")
     right.barh(by.index, by["latency_s"], color="tab:orange", label="latency (s)")
     right.set_xlabel(
@@ -237,6 +247,8 @@ def compare(table: pd.DataFrame, *, title: str = "Same task, several implementat
         ax.set_xticks(range(len(df)), df.index, rotation=20, ha="right", fontsize=8)
         ax.set_ylabel(label)
         ax.set_title(label, fontsize=10)
+        if column == "cost_usd":
+            usd_ticks(ax.yaxis)
     fig.suptitle(title)
     fig.tight_layout()
     return fig

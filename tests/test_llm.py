@@ -465,3 +465,11 @@ def test_a_small_max_tokens_is_eaten_by_thinking_on_the_simulator(sim):
     assert 60 < roomy.thinking_tokens < roomy.output_tokens
     low = run(ask(prompt, "claude-opus-5-5", max_tokens=4096, effort="low"))
     assert low.thinking_tokens < roomy.thinking_tokens  # less effort, less thinking
+
+
+def test_a_call_that_fails_after_the_sdk_retried_counts_every_request(sim):
+    sim.configure(faults=Faults(overloaded=1.0))
+    since = len(sim.log)
+    with recording() as calls, pytest.raises(RetryableLLMError):
+        run(ask("Summarize: Rain fell all day.", max_retries=2))
+    assert len(list(sim.log)[since:]) == 3 and calls[0].requests == 3

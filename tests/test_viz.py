@@ -143,3 +143,17 @@ def test_lanes_puts_each_call_on_a_free_slot_and_keeps_an_item_on_its_lane():
     assert labels == ["first", "second", "makespan 4.00 s", "lower bound 3.00 s"]
     assert "simulated" in ax.get_xlabel() and ax.get_ylabel() == "concurrency slot"
     ax.figure.canvas.draw()
+
+
+def test_small_usd_amounts_get_few_short_tick_labels():
+    import matplotlib.pyplot as plt
+
+    from orchestra.viz import usd_ticks
+
+    fig, ax = plt.subplots()
+    ax.barh(["a", "b"], [0.000123, 0.000871])
+    usd_ticks(ax.xaxis)
+    fig.canvas.draw()
+    labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert 2 <= len(labels) <= 5 and all(len(t) <= 7 for t in labels), labels
+    plt.close(fig)
