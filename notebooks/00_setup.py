@@ -532,7 +532,7 @@ import matplotlib.pyplot as plt
 
 line = prices.price(HAIKU).long_above
 below, above = prices.cost_usd(HAIKU, line, 1_000), prices.cost_usd(HAIKU, line + 1, 1_000)
-sizes = list(range(10_000, 200_001, 2_500))
+sizes = sorted({*range(10_000, 200_001, 2_500), line, line + 1})  # both sides of the line
 fig, ax = plt.subplots(figsize=(8, 3.4), dpi=100)
 for m, style in ((HAIKU, "-"), (LEGACY_HAIKU, "--"), (SONNET, ":")):
     ax.plot(
@@ -628,7 +628,10 @@ prose(
         else f"; the slowest of today's models is {slow} ({latency[slow]:.2f} {unit} seconds "
         f"per call)."
     )
-    + f" The previous Haiku costs {cost[LEGACY_HAIKU] / cost[HAIKU]:.1f}× what {HAIKU} does. "
+    + f" The previous Haiku costs {cost[LEGACY_HAIKU] / cost[HAIKU]:.1f}× what {HAIKU} does, "
+    f"not {per_output[LEGACY_HAIKU]:g}×: {HAIKU} wrote "
+    f"{costs.loc[HAIKU, 'output tokens'] / costs.loc[LEGACY_HAIKU, 'output tokens']:.1f}× as "
+    f"many output tokens. "
     f"Thinking was {thinking_share[HAIKU]:.0%} of {HAIKU}'s output tokens here, and it is "
     f"billed: a one-sentence summary pays for the reasoning behind it."
 )
