@@ -279,6 +279,7 @@ base = summary.loc["no retry"]
 rescued = summary["completed"] - base["completed"]
 extra_cost = summary["cost ($)"] - base["cost ($)"]
 retried = [k for k in builders if k != "no retry"]
+wasted = {k: sum(r.cost_usd for r in runs[k] if r.status != "completed") for k in builders}
 prose(
     f"Measured on {len(products)} products: {int(base['completed'])} listings with no retry. "
     + "; ".join(
@@ -287,7 +288,13 @@ prose(
         for k in retried
     )
     + f". Blurbs with no price in the text ({', '.join(no_price) or 'none in this sample'}) "
-    f"abort under every policy, after spending every retry they were allowed."
+    f"abort under every policy, after spending every retry they were allowed: the aborted runs "
+    f"cost "
+    + ", ".join(
+        f"${wasted[k]:.4f} ({wasted[k] / summary.loc[k, 'cost ($)']:.0%}) under {k}"
+        for k in builders
+    )
+    + "."
 )
 
 # %% [markdown]
@@ -299,8 +306,10 @@ prose(
 # difference above is a product or two: rerun with another `seed` before you pick. What no
 # policy can rescue is a product whose **text** has no price: those abort under every policy,
 # and that is correct; a listing with an invented price is worse than no listing. Every retry
-# they were allowed was paid for and wasted, which is the argument for a small bound (exercise
-# 01 picks it from a measurement). The reason tells an operator what to fix.
+# they were allowed was paid for and wasted, and an escalation wastes the dearest calls there:
+# the stronger model is asked, at its price, for a price that is not in the text. That is the
+# argument for a small bound (exercise 01 picks it from a measurement), and for escalating only
+# on failures a better model can fix. The reason tells an operator what to fix.
 #
 # ## 5. Accuracy against the ground truth
 #
@@ -350,12 +359,15 @@ prose(
 # reproducible); validate and format cost nothing and take no model time.
 
 # %%
+from matplotlib.ticker import MaxNLocator
+
 all_steps = pd.concat([r.trace.to_dataframe() for r in runs["repair ×2"]], ignore_index=True)
 fig = viz.step_costs(
     all_steps,
     simulated=True,
     title=f"Cost and simulated latency per step, {len(products)} products",
 )
+fig.axes[0].xaxis.set_major_locator(MaxNLocator(4))  # today's prices: long, crowded tick labels
 
 # %% [markdown]
 # ## 7. The same chain in LangChain (LCEL) and LlamaIndex Workflows
