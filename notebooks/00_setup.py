@@ -12,7 +12,7 @@
 #     name: orchestra
 #   orchestra:
 #     test_parameters:
-#       model: claude-sonnet-4-5
+#       model: claude-sonnet-5-5
 #       seed: 1
 #       time_scale: 0.0
 # ---
@@ -25,20 +25,23 @@
 # LangChain's `ChatAnthropic`, LlamaIndex's `Anthropic`) talk to it unchanged; only the base URL
 # differs. It computes its answers from your prompt with small real algorithms (classification,
 # extraction, summaries, rubric scoring, plans) and a per-model quality dial, and it charges
-# realistic tokens, latency and cost. It can also fail on purpose, which is what later chapters need.
+# realistic tokens, latency and cost. It refuses what the real API refuses, per model, with the
+# API's status and message. It can also fail on purpose, which is what later chapters need.
 #
 # **Why a simulator?** You can run every notebook with no key, at no cost, in seconds, and get
 # the same numbers every time (seeded). **When not to trust it:** its answers are plausible, not
 # intelligent. Use it to learn orchestration (timing, failures, cost, concurrency), then switch
 # `backend` to `"anthropic"` to see real model quality.
 #
-# This chapter makes the first call through the raw SDK, streams one, watches the SDK retry a 429
-# on its own, makes the same call through LangChain and LlamaIndex, and turns the price table into
-# a cost estimate.
+# This chapter makes the first call through the raw SDK and reads its answer block by block
+# (today's models think before they answer), streams one, watches the SDK retry a 429 on its
+# own, makes the same call through LangChain and LlamaIndex, shows what changed from the 4.5
+# models to the 5.5 ones (the tokenizer, and the requests they now refuse), and turns the price
+# table into a cost estimate.
 
 # %% tags=["parameters"]
 backend = "sim"  # "sim": offline simulator; "anthropic": real Claude (needs ANTHROPIC_API_KEY)
-model = "claude-haiku-4-5"
+model = "claude-haiku-5-5"  # the model of sections 1 to 4
 seed = 0  # the simulator's seed: same seed, same answers, same faults
 time_scale = 0.01  # wall-clock seconds you wait per simulated second (0.01: a 2 s call, 20 ms)
 
@@ -51,12 +54,14 @@ time_scale = 0.01  # wall-clock seconds you wait per simulated second (0.01: a 2
 
 # %%
 import time
+import warnings
 
 import anthropic
 import pandas as pd
 from IPython.display import display
 
-from orchestra import LLM, sim
+from orchestra import LLM, errors, prices, sim
+from orchestra.prices import HAIKU, LEGACY_HAIKU, OPUS, SONNET, listing
 from orchestra.viz import prose
 
 simulator = sim.start(seed=seed, time_scale=time_scale) if backend == "sim" else None
@@ -70,33 +75,78 @@ print("backend:", backend, "| model:", model, "| seed:", seed)
 # **model-seconds** it charged for the call (time to first token, plus the output tokens at the
 # model's rate, with seeded jitter). That is the call's simulated latency, and every latency this
 # kit reports offline is that number.
+#
+# `max_tokens` is generous on purpose: today's models **think before they answer** (adaptive
+# thinking, on by default), and the thinking tokens count in `max_tokens` and are billed as
+# output. A budget sized for the answer alone can end with no answer at all.
 
 # %%
 client = anthropic.Anthropic()
+ticket = "Classify this ticket into one of: billing, technical, account.\n" + (
+    "Ticket: I was charged twice for my March invoice."
+)
 raw = client.messages.with_raw_response.create(
     model=model,
-    max_tokens=200,
-    temperature=0,
+    max_tokens=1024,
     system="You are a support assistant.",
-    messages=[
-        {
-            "role": "user",
-            "content": "Classify this ticket into one of: billing, technical, account.\n"
-            "Ticket: I was charged twice for my March invoice.",
-        }
-    ],
+    messages=[{"role": "user", "content": ticket}],
 )
 message = raw.parse()
-print("answer:       ", message.content[0].text)
+usage = message.usage
+thought = getattr(usage.output_tokens_details, "thinking_tokens", 0) or 0
 print("stop_reason:  ", message.stop_reason)
 print(
-    "usage:        ",
-    message.usage.input_tokens,
-    "input tokens,",
-    message.usage.output_tokens,
-    "output tokens",
+    f"usage:         {usage.input_tokens} input tokens, {usage.output_tokens} output tokens "
+    f"({thought} of them thinking)"
 )
 print("model-seconds:", raw.headers.get("orchestra-sim-model-seconds", "n/a (real Claude)"))
+
+# %% [markdown]
+# ### Reading the answer by block type
+#
+# `message.content` is a list of **blocks**. On a model that thinks, a `thinking` block comes
+# *before* the `text` block. It carries a signature (which lets you send it back in a later
+# turn) and the thinking's text, which the 5.5 models omit unless you ask for a summary
+# (`thinking={"type": "adaptive", "display": "summarized"}`). Code written for the previous
+# generation often read the answer as `message.content[0].text`: on today's models that is the
+# thinking block, which has no `.text`. Read the answer by type instead.
+
+# %%
+blocks = pd.DataFrame(
+    [
+        {
+            "block": i,
+            "type": b.type,
+            "characters": len(getattr(b, "text", None) or getattr(b, "thinking", "") or ""),
+            "has .text": hasattr(b, "text"),
+        }
+        for i, b in enumerate(message.content)
+    ]
+).set_index("block")
+answer = "".join(b.text for b in message.content if b.type == "text")
+display(blocks)
+print("answer:", answer)
+if listing(model).thinks_by_default:
+    assert message.content[0].type == "thinking" and not hasattr(message.content[0], "text")
+    assert answer, "the model thought and answered: a text block follows the thinking"
+    omitted = listing(model).display == "omitted"  # the prose above: no text unless asked
+    assert (blocks.loc[0, "characters"] == 0) == omitted, blocks
+
+# %% [markdown]
+# Our own client, `orchestra.LLM`, does this for you: `reply.text` joins the text blocks,
+# `reply.thinking` the thinking (here asked for as a summary), and `reply.thinking_tokens` says
+# how many of the billed output tokens went to thinking. Every reply also carries its cost from
+# the price table (section 6).
+
+# %%
+shown = {"type": "adaptive", "display": "summarized"} if listing(model).thinks_by_default else None
+async with LLM(model, backend=backend) as llm:
+    reply = await llm.ask(ticket, system="You are a support assistant.", thinking=shown)
+print("answer:         ", reply.text)
+print("output tokens:  ", reply.output_tokens, f"(thinking: {reply.thinking_tokens})")
+print("thinking shown: ", (reply.thinking[:100] + "...") if reply.thinking else "(none)")
+print(f"cost:            ${reply.cost_usd:.6f}")
+assert reply.thinking_tokens <= reply.output_tokens
 
 # %% [markdown]
 # ### Simulated seconds and `time_scale`
@@ -113,8 +163,7 @@ if backend == "sim":
         t0 = time.perf_counter()
         r = client.messages.with_raw_response.create(
             model=model,
-            max_tokens=60,
-            temperature=0,
+            max_tokens=1024,
             messages=[{"role": "user", "content": "Say hello in five words."}],
         )
         charged = float(r.headers["orchestra-sim-model-seconds"])
@@ -147,15 +196,18 @@ timing.round(4) if backend == "sim" else "real Claude: only wall-clock time exis
 #
 # ## 2. A streamed call
 #
-# Streaming sends the answer as server-sent events: `message_start`, then `content_block_delta`s
-# carrying a few tokens each, then `message_stop`. Chat UIs show the first words sooner; the whole
-# answer takes as long as before. Below, `|` separates the pieces as they arrived.
+# Streaming sends the answer as server-sent events: `message_start`, then a `content_block_start`,
+# `content_block_delta`s and a `content_block_stop` per block, then `message_stop`. The thinking
+# block streams first: its text as `thinking_delta`s when it is shown (not by default on the 5.5
+# models), then one `signature_delta`; the answer follows as `text_delta`s. Chat UIs show the first words sooner; the whole answer takes as long as before,
+# and the first *answer* word waits for the thinking. Below, `|` separates the text pieces as
+# they arrived.
 
 # %%
+deltas, pieces = {}, []
 with client.messages.stream(
     model=model,
-    max_tokens=120,
-    temperature=0,
+    max_tokens=1024,
     messages=[
         {
             "role": "user",
@@ -165,11 +217,18 @@ with client.messages.stream(
         }
     ],
 ) as stream:
-    pieces = list(stream.text_stream)
+    for event in stream:
+        if event.type == "content_block_delta":
+            deltas[event.delta.type] = deltas.get(event.delta.type, 0) + 1
+            if event.delta.type == "text_delta":
+                pieces.append(event.delta.text)
     final = stream.get_final_message()
 print(" | ".join(pieces))
+print("deltas by type:", deltas)
 print(
-    f"{len(pieces)} pieces, {final.usage.output_tokens} output tokens, stop_reason={final.stop_reason}"
+    f"{final.usage.output_tokens} output tokens "
+    f"({getattr(final.usage.output_tokens_details, 'thinking_tokens', 0)} thinking), "
+    f"stop_reason={final.stop_reason}"
 )
 
 # %% [markdown]
@@ -187,8 +246,7 @@ if backend == "sim":
     )
 raw = client.messages.with_raw_response.create(
     model=model,
-    max_tokens=60,
-    temperature=0,
+    max_tokens=1024,
     messages=[
         {
             "role": "user",
@@ -197,7 +255,7 @@ raw = client.messages.with_raw_response.create(
         }
     ],
 )
-print("answer:", raw.parse().content[0].text)
+print("answer:", "".join(b.text for b in raw.parse().content if b.type == "text"))
 print("retries the SDK took:", raw.retries_taken)
 if backend == "sim":
     log = pd.DataFrame(list(simulator.log)[-2:])[["status", "fault", "retry_after_s"]]
@@ -214,8 +272,9 @@ if backend == "sim":
 # ## 4. The same call through LangChain and LlamaIndex
 #
 # Both official integrations wrap the same SDK. We point them at the simulator by base URL only;
-# nothing is mocked. At `temperature=0` the simulator answers the same prompt the same way,
-# whoever sends it.
+# nothing is mocked, and none of the three sets a temperature (section 5 shows why). Each reads
+# the answer by block type: LangChain's `.text` and LlamaIndex's `.text` join the text blocks,
+# leaving the thinking out.
 
 # %%
 from langchain_anthropic import ChatAnthropic
@@ -228,22 +287,22 @@ prompt = (
 base_url = simulator.url if simulator else None  # None: the real API
 
 sdk = client.messages.create(
-    model=model, max_tokens=200, temperature=0, messages=[{"role": "user", "content": prompt}]
+    model=model, max_tokens=1024, messages=[{"role": "user", "content": prompt}]
 )
-lc = ChatAnthropic(model=model, temperature=0, max_tokens=200, base_url=base_url).invoke(prompt)
-li = LlamaAnthropic(model=model, temperature=0, max_tokens=200, base_url=base_url).complete(prompt)
+lc = ChatAnthropic(model=model, max_tokens=1024, base_url=base_url).invoke(prompt)
+li = LlamaAnthropic(model=model, max_tokens=1024, base_url=base_url).complete(prompt)
 
-pd.DataFrame(
+clients = pd.DataFrame(
     [
         {
             "client": "anthropic SDK",
-            "answer": sdk.content[0].text,
+            "answer": "".join(b.text for b in sdk.content if b.type == "text"),
             "input tokens": sdk.usage.input_tokens,
             "output tokens": sdk.usage.output_tokens,
         },
         {
             "client": "LangChain ChatAnthropic",
-            "answer": lc.content,
+            "answer": lc.text,
             "input tokens": lc.usage_metadata["input_tokens"],
             "output tokens": lc.usage_metadata["output_tokens"],
         },
@@ -255,41 +314,35 @@ pd.DataFrame(
         },
     ]
 ).set_index("client")
-
-# %% [markdown]
-# ## 5. What it costs: the price table
-#
-# One table in `orchestra/sim/models.py` prices every call in the kit, simulated or real. Prices
-# are USD per million tokens, as Anthropic listed them on the date shown; check them before you
-# quote a number. The simulator also gives each model a speed and a quality (its own dials, chosen
-# to keep the families in order, not measured).
+clients
 
 # %%
-prices = pd.DataFrame(
-    [
-        {
-            "model": p.id,
-            "input $/MTok": p.input_usd_per_mtok,
-            "output $/MTok": p.output_usd_per_mtok,
-            "sim time to first token (model-s)": p.ttft_s,
-            "sim output tokens/s": p.tokens_per_s,
-            "sim quality": p.quality,
-        }
-        for p in sim.MODELS.values()
-    ]
-).set_index("model")
-ratio = prices["output $/MTok"] / prices["input $/MTok"]
-assert ratio.nunique() == 1, "output/input price ratio differs by model: fix the interview angle"
-print("prices as of", sim.PRICES_DATE, f"| output costs {ratio.iloc[0]:g}x input on every model")
-prices
+agree = clients["answer"].nunique() == 1
+same_prompt = clients["input tokens"].nunique() == 1
+prose(
+    f"The three answers are {'the same' if agree else 'not all the same'}: on today's models "
+    f"every call is a fresh sample (there is no temperature 0 to pin it), so agreement is the "
+    f"task's, not the client's. The prompts cost "
+    + (
+        f"the same {clients['input tokens'].iloc[0]} input tokens through all three."
+        if same_prompt
+        else "different input tokens: "
+        + ", ".join(f"{c} {n}" for c, n in clients["input tokens"].items())
+        + " (each client writes the same message into its own request)."
+    )
+)
 
 # %% [markdown]
-# ### A cost example
+# ## 5. What changed from the 4.5 models to the 5.5 ones
 #
-# The task: summarize 10,000 support tickets, one call each. We send five (simulated) calls per
-# model, average their tokens, cost and model-seconds, and scale up. (One call would do for
-# tokens; latency varies from call to call, so it needs a few.) Our own client, `orchestra.LLM`, does
-# the bookkeeping: every reply carries its tokens, its cost from the price table, and its latency.
+# `claude-haiku-4-5` is still served, so the same requests can be sent to it and to today's
+# models. Four differences a migration meets at once.
+#
+# ### A new tokenizer
+#
+# The 5.x models count text with a new tokenizer. The API's `count_tokens` endpoint (free, no
+# answer generated) counts a prompt as a given model will bill it. The same five support tickets,
+# counted on both Haikus:
 
 # %%
 tickets = [
@@ -304,9 +357,219 @@ tickets = [
     "The blender arrived with a cracked jug. The box looked fine. "
     "Can you send a replacement jug, or should I return the whole blender?",
 ]
+
+
+def counted(m, text):
+    """Input tokens of a one-message request, as model ``m`` counts them."""
+    return client.messages.count_tokens(
+        model=m, messages=[{"role": "user", "content": text}]
+    ).input_tokens
+
+
+tokens = pd.DataFrame(
+    {m: [counted(m, t) for t in tickets] for m in (LEGACY_HAIKU, HAIKU)},
+    index=pd.Index(range(1, len(tickets) + 1), name="ticket"),
+)
+tokens["ratio"] = (tokens[HAIKU] / tokens[LEGACY_HAIKU]).round(3)
+ratio = tokens[HAIKU].sum() / tokens[LEGACY_HAIKU].sum()
+expected = listing(HAIKU).tokens_per_old_token / listing(LEGACY_HAIKU).tokens_per_old_token
+assert abs(ratio / expected - 1) < 0.1, (ratio, expected)  # the ~30% the interview angle cites
+per_text = (tokens[HAIKU].sum() * prices.price(HAIKU).input_usd_per_mtok) / (
+    tokens[LEGACY_HAIKU].sum() * prices.price(LEGACY_HAIKU).input_usd_per_mtok
+)
+display(tokens)
+prose(
+    f"Counted: the same {len(tickets)} tickets are {tokens[HAIKU].sum()} tokens on {HAIKU} and "
+    f"{tokens[LEGACY_HAIKU].sum()} on {LEGACY_HAIKU}, {ratio:.2f}× as many. A per-token price "
+    f"is therefore not a per-text price: {HAIKU}'s input costs "
+    f"{prices.price(LEGACY_HAIKU).input_usd_per_mtok / prices.price(HAIKU).input_usd_per_mtok:g}× "
+    f"less per token, and {1 / per_text:.1f}× less for these texts. Token limits shrink the same "
+    f"way: a prompt that fitted a budget before may not now."
+)
+
+# %% [markdown]
+# ### Requests the 5.5 models refuse
+#
+# The same request, with one field that the 4.5 generation took, sent through the raw SDK to
+# each model. **`temperature`**: the 5.x models sample at their own setting and refuse any other
+# value (a 400); to trade quality against cost you set **effort** instead
+# (`output_config.effort`: `low` to `max`). **An assistant prefill** (the messages end with an
+# assistant turn for the model to continue, a trick for forcing a format): refused too; ask for
+# structured output instead. **A retired model**: `claude-sonnet-4-5` was retired on the date the
+# price table gives; the API answers 404.
+
+
+# %%
+def attempt(m, **changes):
+    """Send one small request to model ``m``; what came back: accepted, or the error."""
+    request = dict(
+        model=m,
+        max_tokens=1024,
+        messages=[{"role": "user", "content": "Name a colour of the sky, as JSON."}],
+    )
+    request.update(changes)
+    try:
+        msg = client.with_options(max_retries=0).messages.create(**request)
+    except anthropic.APIStatusError as exc:
+        said = exc.body.get("error", {}).get("message") if isinstance(exc.body, dict) else exc
+        return {"outcome": f"HTTP {exc.status_code}", "what came back": said}
+    text = "".join(b.text for b in msg.content if b.type == "text")
+    return {"outcome": "accepted", "what came back": text[:60]}
+
+
+PREFILL = [
+    {"role": "user", "content": "Name a colour of the sky, as JSON."},
+    {"role": "assistant", "content": '{"colour": "'},
+]
+RETIRED = "claude-sonnet-4-5"
+cases = [
+    *[(m, "temperature=0", {"temperature": 0}) for m in (LEGACY_HAIKU, HAIKU, SONNET, OPUS)],
+    *[(m, "assistant prefill", {"messages": PREFILL}) for m in (LEGACY_HAIKU, HAIKU)],
+    (RETIRED, "a plain request", {}),
+]
+refusals = pd.DataFrame(
+    [{"model": m, "request": what, **attempt(m, **changes)} for m, what, changes in cases]
+).set_index(["model", "request"])
+refusals
+
+# %%
+outcome = refusals["outcome"]
+assert outcome[(LEGACY_HAIKU, "temperature=0")] == "accepted"
+assert all(outcome[(m, "temperature=0")] == "HTTP 400" for m in (HAIKU, SONNET, OPUS))
+assert outcome[(LEGACY_HAIKU, "assistant prefill")] == "accepted"
+assert outcome[(HAIKU, "assistant prefill")] == "HTTP 400"
+assert outcome[(RETIRED, "a plain request")] == "HTTP 404"
+
+# %% [markdown]
+# `orchestra.LLM` knows the table: it refuses a retired model **before** any request, with an
+# error that names the replacement, and it does not send a temperature to a model that refuses
+# one (it warns once instead). A framework that passes your settings through as written
+# (LangChain's `ChatAnthropic(temperature=0)`) gets the 400; chapter 07 shows what each
+# framework's retry policy then does with it.
+
+# %%
+try:
+    LLM(RETIRED, backend=backend)
+except errors.ConfigError as exc:
+    print("ConfigError:", exc)
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    async with LLM(HAIKU, backend=backend, temperature=0) as llm:
+        hot = await llm.ask("Name a colour of the sky, as JSON.")
+print("warning:    ", *[str(w.message) for w in caught])
+print("answered:   ", hot.text)
+
+# %% [markdown]
+# ## 6. What it costs: the price table
+#
+# One table, `orchestra/prices.py`, prices every call in the kit, simulated or real, and says
+# what each model accepts. Prices are USD per million tokens, as Anthropic listed them on the
+# date shown; check them before you quote a number. Haiku 5.5 has a second tier: a prompt of
+# more than 100K tokens is billed at the higher prices, for all its tokens. The simulator also
+# gives each served model a speed and a quality (its own dials, chosen to keep the families in
+# order, not measured).
+
+# %%
 rows = []
-for m in sim.MODELS:
-    async with LLM(m, backend=backend, max_tokens=100) as llm:
+for m in prices.CATALOG.values():
+    p, profile = m.price, sim.MODELS.get(m.id)
+    rows.append(
+        {
+            "model": m.id,
+            "status": m.status + (f" ({m.until})" if m.until else ""),
+            "input $/MTok": p.input_usd_per_mtok,
+            "output $/MTok": p.output_usd_per_mtok,
+            "long prompt above (tokens)": p.long_above or pd.NA,
+            "input $/MTok, long": p.long_input_usd_per_mtok,
+            "output $/MTok, long": p.long_output_usd_per_mtok,
+            "thinks by default": m.thinks_by_default,
+            "default effort": m.default_effort,
+            "takes temperature": m.sampling,
+            "takes prefill": m.prefill,
+            "sim output tokens/s": profile.tokens_per_s if profile else None,
+            "sim quality": profile.quality if profile else None,
+        }
+    )
+price_table = pd.DataFrame(rows).set_index("model")
+price_table["long prompt above (tokens)"] = price_table["long prompt above (tokens)"].astype(
+    "Int64"
+)
+served = price_table[~price_table["status"].str.startswith("retired")]
+out_in = pd.concat(
+    [
+        served["output $/MTok"] / served["input $/MTok"],
+        (served["output $/MTok, long"] / served["input $/MTok, long"]).dropna(),
+    ]
+)
+assert out_in.nunique() == 1, "output/input price ratio differs by model: fix the interview angle"
+print("prices as of", prices.PRICES_DATE, f"| output costs {out_in.iloc[0]:g}x input everywhere")
+price_table
+
+# %% [markdown]
+# The ratios the later chapters build on, computed from the table (output tokens, where thinking
+# is billed too):
+
+# %%
+per_output = served["output $/MTok"] / served.loc[HAIKU, "output $/MTok"]
+ratios = pd.DataFrame({f"output token, in {HAIKU} output tokens": per_output})
+display(ratios)
+prose(
+    f"One {OPUS} output token costs {per_output[OPUS]:g} {HAIKU} output tokens; a {SONNET} one "
+    f"{per_output[SONNET]:g}; even the previous Haiku's ({LEGACY_HAIKU}) costs "
+    f"{per_output[LEGACY_HAIKU]:g}. So {per_output[OPUS]:g} Haiku 5.5 calls cost about what one "
+    f"Opus 5.5 call of the same length costs: self-consistency votes, cheap planners and graders "
+    f"(chapters 02 to 05) are measured against that."
+)
+
+# %% [markdown]
+# ### Haiku 5.5's long-prompt tier
+#
+# A call's cost is `input × input price + output × output price`, but which prices depends on
+# the prompt's size. One token over the line re-prices the whole call:
+
+# %%
+import matplotlib.pyplot as plt
+
+line = prices.price(HAIKU).long_above
+below, above = prices.cost_usd(HAIKU, line, 1_000), prices.cost_usd(HAIKU, line + 1, 1_000)
+sizes = sorted({*range(10_000, 200_001, 2_500), line, line + 1})  # both sides of the line
+fig, ax = plt.subplots(figsize=(8, 3.4), dpi=100)
+for m, style in ((HAIKU, "-"), (LEGACY_HAIKU, "--"), (SONNET, ":")):
+    ax.plot(
+        [s / 1000 for s in sizes],
+        [prices.cost_usd(m, s, 1_000) for s in sizes],
+        style,
+        label=m,
+    )
+ax.set_xlabel("prompt size (thousand input tokens, as each model counts them)")
+ax.set_ylabel("cost of one call (USD)")
+ax.set_yscale("log")
+ax.set_title("Cost of one call with 1,000 output tokens, by prompt size")
+ax.legend(fontsize=8)
+fig.tight_layout()
+prose(
+    f"At {line:,} input tokens and 1,000 output tokens a {HAIKU} call costs ${below:.4f}; at "
+    f"{line + 1:,} it costs ${above:.4f}, {above / below:.1f}× as much. Above the line it is "
+    f"still {prices.cost_usd(LEGACY_HAIKU, line + 1, 1_000) / above:.1f}× cheaper than "
+    f"{LEGACY_HAIKU} per token (mind the new tokenizer's extra tokens), and "
+    f"{prices.cost_usd(SONNET, line + 1, 1_000) / above:.1f}× cheaper than {SONNET}. Keep prompts "
+    f"for the cheap model under the line when you can: split a long document (chapter 02)."
+)
+
+# %% [markdown]
+# ### A cost example
+#
+# The task: summarize 10,000 support tickets, one call each. We send the five tickets above to
+# each of today's models and to Haiku 4.5 (the contrast), average their tokens, cost and
+# model-seconds, and scale up. (One call would do for tokens; latency varies from call to
+# call, so it needs a few.) `orchestra.LLM` does the bookkeeping: every reply carries its
+# tokens (thinking included), its cost from the price table, and its latency.
+
+# %%
+compared = [HAIKU, SONNET, OPUS, LEGACY_HAIKU]
+rows = []
+for m in compared:
+    async with LLM(m, backend=backend) as llm:
         replies = [await llm.ask(f"Summarize in one sentence: {t}") for t in tickets]
     n = len(replies)
     rows.append(
@@ -314,6 +577,7 @@ for m in sim.MODELS:
             "model": m,
             "input tokens": sum(r.input_tokens for r in replies) / n,
             "output tokens": sum(r.output_tokens for r in replies) / n,
+            "of which thinking": sum(r.thinking_tokens for r in replies) / n,
             "cost per call ($)": sum(r.cost_usd for r in replies) / n,
             "cost per 10k calls ($)": sum(r.cost_usd for r in replies) / n * 10_000,
             # simulated seconds offline; on real Claude, what we measured (wall-clock)
@@ -325,6 +589,7 @@ costs.round(
     {
         "input tokens": 1,
         "output tokens": 1,
+        "of which thinking": 1,
         "cost per call ($)": 6,
         "cost per 10k calls ($)": 2,
         "latency (s)": 2,
@@ -332,38 +597,49 @@ costs.round(
 )
 
 # %%
-import matplotlib.pyplot as plt
-
-fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.4), dpi=100)
+fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.6), dpi=100)
 names = [m.replace("claude-", "") for m in costs.index]
-left.bar(names, costs["cost per 10k calls ($)"], color=["tab:green", "tab:blue", "tab:purple"])
-left.set_ylabel("cost of 10,000 calls (USD)")
+colours = ["tab:green", "tab:blue", "tab:purple", "tab:gray"]
+left.bar(names, costs["cost per 10k calls ($)"], color=colours)
+left.set_ylabel("cost of 10,000 calls (USD, log scale)")
+left.set_yscale("log")
 left.set_title("Cost: 10,000 one-sentence summaries")
 unit = "simulated" if backend == "sim" else "wall-clock"
-right.bar(names, costs["latency (s)"], color=["tab:green", "tab:blue", "tab:purple"])
+right.bar(names, costs["latency (s)"], color=colours)
 right.set_ylabel(f"mean latency per call ({unit} s)")
-right.set_title(f"Latency per call, mean of 5 ({unit})")
+right.set_title(f"Latency per call, mean of {len(tickets)} ({unit})")
 for ax in (left, right):
     ax.set_xlabel("model")
 fig.tight_layout()
 
 # %%
 cost, latency = costs["cost per 10k calls ($)"], costs["latency (s)"]
-cheap, dear, slow = cost.idxmin(), cost.idxmax(), latency.idxmax()
+today = costs.loc[[HAIKU, SONNET, OPUS]]
+cheap, dear = today["cost per 10k calls ($)"].idxmin(), today["cost per 10k calls ($)"].idxmax()
+slow = today["latency (s)"].idxmax()
+thinking_share = costs["of which thinking"] / costs["output tokens"]
 prose(
     f"Read the two charts together: {dear} costs {cost[dear] / cost[cheap]:.0f}× what {cheap} "
     f"costs for the same summaries (${cost[dear]:,.2f} vs ${cost[cheap]:,.2f} per 10,000 calls)"
     + (
-        f", and it is also the slowest ({latency[slow]:.2f} vs {latency[cheap]:.2f} {unit} "
-        f"seconds per call)."
+        f", and it is also the slowest of today's models ({latency[slow]:.2f} vs "
+        f"{latency[cheap]:.2f} {unit} seconds per call)."
         if dear == slow
-        else f"; the slowest is {slow} ({latency[slow]:.2f} {unit} seconds per call)."
+        else f"; the slowest of today's models is {slow} ({latency[slow]:.2f} {unit} seconds "
+        f"per call)."
     )
+    + f" The previous Haiku costs {cost[LEGACY_HAIKU] / cost[HAIKU]:.1f}× what {HAIKU} does, "
+    f"not {per_output[LEGACY_HAIKU]:g}×: {HAIKU} wrote "
+    f"{costs.loc[HAIKU, 'output tokens'] / costs.loc[LEGACY_HAIKU, 'output tokens']:.1f}× as "
+    f"many output tokens. "
+    f"Thinking was {thinking_share[HAIKU]:.0%} of {HAIKU}'s output tokens here, and it is "
+    f"billed: a one-sentence summary pays for the reasoning behind it."
 )
 
 # %% [markdown]
 # Most workflows in this kit route cheap, frequent work to Haiku and reserve Opus for the few calls
-# where quality pays (chapter 03 measures exactly that).
+# where quality pays (chapter 03 measures exactly that); effort is the second dial, on any model
+# (chapter 04 measures it).
 #
 # Latency here is **simulated seconds** (`model_s`): the model-seconds the simulator charged each
 # call, which is what the call would take on the modelled service. `time_scale` only decided how
@@ -375,9 +651,18 @@ prose(
 #   Point the official client at a deterministic fake by base URL (not a mock of your own code),
 #   seed everything, and stage failures explicitly; keep one small suite against the real API.
 # - *"What is in the price of a call?"* Input tokens plus output tokens, at different rates (output
-#   costs 5x input on every Claude tier); the system prompt and tool schemas are input tokens too.
-# - *"Streaming or not?"* Streaming improves time to first token, not total latency or cost; it
-#   complicates retries (a stream can fail midway) and structured output.
+#   costs 5x input on every Claude tier, asserted above); thinking tokens are output tokens; the
+#   system prompt and tool schemas are input tokens too; and on Haiku 5.5 the prompt's size picks
+#   the tier.
+# - *"You are moving a pipeline from the 4.5 models to 5.5. What breaks?"* Requests that set
+#   `temperature` or prefill the assistant's turn (400s), code that reads `content[0]` as the
+#   answer (a thinking block comes first), `max_tokens` sized for the answer alone (thinking
+#   counts in it), token budgets (the new tokenizer counts about 30% more, measured above), and
+#   any call to a retired model (404). Reproducibility no longer comes from temperature 0: pin
+#   the prompt and the model, and evaluate on sets, not single answers.
+# - *"Streaming or not?"* Streaming improves time to first token, not total latency or cost; on a
+#   thinking model the first answer token still waits for the thinking; it complicates retries (a
+#   stream can fail midway) and structured output.
 # - *"What happens on a 429?"* The SDK retries with backoff and honours `retry-after`; you still
 #   need a shared limiter when you fan out (chapter 02) and a policy when retries run out (chapter 07).
 

@@ -95,14 +95,17 @@ from orchestra import (
     step,
     viz,
 )
+from orchestra.calls import preview
 from orchestra.policies import retryable
+from orchestra.prices import LEGACY_HAIKU, OPUS
 from orchestra.viz import prose
 
 simulator = sim.start(seed=seed, time_scale=time_scale) if backend == "sim" else None
 base_url = simulator.url if simulator else None
 tickets = datasets.load("tickets")
-fast = LLM(fast_model, backend=backend, max_retries=0)
-strong = LLM(strong_model, backend=backend, max_retries=0)
+MAX_TOKENS = 1024  # room for the thinking that comes before each answer (it counts here)
+fast = LLM(fast_model, backend=backend, max_retries=0, max_tokens=MAX_TOKENS)
+strong = LLM(strong_model, backend=backend, max_retries=0, max_tokens=MAX_TOKENS)
 
 
 def stage(faults):
@@ -133,6 +136,12 @@ print(len(tickets), "tickets; backend:", backend, "| models:", fast_model, "and"
 # the named error `orchestra.LLM` turns it into (`orchestra/errors.py`), and the verdict of
 # `orchestra.policies.retryable`, the predicate every `Retry` and `CircuitBreaker` uses. The
 # transient ones are staged with a fault plan: each `Rule` fails the calls whose prompt matches.
+# The 400 is the kind a migration to today's models meets: a request the 4.5 models took and
+# the 5.5 ones refuse, here an **assistant prefill** (the messages end with the start of the
+# answer, "Summary:", for the model to continue). The most common one, a `temperature` sent to
+# a 5.x model, `orchestra.LLM` never sends (section 7 shows what the other clients do with it).
+# A **retired** model (`claude-sonnet-4-5`) never reaches the network: the client knows the
+# price table and refuses it with a `ConfigError` that names the replacement.
 
 
 # %%
@@ -141,9 +150,19 @@ class Urgency(BaseModel):
     amount: float
 
 
+PREFILLED = [  # a 4.5-era trick: start the answer for the model; the 5.5 models refuse it
+    {"role": "user", "content": "Summarize in one sentence: where is my refund?"},
+    {"role": "assistant", "content": "Summary:"},
+]
+
+
 async def provoke(case):
     """Make one call that fails the way `case` says; return the error it raised."""
     timeout_llm = LLM(fast_model, backend=backend, max_retries=0, timeout=0.25)
+    # an id the price table does not list: offline, LLM refuses it before any request; on the
+    # real backend (here pointed at the simulator) it lets the API answer, as it must for a
+    # model newer than the table
+    unlisted = LLM("claude-2.1", backend="anthropic", base_url=base_url, max_retries=0)
     calls = {
         "429 rate limited": lambda: fast.ask("Summarize in one sentence: case rate_limit."),
         "529 overloaded": lambda: fast.ask("Summarize in one sentence: case overloaded."),
@@ -154,8 +173,9 @@ async def provoke(case):
             "case bad_json. Text: urgent, 40 dollars",
             schema=Urgency,
         ),
-        "400 bad request": lambda: fast.ask("Summarize in one sentence: hi.", temperature=1.5),
-        "404 unknown model": lambda: fast.with_model("claude-2.1").ask("hi"),
+        "400 refused request (prefill)": lambda: fast.ask(PREFILLED),
+        "404 unknown model": lambda: unlisted.ask("hi"),
+        "retired model": lambda: fast.with_model("claude-sonnet-4-5").ask("hi"),
     }
     try:
         await calls[case]()
@@ -163,6 +183,14 @@ async def provoke(case):
         return exc
     finally:
         await timeout_llm.aclose()
+        await unlisted.aclose()
+
+
+def said(exc):
+    """The API's own message when there was a response, else ours (first 90 characters)."""
+    body = getattr(getattr(exc, "cause", None), "body", None)
+    message = body.get("error", {}).get("message") if isinstance(body, dict) else None
+    return preview(message or str(exc), 90)
 
 
 WHY = {
@@ -171,8 +199,9 @@ WHY = {
     "500 server error": "a fault on their side, often transient",
     "timeout (no answer)": "the call may have been lost; retry (mind side effects)",
     "bad output": "the answer broke the schema; a new sample may fit",
-    "400 bad request": "our request is wrong; the same bytes fail again",
+    "400 refused request (prefill)": "our request is wrong; the same bytes fail again",
     "404 unknown model": "a wrong name does not start existing",
+    "retired model": "refused before any request; move to the replacement",
 }
 if simulator:
     stage(
@@ -189,11 +218,12 @@ if simulator:
         rows.append(
             {
                 "case": case,
-                "HTTP status": exc.status or "-",
-                "SDK exception": type(exc.cause).__name__ if exc.cause else "-",
+                "HTTP status": getattr(exc, "status", None) or "-",
+                "SDK exception": type(exc.cause).__name__ if getattr(exc, "cause", None) else "-",
                 "orchestra error": type(exc).__name__,
                 "retry?": retryable(exc),
                 "why": why,
+                "what it says": said(exc),
             }
         )
     taxonomy = pd.DataFrame(rows).set_index("case")
@@ -296,7 +326,9 @@ INVOICE = "The invoice for May is missing its VAT number. Please send it again."
 
 
 async def orchestra_layers(sdk_retries, retry):
-    async with LLM(fast_model, backend=backend, max_retries=sdk_retries) as llm:
+    async with LLM(
+        fast_model, backend=backend, max_retries=sdk_retries, max_tokens=MAX_TOKENS
+    ) as llm:
         result = await summarize_step(llm, retry).run(Note(text=INVOICE))
     calls = [s for s in result.trace if s.kind == "llm"]
     return result.trace.steps()[0].attempts, sum(c.attempts for c in calls)  # requests per call
@@ -304,7 +336,7 @@ async def orchestra_layers(sdk_retries, retry):
 
 async def lcel_layers(sdk_retries, retry):
     chat = ChatAnthropic(
-        model=fast_model, base_url=base_url, max_tokens=200, max_retries=sdk_retries
+        model=fast_model, base_url=base_url, max_tokens=MAX_TOKENS, max_retries=sdk_retries
     )
     chain = (chat | StrOutputParser()).with_retry(
         retry_if_exception_type=(Exception,), stop_after_attempt=retry.max_attempts
@@ -355,7 +387,9 @@ if simulator:
 # %%
 stage(sim.Faults(plan=[sim.Rule("hang", match="tracking", nth=1)]))
 log_steps()
-async with LLM(fast_model, backend=backend, max_retries=0, timeout=0.25) as patient:
+async with LLM(
+    fast_model, backend=backend, max_retries=0, timeout=0.25, max_tokens=MAX_TOKENS
+) as patient:
     done = await summarize_step(patient, attempts(3)).run(
         Note(
             text="The tracking page shows an error for order 5521. I would like to know where it is."
@@ -368,17 +402,20 @@ print(done.status, "|", done.state.summary)
 # %% [markdown]
 # ### No retry for a 400
 #
-# A step with a bug (temperature 1.5; the API accepts 0 to 1) and a generous `Retry(max_attempts=5)`:
-# one attempt, then the run aborts, because `retryable` says a 400 cannot get better. The reason
-# says which step, which error and what to do.
+# A step carried over from the 4.5 models (it prefills the answer with "Summary:", which
+# Haiku 5.5 refuses) and a generous `Retry(max_attempts=5)`: one attempt, then the run aborts,
+# because `retryable` says a 400 cannot get better. The reason says which step, which error and
+# what to do.
 
 
 # %%
 @step(retry=attempts(5), writes="summary")
 async def creative_summary(n: Note) -> dict:
-    return {
-        "summary": (await fast.ask(f"Summarize in one sentence: {n.text}", temperature=1.5)).text
-    }
+    messages = [
+        {"role": "user", "content": f"Summarize in one sentence: {n.text}"},
+        {"role": "assistant", "content": "Summary:"},
+    ]
+    return {"summary": (await fast.ask(messages)).text}
 
 
 stage(sim.Faults())
@@ -387,8 +424,9 @@ bad = await Workflow("buggy", state=Note, steps=[creative_summary]).run(
     Note(text="Where is my refund?")
 )
 log_steps(False)
-print("status:", bad.status)
-print("reason:", bad.reason.split(": Error code")[0], "...", bad.reason.split("; ")[-1])
+print("status: ", bad.status)
+print("reason: ", bad.reason.split(": Error code")[0], "...", bad.reason.split("; ")[-1])
+print("the API:", said(bad.error.cause))
 
 
 # %% [markdown]
@@ -436,7 +474,7 @@ def support_workflow(fast, strong, *, retry=None, fallback=False, optional=(), b
 
     def ask_step(field, llm, name=None, **policy):
         async def run(t: Ticket) -> dict:
-            reply = await llm.ask(PROMPTS[field].format(**t.model_dump()), max_tokens=200)
+            reply = await llm.ask(PROMPTS[field].format(**t.model_dump()))
             return {field: reply.text}
 
         skip = field in optional  # optional: one attempt, then skip (not worth a wait)
@@ -893,9 +931,7 @@ from langchain_core.runnables import RunnableLambda, RunnablePassthrough
 
 def lcel_support(base_url):
     def ask(field, model, attempts=3):
-        chat = ChatAnthropic(
-            model=model, base_url=base_url, max_tokens=200, max_retries=0
-        )
+        chat = ChatAnthropic(model=model, base_url=base_url, max_tokens=MAX_TOKENS, max_retries=0)
         prompt = RunnableLambda(lambda s: PROMPTS[field].format(**s))
         return (prompt | chat | StrOutputParser()).with_retry(
             retry_if_exception_type=retryable,
@@ -938,12 +974,9 @@ def tenacity_support(client):
     )
     async def ask(model, prompt):
         msg = await client.messages.create(
-            model=model,
-            max_tokens=200,
-            temperature=0,
-            messages=[{"role": "user", "content": prompt}],
+            model=model, max_tokens=MAX_TOKENS, messages=[{"role": "user", "content": prompt}]
         )
-        return msg.content[0].text
+        return "".join(b.text for b in msg.content if b.type == "text")  # after the thinking
 
     async def run(text):
         s = {"text": text}
@@ -983,7 +1016,7 @@ SupportState = TypedDict("SupportState", {f: str | None for f in Ticket.model_fi
 
 def langgraph_support(base_url):
     chats = {
-        m: ChatAnthropic(model=m, base_url=base_url, max_tokens=200, max_retries=0)
+        m: ChatAnthropic(model=m, base_url=base_url, max_tokens=MAX_TOKENS, max_retries=0)
         for m in (fast_model, strong_model)
     }
     policy = lambda attempts: RetryPolicy(  # noqa: E731
@@ -1035,7 +1068,7 @@ from workflows.retry_policy import (
 
 def llama_support(base_url):
     llms = {
-        m: Anthropic(model=m, base_url=base_url, max_tokens=200, max_retries=0)
+        m: Anthropic(model=m, base_url=base_url, max_tokens=MAX_TOKENS, max_retries=0)
         for m in (fast_model, strong_model)
     }
 
@@ -1163,8 +1196,9 @@ prose(
     f"Identical across them: {', '.join(agree) or 'nothing'}; different: "
     f"{', '.join(differ) or 'nothing'}. Same replies as orchestra: "
     f"{', '.join(k for k, v in same.items() if v and k != 'orchestra') or 'none'}. "
-    f"(LlamaIndex's client sends each message as a list of content blocks rather than a string; "
-    f"the simulator seeds its sampling on the exact request, so its answers could differ.) The "
+    f"(Every call is a fresh sample, and the simulator gives the k-th identical request of a "
+    f"run its k-th sample; `stage` resets it before each library, so identical requests met "
+    f"the same samples. A library whose requests differed in their bytes would get others.) The "
     f"simulated makespan counts the answered calls, one after another, and not the waits between "
     f"attempts, for every library alike; so with the same calls it is the same, and the chart "
     f"below keeps only the panels that differ."
@@ -1189,9 +1223,124 @@ prose(
 )
 
 # %% [markdown]
+# ### The migration's 400, through each client
+#
+# The 400 a team moving to today's models meets first is a `temperature` on a 5.x model: code
+# that pinned `temperature=0` for reproducible answers, unchanged. What happens depends on the
+# client, and not only on the model. Read in the installed sources: **LangChain**'s
+# `ChatAnthropic` refuses a non-default temperature itself, with a `ValueError` before any
+# request, for the models it lists (`_assert_valid_model_configuration`: Sonnet 5.5 and the
+# Fable models), and sends it to the others; **LlamaIndex**'s `Anthropic` drops the temperature
+# for the models in its `ANTHROPIC_NO_TEMP_MODELS`; the **raw SDK** sends what it is given;
+# **orchestra**'s `LLM` does not send it to a model the price table says refuses it, and warns
+# once. Measured: `temperature=0`, once per client and model, SDK retries off.
+
+# %%
+import warnings
+
+from langchain_core.messages import AIMessage, HumanMessage
+
+TEXT = "Summarize in one sentence: case default. The parcel is late."
+TRIED = [LEGACY_HAIKU, fast_model, strong_model, OPUS]
+
+
+async def sdk_at(model, temperature):
+    async with anthropic.AsyncAnthropic(base_url=base_url, max_retries=0) as client:
+        await client.messages.create(
+            model=model,
+            max_tokens=MAX_TOKENS,
+            temperature=temperature,
+            messages=[{"role": "user", "content": TEXT}],
+        )
+
+
+async def orchestra_at(model, temperature):
+    async with LLM(model, backend=backend, max_retries=0, max_tokens=MAX_TOKENS) as llm:
+        await llm.ask(TEXT, temperature=temperature)
+
+
+async def langchain_at(model, temperature):
+    chat = ChatAnthropic(
+        model=model,
+        base_url=base_url,
+        max_tokens=MAX_TOKENS,
+        max_retries=0,
+        temperature=temperature,
+    )
+    await chat.ainvoke(TEXT)
+
+
+async def llama_at(model, temperature):
+    llm = Anthropic(
+        model=model,
+        base_url=base_url,
+        max_tokens=MAX_TOKENS,
+        max_retries=0,
+        temperature=temperature,
+    )
+    await llm.acomplete(TEXT)
+
+
+async def what_happens(call, faults=None):
+    """(HTTP requests sent, how it ended, the last status, temperature warnings) for the
+    coroutine ``call``, against a quiet simulator or the ``faults`` given."""
+    stage(faults or sim.Faults())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            await call
+            ended = "answered"
+        except Exception as exc:
+            cause = getattr(exc, "cause", None) or exc
+            ended = type(cause).__name__
+    sent = len(simulator.log) if simulator else None
+    status = simulator.log[-1]["status"] if simulator and simulator.log else None
+    return sent, ended, status, [w for w in caught if "temperature" in str(w.message)]
+
+
+clients = {
+    "anthropic SDK": sdk_at,
+    "orchestra LLM": orchestra_at,
+    "LangChain ChatAnthropic": langchain_at,
+    "LlamaIndex Anthropic": llama_at,
+}
+migration = {}
+if simulator:
+    for label, send in clients.items():
+        for m in TRIED:
+            sent, ended, status, warned = await what_happens(send(m, 0.0))
+            if ended == "answered":
+                how = "answered" + (" (warned, not sent)" if warned else "")
+            elif sent:
+                how = f"HTTP {status}: {ended}"
+            else:
+                how = f"{ended}, no request"
+            migration.setdefault(label, {})[m] = how
+migration = pd.DataFrame(migration).T.rename_axis("temperature=0 through")
+migration
+
+# %%
+if simulator:
+    assert (migration[LEGACY_HAIKU] == "answered").all(), migration  # Haiku 4.5 takes one
+    assert migration.loc["anthropic SDK", fast_model].startswith("HTTP 400"), migration
+    assert migration.loc["orchestra LLM", fast_model] == "answered (warned, not sent)"
+    lc = migration.loc["LangChain ChatAnthropic"]
+    display(
+        prose(
+            f"Through LangChain the same line of code is a 400 from the API on {fast_model} "
+            f"({lc[fast_model]}), a client-side refusal on {strong_model} ({lc[strong_model]}), "
+            f"and {lc[OPUS].split(':')[0]} on {OPUS}. LlamaIndex answered on "
+            f"{sum(migration.loc['LlamaIndex Anthropic'] == 'answered')} of {len(TRIED)} "
+            f"models, silently. A retry policy meets each of these differently: a `ValueError` "
+            f"is not an HTTP error at all."
+        )
+    )
+
+# %% [markdown]
 # ### What each library retries when you do not say
 #
-# Above, every library was handed our predicate. Their defaults, read in the installed sources:
+# Above (the seven-step comparison), every library was handed our predicate. Their defaults,
+# read in the installed sources:
 #
 # - LCEL `with_retry()`: `retry_if_exception_type=(Exception,)`: everything.
 # - tenacity `@retry`: `retry_if_exception_type()`: everything (and, without `stop=`, for ever).
@@ -1203,51 +1352,84 @@ prose(
 # - LlamaIndex `retry_policy()`: every exception, 3 attempts, 5 s apart.
 # - orchestra `Retry()`: `retryable`, which asks the error (400/401/404: no).
 #
-# Measured: each library's default predicate, 3 attempts allowed, no wait, SDK retries off,
-# against a bad request, an unknown model and an overloaded model.
+# Measured: each library's default predicate, 3 attempts allowed, no wait, SDK retries off, each
+# through its own client as a team migrating would have written it (LCEL and LangGraph around
+# `ChatAnthropic`, tenacity around the raw SDK, orchestra's `Retry` around `LLM`), against the
+# migration's two 400s on Haiku 5.5 (a temperature, an assistant prefill), an unknown model, the
+# retired Sonnet 4.5 and an overloaded model.
 
 # %%
 import httpx  # noqa: F401  (LangGraph's default predicate imports it)
 
 CASES = {
-    "400 bad request": {"temperature": 1.5},
+    "400 temperature=0": {"temperature": 0.0},
+    "400 assistant prefill": {"prefill": True},
     "404 unknown model": {"model": "claude-2.1"},
+    "404 retired model": {"model": "claude-sonnet-4-5"},
     "529 overloaded": {},
 }
-TEXT = "Summarize in one sentence: case default. The parcel is late."
 
 
-async def orchestra_default(model, temperature):
+def messages_for(prefill):
+    """The request's messages as the raw SDK and orchestra take them."""
+    said = [{"role": "user", "content": TEXT}]
+    return said + [{"role": "assistant", "content": "Summary:"}] if prefill else said
+
+
+def chat_messages(prefill):
+    """The same, as LangChain messages."""
+    return [HumanMessage(TEXT)] + ([AIMessage("Summary:")] if prefill else [])
+
+
+async def orchestra_default(model, temperature=None, prefill=False):
+    # the real-API path, pointed at the simulator: an id the table does not list is the API's
+    # to refuse (offline, LLM refuses it itself); a retired one is a ConfigError right here
+    llm = LLM(model, backend="anthropic", base_url=base_url, max_retries=0, max_tokens=MAX_TOKENS)
+
     @step(retry=Retry(max_attempts=3, base_delay=0.0), writes="summary")
     async def summarize(n: Note) -> dict:
-        return {"summary": (await fast.with_model(model).ask(n.text, temperature=temperature)).text}
+        return {"summary": (await llm.ask(messages_for(prefill), temperature=temperature)).text}
 
-    await Workflow("defaults", state=Note, steps=[summarize]).run(Note(text=TEXT))
+    try:
+        result = await Workflow("defaults", state=Note, steps=[summarize]).run(Note(text=TEXT))
+    finally:
+        await llm.aclose()
+    if result.status != "completed":
+        raise result.error.cause  # how the run ended: the error behind its StepError
 
 
 def chat_for(model, temperature):
+    settings = {} if temperature is None else {"temperature": temperature}
     return ChatAnthropic(
-        model=model, base_url=base_url, max_tokens=100, max_retries=0, temperature=temperature
+        model=model, base_url=base_url, max_tokens=MAX_TOKENS, max_retries=0, **settings
     )
 
 
-async def lcel_default(model, temperature):
+async def lcel_default(model, temperature=None, prefill=False):
     chat = chat_for(model, temperature).with_retry(
         stop_after_attempt=3, wait_exponential_jitter=False
     )
-    await chat.ainvoke(TEXT)
+    await chat.ainvoke(chat_messages(prefill))
 
 
-async def tenacity_default(model, temperature):
-    chat = chat_for(model, temperature)
-    await tenacity.retry(stop=tenacity.stop_after_attempt(3), reraise=True)(chat.ainvoke)(TEXT)
+async def tenacity_default(model, temperature=None, prefill=False):
+    settings = {} if temperature is None else {"temperature": temperature}
+    async with anthropic.AsyncAnthropic(base_url=base_url, max_retries=0) as client:
+
+        @tenacity.retry(stop=tenacity.stop_after_attempt(3), reraise=True)
+        async def send():  # an async def, so that tenacity awaits (and retries) the call
+            return await client.messages.create(
+                model=model, max_tokens=MAX_TOKENS, messages=messages_for(prefill), **settings
+            )
+
+        await send()
 
 
-async def langgraph_default(model, temperature):
+async def langgraph_default(model, temperature=None, prefill=False):
     chat = chat_for(model, temperature)
 
     async def summarize(s: SupportState) -> dict:
-        return {"summary": (await chat.ainvoke(s["text"])).text}
+        return {"summary": (await chat.ainvoke(chat_messages(prefill))).text}
 
     g = StateGraph(SupportState)
     g.add_node("summary", summarize, retry_policy=RetryPolicy(initial_interval=0.0, jitter=False))
@@ -1256,7 +1438,7 @@ async def langgraph_default(model, temperature):
     await g.compile().ainvoke({"text": TEXT})
 
 
-defaults = {}
+defaults, endings = {}, {}
 if simulator:
     for library, attempt in {
         "orchestra Retry()": orchestra_default,
@@ -1265,46 +1447,59 @@ if simulator:
         "LangGraph RetryPolicy()": langgraph_default,
     }.items():
         for case, change in CASES.items():
-            stage(
-                sim.Faults(plan=[sim.Rule("overloaded", match="case default")])
-                if case.startswith("529")
-                else sim.Faults()
+            args = {"model": fast_model, **change}
+            down = sim.Faults(plan=[sim.Rule("overloaded", match="case default")])
+            sent, ended, _, _ = await what_happens(
+                attempt(**args), down if case.startswith("529") else None
             )
-            args = {"model": fast_model, "temperature": 0.0, **change}
-            try:
-                await attempt(**args)
-            except Exception:
-                pass  # every case fails in the end; what matters is how often it was sent
-            defaults.setdefault(library, {})[case] = len(simulator.log)
+            defaults.setdefault(library, {})[case] = sent
+            endings.setdefault(library, {})[case] = ended
 by_default = pd.DataFrame(defaults).T.rename_axis("HTTP requests sent (3 attempts allowed)")
 by_default
 
+# %% [markdown]
+# And how each call ended (the exception the caller finally sees, or an answer):
+
+# %%
+pd.DataFrame(endings).T.rename_axis("ended with") if endings else "needs the simulator"
+
 # %%
 if defaults:
-    fig, ax = plt.subplots(figsize=(8, 3.4), dpi=100)
+    fig, ax = plt.subplots(figsize=(10, 3.6), dpi=100)
     width = 0.8 / len(by_default)
     for i, (library, row) in enumerate(by_default.iterrows()):
         ax.bar([x + i * width for x in range(len(row))], row.values, width, label=library)
-    ax.set_xticks([x + 0.4 - width / 2 for x in range(len(by_default.columns))], by_default.columns)
+    ax.set_xticks(
+        [x + 0.4 - width / 2 for x in range(len(by_default.columns))],
+        [c.replace(" ", "\n", 1) for c in by_default.columns],
+    )
     ax.set_ylabel("HTTP requests sent")
     ax.set_yticks([0, 1, 2, 3])
-    ax.set_xlabel("error (every request of the case fails the same way)")
+    ax.set_xlabel("request (every attempt of a case meets the same answer)")
     ax.set_title("What each default retry predicate sends again (3 attempts allowed)")
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
-    wasted = [lib for lib, row in by_default.iterrows() if row["400 bad request"] > 1]
+    ours = by_default.loc["orchestra Retry()"]
+    wasted = [lib for lib, row in by_default.iterrows() if row["400 temperature=0"] > 1]
+    assert ours["400 assistant prefill"] == 1 and ours["404 retired model"] == 0, ours
     display(
         prose(
-            f"By default {', '.join(wasted)} sent the bad request "
-            f"{by_default['400 bad request'].max()} times and the unknown model "
-            f"{by_default['404 unknown model'].max()} times; orchestra sent each "
-            f"{by_default.loc['orchestra Retry()', '400 bad request']} time(s). All retried the "
+            f"By default {', '.join(wasted)} sent the temperature the model refuses "
+            f"{by_default['400 temperature=0'].max()} times, the prefill "
+            f"{by_default['400 assistant prefill'].max()} times and the retired model "
+            f"{by_default['404 retired model'].max()} times. orchestra did not send the "
+            f"temperature at all (the call was "
+            f"{endings['orchestra Retry()']['400 temperature=0']}; its client warns once), sent "
+            f"the prefill "
+            f"{ours['400 assistant prefill']} time(s), and refused the retired model before "
+            f"any request ({endings['orchestra Retry()']['404 retired model']}). All retried the "
             f"529 ({by_default['529 overloaded'].min()} requests). A default predicate is a "
             f"decision someone made for you: pass your own (`retry_on=`, "
             f"`retry_if_exception_type=`, `retry=`)."
         )
     )
 
+# %% [markdown]
 # ## Interview angle
 #
 # - *"Which errors do you retry?"* Transient ones: 429 (honour `retry-after`), 529, 5xx,
@@ -1325,6 +1520,12 @@ if defaults:
 # - *"What does a retry cost?"* Latency (backoff), load on a struggling service, and money when
 #   the failure came after tokens were generated (timeouts, bad output). A timeout also raises
 #   the idempotency question: the first attempt may have had its effect.
+# - *"You moved to the 5.5 models and every call fails with a 400. What happened, and what
+#   did your retries do?"* A setting the new models refuse (a `temperature`, an assistant
+#   prefill, a thinking budget) is still in the request; no retry can fix it, and a default
+#   predicate that retries it multiplies the failures (measured above). Read what your client
+#   does with the setting (sends it, drops it, or raises before sending), remove it, and use
+#   effort or structured output instead.
 
 # %%
 await fast.aclose()

@@ -150,18 +150,18 @@ print(f"check 1 passed: 2 valid products accepted, {len(broken)} broken ones rej
 # at most `repairs` times, then let the last `ValidationError` stop the run (status `aborted`,
 # the field named in the reason). A valid first answer costs no repair.
 #
-# Trade-offs to keep in mind: sending the *same* prompt again at temperature 0 returns the same
-# answer (change the prompt, or sample: `temperature=0.7` on later tries); every repair is a paid
-# call; and no number of repairs can find a price that the text does not give.
+# Trade-offs to keep in mind: today's models take no temperature, so the *same* prompt sent
+# again is a fresh sample that may or may not fix the field; the complaint in the prompt tells
+# the model what to fix (a stronger model or more effort is the next lever, at a higher price:
+# `Retry(escalate=...)` in chapter 01); every repair is a paid call; and no number of repairs
+# can find a price that the text does not give.
 
 
 # %%
 def repair_chain(llm, repairs: int) -> Workflow:
     @step(retry=Retry(max_attempts=3, base_delay=0.01, seed=0))
     async def extract(state: ChainState, ctx: Context) -> dict:
-        reply = await llm.ask(
-            extract_prompt(state.text), schema=Extracted, temperature=ctx.temperature()
-        )
+        reply = await ctx.llm(llm).ask(extract_prompt(state.text), schema=Extracted)
         return {"extracted": reply.data}
 
     @step(name="validate")
@@ -175,11 +175,8 @@ def repair_chain(llm, repairs: int) -> Workflow:
                 if n == repairs:  # the budget is spent: stop, with the field in the reason
                     raise
                 complaint = problems(exc)
-            reply = await llm.ask(  # a new prompt; later repairs also sample
-                extract_prompt(state.text, complaint),
-                schema=Extracted,
-                temperature=0.0 if n == 0 else 0.7,
-            )
+            # a new prompt: the complaint says what to fix (and each call is a fresh sample)
+            reply = await llm.ask(extract_prompt(state.text, complaint), schema=Extracted)
             extracted = reply.data
         ### END SOLUTION
         ### BEGIN STUB
@@ -208,7 +205,7 @@ class Scripted:
     def __init__(self, *answers: Extracted):
         self.answers, self.prompts = list(answers), []
 
-    async def ask(self, prompt, *, schema=None, temperature=None, **_):
+    async def ask(self, prompt, *, schema=None, **_):
         self.prompts.append(prompt)
         if len(self.prompts) > 20:
             raise RuntimeError("more than 20 calls for one product: the repair loop has no bound")
@@ -261,7 +258,10 @@ print("check 2 passed: 1 call when valid, 1 + repairs at most, the complaint in 
 # How many repairs should production allow? Measure it: run `repair_chain(llm, n)` on the
 # `products` for `n` in 0, 1, 2, 3 (use `run_many` on `ChainState(text=p["blurb"])`), and
 # build `measured`: a DataFrame indexed by `n` (index name `repairs`) with the columns
-# `listings` (runs completed) and `cost_usd` (summed `RunResult.cost_usd`). Then set `REPAIRS`
+# `listings` (runs completed) and `cost_usd` (summed `RunResult.cost_usd`). Every call is a
+# fresh sample, so make it a **paired** comparison: before each bound, reset the simulator
+# (`simulator.configure()`: same seed, counting afresh), so that every bound meets the same
+# first answers and differs only by its repairs. Then set `REPAIRS`
 # to **the smallest bound that reaches the most listings measured** (every repair beyond it is
 # paid for and rescues nothing in this sample), and print one sentence that justifies it with
 # the numbers: listings gained, dollars per rescued listing, and whether the curve flattened
@@ -272,6 +272,8 @@ print("check 2 passed: 1 call when valid, 1 + repairs at most, the complaint in 
 states = [ChainState(text=p["blurb"]) for p in products]
 rows = []
 for n in range(4):
+    if simulator:
+        simulator.configure()  # the same first answers for every bound: a paired comparison
     results = await repair_chain(llm, n).run_many(states, concurrency=8)
     rows.append(
         {

@@ -55,12 +55,21 @@ def requests():
     return len(simulator.log)
 
 
+PREFILLED = [  # ends with the start of the answer: Haiku 4.5 continued it, the 5.5 models refuse
+    {"role": "user", "content": "Summarize: the parcel is late."},
+    {"role": "assistant", "content": "Summary:"},
+]
+
+
 # %% [markdown]
 # ## Task 1 · A retry predicate
 #
 # Write `should_retry(exc)`: True when another attempt may succeed, False when it cannot. You get
-# the exceptions `orchestra.LLM` raises (see the tree in `orchestra/errors.py`), a plain
-# `TimeoutError` (a step timeout), our own `CircuitOpenError` and a bug in our code (`KeyError`).
+# the exceptions `orchestra.LLM` raises (see the tree in `orchestra/errors.py`): among them a
+# 400 for a request Haiku 5.5 refuses (an assistant prefill, left over from the 4.5 models),
+# a 404 for an unknown model, and the `ConfigError` it raises before any request for a retired
+# one; then a plain `TimeoutError` (a step timeout), our own `CircuitOpenError` and a bug in our
+# code (`KeyError`).
 # Do not call `orchestra.policies.retryable`: write the rule yourself (a few `isinstance` checks).
 
 
@@ -70,7 +79,8 @@ def should_retry(exc: BaseException) -> bool:
     ### BEGIN SOLUTION
     # RetryableLLMError: 429, 529, 500 and client timeouts; OutputFormatError: a new sample
     # may parse; TimeoutError: a step timeout. FatalLLMError (400, 401, 404) fails the same
-    # way again; CircuitOpenError is our own refusal; a KeyError is a bug: none can improve.
+    # way again; so does a ConfigError (a retired model); CircuitOpenError is our own refusal;
+    # a KeyError is a bug: none can improve.
     return isinstance(exc, (errors.RetryableLLMError, errors.OutputFormatError, TimeoutError))
     ### END SOLUTION
     ### BEGIN STUB
@@ -102,7 +112,10 @@ simulator.configure(
         ]
     )
 )
-async with LLM(model, max_retries=0, timeout=0.2) as impatient:
+# an id the price table does not list goes to the API on the real backend (here pointed at the
+# simulator), which answers 404; offline, LLM would refuse it itself
+unknown = LLM("claude-2.1", backend="anthropic", base_url=simulator.url, max_retries=0)
+async with LLM(model, max_retries=0, timeout=0.2) as impatient, unknown:
     cases = {
         "429": (await provoke(lambda: llm.ask("Summarize: case rate_limit")), True),
         "529": (await provoke(lambda: llm.ask("Summarize: case overloaded")), True),
@@ -118,8 +131,12 @@ async with LLM(model, max_retries=0, timeout=0.2) as impatient:
             ),
             True,
         ),
-        "400": (await provoke(lambda: llm.ask("Summarize: hello", temperature=1.5)), False),
-        "404": (await provoke(lambda: llm.with_model("claude-2.1").ask("hello")), False),
+        "400": (await provoke(lambda: llm.ask(PREFILLED)), False),
+        "404": (await provoke(lambda: unknown.ask("hello")), False),
+        "retired model": (
+            await provoke(lambda: llm.with_model("claude-sonnet-4-5").ask("hi")),
+            False,
+        ),
     }
 cases["step timeout"] = (TimeoutError(), True)
 cases["breaker open"] = (errors.CircuitOpenError("open", name="m", retry_in=5.0), False)
@@ -132,8 +149,9 @@ print("check 1 passed")
 # %% [markdown]
 # ## Task 2 · A retry loop that never gives up
 #
-# A colleague wrote this helper. It works in the demo, but in production one malformed request
-# (a 400) kept a worker busy all night. Fix it so that it:
+# A colleague wrote this helper. It works in the demo, but in production, after the move to
+# Haiku 5.5, one request the model refuses (a 400: an assistant prefill) kept a worker busy all
+# night. Fix it so that it:
 #
 # - makes at most `max_attempts` attempts in all, then raises the last error;
 # - never retries an error that cannot get better (use your `should_retry`);
@@ -184,8 +202,7 @@ async def outcome(coro):
 
 
 simulator.configure(faults=sim.Faults())
-async with LLM(model, max_retries=0, temperature=1.5) as broken:  # every call is a 400
-    got = await outcome(ask_with_retry(broken, "Summarize: the parcel is late."))
+got = await outcome(ask_with_retry(llm, PREFILLED))  # every call of this request is a 400
 assert isinstance(got, errors.FatalLLMError), (
     f"a 400 should come back as FatalLLMError after one request; ask_with_retry returned {got!r}"
 )

@@ -6,6 +6,8 @@ TASK3 = """
 states = [ChainState(text=p["blurb"]) for p in products]
 rows = []
 for n in range(4):
+    if simulator:
+        simulator.configure()
     results = await repair_chain(llm, n).run_many(states, concurrency=8)
     rows.append(
         {
