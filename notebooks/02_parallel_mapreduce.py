@@ -916,8 +916,9 @@ async def decide_all(llm: LLM, n: int, label: str) -> tuple[list, list[float], m
         verdict = await vote(sampled(llm, ticket_prompt(ticket["text"]), n), choices=list(LABELS))
         return verdict, clock.now() - t0  # the voters run at once: the slowest one's seconds
 
+    lanes = max(1, concurrency // n)  # tickets at once: at most `concurrency` calls in flight
     with measure.Meter(simulator, label) as meter:
-        done = await fan_out(one, tickets, limit=Slots(concurrency), progress=label)
+        done = await fan_out(one, tickets, limit=Slots(lanes), progress=label)
     return [v for v, _ in done], [s for _, s in done], meter
 
 
@@ -1074,7 +1075,7 @@ def paired(a: str, b: str) -> str:
     )
     return (
         f"{a}: {sum(ra)}/{n} right; {b}: {sum(rb)}/{n}. Where they differ, the first is right on "
-        f"{x} tickets and the second on {y} (sign test p = {p:.2f}): {said}."
+        f"{x} ticket{'s' * (x != 1)} and the second on {y} (sign test p = {p:.2f}): {said}."
     )
 
 
