@@ -12,6 +12,7 @@
 #     name: orchestra
 #   orchestra:
 #     test_parameters:
+#       backend: anthropic
 #       concurrencies:
 #       - 1
 #       - 4
@@ -711,7 +712,7 @@ async def llama_map_reduce(docs: list[Doc]) -> dict:
         row: dict
 
     class MapReduce(Workflow):
-        llm = Anthropic(model=model, base_url=base_url, temperature=1.0, max_tokens=max_tokens)
+        llm = Anthropic(model=model, base_url=base_url, max_tokens=max_tokens)
 
         @step
         async def fan_out(self, ctx: Context, ev: StartEvent) -> DocEvent | None:
@@ -805,8 +806,8 @@ for c in ("input_tokens", "lines"):
 # an equal panel out. The three send the same request: the prompt, `max_tokens`, no effort or
 # thinking setting (the model's defaults). LlamaIndex sends the prompt as a list of content
 # blocks (`[{"type": "text", ...}]`) rather than a plain string, which the simulator reads as
-# the same words, as a real model would, and `temperature=1.0`, the API's default, which a 5.x
-# model accepts (LlamaIndex's own default, 0.1, it refuses). Lines of code
+# the same words, as a real model would; it sends no temperature to a 5.x model (the API
+# would refuse one). Lines of code
 # count only what you write for the task, one way for all (`measure.lines_of_code`); the
 # pattern module is library code, like `abatch` and `collect_events`.
 #
@@ -1310,7 +1311,7 @@ async def llama_votes(few: list[dict]) -> list[str | None]:
         label: str | None
 
     class Vote(LlamaWorkflow):
-        llm = Anthropic(model=model, base_url=base_url, temperature=1.0, max_tokens=max_tokens)
+        llm = Anthropic(model=model, base_url=base_url, max_tokens=max_tokens)
 
         @llama_step
         async def start(self, ctx: Context, ev: StartEvent) -> Ballot | None:
@@ -1355,7 +1356,7 @@ pd.concat(tables)
 
 # %% [markdown]
 # The verdicts agree because the three send the same request five times (the prompt and
-# `max_tokens`; no temperature, or LlamaIndex's `1.0`, the API's default) and each met a fresh
+# `max_tokens`, no temperature) and each met a fresh
 # simulator, which hands the k-th copy of a request its k-th sample whatever order the copies
 # arrive in: each ticket gets the same five samples, so the same majority. The calls, tokens and
 # cost are equal for the same reason, and so is the simulated makespan (each framework's calls

@@ -12,6 +12,7 @@
 #     name: orchestra
 #   orchestra:
 #     test_parameters:
+#       backend: anthropic
 #       n_tickets: 30
 #       router_model: claude-sonnet-5-5
 #       seed: 1
@@ -47,6 +48,7 @@ n_tickets = 60  # tickets to route (the dataset has 60)
 threshold = 0.5  # under this confidence a ticket goes to the default route
 time_scale = 0.01  # wall-clock seconds per simulated second
 concurrency = 8  # tickets in flight at once
+max_tokens = 2048  # per call: the clients' limit, with room for thinking (it counts in it)
 
 # %% [markdown]
 # ## Start the simulator and load the tickets
@@ -138,17 +140,20 @@ from orchestra.patterns import router as router_module
 print(inspect.getsource(router_module.router))
 
 # %% [markdown]
-# ## Short labels and thinking: why the router does not think
+# ## Short labels and thinking: room, or no thinking
 #
-# The pattern asks for short answers under small limits: the classifier's JSON verdict with
-# `max_tokens=40`, a handler's urgency word with `max_tokens=10`. Today's models think before
-# they answer (adaptive thinking, on by default), and the thinking counts in `max_tokens`: with
-# thinking on, the limit can be spent before the first word of the answer, and the call ends
-# with `stop_reason` `max_tokens` and no text (the JSON parse then fails). A routing label is an
-# easy task, so this chapter's clients answer without thinking where the model allows it
-# (`thinking="disabled"`: Haiku 5.5) and at the lowest effort where it does not (`effort="low"`:
-# Sonnet 5.5 and Opus 5.5 cannot turn thinking off, and at low effort they skip it on an easy
-# task). `quiet(model)` reads which from the model table:
+# A routing label is a few tokens: a JSON verdict, an urgency word. Code written for the 4.5
+# models capped such calls low (this pattern asked for `max_tokens=40` for the verdict and 10 for
+# the urgency word). Today's models think before they answer (adaptive thinking, on by
+# default), and the thinking counts in `max_tokens`: with thinking on, a cap sized for the
+# answer can be spent before its first word, and the call ends with `stop_reason`
+# `max_tokens` and no text (the JSON parse then fails). Two fixes: **room** (the pattern now
+# leaves `max_tokens` to the client, `max_tokens` here, which costs nothing unless it is used),
+# or **no thinking**. A label is an easy task, so this chapter's clients also answer quietly:
+# without thinking where the model allows it (`thinking="disabled"`: Haiku 5.5) and at the
+# lowest effort where it does not (`effort="low"`: Sonnet 5.5 and Opus 5.5 cannot turn thinking
+# off; at low effort they skip it on an easy task). `quiet(model)` reads which from the model
+# table; section 5 measures what thinking would have bought.
 
 
 # %%
@@ -162,8 +167,8 @@ def quiet(model_id: str) -> dict:
 print({m: quiet(m) for m in dict.fromkeys([router_model, handler_model, expensive_model])})
 
 # %% [markdown]
-# One ticket's classify call, at the model's defaults and quietly, both with the pattern's
-# `max_tokens=40`:
+# One ticket's classify call under the old cap of 40 tokens, at the model's defaults and
+# quietly:
 
 # %%
 prompt = classify_prompt(tickets[0]["text"], CATEGORIES)
@@ -185,17 +190,13 @@ assert probes["stop_reason"].iloc[-1] == "end_turn"  # quiet: the verdict fits
 probes
 
 # %% [markdown]
-# The other fix is a larger `max_tokens`, which costs nothing unless it is used: the right one
-# when the task is hard enough for thinking to pay. Section 5 measures whether it pays here.
-
-# %% [markdown]
 # ## One ticket, step by step
 #
 # `log_steps()` prints a line per finished step. The branch's key shows the route it took.
 
 # %%
-router_llm = LLM(router_model, backend=backend, **quiet(router_model))
-handler_llm = LLM(handler_model, backend=backend, **quiet(handler_model))
+router_llm = LLM(router_model, backend=backend, max_tokens=max_tokens, **quiet(router_model))
+handler_llm = LLM(handler_model, backend=backend, max_tokens=max_tokens, **quiet(handler_model))
 handlers = {name: handler(handler_llm, name, cues) for name, cues in URGENCY.items()}
 wf = router(router_llm, handlers, categories=CATEGORIES, default=escalate, threshold=threshold)
 
@@ -377,9 +378,8 @@ pd.DataFrame(rows).set_index("threshold")
 #
 # Routing is one short call per ticket, on every ticket: the model choice multiplies. We run the
 # classify call alone over the same tickets with the router model and with `expensive_model`,
-# each two ways: quietly under the pattern's `max_tokens=40` (the chapter's setting), and at the
-# model's default effort with room to think (`max_tokens=2048`), to see whether thinking pays on
-# this task. Each configuration meets a freshly configured simulator; cost is what each reply
+# each two ways: quietly (the chapter's setting) and at the model's default effort, thinking,
+# to see whether thinking pays on this task (both with `max_tokens` of room). Each configuration meets a freshly configured simulator; cost is what each reply
 # reported at today's prices (`orchestra.prices`), latency the simulated seconds per call.
 
 # %%
@@ -394,31 +394,36 @@ def parse_label(text: str) -> str | None:
         return None
 
 
+def seconds(reply) -> float:
+    """A call's simulated seconds (its wall-clock latency on real Claude)."""
+    return reply.model_s if reply.model_s is not None else reply.latency_s
+
+
 async def route_only(model_id: str, thinking: bool) -> dict:
     """The classify call alone on every ticket: right labels, cost, thinking and latency."""
     if simulator:  # a fresh seeded server: every configuration starts from the first samples
         simulator.configure()
-    settings, limit = ({}, 2048) if thinking else (quiet(model_id), 40)
-    async with LLM(model_id, backend=backend, **settings) as llm:
+    settings = {} if thinking else quiet(model_id)
+    async with LLM(model_id, backend=backend, max_tokens=max_tokens, **settings) as llm:
 
         async def one(i: int, t: dict):
-            return await llm.ask(classify_prompt(t["text"], CATEGORIES), max_tokens=limit)
+            return await llm.ask(classify_prompt(t["text"], CATEGORIES))
 
         replies = await fan_out(one, tickets, limit=Slots(concurrency), progress=model_id)
     assert not any(isinstance(r, BaseException) for r in replies), replies
+    assert all(r.stop_reason != "max_tokens" for r in replies)  # room: every verdict whole
     right = sum(parse_label(r.text) == t["category"] for r, t in zip(replies, tickets, strict=True))
     effort = listing(model_id).default_effort
     return {
         "model": model_id,
-        "setting": f"default ({effort}), max_tokens {limit}"
+        "setting": f"thinking (default effort, {effort})"
         if thinking
-        else f"{quiet(model_id)}, max_tokens {limit}",
+        else f"quiet {quiet(model_id)}",
         "right": f"{right}/{len(tickets)}",
         "accuracy": right / len(tickets),
-        "cut at max_tokens": sum(r.stop_reason == "max_tokens" for r in replies),
         "thinking tokens per call": sum(r.thinking_tokens for r in replies) / len(replies),
         "cost per 10k tickets (USD)": sum(r.cost_usd for r in replies) / len(tickets) * 10_000,
-        "latency per call (sim s)": sum(r.model_s or 0 for r in replies) / len(replies),
+        "latency per call (sim s)": sum(seconds(r) for r in replies) / len(replies),
     }
 
 
@@ -441,7 +446,7 @@ models.round(
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(12, 3.6), dpi=100)
 names = [
-    f"{m.replace('claude-', '')}\n{'thinking' if 'default' in s else 'quiet'}"
+    f"{m.replace('claude-', '')}\n{'thinking' if s.startswith('thinking') else 'quiet'}"
     for m, s in models.index
 ]
 colors = ["tab:green" if m == router_model else "tab:purple" for m, _ in models.index]
@@ -470,7 +475,7 @@ cheap, dear = (rows.iloc[0] for rows in quiet_rows)  # the quiet settings: the c
 thinking_cheap = quiet_rows[0].iloc[1]
 per_token = price(expensive_model).output_usd_per_mtok / price(router_model).output_usd_per_mtok
 print(
-    f"As the chapter's router (quiet, max_tokens 40): {expensive_model} routes {dear['right']} "
+    f"As the chapter's router (quiet): {expensive_model} routes {dear['right']} "
     f"tickets right, {router_model} {cheap['right']}; {expensive_model} costs "
     f"{dear['cost per 10k tickets (USD)'] / cheap['cost per 10k tickets (USD)']:.0f}× as much "
     f"(the price list: {per_token:.0f}× per output token, "
@@ -485,7 +490,6 @@ print(
     f"the latency of the quiet router. With {len(tickets)} tickets, a difference of a few "
     f"tickets is within the noise (chapter 02 tests such differences)."
 )
-assert models["cut at max_tokens"].sum() == 0  # quiet or roomy, every verdict arrived whole
 
 # %% [markdown]
 # Whether the stronger router is worth it depends on what a misroute costs: a ticket bounced
@@ -502,8 +506,8 @@ assert models["cut at max_tokens"].sum() == 0  # quiet or roomy, every verdict a
 # where `route(state)` returns the next node's name. LlamaIndex: the classify step returns a
 # *different event type* per route, and one step per event type handles it.
 #
-# Each framework must send the same requests as the pattern: the same `max_tokens` (40 and
-# 10) and the same quiet setting, spelled three ways. `request_fields(model)` is `quiet(model)`
+# Each framework must send the same requests as the pattern: the same `max_tokens` and the
+# same quiet setting, spelled three ways. `request_fields(model)` is `quiet(model)`
 # as the Messages API fields: `thinking={"type": "disabled"}` or `output_config={"effort":
 # "low"}`; LangChain's `ChatAnthropic` takes both fields by those names, LlamaIndex's
 # `Anthropic` takes `thinking_dict=` and passes anything else through `additional_kwargs=`.
@@ -535,10 +539,13 @@ from langchain_core.runnables import RunnableBranch, RunnableLambda, RunnablePas
 
 async def lcel_router(texts: list[str]) -> list[dict]:
     router_chat = ChatAnthropic(
-        model=router_model, base_url=base_url, max_tokens=40, **request_fields(router_model)
+        model=router_model, base_url=base_url, max_tokens=max_tokens, **request_fields(router_model)
     )
     handler_chat = ChatAnthropic(
-        model=handler_model, base_url=base_url, max_tokens=10, **request_fields(handler_model)
+        model=handler_model,
+        base_url=base_url,
+        max_tokens=max_tokens,
+        **request_fields(handler_model),
     )
     classify = (
         RunnableLambda(lambda x: classify_prompt(x["text"], CATEGORIES))
@@ -578,10 +585,13 @@ from langgraph.graph import END, START, StateGraph
 
 async def langgraph_router(texts: list[str]) -> list[dict]:
     router_chat = ChatAnthropic(
-        model=router_model, base_url=base_url, max_tokens=40, **request_fields(router_model)
+        model=router_model, base_url=base_url, max_tokens=max_tokens, **request_fields(router_model)
     )
     handler_chat = ChatAnthropic(
-        model=handler_model, base_url=base_url, max_tokens=10, **request_fields(handler_model)
+        model=handler_model,
+        base_url=base_url,
+        max_tokens=max_tokens,
+        **request_fields(handler_model),
     )
 
     class State(TypedDict, total=False):
@@ -650,19 +660,16 @@ async def llama_router(texts: list[str]) -> list[dict]:
         text: str
 
     class Router(Workflow):
-        # temperature=1.0: the API's default, which a 5.x model accepts (LlamaIndex's is 0.1)
         router_llm = Anthropic(
             model=router_model,
             base_url=base_url,
-            temperature=1.0,
-            max_tokens=40,
+            max_tokens=max_tokens,
             **llama_fields(router_model),
         )
         handler_llm = Anthropic(
             model=handler_model,
             base_url=base_url,
-            temperature=1.0,
-            max_tokens=10,
+            max_tokens=max_tokens,
             **llama_fields(handler_model),
         )
         events = {
@@ -724,8 +731,8 @@ async def llama_router(texts: list[str]) -> list[dict]:
 # %%
 async def orchestra_router(texts: list[str]) -> list[dict]:
     async with (
-        LLM(router_model, backend=backend, **quiet(router_model)) as r_llm,
-        LLM(handler_model, backend=backend, **quiet(handler_model)) as h_llm,
+        LLM(router_model, backend=backend, max_tokens=max_tokens, **quiet(router_model)) as r_llm,
+        LLM(handler_model, backend=backend, max_tokens=max_tokens, **quiet(handler_model)) as h_llm,
     ):
         hs = {name: handler(h_llm, name, cues) for name, cues in URGENCY.items()}
         flow = router(r_llm, hs, categories=CATEGORIES, default=escalate, threshold=threshold)
@@ -827,10 +834,10 @@ for c in ("input_tokens", "lines"):
 #   (read the ratio from the price list: it changes with each generation). Often: the cheap
 #   model with good label descriptions, a confidence threshold, and a cascade to a stronger
 #   model (or a person) for the uncertain few.
-# - *"Should the router think?"* Measure it: on an easy label, thinking adds output tokens and
-#   latency for little accuracy. Thinking counts in `max_tokens`, so a small limit sized for the
-#   answer can end with no answer at all: turn thinking off (where the model allows it), use low
-#   effort, or leave room.
+# - *"Should the router think?"* Measure it: on an easy label thinking adds output tokens and
+#   latency, and may add little accuracy. Thinking counts in `max_tokens`, so a small limit
+#   sized for the answer can end with no answer at all: leave room, and turn thinking off
+#   (where the model allows it) or use low effort where it does not pay.
 # - *"Router vs one big prompt?"* A router isolates prompts (each team tunes its own), lets each
 #   route use a different model and tools, and makes quality measurable per route; it costs one
 #   more sequential call and a new failure mode (misrouting).
