@@ -12,6 +12,7 @@
 #     name: orchestra
 #   orchestra:
 #     test_parameters:
+#       backend: anthropic
 #       n_tickets: 30
 #       router_model: claude-sonnet-5-5
 #       seed: 1
@@ -41,12 +42,13 @@
 backend = "sim"  # "sim": offline simulator; "anthropic": real Claude (needs ANTHROPIC_API_KEY)
 router_model = "claude-haiku-5-5"  # the classifier: cheap and fast
 expensive_model = "claude-opus-5-5"  # compared as a router in section 5
-handler_model = "claude-haiku-5-5"
+handler_model = "claude-haiku-5-5"  # the handlers' urgency label
 seed = 0
 n_tickets = 60  # tickets to route (the dataset has 60)
 threshold = 0.5  # under this confidence a ticket goes to the default route
 time_scale = 0.01  # wall-clock seconds per simulated second
 concurrency = 8  # tickets in flight at once
+max_tokens = 2048  # per call: the clients' limit, with room for thinking (it counts in it)
 
 # %% [markdown]
 # ## Start the simulator and load the tickets
@@ -74,6 +76,7 @@ from orchestra.patterns.router import (
     triage_all,
     urgency_prompt,
 )
+from orchestra.prices import listing, price
 
 simulator = sim.start(seed=seed, time_scale=time_scale) if backend == "sim" else None
 base_url = simulator.url if simulator else None
@@ -137,13 +140,63 @@ from orchestra.patterns import router as router_module
 print(inspect.getsource(router_module.router))
 
 # %% [markdown]
+# ## Short labels and thinking: room, or no thinking
+#
+# A routing label is a few tokens: a JSON verdict, an urgency word. Code written for the 4.5
+# models capped such calls low (this pattern asked for `max_tokens=40` for the verdict and 10 for
+# the urgency word). Today's models think before they answer (adaptive thinking, on by
+# default), and the thinking counts in `max_tokens`: with thinking on, a cap sized for the
+# answer can be spent before its first word, and the call ends with `stop_reason`
+# `max_tokens` and no text (the JSON parse then fails). Two fixes: **room** (the pattern now
+# leaves `max_tokens` to the client, `max_tokens` here, which costs nothing unless it is used),
+# or **no thinking**. A label is an easy task, so this chapter's clients also answer quietly:
+# without thinking where the model allows it (`thinking="disabled"`: Haiku 5.5) and at the
+# lowest effort where it does not (`effort="low"`: Sonnet 5.5 and Opus 5.5 cannot turn thinking
+# off; at low effort they skip it on an easy task). `quiet(model)` reads which from the model
+# table; section 5 measures what thinking would have bought.
+
+
+# %%
+def quiet(model_id: str) -> dict:
+    """Client settings for a short label: no thinking if the model allows it, else low effort."""
+    if "disabled" in listing(model_id).thinking:
+        return {"thinking": "disabled"}
+    return {"effort": "low"}
+
+
+print({m: quiet(m) for m in dict.fromkeys([router_model, handler_model, expensive_model])})
+
+# %% [markdown]
+# One ticket's classify call under the old cap of 40 tokens, at the model's defaults and
+# quietly:
+
+# %%
+prompt = classify_prompt(tickets[0]["text"], CATEGORIES)
+rows = []
+async with LLM(router_model, backend=backend) as probe:
+    for setting in ({}, quiet(router_model)):
+        reply = await probe.ask(prompt, max_tokens=40, **setting)
+        rows.append(
+            {
+                "setting": str(setting or "the model's default (adaptive thinking)"),
+                "stop_reason": reply.stop_reason,
+                "thinking tokens": reply.thinking_tokens,
+                "output tokens": reply.output_tokens,
+                "answer": repr(reply.text),
+            }
+        )
+probes = pd.DataFrame(rows).set_index("setting")
+assert probes["stop_reason"].iloc[-1] == "end_turn"  # quiet: the verdict fits
+probes
+
+# %% [markdown]
 # ## One ticket, step by step
 #
 # `log_steps()` prints a line per finished step. The branch's key shows the route it took.
 
 # %%
-router_llm = LLM(router_model, backend=backend)
-handler_llm = LLM(handler_model, backend=backend)
+router_llm = LLM(router_model, backend=backend, max_tokens=max_tokens, **quiet(router_model))
+handler_llm = LLM(handler_model, backend=backend, max_tokens=max_tokens, **quiet(handler_model))
 handlers = {name: handler(handler_llm, name, cues) for name, cues in URGENCY.items()}
 wf = router(router_llm, handlers, categories=CATEGORIES, default=escalate, threshold=threshold)
 
@@ -324,63 +377,125 @@ pd.DataFrame(rows).set_index("threshold")
 # ## A cheap router or an expensive one?
 #
 # Routing is one short call per ticket, on every ticket: the model choice multiplies. We run the
-# classify step alone with Haiku and with Opus over the same tickets and compare accuracy, cost
-# and latency (simulated seconds, summed over the calls).
-
+# classify call alone over the same tickets with the router model and with `expensive_model`,
+# each two ways: quietly (the chapter's setting) and at the model's default effort, thinking,
+# to see whether thinking pays on this task (both with `max_tokens` of room). Each configuration meets a freshly configured simulator; cost is what each reply
+# reported at today's prices (`orchestra.prices`), latency the simulated seconds per call.
 
 # %%
-async def route_only(model: str) -> dict:
-    async with LLM(model, backend=backend) as llm:
-        only = router(llm, {}, categories=CATEGORIES, default=escalate, name=f"route-{model}")
-        rs = await triage_all(only, [t["text"] for t in tickets], concurrency=concurrency)
-    calls = [s for r in rs for s in r.trace.steps() if s.key == "00.classify"]
-    right = sum(r.state.label == t["category"] for r, t in zip(rs, tickets, strict=True))
+from orchestra.fanout import Slots, fan_out
+
+
+def parse_label(text: str) -> str | None:
+    """The verdict's label, or None when the answer is not the JSON asked for (cut or malformed)."""
+    try:
+        return json.loads(text).get("label")
+    except (json.JSONDecodeError, AttributeError):
+        return None
+
+
+def seconds(reply) -> float:
+    """A call's simulated seconds (its wall-clock latency on real Claude)."""
+    return reply.model_s if reply.model_s is not None else reply.latency_s
+
+
+async def route_only(model_id: str, thinking: bool) -> dict:
+    """The classify call alone on every ticket: right labels, cost, thinking and latency."""
+    if simulator:  # a fresh seeded server: every configuration starts from the first samples
+        simulator.configure()
+    settings = {} if thinking else quiet(model_id)
+    async with LLM(model_id, backend=backend, max_tokens=max_tokens, **settings) as llm:
+
+        async def one(i: int, t: dict):
+            return await llm.ask(classify_prompt(t["text"], CATEGORIES))
+
+        replies = await fan_out(one, tickets, limit=Slots(concurrency), progress=model_id)
+    assert not any(isinstance(r, BaseException) for r in replies), replies
+    assert all(r.stop_reason != "max_tokens" for r in replies)  # room: every verdict whole
+    right = sum(parse_label(r.text) == t["category"] for r, t in zip(replies, tickets, strict=True))
+    effort = listing(model_id).default_effort
     return {
-        "model": model,
+        "model": model_id,
+        "setting": f"thinking (default effort, {effort})"
+        if thinking
+        else f"quiet {quiet(model_id)}",
+        "right": f"{right}/{len(tickets)}",
         "accuracy": right / len(tickets),
-        "cost_usd": sum(s.cost_usd for s in calls),
-        "cost per 10k tickets (USD)": sum(s.cost_usd for s in calls) / len(tickets) * 10_000,
-        "latency per call (sim s)": sum(s.model_s or 0 for s in calls) / len(calls),
+        "thinking tokens per call": sum(r.thinking_tokens for r in replies) / len(replies),
+        "cost per 10k tickets (USD)": sum(r.cost_usd for r in replies) / len(tickets) * 10_000,
+        "latency per call (sim s)": sum(seconds(r) for r in replies) / len(replies),
     }
 
 
-models = pd.DataFrame([await route_only(m) for m in (router_model, expensive_model)]).set_index(
-    "model"
-)
+models = pd.DataFrame(
+    [
+        await route_only(m, thinking)
+        for m in (router_model, expensive_model)
+        for thinking in (False, True)
+    ]
+).set_index(["model", "setting"])
 models.round(
-    {"accuracy": 3, "cost_usd": 5, "cost per 10k tickets (USD)": 2, "latency per call (sim s)": 2}
+    {
+        "accuracy": 3,
+        "thinking tokens per call": 1,
+        "cost per 10k tickets (USD)": 3,
+        "latency per call (sim s)": 2,
+    }
 )
 
 # %%
-fig, axes = plt.subplots(1, 3, figsize=(11, 3.2), dpi=100)
-names = [m.replace("claude-", "") for m in models.index]
+fig, axes = plt.subplots(1, 3, figsize=(12, 3.6), dpi=100)
+names = [
+    f"{m.replace('claude-', '')}\n{'thinking' if s.startswith('thinking') else 'quiet'}"
+    for m, s in models.index
+]
+colors = ["tab:green" if m == router_model else "tab:purple" for m, _ in models.index]
 for ax, col, label in zip(
     axes,
     ["accuracy", "cost per 10k tickets (USD)", "latency per call (sim s)"],
-    ["routing accuracy (0-1)", "USD per 10,000 tickets", "simulated s per call"],
+    [
+        f"routing accuracy (share of {len(tickets)})",
+        "USD per 10,000 tickets (log scale)",
+        "simulated s per call",
+    ],
     strict=True,
 ):
-    ax.bar(names, models[col], color=["tab:green", "tab:purple"])
+    ax.bar(names, models[col], color=colors)
     ax.set_ylabel(label)
-    ax.set_xlabel("router model")
+    ax.set_xlabel("router model and setting")
     ax.set_title(label, fontsize=10)
 axes[0].set_ylim(0, 1)
-fig.suptitle("Cheap vs expensive router")
+axes[1].set_yscale("log")
+fig.suptitle("Cheap vs expensive router, quiet vs thinking (today's prices, simulated seconds)")
 fig.tight_layout()
 
 # %%
-cheap, dear = models.loc[router_model], models.loc[expensive_model]
+quiet_rows = models.xs(router_model, level="model"), models.xs(expensive_model, level="model")
+cheap, dear = (rows.iloc[0] for rows in quiet_rows)  # the quiet settings: the chapter's router
+thinking_cheap = quiet_rows[0].iloc[1]
+per_token = price(expensive_model).output_usd_per_mtok / price(router_model).output_usd_per_mtok
 print(
-    f"{expensive_model} routes {dear['accuracy']:.0%} of the tickets right, {router_model} "
-    f"{cheap['accuracy']:.0%}; {expensive_model} costs "
-    f"{dear['cost_usd'] / cheap['cost_usd']:.1f}× as much and takes "
+    f"As the chapter's router (quiet): {expensive_model} routes {dear['right']} "
+    f"tickets right, {router_model} {cheap['right']}; {expensive_model} costs "
+    f"{dear['cost per 10k tickets (USD)'] / cheap['cost per 10k tickets (USD)']:.0f}× as much "
+    f"(the price list: {per_token:.0f}× per output token, "
+    f"{price(expensive_model).input_usd_per_mtok / price(router_model).input_usd_per_mtok:.0f}× per "
+    f"input token) and takes "
     f"{dear['latency per call (sim s)'] / cheap['latency per call (sim s)']:.1f}× as long per call."
+)
+print(
+    f"Thinking at {router_model}'s default effort: {thinking_cheap['right']} right for "
+    f"{thinking_cheap['cost per 10k tickets (USD)'] / cheap['cost per 10k tickets (USD)']:.1f}× "
+    f"the cost and {thinking_cheap['latency per call (sim s)'] / cheap['latency per call (sim s)']:.1f}× "
+    f"the latency of the quiet router. With {len(tickets)} tickets, a difference of a few "
+    f"tickets is within the noise (chapter 02 tests such differences)."
 )
 
 # %% [markdown]
-# Whether the stronger router is worth it depends on what a misroute costs: a ticket bounced between teams for a day may cost more than
-# 10,000 Opus calls. Middle paths: route with Haiku and escalate only its low-confidence tickets to
-# Opus (a cascade), or improve the label descriptions, which costs nothing per call.
+# Whether the stronger router is worth it depends on what a misroute costs: a ticket bounced
+# between teams for a day may cost more than 10,000 Opus calls. Middle paths: route with Haiku
+# and escalate only its low-confidence tickets to Opus (a cascade), or improve the label
+# descriptions, which costs nothing per call.
 #
 # ## The same router in LangChain (LCEL), LangGraph and LlamaIndex Workflows
 #
@@ -390,6 +505,32 @@ print(
 # `classify` node, one node per handler, and `add_conditional_edges("classify", route, [...])`
 # where `route(state)` returns the next node's name. LlamaIndex: the classify step returns a
 # *different event type* per route, and one step per event type handles it.
+#
+# Each framework must send the same requests as the pattern: the same `max_tokens` and the
+# same quiet setting, spelled three ways. `request_fields(model)` is `quiet(model)`
+# as the Messages API fields: `thinking={"type": "disabled"}` or `output_config={"effort":
+# "low"}`; LangChain's `ChatAnthropic` takes both fields by those names, LlamaIndex's
+# `Anthropic` takes `thinking_dict=` and passes anything else through `additional_kwargs=`.
+
+
+# %%
+def request_fields(model_id: str) -> dict:
+    """``quiet(model_id)`` as Messages API request fields."""
+    q = quiet(model_id)
+    if "thinking" in q:
+        return {"thinking": {"type": q["thinking"]}}
+    return {"output_config": {"effort": q["effort"]}}
+
+
+def llama_fields(model_id: str) -> dict:
+    """The same fields as LlamaIndex's ``Anthropic`` spells them."""
+    fields = request_fields(model_id)
+    if "thinking" in fields:
+        return {"thinking_dict": fields["thinking"]}
+    return {"additional_kwargs": fields}
+
+
+print({m: request_fields(m) for m in dict.fromkeys([router_model, handler_model])})
 
 # %%
 from langchain_anthropic import ChatAnthropic
@@ -397,14 +538,19 @@ from langchain_core.runnables import RunnableBranch, RunnableLambda, RunnablePas
 
 
 async def lcel_router(texts: list[str]) -> list[dict]:
-    router_chat = ChatAnthropic(model=router_model, base_url=base_url, max_tokens=40)
+    router_chat = ChatAnthropic(
+        model=router_model, base_url=base_url, max_tokens=max_tokens, **request_fields(router_model)
+    )
     handler_chat = ChatAnthropic(
-        model=handler_model, base_url=base_url, max_tokens=10
+        model=handler_model,
+        base_url=base_url,
+        max_tokens=max_tokens,
+        **request_fields(handler_model),
     )
     classify = (
         RunnableLambda(lambda x: classify_prompt(x["text"], CATEGORIES))
         | router_chat
-        | RunnableLambda(lambda m: json.loads(m.content))
+        | RunnableLambda(lambda m: json.loads(m.text))
     )
 
     def handle(name):
@@ -414,8 +560,8 @@ async def lcel_router(texts: list[str]) -> list[dict]:
             | RunnableLambda(
                 lambda m: {
                     "handler": name,
-                    "urgency": m.content.strip(),
-                    "reply": reply_for(name, m.content.strip()),
+                    "urgency": m.text.strip(),
+                    "reply": reply_for(name, m.text.strip()),
                 }
             )
         )
@@ -438,9 +584,14 @@ from langgraph.graph import END, START, StateGraph
 
 
 async def langgraph_router(texts: list[str]) -> list[dict]:
-    router_chat = ChatAnthropic(model=router_model, base_url=base_url, max_tokens=40)
+    router_chat = ChatAnthropic(
+        model=router_model, base_url=base_url, max_tokens=max_tokens, **request_fields(router_model)
+    )
     handler_chat = ChatAnthropic(
-        model=handler_model, base_url=base_url, max_tokens=10
+        model=handler_model,
+        base_url=base_url,
+        max_tokens=max_tokens,
+        **request_fields(handler_model),
     )
 
     class State(TypedDict, total=False):
@@ -453,13 +604,13 @@ async def langgraph_router(texts: list[str]) -> list[dict]:
 
     async def classify(s: State) -> dict:
         answer = await router_chat.ainvoke(classify_prompt(s["text"], CATEGORIES))
-        v = json.loads(answer.content)
+        v = json.loads(answer.text)
         return {"label": v["label"], "confidence": v["confidence"]}
 
     def handle(name: str):
         async def node(s: State) -> dict:
             answer = await handler_chat.ainvoke(urgency_prompt(name, URGENCY[name], s["text"]))
-            level = answer.content.strip()
+            level = answer.text.strip()
             return {"handler": name, "urgency": level, "reply": reply_for(name, level)}
 
         return node
@@ -509,9 +660,17 @@ async def llama_router(texts: list[str]) -> list[dict]:
         text: str
 
     class Router(Workflow):
-        router_llm = Anthropic(model=router_model, base_url=base_url, max_tokens=40)
+        router_llm = Anthropic(
+            model=router_model,
+            base_url=base_url,
+            max_tokens=max_tokens,
+            **llama_fields(router_model),
+        )
         handler_llm = Anthropic(
-            model=handler_model, base_url=base_url, max_tokens=10
+            model=handler_model,
+            base_url=base_url,
+            max_tokens=max_tokens,
+            **llama_fields(handler_model),
         )
         events = {
             "billing": Billing,
@@ -572,8 +731,8 @@ async def llama_router(texts: list[str]) -> list[dict]:
 # %%
 async def orchestra_router(texts: list[str]) -> list[dict]:
     async with (
-        LLM(router_model, backend=backend) as r_llm,
-        LLM(handler_model, backend=backend) as h_llm,
+        LLM(router_model, backend=backend, max_tokens=max_tokens, **quiet(router_model)) as r_llm,
+        LLM(handler_model, backend=backend, max_tokens=max_tokens, **quiet(handler_model)) as h_llm,
     ):
         hs = {name: handler(h_llm, name, cues) for name, cues in URGENCY.items()}
         flow = router(r_llm, hs, categories=CATEGORIES, default=escalate, threshold=threshold)
@@ -633,22 +792,29 @@ columns = {
     "sim_s": "simulated makespan",
     "lines": "lines of code",
 }
+# on real Claude there is no simulator log: calls, tokens and seconds are not measured
+columns = {c: name for c, name in columns.items() if comparison[c].notna().all()}
 same = [name for c, name in columns.items() if comparison[c].round(9).nunique() == 1]
 differ = [name for c, name in columns.items() if name not in same]
 print(f"the same for all {len(comparison)}:", ", ".join(same) or "nothing")
-assert {"calls", "input tokens", "output tokens", "cost"} <= set(same)  # as the prose says
+if simulator:  # as the prose says
+    assert {"calls", "input tokens", "output tokens", "cost"} <= set(same)
 print("different:", ", ".join(differ) or "nothing")
-for c in ("input_tokens", "lines"):
+for c in [c for c in ("input_tokens", "lines") if c in columns]:
     if comparison[c].round(9).nunique() > 1:
         print(f"  {columns[c]}: " + ", ".join(f"{k} {v:,.4g}" for k, v in comparison[c].items()))
 
 # %% [markdown]
-# The four send the same prompts (LlamaIndex as a list of content blocks rather than a plain
-# string, which the simulator reads as the same words), so at temperature 0 they route the same
-# way, mistakes included: the same calls, tokens and dollars, which is why the chart has no
-# token or cost panel (the lines above say which columns are equal). Escalated tickets make no
-# handler call, so the call count is below two per ticket. Each framework met a freshly
-# configured simulator (`simulator.configure()`), so the same prompt got the same latency. The
+# The four send the same requests: the same prompts (LlamaIndex as a list of content blocks
+# rather than a plain string, which the simulator reads as the same words), the same
+# `max_tokens` and the same quiet setting. Today's models take no temperature, so a real model
+# may answer the same request differently twice; the simulator keeps runs reproducible by
+# giving the k-th identical request of its life its k-th sample, from the seed. Each framework
+# met a freshly configured simulator (`simulator.configure()`), so every request got its first
+# sample: the four route the same way, mistakes included, with the same calls, tokens, dollars
+# and latencies, which is why the chart has no token or cost panel (the lines above say which
+# columns are equal). Escalated tickets make no handler call, so the call count is below two
+# per ticket. The
 # simulated makespan lays each framework's answered calls on the same `concurrency` lanes,
 # longest first (`measure.Meter`): the same rule for all, whatever order the calls arrived in,
 # so it shows parallelism, not a framework's overhead on this machine (that is the wall-clock
@@ -667,9 +833,14 @@ for c in ("input_tokens", "lines"):
 # - *"Your router sometimes returns a label you did not define. What happens?"* Here the run
 #   aborts with `UnknownStepError` as its reason, never a crash or a silent drop; in production
 #   add `default=` and count how often it fires: a growing default route means a missing class.
-# - *"Haiku or Opus for routing?"* Compare accuracy per dollar on your data. Often: the cheap model
-#   with good label descriptions, a confidence threshold, and a cascade to a stronger model (or a
-#   person) for the uncertain few.
+# - *"Haiku or Opus for routing?"* Compare accuracy per dollar on your data, at today's prices
+#   (read the ratio from the price list: it changes with each generation). Often: the cheap
+#   model with good label descriptions, a confidence threshold, and a cascade to a stronger
+#   model (or a person) for the uncertain few.
+# - *"Should the router think?"* Measure it: on an easy label thinking adds output tokens and
+#   latency, and may add little accuracy. Thinking counts in `max_tokens`, so a small limit
+#   sized for the answer can end with no answer at all: leave room, and turn thinking off
+#   (where the model allows it) or use low effort where it does not pay.
 # - *"Router vs one big prompt?"* A router isolates prompts (each team tunes its own), lets each
 #   route use a different model and tools, and makes quality measurable per route; it costs one
 #   more sequential call and a new failure mode (misrouting).

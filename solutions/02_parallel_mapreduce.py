@@ -127,7 +127,7 @@ for key, value in want.items():
         + (" (a skipped item counts all its fields)" if key == "missing" else "")
         + (" ($0.00 is an amount; None is not)" if key == "amounts_missing" else "")
     )
-async with LLM(model, max_tokens=200) as llm:
+async with LLM(model) as llm:
     result = await map_reduce(llm, totals, concurrency=8).run(Batch(docs=docs))
 found = result.state.extracted
 summary = result.state.summary
@@ -168,7 +168,7 @@ print("check 1 passed:", summary)
 # documents once (no rate limit yet) and reads it from the trace.
 
 # %%
-async with LLM(model, max_tokens=200) as llm:
+async with LLM(model) as llm:
     probe = await map_reduce(llm, lambda rows, docs: {}, concurrency=8).run(Batch(docs=docs))
 spans = probe.trace.to_dataframe()
 mean_call_s = spans.loc[spans["kind"] == "llm", "model_s"].mean()
@@ -190,10 +190,10 @@ def make_llm() -> LLM:
     ### BEGIN SOLUTION
     # one limiter mirroring the server's bucket; every call holds a slot before sending
     limiter = RateLimiter(requests_per_minute=requests_per_minute, time_scale=sweep_time_scale)
-    return LLM(model, max_tokens=200, max_retries=30, limiter=limiter)
+    return LLM(model, max_retries=30, limiter=limiter)
     ### END SOLUTION
     ### BEGIN STUB
-    # return LLM(model, max_tokens=200, max_retries=30)
+    # return LLM(model, max_retries=30)
     ### END STUB
 
 
@@ -375,7 +375,6 @@ async with LLM(model) as llm:
                 "Classify the support ticket into one of: billing, technical, account, shipping, "
                 f"other. Respond with only the label.\nTicket: {t['text']}",
                 5,
-                seed=seed,
             ),
             choices=labels,
         )

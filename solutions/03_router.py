@@ -44,6 +44,7 @@ from orchestra.patterns.router import (
     router,
     triage_all,
 )
+from orchestra.prices import listing
 
 simulator = sim.start(seed=seed, time_scale=time_scale)
 tickets = datasets.load("tickets")
@@ -60,8 +61,12 @@ URGENCY = {
     "high": "urgent, asap, immediately, critical, outage, blocked, hacked, damaged",
     "low": "minor, curious, no rush, someday, suggestion, idea",
 }
-llm = LLM(model)
-print(len(tickets), "tickets")
+# The router's answers are short (a JSON verdict in 40 tokens, an urgency word in 10) and
+# thinking would count in those limits: no thinking where the model allows it, else low effort
+# (chapter 03, "Short labels and thinking").
+quiet = {"thinking": "disabled"} if "disabled" in listing(model).thinking else {"effort": "low"}
+llm = LLM(model, **quiet)
+print(len(tickets), "tickets;", model, quiet)
 
 # %% [markdown]
 # ## Task 1 · The route table and the confidence threshold
@@ -281,8 +286,9 @@ print(
 answer = """
 Measure before deciding: run both models as the router over labelled tickets and compare
 accuracy (a confusion matrix shows which classes are confused) against cost and latency per
-ticket. Routing is one call on every ticket, so Opus multiplies the bill by about 5 and adds
-latency to every request. Price a misroute (a ticket bounced between teams) and pick the
+ticket. Routing is one call on every ticket, so Opus multiplies the bill by its price per
+token over Haiku's (read it from today's price list: a large factor) and adds latency to
+every request. Price a misroute (a ticket bounced between teams) and pick the
 cheapest model whose error rate is acceptable. Improve label descriptions first (free), then
 add a confidence threshold chosen from the misroutes: tickets under it, and labels with no
 route, go to an explicit default route: a person, or a cascade to Opus for just those few

@@ -75,14 +75,14 @@ MUTANTS = [
         2,
         """
         limiter = RateLimiter(requests_per_minute=2 * requests_per_minute, time_scale=sweep_time_scale)
-        return LLM(model, max_tokens=200, max_retries=30, limiter=limiter)
+        return LLM(model, max_retries=30, limiter=limiter)
         """,
         caught_by=2,
     ),
     Mutant(
         "no limiter, more SDK retries: the run completes but still earns 429s",
         2,
-        "return LLM(model, max_tokens=200, max_retries=60)",
+        "return LLM(model, max_retries=60)",
         caught_by=2,
     ),
     Mutant(
