@@ -216,7 +216,7 @@ class Tagged(BaseModel):
 def tagger(kind: str):
     @step(name=kind, writes="tags")
     async def run(t: Tagged) -> dict:
-        label = (await llm.ask(ASK[kind].format(t.text), max_tokens=20)).text.strip()
+        label = (await llm.ask(ASK[kind].format(t.text))).text.strip()
         return {"tags": [*t.tags, label]}
 
     return run
