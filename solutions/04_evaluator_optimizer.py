@@ -346,12 +346,12 @@ RUBRIC = [
 ]
 MODEL_ANSWER = """Measure first: per-round cost from the traces, writer against grader. The grader
 usually dominates (a long rubric prompt on a strong model, its thinking billed as output, paid
-every round), and the grade
-gains little after round two. Bound the loop twice, fewer rounds and a per-item budget that
-keeps the last draft, knowing a budget checked before each step is overshot by the step in
-flight. Grade checkable criteria in code (mentions, word counts), use a cheaper grader validated
-or lower effort validated against human labels, and pick the threshold from a measured quality/cost curve; compare with a
-stronger one-pass writer. Measure again after each change."""
+every round), and the grade gains little after round two. Bound the loop twice, fewer rounds
+and a per-item budget that keeps the last draft, knowing a budget checked before each step is
+overshot by the step in flight. Grade checkable criteria in code (mentions, word counts), use a
+cheaper grader or a lower effort validated against human labels, and pick the threshold from a
+measured quality/cost curve; compare with a stronger one-pass writer. Measure again after each
+change."""
 
 await review(answer, RUBRIC, MODEL_ANSWER, backend=backend)
 
