@@ -751,12 +751,10 @@ def llama_loop(model, grader_model, base_url):
         state: Draft
 
     def claude(m, effort=None):
-        # temperature 1.0 is the API's default (LlamaIndex would send 0.1, which 5.x models
-        # refuse); effort goes in the request body, which the SDK passes through
+        # LlamaIndex's Anthropic has no effort field: it goes in the request body, which the
+        # SDK passes through; max_tokens leaves room for thinking, which counts in it
         extra = {"extra_body": {"output_config": {"effort": effort}}} if effort else {}
-        return Anthropic(
-            model=m, base_url=base_url, temperature=1.0, max_tokens=4096, additional_kwargs=extra
-        )
+        return Anthropic(model=m, base_url=base_url, max_tokens=4096, additional_kwargs=extra)
 
     class Refine(Workflow):
         def __init__(self, **kwargs):

@@ -610,12 +610,10 @@ class Replan(Event):
 
 def llama_plan(setting, base_url, max_replans):
     def claude(m, effort=None):
-        # temperature 1.0 is the API's default (LlamaIndex would send 0.1, which 5.x models
-        # refuse); LlamaIndex's Anthropic has no effort field: it goes in the request body
+        # LlamaIndex's Anthropic has no effort field: it goes in the request body, which the
+        # SDK passes through; max_tokens leaves room for thinking, which counts in it
         extra = {"extra_body": {"output_config": {"effort": effort}}} if effort else {}
-        return Anthropic(
-            model=m, base_url=base_url, temperature=1.0, max_tokens=8192, additional_kwargs=extra
-        )
+        return Anthropic(model=m, base_url=base_url, max_tokens=8192, additional_kwargs=extra)
 
     writer = claude(executor)
     kit = support_tools(Via(lambda p: _completion(writer, p)))

@@ -549,8 +549,7 @@ def on_model_pieces(text: str) -> range:
 
 
 async def llama_chat(limit: int):
-    # temperature 1.0 is the API's default (LlamaIndex would send 0.1, which 5.x models refuse)
-    chat = Anthropic(model=model, base_url=base_url, temperature=1.0, max_tokens=2048)
+    chat = Anthropic(model=model, base_url=base_url, max_tokens=2048)  # room to think
     memory = Memory.from_defaults(
         token_limit=limit, tokenizer_fn=on_model_pieces, chat_history_token_ratio=1.0
     )

@@ -576,7 +576,7 @@ from llama_index.llms.anthropic import Anthropic
 
 def llama_review(model, base_url):
     class LlamaReview(LlamaWorkflow):
-        llm = Anthropic(model=model, base_url=base_url, temperature=1.0, max_tokens=512)
+        llm = Anthropic(model=model, base_url=base_url, max_tokens=512)
 
         @llama_step
         async def draft(self, ctx: LlamaContext, ev: StartEvent) -> InputRequiredEvent:

@@ -324,7 +324,7 @@ class Events(BaseEventHandler):
 async def frameworks_draft(callbacks=()):
     """The draft call, once in LangChain and once in LlamaIndex; returns both replies."""
     lc = ChatAnthropic(model=shipped.draft, base_url=simulator.url, max_tokens=150)
-    li = Anthropic(model=shipped.draft, base_url=simulator.url, max_tokens=150, temperature=1.0)
+    li = Anthropic(model=shipped.draft, base_url=simulator.url, max_tokens=150)
     lc_reply = await lc.ainvoke(prompt, config={"callbacks": list(callbacks)})
     li_reply = await li.achat([ChatMessage(role="user", content=prompt)])
     return lc_reply.content, li_reply.message.content
