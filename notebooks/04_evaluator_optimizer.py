@@ -308,8 +308,11 @@ prose(
 # 8,192 because thinking counts in it.
 
 # %%
-settings = [(m, e) for m in grid_models for e in grid_efforts]
-settings += [(max_effort_model, "max")] if max_effort_model in grid_models else []
+settings = [
+    (m, e)
+    for m in grid_models
+    for e in [*grid_efforts, *(["max"] if m == max_effort_model else [])]
+]
 
 
 async def one_pass(model, effort):
@@ -371,7 +374,7 @@ grid.round(
 
 # %%
 fig, ax = plt.subplots(figsize=(9, 5), dpi=100)
-for name, rows in grid.groupby(level="model", sort=False):
+for k, (name, rows) in enumerate(grid.groupby(level="model", sort=False)):
     line = ax.errorbar(
         rows["writer cost per draft ($)"],
         rows["mean grade"],
@@ -385,7 +388,8 @@ for name, rows in grid.groupby(level="model", sort=False):
             effort,
             (row["writer cost per draft ($)"], row["mean grade"]),
             textcoords="offset points",
-            xytext=(6, -12),
+            xytext=(5, 6) if k % 2 == 0 else (5, -6),  # models alternate above and below
+            va="bottom" if k % 2 == 0 else "top",
             fontsize=8,
             color=line.lines[0].get_color(),
         )
@@ -435,8 +439,8 @@ for k, dear in enumerate(grid_models[1:], start=1):
         f"the best cheaper setting at no more cost than **{d[0]} at its default {d[1]}** "
         f"(grade {grid.loc[d, 'mean grade']:.3f}, ${grid.loc[d, cost_col]:.6f} per draft) is "
         f"**{best[0]} at {best[1]}** (grade {grid.loc[best, 'mean grade']:.3f}, "
-        f"${grid.loc[best, cost_col]:.6f}, {grid.loc[d, cost_col] / grid.loc[best, cost_col]:.0f}× "
-        f"cheaper): it **{word}** it ({gap:+.3f}, noise ±{noise:.3f})"
+        f"${grid.loc[best, cost_col]:.6f}, {grid.loc[best, cost_col] / grid.loc[d, cost_col]:.0%} "
+        f"of its cost): it **{word}** it ({gap:+.3f}, noise ±{noise:.3f})"
     )
 n = int(grid["drafts (n)"].min())
 top = {m: grid.xs(m, level="model")["mean grade"] for m in order}
@@ -584,8 +588,7 @@ prose(
 ESCALATE = ({"effort": "xhigh"}, {"model": "claude-opus-5-5"})  # think harder, then the strongest
 regrade = Retry(max_attempts=3, base_delay=0.01, seed=seed, escalate=ESCALATE)
 print({f"attempt {n}": regrade.changes(n) or "the grader as it is" for n in (1, 2, 3)})
-if simulator:
-    mark = len(simulator.log)
+if simulator:  # configure starts the simulator's log afresh
     simulator.configure(
         faults=sim.Faults(plan=[sim.Rule("bad_json", match="Score the following", nth=[1, 2])])
     )
@@ -595,11 +598,12 @@ staged = await optimizer(haiku, judge, threshold=threshold, max_iterations=1, re
 print(staged.status, "| grade:", staged.state.score, f"| ${staged.cost_usd:.5f} in all")
 attempts = pd.DataFrame()  # on real Claude nothing was staged: read the run's trace instead
 if simulator:
-    simulator.configure(faults=sim.Faults())
-    graded = [e for e in list(simulator.log)[mark:] if e.get("task") == "score"]
+    graded = [e for e in simulator.log if e.get("task") == "score"]
     attempts = pd.DataFrame(graded)[["model", "effort", "fault", "thinking_tokens", "model_s"]]
+    attempts["model_s"] = attempts["model_s"].round(2)
     attempts.index = pd.RangeIndex(1, len(attempts) + 1, name="grading attempt")
     assert list(attempts["fault"].isna()) == [False, False, True]
+    simulator.configure(faults=sim.Faults())
 attempts
 
 # %% [markdown]
@@ -637,7 +641,7 @@ def chat(model, base_url, **settings):
     return ChatAnthropic(model=model, base_url=base_url, max_tokens=4096, **settings)
 
 
-def grading(grader_model, base_url):
+def grade_chain(grader_model, base_url):
     """The grade, and on a malformed one the same escalation as orchestra's: more effort, then
     the strongest model (LangChain's idiom: a runnable with fallbacks)."""
     ask = lambda llm: (
@@ -657,7 +661,7 @@ def grading(grader_model, base_url):
 
 def lcel_loop(model, grader_model, base_url):
     write = RunnableLambda(write_prompt) | chat(model, base_url) | StrOutputParser()
-    grade = grading(grader_model, base_url)
+    grade = grade_chain(grader_model, base_url)
 
     async def refine(brief):
         state = brief
@@ -691,7 +695,7 @@ from langgraph.graph import END, START, StateGraph
 
 def langgraph_loop(model, grader_model, base_url, rounds=max_iterations):
     write = RunnableLambda(write_prompt) | chat(model, base_url) | StrOutputParser()
-    grade = grading(grader_model, base_url)
+    grade = grade_chain(grader_model, base_url)
 
     async def generate(state: Draft) -> dict:
         return {"draft": await write.ainvoke(state)}
@@ -845,8 +849,8 @@ async def run_llama(briefs):
 
 implementations = {
     "orchestra": (run_orchestra, [evaluator.optimizer, run_orchestra]),
-    "LangChain LCEL": (run_lcel, [grading, lcel_loop, run_lcel]),
-    "LangGraph": (run_langgraph, [grading, langgraph_loop, run_langgraph]),
+    "LangChain LCEL": (run_lcel, [grade_chain, lcel_loop, run_lcel]),
+    "LangGraph": (run_langgraph, [grade_chain, langgraph_loop, run_langgraph]),
     "LlamaIndex Workflows": (run_llama, [llama_loop, run_llama]),
 }
 measured, finals = [], {}

@@ -299,7 +299,7 @@ async def sweep(setting) -> list[dict]:
 
 
 runs = pd.DataFrame([row for m in planners for row in await sweep(m)])
-table = runs.drop(columns="wrong").groupby(["planner", "max_replans", "parts"]).mean()
+table = runs.drop(columns="wrong").groupby(["planner", "max_replans", "parts"], sort=False).mean()
 table.round(
     {
         "first plan passes": 2,

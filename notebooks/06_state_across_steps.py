@@ -444,8 +444,8 @@ dearer = run_cost(kept)[1] / run_cost(full)[1] - 1
 aborted = sum(r.status != "completed" for r in kept)
 prose(
     f"Measured: the budget of {budget_tokens} tokens {'cut' if saved > 0 else 'raised'} the tokens "
-    f"of a dossier by **{abs(saved):.0%}** and its cost by {abs(dearer):.0%} "
-    f"({'less' if dearer < 0 else 'more'}; the summaries' own calls included, "
+    f"of a dossier by **{abs(saved):.0%}** and {'cut' if dearer < 0 else 'raised'} its cost "
+    f"by {abs(dearer):.0%} (the summaries' own calls included, "
     f"{sum(map(len, folds)) / len(kept):.1f} per dossier; {aborted} run(s) stopped on a broken "
     f"summary contract). It capped the last prompt at {call_tokens(kept[0])[-1]} tokens against "
     f"{call_tokens(full[0])[-1]}. The question about step 1 was answered right "
@@ -475,7 +475,9 @@ prose(
 #   memory"): a graph over `MessagesState`, whose `messages` channel has the `add_messages`
 #   reducer, compiled with a checkpointer (`InMemorySaver`) that keeps the thread between calls.
 #   What is *sent* to the model is cut with `trim_messages` to the last `chat_budget` tokens,
-#   starting on a human turn; the checkpoint itself keeps everything.
+#   starting on a human turn; the checkpoint itself keeps everything. On today's models each
+#   reply carries a thinking block signed for the conversation before it, and the API refuses
+#   it under an edited history: a trimmed history sends the replies' text only.
 # - **LlamaIndex**: `Memory` (0.14's replacement for the deprecated `ChatMemoryBuffer`): a
 #   token-limited queue; past `token_limit × chat_history_token_ratio` the oldest turns are
 #   flushed to memory blocks, here none, so they are dropped.
@@ -500,7 +502,7 @@ NAME = "Priya"  # what the last turn asks for (said in turn 1)
 
 # %%
 from langchain_anthropic import ChatAnthropic
-from langchain_core.messages import BaseMessage, HumanMessage, trim_messages
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, trim_messages
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import START, MessagesState, StateGraph
 
@@ -524,6 +526,9 @@ async def langchain_chat(limit: int | None):
                 strategy="last",
                 start_on="human",
             )
+            # a reply's thinking block is signed for the conversation before it: once older
+            # turns are cut, send the replies' text only (the API refuses the edited history)
+            history = [AIMessage(m.text) if isinstance(m, AIMessage) else m for m in history]
         sent[:] = history
         return {"messages": [await chat.ainvoke(history)]}
 
