@@ -170,7 +170,7 @@ async def polish(
     *,
     threshold: float = threshold,
     max_iterations: int = 4,
-    budget_usd: float = 0.01,
+    budget_usd: float = 0.05,
 ) -> RunResult:
     ### BEGIN SOLUTION
     wf = Workflow(
