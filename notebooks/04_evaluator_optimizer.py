@@ -95,7 +95,10 @@ judge = LLM(grader, backend=backend)
 print(len(briefs), "briefs; writers:", writers, "| grader:", grader, "| threshold:", threshold)
 print(
     "default effort:",
-    {m.replace("claude-", ""): listing(m).default_effort for m in {*writers, grader}},
+    {
+        m.replace("claude-", ""): listing(m).default_effort
+        for m in dict.fromkeys([*writers, grader])
+    },
 )
 print(evaluator.rubric_prompt(briefs[0].model_copy(update={"draft": "<the draft>"})))
 
