@@ -318,7 +318,7 @@ table.round(
 fig, axes = plt.subplots(1, 3, figsize=(13, 4), dpi=100)
 panels = [
     ("success", "success rate (0..1)"),
-    ("cost ($)", "mean cost per request (USD)"),
+    ("cost ($)", "mean cost per request (USD, log scale)"),
     ("simulated s", "mean simulated seconds per request"),
 ]
 names = table.index.get_level_values("planner").unique()
@@ -339,6 +339,7 @@ for ax, (column, label) in zip(axes, panels, strict=True):
     ax.set_xticks(lengths)
     ax.margins(y=0.1)
 axes[0].set_ylim(-0.05, 1.05)
+axes[1].set_yscale("log")  # the planners' prices per token differ many times over
 axes[0].set_title("Runs that complete")
 axes[1].set_title("Cost: planner + executor")
 axes[2].set_title("Latency (simulated, sequential)")
