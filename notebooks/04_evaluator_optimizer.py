@@ -13,8 +13,16 @@
 #   orchestra:
 #     test_parameters:
 #       grader: claude-haiku-5-5
+#       grid_efforts:
+#       - low
+#       - high
+#       grid_models:
+#       - claude-haiku-5-5
+#       - claude-sonnet-5-5
+#       max_effort_model: claude-haiku-5-5
 #       max_iterations: 3
 #       n_products: 4
+#       samples: 1
 #       seed: 1
 #       time_scale: 0.0
 #       writers:
@@ -39,15 +47,23 @@
 # **Cost and latency:** round *k* costs one generation plus one grading, and rounds cannot
 # overlap. The loop must be **bounded** twice: by `max_iterations` (the grade may never reach the
 # threshold) and by a `Budget` (a long draft and a strong grader can make each round expensive).
+# On today's models a round has a third dial besides the writer and the rounds: **effort**
+# (`output_config.effort`, `low` to `max`), how long the model thinks before it answers. Thinking
+# is billed as output and takes model-seconds, so it is bought like a round: section 4 measures
+# it, model by model, against the loop.
 
 # %% tags=["parameters"]
 backend = "sim"  # "sim": offline simulator; "anthropic": real Claude
-writers = ["claude-haiku-5-5", "claude-sonnet-5-5"]  # generator models to compare
-grader = "claude-sonnet-5-5"  # the evaluator model
+writers = ["claude-haiku-5-5", "claude-sonnet-5-5"]  # generator models for the loop (sections 1-3)
+grader = "claude-sonnet-5-5"  # the evaluator model, at its default effort
 threshold = 0.9  # stop when the rubric grade reaches this (0..1)
 max_iterations = 4  # at most this many write -> grade rounds
-budget_usd = 0.004  # per-product ceiling for the budget demo
+budget_usd = 0.02  # per-product ceiling for the budget demo
 n_products = 15  # how many products (at most 15)
+grid_models = ["claude-haiku-5-5", "claude-sonnet-5-5", "claude-opus-5-5"]  # section 4's table
+grid_efforts = ["low", "medium", "high", "xhigh"]  # output_config.effort values to try
+max_effort_model = "claude-haiku-5-5"  # the one model also tried at effort "max"
+samples = 3  # section 4: drafts per product per setting (each a fresh sample)
 seed = 0
 time_scale = 0.01  # wall-clock seconds per simulated second
 
@@ -64,9 +80,10 @@ import inspect
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from orchestra import LLM, Budget, datasets, log_steps, measure, sim, viz
+from orchestra import LLM, Budget, Retry, datasets, log_steps, measure, sim, viz
 from orchestra.patterns import evaluator
 from orchestra.patterns.evaluator import Draft, iterations, optimizer
+from orchestra.prices import listing
 from orchestra.viz import prose
 
 pd.set_option("display.max_colwidth", 100)
@@ -76,6 +93,13 @@ products = datasets.load("products")[:n_products]
 briefs = [Draft(product=p["product"], points=p["must_mention"]) for p in products]
 judge = LLM(grader, backend=backend)
 print(len(briefs), "briefs; writers:", writers, "| grader:", grader, "| threshold:", threshold)
+print(
+    "default effort:",
+    {
+        m.replace("claude-", ""): listing(m).default_effort
+        for m in dict.fromkeys([*writers, grader])
+    },
+)
 print(evaluator.rubric_prompt(briefs[0].model_copy(update={"draft": "<the draft>"})))
 
 # %% [markdown]
@@ -228,16 +252,28 @@ def spent(runs, part):
     return sum(s.cost_usd for r in runs for s in r.trace.steps() if s.key.endswith(part))
 
 
+def thought(runs, part):
+    spans = [s for r in runs for s in r.trace.steps() if s.key.endswith(part)]
+    return sum(s.thinking_tokens for s in spans) / len(spans), sum(
+        s.output_tokens for s in spans
+    ) / len(spans)
+
+
 cheap, strong = passes.index[0], passes.index[-1]
 gains = marginal.loc[cheap.replace("claude-", ""), "grade gained"].tolist()
 grading = sum(spent(runs, "evaluate") for runs in results.values())
 writing = sum(spent(runs, "generate") for runs in results.values())
+grades = sum(len(r.state.scores) for runs in results.values() for r in runs)
+think, out = thought([r for runs in results.values() for r in runs], "evaluate")
 prose(
     f"Measured, writer {cheap}: the mean grade gained per round was "
     + ", ".join(f"{g:+.3f}" for g in gains)
     + f" (round 1 to {len(gains)}). Over every run above, the grader's calls cost "
     f"${grading:.4f} and the writers' ${writing:.4f}: grading is "
-    f"**{grading / (grading + writing):.0%} of the spend**. One pass of {strong} grades "
+    f"**{grading / (grading + writing):.0%} of the spend**, ${grading / grades:.5f} per grade "
+    f"over {grades} grades, of whose {out:.0f} output tokens {think:.0f} are the grader's "
+    f"thinking (billed as output at {grader}'s "
+    f"${listing(grader).price.output_usd_per_mtok:g} per million). One pass of {strong} grades "
     f"{passes.loc[strong, 'one pass: grade']:.2f} for ${passes.loc[strong, 'one pass: cost ($)']:.5f}"
     f" per product; {cheap}'s loop ends at {passes.loc[cheap, 'loop: grade']:.2f} for "
     f"${passes.loc[cheap, 'loop: cost ($)']:.5f} after {passes.loc[cheap, 'loop: rounds']:.1f} "
@@ -250,16 +286,195 @@ prose(
 #
 # - **Diminishing returns.** Compare what each round adds (the gains above, and the last column
 #   of the table: the price of a tenth of a grade; NaN when there was nothing left to gain) with
-#   what it costs. Every round pays the grader again, on a long rubric prompt: when grading is
-#   most of the spend, a cheaper grader or a deterministic check (a regex for "mentions X", a
-#   word count) is the first optimisation, before any change to the writer.
+#   what it costs. Every round pays the grader again, and a grade is a hard task: at its default
+#   effort the grader thinks before it scores, and those thinking tokens are billed at the output
+#   price of a model that costs far more per token than the writer. When grading is most of the
+#   spend, a cheaper grader, the grader at a lower effort (measured against human labels first),
+#   or a deterministic check (a regex for "mentions X", a word count) is the first optimisation,
+#   before any change to the writer.
 # - **A stronger writer is the other option.** Put its one-pass grade and cost beside the cheap
 #   writer's whole loop: if one pass reaches the grade you need for less, drop the loop. The loop
 #   pays when criteria are checkable and drafts often miss some; it does not pay when first
 #   drafts usually pass (try `threshold = 0.7`), or when the grade plateaus (the last rounds add
 #   almost nothing).
 #
-# ## 4. The unbounded loop, and the two bounds
+# ## 4. Model × effort: how good is one pass, and what does it cost?
+#
+# The writer has two dials besides the loop: which model, and how hard it thinks
+# (`output_config.effort`; Haiku 5.5 and Opus 5.5 default to `medium`, Sonnet 5.5 to `high`).
+# Every setting below writes `samples` first drafts of every product (on today's models each
+# identical request is a fresh sample), and the chapter's grader grades each one at its default
+# effort, the same for every draft. One pass is `optimizer(..., max_iterations=1)`: the same
+# prompts as the loop. Per draft: the mean grade and its standard error, the share that reaches
+# the threshold, and what the **writer** cost (the grader is the measuring instrument here, the
+# same for all), its simulated model-seconds and its thinking tokens. `max_tokens` is raised to
+# 8,192 because thinking counts in it.
+
+# %%
+settings = [
+    (m, e)
+    for m in grid_models
+    for e in [*grid_efforts, *(["max"] if m == max_effort_model else [])]
+]
+
+
+async def one_pass(model, effort):
+    async with LLM(model, backend=backend, effort=effort, max_tokens=8192) as writer:
+        wf = optimizer(writer, judge, threshold=threshold, max_iterations=1)
+        runs = await wf.run_many(
+            briefs * samples, concurrency=8, progress=f"{model.replace('claude-', '')} {effort}"
+        )
+    rows = []
+    for r in runs:
+        (write,) = [s for s in r.trace.steps() if s.key.endswith("generate")]
+        rows.append(
+            {
+                "model": model.replace("claude-", ""),
+                "effort": effort,
+                "grade": r.state.score,
+                "cost ($)": write.cost_usd,
+                "model-seconds": write.model_s,
+                "thinking tokens": write.thinking_tokens,
+            }
+        )
+    return rows
+
+
+drafts = pd.DataFrame([row for m, e in settings for row in await one_pass(m, e)])
+drafts["passes"] = drafts["grade"] >= threshold
+grid = drafts.groupby(["model", "effort"], sort=False).agg(
+    n=("grade", "size"),
+    mean_grade=("grade", "mean"),
+    se=("grade", "sem"),
+    pass_rate=("passes", "mean"),
+    cost=("cost ($)", "mean"),
+    seconds=("model-seconds", "mean"),
+    thinking=("thinking tokens", "mean"),
+)
+grid.columns = [
+    "drafts (n)",
+    "mean grade",
+    "standard error",
+    f"share >= {threshold}",
+    "writer cost per draft ($)",
+    "model-seconds per draft (simulated)",
+    "thinking tokens per draft",
+]
+grid.round(
+    {
+        "mean grade": 3,
+        "standard error": 3,
+        f"share >= {threshold}": 2,
+        "writer cost per draft ($)": 6,
+        "model-seconds per draft (simulated)": 2,
+        "thinking tokens per draft": 0,
+    }
+)
+
+# %% [markdown]
+# Quality against cost, one line per model, each point an effort. The cost axis is logarithmic:
+# the models' prices per token differ by up to 40×, and a line's own spread is what thinking adds.
+
+# %%
+fig, ax = plt.subplots(figsize=(9, 5), dpi=100)
+for k, (name, rows) in enumerate(grid.groupby(level="model", sort=False)):
+    line = ax.errorbar(
+        rows["writer cost per draft ($)"],
+        rows["mean grade"],
+        yerr=rows["standard error"],
+        marker="o",
+        capsize=3,
+        label=f"writer {name}",
+    )
+    for (_, effort), row in rows.iterrows():
+        ax.annotate(
+            effort,
+            (row["writer cost per draft ($)"], row["mean grade"]),
+            textcoords="offset points",
+            xytext=(5, 6) if k % 2 == 0 else (5, -6),  # models alternate above and below
+            va="bottom" if k % 2 == 0 else "top",
+            fontsize=8,
+            color=line.lines[0].get_color(),
+        )
+ax.set_xscale("log")
+ax.set_xlabel("writer cost per draft (USD, log scale)")
+ax.set_ylabel("mean rubric grade of one pass (0..1), ± 1 standard error")
+ax.set_title(
+    f"One pass per setting: {len(briefs)} products × {samples} samples, "
+    f"graded by {grader.replace('claude-', '')}"
+)
+ax.axhline(threshold, color="gray", linestyle="--", linewidth=1, label=f"threshold {threshold}")
+ax.legend(fontsize=8, loc="lower right")
+ax.margins(x=0.15, y=0.1)
+fig.tight_layout()
+
+# %% [markdown]
+# Can a cheaper model thinking harder stand in for a dearer one? For each dearer model at its
+# default effort, the best setting of a cheaper model that costs **no more per draft**; the
+# difference counts only when it is more than twice its standard error (with these few drafts a
+# smaller gap is noise).
+
+
+# %%
+def verdict(a, b):
+    """How setting ``a`` compares with ``b`` on mean grade, given their standard errors."""
+    gap = grid.loc[a, "mean grade"] - grid.loc[b, "mean grade"]
+    noise = 2 * (grid.loc[a, "standard error"] ** 2 + grid.loc[b, "standard error"] ** 2) ** 0.5
+    word = "beats" if gap > noise else "falls short of" if gap < -noise else "matches"
+    return word, gap, noise
+
+
+cost_col, order = "writer cost per draft ($)", [m.replace("claude-", "") for m in grid_models]
+sentences, compared = [], {}
+for k, dear in enumerate(grid_models[1:], start=1):
+    d = (order[k], listing(dear).default_effort)
+    if d not in grid.index:
+        continue
+    cheaper = grid.loc[[i for i in grid.index if i[0] in order[:k]]]
+    affordable = cheaper[cheaper[cost_col] <= grid.loc[d, cost_col]]
+    if affordable.empty:
+        sentences.append(f"no setting of a cheaper model costs as little as {d[0]} at {d[1]}")
+        continue
+    best = affordable["mean grade"].idxmax()
+    word, gap, noise = verdict(best, d)
+    compared[d] = (best, word)
+    sentences.append(
+        f"the best cheaper setting at no more cost than **{d[0]} at its default {d[1]}** "
+        f"(grade {grid.loc[d, 'mean grade']:.3f}, ${grid.loc[d, cost_col]:.6f} per draft) is "
+        f"**{best[0]} at {best[1]}** (grade {grid.loc[best, 'mean grade']:.3f}, "
+        f"${grid.loc[best, cost_col]:.6f}, {grid.loc[best, cost_col] / grid.loc[d, cost_col]:.0%} "
+        f"of its cost): it **{word}** it ({gap:+.3f}, noise ±{noise:.3f})"
+    )
+n = int(grid["drafts (n)"].min())
+top = {m: grid.xs(m, level="model")["mean grade"] for m in order}
+lift = {m: g.max() - g.min() for m, g in top.items()}
+prose(
+    f"Measured on {n} drafts per setting: "
+    + "; ".join(sentences)
+    + ". Effort moved each model's mean grade by at most "
+    + ", ".join(f"{lift[m]:.3f} ({m})" for m in order)
+    + " across the efforts tried, while the models differ by up to "
+    f"{max(g.max() for g in top.values()) - min(g.min() for g in top.values()):.3f}."
+)
+
+# %% [markdown]
+# How to read it:
+#
+# - **Effort is a small dial on an easy task.** Writing product copy is not hard reasoning:
+#   thinking longer adds thinking tokens, cost and model-seconds, and moves the grade little.
+#   The model sets the level; effort moves along it. On a hard task (grading, planning,
+#   arithmetic) the same dial moves quality more (the grader above thinks far longer at its
+#   default effort than a writer does).
+# - **Compare at equal cost, with the noise in view.** A cheaper model at high effort is the
+#   fair rival of a dearer model at its default, only when it costs no more per draft. Whether it
+#   wins is a measurement on your task, not a rule; with a few dozen drafts per point, a gap of
+#   a few hundredths is within the noise.
+# - **The loop is another way to buy the same grade.** Compare the best one-pass setting with
+#   section 2's loop: a cheap writer plus feedback may reach the threshold for less than a dearer
+#   writer thinking hard, if the grader is cheap enough; when the grader dominates, fewer rounds
+#   (a better first draft) is what saves money.
+#
+# ## 5. The unbounded loop, and the two bounds
 #
 # The version you find in many tutorials:
 #
@@ -360,7 +575,48 @@ prose(
 # small budget is overshot by a large share. To stay under a hard ceiling, stop when the
 # *remaining* budget is below the dearest step, or cap the call itself with `max_tokens`.
 #
-# ## 5. The same loop in LangChain (LCEL), LangGraph and LlamaIndex Workflows
+# ## 6. A re-grade that changes something
+#
+# A grade that does not fit the `Grade` contract (a malformed answer) is worth one more try. The
+# old code asked again at temperature 0.7, because at temperature 0 the same request gets the
+# same answer. Today's models refuse a temperature (a 400), and each identical request is
+# already a fresh sample; a retry is better spent on a change that can make the answer better:
+# **the prompt** (the loop's feedback does that for the draft), **the effort**, or **the model**.
+# In orchestra that is the step's retry policy, `Retry(escalate=...)`: the step calls
+# `ctx.llm(grader)`, which is the grader itself on attempt 1 and the grader with the
+# attempt's changes after that. Below, the grader's first two answers are staged to be malformed
+# (a simulator fault), so the third attempt is the one that counts.
+
+# %%
+ESCALATE = ({"effort": "xhigh"}, {"model": "claude-opus-5-5"})  # think harder, then the strongest
+regrade = Retry(max_attempts=3, base_delay=0.01, seed=seed, escalate=ESCALATE)
+print({f"attempt {n}": regrade.changes(n) or "the grader as it is" for n in (1, 2, 3)})
+if simulator:  # configure starts the simulator's log afresh
+    simulator.configure(
+        faults=sim.Faults(plan=[sim.Rule("bad_json", match="Score the following", nth=[1, 2])])
+    )
+staged = await optimizer(haiku, judge, threshold=threshold, max_iterations=1, retry=regrade).run(
+    briefs[2]
+)
+print(staged.status, "| grade:", staged.state.score, f"| ${staged.cost_usd:.5f} in all")
+attempts = pd.DataFrame()  # on real Claude nothing was staged: read the run's trace instead
+if simulator:
+    graded = [e for e in simulator.log if e.get("task") == "score"]
+    attempts = pd.DataFrame(graded)[["model", "effort", "fault", "thinking_tokens", "model_s"]]
+    attempts["model_s"] = attempts["model_s"].round(2)
+    attempts.index = pd.RangeIndex(1, len(attempts) + 1, name="grading attempt")
+    assert list(attempts["fault"].isna()) == [False, False, True]
+    simulator.configure(faults=sim.Faults())
+attempts
+
+# %% [markdown]
+# Each attempt changed one thing, and each was paid for: the malformed answers too. Order the
+# escalation from cheap to dear (effort before model), and bound it (`max_attempts`): a grader
+# that keeps failing on one draft is a signal to look at the prompt, not a reason to keep paying.
+# Without `escalate`, a retry sends the same request again: on today's models a fresh sample,
+# often enough for a one-off malformed answer, and the cheapest retry.
+#
+# ## 7. The same loop in LangChain (LCEL), LangGraph and LlamaIndex Workflows
 #
 # Same prompts, same `Grade` contract, same bound (`max_iterations`), writer Haiku. **LCEL** has
 # no loop construct: the chains are runnables (`prompt | model | parser`) and the loop is plain
@@ -368,6 +624,11 @@ prose(
 # node, an `evaluate` node, and a **conditional edge** from `evaluate` back to `generate` or to
 # the end. **LlamaIndex Workflows** loop with events: the grading step either stops or sends a
 # new `Rewrite` event back to the writing step; the bound is a counter you carry yourself.
+# Each re-grades a malformed answer with the escalation of section 6 in its own idiom: LangChain
+# a runnable `with_fallbacks` (the grader at effort `xhigh`, then Opus), LlamaIndex a list of
+# graders tried in turn, orchestra the step's `Retry(escalate=...)`. LangChain's
+# `ChatAnthropic` takes `effort=`; LlamaIndex's `Anthropic` has no such field, so effort goes
+# in the request body (`extra_body`).
 
 # %%
 from langchain_anthropic import ChatAnthropic
@@ -375,17 +636,35 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import RunnableLambda
 
 from orchestra.patterns.evaluator import Grade, rubric_prompt, write_prompt
+from orchestra.prices import OPUS
+
+
+def chat(model, base_url, **settings):
+    # max_tokens leaves room for thinking, which counts in it
+    return ChatAnthropic(model=model, base_url=base_url, max_tokens=4096, **settings)
+
+
+def grade_chain(grader_model, base_url):
+    """The grade, and on a malformed one the same escalation as orchestra's: more effort, then
+    the strongest model (LangChain's idiom: a runnable with fallbacks)."""
+    ask = lambda llm: (
+        RunnableLambda(rubric_prompt)
+        | llm.with_structured_output(
+            Grade,
+            method="json_schema",  # output_config.format, as orchestra sends; not a forced tool
+        )
+    )
+    return ask(chat(grader_model, base_url)).with_fallbacks(
+        [
+            ask(chat(grader_model, base_url, effort="xhigh")),
+            ask(chat(OPUS, base_url, effort="xhigh")),
+        ]
+    )
 
 
 def lcel_loop(model, grader_model, base_url):
-    chat = lambda m, t=0.0: ChatAnthropic(model=m, base_url=base_url, temperature=t, max_tokens=512)
-    write = RunnableLambda(write_prompt) | chat(model) | StrOutputParser()
-    # a malformed grade is asked again at temperature 0.7 (at 0 the same request, the same answer)
-    grade = (
-        RunnableLambda(rubric_prompt) | chat(grader_model).with_structured_output(Grade)
-    ).with_fallbacks(
-        [RunnableLambda(rubric_prompt) | chat(grader_model, 0.7).with_structured_output(Grade)]
-    )
+    write = RunnableLambda(write_prompt) | chat(model, base_url) | StrOutputParser()
+    grade = grade_chain(grader_model, base_url)
 
     async def refine(brief):
         state = brief
@@ -418,13 +697,8 @@ from langgraph.graph import END, START, StateGraph
 
 
 def langgraph_loop(model, grader_model, base_url, rounds=max_iterations):
-    chat = lambda m, t=0.0: ChatAnthropic(model=m, base_url=base_url, temperature=t, max_tokens=512)
-    write = RunnableLambda(write_prompt) | chat(model) | StrOutputParser()
-    grade = (
-        RunnableLambda(rubric_prompt) | chat(grader_model).with_structured_output(Grade)
-    ).with_fallbacks(
-        [RunnableLambda(rubric_prompt) | chat(grader_model, 0.7).with_structured_output(Grade)]
-    )
+    write = RunnableLambda(write_prompt) | chat(model, base_url) | StrOutputParser()
+    grade = grade_chain(grader_model, base_url)
 
     async def generate(state: Draft) -> dict:
         return {"draft": await write.ainvoke(state)}
@@ -483,20 +757,31 @@ def llama_loop(model, grader_model, base_url):
     class Written(Event):
         state: Draft
 
+    def claude(m, effort=None):
+        # LlamaIndex's Anthropic has no effort field: it goes in the request body, which the
+        # SDK passes through; max_tokens leaves room for thinking, which counts in it
+        extra = {"extra_body": {"output_config": {"effort": effort}}} if effort else {}
+        return Anthropic(model=m, base_url=base_url, max_tokens=4096, additional_kwargs=extra)
+
     class Refine(Workflow):
         def __init__(self, **kwargs):
             super().__init__(**kwargs)
-            self.writer = Anthropic(model=model, base_url=base_url, max_tokens=512)
-            self.grade, self.regrade = (
+            self.writer = claude(model)
+            # the grade, then the same escalation as orchestra's: more effort, then Opus.
+            # tool_required=False: Sonnet 5.5 and Opus 5.5 refuse a forced tool_choice
+            self.graders = [
                 FunctionCallingProgram.from_defaults(
                     output_cls=Grade,
                     prompt=PromptTemplate("{prompt}"),
-                    llm=Anthropic(
-                        model=grader_model, base_url=base_url, temperature=t, max_tokens=512
-                    ),
+                    llm=llm,
+                    tool_required=False,
                 )
-                for t in (0.0, 0.7)
-            )
+                for llm in (
+                    claude(grader_model),
+                    claude(grader_model, "xhigh"),
+                    claude(OPUS, "xhigh"),
+                )
+            ]
 
         @step
         async def generate(self, ev: StartEvent | Rewrite) -> Written:
@@ -506,10 +791,13 @@ def llama_loop(model, grader_model, base_url):
 
         @step
         async def evaluate(self, ev: Written) -> Rewrite | StopEvent:
-            try:
-                g = await self.grade.acall(prompt=rubric_prompt(ev.state))
-            except ValueError:  # a malformed grade: ask again, sampling
-                g = await self.regrade.acall(prompt=rubric_prompt(ev.state))
+            for k, program in enumerate(self.graders):  # bounded: one try per grader
+                try:
+                    g = await program.acall(prompt=rubric_prompt(ev.state))
+                    break
+                except ValueError:  # a malformed grade: escalate, or give up after the last
+                    if k == len(self.graders) - 1:
+                        raise
             state = ev.state.model_copy(
                 update={
                     "score": g.total,
@@ -537,7 +825,7 @@ writer_model = writers[0]
 
 
 async def run_orchestra(briefs):
-    wf = optimizer(haiku, judge, threshold=threshold, max_iterations=max_iterations)
+    wf = optimizer(haiku, judge, threshold=threshold, max_iterations=max_iterations, retry=regrade)
     return [r.state for r in await wf.run_many(briefs, concurrency=SLOTS)]
 
 
@@ -564,8 +852,8 @@ async def run_llama(briefs):
 
 implementations = {
     "orchestra": (run_orchestra, [evaluator.optimizer, run_orchestra]),
-    "LangChain LCEL": (run_lcel, [lcel_loop, run_lcel]),
-    "LangGraph": (run_langgraph, [langgraph_loop, run_langgraph]),
+    "LangChain LCEL": (run_lcel, [grade_chain, lcel_loop, run_lcel]),
+    "LangGraph": (run_langgraph, [grade_chain, langgraph_loop, run_langgraph]),
     "LlamaIndex Workflows": (run_llama, [llama_loop, run_llama]),
 }
 measured, finals = [], {}
@@ -606,11 +894,11 @@ prose(
 )
 
 # %% [markdown]
-# The four send the same prompts but not byte-identical requests (tool names and schemas
-# differ), so the seeded drafts and grades differ, and with them the number of rounds each run
-# needs. Cost follows two things: the rounds (each is a write and a grade) and the size of each
-# request (orchestra's grading tool sends pydantic's schema with a `title` per field, which
-# LangChain strips: the per-call difference of chapter 01).
+# The four send the same prompts but not byte-identical requests (each renders the `Grade`
+# schema its own way, and LlamaIndex asks through a tool), so the seeded drafts and grades
+# differ, and with them the number of rounds each run needs. Cost follows two things: the
+# rounds (each is a write and a grade) and the size of each request (the per-call difference
+# of chapter 01).
 # What differs is what the loop gives you: the orchestra run returns each round's cost in its
 # trace and tells you when a bound stopped it (`degraded`, `LoopLimitError`,
 # `BudgetExceededError`); LangGraph draws the cycle as a graph and has a built-in safety net
@@ -650,6 +938,8 @@ sb.glue("loop_grade", round(float(passes.loc[cheap, "loop: grade"]), 4))
 sb.glue("loop_cost_usd", round(float(passes.loc[cheap, "loop: cost ($)"]), 6))
 sb.glue("loop_rounds", round(float(passes.loc[cheap, "loop: rounds"]), 3))
 sb.glue("grading_share", round(grading / (grading + writing), 4))
+for (m, e), row in grid.iterrows():
+    sb.glue(f"one_pass_grade_{m}_{e}", round(float(row["mean grade"]), 4))
 
 # %% [markdown]
 # ## Interview angle
@@ -664,6 +954,13 @@ sb.glue("grading_share", round(grading / (grading + writing), 4))
 # - *"When is the loop worth it?"* When criteria are checkable and first drafts often miss some.
 #   Measure grade per round against cost per round: returns diminish fast, and each round pays
 #   the grader again. Compare with a stronger one-pass model and with a cheaper grader.
+# - *"More effort or a bigger model?"* Measure both on your task at equal cost: effort buys
+#   thinking tokens (billed as output, counted in `max_tokens`, paid in latency), which help hard
+#   reasoning more than easy writing. Compare a cheap model at high effort with a dear one at its
+#   default, per draft, with the sample size and the noise in the sentence.
+# - *"Your grader returned malformed JSON. Retry how?"* Not by raising a temperature (today's
+#   models refuse one): a retry is a fresh sample already; to do better, change something that
+#   matters (the prompt with the error, more effort, a stronger model), cheapest first, bounded.
 # - *"Who grades?"* A grader weaker than the writer misses faults; a grader as strong costs as
 #   much as the writing. Deterministic checks (regex, word counts, tests) are the cheapest
 #   graders; an LLM grader needs its own evaluation against human labels.

@@ -17,8 +17,10 @@
 #       - 4
 #       n_tickets: 4
 #       planners:
-#       - claude-haiku-5-5
-#       - claude-sonnet-5-5
+#       - - claude-haiku-5-5
+#         - low
+#       - - claude-sonnet-5-5
+#         - high
 #       seed: 1
 #       time_scale: 0.0
 # ---
@@ -46,11 +48,18 @@
 #
 # **Cost and latency:** one planner call up front, then the steps in sequence; each re-plan adds
 # a planner call. A plan's chance of being right falls with its length, so the planner's
-# quality and the re-plan bound are the dials.
+# quality and the re-plan bound are the dials. On today's models the planner's quality has two
+# knobs: the model, and its **effort** (how long it thinks before it answers; planning is hard
+# reasoning, where thinking helps most). Thinking tokens are billed as output, so a planner
+# thinking harder is paid per plan, like a re-plan.
 
 # %% tags=["parameters"]
 backend = "sim"  # "sim": offline simulator; "anthropic": real Claude
-planners = ["claude-haiku-5-5", "claude-opus-5-5"]  # a cheap and an expensive planner
+planners = [  # (model, effort): the cheap planner at its default, thinking harder, the strongest
+    ["claude-haiku-5-5", "medium"],
+    ["claude-haiku-5-5", "high"],
+    ["claude-opus-5-5", "medium"],
+]
 executor = "claude-haiku-5-5"  # the model behind the executor's LLM tools
 lengths = [2, 3, 4, 5]  # parts per request (the planner adds a review step)
 replans = [0, 2]  # max_replans settings to compare
@@ -76,9 +85,10 @@ from pydantic import create_model
 
 from orchestra import LLM, datasets, log_steps, measure, sim, viz
 from orchestra.errors import OutputFormatError, PlanError
-from orchestra.examples.support_desk import CATEGORIES, grade, request, support_tools
+from orchestra.examples.support_desk import CATEGORIES, POLICIES, grade, request, support_tools
 from orchestra.patterns import plan as pattern
 from orchestra.patterns.plan import Job, Plan, Step, check, plan_prompt, planner_executor, plans
+from orchestra.prices import LEGACY_HAIKU, price
 from orchestra.viz import prose
 
 pd.set_option("display.max_colwidth", 110)
@@ -88,6 +98,20 @@ everything = datasets.load("tickets")
 tickets = [everything[i * len(everything) // n_tickets] for i in range(n_tickets)]
 worker = LLM(executor, backend=backend)
 tools = support_tools(worker)
+
+
+def named(setting) -> str:
+    """A planner setting as the tables show it: ``haiku-5-5 high``."""
+    model, effort = setting
+    return f"{model.replace('claude-', '')} {effort}"
+
+
+def planner_llm(setting) -> LLM:
+    """The planner's client; max_tokens leaves room for thinking, which counts in it."""
+    model, effort = setting
+    return LLM(model, backend=backend, effort=effort, max_tokens=8192)
+
+
 pd.DataFrame(
     [
         {"tool": n, "needs": ", ".join(t.needs) or "-", "makes": t.makes, "does": t.description}
@@ -120,7 +144,7 @@ print(inspect.getsource(Plan))
 print(plan_prompt(job(5, tickets[0]), tools))
 
 # %%
-strong = LLM(planners[-1], backend=backend)
+strong = planner_llm(planners[-1])
 reply = await strong.ask(plan_prompt(job(5, tickets[0]), tools), schema=Plan)
 pd.DataFrame([s.model_dump() for s in reply.data.steps], index=range(1, len(reply.data.steps) + 1))
 
@@ -181,7 +205,7 @@ print(inspect.getsource(pattern.planner_executor))
 # planning and executing it cost (a rejected plan costs its planner call and nothing else).
 
 # %%
-cheap = LLM(planners[0], backend=backend)
+cheap = planner_llm(planners[0])
 wf = planner_executor(cheap, tools, max_replans=2)
 for t in everything[:20]:
     one = await wf.run(job(5, t))
@@ -219,11 +243,13 @@ assert french.state.ran == [] and "translate" in french.reason
 # %% [markdown]
 # ## 4. Measured: plan length, re-planning, and the planner's price
 #
-# Every request length, with and without re-planning, for the cheap and the expensive planner,
-# on the same tickets (the executor is always `executor`). A run **succeeds** when it completes;
+# Every request length, with and without re-planning, for each planner setting (the cheap model
+# at its default effort and thinking harder, and the strongest model), on the same tickets (the
+# executor is always `executor`, at its default effort). A run **succeeds** when it completes;
 # it is **right** when every value it was asked for passes `grade` (the category and the urgency
 # against the dataset's labels, the policy against the book, the summary and reply by length).
-# Calls, cost and simulated seconds are per request, planner and executor together.
+# Calls, cost (at today's prices), simulated seconds and the planner's thinking tokens are per
+# request, planner and executor together.
 
 # %%
 print(inspect.getsource(grade))
@@ -239,9 +265,13 @@ def first_passes(job: Job) -> bool:
     return not job.problems or " failed: " in job.problems[0]
 
 
-async def sweep(model: str) -> list[dict]:
+def planner_thinking(result) -> int:
+    return sum(s.thinking_tokens for s in result.trace.steps() if s.name == "make_plan")
+
+
+async def sweep(setting) -> list[dict]:
     rows = []
-    async with LLM(model, backend=backend) as planner:
+    async with planner_llm(setting) as planner:
         for k in lengths:
             for r in replans:
                 wf = planner_executor(planner, tools, max_replans=r)
@@ -250,7 +280,7 @@ async def sweep(model: str) -> list[dict]:
                     marks = grade(res.state.known, res.state.goal, t)
                     rows.append(
                         {
-                            "planner": model.replace("claude-", ""),
+                            "planner": named(setting),
                             "max_replans": r,
                             "parts": k,
                             "success": res.status == "completed",
@@ -262,13 +292,14 @@ async def sweep(model: str) -> list[dict]:
                             "calls": llm_calls(res),
                             "cost ($)": res.cost_usd,
                             "simulated s": res.sim_s,
+                            "planner thinking tokens": planner_thinking(res),
                         }
                     )
     return rows
 
 
 runs = pd.DataFrame([row for m in planners for row in await sweep(m)])
-table = runs.drop(columns="wrong").groupby(["planner", "max_replans", "parts"]).mean()
+table = runs.drop(columns="wrong").groupby(["planner", "max_replans", "parts"], sort=False).mean()
 table.round(
     {
         "first plan passes": 2,
@@ -279,6 +310,7 @@ table.round(
         "calls": 2,
         "cost ($)": 5,
         "simulated s": 2,
+        "planner thinking tokens": 0,
     }
 )
 
@@ -286,12 +318,11 @@ table.round(
 fig, axes = plt.subplots(1, 3, figsize=(13, 4), dpi=100)
 panels = [
     ("success", "success rate (0..1)"),
-    ("cost ($)", "mean cost per request (USD)"),
+    ("cost ($)", "mean cost per request (USD, log scale)"),
     ("simulated s", "mean simulated seconds per request"),
 ]
-colours = dict(
-    zip(table.index.get_level_values("planner").unique(), ["tab:blue", "tab:red"], strict=False)
-)
+names = table.index.get_level_values("planner").unique()
+colours = dict(zip(names, plt.get_cmap("tab10").colors, strict=False))
 for ax, (column, label) in zip(axes, panels, strict=True):
     for (name, r), rows in table.groupby(level=["planner", "max_replans"]):
         parts = rows.index.get_level_values("parts")
@@ -308,28 +339,34 @@ for ax, (column, label) in zip(axes, panels, strict=True):
     ax.set_xticks(lengths)
     ax.margins(y=0.1)
 axes[0].set_ylim(-0.05, 1.05)
+axes[1].set_yscale("log")  # the planners' prices per token differ many times over
 axes[0].set_title("Runs that complete")
 axes[1].set_title("Cost: planner + executor")
 axes[2].set_title("Latency (simulated, sequential)")
 handles, names = axes[0].get_legend_handles_labels()
-fig.legend(handles, names, loc="lower center", ncol=4, fontsize=9, frameon=False)
-fig.tight_layout(rect=(0, 0.08, 1, 1))
+fig.legend(handles, names, loc="lower center", ncol=3, fontsize=9, frameon=False)
+fig.tight_layout(rect=(0, 0.12, 1, 1))
 
 # %%
 by = runs.groupby(["planner", "max_replans"])[["success", "right", "plans", "cost ($)"]].mean()
-lo, hi = by.index.get_level_values("planner").unique()[[0, -1]]
+order = [named(p) for p in planners]
+lo, hi = order[0], order[-1]
 longest = table.xs(max(lengths), level="parts")
 prose(
-    f"Measured over {len(tickets)} tickets and {len(lengths)} request lengths: "
-    f"planner **{lo}** completes {by.loc[(lo, min(replans)), 'success']:.0%} of runs with "
-    f"max_replans={min(replans)} and {by.loc[(lo, max(replans)), 'success']:.0%} with "
-    f"max_replans={max(replans)} (mean {by.loc[(lo, max(replans)), 'plans']:.2f} plans per run); "
-    f"planner **{hi}** {by.loc[(hi, min(replans)), 'success']:.0%} and "
-    f"{by.loc[(hi, max(replans)), 'success']:.0%}. At {max(lengths)} parts, without re-planning, "
-    f"{lo} completes {longest.loc[(lo, min(replans)), 'success']:.0%} and {hi} "
-    f"{longest.loc[(hi, min(replans)), 'success']:.0%}. A request costs on average "
-    f"${by.loc[(lo, max(replans)), 'cost ($)']:.5f} with {lo} planning and re-planning, "
-    f"${by.loc[(hi, min(replans)), 'cost ($)']:.5f} with {hi} planning once."
+    f"Measured over {len(tickets)} tickets and {len(lengths)} request lengths ({len(tickets)} "
+    f"requests per point): "
+    + "; ".join(
+        f"planner **{p}** completes {by.loc[(p, min(replans)), 'success']:.0%} of runs with "
+        f"max_replans={min(replans)} and {by.loc[(p, max(replans)), 'success']:.0%} with "
+        f"max_replans={max(replans)} (mean {by.loc[(p, max(replans)), 'plans']:.2f} plans per run, "
+        f"${by.loc[(p, max(replans)), 'cost ($)']:.5f} per request)"
+        for p in order
+    )
+    + f". At {max(lengths)} parts, without re-planning: "
+    + ", ".join(f"{p} {longest.loc[(p, min(replans)), 'success']:.0%}" for p in order)
+    + f". A request costs on average ${by.loc[(lo, max(replans)), 'cost ($)']:.5f} with {lo} "
+    f"planning and re-planning, ${by.loc[(hi, min(replans)), 'cost ($)']:.5f} with {hi} "
+    f"planning once."
 )
 
 # %%
@@ -361,6 +398,11 @@ prose(
 #   against the expensive one without is the trade to look at (success against cost). A
 #   re-plan that cannot help (the `other` ticket above: the policy book has no entry) is pure
 #   cost; the bound keeps it small.
+# - **Effort is the planner's other dial.** A plan is hard reasoning, where thinking helps most:
+#   compare the cheap model at its default and at higher effort (first plans that pass, plans
+#   per run) with what its extra thinking tokens cost. At today's prices a strong model's token
+#   costs many cheap ones (section 5 computes the ratio), so the cheap model may think for a long
+#   time before it costs what one strong plan does.
 # - **A re-plan keeps what is known.** That saves paying twice for a good value, and keeps a
 #   wrong one: a ticket the executor classified `other` by mistake fails at the policy book on
 #   every re-plan. Re-planning fixes plans, not values.
@@ -371,19 +413,22 @@ prose(
 #
 # ## 5. Against one large call
 #
-# The same requests and tickets, asked of one model in one call: the request, the categories
-# and the ticket, answered through a tool whose schema has one field per value asked for. One
-# call has no policy book to read, so a request that asks for the policy cannot be right; the
-# other values show what one call gets right on its own.
+# The fairest alternative to a planner is no planner: one call that does the whole request. It
+# is given the same information: the request, the categories and the ticket, answered through a
+# structured-output schema with one field per value the model must make; the policy, which no
+# model knows, is looked up in the book **in code** from the category the call gave (as the
+# executor's `lookup_policy` does from the category its `classify` gave). Asked of each planner
+# setting's model at its effort.
 
 
 # %%
-async def one_call(model: str) -> list[dict]:
+async def one_call(setting) -> list[dict]:
     rows = []
-    async with LLM(model, backend=backend) as llm:
+    async with planner_llm(setting) as llm:
         for k in lengths:
             text, goal = request(k)
-            Answer = create_model("Answer", **{g: (str, ...) for g in goal})
+            made = [g for g in goal if g != "policy"]  # the book is read in code
+            Answer = create_model("Answer", **{g: (str, ...) for g in made})
 
             async def ask(t, text=text, Answer=Answer):
                 prompt = (
@@ -398,10 +443,13 @@ async def one_call(model: str) -> list[dict]:
             replies = await asyncio.gather(*(ask(t) for t in tickets))
             for t, rep in zip(tickets, replies, strict=True):
                 ok = not isinstance(rep, Exception)
-                marks = grade(rep.data.model_dump() if ok else {}, goal, t)
+                known = rep.data.model_dump() if ok else {}
+                if "policy" in goal and known.get("category") in POLICIES:
+                    known["policy"] = POLICIES[known["category"]]
+                marks = grade(known, goal, t)
                 rows.append(
                     {
-                        "approach": f"one call, {model.replace('claude-', '')}",
+                        "approach": f"one call, {named(setting)}",
                         "parts": k,
                         "right": all(marks.values()),
                         "values right": sum(marks.values()) / len(marks),
@@ -413,33 +461,56 @@ async def one_call(model: str) -> list[dict]:
     return rows
 
 
-single = pd.DataFrame([row for m in planners for row in await one_call(m)])
+single = pd.DataFrame([row for p in planners for row in await one_call(p)])
 planned = runs[runs["max_replans"] == max(replans)].assign(
     approach=lambda d: "plan-then-execute, planner " + d["planner"]
 )
 columns = ["approach", "parts", "right", "values right", "calls", "cost ($)", "simulated s"]
-versus = pd.concat([planned, single])[columns].groupby(["approach", "parts"]).mean()
+versus = pd.concat([planned, single])[columns].groupby(["approach", "parts"], sort=False).mean()
 versus.round({"right": 2, "values right": 2, "calls": 2, "cost ($)": 5, "simulated s": 2})
 
 # %%
-best = versus.groupby(level="approach")[["right", "values right", "cost ($)", "simulated s"]].mean()
+best = versus.groupby(level="approach", sort=False)[
+    ["right", "values right", "cost ($)", "simulated s"]
+].mean()
 ours = f"plan-then-execute, planner {lo}"
 theirs = f"one call, {hi}"
+cheap_model, strong_model = planners[0][0], planners[-1][0]
+OLD_STRONG = "claude-opus-4-5"  # deprecated: here only for its price, the previous generation's
+ratio = price(strong_model).output_usd_per_mtok / price(cheap_model).output_usd_per_mtok
+dearer = best.loc[ours, "cost ($)"] / best.loc[theirs, "cost ($)"]
 prose(
-    f"Measured, over every length: plan-then-execute with planner {lo} (max_replans="
-    f"{max(replans)}) gets {best.loc[ours, 'right']:.0%} of requests entirely right and "
-    f"{best.loc[ours, 'values right']:.0%} of the values, for ${best.loc[ours, 'cost ($)']:.5f} "
-    f"and {best.loc[ours, 'simulated s']:.1f} simulated seconds per request; one call to {hi} "
-    f"gets {best.loc[theirs, 'right']:.0%} and {best.loc[theirs, 'values right']:.0%}, for "
-    f"${best.loc[theirs, 'cost ($)']:.5f} and {best.loc[theirs, 'simulated s']:.1f} s."
+    f"Measured over every length ({len(tickets)} tickets each): plan-then-execute with planner "
+    f"{lo} (max_replans={max(replans)}) gets {best.loc[ours, 'right']:.0%} of requests entirely "
+    f"right and {best.loc[ours, 'values right']:.0%} of the values, for "
+    f"${best.loc[ours, 'cost ($)']:.5f} and {best.loc[ours, 'simulated s']:.1f} simulated seconds "
+    f"per request; one call to {hi} gets {best.loc[theirs, 'right']:.0%} and "
+    f"{best.loc[theirs, 'values right']:.0%}, for ${best.loc[theirs, 'cost ($)']:.5f} and "
+    f"{best.loc[theirs, 'simulated s']:.1f} s. At today's prices a {strong_model} output token "
+    f"costs {ratio:.0f} {cheap_model} output tokens, so the plan with all its calls costs "
+    + (
+        f"**{dearer:.1f}× the one call**"
+        if dearer >= 1
+        else f"**{1 / dearer:.1f}× less than the one call**"
+    )
+    + f", and takes {best.loc[ours, 'simulated s'] / best.loc[theirs, 'simulated s']:.1f}× its "
+    f"simulated time. The previous generation's ratio ({OLD_STRONG} against {LEGACY_HAIKU}) was "
+    f"{price(OLD_STRONG).output_usd_per_mtok / price(LEGACY_HAIKU).output_usd_per_mtok:.0f}."
 )
 
 # %% [markdown]
-# One call is one round trip: cheaper and faster whenever it can do the job. What it cannot do
-# here is read the policy book, so no request that asks for the policy is entirely right; its
-# share of values right is what one model works out from the ticket alone. Measure your own
-# requests before adding a planner: if one call gets the values right, the plan buys nothing
-# but cost and latency.
+# What to take from it:
+#
+# - **Price per token decides the cost comparison**, not the number of calls: several calls to a
+#   cheap model can cost less than one call to a model whose tokens cost many times more. The
+#   ratio moves with each generation (above, today's and the previous one's): a verdict of the
+#   form "one strong call is cheaper than a plan" must be recomputed when the price list changes.
+# - **One call is one round trip**: whatever it costs, it is usually faster than a plan run in
+#   sequence, and it cannot be planned wrong. When it gets the values right (compare the `right`
+#   columns), the plan buys only the check, the log and the partial result on failure.
+# - **The one call here was given the book in code**: a fair baseline gets the same information
+#   and the same tools as the pattern it is compared with. Without the lookup it could never be
+#   right on a request that asks for the policy, and the comparison would be rigged.
 #
 # ## 6. The same pattern in LangGraph and LlamaIndex Workflows
 #
@@ -475,9 +546,13 @@ class Via:
         return SimpleNamespace(text=await self.complete(prompt))
 
 
-def langgraph_plan(planner_model, base_url, max_replans):
-    chat = lambda m: ChatAnthropic(model=m, base_url=base_url, max_tokens=1024)
-    writer, planner = chat(executor), chat(planner_model).with_structured_output(Plan)
+def langgraph_plan(setting, base_url, max_replans):
+    # max_tokens leaves room for thinking, which counts in it
+    chat = lambda m, **kw: ChatAnthropic(model=m, base_url=base_url, max_tokens=8192, **kw)
+    model, effort = setting
+    writer = chat(executor)
+    # structured output as orchestra asks for it (output_config.format), not a forced tool
+    planner = chat(model, effort=effort).with_structured_output(Plan, method="json_schema")
     kit = support_tools(Via(lambda p: _content(writer, p)))
 
     async def plan(job: Job) -> dict:
@@ -534,12 +609,20 @@ class Replan(Event):
     job: Job
 
 
-def llama_plan(planner_model, base_url, max_replans):
-    model = lambda m: Anthropic(model=m, base_url=base_url, max_tokens=1024)
-    writer = model(executor)
+def llama_plan(setting, base_url, max_replans):
+    def claude(m, effort=None):
+        # LlamaIndex's Anthropic has no effort field: it goes in the request body, which the
+        # SDK passes through; max_tokens leaves room for thinking, which counts in it
+        extra = {"extra_body": {"output_config": {"effort": effort}}} if effort else {}
+        return Anthropic(model=m, base_url=base_url, max_tokens=8192, additional_kwargs=extra)
+
+    writer = claude(executor)
     kit = support_tools(Via(lambda p: _completion(writer, p)))
     planner = FunctionCallingProgram.from_defaults(
-        output_cls=Plan, prompt=PromptTemplate("{prompt}"), llm=model(planner_model)
+        output_cls=Plan,
+        prompt=PromptTemplate("{prompt}"),
+        llm=claude(*setting),
+        tool_required=False,  # Sonnet 5.5 and Opus 5.5 refuse a forced tool_choice
     )
 
     class PlanExecute(Workflow):
@@ -623,7 +706,7 @@ frameworks.drop(columns=["wall_s", "sim_s"]).round({"cost_usd": 5, "model_s": 2,
 fig = viz.compare(
     frameworks,
     title=f"Plan-then-execute, {len(jobs)} requests of {max(lengths)} parts "
-    f"(planner {planners[0].replace('claude-', '')})",
+    f"(planner {named(planners[0])})",
 )
 
 # %% [markdown]
@@ -663,8 +746,9 @@ print(
 #   result and the reason. Do not re-plan what a new plan cannot fix (a missing capability,
 #   missing data): classify the failure first.
 # - *"Cheap or expensive planner?"* Measure: a plan's chance of being right falls with its
-#   length, faster for a weaker model; re-plans buy completions back with extra calls. Compare
-#   success and cost per request, not per call.
+#   length, faster for a weaker model; re-plans and a higher effort buy completions back, with
+#   extra calls or thinking tokens. Compare success and cost per request, not per call, at
+#   today's prices: a strong model's token can cost dozens of cheap ones.
 # - *"Why not one big call?"* Often you should: it is one round trip. Plan when steps need
 #   tools or data the model does not have, when intermediate results must be checked, or when
 #   one call does many parts badly.

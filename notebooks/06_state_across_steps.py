@@ -55,7 +55,9 @@ time_scale = 0.0  # wall-clock seconds per simulated second (0: as fast as possi
 # The workflow is chapter 08's **dossier**: ten steps on one support ticket, each one LLM call
 # that writes one field (category, urgency, summary, headline, plan, reply, review, kb_note, team,
 # follow_up). Its prompt templates name the fields each step reads: `{text}` is the ticket,
-# `{category}` the first step's answer, and so on.
+# `{category}` the first step's answer, and so on. Every call keeps the client's `max_tokens`
+# (2,048): Haiku 5.5 thinks before it answers, and thinking counts in `max_tokens`, so the small
+# caps a one-word label once had (20 tokens) would now end the answer before its text.
 
 # %%
 import asyncio
@@ -72,8 +74,9 @@ from pydantic import BaseModel, create_model
 from orchestra import LLM, Retry, SqliteStore, Workflow, datasets, measure, parallel, sim, step
 from orchestra.errors import MergeConflictError
 from orchestra.examples.long_workflow import STEPS, Dossier
-from orchestra.patterns.context import compactor, render
-from orchestra.tokens import count_tokens, tokenize
+from orchestra.patterns.context import fit, render
+from orchestra.prices import LEGACY_HAIKU
+from orchestra.tokens import count_tokens
 from orchestra.viz import prose
 
 pd.set_option("display.max_colwidth", 80)
@@ -123,7 +126,7 @@ def explicit_step(field: str, prompt: str):
     @step(name=field, writes=field)
     async def run(d: Dossier) -> dict:
         seen = Input.model_validate(d.model_dump(include=set(Input.model_fields)))
-        reply = await llm.ask(prompt.format(**seen.model_dump()), max_tokens=200)
+        reply = await llm.ask(prompt.format(**seen.model_dump()))
         return {field: reply.text}
 
     return run
@@ -151,7 +154,7 @@ def whole_step(field: str, prompt: str):
     @step(name=field, writes=(field, "notes"))
     async def run(d: Carried) -> dict:
         ask = prompt.format(**d.model_dump()) + "\n\nContext:\n" + render(d.notes)
-        reply = await llm.ask(ask, max_tokens=200)
+        reply = await llm.ask(ask)
         return {field: reply.text, "notes": [*d.notes, note(field, reply.text)]}
 
     return run
@@ -269,6 +272,32 @@ pd.DataFrame(
 # summary. `orchestra.patterns.context` does that; the summary is **an LLM step with its own
 # contract** (`Digest`: at most `max_words` words, not empty, fewer tokens than what it
 # replaces; otherwise `OutputFormatError`, which its retry policy may try again).
+#
+# **A budget in tokens is a budget on one tokenizer.** The 5.x models count about 30% more
+# tokens for the same text than the 4.5 generation did, so the same number of tokens holds fewer
+# words, and a budget carried over from an older model overflows. `count_tokens(text, model=...)`
+# counts on the model's own tokenizer; here, ticket 0's whole notes after ten steps:
+
+# %%
+notes0 = render(full[0].state.notes)
+words0 = len(notes0.split())
+pd.DataFrame(
+    [
+        {
+            "tokenizer of": m,
+            "tokens of the notes": count_tokens(notes0, model=m),
+            "words per 100 tokens": 100 * words0 / count_tokens(notes0, model=m),
+            f"words a {budget_tokens}-token budget holds": budget_tokens
+            * words0
+            / count_tokens(notes0, model=m),
+        }
+        for m in (LEGACY_HAIKU, model)
+    ]
+).set_index("tokenizer of").round(1)
+
+# %% [markdown]
+# So the budget below is counted on `model`'s tokenizer (`count=on_model`), the count the API
+# bills and the context window is measured in.
 
 # %%
 import inspect
@@ -277,8 +306,27 @@ from orchestra.patterns import context
 
 print(inspect.getsource(context.summarize))
 
+
 # %%
-compact = compactor(llm, budget_tokens=budget_tokens, keep_last=keep_last, max_words=max_words)
+def on_model(text: str) -> int:
+    """Tokens of ``text`` on the budgeted model's own tokenizer."""
+    return count_tokens(text, model=model)
+
+
+@step(name="compact", writes="notes", retry=Retry(max_attempts=2, base_delay=0.0))
+async def compact(state: Carried, ctx) -> dict | None:
+    """``fit`` as a step: fold the notes past the budget (a retry is a fresh sample)."""
+    notes, digest = await fit(
+        ctx.llm(llm),
+        state.notes,
+        budget_tokens=budget_tokens,
+        keep_last=keep_last,
+        max_words=max_words,
+        count=on_model,
+    )
+    return {"notes": notes} if digest else None
+
+
 budgeted = Workflow(
     "budgeted", state=Carried, steps=[s for f, p in STEPS for s in (whole_step(f, p), compact)]
 )
@@ -396,8 +444,8 @@ dearer = run_cost(kept)[1] / run_cost(full)[1] - 1
 aborted = sum(r.status != "completed" for r in kept)
 prose(
     f"Measured: the budget of {budget_tokens} tokens {'cut' if saved > 0 else 'raised'} the tokens "
-    f"of a dossier by **{abs(saved):.0%}** and its cost by {abs(dearer):.0%} "
-    f"({'less' if dearer < 0 else 'more'}; the summaries' own calls included, "
+    f"of a dossier by **{abs(saved):.0%}** and {'cut' if dearer < 0 else 'raised'} its cost "
+    f"by {abs(dearer):.0%} (the summaries' own calls included, "
     f"{sum(map(len, folds)) / len(kept):.1f} per dossier; {aborted} run(s) stopped on a broken "
     f"summary contract). It capped the last prompt at {call_tokens(kept[0])[-1]} tokens against "
     f"{call_tokens(full[0])[-1]}. The question about step 1 was answered right "
@@ -427,15 +475,17 @@ prose(
 #   memory"): a graph over `MessagesState`, whose `messages` channel has the `add_messages`
 #   reducer, compiled with a checkpointer (`InMemorySaver`) that keeps the thread between calls.
 #   What is *sent* to the model is cut with `trim_messages` to the last `chat_budget` tokens,
-#   starting on a human turn; the checkpoint itself keeps everything.
+#   starting on a human turn; the checkpoint itself keeps everything. On today's models each
+#   reply carries a thinking block signed for the conversation before it, and the API refuses
+#   it under an edited history: a trimmed history sends the replies' text only.
 # - **LlamaIndex**: `Memory` (0.14's replacement for the deprecated `ChatMemoryBuffer`): a
 #   token-limited queue; past `token_limit × chat_history_token_ratio` the oldest turns are
 #   flushed to memory blocks, here none, so they are dropped.
 # - **Orchestra, explicit state**: a `Case` model with the facts of the conversation, updated by
 #   an extraction call each turn; each reply sees the facts and the current turn only.
 #
-# All count tokens with the same function (the simulator's tokenizer), so the limits mean the
-# same. The last turn asks for something said in the first.
+# All count tokens with the same function (`on_model`: the model's own tokenizer), so the limits
+# mean the same. The last turn asks for something said in the first.
 
 # %%
 TURNS = [
@@ -452,17 +502,18 @@ NAME = "Priya"  # what the last turn asks for (said in turn 1)
 
 # %%
 from langchain_anthropic import ChatAnthropic
-from langchain_core.messages import HumanMessage, trim_messages
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, trim_messages
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import START, MessagesState, StateGraph
 
 
 def lc_tokens(messages) -> int:
-    return sum(count_tokens(str(m.content)) for m in messages)
+    # .text joins a message's text blocks (a reply's content is a list: thinking, then text)
+    return sum(on_model(m.text) for m in messages)
 
 
 async def langchain_chat(limit: int | None):
-    chat = ChatAnthropic(model=model, base_url=base_url, max_tokens=200)
+    chat = ChatAnthropic(model=model, base_url=base_url, max_tokens=2048)  # room to think
     sent = []  # what the model received on the last turn
 
     async def respond(state: MessagesState) -> dict:
@@ -475,6 +526,9 @@ async def langchain_chat(limit: int | None):
                 strategy="last",
                 start_on="human",
             )
+            # a reply's thinking block is signed for the conversation before it: once older
+            # turns are cut, send the replies' text only (the API refuses the edited history)
+            history = [AIMessage(m.text) if isinstance(m, AIMessage) else m for m in history]
         sent[:] = history
         return {"messages": [await chat.ainvoke(history)]}
 
@@ -494,10 +548,15 @@ from llama_index.core.memory import Memory
 from llama_index.llms.anthropic import Anthropic
 
 
+def on_model_pieces(text: str) -> range:
+    """Memory counts ``len(tokenizer_fn(text))``: one item per token on the model's tokenizer."""
+    return range(on_model(text))
+
+
 async def llama_chat(limit: int):
-    chat = Anthropic(model=model, base_url=base_url, max_tokens=200)
+    chat = Anthropic(model=model, base_url=base_url, max_tokens=2048)  # room to think
     memory = Memory.from_defaults(
-        token_limit=limit, tokenizer_fn=tokenize, chat_history_token_ratio=1.0
+        token_limit=limit, tokenizer_fn=on_model_pieces, chat_history_token_ratio=1.0
     )
     for turn in TURNS:
         await memory.aput(ChatMessage(role="user", content=turn))
@@ -541,7 +600,7 @@ async def orchestra_chat():
         new = {k: v for k, v in got.model_dump().items() if v and not getattr(case.facts, k)}
         case = case.model_copy(update={"facts": case.facts.model_copy(update=new)})
         sent = f"Context:\n{render(facts_lines(case.facts))}\n\nQuestion: {turn}"
-        case = case.model_copy(update={"reply": (await llm.ask(sent, max_tokens=200)).text})
+        case = case.model_copy(update={"reply": (await llm.ask(sent)).text})
     return sent, case
 
 
@@ -559,15 +618,21 @@ for label, run in {
 
 
 # %%
+def said(m) -> str:
+    """A message's text: LangChain's ``.text`` (a reply's content is a list of blocks, thinking
+    first), LlamaIndex's ``.content`` (which joins the text blocks)."""
+    return m.text if isinstance(m, BaseMessage) else str(m.content or "")
+
+
 def describe(label, sent, stored, measured) -> dict:
     if isinstance(stored, Case):
         keeps = "the facts: " + "; ".join(facts_lines(stored.facts))
         first_kept, answer = NAME in sent, stored.reply
         drops = "the wording of every turn"
     else:
-        texts = [str(getattr(m, "content", "")) for m in sent]
+        texts = [said(m) for m in sent]
         first_kept = any(TURNS[0] in t for t in texts)
-        answer = str(getattr(stored[-1], "content", ""))
+        answer = said(stored[-1])
         keeps = f"{len(sent)} of {len(stored)} messages sent on the last turn"
         drops = (
             "nothing"
@@ -651,7 +716,7 @@ ASK = {
 
 
 async def label(kind: str) -> str:
-    return (await llm.ask(ASK[kind].format(TEXT), max_tokens=20)).text.strip()
+    return (await llm.ask(ASK[kind].format(TEXT))).text.strip()
 
 
 shared = {"tags": []}
@@ -848,7 +913,7 @@ PROMPTS = {
 def make_steps(in_place: bool):
     @step(name="classify", writes=("category", "log"))
     async def classify(t: Ticket) -> dict:
-        category = (await llm.ask(PROMPTS["classify"].format(text=t.text), max_tokens=20)).text
+        category = (await llm.ask(PROMPTS["classify"].format(text=t.text))).text
         return {"category": category, "log": [*t.log, "classified"]}
 
     @step(name="reply", writes=("reply", "log"), retry=Retry(max_attempts=2, base_delay=0.0))
@@ -861,7 +926,7 @@ def make_steps(in_place: bool):
             log = t.log
         else:
             log = [*t.log, "reply started"]  # a new list, part of the delta
-        text = (await llm.ask(PROMPTS["reply"].format(text=t.text), max_tokens=120)).text
+        text = (await llm.ask(PROMPTS["reply"].format(text=t.text))).text
         return {"reply": text, "log": [*log, "replied"]}
 
     return [classify, reply]

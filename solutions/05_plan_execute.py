@@ -326,9 +326,8 @@ assert list(table.index.names) == ["planner", "max_replans"], "index by (planner
 assert len(table) == 3 * len(planner_models), f"{len(table)} rows: measure every setting"
 strongest = table.loc[(planner_models[-1], 0), "success"]
 assert strongest >= 0.5, f"success for {planner_models[-1]} without re-plans is {strongest}"
-for model in planner_models:  # the first plan is the same whatever the bound: more can only help
-    row = table.loc[model, "success"]
-    assert row[2] >= row[0], f"{model}: success {row[0]} with no re-plan, {row[2]} with 2"
+# (no check that more re-plans complete more per model: each run's first plan is a fresh
+# sample on today's models, so with a few tickets a bound of 2 can complete fewer by chance)
 good_enough = table[table["success"] >= target]
 assert len(good_enough), f"no setting reaches {target}: check the runs"
 assert tuple(CHOICE) == good_enough["cost ($)"].idxmin(), (

@@ -36,7 +36,7 @@
 backend = "sim"  # "sim": offline simulator; "anthropic": real Claude
 model = "claude-haiku-5-5"
 n_tickets = 8  # tickets run through the workflow in task 1
-budget_tokens = 250  # the context budget, in tokens
+budget_tokens = 250  # the context budget, in tokens of the model's own tokenizer
 seed = 0
 time_scale = 0.0  # wall-clock seconds per simulated second (0: as fast as possible)
 
@@ -56,6 +56,11 @@ llm = LLM(model, backend=backend)
 tickets = datasets.load("tickets")[:n_tickets]
 
 
+def tokens(text: str) -> int:
+    """Tokens of ``text`` on the model's own tokenizer (a 5.x one counts ~30% more than 4.5's)."""
+    return count_tokens(text, model=model)
+
+
 class Carried(Dossier):
     notes: list[str] = []
     """The ticket and every earlier answer, one line each: the whole context."""
@@ -69,7 +74,7 @@ def whole_step(field: str, prompt: str):
     @step(name=field, writes=(field, "notes"))
     async def run(d: Carried) -> dict:
         ask = prompt.format(**d.model_dump()) + "\n\nContext:\n" + render(d.notes)
-        reply = await llm.ask(ask, max_tokens=200)
+        reply = await llm.ask(ask)  # the client's max_tokens: thinking counts in it
         return {field: reply.text, "notes": [*d.notes, note(field, reply.text)]}
 
     return run
@@ -88,13 +93,15 @@ async def category_recalled(d: Carried) -> bool:
 # ## Task 1 · A budget that keeps the facts later steps need
 #
 # `keep_within(notes, budget_tokens=..., pinned=...)` is called after every step. When the
-# notes fit in `budget_tokens` (counted with `count_tokens(render(notes))`), return them
+# notes fit in `budget_tokens` (counted with `tokens(render(notes))`, on the model's own
+# tokenizer, the count the API bills), return them
 # unchanged. Otherwise return:
 #
 # - the **pinned** notes, verbatim, first: a note is pinned when the part before its first `:`
 #   is one of `pinned` (`"Category: billing"` is pinned by `"Category"`);
 # - then the other notes folded by `fit(llm, others, budget_tokens=..., keep_last=1,
-#   max_words=20)`: one summary note (it starts with `SUMMARY`) and the last note verbatim.
+#   max_words=20, count=tokens)`: one summary note (it starts with `SUMMARY`) and the last
+#   note verbatim.
 #   Give `fit` what is left of the budget once the pinned notes are counted.
 #
 # The check runs the workflow with your function after every step, then asks the question
@@ -106,12 +113,12 @@ async def keep_within(
     notes: list[str], *, budget_tokens: int, pinned: tuple[str, ...]
 ) -> list[str]:
     ### BEGIN SOLUTION
-    if count_tokens(render(notes)) <= budget_tokens:
+    if tokens(render(notes)) <= budget_tokens:
         return list(notes)
     pins = [n for n in notes if n.split(":", 1)[0] in pinned]
     others = [n for n in notes if n not in pins]
-    room = max(1, budget_tokens - count_tokens(render(pins)))
-    folded, _ = await fit(llm, others, budget_tokens=room, keep_last=1, max_words=20)
+    room = max(1, budget_tokens - tokens(render(pins)))
+    folded, _ = await fit(llm, others, budget_tokens=room, keep_last=1, max_words=20, count=tokens)
     return pins + folded
     ### END SOLUTION
     ### BEGIN STUB
@@ -146,15 +153,12 @@ assert await keep_within(unchanged, budget_tokens=1000, pinned=PINNED) == unchan
     "notes that fit the budget must come back unchanged (and with no summary call)"
 )
 pins, k = ["Category: billing", "Urgency: high"], 1
-while (
-    count_tokens(render([f"Ticket: {'refund ' * (k + 1)}", "Headline: a", "Reply: b"]))
-    < budget_tokens
-):
+while tokens(render([f"Ticket: {'refund ' * (k + 1)}", "Headline: a", "Reply: b"])) < budget_tokens:
     k += 1  # the notes other than the pinned ones fit the budget; with the pins they do not
 tight = [pins[0], f"Ticket: {'refund ' * k}", pins[1], "Headline: a", "Reply: b"]
 kept = await keep_within(tight, budget_tokens=budget_tokens, pinned=PINNED)
-assert count_tokens(render(kept)) <= budget_tokens, (
-    f"{count_tokens(render(tight))} tokens of notes came back as {count_tokens(render(kept))}, "
+assert tokens(render(kept)) <= budget_tokens, (
+    f"{tokens(render(tight))} tokens of notes came back as {tokens(render(kept))}, "
     f"over the budget of {budget_tokens}: the pinned notes count against it too"
 )
 runs = await budgeted.run_many([start(t) for t in tickets])
@@ -163,7 +167,7 @@ for r in runs:
     assert r.status == "completed", f"a run stopped: {r.reason}"
     for span in r.trace.steps():  # what every compact step left, not only the last one
         if span.name == "compact" and span.output:
-            size = count_tokens(render(span.output["notes"]))
+            size = tokens(render(span.output["notes"]))
             assert size <= budget_tokens, (
                 f"{span.key} left {size} tokens of notes, over the budget of {budget_tokens}"
             )
@@ -212,7 +216,7 @@ class Tagged(BaseModel):
 def tagger(kind: str):
     @step(name=kind, writes="tags")
     async def run(t: Tagged) -> dict:
-        label = (await llm.ask(ASK[kind].format(t.text), max_tokens=20)).text.strip()
+        label = (await llm.ask(ASK[kind].format(t.text))).text.strip()
         return {"tags": [*t.tags, label]}
 
     return run
@@ -240,10 +244,11 @@ tagging = Workflow(
 )
 for t in tickets[:3]:
     before = Tagged(text=t["text"], tags=["vip"])
-    out = (await tagging.run(before)).state.tags
-    a = (await tagger("topic")(before))["tags"]
-    b = (await tagger("sentiment")(before))["tags"]
-    want = sorted({"vip", a[-1], b[-1]})
+    run = await tagging.run(before)
+    out = run.state.tags
+    # what each branch returned, from the trace (asking again would draw a fresh sample)
+    added = [s.output["tags"][-1] for s in run.trace.steps() if s.name in ASK]
+    want = sorted({"vip", *added})
     assert out == want, f"the merged tags are {out}; expected {want} (each tag once, sorted)"
 for old, x, y in itertools.permutations([["vip"], ["vip", "billing"], ["vip", "negative"]]):
     one, two = merge_tags(merge_tags(old, x), y), merge_tags(merge_tags(old, y), x)

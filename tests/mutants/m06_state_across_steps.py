@@ -8,7 +8,7 @@ MUTANTS = [
         "the budget as it was: everything folded, nothing pinned",
         0,
         """
-folded, _ = await fit(llm, notes, budget_tokens=budget_tokens, keep_last=1, max_words=20)
+folded, _ = await fit(llm, notes, budget_tokens=budget_tokens, keep_last=1, max_words=20, count=tokens)
 return folded
 """,
         caught_by=0,
@@ -23,7 +23,7 @@ return folded
         "truncation instead of a summary: pinned notes and the last one, the rest dropped",
         0,
         """
-if count_tokens(render(notes)) <= budget_tokens:
+if tokens(render(notes)) <= budget_tokens:
     return list(notes)
 return [n for n in notes if n.split(":", 1)[0] in pinned] + notes[-1:]
 """,
@@ -33,12 +33,12 @@ return [n for n in notes if n.split(":", 1)[0] in pinned] + notes[-1:]
         "pinned notes kept, but after the summary instead of first",
         0,
         """
-if count_tokens(render(notes)) <= budget_tokens:
+if tokens(render(notes)) <= budget_tokens:
     return list(notes)
 pins = [n for n in notes if n.split(":", 1)[0] in pinned]
 others = [n for n in notes if n not in pins]
-room = max(1, budget_tokens - count_tokens(render(pins)))
-folded, _ = await fit(llm, others, budget_tokens=room, keep_last=1, max_words=20)
+room = max(1, budget_tokens - tokens(render(pins)))
+folded, _ = await fit(llm, others, budget_tokens=room, keep_last=1, max_words=20, count=tokens)
 return folded[:-1] + pins + folded[-1:]
 """,
         caught_by=0,
@@ -47,11 +47,11 @@ return folded[:-1] + pins + folded[-1:]
         "the whole budget given to fit, the pinned notes not counted",
         0,
         """
-if count_tokens(render(notes)) <= budget_tokens:
+if tokens(render(notes)) <= budget_tokens:
     return list(notes)
 pins = [n for n in notes if n.split(":", 1)[0] in pinned]
 others = [n for n in notes if n not in pins]
-folded, _ = await fit(llm, others, budget_tokens=budget_tokens, keep_last=1, max_words=20)
+folded, _ = await fit(llm, others, budget_tokens=budget_tokens, keep_last=1, max_words=20, count=tokens)
 return pins + folded
 """,
         caught_by=0,
