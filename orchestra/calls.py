@@ -58,6 +58,8 @@ class Call:
     output_preview: str = ""
     thinking_tokens: int = 0
     """Of ``output_tokens``, those spent thinking (``usage.output_tokens_details``)."""
+    effort: str | None = None
+    """The effort the call ran at: the one sent, else the model's default (None: no effort)."""
     stop_reason: str | None = None
     """Why the model stopped: ``end_turn``, ``max_tokens`` (the answer was cut), ``stop_sequence``
     or ``tool_use``; None when no answer came back."""

@@ -298,6 +298,8 @@ class LLM:
             started = time.time()
             if self.limiter is not None:  # the wait, in simulated time at the limiter's scale
                 clock.advance((started - queued) / (getattr(self.limiter, "minute_s", 60.0) / 60))
+            known = listing(self.model)
+            asked = kwargs.get("output_config", {}).get("effort")
             call = Call(
                 self.model,
                 started,
@@ -305,6 +307,7 @@ class LLM:
                 "ok",
                 sim_start=clock.now(),
                 prompt_preview=preview(prompt if isinstance(prompt, str) else messages[-1]),
+                effort=asked or (known.default_effort if known else None),
             )
             sent = _sent.set([0])
             try:

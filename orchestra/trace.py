@@ -84,6 +84,8 @@ class Span:
     """For an LLM call: why the model stopped (``max_tokens`` means the answer was cut off)."""
     thinking_tokens: int = 0
     """Of ``output_tokens``, those the model spent thinking."""
+    effort: str | None = None
+    """For an LLM call: the effort it ran at (sent, or the model's default)."""
     input: Any = field(default=None, repr=False)
     """The raw input (a state, an item, a prompt preview); see ``input_preview``."""
     output: Any = field(default=None, repr=False)
@@ -226,6 +228,7 @@ class Trace:
                 input=c.prompt_preview,
                 output=c.output_preview,
                 thinking_tokens=c.thinking_tokens,
+                effort=c.effort,
             )
             self.spans.append(span)
             step.model = c.model

@@ -277,12 +277,13 @@ class Workflow(Node):
         states: Sequence[BaseModel | dict],
         *,
         concurrency: int = 8,
-        progress: bool = False,
+        progress: bool | str = False,
         **options: Any,
     ) -> list[RunResult]:
         """One run per input, at most ``concurrency`` at once; results in input order.
 
         ``options`` go to each ``run`` (``store=``, ``budget=`` ...); a bug in one run is raised.
+        ``progress=True`` shows a bar named after the workflow; a string names it.
 
             >>> results = await wf.run_many([Ticket(text=t) for t in texts], progress=True)
         """
@@ -295,7 +296,10 @@ class Workflow(Node):
             return (await clock.forked(lambda: self.run(state, **options), 0.0))[0]
 
         outs = await fan_out(
-            one, checked, limit=Slots(concurrency), progress=self.name if progress else None
+            one,
+            checked,
+            limit=Slots(concurrency),
+            progress=progress if isinstance(progress, str) else self.name if progress else None,
         )
         for out in outs:
             if isinstance(out, BaseException):

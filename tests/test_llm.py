@@ -441,6 +441,7 @@ def test_a_retry_escalates_what_the_policy_says():
 
     result = run(Workflow("triage", state=Triage, steps=[classify]).run(Triage()))
     assert result.status == "completed" and len(attempts) == 3
+    assert [s.effort for s in result.trace if s.kind == "llm"] == ["medium", "high", "high"]
     sent = [(b["model"], b.get("output_config")) for b in bodies]
     assert sent == [
         ("claude-haiku-5-5", None),
