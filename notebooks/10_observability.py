@@ -316,7 +316,9 @@ prose(
 # %%
 async def draft_calls(models):
     """The golden tickets through ``pipeline(models)``: per version, the draft calls' numbers."""
-    results = await pipeline(models).run_many([Case(text=t["text"]) for t in tickets], concurrency=8)
+    results = await pipeline(models).run_many(
+        [Case(text=t["text"]) for t in tickets], concurrency=8
+    )
     spans = [s for r in results for s in r.trace if s.kind == "llm" and s.key.endswith(".draft")]
     return {
         "drafts cut": sum(s.stop_reason == "max_tokens" for s in spans),
@@ -469,8 +471,14 @@ hooked.groupby(["framework", "hook"]).agg(
 
 # %%
 for fw_name, rows in (("LangChain", recorder.rows), ("LlamaIndex", events.rows)):
-    cut_now = [r for r, row in zip(replies, rows, strict=True) if row["stop_reason"] == "max_tokens"]
-    print(f"{fw_name}, a reply cut at max_tokens: {cut_now[0][fw_name]!r}" if cut_now else f"{fw_name}: no call was cut")
+    cut_now = [
+        r for r, row in zip(replies, rows, strict=True) if row["stop_reason"] == "max_tokens"
+    ]
+    print(
+        f"{fw_name}, a reply cut at max_tokens: {cut_now[0][fw_name]!r}"
+        if cut_now
+        else f"{fw_name}: no call was cut"
+    )
 
 # %% [markdown]
 # What each records, beside the engine's trace: LangChain's callbacks see every runnable's
