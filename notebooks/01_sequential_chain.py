@@ -352,7 +352,7 @@ def llama_chain(model, base_url):
     class LlamaChain(Workflow):
         def __init__(self, **kwargs):
             super().__init__(**kwargs)
-            llm = Anthropic(model=model, base_url=base_url, temperature=1.0, max_tokens=512)
+            llm = Anthropic(model=model, base_url=base_url, max_tokens=512)
             self.program = FunctionCallingProgram.from_defaults(
                 output_cls=Extracted, llm=llm, prompt=PromptTemplate("{prompt}")
             )

@@ -689,7 +689,7 @@ async def llama_map_reduce(docs: list[Doc]) -> dict:
         row: dict
 
     class MapReduce(Workflow):
-        llm = Anthropic(model=model, base_url=base_url, temperature=1.0, max_tokens=200)
+        llm = Anthropic(model=model, base_url=base_url, max_tokens=200)
 
         @step
         async def fan_out(self, ctx: Context, ev: StartEvent) -> DocEvent | None:

@@ -509,9 +509,9 @@ async def llama_router(texts: list[str]) -> list[dict]:
         text: str
 
     class Router(Workflow):
-        router_llm = Anthropic(model=router_model, base_url=base_url, temperature=1.0, max_tokens=40)
+        router_llm = Anthropic(model=router_model, base_url=base_url, max_tokens=40)
         handler_llm = Anthropic(
-            model=handler_model, base_url=base_url, temperature=1.0, max_tokens=10
+            model=handler_model, base_url=base_url, max_tokens=10
         )
         events = {
             "billing": Billing,

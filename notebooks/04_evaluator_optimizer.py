@@ -486,7 +486,7 @@ def llama_loop(model, grader_model, base_url):
     class Refine(Workflow):
         def __init__(self, **kwargs):
             super().__init__(**kwargs)
-            self.writer = Anthropic(model=model, base_url=base_url, temperature=1.0, max_tokens=512)
+            self.writer = Anthropic(model=model, base_url=base_url, max_tokens=512)
             self.grade, self.regrade = (
                 FunctionCallingProgram.from_defaults(
                     output_cls=Grade,

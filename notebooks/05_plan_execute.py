@@ -535,7 +535,7 @@ class Replan(Event):
 
 
 def llama_plan(planner_model, base_url, max_replans):
-    model = lambda m: Anthropic(model=m, base_url=base_url, temperature=1.0, max_tokens=1024)
+    model = lambda m: Anthropic(model=m, base_url=base_url, max_tokens=1024)
     writer = model(executor)
     kit = support_tools(Via(lambda p: _completion(writer, p)))
     planner = FunctionCallingProgram.from_defaults(

@@ -495,7 +495,7 @@ from llama_index.llms.anthropic import Anthropic
 
 
 async def llama_chat(limit: int):
-    chat = Anthropic(model=model, base_url=base_url, temperature=1.0, max_tokens=200)
+    chat = Anthropic(model=model, base_url=base_url, max_tokens=200)
     memory = Memory.from_defaults(
         token_limit=limit, tokenizer_fn=tokenize, chat_history_token_ratio=1.0
     )

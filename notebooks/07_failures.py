@@ -1035,7 +1035,7 @@ from workflows.retry_policy import (
 
 def llama_support(base_url):
     llms = {
-        m: Anthropic(model=m, base_url=base_url, temperature=1.0, max_tokens=200, max_retries=0)
+        m: Anthropic(model=m, base_url=base_url, max_tokens=200, max_retries=0)
         for m in (fast_model, strong_model)
     }
 

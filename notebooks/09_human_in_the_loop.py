@@ -597,9 +597,7 @@ from llama_index.llms.anthropic import Anthropic
 
 def llama_review(model, base_url):
     class LlamaReview(LlamaWorkflow):
-        # LlamaIndex sends temperature=0.1 unless told, and its list of models that take none
-        # misses Haiku 5.5: 1.0 is the API's default, which today's models accept
-        llm = Anthropic(model=model, base_url=base_url, temperature=1.0, max_tokens=MAX_TOKENS)
+        llm = Anthropic(model=model, base_url=base_url, max_tokens=MAX_TOKENS)
 
         @llama_step
         async def draft(self, ctx: LlamaContext, ev: StartEvent) -> InputRequiredEvent:

@@ -444,9 +444,7 @@ async def frameworks_draft(callbacks=()):
     """The draft calls, in LangChain and in LlamaIndex, at the shipped budget; their replies."""
     budget = shipped.draft_max_tokens
     lc = ChatAnthropic(model=shipped.draft, base_url=simulator.url, max_tokens=budget)
-    # LlamaIndex sends temperature=0.1 unless told, and its list of models that take none
-    # misses today's: 1.0 is the API's default, which they accept
-    li = Anthropic(model=shipped.draft, base_url=simulator.url, max_tokens=budget, temperature=1.0)
+    li = Anthropic(model=shipped.draft, base_url=simulator.url, max_tokens=budget)
     replies = []
     for prompt in prompts:
         lc_reply = await lc.ainvoke(prompt, config={"callbacks": list(callbacks)})

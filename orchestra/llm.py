@@ -53,6 +53,7 @@ __all__ = ["LLM", "Reply", "Backend", "is_retryable", "Call", "recording", "reco
 
 Backend = Literal["sim", "anthropic"]
 REAL_URL = "https://api.anthropic.com"
+REHEARSAL_URL = "ORCHESTRA_ANTHROPIC_URL"
 
 
 @dataclass
@@ -188,7 +189,10 @@ class LLM:
                 )
             key = PLACEHOLDER_KEY
         else:
-            url = base_url or REAL_URL
+            # ORCHESTRA_ANTHROPIC_URL rehearses the real path against a simulator (the tests do);
+            # ANTHROPIC_BASE_URL is not read here: sim.use() sets it, and a real run must
+            # never end up on a simulator by accident.
+            url = base_url or os.environ.get(REHEARSAL_URL) or REAL_URL
             key = os.environ.get("ANTHROPIC_API_KEY", "")
             if not key:
                 raise ConfigError(

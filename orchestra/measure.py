@@ -56,8 +56,6 @@ class Measurement:
     input_tokens: int | None = None
     output_tokens: int | None = None
     """Output tokens billed, thinking included."""
-    thinking_tokens: int | None = None
-    """Of the output tokens, those spent thinking."""
     cost_usd: float | None = None
     model_s: float | None = None
     """Sum of the calls' simulated seconds (the serial latency; parallel runs overlap it)."""
@@ -67,6 +65,8 @@ class Measurement:
     whatever order the machine happened to send them in."""
     lines: int | None = None
     """Lines of code of the implementation (no blanks, comments or docstrings)."""
+    thinking_tokens: int | None = None
+    """Of the output tokens, those spent thinking."""
 
 
 class Meter:

@@ -99,6 +99,15 @@ class Listing:
     """The effort it uses when none is sent."""
     forced_tools: bool = True
     """Accepts ``tool_choice`` of type ``any`` or ``tool`` (Sonnet and Opus 5.5 refuse it)."""
+    display: str = "summarized"
+    """What ``thinking.display`` is when none is sent: ``summarized`` (the thinking text comes
+    back) or ``omitted`` (an empty ``thinking`` string with its signature; every 5.x model)."""
+    legacy_computer_use: bool = True
+    """Accepts the old computer-use tools (``computer_20250124``, ``computer_20251124``); the 5.x
+    models want ``computer_toolset_20260801`` on the Claude API."""
+    bound_thinking: bool = False
+    """Its thinking blocks are bound to the transcript before them: replayed after an edit to
+    that history, they are refused (5.x models)."""
     notes: str = field(default="", compare=False)
     """What the model is for, in a few words."""
 
@@ -115,6 +124,9 @@ _NEW = dict(
     sampling=False,
     prefill=False,
     efforts=EFFORTS,
+    display="omitted",
+    legacy_computer_use=False,
+    bound_thinking=True,
 )
 
 CATALOG: dict[str, Listing] = {

@@ -30,7 +30,7 @@ def run(coro):
     return asyncio.run(coro)
 
 
-async def ask(prompt: str, model: str = "claude-haiku-4-5", **kw):
+async def ask(prompt: str, model: str = "claude-haiku-5-5", **kw):
     """One call on a fresh client, closed afterwards (each test runs its own event loop)."""
     options = {k: kw.pop(k) for k in ("max_retries", "max_tokens") if k in kw}
     async with LLM(model, **options) as llm:
@@ -38,12 +38,13 @@ async def ask(prompt: str, model: str = "claude-haiku-4-5", **kw):
 
 
 def test_ask_returns_text_usage_cost_and_latency(sim):
-    reply = run(ask("Summarize: Rain fell all day. The river rose.", "claude-sonnet-4-5"))
-    assert reply.text and reply.model == "claude-sonnet-4-5" and reply.stop_reason == "end_turn"
+    reply = run(ask("Summarize: Rain fell all day. The river rose.", "claude-sonnet-5-5"))
+    assert reply.text and reply.model == "claude-sonnet-5-5" and reply.stop_reason == "end_turn"
     assert reply.cost_usd == pytest.approx(
-        (reply.input_tokens * 3 + reply.output_tokens * 15) / 1e6
+        (reply.input_tokens * 2 + reply.output_tokens * 10) / 1e6
     )
-    assert reply.cost_usd == cost_usd("claude-sonnet-4-5", reply.input_tokens, reply.output_tokens)
+    assert reply.cost_usd == cost_usd("claude-sonnet-5-5", reply.input_tokens, reply.output_tokens)
+    assert 0 < reply.thinking_tokens < reply.output_tokens  # Sonnet 5.5 thinks by default
     assert reply.latency_s > 0 and reply.model_s > 0.3
 
 
@@ -58,7 +59,7 @@ def test_schema_answers_are_validated_models(sim):
     reply = run(
         ask("Classify this ticket: my card was charged twice, refund me now!", schema=Ticket)
     )
-    assert isinstance(reply.data, Ticket) and reply.stop_reason == "tool_use"
+    assert isinstance(reply.data, Ticket) and reply.stop_reason == "end_turn"
 
 
 def test_schema_mismatch_is_output_format_error(sim):
@@ -74,7 +75,7 @@ def test_errors_are_named_and_classified(sim):
         run(ask("first question", max_retries=0))
     assert info.value.status == 529 and is_retryable(info.value)
     with pytest.raises(FatalLLMError) as info:
-        run(ask("x", temperature=3.0, max_retries=0))  # the API rejects it: 400
+        run(ask("x", effort="ultra", max_retries=0))  # the API rejects it: 400
     assert info.value.status == 400 and not is_retryable(info.value)
     assert "retrying will not help" in str(info.value)
 
@@ -95,12 +96,12 @@ def test_recording_collects_every_call_even_failures(sim):
 
 
 def test_with_model_changes_only_the_model(sim):
-    base = LLM("claude-opus-4-5", max_tokens=77)
-    cheap = base.with_model("claude-haiku-4-5")
+    base = LLM("claude-opus-5-5", max_tokens=77)
+    cheap = base.with_model("claude-haiku-5-5")
     assert (cheap.model, cheap.max_tokens, base.model) == (
-        "claude-haiku-4-5",
+        "claude-haiku-5-5",
         77,
-        "claude-opus-4-5",
+        "claude-opus-5-5",
     )
 
 
@@ -214,7 +215,7 @@ def test_answers_that_fail_the_schema_are_charged(sim):
     since = len(sim.log)
 
     async def go():
-        async with LLM("claude-haiku-4-5") as llm:
+        async with LLM("claude-haiku-5-5") as llm:
 
             @step(writes="label", retry=Retry(max_attempts=5, base_delay=0.001))
             async def classify(s: Triage) -> dict:
@@ -235,7 +236,7 @@ def test_one_retry_layer_under_a_retry_policy(sim):
     since = len(sim.log)
 
     async def go():
-        async with LLM("claude-haiku-4-5", max_retries=2) as llm:
+        async with LLM("claude-haiku-5-5", max_retries=2) as llm:
 
             @step(writes="label", retry=Retry(max_attempts=4, base_delay=0.001))
             async def classify(s: Triage) -> dict:
@@ -269,7 +270,7 @@ def test_sdk_retries_outside_a_policy_are_counted(sim):
 def test_one_llm_serves_several_event_loops(sim):
     """A script may call ``asyncio.run`` twice with one LLM: its connections belong to the
     first loop, so the second opens its own instead of failing with a connection error."""
-    llm = LLM("claude-haiku-4-5", max_retries=0)
+    llm = LLM("claude-haiku-5-5", max_retries=0)
     first = run(llm.ask("Summarize: Rain fell all day."))
     second = run(llm.ask("Summarize: The river rose."))
     assert first.text and second.text

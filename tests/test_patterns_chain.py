@@ -53,7 +53,7 @@ def test_repair_reasks_with_the_complaint(sim):
         pid: next(s for s in repaired[pid].trace.steps() if s.key == "01.validate")
         for pid in rescued
     }
-    # a retried extraction is a new sample (temperature 0.7), so some are right the second
+    # a retried extraction is a new sample (5.x models sample every call), so some are right the second
     # time round; the others must have been rescued by the repair step
     by_repair = [pid for pid, c in checks.items() if c.status == "fallback"]
     assert by_repair, "haiku's validation failures should be fixed by re-asking with the complaint"

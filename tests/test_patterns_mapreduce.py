@@ -18,7 +18,7 @@ DOCS = [
 
 def test_map_keeps_document_order_and_reduce_sees_all_rows(sim):
     async def go():
-        async with LLM("claude-opus-5-5", max_tokens=100) as llm:
+        async with LLM("claude-opus-5-5", max_tokens=1024) as llm:
             wf = map_reduce(
                 llm,
                 lambda rows, docs: {"n": len(rows), "emails": [r["email"] for r in rows]},
@@ -40,7 +40,7 @@ def test_concurrency_caps_calls_in_flight(sim):
     sim.configure(time_scale=0.002)
 
     async def go(c):
-        async with LLM("claude-haiku-5-5", max_tokens=100) as llm:
+        async with LLM("claude-haiku-5-5", max_tokens=1024) as llm:
             result = await map_reduce(llm, lambda rows, docs: {}, concurrency=c).run(
                 Batch(docs=DOCS)
             )
@@ -73,7 +73,7 @@ def test_shared_limiter_avoids_429s_and_respects_the_bound(sim):
 
     async def go():
         limiter = RateLimiter(requests_per_minute=rpm, time_scale=scale)
-        async with LLM("claude-haiku-5-5", max_tokens=100, limiter=limiter) as llm:
+        async with LLM("claude-haiku-5-5", max_tokens=1024, limiter=limiter) as llm:
             return await map_reduce(llm, lambda rows, docs: {}, concurrency=6).run(Batch(docs=DOCS))
 
     result = asyncio.run(go())

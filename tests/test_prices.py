@@ -57,3 +57,10 @@ def test_the_simulator_prices_exactly_the_table():
     assert sim.cost_usd("claude-opus-5-5", 1_000, 1_000) == cost_usd(
         "claude-opus-5-5", 1_000, 1_000
     )
+
+
+def test_a_retired_model_has_no_price():
+    for retired in ("claude-sonnet-4-5", "claude-sonnet-4-5-20250929"):
+        assert price(retired) is None
+        with pytest.raises(KeyError):
+            cost_usd(retired, 10, 10)

@@ -203,18 +203,20 @@ def test_a_new_request_field_counts_in_the_draw_once_set():
     from orchestra.sim.api import Request
     from orchestra.sim.decide import Decider, Faults, Limits, fingerprint
 
-    class WithEffort(Request):
-        effort: Literal["low", "medium", "high"] = "medium"
+    class WithEffort(Request):  # a field the real API does not have
+        effort_hint: Literal["low", "medium", "high"] = "medium"
 
     def drawn(model, **fields) -> str:
         return fingerprint(model.model_validate(body(**fields)))
 
     before = drawn(Request)
-    assert drawn(WithEffort) == before and drawn(WithEffort, effort="medium") == before
-    assert drawn(WithEffort, effort="high") != before
+    assert drawn(WithEffort) == before and drawn(WithEffort, effort_hint="medium") == before
+    assert drawn(WithEffort, effort_hint="high") != before
     assert drawn(Request, stream=True, metadata={"user_id": "u-1"}) == before  # transport
-    assert drawn(Request, top_k=5) != before and drawn(Request, top_k=None) == before  # unknown
+    assert drawn(Request, top_k=5) != before and drawn(Request, top_k=None) == before
     decider = Decider(0, 0.0, Faults(), Limits())
     default = decider.decide(WithEffort.model_validate(GOOD), "k").record["request"]
-    high = decider.decide(WithEffort.model_validate(body(effort="high")), "k").record["request"]
+    high = decider.decide(WithEffort.model_validate(body(effort_hint="high")), "k").record[
+        "request"
+    ]
     assert default == before and high != before

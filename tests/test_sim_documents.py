@@ -25,7 +25,8 @@ from orchestra.sim.models import MODELS
 from orchestra.sim.shape import prose_keys
 from orchestra.sim.words import CITES
 
-MODELS_BY_QUALITY = ["claude-haiku-4-5", "claude-sonnet-4-5", "claude-opus-4-5"]
+MODELS_BY_QUALITY = ["claude-haiku-4-5", "claude-sonnet-5-5", "claude-opus-5-5"]
+SAMPLING = {"claude-haiku-4-5": {"temperature": 0}}  # the 5.x models take no temperature
 
 
 def tokens(text: str) -> list[str]:
@@ -59,12 +60,12 @@ def golden_runs(_server):
             passages = [kb[i] for i in sorted(range(len(kb)), key=lambda i: -scores[i])[:3]]
             reply = client.messages.create(
                 model=model,
-                max_tokens=300,
-                temperature=0,
+                max_tokens=2000,  # thinking counts in it
+                **SAMPLING.get(model, {}),
                 messages=[{"role": "user", "content": generate_prompt(g["question"], passages)}],
             )
             try:
-                data = json.loads(reply.content[0].text)
+                data = json.loads(next(b.text for b in reply.content if b.type == "text"))
             except ValueError:
                 data = None
             rows.append((g, [p["id"] for p in passages], data))

@@ -375,11 +375,7 @@ def llama_workflow(model: str, base_url: str | None = None, *, max_regenerations
     from llama_index.llms.anthropic import Anthropic
 
     def llm(part: str):
-        # LlamaIndex sends temperature=0.1 unless told otherwise, and its list of models that
-        # take none misses Haiku 5.5: 1.0 is the API's default, which every model accepts.
-        return Anthropic(
-            model=model, base_url=base_url, temperature=1.0, max_tokens=cap.MAX_TOKENS[part]
-        )
+        return Anthropic(model=model, base_url=base_url, max_tokens=cap.MAX_TOKENS[part])
 
     classifier, writer = llm("classify"), llm("generate")
 

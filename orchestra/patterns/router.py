@@ -69,7 +69,7 @@ def classifier(llm: Any, categories: dict[str, str]) -> Step:
 
     @step(writes=("label", "confidence"))
     async def classify(t: Ticket) -> dict:
-        data = json.loads((await llm.ask(classify_prompt(t.text, categories), max_tokens=40)).text)
+        data = json.loads((await llm.ask(classify_prompt(t.text, categories))).text)
         return {"label": data["label"], "confidence": float(data.get("confidence", 0.0))}
 
     return classify
@@ -98,7 +98,7 @@ def handler(llm: Any, name: str, urgency: dict[str, str]) -> Step:
 
     @step(name=name, writes=("urgency", "reply", "handler"))
     async def handle(t: Ticket) -> dict:
-        level = (await llm.ask(urgency_prompt(name, urgency, t.text), max_tokens=10)).text.strip()
+        level = (await llm.ask(urgency_prompt(name, urgency, t.text))).text.strip()
         return {"urgency": level, "handler": name, "reply": reply_for(name, level)}
 
     return handle

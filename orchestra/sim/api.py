@@ -33,6 +33,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from orchestra import tokens
+from orchestra.prices import EFFORTS
 from orchestra.sim import schema
 from orchestra.sim.models import profile
 
@@ -117,9 +118,14 @@ def valid_schema(value: dict, at: str = "") -> dict:
 
 
 def valid_tool(tool: Any) -> Any:
-    """A tool has a name and a usable ``input_schema``; the API calls it a custom tool."""
+    """A tool has a name and a usable ``input_schema``; the API calls it a custom tool. A tool
+    of another ``type`` (computer use, web search) is Anthropic's: its schema is built in."""
     if isinstance(tool, BaseModel):
         return tool
+    if isinstance(tool, dict) and tool.get("type") not in (None, "custom"):
+        if not isinstance(tool.get("name"), str):
+            raise refuse("each tool needs a 'name'")
+        return {"input_schema": {"type": "object", "properties": {}}, **tool}
     if not (
         isinstance(tool, dict)
         and isinstance(tool.get("name"), str)
@@ -160,6 +166,15 @@ class ToolUse(Block):
     name: str = ""
 
 
+class Thinking(Block):
+    """What the model thought before it answered, as it returned it: replayed in later turns
+    unchanged, its signature lets the model check that nobody edited it."""
+
+    type: Literal["thinking"]
+    thinking: str
+    signature: str
+
+
 class ToolResult(Block):
     """What a tool call returned, sent back in a user turn."""
 
@@ -173,13 +188,15 @@ def kind_of(block: Any) -> str | None:
     kind = block.get("type") if isinstance(block, dict) else getattr(block, "type", None)
     if not isinstance(kind, str):
         return None
-    return f"block:{kind}" if kind in ("text", "tool_use", "tool_result") else "block:other"
+    known = ("text", "tool_use", "tool_result", "thinking")
+    return f"block:{kind}" if kind in known else "block:other"
 
 
 AnyBlock = Annotated[
     Annotated[Text, Tag("block:text")]
     | Annotated[ToolUse, Tag("block:tool_use")]
     | Annotated[ToolResult, Tag("block:tool_result")]
+    | Annotated[Thinking, Tag("block:thinking")]
     | Annotated[Block, Tag("block:other")],
     Discriminator(
         kind_of, custom_error_type="api", custom_error_message="each block needs a 'type'"
@@ -221,6 +238,8 @@ class Tool(BaseModel):
     name: str
     input_schema: dict
     description: str = ""
+    type: str | None = None
+    """Unset or ``custom`` for a tool you define; else one of Anthropic's (``computer_...``)."""
 
 
 class ToolChoice(BaseModel):
@@ -257,11 +276,31 @@ Format = Annotated[
 ]
 
 
+Effort = Literal["low", "medium", "high", "xhigh", "max"]
+assert EFFORTS == Effort.__args__  # the price table's list and this type say the same
+
+
 class OutputConfig(BaseModel):
-    """Settings of the output; the simulator reads its ``format``."""
+    """Settings of the output: its ``format`` (structured output) and ``effort``."""
 
     model_config = ConfigDict(extra="allow")
     format: Format = None
+    effort: Effort | None = None
+    """How much the model thinks before it answers; each model has its default (``prices``)."""
+
+
+class ThinkingConfig(BaseModel):
+    """Whether and how the model thinks before it answers (``thinking`` in the request)."""
+
+    model_config = ConfigDict(extra="allow")
+    type: Literal["adaptive", "enabled", "disabled", "between_tools"]
+    """``adaptive`` (the model decides, effort sets how much), ``enabled`` (a fixed budget, the
+    4.5 generation), ``disabled``, or Sonnet 5.5's ``between_tools`` (no thinking up front)."""
+    budget_tokens: int | None = None
+    """``enabled`` only: most tokens the model may think (>= 1024, < ``max_tokens``)."""
+    display: Literal["summarized", "omitted"] | None = None
+    """``summarized``: the thinking text comes back; ``omitted``: an empty string with its
+    signature. Unset: the model's default (``prices.Listing.display``)."""
 
 
 class Metadata(BaseModel):
@@ -301,7 +340,23 @@ class Request(BaseModel):
             "Input should be a number between 0 and 1",
         ),
     ] = 1.0
-    """Above 0, each repeat of the same request is a new sample; a little lower quality too."""
+    """Above 0, each repeat of the same request is a new sample; a little lower quality too.
+    The 5.x models refuse any value but 1 (``rules``)."""
+    top_p: Annotated[
+        float | None,
+        must(
+            lambda v: v is None or (type(v) in (int, float) and 0 <= v <= 1),
+            "Input should be a number between 0 and 1",
+        ),
+    ] = None
+    """Nucleus sampling; read by no answer here, refused by the 5.x models."""
+    top_k: Annotated[
+        int | None,
+        must(lambda v: v is None or (type(v) is int and v >= 1), "Input should be an integer >= 1"),
+    ] = None
+    """Top-k sampling; read by no answer here, refused by the 5.x models."""
+    thinking: ThinkingConfig | None = None
+    """Thinking before answering; unset, each model does its default (``prices.Listing``)."""
     system: Annotated[
         list[AnyBlock], blocks_of("Input should be a string or a list of text blocks")
     ] = []
@@ -378,6 +433,11 @@ class Request(BaseModel):
         return fmt.json_schema if fmt else None
 
     @property
+    def effort(self) -> str | None:
+        """``output_config.effort`` as sent, or None."""
+        return self.output_config.effort if self.output_config else None
+
+    @property
     def user(self) -> str | None:
         """``metadata.user_id``: who the caller says the call is for."""
         return self.metadata.user_id if self.metadata else None
@@ -395,11 +455,15 @@ class Request(BaseModel):
         return "\n".join([self.system_text, *(m.text for m in self.messages)])
 
     def input_tokens(self) -> int:
-        """Input tokens as the API bills them: text, a little per message, and the tool schemas."""
-        n = tokens.count_tokens(self.prompt()) + 3 * len(self.messages)
+        """Input tokens as the API bills them, on the model's tokenizer: text, a little per
+        message, the tool schemas, and replayed thinking."""
+        n = tokens.count_tokens(self.prompt(), self.model) + 3 * len(self.messages)
         n += 4 if self.system_text else 0
         if self.tools:
-            n += tokens.count_tokens(json.dumps(self.tool_dicts())) + 10
+            n += tokens.count_tokens(json.dumps(self.tool_dicts()), self.model) + 10
+        thought = [b.thinking for m in self.messages for b in m.content if isinstance(b, Thinking)]
+        if thought:
+            n += tokens.count_tokens("\n".join(thought), self.model)
         return n
 
 
@@ -467,8 +531,18 @@ def message(
     output_tokens: int,
     stop_reason: str,
     stop_sequence: str | None,
+    thinking_tokens: int | None = None,
 ) -> dict:
-    """The response body of a non-streaming call."""
+    """The response body of a non-streaming call; ``thinking_tokens`` (of ``output_tokens``)
+    when the model thought."""
+    usage = {
+        "input_tokens": input_tokens,
+        "output_tokens": output_tokens,
+        "cache_creation_input_tokens": 0,
+        "cache_read_input_tokens": 0,
+    }
+    if thinking_tokens is not None:
+        usage["output_tokens_details"] = {"thinking_tokens": thinking_tokens}
     return {
         "id": msg_id,
         "type": "message",
@@ -477,24 +551,15 @@ def message(
         "content": blocks,
         "stop_reason": stop_reason,
         "stop_sequence": stop_sequence,
-        "usage": {
-            "input_tokens": input_tokens,
-            "output_tokens": output_tokens,
-            "cache_creation_input_tokens": 0,
-            "cache_read_input_tokens": 0,
-        },
+        "usage": usage,
     }
 
 
 def events(body: dict) -> list[tuple[str, dict]]:
     """The server-sent events that stream ``body``, in the order the SDK expects them."""
-    start = dict(
-        body,
-        content=[],
-        stop_reason=None,
-        stop_sequence=None,
-        usage=dict(body["usage"], output_tokens=1),
-    )
+    first = {k: v for k, v in body["usage"].items() if k != "output_tokens_details"}
+    start = dict(body, content=[], stop_reason=None, stop_sequence=None, usage=first)
+    start["usage"]["output_tokens"] = 1
     out: list[tuple[str, dict]] = [
         ("message_start", {"type": "message_start", "message": start}),
         ("ping", {"type": "ping"}),
@@ -506,6 +571,12 @@ def events(body: dict) -> list[tuple[str, dict]]:
                 {"type": "text_delta", "text": piece}
                 for piece in _chunks(tokens.tokenize(block["text"]))
             ]
+        elif block["type"] == "thinking":  # the text, then its signature, as the SDK expects
+            empty = {"type": "thinking", "thinking": "", "signature": ""}
+            deltas = [
+                {"type": "thinking_delta", "thinking": piece}
+                for piece in _chunks(tokens.tokenize(block["thinking"]))
+            ] + [{"type": "signature_delta", "signature": block["signature"]}]
         else:
             empty = dict(block, input={})
             deltas = [
@@ -532,7 +603,11 @@ def events(body: dict) -> list[tuple[str, dict]]:
                     "stop_reason": body["stop_reason"],
                     "stop_sequence": body["stop_sequence"],
                 },
-                "usage": {"output_tokens": body["usage"]["output_tokens"]},
+                "usage": {
+                    k: v
+                    for k, v in body["usage"].items()
+                    if k in ("output_tokens", "output_tokens_details")
+                },
             },
         )
     )

@@ -1,13 +1,23 @@
 """What the simulator does with one checked request, without any I/O (chapters 00, 02 and 07).
 
-``Decider.decide`` runs the call's decisions in order: is the prompt too long, does a fault
-strike (``faults``), does the key's rate limit admit it (``limits``), what is the answer
-(``brain``, rendered and cut by ``render``), and how many model-seconds it takes. It returns an
-``Outcome`` or raises ``api.ApiError`` (an HTTP error to send) or ``Hang``.
+``Decider.decide`` runs the call's decisions in order: does the model take this request
+(``rules``), is the prompt too long, does a fault strike (``faults``), does the key's rate
+limit admit it (``limits``), how long the model thinks and how good the answer is (``dial``),
+what the answer is (``brain``, rendered and cut by ``render``), and how many model-seconds it
+takes. It returns an ``Outcome`` or raises ``api.ApiError`` (an HTTP error to send) or ``Hang``.
 
 Randomness is seeded per request: the answer's from the seed and the request's content (so
 temperature 0 gives the same answer to the same prompt), faults and latency jitter from those
-and how many times the same request was seen (so a retry can succeed).
+and how many times the same request was seen (so a retry can succeed). A model without
+sampling parameters (every 5.x model) samples anew on every repeat: the k-th identical request
+gets the k-th sample, whatever came between.
+
+The quality dial: a model's profile quality holds at its default effort; effort moves the error
+rate in proportion to how hard the task is (``think.difficulty``, capped at 1 as ``h``):
+
+    error = (1 - quality) * (1 - GAIN[effort] * h) / (1 - GAIN[default effort] * h)
+
+so more effort helps a hard task and barely moves an easy one.
 """
 
 from __future__ import annotations
@@ -20,12 +30,15 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 
-from orchestra.sim import api, brain, render
+from orchestra.prices import Listing
+from orchestra.sim import api, brain, render, rules, signatures, think
 from orchestra.sim.faults import HTTP_FAULTS, Faults
 from orchestra.sim.limits import KeyLimiter, Limits
 from orchestra.sim.models import profile
 
 INPUT_TOKENS_PER_S = 20_000  # prompt processing speed, adds to time-to-first-token
+GAIN = {"off": 0.0, "low": 0.15, "medium": 0.35, "high": 0.5, "xhigh": 0.6, "max": 0.65}
+"""How much of a hard task's error rate thinking at each effort takes away."""
 
 FAULT_MESSAGES = {
     "rate_limit": "Rate limited (injected fault); retry after the time in retry-after",
@@ -68,6 +81,7 @@ class Decider:
     def decide(self, req: api.Request, key: str) -> Outcome:
         """Limits, faults, answer, cut and latency for one call."""
         prof = profile(req.model)
+        how = rules.check(req, prof.listing, self.seed)
         n_in = req.input_tokens()
         if n_in > prof.context_window:
             raise api.ApiError(
@@ -98,12 +112,26 @@ class Decider:
                 wait,
                 limiter.headers(),
             )
-        # Temperature 0 answers the same prompt the same way; above 0 each repeat is a new sample.
-        mind = random.Random(f"{self.seed}|{digest}" + (f"|{nth}" if req.temperature > 0 else ""))
-        quality = prof.quality * (1 - 0.1 * req.temperature)
-        ans = brain.answer(req, quality, mind)
-        cut = render.cut(ans, req.max_tokens, req.stop_sequences, fault, chance)
+        # Temperature 0 answers the same prompt the same way; above 0 each repeat is a new sample,
+        # and so it is on a model that takes no temperature.
+        sampled = req.temperature > 0 or not prof.listing.sampling
+        mind = random.Random(f"{self.seed}|{digest}" + (f"|{nth}" if sampled else ""))
+        framed = brain.frame(req)
+        thought = thinking_tokens(
+            req, how, framed.difficulty, random.Random(f"{self.seed}|{digest}|{nth}|think")
+        )
+        quality = dial(prof.quality, prof.listing, how, framed.difficulty, thought > 0)
+        if prof.listing.sampling:
+            quality *= 1 - 0.1 * req.temperature
+        ans = brain.answer(req, quality, mind, framed, thought)
+        cut = render.cut(ans, req.max_tokens, req.stop_sequences, fault, chance, req.model)
         limiter.refund(req.max_tokens - cut.output_tokens)
+        blocks = cut.blocks
+        if cut.thinking is not None:
+            shown = cut.thinking if how.display == "summarized" else ""
+            before = signatures.prefix(req, len(req.messages))
+            sig = signatures.sign(self.seed, req.model, shown, before)
+            blocks = [{"type": "thinking", "thinking": shown, "signature": sig}, *blocks]
         model_s = (
             prof.ttft_s * math.exp(chance.gauss(0, 0.25))
             + n_in / INPUT_TOKENS_PER_S
@@ -112,11 +140,12 @@ class Decider:
         body = api.message(
             req,
             f"msg_sim_{digest}{nth:04d}",
-            cut.blocks,
+            blocks,
             n_in,
             cut.output_tokens,
             cut.stop_reason,
             cut.stop_sequence,
+            cut.thinking_tokens if how.thinking != "off" else None,
         )
         record = {
             "t": time.time(),
@@ -126,11 +155,42 @@ class Decider:
             "task": ans.task,
             "input_tokens": n_in,
             "output_tokens": cut.output_tokens,
+            "thinking_tokens": cut.thinking_tokens,
+            "effort": how.effort,
             "model_s": model_s,
             "user": req.user,
             "request": digest,  # the same prompt and settings, the same digest: repeats show
         }
         return Outcome(body, model_s, limiter.headers(), record)
+
+
+def thinking_tokens(
+    req: api.Request, how: rules.Settings, hardness: float, rng: random.Random
+) -> int:
+    """How many tokens the model thinks before this answer (0: no thinking block)."""
+    if how.thinking == "adaptive":  # after a tool result, the next step needs less thought
+        return think.length(how.effort, hardness / (2 if has_tool_result(req) else 1), rng)
+    if how.thinking == "enabled":
+        return min(how.budget, think.length(think.BUDGET_EFFORT, hardness, rng))
+    if how.thinking == "between_tools" and req.messages[-1].text and has_tool_result(req):
+        return think.BETWEEN_TOOLS_TOKENS
+    return 0
+
+
+def has_tool_result(req: api.Request) -> bool:
+    return any(isinstance(b, api.ToolResult) for b in req.messages[-1].content)
+
+
+def dial(base: float, model: Listing, how: rules.Settings, hardness: float, thought: bool) -> float:
+    """The answer's quality: the profile's at the model's default effort, moved by the effort
+    in force on a task this hard (see the module docstring)."""
+    h = min(1.0, hardness / 2)
+    default = model.default_effort if model.thinks_by_default else "off"
+    now = (how.effort if how.thinking == "adaptive" else think.BUDGET_EFFORT) if thought else "off"
+    if now == default:
+        return base
+    error = (1 - base) * (1 - GAIN[now] * h) / (1 - GAIN[default] * h)
+    return min(1.0, max(0.0, 1 - error))
 
 
 TRANSPORT = {"stream", "metadata"}

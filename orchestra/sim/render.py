@@ -3,7 +3,8 @@
 ``render`` turns a ``fill.Content`` into the reply's text or tool input (XML elements, JSON,
 list lines, a continued prefill), one writer per form in ``WRITERS``; ``cut`` applies
 ``stop_sequences``, ``max_tokens`` and the output faults (``truncate``, ``bad_json``) and
-counts the output tokens.
+counts the output tokens on the model's tokenizer. Thinking comes first and counts in
+``max_tokens``: when it uses them up, the answer has no text at all.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ class Answer:
     """What the content was about (``shape.Shape.task``)."""
     is_json: bool
     """``text`` is JSON, so a fault injector may corrupt it."""
+    thinking: str = ""
+    """What the model thought before answering (``think.trace``); empty when it did not."""
 
 
 def xml(tags: list[Tag], values: dict, indent: str = "") -> str:
@@ -117,15 +120,47 @@ class Cut:
     """The reply as content blocks after the cuts, with its output token count."""
 
     blocks: list[dict]
+    """The answer's blocks (text or tool use), without the thinking."""
     output_tokens: int
+    """All output tokens, thinking included."""
     stop_reason: str
     stop_sequence: str | None
+    thinking: str | None = None
+    """The thinking text as far as it got (None: the model did not think)."""
+    thinking_tokens: int = 0
 
 
 def cut(
-    ans: Answer, max_tokens: int, stop_sequences: list[str], fault: str | None, rng: random.Random
+    ans: Answer,
+    max_tokens: int,
+    stop_sequences: list[str],
+    fault: str | None,
+    rng: random.Random,
+    model: str | None = None,
 ) -> Cut:
-    """Content blocks after stop sequences, ``max_tokens`` and output faults; with token count."""
+    """Content blocks after thinking, stop sequences, ``max_tokens`` and output faults; with
+    token counts on ``model``'s tokenizer."""
+    if not ans.thinking:
+        return cut_answer(ans, max_tokens, stop_sequences, fault, rng, model)
+    thought = tokens.count_tokens(ans.thinking, model)
+    if thought >= max_tokens:  # thinking used up max_tokens: no answer at all
+        text = tokens.truncate(ans.thinking, max_tokens, model)
+        return Cut([], max_tokens, "max_tokens", None, text, tokens.count_tokens(text, model))
+    rest = cut_answer(ans, max_tokens - thought, stop_sequences, fault, rng, model)
+    rest.output_tokens += thought
+    rest.thinking, rest.thinking_tokens = ans.thinking, thought
+    return rest
+
+
+def cut_answer(
+    ans: Answer,
+    max_tokens: int,
+    stop_sequences: list[str],
+    fault: str | None,
+    rng: random.Random,
+    model: str | None,
+) -> Cut:
+    """The answer's blocks within ``max_tokens``."""
     if ans.tool_input is not None:
         data = dict(ans.tool_input)
         if fault == "bad_json" and data:
@@ -136,7 +171,7 @@ def cut(
             "name": ans.tool_name,
             "input": data,
         }
-        n_out = tokens.count_tokens(json.dumps(data)) + 10
+        n_out = tokens.count_tokens(json.dumps(data), model) + 10
         if n_out <= max_tokens:
             return Cut([block], n_out, "tool_use", None)
         return Cut([], max_tokens, "max_tokens", None)
@@ -150,9 +185,8 @@ def cut(
         text, stop_reason = text[:at], "stop_sequence"
     limit = max_tokens
     if fault == "truncate":
-        limit = min(limit, max(1, tokens.count_tokens(text) // 2))
-    if tokens.count_tokens(text) > limit:
-        text, stop_reason, stop_seq = tokens.truncate(text, limit), "max_tokens", None
-    return Cut(
-        [{"type": "text", "text": text}], max(1, tokens.count_tokens(text)), stop_reason, stop_seq
-    )
+        limit = min(limit, max(1, tokens.count_tokens(text, model) // 2))
+    if tokens.count_tokens(text, model) > limit:
+        text, stop_reason, stop_seq = tokens.truncate(text, limit, model), "max_tokens", None
+    n_out = max(1, tokens.count_tokens(text, model))
+    return Cut([{"type": "text", "text": text}], n_out, stop_reason, stop_seq)

@@ -24,7 +24,6 @@ class TestChatAnthropicOnSimulator(ChatModelIntegrationTests):
             "model": "claude-sonnet-5-5",
             "base_url": os.environ["ANTHROPIC_BASE_URL"],
             "api_key": "sim-placeholder-key",
-            "temperature": 0,
             "max_tokens": 1024,
         }
 
