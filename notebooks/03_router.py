@@ -398,9 +398,7 @@ from langchain_core.runnables import RunnableBranch, RunnableLambda, RunnablePas
 
 async def lcel_router(texts: list[str]) -> list[dict]:
     router_chat = ChatAnthropic(model=router_model, base_url=base_url, max_tokens=40)
-    handler_chat = ChatAnthropic(
-        model=handler_model, base_url=base_url, max_tokens=10
-    )
+    handler_chat = ChatAnthropic(model=handler_model, base_url=base_url, max_tokens=10)
     classify = (
         RunnableLambda(lambda x: classify_prompt(x["text"], CATEGORIES))
         | router_chat
@@ -439,9 +437,7 @@ from langgraph.graph import END, START, StateGraph
 
 async def langgraph_router(texts: list[str]) -> list[dict]:
     router_chat = ChatAnthropic(model=router_model, base_url=base_url, max_tokens=40)
-    handler_chat = ChatAnthropic(
-        model=handler_model, base_url=base_url, max_tokens=10
-    )
+    handler_chat = ChatAnthropic(model=handler_model, base_url=base_url, max_tokens=10)
 
     class State(TypedDict, total=False):
         text: str
@@ -510,9 +506,7 @@ async def llama_router(texts: list[str]) -> list[dict]:
 
     class Router(Workflow):
         router_llm = Anthropic(model=router_model, base_url=base_url, max_tokens=40)
-        handler_llm = Anthropic(
-            model=handler_model, base_url=base_url, max_tokens=10
-        )
+        handler_llm = Anthropic(model=handler_model, base_url=base_url, max_tokens=10)
         events = {
             "billing": Billing,
             "technical": Technical,

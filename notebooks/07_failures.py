@@ -893,9 +893,7 @@ from langchain_core.runnables import RunnableLambda, RunnablePassthrough
 
 def lcel_support(base_url):
     def ask(field, model, attempts=3):
-        chat = ChatAnthropic(
-            model=model, base_url=base_url, max_tokens=200, max_retries=0
-        )
+        chat = ChatAnthropic(model=model, base_url=base_url, max_tokens=200, max_retries=0)
         prompt = RunnableLambda(lambda s: PROMPTS[field].format(**s))
         return (prompt | chat | StrOutputParser()).with_retry(
             retry_if_exception_type=retryable,

@@ -356,22 +356,23 @@ print("calls made by the resume:", sent()[0] - before if simulator else "n/a")
 print("lease taken over although unexpired:", expires > time.time())
 
 # %%
-if simulator:  # each log entry carries a digest of its request: a repeat has the same digest
-    answered = [e["request"] for e in simulator.log if e["status"] == 200]
-    repeated = [d for d in dict.fromkeys(answered) if answered.count(d) > 1]
-    assert len(repeated) == 1 and answered.index(repeated[0]) == len(committed)  # step 7's
-    prose(
-        f"The worker made {worker_calls} calls: {len(committed)} committed, and step 7's, which "
-        f"was paid and lost with the process. The resume sent step 7's request again, word for "
-        f"word: the simulator's log shows {len(repeated)} request answered twice, and no other. "
-        f"The same request is not the same answer: today's models take no temperature, and each "
-        f"identical request is a fresh sample (the seeded simulator gives the k-th identical "
-        f"request its k-th sample, so this notebook is the same at every build, but the kb_note "
-        f"the run keeps is not the one the worker was paid for). That is why the journal keeps "
-        f"every answer: replaying steps 0 to 6 from it gives back what they said; running them "
-        f"again would not. `RunResult.cost_usd` counts only what the journal recorded plus this "
-        f"invocation; the bill from the provider includes the lost call. Compare:"
-    )
+# each log entry carries a digest of its request: a repeat has the same digest
+answered = [e["request"] for e in simulator.log if e["status"] == 200] if simulator else []
+repeated = [d for d in dict.fromkeys(answered) if answered.count(d) > 1]
+assert not simulator or (len(repeated) == 1 and answered.index(repeated[0]) == len(committed))
+prose(
+    f"The worker made {worker_calls} calls: {len(committed)} committed, and step 7's, which "
+    f"was paid and lost with the process. The resume sent step 7's request again, word for "
+    f"word: the simulator's log shows {len(repeated)} request answered twice, and no other. "
+    f"The same request is not the same answer: today's models take no temperature, and each "
+    f"identical request is a fresh sample (the seeded simulator gives the k-th identical "
+    f"request its k-th sample, so this notebook is the same at every build, but the kb_note "
+    f"the run keeps is a second sample, not necessarily what the worker was paid for). That "
+    f"is why the journal keeps every answer: replaying steps 0 to 6 from it gives back what "
+    f"they said; running them again would draw new samples. `RunResult.cost_usd` counts only "
+    f"what the journal recorded plus this "
+    f"invocation; the bill from the provider includes the lost call. Compare:"
+)
 
 # %%
 if simulator:

@@ -734,16 +734,18 @@ approvals = sum(a == "approve" for a in reviews)
 assert once["calls"] > ours["calls"] and once["cost_usd"] > ours["cost_usd"]
 assert once["sim_s"] > once_each["sim_s"].max()
 assert (once_each["decisions honoured"] == len(batch)).all()
+assert once["decisions honoured"] == len(batch) - approvals  # every approve, and only those
 prose(
     f"For {len(batch)} products, {', '.join(once_each.index)} each made {ours['calls']:.0f} LLM "
-    f"calls for ${ours['cost_usd']:.6f}, in {once_each['sim_s'].min():.2f} to "
-    f"{once_each['sim_s'].max():.2f} simulated seconds (the calls run one after another; the "
-    f"same calls differ by the simulator's seeded jitter). The LangGraph graph that interrupts "
+    f"calls, for ${once_each['cost_usd'].min():.6f} to ${once_each['cost_usd'].max():.6f} in "
+    f"{once_each['sim_s'].min():.2f} to {once_each['sim_s'].max():.2f} simulated seconds (the "
+    f"calls run one after another; each draft is its own sample, with its own length and "
+    f"thinking), and honoured every decision. The LangGraph graph that interrupts "
     f"inside its drafting node made {once['calls']:.0f} calls "
     f"({once['calls'] / ours['calls']:.1f}×): every draft is paid again on resume "
     f"(${once['cost_usd']:.6f}, {once['sim_s']:.2f} simulated seconds), and it honoured "
-    f"{once['decisions honoured']:.0f} of {len(batch)} decisions: on an approve ({approvals} of "
-    f"the {len(batch)}) it publishes the draft it wrote on resume, a new sample the reviewer "
+    f"{once['decisions honoured']:.0f} of {len(batch)} decisions: on each approve ({approvals} of "
+    f"the {len(batch)}) it published the draft it wrote on resume, a new sample the reviewer "
     f"never saw (an edit or a reject does not depend on the draft). Lines of code range from "
     f"{comparison['lines'].min():.0f} to {comparison['lines'].max():.0f}. None of this "
     f"includes the person's latency: the scripted reviewer answers at once."

@@ -302,7 +302,7 @@ prose(
     f"(as few as {cut_d['reply_min']:.0f}); the drafts that ended normally thought "
     f"{done['thinking_mean']:.0f} and wrote {done['reply_mean']:.0f}. A model of the previous "
     f"generation did not think unless asked, so the whole budget was the reply's: the same "
-    f"number now buys less reply, and on the tickets the model thinks longest about, none."
+    f"number now buys less reply, least on the tickets the model thinks longest about."
 )
 
 # %% [markdown]
@@ -344,7 +344,8 @@ fixes.round({"draft cost ($)": 5, "draft model-seconds": 1})
 ship, room, low = (fixes.iloc[i] for i in range(3))
 assert room["drafts cut"] < ship["drafts cut"] and low["drafts cut"] < ship["drafts cut"]
 prose(
-    f"On the same {len(tickets)} tickets: as shipped, {ship['drafts cut']:.0f} drafts were cut and "
+    f"On the same {len(tickets)} tickets (new samples, so the shipped version's count is not "
+    f"the incident's): as shipped, {ship['drafts cut']:.0f} drafts were cut and "
     f"{ship['replies right']:.0f} replies came out right. With room to think and write, "
     f"{room['drafts cut']:.0f} cut and {room['replies right']:.0f} right, for "
     f"${room['draft cost ($)']:.4f} of draft calls against ${ship['draft cost ($)']:.4f} (the "

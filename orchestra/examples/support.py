@@ -115,7 +115,7 @@ class Models:
     classify: str = "claude-sonnet-5-5"
     urgency: str = "claude-sonnet-5-5"
     draft: str = "claude-sonnet-5-5"
-    draft_max_tokens: int = 400
+    draft_max_tokens: int = 220
     """The draft call's ``max_tokens``: the reply *and* the thinking before it. The shipped value
     has room for a reply and a little thinking (chapter 10's incident: when the model thinks
     longer, the reply is cut short or never starts)."""
