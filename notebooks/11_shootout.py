@@ -90,6 +90,7 @@ sweep_grid = {"threshold": [0.8, 0.9], "n_products": 4, "time_scale": 0.0}  # ch
 # %%
 import atexit
 import logging
+import math
 import shlex
 import subprocess
 import sys
@@ -224,6 +225,20 @@ shootout[
 # at every build). So a difference of a question or two in `right`, or of a regeneration in
 # `calls`, between systems that send the same requests is one sample of 24 questions, not the
 # framework; the framing and the retry shape are the framework.
+
+# %%
+n_q, lo, hi = len(questions), shootout["right"].min(), shootout["right"].max()
+rate = shootout["right"].sum() / (len(systems) * n_q)
+sd = math.sqrt(n_q * rate * (1 - rate))  # binomial: one system's count of right answers
+prose(
+    f"Right answers range from {lo} ({', '.join(shootout.index[shootout['right'] == lo])}) to "
+    f"{hi} ({', '.join(shootout.index[shootout['right'] == hi])}) of {n_q}. At the mean rate "
+    f"({rate:.0%}), one system's count on {n_q} questions has a binomial standard deviation of "
+    f"{sd:.1f} questions, and the difference of two systems' counts {math.sqrt(2) * sd:.1f}: "
+    f"one sample of {n_q} questions each does not rank these systems on quality. It would take "
+    f"many more questions, or repeated batches, to tell a wiring that loses answers from a "
+    f"system that drew worse samples."
+)
 
 # %%
 fig = viz.compare(
@@ -471,7 +486,7 @@ if isinstance(crash_table, pd.DataFrame):
             + ", ".join(
                 f"{int(crash_table.loc[n, 'answered, never killed'])}" for n in crash_table.index
             )
-            + "): new samples, so the counts may differ by a question or two."
+            + "): new samples, so the counts may differ."
         )
     )
 
