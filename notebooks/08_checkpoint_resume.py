@@ -488,7 +488,7 @@ print("review:", final["review"][:90], "...")
 # - **calls paid twice**: answered calls beyond the ten a run needs;
 # - **rows saved** and **bytes stored**: the checkpoint rows of this run in SQLite (orchestra: the
 #   run's record and its journal; LangGraph: its `checkpoints` and `writes` rows), counted with
-#   `length()` on the stored columns, in whole KB;
+#   `length()` on the stored columns, in whole KiB (1,024 bytes);
 # - **answers 0-6 kept**: of the seven answers made before the failure, how many the final state
 #   still holds. A run started again asks again, and each identical request is a fresh sample.
 
@@ -540,8 +540,8 @@ side["first invocation"] = [failed.status, "raised", again.status]
 side["final status"] = [done.status, "returned", fresh.status]
 side["calls paid twice"] = side["calls"] - len(STEPS)
 side["rows saved"] = [ours[0], theirs[0], 0]
-# whole KB: the rows hold timestamps whose printed length varies by a few bytes run to run
-side["KB stored"] = [round(ours[1] / 1000), round(theirs[1] / 1000), 0]
+# whole KiB: the rows hold timestamps whose printed length varies by a few bytes run to run
+side["KiB stored"] = [round(ours[1] / 1024), round(theirs[1] / 1024), 0]
 # steps 0-6 answered before the failure: does the final state keep those answers?
 early = [field for field, _ in STEPS[:7]]
 side["answers 0-6 kept"] = [
@@ -554,12 +554,15 @@ side.drop(columns=["wall_s"]).round({"cost_usd": 6, "model_s": 2, "sim_s": 2})
 # %% tags=["nbval-ignore-output"]
 print("wall-clock seconds (framework overhead at this time_scale, varies run to run):")
 print(side["wall_s"].round(3).to_string())
+print(
+    "bytes stored (they vary by a few bytes run to run): orchestra", ours[1], "LangGraph", theirs[1]
+)
 
 # %%
 panels = [
     ("calls paid twice", "LLM calls paid twice"),
     ("rows saved", "checkpoint rows saved"),
-    ("KB stored", "stored (KB, rounded)"),
+    ("KiB stored", "stored (KiB, rounded)"),
     ("cost_usd", "cost (thousandths of a USD)"),
 ]
 scale = {"cost_usd": 1000}
@@ -589,9 +592,9 @@ prose(
     f"first had made (the rest are new samples: the run you finish is not the run that failed). "
     f"They "
     f"differ in what they keep: orchestra saved {side.loc['orchestra', 'rows saved']} rows "
-    f"(about {side.loc['orchestra', 'KB stored']} KB: each step's delta and its call "
+    f"(about {side.loc['orchestra', 'KiB stored']} KiB: each step's delta and its call "
     f"records), LangGraph {side.loc['LangGraph', 'rows saved']} rows "
-    f"(about {side.loc['LangGraph', 'KB stored']} KB, {ratio:.0f}× as many bytes: a full copy "
+    f"(about {side.loc['LangGraph', 'KiB stored']} KiB, {ratio:.0f}× as many bytes: a full copy "
     f"of the state per step, plus its pending writes). What each lets you do with it:"
 )
 
