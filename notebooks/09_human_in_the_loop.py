@@ -92,7 +92,9 @@ from orchestra.viz import prose
 simulator = sim.start(seed=seed, time_scale=time_scale) if backend == "sim" else None
 base_url = simulator.url if simulator else None
 products = datasets.load("products")
-llm = LLM(model, backend=backend)
+# Today's models think before they write, and the thinking counts in max_tokens: room for both
+MAX_TOKENS = 1024
+llm = LLM(model, backend=backend, max_tokens=MAX_TOKENS)
 calls = lambda: len(simulator.log) if simulator else 0  # LLM calls so far (0 on real Claude)
 print("backend:", backend, "| model:", model, "| scripted reviews:", reviews)
 
@@ -222,7 +224,7 @@ print("waiting for:  ", store.load("listing-p01").info["waiting_for"]["key"])
 del wf, store, result  # nothing of the first run is left in memory
 
 store = SqliteStore(db_path)  # the file...
-wf = make_review_workflow(LLM(model, backend=backend))  # ...and the definition
+wf = make_review_workflow(LLM(model, backend=backend, max_tokens=MAX_TOKENS))  # ...the definition
 asked = wf.waiting("listing-p01", store)  # what the reviewer is shown: prompt, payload, key
 print("the reviewer sees:", asked["prompt"], "| key:", asked["key"])
 before = calls()
@@ -380,8 +382,10 @@ scripted_runs
 #
 # A step may also call `ctx.ask_human(...)` itself. Tempting: draft and ask in one function. But a
 # step is the unit of checkpointing: it is committed only when it *returns*, and a step that pauses
-# has not returned. On resume it runs again **from its first line**, so the LLM call is paid twice,
-# and on a real model (not temperature-0 simulated) the second draft may differ from the one the
+# has not returned. On resume it runs again **from its first line**, so the LLM call is paid twice.
+# Worse, the second call is a new sample: today's models take no temperature, and the same request
+# is not the same answer (the seeded simulator gives the k-th identical request its k-th sample;
+# real Claude gives a fresh one each time). So the draft that goes out may not be the one the
 # person approved.
 
 
@@ -408,25 +412,40 @@ async def run_and_approve(workflow, run_id):
     }
 
 
-pd.DataFrame(
+mistake = pd.DataFrame(
     {
         "approval as its own step": await run_and_approve(wf, "own-step"),
         "ask_human inside the draft step": await run_and_approve(make_eager_workflow(llm), "eager"),
     }
 ).T
+mistake
+
+# %%
+own, eager = mistake.loc["approval as its own step"], mistake.loc["ask_human inside the draft step"]
+assert own["approved draft published"] and eager["LLM calls"] == 2 * own["LLM calls"]
+prose(
+    f"Asking inside the step made {eager['LLM calls']} calls where {own['LLM calls']} did, "
+    f"for ${eager['cost ($)']:.6f} against ${own['cost ($)']:.6f}, and "
+    + (
+        "published the draft the person approved: this time the new sample said the same."
+        if eager["approved draft published"]
+        else "published **a draft nobody approved**: the resume drafted again, and the new "
+        "sample is what went live, under the person's approval of the old one."
+    )
+    + " The engine charges the thrown-away call to the run (`cost_usd` counts it), so the "
+    "mistake shows up on the bill and in the trace, not only in the code review. The rule: "
+    "**work before a pause belongs in an earlier step.**"
+)
 
 # %% [markdown]
-# Twice the calls, twice the cost, for the same published text (the simulator answers the same
-# prompt the same way; a real model may not). The engine charges the thrown-away call to the run
-# (`cost_usd` counts it), so the mistake shows up on the bill and in the trace, not only in the code
-# review. The rule: **work before a pause belongs in an earlier step.**
 #
 # ## 8. LangGraph: `interrupt()` re-runs its node
 #
 # LangGraph's human-in-the-loop is `interrupt(value)` inside a node, with a checkpointer, and
 # `Command(resume=...)` to continue. Its docstring says it plainly: *"The graph resumes from the
 # start of the node, re-executing all logic."* A counter shows it: the node that drafts and then
-# interrupts runs twice, and so does its LLM call.
+# interrupts runs twice, and so does its LLM call. (The answer is read with `.text`, which joins
+# the text blocks; `.content` is a list that starts with the thinking block.)
 
 # %%
 from typing import TypedDict
@@ -459,14 +478,16 @@ def langgraph_in_one_node(chat, runs: list):
 
 
 # %%
-chat = ChatAnthropic(model=model, base_url=base_url, max_tokens=512)
+chat = ChatAnthropic(model=model, base_url=base_url, max_tokens=MAX_TOKENS)
 runs, start = [], calls()
 graph = langgraph_in_one_node(chat, runs)
 config = {"configurable": {"thread_id": "p01"}}
 out = await graph.ainvoke({"prompt": draft_prompt(first)}, config)
-print("paused with:", out["__interrupt__"][0].value)
+shown = out["__interrupt__"][0].value["draft"]
+print("paused with:", shown)
 out = await graph.ainvoke(Command(resume={"action": "approve"}), config)
 print("outcome:", out["outcome"], "| node executions:", len(runs), "| LLM calls:", calls() - start)
+print("published the draft the reviewer saw:", out["published"] == shown)
 
 
 # %% [markdown]
@@ -576,7 +597,7 @@ from llama_index.llms.anthropic import Anthropic
 
 def llama_review(model, base_url):
     class LlamaReview(LlamaWorkflow):
-        llm = Anthropic(model=model, base_url=base_url, max_tokens=512)
+        llm = Anthropic(model=model, base_url=base_url, max_tokens=MAX_TOKENS)
 
         @llama_step
         async def draft(self, ctx: LlamaContext, ev: StartEvent) -> InputRequiredEvent:
@@ -592,7 +613,7 @@ def llama_review(model, base_url):
 
 
 def lcel_review(model, base_url):
-    chat = ChatAnthropic(model=model, base_url=base_url, max_tokens=512)
+    chat = ChatAnthropic(model=model, base_url=base_url, max_tokens=MAX_TOKENS)
     drafting = RunnableLambda(draft_prompt) | chat | StrOutputParser()
     publishing = RunnableLambda(lambda x: outcome_of(x["draft"], x["decision"]))
     return drafting, publishing
@@ -600,8 +621,11 @@ def lcel_review(model, base_url):
 
 # %% [markdown]
 # Each implementation drafts the same products, pauses, takes the scripted reviewer's decision and
-# finishes ("LangGraph, 1 node" interrupts inside its drafting node, "LangGraph, 2 nodes" is the fix); `measure.Meter` reads calls, tokens and cost from the simulator's log and counts the
-# lines of the orchestration code (the shared prompt and `outcome_of` are not counted).
+# finishes ("LangGraph, 1 node" interrupts inside its drafting node, "LangGraph, 2 nodes" is the
+# fix); `measure.Meter` reads calls, tokens and cost from the simulator's log and counts the
+# lines of the orchestration code (the shared prompt and `outcome_of` are not counted). Each
+# returns, per product, the draft the reviewer was shown, the decision and what was published:
+# a decision is **honoured** when what went live is what that decision says of the draft shown.
 
 # %%
 batch = [
@@ -614,17 +638,16 @@ async def with_orchestra():
     out = []
     for s, action in batch:
         paused = await wf.run(s, store=store, run_id=f"measured-{s.product}")
-        d = scripted(action, paused.waiting_for["payload"]["draft"], s.must_mention)
-        key = paused.waiting_for["key"]
-        out.append(
-            (await wf.resume(paused.run_id, store, decision=d, question=key)).state.published
-        )
+        shown = paused.waiting_for["payload"]["draft"]
+        d, key = scripted(action, shown, s.must_mention), paused.waiting_for["key"]
+        done = await wf.resume(paused.run_id, store, decision=d, question=key)
+        out.append((shown, d, done.state.published))
     return out
 
 
 async def with_langgraph(build):
     graph, out = (
-        build(ChatAnthropic(model=model, base_url=base_url, max_tokens=512), []),
+        build(ChatAnthropic(model=model, base_url=base_url, max_tokens=MAX_TOKENS), []),
         [],
     )
     for s, action in batch:
@@ -632,7 +655,8 @@ async def with_langgraph(build):
         paused = await graph.ainvoke({"prompt": draft_prompt(s)}, config)
         asked = paused["__interrupt__"][0]
         d = scripted(action, asked.value["draft"], s.must_mention)
-        out.append((await graph.ainvoke(Command(resume={asked.id: d}), config))["published"])
+        done = await graph.ainvoke(Command(resume={asked.id: d}), config)
+        out.append((asked.value["draft"], d, done["published"]))
     return out
 
 
@@ -642,26 +666,22 @@ async def with_llamaindex():
         handler = flow.run(prompt=draft_prompt(s))
         async for ev in handler.stream_events():
             if isinstance(ev, InputRequiredEvent):
-                d = scripted(action, ev.draft, s.must_mention)
+                shown, d = ev.draft, scripted(action, ev.draft, s.must_mention)
                 handler.ctx.send_event(HumanResponseEvent(decision=d))
-        out.append((await handler)["published"])
+        out.append((shown, d, (await handler)["published"]))
     return out
 
 
 async def with_lcel():
     drafting, publishing = lcel_review(model, base_url)
     pending = {s.product: await drafting.ainvoke(s) for s, _ in batch}  # "your own store"
-    return [
-        (
-            await publishing.ainvoke(
-                {
-                    "draft": pending[s.product],
-                    "decision": scripted(a, pending[s.product], s.must_mention),
-                }
-            )
-        )["published"]
-        for s, a in batch
-    ]
+    out = []
+    for s, a in batch:
+        shown = pending[s.product]
+        d = scripted(a, shown, s.must_mention)
+        done = await publishing.ainvoke({"draft": shown, "decision": d})
+        out.append((shown, d, done["published"]))
+    return out
 
 
 implementations = [
@@ -684,37 +704,49 @@ for label, run, source in implementations:
     with measure.Meter(simulator, label, code=source) as m:
         published[label] = await run()
     meters.append(m.result)
-for label, texts in published.items():
-    print(f"{label:18} same published texts as orchestra: {texts == published['orchestra']}")
 comparison = measure.table(meters)
-shown = comparison.drop(columns=["wall_s"])
-print(shown.round({"cost_usd": 6, "model_s": 2, "sim_s": 2}).to_string())
+comparison["decisions honoured"] = [
+    sum(p == outcome_of(shown, d)["published"] for shown, d, p in published[label])
+    for label in comparison.index
+]
+comparison.drop(columns=["wall_s"]).round({"cost_usd": 6, "model_s": 2, "sim_s": 2})
 
 # %% tags=["nbval-ignore-output"]
 print("wall-clock seconds (the machine's; mostly framework overhead at this time_scale):")
 print(comparison["wall_s"].round(3).to_string())
 
 # %%
-fig = viz.compare(comparison, title=f"Draft, pause, decide: {len(batch)} products")
+fig = viz.compare(
+    comparison.drop(columns=["decisions honoured"]),
+    title=f"Draft, pause, decide: {len(batch)} products",
+)
 
 # %% [markdown]
-# The same prompts give the same drafts, hence the same published texts, whichever client sends
-# them (LlamaIndex's client sends the prompt as a list of content blocks; the simulator reads the
-# same words and gives the same answer, as a temperature-0 model would). What the numbers say:
+# The drafts differ from system to system: each draft is a sample, and the drafts of one product
+# are samples of one request (or of near-identical ones, as each client words it). What is
+# comparable is what each system pays, and whether what went live is what the reviewer decided.
+# What the numbers say:
 
 # %%
 ours, once = comparison.loc["orchestra"], comparison.loc["LangGraph, 1 node"]
 once_each = comparison[comparison["calls"] == ours["calls"]]
+approvals = sum(a == "approve" for a in reviews)
 assert once["calls"] > ours["calls"] and once["cost_usd"] > ours["cost_usd"]
 assert once["sim_s"] > once_each["sim_s"].max()
+assert (once_each["decisions honoured"] == len(batch)).all()
+assert once["decisions honoured"] == len(batch) - approvals  # every approve, and only those
 prose(
     f"For {len(batch)} products, {', '.join(once_each.index)} each made {ours['calls']:.0f} LLM "
-    f"calls for ${ours['cost_usd']:.6f}, in {once_each['sim_s'].min():.2f} to "
-    f"{once_each['sim_s'].max():.2f} simulated seconds (the calls run one after another; the "
-    f"same calls differ by the simulator's seeded jitter). The LangGraph graph that interrupts "
+    f"calls, for ${once_each['cost_usd'].min():.6f} to ${once_each['cost_usd'].max():.6f} in "
+    f"{once_each['sim_s'].min():.2f} to {once_each['sim_s'].max():.2f} simulated seconds (the "
+    f"calls run one after another; each draft is its own sample, with its own length and "
+    f"thinking), and honoured every decision. The LangGraph graph that interrupts "
     f"inside its drafting node made {once['calls']:.0f} calls "
     f"({once['calls'] / ours['calls']:.1f}×): every draft is paid again on resume "
-    f"(${once['cost_usd']:.6f}, {once['sim_s']:.2f} simulated seconds). Lines of code range from "
+    f"(${once['cost_usd']:.6f}, {once['sim_s']:.2f} simulated seconds), and it honoured "
+    f"{once['decisions honoured']:.0f} of {len(batch)} decisions: on each approve ({approvals} of "
+    f"the {len(batch)}) it published the draft it wrote on resume, a new sample the reviewer "
+    f"never saw (an edit or a reject does not depend on the draft). Lines of code range from "
     f"{comparison['lines'].min():.0f} to {comparison['lines'].max():.0f}. None of this "
     f"includes the person's latency: the scripted reviewer answers at once."
 )

@@ -90,6 +90,7 @@ sweep_grid = {"threshold": [0.8, 0.9], "n_products": 4, "time_scale": 0.0}  # ch
 # %%
 import atexit
 import logging
+import math
 import shlex
 import subprocess
 import sys
@@ -214,11 +215,30 @@ shootout[
 ].round({"cost_usd": 5, "sim_s": 1})
 
 # %% [markdown]
-# The same questions, prompts and model, so the differences in calls and tokens come from the
-# wiring: how a system frames the prompt (CrewAI wraps it in an agent's role, goal and
-# expected output; AutoGen sends a system message), and how it answers a refused draft
-# (orchestra, LCEL, LangGraph, LlamaIndex and Temporal send the same prompt again; CrewAI's
-# guardrail and AutoGen's conversation send the reason back to the model).
+# The same questions, prompts and model. Two things make the rows differ. The **wiring**: how a
+# system frames the prompt (CrewAI wraps it in an agent's role, goal and expected output;
+# AutoGen sends a system message), and how it answers a refused draft (orchestra, LCEL,
+# LangGraph, LlamaIndex and Temporal send the same prompt again; CrewAI's guardrail and
+# AutoGen's conversation send the reason back to the model). And **sampling**: today's models
+# take no temperature, each request is a fresh sample, and each system drew its own (the
+# seeded simulator gives the k-th identical request its k-th sample, so the table is the same
+# at every build). So a difference of a question or two in `right`, or of a regeneration in
+# `calls`, between systems that send the same requests is one sample of 24 questions, not the
+# framework; the framing and the retry shape are the framework.
+
+# %%
+n_q, lo, hi = len(questions), shootout["right"].min(), shootout["right"].max()
+rate = shootout["right"].sum() / (len(systems) * n_q)
+sd = math.sqrt(n_q * rate * (1 - rate))  # binomial: one system's count of right answers
+prose(
+    f"Right answers range from {lo} ({', '.join(shootout.index[shootout['right'] == lo])}) to "
+    f"{hi} ({', '.join(shootout.index[shootout['right'] == hi])}) of {n_q}. At the mean rate "
+    f"({rate:.0%}), one system's count on {n_q} questions has a binomial standard deviation of "
+    f"{sd:.1f} questions, and the difference of two systems' counts {math.sqrt(2) * sd:.1f}: "
+    f"one sample of {n_q} questions each does not rank these systems on quality. It would take "
+    f"many more questions, or repeated batches, to tell a wiring that loses answers from a "
+    f"system that drew worse samples."
+)
 
 # %%
 fig = viz.compare(
@@ -402,9 +422,11 @@ if isinstance(workers_table, pd.DataFrame):
 # kill comes once the process has done all it can with the answers it got: so what was paid
 # before the kill is exactly `crash_after` calls, whatever the machine's timing. Every count
 # below is read from the simulator's log, where each answered call carries a digest of its
-# request: a call is **paid twice** when its request was answered more often across the two
-# processes than in section 2's batch that nobody killed. (`orchestra/examples/capstone_crash.py`;
-# `tests/test_capstone_crash.py` does the same on 4 questions.)
+# request: a call is **paid twice** when a request answered before the kill is answered again
+# after resuming. (Not "more calls than section 2's batch": each identical request is a fresh
+# sample, so a batch run again differs in its answers, and in the drafts it must regenerate.)
+# (`orchestra/examples/capstone_crash.py`; `tests/test_capstone_crash.py` does the same on 4
+# questions.)
 
 # %%
 if simulator and crash_systems:
@@ -433,9 +455,9 @@ crash_table
 
 # %% [markdown]
 # What must hold, and does (the cell fails otherwise): a system with a journal paid for no call
-# twice, its two processes together paid what one uninterrupted batch pays, and it answered
-# every question as that batch did; a system without one paid again for every call it had made
-# before the kill.
+# twice; a system without one paid again for every call it had made before the kill. The
+# answers after the crash are samples of their own, so they are compared with section 2's in
+# number, not row for row.
 
 # %%
 if isinstance(crash_table, pd.DataFrame):
@@ -444,14 +466,9 @@ if isinstance(crash_table, pd.DataFrame):
         assert row["paid before the kill"] == crash_after
         if name in ("orchestra", "LangGraph"):
             assert row["paid twice"] == 0
-            assert (
-                row["paid before the kill"] + row["paid after resuming"]
-                == row["calls, never killed"]
-            )
         else:
             assert row["paid twice"] == row["paid before the kill"]
-        assert row["answered"] == row["answered, never killed"]
-        assert crashes[name]["results"] == answers[name]  # the very same rows
+        assert [r["id"] for r in crashes[name]["results"]] == [q["id"] for q in questions]
     journaled = [n for n in crash_table.index if n in ("orchestra", "LangGraph")]
     others = [n for n in crash_table.index if n not in journaled]
     words = ", ".join(
@@ -463,8 +480,13 @@ if isinstance(crash_table, pd.DataFrame):
             f"Killed after {crash_after} answered calls, {' and '.join(journaled) or 'no system'}"
             f" resumed from the journal and paid no call twice; without a journal, the batch "
             f"started again and paid again for every call made before the kill ({words or 'none'} "
-            f"calls paid twice). Each system's answers after the crash are the rows section 2 "
-            f"got without one."
+            f"calls paid twice). After the crash each system answered "
+            + ", ".join(f"{n} {int(crash_table.loc[n, 'answered'])}" for n in crash_table.index)
+            + f" of {len(questions)} questions (without a crash: "
+            + ", ".join(
+                f"{int(crash_table.loc[n, 'answered, never killed'])}" for n in crash_table.index
+            )
+            + "): new samples, so the counts may differ."
         )
     )
 

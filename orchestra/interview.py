@@ -35,6 +35,9 @@ class Review(str):
 
 GRADER_MODEL = "claude-sonnet-5-5"
 """The model that marks answers on real Claude (``review(..., backend="anthropic")``)."""
+GRADER_MAX_TOKENS = 4096
+"""The grader's output budget: Sonnet 5.5 thinks at effort ``high`` by default, longest on a
+grading task, and its thinking counts in ``max_tokens`` before the marks are written."""
 
 
 async def review(
@@ -76,7 +79,7 @@ async def review(
         if grader is None:
             from orchestra.llm import LLM  # here: the exercise may never reach a grader
 
-            async with LLM(GRADER_MODEL, backend="anthropic", max_tokens=700) as own:
+            async with LLM(GRADER_MODEL, backend="anthropic", max_tokens=GRADER_MAX_TOKENS) as own:
                 reply = await own.ask(prompt)
         else:
             reply = await grader.ask(prompt)

@@ -18,7 +18,7 @@
 #       - 1
 #       - 2
 #       - 4
-#       deadline_s: 9.0
+#       deadline_s: 10.0
 #       n_questions: 12
 #       requests_per_minute: 24
 #       seed: 1
@@ -55,7 +55,7 @@ backend = "sim"  # the checks rate-limit the simulator: they need it
 model = "claude-haiku-5-5"
 n_questions = 24  # golden questions in the batch (capstone_golden.jsonl has 24)
 requests_per_minute = 45  # the provider's limit (model-minutes): a burst of 45, then 45 a minute
-deadline_s = 16.0  # the batch must be answered within this many simulated seconds
+deadline_s = 30.0  # the batch must be answered within this many simulated seconds
 headroom = 0.1  # task 3: ship a concurrency whose measured makespan leaves this share spare
 concurrencies = [1, 2, 4, 8]  # slots measured in the runs below
 seed = 0

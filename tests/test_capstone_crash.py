@@ -24,10 +24,9 @@ def test_a_journal_resumes_a_killed_batch_without_paying_twice(sim, tmp_path, sy
     crash = cc.crash_and_resume(sim, system, N, db=tmp_path / "runs.db", kill_after=KILL_AFTER)
     assert crash["killed"] == -9  # SIGKILL
     assert len(crash["before"]) == KILL_AFTER
-    assert cc.paid_twice(crash, cc.digests(clean["log"])) == twice
-    assert len(crash["before"]) + len(crash["after"]) == len(clean["log"]) + twice
-    # every question answered as if nothing had happened
-    assert crash["results"] == clean["results"]
+    assert cc.paid_twice(crash) == twice
+    # every question has its row again (new samples: the answers may differ from a clean run's)
+    assert [r["id"] for r in crash["results"]] == [r["id"] for r in clean["results"]]
     assert not sim.faults.plan  # the hang is lifted
 
 

@@ -52,14 +52,19 @@ def model_info() -> dict:
 
 
 def client(model: str, step: str) -> Any:
-    """The model client of one step: its own ``max_tokens``, no sampling parameters (today's
-    models refuse a temperature)."""
+    """The model client of one step: its own ``max_tokens``, and the API's default temperature.
+
+    AutoGen's client sends ``temperature`` in every request (1.0 unless told otherwise). Today's
+    models refuse any other value with a 400, so it is set here to the API's default, 1.0, in
+    plain sight: the one value they accept. Thinking blocks are read apart (into the result's
+    ``thought``); the message content is the text blocks joined."""
     from autogen_ext.models.anthropic import AnthropicChatCompletionClient
 
     return AnthropicChatCompletionClient(
         model=model,
         base_url=os.environ.get("ANTHROPIC_BASE_URL"),
         max_tokens=cap.MAX_TOKENS[step],
+        temperature=1.0,  # AutoGen always sends one; 1.0 is the API's default
         model_info=model_info(),
     )
 

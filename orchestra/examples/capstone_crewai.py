@@ -11,8 +11,10 @@ the expected output and a request for "the complete content as the final answer"
 without tools gets no ReAct "Thought: / Final Answer:" format: 1.15 asks for the answer itself.)
 The validate step is the task's ``guardrail``: when it refuses a draft, CrewAI asks the agent
 again with the reason, at most ``max_regenerations`` times. The model is CrewAI's native
-Anthropic provider (``anthropic/<model>``, not LiteLLM), pointed at ``ANTHROPIC_BASE_URL``.
-Prompts, retrieval, checks and formatting are the capstone's own functions.
+Anthropic provider (``anthropic/<model>``, not LiteLLM), pointed at ``ANTHROPIC_BASE_URL``: it
+sends ``temperature`` only when one is set (none is here, which today's models require), and it
+joins the text blocks of a reply, keeping thinking blocks apart. Prompts, retrieval, checks and
+formatting are the capstone's own functions.
 
 Run in ``.venv-agents`` (``make agents``), with the repo on ``PYTHONPATH``:
 

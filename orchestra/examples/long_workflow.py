@@ -19,6 +19,10 @@ from pydantic import BaseModel
 
 from orchestra import LLM, Retry, SqliteStore, Workflow, datasets, step
 
+MAX_TOKENS = 1024
+"""Each call's ``max_tokens``: today's models think before they answer, and the thinking counts
+in ``max_tokens`` (the rubric score thinks longest), so a 200-token cap could end with no text."""
+
 
 class Dossier(BaseModel):
     """A ticket and the ten things the workflow works out about it."""
@@ -73,7 +77,7 @@ def make_workflow(llm: LLM, *, retry: Retry | None = None, pause_at: str | None 
     def make(field: str, prompt: str):
         @step(name=field, writes=field, retry=retry)
         async def run(d: Dossier, ctx) -> dict:
-            reply = await llm.ask(prompt.format(**d.model_dump()), max_tokens=200)
+            reply = await llm.ask(prompt.format(**d.model_dump()), max_tokens=MAX_TOKENS)
             if ctx.key == pause_at:  # stand-in for a call that never comes back
                 print(f"paused in {ctx.key}", flush=True)
                 await asyncio.Event().wait()

@@ -103,13 +103,24 @@ class Case(BaseModel):
     """format: the final output, e.g. ``[Billing · 1 h] Hello, ...``."""
 
 
+LABEL_MAX_TOKENS = 1024
+"""``max_tokens`` of the two labelling calls: the label is a few tokens, but today's models think
+first and the thinking counts in ``max_tokens``."""
+
+
 @dataclass(frozen=True)
 class Models:
-    """Which model each LLM step uses, and two switches a change might flip."""
+    """Which model each LLM step uses, the draft's budget, and the switches a change might flip."""
 
     classify: str = "claude-sonnet-5-5"
     urgency: str = "claude-sonnet-5-5"
     draft: str = "claude-sonnet-5-5"
+    draft_max_tokens: int = 220
+    """The draft call's ``max_tokens``: the reply *and* the thinking before it. The shipped value
+    has room for a reply and a little thinking (chapter 10's incident: when the model thinks
+    longer, the reply is cut short or never starts)."""
+    draft_effort: str | None = None
+    """The draft call's effort (None: the model's default, ``high`` on Sonnet 5.5)."""
     guide: bool = True
     """Give the urgency step the retrieved guide (False: bare labels, a shortened prompt)."""
     check_cut: bool = False
@@ -169,7 +180,8 @@ def pipeline(
 
     @step(name="classify", writes=("category",))
     async def classify_step(case: Case) -> dict:
-        reply = await llm["classify"].ask(classify_prompt(case.text, CATEGORIES), max_tokens=40)
+        prompt = classify_prompt(case.text, CATEGORIES)
+        reply = await llm["classify"].ask(prompt, max_tokens=LABEL_MAX_TOKENS)
         return {"category": json.loads(reply.text)["label"]}
 
     @step(name="retrieve", writes=("team", "guide"))
@@ -179,11 +191,16 @@ def pipeline(
     @step(name="urgency", writes=("urgency",))
     async def urgency_step(case: Case) -> dict:
         prompt = urgency_prompt(case.text, case.guide if models.guide else None)
-        return {"urgency": (await llm["urgency"].ask(prompt, max_tokens=10)).text.strip()}
+        reply = await llm["urgency"].ask(prompt, max_tokens=LABEL_MAX_TOKENS)
+        return {"urgency": reply.text.strip()}
 
     @step(name="draft", writes=("reply",))
     async def draft_step(case: Case) -> dict:
-        reply = await llm["draft"].ask(draft_prompt(case.text, case.team), max_tokens=150)
+        reply = await llm["draft"].ask(
+            draft_prompt(case.text, case.team),
+            max_tokens=models.draft_max_tokens,
+            effort=models.draft_effort,
+        )
         if models.check_cut and reply.stop_reason == "max_tokens":
             raise OutputFormatError("the reply was cut off at max_tokens", model=reply.model)
         return {"reply": reply.text.strip()}
