@@ -106,20 +106,26 @@ def test_votes_of_a_weak_model_gain_less_than_independence_predicts(sim):
     client = anthropic.Anthropic(base_url=sim.url, api_key="k", max_retries=0)
     got = samples(client, HAIKU4, EASY, ITEMS, 7, max_tokens=50, temperature=1.0)
     truth = [label for _, label in ITEMS]
-    single = sum(a == t for answers, t in zip(got, truth) for a in answers) / (7 * len(ITEMS))
+    single = sum(a == t for answers, t in zip(got, truth, strict=True) for a in answers) / (
+        7 * len(ITEMS)
+    )
     assert 0.55 < single < 0.85  # Haiku 4.5 at temperature 1: quality 0.8 * 0.9, over 45 items
-    voted = {n: sum(majority(a[:n]) == t for a, t in zip(got, truth)) / len(ITEMS) for n in (5, 7)}
-    print({n: (round(independent_vote(single, n), 3), v) for n, v in voted.items()}, single)
+    voted = {
+        n: sum(majority(a[:n]) == t for a, t in zip(got, truth, strict=True)) / len(ITEMS)
+        for n in (5, 7)
+    }
     assert voted[5] < independent_vote(single, 5) - 0.05, (single, voted)
     assert voted[7] < independent_vote(single, 7) - 0.08, (single, voted)
     # The hard items: wrong in most of the weak model's samples, so no vote fixes them.
-    hard = [i for i, (a, t) in enumerate(zip(got, truth)) if sum(x != t for x in a) >= 4]
+    hard = [
+        i for i, (a, t) in enumerate(zip(got, truth, strict=True)) if sum(x != t for x in a) >= 4
+    ]
     assert len(hard) >= 4
     strong = samples(
         client, OPUS4, EASY, [ITEMS[i] for i in hard], 7, max_tokens=50, temperature=1.0
     )
     weak_right = sum(x == truth[i] for i in hard for x in got[i])
-    strong_right = sum(x == truth[i] for i, a in zip(hard, strong) for x in a)
+    strong_right = sum(x == truth[i] for i, a in zip(hard, strong, strict=True) for x in a)
     assert strong_right > 1.5 * weak_right, (strong_right, weak_right)
 
 
@@ -127,7 +133,9 @@ def test_more_effort_gets_more_hard_items_right(sim):
     client = anthropic.Anthropic(base_url=sim.url, api_key="k", max_retries=0)
     truth = [label for _, label in ITEMS]
     low = samples(client, HAIKU5, HARD, ITEMS, 3, max_tokens=4000, output_config={"effort": "low"})
-    hard = [i for i, (a, t) in enumerate(zip(low, truth)) if sum(x != t for x in a) >= 2]
+    hard = [
+        i for i, (a, t) in enumerate(zip(low, truth, strict=True)) if sum(x != t for x in a) >= 2
+    ]
     assert len(hard) >= 3
     most = samples(
         client,
@@ -139,5 +147,5 @@ def test_more_effort_gets_more_hard_items_right(sim):
         output_config={"effort": "max"},
     )
     low_right = sum(x == truth[i] for i in hard for x in low[i])
-    most_right = sum(x == truth[i] for i, a in zip(hard, most) for x in a)
+    most_right = sum(x == truth[i] for i, a in zip(hard, most, strict=True) for x in a)
     assert most_right > low_right + len(hard), (most_right, low_right, len(hard))

@@ -22,7 +22,16 @@ from orchestra.sim.read import Prompt, Slot
 from orchestra.sim.shape import Form, Shape, Tag
 from orchestra.sim.tasks import Work
 from orchestra.sim.understand import extract_field, field_kind, sentences
-from orchestra.sim.words import CITES, COUNTS, POSITIVE, caps_set, hits, key_terms, stems
+from orchestra.sim.words import (
+    CITES,
+    COUNTS,
+    POSITIVE,
+    bullets,
+    caps_set,
+    hits,
+    key_terms,
+    stems,
+)
 
 REASONING = r"think|thought|reason|scratch|analy|explan|rationale|justif|plan_?notes"
 ANSWER = r"answer|result|final|response|output|solution|conclusion|reply|completion"
@@ -241,11 +250,91 @@ def relevant(w: Work, about: str) -> str:
     return (tasks.summary(w) or best).split("\n")[0]
 
 
+OPTION = re.compile(r"(?i)\b(?:option|choice|pick|one of (?:the|them))\b")
+RANGE = re.compile(
+    r"(?i)\b(?:number|score|integer|rating)\b\D{0,20}?(\d+)\s*(?:to|-|–|and)\s*(\d+)"
+)
+
+
+def options(w: Work) -> list[str]:
+    """The options a prompt lists under "Options:" / "Choices:" (one bullet each)."""
+    m = re.search(
+        r"(?is)\b(?:options|choices|candidates)\s*:\s*\n((?:\s*(?:[-*•]|\d+[.)]).*\n?)+)",
+        w.p.request,
+    )
+    return bullets(m.group(1)) if m else []
+
+
+def described(w: Work, t: Tag):
+    """A tag whose template body describes its value: a listed option, a number in a range, or
+    the answer itself ("your answer here"); None when the hint names none of these."""
+    listed = options(w) if OPTION.search(t.hint) else []
+    if listed:
+        return tasks.label(w, {o: "" for o in listed})[0]
+    m = RANGE.search(t.hint)
+    if m:
+        low, high = sorted(int(x) for x in m.groups())
+        tasks.criteria(w)
+        total = float(tasks.graded(w)["total"])  # 0..1, the rubric's share met
+        return str(round(low + total * (high - low)))
+    if re.search(r"(?i)\byour (?:answer|response|reply)\b", t.hint):
+        return tasks.main(w).text
+    return None
+
+
+def overview(w: Work) -> str:
+    """An overview with no material to summarise: what the request is about, in one line."""
+    ask = re.split(r"(?<=[.?!])\s|\n", w.p.request.strip())[0]
+    return f"In brief: {ask.rstrip('.:')}, covered item by item below."
+
+
+def how_many(w: Work, name: str) -> int:
+    """How many times a repeated group appears: "2-3 approaches" (within), "exactly 3 tasks"."""
+    n = r"(\d+|one|two|three|four|five|six)"
+    m = re.search(rf"(?i)\b{n}\s*(?:-|–|to|or)\s*{n}\s+\w+", w.p.request)
+    if m:
+        return max(COUNTS.get(g.lower()) or int(g) for g in m.groups())
+    m = re.search(rf"(?i)\b(?:exactly|into|give|list|suggest)\s+{n}\s+\w+", w.p.request)
+    if m:
+        return COUNTS.get(m.group(1).lower()) or int(m.group(1))
+    return w.shape.count or 2
+
+
+def group(w: Work, t: Tag) -> list[dict]:
+    """A repeated element with children (``<item><kind/><detail/></item>``), one per item: the
+    first child names the item, the others say it in full."""
+    n = how_many(w, t.name)
+    found = [x for x in tasks.steps(w) if "<" not in x] if not w.p.payload().strip() else []
+    if len(found) < n:  # the material's points, minus the template's own lines
+        found = [x for x in items(w, n + 3, t.name) if not re.search(r"<|…|\bformat\b", x)]
+    found = (found + [f"Another option ({i + 1})" for i in range(n)])[:n]
+    out = []
+    for text in found:
+        row = {}
+        for i, c in enumerate(t.children):
+            if c.children:
+                row[c.name] = tag_values(w, c.children)
+            elif i == 0:
+                row[c.name] = " ".join(k.capitalize() for k in key_terms(text, 3)) or text
+            else:
+                row[c.name] = text
+        out.append(row)
+    return out
+
+
+def tag_value(w: Work, t: Tag):
+    if t.children:
+        if t.repeated:
+            return group(w, t)
+        return tag_values(w, t.children)
+    got = described(w, t) if t.hint and not t.choices else None
+    if got is None and re.search(r"(?i)overview|intro", t.name) and not w.p.payload().strip():
+        got = overview(w)
+    return got if got is not None else value(w, t.name, t.choices, t.repeated)
+
+
 def tag_values(w: Work, tags: list[Tag]) -> dict:
-    return {
-        t.name: tag_values(w, t.children) if t.children else value(w, t.name, t.choices, t.repeated)
-        for t in tags
-    }
+    return {t.name: tag_value(w, t) for t in tags}
 
 
 # ---------------------------------------------------------------- one function per form

@@ -43,7 +43,11 @@ def xml(tags: list[Tag], values: dict, indent: str = "") -> str:
     out = []
     for t in tags:
         v = values.get(t.name)
-        if t.children:
+        if t.children and isinstance(v, list):  # a repeated group: once per item
+            out += [
+                f"<{t.name}>" + xml(t.children, row).replace("\n", "") + f"</{t.name}>" for row in v
+            ]
+        elif t.children:
             inner = xml(t.children, v or {}, indent)
             out.append(f"<{t.name}>\n{inner}\n</{t.name}>")
         elif isinstance(v, list):

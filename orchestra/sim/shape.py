@@ -100,6 +100,9 @@ class Tag:
     choices: list[str] = field(default_factory=list)
     """The values the prompt allows inside this tag, if it names a set."""
     children: list[Tag] = field(default_factory=list)
+    hint: str = ""
+    """The template's body for this tag when it describes the value ("the option you chose",
+    "a number from 1 to 10"); empty for "…" or no template."""
 
 
 @dataclass
@@ -376,14 +379,25 @@ def output_tags(p: Prompt) -> list[Tag]:
             )
             or bool(re.search(r"(?i)\b(?:each|for every|per)\b", after))
         )
+        hint = body.strip() if re.search(r"[A-Za-z]", body) and "<" not in body else ""
         tags[name] = Tag(
-            name, repeated, caps_set(body) or [c for c in split_list(body) if c.isupper()]
+            name, repeated, caps_set(body) or [c for c in split_list(body) if c.isupper()], [], hint
         )
     # Nesting from templates: a tag whose template body holds other tags is their container.
     top = []
     for name, tag in tags.items():
         body_m = re.search(rf"(?s)<{name}>(.*?)</{name}>", text)
         inner = [n for n in tags if n != name and body_m and f"<{n}>" in body_m.group(1)]
+        inner = [  # direct children only: <items><item><kind> gives items [item], item [kind]
+            n
+            for n in inner
+            if not any(
+                o != n
+                and (bm := re.search(rf"(?s)<{o}>(.*?)</{o}>", body_m.group(1)))
+                and f"<{n}>" in bm.group(1)
+                for o in inner
+            )
+        ]
         tag.children = [tags[n] for n in inner]
         if tag.children:
             tag.choices = []
