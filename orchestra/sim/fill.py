@@ -14,12 +14,12 @@ import json
 import random
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from orchestra.sim import tasks, tools
 from orchestra.sim.agent import Next, next_call
 from orchestra.sim.read import Prompt, Slot
-from orchestra.sim.shape import Form, Shape, Tag
+from orchestra.sim.shape import Form, Shape, Tag, react_question
 from orchestra.sim.tasks import Work
 from orchestra.sim.understand import extract_field, field_kind, sentences
 from orchestra.sim.words import (
@@ -352,6 +352,15 @@ def tool_input(w: Work) -> Content:
     return Content(values=tools.arguments(w, planned_call(w), schema))
 
 
+def action(w: Work) -> Content:
+    """A ReAct tool call written out: the tool, and its input (the arithmetic, else the
+    question)."""
+    asked = react_question(w.p)
+    planned = next_call(replace(w.p, request=asked, user=asked), w.shape.offered, False)
+    said = planned.expression if planned and planned.expression else asked
+    return Content(values={"action": w.shape.tool["name"], "input": said})
+
+
 def json_object(w: Work) -> Content:
     if w.shape.example:
         return Content(values=example(w, w.shape.example), is_json=True)
@@ -370,6 +379,7 @@ FORMS: dict[Form, Callable[[Work], Content]] = {
     "json": json_object,
     "list": lambda w: Content(items=items(w, w.shape.count)),
     "text": plain_text,
+    "action": action,
 }
 """The content of each form: the one place a form is filled."""
 

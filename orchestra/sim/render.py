@@ -103,6 +103,9 @@ WRITERS: dict[Form, Callable[[Shape, Content], str]] = {
     "json": lambda shape, c: json.dumps(c.values, ensure_ascii=False),
     "list": lambda shape, c: listed(shape, c.items or []),
     "text": lambda shape, c: c.text,
+    "action": lambda shape, c: (
+        f"{shape.lead}\nAction: {c.values['action']}\nAction Input: {c.values['input']}"
+    ),
 }
 """The text of each form: the one place a form is written."""
 
@@ -114,6 +117,7 @@ def render(shape: Shape, content: Content) -> Answer:
     if shape.form == "tool":
         return Answer(WRITERS["tool"](shape, content), None, None, shape.task, True)
     text = WRITERS[shape.form](shape, content)
+    text = text if shape.form == "action" else shape.lead + text
     if shape.stop_word and shape.stop_word not in text:
         text = f"{text}\n\n{shape.stop_word}"
     return Answer(continued(text, shape.prefill), None, None, shape.task, content.is_json)

@@ -19,6 +19,7 @@ to call is decided here, the values to call it with in ``fill``).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from dataclasses import dataclass, field
@@ -43,7 +44,7 @@ Task = Literal[
     "generic",
 ]
 """What the content is about; ``tasks.TASKS`` has a function for each."""
-Form = Literal["tool", "json", "xml", "template", "list", "text"]
+Form = Literal["tool", "json", "xml", "template", "list", "text", "action"]
 """How the content is written out; ``fill.FORMS`` and ``render.render`` handle each."""
 
 TASKS = [
@@ -142,6 +143,9 @@ class Shape:
     prefill: str = ""
     fields: list[str] = field(default_factory=list)
     """The fields to extract (task "extract")."""
+    lead: str = ""
+    """Text the reply starts with in a text agent format: ``Final Answer: `` after a thought
+    (CrewAI, ReAct); for form "action" (a ReAct tool call written out), the thought."""
 
 
 def detect_task(instructions: str) -> Task:
@@ -490,6 +494,59 @@ def asked_before(p: Prompt) -> str:
     return ""
 
 
+FINAL = re.compile(r"(?m)^[ \t]*Final Answer\s*:")
+ACTION_INPUT = re.compile(r"(?m)^[ \t]*Action Input\s*:")
+SEARCH = re.compile(r"(?i)search|look ?up|wiki|web|retriev")
+
+
+def text_tools(text: str) -> list[dict]:
+    """Tools a ReAct prompt lists in its text ("search: look up facts"), as tool definitions."""
+    m = re.search(r"(?i)\bthe following tools\s*:[ \t]*\n(?:[ \t]*\n)*", text)
+    block = (
+        re.match(r"(?:[ \t]*[A-Za-z_][\w-]*[ \t]*[:-][ \t]*.+(?:\n|$))+", text[m.end() :])
+        if m
+        else None
+    )
+    rows = (
+        re.findall(r"(?m)^[ \t]*([A-Za-z_][\w-]*)[ \t]*[:-][ \t]*(.+)$", block.group())
+        if block
+        else []
+    )
+    schema = {"type": "object", "properties": {"input": {"type": "string"}}}
+    return [{"name": n, "description": d, "input_schema": schema} for n, d in rows]
+
+
+def react_question(p: Prompt) -> str:
+    """The question a ReAct prompt asks: its last "Question:" line."""
+    asked = re.findall(r"(?m)^[ \t]*Question:[ \t]*(\S.*)$", p.user)
+    return asked[-1].strip() if asked else p.request
+
+
+def react(p: Prompt, shape: Shape) -> bool:
+    """A text agent format (CrewAI's "Final Answer:", ReAct's Thought/Action/Action Input):
+    the reply calls a listed tool while the question needs one and no observation came back,
+    else gives its final answer after a thought. False when the prompt shows no such format."""
+    full = f"{p.system}\n{p.user}"
+    if not FINAL.search(full):
+        return False
+    cont = bool(re.search(r"Thought:\s*$", p.user))  # the prompt ends mid-format: continue it
+    thought = "" if cont else "Thought: "
+    shape.lead = f"{thought}I now can give a great answer\nFinal Answer: "
+    tools = text_tools(full)
+    question = react_question(p)
+    if not ACTION_INPUT.search(full) or not tools or "Observation:" in p.user.split(question)[-1]:
+        return True
+    asked = dataclasses.replace(p, request=question, user=question)
+    planned = next_call(asked, tools, required=False)
+    tool = planned.tool if planned else None
+    if tool is None and question.rstrip().endswith("?"):
+        tool = next((t for t in tools if SEARCH.search(f"{t['name']} {t['description']}")), None)
+    if tool is not None:
+        shape.form, shape.tool, shape.offered = "action", tool, tools
+        shape.lead = f"{thought}I should use the {tool['name']} tool to answer this."
+    return True
+
+
 def shape_of(p: Prompt, req: Request) -> Shape:
     """The shape of the reply to ``p``, read from the request ``req``: its tool choice and
     structured-output schema."""
@@ -514,6 +571,8 @@ def shape_of(p: Prompt, req: Request) -> Shape:
         shape.form = "tool"
         shape.choices = parse_labels(p)
         return shape
+    if react(p, shape) and shape.form == "action":
+        return shape
     if p.calls:
         task = shape.task = "tools"  # the results are in: answer with them
     elif p.docs:  # a question over documents: its own words ("plan", "summary") are no task,
@@ -521,6 +580,12 @@ def shape_of(p: Prompt, req: Request) -> Shape:
         own = task_text(p)
         task = shape.task = detect_task(own.replace(asked, " ") if asked.endswith("?") else own)
         task = shape.task = "grounded" if task == "generic" else task
+    if (
+        task == "generic"
+        and p.sections.get("context")
+        and (p.sections.get("question") or p.sections.get("query"))
+    ):
+        task = shape.task = "grounded"  # a query over a context, whatever its cue words
     shape.choices, shape.verdict = choices_of(p, text)
     for slot in p.template:  # "## Verdict / APPROVE or REQUEST_CHANGES": the set is the slot's
         if not shape.choices and (named := caps_set(slot.hint)):

@@ -253,8 +253,30 @@ def drafted(w: Work) -> str:
     return write(w.p, w.quality, w.rng, previous=previous, feedback=feedback)
 
 
+TITLE = re.compile(r"(?i)\b(?:headline|title|subject line|tagline)\b")
+WHOLE = re.compile(r"(?i)\b(?:rewrite|rephrase|paraphrase|reword|as (?:one|a single) paragraph)\b")
+
+
+def transformed(w: Work) -> str:
+    """Earlier output handed over, reworked as asked: a headline from its central sentence's
+    first clause, the whole of it as one paragraph ("rewrite the draft"), else its central
+    sentences within the asked size (a post, a summary). A weaker model drops a sentence."""
+    p, text = w.p, w.p.handed
+    if TITLE.search(p.instructions):
+        central = sentences(summary(w))[:1] or sentences(text)[:1] or [text]
+        clause = re.split(r",|;|:|\s+(?:and|but|which|because|while)\s+", central[0])[0]
+        return " ".join(clause.split()[:12]).rstrip(".!?")
+    if WHOLE.search(p.instructions) and word_limit(p.instructions)[0] is None:
+        sents = sentences(text)
+        if len(sents) > 2 and w.rng.random() > w.quality:
+            del sents[w.rng.randrange(1, len(sents))]
+        return " ".join(sents)
+    return summary(w)
+
+
 def written(w: Work) -> Said:
-    return Said(text := drafted(w), {"text": text})
+    text = transformed(w) if w.p.handed and not w.p.sections.get("feedback") else drafted(w)
+    return Said(text, {"text": text})
 
 
 def with_results(w: Work) -> Said:
@@ -297,7 +319,10 @@ def answered(w: Work) -> str:
 
 
 def generic_task(w: Work) -> Said:
-    text = drafted(w) if w.p.sections.get("feedback") else answered(w)
+    if w.p.sections.get("feedback"):
+        text = drafted(w)
+    else:
+        text = transformed(w) if w.p.handed else answered(w)
     return Said(text, {"response": text})
 
 
