@@ -653,14 +653,12 @@ CASES = [
 
 
 GAPS = {
-    "anthropic-email-extractor", "autogen-speaker-selection", "langchain-comma-separated-list",
-    "langchain-condense-question", "langchain-criteria-y-or-n", "langchain-markdown-json-schema",
-    "langchain-multi-query-three-versions", "langchain-pairwise-verdict",
-    "langchain-pydantic-format-instructions", "langchain-qa-grade", "langgraph-planner",
-    "llamaindex-choice-select", "llamaindex-correctness-score-first-line",
-    "llamaindex-faithfulness-yes-no", "llamaindex-keyword-extract",
+    "anthropic-email-extractor", "langchain-comma-separated-list", "langchain-condense-question",
+    "langchain-markdown-json-schema", "langchain-multi-query-three-versions",
+    "langchain-pydantic-format-instructions", "langgraph-planner", "llamaindex-choice-select",
+    "llamaindex-correctness-score-first-line", "llamaindex-keyword-extract",
     "llamaindex-question-generation", "llamaindex-selector-json", "llamaindex-summary-template",
-    "xml-correctness-grader", "xml-nested-exactly-three-tasks",
+    "xml-nested-exactly-three-tasks",
 }  # fmt: skip
 """Prompts the simulator does not yet answer in the asked shape (issue 29, open). Strict xfail:
 one that starts passing fails the run until it is taken off this list."""

@@ -138,6 +138,8 @@ def value(w: Work, name: str, choices: list[str] | None = None, repeated: bool =
         return items(w, shape.count, name)
     if re.search(r"quote|evidence|citation", low):
         return "\n".join(quotes(w))
+    if shape.choices and any(c.lower() in low for c in shape.choices if len(c) > 2):
+        return value(w, name, list(shape.choices))  # <correctness> for 'correct'/'incorrect'
     if re.search(REASONING, low):
         return reasoning(w)
     if re.search(VERDICT, low) and shape.choices:

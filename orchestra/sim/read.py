@@ -34,6 +34,7 @@ PAYLOAD = (
     "previous result",  # an agent framework's retry after a failed check quotes the last reply
     "response",
     "answer",
+    "submission",
     "summary",
     "description",
     "output",
@@ -76,13 +77,13 @@ ATTEMPTS = re.compile(
     r"[ \t]*:[ \t]*\n((?:[ \t]*[-•*][ \t]+.+\n?(?:(?![ \t]*[-•*][ \t]|\s*<).+\n?)*)+)"
 )
 HEADER = re.compile(
-    r"(?im)(?:^|(?<=[.!?] ))[ \t#*]*(?:[-•][ \t]+)?"
+    r"(?im)(?:^|(?<=[.!?] ))[ \t#*\[]*(?:[-•][ \t]+)?"
     + QUALIFIER
     + "("
     + "|".join(sorted(HEADERS, key=len, reverse=True))
     + "|"
     + JUDGED
-    + r")(?:\s+is(?:\s+as\s+follows)?)?[ \t*]*:[ \t]*"
+    + r")\]?(?:\s+is(?:\s+as\s+follows)?)?[ \t*]*:[ \t]*"
 )
 # Earlier output handed to this task: CrewAI's context section, a "Previous result:" block, the
 # reply "above" (a chain of calls in one chat), a graph's state pasted in. It is what the task
@@ -406,6 +407,8 @@ def read(req: Request) -> Prompt:
         body = re.split(r"\n\s*<\w[\w ]*>", body)[0].strip()  # a tag line starts other material
         body = body[: m.start()].strip() if (m := GENERAL.search(body)) else body
         body = trailing(body) if name in PAYLOAD else body
+        parts = re.split(r"\n[ \t]*[*=-]{3,}[ \t]*(?=\n|$)", "\n" + body)  # a rule ends it
+        body = next((x.strip() for x in parts if x.strip()), "")
         if "question" in name or "query" in name:  # a question ends at its question mark
             body = re.split(r"(?<=\?)[ \t]*\n", body, maxsplit=1)[0]
         sections.setdefault(name, body)

@@ -143,6 +143,9 @@ class Shape:
     prefill: str = ""
     fields: list[str] = field(default_factory=list)
     """The fields to extract (task "extract")."""
+    at_end: bool = False
+    """The verdict goes on the reply's last line, after the reasoning ("then print Y or N on
+    its own line")."""
     lead: str = ""
     """Text the reply starts with in a text agent format: ``Final Answer: `` after a thought
     (CrewAI, ReAct); for form "action" (a ReAct tool call written out), the thought."""
@@ -313,8 +316,9 @@ def said_word(text: str) -> tuple[str, str] | None:
 
 YES_NO = re.compile(r"(?i)\b(yes|true)\s*(?:or|/)\s*(no|false)\b|\b(no)\s*(?:or|/)\s*(yes)\b")
 QUOTED_SET = re.compile(
-    r"[\"'“]([\w -]{1,20})[\"'”](?:\s*(?:,|or|/)\s*(?:or\s+)?[\"'“]([\w -]{1,20})[\"'”])+"
-)
+    r"[\"'“]([\w\[\] -]{1,20})[\"'”](?:[^\"'“\n():]{0,40}?(?:,|or|and|/)\s*(?:or\s+)?"
+    r"[\"'“]([\w\[\] -]{1,20})[\"'”])+"
+)  # "CORRECT" or "INCORRECT"; "[[A]]" if A is better, "[[B]]" if B is better, and "[[C]]"
 
 
 def choices_of(p: Prompt, text: str) -> tuple[dict[str, str], bool]:
@@ -329,10 +333,11 @@ def choices_of(p: Prompt, text: str) -> tuple[dict[str, str], bool]:
         return {c: "" for c in caps}, any(POSITIVE.match(c) for c in caps)
     m = QUOTED_SET.search(text)
     if m and re.search(
-        r"(?i)\b(?:answer|respond|reply|classify|label|output|one of|either)\b",
+        r"(?i)\b(?:answer|respond|reply|classify|label|output|print|select|choose|pick|verdict|"
+        r"one of|either)\b",
         text[: m.start()][-80:],
     ):
-        items = re.findall(r"[\"'“]([\w -]{1,20})[\"'”]", m.group())
+        items = re.findall(r"[\"'“]([\w\[\] -]{1,20})[\"'”]", m.group())
         return {i: "" for i in dict.fromkeys(items)}, any(POSITIVE.match(i) for i in items)
     m = YES_NO.search(text)
     if m and re.search(r"(?i)\b(?:answer|respond|reply|output|say|return)\b", text):
@@ -610,6 +615,12 @@ def shape_of(p: Prompt, req: Request) -> Shape:
             r"answer|number|word|category|name|result|value)\b",
             text,
         )
+    )
+    if shape.choices and re.search(r"\n[ \t]*[A-Z][\w ]{0,30}:[ \t]*$", p.user):
+        shape.only = True  # the prompt ends on the answer's own cue ("GRADE:", "Answer:")
+    shape.at_end = bool(
+        shape.choices
+        and re.search(r"(?i)\bon (?:its|a) own line\b|\bat the end\b|\b(?:last|final) line\b", text)
     )
     if shape.task == "extract":
         shape.fields = parse_fields(p)
