@@ -655,10 +655,9 @@ CASES = [
 GAPS = {
     "anthropic-email-extractor", "langchain-comma-separated-list", "langchain-condense-question",
     "langchain-markdown-json-schema", "langchain-multi-query-three-versions",
-    "langchain-pydantic-format-instructions", "langgraph-planner", "llamaindex-choice-select",
+    "langchain-pydantic-format-instructions", "llamaindex-choice-select",
     "llamaindex-correctness-score-first-line", "llamaindex-keyword-extract",
-    "llamaindex-question-generation", "llamaindex-selector-json", "llamaindex-summary-template",
-    "xml-nested-exactly-three-tasks",
+    "llamaindex-question-generation", "llamaindex-selector-json",
 }  # fmt: skip
 """Prompts the simulator does not yet answer in the asked shape (issue 29, open). Strict xfail:
 one that starts passing fails the run until it is taken off this list."""

@@ -311,11 +311,15 @@ def group(w: Work, t: Tag) -> list[dict]:
         found = [x for x in items(w, n + 3, t.name) if not re.search(r"<|…|\bformat\b", x)]
     found = (found + [f"Another option ({i + 1})" for i in range(n)])[:n]
     out = []
-    for text in found:
+    for k, text in enumerate(found, 1):
         row = {}
         for i, c in enumerate(t.children):
             if c.children:
                 row[c.name] = tag_values(w, c.children)
+            elif re.search(r"(?i)\bdate\b|\bwhen\b|deadline|due", f"{c.name} {c.hint}"):
+                row[c.name] = f"Week {k}"  # a date the plan can keep: one step a week
+            elif re.search(r"(?i)\bwho\b|owner|person|assignee", f"{c.name} {c.hint}"):
+                row[c.name] = "The project lead"
             elif i == 0:
                 row[c.name] = " ".join(k.capitalize() for k in key_terms(text, 3)) or text
             else:

@@ -102,8 +102,8 @@ DELIMITED = re.compile(r"(?m)^[ \t]*-{5,}[ \t]*\n(.+?)\n[ \t]*-{5,}[ \t]*$", re.
 # criteria for your final answer", "return the complete content, not a summary"): they end a
 # section's body and name no task.
 GENERAL = re.compile(
-    r"(?im)^[^\n]*\b(?:final answer|complete (?:response|content|answer)|expected criteria)\b"
-    r"[^\n]*$"
+    r"(?im)(?:^|(?<=[.!?] ))[^.!?\n]*\b(?:final answer|complete (?:response|content|answer)|"
+    r"expected criteria)\b[^.!?\n]*[.!?]?"
 )
 # A line that tells the model what to do rather than giving it something to work on.
 IMPERATIVE = re.compile(
@@ -407,6 +407,7 @@ def read(req: Request) -> Prompt:
         body = re.split(r"\n\s*<\w[\w ]*>", body)[0].strip()  # a tag line starts other material
         body = body[: m.start()].strip() if (m := GENERAL.search(body)) else body
         body = trailing(body) if name in PAYLOAD else body
+        body = body if re.search(r"\w", body) else ""  # 'SUMMARY:"""' opens the answer
         parts = re.split(r"\n[ \t]*[*=-]{3,}[ \t]*(?=\n|$)", "\n" + body)  # a rule ends it
         body = next((x.strip() for x in parts if x.strip()), "")
         if "question" in name or "query" in name:  # a question ends at its question mark

@@ -360,14 +360,25 @@ def placeholder(body: str) -> bool:
     )
 
 
+def template_group(text: str, name: str) -> bool:
+    """``<name>`` is shown as a template's group: it holds other elements, each a placeholder."""
+    body = re.search(rf"(?s)<{name}>(.*?)</{name}>", text)
+    inner = re.findall(r"(?s)<(\w+)>(.*?)</\1>", body.group(1)) if body else []
+    return bool(inner) and all(placeholder(b) for _, b in inner)
+
+
 def output_tags(p: Prompt) -> list[Tag]:
     """The XML fields the answer must have, in the order the instructions name them."""
     text = p.instructions
     names: list[str] = []
     for m in re.finditer(r"</?([A-Za-z][\w-]*)>", text):
         name = m.group(1)
-        if name in names or (name.lower() in INPUT_TAGS and not (p.docs and CITES.search(name))):
-            continue  # <sources> is material, unless documents are given and it asks for their ids
+        if name in names or (
+            name.lower() in INPUT_TAGS
+            and not (p.docs and CITES.search(name))
+            and not template_group(text, name)
+        ):  # <sources> is material, unless documents are given and it asks for their ids;
+            continue  # <task> holding <name>…</name><owner>…</owner> is a template's group
         body = p.sections.get(name.lower())
         if body is not None and not placeholder(body):
             continue
