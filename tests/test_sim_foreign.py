@@ -654,8 +654,7 @@ CASES = [
 
 GAPS = {
     "anthropic-email-extractor", "langchain-comma-separated-list", "langchain-condense-question",
-    "langchain-markdown-json-schema", "langchain-multi-query-three-versions",
-    "langchain-pydantic-format-instructions", "llamaindex-choice-select",
+    "langchain-multi-query-three-versions", "llamaindex-choice-select",
     "llamaindex-correctness-score-first-line", "llamaindex-keyword-extract",
     "llamaindex-question-generation", "llamaindex-selector-json",
 }  # fmt: skip

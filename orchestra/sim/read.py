@@ -387,7 +387,13 @@ def read(req: Request) -> Prompt:
         ):  # material; a short body may be a format template, an imperative one is the task
             instructions = instructions.replace(inner, " ")
     quoted = re.search(r'(?s)("""|```)(.*?)\1', full)
-    if quoted and quoted.group(2).strip():
+    shown = (
+        quoted
+        and re.search(  # a block after "the output schema:" shows the form
+            r"(?i)\b(?:schema|format|template)\b[^\n]{0,40}:?\s*$", full[: quoted.start()][-80:]
+        )
+    )
+    if quoted and quoted.group(2).strip() and not shown:
         sections["quoted"] = quoted.group(2).strip()
         instructions = instructions.replace(quoted.group(2), " ")
     attempts = ATTEMPTS.search(full)

@@ -100,7 +100,11 @@ WRITERS: dict[Form, Callable[[Shape, Content], str]] = {
     "tool": lambda shape, c: json.dumps(c.values),  # structured output: the input as JSON text
     "xml": lambda shape, c: xml(shape.tags, c.values or {}),
     "template": lambda shape, c: template(shape.slots, c.values or {}),
-    "json": lambda shape, c: json.dumps(c.values, ensure_ascii=False),
+    "json": lambda shape, c: (
+        f"```json\n{json.dumps(c.values, ensure_ascii=False, indent=2)}\n```"
+        if shape.fence
+        else json.dumps(c.values, ensure_ascii=False)
+    ),
     "list": lambda shape, c: listed(shape, c.items or []),
     "text": lambda shape, c: c.text,
     "action": lambda shape, c: (

@@ -143,6 +143,8 @@ class Shape:
     prefill: str = ""
     fields: list[str] = field(default_factory=list)
     """The fields to extract (task "extract")."""
+    fence: bool = False
+    """JSON goes in a markdown ```json block, as the prompt shows."""
     at_end: bool = False
     """The verdict goes on the reply's last line, after the reasoning ("then print Y or N on
     its own line")."""
@@ -563,6 +565,24 @@ def react(p: Prompt, shape: Shape) -> bool:
     return True
 
 
+def schema_example(data: dict | None) -> dict | None:
+    """A JSON schema shown as the format (LangChain's Pydantic instructions: ``{"properties":
+    {"setup": {"type": "string"}}}``) as an example object; any other object as it is."""
+    props = (data or {}).get("properties")
+    if not isinstance(props, dict) or not all(isinstance(v, dict) for v in props.values()):
+        return data
+    blank = {"array": [], "object": {}, "integer": 0, "number": 0.0, "boolean": False}
+    return {k: blank.get(v.get("type"), "") for k, v in props.items()}
+
+
+def commented_keys(text: str) -> dict | None:
+    """Keys of a schema written as ``"answer": string  // what it holds`` lines (LangChain's
+    structured output parser), as an example object; None when there are none."""
+    rows = re.findall(r'(?m)^\s*"(\w+)"\s*:\s*(string|number|integer|boolean|list|array)\b', text)
+    blank = {"list": [], "array": [], "integer": 0, "number": 0.0, "boolean": False}
+    return {k: blank.get(t, "") for k, t in rows} or None
+
+
 def shape_of(p: Prompt, req: Request) -> Shape:
     """The shape of the reply to ``p``, read from the request ``req``: its tool choice and
     structured-output schema."""
@@ -647,7 +667,9 @@ def shape_of(p: Prompt, req: Request) -> Shape:
         shape.form, shape.slots = "template", p.template
         return shape
     if wants_json(text, p.user):
-        shape.form, shape.example = "json", json_in(text)
+        shape.form, shape.example = "json", schema_example(json_in(p.user) or json_in(text))
+        shape.example = shape.example or commented_keys(p.user)
+        shape.fence = bool(re.search(r"(?i)markdown code snippet|```json", text))
         if shape.example is None and shape.task not in ("extract", "score"):
             shape.example = prose_keys(text)
         return shape
