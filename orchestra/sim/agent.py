@@ -73,6 +73,7 @@ def expression(request: str) -> str | None:
     Also reads "add 3 and 4, then multiply by 5" (each "then" applies to the result so far).
     """
     text = request.lower().replace("×", "*").replace("÷", "/")
+    text = re.sub(r"\b(\d+)-(\d+)(?=\s+[a-z])", r"\1 to \2", text)  # "2-3 approaches": a range
     for pattern, symbol in WORD_OPS:
         text = re.sub(pattern, f" {symbol} ", text)
     steps = re.split(r",?\s*\bthen\b|;", text)

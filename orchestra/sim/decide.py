@@ -17,7 +17,9 @@ rate in proportion to how hard the task is (``think.difficulty``, capped at 1 as
 
     error = (1 - quality) * (1 - GAIN[effort] * h) / (1 - GAIN[default effort] * h)
 
-so more effort helps a hard task and barely moves an easy one.
+so more effort helps a hard task and barely moves an easy one. That is the mean over items;
+each item's own rate comes from its hardness (``hardness``), drawn from the seed and the
+prompt's text and shared by every sample and every model, so votes do not wash out hard items.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from orchestra.prices import Listing
-from orchestra.sim import api, brain, render, rules, signatures, think
+from orchestra.sim import api, brain, hardness, render, rules, signatures, think
 from orchestra.sim.faults import HTTP_FAULTS, Faults
 from orchestra.sim.limits import KeyLimiter, Limits
 from orchestra.sim.models import profile
@@ -123,6 +125,8 @@ class Decider:
         quality = dial(prof.quality, prof.listing, how, framed.difficulty, thought > 0)
         if prof.listing.sampling:
             quality *= 1 - 0.1 * req.temperature
+        # A hard item is hard for every sample: the error rate moves with the item's hardness.
+        quality = hardness.quality(quality, hardness.of(self.seed, req.prompt()))
         ans = brain.answer(req, quality, mind, framed, thought)
         cut = render.cut(ans, req.max_tokens, req.stop_sequences, fault, chance, req.model)
         limiter.refund(req.max_tokens - cut.output_tokens)

@@ -14,15 +14,24 @@ import json
 import random
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from orchestra.sim import tasks, tools
 from orchestra.sim.agent import Next, next_call
 from orchestra.sim.read import Prompt, Slot
-from orchestra.sim.shape import Form, Shape, Tag
+from orchestra.sim.shape import Form, Shape, Tag, react_question
 from orchestra.sim.tasks import Work
 from orchestra.sim.understand import extract_field, field_kind, sentences
-from orchestra.sim.words import CITES, COUNTS, POSITIVE, caps_set, hits, key_terms, stems
+from orchestra.sim.words import (
+    CITES,
+    COUNTS,
+    POSITIVE,
+    bullets,
+    caps_set,
+    hits,
+    key_terms,
+    stems,
+)
 
 REASONING = r"think|thought|reason|scratch|analy|explan|rationale|justif|plan_?notes"
 ANSWER = r"answer|result|final|response|output|solution|conclusion|reply|completion"
@@ -129,6 +138,8 @@ def value(w: Work, name: str, choices: list[str] | None = None, repeated: bool =
         return items(w, shape.count, name)
     if re.search(r"quote|evidence|citation", low):
         return "\n".join(quotes(w))
+    if shape.choices and any(c.lower() in low for c in shape.choices if len(c) > 2):
+        return value(w, name, list(shape.choices))  # <correctness> for 'correct'/'incorrect'
     if re.search(REASONING, low):
         return reasoning(w)
     if re.search(VERDICT, low) and shape.choices:
@@ -241,11 +252,95 @@ def relevant(w: Work, about: str) -> str:
     return (tasks.summary(w) or best).split("\n")[0]
 
 
+OPTION = re.compile(r"(?i)\b(?:option|choice|pick|one of (?:the|them))\b")
+RANGE = re.compile(
+    r"(?i)\b(?:number|score|integer|rating)\b\D{0,20}?(\d+)\s*(?:to|-|–|and)\s*(\d+)"
+)
+
+
+def options(w: Work) -> list[str]:
+    """The options a prompt lists under "Options:" / "Choices:" (one bullet each)."""
+    m = re.search(
+        r"(?is)\b(?:options|choices|candidates)\s*:\s*\n((?:\s*(?:[-*•]|\d+[.)]).*\n?)+)",
+        w.p.request,
+    )
+    return bullets(m.group(1)) if m else []
+
+
+def described(w: Work, t: Tag):
+    """A tag whose template body describes its value: a listed option, a number in a range, or
+    the answer itself ("your answer here"); None when the hint names none of these."""
+    listed = options(w) if OPTION.search(t.hint) else []
+    if listed:
+        return tasks.label(w, {o: "" for o in listed})[0]
+    m = RANGE.search(t.hint)
+    if m:
+        low, high = sorted(int(x) for x in m.groups())
+        tasks.criteria(w)
+        total = float(tasks.graded(w)["total"])  # 0..1, the rubric's share met
+        return str(round(low + total * (high - low)))
+    if re.search(r"(?i)\byour (?:answer|response|reply)\b", t.hint):
+        return tasks.main(w).text
+    return None
+
+
+def overview(w: Work) -> str:
+    """An overview with no material to summarise: what the request is about, in one line."""
+    ask = re.split(r"(?<=[.?!])\s|\n", w.p.request.strip())[0]
+    return f"In brief: {ask.rstrip('.:')}, covered item by item below."
+
+
+def how_many(w: Work, name: str) -> int:
+    """How many times a repeated group appears: "2-3 approaches" (within), "exactly 3 tasks"."""
+    n = r"(\d+|one|two|three|four|five|six)"
+    m = re.search(rf"(?i)\b{n}\s*(?:-|–|to|or)\s*{n}\s+\w+", w.p.request)
+    if m:
+        return max(COUNTS.get(g.lower()) or int(g) for g in m.groups())
+    m = re.search(rf"(?i)\b(?:exactly|into|give|list|suggest)\s+{n}\s+\w+", w.p.request)
+    if m:
+        return COUNTS.get(m.group(1).lower()) or int(m.group(1))
+    return w.shape.count or 2
+
+
+def group(w: Work, t: Tag) -> list[dict]:
+    """A repeated element with children (``<item><kind/><detail/></item>``), one per item: the
+    first child names the item, the others say it in full."""
+    n = how_many(w, t.name)
+    found = [x for x in tasks.steps(w) if "<" not in x] if not w.p.payload().strip() else []
+    if len(found) < n:  # the material's points, minus the template's own lines
+        found = [x for x in items(w, n + 3, t.name) if not re.search(r"<|…|\bformat\b", x)]
+    found = (found + [f"Another option ({i + 1})" for i in range(n)])[:n]
+    out = []
+    for k, text in enumerate(found, 1):
+        row = {}
+        for i, c in enumerate(t.children):
+            if c.children:
+                row[c.name] = tag_values(w, c.children)
+            elif re.search(r"(?i)\bdate\b|\bwhen\b|deadline|due", f"{c.name} {c.hint}"):
+                row[c.name] = f"Week {k}"  # a date the plan can keep: one step a week
+            elif re.search(r"(?i)\bwho\b|owner|person|assignee", f"{c.name} {c.hint}"):
+                row[c.name] = "The project lead"
+            elif i == 0:
+                row[c.name] = " ".join(k.capitalize() for k in key_terms(text, 3)) or text
+            else:
+                row[c.name] = text
+        out.append(row)
+    return out
+
+
+def tag_value(w: Work, t: Tag):
+    if t.children:
+        if t.repeated:
+            return group(w, t)
+        return tag_values(w, t.children)
+    got = described(w, t) if t.hint and not t.choices else None
+    if got is None and re.search(r"(?i)overview|intro", t.name) and not w.p.payload().strip():
+        got = overview(w)
+    return got if got is not None else value(w, t.name, t.choices, t.repeated)
+
+
 def tag_values(w: Work, tags: list[Tag]) -> dict:
-    return {
-        t.name: tag_values(w, t.children) if t.children else value(w, t.name, t.choices, t.repeated)
-        for t in tags
-    }
+    return {t.name: tag_value(w, t) for t in tags}
 
 
 # ---------------------------------------------------------------- one function per form
@@ -261,6 +356,15 @@ def planned_call(w: Work) -> Next:
 def tool_input(w: Work) -> Content:
     schema = w.shape.tool.get("input_schema") or {}
     return Content(values=tools.arguments(w, planned_call(w), schema))
+
+
+def action(w: Work) -> Content:
+    """A ReAct tool call written out: the tool, and its input (the arithmetic, else the
+    question)."""
+    asked = react_question(w.p)
+    planned = next_call(replace(w.p, request=asked, user=asked), w.shape.offered, False)
+    said = planned.expression if planned and planned.expression else asked
+    return Content(values={"action": w.shape.tool["name"], "input": said})
 
 
 def json_object(w: Work) -> Content:
@@ -281,6 +385,7 @@ FORMS: dict[Form, Callable[[Work], Content]] = {
     "json": json_object,
     "list": lambda w: Content(items=items(w, w.shape.count)),
     "text": plain_text,
+    "action": action,
 }
 """The content of each form: the one place a form is filled."""
 

@@ -115,9 +115,15 @@ def write(
 
 def plan(p: Prompt, quality: float, rng: random.Random) -> list[str]:
     """Steps for a goal: one imperative step per sub-goal, then a review step."""
-    goal = p.sections.get("task") or p.sections.get("goal")
+    goal = p.sections.get("task") or p.sections.get("goal") or p.sections.get("objective")
     named = re.search(r"(?i)\b(?:goal|task|project)\s+['\"“‘]([^'\"”’]+)", p.instructions)
     goal = goal or (named.group(1) if named else None)
+    split = re.search(  # "Break the launch of X into 3 tasks": the goal is what is broken up
+        r"(?i)\bbreak\s+(?:down\s+)?(.+?)\s+into\s+(?:exactly\s+)?(?:\w+\s+)?(?:steps|tasks|"
+        r"subtasks|parts)\b",
+        p.instructions,
+    )
+    goal = goal or (split.group(1) if split else None)
     if not goal:
         m = re.search(
             r"(?:steps?\s+(?:to|for|needed to)|plan\s+(?:how\s+)?(?:to|for)|into\s+(?:\w+\s+)?"

@@ -7,6 +7,7 @@ assistant's turn was started for it (a prefill). ``shape`` reads a ``Prompt`` ne
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass, field
 
@@ -33,6 +34,7 @@ PAYLOAD = (
     "previous result",  # an agent framework's retry after a failed check quotes the last reply
     "response",
     "answer",
+    "submission",
     "summary",
     "description",
     "output",
@@ -49,35 +51,66 @@ HEADERS = PAYLOAD + (
     "fields",
     "task",
     "goal",
+    "query",
+    "follow up input",
+    "follow up question",
+    "chat history",
+    "information",
+    "claim",
+    "statement",
+    "submission",
+    "reference answer",
+    "true answer",
+    "student answer",
+    "generated answer",
+    "user query",
+    "objective",
 )
 # "Original task:", "Your draft:" name the same sections; "Content to evaluate:" is the text.
-QUALIFIER = r"(?:(?:original|initial|overall|main|current|final|proposed|candidate|your|the)\s+)?"
+QUALIFIER = (
+    r"(?:(?:the|an?)\s+)?(?:(?:original|initial|overall|main|current|final|proposed|candidate|"
+    r"existing|your|the)\s+)?"
+)
 JUDGED = r"[\w-]+(?:\s+[\w-]+)?\s+to\s+(?:evaluate|review|grade|check|assess|critique|judge|score)"
 ATTEMPTS = re.compile(
     r"(?im)^[ \t]*previous (?:attempts?|drafts?|responses?|versions?|answers?|generations?)"
     r"[ \t]*:[ \t]*\n((?:[ \t]*[-•*][ \t]+.+\n?(?:(?![ \t]*[-•*][ \t]|\s*<).+\n?)*)+)"
 )
 HEADER = re.compile(
-    r"(?im)(?:^|(?<=[.!?] ))[ \t#*]*(?:[-•][ \t]+)?"
+    r"(?im)(?:^|(?<=[.!?] ))[ \t#*\[]*(?:[-•][ \t]+)?"
     + QUALIFIER
     + "("
     + "|".join(sorted(HEADERS, key=len, reverse=True))
     + "|"
     + JUDGED
-    + r")[ \t*]*:[ \t]*"
+    + r")\]?(?:\s+is(?:\s+as\s+follows)?)?[ \t*]*:[ \t]*"
 )
+# Earlier output handed to this task: CrewAI's context section, a "Previous result:" block, the
+# reply "above" (a chain of calls in one chat), a graph's state pasted in. It is what the task
+# works on (``Prompt.handed``).
+HANDED = re.compile(
+    r"(?im)^[ \t]*(?:this is the context you're working with|here is the (?:output|result) of "
+    r"the previous (?:task|step|agent))[ \t]*:[ \t]*\n?"
+)
+ABOVE = re.compile(
+    r"(?i)\b(?:the|this|that|your)\s+(?:\w+\s+){0,2}above\b|\bthe above\b|"
+    r"\byour (?:previous|last) (?:answer|reply|response|output|summary)\b"
+)
+DELIMITED = re.compile(r"(?m)^[ \t]*-{5,}[ \t]*\n(.+?)\n[ \t]*-{5,}[ \t]*$", re.S)
+"""Text between two rules of dashes (LlamaIndex's templates): the context."""
 # An agent framework's closing lines about the answer in general ("This is the expected
 # criteria for your final answer", "return the complete content, not a summary"): they end a
 # section's body and name no task.
 GENERAL = re.compile(
-    r"(?im)^[^\n]*\b(?:final answer|complete (?:response|content|answer)|expected criteria)\b"
-    r"[^\n]*$"
+    r"(?im)(?:^|(?<=[.!?] ))[^.!?\n]*\b(?:final answer|complete (?:response|content|answer)|"
+    r"expected criteria)\b[^.!?\n]*[.!?]?"
 )
 # A line that tells the model what to do rather than giving it something to work on.
 IMPERATIVE = re.compile(
     r"(?i)^\W*(?:please\s+)?(?:summari[sz]e|classify|categori[sz]e|extract|write|draft|compose|"
     r"rewrite|revise|translate|answer|respond|reply|return|output|provide|give|list|name|"
     r"identify|explain|describe|plan|break|fill(?: in| out)?|complete|score|grade|rate|evaluate|review|critique|assess|"
+    r"turn|convert|condense|shorten|rephrase|paraphrase|reformat|copy|select|choose|"
     r"analy[sz]e|read|use|think|put|format|create|generate|make|tl;?dr|begin|you must|"
     r"this is the expected|your (?:final )?(?:answer|response|output)|only|do not|don't)\b"
 )
@@ -212,6 +245,9 @@ class Prompt:
     docs: list[Doc] = field(default_factory=list)
     """Documents given in tags with identifiers (``<passage id="X">``, Anthropic's
     ``<document><source>``), in the order written; their markup is gone from the other parts."""
+    handed: str = ""
+    """Earlier output handed to this task (``HANDED``, "Previous result:", the reply "above", a
+    state field), when there is one: what the task works on."""
 
     def payload(self, *names: str) -> str:
         """The material to work on: a named section, a tag, quoted text, a payload section, a
@@ -239,18 +275,61 @@ def material_of(user: str) -> str:
     instructions ("This is the expected criteria for your final answer: ...") gives the passage.
     """
     paras = [q for q in re.split(r"\n\s*\n", user.strip()) if q.strip()]
-    while len(paras) > 1 and IMPERATIVE.match(paras[-1]):
+    while len(paras) > 1 and (
+        IMPERATIVE.match(paras[-1]) or re.fullmatch(r"[\w ]{1,30}:\s*", paras[-1])
+    ):  # "Begin! ...", a cue left open for the answer ("Thought:")
         paras.pop()
     lines = [line for line in "\n\n".join(paras).splitlines() if line.strip()]
     if not lines:
         return user
-    if IMPERATIVE.match(lines[0]):
+    if IMPERATIVE.match(re.sub(r"^(?:current |your )?task:\s*", "", lines[0], flags=re.I)):
         if len(lines) > 1:
             rest = "\n".join(lines[1:])
             label = re.match(r"[A-Z][\w ]{0,25}:[ \t]+(?=\S)", rest)  # "Notes: The team met..."
             return rest[label.end() :] if label and len(label.group().split()) <= 3 else rest
         return lines[0].split(":", 1)[-1] if ":" in lines[0] else lines[0]
     return "\n".join(lines)
+
+
+def trailing(body: str) -> str:
+    """A section's body without the instruction paragraphs after it ("Turn the result into
+    3 bullets"): the last section of a prompt runs to its end."""
+    paras = re.split(r"\n\s*\n", body)
+    while len(paras) > 1 and (IMPERATIVE.match(paras[-1]) or GENERAL.search(paras[-1])):
+        paras.pop()
+    return "\n\n".join(paras).strip()
+
+
+def state_fields(text: str) -> tuple[dict[str, str], str]:
+    """A graph's state pasted as a dict literal (``{'topic': ..., 'draft': ...}``): its text
+    fields, and the literal as written; empty when there is none."""
+    for m in re.finditer(r"(?m)^[ \t]*(\{.*\})[ \t]*$", text):
+        try:
+            data = ast.literal_eval(m.group(1))
+        except (ValueError, SyntaxError):
+            continue
+        if not isinstance(data, dict):
+            continue
+        texts = {str(k).lower(): v for k, v in data.items() if isinstance(v, str)}
+        if any(len(v.split()) >= 8 for v in texts.values()):
+            return texts, m.group(1)  # not a JSON example to fill: it holds text to work on
+    return {}, ""
+
+
+def handed_over(user: str, said: list[str], sections: dict[str, str]) -> str:
+    """The earlier output this turn hands over to work on, or ""."""
+    m = HANDED.search(user)
+    if m:
+        paras = re.split(r"\n\s*\n", user[m.end() :].strip())
+        keep = []
+        for para in paras:
+            if keep and (IMPERATIVE.match(para) or GENERAL.search(para)):
+                break
+            keep.append(para)
+        sections = {"previous result": "\n\n".join(keep).strip()}
+    found = sections.get("previous result") or (said[-1] if said and ABOVE.search(user) else "")
+    label = re.match(r"[A-Z][\w ]{0,25}:[ \t]+(?=\S)", found)  # "Research notes: ..."
+    return found[label.end() :] if label and len(label.group().split()) <= 3 else found
 
 
 def read(req: Request) -> Prompt:
@@ -308,7 +387,13 @@ def read(req: Request) -> Prompt:
         ):  # material; a short body may be a format template, an imperative one is the task
             instructions = instructions.replace(inner, " ")
     quoted = re.search(r'(?s)("""|```)(.*?)\1', full)
-    if quoted and quoted.group(2).strip():
+    shown = (
+        quoted
+        and re.search(  # a block after "the output schema:" shows the form
+            r"(?i)\b(?:schema|format|template)\b[^\n]{0,40}:?\s*$", full[: quoted.start()][-80:]
+        )
+    )
+    if quoted and quoted.group(2).strip() and not shown:
         sections["quoted"] = quoted.group(2).strip()
         instructions = instructions.replace(quoted.group(2), " ")
     attempts = ATTEMPTS.search(full)
@@ -327,9 +412,27 @@ def read(req: Request) -> Prompt:
         name = "text" if re.fullmatch(JUDGED, name, re.I) else name
         body = re.split(r"\n\s*<\w[\w ]*>", body)[0].strip()  # a tag line starts other material
         body = body[: m.start()].strip() if (m := GENERAL.search(body)) else body
+        body = trailing(body) if name in PAYLOAD else body
+        body = body if re.search(r"\w", body) else ""  # 'SUMMARY:"""' opens the answer
+        parts = re.split(r"\n[ \t]*[*=-]{3,}[ \t]*(?=\n|$)", "\n" + body)  # a rule ends it
+        body = next((x.strip() for x in parts if x.strip()), "")
+        if "question" in name or "query" in name:  # a question ends at its question mark
+            body = re.split(r"(?<=\?)[ \t]*\n", body, maxsplit=1)[0]
         sections.setdefault(name, body)
         if name in PAYLOAD and body:
             instructions = instructions.replace(body, " ")
+    delimited = DELIMITED.search(full)
+    if delimited:  # LlamaIndex's "----" rules around the context
+        sections.setdefault("context", delimited.group(1).strip())
+        instructions = instructions.replace(delimited.group(1), " ")
+    state, literal = state_fields(user)
+    for name, value in state.items():
+        sections.setdefault(name, value)
+    instructions = instructions.replace(literal, " ") if literal else instructions
+    handed = handed_over(user, said, sections)
+    if handed:
+        sections["previous result"] = handed
+        instructions = instructions.replace(handed, " ")
     if docs:  # documents are material: their text, never their tags
         sections = {k: documents.unmark(v, docs) if "<" in v else v for k, v in sections.items()}
     return Prompt(
@@ -347,4 +450,5 @@ def read(req: Request) -> Prompt:
         req.tool_dicts() or [],
         template,
         docs,
+        handed or next((v for k, v in state.items() if k in PAYLOAD), ""),
     )

@@ -43,7 +43,11 @@ def xml(tags: list[Tag], values: dict, indent: str = "") -> str:
     out = []
     for t in tags:
         v = values.get(t.name)
-        if t.children:
+        if t.children and isinstance(v, list):  # a repeated group: once per item
+            out += [
+                f"<{t.name}>" + xml(t.children, row).replace("\n", "") + f"</{t.name}>" for row in v
+            ]
+        elif t.children:
             inner = xml(t.children, v or {}, indent)
             out.append(f"<{t.name}>\n{inner}\n</{t.name}>")
         elif isinstance(v, list):
@@ -96,9 +100,16 @@ WRITERS: dict[Form, Callable[[Shape, Content], str]] = {
     "tool": lambda shape, c: json.dumps(c.values),  # structured output: the input as JSON text
     "xml": lambda shape, c: xml(shape.tags, c.values or {}),
     "template": lambda shape, c: template(shape.slots, c.values or {}),
-    "json": lambda shape, c: json.dumps(c.values, ensure_ascii=False),
+    "json": lambda shape, c: (
+        f"```json\n{json.dumps(c.values, ensure_ascii=False, indent=2)}\n```"
+        if shape.fence
+        else json.dumps(c.values, ensure_ascii=False)
+    ),
     "list": lambda shape, c: listed(shape, c.items or []),
     "text": lambda shape, c: c.text,
+    "action": lambda shape, c: (
+        f"{shape.lead}\nAction: {c.values['action']}\nAction Input: {c.values['input']}"
+    ),
 }
 """The text of each form: the one place a form is written."""
 
@@ -110,6 +121,7 @@ def render(shape: Shape, content: Content) -> Answer:
     if shape.form == "tool":
         return Answer(WRITERS["tool"](shape, content), None, None, shape.task, True)
     text = WRITERS[shape.form](shape, content)
+    text = text if shape.form == "action" else shape.lead + text
     if shape.stop_word and shape.stop_word not in text:
         text = f"{text}\n\n{shape.stop_word}"
     return Answer(continued(text, shape.prefill), None, None, shape.task, content.is_json)

@@ -19,6 +19,7 @@ to call is decided here, the values to call it with in ``fill``).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from dataclasses import dataclass, field
@@ -43,7 +44,7 @@ Task = Literal[
     "generic",
 ]
 """What the content is about; ``tasks.TASKS`` has a function for each."""
-Form = Literal["tool", "json", "xml", "template", "list", "text"]
+Form = Literal["tool", "json", "xml", "template", "list", "text", "action"]
 """How the content is written out; ``fill.FORMS`` and ``render.render`` handle each."""
 
 TASKS = [
@@ -100,6 +101,9 @@ class Tag:
     choices: list[str] = field(default_factory=list)
     """The values the prompt allows inside this tag, if it names a set."""
     children: list[Tag] = field(default_factory=list)
+    hint: str = ""
+    """The template's body for this tag when it describes the value ("the option you chose",
+    "a number from 1 to 10"); empty for "…" or no template."""
 
 
 @dataclass
@@ -139,6 +143,14 @@ class Shape:
     prefill: str = ""
     fields: list[str] = field(default_factory=list)
     """The fields to extract (task "extract")."""
+    fence: bool = False
+    """JSON goes in a markdown ```json block, as the prompt shows."""
+    at_end: bool = False
+    """The verdict goes on the reply's last line, after the reasoning ("then print Y or N on
+    its own line")."""
+    lead: str = ""
+    """Text the reply starts with in a text agent format: ``Final Answer: `` after a thought
+    (CrewAI, ReAct); for form "action" (a ReAct tool call written out), the thought."""
 
 
 def detect_task(instructions: str) -> Task:
@@ -306,8 +318,9 @@ def said_word(text: str) -> tuple[str, str] | None:
 
 YES_NO = re.compile(r"(?i)\b(yes|true)\s*(?:or|/)\s*(no|false)\b|\b(no)\s*(?:or|/)\s*(yes)\b")
 QUOTED_SET = re.compile(
-    r"[\"'“]([\w -]{1,20})[\"'”](?:\s*(?:,|or|/)\s*(?:or\s+)?[\"'“]([\w -]{1,20})[\"'”])+"
-)
+    r"[\"'“]([\w\[\] -]{1,20})[\"'”](?:[^\"'“\n():]{0,40}?(?:,|or|and|/)\s*(?:or\s+)?"
+    r"[\"'“]([\w\[\] -]{1,20})[\"'”])+"
+)  # "CORRECT" or "INCORRECT"; "[[A]]" if A is better, "[[B]]" if B is better, and "[[C]]"
 
 
 def choices_of(p: Prompt, text: str) -> tuple[dict[str, str], bool]:
@@ -322,10 +335,11 @@ def choices_of(p: Prompt, text: str) -> tuple[dict[str, str], bool]:
         return {c: "" for c in caps}, any(POSITIVE.match(c) for c in caps)
     m = QUOTED_SET.search(text)
     if m and re.search(
-        r"(?i)\b(?:answer|respond|reply|classify|label|output|one of|either)\b",
+        r"(?i)\b(?:answer|respond|reply|classify|label|output|print|select|choose|pick|verdict|"
+        r"one of|either)\b",
         text[: m.start()][-80:],
     ):
-        items = re.findall(r"[\"'“]([\w -]{1,20})[\"'”]", m.group())
+        items = re.findall(r"[\"'“]([\w\[\] -]{1,20})[\"'”]", m.group())
         return {i: "" for i in dict.fromkeys(items)}, any(POSITIVE.match(i) for i in items)
     m = YES_NO.search(text)
     if m and re.search(r"(?i)\b(?:answer|respond|reply|output|say|return)\b", text):
@@ -348,14 +362,25 @@ def placeholder(body: str) -> bool:
     )
 
 
+def template_group(text: str, name: str) -> bool:
+    """``<name>`` is shown as a template's group: it holds other elements, each a placeholder."""
+    body = re.search(rf"(?s)<{name}>(.*?)</{name}>", text)
+    inner = re.findall(r"(?s)<(\w+)>(.*?)</\1>", body.group(1)) if body else []
+    return bool(inner) and all(placeholder(b) for _, b in inner)
+
+
 def output_tags(p: Prompt) -> list[Tag]:
     """The XML fields the answer must have, in the order the instructions name them."""
     text = p.instructions
     names: list[str] = []
     for m in re.finditer(r"</?([A-Za-z][\w-]*)>", text):
         name = m.group(1)
-        if name in names or (name.lower() in INPUT_TAGS and not (p.docs and CITES.search(name))):
-            continue  # <sources> is material, unless documents are given and it asks for their ids
+        if name in names or (
+            name.lower() in INPUT_TAGS
+            and not (p.docs and CITES.search(name))
+            and not template_group(text, name)
+        ):  # <sources> is material, unless documents are given and it asks for their ids;
+            continue  # <task> holding <name>…</name><owner>…</owner> is a template's group
         body = p.sections.get(name.lower())
         if body is not None and not placeholder(body):
             continue
@@ -376,14 +401,25 @@ def output_tags(p: Prompt) -> list[Tag]:
             )
             or bool(re.search(r"(?i)\b(?:each|for every|per)\b", after))
         )
+        hint = body.strip() if re.search(r"[A-Za-z]", body) and "<" not in body else ""
         tags[name] = Tag(
-            name, repeated, caps_set(body) or [c for c in split_list(body) if c.isupper()]
+            name, repeated, caps_set(body) or [c for c in split_list(body) if c.isupper()], [], hint
         )
     # Nesting from templates: a tag whose template body holds other tags is their container.
     top = []
     for name, tag in tags.items():
         body_m = re.search(rf"(?s)<{name}>(.*?)</{name}>", text)
         inner = [n for n in tags if n != name and body_m and f"<{n}>" in body_m.group(1)]
+        inner = [  # direct children only: <items><item><kind> gives items [item], item [kind]
+            n
+            for n in inner
+            if not any(
+                o != n
+                and (bm := re.search(rf"(?s)<{o}>(.*?)</{o}>", body_m.group(1)))
+                and f"<{n}>" in bm.group(1)
+                for o in inner
+            )
+        ]
         tag.children = [tags[n] for n in inner]
         if tag.children:
             tag.choices = []
@@ -476,6 +512,77 @@ def asked_before(p: Prompt) -> str:
     return ""
 
 
+FINAL = re.compile(r"(?m)^[ \t]*Final Answer\s*:")
+ACTION_INPUT = re.compile(r"(?m)^[ \t]*Action Input\s*:")
+SEARCH = re.compile(r"(?i)search|look ?up|wiki|web|retriev")
+
+
+def text_tools(text: str) -> list[dict]:
+    """Tools a ReAct prompt lists in its text ("search: look up facts"), as tool definitions."""
+    m = re.search(r"(?i)\bthe following tools\s*:[ \t]*\n(?:[ \t]*\n)*", text)
+    block = (
+        re.match(r"(?:[ \t]*[A-Za-z_][\w-]*[ \t]*[:-][ \t]*.+(?:\n|$))+", text[m.end() :])
+        if m
+        else None
+    )
+    rows = (
+        re.findall(r"(?m)^[ \t]*([A-Za-z_][\w-]*)[ \t]*[:-][ \t]*(.+)$", block.group())
+        if block
+        else []
+    )
+    schema = {"type": "object", "properties": {"input": {"type": "string"}}}
+    return [{"name": n, "description": d, "input_schema": schema} for n, d in rows]
+
+
+def react_question(p: Prompt) -> str:
+    """The question a ReAct prompt asks: its last "Question:" line."""
+    asked = re.findall(r"(?m)^[ \t]*Question:[ \t]*(\S.*)$", p.user)
+    return asked[-1].strip() if asked else p.request
+
+
+def react(p: Prompt, shape: Shape) -> bool:
+    """A text agent format (CrewAI's "Final Answer:", ReAct's Thought/Action/Action Input):
+    the reply calls a listed tool while the question needs one and no observation came back,
+    else gives its final answer after a thought. False when the prompt shows no such format."""
+    full = f"{p.system}\n{p.user}"
+    if not FINAL.search(full):
+        return False
+    cont = bool(re.search(r"Thought:\s*$", p.user))  # the prompt ends mid-format: continue it
+    thought = "" if cont else "Thought: "
+    shape.lead = f"{thought}I now can give a great answer\nFinal Answer: "
+    tools = text_tools(full)
+    question = react_question(p)
+    if not ACTION_INPUT.search(full) or not tools or "Observation:" in p.user.split(question)[-1]:
+        return True
+    asked = dataclasses.replace(p, request=question, user=question)
+    planned = next_call(asked, tools, required=False)
+    tool = planned.tool if planned else None
+    if tool is None and question.rstrip().endswith("?"):
+        tool = next((t for t in tools if SEARCH.search(f"{t['name']} {t['description']}")), None)
+    if tool is not None:
+        shape.form, shape.tool, shape.offered = "action", tool, tools
+        shape.lead = f"{thought}I should use the {tool['name']} tool to answer this."
+    return True
+
+
+def schema_example(data: dict | None) -> dict | None:
+    """A JSON schema shown as the format (LangChain's Pydantic instructions: ``{"properties":
+    {"setup": {"type": "string"}}}``) as an example object; any other object as it is."""
+    props = (data or {}).get("properties")
+    if not isinstance(props, dict) or not all(isinstance(v, dict) for v in props.values()):
+        return data
+    blank = {"array": [], "object": {}, "integer": 0, "number": 0.0, "boolean": False}
+    return {k: blank.get(v.get("type"), "") for k, v in props.items()}
+
+
+def commented_keys(text: str) -> dict | None:
+    """Keys of a schema written as ``"answer": string  // what it holds`` lines (LangChain's
+    structured output parser), as an example object; None when there are none."""
+    rows = re.findall(r'(?m)^\s*"(\w+)"\s*:\s*(string|number|integer|boolean|list|array)\b', text)
+    blank = {"list": [], "array": [], "integer": 0, "number": 0.0, "boolean": False}
+    return {k: blank.get(t, "") for k, t in rows} or None
+
+
 def shape_of(p: Prompt, req: Request) -> Shape:
     """The shape of the reply to ``p``, read from the request ``req``: its tool choice and
     structured-output schema."""
@@ -500,6 +607,8 @@ def shape_of(p: Prompt, req: Request) -> Shape:
         shape.form = "tool"
         shape.choices = parse_labels(p)
         return shape
+    if react(p, shape) and shape.form == "action":
+        return shape
     if p.calls:
         task = shape.task = "tools"  # the results are in: answer with them
     elif p.docs:  # a question over documents: its own words ("plan", "summary") are no task,
@@ -507,6 +616,12 @@ def shape_of(p: Prompt, req: Request) -> Shape:
         own = task_text(p)
         task = shape.task = detect_task(own.replace(asked, " ") if asked.endswith("?") else own)
         task = shape.task = "grounded" if task == "generic" else task
+    if (
+        task == "generic"
+        and p.sections.get("context")
+        and (p.sections.get("question") or p.sections.get("query"))
+    ):
+        task = shape.task = "grounded"  # a query over a context, whatever its cue words
     shape.choices, shape.verdict = choices_of(p, text)
     for slot in p.template:  # "## Verdict / APPROVE or REQUEST_CHANGES": the set is the slot's
         if not shape.choices and (named := caps_set(slot.hint)):
@@ -532,6 +647,12 @@ def shape_of(p: Prompt, req: Request) -> Shape:
             text,
         )
     )
+    if shape.choices and re.search(r"\n[ \t]*[A-Z][\w ]{0,30}:[ \t]*$", p.user):
+        shape.only = True  # the prompt ends on the answer's own cue ("GRADE:", "Answer:")
+    shape.at_end = bool(
+        shape.choices
+        and re.search(r"(?i)\bon (?:its|a) own line\b|\bat the end\b|\b(?:last|final) line\b", text)
+    )
     if shape.task == "extract":
         shape.fields = parse_fields(p)
     before = asked_before(p)
@@ -546,7 +667,9 @@ def shape_of(p: Prompt, req: Request) -> Shape:
         shape.form, shape.slots = "template", p.template
         return shape
     if wants_json(text, p.user):
-        shape.form, shape.example = "json", json_in(text)
+        shape.form, shape.example = "json", schema_example(json_in(p.user) or json_in(text))
+        shape.example = shape.example or commented_keys(p.user)
+        shape.fence = bool(re.search(r"(?i)markdown code snippet|```json", text))
         if shape.example is None and shape.task not in ("extract", "score"):
             shape.example = prose_keys(text)
         return shape

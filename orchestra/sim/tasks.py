@@ -31,7 +31,7 @@ from orchestra.sim.understand import (
     sentences,
     summarize,
 )
-from orchestra.sim.words import POSITIVE, key_terms, word_limit
+from orchestra.sim.words import POSITIVE, hits, key_terms, stems, word_limit
 
 META = set(
     """write short description draft evaluate evaluation feedback output pass fail response answer
@@ -181,10 +181,16 @@ def verdict(w: Work, options: list[str]) -> Verdict:
         return w.drawn.verdict
     good = next((o for o in options if POSITIVE.match(o)), options[0])
     bad = [o for o in options if o != good]
-    criteria(w)
-    grading = graded(w)
-    rounds = len(w.p.said) + len(re.findall(r"(?i)\bfeedback\b", w.p.user)) // 2
-    passed = not grading["feedback"] or grading["total"] + 0.05 * rounds >= 0.9
+    pair = compared(w.p)
+    if pair is not None:  # an answer against a reference, a claim against its context
+        share = agreement(*pair)
+        grading = {"total": share, "feedback": [] if share >= 0.5 else ["Does not match"]}
+        passed = share >= 0.5
+    else:
+        criteria(w)
+        grading = graded(w)
+        rounds = len(w.p.said) + len(re.findall(r"(?i)\bfeedback\b", w.p.user)) // 2
+        passed = not grading["feedback"] or grading["total"] + 0.05 * rounds >= 0.9
     if w.rng.random() > w.quality + (1 - w.quality) * 0.5:
         passed = not passed  # a plausible mistake
     feedback = [] if passed else grading["feedback"] or ["Make it more specific to the task"]
@@ -193,20 +199,92 @@ def verdict(w: Work, options: list[str]) -> Verdict:
     return w.drawn.verdict
 
 
+REFERENCE = ("true answer", "reference answer", "expected answer", "reference", "context")
+CANDIDATE = (
+    "student answer", "generated answer", "submission", "information", "claim", "statement",
+)  # fmt: skip
+
+
+def compared(p: Prompt) -> tuple[str, str] | None:
+    """(candidate, reference) when the prompt grades an answer against a reference answer or a
+    claim against its context; else None (a draft graded against a rubric)."""
+    cand = next((p.sections[k] for k in CANDIDATE if p.sections.get(k)), "")
+    ref = next((p.sections[k] for k in REFERENCE if p.sections.get(k)), "")
+    return (cand, ref) if cand and ref else None
+
+
+def agreement(candidate: str, reference: str) -> float:
+    """How far a candidate agrees with its reference, 0..1: the share of a short reference's
+    words it gives, or of its own words a long reference (a context) supports."""
+    cand, ref = set(stems(candidate)), set(stems(reference))
+    if not cand or not ref:
+        return 0.0
+    if len(ref) > 2 * len(cand):
+        return hits(cand, ref) / len(cand)
+    return hits(ref, cand) / len(ref)
+
+
+def pairwise(w: Work) -> str | None:
+    """Of two answers (A, B) to one question, the label of the better: the one that covers
+    more of the question and says more, a tie when they are level; None with no pair."""
+    found = dict(
+        re.findall(r"(?s)\[The Start of Assistant ([AB])'s Answer\]\s*(.*?)\s*\[The End", w.p.user)
+        or re.findall(r"(?m)^(?:Response|Answer|Assistant) ([AB])\s*:\s*(.+)$", w.p.user)
+    )
+    pick = {k: next((c for c in w.shape.choices if k in c), "") for k in ("A", "B")}
+    if set(found) != {"A", "B"} or not all(pick.values()):
+        return None
+    question = set(stems(w.p.user.split("[The Start")[0][-300:]))
+    worth = {
+        k: hits(question, set(stems(a))) + min(len(a.split()), 40) / 10 for k, a in found.items()
+    }
+    best, other = sorted("AB", key=lambda k: -worth[k])
+    tie = next((c for c in w.shape.choices if c not in pick.values()), None)
+    if abs(worth["A"] - worth["B"]) < 0.5 and tie:
+        return tie
+    return pick[other] if w.rng.random() > w.quality else pick[best]
+
+
 # ---------------------------------------------------------------- one function per task
 
 
 def classified(w: Work) -> Said:
     if not w.shape.choices:
         return Said(text := answered(w), {"response": text})
+    better = pairwise(w)
+    if better is not None:
+        return Said(better, {"label": better})
+    turn = next_speaker(w)
+    if turn is not None:
+        return Said(turn, {"label": turn})
     name, confidence = label(w, w.shape.choices)
     return Said(name, {"label": name, "confidence": confidence})
+
+
+def next_speaker(w: Work) -> str | None:
+    """Who speaks next in a group chat ("select the next role"): of the roles that did not
+    speak last, the one whose description (its first "name: ..." line) fits the last message."""
+    if not re.search(r"(?i)\bnext (?:role|speaker|worker|agent)\b|\bact next\b", w.p.user):
+        return None
+    lines = re.findall(r"(?m)^[ \t]*([\w-]+):[ \t]*(.+)$", w.p.user)
+    turns = [(name, text) for name, text in lines if name in w.shape.choices]
+    if len(turns) < 2:
+        return None
+    described = dict(reversed(turns))  # a role's first line describes it
+    last, said = turns[-1]
+    roles = {c: described.get(c, "") for c in w.shape.choices if c != last}
+    heard = Prompt("", said, said, [], [], {}, "", said)
+    return classify(heard, roles, w.quality, w.rng)[0] if roles else None
 
 
 def reviewed(w: Work) -> Said:
     v = verdict(w, list(w.shape.choices))
     if w.shape.open_verdict and not v.passed:
         text = "Feedback:\n" + "\n".join(f"- {f}" for f in v.feedback)
+    elif w.shape.at_end:  # the reasoning, then the verdict on its own line
+        why = v.feedback or ["The answer meets what was asked"]
+        again = "\n" + v.word if re.search(r"(?i)\brepeat\b", w.p.instructions) else ""
+        text = "\n".join(f"- {f}" for f in why) + f"\n{v.word}{again}"
     elif w.shape.only or not v.feedback:
         text = v.word
     else:
@@ -253,8 +331,30 @@ def drafted(w: Work) -> str:
     return write(w.p, w.quality, w.rng, previous=previous, feedback=feedback)
 
 
+TITLE = re.compile(r"(?i)\b(?:headline|title|subject line|tagline)\b")
+WHOLE = re.compile(r"(?i)\b(?:rewrite|rephrase|paraphrase|reword|as (?:one|a single) paragraph)\b")
+
+
+def transformed(w: Work) -> str:
+    """Earlier output handed over, reworked as asked: a headline from its central sentence's
+    first clause, the whole of it as one paragraph ("rewrite the draft"), else its central
+    sentences within the asked size (a post, a summary). A weaker model drops a sentence."""
+    p, text = w.p, w.p.handed
+    if TITLE.search(p.instructions):
+        central = sentences(summary(w))[:1] or sentences(text)[:1] or [text]
+        clause = re.split(r",|;|:|\s+(?:and|but|which|because|while)\s+", central[0])[0]
+        return " ".join(clause.split()[:12]).rstrip(".!?")
+    if WHOLE.search(p.instructions) and word_limit(p.instructions)[0] is None:
+        sents = sentences(text)
+        if len(sents) > 2 and w.rng.random() > w.quality:
+            del sents[w.rng.randrange(1, len(sents))]
+        return " ".join(sents)
+    return summary(w)
+
+
 def written(w: Work) -> Said:
-    return Said(text := drafted(w), {"text": text})
+    text = transformed(w) if w.p.handed and not w.p.sections.get("feedback") else drafted(w)
+    return Said(text, {"text": text})
 
 
 def with_results(w: Work) -> Said:
@@ -297,7 +397,10 @@ def answered(w: Work) -> str:
 
 
 def generic_task(w: Work) -> Said:
-    text = drafted(w) if w.p.sections.get("feedback") else answered(w)
+    if w.p.sections.get("feedback"):
+        text = drafted(w)
+    else:
+        text = transformed(w) if w.p.handed else answered(w)
     return Said(text, {"response": text})
 
 

@@ -380,8 +380,10 @@ def grounded(p: Prompt, quality: float, rng: random.Random) -> str:
         (p.sections[k] for k in ("context", "document", "documents", "passage") if k in p.sections),
         "",
     )
-    question = p.sections.get("question") or next(
-        (s for s in reversed(sentences(p.user)) if s.endswith("?")), p.user
+    question = (
+        p.sections.get("question")
+        or p.sections.get("query")
+        or next((s for s in reversed(sentences(p.user)) if s.endswith("?")), p.user)
     )
     ctx = ctx or p.material
     ctx = ctx.split("Question:")[0] if "Question:" in ctx else ctx
@@ -439,8 +441,10 @@ def from_documents(p: Prompt, quality: float, rng: random.Random) -> tuple[str, 
     sentence (from the same or the next document), and cites worse: a wrong id added, or the
     right one missed.
     """
-    question = p.sections.get("question") or next(
-        (s for s in reversed(sentences(p.instructions)) if s.endswith("?")), p.instructions
+    question = (
+        p.sections.get("question")
+        or p.sections.get("query")
+        or next((s for s in reversed(sentences(p.instructions)) if s.endswith("?")), p.instructions)
     )
     q = set(stems(question))
     wants = [w for ask, w in WANTS if re.search(ask, question, re.I)]

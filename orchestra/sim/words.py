@@ -109,7 +109,7 @@ def must_mention(text: str) -> list[str]:
 COUNTS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7}
 COUNTS |= {"eight": 8, "nine": 9, "ten": 10, "a couple of": 2, "a few": 3}
 POSITIVE = re.compile(
-    r"(?i)^(?:pass|passed|approve[d]?|accept(?:ed)?|yes|true|good|correct|"
+    r"(?i)^(?:pass|passed|approve[d]?|accept(?:ed)?|yes|y|true|good|correct|"
     r"lgtm|ok|done|complete|valid|ship|ready|a)$"
 )
 """An answer that approves: the passing one of a set of verdicts."""
