@@ -402,3 +402,39 @@ def test_the_readme_table_says_what_the_catalog_says():
         assert row["effort (default)"] == efforts, model
         assert row["forced tools"] == ("accepted" if m.forced_tools else "refused"), model
         assert row["display default"] == m.display, model
+
+
+def test_a_copy_refused_by_a_fault_draws_no_sample():
+    """The k-th answered copy of a request gets the k-th sample, faults or not in between."""
+    import anthropic
+
+    from orchestra import sim
+    from orchestra.sim import Faults, Rule
+
+    body = dict(
+        model="claude-haiku-5-5",
+        max_tokens=1024,
+        messages=[
+            {
+                "role": "user",
+                "content": "Write a short product description for a desk lamp that crashes "
+                "into nothing. Mention the dimmer, the USB port and the warranty.",
+            }
+        ],
+    )
+
+    def answers(faults):
+        s = sim.start(seed=3, faults=faults)
+        try:
+            client = anthropic.Anthropic(base_url=s.url, api_key="k", max_retries=3)
+            return [
+                "".join(b.text for b in client.messages.create(**body).content if b.type == "text")
+                for _ in range(4)
+            ]
+        finally:
+            s.stop()
+
+    clean = answers(None)
+    assert len(set(clean)) > 1  # the copies are distinct samples
+    faulty = answers(Faults(plan=[Rule("overloaded", match="crashes", nth=[1, 3])]))
+    assert faulty == clean

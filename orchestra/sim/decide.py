@@ -74,6 +74,7 @@ class Decider:
         self.seed, self.time_scale, self.faults, self.limits = seed, time_scale, faults, limits
         self._keys: dict[str, KeyLimiter] = {}
         self._seen: Counter[str] = Counter()
+        self._answered: Counter[str] = Counter()
 
     def limiter(self, key: str) -> KeyLimiter:
         if key not in self._keys:
@@ -115,12 +116,15 @@ class Decider:
                 limiter.headers(),
             )
         # Temperature 0 answers the same prompt the same way; above 0 each repeat is a new sample,
-        # and so it is on a model that takes no temperature.
+        # and so it is on a model that takes no temperature. The k-th ANSWERED copy of a request
+        # gets the k-th sample: a copy refused by a fault or the rate limit drew none.
+        kth = self._answered[digest]
+        self._answered[digest] += 1
         sampled = req.temperature > 0 or not prof.listing.sampling
-        mind = random.Random(f"{self.seed}|{digest}" + (f"|{nth}" if sampled else ""))
+        mind = random.Random(f"{self.seed}|{digest}" + (f"|{kth}" if sampled else ""))
         framed = brain.frame(req)
         thought = thinking_tokens(
-            req, how, framed.difficulty, random.Random(f"{self.seed}|{digest}|{nth}|think")
+            req, how, framed.difficulty, random.Random(f"{self.seed}|{digest}|{kth}|think")
         )
         quality = dial(prof.quality, prof.listing, how, framed.difficulty, thought > 0)
         if prof.listing.sampling:
