@@ -22,6 +22,7 @@ returns False and ``reason`` says why, in one line; nothing hangs.
 from __future__ import annotations
 
 import atexit
+import http.client
 import json
 import os
 import shutil
@@ -134,8 +135,8 @@ class Phoenix:
                     if r.status == 200:
                         self.started_s = time.monotonic() - self._t0
                         return True
-            except (urllib.error.URLError, OSError):
-                pass
+            except (urllib.error.URLError, OSError, http.client.HTTPException):
+                pass  # not up yet; or another process holds the port (Phoenix will then exit)
             time.sleep(0.25)
         self.reason = f"Phoenix did not answer within {timeout:.0f} s"
         return False
