@@ -11,8 +11,9 @@ they run at once, so N votes take about as long as the slowest one.
     >>> verdict.label, verdict.reason, verdict.votes    # label None: escalate
 
 Today's models take no temperature: each call is a sample at the model's own sampling, so N
-copies of one request are N samples (the simulator gives the k-th copy its k-th sample, so a
-seeded run votes the same whatever order the calls arrive in).
+copies of one request are N samples (the simulator gives the k-th answered copy its k-th
+sample, so a seeded run gets the same SET of votes whatever order the calls arrive in; which
+voter got which sample follows the arrival order, so read ``verdict.votes`` as a multiset).
 
 Three rules. ``majority``: a label wins with more than half of all N votes. ``consensus``: every
 vote must name the same label. An int k: a label wins with at least k of the N votes (k more
