@@ -925,21 +925,22 @@ print(
 # %% [markdown]
 # ## For a parameter sweep
 #
-# The headline numbers of this run, **glued** with scrapbook: each is stored in the cell's output
-# (not shown) so that `orchestra sweep` can read it from every run of a grid and put it in one
-# table (README, "Parameter sweeps"): for example
+# The headline numbers of this run, **glued** in scrapbook's format (`orchestra.sweep.glue`
+# writes what `scrapbook.glue` would, without its import: several seconds spent building a URI
+# grammar): each is stored in the cell's output (not shown) so that `orchestra sweep` can read
+# it from every run of a grid and put it in one table (README, "Parameter sweeps"): for example
 # `orchestra sweep notebooks/04_evaluator_optimizer.ipynb -p threshold 0.8 0.9 -p seed 0 1`.
 # Only numbers that reproduce exactly are glued (no wall-clock, no makespan).
 
 # %%
-import scrapbook as sb
+from orchestra.sweep import glue
 
-sb.glue("loop_grade", round(float(passes.loc[cheap, "loop: grade"]), 4))
-sb.glue("loop_cost_usd", round(float(passes.loc[cheap, "loop: cost ($)"]), 6))
-sb.glue("loop_rounds", round(float(passes.loc[cheap, "loop: rounds"]), 3))
-sb.glue("grading_share", round(grading / (grading + writing), 4))
+glue("loop_grade", round(float(passes.loc[cheap, "loop: grade"]), 4))
+glue("loop_cost_usd", round(float(passes.loc[cheap, "loop: cost ($)"]), 6))
+glue("loop_rounds", round(float(passes.loc[cheap, "loop: rounds"]), 3))
+glue("grading_share", round(grading / (grading + writing), 4))
 for (m, e), row in grid.iterrows():
-    sb.glue(f"one_pass_grade_{m}_{e}", round(float(row["mean grade"]), 4))
+    glue(f"one_pass_grade_{m}_{e}", round(float(row["mean grade"]), 4))
 
 # %% [markdown]
 # ## Interview angle

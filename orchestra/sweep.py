@@ -37,7 +37,17 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
-__all__ = ["Point", "expand", "load_grid", "point_id", "check", "sweep", "collect", "chart"]
+__all__ = [
+    "Point",
+    "expand",
+    "load_grid",
+    "point_id",
+    "check",
+    "glue",
+    "sweep",
+    "collect",
+    "chart",
+]
 
 KERNEL = "orchestra"
 # Units for axis labels, read from a scrap's or a parameter's name ("cost_usd" -> USD).
@@ -46,6 +56,26 @@ UNITS = {"_usd": "USD", "_s": "s", "_ms": "ms", "_tokens": "tokens", "_pct": "%"
 
 Point = dict[str, Any]
 """One run's parameters, in the grid's order: ``{"seed": 0, "threshold": 0.9}``."""
+
+
+SCRAP = "application/scrapbook.scrap.json+json"
+
+
+def glue(name: str, value: Any, *, display: Any = None) -> None:
+    """Record a JSON value in the running notebook's output, as ``scrapbook.glue`` does.
+
+    The output is scrapbook's own (its media type and metadata), so ``collect`` and
+    ``scrapbook.read_notebook`` read it; the kernel is spared scrapbook's import, which builds
+    a URI grammar for several seconds.
+
+        >>> glue("loop_cost_usd", 0.0141)
+    """
+    json.dumps(value)  # a value JSON cannot hold fails here, not when the sweep reads it
+    if display is None:
+        from IPython.display import display
+    payload = {"name": name, "data": value, "encoder": "json", "version": 1}
+    meta = {"scrapbook": {"name": name, "data": True, "display": False}}
+    display({SCRAP: payload}, raw=True, metadata=meta)
 
 
 def expand(grid: Mapping[str, Any], *, max_points: int = 1000) -> list[Point]:

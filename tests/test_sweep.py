@@ -182,3 +182,28 @@ def test_the_prefect_flow_returns_the_same_table(notebook, first, tmp_path):
     pd.testing.assert_frame_equal(table, df, check_dtype=False)
     assert len(list((tmp_path / "runs").glob("*.json"))) == 2  # Prefect's tasks ran both
     assert "1 of 2 points completed" in done.stdout + done.stderr
+
+
+def test_glue_writes_what_scrapbook_reads(tmp_path):
+    import nbformat
+    import scrapbook
+
+    from orchestra.sweep import glue
+
+    outputs = []
+
+    def display(data, raw, metadata):
+        outputs.append(nbformat.v4.new_output("display_data", data=data, metadata=metadata))
+
+    glue("loop_cost_usd", 0.0141, display=display)
+    glue("rounds", [1, 2], display=display)
+    nb = nbformat.v4.new_notebook()
+    nb.cells.append(nbformat.v4.new_code_cell("glue(...)", outputs=outputs))
+    path = tmp_path / "glued.ipynb"
+    nbformat.write(nb, path)
+    assert scrapbook.read_notebook(str(path)).scraps.data_dict == {
+        "loop_cost_usd": 0.0141,
+        "rounds": [1, 2],
+    }
+    with pytest.raises(TypeError):
+        glue("frame", object(), display=display)
