@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 
 import anthropic
-import pytest
 from langchain_anthropic import ChatAnthropic
 from langchain_core.messages import HumanMessage, SystemMessage
 from llama_index.core.llms import ChatMessage
