@@ -333,7 +333,11 @@ class LLM:
         msg = raw.parse()
         # What the answer cost, in money and in time, is known now: record it before checking
         # its format, so an unusable answer is still charged (the API billed it).
-        header, scale = raw.headers.get(MODEL_SECONDS_HEADER), raw.headers.get(TIME_SCALE_HEADER)
+        # Simulated time is the simulator's; on the real backend (even one rehearsed against a
+        # simulator) there is none, so the code that reads it is exercised as on real Claude.
+        sim = self.backend == "sim"
+        header = raw.headers.get(MODEL_SECONDS_HEADER) if sim else None
+        scale = raw.headers.get(TIME_SCALE_HEADER) if sim else None
         if scale:
             clock.set_time_scale(float(scale))
         usage = msg.usage

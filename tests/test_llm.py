@@ -32,7 +32,7 @@ def run(coro):
 
 async def ask(prompt: str, model: str = "claude-haiku-5-5", **kw):
     """One call on a fresh client, closed afterwards (each test runs its own event loop)."""
-    options = {k: kw.pop(k) for k in ("max_retries", "max_tokens") if k in kw}
+    options = {k: kw.pop(k) for k in ("max_retries", "max_tokens", "backend") if k in kw}
     async with LLM(model, **options) as llm:
         return await llm.ask(prompt, **kw)
 
@@ -474,3 +474,10 @@ def test_a_call_that_fails_after_the_sdk_retried_counts_every_request(sim):
     with recording() as calls, pytest.raises(RetryableLLMError):
         run(ask("Summarize: Rain fell all day.", max_retries=2))
     assert len(list(sim.log)[since:]) == 3 and calls[0].requests == 3
+
+
+def test_the_real_backend_has_no_simulated_seconds_even_against_a_simulator(sim, monkeypatch):
+    monkeypatch.setenv("ORCHESTRA_ANTHROPIC_URL", sim.url)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "placeholder")
+    reply = run(ask("Summarize: Rain fell all day.", backend="anthropic"))
+    assert reply.text and reply.model_s is None
