@@ -11,7 +11,9 @@
 #     language: python
 #     name: orchestra
 #   orchestra:
+#     refusals_shown: 5
 #     test_parameters:
+#       backend: anthropic
 #       model: claude-sonnet-5-5
 #       seed: 1
 #       time_scale: 0.0
@@ -237,7 +239,8 @@ print(
 # We stage a failure: the simulator will answer the first call whose prompt mentions
 # "quarterly report" with **429 Too Many Requests**, with a `retry-after` header, as Anthropic does.
 # The SDK retries 429, 529 and 5xx responses on its own (`max_retries=2` by default), waiting
-# what `retry-after` says. You only see it in `retries_taken` and in the simulator's log.
+# what `retry-after` says. You only see it in `retries_taken` and in the simulator's log. (On
+# real Claude nothing can be staged: the call below is a plain one.)
 
 # %%
 if backend == "sim":
@@ -262,6 +265,8 @@ if backend == "sim":
     log.index = ["attempt 1", "attempt 2"]
     display(log)
     simulator.configure(faults=sim.Faults())  # back to a quiet simulator
+else:
+    print("real Claude: a 429 cannot be staged, so this was a plain call (no simulator log)")
 
 # %% [markdown]
 # `retry_after_s` is in wall-clock seconds: the wait the simulator asks for, in simulated seconds,
@@ -643,7 +648,8 @@ prose(
 #
 # Latency here is **simulated seconds** (`model_s`): the model-seconds the simulator charged each
 # call, which is what the call would take on the modelled service. `time_scale` only decided how
-# long the notebook waited for it on the wall clock (model-seconds × `time_scale`).
+# long the notebook waited for it on the wall clock (model-seconds × `time_scale`). On real
+# Claude (`backend="anthropic"`) it is the wall-clock latency each call was measured at.
 #
 # ## Interview angle
 #

@@ -12,6 +12,7 @@
 #     name: orchestra
 #   orchestra:
 #     test_parameters:
+#       backend: anthropic
 #       model: claude-sonnet-5-5
 #       n_products: 6
 #       stronger_model: claude-opus-5-5
@@ -56,6 +57,7 @@ import asyncio
 import inspect
 
 import pandas as pd
+from IPython.display import display
 
 pd.set_option("display.max_colwidth", 70)
 
@@ -267,9 +269,12 @@ summary = pd.DataFrame(
     ]
 )
 summary = summary.set_index("policy")
-# what the prose below relies on: every retry policy lists at least as many products as none,
-# and a blurb without a price aborts under every policy
-assert (summary["completed"] >= summary.loc["no retry", "completed"]).all(), summary
+# what the prose below relies on: a blurb without a price aborts under every policy, and (on
+# the seeded simulator, where each policy meets the same samples first) every retry policy
+# lists at least as many products as none; on real Claude each run draws its own samples, so
+# a retry policy can come out behind by luck
+if simulator:
+    assert (summary["completed"] >= summary.loc["no retry", "completed"]).all(), summary
 no_price = [p["id"] for p in products if p["price_usd"] is None]
 assert all(rows.loc[pid, label].startswith("aborted") for pid in no_price for label in builders)
 summary
@@ -355,8 +360,9 @@ prose(
 # ## 6. Where the cost and the time go
 #
 # The traces of the repair runs together, summed per step (`repair` appears where a fallback
-# ran). Seconds are **simulated** model-seconds (seeded,
-# reproducible); validate and format cost nothing and take no model time.
+# ran). Seconds are **simulated** model-seconds (seeded, reproducible; on real Claude, with
+# `backend="anthropic"`, there are none and the chart shows wall-clock seconds instead);
+# validate and format cost nothing and take no model time.
 
 # %%
 from matplotlib.ticker import MaxNLocator
@@ -364,8 +370,9 @@ from matplotlib.ticker import MaxNLocator
 all_steps = pd.concat([r.trace.to_dataframe() for r in runs["repair ×2"]], ignore_index=True)
 fig = viz.step_costs(
     all_steps,
-    simulated=True,
-    title=f"Cost and simulated latency per step, {len(products)} products",
+    simulated=bool(simulator),  # real Claude charges no simulated seconds: wall-clock then
+    title=f"Cost and {'simulated' if simulator else 'wall-clock'} latency per step, "
+    f"{len(products)} products",
 )
 fig.axes[0].xaxis.set_major_locator(MaxNLocator(4))  # today's prices: long, crowded tick labels
 
@@ -465,7 +472,9 @@ def llama_chain(model, base_url):
 # (`sim_s`: the answered calls laid out on 8 slots, longest first, the same rule for every
 # framework), plus the lines of code of the orchestration, counted by `measure.lines_of_code`
 # (the shared prompt and contract code is not counted). The LCEL repair is limited to one
-# attempt, so orchestra runs with `repairs=1` here too.
+# attempt, so orchestra runs with `repairs=1` here too. On real Claude (`backend="anthropic"`)
+# there is no simulator log: only the listings, the lines of code and wall-clock time are
+# measured, and the comparisons of tokens and calls below are skipped.
 
 # %%
 texts = [p["blurb"] for p in products]
@@ -509,6 +518,11 @@ for label, (run, code) in implementations.items():
 table = measure.table(measured)
 table["listings"] = [sum(x is not None for x in out) for out in listings.values()]
 table["calls per product"] = (table["calls"] / len(texts)).round(2)
+if not simulator:
+    print(
+        "real Claude: no simulator log, so calls, tokens, cost and seconds are not measured "
+        "(None); listings and lines of code are"
+    )
 table.drop(columns=["wall_s", "sim_s"]).round({"cost_usd": 5, "model_s": 2})
 
 # %% [markdown]
@@ -523,11 +537,14 @@ import anthropic
 
 one = products[0]["blurb"]
 first_request = {}
-for label, (run, _) in implementations.items():
-    with measure.Meter(simulator, label) as meter:
-        await run([one])
-    first_request[label] = meter.log[0]["input_tokens"] if meter.log else None  # the first call
-print("input tokens of one extraction request:", first_request)
+if simulator:  # the request's size is read from the simulator's log
+    for label, (run, _) in implementations.items():
+        with measure.Meter(simulator, label) as meter:
+            await run([one])
+        first_request[label] = meter.log[0]["input_tokens"]  # the first call
+    print("input tokens of one extraction request:", first_request)
+else:
+    print("real Claude: no simulator log to read each request's size from; skipped")
 lcel_format = (
     ChatAnthropic(model=model, base_url=base_url, max_tokens=2048)
     .with_structured_output(Extracted, method="json_schema")
@@ -536,7 +553,9 @@ lcel_format = (
 same_schema = lcel_format["schema"] == anthropic.transform_schema(Extracted)
 print("LCEL's output_config.format schema is orchestra's:", same_schema)
 # the explanation below relies on this: the same request, the same size through both
-assert same_schema and first_request["orchestra"] == first_request["LangChain LCEL"]
+assert same_schema
+if simulator:
+    assert first_request["orchestra"] == first_request["LangChain LCEL"], first_request
 
 # %%
 fig = viz.compare(
@@ -544,24 +563,30 @@ fig = viz.compare(
 )
 
 # %%
-o, lc = table.loc["orchestra"], table.loc["LangChain LCEL"]
-per_call = (table["input_tokens"] / table["calls"]).round(0)
-retries = {k: int(v) - len(texts) for k, v in table["calls"].items()}
-prose(
-    f"Measured: orchestra used {o.input_tokens / lc.input_tokens - 1:+.1%} input tokens and "
-    f"{o.cost_usd / lc.cost_usd - 1:+.1%} cost against LCEL "
-    f"({int(o.input_tokens):,} against {int(lc.input_tokens):,} tokens, ${o.cost_usd:.4f} against "
-    f"${lc.cost_usd:.4f}). **Per request** the two send the same thing (one extraction: "
-    f"{first_request['orchestra']} input tokens through orchestra, "
-    f"{first_request['LangChain LCEL']} through LCEL); LlamaIndex's tool "
-    f"definition makes its request {first_request['LlamaIndex Workflows']} "
-    f"tokens. **Per product** the runs differ: every call is a fresh sample, so the model's "
-    f"mistakes fall on different products in each run, and each rejected extraction costs one "
-    f"more call. Calls beyond one per product (repairs and retries) were "
-    f"{retries['orchestra']} for orchestra, {retries['LangChain LCEL']} for LCEL, "
-    f"{retries['LlamaIndex Workflows']} for LlamaIndex; input tokens per call over the whole "
-    f"run: " + ", ".join(f"{k} {v:.0f}" for k, v in per_call.items()) + "."
-)
+if simulator:  # tokens and calls come from the simulator's log
+    o, lc = table.loc["orchestra"], table.loc["LangChain LCEL"]
+    per_call = (table["input_tokens"] / table["calls"]).round(0)
+    retries = {k: int(v) - len(texts) for k, v in table["calls"].items()}
+    display(
+        prose(
+            f"Measured: orchestra used {o.input_tokens / lc.input_tokens - 1:+.1%} input tokens "
+            f"and {o.cost_usd / lc.cost_usd - 1:+.1%} cost against LCEL ({int(o.input_tokens):,} "
+            f"against {int(lc.input_tokens):,} tokens, ${o.cost_usd:.4f} against "
+            f"${lc.cost_usd:.4f}). **Per request** the two send the same thing (one extraction: "
+            f"{first_request['orchestra']} input tokens through orchestra, "
+            f"{first_request['LangChain LCEL']} through LCEL); LlamaIndex's tool definition makes "
+            f"its request {first_request['LlamaIndex Workflows']} tokens. **Per product** the runs "
+            "differ: every call is a fresh sample, so the model's mistakes fall on different "
+            "products in each run, and each rejected extraction costs one more call. Calls beyond "
+            f"one per product (repairs and retries) were {retries['orchestra']} for orchestra, "
+            f"{retries['LangChain LCEL']} for LCEL, {retries['LlamaIndex Workflows']} for "
+            "LlamaIndex; input tokens per call over the whole run: "
+            + ", ".join(f"{k} {v:.0f}" for k, v in per_call.items())
+            + "."
+        )
+    )
+else:
+    print("real Claude: tokens and calls per framework need the simulator's log; not compared")
 
 # %% [markdown]
 # Read the per-product difference as noise of one sample, not as a property of a framework:
@@ -580,7 +605,7 @@ prose(
 print(
     pd.DataFrame(
         {
-            "simulated makespan, 8 slots (s)": table["sim_s"].round(2),
+            "simulated makespan, 8 slots (s)": table["sim_s"].round(2) if simulator else None,
             "wall-clock (s, the machine's)": table["wall_s"].round(3),
         }
     ).to_string()

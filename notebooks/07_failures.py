@@ -11,7 +11,9 @@
 #     language: python
 #     name: orchestra
 #   orchestra:
+#     refusals_shown: 1
 #     test_parameters:
+#       backend: anthropic
 #       fault_rates:
 #       - 0.0
 #       - 0.3
@@ -108,11 +110,14 @@ fast = LLM(fast_model, backend=backend, max_retries=0, max_tokens=MAX_TOKENS)
 strong = LLM(strong_model, backend=backend, max_retries=0, max_tokens=MAX_TOKENS)
 
 
+NO_FAULTS = "real Claude: {} cannot be staged, so this {} is skipped (it needs the simulator)"
+
+
 def stage(faults):
     """Arm the simulator with these faults (and reset its log and counters)."""
     if simulator:
         simulator.configure(faults=faults)
-    else:
+    elif faults != sim.Faults():  # a quiet simulator is what real Claude is meant to be
         print("(real Claude: faults cannot be staged; this cell shows the no-fault path)")
 
 
@@ -228,6 +233,7 @@ if simulator:
         )
     taxonomy = pd.DataFrame(rows).set_index("case")
 else:
+    print(NO_FAULTS.format("the transient errors", "taxonomy") + "; the rule it shows:")
     taxonomy = pd.DataFrame({"retry?": {"429/529/500/timeout": True, "400/401/404": False}})
 taxonomy
 
@@ -289,12 +295,12 @@ def sim_seconds(result):
     return charged, waited / time_scale if time_scale else 0.0
 
 
-charged, waited = sim_seconds(done)
-print(
-    f"simulated duration {charged + waited:.2f} s = {charged:.2f} s of model time "
-    f"+ {waited:.2f} s waiting out the server's retry-after"
-)
-if simulator:
+if simulator:  # on real Claude no 529 was staged, and no simulated seconds exist
+    charged, waited = sim_seconds(done)
+    print(
+        f"simulated duration {charged + waited:.2f} s = {charged:.2f} s of model time "
+        f"+ {waited:.2f} s waiting out the server's retry-after"
+    )
     log = pd.DataFrame(list(simulator.log))[["status", "fault", "retry_after_s"]]
     if time_scale:
         log["retry_after (simulated s)"] = (log.pop("retry_after_s") / time_scale).round(2)
@@ -305,6 +311,8 @@ if simulator:
             f"{0.0001 / time_scale:.2f} simulated s at this time_scale)"
         )
     display(log)
+else:
+    print("real Claude: no 529 could be staged, so the step answered at once (see the log line)")
 
 # %% [markdown]
 # ### One retry layer
@@ -348,23 +356,27 @@ async def lcel_layers(sdk_retries, retry):
     return retry.max_attempts, None
 
 
-rows = []
-for label, layers, sdk_retries, retry in [
+LAYERS = [
     ("orchestra, SDK retries only", orchestra_layers, 2, None),
     ("orchestra, Retry(3) + SDK max_retries=2", orchestra_layers, 2, attempts(3)),
     ("LCEL, with_retry(3) + SDK max_retries=2", lcel_layers, 2, attempts(3)),
-]:
-    stage(sim.Faults(plan=[sim.Rule("overloaded", match="invoice")]))
-    tries, recorded = await layers(sdk_retries, retry)
-    rows.append(
-        {
-            "setup": label,
-            "attempts the workflow counted": tries,
-            "requests in the call records": recorded if recorded is not None else "-",
-            "HTTP requests sent": len(simulator.log) if simulator else "n/a",
-        }
-    )
-layers_table = pd.DataFrame(rows).set_index("setup")
+]
+if simulator:  # a model that is down, and the server's count of requests
+    rows = []
+    for label, layers, sdk_retries, retry in LAYERS:
+        stage(sim.Faults(plan=[sim.Rule("overloaded", match="invoice")]))
+        tries, recorded = await layers(sdk_retries, retry)
+        rows.append(
+            {
+                "setup": label,
+                "attempts the workflow counted": tries,
+                "requests in the call records": recorded if recorded is not None else "-",
+                "HTTP requests sent": len(simulator.log),
+            }
+        )
+    layers_table = pd.DataFrame(rows).set_index("setup")
+else:
+    layers_table = NO_FAULTS.format("a model that is down", "measurement")
 layers_table
 
 # %%
@@ -385,18 +397,21 @@ if simulator:
 # hangs up; the first matching call hangs, the retry answers.
 
 # %%
-stage(sim.Faults(plan=[sim.Rule("hang", match="tracking", nth=1)]))
-log_steps()
-async with LLM(
-    fast_model, backend=backend, max_retries=0, timeout=0.25, max_tokens=MAX_TOKENS
-) as patient:
-    done = await summarize_step(patient, attempts(3)).run(
-        Note(
-            text="The tracking page shows an error for order 5521. I would like to know where it is."
+if simulator:
+    stage(sim.Faults(plan=[sim.Rule("hang", match="tracking", nth=1)]))
+    log_steps()
+    async with LLM(
+        fast_model, backend=backend, max_retries=0, timeout=0.25, max_tokens=MAX_TOKENS
+    ) as patient:
+        done = await summarize_step(patient, attempts(3)).run(
+            Note(
+                text="The tracking page shows an error for order 5521. I would like to know where it is."
+            )
         )
-    )
-log_steps(False)
-print(done.status, "|", done.state.summary)
+    log_steps(False)
+    print(done.status, "|", done.state.summary)
+else:
+    print(NO_FAULTS.format("a call that hangs", "demonstration"))
 
 
 # %% [markdown]
@@ -529,24 +544,27 @@ print("reply:", clean.state.reply)
 # state as far as it got, the steps that did not run, and a reason that says what to do.
 
 # %%
-stage(sim.Faults(plan=[sim.Rule("overloaded", match="Plan the steps", model=strong_model)]))
-log_steps()
-aborted = await support_workflow(fast, strong, retry=attempts(3)).run(
-    Ticket(text=tickets[0]["text"])
-)
-log_steps(False)
-print("status: ", aborted.status)
-print("missing:", aborted.missing)
-print(
-    "kept:   ",
-    {
-        k: v
-        for k, v in aborted.state.model_dump().items()
-        if k in ("category", "urgency", "priority")
-    },
-)
-print("spent:  ", f"${aborted.cost_usd:.5f} for a ticket with no reply")
-print("reason: ", aborted.reason.split("; ")[-1])
+if simulator:
+    stage(sim.Faults(plan=[sim.Rule("overloaded", match="Plan the steps", model=strong_model)]))
+    log_steps()
+    aborted = await support_workflow(fast, strong, retry=attempts(3)).run(
+        Ticket(text=tickets[0]["text"])
+    )
+    log_steps(False)
+    print("status: ", aborted.status)
+    print("missing:", aborted.missing)
+    print(
+        "kept:   ",
+        {
+            k: v
+            for k, v in aborted.state.model_dump().items()
+            if k in ("category", "urgency", "priority")
+        },
+    )
+    print("spent:  ", f"${aborted.cost_usd:.5f} for a ticket with no reply")
+    print("reason: ", aborted.reason.split("; ")[-1])
+else:
+    print(NO_FAULTS.format("an outage", "demonstration"))
 
 # %% [markdown]
 # **Fallback.** The same outage, now with `fallback=True`: after its retries, each strong step
@@ -554,16 +572,20 @@ print("reason: ", aborted.reason.split("; ")[-1])
 # The plan is the cheap model's, so the run costs less than the clean one (checked below).
 
 # %%
-log_steps()
-rescued = await support_workflow(fast, strong, retry=attempts(3), fallback=True).run(
-    Ticket(text=tickets[0]["text"])
-)
-log_steps(False)
-print(f"{rescued.status}: ${rescued.cost_usd:.5f} (clean run: ${clean.cost_usd:.5f})")
-assert rescued.status == "completed" and rescued.cost_usd < clean.cost_usd
-print(
-    "answered by:", {s.key: s.answered_by for s in rescued.trace.steps() if s.status == "fallback"}
-)
+if simulator:
+    log_steps()
+    rescued = await support_workflow(fast, strong, retry=attempts(3), fallback=True).run(
+        Ticket(text=tickets[0]["text"])
+    )
+    log_steps(False)
+    print(f"{rescued.status}: ${rescued.cost_usd:.5f} (clean run: ${clean.cost_usd:.5f})")
+    assert rescued.status == "completed" and rescued.cost_usd < clean.cost_usd
+    print(
+        "answered by:",
+        {s.key: s.answered_by for s in rescued.trace.steps() if s.status == "fallback"},
+    )
+else:
+    print(NO_FAULTS.format("an outage", "demonstration"))
 
 # %% [markdown]
 # **Skip an optional step.** The knowledge-base note is nice to have, not worth a wait: our
@@ -572,16 +594,19 @@ print(
 # Degraded output is a result, not a success: count it.
 
 # %%
-stage(sim.Faults(plan=[sim.Rule("server_error", match="knowledge base")]))
-log_steps()
-skipped = await support_workflow(
-    fast,
-    strong,
-    retry=attempts(2),
-    optional=("kb_note",),
-).run(Ticket(text=tickets[0]["text"]))
-log_steps(False)
-print(skipped.status, "| degraded:", skipped.degraded, "| kb_note:", skipped.state.kb_note)
+if simulator:
+    stage(sim.Faults(plan=[sim.Rule("server_error", match="knowledge base")]))
+    log_steps()
+    skipped = await support_workflow(
+        fast,
+        strong,
+        retry=attempts(2),
+        optional=("kb_note",),
+    ).run(Ticket(text=tickets[0]["text"]))
+    log_steps(False)
+    print(skipped.status, "| degraded:", skipped.degraded, "| kb_note:", skipped.state.kb_note)
+else:
+    print(NO_FAULTS.format("a failing call", "demonstration"))
 
 # %% [markdown]
 # ## 5. A circuit breaker, opening and closing
@@ -596,75 +621,81 @@ print(skipped.status, "| degraded:", skipped.degraded, "| kb_note:", skipped.sta
 # the wall clock, so the table reproduces exactly.
 
 # %%
-now = 0
-breaker = CircuitBreaker(strong_model, failure_threshold=3, reset_after=3, clock=lambda: now)
+if simulator:
+    now = 0
+    breaker = CircuitBreaker(strong_model, failure_threshold=3, reset_after=3, clock=lambda: now)
 
+    @step(writes="reply")
+    async def reply_fast(t: Ticket) -> dict:
+        return {"reply": (await fast.ask(PROMPTS["reply"].format(text=t.text))).text}
 
-@step(writes="reply")
-async def reply_fast(t: Ticket) -> dict:
-    return {"reply": (await fast.ask(PROMPTS["reply"].format(text=t.text))).text}
+    @step(writes="reply", breaker=breaker, fallback=reply_fast)
+    async def reply(t: Ticket) -> dict:
+        return {"reply": (await strong.ask(PROMPTS["reply"].format(text=t.text))).text}
 
-
-@step(writes="reply", breaker=breaker, fallback=reply_fast)
-async def reply(t: Ticket) -> dict:
-    return {"reply": (await strong.ask(PROMPTS["reply"].format(text=t.text))).text}
-
-
-replies = Workflow("reply", state=Ticket, steps=[reply])
-stage(sim.Faults(plan=[sim.Rule("overloaded", model=strong_model, nth=[2, 3, 4, 5])]))
-rows, strong_calls = [], 0
-for now, ticket in enumerate(tickets[:12], start=1):
-    before = breaker.state
-    result = await replies.run(Ticket(text=ticket["text"]))
-    log = [e for e in simulator.log if e.get("model") == strong_model] if simulator else []
-    called, failed = len(log) > strong_calls, bool(log) and log[-1]["status"] != 200
-    strong_calls = len(log)
-    what = (
-        "refused (open)"
-        if not called
-        else ("probe " if before == "open" else "call ") + ("failed: 529" if failed else "ok")
-    )
-    rows.append(
-        {
-            "tick": now,
-            "breaker before": before,
-            "strong model": what,
-            "answered by": result.trace.steps()[0].answered_by,
-            "breaker after": breaker.state,
-        }
-    )
-timeline = pd.DataFrame(rows).set_index("tick")
-timeline
+    replies = Workflow("reply", state=Ticket, steps=[reply])
+    stage(sim.Faults(plan=[sim.Rule("overloaded", model=strong_model, nth=[2, 3, 4, 5])]))
+    rows, strong_calls = [], 0
+    for now, ticket in enumerate(tickets[:12], start=1):
+        before = breaker.state
+        result = await replies.run(Ticket(text=ticket["text"]))
+        log = [e for e in simulator.log if e.get("model") == strong_model]
+        called, failed = len(log) > strong_calls, bool(log) and log[-1]["status"] != 200
+        strong_calls = len(log)
+        what = (
+            "refused (open)"
+            if not called
+            else ("probe " if before == "open" else "call ") + ("failed: 529" if failed else "ok")
+        )
+        rows.append(
+            {
+                "tick": now,
+                "breaker before": before,
+                "strong model": what,
+                "answered by": result.trace.steps()[0].answered_by,
+                "breaker after": breaker.state,
+            }
+        )
+    timeline = pd.DataFrame(rows).set_index("tick")
+    display(timeline)
+else:
+    print(NO_FAULTS.format("failures of the strong model", "timeline"))
 
 # %%
-# the breaker keeps its own story: (clock time, new state) at each change
-print(" → ".join(["closed"] + [f"{state} (t={t})" for t, state in breaker.history]))
-print(
-    "strong-model calls:",
-    strong_calls,
-    "for",
-    len(rows),
-    "tickets;",
-    sum(r["strong model"] == "refused (open)" for r in rows),
-    "refused without a call",
-)
+if simulator:
+    # the breaker keeps its own story: (clock time, new state) at each change
+    print(" → ".join(["closed"] + [f"{state} (t={t})" for t, state in breaker.history]))
+    print(
+        "strong-model calls:",
+        strong_calls,
+        "for",
+        len(rows),
+        "tickets;",
+        sum(r["strong model"] == "refused (open)" for r in rows),
+        "refused without a call",
+    )
 
 # %% [markdown]
 # What the table says, in numbers (generated from it):
 
 # %%
-refused = timeline.index[timeline["strong model"] == "refused (open)"].tolist()
-back = [
-    t for t in refused if t > timeline.index[timeline["strong model"].str.startswith("probe")].min()
-]
-prose(
-    f"While the breaker was open, {len(refused)} tickets (ticks {refused}) got their reply from "
-    f"the cheap model at once, without sending the strong model a request and waiting for it to "
-    f"fail (with retries, several requests each). The price: the breaker only learns that the "
-    f"model is back from a probe, so ticks {back} got the cheap answer although the strong model "
-    f"had recovered (its staged failures ended with call 5). `reset_after` trades load on a sick "
-    f"service against time spent on the fallback."
-)
+if simulator:
+    refused = timeline.index[timeline["strong model"] == "refused (open)"].tolist()
+    back = [
+        t
+        for t in refused
+        if t > timeline.index[timeline["strong model"].str.startswith("probe")].min()
+    ]
+    display(
+        prose(
+            f"While the breaker was open, {len(refused)} tickets (ticks {refused}) got their reply "
+            "from the cheap model at once, without sending the strong model a request and waiting "
+            "for it to fail (with retries, several requests each). The price: the breaker only "
+            f"learns that the model is back from a probe, so ticks {back} got the cheap answer "
+            "although the strong model had recovered (its staged failures ended with call 5). "
+            "`reset_after` trades load on a sick service against time spent on the fallback."
+        )
+    )
 
 # %% [markdown]
 # **A probe that never returns.** Half open, the breaker lets exactly one probe through and
@@ -676,41 +707,46 @@ prose(
 # closes the breaker.
 
 # %%
-now = 0
-probe_breaker = CircuitBreaker(strong_model, failure_threshold=1, reset_after=3, clock=lambda: now)
-
-
-@step(writes="reply", breaker=probe_breaker, fallback=reply_fast)
-async def guarded_reply(t: Ticket) -> dict:
-    return {"reply": (await strong.ask(PROMPTS["reply"].format(text=t.text))).text}
-
-
-guarded = Workflow("guarded", state=Ticket, steps=[guarded_reply])
-stage(
-    sim.Faults(
-        plan=[
-            sim.Rule("overloaded", model=strong_model, nth=[1]),
-            sim.Rule("hang", model=strong_model, nth=[1]),  # rules count their own matches
-        ]
+if simulator:
+    now = 0
+    probe_breaker = CircuitBreaker(
+        strong_model, failure_threshold=1, reset_after=3, clock=lambda: now
     )
-)
-events = []
-first_result = await guarded.run(Ticket(text=tickets[0]["text"]))
-events.append(("t=0: a call fails (529)", first_result.status, probe_breaker.state))
-now = 5  # past reset_after: the next call is a probe
-try:
-    await asyncio.wait_for(guarded.run(Ticket(text=tickets[1]["text"])), timeout=0.5)
-except TimeoutError:
-    events.append(("t=5: the probe hangs; its run is cancelled", "cancelled", probe_breaker.state))
-after = await guarded.run(Ticket(text=tickets[2]["text"]))
-events.append(
-    (
-        f"t=5: the next ticket (answered by {after.trace.steps()[0].answered_by})",
-        after.status,
-        probe_breaker.state,
+
+    @step(writes="reply", breaker=probe_breaker, fallback=reply_fast)
+    async def guarded_reply(t: Ticket) -> dict:
+        return {"reply": (await strong.ask(PROMPTS["reply"].format(text=t.text))).text}
+
+    guarded = Workflow("guarded", state=Ticket, steps=[guarded_reply])
+    stage(
+        sim.Faults(
+            plan=[
+                sim.Rule("overloaded", model=strong_model, nth=[1]),
+                sim.Rule("hang", model=strong_model, nth=[1]),  # rules count their own matches
+            ]
+        )
     )
-)
-pd.DataFrame(events, columns=["event", "run", "breaker after"]).set_index("event")
+    events = []
+    first_result = await guarded.run(Ticket(text=tickets[0]["text"]))
+    events.append(("t=0: a call fails (529)", first_result.status, probe_breaker.state))
+    now = 5  # past reset_after: the next call is a probe
+    try:
+        await asyncio.wait_for(guarded.run(Ticket(text=tickets[1]["text"])), timeout=0.5)
+    except TimeoutError:
+        events.append(
+            ("t=5: the probe hangs; its run is cancelled", "cancelled", probe_breaker.state)
+        )
+    after = await guarded.run(Ticket(text=tickets[2]["text"]))
+    events.append(
+        (
+            f"t=5: the next ticket (answered by {after.trace.steps()[0].answered_by})",
+            after.status,
+            probe_breaker.state,
+        )
+    )
+    display(pd.DataFrame(events, columns=["event", "run", "breaker after"]).set_index("event"))
+else:
+    print(NO_FAULTS.format("a probe that hangs", "demonstration"))
 
 # %% [markdown]
 # The breaker is state that outlives one run: create one per model, at the level of the process,
@@ -789,7 +825,7 @@ if simulator:
 sweep = pd.DataFrame(rows)
 sweep.set_index(["fault rate", "policy"]).round(
     {"degraded": 2, "latency (sim s)": 2, "cost per completed run ($)": 6}
-) if rows else "needs the simulator"
+) if rows else NO_FAULTS.format("fault rates", "sweep")
 
 # %%
 if rows:
@@ -894,6 +930,10 @@ if rows:
 # - **LlamaIndex Workflows**: `@step(retry_policy=retry_policy(retry=..., wait=..., stop=...))`
 #   reruns a step. There is no fallback primitive either: the step picks the cheap model once the
 #   retry number says the strong one has had its 3 attempts.
+#
+# On real Claude (`backend="anthropic"`) the faults cannot be staged, so the measured comparison
+# (and the two measurements after it) needs the simulator; the code below still shows each
+# library's way.
 
 
 # %%
@@ -1110,117 +1150,127 @@ def llama_support(base_url):
 # so every library is measured the same way.
 
 # %%
-sample = [t["text"] for t in tickets[:n_compare]]
-answers, completed, meters = {}, {}, []
+if simulator:
+    sample = [t["text"] for t in tickets[:n_compare]]
+    answers, completed, meters = {}, {}, []
 
+    async def each(label, run_one):
+        """Run every ticket; a run that raises did not complete (its answer is None)."""
+        outs, done = [], 0
+        for text in sample:
+            try:
+                out, ok = await run_one(text)
+            except Exception:
+                out, ok = None, False
+            outs.append(out)
+            done += ok
+        answers[label], completed[label] = outs, done
 
-async def each(label, run_one):
-    """Run every ticket; a run that raises did not complete (its answer is None)."""
-    outs, done = [], 0
-    for text in sample:
-        try:
-            out, ok = await run_one(text)
-        except Exception:
-            out, ok = None, False
-        outs.append(out)
-        done += ok
-    answers[label], completed[label] = outs, done
+    async def orchestra_one(text):
+        result = await wf.run(Ticket(text=text))
+        return result.state.model_dump(), result.status == "completed"
 
+    async def returned(value):
+        return await value, True  # a library run that returns has completed
 
-async def orchestra_one(text):
-    result = await wf.run(Ticket(text=text))
-    return result.state.model_dump(), result.status == "completed"
+    wf = support_workflow(fast, strong, retry=attempts(3), fallback=True, optional=OPTIONAL)
+    stage(compare_faults())
+    with measure.Meter(simulator, "orchestra", code=[support_workflow]) as m:
+        await each("orchestra", orchestra_one)
+    meters.append(m.result)
 
+    chain = lcel_support(base_url)
+    stage(compare_faults())
+    with measure.Meter(simulator, "LCEL", code=[lcel_support]) as m:
+        await each("LCEL", lambda t: returned(chain.ainvoke({"text": t})))
+    meters.append(m.result)
 
-async def returned(value):
-    return await value, True  # a library run that returns has completed
+    stage(compare_faults())
+    with measure.Meter(simulator, "tenacity", code=[tenacity_support, wait_retry_after]) as m:
+        async with anthropic.AsyncAnthropic(base_url=base_url, max_retries=0) as client:
+            run = tenacity_support(client)
+            await each("tenacity", lambda t: returned(run(t)))
+    meters.append(m.result)
 
+    graph = langgraph_support(base_url)
+    stage(compare_faults())
+    with measure.Meter(simulator, "LangGraph", code=[langgraph_support]) as m:
+        await each("LangGraph", lambda t: returned(graph.ainvoke({"text": t})))
+    meters.append(m.result)
 
-wf = support_workflow(fast, strong, retry=attempts(3), fallback=True, optional=OPTIONAL)
-stage(compare_faults())
-with measure.Meter(simulator, "orchestra", code=[support_workflow]) as m:
-    await each("orchestra", orchestra_one)
-meters.append(m.result)
+    flow = llama_support(base_url)
+    stage(compare_faults())
+    with measure.Meter(simulator, "LlamaIndex Workflows", code=[llama_support]) as m:
+        await each("LlamaIndex Workflows", lambda t: returned(flow.run(text=t)))
+    meters.append(m.result)
 
-chain = lcel_support(base_url)
-stage(compare_faults())
-with measure.Meter(simulator, "LCEL", code=[lcel_support]) as m:
-    await each("LCEL", lambda t: returned(chain.ainvoke({"text": t})))
-meters.append(m.result)
-
-stage(compare_faults())
-with measure.Meter(simulator, "tenacity", code=[tenacity_support, wait_retry_after]) as m:
-    async with anthropic.AsyncAnthropic(base_url=base_url, max_retries=0) as client:
-        run = tenacity_support(client)
-        await each("tenacity", lambda t: returned(run(t)))
-meters.append(m.result)
-
-graph = langgraph_support(base_url)
-stage(compare_faults())
-with measure.Meter(simulator, "LangGraph", code=[langgraph_support]) as m:
-    await each("LangGraph", lambda t: returned(graph.ainvoke({"text": t})))
-meters.append(m.result)
-
-flow = llama_support(base_url)
-stage(compare_faults())
-with measure.Meter(simulator, "LlamaIndex Workflows", code=[llama_support]) as m:
-    await each("LlamaIndex Workflows", lambda t: returned(flow.run(text=t)))
-meters.append(m.result)
-
-comparison = measure.table(meters)
-comparison["completed"] = [completed[label] for label in comparison.index]
-comparison["notes skipped"] = [
-    sum(a is not None and a["kb_note"] is None for a in answers[label])
-    for label in comparison.index
-]
-comparison.drop(columns=["wall_s"]).round({"cost_usd": 6, "model_s": 2, "sim_s": 2})
+    comparison = measure.table(meters)
+    comparison["completed"] = [completed[label] for label in comparison.index]
+    comparison["notes skipped"] = [
+        sum(a is not None and a["kb_note"] is None for a in answers[label])
+        for label in comparison.index
+    ]
+    display(comparison.drop(columns=["wall_s"]).round({"cost_usd": 6, "model_s": 2, "sim_s": 2}))
+else:
+    print(NO_FAULTS.format("the faults the libraries are compared under", "comparison"))
 
 # %% [markdown]
 # What agrees and what does not, read from the table and the answers:
 
 # %%
-same = {
-    name: [a and a["reply"] for a in outs] == [a["reply"] for a in answers["orchestra"]]
-    for name, outs in answers.items()
-}
-agree = [
-    c
-    for c in ("calls", "failed_calls", "completed", "notes skipped")
-    if comparison[c].nunique() == 1
-]
-differ = [c for c in ("input_tokens", "output_tokens", "cost_usd") if comparison[c].nunique() > 1]
-done_min, done_max = comparison["completed"].min(), comparison["completed"].max()
-prose(
-    f"All {len(comparison)} implementations complete "
-    f"{done_min if done_min == done_max else f'{done_min} to {done_max}'} of {n_compare} tickets. "
-    f"Identical across them: {', '.join(agree) or 'nothing'}; different: "
-    f"{', '.join(differ) or 'nothing'}. Same replies as orchestra: "
-    f"{', '.join(k for k, v in same.items() if v and k != 'orchestra') or 'none'}. "
-    f"(Every call is a fresh sample, and the simulator gives the k-th identical request of a "
-    f"run its k-th sample; `stage` resets it before each library, so identical requests met "
-    f"the same samples. A library whose requests differed in their bytes would get others.) The "
-    f"simulated makespan counts the answered calls, one after another, and not the waits between "
-    f"attempts, for every library alike; so with the same calls it is the same, and the chart "
-    f"below keeps only the panels that differ."
-)
+if simulator:
+    same = {
+        name: [a and a["reply"] for a in outs] == [a["reply"] for a in answers["orchestra"]]
+        for name, outs in answers.items()
+    }
+    agree = [
+        c
+        for c in ("calls", "failed_calls", "completed", "notes skipped")
+        if comparison[c].nunique() == 1
+    ]
+    differ = [
+        c for c in ("input_tokens", "output_tokens", "cost_usd") if comparison[c].nunique() > 1
+    ]
+    done_min, done_max = comparison["completed"].min(), comparison["completed"].max()
+    display(
+        prose(
+            f"All {len(comparison)} implementations complete "
+            f"{done_min if done_min == done_max else f'{done_min} to {done_max}'} of {n_compare} "
+            f"tickets. Identical across them: {', '.join(agree) or 'nothing'}; different: "
+            f"{', '.join(differ) or 'nothing'}. Same replies as orchestra: "
+            f"{', '.join(k for k, v in same.items() if v and k != 'orchestra') or 'none'}. (Every "
+            "call is a fresh sample, and the simulator gives the k-th identical request of a run "
+            "its k-th sample; `stage` resets it before each library, so identical requests met "
+            "the same samples. A library whose requests differed in their bytes would get "
+            "others.) The simulated makespan counts the answered calls, one after another, and "
+            "not the waits between attempts, for every library alike; so with the same calls it "
+            "is the same, and the chart below keeps only the panels that differ."
+        )
+    )
 
 # %% tags=["nbval-ignore-output"]
-print(comparison["wall_s"].round(3).to_string())
+if simulator:
+    print(comparison["wall_s"].round(3).to_string())
 
 # %%
-fig = viz.compare(comparison, title=f"Same failure policy, {n_compare} tickets, staged faults")
+if simulator:
+    fig = viz.compare(comparison, title=f"Same failure policy, {n_compare} tickets, staged faults")
 
 # %%
-loc = comparison["lines"].sort_values()
-prose(
-    f"Lines of code count the policy *and* the pipeline: from {loc.index[0]} ({loc.iloc[0]}) to "
-    f"{loc.index[-1]} ({loc.iloc[-1]}). In orchestra the policy is a few keyword arguments; in "
-    f"LCEL retry and fallback are methods on any runnable; tenacity is plain Python you can read "
-    f"in one go; LangGraph and LlamaIndex need the attempt number to express a fallback. What the "
-    f"libraries do not give you is the rest of the record: which step answered, which was "
-    f"skipped, why the run stopped and with what partial state (`RunResult` here), and a breaker "
-    f"shared across steps (none of the four has one; `pybreaker` and `aiobreaker` do)."
-)
+if simulator:
+    loc = comparison["lines"].sort_values()
+    display(
+        prose(
+            f"Lines of code count the policy *and* the pipeline: from {loc.index[0]} "
+            f"({loc.iloc[0]}) to {loc.index[-1]} ({loc.iloc[-1]}). In orchestra the policy is a "
+            "few keyword arguments; in LCEL retry and fallback are methods on any runnable; "
+            "tenacity is plain Python you can read in one go; LangGraph and LlamaIndex need the "
+            "attempt number to express a fallback. What the libraries do not give you is the rest "
+            "of the record: which step answered, which was skipped, why the run stopped and with "
+            "what partial state (`RunResult` here), and a breaker shared across steps (none of "
+            "the four has one; `pybreaker` and `aiobreaker` do)."
+        )
+    )
 
 # %% [markdown]
 # ### The migration's 400, through each client
@@ -1316,8 +1366,10 @@ if simulator:
             else:
                 how = f"{ended}, no request"
             migration.setdefault(label, {})[m] = how
+else:
+    print("real Claude: the requests each client sends are counted in the simulator's log; skipped")
 migration = pd.DataFrame(migration).T.rename_axis("temperature=0 through")
-migration
+migration if simulator else None
 
 # %%
 if simulator:
@@ -1454,14 +1506,16 @@ if simulator:
             )
             defaults.setdefault(library, {})[case] = sent
             endings.setdefault(library, {})[case] = ended
+else:
+    print(NO_FAULTS.format("an overloaded model", "measurement") + "; it also counts requests")
 by_default = pd.DataFrame(defaults).T.rename_axis("HTTP requests sent (3 attempts allowed)")
-by_default
+by_default if simulator else None
 
 # %% [markdown]
 # And how each call ended (the exception the caller finally sees, or an answer):
 
 # %%
-pd.DataFrame(endings).T.rename_axis("ended with") if endings else "needs the simulator"
+pd.DataFrame(endings).T.rename_axis("ended with") if endings else None
 
 # %%
 if defaults:
