@@ -12,6 +12,7 @@
 #     name: orchestra
 #   orchestra:
 #     test_parameters:
+#       backend: anthropic
 #       grader: claude-haiku-5-5
 #       grid_efforts:
 #       - low
@@ -308,9 +309,13 @@ prose(
 # prompts as the loop. Per draft: the mean grade and its standard error, the share that reaches
 # the threshold, and what the **writer** cost (the grader is the measuring instrument here, the
 # same for all), its simulated model-seconds and its thinking tokens. `max_tokens` is raised to
-# 8,192 because thinking counts in it.
+# 8,192 because thinking counts in it. On real Claude there are no simulated seconds: the column
+# is the call's wall-clock seconds instead, which include the network and the provider's load.
 
 # %%
+# what a draft's latency is measured in: seconds the simulator charged, or on real Claude the
+# call's wall-clock time (the simulator reports model-seconds; real Claude does not)
+SECONDS = "model-seconds per draft (simulated)" if simulator else "seconds per draft (wall-clock)"
 settings = [
     (m, e)
     for m in grid_models
@@ -333,7 +338,7 @@ async def one_pass(model, effort):
                 "effort": effort,
                 "grade": r.state.score,
                 "cost ($)": write.cost_usd,
-                "model-seconds": write.model_s,
+                "seconds": write.model_s if simulator else write.end - write.start,
                 "thinking tokens": write.thinking_tokens,
             }
         )
@@ -348,7 +353,7 @@ grid = drafts.groupby(["model", "effort"], sort=False).agg(
     se=("grade", "sem"),
     pass_rate=("passes", "mean"),
     cost=("cost ($)", "mean"),
-    seconds=("model-seconds", "mean"),
+    seconds=("seconds", "mean"),
     thinking=("thinking tokens", "mean"),
 )
 grid.columns = [
@@ -357,7 +362,7 @@ grid.columns = [
     "standard error",
     f"share >= {threshold}",
     "writer cost per draft ($)",
-    "model-seconds per draft (simulated)",
+    SECONDS,
     "thinking tokens per draft",
 ]
 grid.round(
@@ -366,7 +371,7 @@ grid.round(
         "standard error": 3,
         f"share >= {threshold}": 2,
         "writer cost per draft ($)": 6,
-        "model-seconds per draft (simulated)": 2,
+        SECONDS: 2,
         "thinking tokens per draft": 0,
     }
 )
@@ -514,7 +519,11 @@ async def unbounded(writer, brief, guard=8):
 
 
 try:
-    await unbounded(haiku, impossible)
+    ended = await unbounded(haiku, impossible)
+    print(  # a noisy grader can pass a draft that cannot meet the brief: luck, not a bound
+        f"stopped after {len(ended.scores)} rounds: the grader gave {ended.score:.2f} to a brief "
+        f"no draft can satisfy (grades {ended.scores})"
+    )
 except Exception as exc:  # the guard, or a malformed grade: nothing here retries either
     print(f"{type(exc).__name__}: {exc}")
 
@@ -556,14 +565,21 @@ last = [s for s in capped.trace.steps() if s.cost_usd > 0][-1]
 over = capped.cost_usd / budget_usd - 1
 before_last = capped.cost_usd - last.cost_usd
 assert capped.cost_usd - budget_usd <= last.cost_usd + 1e-12  # overshoot ≤ the step in flight
-prose(
-    f"Measured: the run spent **${capped.cost_usd:.5f} against a budget of ${budget_usd}**, "
-    f"{abs(over):.0%} {'over' if over > 0 else 'under'} it. Before its last paid step "
-    f"(`{last.key}`) it had spent ${before_last:.5f}, "
-    f"{'below' if before_last < budget_usd else 'at or above'} the ceiling, so that step "
-    f"was allowed to start; it cost ${last.cost_usd:.5f} "
-    f"({last.cost_usd / budget_usd:.0%} of the budget) and ended the run above the line."
-)
+opening = f"Measured: the run spent **${capped.cost_usd:.5f} against a budget of ${budget_usd}**, "
+if over > 0:
+    sentence = (
+        f"{opening}{abs(over):.0%} over it. Before its last paid step "
+        f"(`{last.key}`) it had spent ${before_last:.5f}, "
+        f"{'below' if before_last < budget_usd else 'at or above'} the ceiling, so that step "
+        f"was allowed to start; it cost ${last.cost_usd:.5f} "
+        f"({last.cost_usd / budget_usd:.0%} of the budget) and ended the run above the line."
+    )
+else:  # a cheap grader: the rounds ran out before the money did
+    sentence = (
+        f"{opening}{abs(over):.0%} under it: its {len(capped.state.scores)} rounds ran out first, "
+        f"so the budget never stopped it (lower `budget_usd` to see it fire)."
+    )
+prose(sentence)
 
 # %% [markdown]
 # Why a budget checked **before every step and every attempt** can still be crossed: the check
@@ -585,7 +601,9 @@ prose(
 # In orchestra that is the step's retry policy, `Retry(escalate=...)`: the step calls
 # `ctx.llm(grader)`, which is the grader itself on attempt 1 and the grader with the
 # attempt's changes after that. Below, the grader's first two answers are staged to be malformed
-# (a simulator fault), so the third attempt is the one that counts.
+# (a simulator fault), so the third attempt is the one that counts. Real Claude cannot be told to
+# fail: with `backend="anthropic"` nothing is staged, and the table lists the grading calls the
+# run made, from its trace (usually one: a malformed grade is rare).
 
 # %%
 ESCALATE = ({"effort": "xhigh"}, {"model": "claude-opus-5-5"})  # think harder, then the strongest
@@ -599,14 +617,31 @@ staged = await optimizer(haiku, judge, threshold=threshold, max_iterations=1, re
     briefs[2]
 )
 print(staged.status, "| grade:", staged.state.score, f"| ${staged.cost_usd:.5f} in all")
-attempts = pd.DataFrame()  # on real Claude nothing was staged: read the run's trace instead
 if simulator:
     graded = [e for e in simulator.log if e.get("task") == "score"]
     attempts = pd.DataFrame(graded)[["model", "effort", "fault", "thinking_tokens", "model_s"]]
     attempts["model_s"] = attempts["model_s"].round(2)
-    attempts.index = pd.RangeIndex(1, len(attempts) + 1, name="grading attempt")
     assert list(attempts["fault"].isna()) == [False, False, True]
     simulator.configure(faults=sim.Faults())
+else:  # real Claude: nothing was staged; the grading calls from the run's trace
+    print(
+        "backend='anthropic': no fault staged (that needs the simulator); the grading calls made:"
+    )
+    steps = {s.id for s in staged.trace.steps() if s.key.endswith("evaluate")}
+    calls = [s for s in staged.trace.spans if s.kind == "llm" and s.parent_id in steps]
+    attempts = pd.DataFrame(
+        [
+            {
+                "model": c.model,
+                "effort": c.effort,
+                "status": c.status,
+                "error": c.error,
+                "thinking_tokens": c.thinking_tokens,
+            }
+            for c in calls
+        ]
+    )
+attempts.index = pd.RangeIndex(1, len(attempts) + 1, name="grading attempt")
 attempts
 
 # %% [markdown]
@@ -868,7 +903,13 @@ table["mean final grade"] = [
 table["mean rounds"] = [
     round(sum(len(s.scores) for s in out) / len(out), 2) for out in finals.values()
 ]
-table.drop(columns=["wall_s", "sim_s"]).round({"cost_usd": 5, "model_s": 2})
+if not simulator:
+    print(
+        "backend='anthropic': calls, tokens, cost and seconds are read from the simulator's log; "
+        "on real Claude they are not measured, so the table keeps grades, rounds and lines"
+    )
+shown = table.drop(columns=["wall_s", "sim_s"]).dropna(axis="columns", how="all")
+shown.round({"cost_usd": 5, "model_s": 2})
 
 # %%
 fig = viz.compare(
@@ -878,17 +919,27 @@ fig = viz.compare(
 )
 
 # %%
-cost = table["cost_usd"].round(6)
-cheapest = ", ".join(cost.index[cost == cost.min()])
-dearest = ", ".join(cost.index[cost == cost.max()])
+spend = ""
+if simulator:  # cost and tokens come from the simulator's log
+    cost = table["cost_usd"].round(6)
+    cheapest = ", ".join(cost.index[cost == cost.min()])
+    dearest = ", ".join(cost.index[cost == cost.max()])
+    spend = (
+        f"cost per run of {len(briefs)} products from ${cost.min():.4f} ({cheapest}) to "
+        f"${cost.max():.4f} ({dearest}), "
+    )
 prose(
-    f"Measured: cost per run of {len(briefs)} products from ${cost.min():.4f} "
-    f"({cheapest}) to ${cost.max():.4f} ({dearest}), mean rounds from "
+    f"Measured: {spend}mean rounds from "
     f"{table['mean rounds'].min():.2f} to {table['mean rounds'].max():.2f}, mean final grade "
     f"from {table['mean final grade'].min():.3f} to {table['mean final grade'].max():.3f}. "
-    f"Input tokens per call: "
-    + ", ".join(f"{k} {v:.0f}" for k, v in (table["input_tokens"] / table["calls"]).items())
-    + ". Lines of orchestration: "
+    + (
+        "Input tokens per call: "
+        + ", ".join(f"{k} {v:.0f}" for k, v in (table["input_tokens"] / table["calls"]).items())
+        + ". "
+        if simulator
+        else ""
+    )
+    + "Lines of orchestration: "
     + ", ".join(f"{k} {v}" for k, v in table["lines"].items())
     + "."
 )
@@ -916,7 +967,8 @@ prose(
 print(
     pd.DataFrame(
         {
-            "simulated makespan, 8 slots (s)": table["sim_s"].round(2),
+            # no simulated makespan on real Claude: wall-clock only
+            **({"simulated makespan, 8 slots (s)": table["sim_s"].round(2)} if simulator else {}),
             "wall-clock (s, the machine's)": table["wall_s"].round(3),
         }
     ).to_string()
