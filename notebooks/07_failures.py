@@ -327,9 +327,13 @@ else:
 # model that is down (every matching call answers 529):
 
 # %%
-from langchain_anthropic import ChatAnthropic
-from langchain_core.output_parsers import StrOutputParser
+from tqdm.auto import tqdm
 
+bar = tqdm(total=4, desc="importing LangChain, then three setups against a model that is down")
+from langchain_anthropic import ChatAnthropic  # noqa: E402  (a few seconds, once per kernel)
+from langchain_core.output_parsers import StrOutputParser  # noqa: E402
+
+bar.update()
 INVOICE = "The invoice for May is missing its VAT number. Please send it again."
 
 
@@ -374,9 +378,11 @@ if simulator:  # a model that is down, and the server's count of requests
                 "HTTP requests sent": len(simulator.log),
             }
         )
+        bar.update()
     layers_table = pd.DataFrame(rows).set_index("setup")
 else:
     layers_table = NO_FAULTS.format("a model that is down", "measurement")
+bar.close()
 layers_table
 
 # %%
