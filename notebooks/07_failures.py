@@ -330,8 +330,8 @@ else:
 from tqdm.auto import tqdm
 
 bar = tqdm(total=4, desc="importing LangChain, then three setups against a model that is down")
-from langchain_anthropic import ChatAnthropic  # noqa: E402  (a few seconds, once per kernel)
-from langchain_core.output_parsers import StrOutputParser  # noqa: E402
+from langchain_anthropic import ChatAnthropic  # a few seconds, once per kernel
+from langchain_core.output_parsers import StrOutputParser
 
 bar.update()
 INVOICE = "The invoice for May is missing its VAT number. Please send it again."
