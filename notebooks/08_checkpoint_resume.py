@@ -12,6 +12,7 @@
 #     name: orchestra
 #   orchestra:
 #     test_parameters:
+#       backend: anthropic
 #       killed_ticket_id: T007
 #       seed: 1
 #       ticket_id: T003
@@ -51,6 +52,10 @@ killed_ticket_id = "T005"  # the ticket of the SIGKILL demo
 # The workflow lives in `orchestra/examples/long_workflow.py`, because section 3 runs it in a
 # separate process and the notebook must build the very same workflow to resume it. The checkpoint files go
 # to a temporary directory that disappears at the end of the notebook.
+#
+# On real Claude (`backend="anthropic"`) no outage can be staged and no request log can be read:
+# sections 1, 2 and 4, which fail a run at step 7 on purpose, say so and are skipped. Section 3
+# kills a real worker process, and runs on either backend.
 
 # %%
 import asyncio
@@ -67,6 +72,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
+from IPython.display import display
 
 from orchestra import LLM, Retry, SqliteStore, datasets, log_steps, measure, sim
 from orchestra.errors import RunBusyError
@@ -121,21 +127,29 @@ pd.DataFrame(
 # reason. Every completed step (0 to 6) was committed to the SQLite store as it finished.
 
 # %%
-# Retry's delays are wall seconds: 0.5 × time_scale is half a simulated second of backoff
-wf = make_workflow(llm, retry=Retry(max_attempts=2, base_delay=0.5 * time_scale, seed=seed))
-run_id = f"ticket-{ticket_id}"
+if simulator:
+    # Retry's delays are wall seconds: 0.5 × time_scale is half a simulated second of backoff
+    wf = make_workflow(llm, retry=Retry(max_attempts=2, base_delay=0.5 * time_scale, seed=seed))
+    run_id = f"ticket-{ticket_id}"
 
-OUTAGE = "knowledge base"  # in step 7's prompt only
-stage(sim.Faults(plan=[sim.Rule("server_error", match=OUTAGE)]))
-log_steps()
-first = await wf.run(Dossier(text=tickets[ticket_id]), store=store, run_id=run_id)
-log_steps(False)
-first_calls = sent()
-print("status: ", first.status)
-print("missing:", first.missing)
-print("reason: ", first.reason.split("; ")[-1])
-print(f"spent:   ${first.cost_usd:.5f} ({first_calls[0]} answered calls, {first_calls[1]} failed)")
-assert first.missing[0].startswith("07.") and len(store.journal(run_id)) == 7
+    OUTAGE = "knowledge base"  # in step 7's prompt only
+    stage(sim.Faults(plan=[sim.Rule("server_error", match=OUTAGE)]))
+    log_steps()
+    first = await wf.run(Dossier(text=tickets[ticket_id]), store=store, run_id=run_id)
+    log_steps(False)
+    first_calls = sent()
+    print("status: ", first.status)
+    print("missing:", first.missing)
+    print("reason: ", first.reason.split("; ")[-1])
+    print(
+        f"spent:   ${first.cost_usd:.5f} ({first_calls[0]} answered calls, {first_calls[1]} failed)"
+    )
+    assert first.missing[0].startswith("07.") and len(store.journal(run_id)) == 7
+else:
+    print(
+        "real Claude: no outage can be staged, so no run fails at step 7; sections 1 and 2 "
+        "(fail, resume, compare costs) need the simulator's faults and log and are skipped"
+    )
 
 # %% [markdown]
 # ### What the checkpoint holds
@@ -145,34 +159,38 @@ assert first.missing[0].startswith("07.") and len(store.journal(run_id)) == 7
 # state), its status and attempts, and a record of its LLM calls (model, tokens, cost).
 
 # %%
-journal = store.journal(run_id)
-pd.DataFrame(
-    [
-        {
-            "key": key,
-            "status": e["status"],
-            "attempts": e["attempts"],
-            "fields": ", ".join(e["out"]),
-            "LLM calls": len(e["calls"]),
-            "tokens": sum(c["input_tokens"] + c["output_tokens"] for c in e["calls"]),
-            "cost ($)": round(sum(c["cost_usd"] for c in e["calls"]), 6),
-        }
-        for key, e in journal.items()
-    ]
-).set_index("key")
+if simulator:
+    journal = store.journal(run_id)
+    display(
+        pd.DataFrame(
+            [
+                {
+                    "key": key,
+                    "status": e["status"],
+                    "attempts": e["attempts"],
+                    "fields": ", ".join(e["out"]),
+                    "LLM calls": len(e["calls"]),
+                    "tokens": sum(c["input_tokens"] + c["output_tokens"] for c in e["calls"]),
+                    "cost ($)": round(sum(c["cost_usd"] for c in e["calls"]), 6),
+                }
+                for key, e in journal.items()
+            ]
+        ).set_index("key")
+    )
 
 # %%
-row = journal["04.plan"]
-call = {
-    k: v for k, v in row["calls"][0].items() if k not in ("started", "ended")
-}  # (wall-clock times left out)
-print(json.dumps({**row, "calls": [call]}, indent=1))
-print(
-    "run record:",
-    store.load(run_id).status,
-    "| initial state saved once:",
-    list(store.load(run_id).initial),
-)
+if simulator:
+    row = journal["04.plan"]
+    call = {
+        k: v for k, v in row["calls"][0].items() if k not in ("started", "ended")
+    }  # (wall-clock times left out)
+    print(json.dumps({**row, "calls": [call]}, indent=1))
+    print(
+        "run record:",
+        store.load(run_id).status,
+        "| initial state saved once:",
+        list(store.load(run_id).initial),
+    )
 
 # %% [markdown]
 # ## 2. Resume at step 7
@@ -187,27 +205,28 @@ print(
 # and changes nothing. Below, two resumes of the same run start together.
 
 # %%
-stage(sim.Faults())
-log_steps()
-first_resumer = asyncio.create_task(wf.resume(run_id, store))
-await asyncio.sleep(0)  # let it start: it takes the lease before its first call
-try:
-    await wf.resume(run_id, store)
-    second = "resumed too (two owners!)"
-except RunBusyError as exc:
-    second = f"{type(exc).__name__}: the run is owned by another invocation; nothing changed"
-resumed = await first_resumer
-log_steps(False)
-resume_calls = sent()
-print("first resumer: ", resumed.status, "| review:", resumed.state.review)
-print("second resumer:", second)
-print(
-    "steps by status:",
-    pd.Series([s.status for s in resumed.trace.steps()]).value_counts().to_dict(),
-)
-keys = list(store.journal(run_id))
-assert len(keys) == len(set(keys)) == len(STEPS) and second.startswith("RunBusyError")
-print(f"journal: {len(keys)} rows, one per step; the lease is released when a resume ends")
+if simulator:
+    stage(sim.Faults())
+    log_steps()
+    first_resumer = asyncio.create_task(wf.resume(run_id, store))
+    await asyncio.sleep(0)  # let it start: it takes the lease before its first call
+    try:
+        await wf.resume(run_id, store)
+        second = "resumed too (two owners!)"
+    except RunBusyError as exc:
+        second = f"{type(exc).__name__}: the run is owned by another invocation; nothing changed"
+    resumed = await first_resumer
+    log_steps(False)
+    resume_calls = sent()
+    print("first resumer: ", resumed.status, "| review:", resumed.state.review)
+    print("second resumer:", second)
+    print(
+        "steps by status:",
+        pd.Series([s.status for s in resumed.trace.steps()]).value_counts().to_dict(),
+    )
+    keys = list(store.journal(run_id))
+    assert len(keys) == len(set(keys)) == len(STEPS) and second.startswith("RunBusyError")
+    print(f"journal: {len(keys)} rows, one per step; the lease is released when a resume ends")
 
 # %% [markdown]
 # Calls and cost, invocation by invocation, and what starting over would have cost instead (a fresh
@@ -215,56 +234,61 @@ print(f"journal: {len(keys)} rows, one per step; the lease is released when a re
 # `RunResult.cost_usd` is the whole run so far, replayed steps included (read from the journal).
 
 # %%
-scratch = await wf.run(Dossier(text=tickets[ticket_id]))
-scratch_calls = sent()[0] - resume_calls[0]
-costs = pd.DataFrame(
-    [
-        {
-            "invocation": "1. first run (fails at step 7)",
-            "calls answered": first_calls[0],
-            "calls failed": first_calls[1],
-            "spent by this invocation ($)": first.trace.total_cost,
-            "run total so far ($)": first.cost_usd,
-        },
-        {
-            "invocation": "2. resume from the checkpoint",
-            "calls answered": resume_calls[0],
-            "calls failed": resume_calls[1],
-            "spent by this invocation ($)": resumed.trace.total_cost,
-            "run total so far ($)": resumed.cost_usd,
-        },
-        {
-            "invocation": "instead: start again from scratch",
-            "calls answered": scratch_calls,
-            "calls failed": 0,
-            "spent by this invocation ($)": scratch.trace.total_cost,
-            "run total so far ($)": first.cost_usd + scratch.cost_usd,
-        },
-    ]
-).set_index("invocation")
-costs.round(6)
+if simulator:
+    scratch = await wf.run(Dossier(text=tickets[ticket_id]))
+    scratch_calls = sent()[0] - resume_calls[0]
+    costs = pd.DataFrame(
+        [
+            {
+                "invocation": "1. first run (fails at step 7)",
+                "calls answered": first_calls[0],
+                "calls failed": first_calls[1],
+                "spent by this invocation ($)": first.trace.total_cost,
+                "run total so far ($)": first.cost_usd,
+            },
+            {
+                "invocation": "2. resume from the checkpoint",
+                "calls answered": resume_calls[0],
+                "calls failed": resume_calls[1],
+                "spent by this invocation ($)": resumed.trace.total_cost,
+                "run total so far ($)": resumed.cost_usd,
+            },
+            {
+                "invocation": "instead: start again from scratch",
+                "calls answered": scratch_calls,
+                "calls failed": 0,
+                "spent by this invocation ($)": scratch.trace.total_cost,
+                "run total so far ($)": first.cost_usd + scratch.cost_usd,
+            },
+        ]
+    ).set_index("invocation")
+    display(costs.round(6))
 
 # %%
-fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.4), dpi=100)
-names = ["first run\n(fails at 7)", "resume\n(steps 7-9)", "start again\n(steps 0-9)"]
-colors = ["tab:red", "tab:green", "tab:gray"]
-left.bar(names, costs["calls answered"], color=colors)
-left.set_ylabel("LLM calls answered")
-left.set_title("Calls per invocation")
-right.bar(names, costs["spent by this invocation ($)"] * 1000, color=colors)
-right.set_ylabel("cost (thousandths of a USD)")
-right.set_title("Cost per invocation")
-fig.tight_layout()
+if simulator:
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.4), dpi=100)
+    names = ["first run\n(fails at 7)", "resume\n(steps 7-9)", "start again\n(steps 0-9)"]
+    colors = ["tab:red", "tab:green", "tab:gray"]
+    left.bar(names, costs["calls answered"], color=colors)
+    left.set_ylabel("LLM calls answered")
+    left.set_title("Calls per invocation")
+    right.bar(names, costs["spent by this invocation ($)"] * 1000, color=colors)
+    right.set_ylabel("cost (thousandths of a USD)")
+    right.set_title("Cost per invocation")
+    fig.tight_layout()
 
 # %%
-prose(
-    f"Resuming made {costs['calls answered'].iloc[1]} calls (steps 7 to 9) for "
-    f"${costs['spent by this invocation ($)'].iloc[1]:.5f}; starting again would have made "
-    f"{costs['calls answered'].iloc[2]} for ${costs['spent by this invocation ($)'].iloc[2]:.5f}, "
-    f"paying for steps 0 to 6 a second time. The saving grows with where the failure lands and "
-    f"with how expensive the early steps are (a research step on the strong model, a long "
-    f"document read)."
-)
+if simulator:
+    display(
+        prose(
+            f"Resuming made {costs['calls answered'].iloc[1]} calls (steps 7 to 9) for "
+            f"${costs['spent by this invocation ($)'].iloc[1]:.5f}; starting again would have made "
+            f"{costs['calls answered'].iloc[2]} for ${costs['spent by this invocation ($)'].iloc[2]:.5f}, "
+            f"paying for steps 0 to 6 a second time. The saving grows with where the failure lands and "
+            f"with how expensive the early steps are (a research step on the strong model, a long "
+            f"document read)."
+        )
+    )
 
 # %% [markdown]
 #
@@ -361,17 +385,24 @@ answered = [e["request"] for e in simulator.log if e["status"] == 200] if simula
 repeated = [d for d in dict.fromkeys(answered) if answered.count(d) > 1]
 assert not simulator or (len(repeated) == 1 and answered.index(repeated[0]) == len(committed))
 prose(
-    f"The worker made {worker_calls} calls: {len(committed)} committed, and step 7's, which "
-    f"was paid and lost with the process. The resume sent step 7's request again, word for "
-    f"word: the simulator's log shows {len(repeated)} request answered twice, and no other. "
-    f"The same request is not the same answer: today's models take no temperature, and each "
-    f"identical request is a fresh sample (the seeded simulator gives the k-th identical "
-    f"request its k-th sample, so this notebook is the same at every build, but the kb_note "
-    f"the run keeps is a second sample, not necessarily what the worker was paid for). That "
-    f"is why the journal keeps every answer: replaying steps 0 to 6 from it gives back what "
-    f"they said; running them again would draw new samples. `RunResult.cost_usd` counts only "
-    f"what the journal recorded plus this "
-    f"invocation; the bill from the provider includes the lost call. Compare:"
+    (
+        f"The worker made {worker_calls} calls: {len(committed)} committed, and step 7's, which "
+        f"was paid and lost with the process. The resume sent step 7's request again, word for "
+        f"word: the simulator's log shows {len(repeated)} request answered twice, and no other. "
+        if simulator
+        else f"The worker committed {len(committed)} steps; step 7's call was paid and lost with "
+        f"the process, and the resume sent its request again (real Claude keeps no request log "
+        f"we can read, so the calls are not counted here). "
+    )
+    + "The same request is not the same answer: today's models take no temperature, and each "
+    "identical request is a fresh sample (the seeded simulator gives the k-th identical "
+    "request its k-th sample, so this notebook is the same at every build, but the kb_note "
+    "the run keeps is a second sample, not necessarily what the worker was paid for). That "
+    "is why the journal keeps every answer: replaying steps 0 to 6 from it gives back what "
+    "they said; running them again would draw new samples. `RunResult.cost_usd` counts only "
+    "what the journal recorded plus this "
+    "invocation; the bill from the provider includes the lost call."
+    + (" Compare:" if simulator else "")
 )
 
 # %%
@@ -433,21 +464,27 @@ def langgraph_dossier(chat, checkpointer):
 
 
 # %%
-chat = ChatAnthropic(model=model, base_url=base_url, max_tokens=MAX_TOKENS, max_retries=0)
-connection = sqlite3.connect(Path(workdir.name) / "langgraph.db", check_same_thread=False)
-saver = SqliteSaver(connection)
-graph = langgraph_dossier(chat, saver)
-config = {"configurable": {"thread_id": run_id}}
+if simulator:
+    chat = ChatAnthropic(model=model, base_url=base_url, max_tokens=MAX_TOKENS, max_retries=0)
+    connection = sqlite3.connect(Path(workdir.name) / "langgraph.db", check_same_thread=False)
+    saver = SqliteSaver(connection)
+    graph = langgraph_dossier(chat, saver)
+    config = {"configurable": {"thread_id": run_id}}
 
-stage(sim.Faults(plan=[sim.Rule("server_error", match=OUTAGE)]))
-try:
-    graph.invoke({"text": tickets[ticket_id]}, config)
-except Exception as exc:
-    print("invoke raised:", type(exc).__name__)
-lg_first = sent()
-snapshot = graph.get_state(config)
-print("next node:", snapshot.next, "| fields in the saved state:", len(snapshot.values))
-print("calls:", lg_first[0], "answered,", lg_first[1], "failed")
+    stage(sim.Faults(plan=[sim.Rule("server_error", match=OUTAGE)]))
+    try:
+        graph.invoke({"text": tickets[ticket_id]}, config)
+    except Exception as exc:
+        print("invoke raised:", type(exc).__name__)
+    lg_first = sent()
+    snapshot = graph.get_state(config)
+    print("next node:", snapshot.next, "| fields in the saved state:", len(snapshot.values))
+    print("calls:", lg_first[0], "answered,", lg_first[1], "failed")
+else:
+    print(
+        "real Claude: no outage can be staged at step 7, so section 4 (LangGraph's resume, "
+        "side by side with ours, measured from the simulator's log) is skipped"
+    )
 
 # %% [markdown]
 # Every checkpoint after the failure: its step number, and how many state fields it stores. Each
@@ -455,27 +492,31 @@ print("calls:", lg_first[0], "answered,", lg_first[1], "failed")
 # (LangGraph's newer "delta channels" store only changes, for channels that opt in).
 
 # %%
-checkpoints = list(saver.list(config))[::-1]  # oldest first
-pd.DataFrame(
-    [
-        {
-            "step": c.metadata["step"],
-            "source": c.metadata["source"],
-            "state fields stored": sum(
-                not k.startswith(("branch:", "__")) for k in c.checkpoint["channel_values"]
-            ),
-            "pending writes": len(c.pending_writes or []),
-        }
-        for c in checkpoints
-    ]
-).set_index("step")
+if simulator:
+    checkpoints = list(saver.list(config))[::-1]  # oldest first
+    display(
+        pd.DataFrame(
+            [
+                {
+                    "step": c.metadata["step"],
+                    "source": c.metadata["source"],
+                    "state fields stored": sum(
+                        not k.startswith(("branch:", "__")) for k in c.checkpoint["channel_values"]
+                    ),
+                    "pending writes": len(c.pending_writes or []),
+                }
+                for c in checkpoints
+            ]
+        ).set_index("step")
+    )
 
 # %%
-stage(sim.Faults())
-final = graph.invoke(None, config)
-lg_resume = sent()
-print("resumed; calls:", lg_resume[0], "| next node:", graph.get_state(config).next)
-print("review:", final["review"][:90], "...")
+if simulator:
+    stage(sim.Faults())
+    final = graph.invoke(None, config)
+    lg_resume = sent()
+    print("resumed; calls:", lg_resume[0], "| next node:", graph.get_state(config).next)
+    print("review:", final["review"][:90], "...")
 
 # %% [markdown]
 # ### Side by side
@@ -493,110 +534,126 @@ print("review:", final["review"][:90], "...")
 #   still holds. A run started again asks again, and each identical request is a fresh sample.
 
 # %%
-text, side_id = tickets["T009"], "ticket-T009"
-outage = lambda: sim.Faults(  # noqa: E731
-    plan=[sim.Rule("server_error", match=OUTAGE, nth=[1, 2])]
-)  # step 7's first 2 calls: both attempts fail
+if simulator:
+    text, side_id = tickets["T009"], "ticket-T009"
+    outage = lambda: sim.Faults(  # noqa: E731
+        plan=[sim.Rule("server_error", match=OUTAGE, nth=[1, 2])]
+    )  # step 7's first 2 calls: both attempts fail
 
-stage(outage())
-with measure.Meter(simulator, "orchestra", code=[make_workflow]) as m1:
-    wf9 = make_workflow(llm, retry=Retry(max_attempts=2, base_delay=0.5 * time_scale, seed=seed))
-    failed = await wf9.run(Dossier(text=text), store=store, run_id=side_id)
-    done = await wf9.resume(side_id, store)
+    stage(outage())
+    with measure.Meter(simulator, "orchestra", code=[make_workflow]) as m1:
+        wf9 = make_workflow(
+            llm, retry=Retry(max_attempts=2, base_delay=0.5 * time_scale, seed=seed)
+        )
+        failed = await wf9.run(Dossier(text=text), store=store, run_id=side_id)
+        done = await wf9.resume(side_id, store)
 
-stage(outage())
-with measure.Meter(simulator, "LangGraph", code=[langgraph_dossier]) as m2:
-    side_config = {"configurable": {"thread_id": side_id}}
-    try:
-        graph.invoke({"text": text}, side_config)
-    except Exception:
-        pass
-    lg_failed = graph.get_state(side_config).values  # the state at the failure
-    lg_done = graph.invoke(None, side_config)
+    stage(outage())
+    with measure.Meter(simulator, "LangGraph", code=[langgraph_dossier]) as m2:
+        side_config = {"configurable": {"thread_id": side_id}}
+        try:
+            graph.invoke({"text": text}, side_config)
+        except Exception:
+            pass
+        lg_failed = graph.get_state(side_config).values  # the state at the failure
+        lg_done = graph.invoke(None, side_config)
 
-stage(outage())
-with measure.Meter(simulator, "no checkpoint", code=[make_workflow]) as m3:
-    again = await wf9.run(Dossier(text=text))  # fails at step 7
-    fresh = await wf9.run(Dossier(text=text))  # and once more from step 0
+    stage(outage())
+    with measure.Meter(simulator, "no checkpoint", code=[make_workflow]) as m3:
+        again = await wf9.run(Dossier(text=text))  # fails at step 7
+        fresh = await wf9.run(Dossier(text=text))  # and once more from step 0
 
-with sqlite3.connect(db_path) as db:
-    ours = db.execute(
-        "SELECT (SELECT count(*) + 1 FROM journal WHERE run_id=?1),"
-        " (SELECT coalesce(sum(length(entry)), 0) FROM journal WHERE run_id=?1)"
-        " + (SELECT length(record) + length(info) FROM runs WHERE run_id=?1)",
+    with sqlite3.connect(db_path) as db:
+        ours = db.execute(
+            "SELECT (SELECT count(*) + 1 FROM journal WHERE run_id=?1),"
+            " (SELECT coalesce(sum(length(entry)), 0) FROM journal WHERE run_id=?1)"
+            " + (SELECT length(record) + length(info) FROM runs WHERE run_id=?1)",
+            (side_id,),
+        ).fetchone()
+    theirs = connection.execute(
+        "SELECT (SELECT count(*) FROM checkpoints WHERE thread_id=?1)"
+        " + (SELECT count(*) FROM writes WHERE thread_id=?1),"
+        " (SELECT coalesce(sum(length(checkpoint) + length(metadata)), 0) FROM checkpoints"
+        "  WHERE thread_id=?1) + (SELECT coalesce(sum(length(value)), 0) FROM writes"
+        "  WHERE thread_id=?1)",
         (side_id,),
     ).fetchone()
-theirs = connection.execute(
-    "SELECT (SELECT count(*) FROM checkpoints WHERE thread_id=?1)"
-    " + (SELECT count(*) FROM writes WHERE thread_id=?1),"
-    " (SELECT coalesce(sum(length(checkpoint) + length(metadata)), 0) FROM checkpoints"
-    "  WHERE thread_id=?1) + (SELECT coalesce(sum(length(value)), 0) FROM writes"
-    "  WHERE thread_id=?1)",
-    (side_id,),
-).fetchone()
 
-side = measure.table([m1.result, m2.result, m3.result])
-side["first invocation"] = [failed.status, "raised", again.status]
-side["final status"] = [done.status, "returned", fresh.status]
-side["calls paid twice"] = side["calls"] - len(STEPS)
-side["rows saved"] = [ours[0], theirs[0], 0]
-# whole KiB: the rows hold timestamps whose printed length varies by a few bytes run to run
-side["KiB stored"] = [round(ours[1] / 1024), round(theirs[1] / 1024), 0]
-# steps 0-6 answered before the failure: does the final state keep those answers?
-early = [field for field, _ in STEPS[:7]]
-side["answers 0-6 kept"] = [
-    sum(getattr(failed.state, f) == getattr(done.state, f) for f in early),
-    sum(lg_failed.get(f) == lg_done[f] for f in early),
-    sum(getattr(again.state, f) == getattr(fresh.state, f) for f in early),
-]
-side.drop(columns=["wall_s"]).round({"cost_usd": 6, "model_s": 2, "sim_s": 2})
+    side = measure.table([m1.result, m2.result, m3.result])
+    side["first invocation"] = [failed.status, "raised", again.status]
+    side["final status"] = [done.status, "returned", fresh.status]
+    side["calls paid twice"] = side["calls"] - len(STEPS)
+    side["rows saved"] = [ours[0], theirs[0], 0]
+    # whole KiB: the rows hold timestamps whose printed length varies by a few bytes run to run
+    side["KiB stored"] = [round(ours[1] / 1024), round(theirs[1] / 1024), 0]
+    # steps 0-6 answered before the failure: does the final state keep those answers?
+    early = [field for field, _ in STEPS[:7]]
+    side["answers 0-6 kept"] = [
+        sum(getattr(failed.state, f) == getattr(done.state, f) for f in early),
+        sum(lg_failed.get(f) == lg_done[f] for f in early),
+        sum(getattr(again.state, f) == getattr(fresh.state, f) for f in early),
+    ]
+    display(side.drop(columns=["wall_s"]).round({"cost_usd": 6, "model_s": 2, "sim_s": 2}))
 
 # %% tags=["nbval-ignore-output"]
-print("wall-clock seconds (framework overhead at this time_scale, varies run to run):")
-print(side["wall_s"].round(3).to_string())
-print(
-    "bytes stored (they vary by a few bytes run to run): orchestra", ours[1], "LangGraph", theirs[1]
-)
-
-# %%
-panels = [
-    ("calls paid twice", "LLM calls paid twice"),
-    ("rows saved", "checkpoint rows saved"),
-    ("KiB stored", "stored (KiB, rounded)"),
-    ("cost_usd", "cost (thousandths of a USD)"),
-]
-scale = {"cost_usd": 1000}
-fig, axes = plt.subplots(1, len(panels), figsize=(13, 3.4), dpi=100)
-for ax, (column, label) in zip(axes, panels, strict=True):
-    values = side[column] * scale.get(column, 1)
-    bars = ax.bar(side.index, values, color=["tab:blue", "tab:orange", "tab:gray"])
-    ax.bar_label(bars, fmt="%.3g", fontsize=8)  # a zero shows as 0, not as nothing
-    ax.margins(y=0.15)
-    ax.set_ylabel(label)
-    ax.set_title(
-        "cost of fail + recover" if column == "cost_usd" else label.split(" (")[0], fontsize=10
+if simulator:
+    print("wall-clock seconds (framework overhead at this time_scale, varies run to run):")
+    print(side["wall_s"].round(3).to_string())
+    print(
+        "bytes stored (they vary by a few bytes run to run): orchestra",
+        ours[1],
+        "LangGraph",
+        theirs[1],
     )
-    ax.tick_params(axis="x", labelsize=8)
-fig.suptitle(f"Fail at step 7, recover: {len(STEPS)} steps, one call each")
-fig.tight_layout()
 
 # %%
-assert side.loc["orchestra", "calls paid twice"] == side.loc["LangGraph", "calls paid twice"] == 0
-assert side.loc["no checkpoint", "calls paid twice"] > 0
-assert side.loc["orchestra", "answers 0-6 kept"] == side.loc["LangGraph", "answers 0-6 kept"] == 7
-ratio = theirs[1] / ours[1]
-prose(
-    f"Both checkpointers resume at the failed step and pay for no completed step twice; without "
-    f"a checkpoint, {side.loc['no checkpoint', 'calls paid twice']} calls were paid twice, and "
-    f"the second run kept {side.loc['no checkpoint', 'answers 0-6 kept']} of the 7 answers the "
-    f"first had made (the rest are new samples: the run you finish is not the run that failed). "
-    f"They "
-    f"differ in what they keep: orchestra saved {side.loc['orchestra', 'rows saved']} rows "
-    f"(about {side.loc['orchestra', 'KiB stored']} KiB: each step's delta and its call "
-    f"records), LangGraph {side.loc['LangGraph', 'rows saved']} rows "
-    f"(about {side.loc['LangGraph', 'KiB stored']} KiB, {ratio:.0f}× as many bytes: a full copy "
-    f"of the state per step, plus its pending writes). What each lets you do with it:"
-)
+if simulator:
+    panels = [
+        ("calls paid twice", "LLM calls paid twice"),
+        ("rows saved", "checkpoint rows saved"),
+        ("KiB stored", "stored (KiB, rounded)"),
+        ("cost_usd", "cost (thousandths of a USD)"),
+    ]
+    scale = {"cost_usd": 1000}
+    fig, axes = plt.subplots(1, len(panels), figsize=(13, 3.4), dpi=100)
+    for ax, (column, label) in zip(axes, panels, strict=True):
+        values = side[column] * scale.get(column, 1)
+        bars = ax.bar(side.index, values, color=["tab:blue", "tab:orange", "tab:gray"])
+        ax.bar_label(bars, fmt="%.3g", fontsize=8)  # a zero shows as 0, not as nothing
+        ax.margins(y=0.15)
+        ax.set_ylabel(label)
+        ax.set_title(
+            "cost of fail + recover" if column == "cost_usd" else label.split(" (")[0], fontsize=10
+        )
+        ax.tick_params(axis="x", labelsize=8)
+    fig.suptitle(f"Fail at step 7, recover: {len(STEPS)} steps, one call each")
+    fig.tight_layout()
+
+# %%
+if simulator:
+    assert (
+        side.loc["orchestra", "calls paid twice"] == side.loc["LangGraph", "calls paid twice"] == 0
+    )
+    assert side.loc["no checkpoint", "calls paid twice"] > 0
+    assert (
+        side.loc["orchestra", "answers 0-6 kept"] == side.loc["LangGraph", "answers 0-6 kept"] == 7
+    )
+    # from the whole KiB: the bytes vary run to run, and their ratio sits near a rounding edge
+    ratio = side.loc["LangGraph", "KiB stored"] / side.loc["orchestra", "KiB stored"]
+    display(
+        prose(
+            f"Both checkpointers resume at the failed step and pay for no completed step twice; without "
+            f"a checkpoint, {side.loc['no checkpoint', 'calls paid twice']} calls were paid twice, and "
+            f"the second run kept {side.loc['no checkpoint', 'answers 0-6 kept']} of the 7 answers the "
+            f"first had made (the rest are new samples: the run you finish is not the run that failed). "
+            f"They "
+            f"differ in what they keep: orchestra saved {side.loc['orchestra', 'rows saved']} rows "
+            f"(about {side.loc['orchestra', 'KiB stored']} KiB: each step's delta and its call "
+            f"records), LangGraph {side.loc['LangGraph', 'rows saved']} rows "
+            f"(about {side.loc['LangGraph', 'KiB stored']} KiB, {ratio:.1f}× as many: a full copy "
+            f"of the state per step, plus its pending writes). What each lets you do with it:"
+        )
+    )
 
 # %%
 pd.DataFrame(
@@ -604,7 +661,9 @@ pd.DataFrame(
         "orchestra (SqliteStore)": {
             "saves": "one row per completed step: its delta and its LLM call records",
             "format": "JSON text (readable with the sqlite3 shell)",
-            "after a failure at step 7": f"{len(journal)} journal rows",
+            "after a failure at step 7": f"{len(journal)} journal rows"
+            if simulator
+            else "(not staged)",
             "resume": "await wf.resume(run_id, store)",
             "re-runs": "the failed step, from its start",
             "cost of replayed steps": "known (call records in the journal)",
@@ -615,7 +674,9 @@ pd.DataFrame(
         "LangGraph (SqliteSaver)": {
             "saves": "one checkpoint per super-step: the full state and pending writes",
             "format": "serialised blobs (JsonPlusSerializer)",
-            "after a failure at step 7": f"{len(checkpoints)} checkpoints",
+            "after a failure at step 7": f"{len(checkpoints)} checkpoints"
+            if simulator
+            else "(not staged)",
             "resume": "graph.invoke(None, config)",
             "re-runs": "the failed node, from its start",
             "cost of replayed steps": "not recorded",
@@ -660,7 +721,8 @@ pd.DataFrame(
 #   Postgres (the same journal table) or a durable-execution service (Temporal, DBOS).
 
 # %%
-connection.close()
+if simulator:
+    connection.close()
 store.close()
 await llm.aclose()
 workdir.cleanup()

@@ -12,6 +12,7 @@
 #     name: orchestra
 #   orchestra:
 #     test_parameters:
+#       backend: anthropic
 #       change_at: 60
 #       n_tickets: 24
 #       phoenix: false
@@ -42,7 +43,7 @@
 # watch, you need all four.
 
 # %% tags=["parameters"]
-backend = "sim"  # the chapter stages faults in the simulator: it runs offline only
+backend = "sim"  # "anthropic" is accepted, but the chapter runs on its own simulator either way
 n_tickets = 60  # golden tickets (tickets.jsonl has 60 with their true category and urgency)
 stream_runs = 160  # runs in the monitoring stream
 change_at = 100  # the run from which the simulator's fault rate is raised
@@ -88,6 +89,12 @@ from orchestra.viz import prose
 
 ui = Phoenix(url=phoenix_url).launch() if phoenix else None
 simulator = sim.start(seed=seed, time_scale=time_scale)
+if backend != "sim":
+    print(
+        f"backend={backend!r}: this chapter runs on its own simulator all the same: the incident "
+        "it debugs, the fault stream it monitors and the golden runs its tests compare are "
+        "staged there (seeded cuts, 529 rates), which real Claude cannot be told to reproduce"
+    )
 tickets = datasets.load("tickets")[:n_tickets]
 pd.set_option("display.max_colwidth", 90)
 print(len(tickets), "golden tickets; categories:", sorted({t["category"] for t in tickets}))
