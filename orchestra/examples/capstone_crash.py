@@ -89,7 +89,8 @@ async def resume_orchestra(
     from orchestra import LLM, SqliteStore
 
     store, limit = SqliteStore(db), asyncio.Semaphore(concurrency)
-    async with LLM(model, base_url=base_url) as llm:
+    # no base_url: real Claude, as the other systems do (they read ANTHROPIC_BASE_URL or the real URL)
+    async with LLM(model, backend="sim" if base_url else "anthropic", base_url=base_url) as llm:
         flow = cap.pipeline(llm)
 
         async def one(q: dict):

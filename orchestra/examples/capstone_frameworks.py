@@ -150,7 +150,8 @@ async def run_orchestra(
     """``capstone.pipeline`` over the questions with ``run_many``."""
     from orchestra import LLM
 
-    async with LLM(model, base_url=base_url) as llm:
+    # no base_url: real Claude, as the other systems do (they read ANTHROPIC_BASE_URL or the real URL)
+    async with LLM(model, backend="sim" if base_url else "anthropic", base_url=base_url) as llm:
         runs = await cap.pipeline(llm).run_many(
             [cap.Case(question=q["question"]) for q in questions], concurrency=concurrency
         )

@@ -165,8 +165,10 @@ def pipeline(
     clients: dict[str, Any] | None = None,
     max_retries: int = 2,
     name: str = "support",
+    backend: str = "sim",
 ) -> Workflow:
-    """The five steps as a workflow; ``max_retries`` is the SDK's, per call.
+    """The five steps as a workflow; ``max_retries`` is the SDK's, per call; ``backend`` is the
+    clients' (``"anthropic"``: real Claude).
 
     ``clients`` replaces the model of an LLM step by anything with an ``ask`` method (a unit
     test's stub): ``pipeline(clients={"draft": stub})``.
@@ -174,7 +176,8 @@ def pipeline(
     >>> wf = pipeline(Models(urgency="claude-haiku-5-5"), max_retries=0)
     """
     llm = {
-        part: (clients or {}).get(part) or LLM(getattr(models, part), max_retries=max_retries)
+        part: (clients or {}).get(part)
+        or LLM(getattr(models, part), max_retries=max_retries, backend=backend)
         for part in ("classify", "urgency", "draft")
     }
 
