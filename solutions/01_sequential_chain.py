@@ -37,6 +37,7 @@ model = "claude-haiku-5-5"  # a model that makes mistakes, so that repairs have 
 seed = 0
 time_scale = 0.0  # wall-clock seconds per simulated second (0: as fast as possible)
 n_products = 15  # products measured in task 3 (at most 15)
+max_repairs = 5  # task 3 measures the bounds 0..max_repairs: far enough to see the curve flatten
 
 # %%
 from types import SimpleNamespace
@@ -256,8 +257,9 @@ print("check 2 passed: 1 call when valid, 1 + repairs at most, the complaint in 
 # ## Task 3 · Pick the bound from a measurement
 #
 # How many repairs should production allow? Measure it: run `repair_chain(llm, n)` on the
-# `products` for `n` in 0, 1, 2, 3 (use `run_many` on `ChainState(text=p["blurb"])`), and
-# build `measured`: a DataFrame indexed by `n` (index name `repairs`) with the columns
+# `products` for `n` in 0, 1, ..., `max_repairs` (use `run_many` on
+# `ChainState(text=p["blurb"])`), and build `measured`: a DataFrame indexed by `n` (index name
+# `repairs`) with the columns
 # `listings` (runs completed) and `cost_usd` (summed `RunResult.cost_usd`). Every call is a
 # fresh sample, so make it a **paired** comparison: before each bound, reset the simulator
 # (`simulator.configure()`: same seed, counting afresh), so that every bound meets the same
@@ -265,13 +267,14 @@ print("check 2 passed: 1 call when valid, 1 + repairs at most, the complaint in 
 # to **the smallest bound that reaches the most listings measured** (every repair beyond it is
 # paid for and rescues nothing in this sample), and print one sentence that justifies it with
 # the numbers: listings gained, dollars per rescued listing, and whether the curve flattened
-# within the bounds you tried.
+# within the bounds you tried. The check wants to see it flatten: if the most listings come only
+# at the largest bound tried, a larger bound might rescue more, so raise `max_repairs`.
 
 # %%
 ### BEGIN SOLUTION
 states = [ChainState(text=p["blurb"]) for p in products]
 rows = []
-for n in range(4):
+for n in range(max_repairs + 1):
     if simulator:
         simulator.configure()  # the same first answers for every bound: a paired comparison
     results = await repair_chain(llm, n).run_many(states, concurrency=8)
@@ -298,16 +301,16 @@ print(
 )
 ### END SOLUTION
 ### BEGIN STUB
-# measured = None  # TODO: a DataFrame indexed by repairs 0..3: listings, cost_usd
+# measured = None  # TODO: a DataFrame indexed by repairs 0..max_repairs: listings, cost_usd
 # REPAIRS = None  # TODO: the bound the measurement justifies
 ### END STUB
 measured
 
 # %% tags=["check"]
-# check 3: the measurement covers 0..3 repairs and the bound is where rescues stop
+# check 3: the measurement covers 0..max_repairs repairs and the bound is where rescues stop
 assert isinstance(measured, pd.DataFrame), f"measured is {type(measured).__name__}, not a DataFrame"
-assert list(measured.index) == [0, 1, 2, 3], (
-    f"measured is indexed by {list(measured.index)}, expected repairs 0, 1, 2, 3"
+assert list(measured.index) == list(range(max_repairs + 1)), (
+    f"measured is indexed by {list(measured.index)}, expected repairs 0 to {max_repairs}"
 )
 assert {"listings", "cost_usd"} <= set(measured.columns), (
     f"measured has the columns {list(measured.columns)}, expected listings and cost_usd"
@@ -316,6 +319,13 @@ assert measured["cost_usd"].is_monotonic_increasing and measured["cost_usd"].ilo
     f"a larger repair budget cannot cost less: cost_usd is {measured['cost_usd'].round(5).tolist()}"
 )
 knee = int(measured.index[measured["listings"] == measured["listings"].max()][0])
+# a bound is justified by where the curve flattens: when the most listings come only at the
+# largest bound tried, nothing tells that bound from "the largest, to be safe"
+assert knee < max_repairs, (
+    f"the most listings ({measured['listings'].max()}) came only at the largest bound tried, "
+    f"{max_repairs}: listings by repairs are {measured['listings'].tolist()}; the curve has not "
+    f"flattened, so raise max_repairs and measure further before fixing a bound"
+)
 assert REPAIRS == knee, (
     f"REPAIRS = {REPAIRS}, but the measurement says {knee}: listings by repairs are "
     f"{measured['listings'].tolist()}, costs {measured['cost_usd'].round(5).tolist()}; "

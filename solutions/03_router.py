@@ -14,7 +14,7 @@
 #     test_parameters:
 #       model: claude-sonnet-5-5
 #       seed: 1
-#       threshold: 0.5
+#       threshold: 0.55
 # ---
 
 # %% [markdown]
@@ -162,15 +162,30 @@ assert not aborted, (
     f"{len(aborted)} runs did not complete, e.g. {aborted[0].reason}: unknown labels need a "
     f"default route"
 )
+# an unsure ticket labelled 'other' is escalated with or without a threshold: the unsure ones
+# that show the threshold at work are those whose label has a team
 groups = {
     "labelled 'other'": [r for r in results if r.state.label == "other"],
-    f"under the threshold {threshold}": [r for r in results if r.state.confidence < threshold],
+    f"with a team's label under the threshold {threshold}": [
+        r for r in results if r.state.confidence < threshold and r.state.label in TEAMS
+    ],
 }
 for name, rs in groups.items():
-    assert rs, f"no ticket was {name}: the check needs some (is the classifier running?)"
+    assert rs, (
+        f"no ticket was {name}: the check needs some (is the classifier running? is the "
+        f"threshold above some of its confidences?)"
+    )
     astray = [(r.state.label, r.state.confidence, r.state.handler) for r in rs]
     astray = [a for a in astray if a[2] != "escalate"]
-    assert not astray, f"{len(astray)} tickets {name} were not escalated, e.g. {astray[:2]}"
+    assert not astray, (
+        f"{len(astray)} tickets {name} were not escalated, e.g. {astray[:2]} "
+        f"(label, confidence, handler): "
+        + (
+            "unknown labels need a default route"
+            if "other" in name
+            else "they still reached a team: the router needs the threshold too"
+        )
+    )
 sure = [r for r in results if r.state.confidence >= threshold and r.state.label in TEAMS]
 lost = [(r.state.label, r.state.confidence, r.state.handler) for r in sure]
 lost = [x for x in lost if x[2] != x[0]]
@@ -180,7 +195,7 @@ assert sure and not lost, (
 )
 n_other, n_unsure = (len(rs) for rs in groups.values())
 print(
-    f"check 2 passed: {n_other} 'other' and {n_unsure} unsure tickets escalated, "
+    f"check 2 passed: {n_other} 'other' and {n_unsure} unsure team-labelled tickets escalated, "
     f"{len(sure)} sure tickets reached their team"
 )
 

@@ -12,6 +12,7 @@
 #     name: orchestra
 #   orchestra:
 #     mutant_parameters:
+#       n_tickets: 10
 #       seed: 0
 #       time_scale: 0.0
 #     test_parameters:
@@ -39,7 +40,7 @@ backend = "sim"  # "sim": offline simulator; "anthropic": real Claude
 planner_models = ["claude-haiku-5-5", "claude-sonnet-5-5", "claude-opus-5-5"]
 executor = "claude-haiku-5-5"
 target = 0.8  # task 3: the share of requests that must complete
-n_tickets = 6  # tickets measured in tasks 2 and 3
+n_tickets = 10  # tickets measured in tasks 2 and 3 (enough that success rates separate)
 seed = 0
 time_scale = 0.0  # wall-clock seconds per simulated second (0: as fast as possible)
 
@@ -330,8 +331,19 @@ assert strongest >= 0.5, f"success for {planner_models[-1]} without re-plans is 
 # sample on today's models, so with a few tickets a bound of 2 can complete fewer by chance)
 good_enough = table[table["success"] >= target]
 assert len(good_enough), f"no setting reaches {target}: check the runs"
-assert tuple(CHOICE) == good_enough["cost ($)"].idxmin(), (
-    f"{CHOICE} is not the cheapest setting that completes at least {target:.0%}:\n{good_enough}"
+cheapest = good_enough["cost ($)"].idxmin()
+if tuple(CHOICE) in good_enough.index:
+    chosen, best = table.loc[tuple(CHOICE)], good_enough.loc[cheapest]
+    why = (
+        f"it completes {chosen['success']:.0%} (the cheapest one {best['success']:.0%}) and "
+        f"costs ${chosen['cost ($)'] - best['cost ($)']:.5f} more per request"
+        + ("; success beyond the target is paid for" if chosen["success"] > best["success"] else "")
+    )
+else:
+    why = "it does not reach the target"
+assert tuple(CHOICE) == cheapest, (
+    f"{CHOICE} is not the cheapest setting that completes at least {target:.0%}, "
+    f"{(cheapest[0], int(cheapest[1]))}: {why}\n{good_enough}"
 )
 print(f"check 3 passed: ship planner {CHOICE[0]} with max_replans={CHOICE[1]}")
 

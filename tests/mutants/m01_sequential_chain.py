@@ -5,7 +5,7 @@ from mutants import Mutant
 TASK3 = """
 states = [ChainState(text=p["blurb"]) for p in products]
 rows = []
-for n in range(4):
+for n in range(max_repairs + 1):
     if simulator:
         simulator.configure()
     results = await repair_chain(llm, n).run_many(states, concurrency=8)
@@ -132,7 +132,9 @@ MUTANTS = [
         caught_by=1,
     ),
     # task 3: the bound from the measurement
-    Mutant("the largest bound tried, to be safe", 2, TASK3 + "REPAIRS = 3\n", caught_by=2),
+    Mutant(
+        "the largest bound tried, to be safe", 2, TASK3 + "REPAIRS = max_repairs\n", caught_by=2
+    ),
     Mutant("the cheapest bound: no repair", 2, TASK3 + "REPAIRS = 0\n", caught_by=2),
     Mutant(
         "the first bound that rescues anything",
