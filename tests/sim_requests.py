@@ -1,5 +1,7 @@
 """A Messages API request for the simulator's brain, built in one line by the sim tests."""
 
+import re
+
 from orchestra.sim.api import Request
 
 
@@ -14,3 +16,14 @@ def request(messages, system=None, tools=None, tool_choice=None, json_schema=Non
     if json_schema is not None:
         body["output_format"] = {"type": "json_schema", "schema": json_schema}
     return Request.model_validate(body)
+
+
+def tag(text: str | None, name: str) -> str | None:
+    """The text of the first ``<name>`` element, stripped; None when there is none."""
+    m = re.search(rf"(?s)<{name}>(.*?)</{name}>", text or "")
+    return m.group(1).strip() if m else None
+
+
+def tags(text: str | None, name: str) -> list[str]:
+    """The text of every ``<name>`` element, stripped, in order."""
+    return [t.strip() for t in re.findall(rf"(?s)<{name}>(.*?)</{name}>", text or "")]

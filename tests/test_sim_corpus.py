@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from sim_requests import request
+from sim_requests import request, tag, tags
 
 from orchestra.sim.brain import answer
 from orchestra.sim.models import MODELS
@@ -126,15 +126,6 @@ STOCK = tool(
     "Get the current stock price for a ticker symbol.",
     {"ticker": {"type": "string"}},
 )
-
-
-def tag(text, name):
-    m = re.search(rf"(?s)<{name}>(.*?)</{name}>", text or "")
-    return m.group(1).strip() if m else None
-
-
-def tags(text, name):
-    return [t.strip() for t in re.findall(rf"(?s)<{name}>(.*?)</{name}>", text or "")]
 
 
 def is_json(text):

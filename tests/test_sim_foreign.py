@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from sim_requests import request
+from sim_requests import request, tag, tags
 
 from orchestra.prices import PRICES
 from orchestra.sim.brain import answer
@@ -38,15 +38,6 @@ RESEARCH = (
     "800 cycles, which limits lifetime. Toyota plans small-scale production in 2027."
 )
 OPTIONS = "Options:\n- rail\n- ferry\n- flight\n"
-
-
-def tag(text, name):
-    m = re.search(rf"(?s)<{name}>(.*?)</{name}>", text or "")
-    return m.group(1).strip() if m else None
-
-
-def tags(text, name):
-    return [t.strip() for t in re.findall(rf"(?s)<{name}>(.*?)</{name}>", text or "")]
 
 
 def is_json(text):
