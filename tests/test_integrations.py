@@ -126,3 +126,22 @@ def test_llamaindex_structured_predict(sim):
     assert isinstance(out, Contact) and (
         out.name == "Grace Hopper" or out.email == "grace@navy.example"
     )
+
+
+def test_llamaindex_streams_thinking_as_its_own_block(sim):
+    llm = LlamaAnthropic(
+        model=MODEL,
+        base_url=sim.url,
+        api_key="k",
+        max_tokens=1024,
+        thinking_dict={"type": "adaptive", "display": "summarized"},
+    )
+
+    async def stream():
+        gen = await llm.astream_chat([ChatMessage(role="user", content=PROMPT)])
+        return [r async for r in gen][-1]
+
+    last = asyncio.run(stream())
+    kinds = [type(b).__name__ for b in last.message.blocks]
+    assert kinds == ["ThinkingBlock", "TextBlock"] and last.message.blocks[0].content
+    assert last.message.content and last.message.content == last.message.blocks[1].text
