@@ -855,6 +855,8 @@ def llama_loop(model, grader_model, base_url):
 # shared).
 
 # %%
+from tqdm.auto import tqdm
+
 SLOTS = 8
 writer_model = writers[0]
 
@@ -892,7 +894,7 @@ implementations = {
     "LlamaIndex Workflows": (run_llama, [llama_loop, run_llama]),
 }
 measured, finals = [], {}
-for label, (run, code) in implementations.items():
+for label, (run, code) in tqdm(implementations.items(), desc="the same loop in four frameworks"):
     with measure.Meter(simulator, label, code=code, concurrency=SLOTS) as meter:
         finals[label] = await run(briefs)
     measured.append(meter.result)

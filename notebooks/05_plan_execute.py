@@ -261,6 +261,9 @@ print(inspect.getsource(grade))
 
 
 # %%
+from tqdm.auto import tqdm
+
+
 def llm_calls(result) -> int:
     return sum(1 for s in result.trace if s.kind == "llm")
 
@@ -276,11 +279,13 @@ def planner_thinking(result) -> int:
 
 async def sweep(setting) -> list[dict]:
     rows = []
+    bar = tqdm(total=len(lengths) * len(replans), desc=f"planner {named(setting)}")
     async with planner_llm(setting) as planner:
         for k in lengths:
             for r in replans:
                 wf = planner_executor(planner, tools, max_replans=r)
                 runs = await wf.run_many([job(k, t) for t in tickets], concurrency=8)
+                bar.update()
                 for t, res in zip(tickets, runs, strict=True):
                     marks = grade(res.state.known, res.state.goal, t)
                     rows.append(
@@ -300,6 +305,7 @@ async def sweep(setting) -> list[dict]:
                             "planner thinking tokens": planner_thinking(res),
                         }
                     )
+    bar.close()
     return rows
 
 
