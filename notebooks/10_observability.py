@@ -520,12 +520,16 @@ else:
 if up:
     from openinference.instrumentation.langchain import LangChainInstrumentor
     from openinference.instrumentation.llama_index import LlamaIndexInstrumentor
+    from tqdm.auto import tqdm
+
+    progress = tqdm(total=3, desc="spans to Phoenix: ours, the frameworks', then its count")
 
     providers = {
         p: otel.otlp_provider(ui.otlp_url, project=p)
         for p in ("chapter-10", "chapter-10-langchain", "chapter-10-llamaindex")
     }
     sent = {"chapter-10": sum(otel.export(r.trace, providers["chapter-10"]) for r in incident)}
+    progress.update()
     LangChainInstrumentor().instrument(tracer_provider=providers["chapter-10-langchain"])
     LlamaIndexInstrumentor().instrument(tracer_provider=providers["chapter-10-llamaindex"])
     try:
@@ -533,11 +537,14 @@ if up:
     finally:
         LangChainInstrumentor().uninstrument()
         LlamaIndexInstrumentor().uninstrument()
+    progress.update()
     for p in providers.values():
         p.force_flush(10)
         p.shutdown()
     expected = {p: sent.get(p, 1) for p in providers}  # at least one from an instrumentation
     arrived = {p: ui.spans(p, at_least=n, timeout=60) for p, n in expected.items()}
+    progress.update()
+    progress.close()
     print(
         pd.DataFrame(
             {
