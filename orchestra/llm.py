@@ -217,7 +217,8 @@ class LLM:
         if own:
             weakref.finalize(self._client, http_client._transport.retire)
         hooks = http_client.event_hooks  # every HTTP request the SDK sends, retries included
-        http_client.event_hooks = {**hooks, "request": [*hooks["request"], _count_request]}
+        if _count_request not in hooks["request"]:  # a shared client counts each request once
+            http_client.event_hooks = {**hooks, "request": [*hooks["request"], _count_request]}
         # Under an engine retry policy the policy is the one layer that retries (and counts).
         self._once = self._client.with_options(max_retries=0)
 
@@ -309,27 +310,26 @@ class LLM:
                 prompt_preview=preview(prompt if isinstance(prompt, str) else messages[-1]),
                 effort=asked or (known.default_effort if known else None),
             )
-            sent = _sent.set([0])
+            box = [0]  # the request hook counts into it, the SDK's retries included
+            sent = _sent.set(box)
             try:
                 reply = await self._send(kwargs, schema, call)
             except anthropic.AnthropicError as exc:
                 error = _wrap(exc, self.model)
-                call.requests = max(_sent.get()[0], 1)  # the SDK's retries, counted as sent
-                self._finish(call, error=error)
+                self._finish(call, box, error=error)
                 raise error from None
             except OutputFormatError as exc:  # answered and billed, but unusable
-                self._finish(call, error=exc)
+                self._finish(call, box, error=exc)
                 raise
             finally:
                 _sent.reset(sent)
         call.output_preview = preview(reply.text or json.dumps(_plain(reply.data)))
-        self._finish(call)
+        self._finish(call, box)
         return reply
 
     async def _send(self, kwargs: dict, schema: type[BaseModel] | None, call: Call) -> Reply:
         client = self._once if retried_by_policy() else self._client
         raw = await client.messages.with_raw_response.create(**kwargs)
-        call.requests = raw.retries_taken + 1
         msg = raw.parse()
         # What the answer cost, in money and in time, is known now: record it before checking
         # its format, so an unusable answer is still charged (the API billed it).
@@ -408,8 +408,8 @@ class LLM:
                 )
         return out
 
-    def _finish(self, call: Call, error: BaseException | None = None) -> None:
-        call.ended = time.time()
+    def _finish(self, call: Call, sent: list[int], error: BaseException | None = None) -> None:
+        call.ended, call.requests = time.time(), max(sent[0], 1)
         if not call.sim_end:  # no answer: the simulator charged nothing; real Claude took time
             lost = call.ended - call.started if self.backend == "anthropic" else 0.0
             call.sim_end = clock.advance(lost)

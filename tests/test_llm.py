@@ -481,3 +481,17 @@ def test_the_real_backend_has_no_simulated_seconds_even_against_a_simulator(sim,
     monkeypatch.setenv("ANTHROPIC_API_KEY", "placeholder")
     reply = run(ask("Summarize: Rain fell all day.", backend="anthropic"))
     assert reply.text and reply.model_s is None
+
+
+def test_two_clients_sharing_one_http_client_count_each_request_once():
+    import httpx
+
+    refuse = {"type": "error", "error": {"type": "invalid_request_error", "message": "no"}}
+    client = httpx.AsyncClient(
+        transport=httpx.MockTransport(lambda r: httpx.Response(400, json=refuse))
+    )
+    first = LLM(base_url="http://sim.invalid", http_client=client)
+    LLM("claude-opus-5-5", base_url="http://sim.invalid", http_client=client)
+    with recording() as calls, pytest.raises(FatalLLMError):
+        run(first.ask("hi"))
+    assert calls[0].requests == 1
