@@ -277,3 +277,46 @@ def test_a_cached_call_is_billed_at_the_cache_prices(client):
         cost_usd(HAIKU, second.usage.input_tokens, second.usage.output_tokens)
         + CACHE_READ * read(second) * 0.10 / 1e6
     )
+
+
+def test_langchain_s_cache_options_reach_the_cache(server):
+    from langchain_anthropic import ChatAnthropic
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    llm = ChatAnthropic(model=HAIKU, base_url=server.url, api_key="k", max_tokens=100)
+    marked = SystemMessage(content=system())  # content blocks with their cache_control
+    for question in ("Summarize: order 1.", "Summarize: order 2."):
+        reply = llm.invoke([marked, HumanMessage(question)])
+    details = reply.usage_metadata["input_token_details"]
+    assert details["cache_read"] > 1_000 and details["cache_creation"] == 0
+    # the `cache_control` keyword is the API's top-level (automatic) breakpoint
+    plain = [SystemMessage(LONG), HumanMessage("Summarize: order 3.")]
+    first = llm.invoke(plain, cache_control=EPHEMERAL).usage_metadata["input_token_details"]
+    again = llm.invoke(plain, cache_control=EPHEMERAL).usage_metadata["input_token_details"]
+    # LangChain reports a write under its lifetime's name when the API splits it
+    wrote = first["ephemeral_5m_input_tokens"]
+    assert wrote > 4_000 and again["cache_read"] == wrote
+
+
+def test_llamaindex_s_cache_point_reaches_the_cache(server):
+    from llama_index.core.base.llms.types import (
+        CacheControl,
+        CachePoint,
+        ChatMessage,
+        TextBlock,
+    )
+    from llama_index.llms.anthropic import Anthropic
+
+    llm = Anthropic(model=HAIKU, base_url=server.url, api_key="k", max_tokens=100)
+
+    def chat(question: str):
+        blocks = [
+            TextBlock(text=LONG),
+            CachePoint(cache_control=CacheControl(type="ephemeral")),
+            TextBlock(text=question),
+        ]
+        return llm.chat([ChatMessage(role="user", blocks=blocks)]).raw["usage"]
+
+    first, second = chat("Summarize: order 1."), chat("Summarize: order 2.")
+    assert first.cache_creation_input_tokens > 4_000
+    assert second.cache_read_input_tokens == first.cache_creation_input_tokens
