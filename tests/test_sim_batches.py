@@ -185,3 +185,19 @@ def test_results_of_an_unfinished_batch_are_a_404_in_the_api_s_shape(server, cli
         headers={"x-api-key": client.api_key, "anthropic-version": "2023-06-01"},
     )
     assert r.status_code == 404 and r.json()["error"]["type"] == "not_found_error"
+
+
+def test_the_log_gets_a_line_per_answered_request_when_the_batch_ends(server, client):
+    done = client.messages.batches.create(requests=requests(3))
+    stopped = client.messages.batches.create(requests=requests(2))
+    client.messages.batches.cancel(stopped.id)
+    assert not [e for e in server.log if e.get("batch")]  # nothing before the end
+    finish(server, client, done.id)  # both end: 25 hours later
+    lines = [e for e in server.log if e.get("batch")]
+    assert [e["batch"] for e in lines] == [done.id] * 3  # the canceled ones cost nothing
+    billed = sum(usage_cost_usd(e["model"], e, batch=True) for e in lines)
+    paid = sum(
+        usage_cost_usd(HAIKU, r.result.message.usage, batch=True)
+        for r in client.messages.batches.results(done.id)
+    )
+    assert billed == pytest.approx(paid) and billed > 0

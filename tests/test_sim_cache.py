@@ -246,12 +246,16 @@ def test_a_hit_answers_sooner_by_the_prompt_it_did_not_process(server, client):
         return float(raw.headers[wire.MODEL_SECONDS_HEADER]), raw.parse()
 
     cold_s, cold = timed("Summarize: order 5.")
+    cold_log = server.log[-1]
     server.configure()  # the same draws again, on an empty cache
     timed("Summarize: order 6.")  # warms the cache
     warm_s, warm = timed("Summarize: order 5.")
     assert warm.content == cold.content  # caching never changes the answer
     saved = (1 - READ_TIME) * read(warm) / INPUT_TOKENS_PER_S
     assert read(warm) > 4_000 and warm_s == pytest.approx(cold_s - saved, abs=1e-3)
+    # all of it before the first token: a stream's first event comes that much sooner
+    cold_first, warm_first = cold_log["ttft_s"], server.log[-1]["ttft_s"]
+    assert warm_first == pytest.approx(cold_first - saved, abs=1e-3)
 
 
 def test_streaming_reports_the_cache_in_message_start(client):

@@ -70,6 +70,8 @@ class Batch:
     """In the order they finish."""
     cancel_at: float | None = None
     """Model-seconds after creation at which a cancel came."""
+    logged: bool = False
+    """Its answered requests are in the simulator's log (they go there when it ends)."""
 
     def outcome(self, item: Item) -> str:
         """``succeeded``, ``errored``, ``canceled`` or ``expired``, once the batch has ended."""
