@@ -324,3 +324,18 @@ def test_llamaindex_s_cache_point_reaches_the_cache(server):
     first, second = chat("Summarize: order 1."), chat("Summarize: order 2.")
     assert first.cache_creation_input_tokens > 4_000
     assert second.cache_read_input_tokens == first.cache_creation_input_tokens
+
+
+def test_breakpoints_never_change_the_answer(server, client):
+    tool = {"name": "lookup", "description": "Find an order.", "input_schema": {"type": "object"}}
+    plain = ask(client, tools=[tool], system="You answer questions.")
+    server.configure()  # the same draws again
+    marked = ask(
+        client,
+        tools=[{**tool, "cache_control": EPHEMERAL}],
+        cache_control={**EPHEMERAL, "ttl": "5m"},
+        system=[{"type": "text", "text": "You answer questions.", "cache_control": EPHEMERAL}],
+    )
+    # the id carries a digest of everything the answer depends on
+    assert marked.id == plain.id and marked.content == plain.content
+    assert marked.usage.input_tokens == whole(plain)
