@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import anthropic
@@ -201,3 +202,18 @@ def test_the_log_gets_a_line_per_answered_request_when_the_batch_ends(server, cl
         for r in client.messages.batches.results(done.id)
     )
     assert billed == pytest.approx(paid) and billed > 0
+
+
+def test_the_async_sdk_polls_and_reads_results_too(server, client):
+    async def run() -> tuple[str, list[str]]:
+        async with anthropic.AsyncAnthropic(
+            base_url=server.url, api_key=client.api_key, max_retries=0
+        ) as aclient:
+            batch = await aclient.messages.batches.create(requests=requests(3))
+            server.advance(25 * HOURS)
+            done = await aclient.messages.batches.retrieve(batch.id)
+            ids = [r.custom_id async for r in await aclient.messages.batches.results(batch.id)]
+            return done.processing_status, ids
+
+    status, ids = asyncio.run(run())
+    assert status == "ended" and sorted(ids) == ["doc-0", "doc-1", "doc-2"]
