@@ -12,6 +12,7 @@ import asyncio
 import json
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Protocol
 
@@ -161,7 +162,9 @@ class Handlers:
             return web.json_response(outcome.body, headers=headers)
         return await stream(request, outcome, headers, wall_s)
 
-    async def batch_call(self, request: web.Request, act) -> web.Response:
+    async def batch_call(
+        self, request: web.Request, act: Callable[[str], Awaitable[Batch | dict | bytes]]
+    ) -> web.Response:
         """Run one Message Batches action, answering its ``ApiError`` in the API's shape."""
         rid = self.rid()
         try:
