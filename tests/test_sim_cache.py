@@ -339,3 +339,17 @@ def test_breakpoints_never_change_the_answer(server, client):
     # the id carries a digest of everything the answer depends on
     assert marked.id == plain.id and marked.content == plain.content
     assert marked.usage.input_tokens == whole(plain)
+
+
+def test_a_change_to_thinking_misses_only_the_messages_part(client):
+    turn = [{"type": "text", "text": LONG, "cache_control": EPHEMERAL}]
+    kw = {"model": HAIKU, "max_tokens": 100, "system": system()}
+
+    def send(**extra):
+        return client.messages.create(messages=[{"role": "user", "content": turn}], **kw, **extra)
+
+    first = send()
+    switched = send(thinking={"type": "disabled"})
+    # the system prompt's entry is read; the message block after it is written again
+    assert 1_000 < read(switched) < written(first) and written(switched) > 4_000
+    assert read(send()) == written(first)  # back to the first settings: all of it is read
