@@ -181,7 +181,9 @@ CATALOG: dict[str, Listing] = {
             thinking=("adaptive",),
             default_effort="medium",
             forced_tools=False,
-            min_cache_tokens=1024,
+            # not in the caching page's table on 2026-12-07; the 5.x line's 512 (Opus 5, Haiku
+            # and Sonnet 5.5) is assumed
+            min_cache_tokens=512,
             notes="the strongest: long agentic work, the hardest reasoning",
             **_NEW,
         ),

@@ -121,7 +121,7 @@ def test_each_model_s_minimum_cacheable_prompt():
     wanted = {
         "claude-haiku-5-5": 512,
         "claude-sonnet-5-5": 512,
-        "claude-opus-5-5": 1024,
+        "claude-opus-5-5": 512,
         "claude-haiku-4-5": 4096,
         "claude-opus-4-5": 4096,
     }
