@@ -271,23 +271,35 @@ async def outcome(coro):
 simulator.configure(faults=sim.Faults())
 got = await outcome(ask_with_retry(llm, PREFILLED))  # every call of this request is a 400
 assert isinstance(got, errors.FatalLLMError), (
-    f"a 400 should come back as FatalLLMError after one request; ask_with_retry returned {got!r}"
+    f"ask_with_retry(llm, PREFILLED) (a request Haiku 5.5 refuses with a 400) returned {got!r}; "
+    f"expected the FatalLLMError itself, after one request"
 )
-assert requests() == 1, f"a 400 was sent {requests()} times; it cannot get better: send it once"
+assert requests() == 1, (
+    f"ask_with_retry(llm, PREFILLED) sent the request {requests()} times, but a 400 cannot get "
+    f"better: send it once"
+)
 
 simulator.configure(faults=sim.Faults(plan=[sim.Rule("overloaded", match="refund", nth=[1, 2])]))
 got = await outcome(ask_with_retry(llm, "Summarize: I am still waiting for my refund."))
 assert not isinstance(got, Exception), (
-    f"two 529s then a success should return the answer; ask_with_retry raised {got!r}"
+    f"ask_with_retry(llm, 'Summarize: I am still waiting for my refund.') (two 529s, then an "
+    f"answer) raised {got!r}; expected the answer"
 )
-assert requests() == 3, f"expected 3 requests (2 failures, 1 success), saw {requests()}"
+assert requests() == 3, (
+    f"ask_with_retry(llm, 'Summarize: I am still waiting for my refund.') (two 529s, then an "
+    f"answer) sent {requests()} requests; expected 3 (2 failures, 1 success)"
+)
 
 simulator.configure(faults=sim.Faults(plan=[sim.Rule("overloaded", match="invoice")]))  # always 529
 got = await outcome(ask_with_retry(llm, "Summarize: the invoice is wrong.", max_attempts=4))
 assert isinstance(got, errors.RetryableLLMError), (
-    f"after max_attempts 529s the last 529 should be raised; ask_with_retry returned {got!r}"
+    f"ask_with_retry(llm, 'Summarize: the invoice is wrong.', max_attempts=4) (a 529 every "
+    f"time) returned {got!r}; expected the last 529 (RetryableLLMError) raised"
 )
-assert requests() == 4, f"max_attempts=4 but {requests()} requests were sent"
+assert requests() == 4, (
+    f"ask_with_retry(llm, 'Summarize: the invoice is wrong.', max_attempts=4) (a 529 every "
+    f"time) sent {requests()} requests; expected 4"
+)
 print("check 2 passed")
 
 
@@ -328,15 +340,22 @@ except TimeoutError:
         "once: does it wait with the `sleep` it is given?"
     ) from None
 assert got == "ok", (
-    f"three failures then an answer, with max_attempts=4: expected 'ok', got {got!r}"
+    f"ask_with_retry(<a client raising a 429 (retry-after 7.5 s), a 500, a 529, then answering "
+    f"'ok'>, 'hi', max_attempts=4, base_delay=0.25, sleep=fake_sleep) returned {got!r}; "
+    f"expected 'ok'"
 )
-assert waits, "ask_with_retry never called the `sleep` it was given: wait with it"
+WAITS = (
+    "ask_with_retry(<a client raising a 429 (retry-after 7.5 s), a 500, a 529, then answering "
+    "'ok'>, 'hi', max_attempts=4, base_delay=0.25, sleep=fake_sleep)"
+)
+assert waits, f"{WAITS} never called the `sleep` it was given: wait with it"
 assert waits[0] == 7.5, (
-    f"after a 429 whose retry-after is 7.5 s you waited {waits[0]!r} s: wait what the server asks"
+    f"{WAITS} waited {waits}; expected [7.5, 0.5, 1.0]: after the 429 whose retry-after is "
+    f"7.5 s, wait what the server asks"
 )
 assert waits[1:] == [0.5, 1.0], (
-    f"with no retry-after, failures 2 and 3 should wait base_delay x 2^(n-1) = 0.5 s and 1.0 s; "
-    f"you waited {waits[1:]}"
+    f"{WAITS} waited {waits}; expected [7.5, 0.5, 1.0]: with no retry-after, failures 2 and 3 "
+    f"wait base_delay x 2^(n-1) = 0.5 s and 1.0 s"
 )
 print("check 3 passed")
 
@@ -520,16 +539,19 @@ texts = [
 results = [await replies.run(Ticket(text=t)) for t in texts]
 statuses = [r.status for r in results]
 assert all(r.status == "completed" and r.state.reply for r in results), (
-    f"every ticket needs a reply from the fallback; the runs ended {statuses}"
+    f"make_replies(strong, llm, clock=<frozen at 0 s>) with the strong model down ran "
+    f"{len(texts)} tickets {statuses}; every ticket needs a reply from the fallback"
 )
 strong_requests = sum(e["model"] == strong_model for e in simulator.log)
 fast_requests = sum(e["model"] == model for e in simulator.log)
 assert strong_requests == 2, (
-    f"the strong model was called {strong_requests} times for {len(texts)} "
+    f"make_replies(strong, llm, clock=<frozen at 0 s>) with the strong model down: the strong "
+    f"model was called {strong_requests} times for {len(texts)} "
     f"tickets; an open breaker should stop it after 2 failures"
 )
 assert fast_requests == len(texts), (
-    f"the fast model answered {fast_requests} of {len(texts)} tickets: its own breaker must stay "
+    f"make_replies(strong, llm, clock=<frozen at 0 s>) with the strong model down: the fast "
+    f"model answered {fast_requests} of {len(texts)} tickets: its own breaker must stay "
     f"closed while it works"
 )
 

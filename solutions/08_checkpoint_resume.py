@@ -327,16 +327,24 @@ customers = {
 for n, (customer, text) in enumerate(customers.items()):
     failed = await mailer.run(Mail(customer=customer, text=text), store=store, run_id=f"mail-{n}")
     assert failed.status == "aborted", (
-        f"the staged review failure should abort the first run; it ended {failed.status!r}"
+        f"make_mailer(llm, outbox).run(Mail({customer!r}, ...)) with its review call failing "
+        f"ended {failed.status!r}; expected 'aborted'"
     )
     early = [m["to"] for m in outbox.sent if m["to"] == customer]
     assert not early, (
-        f"{customer} was emailed although the review failed: send only after the review"
+        f"make_mailer(llm, outbox).run(Mail({customer!r}, ...)) with its review call failing "
+        f"emailed {customer} all the same: send only after the review"
     )
     done = await mailer.resume(f"mail-{n}", store)
-    assert done.status == "completed" and done.state.reply and done.state.review, done.reason
+    assert done.status == "completed" and done.state.reply and done.state.review, (
+        f"mailer.resume('mail-{n}', store) ended {done.status!r} with reply {done.state.reply!r} "
+        f"and review {done.state.review!r}: {done.reason}"
+    )
 counts = {c: sum(m["to"] == c for m in outbox.sent) for c in customers}
-assert counts == {c: 1 for c in customers}, f"emails per customer: {counts}; expected one each"
+assert counts == {c: 1 for c in customers}, (
+    f"after a failed review and a resume for each of {list(customers)}, make_mailer's outbox "
+    f"sent {counts} emails per customer; expected one each"
+)
 print("check 3 passed")
 
 # %% tags=["check"]
@@ -352,15 +360,19 @@ assert failed.status != "completed", (
     f"(no retry, no fallback), but the run ended {failed.status!r}"
 )
 done = await mailer.resume("mail-ack", store)
-assert done.status == "completed", f"the resume should complete the run: {done.reason}"
+assert done.status == "completed", (
+    f"mailer.resume('mail-ack', store) ended {done.status!r}; expected completed: {done.reason}"
+)
 delivered = sum(m["to"] == mail.customer for m in outbox.sent)
 assert delivered == 1, (
-    f"the mail was delivered before the acknowledgement was lost, and the resume sent it again: "
+    f"make_mailer(llm, Outbox(lose_ack={{1}})): run, then resume: the mail was delivered "
+    f"before the acknowledgement was lost, and the resume sent it again: "
     f"{delivered} emails. Give the send an idempotency key that is the same on every rerun"
 )
 answered = sum(e["status"] == 200 for e in simulator.log)
 assert answered == 2, (
-    f"{answered} LLM calls for one draft and one review: the rerun after the lost "
+    f"make_mailer(llm, Outbox(lose_ack={{1}})): run, then resume: {answered} LLM calls "
+    f"answered for one draft and one review, expected 2: the rerun after the lost "
     f"acknowledgement asked the model again. Commit the draft and the review before sending"
 )
 print("check 4 passed")
@@ -378,7 +390,10 @@ for n, text in enumerate(texts):
     )
     if result.status != "completed":
         result = await mailer.resume(f"dee-{n}", store)
-    assert result.status == "completed", result.reason
+    assert result.status == "completed", (
+        f"make_mailer(llm, Outbox(lose_ack={{2}})), ticket dee-{n}: the run and its resume ended "
+        f"{result.status!r}: {result.reason}"
+    )
 got = sum(m["to"] == "dee@example.com" for m in outbox.sent)
 assert got == 2, (
     f"dee@example.com sent two tickets and received {got} email(s), expected 2: the idempotency "
