@@ -325,6 +325,10 @@ async def fake_sleep(seconds):
     waits.append(seconds)
 
 
+WAITS = (
+    "ask_with_retry(<a client raising a 429 (retry-after 7.5 s), a 500, a 529, then answering "
+    "'ok'>, 'hi', max_attempts=4, base_delay=0.25, sleep=fake_sleep)"
+)
 script = Scripted(
     errors.RetryableLLMError("429 rate limited", status=429, retry_after=7.5),
     errors.RetryableLLMError("500 server error", status=500),
@@ -336,17 +340,13 @@ try:
     )
 except TimeoutError:
     raise AssertionError(
-        "ask_with_retry did not return within 5 s although its sleep is a fake that returns at "
-        "once: does it wait with the `sleep` it is given?"
+        f"{WAITS} did not return within 5 s although its sleep is a fake that returns at once: "
+        f"does it wait with the `sleep` it is given?"
     ) from None
 assert got == "ok", (
     f"ask_with_retry(<a client raising a 429 (retry-after 7.5 s), a 500, a 529, then answering "
     f"'ok'>, 'hi', max_attempts=4, base_delay=0.25, sleep=fake_sleep) returned {got!r}; "
     f"expected 'ok'"
-)
-WAITS = (
-    "ask_with_retry(<a client raising a 429 (retry-after 7.5 s), a 500, a 529, then answering "
-    "'ok'>, 'hi', max_attempts=4, base_delay=0.25, sleep=fake_sleep)"
 )
 assert waits, f"{WAITS} never called the `sleep` it was given: wait with it"
 assert waits[0] == 7.5, (

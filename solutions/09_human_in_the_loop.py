@@ -174,7 +174,8 @@ for i, (decision, status, published, outcome) in enumerate(cases):
         published = paused.waiting_for["payload"]["draft"]
     got = (done.status, done.state.published, done.state.outcome)
     assert got == (status, published, outcome), (
-        f"decision {decision}: your step ended the run {done.status!r} with "
+        f"draft, approval, publish; resumed with decision {decision}: your step ended the run "
+        f"{done.status!r} with "
         f"published={done.state.published!r}, outcome={done.state.outcome!r} "
         f"(reason: {done.reason}); expected {status!r}, published={published!r}, "
         f"outcome={outcome!r}"
@@ -303,17 +304,25 @@ assert paused.status == "waiting", f"the run did not pause for a decision: {paus
 shown = paused.waiting_for["payload"]["draft"]
 reloaded = await wf2.resume("t2", store)  # the review page reloaded: no decision yet
 assert reloaded.status == "waiting" and calls() - start == 1, (
-    f"a resume without a decision made the run {reloaded.status!r} after {calls() - start} LLM "
+    f"make_review_workflow(llm): run(listing(1)), then resume('t2') with no decision (the "
+    f"review page reloaded) left the run {reloaded.status!r} after {calls() - start} LLM "
     f"calls in all; expected it still waiting, after the 1 call that drafted"
 )
 key = reloaded.waiting_for["key"]
 done = await wf2.resume("t2", store, decision={"action": "approve"}, question=key)
 assert done.status == "completed" and done.state.decision == {"action": "approve"}, (
-    f"after the approve the run is {done.status!r} with decision {done.state.decision!r}; "
+    f"make_review_workflow(llm): resume('t2', decision={{'action': 'approve'}}) left the run "
+    f"{done.status!r} with decision {done.state.decision!r}; "
     f"expected completed with {{'action': 'approve'}}"
 )
-assert calls() - start == 1, f"{calls() - start} LLM calls for one approved draft; expected 1"
-assert done.state.draft == shown, "the kept draft is not the one the reviewer was shown"
+assert calls() - start == 1, (
+    f"make_review_workflow(llm): run, reload, approve made {calls() - start} LLM calls for one "
+    f"approved draft; expected 1"
+)
+assert done.state.draft == shown, (
+    f"make_review_workflow(llm): the reviewer was shown {shown!r}, the state keeps "
+    f"{done.state.draft!r}: keep the draft that was shown"
+)
 print("Task 2 passed")
 
 # %% tags=["check"]
@@ -425,12 +434,19 @@ key = paused.waiting_for["key"]
 start = calls()
 got = await submitted(make_review_workflow, db, "t3", key, {"action": "reject"})
 assert got == {"status": "applied", "run": "completed"}, (
-    f"submit for the question the run waits on returned {got!r}; "
+    f"submit(make_review_workflow, db, 't3', {key!r}, {{'action': 'reject'}}) (the question the "
+    f"run waits on) returned {got!r}; "
     f"expected {{'status': 'applied', 'run': 'completed'}}"
 )
-assert calls() == start, f"submit made {calls() - start} LLM call(s); the draft was already paid"
+assert calls() == start, (
+    f"submit(make_review_workflow, db, 't3', {key!r}, {{'action': 'reject'}}) made "
+    f"{calls() - start} LLM call(s); expected none: the draft was already paid"
+)
 row = SqliteStore(db).journal("t3").get(key, {}).get("out")
-assert row == {"action": "reject"}, f"the journal holds {row!r} for {key!r}; expected the reject"
+assert row == {"action": "reject"}, (
+    f"submit(make_review_workflow, db, 't3', {key!r}, {{'action': 'reject'}}): the journal "
+    f"holds {row!r} for {key!r}; expected the reject"
+)
 
 await make_review_workflow(llm).run(listing(3), store=SqliteStore(db), run_id="t3-stale")
 waiting = make_review_workflow(llm).waiting("t3-stale", SqliteStore(db))["key"]
@@ -439,7 +455,8 @@ got = await submitted(
 )
 now = SqliteStore(db).load("t3-stale").status
 assert got == {"status": "stale", "waiting_on": waiting} and now == "waiting", (
-    f"a decision for a question the run never asked returned {got!r} and left the run {now!r}; "
+    f"submit(make_review_workflow, db, 't3-stale', 'old-link#human0', {{'action': 'approve'}}) "
+    f"(a question the run never asked) returned {got!r} and left the run {now!r}; "
     f"expected {{'status': 'stale', 'waiting_on': {waiting!r}}} and the run still waiting"
 )
 print("Task 3 passed: applied once after a restart; a stale link changed nothing")
@@ -453,24 +470,28 @@ legal = paused.waiting_for["key"]
 approve = {"action": "approve"}
 got = await submitted(make_two_approvals, db, "two", legal, approve)
 assert got == {"status": "applied", "run": "waiting"}, (
-    f"the legal approve returned {got!r}; expected applied, the run then waiting for the editor"
+    f"submit(make_two_approvals, db, 'two', {legal!r}, {approve}) (the legal question) returned "
+    f"{got!r}; expected applied, the run then waiting for the editor"
 )
 editor = make_two_approvals(llm).waiting("two", SqliteStore(db))["key"]
 got = await submitted(make_two_approvals, db, "two", legal, approve)  # the same request, retried
 journal = SqliteStore(db).journal("two")
 assert got == {"status": "stale", "waiting_on": editor} and editor not in journal, (
-    f"the retried legal approve returned {got!r}"
+    f"submit(make_two_approvals, db, 'two', {legal!r}, {approve}) again (a retried request) "
+    f"returned {got!r}"
     + (" and approved the editor's question, which nobody saw" if editor in journal else "")
     + f"; expected {{'status': 'stale', 'waiting_on': {editor!r}}} and no editor decision"
 )
 got = await submitted(make_two_approvals, db, "two", editor, {"action": "reject"})
 assert got == {"status": "applied", "run": "completed"}, (
-    f"the editor's reject returned {got!r}; expected applied, the run completed"
+    f"submit(make_two_approvals, db, 'two', {editor!r}, {{'action': 'reject'}}) returned "
+    f"{got!r}; expected applied, the run completed"
 )
 got = await submitted(make_two_approvals, db, "two", editor, approve)  # a re-click, too late
 kept = SqliteStore(db).journal("two")[editor]["out"]
 assert got == {"status": "stale", "waiting_on": None} and kept == {"action": "reject"}, (
-    f"an approve after the run finished returned {got!r} and the editor's decision is now "
+    f"submit(make_two_approvals, db, 'two', {editor!r}, {approve}) after the run finished "
+    f"returned {got!r} and the editor's decision is now "
     f"{kept!r}; expected {{'status': 'stale', 'waiting_on': None}} and the reject kept"
 )
 print("Task 3 passed: each decision applied once, to the question it names")
