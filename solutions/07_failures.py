@@ -29,7 +29,10 @@
 # 4. Answer an interview question (not graded by the checks: you score it against a rubric).
 #
 # Each task is one an interviewer sets for this pattern: design or repair a small piece and say
-# what it trades. The checks say what your code did and what was expected.
+# what it trades. The checks call your code on the notebook's cases **and** on cases they
+# generate (seeded) against a reference: every kind of error, the last allowed attempt, a
+# `retry-after` of 0, a model that is healthy, a clock that moves. Each says what it called,
+# what came back and what was expected.
 
 # %% tags=["parameters"]
 backend = "sim"  # the checks stage faults: they need the simulator
@@ -40,6 +43,7 @@ time_scale = 0.0  # instant calls: the checks are about counts, not time
 
 # %%
 import asyncio
+import random
 
 from pydantic import BaseModel
 
@@ -53,6 +57,18 @@ strong = LLM(strong_model, max_retries=0)
 def requests():
     """How many requests the simulator received since it was last configured."""
     return len(simulator.log)
+
+
+def called(call, fn, *args, **kwargs):
+    """What ``fn`` returns, for the checks; if it raises, a failure that names ``call``."""
+    try:
+        return fn(*args, **kwargs)
+    except NotImplementedError as exc:
+        raise AssertionError(
+            f"{call}: not written yet ({exc}): write it in its TODO cell"
+        ) from None
+    except Exception as exc:
+        raise AssertionError(f"{call} raised {type(exc).__name__}: {exc}") from exc
 
 
 PREFILLED = [  # ends with the start of the answer: Haiku 4.5 continued it, the 5.5 models refuse
@@ -85,7 +101,7 @@ def should_retry(exc: BaseException) -> bool:
     ### END SOLUTION
     ### BEGIN STUB
     # # TODO
-    # raise NotImplementedError
+    # raise NotImplementedError("Task 1: write should_retry")
     ### END STUB
 
 
@@ -141,9 +157,60 @@ async with LLM(model, max_retries=0, timeout=0.2) as impatient, unknown:
 cases["step timeout"] = (TimeoutError(), True)
 cases["breaker open"] = (errors.CircuitOpenError("open", name="m", retry_in=5.0), False)
 cases["a bug in our code"] = (KeyError("category"), False)
-wrong = [name for name, (exc, expected) in cases.items() if should_retry(exc) is not expected]
-assert not wrong, f"should_retry is wrong for: {wrong}"
-print("check 1 passed")
+# and 40 more, built as orchestra.LLM and the engine raise them (the same classes, other
+# statuses and messages), each with the answer the error tree gives
+KINDS = [
+    (
+        lambda s: errors.RetryableLLMError(f"{s} from the API", status=s),
+        (429, 500, 502, 503, 529),
+        True,
+    ),
+    (
+        lambda s: errors.RetryableLLMError("429 slow down", status=429, retry_after=s),
+        (0.0, 2.0),
+        True,
+    ),
+    (
+        lambda s: errors.RetryableLLMError(f"client timeout after {s} s", status=None),
+        (10, 60),
+        True,
+    ),
+    (
+        lambda s: errors.FatalLLMError(f"{s} from the API", status=s),
+        (400, 401, 403, 404, 413),
+        False,
+    ),
+    (lambda s: errors.OutputFormatError(f"not JSON: {s}"), ("'{'", "'Sure! Here'"), True),
+    (
+        lambda s: errors.UngroundedAnswerError(f"cites {s}, which it was not given"),
+        ("doc 9",),
+        True,
+    ),
+    (lambda s: TimeoutError(f"step 'reply' took longer than {s} s"), (5, 30), True),
+    (lambda s: errors.CircuitOpenError("open", name="m", retry_in=s), (0.0, 30.0), False),
+    (lambda s: errors.ConfigError(f"unknown model {s!r}"), ("claude-sonnet-4-5",), False),
+    (lambda s: errors.BudgetExceededError("over", spent=s, limit=1.0, unit="USD"), (1.5,), False),
+    (lambda s: s(), (KeyError, ValueError, AttributeError, IndexError, TypeError), False),
+]
+rng = random.Random(7)
+for n in range(40):
+    make, values, expected = rng.choice(KINDS)
+    cases[f"generated {n}"] = (make(rng.choice(values)), expected)
+wrong = []
+for name, (exc, expected) in cases.items():
+    got = called(f"should_retry({exc!r})", should_retry, exc)
+    if got is not expected:
+        status = getattr(exc, "status", None)
+        wrong.append(
+            f"should_retry({type(exc).__name__}({str(exc)!r}"
+            + (f", status={status}" if status else "")
+            + f")) [{name}] returned {got!r}, expected {expected}"
+        )
+assert not wrong, (
+    f"{len(wrong)} of {len(cases)} errors get the wrong answer (retry only what a later attempt "
+    f"may fix: RetryableLLMError, OutputFormatError, TimeoutError):\n" + "\n".join(wrong)
+)
+print(f"check 1 passed: {len(cases)} errors")
 
 
 # %% [markdown]
@@ -204,23 +271,35 @@ async def outcome(coro):
 simulator.configure(faults=sim.Faults())
 got = await outcome(ask_with_retry(llm, PREFILLED))  # every call of this request is a 400
 assert isinstance(got, errors.FatalLLMError), (
-    f"a 400 should come back as FatalLLMError after one request; ask_with_retry returned {got!r}"
+    f"ask_with_retry(llm, PREFILLED) (a request Haiku 5.5 refuses with a 400) returned {got!r}; "
+    f"expected the FatalLLMError itself, after one request"
 )
-assert requests() == 1, f"a 400 was sent {requests()} times; it cannot get better: send it once"
+assert requests() == 1, (
+    f"ask_with_retry(llm, PREFILLED) sent the request {requests()} times, but a 400 cannot get "
+    f"better: send it once"
+)
 
 simulator.configure(faults=sim.Faults(plan=[sim.Rule("overloaded", match="refund", nth=[1, 2])]))
 got = await outcome(ask_with_retry(llm, "Summarize: I am still waiting for my refund."))
 assert not isinstance(got, Exception), (
-    f"two 529s then a success should return the answer; ask_with_retry raised {got!r}"
+    f"ask_with_retry(llm, 'Summarize: I am still waiting for my refund.') (two 529s, then an "
+    f"answer) raised {got!r}; expected the answer"
 )
-assert requests() == 3, f"expected 3 requests (2 failures, 1 success), saw {requests()}"
+assert requests() == 3, (
+    f"ask_with_retry(llm, 'Summarize: I am still waiting for my refund.') (two 529s, then an "
+    f"answer) sent {requests()} requests; expected 3 (2 failures, 1 success)"
+)
 
 simulator.configure(faults=sim.Faults(plan=[sim.Rule("overloaded", match="invoice")]))  # always 529
 got = await outcome(ask_with_retry(llm, "Summarize: the invoice is wrong.", max_attempts=4))
 assert isinstance(got, errors.RetryableLLMError), (
-    f"after max_attempts 529s the last 529 should be raised; ask_with_retry returned {got!r}"
+    f"ask_with_retry(llm, 'Summarize: the invoice is wrong.', max_attempts=4) (a 529 every "
+    f"time) returned {got!r}; expected the last 529 (RetryableLLMError) raised"
 )
-assert requests() == 4, f"max_attempts=4 but {requests()} requests were sent"
+assert requests() == 4, (
+    f"ask_with_retry(llm, 'Summarize: the invoice is wrong.', max_attempts=4) (a 529 every "
+    f"time) sent {requests()} requests; expected 4"
+)
 print("check 2 passed")
 
 
@@ -246,6 +325,10 @@ async def fake_sleep(seconds):
     waits.append(seconds)
 
 
+WAITS = (
+    "ask_with_retry(<a client raising a 429 (retry-after 7.5 s), a 500, a 529, then answering "
+    "'ok'>, 'hi', max_attempts=4, base_delay=0.25, sleep=fake_sleep)"
+)
 script = Scripted(
     errors.RetryableLLMError("429 rate limited", status=429, retry_after=7.5),
     errors.RetryableLLMError("500 server error", status=500),
@@ -257,21 +340,133 @@ try:
     )
 except TimeoutError:
     raise AssertionError(
-        "ask_with_retry did not return within 5 s although its sleep is a fake that returns at "
-        "once: does it wait with the `sleep` it is given?"
+        f"{WAITS} did not return within 5 s although its sleep is a fake that returns at once: "
+        f"does it wait with the `sleep` it is given?"
     ) from None
 assert got == "ok", (
-    f"three failures then an answer, with max_attempts=4: expected 'ok', got {got!r}"
+    f"ask_with_retry(<a client raising a 429 (retry-after 7.5 s), a 500, a 529, then answering "
+    f"'ok'>, 'hi', max_attempts=4, base_delay=0.25, sleep=fake_sleep) returned {got!r}; "
+    f"expected 'ok'"
 )
-assert waits, "ask_with_retry never called the `sleep` it was given: wait with it"
+assert waits, f"{WAITS} never called the `sleep` it was given: wait with it"
 assert waits[0] == 7.5, (
-    f"after a 429 whose retry-after is 7.5 s you waited {waits[0]!r} s: wait what the server asks"
+    f"{WAITS} waited {waits}; expected [7.5, 0.5, 1.0]: after the 429 whose retry-after is "
+    f"7.5 s, wait what the server asks"
 )
 assert waits[1:] == [0.5, 1.0], (
-    f"with no retry-after, failures 2 and 3 should wait base_delay x 2^(n-1) = 0.5 s and 1.0 s; "
-    f"you waited {waits[1:]}"
+    f"{WAITS} waited {waits}; expected [7.5, 0.5, 1.0]: with no retry-after, failures 2 and 3 "
+    f"wait base_delay x 2^(n-1) = 0.5 s and 1.0 s"
 )
 print("check 3 passed")
+
+
+# %% tags=["check"]
+# check 4: ask_with_retry on 40 generated failure scripts against a reference: the number of
+# calls, each wait, the answer or the last error (on the last allowed attempt too, and with a
+# retry-after of 0), and the caller's prompt unchanged
+def reference_retry(failures, max_attempts, base_delay):
+    """(what comes back: ("answer", a) or ("error", exc), calls made, waits)."""
+    waits = []
+    for attempt in range(1, max_attempts + 1):
+        if attempt > len(failures):
+            return ("answer", "ok"), attempt, waits
+        exc = failures[attempt - 1]
+        retry = isinstance(exc, (errors.RetryableLLMError, errors.OutputFormatError))
+        if attempt == max_attempts or not retry:
+            return ("error", exc), attempt, waits
+        told = getattr(exc, "retry_after", None)
+        waits.append(told if told is not None else base_delay * 2 ** (attempt - 1))
+
+
+class Recording(Scripted):
+    """A scripted client that also keeps a copy of each prompt it was sent."""
+
+    def __init__(self, *failures):
+        super().__init__(*failures)
+        self.prompts = []
+
+    async def ask(self, prompt):
+        self.prompts.append(repr(prompt))
+        return await super().ask(prompt)
+
+
+FAILURES = [
+    lambda: errors.RetryableLLMError("529 overloaded", status=529),
+    lambda: errors.RetryableLLMError("500 server error", status=500),
+    lambda: errors.RetryableLLMError("429 rate limited", status=429, retry_after=3.0),
+    lambda: errors.RetryableLLMError("429 rate limited", status=429, retry_after=0.0),
+    lambda: errors.OutputFormatError("not JSON"),
+    lambda: errors.FatalLLMError("400 prefill refused", status=400),
+]
+
+
+def label(exc):
+    told = getattr(exc, "retry_after", None)
+    return str(exc) + (f" (retry-after {told} s)" if told is not None else "")
+
+
+rng = random.Random(8)
+scripts = [  # (failures, max_attempts, base_delay): the boundaries first
+    ([FAILURES[0](), FAILURES[1]()], 3, 0.5),  # the last allowed attempt answers
+    ([FAILURES[0](), FAILURES[1](), FAILURES[4]()], 3, 0.5),  # the last allowed attempt fails
+    ([FAILURES[3](), FAILURES[0]()], 4, 0.25),  # a retry-after of 0 s: retry at once
+    ([FAILURES[0]()], 1, 0.5),  # one attempt allowed: no retry, no wait
+    ([], 2, 0.5),  # answers at once
+]
+while len(scripts) < 40:
+    failures = [rng.choice(FAILURES)() for _ in range(rng.randint(0, 6))]
+    scripts.append((failures, rng.randint(1, 5), rng.choice([0.1, 0.25, 1.0])))
+for failures, max_attempts, base_delay in scripts:
+    client = Recording(*failures)
+    waits.clear()
+    prompt = [{"role": "user", "content": "Summarize: the parcel is late."}]
+    given = repr(prompt)
+    expected, calls, expected_waits = reference_retry(failures, max_attempts, base_delay)
+    call = (
+        f"ask_with_retry(<a client raising {[label(e) for e in failures]} then answering "
+        f"'ok'>, prompt, max_attempts={max_attempts}, base_delay={base_delay}, sleep=<a fake>)"
+    )
+    try:
+        got = (
+            "answer",
+            await asyncio.wait_for(
+                ask_with_retry(
+                    client,
+                    prompt,
+                    max_attempts=max_attempts,
+                    base_delay=base_delay,
+                    sleep=fake_sleep,
+                ),
+                timeout=5,
+            ),
+        )
+    except TimeoutError:
+        raise AssertionError(f"{call} was still running after 5 s: is it bounded?") from None
+    except errors.LLMError as exc:
+        got = ("error", exc)
+    except NotImplementedError as exc:
+        raise AssertionError(f"{call}: not written yet ({exc})") from None
+    except Exception as exc:
+        raise AssertionError(f"{call} raised {type(exc).__name__}: {exc}") from exc
+    said = (
+        f"{call} made {client.calls} call(s), waited {waits} and "
+        + (f"returned {got[1]!r}" if got[0] == "answer" else f"raised {label(got[1])!r}")
+        + f"; expected {calls} call(s), waits {expected_waits}, and "
+        + (
+            f"the answer {expected[1]!r}"
+            if expected[0] == "answer"
+            else f"the error {label(expected[1])!r}"
+        )
+    )
+    assert client.calls == calls and waits == expected_waits, said
+    assert got[0] == expected[0] and got[1] is expected[1] or got == expected, (
+        said + " (raise the last error itself, not a new one)"
+    )
+    assert repr(prompt) == given and all(p == given for p in client.prompts), (
+        f"{call} changed the prompt: the caller's list is now {prompt!r}, and the client was "
+        f"sent {client.prompts}; send the same prompt each time and leave the caller's alone"
+    )
+print(f"check 4 passed: {len(scripts)} failure scripts")
 
 
 # %% [markdown]
@@ -328,7 +523,9 @@ def make_replies(strong, fast, clock):
 
 
 # %% tags=["check"]
-# check 4: with the strong model down, the breaker opens after 2 failures and every ticket gets a reply
+# check 5: with the strong model down, the breaker opens after 2 failures and every ticket gets a
+# reply; a healthy strong model answers every ticket; the breaker probes again once the clock it
+# was given passes reset_after; the models used are the ones passed in
 simulator.configure(faults=sim.Faults(plan=[sim.Rule("overloaded", model=strong_model)]))
 replies = make_replies(strong, llm, clock=lambda: 0.0)  # a frozen clock: the breaker cannot reset
 texts = [
@@ -342,19 +539,71 @@ texts = [
 results = [await replies.run(Ticket(text=t)) for t in texts]
 statuses = [r.status for r in results]
 assert all(r.status == "completed" and r.state.reply for r in results), (
-    f"every ticket needs a reply from the fallback; the runs ended {statuses}"
+    f"make_replies(strong, llm, clock=<frozen at 0 s>) with the strong model down ran "
+    f"{len(texts)} tickets {statuses}; every ticket needs a reply from the fallback"
 )
 strong_requests = sum(e["model"] == strong_model for e in simulator.log)
 fast_requests = sum(e["model"] == model for e in simulator.log)
 assert strong_requests == 2, (
-    f"the strong model was called {strong_requests} times for {len(texts)} "
+    f"make_replies(strong, llm, clock=<frozen at 0 s>) with the strong model down: the strong "
+    f"model was called {strong_requests} times for {len(texts)} "
     f"tickets; an open breaker should stop it after 2 failures"
 )
 assert fast_requests == len(texts), (
-    f"the fast model answered {fast_requests} of {len(texts)} tickets: its own breaker must stay "
+    f"make_replies(strong, llm, clock=<frozen at 0 s>) with the strong model down: the fast "
+    f"model answered {fast_requests} of {len(texts)} tickets: its own breaker must stay "
     f"closed while it works"
 )
-print("check 4 passed")
+
+
+async def scenario(strong_llm, fast_llm, texts, clock=lambda: 0.0, faults=(), at=None):
+    """Run the tickets through make_replies; the requests each model received, and the runs."""
+    simulator.configure(faults=sim.Faults(plan=list(faults)))
+    replies = called(
+        "make_replies(strong, fast, clock)", make_replies, strong_llm, fast_llm, clock=clock
+    )
+    results = []
+    for i, text in enumerate(texts):
+        if at:
+            at(i)
+        results.append(await replies.run(Ticket(text=text)))
+    counts = {m: sum(e["model"] == m for e in simulator.log) for m in (model, strong_model)}
+    return counts, [r.status for r in results]
+
+
+# the strong model is healthy: it answers every ticket, the fallback is never asked
+counts, statuses = await scenario(strong, llm, texts)
+assert statuses == ["completed"] * len(texts) and counts == {strong_model: len(texts), model: 0}, (
+    f"with both models healthy, make_replies(strong, llm, clock) ran {len(texts)} tickets "
+    f"{statuses} with {counts} requests per model; expected each completed, the strong model "
+    f"answering all {len(texts)} and the fast one none"
+)
+# the clock moves: after reset_after (60 s) the breaker lets one probe through to the strong model
+now = [0.0]
+counts, statuses = await scenario(
+    strong,
+    llm,
+    texts,
+    clock=lambda: now[0],
+    faults=[sim.Rule("overloaded", model=strong_model)],
+    at=lambda i: now.__setitem__(0, 61.0 if i >= 4 else 0.0),
+)
+assert counts[strong_model] == 3 and statuses == ["completed"] * len(texts), (
+    f"with the strong model down and the clock passed to make_replies at 0 s for tickets 1-4, "
+    f"then 61 s, the strong model got {counts[strong_model]} requests ({statuses}); expected 3: "
+    f"2 before the breaker opens, 1 probe once the clock passes reset_after (60 s). Give the "
+    f"breakers the clock you are given"
+)
+# roles swapped: the models are the arguments, not the notebook's globals
+counts, statuses = await scenario(
+    llm, strong, texts[:4], faults=[sim.Rule("overloaded", model=model)]
+)
+assert statuses == ["completed"] * 4 and counts == {model: 2, strong_model: 4}, (
+    f"make_replies(llm, strong, clock) (now {model} is the primary, and down; {strong_model} "
+    f"the fallback) ran 4 tickets {statuses} with {counts} requests per model; expected "
+    f"{{{model!r}: 2, {strong_model!r}: 4}}: use the models passed in, not the globals"
+)
+print("check 5 passed: the breaker opens, stays shut while healthy, probes after reset_after")
 
 # %% [markdown]
 # ## Task 4 · Interview question

@@ -28,7 +28,10 @@
 # 3. Answer an interview question (not graded by the checks: you score it against a rubric).
 #
 # Each task is one an interviewer sets for this pattern: design or repair a small piece and say
-# what it trades. Steps are counted from 0, as their journal keys (`02.plan` is step 2).
+# what it trades. Steps are counted from 0, as their journal keys (`02.plan` is step 2). The
+# checks run your code on the notebook's runs **and** on cases they generate (seeded): other
+# workflows and journals, other customers and failures; each says what it called, what came
+# back and what was expected.
 
 # %% tags=["parameters"]
 backend = "sim"  # the checks stage faults: they need the simulator
@@ -37,6 +40,7 @@ seed = 0
 time_scale = 0.0  # instant calls: the checks are about counts, not time
 
 # %%
+import random
 import tempfile
 from pathlib import Path
 
@@ -57,6 +61,18 @@ class Ticket(BaseModel):
     plan: str | None = None
     reply: str | None = None
     review: str | None = None
+
+
+def called(call, fn, *args, **kwargs):
+    """What ``fn`` returns, for the checks; if it raises, a failure that names ``call``."""
+    try:
+        return fn(*args, **kwargs)
+    except NotImplementedError as exc:
+        raise AssertionError(
+            f"{call}: not written yet ({exc}): write it in its TODO cell"
+        ) from None
+    except Exception as exc:
+        raise AssertionError(f"{call} raised {type(exc).__name__}: {exc}") from exc
 
 
 def make_triage(llm):
@@ -111,7 +127,7 @@ def resume_point(wf, store, run_id):
     ### END SOLUTION
     ### BEGIN STUB
     # # TODO
-    # raise NotImplementedError
+    # raise NotImplementedError("Task 1: write resume_point")
     ### END STUB
 
 
@@ -125,22 +141,84 @@ first = await triage.run(
     Ticket(text="I was charged twice for my March invoice."), store=store, run_id="t1"
 )
 assert first.status == "aborted", f"the staged failure should abort the run: {first.status}"
-got = resume_point(triage, store, "t1")
+got = called('resume_point(triage, store, "t1")', resume_point, triage, store, "t1")
 assert got == "02.plan", (
-    f"steps 00 and 01 are recorded and step 02 failed: expected '02.plan', got {got!r}"
+    f"resume_point(triage, store, 't1') returned {got!r}: steps 00 and 01 are recorded and "
+    f"step 02 failed, so expected '02.plan'"
 )
 done = await triage.resume("t1", store)
 assert done.status == "completed", done.reason
-got = resume_point(triage, store, "t1")
-assert got is None, f"every step of run t1 is recorded now: expected None, got {got!r}"
+got = called('resume_point(triage, store, "t1")', resume_point, triage, store, "t1")
+assert got is None, (
+    f"resume_point(triage, store, 't1') returned {got!r}: every step of run t1 is recorded now, "
+    f"so expected None"
+)
 
 simulator.configure(faults=sim.Faults(plan=[sim.Rule("server_error", match="Classify", nth=1)]))
 await triage.run(Ticket(text="My parcel never arrived."), store=store, run_id="t2")
-got = resume_point(triage, store, "t2")
+got = called('resume_point(triage, store, "t2")', resume_point, triage, store, "t2")
 assert got == "00.category", (
-    f"run t2 failed at its first step, nothing is recorded: expected '00.category', got {got!r}"
+    f"resume_point(triage, store, 't2') returned {got!r}: run t2 failed at its first step and "
+    f"nothing is recorded, so expected '00.category'"
 )
 print("check 1 passed")
+
+
+# %% tags=["check"]
+# check 2: resume_point on 30 generated workflows and journals: a prefix recorded, none, all, a
+# gap (a later step recorded, an earlier one not), rows of a group's parts, another run's rows
+class Note(BaseModel):
+    note: str = ""
+
+
+def noop(name):
+    @step(name=name, writes="note")
+    async def run(s: Note) -> dict:
+        return {"note": name}
+
+    return run
+
+
+class Journals:
+    """A stand-in store that answers only ``journal(run_id)``, as SqliteStore does."""
+
+    def __init__(self, rows):
+        self.rows = rows  # run id -> the keys recorded
+
+    def journal(self, run_id):
+        return {key: {"out": {}} for key in self.rows.get(run_id, [])}
+
+
+NAMES = ["fetch", "classify", "summary", "plan", "reply", "review", "send", "archive"]
+rng = random.Random(8)
+kinds = ["a prefix", "nothing", "everything", "a gap", "a group's parts"]
+for n in range(30):
+    names = rng.sample(NAMES, rng.randint(1, 6))
+    wf = Workflow(f"generated-{n}", state=Note, steps=[noop(name) for name in names])
+    keys = [f"{i:02d}.{name}" for i, name in enumerate(names)]
+    kind = kinds[n % len(kinds)]
+    cut = rng.randint(0, len(keys) - 1)
+    recorded = {
+        "a prefix": keys[:cut],
+        "nothing": [],
+        "everything": keys,
+        "a gap": keys[:cut] + keys[cut + 1 :],
+        "a group's parts": keys[:cut] + [f"{keys[cut]}/00.part", f"{keys[cut]}/01.part"],
+    }[kind]
+    expected = keys[cut] if kind in ("a prefix", "a gap", "a group's parts") else None
+    expected = keys[0] if kind == "nothing" else expected
+    run_id = f"run-{n}"
+    journals = Journals({run_id: recorded, "another-run": keys[: len(keys) - cut]})
+    call = (
+        f"resume_point(<a workflow of steps {names}>, <a store whose journal of {run_id!r} "
+        f"holds {recorded}>, {run_id!r}) [{kind}]"
+    )
+    got = called(call, resume_point, wf, journals, run_id)
+    assert got == expected, (
+        f"{call} returned {got!r}; expected {expected!r}: the key f'{{i:02d}}.{{node.name}}' of "
+        f"the first entry of wf.steps with no row in the journal, None when all have one"
+    )
+print("check 2 passed: 30 generated workflows and journals")
 
 
 # %% [markdown]
@@ -238,7 +316,7 @@ def make_mailer(llm, outbox):
 
 
 # %% tags=["check"]
-# check 2: a failed review sends nothing; after the resume each customer got exactly one email
+# check 3: a failed review sends nothing; after the resume each customer got exactly one email
 outbox = Outbox()
 mailer = make_mailer(llm, outbox)
 simulator.configure(faults=sim.Faults(plan=[sim.Rule("server_error", match="rubric", nth=[1, 3])]))
@@ -249,20 +327,28 @@ customers = {
 for n, (customer, text) in enumerate(customers.items()):
     failed = await mailer.run(Mail(customer=customer, text=text), store=store, run_id=f"mail-{n}")
     assert failed.status == "aborted", (
-        f"the staged review failure should abort the first run; it ended {failed.status!r}"
+        f"make_mailer(llm, outbox).run(Mail({customer!r}, ...)) with its review call failing "
+        f"ended {failed.status!r}; expected 'aborted'"
     )
     early = [m["to"] for m in outbox.sent if m["to"] == customer]
     assert not early, (
-        f"{customer} was emailed although the review failed: send only after the review"
+        f"make_mailer(llm, outbox).run(Mail({customer!r}, ...)) with its review call failing "
+        f"emailed {customer} all the same: send only after the review"
     )
     done = await mailer.resume(f"mail-{n}", store)
-    assert done.status == "completed" and done.state.reply and done.state.review, done.reason
+    assert done.status == "completed" and done.state.reply and done.state.review, (
+        f"mailer.resume('mail-{n}', store) ended {done.status!r} with reply {done.state.reply!r} "
+        f"and review {done.state.review!r}: {done.reason}"
+    )
 counts = {c: sum(m["to"] == c for m in outbox.sent) for c in customers}
-assert counts == {c: 1 for c in customers}, f"emails per customer: {counts}; expected one each"
-print("check 2 passed")
+assert counts == {c: 1 for c in customers}, (
+    f"after a failed review and a resume for each of {list(customers)}, make_mailer's outbox "
+    f"sent {counts} emails per customer; expected one each"
+)
+print("check 3 passed")
 
 # %% tags=["check"]
-# check 3: the mail went out but its acknowledgement was lost: resume delivers nothing twice
+# check 4: the mail went out but its acknowledgement was lost: resume delivers nothing twice
 # and asks the model nothing twice
 outbox = Outbox(lose_ack={1})
 mailer = make_mailer(llm, outbox)
@@ -274,21 +360,25 @@ assert failed.status != "completed", (
     f"(no retry, no fallback), but the run ended {failed.status!r}"
 )
 done = await mailer.resume("mail-ack", store)
-assert done.status == "completed", f"the resume should complete the run: {done.reason}"
+assert done.status == "completed", (
+    f"mailer.resume('mail-ack', store) ended {done.status!r}; expected completed: {done.reason}"
+)
 delivered = sum(m["to"] == mail.customer for m in outbox.sent)
 assert delivered == 1, (
-    f"the mail was delivered before the acknowledgement was lost, and the resume sent it again: "
+    f"make_mailer(llm, Outbox(lose_ack={{1}})): run, then resume: the mail was delivered "
+    f"before the acknowledgement was lost, and the resume sent it again: "
     f"{delivered} emails. Give the send an idempotency key that is the same on every rerun"
 )
 answered = sum(e["status"] == 200 for e in simulator.log)
 assert answered == 2, (
-    f"{answered} LLM calls for one draft and one review: the rerun after the lost "
+    f"make_mailer(llm, Outbox(lose_ack={{1}})): run, then resume: {answered} LLM calls "
+    f"answered for one draft and one review, expected 2: the rerun after the lost "
     f"acknowledgement asked the model again. Commit the draft and the review before sending"
 )
-print("check 3 passed")
+print("check 4 passed")
 
 # %% tags=["check"]
-# check 4: two tickets from one customer are two emails, even when the second's acknowledgement
+# check 5: two tickets from one customer are two emails, even when the second's acknowledgement
 # is lost and its run resumed
 outbox = Outbox(lose_ack={2})
 mailer = make_mailer(llm, outbox)
@@ -300,14 +390,67 @@ for n, text in enumerate(texts):
     )
     if result.status != "completed":
         result = await mailer.resume(f"dee-{n}", store)
-    assert result.status == "completed", result.reason
+    assert result.status == "completed", (
+        f"make_mailer(llm, Outbox(lose_ack={{2}})), ticket dee-{n}: the run and its resume ended "
+        f"{result.status!r}: {result.reason}"
+    )
 got = sum(m["to"] == "dee@example.com" for m in outbox.sent)
 assert got == 2, (
     f"dee@example.com sent two tickets and received {got} email(s), expected 2: the idempotency "
     f"key must name this run's send (run id and step key), not the customer, and be the same "
     f"when the send is retried"
 )
-print("check 4 passed")
+print("check 5 passed")
+
+# %% tags=["check"]
+# check 6: 12 generated tickets (customers who write twice, even the same words), each with a
+# failure drawn at random (none, the draft, the review, a lost acknowledgement) and one resume:
+# each run emails once, never before its review, and pays two LLM calls
+rng = random.Random(9)
+outbox = Outbox()
+mailer = make_mailer(llm, outbox)
+people = ["eve@example.com", "fay@example.com", "gus@example.com"]
+words = [
+    "My parcel has not moved since Monday.",
+    "I was charged twice for my March invoice.",
+    "I cannot reset my password.",
+    "Please cancel my plan.",
+]
+tickets = [(rng.choice(people), rng.choice(words)) for _ in range(10)]
+tickets += [(people[0], words[0]), (people[0], words[0])]  # the same words twice, two tickets
+for n, (customer, text) in enumerate(tickets):
+    failure = rng.choice(["none", "the draft", "the review", "a lost acknowledgement"])
+    rules = {
+        "the draft": [sim.Rule("server_error", match="Write a short reply", nth=1)],
+        "the review": [sim.Rule("server_error", match="rubric", nth=1)],
+    }.get(failure, [])
+    simulator.configure(faults=sim.Faults(plan=rules))
+    outbox.lose_ack = {outbox.calls + 1} if failure == "a lost acknowledgement" else set()
+    sent, run_id = len(outbox.sent), f"gen-{n}"
+    what = f"ticket {n} ({customer}: {text!r}; failing: {failure})"
+    first = await mailer.run(Mail(customer=customer, text=text), store=store, run_id=run_id)
+    answered = sum(e["status"] == 200 for e in simulator.log)
+    if failure in ("the draft", "the review"):
+        assert len(outbox.sent) == sent, (
+            f"{what}: the run ended {first.status!r} and {len(outbox.sent) - sent} email(s) went "
+            f"out before the review was done: send only after the review"
+        )
+    simulator.configure(faults=sim.Faults())
+    done = first if first.status == "completed" else await mailer.resume(run_id, store)
+    answered += sum(e["status"] == 200 for e in simulator.log)
+    assert done.status == "completed", (
+        f"{what}: after a resume the run is {done.status!r}: {done.reason}"
+    )
+    assert len(outbox.sent) - sent == 1, (
+        f"{what}: {len(outbox.sent) - sent} email(s) delivered for this run, expected exactly 1. "
+        f"The idempotency key must name this run's send (run id and step key): not the "
+        f"customer, not the words, and the same when the send is retried"
+    )
+    assert answered == 2, (
+        f"{what}: {answered} LLM calls answered for one draft and one review, expected 2: a "
+        f"rerun asked the model again. Commit the draft and the review before sending"
+    )
+print(f"check 6 passed: {len(tickets)} tickets, each emailed once")
 
 # %% [markdown]
 # ## Task 3 · Interview question

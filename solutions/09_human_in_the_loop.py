@@ -32,8 +32,10 @@
 # 4. you can explain the design and its trade-offs (an interview answer, scored by you against a
 #    rubric).
 #
-# Each task ends with a cell tagged `check`; `make grade NB=exercises/09_human_in_the_loop.ipynb`
-# grades them. Read chapter 09 first (`notebooks/09_human_in_the_loop.ipynb`), especially
+# Each task ends with cells tagged `check`; `make grade NB=exercises/09_human_in_the_loop.ipynb`
+# grades them. They run your code on the notebook's cases **and** on cases they generate
+# (seeded): other decisions, listings, reloads and sequences of clicks; each says what it called,
+# what came back and what was expected. Read chapter 09 first (`notebooks/09_human_in_the_loop.ipynb`), especially
 # sections 4 and 5.
 
 # %% tags=["parameters"]
@@ -43,6 +45,7 @@ seed = 0
 time_scale = 0.0  # wall-clock seconds per simulated second (0: instant)
 
 # %%
+import random
 import tempfile
 from pathlib import Path
 
@@ -87,6 +90,18 @@ def make_draft(llm: LLM):
     return draft
 
 
+async def acalled(call, coro):
+    """What the coroutine returns, for the checks; if it raises, a failure that names ``call``."""
+    try:
+        return await coro
+    except NotImplementedError as exc:
+        raise AssertionError(
+            f"{call}: not written yet ({exc}): write it in its TODO cell"
+        ) from None
+    except Exception as exc:
+        raise AssertionError(f"{call} raised {type(exc).__name__}: {exc}") from exc
+
+
 print("ready:", len(products), "products")
 
 
@@ -99,7 +114,10 @@ print("ready:", len(products), "products")
 # - `{"action": "edit", "text": t}` → `published` is `t`, `outcome` is `"edited"`;
 # - `{"action": "reject"}` → `published` is `None`, `outcome` is `"rejected"`;
 # - anything else → raise `ValueError` (an unknown decision must never publish; the engine stops
-#   the run as `aborted`, with your message in `result.reason`).
+#   the run as `aborted`, with your message in `result.reason`): another action, no decision,
+#   and an edit without its text (a string) too.
+#
+# Return the changes; do not write them into `s` (the engine applies what you return).
 #
 # Trade-off to think about: why raise on an unknown action rather than treat it as a reject?
 
@@ -111,11 +129,13 @@ async def publish(s: Listing) -> dict:
     action = (s.decision or {}).get("action")
     if action == "approve":
         return {"published": s.draft, "outcome": "approved"}
-    if action == "edit":
+    if action == "edit" and isinstance(s.decision.get("text"), str):
         return {"published": s.decision["text"], "outcome": "edited"}
     if action == "reject":
         return {"published": None, "outcome": "rejected"}
-    raise ValueError(f"unknown decision {s.decision!r}: expected approve, reject or edit")
+    raise ValueError(
+        f"unknown decision {s.decision!r}: expected approve, reject or edit (with text)"
+    )
     ### END SOLUTION
     ### BEGIN STUB
     # # TODO: approve / edit / reject -> {"published": ..., "outcome": ...}; else ValueError
@@ -154,7 +174,8 @@ for i, (decision, status, published, outcome) in enumerate(cases):
         published = paused.waiting_for["payload"]["draft"]
     got = (done.status, done.state.published, done.state.outcome)
     assert got == (status, published, outcome), (
-        f"decision {decision}: your step ended the run {done.status!r} with "
+        f"draft, approval, publish; resumed with decision {decision}: your step ended the run "
+        f"{done.status!r} with "
         f"published={done.state.published!r}, outcome={done.state.outcome!r} "
         f"(reason: {done.reason}); expected {status!r}, published={published!r}, "
         f"outcome={outcome!r}"
@@ -164,6 +185,79 @@ for i, (decision, status, published, outcome) in enumerate(cases):
             f"an unknown decision stopped the run with {done.reason!r}; expected your ValueError"
         )
 print("Task 1 passed")
+
+
+# %% tags=["check"]
+# Task 1: publish on 40 generated decisions (other texts, unknown and missing actions, an edit
+# without its text, no decision at all) against a reference; the state it is given is unchanged
+def reference_publish(s: Listing):
+    d = s.decision if isinstance(s.decision, dict) else {}
+    if d.get("action") == "approve":
+        return {"published": s.draft, "outcome": "approved"}
+    if d.get("action") == "edit" and isinstance(d.get("text"), str):
+        return {"published": d["text"], "outcome": "edited"}
+    if d.get("action") == "reject":
+        return {"published": None, "outcome": "rejected"}
+    return ValueError
+
+
+rng = random.Random(9)
+decisions = [
+    {"action": "approve"},
+    {"action": "approve", "note": "fine by me"},
+    {"action": "reject"},
+    {"action": "edit", "text": "Shorter, and true."},
+    {"action": "edit", "text": ""},  # a person may publish an empty text: it is theirs
+    {"action": "edit"},  # an edit without its text
+    {"action": "edit", "text": None},
+    {"action": "Approve"},
+    {"action": "publish"},
+    {"action": ""},
+    {"text": "no action at all"},
+    {},
+    None,
+]
+cases = decisions + [rng.choice(decisions) for _ in range(40 - len(decisions))]
+for n, decision in enumerate(cases):
+    product = products[n % len(products)]
+    state = Listing(
+        product=product["product"],
+        must_mention=product["must_mention"],
+        draft=f"Draft {n}: {product['product']}, mentions {', '.join(product['must_mention'])}.",
+        decision=decision,
+    )
+    kept = state.model_dump()
+    expected = reference_publish(state)
+    call = f"publish(<a Listing with draft {state.draft!r} and decision {decision!r}>)"
+    try:
+        got = await publish(state)
+    except ValueError as exc:
+        got = ValueError
+        if expected is not ValueError:
+            raise AssertionError(f"{call} raised ValueError({exc}); expected {expected!r}") from exc
+    except NotImplementedError as exc:
+        raise AssertionError(
+            f"{call}: not written yet ({exc}): write it in Task 1's cell"
+        ) from None
+    except Exception as exc:
+        raise AssertionError(
+            f"{call} raised {type(exc).__name__}: {exc}; expected "
+            + (
+                "ValueError (never publish what is not a decision)"
+                if expected is ValueError
+                else repr(expected)
+            )
+        ) from exc
+    assert got == expected, f"{call} returned {got!r}; expected " + (
+        "it to raise ValueError (never publish what is not a decision)"
+        if expected is ValueError
+        else repr(expected)
+    )
+    assert state.model_dump() == kept, (
+        f"{call} changed the state it was given: it is now {state.model_dump()!r}. Return the "
+        f"changes; the engine applies them (and journals them, so a resume can replay them)"
+    )
+print(f"Task 1 passed: {len(cases)} generated decisions")
 
 
 # %% [markdown]
@@ -210,18 +304,62 @@ assert paused.status == "waiting", f"the run did not pause for a decision: {paus
 shown = paused.waiting_for["payload"]["draft"]
 reloaded = await wf2.resume("t2", store)  # the review page reloaded: no decision yet
 assert reloaded.status == "waiting" and calls() - start == 1, (
-    f"a resume without a decision made the run {reloaded.status!r} after {calls() - start} LLM "
+    f"make_review_workflow(llm): run(listing(1)), then resume('t2') with no decision (the "
+    f"review page reloaded) left the run {reloaded.status!r} after {calls() - start} LLM "
     f"calls in all; expected it still waiting, after the 1 call that drafted"
 )
 key = reloaded.waiting_for["key"]
 done = await wf2.resume("t2", store, decision={"action": "approve"}, question=key)
 assert done.status == "completed" and done.state.decision == {"action": "approve"}, (
-    f"after the approve the run is {done.status!r} with decision {done.state.decision!r}; "
+    f"make_review_workflow(llm): resume('t2', decision={{'action': 'approve'}}) left the run "
+    f"{done.status!r} with decision {done.state.decision!r}; "
     f"expected completed with {{'action': 'approve'}}"
 )
-assert calls() - start == 1, f"{calls() - start} LLM calls for one approved draft; expected 1"
-assert done.state.draft == shown, "the kept draft is not the one the reviewer was shown"
+assert calls() - start == 1, (
+    f"make_review_workflow(llm): run, reload, approve made {calls() - start} LLM calls for one "
+    f"approved draft; expected 1"
+)
+assert done.state.draft == shown, (
+    f"make_review_workflow(llm): the reviewer was shown {shown!r}, the state keeps "
+    f"{done.state.draft!r}: keep the draft that was shown"
+)
 print("Task 2 passed")
+
+# %% tags=["check"]
+# Task 2: on 6 more listings, each page reloaded 0 to 3 times before a decision drawn at random:
+# one LLM call per listing, and the state keeps the draft the reviewer was shown
+rng = random.Random(10)
+for i in range(6):
+    run_id, reloads = f"t2-gen-{i}", rng.randint(0, 3)
+    decision = rng.choice(
+        [{"action": "approve"}, {"action": "reject"}, {"action": "edit", "text": "Edited."}]
+    )
+    start = calls()
+    what = f"listing {i} ({products[i]['product']}), reloaded {reloads} time(s), then {decision}"
+    paused = await acalled(
+        f"make_review_workflow(llm).run(listing({i}), ...)",
+        make_review_workflow(llm).run(listing(i), store=store, run_id=run_id),
+    )
+    assert paused.status == "waiting", f"{what}: the run did not pause: {paused.reason}"
+    shown = paused.waiting_for["payload"].get("draft")
+    for _ in range(reloads):
+        again = await make_review_workflow(llm).resume(run_id, store)
+        assert again.status == "waiting", f"{what}: a reload ended the run {again.status!r}"
+    key = make_review_workflow(llm).waiting(run_id, store)["key"]
+    done = await make_review_workflow(llm).resume(run_id, store, decision=decision, question=key)
+    assert done.status == "completed" and done.state.decision == decision, (
+        f"{what}: the run is {done.status!r} with decision {done.state.decision!r}; expected "
+        f"completed with {decision!r}"
+    )
+    assert calls() - start == 1, (
+        f"{what}: {calls() - start} LLM calls; expected 1: the draft is paid once, however "
+        f"often the page is reloaded (put it in its own step, before the approval)"
+    )
+    assert shown and done.state.draft == shown, (
+        f"{what}: the reviewer was shown {shown!r} and the state keeps {done.state.draft!r}: "
+        f"the draft shown must be the draft kept"
+    )
+print("Task 2 passed: 6 listings, one LLM call each, however many reloads")
 
 
 # %% [markdown]
@@ -296,12 +434,19 @@ key = paused.waiting_for["key"]
 start = calls()
 got = await submitted(make_review_workflow, db, "t3", key, {"action": "reject"})
 assert got == {"status": "applied", "run": "completed"}, (
-    f"submit for the question the run waits on returned {got!r}; "
+    f"submit(make_review_workflow, db, 't3', {key!r}, {{'action': 'reject'}}) (the question the "
+    f"run waits on) returned {got!r}; "
     f"expected {{'status': 'applied', 'run': 'completed'}}"
 )
-assert calls() == start, f"submit made {calls() - start} LLM call(s); the draft was already paid"
+assert calls() == start, (
+    f"submit(make_review_workflow, db, 't3', {key!r}, {{'action': 'reject'}}) made "
+    f"{calls() - start} LLM call(s); expected none: the draft was already paid"
+)
 row = SqliteStore(db).journal("t3").get(key, {}).get("out")
-assert row == {"action": "reject"}, f"the journal holds {row!r} for {key!r}; expected the reject"
+assert row == {"action": "reject"}, (
+    f"submit(make_review_workflow, db, 't3', {key!r}, {{'action': 'reject'}}): the journal "
+    f"holds {row!r} for {key!r}; expected the reject"
+)
 
 await make_review_workflow(llm).run(listing(3), store=SqliteStore(db), run_id="t3-stale")
 waiting = make_review_workflow(llm).waiting("t3-stale", SqliteStore(db))["key"]
@@ -310,7 +455,8 @@ got = await submitted(
 )
 now = SqliteStore(db).load("t3-stale").status
 assert got == {"status": "stale", "waiting_on": waiting} and now == "waiting", (
-    f"a decision for a question the run never asked returned {got!r} and left the run {now!r}; "
+    f"submit(make_review_workflow, db, 't3-stale', 'old-link#human0', {{'action': 'approve'}}) "
+    f"(a question the run never asked) returned {got!r} and left the run {now!r}; "
     f"expected {{'status': 'stale', 'waiting_on': {waiting!r}}} and the run still waiting"
 )
 print("Task 3 passed: applied once after a restart; a stale link changed nothing")
@@ -324,27 +470,74 @@ legal = paused.waiting_for["key"]
 approve = {"action": "approve"}
 got = await submitted(make_two_approvals, db, "two", legal, approve)
 assert got == {"status": "applied", "run": "waiting"}, (
-    f"the legal approve returned {got!r}; expected applied, the run then waiting for the editor"
+    f"submit(make_two_approvals, db, 'two', {legal!r}, {approve}) (the legal question) returned "
+    f"{got!r}; expected applied, the run then waiting for the editor"
 )
 editor = make_two_approvals(llm).waiting("two", SqliteStore(db))["key"]
 got = await submitted(make_two_approvals, db, "two", legal, approve)  # the same request, retried
 journal = SqliteStore(db).journal("two")
 assert got == {"status": "stale", "waiting_on": editor} and editor not in journal, (
-    f"the retried legal approve returned {got!r}"
+    f"submit(make_two_approvals, db, 'two', {legal!r}, {approve}) again (a retried request) "
+    f"returned {got!r}"
     + (" and approved the editor's question, which nobody saw" if editor in journal else "")
     + f"; expected {{'status': 'stale', 'waiting_on': {editor!r}}} and no editor decision"
 )
 got = await submitted(make_two_approvals, db, "two", editor, {"action": "reject"})
 assert got == {"status": "applied", "run": "completed"}, (
-    f"the editor's reject returned {got!r}; expected applied, the run completed"
+    f"submit(make_two_approvals, db, 'two', {editor!r}, {{'action': 'reject'}}) returned "
+    f"{got!r}; expected applied, the run completed"
 )
 got = await submitted(make_two_approvals, db, "two", editor, approve)  # a re-click, too late
 kept = SqliteStore(db).journal("two")[editor]["out"]
 assert got == {"status": "stale", "waiting_on": None} and kept == {"action": "reject"}, (
-    f"an approve after the run finished returned {got!r} and the editor's decision is now "
+    f"submit(make_two_approvals, db, 'two', {editor!r}, {approve}) after the run finished "
+    f"returned {got!r} and the editor's decision is now "
     f"{kept!r}; expected {{'status': 'stale', 'waiting_on': None}} and the reject kept"
 )
 print("Task 3 passed: each decision applied once, to the question it names")
+
+# %% tags=["check"]
+# Task 3: 4 generated runs (one or two questions), each sent 5 clicks drawn at random: the open
+# question, one answered already, a forged one, a click after the run finished; each reply
+# checked against what the run waits on, and a stale click changes nothing
+rng = random.Random(11)
+db = workdir / "task3-gen.db"
+makers = [make_review_workflow, make_two_approvals, make_two_approvals, make_review_workflow]
+for r, make in enumerate(makers):
+    run_id = f"gen-{r}"
+    paused = await make(llm).run(listing(4 + r), store=SqliteStore(db), run_id=run_id)
+    asked = [paused.waiting_for["key"]]
+    for c in range(5):
+        now = make(llm).waiting(run_id, SqliteStore(db))
+        now = now["key"] if now else None
+        question = rng.choice(
+            [now, now, asked[0], f"forged-{c}#human0"] if now else [asked[-1], "forged#human0"]
+        )
+        decision = rng.choice([{"action": "approve"}, {"action": "reject"}])
+        before = SqliteStore(db).journal(run_id)
+        call = f"submit({make.__name__}, db, {run_id!r}, {question!r}, {decision})"
+        got = await submitted(make, db, run_id, question, decision)
+        after = SqliteStore(db).journal(run_id)
+        if question is not None and question == now:
+            later = make(llm).waiting(run_id, SqliteStore(db))
+            status = "waiting" if later else SqliteStore(db).load(run_id).status
+            expected = {"status": "applied", "run": status}
+            if later:
+                asked.append(later["key"])
+            assert after.get(question, {}).get("out") == decision, (
+                f"{call} (the run waits on {now!r}) returned {got!r}, and the journal holds "
+                f"{after.get(question, {}).get('out')!r} for {question!r}; expected {decision}"
+            )
+        else:
+            expected = {"status": "stale", "waiting_on": now}
+            assert after == before, (
+                f"{call}: the run waits on {now!r}, not {question!r}, yet its journal changed "
+                f"(new rows: {sorted(set(after) - set(before))}): a stale click changes nothing"
+            )
+        assert got == expected, (
+            f"{call}: the run waited on {now!r}; submit returned {got!r}, expected {expected!r}"
+        )
+print("Task 3 passed: 4 runs, 20 generated clicks, each answered as the run stood")
 
 # %% [markdown]
 # ## Task 4 · Interview question

@@ -46,8 +46,11 @@
 # 4. Choose the system from what the pipeline needs and what each system's wiring costs.
 # 5. Answer the interview question (scored against a rubric, not by a check).
 #
-# Each task ends with a cell tagged `check` that fails until the task is done. Grade yourself
-# with `make grade` (or `make grade NB=exercises/11_shootout.ipynb`). Times are **simulated
+# Each task ends with cells tagged `check` that fail until the task is done. They call your
+# functions on this notebook's numbers **and** on cases they generate (seeded), compared with a
+# reference, at the boundaries (a deadline met exactly), on ties and where nothing qualifies;
+# each says what it called, what came back and what was expected. Grade yourself with
+# `make grade` (or `make grade NB=exercises/11_shootout.ipynb`). Times are **simulated
 # seconds**: what the simulator charged for each call (`orchestra.calls`), never wall-clock.
 
 # %% tags=["parameters"]
@@ -62,7 +65,9 @@ seed = 0
 time_scale = 0.01  # wall-clock s per simulated s: the simulator meters its limit on the clock
 
 # %%
+import itertools
 import math
+import random
 
 import pandas as pd
 
@@ -73,6 +78,19 @@ from orchestra.fanout import paced
 
 simulator = sim.start(seed=seed, time_scale=time_scale)
 questions = cap.golden(n_questions)
+
+
+def called(call, fn, *args, **kwargs):
+    """What ``fn`` returns, for the checks; if it raises, a failure that names ``call``."""
+    try:
+        return fn(*args, **kwargs)
+    except NotImplementedError as exc:
+        raise AssertionError(
+            f"{call}: not written yet ({exc}): write it in its TODO cell"
+        ) from None
+    except Exception as exc:
+        raise AssertionError(f"{call} raised {type(exc).__name__}: {exc}") from exc
+
 
 # %% [markdown]
 # ## Task 1 · The lower bound of a batch's makespan
@@ -86,7 +104,8 @@ questions = cap.golden(n_questions)
 #   call every `60 / requests_per_minute` seconds, and the last call cannot start before its turn;
 # - `"one request"`: a request's calls run one after another, whatever the slots.
 #
-# The bound is the largest of the three. `calls_per_request` and `seconds_per_call` may be
+# The bound is the largest of the three; when two tie for the largest, either name is right.
+# `calls_per_request` and `seconds_per_call` may be
 # means over a measured batch (a request that regenerates makes one call more): the total
 # model time and the number of calls are then exact, and the longest request's chain is at
 # least the mean one, so the bound stays a bound.
@@ -113,7 +132,7 @@ def makespan_bound(
     ### END SOLUTION
     ### BEGIN STUB
     # # TODO: three limits; return the largest and its name
-    # raise NotImplementedError
+    # raise NotImplementedError("Task 1: write makespan_bound")
     ### END STUB
 
 
@@ -127,13 +146,81 @@ cases = {  # (requests, calls each, s per call, slots, rpm): (bound, limited by)
     (12, 2, 0.5, 1, 600): (12.0, "slots"),  # one slot: the calls one after another
 }
 for args, (expected, why) in cases.items():
-    got = makespan_bound(*args)
-    assert isinstance(got, tuple) and len(got) == 2, f"return (seconds, limited_by), got {got!r}"
-    assert math.isclose(got[0], expected), (
-        f"makespan_bound{args}: expected {expected} s ({why}), got {got[0]} s ({got[1]})"
+    call = f"makespan_bound{args}"
+    got = called(call, makespan_bound, *args)
+    assert isinstance(got, tuple) and len(got) == 2, (
+        f"{call} returned {got!r}; return a pair (seconds, limited_by)"
     )
-    assert got[1] == why, f"makespan_bound{args}: {expected} s is set by {why!r}, not {got[1]!r}"
+    assert math.isclose(got[0], expected), (
+        f"{call} returned {got!r}: expected {expected} s ({why}), got {got[0]} s ({got[1]})"
+    )
+    assert got[1] == why, f"{call} returned {got!r}: {expected} s is set by {why!r}, not {got[1]!r}"
 print(f"check 1 passed: {len(cases)} hand-worked batches")
+
+
+# %% tags=["check"]
+# check 2: makespan_bound on 60 generated batches against a reference (ties, a batch that just
+# fits the burst), and never above the makespan of the same batch laid out by `paced`
+def reference_limits(requests, calls_per_request, seconds_per_call, slots, rpm):
+    calls = requests * calls_per_request
+    return {
+        "slots": calls * seconds_per_call / slots,
+        "rate limit": max(0.0, calls - rpm) * 60 / rpm,
+        "one request": calls_per_request * seconds_per_call,
+    }
+
+
+rng = random.Random(11)
+batches = [
+    (30, 2, 1.0, 4, 60),  # 60 calls, exactly the burst: the rate limit costs nothing, slots 15 s
+    (20, 2, 1.0, 8, 20),  # the rate limit: 20 calls after the burst, 3 s each, 60 s
+    (4, 2, 1.0, 4, 600),  # a tie: slots 8/4 = 2 s, one request's 2 calls 2 s
+    (30, 2, 1.0, 2, 40),  # a tie: slots 60/2 = 30 s, the rate limit 20 x 1.5 = 30 s
+    (11, 1, 6.0, 64, 10),  # a tie: the rate limit 1 x 6 = 6 s, one request 6 s
+    (4, 2.5, 2.0, 16, 600),  # a mean of 2.5 calls (some regenerate): one request 5 s
+]
+while len(batches) < 60:
+    batches.append(
+        (
+            rng.randint(1, 200),
+            rng.choice([1, 2, 3, 2.5]),
+            rng.choice([0.25, 0.5, 1.0, 1.5, 2.0]),
+            rng.choice([1, 2, 3, 4, 8, 16, 64]),
+            rng.choice([10, 30, 45, 60, 120, 600]),
+        )
+    )
+ties = 0
+for args in batches:
+    limits = reference_limits(*args)
+    top = max(limits.values())
+    named = [k for k, v in limits.items() if math.isclose(v, top)]
+    ties += len(named) > 1
+    call = f"makespan_bound{args}"
+    got = called(call, makespan_bound, *args)
+    detail = ", ".join(f"{k} {v:g} s" for k, v in limits.items())
+    assert isinstance(got, tuple) and len(got) == 2 and math.isclose(got[0], top), (
+        f"{call} returned {got!r}; expected ({top:g}, {' or '.join(map(repr, named))}): the "
+        f"three limits are {detail}, and the bound is the largest"
+    )
+    assert got[1] in named, (
+        f"{call} returned {got!r}: {top:g} s is set by {' or '.join(map(repr, named))} "
+        f"({detail}), not {got[1]!r}"
+    )
+for _ in range(20):  # requests whose chains differ: the bound (from means) stays below paced
+    chains_ = [
+        [rng.choice([0.5, 1.0, 2.0]) for _ in range(rng.choice([2, 2, 3]))]
+        for _ in range(rng.randint(2, 30))
+    ]
+    k, rpm = rng.choice([1, 2, 4, 8]), rng.choice([6, 20, 60])
+    calls_ = sum(map(len, chains_))
+    args = (len(chains_), calls_ / len(chains_), sum(map(sum, chains_)) / calls_, k, rpm)
+    laid = max(end for _, end in paced(chains_, k, rpm))
+    got = called(f"makespan_bound{args}", makespan_bound, *args)
+    assert got[0] <= laid + 1e-9, (
+        f"makespan_bound{args} returned {got!r}, but the chains {chains_} laid out on {k} slots "
+        f"at {rpm} requests/min by paced finish in {laid:g} s: a lower bound cannot exceed it"
+    )
+print(f"check 2 passed: {len(batches)} generated batches ({ties} ties), 20 laid out by paced")
 
 # %% [markdown]
 # ## The measured runs
@@ -151,7 +238,7 @@ print(f"check 1 passed: {len(cases)} hand-worked batches")
 # `completed` counts the questions whose answer passed validation; the others had their draft
 # refused twice (chapter 11 counts them too). Their calls took time all the same, and count.
 #
-# Check 2 holds your bound to these runs: never above a measured makespan, and within twice
+# Check 3 holds your bound to these runs: never above a measured makespan, and within twice
 # it (a missing limit shows as a much larger gap). It cannot be exact: the bound lets the mean
 # request stand for the longest one, so it is loosest when there are about as many slots as
 # questions.
@@ -194,24 +281,24 @@ assert all(chains[c] == chains[concurrencies[0]] for c in concurrencies), (
 measured.round(2)
 
 # %% tags=["check"]
-# check 2: on every measured run, bound <= measured makespan <= 2 x bound
+# check 3: on every measured run, bound <= measured makespan <= 2 x bound
 compared = []
 for c, row in measured.iterrows():
-    bound, why = makespan_bound(
-        n, row["calls"] / n, row["model (sim s)"] / row["calls"], c, requests_per_minute
-    )
+    args = (n, row["calls"] / n, row["model (sim s)"] / row["calls"], c, requests_per_minute)
+    bound, why = called(f"makespan_bound{args}", makespan_bound, *args)
     compared.append({"concurrency": c, "bound (sim s)": bound, "limited by": why})
 compared = measured[["makespan (sim s)"]].join(pd.DataFrame(compared).set_index("concurrency"))
 compared["measured / bound"] = compared["makespan (sim s)"] / compared["bound (sim s)"]
-low = compared[compared["measured / bound"] < 1 - 1e-9]
-assert low.empty, (
-    f"the bound is above what was measured, so it is not a lower bound:\n{low.round(2)}"
-)
-loose = compared[compared["measured / bound"] > 2]
-assert loose.empty, (
-    f"the measured makespan is more than twice the bound: a limit is missing\n{loose.round(2)}"
-)
-print("check 2 passed: the bound holds on every run and is within 2x of it")
+for c, row in compared.iterrows():
+    said = (
+        f"at concurrency {c} ({n} questions, {measured.loc[c, 'calls']} calls, "
+        f"{measured.loc[c, 'model (sim s)']:.2f} model-s, {requests_per_minute} requests/min) "
+        f"the measured makespan is {row['makespan (sim s)']:.2f} s and makespan_bound says "
+        f"{row['bound (sim s)']:.2f} s, limited by {row['limited by']!r}"
+    )
+    assert row["measured / bound"] >= 1 - 1e-9, f"{said}: a lower bound cannot exceed a makespan"
+    assert row["measured / bound"] <= 2, f"{said}: more than twice the bound, a limit is missing"
+print("check 3 passed: the bound holds on every run and is within 2x of it")
 changes = compared["limited by"].ne(compared["limited by"].shift()).cumsum()
 for _, part in compared.groupby(changes):
     lo, hi = part.index.min(), part.index.max()
@@ -234,8 +321,9 @@ compared.round(2)
 # max_slots)` returns the smallest number of slots whose bound (task 1) is within `deadline_s`.
 # When no number of slots can do it (the rate limit alone, or one request's chain, takes longer
 # than the deadline) or it would take more than `max_slots`, raise `errors.ConfigError` with a
-# message that says which limit is in the way: the fix is a higher rate-limit tier, fewer calls
-# per request, or a later deadline, not more workers.
+# message that names the limit in the way as `makespan_bound` names it (`"rate limit"`, `"one
+# request"`, or `"slots"` for more than `max_slots`): the fix is a higher rate-limit tier, fewer
+# calls per request, or a later deadline, not more workers. A deadline met exactly is met.
 
 
 # %%
@@ -269,78 +357,129 @@ def slots_needed(
     ### END SOLUTION
     ### BEGIN STUB
     # # TODO: the smallest slots whose bound meets the deadline, or a ConfigError saying why not
-    # raise NotImplementedError
+    # raise NotImplementedError("Task 2: write slots_needed")
     ### END STUB
 
 
 # %% tags=["check"]
-# check 3: slots_needed rounds up, says when only slots help, and refuses the impossible
-fits = {  # (requests, calls each, s per call, rpm, deadline): slots
-    (100, 2, 0.5, 600, 30): 4,  # 100 model-s in 30 s: 3.33 slots is 4
-    (40, 2, 1.0, 600, 20): 4,  # 80 model-s in 20 s: exactly 4
-    (100, 2, 0.5, 60, 150): 1,  # the rate limit needs 140 s; one slot's 100 s fits under it
-    (10, 2, 1.0, 600, 2): 10,  # each request's own 2 s: one slot each
-}
-for args, expected in fits.items():
-    got = slots_needed(*args)
-    assert got == expected, f"slots_needed{args}: expected {expected} slots, got {got!r}"
-impossible = {
-    (100, 2, 0.5, 60, 100): "the rate limit needs 140 s",
-    (10, 3, 2.0, 600, 5): "one request's 3 calls take 6 s in a row",
-    (1000, 2, 1.0, 100_000, 10): "2000 model-s in 10 s needs 200 slots, max_slots is 100",
-}
-for args, why in impossible.items():
+# check 4: slots_needed rounds up, meets a deadline met exactly, and refuses the impossible with
+# a ConfigError naming the limit in the way; on hand-worked and 50 generated batches
+def reference_slots(requests, calls_per_request, seconds_per_call, rpm, deadline_s, max_slots):
+    """The slots, or the names of the limits that no number of slots can beat."""
+    limits = reference_limits(requests, calls_per_request, seconds_per_call, 1, rpm)
+    over = [name for name in ("rate limit", "one request") if limits[name] > deadline_s]
+    slots = max(1, math.ceil(limits["slots"] / deadline_s))  # all the model time over one slot
+    return over or (slots if slots <= max_slots else ["slots"])
+
+
+def check_slots(args, expected):
+    call = f"slots_needed{args}"
+    if isinstance(expected, int):
+        limits = reference_limits(*args[:3], 1, args[3])
+        why = (
+            f"the rate limit needs {limits['rate limit']:g} s and one request "
+            f"{limits['one request']:g} s, within the {args[4]} s deadline; "
+            f"{limits['slots']:g} model-s over {expected} slot(s) fit it, over one fewer do not"
+        )
+        got = called(f"{call} (expected {expected}: {why})", slots_needed, *args)
+        assert got == expected, f"{call} returned {got!r}; expected {expected} slots: {why}"
+        return
+    names = " or ".join(map(repr, expected))
     try:
-        got = slots_needed(*args, max_slots=100)
-    except errors.ConfigError:
-        continue
+        got = slots_needed(*args)
+    except errors.ConfigError as exc:
+        assert any(name in str(exc) for name in expected), (
+            f"{call} raised ConfigError({str(exc)!r}), which does not name the limit in the way: "
+            f"{names}"
+        )
+        return
+    except NotImplementedError as exc:
+        raise AssertionError(
+            f"{call}: not written yet ({exc}): write it in its TODO cell"
+        ) from None
     except Exception as exc:
         raise AssertionError(
-            f"slots_needed{args} raised {type(exc).__name__}; raise errors.ConfigError ({why})"
-        ) from None
-    raise AssertionError(f"slots_needed{args} returned {got!r}, but {why}: raise ConfigError")
-print(f"check 3 passed: {len(fits)} fits and {len(impossible)} impossible deadlines")
+            f"{call} raised {type(exc).__name__}: {exc}; raise errors.ConfigError naming {names}"
+        ) from exc
+    raise AssertionError(
+        f"{call} returned {got!r}, but no number of slots meets the deadline ({names} is in the "
+        f"way): raise errors.ConfigError naming it"
+    )
+
+
+hand = {  # (requests, calls each, s per call, rpm, deadline, max_slots): slots, or the limit
+    (100, 2, 0.5, 600, 30, 100): 4,  # 100 model-s in 30 s: 3.33 slots is 4
+    (40, 2, 1.0, 600, 20, 100): 4,  # 80 model-s in 20 s: exactly 4
+    (100, 2, 0.5, 60, 150, 100): 1,  # the rate limit needs 140 s; one slot's 100 s fits under it
+    (10, 2, 1.0, 600, 2, 100): 10,  # each request's own 2 s: one slot each
+    (100, 2, 0.5, 60, 140, 100): 1,  # the rate limit needs exactly the 140 s deadline: met
+    (10, 3, 2.0, 600, 6, 100): 10,  # one request's chain takes exactly the 6 s deadline: met
+    (1000, 2, 1.0, 100_000, 20, 100): 100,  # exactly max_slots: allowed
+    (100, 2, 0.5, 60, 100, 100): ["rate limit"],  # the rate limit needs 140 s
+    (10, 3, 2.0, 600, 5, 100): ["one request"],  # one request's 3 calls take 6 s in a row
+    (1000, 2, 1.0, 100_000, 10, 100): ["slots"],  # 2000 model-s in 10 s: 200 slots, max 100
+}
+rng = random.Random(12)
+generated = {}
+while len(generated) < 50:
+    args = (
+        rng.randint(1, 120),
+        rng.choice([1, 2, 3]),
+        rng.choice([0.25, 0.5, 1.0, 1.5, 2.0]),
+        rng.choice([60, 120, 600, 1200]),
+        rng.choice([5, 10, 20, 30, 60, 120]),
+        rng.choice([4, 16, 100]),
+    )
+    generated[args] = reference_slots(*args)
+for args, expected in hand.items():
+    assert reference_slots(*args) == expected, (args, expected)  # the reference agrees by hand
+for args, expected in (hand | generated).items():
+    check_slots(args, expected)
+refusals = sum(isinstance(e, list) for e in generated.values())
+print(
+    f"check 4 passed: {len(hand)} hand-worked batches and {len(generated)} generated "
+    f"({refusals} impossible)"
+)
 
 # %% [markdown]
 # ## Task 3 · Which concurrency to ship, from the measured runs
 #
 # The bound says how many slots are *needed*; it does not say they are *enough*: questions
-# finish at different times, and the bucket's tokens arrive one at a time. Set `CHOICE` to the
-# smallest concurrency in `measured` whose measured makespan leaves `headroom` of the deadline
-# spare (`makespan <= (1 - headroom) * deadline_s`), and `FROM_BOUND` to what `slots_needed`
-# says for the same batch (means from the measured calls, as in check 2). If no measured
-# concurrency meets it, raise `errors.ConfigError`.
+# finish at different times, and the bucket's tokens arrive one at a time. Write
+# `choose_concurrency(measured, deadline_s, headroom)`: the smallest concurrency (the table's
+# index) whose measured makespan (column `"makespan (sim s)"`) leaves `headroom` of the deadline
+# spare, `makespan <= (1 - headroom) * deadline_s` (a makespan exactly at the budget meets it).
+# If none does, raise `errors.ConfigError`. Do not change the table you are given. The cell
+# after it sets `CHOICE` with it, beside what `slots_needed` says for the same batch (means from
+# the measured calls, as in check 3). The check also gives it tables it has not seen.
+
 
 # %%
+def choose_concurrency(measured: pd.DataFrame, deadline_s: float, headroom: float) -> int:
+    """The smallest measured concurrency whose makespan leaves ``headroom`` of the deadline."""
+    ### BEGIN SOLUTION
+    budget = (1 - headroom) * deadline_s
+    meets = measured.index[measured["makespan (sim s)"] <= budget]
+    if len(meets) == 0:
+        raise errors.ConfigError(
+            f"no measured concurrency finishes within {budget:g} s ({deadline_s:g} s less "
+            f"{headroom:.0%} headroom): measure more slots, or see task 2 for what is in the way"
+        )
+    return int(min(meets))
+    ### END SOLUTION
+    ### BEGIN STUB
+    # # TODO: the smallest concurrency that meets the deadline with headroom, else ConfigError
+    # raise NotImplementedError("Task 3: write choose_concurrency")
+    ### END STUB
+
+
+# %% tags=["raises-exception"]
 calls_each = measured["calls"].mean() / n
 seconds_each = measured["model (sim s)"].sum() / measured["calls"].sum()
-### BEGIN SOLUTION
 FROM_BOUND = slots_needed(n, calls_each, seconds_each, requests_per_minute, deadline_s)
-meets = measured[measured["makespan (sim s)"] <= (1 - headroom) * deadline_s]
-if meets.empty:
-    raise errors.ConfigError(f"no measured concurrency meets {deadline_s} s with headroom")
-CHOICE = int(meets.index.min())
-### END SOLUTION
-### BEGIN STUB
-# FROM_BOUND = ...  # TODO: slots_needed for this batch
-# CHOICE = ...  # TODO: the smallest measured concurrency that meets the deadline with headroom
-### END STUB
-print(f"the bound asks for at least {FROM_BOUND} slots; the measurements say ship {CHOICE}")
-
-# %% tags=["check"]
-# check 4: CHOICE is the smallest measured concurrency that meets the deadline with headroom
-budget = (1 - headroom) * deadline_s
-ok = measured.index[measured["makespan (sim s)"] <= budget]
-assert len(ok), f"no measured concurrency finishes within {budget:.1f} s: change the parameters"
-assert FROM_BOUND == slots_needed(n, calls_each, seconds_each, requests_per_minute, deadline_s), (
-    f"FROM_BOUND is {FROM_BOUND!r}: it should be what slots_needed says for this batch"
-)
-assert CHOICE == min(ok), (
-    f"CHOICE is {CHOICE!r}; the concurrencies that finish within {budget:.1f} sim s are "
-    f"{list(ok)}, and the cheapest of them is {min(ok)}:\n{measured['makespan (sim s)'].round(2)}"
-)
+CHOICE = choose_concurrency(measured, deadline_s, headroom)
 print(
-    f"check 4 passed. {n} questions, {measured['calls'].iloc[0]} calls, {requests_per_minute} requests/min, "
+    f"{n} questions, {measured['calls'].iloc[0]} calls, {requests_per_minute} requests/min, "
     f"deadline {deadline_s:g} s with {headroom:.0%} headroom: the bound says at least "
     f"{FROM_BOUND} slot(s); measured, {CHOICE} slot(s) finish in "
     f"{measured.loc[CHOICE, 'makespan (sim s)']:.1f} sim s"
@@ -351,6 +490,82 @@ print(
     )
 )
 
+# %% tags=["check"]
+# check 5: choose_concurrency picks the smallest measured concurrency that meets the deadline
+# with headroom, on the measured runs and on 30 generated ones (out of order, a makespan
+# exactly at the budget, none that qualifies, an empty table), leaving the table unchanged
+budget = (1 - headroom) * deadline_s
+ok = measured.index[measured["makespan (sim s)"] <= budget]
+assert len(ok), f"no measured concurrency finishes within {budget:.1f} s: change the parameters"
+call = "choose_concurrency(measured, deadline_s, headroom)"
+got = called(call, choose_concurrency, measured, deadline_s, headroom)
+assert got == min(ok), (
+    f"{call} returned {got!r}; the measured makespans are "
+    f"{measured['makespan (sim s)'].round(2).to_dict()} (concurrency: sim s), those within "
+    f"{budget:.1f} s ({deadline_s:g} s less {headroom:.0%}) are at {list(ok)}, and the "
+    f"smallest of them is {min(ok)}"
+)
+
+
+def table(makespans):
+    """A measured table: concurrency -> makespan, in the order given."""
+    index = pd.Index(list(makespans), name="concurrency")
+    return pd.DataFrame({"makespan (sim s)": list(makespans.values())}, index=index)
+
+
+tables = [  # (table, deadline_s, headroom)
+    (table({1: 40.0, 2: 22.5, 4: 15.0, 8: 14.0}), 20.0, 0.25),  # 4 makes exactly the 15 s budget
+    (table({8: 10.0, 2: 30.0, 4: 14.0, 1: 50.0}), 20.0, 0.25),  # rows out of order: 4, not 8
+    (table({1: 50.0, 2: 14.0, 4: 16.0, 8: 9.0}), 20.0, 0.25),  # 4 is slower than 2: 2
+    (table({1: 40.0, 2: 21.0, 4: 16.0}), 20.0, 0.25),  # none within 15 s
+    (table({}), 20.0, 0.25),  # nothing measured
+    (table({1: 9.5, 2: 6.0}), 10.0, 0.0),  # no headroom: 1 meets 10 s
+]
+rng = random.Random(13)
+for _ in range(30):
+    slots_ = rng.sample([1, 2, 3, 4, 6, 8, 12, 16], rng.randint(1, 6))
+    deadline = rng.choice([10.0, 20.0, 30.0, 60.0])
+    tables.append(
+        (
+            table({c: round(rng.uniform(0.3, 1.6) * deadline * 4 / c**0.7, 1) for c in slots_}),
+            deadline,
+            rng.choice([0.0, 0.1, 0.25, 0.5]),
+        )
+    )
+for given, deadline, room in tables:
+    before_call = given.copy()
+    limit = (1 - room) * deadline
+    meets = given.index[given["makespan (sim s)"] <= limit]
+    call = (
+        f"choose_concurrency(<a table of makespans {given['makespan (sim s)'].to_dict()}>, "
+        f"deadline_s={deadline}, headroom={room})"
+    )
+    if len(meets):
+        got = called(call, choose_concurrency, given, deadline, room)
+        assert got == min(meets), (
+            f"{call} returned {got!r}; the concurrencies within {limit:g} s are "
+            f"{sorted(meets)}, and the smallest of them is {min(meets)}"
+        )
+    else:
+        try:
+            got = choose_concurrency(given, deadline, room)
+        except errors.ConfigError:
+            got = None
+        except Exception as exc:
+            raise AssertionError(
+                f"{call} raised {type(exc).__name__}: {exc}; no concurrency finishes within "
+                f"{limit:g} s: raise errors.ConfigError"
+            ) from exc
+        assert got is None, (
+            f"{call} returned {got!r}, but no concurrency finishes within {limit:g} s: raise "
+            f"errors.ConfigError"
+        )
+    assert given.equals(before_call) and list(given.columns) == list(before_call.columns), (
+        f"{call} changed the table it was given (now {given.to_dict()}): the caller's table "
+        f"must stay as it was"
+    )
+print(f"check 5 passed: the measured table and {len(tables)} generated ones")
+
 # %% [markdown]
 # The same in one picture: each measured makespan (bars), your bound under it (a black mark,
 # named by the limit that sets it), and the deadline with and without its headroom.
@@ -358,7 +573,7 @@ print(
 # %%
 import matplotlib.pyplot as plt
 
-if isinstance(compared, pd.DataFrame) and "bound (sim s)" in compared:  # once check 2 passes
+if isinstance(compared, pd.DataFrame) and "bound (sim s)" in compared:  # once check 3 passes
     fig, ax = plt.subplots(figsize=(8, 4))
     x = list(range(len(compared)))
     ax.bar(x, compared["makespan (sim s)"], width=0.6, color="tab:blue", label="measured makespan")
@@ -431,7 +646,9 @@ offers
 # %% [markdown]
 # Write `choose_system(needs, offers)`: among the systems that offer **every** need in `needs`
 # (a set of column names of `offers`), the one with the fewest lines of wiring: less code to
-# write, read and keep. With no needs, any system will do.
+# write, read and keep (on a tie, any of the tied). With no needs, any system will do. When no
+# system offers every need, raise `errors.ConfigError` naming the needs. Leave `offers` as it
+# is: the check gives you other tables too.
 
 
 # %%
@@ -439,34 +656,68 @@ def choose_system(needs: set[str], offers: pd.DataFrame) -> str:
     """The system with the fewest lines among those that offer every need."""
     ### BEGIN SOLUTION
     able = offers[offers[sorted(needs)].all(axis=1)] if needs else offers
+    if able.empty:
+        raise errors.ConfigError(f"no system offers all of {sorted(needs)}")
     return str(able["lines"].idxmin())
     ### END SOLUTION
     ### BEGIN STUB
     # # TODO
-    # raise NotImplementedError
+    # raise NotImplementedError("Task 4: write choose_system")
     ### END STUB
 
 
 # %% tags=["check"]
-# check 5: choose_system picks the fewest lines among the systems that offer every need
-asks = [
-    set(),
-    {"cycles"},
-    {"resumes after a crash"},
-    {"spans machines"},
-    {"cycles", "resumes after a crash"},
-    {"resumes after a crash", "spans machines"},
-]
-for needs in asks:
-    able = offers[offers[sorted(needs)].all(axis=1)] if needs else offers
-    expected = able["lines"].idxmin()
-    got = choose_system(needs, offers)
-    assert got == expected, (
-        f"needs {sorted(needs) or 'nothing'}: the systems that offer it all are "
-        f"{list(able.index)} and {expected} has the fewest lines; you chose {got!r}"
+# check 6: choose_system picks the fewest lines among the systems that offer every need, on
+# the table above and 40 generated ones (ties, no system that qualifies), leaving them unchanged
+def reference_system(needs, table):
+    able = table[table[sorted(needs)].all(axis=1)] if needs else table
+    return sorted(able.index[able["lines"] == able["lines"].min()])  # [] when none qualifies
+
+
+NEEDS = ["cycles", "resumes after a crash", "spans machines"]
+asks = [set(needs) for k in range(4) for needs in itertools.combinations(NEEDS, k)]
+tables = [(offers, needs) for needs in asks]
+rng = random.Random(14)
+names = [*offers.index, "Prefect", "Burr", "Haystack"]
+for _ in range(40):
+    systems = rng.sample(names, rng.randint(1, 6))
+    rows = {
+        name: {"lines": rng.choice([40, 60, 60, 90, 150])} | {k: rng.random() < 0.5 for k in NEEDS}
+        for name in systems
+    }
+    tables.append((pd.DataFrame.from_dict(rows, orient="index"), rng.choice(asks)))
+for given, needs in tables:
+    kept, expected = given.copy(), reference_system(needs, given)
+    shown = given.to_dict(orient="index") if given is not offers else "offers"
+    asked = "{" + ", ".join(map(repr, sorted(needs))) + "}" if needs else "set()"
+    call = f"choose_system({asked}, {shown})"
+    if expected:
+        got = called(call, choose_system, needs, given)
+        assert got in expected, (
+            f"{call} returned {got!r}; of the systems that offer "
+            f"{sorted(needs) or 'nothing in particular'}, the one with the fewest lines is "
+            f"{' or '.join(map(repr, expected))}"
+        )
+    else:
+        try:
+            got = choose_system(needs, given)
+        except errors.ConfigError:
+            got = None
+        except Exception as exc:
+            raise AssertionError(
+                f"{call} raised {type(exc).__name__}: {exc}; no system offers all of "
+                f"{sorted(needs)}: raise errors.ConfigError naming them"
+            ) from exc
+        assert got is None, (
+            f"{call} returned {got!r}, but no system offers all of {sorted(needs)}: raise "
+            f"errors.ConfigError naming them"
+        )
+    assert given.equals(kept) and list(given.index) == list(kept.index), (
+        f"{call} changed the table it was given: leave the caller's table as it was"
     )
 print(
-    "check 5 passed:", {" + ".join(sorted(a)) or "nothing": choose_system(a, offers) for a in asks}
+    f"check 6 passed on {len(tables)} tables:",
+    {" + ".join(sorted(a)) or "nothing": choose_system(a, offers) for a in asks[:5]},
 )
 
 # %% [markdown]

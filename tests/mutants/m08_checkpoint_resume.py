@@ -1,9 +1,10 @@
 """Wrong solutions of exercise 08 (checkpoint and resume); blocks: 0 resume_point,
 1 make_mailer, 2 the interview answer (not checked: self-scored against a rubric).
 
-Checks, 0-based: 0 resume_point, 1 no email before the review and one per customer after a
-resume, 2 a lost acknowledgement (one delivery, no LLM call repaid), 3 two tickets from one
-customer.
+Checks, 0-based: 0 resume_point on the notebook's runs, 1 resume_point on generated workflows
+and journals (gaps, a group's parts, nothing, everything), 2 no email before the review and one
+per customer after a resume, 3 a lost acknowledgement (one delivery, no LLM call repaid), 4 two
+tickets from one customer, 5 twelve generated tickets with random failures and a resume each.
 """
 
 from mutants import Mutant
@@ -37,6 +38,27 @@ MUTANTS = [
         caught_by=0,
     ),
     Mutant(
+        "nothing left: returns the last step instead of None when every step is recorded",
+        0,
+        """
+        done = store.journal(run_id)
+        keys = [f"{i:02d}.{node.name}" for i, node in enumerate(wf.steps)]
+        return next((key for key in keys if key not in done), keys[-1])
+        """,
+        caught_by=0,
+    ),
+    Mutant(
+        "raises on an empty journal: the step after the last row (IndexError when none)",
+        0,
+        """
+        done = list(store.journal(run_id))
+        keys = [f"{i:02d}.{node.name}" for i, node in enumerate(wf.steps)]
+        last = keys.index(done[-1])
+        return keys[last + 1] if last + 1 < len(keys) else None
+        """,
+        caught_by=0,
+    ),
+    Mutant(
         "counts steps from 1 (the journal counts from 0)",
         0,
         """
@@ -50,6 +72,29 @@ MUTANTS = [
         caught_by=0,
     ),
     Mutant(
+        "counts the rows: the step at position len(journal) (a gap or a group's parts fool it)",
+        0,
+        """
+        keys = [f"{i:02d}.{node.name}" for i, node in enumerate(wf.steps)]
+        done = store.journal(run_id)
+        return keys[len(done)] if len(done) < len(keys) else None
+        """,
+        caught_by=1,
+    ),
+    Mutant(
+        "reads the notebook's global `triage`, not the workflow it is given",
+        0,
+        """
+        done = store.journal(run_id)
+        for i, node in enumerate(triage.steps):
+            key = f"{i:02d}.{node.name}"
+            if key not in done:
+                return key
+        return None
+        """,
+        caught_by=1,
+    ),
+    Mutant(
         "idempotency key is the customer: their second ticket's email is dropped",
         1,
         _DRAFT
@@ -61,7 +106,35 @@ async def send(m: Mail, ctx) -> dict:
 
 return Workflow("mailer", state=Mail, steps=[draft, review, send])
 """,
-        caught_by=3,
+        caught_by=4,
+    ),
+    Mutant(
+        "idempotency key is the step key alone: the same for every run, so one email in all",
+        1,
+        _DRAFT
+        + """
+@step
+async def send(m: Mail, ctx) -> dict:
+    outbox.send(m.customer, m.reply, key=ctx.key)
+    return {}
+
+return Workflow("mailer", state=Mail, steps=[draft, review, send])
+""",
+        caught_by=2,
+    ),
+    Mutant(
+        "idempotency key is the customer and the words: a second ticket in the same words is dropped",
+        1,
+        _DRAFT
+        + """
+@step
+async def send(m: Mail, ctx) -> dict:
+    outbox.send(m.customer, m.reply, key=f"{m.customer}/{m.text}")
+    return {}
+
+return Workflow("mailer", state=Mail, steps=[draft, review, send])
+""",
+        caught_by=5,
     ),
     Mutant(
         "send moved below the review inside the same step (a rerun repays both calls)",
@@ -76,7 +149,7 @@ return Workflow("mailer", state=Mail, steps=[draft, review, send])
 
         return Workflow("mailer", state=Mail, steps=[reply_and_review])
         """,
-        caught_by=2,
+        caught_by=3,
     ),
     Mutant(
         "send below the review in the same step, without a key",
@@ -91,7 +164,7 @@ return Workflow("mailer", state=Mail, steps=[draft, review, send])
 
         return Workflow("mailer", state=Mail, steps=[reply_and_review])
         """,
-        caught_by=2,
+        caught_by=3,
     ),
     Mutant(
         "the send in its own step, but with no idempotency key",
@@ -105,7 +178,7 @@ async def send(m: Mail) -> dict:
 
 return Workflow("mailer", state=Mail, steps=[draft, review, send])
 """,
-        caught_by=2,
+        caught_by=3,
     ),
     Mutant(
         "an idempotency key, but the email still goes out before the review",
@@ -124,6 +197,6 @@ return Workflow("mailer", state=Mail, steps=[draft, review, send])
 
         return Workflow("mailer", state=Mail, steps=[draft, review])
         """,
-        caught_by=1,
+        caught_by=2,
     ),
 ]
