@@ -32,7 +32,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from orchestra.errors import ConfigError, OutputFormatError
+from orchestra.errors import ConfigError, LoopLimitError, OutputFormatError
 from orchestra.examples import capstone as cap
 from orchestra.examples.capstone_run import result
 
@@ -218,16 +218,18 @@ async def run_orchestra(
 
 
 def run_rows(questions: list[dict], runs: list) -> list[dict]:
-    """The result rows of the engine's ``RunResult``s, one per question."""
-    return [
-        result(
-            q,
-            r.state.category,
-            r.state.answer,
-            None if r.status == "completed" else OutputFormatError(r.reason or r.status),
-        )
-        for q, r in zip(questions, runs, strict=True)
-    ]
+    """The result rows of the engine's ``RunResult``s, one per question. A run that ended at
+    the loop's bound reports the last draft's refusal, as the other systems' rows do."""
+    rows = []
+    for q, r in zip(questions, runs, strict=True):
+        if r.status == "completed":
+            error = None
+        elif isinstance(r.error, LoopLimitError) and r.state.problem:
+            error = OutputFormatError(r.state.problem)
+        else:
+            error = r.error or OutputFormatError(r.reason or r.status)
+        rows.append(result(q, r.state.category, r.state.answer, error))
+    return rows
 
 
 # ---- LangChain LCEL ------------------------------------------------------------------------
