@@ -405,17 +405,20 @@ faults
 
 # %%
 if simulator:
-    hit = faults[faults["lost to 529"] > 0].index.tolist()
-    kept = faults[faults["lost to 529"] == 0].index.tolist()
+    deep = [n for n in systems if n in ("LlamaIndex Workflows", "Temporal", "CrewAI")]
+    shallow = [n for n in systems if n not in deep]
     prose(
         f"After three attempts a call fails with probability {fault_rate:.0%}³ = "
         f"{fault_rate**3:.1%} at this rate (at 20% it would be {0.2**3:.1%}: nothing to see, "
-        f"which is why the rate is this high). Questions lost to a 529 that got through every "
+        f"which is why the rate is this high). Questions lost to a 529 that outlived every "
         f"retry: "
-        + (", ".join(f"{n} {int(faults.loc[n, 'lost to 529'])}" for n in hit) or "none")
-        + f"; none in {', '.join(kept) or 'no system'}, whose deeper retries absorbed it. The "
-        f"rest of the gap to the fault-free column is the questions' own refusals, drawn "
-        f"again (n = {fault_questions} questions per system: a count, not a rate)."
+        + ", ".join(f"{n} {int(faults.loc[n, 'lost to 529'])}" for n in systems)
+        + f". The systems on the SDK's two retries ({', '.join(shallow)}) lost "
+        f"{int(faults.loc[shallow, 'lost to 529'].sum())} of {len(shallow) * fault_questions} "
+        f"questions to it; those with a deeper layer ({', '.join(deep) or 'none here'}) lost "
+        f"{int(faults.loc[deep, 'lost to 529'].sum())} of {len(deep) * fault_questions}. The rest "
+        f"of the gap to the fault-free column is the questions' own refusals, drawn again "
+        f"(n = {fault_questions} questions per system: counts, not rates)."
     )
 
 # %% [markdown]
