@@ -265,7 +265,7 @@ def losses(name: str) -> dict:
     assert m["failed_calls"] == 0  # no faults here: one classify call per question
     drafted = sum("expected one of" not in (r["error"] or "") for r in rows)  # classified
     regenerated = int(m["calls"]) - len(rows) - drafted
-    reasons = [r["error"].split(":", 2)[-1].strip()[:22] for r in rows if r["answer"] is None]
+    reasons = [r["error"].split(": ", 1)[-1].split(";")[0][:32] for r in rows if r["answer"] is None]
     return {
         "input tokens per call": round(m["input_tokens"] / m["calls"]),
         "first drafts": drafted,
@@ -407,7 +407,7 @@ faults
 if simulator:
     deep = [n for n in systems if n in ("LlamaIndex Workflows", "Temporal", "CrewAI")]
     shallow = [n for n in systems if n not in deep]
-    prose(
+    display(prose(
         f"After three attempts a call fails with probability {fault_rate:.0%}³ = "
         f"{fault_rate**3:.1%} at this rate (at 20% it would be {0.2**3:.1%}: nothing to see, "
         f"which is why the rate is this high). Questions lost to a 529 that outlived every "
@@ -419,7 +419,7 @@ if simulator:
         f"{int(faults.loc[deep, 'lost to 529'].sum())} of {len(deep) * fault_questions}. The rest "
         f"of the gap to the fault-free column is the questions' own refusals, drawn again "
         f"(n = {fault_questions} questions per system: counts, not rates)."
-    )
+    ))
 
 # %% [markdown]
 # How many requests each system sent to get there (failed ones included) varies with the
@@ -693,14 +693,15 @@ guide = pd.DataFrame(rows).set_index("system")
 guide
 
 # %%
-heavy = max(systems, key=lambda n: weight[n]["MB"])
-light = min(systems, key=lambda n: weight[n]["MB"])
+frameworks = [n for n in systems if n != "orchestra"]
+heavy = max(frameworks, key=lambda n: weight[n]["MB"])
+light = min(frameworks, key=lambda n: weight[n]["MB"])
 lcel_failed = [r for r in answers["LCEL"] if r["answer"] is None] if "LCEL" in systems else []
 prose(
     f"Dependency weight: {heavy} brings {weight[heavy]['distributions']} distributions and "
-    f"{weight[heavy]['MB']:.0f} MB, {weight[heavy]['MB'] / weight[light]['MB']:.0f} times "
-    f"{light}'s {weight[light]['MB']:.0f} MB; a Docker image, a cold start on a serverless "
-    f"function and every CI run pay for it. "
+    f"{weight[heavy]['MB']:.0f} MB, {weight[heavy]['MB'] / weight[light]['MB']:.0f} times the "
+    f"lightest framework here ({light}, {weight[light]['MB']:.0f} MB); a Docker image, a cold "
+    f"start on a serverless function and every CI run pay for it. "
     + (
         f"LCEL's {len(lcel_failed)} failed questions: "
         + ", ".join(f"{r['id']} (category {r['category']})" for r in lcel_failed[:3])

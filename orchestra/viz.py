@@ -216,10 +216,10 @@ def step_costs(
 
 
 QUALITY = {
-    "right": "right answers",
-    "answered": "answered",
+    "right": "right answers (count)",
+    "answered": "answered (count)",
     "completed": "completed",
-    "correct": "correct",
+    "correct": "correct (count)",
     "accuracy": "accuracy",
     "grade": "grade",
 }
