@@ -265,7 +265,9 @@ def losses(name: str) -> dict:
     assert m["failed_calls"] == 0  # no faults here: one classify call per question
     drafted = sum("expected one of" not in (r["error"] or "") for r in rows)  # classified
     regenerated = int(m["calls"]) - len(rows) - drafted
-    reasons = [r["error"].split(": ", 1)[-1].split(";")[0][:32] for r in rows if r["answer"] is None]
+    reasons = [
+        r["error"].split(": ", 1)[-1].split(";")[0][:32] for r in rows if r["answer"] is None
+    ]
     return {
         "input tokens per call": round(m["input_tokens"] / m["calls"]),
         "first drafts": drafted,
@@ -407,19 +409,21 @@ faults
 if simulator:
     deep = [n for n in systems if n in ("LlamaIndex Workflows", "Temporal", "CrewAI")]
     shallow = [n for n in systems if n not in deep]
-    display(prose(
-        f"After three attempts a call fails with probability {fault_rate:.0%}³ = "
-        f"{fault_rate**3:.1%} at this rate (at 20% it would be {0.2**3:.1%}: nothing to see, "
-        f"which is why the rate is this high). Questions lost to a 529 that outlived every "
-        f"retry: "
-        + ", ".join(f"{n} {int(faults.loc[n, 'lost to 529'])}" for n in systems)
-        + f". The systems on the SDK's two retries ({', '.join(shallow)}) lost "
-        f"{int(faults.loc[shallow, 'lost to 529'].sum())} of {len(shallow) * fault_questions} "
-        f"questions to it; those with a deeper layer ({', '.join(deep) or 'none here'}) lost "
-        f"{int(faults.loc[deep, 'lost to 529'].sum())} of {len(deep) * fault_questions}. The rest "
-        f"of the gap to the fault-free column is the questions' own refusals, drawn again "
-        f"(n = {fault_questions} questions per system: counts, not rates)."
-    ))
+    display(
+        prose(
+            f"After three attempts a call fails with probability {fault_rate:.0%}³ = "
+            f"{fault_rate**3:.1%} at this rate (at 20% it would be {0.2**3:.1%}: nothing to see, "
+            f"which is why the rate is this high). Questions lost to a 529 that outlived every "
+            f"retry: "
+            + ", ".join(f"{n} {int(faults.loc[n, 'lost to 529'])}" for n in systems)
+            + f". The systems on the SDK's two retries ({', '.join(shallow)}) lost "
+            f"{int(faults.loc[shallow, 'lost to 529'].sum())} of {len(shallow) * fault_questions} "
+            f"questions to it; those with a deeper layer ({', '.join(deep) or 'none here'}) lost "
+            f"{int(faults.loc[deep, 'lost to 529'].sum())} of {len(deep) * fault_questions}. The rest "
+            f"of the gap to the fault-free column is the questions' own refusals, drawn again "
+            f"(n = {fault_questions} questions per system: counts, not rates)."
+        )
+    )
 
 # %% [markdown]
 # How many requests each system sent to get there (failed ones included) varies with the

@@ -119,10 +119,15 @@ def test_compare_draws_quality_first_and_even_when_equal():
     df["right"], df["answered"] = [7, 7], [8, 9]
     fig = compare(df)
     labels = [ax.get_ylabel() for ax in fig.axes]
-    assert labels[:2] == ["right answers (count)", "answered (count)"]  # equal quality is the finding: drawn
+    assert labels[:2] == [
+        "right answers (count)",
+        "answered (count)",
+    ]  # equal quality is the finding: drawn
     assert [p.get_height() for p in fig.axes[0].patches] == [7, 7]
     assert "no quality column" not in fig._suptitle.get_text()
-    assert [ax.get_ylabel() for ax in compare(df, quality=["answered"]).axes][0].startswith("answered")
+    assert [ax.get_ylabel() for ax in compare(df, quality=["answered"]).axes][0].startswith(
+        "answered"
+    )
     with pytest.raises(ConfigError, match="grade"):
         compare(df, quality=["grade"])
 
