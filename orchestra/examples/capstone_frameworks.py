@@ -222,12 +222,11 @@ def run_rows(questions: list[dict], runs: list) -> list[dict]:
     the loop's bound reports the last draft's refusal, as the other systems' rows do."""
     rows = []
     for q, r in zip(questions, runs, strict=True):
-        if r.status == "completed":
-            error = None
-        elif isinstance(r.error, LoopLimitError) and r.state.problem:
-            error = OutputFormatError(r.state.problem)
-        else:
+        error = None
+        if r.status != "completed":
             error = r.error or OutputFormatError(r.reason or r.status)
+        if isinstance(r.error, LoopLimitError) and r.state.problem:
+            error = OutputFormatError(r.state.problem)
         rows.append(result(q, r.state.category, r.state.answer, error))
     return rows
 
