@@ -727,7 +727,7 @@ dashboard = pd.DataFrame(
         "cost per run ($)": per["cost_usd"].mean(),
     }
 )
-dashboard.T.round(4)
+dashboard.rename_axis("phase").T.round(4)
 
 # %% [markdown]
 # The dashboard a team would watch, per phase of the stream: the loud signal (runs failed),
@@ -769,29 +769,27 @@ pd.DataFrame(
 
 # %%
 fig, axes = plt.subplots(len(llm_steps) + 2, 1, figsize=(10, 10), dpi=100, sharex=True)
-t_change = stream[stream.run >= change_at].t.min()
-t_upgrade = stream[stream.run >= upgrade_at].t.min()
 panels = [(name, loud[loud.step == name], "failed share") for name in llm_steps]
 panels.append(("draft", quiet, "share cut at\nmax_tokens"))
 for ax, (name, g, what) in zip(axes[:-1], panels, strict=True):
-    ax.plot(g.t, g.rate, color="tab:blue", label=f"rolling share ({window} executions)")
+    ax.plot(g.run, g.rate, color="tab:blue", label=f"rolling share ({window} executions)")
     ax.axhline(g.baseline.iloc[0], color="gray", linestyle=":", label="baseline p₀ (warm-up)")
     c = int(g.threshold.iloc[0])
     ax.axhline(c / window, color="tab:red", linestyle="--", label=f"alert: {c} of {window}")
     fired = g[g.alert]
-    ax.scatter(fired.t, fired.rate, color="tab:red", s=14, zorder=3, label="alert firing")
+    ax.scatter(fired.run, fired.rate, color="tab:red", s=14, zorder=3, label="alert firing")
     ax.set_ylabel(f"{name}\n{what}")
     ax.set_ylim(0, max(0.5, g.rate.max() * 1.15))
 rolling_len = quiet_stream.reply_tokens.rolling(window, min_periods=window).mean()
 axes[-1].plot(
-    quiet_stream.t, rolling_len, color="tab:green", label=f"rolling mean ({window} drafts)"
+    quiet_stream.run, rolling_len, color="tab:green", label=f"rolling mean ({window} drafts)"
 )
 axes[-1].set_ylabel("draft\nreply tokens")
 axes[-1].set_ylim(0, rolling_len.max() * 1.2)
 for ax in axes:
-    ax.axvline(t_upgrade, color="tab:purple", linewidth=1, label="release: draft on Sonnet 5.5")
+    ax.axvline(upgrade_at, color="tab:purple", linewidth=1, label="release: draft on Sonnet 5.5")
     ax.axvline(
-        t_change,
+        change_at,
         color="black",
         linewidth=1,
         label=f"fault rate {base_fault:.0%} → {raised_fault:.0%}",
@@ -799,7 +797,7 @@ for ax in axes:
 axes[0].legend(loc="upper left", fontsize=7, ncol=3)
 axes[-2].legend(loc="upper left", fontsize=7, ncol=3)
 axes[-1].legend(loc="lower left", fontsize=7, ncol=3)
-axes[-1].set_xlabel("simulated time since the stream began (s)")
+axes[-1].set_xlabel("run of the stream (in order of arrival)")
 fig.suptitle("Loud and quiet signals over the stream, each with its alert")
 fig.tight_layout()
 
@@ -814,13 +812,21 @@ prose(
     f"{after_release['drafts cut (share)']:.0%}, and its alert fired at run "
     f"{caught['first alert at run']}, **{caught['delay (runs)']} runs after the release**, "
     f"with {caught['false alarms']} false alarms in {caught['evaluations before the change']} "
-    f"evaluations before it. The replies shrank from {before_release['reply tokens (mean)']:.0f} "
-    f"to {after_release['reply tokens (mean)']:.0f} tokens on average, a weaker signal (the "
-    f"drafts that were not cut wrote {before_release['reply tokens, drafts not cut']:.0f} "
-    f"before and {after_release['reply tokens, drafts not cut']:.0f} after). Meanwhile the "
-    f"failure-rate alert "
+    f"evaluations before it. The reply length "
     + (
-        "stayed silent: nothing failed."
+        f"fell from {before_release['reply tokens (mean)']:.0f} to "
+        f"{after_release['reply tokens (mean)']:.0f} tokens on average"
+        if after_release["reply tokens (mean)"] < before_release["reply tokens (mean)"]
+        else f"did not warn: it rose from {before_release['reply tokens (mean)']:.0f} to "
+        f"{after_release['reply tokens (mean)']:.0f} tokens on average, because the new model "
+        f"writes longer replies (those not cut: "
+        f"{after_release['reply tokens, drafts not cut']:.0f}) and that hides the cut ones. A "
+        f"length signal catches a change that shortens replies on the same model; across a "
+        f"model change, compare like with like or watch the stop reason"
+    )
+    + ". Meanwhile the failure-rate alert "
+    + (
+        "stayed silent: failures went on at their usual rate."
         if loud_between.empty
         else f"fired {len(loud_between)} times, on {', '.join(sorted(set(loud_between.step)))}, "
         "for reasons of its own (the 529s), not the release."
@@ -842,13 +848,24 @@ for name, rule in rules.items():
     w = monitor.watch(
         stream[stream.step.isin(llm_steps)], "failed", window=window, warmup=warmup, **rule
     )
-    counts = w.groupby("step").threshold.first()
+    counts, p0 = w.groupby("step").threshold.first(), w.groupby("step").baseline.first()
     scored[name] = {
         "thresholds": " / ".join(str(int(counts[s])) for s in llm_steps),
+        "P(false alarm), worst step": max(
+            monitor.binomial_tail(int(counts[s]), window, p0[s]) for s in llm_steps
+        ),
         **monitor.score(w, change_at=change_at, warmup=warmup),
     }
 sweep = pd.DataFrame(scored).T
-sweep[["thresholds", "false alarms", "false-alarm rate", "delay (runs)", "delay (simulated s)"]]
+sweep[
+    [
+        "thresholds",
+        "P(false alarm), worst step",
+        "false alarms",
+        "delay (runs)",
+        "delay (simulated s)",
+    ]
+]
 
 # %%
 delay = chosen["delay (runs)"]
@@ -868,16 +885,26 @@ prose(
     + ", ".join(f"{p:.1%}" for p in p0s[llm_steps])
     + f" and a window of {window}, the rules differ only in the count they fire at: "
     f"{mine['thresholds']} for alpha = {alpha:g}, {two['thresholds']} for k = 2, "
-    f"{three['thresholds']} for k = 3. "
+    f"{three['thresholds']} for k = 3; the binomial tail says what each promises per "
+    f"evaluation when nothing changed: at most {mine['P(false alarm), worst step']:.2%}, "
+    f"{two['P(false alarm), worst step']:.2%} and {three['P(false alarm), worst step']:.2%} "
+    f"(worst step). "
     + (
         "k = 2 and k = 3 fire at the same counts, so they are one rule here: the σ rule's k "
         "moves a line between two counts, not the alert. "
         if two["thresholds"] == three["thresholds"]
         else "Where k = 2 and k = 3 differ, it is by a whole count, not by the factor k suggests. "
     )
-    + "A rule that wins on both axes in this table has won on one stream with one change: one "
-    "draw. Choose by the false-alarm chance you accept per evaluation (alpha), which the "
-    "binomial tail gives exactly, and by the delay you can afford, which the window sets."
+    + (
+        "k = 2 fired sooner here with no more false alarms than the chosen rule: on one stream "
+        "with one change, that is one draw, while its promise per evaluation is the number above. "
+        if two["delay (runs)"] is not None
+        and (delay is None or two["delay (runs)"] < delay)
+        and two["false alarms"] <= chosen["false alarms"]
+        else ""
+    )
+    + "Choose by the false-alarm chance you accept per evaluation (alpha), which the binomial "
+    "tail gives exactly, and by the delay you can afford, which the window sets."
 )
 
 # %% [markdown]
@@ -1041,7 +1068,9 @@ prose(
     f"**{g['standard error (points)']:.1f} points**, and a second run of the same version lands "
     f"within about ±{2 * g['standard error (points)']:.0f} points of it 95% of the time. So a "
     f"threshold less than two standard errors below the measured accuracy fails on noise alone "
-    f"about one run in forty or more often; the margins above are "
+    f"about one run in forty or more often (urgency's, {g['margin (SE)']:.1f} standard errors "
+    f"below, about {0.5 * (1 + math.erf(-g['margin (SE)'] / math.sqrt(2))):.0%} of runs); the "
+    f"margins above are "
     + ", ".join(f"{n} {m:.1f}" for n, m in noise["margin (SE)"].items())
     + " standard errors (negative: the measured version itself is below the threshold, as the "
     "shipped draft is). To tell a 2-point regression from noise you need the standard error "
