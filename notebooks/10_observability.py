@@ -544,7 +544,8 @@ exported = next(x for x in memory.get_finished_spans() if x.name == ours.name)
 shown = exported.attributes["orchestra.input_preview"]
 pd.DataFrame(
     {
-        "in the run's own trace": {"input_preview": ours.input_preview} | dict.fromkeys(release),
+        "in the run's own trace": {"input_preview": ours.input_preview}
+        | dict.fromkeys(release, "(not in the trace)"),
         "sent to the trace UI": {"input_preview": shown}
         | {k: exported.attributes[k] for k in release},
     }
@@ -893,7 +894,7 @@ prose(
         "k = 2 and k = 3 fire at the same counts, so they are one rule here: the σ rule's k "
         "moves a line between two counts, not the alert. "
         if two["thresholds"] == three["thresholds"]
-        else "Where k = 2 and k = 3 differ, it is by a whole count, not by the factor k suggests. "
+        else "k = 2 and k = 3 are a count apart, and only the tail says what that count is worth. "
     )
     + (
         "k = 2 fired sooner here with no more false alarms than the chosen rule: on one stream "
