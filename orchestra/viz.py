@@ -223,29 +223,29 @@ QUALITY = {
     "accuracy": "accuracy",
     "grade": "grade",
 }
-"""Columns that say how good each implementation's results were, and their panels' labels."""
+"""Labels of common quality columns (``compare(..., quality=[...])``); others keep their name."""
 
 
 def compare(
     table: pd.DataFrame,
     *,
     title: str = "Same task, several implementations",
-    quality: Sequence[str] | None = None,
+    quality: Sequence[str] = (),
 ) -> Figure:
     """Bars per implementation: quality first, then simulated makespan, tokens, cost and lines.
 
-    ``table`` is ``orchestra.measure.table([...])`` with one or more quality columns beside
-    (``quality``; by default those of ``QUALITY`` it has, e.g. ``right``). Quality is always
-    drawn, equal or not: the same answers at a different cost is the finding. A cost panel
-    whose bars would all be equal teaches nothing and is left out (the table still shows the
-    column), as are missing ones. A table with no quality column says so in the title: a cost
-    comparison alone does not say which implementation to pick.
+    ``table`` is ``orchestra.measure.table([...])`` with the columns named in ``quality``
+    beside it: how good each implementation's results were (right answers, completed runs).
+    Quality is always drawn, equal or not: the same answers at a different cost is the
+    finding. A cost panel whose bars would all be equal teaches nothing and is left out (the
+    table still shows the column), as are missing ones. A figure without quality says so in
+    its title: a cost comparison alone does not say which implementation to pick.
 
         >>> table = measure.table([m1.result, m2.result]); table["right"] = [20, 22]
-        >>> compare(table)
+        >>> compare(table, quality=["right"])
     """
     df = table.copy()
-    quality = [c for c in QUALITY if c in df] if quality is None else list(quality)
+    quality = list(quality)
     missing = [c for c in quality if c not in df]
     if missing:
         raise ConfigError(f"compare: no quality column {missing} in the table {list(df)}")

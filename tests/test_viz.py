@@ -117,7 +117,8 @@ def test_compare_draws_quality_first_and_even_when_equal():
         ]
     )
     df["right"], df["answered"] = [7, 7], [8, 9]
-    fig = compare(df)
+    assert len(compare(df).axes) == 4  # quality is drawn when named, not guessed
+    fig = compare(df, quality=["right", "answered"])
     labels = [ax.get_ylabel() for ax in fig.axes]
     assert labels[:2] == [
         "right answers (count)",
