@@ -15,24 +15,33 @@ understands them (Jaeger, Tempo, Langfuse, Phoenix...) shows tokens per call.
     >>> export(result.trace, provider)
 
 Chapter 10 sends them to a local Phoenix over OTLP: ``otlp_provider(url, project=...)``.
+What leaves the process is redacted (``redact_pii``: keys, e-mails, card and phone numbers in
+the previews and errors), and ``attributes`` stamps every span with what produced it, e.g.
+the prompt and model versions, so a trace UI can filter a regression by release:
+
+    >>> export(result.trace, provider, attributes={"app.prompt_version": "draft-3f2a9c1e"})
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from opentelemetry import trace as otel
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
+from orchestra.redact import redact_pii
 from orchestra.trace import Span, Trace
 
-__all__ = ["export", "attributes", "otlp_provider"]
+__all__ = ["export", "span_attributes", "otlp_provider"]
 
 PROVIDER = "anthropic"
 _ERROR_STATUSES = {"error", "aborted"}
 
 
-def attributes(span: Span) -> dict:
-    """The OTel attributes for one span (GenAI names for LLM calls, ``orchestra.*`` otherwise)."""
+def span_attributes(span: Span, redact: Callable[[str], str] = redact_pii) -> dict:
+    """The OTel attributes for one span (GenAI names for LLM calls, ``orchestra.*`` otherwise);
+    its previews passed through ``redact``."""
     attrs: dict = {
         "orchestra.kind": span.kind,
         "orchestra.key": span.key,
@@ -51,6 +60,8 @@ def attributes(span: Span) -> dict:
                 "orchestra.cost_usd": span.cost_usd,
             }
         )
+        if span.effort:
+            attrs["orchestra.effort"] = span.effort
         if span.stop_reason:
             attrs["gen_ai.response.finish_reasons"] = (span.stop_reason,)
     else:
@@ -66,18 +77,26 @@ def attributes(span: Span) -> dict:
         if span.answered_by:
             attrs["orchestra.answered_by"] = span.answered_by
     if span.input_preview:
-        attrs["orchestra.input_preview"] = span.input_preview  # redacted, shortened
+        attrs["orchestra.input_preview"] = redact(span.input_preview)  # shortened
     if span.output_preview:
-        attrs["orchestra.output_preview"] = span.output_preview
+        attrs["orchestra.output_preview"] = redact(span.output_preview)
     return attrs
 
 
-def export(trace: Trace, provider: TracerProvider | None = None) -> int:
-    """Emit every span of ``trace`` through ``provider`` (default: the global one); returns the count.
+def export(
+    trace: Trace,
+    provider: TracerProvider | None = None,
+    *,
+    attributes: dict | None = None,
+    redact: Callable[[str], str] = redact_pii,
+) -> int:
+    """Emit every span of ``trace`` through ``provider`` (default: the global one); returns the
+    count. ``attributes`` go on every span; ``redact`` cleans previews and errors.
 
-    >>> export(result.trace, provider)
+    >>> export(result.trace, provider, attributes={"app.models": "draft=claude-sonnet-5-5"})
     12
     """
+    stamp = dict(attributes or {})
     tracer = (provider or otel.get_tracer_provider()).get_tracer("orchestra")
     made: dict[int, otel.Span] = {}
     for span in trace:  # parents start before their children, so they are made first
@@ -87,14 +106,14 @@ def export(trace: Trace, provider: TracerProvider | None = None) -> int:
         out = tracer.start_span(
             name,
             context=context,
-            attributes=attributes(span),
+            attributes={**span_attributes(span, redact), **stamp},
             kind=SpanKind.CLIENT if span.kind == "llm" else SpanKind.INTERNAL,
             start_time=int(span.start * 1e9),
         )
         if span.status in _ERROR_STATUSES:
-            out.set_status(Status(StatusCode.ERROR, span.error or span.status))
+            out.set_status(Status(StatusCode.ERROR, redact(span.error or span.status)))
         elif span.error:  # retried, skipped or answered by a fallback: ok, but say why
-            out.set_attribute("orchestra.error", span.error)
+            out.set_attribute("orchestra.error", redact(span.error))
         made[span.id] = out
     for span in trace:
         made[span.id].end(end_time=int(max(span.end, span.start) * 1e9))

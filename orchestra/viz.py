@@ -12,12 +12,14 @@ unless a chart says wall-clock; costs are US dollars.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from orchestra.errors import ConfigError
 from orchestra.text import escape_math
 
 if TYPE_CHECKING:
@@ -213,28 +215,53 @@ def step_costs(
     return fig
 
 
-def compare(table: pd.DataFrame, *, title: str = "Same task, several implementations") -> Figure:
-    """Bars per implementation: simulated makespan, tokens, cost and lines of code.
+QUALITY = {
+    "right": "right answers (count)",
+    "answered": "answered (count)",
+    "completed": "completed",
+    "correct": "correct (count)",
+    "accuracy": "accuracy",
+    "grade": "grade",
+}
+"""Labels of common quality columns (``compare(..., quality=[...])``); others keep their name."""
 
-    ``table`` is ``orchestra.measure.table([...])``. A panel whose bars would all be equal
-    teaches nothing and is left out (the table still shows the column), as are missing ones.
 
-        >>> compare(table([m1.result, m2.result, m3.result]))
+def compare(
+    table: pd.DataFrame,
+    *,
+    title: str = "Same task, several implementations",
+    quality: Sequence[str] = (),
+) -> Figure:
+    """Bars per implementation: quality first, then simulated makespan, tokens, cost and lines.
+
+    ``table`` is ``orchestra.measure.table([...])`` with the columns named in ``quality``
+    beside it: how good each implementation's results were (right answers, completed runs).
+    Quality is always drawn, equal or not: the same answers at a different cost is the
+    finding. A cost panel whose bars would all be equal teaches nothing and is left out (the
+    table still shows the column), as are missing ones. A figure without quality says so in
+    its title: a cost comparison alone does not say which implementation to pick.
+
+        >>> table = measure.table([m1.result, m2.result]); table["right"] = [20, 22]
+        >>> compare(table, quality=["right"])
     """
-    panels = [
-        ("sim_s", "simulated makespan (s)"),
-        ("tokens", "tokens (input + output)"),
-        ("cost_usd", "cost (USD)"),
-        ("lines", "lines of code"),
-    ]
     df = table.copy()
+    quality = list(quality)
+    missing = [c for c in quality if c not in df]
+    if missing:
+        raise ConfigError(f"compare: no quality column {missing} in the table {list(df)}")
     if "input_tokens" in df and df["input_tokens"].notna().all():
         df["tokens"] = df["input_tokens"] + df["output_tokens"]
-    panels = [
+    costs = [
         (c, label)
-        for c, label in panels
+        for c, label in [
+            ("sim_s", "simulated makespan (s)"),
+            ("tokens", "tokens (input + output)"),
+            ("cost_usd", "cost (USD)"),
+            ("lines", "lines of code"),
+        ]
         if c in df and df[c].notna().all() and df[c].round(9).nunique() > 1
     ]
+    panels = [(c, QUALITY.get(c, c)) for c in quality if df[c].notna().all()] + costs
     if not panels:  # nothing differs: say so rather than draw equal bars
         fig, ax = plt.subplots(figsize=(6, 1.2), dpi=100)
         ax.axis("off")
@@ -246,9 +273,11 @@ def compare(table: pd.DataFrame, *, title: str = "Same task, several implementat
         ax.bar(range(len(df)), df[column], color=colors[: len(df)])
         ax.set_xticks(range(len(df)), df.index, rotation=20, ha="right", fontsize=8)
         ax.set_ylabel(label)
-        ax.set_title(label, fontsize=10)
+        ax.set_title(label, fontsize=10, fontweight="bold" if column in quality else None)
         if column == "cost_usd":
             usd_ticks(ax.yaxis)
+    if not quality:
+        title += "\n(no quality column: cost alone does not pick an implementation)"
     fig.suptitle(title)
     fig.tight_layout()
     return fig

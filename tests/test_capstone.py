@@ -220,3 +220,24 @@ def test_every_system_has_wiring_to_count():
     assert all(validate not in fw.wiring(name) for name in fw.IMPORTS)
     with pytest.raises(ConfigError, match="unknown system"):
         fw.wiring("Airflow")
+
+
+def test_orchestra_rows_report_the_last_refusal_like_the_other_systems():
+    from orchestra.examples import capstone_frameworks as fw
+
+    bad = json.dumps({"answer": "x", "sources": ["KB-T1"]})
+    result = asyncio.run(cap.pipeline(Stub("billing", bad, bad)).run(cap.Case(question="refund?")))
+    (row,) = fw.run_rows(cap.golden(1), [result])
+    assert row["status"] == "failed" and row["category"] == "billing"
+    assert row["error"].startswith("OutputFormatError: cites ['KB-T1']")  # not the loop's bound
+
+
+def test_dependency_weight_counts_the_closure_of_what_a_system_installs():
+    from orchestra.examples import capstone_frameworks as fw
+
+    lcel, graph = fw.dependency_weight("LCEL"), fw.dependency_weight("LangGraph")
+    # LangGraph's roots hold LCEL's langchain-anthropic: its closure is a strict superset
+    assert graph["distributions"] > lcel["distributions"] > 2
+    assert graph["MB"] > lcel["MB"] > 0
+    with pytest.raises(ConfigError, match="Haystack"):
+        fw.dependency_weight("Haystack")

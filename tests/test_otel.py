@@ -84,3 +84,26 @@ def test_otlp_provider_names_the_project():
     provider = otlp_provider("http://127.0.0.1:9/v1/traces", project="chapter-10")
     assert provider.resource.attributes["openinference.project.name"] == "chapter-10"
     provider.shutdown()
+
+
+async def test_personal_data_is_redacted_and_versions_stamp_every_span():
+    @step(writes="n")
+    async def draft(s: S) -> dict:
+        fake_call(model="claude-haiku-5-5", prompt="Refund to 4242 4242 4242 4242, jo@example.com")
+        return {"n": 1}
+
+    result = await Workflow("w", state=S, steps=[draft]).run(S())
+    memory = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    export(result.trace, provider, attributes={"app.prompt_version": "draft-1"})
+    spans = memory.get_finished_spans()
+    assert all(s.attributes["app.prompt_version"] == "draft-1" for s in spans)
+    llm = next(s for s in spans if s.name.startswith("chat"))
+    preview = llm.attributes["orchestra.input_preview"]
+    assert "4242" not in preview and "jo@example.com" not in preview
+    assert "[CARD]" in preview and "[EMAIL]" in preview
+    memory.clear()
+    export(result.trace, provider, redact=lambda text: text)  # the caller's choice
+    llm = next(s for s in memory.get_finished_spans() if s.name.startswith("chat"))
+    assert "jo@example.com" in llm.attributes["orchestra.input_preview"]

@@ -102,6 +102,35 @@ def test_compare_draws_one_panel_per_measured_column():
     )
     labels = [ax.get_ylabel() for ax in compare(same_cost).axes]
     assert labels == ["simulated makespan (s)", "lines of code"]  # equal bars teach nothing
+    assert "no quality column" in fig._suptitle.get_text()  # cost alone picks nothing
+
+
+def test_compare_draws_quality_first_and_even_when_equal():
+    from orchestra.errors import ConfigError
+    from orchestra.measure import Measurement, table
+    from orchestra.viz import compare
+
+    df = table(
+        [
+            Measurement("a", 1.0, 2, 0, 100, 20, 0.001, 3.0, 2.0, 12),
+            Measurement("b", 2.0, 2, 0, 120, 25, 0.002, 3.5, 1.5, 30),
+        ]
+    )
+    df["right"], df["answered"] = [7, 7], [8, 9]
+    assert len(compare(df).axes) == 4  # quality is drawn when named, not guessed
+    fig = compare(df, quality=["right", "answered"])
+    labels = [ax.get_ylabel() for ax in fig.axes]
+    assert labels[:2] == [
+        "right answers (count)",
+        "answered (count)",
+    ]  # equal quality is the finding: drawn
+    assert [p.get_height() for p in fig.axes[0].patches] == [7, 7]
+    assert "no quality column" not in fig._suptitle.get_text()
+    assert [ax.get_ylabel() for ax in compare(df, quality=["answered"]).axes][0].startswith(
+        "answered"
+    )
+    with pytest.raises(ConfigError, match="grade"):
+        compare(df, quality=["grade"])
 
 
 def test_lanes_puts_each_call_on_a_free_slot_and_keeps_an_item_on_its_lane():

@@ -32,13 +32,15 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from orchestra.errors import ConfigError, OutputFormatError
+from orchestra.errors import ConfigError, LoopLimitError, OutputFormatError
 from orchestra.examples import capstone as cap
 from orchestra.examples.capstone_run import result
 
 __all__ = [
     "IMPORTS",
+    "REQUIRES",
     "RUNNERS",
+    "dependency_weight",
     "import_seconds",
     "run_elsewhere",
     "lcel_chain",
@@ -69,6 +71,63 @@ IMPORTS = {  # system -> (interpreter, what it imports to run the capstone)
     "CrewAI": (str(AGENTS_PYTHON), "import crewai"),
     "AutoGen": (str(AGENTS_PYTHON), "import autogen_agentchat, autogen_ext.models.anthropic"),
 }
+
+
+REQUIRES = {  # system -> the distributions it installs (the closure of their requirements counts)
+    "orchestra": ["anthropic", "pydantic"],
+    "LCEL": ["langchain-anthropic", "langchain-core"],
+    "LangGraph": ["langchain-anthropic", "langgraph", "langgraph-checkpoint-sqlite"],
+    "LlamaIndex Workflows": ["llama-index-core", "llama-index-llms-anthropic"],
+    "Temporal": ["temporalio", "anthropic"],
+    "CrewAI": ["crewai[anthropic]"],
+    "AutoGen": ["autogen-agentchat", "autogen-ext[anthropic]"],
+}
+
+# Run in the system's own interpreter: walk the requirements from the roots (extras included,
+# other environment markers evaluated there) and add up the files each distribution installed.
+_WEIGH = """
+import importlib.metadata as md, json, sys
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+todo, seen, counted, size = [Requirement(r) for r in sys.argv[1:]], set(), set(), 0
+while todo:
+    req = todo.pop()
+    name = canonicalize_name(req.name)
+    if (name, frozenset(req.extras)) in seen:
+        continue
+    seen.add((name, frozenset(req.extras)))
+    try:
+        dist = md.distribution(name)
+    except md.PackageNotFoundError:  # an optional requirement this environment left out
+        continue
+    if name not in counted:  # once, whatever extras it was asked with
+        counted.add(name)
+        size += sum(f.size or 0 for f in dist.files or [])
+    for line in dist.requires or []:
+        dep = Requirement(line)
+        if dep.marker is None or any(dep.marker.evaluate({"extra": e}) for e in ["", *req.extras]):
+            dep.marker = None
+            todo.append(dep)
+print(json.dumps({"distributions": len(counted), "bytes": size}))
+"""
+
+
+def dependency_weight(system: str) -> dict:
+    """What installing ``system`` brings: the distributions its ``REQUIRES`` pull in (their
+    requirements' closure, read from the installed metadata of its environment) and the bytes
+    their files take on disk.
+
+        >>> dependency_weight("LCEL")
+        {'distributions': 31, 'MB': 95.2}
+    """
+    if system not in REQUIRES:
+        raise ConfigError(f"unknown system {system!r}: one of {sorted(REQUIRES)}")
+    python = IMPORTS[system][0]
+    out = subprocess.run(
+        [python, "-c", _WEIGH, *REQUIRES[system]], capture_output=True, text=True, check=True
+    )
+    got = json.loads(out.stdout)
+    return {"distributions": got["distributions"], "MB": round(got["bytes"] / 1e6, 1)}
 
 
 def wiring(system: str) -> list:
@@ -159,16 +218,17 @@ async def run_orchestra(
 
 
 def run_rows(questions: list[dict], runs: list) -> list[dict]:
-    """The result rows of the engine's ``RunResult``s, one per question."""
-    return [
-        result(
-            q,
-            r.state.category,
-            r.state.answer,
-            None if r.status == "completed" else OutputFormatError(r.reason or r.status),
-        )
-        for q, r in zip(questions, runs, strict=True)
-    ]
+    """The result rows of the engine's ``RunResult``s, one per question. A run that ended at
+    the loop's bound reports the last draft's refusal, as the other systems' rows do."""
+    rows = []
+    for q, r in zip(questions, runs, strict=True):
+        error = None
+        if r.status != "completed":
+            error = r.error or OutputFormatError(r.reason or r.status)
+        if isinstance(r.error, LoopLimitError) and r.state.problem:
+            error = OutputFormatError(r.state.problem)
+        rows.append(result(q, r.state.category, r.state.answer, error))
+    return rows
 
 
 # ---- LangChain LCEL ------------------------------------------------------------------------
