@@ -11,9 +11,12 @@ one at a time, each step's output feeding the steps after it. Every tool says wh
 
 A rejected plan, or a step that fails or returns nothing usable, sends the planner back with
 the problem and what is known so far (values already known are not made again). At most
-``max_replans`` times; then the run aborts, keeping what was made and saying why::
+``max_replans`` times; then the run aborts, keeping what was made and saying why. A failure is
+classified first: a ``pure`` tool (no model call, same inputs, same result) that failed on
+values a re-plan keeps will fail again, and if no other tool makes its value no plan can get
+past it, so the run stops at once instead of paying for re-plans that cannot help::
 
-    loop(make_plan -> check -> execute, until=done, max_iterations=max_replans + 1) -> finish
+    loop(make_plan -> check -> execute, until=done or stuck, max_iterations=max_replans + 1) -> finish
 
     >>> wf = planner_executor(LLM("claude-haiku-5-5"), support_tools(haiku), max_replans=2)
     >>> result = await wf.run(Job(request="Classify the ticket, then ...", known={"ticket": t},
@@ -23,6 +26,7 @@ the problem and what is known so far (values already known are not made again). 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -48,6 +52,7 @@ __all__ = [
     "plan_prompt",
     "check",
     "run_steps",
+    "unfixable",
     "planner_executor",
     "plans",
 ]
@@ -79,6 +84,10 @@ class Tool:
     """The name of the value it returns."""
     run: Callable[[dict[str, str]], Awaitable[str]]
     """Called with ``{name: value}`` for each of ``needs``; raises ValueError if it cannot."""
+    pure: bool = False
+    """No model call: the same inputs give the same result, so it fails again on them."""
+    takes_instruction: bool = False
+    """``run`` also gets the plan step's instruction, under the key ``instruction``."""
 
 
 class Job(BaseModel):
@@ -97,6 +106,8 @@ class Job(BaseModel):
     valid: bool = False
     """Whether the latest plan passed the check."""
     done: bool = False
+    stuck: bool = False
+    """The last problem is one no new plan can get past (``unfixable``): stop re-planning."""
 
 
 def plan_prompt(job: Job, tools: dict[str, Tool]) -> str:
@@ -149,7 +160,9 @@ async def run_steps(
     """Run a checked plan's steps in order: (the values now known, the tools run, the problem).
 
     A step whose value is already known is skipped (made by an earlier plan: not paid twice);
-    the first step that raises or returns nothing stops the run with the problem.
+    the first step that raises or returns nothing stops the run with the problem. A tool that
+    ``takes_instruction`` gets the step's instruction beside its inputs (the planner's words
+    reach the tool: "summarize it for the billing team").
 
     >>> known, ran, problem = await run_steps(plan, tools, {"ticket": "I was charged twice"})
     """
@@ -158,8 +171,11 @@ async def run_steps(
         tool = tools[s.tool]
         if tool.makes in known:
             continue
+        inputs = {n: known[n] for n in tool.needs}
+        if tool.takes_instruction:
+            inputs["instruction"] = s.instruction
         try:
-            out = await tool.run({n: known[n] for n in tool.needs})
+            out = await tool.run(inputs)
             if not out or not out.strip():
                 raise ValueError("it returned nothing")
         except (LLMError, ValueError) as exc:  # a failed or unusable step: re-plan
@@ -167,6 +183,23 @@ async def run_steps(
         known[tool.makes] = out
         ran.append(s.tool)
     return known, ran, None
+
+
+def unfixable(problem: str, plan: Plan, tools: dict[str, Tool]) -> bool:
+    """Whether no new plan can get past ``problem``, a failed step of ``plan``.
+
+    A re-plan keeps every known value, so a ``pure`` tool that failed will fail the same way on
+    them; only another tool making the same value could route around it.
+
+    >>> unfixable("step 2 (lookup_policy) failed: no entry for 'other'", plan, tools)
+    True
+    """
+    failed = re.match(r"step (\d+) \(", problem)
+    if failed is None:
+        return False  # a rejected plan: another plan can be right
+    tool = tools[plan.steps[int(failed.group(1)) - 1].tool]
+    others = [t for t in tools.values() if t.makes == tool.makes and t is not tool]
+    return tool.pure and not others
 
 
 def planner_executor(
@@ -199,10 +232,23 @@ def planner_executor(
             return {}
         known, ran, problem = await run_steps(job.plans[-1], tools, job.known)
         out = {"known": known, "ran": [*job.ran, *ran]}
-        return {**out, "problems": [*job.problems, problem]} if problem else {**out, "done": True}
+        if problem is None:
+            return {**out, "done": True}
+        # classify before re-planning: a failure no plan can get past is not worth a planner call
+        return {
+            **out,
+            "problems": [*job.problems, problem],
+            "stuck": unfixable(problem, job.plans[-1], tools),
+        }
 
     @step
     async def finish(job: Job) -> dict:
+        if job.stuck:
+            raise PlanError(
+                f"stopped after {len(job.plans)} plan(s) without re-planning: "
+                f"{job.problems[-1]}, and a re-plan keeps the values it failed on (a pure tool, "
+                f"nothing else makes its value); known so far: {', '.join(job.known)}"
+            )
         if not job.done:
             raise PlanError(
                 f"gave up after {len(job.plans)} plan(s) (max_replans={max_replans}); "
@@ -218,7 +264,7 @@ def planner_executor(
             loop(
                 make_plan,
                 execute,
-                until=lambda job: job.done,
+                until=lambda job: job.done or job.stuck,
                 max_iterations=max_replans + 1,
                 on_limit="continue",
             ),
