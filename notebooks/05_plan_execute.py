@@ -603,6 +603,17 @@ cheap_model, strong_model = planners[0][0], planners[-1][0]
 OLD_STRONG = "claude-opus-4-5"  # deprecated: here only for its price, the previous generation's
 ratio = price(strong_model).output_usd_per_mtok / price(cheap_model).output_usd_per_mtok
 dearer = best.loc[ours, "cost ($)"] / best.loc[theirs, "cost ($)"]
+n_req = len(fair) * len(tickets)
+(a0, a1), (b0, b1) = (wilson(round(best.loc[x, "right"] * n_req), n_req) for x in (ours, theirs))
+print(
+    f"entirely right, {n_req} requests each: the plan {a0:.2f}–{a1:.2f}, the one call "
+    f"{b0:.2f}–{b1:.2f} (95% intervals): "
+    + (
+        "a difference this sample shows"
+        if a1 < b0 or b1 < a0
+        else f"a difference {n_req} requests cannot show"
+    )
+)
 prose(
     f"Measured over {len(fair)} request lengths ({', '.join(map(str, fair))} parts, "
     f"{len(tickets)} tickets each): plan-then-execute with planner "
