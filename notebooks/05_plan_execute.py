@@ -265,6 +265,83 @@ print(french.reason)
 assert french.state.ran == [] and "translate" in french.reason
 
 # %% [markdown]
+# **Independent steps at once.** A plan's steps are a dependency graph: each tool says what it
+# needs and makes. `classify`, `summarize` and `rate_urgency` need only the ticket; the policy
+# needs the category; the reply needs the policy. Run in order, the plan takes the sum of its
+# steps; run in **waves** (`run_steps(..., parallel=True)`: every step whose inputs are known
+# runs at once, the idea behind LLMCompiler), it takes its longest chain. The strong planner's
+# plan from section 1, both ways, on a fresh simulator each time (the same samples):
+
+# %%
+from orchestra import clock
+
+plan5, known0 = reply.data, {"ticket": tickets[0]["text"]}
+check(plan5, tools, set(known0), request(5)[1])  # a checked plan: its graph is sound
+ways = {}
+for parallel in (False, True):
+    if simulator:  # a fresh seeded server: both ways meet the same samples and latencies
+        simulator.configure()
+    t0 = clock.now()
+    known5, ran5, problem5 = await pattern.run_steps(plan5, tools, known0, parallel=parallel)
+    ways["in waves" if parallel else "in order"] = {
+        f"{CLOCK} s": round(clock.now() - t0, 2),
+        "tools run": " > ".join(ran5),
+        "problem": problem5,
+        "values": known5,
+    }
+same = ways["in order"]["values"] == ways["in waves"]["values"]
+if simulator:
+    assert same  # the same calls, the same answers: only the schedule differs
+pd.DataFrame(ways).T.drop(columns="values").assign(**{"same values": same})
+
+# %%
+a, b = ways["in order"][f"{CLOCK} s"], ways["in waves"][f"{CLOCK} s"]
+prose(
+    f"In order the plan takes {a:.2f} {CLOCK} s; in waves {b:.2f} s ({a / b:.1f}× faster), with "
+    f"{'the same' if same else 'different'} values. It costs the same: the same calls. What it "
+    f"needs is a plan whose steps declare their inputs (a step that reads a value it did not "
+    f"declare would run too early), and a failure now stops a whole wave, not one step."
+)
+
+# %% [markdown]
+# **A person approves the plan.** The plan is data, so it can be shown before anything is spent
+# on it: `planner_executor(..., approve=reviewer)` hands each plan that passed the check to
+# `reviewer`, which returns None to approve or a reason to refuse; a refusal takes the re-plan
+# path with the reason in the prompt, and the bound still holds. A real person answers through
+# chapter 03's `approval` (the run pauses, and resumes with the answer); here a function
+# stands in for the desk's lead, who has one rule: the desk reviews replies itself, so a plan
+# must not spend a step on `review`.
+
+# %%
+seen = []
+
+
+async def lead(plan: Plan) -> str | None:
+    """The desk's lead, as a function: refuse a plan with a review step, approve the rest."""
+    seen.append(" > ".join(s.tool for s in plan.steps))
+    return "drop the review step: the desk reviews replies itself" if "review" in seen[-1] else None
+
+
+vetted = await planner_executor(strong, tools, max_replans=1, approve=lead).run(job(3, tickets[0]))
+print(vetted.status, "| plans shown to the lead:", len(seen), "| tools run:", vetted.state.ran)
+for k, shown in enumerate(seen, 1):
+    print(f"  plan {k}: {shown}")
+print(vetted.reason or "completed")
+
+# %%
+refused = sum("review" in p for p in seen)
+prose(
+    f"The lead saw {len(seen)} plan(s) and refused {refused}; "
+    + (
+        "the planner dropped the step when told why, and the run completed."
+        if vetted.status == "completed"
+        else f"the planner did not drop the step when told why, so the run stopped at the bound "
+        f"(max_replans=1) with {len(vetted.state.ran)} tool(s) run: a person's veto costs "
+        f"planner calls, never executor calls."
+    )
+)
+
+# %% [markdown]
 # ## 4. Measured: plan length, re-planning, and the planner's price
 #
 # Every request length, with and without re-planning, for each planner setting (the cheap model
@@ -935,10 +1012,10 @@ print(
 #   Compare success and cost per request, not per call, at today's prices: a strong model's
 #   token can cost dozens of cheap ones.
 # - *"What would you add for production?"* Run independent plan steps at once (the plan's
-#   needs and makes already say which are independent: LLMCompiler and ReWOO schedule them as
-#   a graph); let a person approve the plan before anything is spent (chapter 03's
-#   `approval`); and a re-planner that sees the intermediate results (here it does: its prompt
-#   lists every value made so far).
+#   needs and makes are its dependency graph, as in LLMCompiler: section 3 runs it in waves);
+#   let a person approve the plan before anything is spent (`approve=`, a refusal is a
+#   re-plan with the reason); classify a failure before paying for a re-plan; and give the
+#   re-planner the intermediate results (its prompt lists every value made so far).
 # - *"Why not one big call?"* Often you should: it is one round trip. Plan when steps need
 #   tools or data the model does not have, when intermediate results must be checked, or when
 #   one call does many parts badly.

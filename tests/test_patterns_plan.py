@@ -196,3 +196,56 @@ def test_on_the_simulator_a_step_no_tool_does_is_an_unknown_tool(sim):
     )
     assert result.status == "aborted" and "'translate'" in result.reason
     assert result.state.ran == []  # nothing was spent on the executor
+
+
+def test_parallel_steps_run_in_waves_and_take_the_longest_chain():
+    from orchestra import clock
+
+    def timed(seconds, makes, fail=False):
+        async def run(inputs):
+            clock.advance(seconds)
+            await asyncio.sleep(0)
+            if fail:
+                raise ValueError(f"{makes} cannot")
+            return f"{makes}({','.join(sorted(inputs.values()))})"
+
+        return run
+
+    ts = {
+        "a": Tool("a", ("ticket",), "x", timed(1.0, "x")),
+        "b": Tool("b", ("ticket",), "y", timed(2.0, "y")),
+        "c": Tool("c", ("x", "y"), "z", timed(1.0, "z")),
+    }
+
+    async def go(parallel):
+        clock.set_now(0.0)
+        out = await run_steps(plan_of("a", "b", "c"), ts, {"ticket": "t"}, parallel=parallel)
+        return out, clock.now()
+
+    (seq, seq_s), (par, par_s) = asyncio.run(go(False)), asyncio.run(go(True))
+    assert seq == par  # the same values, tools and (no) problem
+    assert seq[0]["z"] == "z(x(t),y(t))" and seq[1] == ["a", "b", "c"]
+    assert seq_s == 4.0 and par_s == 3.0  # the sum against the longest chain (b, then c)
+    ts["a"] = Tool("a", ("ticket",), "x", timed(1.0, "x", fail=True))
+    known, ran, problem = asyncio.run(
+        run_steps(plan_of("a", "b", "c"), ts, {"ticket": "t"}, parallel=True)
+    )
+    assert problem.startswith("step 1 (a) failed") and ran == ["b"] and "y" in known
+
+
+def test_a_person_can_reject_a_checked_plan_and_the_replan_hears_why():
+    shown = []
+
+    async def reviewer(plan):
+        shown.append([s.tool for s in plan.steps])
+        return "do a twice" if len(shown) == 1 else None  # the first plan is refused
+
+    log, planner = [], Scripted(plan_of("a", "b", "c"))
+    wf = planner_executor(planner, tools(log), max_replans=1, approve=reviewer)
+    result = asyncio.run(wf.run(JOB))
+    assert result.status == "completed" and len(shown) == 2 and log == ["a", "b", "c"]
+    assert "a reviewer rejected it: do a twice" in planner.prompts[1]
+    bad = Scripted(plan_of("b", "a", "c"), plan_of("a", "b", "c"))
+    shown.clear()
+    asyncio.run(planner_executor(bad, tools([]), max_replans=1, approve=reviewer).run(JOB))
+    assert shown == [["a", "b", "c"]]  # a plan the check rejects never reaches the person

@@ -26,12 +26,14 @@ past it, so the run stops at once instead of paying for re-plans that cannot hel
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from pydantic import BaseModel
 
+from orchestra import clock
 from orchestra.compose import loop
 from orchestra.errors import (
     LLMError,
@@ -155,34 +157,59 @@ def makes(tools: dict[str, Tool], s: Step) -> str | None:
 
 
 async def run_steps(
-    plan: Plan, tools: dict[str, Tool], known: dict[str, str]
+    plan: Plan, tools: dict[str, Tool], known: dict[str, str], *, parallel: bool = False
 ) -> tuple[dict[str, str], list[str], str | None]:
     """Run a checked plan's steps in order: (the values now known, the tools run, the problem).
 
     A step whose value is already known is skipped (made by an earlier plan: not paid twice);
     the first step that raises or returns nothing stops the run with the problem. A tool that
     ``takes_instruction`` gets the step's instruction beside its inputs (the planner's words
-    reach the tool: "summarize it for the billing team").
+    reach the tool: "summarize it for the billing team"). With ``parallel=True`` the steps run
+    in waves: every step whose inputs are known runs at once (the plan's needs and makes are
+    its dependency graph, as in LLMCompiler), so the run takes its longest chain, not its sum.
 
     >>> known, ran, problem = await run_steps(plan, tools, {"ticket": "I was charged twice"})
     """
     known, ran = dict(known), []
-    for i, s in enumerate(plan.steps, 1):
-        tool = tools[s.tool]
-        if tool.makes in known:
-            continue
-        inputs = {n: known[n] for n in tool.needs}
-        if tool.takes_instruction:
-            inputs["instruction"] = s.instruction
-        try:
-            out = await tool.run(inputs)
-            if not out or not out.strip():
-                raise ValueError("it returned nothing")
-        except (LLMError, ValueError) as exc:  # a failed or unusable step: re-plan
-            return known, ran, f"step {i} ({s.tool}) failed: {exc}"
-        known[tool.makes] = out
-        ran.append(s.tool)
+    pending = list(enumerate(plan.steps, 1))
+    while pending:  # bounded: every pass runs at least one step, or ends the run
+        pending = [(i, s) for i, s in pending if tools[s.tool].makes not in known]
+        ready = [(i, s) for i, s in pending if all(n in known for n in tools[s.tool].needs)]
+        wave, makes = [], set()
+        for i, s in ready[: None if parallel else 1]:  # one step per value, the first in order
+            if tools[s.tool].makes not in makes:
+                makes.add(tools[s.tool].makes)
+                wave.append((i, s))
+        if not wave:
+            break  # nothing left, or nothing can run (a plan that was not checked)
+        t0 = clock.now()
+        done = await asyncio.gather(
+            *(clock.forked(lambda i=i, s=s: _call(i, s, tools, known), t0) for i, s in wave)
+        )
+        clock.join([took for _, took in done], len(done), t0)  # the wave ends with its slowest
+        for (_, s), ((out, problem), _) in zip(wave, done, strict=True):
+            if problem is None:
+                known[tools[s.tool].makes] = out
+                ran.append(s.tool)
+        problems = [problem for (out, problem), _ in done if problem is not None]
+        if problems:
+            return known, ran, problems[0]
     return known, ran, None
+
+
+async def _call(i: int, s: Step, tools: dict[str, Tool], known: dict[str, str]):
+    """Step ``i``'s tool on the known values: (its value, None) or (None, the problem)."""
+    tool = tools[s.tool]
+    inputs = {n: known[n] for n in tool.needs}
+    if tool.takes_instruction:
+        inputs["instruction"] = s.instruction
+    try:
+        out = await tool.run(inputs)
+        if not out or not out.strip():
+            raise ValueError("it returned nothing")
+    except (LLMError, ValueError) as exc:  # a failed or unusable step: re-plan
+        return None, f"step {i} ({s.tool}) failed: {exc}"
+    return out, None
 
 
 def unfixable(problem: str, plan: Plan, tools: dict[str, Tool]) -> bool:
@@ -208,8 +235,14 @@ def planner_executor(
     *,
     max_replans: int = 2,
     retry: Retry | None = Retry(max_attempts=3, base_delay=0.01, seed=0),
+    parallel: bool = False,
+    approve: Callable[[Plan], Awaitable[str | None]] | None = None,
 ) -> Workflow:
     """Plan, check, execute; re-plan at most ``max_replans`` times, else abort with what was made.
+
+    ``parallel=True`` runs independent steps at once (``run_steps``). ``approve`` shows each
+    plan that passed the check to a person before anything is spent on it: it returns None to
+    approve, or their reason to reject, which the re-plan prompt carries like any problem.
 
     >>> result = await planner_executor(haiku, tools, max_replans=2).run(job)
     """
@@ -224,13 +257,20 @@ def planner_executor(
             check(reply.data, tools, set(job.known), job.goal)
         except PlanError as exc:  # rejected before anything is spent on it
             return {**tried, "problems": [*job.problems, str(exc)], "valid": False}
+        refused = await approve(reply.data) if approve is not None else None
+        if refused:  # a person said no: the same path as a plan the check rejected
+            return {
+                **tried,
+                "problems": [*job.problems, f"a reviewer rejected it: {refused}"],
+                "valid": False,
+            }
         return tried
 
     @step
     async def execute(job: Job) -> dict:
         if not job.valid:
             return {}
-        known, ran, problem = await run_steps(job.plans[-1], tools, job.known)
+        known, ran, problem = await run_steps(job.plans[-1], tools, job.known, parallel=parallel)
         out = {"known": known, "ran": [*job.ran, *ran]}
         if problem is None:
             return {**out, "done": True}
