@@ -276,7 +276,12 @@ assert french.state.ran == [] and "translate" in french.reason
 from orchestra import clock
 
 plan5, known0 = reply.data, {"ticket": tickets[0]["text"]}
-check(plan5, tools, set(known0), request(5)[1])  # a checked plan: its graph is sound
+try:
+    check(plan5, tools, set(known0), request(5)[1])  # a checked plan: its graph is sound
+except PlanError as exc:  # the planner's plan was wrong: the right one, by hand
+    print("the planner's plan fails the check:", exc)
+    right5 = ["classify", "lookup_policy", "summarize", "rate_urgency", "reply", "review"]
+    plan5 = Plan(steps=[Step(tool=t, instruction=f"{t} the ticket") for t in right5])
 ways = {}
 for parallel in (False, True):
     if simulator:  # a fresh seeded server: both ways meet the same samples and latencies
