@@ -612,7 +612,7 @@ CUES = "Urgency, one of: " + "; ".join(f"{u} ({cues})" for u, cues in URGENCIES.
 async def one_call(setting) -> list[dict]:
     rows = []
     async with planner_llm(setting) as llm:
-        for k in lengths:
+        for k in tqdm(lengths, desc=f"one call, {named(setting)}"):
             text, goal = request(k)
             made = [g for g in goal if g != "policy"]  # the book is read in code
             Answer = create_model("Answer", **{g: (KINDS.get(g, str), ...) for g in made})
