@@ -68,9 +68,11 @@ sweep_time_scale = 0.002  # the bucket's minute lasts 0.12 s wall-clock, so the 
 concurrencies = [1, 4, 16]
 pipeline_docs = 20  # documents through two stages, pipelined and behind a barrier
 expensive_model = "claude-opus-5-5"  # the slow stage's model in the pipeline
+summary_lanes = 2  # the summariser's own limit (calls at once on its model), in a pool per stage
 vote_tickets = 60  # labelled tickets to vote on (chapter 03's 60 support tickets)
 vote_ns = [1, 3, 5, 7]  # Haiku voters per ticket: N copies of one request
-strong_models = ["claude-sonnet-5-5", "claude-opus-5-5"]  # baseline: one call of a stronger model
+strong_models = ["claude-sonnet-5-5", "claude-opus-5-5"]  # baselines: one call of a stronger
+# model at its default effort, and one at the effort above it
 efforts = ["high", "xhigh"]  # baseline: one call of the same cheap model at a higher effort
 
 # %% [markdown]
@@ -685,6 +687,125 @@ if simulator:
 # checkpoint and to retry as a stage. `map_reduce` above is one: its reduce is the barrier.
 
 # %% [markdown]
+# ### A pool per stage, and backpressure between them
+#
+# `map_each(extract, summarise)` gives every lane to whichever stage its item is in. In
+# production the stages rarely share one limit: each model has its own rate limit and price,
+# so a stage on a slow or scarce model gets few lanes and a cheap stage many. That is a
+# **pool per stage** (`orchestra.fanout.stages`): stage s runs on `pools[s]` workers of its own,
+# and items pass between stages through a queue. Then a second question appears: what if the
+# next stage falls behind? With an **unbounded** queue the fast stage runs ahead and finished
+# work piles up (here a few strings; in production, fetched documents, open connections, rows
+# held in memory). With a **bounded** queue of `buffer` places, a worker whose item finds it full
+# waits with the item, so its stage slows to the pace of the next: **backpressure**. With
+# `buffer=0` a worker hands its item straight to a free worker of the next stage, or waits.
+#
+# The same documents once more, on a fresh simulator so each call meets the same latency as
+# above. Suppose the summariser's model allows only `summary_lanes` calls at once (its own
+# rate limit, or a quota shared with other teams): the summaries get a pool of that size, the
+# extractions the rest of the `concurrency` lanes. The summaries are now the bottleneck, which
+# is when the queue between the stages matters. `stages` returns each item's
+# simulated seconds per stage; `fanout.staged` lays them out by the rule the pools and the queue
+# follow (first come, first served), for each buffer size.
+
+# %%
+from orchestra.fanout import staged, stages
+
+# the summariser's model allows `summary_lanes` calls at once; the extractions get the rest
+pools = [max(1, concurrency - summary_lanes), max(1, summary_lanes)]
+
+
+async def staged_run(buffer: int | None) -> tuple[list, list[list[float]]]:
+    async def extract(doc: Doc) -> str:
+        llm = slow if doc.kind == "incident" else fast
+        return (await llm.ask(extract_prompt(doc))).text
+
+    async def summarise(facts: str) -> str:
+        return (await fast.ask(f"Summarize in one sentence: {facts}")).text
+
+    if simulator:  # a fresh seeded server: the same latencies as the two forms above
+        simulator.configure()
+    return await stages(flow.docs, [extract, summarise], pools=pools, buffer=buffer)
+
+
+async with (
+    LLM(model, backend=backend, max_tokens=max_tokens) as fast,
+    LLM(expensive_model, backend=backend, max_tokens=max_tokens) as slow,
+):
+    outs, seconds = await staged_run(buffer=1)
+print(f"pools {pools}: same summaries as map_each:", outs == forms["pipeline"].state.summaries)
+if simulator:  # the same requests on a fresh server: the same charged seconds per call
+    assert outs == forms["pipeline"].state.summaries
+    assert [list(x) for x in zip(*seconds, strict=True)] == work["pipeline"]
+
+
+# %%
+def waiting_most(layout) -> int:
+    """Most items at once done with stage 1 and not yet in stage 2 (in the buffer or held)."""
+    moments = sorted({row[0][1] for row in layout} | {row[1][0] for row in layout})
+    return max(sum(r[0][1] <= t < r[1][0] for r in layout) for t in moments)
+
+
+configs = [(f"one shared pool of {c} (no summariser limit)", None)] + [
+    (f"pools {pools[0]}+{pools[1]}, buffer {b if b is not None else 'unbounded'}", b)
+    for b in (None, 2, 0)
+]
+rows = []
+for label, b in configs:
+    if label.startswith("one shared"):
+        ends_ = ends(items["pipeline"], c)
+        rows.append({"form": label, "makespan (sim s)": max(ends_), "most waiting": 0})  # none
+
+        continue
+    layout = staged(seconds, pools, buffer=b)
+    rows.append(
+        {
+            "form": label,
+            "makespan (sim s)": max(r[1][1] for r in layout),
+            "most waiting": waiting_most(layout),
+            "stage-1 workers held (worker-s)": sum(r[0][2] - r[0][1] for r in layout),
+        }
+    )
+per_stage = pd.DataFrame(rows).set_index("form").round(2)
+per_stage
+
+# %%
+fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.4), dpi=100, sharey=True)
+y = range(len(per_stage))
+left.barh(y, per_stage["makespan (sim s)"], color="tab:green")
+left.set_xlabel("makespan (simulated s)")
+left.set_title("Time")
+right.barh(y, per_stage["most waiting"], color="tab:orange")
+right.set_xlabel("most items waiting between the stages (count)")
+right.set_title("Work piled up")
+left.set_yticks(list(y), per_stage.index)
+left.invert_yaxis()
+fig.suptitle(f"{len(flow.docs)} documents, two stages, {c} lanes in all")
+fig.tight_layout()
+
+# %%
+free = per_stage.iloc[1]
+tight = per_stage.iloc[-1]
+print(
+    f"With a pool per stage ({pools[0]} extracting, {pools[1]} summarising) and no bound on the "
+    f"queue, up to {free['most waiting']:.0f} extractions wait for a summariser; with a "
+    f"hand-off (buffer 0) at most {tight['most waiting']:.0f} do, and the extraction workers "
+    f"spend {tight['stage-1 workers held (worker-s)']:.1f} worker-seconds holding finished items "
+    f"(backpressure) instead of starting new ones. The makespan moves from "
+    f"{free['makespan (sim s)']:.2f} to {tight['makespan (sim s)']:.2f} simulated s "
+    f"({tight['makespan (sim s)'] / free['makespan (sim s)'] - 1:+.1%}): "
+    + (
+        "bounding the queue costs nothing here, the summaries set the pace either way."
+        if abs(tight["makespan (sim s)"] - free["makespan (sim s)"]) < 0.01
+        else "the bound costs a little time, for a bounded amount of work in flight."
+    )
+    + f" The shared pool's {per_stage.iloc[0]['makespan (sim s)']:.2f} s is what {c} lanes "
+    f"would give if one limit covered both stages: it lends every lane to whichever stage needs "
+    f"it. With a limit per model, a pool per stage is what the providers allow."
+)
+assert (per_stage["most waiting"].iloc[1:] <= per_stage["most waiting"].iloc[1]).all()
+
+# %% [markdown]
 # ## The same map-reduce in LangChain (LCEL) and LlamaIndex Workflows
 #
 # Same prompt, same reduce, same concurrency. LCEL: a `RunnableLambda | ChatAnthropic | parser`
@@ -880,7 +1001,8 @@ pd.DataFrame(
 #
 # - ask the cheap model N times and take the majority (Haiku 5.5, N in `vote_ns`),
 # - ask the cheap model once but let it think harder (`haiku.with_(effort=e)`, e in `efforts`),
-# - or ask a stronger model once (each of `strong_models`, at its default effort)?
+# - or ask a stronger model once (each of `strong_models`, at its default effort, and at the
+#   effort above it: a stronger model can think harder too)?
 #
 # Every approach is the same code, `vote(sampled(llm, prompt, n))`, with n = 1 for the single
 # calls (one vote decides, unless it is malformed), and each runs on a freshly configured
@@ -953,6 +1075,10 @@ async with LLM(model, backend=backend, max_tokens=max_tokens) as haiku:
         setups[f"{cheap} at effort {e}, 1 call"] = (haiku.with_(effort=e), 1)
     for m in strong_models:
         setups[f"{name(m)}, 1 call"] = (haiku.with_model(m), 1)
+        steps_ = listing(m).efforts
+        up = steps_[steps_.index(listing(m).default_effort) + 1 :][:1]
+        for e in up:  # the next effort up, if the model has one
+            setups[f"{name(m)} at effort {e}, 1 call"] = (haiku.with_model(m).with_(effort=e), 1)
     for label, (llm, n) in setups.items():
         runs[label] = await decide_all(llm, n, label)
 
@@ -1098,6 +1224,7 @@ dear = f"{name(strongest)}, 1 call"
 pairs = [(votes_n, one_call), (votes_n, dear)]
 pairs += [(f"{cheap} at effort {e}, 1 call", one_call) for e in efforts]
 pairs += [(votes_n, f"{cheap} at effort {efforts[-1]}, 1 call")] if efforts else []
+pairs += [(votes_n, k) for k in board.index if k.startswith(f"{name(strongest)} at effort")]
 for a, b in pairs:
     if a != b:
         print(paired(a, b))
@@ -1216,14 +1343,97 @@ print(
 )
 
 # %% [markdown]
+# ### How much of the gain correlated errors leave
+#
+# The textbook case for voting assumes each sample is right with the same probability p, on
+# its own: then the chance that more than half of N votes are right climbs fast with N
+# (Condorcet's jury theorem). Real models are not like that: a hard ticket is hard for every
+# sample, so a ticket's samples tend to be right together or wrong together. The simulator
+# models that (each ticket has a hidden hardness shared by every sample and every model, as
+# measured on real models: Wang et al. 2022 on self-consistency, Kim et al. 2025 on correlated
+# errors). Below, the K-vote run's samples against what independent samples with the same
+# accuracy would give: how many of its K samples each ticket got right, and the majority's
+# accuracy at each N. No new calls: the N-vote runs' samples are the first N of these. (The
+# N = 1 row differs from the independent line by which sample came first: `p` averages all K.)
+
+# %%
+right_votes = [sum(v == t for v in verdict.votes) for verdict, t in zip(top, truth, strict=True)]
+p_bar = sum(right_votes) / (K * len(tickets))  # a sample's accuracy, over all K samples
+
+
+def majority_if_independent(p: float, n: int) -> float:
+    """P(more than half of n independent votes are right), each right with probability p."""
+    return sum(math.comb(n, k) * p**k * (1 - p) ** (n - k) for k in range(n // 2 + 1, n + 1))
+
+
+gains = pd.DataFrame(
+    [
+        {
+            "N": n,
+            "accuracy, measured": board.loc[voting(n), "accuracy"],
+            "accuracy if independent": majority_if_independent(p_bar, n),
+        }
+        for n in vote_ns
+    ]
+).set_index("N")
+gains["gain over 1 vote, measured"] = gains["accuracy, measured"] - board.loc[one_call, "accuracy"]
+gains["gain if independent"] = gains["accuracy if independent"] - p_bar
+gains.round(3)
+
+# %%
+counts = Counter(right_votes)
+expected = [
+    len(tickets) * math.comb(K, k) * p_bar**k * (1 - p_bar) ** (K - k) for k in range(K + 1)
+]
+fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.6), dpi=100)
+left.bar(range(K + 1), [counts.get(k, 0) for k in range(K + 1)], color="tab:blue", label="measured")
+left.plot(range(K + 1), expected, "o--", color="black", label=f"independent, p = {p_bar:.2f}")
+left.set_xlabel(f"samples right, of the {K} on one ticket")
+left.set_ylabel("tickets (count)")
+left.set_title("Right or wrong together")
+left.legend(fontsize=8, loc="upper left")
+right.plot(gains.index, gains["accuracy, measured"], "o-", color="tab:blue", label="measured")
+right.plot(
+    gains.index, gains["accuracy if independent"], "o--", color="black", label="if independent"
+)
+right.set_xticks(vote_ns)
+right.set_ylim(min(gains["accuracy, measured"].min(), p_bar) - 0.1, 1.0)
+right.set_xlabel("N: votes per ticket (majority)")
+right.set_ylabel(f"accuracy (share of {len(tickets)} tickets)")
+right.set_title("What N votes buy")
+right.legend(fontsize=8, loc="lower right")
+fig.suptitle(f"{cheap}: {K} samples per ticket against independent samples of the same accuracy")
+fig.tight_layout()
+
+# %%
+var_seen = sum((r - K * p_bar) ** 2 for r in right_votes) / len(right_votes)
+var_indep = K * p_bar * (1 - p_bar)
+mostly_wrong = sum(r <= K // 2 for r in right_votes)
+mostly_wrong_indep = len(tickets) * (1 - majority_if_independent(p_bar, K))
+g = gains.loc[max(vote_ns)]
+print(
+    f"A sample is right {p_bar:.1%} of the time (over all {K} samples of {len(tickets)} tickets). "
+    f"Were the samples independent, a majority of {max(vote_ns)} would be wrong on "
+    f"{1 - g['accuracy if independent']:.1%} of tickets; measured, it is wrong on "
+    f"{1 - g['accuracy, measured']:.1%} ({(1 - g['accuracy, measured']) * len(tickets):.0f} of "
+    f"{len(tickets)}). The reason is in the left chart: the right votes per ticket vary "
+    f"{var_seen / var_indep:.1f}× as much as independent samples would ({var_seen:.2f} against "
+    f"{var_indep:.2f}), and {mostly_wrong} tickets have at most {K // 2} of {K} samples right, "
+    f"where independence would expect {mostly_wrong_indep:.1f}: votes cannot out-vote those."
+)
+if simulator:  # the simulator's errors are correlated: more spread than independent samples
+    assert var_seen > var_indep
+
+# %% [markdown]
 # ### What voting cannot fix: errors the voters share
 #
 # Voting averages out *independent* slips: if each voter is right more often than not, and on
 # its own, the majority of more voters is right more often. When the samples read the same
 # misleading cue the same way, a ticket's voters are mostly wrong together, and more votes only
-# make the wrong majority surer (consensus can even certify it as "unanimous"). Below: the
-# tickets on which the majority of the `K` Haiku votes chose a wrong label, with each stronger
-# model's single answer and a panel of three different models (`panel`), each asked once.
+# make the wrong majority surer (consensus can even certify it as "unanimous"). Above, that was
+# counted over all the tickets; below are the tickets themselves: every ticket on which the
+# majority of the `K` Haiku votes chose a wrong label, with each stronger model's single answer
+# and a panel of three different models (`panel`), each asked once.
 
 # %%
 shared = [i for i, v in enumerate(top) if aggregate(v.votes, "majority")[0] not in (None, truth[i])]
@@ -1397,12 +1607,15 @@ pd.concat(tables)
 #   only its own stage 1: no lane waits for the slowest item, and the first result comes early.
 #   Barrier when stage 2 needs all of stage 1 (a ranking, a dedup, a batch statistic). Compare
 #   each makespan with its bound: `max(work / lanes, longest item)`, and per stage for a barrier.
+#   When each stage's model has its own limit, give each stage its own pool, and bound the queue
+#   between them: backpressure keeps a fast stage from piling up work a slow one cannot take.
 # - *"Is five cheap votes better than one expensive call?"* Measure it against the fair
 #   baselines on labelled data: one call of the stronger model, and one call of the cheap model
 #   at a higher effort, at today's prices (read the ratio from the price list: it changes with
 #   each generation). Report accuracy with its sample size, k of n and an interval, and call a
 #   difference only when a paired test on the same items supports it. Votes fix independent
-#   slips, not shared ones, cost N calls and take as long as the slowest.
+#   slips, not shared ones, cost N calls and take as long as the slowest. Check how correlated
+#   the errors are (spread of right votes per item against a binomial) before paying for N.
 # - *"How sure must a vote be?"* k of N is the dial: a bare majority decides most, unanimity
 #   escalates most and lets the fewest errors through. Either way fail closed: a tie, a
 #   malformed or a missing vote is never a pass. On today's models self-consistency needs no

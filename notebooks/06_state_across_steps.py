@@ -30,9 +30,11 @@
 #
 # This chapter measures that growth, then the three ways of living with it: a **context budget**
 # that summarises old context (an LLM step, with a contract, that loses things); **conversation
-# memory** as LangChain and LlamaIndex keep it; and explicit state. Two hazards follow that any
-# shared state has: **two parallel steps writing one field** (the lost update), and **a step that
-# fails half-way** (what does its retry see?).
+# memory** as LangChain and LlamaIndex keep it; and explicit state, with its own risks (a step
+# that declares too few inputs, an extraction that stores a wrong fact). Then where growth
+# ends: the **context window**, and the facts a long prompt loses in its middle. Two hazards
+# follow that any shared state has: **two parallel steps writing one field** (the lost update),
+# and **a step that fails half-way** (what does its retry see?).
 #
 # **When not to bother:** a two-step chain can pass the whole context; the growth is small and
 # a typed state is ceremony. A free-form conversation cannot know in advance which fields
@@ -63,6 +65,7 @@ time_scale = 0.0  # wall-clock seconds per simulated second (0: as fast as possi
 # %%
 import asyncio
 import operator
+import re
 import string
 import tempfile
 from pathlib import Path
@@ -84,7 +87,8 @@ pd.set_option("display.max_colwidth", 80)
 simulator = sim.start(seed=seed, time_scale=time_scale) if backend == "sim" else None
 base_url = simulator.url if simulator else None
 llm = LLM(model, backend=backend)
-tickets = datasets.load("tickets")[:n_tickets]
+everything = datasets.load("tickets")
+tickets = everything[:: max(1, len(everything) // n_tickets)][:n_tickets]  # every category
 print(len(tickets), "tickets |", len(STEPS), "steps:", ", ".join(f for f, _ in STEPS))
 
 # %% [markdown]
@@ -254,6 +258,66 @@ pd.DataFrame(
 ).set_index("step")
 
 # %% [markdown]
+# **The risk of explicit state: too few declared inputs.** A step sees only what its input
+# model holds, so a step whose answer *should* follow from an earlier one but does not declare
+# it works blind. Here the `team` step reads only `{text}`: it never sees the `category` step's
+# label, so nothing makes the two agree. Each category has one team that owns it (billing goes
+# to payments, shipping to logistics, account to identity, technical to engineering). Three
+# ways to fill `team`, graded against the owner of the ticket's **true** category (tickets
+# labelled `other` have no owner and are left out): the dossier's step (reads the text only),
+# the same question with `category` declared as an input, and no question at all: the owner
+# of the category step's label, by a rule in code.
+
+# %%
+OWNER = {
+    "billing": "payments",
+    "shipping": "logistics",
+    "account": "identity",
+    "technical": "engineering",
+}
+TEAM_WITH_CATEGORY = (
+    "This ticket was classified as {category}. Classify which team should own this ticket into "
+    "one of: payments, logistics, identity, engineering.\nTicket: {text}"
+)
+
+
+async def team_seeing_category(d: Dossier) -> str:
+    return (await llm.ask(TEAM_WITH_CATEGORY.format(text=d.text, category=d.category))).text
+
+
+declared = await asyncio.gather(*(team_seeing_category(r.state) for r in lean))
+teams = pd.DataFrame(
+    [
+        {
+            "ticket": t["text"][:40] + "…",
+            "true category": t["category"],
+            "category step": r.state.category.strip().lower(),
+            "team: reads text": r.state.team.strip().lower(),
+            "team: + category": again.strip().lower(),
+            "team: rule on category": OWNER.get(r.state.category.strip().lower(), "none"),
+        }
+        for t, r, again in zip(tickets, lean, declared, strict=True)
+    ]
+)
+teams
+
+# %%
+owned = teams[teams["true category"].isin(OWNER)]
+truth_team = owned["true category"].map(OWNER)
+ways = ["team: reads text", "team: + category", "team: rule on category"]
+score = {w: int((owned[w] == truth_team).sum()) for w in ways}
+agrees = int((owned["team: reads text"] == owned["category step"].map(OWNER)).sum())
+cat_right = int((owned["category step"] == owned["true category"]).sum())
+prose(
+    f"On the {len(owned)} tickets whose category has an owner: the `team` step that reads only "
+    f"the text names the right team on **{score[ways[0]]}**, and agrees with the `category` "
+    f"step's own label on {agrees}: two steps that should agree, and nothing connects them. "
+    f"Declaring `category` as an input: {score[ways[1]]} right. The rule on the category "
+    f"step's label: {score[ways[2]]} right, exactly as many as the category step got right "
+    f"({cat_right}): a rule cannot be better than its input, but it never contradicts it."
+)
+
+# %% [markdown]
 # What to read in it:
 #
 # - **The growth is linear per step, quadratic per run.** Each step adds its answer to every
@@ -261,7 +325,10 @@ pd.DataFrame(
 #   k(k-1)/2 times. Ten steps are cheap; a fifty-step agent loop is not, and a long enough one
 #   hits the model's context window.
 # - **Explicit state is flat**, and each step's cost is what its own inputs cost: the review
-#   step reads a reply, the plan step a ticket and a category.
+#   step reads a reply, the plan step a ticket and a category. Its price is the duty to
+#   declare every input a step needs (the `team` step above): a missing one fails quietly.
+#   And when a value follows from another by a rule (the team from the category), compute it
+#   in code: no call, and no disagreement between two steps.
 # - **More context is not more quality.** Answers change when the prompt carries notes the step
 #   does not need: the model takes them as material (compare the two columns above). Which
 #   answers are better is a question for an evaluation, not a reason to paste everything.
@@ -388,7 +455,10 @@ fig.tight_layout()
 # **The quality cost.** One more step asks a question whose answer sits in the first step: which
 # category the ticket was put in. It is answered three ways: from the whole notes, from the
 # budgeted notes (where step 1's note may now be a summary), and from explicit state, where
-# `category` is a field that nothing summarises. A right answer names step 1's label.
+# `category` is a field that nothing summarises. Two grades: the answer names step 1's label
+# (did the context keep the fact?), and it names the ticket's **true** category from the
+# dataset (was the fact right in the first place?). Keeping a fact does not make it true:
+# a label step 1 got wrong is remembered wrong.
 
 # %%
 QUESTION = "Question: Which category was this ticket classified into?"
@@ -398,11 +468,12 @@ async def ask_back(context_lines: list[str]) -> str:
     return (await llm.ask("Context:\n" + render(context_lines) + "\n\n" + QUESTION)).text
 
 
-async def quality(results, lines) -> list[bool]:
+async def quality(results, lines) -> list[tuple[bool, bool]]:
+    """Per run: does the answer name step 1's label, and does it name the ticket's true category?"""
     out = []
-    for r in results:
-        answer = await ask_back(lines(r.state))
-        out.append(r.state.category.lower() in answer.lower())
+    for r, t in zip(results, tickets, strict=True):
+        answer = (await ask_back(lines(r.state))).lower()
+        out.append((r.state.category.lower() in answer, t["category"] in answer))
     return out
 
 
@@ -427,7 +498,8 @@ summary = pd.DataFrame(
             "tokens per dossier (in + out)": run_cost(rs)[0],
             "cost per dossier ($)": run_cost(rs)[1],
             "tokens of the last step's prompt": call_tokens(rs[0])[-1],
-            "early fact answered": f"{sum(right[how])}/{len(rs)}",
+            "names step 1's label": f"{sum(a for a, _ in right[how])}/{len(rs)}",
+            "names the true category": f"{sum(b for _, b in right[how])}/{len(rs)}",
         }
         for how, rs in (
             ("whole context", full),
@@ -449,11 +521,14 @@ prose(
     f"by {abs(dearer):.0%} (the summaries' own calls included, "
     f"{sum(map(len, folds)) / len(kept):.1f} per dossier; {aborted} run(s) stopped on a broken "
     f"summary contract). It capped the last prompt at {call_tokens(kept[0])[-1]} tokens against "
-    f"{call_tokens(full[0])[-1]}. The question about step 1 was answered right "
-    f"**{sum(right[b])} times in {len(kept)}**, against {sum(right['whole context'])} with the "
-    f"whole context and {sum(right['explicit state'])} with explicit state, which also costs "
-    f"least. A summary keeps what looks central in the text; an early label is a short line and "
-    f"is the first thing dropped."
+    f"{call_tokens(full[0])[-1]}. The answer named step 1's label "
+    f"**{sum(a for a, _ in right[b])} times in {len(kept)}**, against "
+    f"{sum(a for a, _ in right['whole context'])} with the whole context and "
+    f"{sum(a for a, _ in right['explicit state'])} with explicit state, which also costs least. "
+    f"Graded against the dataset's true category instead: "
+    + ", ".join(f"{how} {sum(t for _, t in r)}/{len(r)}" for how, r in right.items())
+    + ": a context can only keep what step 1 said, right or wrong. A summary keeps what looks "
+    "central in the text; an early label is a short line and is the first thing dropped."
 )
 
 # %% [markdown]
@@ -587,6 +662,16 @@ def facts_lines(f: Facts) -> list[str]:
     return [f"Customer {k.replace('_', ' ')}: {v}." for k, v in f.model_dump().items() if v]
 
 
+FORMATS = {"order_number": re.compile(r"[A-Z]-\d{4}")}  # how this shop writes order numbers
+extracted = []  # what the extraction call returned on each turn, before any check
+
+
+def checked(field: str, value: str, turn: str) -> bool:
+    """Store a fact only if the turn says it verbatim, in the field's format if it has one."""
+    fmt = FORMATS.get(field)
+    return value in turn and (fmt is None or fmt.fullmatch(value) is not None)
+
+
 async def orchestra_chat():
     case = Case()
     for turn in TURNS:
@@ -596,9 +681,15 @@ async def orchestra_chat():
                 schema=Facts,
             )
         ).data
+        extracted.append(got.model_dump())
         # the merge rule: a fact, once given, is kept (a later message that merely mentions a
-        # street would otherwise overwrite the name); correcting one needs its own step
-        new = {k: v for k, v in got.model_dump().items() if v and not getattr(case.facts, k)}
+        # street would otherwise overwrite the name); correcting one needs its own step. And a
+        # fact is checked before it is stored: a wrong one would be acted on, a missing one asked
+        new = {
+            k: v
+            for k, v in got.model_dump().items()
+            if v and not getattr(case.facts, k) and checked(k, v, turn)
+        }
         case = case.model_copy(update={"facts": case.facts.model_copy(update=new)})
         sent = f"Context:\n{render(facts_lines(case.facts))}\n\nQuestion: {turn}"
         case = case.model_copy(update={"reply": (await llm.ask(sent)).text})
@@ -606,7 +697,7 @@ async def orchestra_chat():
 
 
 # %%
-memories = {}
+memories, call_logs = {}, {}
 for label, run in {
     "LangChain history, everything": lambda: langchain_chat(None),
     f"LangChain history + trim_messages({chat_budget})": lambda: langchain_chat(chat_budget),
@@ -616,6 +707,7 @@ for label, run in {
     with measure.Meter(simulator, label) as m:
         memories[label] = await run()
     memories[label] = (*memories[label], m.result)
+    call_logs[label] = m.log  # each call the simulator answered, in order (none on real Claude)
 
 
 # %%
@@ -677,8 +769,7 @@ if simulator:
         f"{orch['input tokens (8 turns)']} input tokens in {orch['calls']} calls: an extraction call "
         f"per turn is its price, "
         f"{'more' if orch['input tokens (8 turns)'] > everything['input tokens (8 turns)'] else 'less'}"
-        f" than the whole history over a conversation this short; its tokens per turn stay flat while "
-        f"the history's grow with every turn."
+        f" than the whole history over a conversation this short. Per turn, below."
     )
 else:  # real Claude: what each memory sent and answered (tokens are not measured)
     sentence = (
@@ -692,6 +783,99 @@ else:  # real Claude: what each memory sent and answered (tokens are not measure
     )
 prose(sentence)
 
+# %% [markdown]
+# **Tokens per turn.** The input tokens each memory's calls were billed for, turn by turn,
+# from the simulator's log (explicit state makes two calls a turn: the extraction and the
+# reply; they are added).
+
+
+# %%
+def by_turn(log: list[dict]) -> list[int]:
+    """Input tokens per turn: the log's calls in order, the same number of calls each turn."""
+    k = len(log) // len(TURNS)
+    return [sum(e["input_tokens"] for e in log[i * k : (i + 1) * k]) for i in range(len(TURNS))]
+
+
+if simulator:
+    per_turn = pd.DataFrame(
+        {label: by_turn(log) for label, log in call_logs.items()},
+        index=pd.RangeIndex(1, len(TURNS) + 1, name="turn"),
+    )
+    assert all(len(log) % len(TURNS) == 0 for log in call_logs.values())  # whole turns only
+    fig, ax = plt.subplots(figsize=(9, 3.8), dpi=100)
+    for label, style in zip(per_turn.columns, ["o-", "s-", "^-", "D-"], strict=True):
+        ax.plot(per_turn.index, per_turn[label], style, label=label)
+    ax.set_xlabel("turn of the conversation")
+    ax.set_ylabel("input tokens billed in the turn")
+    ax.set_title("Input tokens per turn")
+    ax.legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+else:
+    print("backend='anthropic': per-call tokens come from the simulator's log; not measured here")
+    per_turn = None
+per_turn
+
+# %%
+if per_turn is not None:
+    grew = {k: (v.iloc[0], v.iloc[-1], v.max()) for k, v in per_turn.items()}
+    said = prose(
+        "Input tokens in the first turn, the last, and the most in any turn: "
+        + "; ".join(f"{k}: {a}, {b}, {m}" for k, (a, b, m) in grew.items())
+        + ". The whole history grows with every turn (each turn re-sends all the earlier ones); "
+        "the trimmed buffers grow until their limit, then hold; explicit state sends the facts "
+        "and the current turn, so it moves only with the length of the turn and of the facts."
+    )
+    everything_ = per_turn["LangChain history, everything"]
+    assert everything_.is_monotonic_increasing  # the history only grows
+    assert per_turn["orchestra explicit state (Case)"].max() < everything_.iloc[-1]
+else:
+    said = prose("Tokens per turn are read from the simulator's log: not measured on real Claude.")
+said
+
+# %% [markdown]
+# **Explicit state is only as good as its extraction.** The facts the conversation gave, against
+# what the extraction call returned and what the state stored after the check (`checked`: a
+# fact must be said verbatim in the turn, and an order number must look like this shop's,
+# `A-1042`).
+
+# %%
+TRUTH = {"name": "Priya", "order_number": "A-1042", "address": "12 Mill Lane, Leeds"}
+given = {k: next((e[k] for e in extracted if e[k]), None) for k in TRUTH}  # the first offered
+stored = memories["orchestra explicit state (Case)"][1].facts.model_dump()
+facts_table = pd.DataFrame(
+    [
+        {
+            "fact": k,
+            "true value": v,
+            "first extracted": given[k],
+            "stored after the check": stored[k],
+            "stored right": stored[k] == v,
+            "stored wrong": stored[k] not in (None, v),
+        }
+        for k, v in TRUTH.items()
+    ]
+).set_index("fact")
+facts_table
+
+# %%
+if simulator:
+    assert not facts_table["stored wrong"].any()  # the check let no wrong fact through
+right_facts = int(facts_table["stored right"].sum())
+wrong_offered = [k for k in TRUTH if given[k] not in (None, TRUTH[k])]
+missed = [k for k in TRUTH if given[k] is None]
+prose(
+    f"Of {len(TRUTH)} facts the customer gave, the extraction offered "
+    + (
+        ", ".join(f"`{k}` wrong ({given[k]!r} for {TRUTH[k]!r})" for k in wrong_offered)
+        or "none wrong"
+    )
+    + " and "
+    + (", ".join(f"`{k}` never" for k in missed) or "every one at least once")
+    + f". The state holds {right_facts} right, {int(facts_table['stored wrong'].sum())} wrong "
+    f"and {int(facts_table['stored after the check'].isna().sum())} missing: the check turns a "
+    f"wrong value into a missing one, which the next reply can ask for instead of acting on. "
+    f"Grade an extraction step against the truth like any other step."
+)
 # %% [markdown]
 # What each keeps and drops, in words:
 #
@@ -725,6 +909,79 @@ if not simulator:  # real Claude may read no name there: say what this run shows
 # %% [markdown]
 # The usual production answer is both: a bounded buffer for the flow of the conversation, and
 # explicit state for the facts the workflow acts on.
+#
+# ### The context window: a hard limit, and a soft one well before it
+#
+# **The hard limit.** A model takes at most its **context window** of tokens in one request;
+# a longer prompt is refused (HTTP 400), so a whole-context workflow does not degrade at the
+# limit, it stops. How far off is it? Take the growth measured above (tokens added per step of
+# the dossier, per turn of the chat) and divide:
+
+# %%
+from orchestra.prices import listing
+
+step_growth = (tokens["whole context"].iloc[-1] - tokens["whole context"].iloc[0]) / (
+    len(tokens) - 1
+)
+history = per_turn["LangChain history, everything"] if per_turn is not None else None
+turn_growth = (
+    (history.iloc[-1] - history.iloc[0]) / (len(history) - 1) if history is not None else None
+)
+windows = pd.DataFrame(
+    [
+        {
+            "model": m,
+            "context window (tokens)": listing(m).context_window,
+            "dossier steps until full": listing(m).context_window / step_growth,
+            "chat turns until full": listing(m).context_window / turn_growth
+            if turn_growth
+            else None,
+        }
+        for m in (model, LEGACY_HAIKU)
+    ]
+).set_index("model")
+print(
+    f"measured growth: {step_growth:.0f} tokens per dossier step, "
+    + (f"{turn_growth:.0f} per chat turn" if turn_growth else "chat not measured")
+)
+windows.round(0)
+
+# %% [markdown]
+# Thousands of steps: with answers of a few dozen tokens the window is far away, and cost
+# (quadratic over the run) binds long before it. An agent whose steps carry tool results
+# (a web page, a file, a query's rows: thousands of tokens each) reaches it in tens of steps.
+# What the refusal looks like, on the legacy Haiku 4.5 (a 200K-token window: a prompt past it is
+# quick to build; today's models take 1M):
+
+# %%
+from orchestra.errors import FatalLLMError
+
+window = listing(LEGACY_HAIKU).context_window
+line = render(full[0].state.notes) + "\n"
+too_long = line * (int(window / count_tokens(line, model=LEGACY_HAIKU)) + 200)
+print(f"a prompt of {count_tokens(too_long, model=LEGACY_HAIKU):,} tokens, window {window:,}")
+if simulator:  # on real Claude this would send ~1 MB to be refused: shown on the simulator only
+    try:
+        await llm.with_model(LEGACY_HAIKU).ask(too_long + "\n" + QUESTION)
+    except FatalLLMError as exc:
+        print(type(exc).__name__, "->", str(exc)[:160])
+
+# %% [markdown]
+# **The soft limit: lost in the middle.** Long before the window, a long prompt is read less
+# reliably. Liu et al. ("Lost in the Middle: How Language Models Use Long Contexts", TACL 2024,
+# arXiv 2307.03172) put the one document that answers a question among 10 to 30 retrieved ones
+# and moved it: accuracy was highest with the answer at the start or the end of the context and
+# lowest in the middle (a U-shape), in some settings below the model's accuracy with no
+# documents at all. Anthropic's long-context tips say the same in practice: put long documents
+# at the top, the question at the end (up to 30% better answers in their tests on complex
+# multi-document inputs), and ask for the relevant quotes first.
+#
+# **The simulator does not model position**: it reads a fact the same wherever it sits in the
+# prompt, so this chapter cannot measure the effect, and does not claim a number for it. To
+# measure it on your model, plant one fact (the "needle") at several depths of a long context
+# and ask for it, as above with `ask_back`, many times per depth. What follows for state:
+# whole-context prompts put every early fact in the middle of a growing prompt, which is one
+# more reason to keep the facts a step needs as fields, sent first, with the question last.
 #
 # ## 4. Two parallel steps, one field: the lost update
 #
@@ -1013,7 +1270,9 @@ pd.DataFrame(rows).set_index(["run", "key"])
 # - *"The context will not fit. What are the options?"* Truncate (cheapest, drops the oldest
 #   first), summarise past a budget (an extra call each time, lossy: measure on questions about
 #   early steps; the summary needs a contract), retrieve (store turns, fetch the relevant ones),
-#   or restructure into explicit state. Pin facts beside any summary.
+#   or restructure into explicit state. Pin facts beside any summary. Long before the window
+#   is full, facts in the middle of a long prompt are used less reliably (lost in the middle):
+#   put long material first and the question last, and measure recall by position.
 # - *"How do you give a chatbot memory?"* A bounded buffer for recent turns plus explicit,
 #   structured facts (with a merge rule: which value wins when a later turn disagrees) and,
 #   for long histories, summaries or retrieval; know what each drops.

@@ -13,6 +13,16 @@ out first come, first served, as a shared ``RateLimiter`` does (chapter 11).
 
     >>> paced([[1.0, 2.0], [1.0, 2.0]], slots=2, requests_per_minute=2)
     [(0.0, 32.0), (0.0, 62.0)]
+
+``stages`` runs items through stages that each have **their own pool** (a stage on a slow or
+rate-limited model gets fewer lanes than a cheap one) with a **bounded buffer** between
+stages: when the next stage falls behind and the buffer is full, a worker that finished an
+item holds it, and its stage takes no new item until there is room (backpressure), instead
+of piling up work in memory. ``staged`` lays the same rule out in simulated time.
+
+    >>> outs, seconds = await stages(docs, [extract, summarise], pools=[2, 6], buffer=2)
+    >>> staged([[1.0, 1.0], [1.0, 1.0]], pools=[1, 1], buffer=0)
+    [[(0.0, 1.0, 1.0), (1.0, 2.0, 2.0)], [(1.0, 2.0, 2.0), (2.0, 3.0, 3.0)]]
 """
 
 from __future__ import annotations
@@ -21,11 +31,13 @@ import asyncio
 import heapq
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
+from itertools import count
 from typing import Any, TypeVar
 
+from orchestra import clock
 from orchestra.errors import ConfigError, hide_from_learners
 
-__all__ = ["Slots", "fan_out", "paced"]
+__all__ = ["Slots", "fan_out", "paced", "stages", "staged"]
 
 T = TypeVar("T")
 
@@ -163,3 +175,123 @@ def paced(
         if waiting:
             heapq.heappush(ready, (t, waiting.pop(), 0))
     return [(s, e) for s, e in spans]
+
+
+async def stages(
+    items: Sequence[Any],
+    fns: Sequence[Callable[[Any], Awaitable[Any]]],
+    *,
+    pools: Sequence[int],
+    buffer: int | None = None,
+) -> tuple[list[Any], list[list[float]]]:
+    """Each item through ``fns`` in turn, stage ``s`` on ``pools[s]`` workers of its own.
+
+    Between two stages sits a queue of ``buffer`` places (None: unbounded); a worker whose item
+    finds it full waits with the item, so its stage slows to the pace of the next one. Returns
+    the results in input order (an item that raised gives its exception, and skips the later
+    stages) and each item's simulated seconds per stage, for ``staged`` to lay out.
+    """
+    __tracebackhide__ = hide_from_learners
+    if len(pools) != len(fns) or not fns or min(pools) < 1 or (buffer is not None and buffer < 0):
+        raise ConfigError("stages needs one pool >= 1 per stage, and buffer >= 0 (or None)")
+    n, last = len(items), len(fns) - 1
+    outs: list[Any] = list(items)
+    took: list[list[float]] = [[0.0] * len(fns) for _ in items]
+    # asyncio.Queue(0) is unbounded; a buffer of 0 is a hand-off: the worker waits until taken
+    queues = [asyncio.Queue() for _ in fns]
+    if buffer:
+        queues[1:] = [asyncio.Queue(buffer) for _ in fns[1:]]
+    taken = [asyncio.Event() for _ in items]
+    for i in range(n):
+        queues[0].put_nowait(i)
+    done = [0] * len(fns)  # items each stage has finished, to know when to stop its workers
+
+    async def run(s: int, i: int) -> None:
+        try:
+            outs[i], took[i][s] = await clock.forked(lambda: fns[s](outs[i]), 0.0)
+        except Exception as exc:  # the item's failure, not the pipeline's
+            outs[i], took[i][s] = exc, clock.now()  # forked started the clock at 0
+
+    async def worker(s: int) -> None:
+        while True:
+            i = await queues[s].get()
+            if i is None:
+                return
+            taken[i].set()
+            if not isinstance(outs[i], BaseException):
+                await run(s, i)
+            if s < last:
+                taken[i].clear()
+                await queues[s + 1].put(i)  # waits while the buffer is full: backpressure
+                if buffer == 0:
+                    await taken[i].wait()
+            done[s] += 1
+            if done[s] == n:  # this stage is through: stop its workers
+                for _ in range(pools[s]):
+                    await queues[s].put(None)  # one each; a full queue drains as they leave
+
+    await asyncio.gather(*(worker(s) for s, k in enumerate(pools) for _ in range(k)))
+    return outs, took
+
+
+def staged(
+    seconds: Sequence[Sequence[float]], pools: Sequence[int], buffer: int | None = None
+) -> list[list[tuple[float, float, float]]]:
+    """When each item's stages start, end, and free their worker, in simulated seconds.
+
+    ``seconds[i][s]`` is item ``i``'s time in stage ``s``, which has ``pools[s]`` workers;
+    items enter stage 0 in input order, and each stage takes them first come, first served.
+    Between stages a buffer holds ``buffer`` items (None: unbounded). A worker frees when its
+    item moves on (to a free worker of the next stage, or into the buffer); until then it is
+    blocked, so ``freed - end`` is the backpressure an item's stage felt.
+
+        >>> staged([[1.0, 3.0], [1.0, 3.0], [1.0, 3.0]], pools=[1, 1], buffer=0)[2][0]
+        (4.0, 5.0, 7.0)
+    """
+    width = len(pools)
+    if min(pools, default=0) < 1 or (buffer is not None and buffer < 0):
+        raise ConfigError("staged needs pools >= 1 and buffer >= 0 (or None)")
+    if any(len(row) != width for row in seconds):
+        raise ConfigError(f"staged needs {width} durations per item, one per pool")
+    out = [[[0.0, 0.0, 0.0] for _ in pools] for _ in seconds]
+    idle = list(pools)
+    waiting: list[deque[int]] = [deque(range(len(seconds)))] + [deque() for _ in pools[1:]]
+    held: list[set[int]] = [set() for _ in pools]  # items waiting with their worker still held
+    events: list[tuple[float, int, int, int]] = []  # (time, -stage, tie-break, item)
+    tick = count()
+
+    def release(s: int, i: int, t: float) -> None:
+        out[i][s][2] = t
+        idle[s] += 1
+        start(s, t)
+
+    def start(s: int, t: float) -> None:  # hand waiting items to idle workers, first come first
+        while idle[s] and waiting[s]:
+            i = waiting[s].popleft()
+            idle[s] -= 1
+            out[i][s][0] = t
+            heapq.heappush(events, (t + seconds[i][s], -s, next(tick), i))
+            if s and i in held[s]:  # it was held upstream: its worker is free now
+                held[s].discard(i)
+                release(s - 1, i, t)
+            if s and buffer is not None and len(waiting[s]) >= buffer:
+                j = waiting[s][buffer - 1] if buffer else None
+                if j is not None and j in held[s]:  # it moves up into the buffer
+                    held[s].discard(j)
+                    release(s - 1, j, t)
+
+    start(0, 0.0)
+    while events:  # bounded: each item ends each stage once
+        t, minus, _, i = heapq.heappop(events)
+        s = -minus
+        out[i][s][1] = t
+        if s == width - 1:
+            release(s, i, t)
+            continue
+        waiting[s + 1].append(i)
+        held[s + 1].add(i)
+        start(s + 1, t)
+        if i in held[s + 1] and (buffer is None or waiting[s + 1].index(i) < buffer):
+            held[s + 1].discard(i)  # it went into the buffer: the worker moves on
+            release(s, i, t)
+    return [[(a, b, c) for a, b, c in row] for row in out]

@@ -210,3 +210,66 @@ def test_paced_refuses_bad_input():
     with pytest.raises(ConfigError):
         paced([[1.0]], slots=1, requests_per_minute=0)
     assert paced([], slots=3, requests_per_minute=5) == []
+
+
+def test_staged_lays_out_per_stage_pools_and_holds_a_worker_when_the_buffer_is_full():
+    from orchestra.fanout import staged
+
+    fast_then_slow = [[1.0, 3.0]] * 3
+    unbounded = staged(fast_then_slow, pools=[1, 1])
+    handoff = staged(fast_then_slow, pools=[1, 1], buffer=0)
+    one = staged(fast_then_slow, pools=[1, 1], buffer=1)
+    # no buffer limit: stage 1 never waits, its items queue up for stage 2
+    assert [row[0] for row in unbounded] == [(0.0, 1.0, 1.0), (1.0, 2.0, 2.0), (2.0, 3.0, 3.0)]
+    # a hand-off: the worker holds item 2 until stage 2 takes it at 4, so item 3 starts at 4
+    assert handoff[1][0] == (1.0, 2.0, 4.0) and handoff[2][0] == (4.0, 5.0, 7.0)
+    # a buffer of one: item 2 waits in it, item 3 is held until item 2 moves on at 4
+    assert one[1][0] == (1.0, 2.0, 2.0) and one[2][0] == (2.0, 3.0, 4.0)
+    # backpressure slows stage 1, never stage 2: the makespan is the same for all three
+    assert {max(r[-1][1] for r in x) for x in (unbounded, handoff, one)} == {10.0}
+    # a pool per stage: two workers on stage 2 halve its queue
+    wide = staged(fast_then_slow, pools=[1, 2])
+    assert max(r[-1][1] for r in wide) == 7.0
+
+
+def test_staged_matches_a_list_schedule_for_one_stage_and_refuses_bad_input():
+    from orchestra.clock import schedule
+    from orchestra.fanout import staged
+
+    d = [3.0, 1.0, 1.0, 2.0, 0.5]
+    assert [r[0][0] for r in staged([[x] for x in d], pools=[2])] == schedule(d, 2)
+    for bad in (dict(pools=[0]), dict(pools=[1], buffer=-1), dict(pools=[1, 1])):
+        with pytest.raises(orchestra.errors.ConfigError):
+            staged([[1.0]], **bad)
+
+
+@pytest.mark.parametrize("buffer", [None, 0, 1])
+def test_stages_runs_every_item_through_every_stage_and_bounds_what_waits(buffer):
+    from orchestra import clock
+    from orchestra.fanout import stages
+
+    pending = {"now": 0, "most": 0}  # items done with stage one, not yet in stage two
+
+    async def one(x):
+        clock.advance(1.0)
+        await asyncio.sleep(0)
+        pending["now"] += 1
+        pending["most"] = max(pending["most"], pending["now"])
+        return x + 1
+
+    async def two(x):
+        pending["now"] -= 1
+        clock.advance(3.0)
+        await asyncio.sleep(0.002)  # slower than stage one: work piles up before it
+        if x == 4:
+            raise ValueError("four")
+        return x * 10
+
+    items = list(range(8))
+    outs, took = asyncio.run(stages(items, [one, two], pools=[2, 1], buffer=buffer))
+    assert outs[:3] == [10, 20, 30] and isinstance(outs[3], ValueError) and outs[7] == 80
+    assert all(t == [1.0, 3.0] for t in took)  # each stage's simulated seconds, per item
+    if buffer is None:
+        assert pending["most"] > 3  # unbounded: stage one runs ahead
+    else:  # at most the buffer's places plus one held item per stage-one worker
+        assert pending["most"] <= buffer + 2

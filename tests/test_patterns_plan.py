@@ -17,11 +17,14 @@ from orchestra.patterns.plan import (
     plan_prompt,
     planner_executor,
     plans,
+    run_steps,
+    unfixable,
 )
 
 
-def tools(log: list, fail: set = frozenset()) -> dict[str, Tool]:
-    """a: ticket -> x; b: x -> y; c: y -> z. Each logs its run; those in ``fail`` raise."""
+def tools(log: list, fail: set = frozenset(), pure: set = frozenset()) -> dict[str, Tool]:
+    """a: ticket -> x; b: x -> y; c: y -> z. Each logs its run; those in ``fail`` raise; those
+    in ``pure`` are marked pure."""
 
     def make(name, needs, makes):
         async def run(inputs):
@@ -30,7 +33,7 @@ def tools(log: list, fail: set = frozenset()) -> dict[str, Tool]:
                 raise ValueError(f"{name} cannot")
             return f"{makes}({','.join(inputs.values())})"
 
-        return Tool(f"do {name}", needs, makes, run)
+        return Tool(f"do {name}", needs, makes, run, pure=name in pure)
 
     return {
         "a": make("a", ("ticket",), "x"),
@@ -104,6 +107,50 @@ def test_replans_are_bounded_and_the_abort_keeps_what_was_made():
     assert "gave up after 3 plan(s)" in result.reason and "c cannot" in result.reason
 
 
+def test_a_pure_step_that_fails_is_not_replanned():
+    log, planner = [], Scripted(plan_of("a", "b", "c"))
+    wf = planner_executor(planner, tools(log, fail={"c"}, pure={"c"}), max_replans=2)
+    result = asyncio.run(wf.run(JOB))
+    assert result.status == "aborted" and len(planner.prompts) == 1  # no re-plan paid for
+    assert log == ["a", "b", "c"] and result.state.stuck
+    assert "without re-planning" in result.reason and "c cannot" in result.reason
+
+
+def test_a_pure_step_is_fixable_when_another_tool_makes_its_value():
+    ts = tools([], pure={"c"})
+    ts["c2"] = Tool("do c another way", ("y",), "z", ts["c"].run)
+    problem = "step 3 (c) failed: c cannot"
+    assert unfixable(problem, plan_of("a", "b", "c"), ts) is False
+    assert unfixable(problem, plan_of("a", "b", "c"), tools([], pure={"c"})) is True
+    assert unfixable(problem, plan_of("a", "b", "c"), tools([])) is False  # a model may do better
+    assert unfixable("step 2 (b) needs 'x'", plan_of("a", "b", "c"), ts) is False  # a bad plan
+
+
+def test_a_step_that_takes_instruction_gets_the_plans_words():
+    seen = []
+
+    async def run(inputs):
+        seen.append(dict(inputs))
+        return "done"
+
+    ts = {
+        "say": Tool("say", ("ticket",), "z", run, takes_instruction=True),
+        "mute": Tool("mute", ("ticket",), "w", run),
+    }
+    plan = Plan(
+        steps=[Step(tool="say", instruction="in French"), Step(tool="mute", instruction="x")]
+    )
+    known, ran, problem = asyncio.run(run_steps(plan, ts, {"ticket": "t"}))
+    assert problem is None and ran == ["say", "mute"]
+    assert seen == [{"ticket": "t", "instruction": "in French"}, {"ticket": "t"}]
+
+
+def test_the_urgency_tool_reads_a_cueless_ticket_as_normal(sim):
+    rate = support_tools(LLM("claude-haiku-5-5"))["rate_urgency"]
+    said = asyncio.run(rate.run({"ticket": "Do you have an office in Lisbon?"}))
+    assert said == "normal"  # the default label comes first: no cue, no alarm
+
+
 def test_no_replans_means_the_first_problem_aborts():
     planner = Scripted(plan_of("b", "a", "c"), plan_of("a", "b", "c"))
     result = asyncio.run(planner_executor(planner, tools([]), max_replans=0).run(JOB))
@@ -149,3 +196,56 @@ def test_on_the_simulator_a_step_no_tool_does_is_an_unknown_tool(sim):
     )
     assert result.status == "aborted" and "'translate'" in result.reason
     assert result.state.ran == []  # nothing was spent on the executor
+
+
+def test_parallel_steps_run_in_waves_and_take_the_longest_chain():
+    from orchestra import clock
+
+    def timed(seconds, makes, fail=False):
+        async def run(inputs):
+            clock.advance(seconds)
+            await asyncio.sleep(0)
+            if fail:
+                raise ValueError(f"{makes} cannot")
+            return f"{makes}({','.join(sorted(inputs.values()))})"
+
+        return run
+
+    ts = {
+        "a": Tool("a", ("ticket",), "x", timed(1.0, "x")),
+        "b": Tool("b", ("ticket",), "y", timed(2.0, "y")),
+        "c": Tool("c", ("x", "y"), "z", timed(1.0, "z")),
+    }
+
+    async def go(parallel):
+        clock.set_now(0.0)
+        out = await run_steps(plan_of("a", "b", "c"), ts, {"ticket": "t"}, parallel=parallel)
+        return out, clock.now()
+
+    (seq, seq_s), (par, par_s) = asyncio.run(go(False)), asyncio.run(go(True))
+    assert seq == par  # the same values, tools and (no) problem
+    assert seq[0]["z"] == "z(x(t),y(t))" and seq[1] == ["a", "b", "c"]
+    assert seq_s == 4.0 and par_s == 3.0  # the sum against the longest chain (b, then c)
+    ts["a"] = Tool("a", ("ticket",), "x", timed(1.0, "x", fail=True))
+    known, ran, problem = asyncio.run(
+        run_steps(plan_of("a", "b", "c"), ts, {"ticket": "t"}, parallel=True)
+    )
+    assert problem.startswith("step 1 (a) failed") and ran == ["b"] and "y" in known
+
+
+def test_a_person_can_reject_a_checked_plan_and_the_replan_hears_why():
+    shown = []
+
+    async def reviewer(plan):
+        shown.append([s.tool for s in plan.steps])
+        return "do a twice" if len(shown) == 1 else None  # the first plan is refused
+
+    log, planner = [], Scripted(plan_of("a", "b", "c"))
+    wf = planner_executor(planner, tools(log), max_replans=1, approve=reviewer)
+    result = asyncio.run(wf.run(JOB))
+    assert result.status == "completed" and len(shown) == 2 and log == ["a", "b", "c"]
+    assert "a reviewer rejected it: do a twice" in planner.prompts[1]
+    bad = Scripted(plan_of("b", "a", "c"), plan_of("a", "b", "c"))
+    shown.clear()
+    asyncio.run(planner_executor(bad, tools([]), max_replans=1, approve=reviewer).run(JOB))
+    assert shown == [["a", "b", "c"]]  # a plan the check rejects never reaches the person

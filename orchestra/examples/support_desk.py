@@ -1,10 +1,11 @@
 """The support desk chapter 05 plans over: its tools, its requests, and how an answer is checked.
 
-Six tools over a ticket, each saying what it needs and makes: three LLM calls (``classify``,
-``summarize``, ``rate_urgency``, and ``reply``) and two pure functions (``lookup_policy``, a
-small policy book the model has never seen, and ``review``). A request is a sentence of parts
-in order, ``request(4)`` the first four of ``PARTS``, and its ``goal`` the values it must end
-with. ``grade`` checks each value against the ticket's labels in ``datasets.load("tickets")``.
+Six tools over a ticket, each saying what it needs and makes: four LLM calls (``classify``,
+``summarize``, ``rate_urgency`` and ``reply``; the summary and the reply also follow the plan
+step's instruction) and two pure functions (``lookup_policy``, a small policy book the model
+has never seen, and ``review``), marked ``pure``: a failure of theirs is not worth a re-plan.
+A request is a sentence of parts in order, ``request(4)`` the first four of ``PARTS``, and its
+``goal`` the values it must end with. ``grade`` checks each value against the ticket's labels in ``datasets.load("tickets")``.
 
     >>> tools = support_tools(LLM("claude-haiku-5-5"))
     >>> text, goal = request(3)
@@ -19,9 +20,9 @@ from orchestra.patterns.plan import Tool
 __all__ = ["CATEGORIES", "POLICIES", "PARTS", "request", "support_tools", "grade"]
 
 CATEGORIES = ["billing", "technical", "account", "shipping", "other"]
-URGENCIES = {
+URGENCIES = {  # the default first: a ticket with no cue of either kind is normal
+    "normal": "the default: a usual request, question or problem that can wait a day",
     "high": "urgent, today, immediately, asap, charged twice, locked out, cannot, down, lost",
-    "normal": "a usual request or question",
     "low": "no rush, whenever, suggestion, curious, minor, just wondering",
 }
 
@@ -65,8 +66,12 @@ def support_tools(llm) -> dict[str, Tool]:
             raise ValueError(f"the label {label!r} is not one of {CATEGORIES}")
         return label
 
+    def guided(x: dict) -> str:  # the plan step's instruction, when the executor passes it
+        return f"The plan says: {x['instruction']}\n" if x.get("instruction") else ""
+
     async def summarize(x: dict) -> str:
-        return (await llm.ask(f"Summarize in one sentence.\nTicket: {x['ticket']}")).text
+        prompt = f"Summarize in one sentence.\n{guided(x)}Ticket: {x['ticket']}"
+        return (await llm.ask(prompt)).text
 
     async def rate_urgency(x: dict) -> str:
         labels = "\n".join(f"- {name}: {cues}" for name, cues in URGENCIES.items())
@@ -82,7 +87,10 @@ def support_tools(llm) -> dict[str, Tool]:
         return POLICIES[x["category"]]
 
     async def reply(x: dict) -> str:
-        prompt = f"Write a reply to this customer: {x['ticket']}\nFollow this policy: {x['policy']}"
+        prompt = (
+            f"Write a reply to this customer: {x['ticket']}\nFollow this policy: {x['policy']}\n"
+            + guided(x)
+        )
         return (await llm.ask(prompt)).text
 
     async def review(x: dict) -> str:
@@ -93,7 +101,11 @@ def support_tools(llm) -> dict[str, Tool]:
             "Classify the ticket into one category", ("ticket",), "category", classify
         ),
         "summarize": Tool(
-            "Summarize the ticket in one sentence", ("ticket",), "summary", summarize
+            "Summarize the ticket in one sentence",
+            ("ticket",),
+            "summary",
+            summarize,
+            takes_instruction=True,
         ),
         "rate_urgency": Tool(
             "Rate the urgency of the ticket: low, normal or high",
@@ -106,15 +118,21 @@ def support_tools(llm) -> dict[str, Tool]:
             ("category",),
             "policy",
             lookup_policy,
+            pure=True,
         ),
         "reply": Tool(
             "Write a reply to the customer that follows the policy",
             ("ticket", "policy"),
             "reply",
             reply,
+            takes_instruction=True,
         ),
         "review": Tool(
-            "Review the result and check that it answers the request", (), "review", review
+            "Review the result and check that it answers the request",
+            (),
+            "review",
+            review,
+            pure=True,
         ),
     }
 

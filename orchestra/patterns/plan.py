@@ -11,9 +11,12 @@ one at a time, each step's output feeding the steps after it. Every tool says wh
 
 A rejected plan, or a step that fails or returns nothing usable, sends the planner back with
 the problem and what is known so far (values already known are not made again). At most
-``max_replans`` times; then the run aborts, keeping what was made and saying why::
+``max_replans`` times; then the run aborts, keeping what was made and saying why. A failure is
+classified first: a ``pure`` tool (no model call, same inputs, same result) that failed on
+values a re-plan keeps will fail again, and if no other tool makes its value no plan can get
+past it, so the run stops at once instead of paying for re-plans that cannot help::
 
-    loop(make_plan -> check -> execute, until=done, max_iterations=max_replans + 1) -> finish
+    loop(make_plan -> check -> execute, until=done or stuck, max_iterations=max_replans + 1) -> finish
 
     >>> wf = planner_executor(LLM("claude-haiku-5-5"), support_tools(haiku), max_replans=2)
     >>> result = await wf.run(Job(request="Classify the ticket, then ...", known={"ticket": t},
@@ -23,11 +26,14 @@ the problem and what is known so far (values already known are not made again). 
 
 from __future__ import annotations
 
+import asyncio
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from pydantic import BaseModel
 
+from orchestra import clock
 from orchestra.compose import loop
 from orchestra.errors import (
     LLMError,
@@ -48,6 +54,7 @@ __all__ = [
     "plan_prompt",
     "check",
     "run_steps",
+    "unfixable",
     "planner_executor",
     "plans",
 ]
@@ -79,6 +86,10 @@ class Tool:
     """The name of the value it returns."""
     run: Callable[[dict[str, str]], Awaitable[str]]
     """Called with ``{name: value}`` for each of ``needs``; raises ValueError if it cannot."""
+    pure: bool = False
+    """No model call: the same inputs give the same result, so it fails again on them."""
+    takes_instruction: bool = False
+    """``run`` also gets the plan step's instruction, under the key ``instruction``."""
 
 
 class Job(BaseModel):
@@ -97,6 +108,8 @@ class Job(BaseModel):
     valid: bool = False
     """Whether the latest plan passed the check."""
     done: bool = False
+    stuck: bool = False
+    """The last problem is one no new plan can get past (``unfixable``): stop re-planning."""
 
 
 def plan_prompt(job: Job, tools: dict[str, Tool]) -> str:
@@ -144,29 +157,76 @@ def makes(tools: dict[str, Tool], s: Step) -> str | None:
 
 
 async def run_steps(
-    plan: Plan, tools: dict[str, Tool], known: dict[str, str]
+    plan: Plan, tools: dict[str, Tool], known: dict[str, str], *, parallel: bool = False
 ) -> tuple[dict[str, str], list[str], str | None]:
     """Run a checked plan's steps in order: (the values now known, the tools run, the problem).
 
     A step whose value is already known is skipped (made by an earlier plan: not paid twice);
-    the first step that raises or returns nothing stops the run with the problem.
+    the first step that raises or returns nothing stops the run with the problem. A tool that
+    ``takes_instruction`` gets the step's instruction beside its inputs (the planner's words
+    reach the tool: "summarize it for the billing team"). With ``parallel=True`` the steps run
+    in waves: every step whose inputs are known runs at once (the plan's needs and makes are
+    its dependency graph, as in LLMCompiler), so the run takes its longest chain, not its sum.
 
     >>> known, ran, problem = await run_steps(plan, tools, {"ticket": "I was charged twice"})
     """
     known, ran = dict(known), []
-    for i, s in enumerate(plan.steps, 1):
-        tool = tools[s.tool]
-        if tool.makes in known:
-            continue
-        try:
-            out = await tool.run({n: known[n] for n in tool.needs})
-            if not out or not out.strip():
-                raise ValueError("it returned nothing")
-        except (LLMError, ValueError) as exc:  # a failed or unusable step: re-plan
-            return known, ran, f"step {i} ({s.tool}) failed: {exc}"
-        known[tool.makes] = out
-        ran.append(s.tool)
+    pending = list(enumerate(plan.steps, 1))
+    while pending:  # bounded: every pass runs at least one step, or ends the run
+        pending = [(i, s) for i, s in pending if tools[s.tool].makes not in known]
+        ready = [(i, s) for i, s in pending if all(n in known for n in tools[s.tool].needs)]
+        wave, makes = [], set()
+        for i, s in ready[: None if parallel else 1]:  # one step per value, the first in order
+            if tools[s.tool].makes not in makes:
+                makes.add(tools[s.tool].makes)
+                wave.append((i, s))
+        if not wave:
+            break  # nothing left, or nothing can run (a plan that was not checked)
+        t0 = clock.now()
+        done = await asyncio.gather(
+            *(clock.forked(lambda i=i, s=s: _call(i, s, tools, known), t0) for i, s in wave)
+        )
+        clock.join([took for _, took in done], len(done), t0)  # the wave ends with its slowest
+        for (_, s), ((out, problem), _) in zip(wave, done, strict=True):
+            if problem is None:
+                known[tools[s.tool].makes] = out
+                ran.append(s.tool)
+        problems = [problem for (out, problem), _ in done if problem is not None]
+        if problems:
+            return known, ran, problems[0]
     return known, ran, None
+
+
+async def _call(i: int, s: Step, tools: dict[str, Tool], known: dict[str, str]):
+    """Step ``i``'s tool on the known values: (its value, None) or (None, the problem)."""
+    tool = tools[s.tool]
+    inputs = {n: known[n] for n in tool.needs}
+    if tool.takes_instruction:
+        inputs["instruction"] = s.instruction
+    try:
+        out = await tool.run(inputs)
+        if not out or not out.strip():
+            raise ValueError("it returned nothing")
+    except (LLMError, ValueError) as exc:  # a failed or unusable step: re-plan
+        return None, f"step {i} ({s.tool}) failed: {exc}"
+    return out, None
+
+
+def unfixable(problem: str, plan: Plan, tools: dict[str, Tool]) -> bool:
+    """Whether no new plan can get past ``problem``, a failed step of ``plan``.
+
+    A re-plan keeps every known value, so a ``pure`` tool that failed will fail the same way on
+    them; only another tool making the same value could route around it.
+
+    >>> unfixable("step 2 (lookup_policy) failed: no entry for 'other'", plan, tools)
+    True
+    """
+    failed = re.match(r"step (\d+) \(", problem)
+    if failed is None:
+        return False  # a rejected plan: another plan can be right
+    tool = tools[plan.steps[int(failed.group(1)) - 1].tool]
+    others = [t for t in tools.values() if t.makes == tool.makes and t is not tool]
+    return tool.pure and not others
 
 
 def planner_executor(
@@ -175,8 +235,14 @@ def planner_executor(
     *,
     max_replans: int = 2,
     retry: Retry | None = Retry(max_attempts=3, base_delay=0.01, seed=0),
+    parallel: bool = False,
+    approve: Callable[[Plan], Awaitable[str | None]] | None = None,
 ) -> Workflow:
     """Plan, check, execute; re-plan at most ``max_replans`` times, else abort with what was made.
+
+    ``parallel=True`` runs independent steps at once (``run_steps``). ``approve`` shows each
+    plan that passed the check to a person before anything is spent on it: it returns None to
+    approve, or their reason to reject, which the re-plan prompt carries like any problem.
 
     >>> result = await planner_executor(haiku, tools, max_replans=2).run(job)
     """
@@ -191,18 +257,38 @@ def planner_executor(
             check(reply.data, tools, set(job.known), job.goal)
         except PlanError as exc:  # rejected before anything is spent on it
             return {**tried, "problems": [*job.problems, str(exc)], "valid": False}
+        refused = await approve(reply.data) if approve is not None else None
+        if refused:  # a person said no: the same path as a plan the check rejected
+            return {
+                **tried,
+                "problems": [*job.problems, f"a reviewer rejected it: {refused}"],
+                "valid": False,
+            }
         return tried
 
     @step
     async def execute(job: Job) -> dict:
         if not job.valid:
             return {}
-        known, ran, problem = await run_steps(job.plans[-1], tools, job.known)
+        known, ran, problem = await run_steps(job.plans[-1], tools, job.known, parallel=parallel)
         out = {"known": known, "ran": [*job.ran, *ran]}
-        return {**out, "problems": [*job.problems, problem]} if problem else {**out, "done": True}
+        if problem is None:
+            return {**out, "done": True}
+        # classify before re-planning: a failure no plan can get past is not worth a planner call
+        return {
+            **out,
+            "problems": [*job.problems, problem],
+            "stuck": unfixable(problem, job.plans[-1], tools),
+        }
 
     @step
     async def finish(job: Job) -> dict:
+        if job.stuck:
+            raise PlanError(
+                f"stopped after {len(job.plans)} plan(s) without re-planning: "
+                f"{job.problems[-1]}, and a re-plan keeps the values it failed on (a pure tool, "
+                f"nothing else makes its value); known so far: {', '.join(job.known)}"
+            )
         if not job.done:
             raise PlanError(
                 f"gave up after {len(job.plans)} plan(s) (max_replans={max_replans}); "
@@ -218,7 +304,7 @@ def planner_executor(
             loop(
                 make_plan,
                 execute,
-                until=lambda job: job.done,
+                until=lambda job: job.done or job.stuck,
                 max_iterations=max_replans + 1,
                 on_limit="continue",
             ),
