@@ -91,10 +91,11 @@ async def attempt(fn, *args, **kwargs):
     try:
         out = fn(*args, **kwargs)
         return (await out) if inspect.isawaitable(out) else out
-    except NotImplementedError:
+    except NotImplementedError as exc:
         raise AssertionError(
-            f"{fn.__name__} is not written yet: fill in its TODO in the task's cell above "
-            f"(calling {shown(fn, *args, **kwargs)} raised NotImplementedError)"
+            f"{fn.__name__}() is not written yet ({exc or 'its stub'}): write it in the cell "
+            f"marked TODO above this check\n  (calling {shown(fn, *args, **kwargs)} raised "
+            f"NotImplementedError)"
         ) from None
     except Exception as exc:
         yours = [f for f in traceback.extract_tb(exc.__traceback__) if "ipykernel" in f.filename]

@@ -35,9 +35,13 @@ from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools" / "notebooks"))
+# whether `build` sorts as first- or third-party depends on a build/ folder at the root: keep this order
+# isort: off
 from test_notebooks import with_parameters  # noqa: E402
 
 from build import BEGIN, END  # noqa: E402
+
+# isort: on
 
 SOURCES = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.py"))
 FRESH = os.environ.get("ORCHESTRA_FRESH_MUTANTS") == "1"
