@@ -2,9 +2,10 @@
 
 Runs each exercise notebook top to bottom in a fresh kernel (your edits included, errors
 allowed) and prints one line per cell tagged ``check``: PASS, or FAIL with what the check
-found. A cell tagged ``rubric`` (an interview answer) is not graded by keywords: its output (the
-rubric and a model answer, for you to score yourself; with ``backend="anthropic"``, Claude's
-grading too) is shown under SELF. A cell outside the checks that fails for another reason than
+found, every line of it (the call, its input, what came back and what was expected). A cell
+tagged ``rubric`` (an interview answer) is not graded by keywords: its output (the rubric and a
+model answer, for you to score yourself; with ``backend="anthropic"``, Claude's grading too)
+is shown under SELF. A cell outside the checks that fails for another reason than
 an unfinished stub is reported too, since it explains the failures after it. Nothing is written
 back to your notebooks.
 """
@@ -34,9 +35,18 @@ def error_of(cell: nbformat.NotebookNode) -> nbformat.NotebookNode | None:
     return next((o for o in cell.get("outputs", []) if o.output_type == "error"), None)
 
 
-def one_line(error: nbformat.NotebookNode) -> str:
-    first = error.evalue.strip().splitlines()[0] if error.evalue.strip() else "(no message)"
-    return f"{error.ename}: {first}"
+def message(error: nbformat.NotebookNode) -> list[str]:
+    """The error's whole message, every line: the evidence after the first line is the lesson."""
+    lines = error.evalue.strip().splitlines() or ["(no message)"]
+    return [f"{error.ename}: {lines[0]}", *lines[1:]]
+
+
+def report(head: str, error: nbformat.NotebookNode) -> None:
+    """``head -> the message's first line``, then its other lines indented under it."""
+    first, *rest = message(error)
+    print(f"{head} -> {first}")
+    for line in rest:
+        print(f"        {line}".rstrip())
 
 
 def printed(cell: nbformat.NotebookNode) -> str:
@@ -70,15 +80,17 @@ def grade(path: Path) -> tuple[int, int]:
         if "check" in tags:
             checks += 1
             passed += error is None
-            verdict = "PASS" if error is None else "FAIL"
-            print(f"  {verdict}  {title(cell)}" + (f" -> {one_line(error)}" if error else ""))
+            if error is None:
+                print(f"  PASS  {title(cell)}")
+            else:
+                report(f"  FAIL  {title(cell)}", error)
         elif "rubric" in tags:
             print(f"  SELF  {title(cell)}")
-            body = printed(cell) if error is None else one_line(error)
+            body = printed(cell) if error is None else "\n".join(message(error))
             for line in body.splitlines():
                 print(f"        {line}".rstrip())
         elif error is not None and error.ename != STUB:
-            print(f"  ERROR cell {n} (not a check): {one_line(error)}")
+            report(f"  ERROR cell {n} (not a check)", error)
     return passed, checks
 
 

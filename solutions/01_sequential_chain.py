@@ -40,6 +40,10 @@ n_products = 15  # products measured in task 3 (at most 15)
 max_repairs = 5  # task 3 measures the bounds 0..max_repairs: far enough to see the curve flatten
 
 # %%
+import inspect
+import pprint
+import random
+import traceback
 from types import SimpleNamespace
 from typing import Literal
 
@@ -53,6 +57,37 @@ simulator = sim.start(seed=seed, time_scale=time_scale) if backend == "sim" else
 llm = LLM(model, backend=backend)
 products = datasets.load("products")[:n_products]
 Category = Literal["audio", "lighting", "kitchen", "fitness", "office"]
+
+# %% [markdown]
+# The checks call your functions through `attempt`: if your code raises, the failure names the
+# call that raised, with its input in full and the line of yours it came from.
+
+
+# %% jupyter={"source_hidden": true}
+def shown(fn, *args, **kwargs) -> str:
+    """The call as you would type it, every argument in full."""
+    parts = [pprint.pformat(a, width=100, compact=True) for a in args]
+    parts += [f"{k}={pprint.pformat(v, width=100, compact=True)}" for k, v in kwargs.items()]
+    return f"{getattr(fn, '__name__', fn)}({', '.join(parts)})"
+
+
+async def attempt(fn, *args, **kwargs):
+    """``fn(*args, **kwargs)`` (awaited if async); if it raises, fail naming the call."""
+    try:
+        out = fn(*args, **kwargs)
+        return (await out) if inspect.isawaitable(out) else out
+    except NotImplementedError as exc:
+        raise AssertionError(
+            f"{fn.__name__}() is not written yet ({exc or 'its stub'}): write it in the cell "
+            f"marked TODO above this check\n  (calling {shown(fn, *args, **kwargs)} raised "
+            f"NotImplementedError)"
+        ) from None
+    except Exception as exc:
+        yours = [f for f in traceback.extract_tb(exc.__traceback__) if "ipykernel" in f.filename]
+        where = f"\n  at your line: {yours[-1].line}" if yours else ""
+        raise AssertionError(
+            f"{shown(fn, *args, **kwargs)}\n  raised {type(exc).__name__}: {exc}{where}"
+        ) from None
 
 
 # %% [markdown]
@@ -139,7 +174,57 @@ for field, value in broken:
         f"the contract accepted {field}={value!r}: that listing would be published; "
         f"expected a ValidationError naming {field!r}"
     )
-print(f"check 1 passed: 2 valid products accepted, {len(broken)} broken ones rejected by name")
+
+
+def _broken(e: Extracted) -> list[str]:
+    """The check's own reference: the fields the contract must reject."""
+    return [
+        *(["product"] if e.product is None or not e.product.strip() else []),
+        *(["price_usd"] if e.price_usd is None or e.price_usd <= 0 else []),
+        *(["warranty_years"] if e.warranty_years is not None and e.warranty_years > 10 else []),
+    ]
+
+
+rng = random.Random(15)
+cases = [good.model_copy(update={"warranty_years": w}) for w in (0, 10, 11)]
+cases.append(good.model_copy(update={"price_usd": 0.01}))
+for _ in range(40):
+    cases.append(
+        good.model_copy(
+            update={
+                "product": rng.choice(["Halo", "Aurora X2", " Mesa ", "", "   ", "\t", None]),
+                "price_usd": rng.choice([None, -5.0, 0.0, 0.01, 19.5, 1e6]),
+                "warranty_years": rng.choice([None, 0, 1, 10, 11, 12, 349]),
+                "weight_kg": rng.choice([None, 0.4, 12.0]),
+            }
+        )
+    )
+for e in cases:
+    want = _broken(e)
+    try:
+        got = to_product(e)
+    except ValidationError as exc:
+        named = [f for f in want if f in problems(exc)]
+        assert want, (
+            f"to_product({e!r}) raised {problems(exc)!r}; expected a Listable: nothing in it "
+            f"breaks the contract (a warranty of 10 years, or 0, is allowed; so is any price "
+            f"above 0, and no weight)"
+        )
+        assert named == want, (
+            f"to_product({e!r}) was rejected with {problems(exc)!r}; expected every broken "
+            f"field named: {want}"
+        )
+        continue
+    except Exception as exc:
+        raise AssertionError(f"to_product({e!r}) raised {type(exc).__name__}: {exc}") from None
+    assert not want, (
+        f"to_product({e!r}) returned {got!r}: the contract accepted it, but {want} break it; "
+        f"expected a ValidationError naming {want}"
+    )
+print(
+    f"check 1 passed: 2 valid products accepted, {len(broken)} broken ones rejected by name, "
+    f"{len(cases)} more (boundaries and generated) decided as the contract says"
+)
 
 
 # %% [markdown]
@@ -183,7 +268,7 @@ def repair_chain(llm, repairs: int) -> Workflow:
         ### BEGIN STUB
         # # TODO: to_product(state.extracted); on a ValidationError, ask again with the
         # # complaint, at most `repairs` times
-        # raise NotImplementedError
+        # raise NotImplementedError("task 2: write the validate step")
         ### END STUB
 
     @step(name="format")
@@ -223,6 +308,15 @@ async def scripted_run(repairs, *answers):
     return result, fake.prompts
 
 
+def problems_of(answer: Extracted) -> str:
+    """What the contract says about ``answer`` (the check's message shows it)."""
+    try:
+        to_product(answer)
+    except ValidationError as exc:
+        return problems(exc)
+    return "valid"
+
+
 # %% tags=["check"]
 # check 2: a repair carries the complaint, the budget is a bound, and a valid answer is not re-asked
 result, prompts = await scripted_run(1, good)
@@ -244,13 +338,50 @@ for repairs in (0, 2):
     result, prompts = await scripted_run(repairs, no_price)
     assert result.status == "aborted" and len(prompts) == 1 + repairs, (
         f"an answer that never gets a price, repairs={repairs}: expected {1 + repairs} call(s) "
-        f"and status aborted, got {len(prompts)} call(s) and status {result.status}"
+        f"and status aborted, got {len(prompts)} call(s) and status {result.status} (count the "
+        f"repairs from the `repairs` argument, not a number of your own)"
     )
     assert "price_usd" in (result.reason or "") and result.state.listing is None, (
         f"an aborted run must name the field in its reason and publish nothing: "
         f"reason {result.reason!r}, listing {result.state.listing!r}"
     )
-print("check 2 passed: 1 call when valid, 1 + repairs at most, the complaint in the prompt")
+# k broken answers, then a valid one, against budgets of 0 to 3 repairs (k equal to the budget
+# must still complete); each repair prompt must name the field the answer before it broke
+rng = random.Random(16)
+breaks = [{"price_usd": None}, {"product": "  "}, {"warranty_years": 349}, {"price_usd": -1.0}]
+for repairs, k in [(r, k) for r in range(4) for k in (r, r + 1)] + [
+    (rng.randint(0, 3), rng.randint(0, 4)) for _ in range(8)
+]:
+    script = [good.model_copy(update=rng.choice(breaks)) for _ in range(k)] + [good]
+    copies = [a.model_copy(deep=True) for a in script]
+    broke = ", ".join(problems_of(a) for a in script[:k]) or "none"
+    result, prompts = await attempt(scripted_run, repairs, *script)
+    calls = min(k, repairs) + 1
+    said = (
+        f"repair_chain(llm, repairs={repairs}) with a model that answers {k} broken "
+        f"extraction(s) ({broke}), then a valid one"
+    )
+    assert script == copies, (
+        f"{said}: the model's answers were changed in place ({script[:k]} were {copies[:k]}): "
+        f"a broken field is re-asked, never patched"
+    )
+    assert len(prompts) == calls and result.status == (
+        "completed" if k <= repairs else "aborted"
+    ), (
+        f"{said}: made {len(prompts)} call(s), status {result.status} ({result.reason}); "
+        f"expected {calls} call(s) and status {'completed' if k <= repairs else 'aborted'}: "
+        f"1 + at most `repairs` repairs, the argument, not a number of your own"
+    )
+    for i in range(1, calls):
+        field = _broken(script[i - 1])[0]
+        assert field in prompts[i], (
+            f"{said}: repair prompt {i} does not name {field!r}, which the answer before it "
+            f"broke: {prompts[i]!r}"
+        )
+print(
+    "check 2 passed: 1 call when valid, 1 + repairs at most (16 budgets and scripts), the "
+    "complaint in the prompt"
+)
 
 
 # %% [markdown]
@@ -263,12 +394,8 @@ print("check 2 passed: 1 call when valid, 1 + repairs at most, the complaint in 
 # `listings` (runs completed) and `cost_usd` (summed `RunResult.cost_usd`). Every call is a
 # fresh sample, so make it a **paired** comparison: before each bound, reset the simulator
 # (`simulator.configure()`: same seed, counting afresh), so that every bound meets the same
-# first answers and differs only by its repairs. Then set `REPAIRS`
-# to **the smallest bound that reaches the most listings measured** (every repair beyond it is
-# paid for and rescues nothing in this sample), and print one sentence that justifies it with
-# the numbers: listings gained, dollars per rescued listing, and whether the curve flattened
-# within the bounds you tried. The check wants to see it flatten: if the most listings come only
-# at the largest bound tried, a larger bound might rescue more, so raise `max_repairs`.
+# first answers and differs only by its repairs (the check measures again the same way and
+# compares).
 
 # %%
 ### BEGIN SOLUTION
@@ -286,9 +413,82 @@ for n in range(max_repairs + 1):
         }
     )
 measured = pd.DataFrame(rows).set_index("repairs")
-best = measured["listings"].max()
-REPAIRS = int(measured.index[measured["listings"] == best][0])
-gained = best - measured.loc[0, "listings"]
+### END SOLUTION
+### BEGIN STUB
+# measured = None  # TODO: a DataFrame indexed by repairs 0..max_repairs: listings, cost_usd
+### END STUB
+measured
+
+# %% tags=["check"]
+# check 3: the measurement covers 0..max_repairs repairs, paired, with listings and total cost
+assert isinstance(measured, pd.DataFrame), (
+    f"measured is {type(measured).__name__}, not a DataFrame: write task 3's first cell"
+)
+assert list(measured.index) == list(range(max_repairs + 1)), (
+    f"measured is indexed by {list(measured.index)}, expected repairs 0 to {max_repairs}"
+)
+assert {"listings", "cost_usd"} <= set(measured.columns), (
+    f"measured has the columns {list(measured.columns)}, expected listings and cost_usd"
+)
+assert measured["cost_usd"].is_monotonic_increasing and measured["cost_usd"].iloc[0] > 0, (
+    f"a larger repair budget cannot cost less: cost_usd is {measured['cost_usd'].round(5).tolist()} "
+    f"(when every bound meets the same first answers: reset the simulator before each bound)"
+)
+if simulator:  # measure the first bounds again, paired, with your chain: the same numbers
+    again = {}
+    for n in range(min(2, max_repairs) + 1):  # (three bounds show pairing and the sum)
+        simulator.configure()
+        runs = await repair_chain(llm, n).run_many(
+            [ChainState(text=p["blurb"]) for p in products], concurrency=8
+        )
+        again[n] = (sum(r.status == "completed" for r in runs), sum(r.cost_usd for r in runs))
+    listings = {n: int(measured.loc[n, "listings"]) for n in again}
+    assert listings == {n: a for n, (a, _) in again.items()}, (
+        f"measured listings by repairs are {listings}; the check, resetting the simulator before "
+        f"each bound (simulator.configure()), counts { {n: a for n, (a, _) in again.items()} }: "
+        f"reset before every bound, so that each one meets the same first answers"
+    )
+    off = [n for n, (_, c) in again.items() if abs(measured.loc[n, "cost_usd"] - c) > 1e-9]
+    assert not off, (
+        f"measured cost_usd by repairs is "
+        f"{ {n: round(float(measured.loc[n, 'cost_usd']), 6) for n in again} }; the check's "
+        f"paired measurement sums { {n: round(c, 6) for n, (_, c) in again.items()} } (the "
+        f"runs' cost_usd summed over the {len(products)} products, not their mean; and reset "
+        f"the simulator before each bound)"
+    )
+knee = int(measured.index[measured["listings"] == measured["listings"].max()][0])
+# a bound is justified by where the curve flattens: when the most listings come only at the
+# largest bound tried, nothing tells that bound from "the largest, to be safe"
+assert knee < max_repairs, (
+    f"the most listings ({measured['listings'].max()}) came only at the largest bound tried, "
+    f"{max_repairs}: listings by repairs are {measured['listings'].tolist()}; the curve has not "
+    f"flattened, so raise max_repairs and measure further before fixing a bound"
+)
+print(f"check 3 passed: listings by repairs {measured['listings'].tolist()}, paired")
+
+# %% [markdown]
+# Then write `pick_repairs(measured)`: **the smallest bound that reaches the most listings
+# measured** (every repair beyond it is paid for and rescues nothing in this sample). The cell
+# ships `REPAIRS = pick_repairs(measured)`; print one sentence that justifies it with the
+# numbers: listings gained, dollars per rescued listing, and whether the curve flattened within
+# the bounds you tried.
+
+
+# %%
+def pick_repairs(measured: pd.DataFrame) -> int:
+    ### BEGIN SOLUTION
+    best = measured["listings"].max()
+    return int(measured.index[measured["listings"] == best][0])
+    ### END SOLUTION
+    ### BEGIN STUB
+    # # TODO: the smallest bound with the most listings
+    # raise NotImplementedError("task 3: write pick_repairs()")
+    ### END STUB
+
+
+REPAIRS = pick_repairs(measured)
+### BEGIN SOLUTION
+gained = measured.loc[REPAIRS, "listings"] - measured.loc[0, "listings"]
 extra = measured.loc[REPAIRS, "cost_usd"] - measured.loc[0, "cost_usd"]
 flat = (
     "larger bounds rescue none more here and pay again for every product that can never pass"
@@ -301,41 +501,52 @@ print(
 )
 ### END SOLUTION
 ### BEGIN STUB
-# measured = None  # TODO: a DataFrame indexed by repairs 0..max_repairs: listings, cost_usd
-# REPAIRS = None  # TODO: the bound the measurement justifies
+# # TODO: print one sentence that justifies REPAIRS with the numbers
 ### END STUB
-measured
+
 
 # %% tags=["check"]
-# check 3: the measurement covers 0..max_repairs repairs and the bound is where rescues stop
-assert isinstance(measured, pd.DataFrame), f"measured is {type(measured).__name__}, not a DataFrame"
-assert list(measured.index) == list(range(max_repairs + 1)), (
-    f"measured is indexed by {list(measured.index)}, expected repairs 0 to {max_repairs}"
-)
-assert {"listings", "cost_usd"} <= set(measured.columns), (
-    f"measured has the columns {list(measured.columns)}, expected listings and cost_usd"
-)
-assert measured["cost_usd"].is_monotonic_increasing and measured["cost_usd"].iloc[0] > 0, (
-    f"a larger repair budget cannot cost less: cost_usd is {measured['cost_usd'].round(5).tolist()}"
-)
-knee = int(measured.index[measured["listings"] == measured["listings"].max()][0])
-# a bound is justified by where the curve flattens: when the most listings come only at the
-# largest bound tried, nothing tells that bound from "the largest, to be safe"
-assert knee < max_repairs, (
-    f"the most listings ({measured['listings'].max()}) came only at the largest bound tried, "
-    f"{max_repairs}: listings by repairs are {measured['listings'].tolist()}; the curve has not "
-    f"flattened, so raise max_repairs and measure further before fixing a bound"
-)
-assert REPAIRS == knee, (
-    f"REPAIRS = {REPAIRS}, but the measurement says {knee}: listings by repairs are "
-    f"{measured['listings'].tolist()}, costs {measured['cost_usd'].round(5).tolist()}; "
-    + (
-        "a larger bound rescues nothing more and pays for more calls"
-        if REPAIRS is not None and REPAIRS > knee
-        else "a smaller bound leaves listings that a repair would have rescued"
+# check 4: pick_repairs() finds where rescues stop, on your table and on tables it has not seen
+def _pick_repairs(table):
+    """The check's own reference: the smallest bound whose listings are the most."""
+    best = max(table["listings"])
+    return min(n for n in table.index if table.loc[n, "listings"] == best)
+
+
+def _table(listings):
+    frame = pd.DataFrame({"listings": listings, "cost_usd": [0.001 * (n + 1) for n in range(6)]})
+    return frame.rename_axis("repairs")
+
+
+rng = random.Random(17)
+tables = [
+    measured,  # yours
+    _table([10, 12, 13, 13, 13, 13]),
+    _table([10, 10, 10, 10, 10, 10]),  # no repair rescues anything: 0
+    _table([8, 9, 10, 11, 12, 14]),  # still rising at the largest bound
+    _table([9, 12, 11, 12, 12, 10]),  # a tie for the most: the smaller bound
+    _table([0, 0, 0, 0, 0, 0]),  # nothing lists at all
+]
+for _ in range(30):
+    base = rng.randint(0, 10)
+    tables.append(_table([base + rng.randint(0, 4) for _ in range(6)]))
+for table in [t for t in tables if isinstance(t, pd.DataFrame)]:  # (yours, once written)
+    before = table.copy()
+    got, want = await attempt(pick_repairs, table), _pick_repairs(before)
+    assert table.equals(before), (
+        f"pick_repairs(measured) changed the table it was given, from\n{before}\n  to\n{table}"
     )
+    assert got == want, (
+        f"pick_repairs(measured) returned {got!r}; expected {want} for listings by repairs "
+        f"{before['listings'].tolist()}: the smallest bound that reaches the most listings "
+        f"(beyond it, repairs are paid for and rescue nothing)"
+    )
+assert isinstance(measured, pd.DataFrame), "measured is not a DataFrame: write task 3's first cell"
+assert REPAIRS == _pick_repairs(measured), (
+    f"REPAIRS = {REPAIRS}, but your table gives {_pick_repairs(measured)}: keep "
+    f"REPAIRS = pick_repairs(measured), not a number read off the table"
 )
-print(f"check 3 passed: {REPAIRS} repair(s), listings {measured['listings'].tolist()}")
+print(f"check 4 passed: pick_repairs() on {len(tables)} tables; {REPAIRS} repair(s)")
 
 
 # %% [markdown]

@@ -36,9 +36,14 @@ sweep_time_scale = 0.02  # the rate-limited run (task 2): a model-minute lasts 1
 requests_per_minute = 4  # the rate limit in task 2
 
 # %%
+import copy
+import inspect
 import math
 import operator
+import pprint
+import random
 import re
+import traceback
 from collections import Counter
 
 from pydantic import BaseModel
@@ -51,6 +56,37 @@ simulator = sim.start(seed=seed, time_scale=time_scale)
 records = datasets.load("documents")
 docs = [Doc(id=r["id"], kind=r["kind"], text=r["text"], fields=list(r["fields"])) for r in records]
 print(len(docs), "documents")
+
+# %% [markdown]
+# The checks call your functions through `attempt`: if your code raises, the failure names the
+# call that raised, with its input in full and the line of yours it came from.
+
+
+# %% jupyter={"source_hidden": true}
+def shown(fn, *args, **kwargs) -> str:
+    """The call as you would type it, every argument in full."""
+    parts = [pprint.pformat(a, width=100, compact=True) for a in args]
+    parts += [f"{k}={pprint.pformat(v, width=100, compact=True)}" for k, v in kwargs.items()]
+    return f"{getattr(fn, '__name__', fn)}({', '.join(parts)})"
+
+
+async def attempt(fn, *args, **kwargs):
+    """``fn(*args, **kwargs)`` (awaited if async); if it raises, fail naming the call."""
+    try:
+        out = fn(*args, **kwargs)
+        return (await out) if inspect.isawaitable(out) else out
+    except NotImplementedError as exc:
+        raise AssertionError(
+            f"{fn.__name__}() is not written yet ({exc or 'its stub'}): write it in the cell "
+            f"marked TODO above this check\n  (calling {shown(fn, *args, **kwargs)} raised "
+            f"NotImplementedError)"
+        ) from None
+    except Exception as exc:
+        yours = [f for f in traceback.extract_tb(exc.__traceback__) if "ipykernel" in f.filename]
+        where = f"\n  at your line: {yours[-1].line}" if yours else ""
+        raise AssertionError(
+            f"{shown(fn, *args, **kwargs)}\n  raised {type(exc).__name__}: {exc}{where}"
+        ) from None
 
 
 # %% [markdown]
@@ -96,12 +132,59 @@ def totals(extracted: list[dict | None], docs: list[Doc]) -> dict:
     ### END SOLUTION
     ### BEGIN STUB
     # # TODO: by_kind, invoiced_usd, amounts_missing, missing
-    # raise NotImplementedError
+    # raise NotImplementedError("task 1: write totals()")
     ### END STUB
 
 
 # %% tags=["check"]
-# check 1: totals() adds what was found and counts every gap
+# check 1: totals() adds what was found and counts every gap, on the example and on new batches
+def _totals(extracted, docs):
+    """The check's own reference (not your code): what totals() must return."""
+    kinds, usd, unpriced, gaps = Counter(), 0.0, 0, 0
+    for doc, row in zip(docs, extracted, strict=True):
+        kinds[doc.kind] += 1
+        gaps += sum((row or {}).get(f) is None for f in doc.fields)
+        if doc.kind == "invoice":
+            amount = parse_amount((row or {}).get("amount"))
+            unpriced += amount is None
+            usd += amount or 0.0
+    return {
+        "by_kind": dict(kinds),
+        "invoiced_usd": round(usd, 2),
+        "amounts_missing": unpriced,
+        "missing": gaps,
+    }
+
+
+def _batch(rng: random.Random, n: int) -> tuple[list, list]:
+    """A batch the notebook never showed: skipped items, absent keys, $0.00, unparsable amounts."""
+    fields = {
+        "invoice": ["vendor", "amount", "due_date", "email"],
+        "meeting": ["date", "author", "attendees"],
+        "incident": ["service", "severity"],
+    }
+    docs, rows = [], []
+    for i in range(n):
+        kind = rng.choice(list(fields))
+        asked = rng.sample(fields[kind], rng.randint(1, len(fields[kind])))
+        if kind == "invoice" and "amount" not in asked:
+            asked.append("amount")
+        docs.append(Doc(id=f"g{i}", kind=kind, text="", fields=asked))
+        if rng.random() < 0.2:
+            rows.append(None)  # the item was skipped
+            continue
+        row = {}
+        for f in asked:
+            if rng.random() < 0.15:
+                continue  # the key is absent: as missing as None
+            row[f] = rng.choice([None, "x"])
+            if f == "amount":
+                cents = f"${rng.randint(1, 99999):,}.{rng.randint(0, 99):02d}"
+                row[f] = rng.choice([None, "$0.00", "n/a", cents])
+        rows.append(row)
+    return rows, docs
+
+
 toy = [
     Doc(id="a", kind="invoice", text="", fields=["vendor", "amount", "email"]),
     Doc(id="b", kind="invoice", text="", fields=["vendor", "amount", "due_date"]),
@@ -114,18 +197,33 @@ rows = [
     {"vendor": "Free sample Co", "amount": "$0.00"},  # zero is an amount, not a gap
     {"date": "2025-03-01", "author": None},
 ]
-got = totals(rows, toy)
-want = {
-    "by_kind": {"invoice": 3, "meeting": 1},
-    "invoiced_usd": 1250.5,
-    "amounts_missing": 1,
-    "missing": 5,
+HINTS = {
+    "by_kind": "every document counts once under its kind",
+    "invoiced_usd": "the sum of the invoice amounts found, rounded to 2 decimals; a missing "
+    "amount adds nothing, and only invoices count",
+    "amounts_missing": "invoices only, whose amount is None, absent or unparsable, or whose "
+    "item was skipped; $0.00 is an amount",
+    "missing": "every requested field (doc.fields) whose value is None or absent; a skipped "
+    "item counts all its fields",
 }
-for key, value in want.items():
-    assert got.get(key) == value, (
-        f"{key}: your totals() returned {got.get(key)!r}, expected {value!r} for rows {rows}"
-        + (" (a skipped item counts all its fields)" if key == "missing" else "")
-        + (" ($0.00 is an amount; None is not)" if key == "amounts_missing" else "")
+rng = random.Random(2)
+cases = [(rows, toy), ([], []), *(_batch(rng, rng.randint(1, 9)) for _ in range(40))]
+for case_rows, case_docs in cases:
+    before = copy.deepcopy((case_rows, case_docs))
+    got = await attempt(totals, case_rows, case_docs)
+    want = _totals(case_rows, case_docs)
+    assert isinstance(got, dict), (
+        f"{shown(totals, case_rows, case_docs)}\n  returned {got!r}; expected the dict {want!r}"
+    )
+    for key, value in want.items():
+        assert got.get(key) == value, (
+            f"{shown(totals, case_rows, case_docs)}\n  returned {key}={got.get(key)!r}; "
+            f"expected {value!r}: {HINTS[key]}\n  the whole result: {got!r}"
+        )
+    assert (case_rows, case_docs) == before, (
+        f"totals() changed its input: after {shown(totals, *before)}\n  the rows and docs are "
+        f"{pprint.pformat((case_rows, case_docs), width=100)}\n  a reduce reads the map's "
+        f"output, it must not rewrite it"
     )
 async with LLM(model) as llm:
     result = await map_reduce(llm, totals, concurrency=8).run(Batch(docs=docs))
@@ -146,9 +244,10 @@ truth = {
 }
 for key, value in truth.items():
     assert summary.get(key) == value, (
-        f"on the 12 documents, {key} is {summary.get(key)!r}; the extracted rows give {value!r}"
+        f"map_reduce(llm, totals) on the 12 documents: {key} is {summary.get(key)!r}; the "
+        f"extracted rows give {value!r} ({HINTS[key]})"
     )
-print("check 1 passed:", summary)
+print(f"check 1 passed: the example, an empty batch and {len(cases) - 2} generated ones;", summary)
 
 # %% [markdown]
 # ## Task 2 · A rate-limited fan-out: how many lanes, and how to pace them
@@ -182,7 +281,7 @@ def lanes(requests_per_minute: float, mean_call_s: float) -> int:
     ### END SOLUTION
     ### BEGIN STUB
     # # TODO: Little's law, at least one lane
-    # raise NotImplementedError
+    # raise NotImplementedError("task 2: write lanes()")
     ### END STUB
 
 
@@ -198,22 +297,37 @@ def make_llm() -> LLM:
 
 
 # %% tags=["check"]
-# check 2: lanes() follows Little's law (rate × latency), at least one lane
+# check 2: lanes() follows Little's law (rate × latency, rounded up), at least one lane
+def _lanes(rpm, latency_s):
+    """The check's own reference: calls in flight = calls per second × seconds each, rounded up."""
+    return max(1, math.ceil(rpm / 60 * latency_s))
+
+
 cases = [
-    ((4000, 1.5), 100),  # 66.7 calls/s × 1.5 s in flight
-    ((4000, 2.0), 134),  # round up: 133.3 lanes do not keep up
-    ((50, 0.7), 1),  # 0.58: one lane already outruns 50 requests/min
-    ((4, mean_call_s), 1),
-    ((600, 3.0), 30),
+    (4000, 1.5),  # 66.7 calls/s × 1.5 s in flight: exactly 100
+    (4000, 2.0),  # 133.3: round up, 133 lanes do not keep up
+    (600, 3.0),  # exactly 30: no extra lane
+    (120, 0.5),  # exactly 1
+    (50, 0.7),  # 0.58: one lane already outruns 50 requests/min
+    (1, 0.01),  # far under one: still one lane
+    (4, mean_call_s),
 ]
-for args, want in cases:
-    got = lanes(*args)
+rng = random.Random(3)
+while len(cases) < 47:
+    rpm, latency = rng.randint(1, 20000), round(rng.uniform(0.05, 12.0), 2)
+    if abs(rpm / 60 * latency - round(rpm / 60 * latency)) > 1e-6:  # clear of float ties
+        cases.append((rpm, latency))
+for rpm, latency in cases:
+    got = await attempt(lanes, rpm, latency)
+    want = _lanes(rpm, latency)
     assert got == want, (
-        f"lanes{args} returned {got!r}; expected {want}: "
-        f"{args[0]} requests/min = {args[0] / 60:.2f} calls/s, each in flight {args[1]:.2f} s"
+        f"{shown(lanes, rpm, latency)} returned {got!r}; expected {want}: {rpm} requests/min is "
+        f"{rpm / 60:.3f} calls/s, each in flight {latency} s, so {rpm / 60 * latency:.3f} calls "
+        f"in flight, rounded up, at least 1"
     )
 print(
-    f"check 2 passed: at {requests_per_minute} requests/min, {lanes(requests_per_minute, mean_call_s)} lane"
+    f"check 2 passed: {len(cases)} cases; at {requests_per_minute} requests/min, "
+    f"{lanes(requests_per_minute, mean_call_s)} lane"
 )
 
 # %% tags=["check"]
@@ -290,19 +404,28 @@ cases = [
     ("Vendor: Bluebird\nAmount: $80.00\nEmail: a@b.example", ["seen"]),  # nothing to flag
     ("Vendor: Bluebird\nAmount: $80.00", ["seen", "no contact email"]),  # one branch flags
     ("Amount: $5,000.00\nEmail: a@b.example", ["seen", "large amount"]),  # the other one
+    ("Amount: $1,000.00", ["seen", "no contact email"]),  # $1,000 is not above $1,000
 ]
-try:
-    wf = build_review()
-except Exception as exc:
-    raise AssertionError(f"build_review() raised {type(exc).__name__}: {exc}") from None
-for text, want in cases:
-    r = await wf.run(Review(text=text, flags=["seen"]))
-    assert r.status == "completed", f"the review did not complete: {r.reason}"
-    assert r.state.flags == want, (
-        f"for {text!r} the flags are {r.state.flags}, expected {want} "
-        f"(the old flags, then large_amount's, then has_contact's)"
+cases = [(text, ["seen"], want) for text, want in cases]
+rng = random.Random(4)
+for _ in range(8):  # other amounts, contacts and earlier flags
+    amount, email = rng.choice([80, 999.99, 1000, 1000.01, 25000]), rng.random() < 0.5
+    old = rng.sample(["seen", "vip", "late"], rng.randint(0, 2))
+    text = f"Amount: ${amount:,.2f}" + ("\nEmail: x@y.example" if email else "")
+    want = old + ["large amount"] * (amount > 1000) + ["no contact email"] * (not email)
+    cases.append((text, old, want))
+wf = await attempt(build_review)
+for text, old, want in cases:
+    r = await wf.run(Review(text=text, flags=old))
+    assert r.status == "completed", (
+        f"build_review().run(Review(text={text!r}, flags={old!r})) did not complete: {r.reason}"
     )
-print("check 4 passed")
+    assert r.state.flags == want, (
+        f"build_review().run(Review(text={text!r}, flags={old!r}))\n  ended with flags "
+        f"{r.state.flags}; expected {want}: the old flags, then large_amount's, then "
+        f"has_contact's"
+    )
+print(f"check 4 passed: {len(cases)} reviews")
 
 # %% [markdown]
 # ## Task 4 · A vote that fails closed
@@ -332,37 +455,57 @@ def decide(votes: list[str | None], rule: str) -> str | None:
     ### END SOLUTION
     ### BEGIN STUB
     # # TODO: the label that wins under rule, else None
-    # raise NotImplementedError
+    # raise NotImplementedError("task 4: write decide()")
     ### END STUB
 
 
 # %% tags=["check"]
 # check 5: decide() fails closed: ties, missing and malformed votes never decide
+def _decide(votes, rule):
+    """The check's own reference: more than half of ALL votes, or every vote, else None."""
+    counts = Counter(v for v in votes if v is not None)
+    if rule == "consensus":
+        return votes[0] if votes and None not in votes and len(counts) == 1 else None
+    top = counts.most_common(1)
+    return top[0][0] if top and top[0][1] * 2 > len(votes) else None
+
+
 cases = [
-    (["pass", "pass", "fail"], "majority", "pass"),
-    (["pass", "pass", "fail"], "consensus", None),  # one dissent: escalate
-    (["pass", "pass", "pass"], "consensus", "pass"),
-    (["pass", "fail"], "majority", None),  # a tie
-    (["pass", "pass", "fail", "fail"], "majority", None),  # a tie of four
-    (["pass", None], "majority", None),  # half of all N is not more than half
-    (["pass", "pass", None], "majority", "pass"),  # two of three
-    (["pass", "pass", None], "consensus", None),  # a missing vote is not agreement
-    (["pass", None, None], "majority", None),  # one real vote of three
-    ([None, None, None], "majority", None),
-    ([None, None, None], "consensus", None),
-    (["fail", "fail", "fail", "pass", "pass"], "majority", "fail"),
-    (["billing", "billing", "technical", None, "billing"], "majority", "billing"),
+    (["pass", "pass", "fail"], "majority"),
+    (["pass", "pass", "fail"], "consensus"),  # one dissent: escalate
+    (["pass", "pass", "pass"], "consensus"),
+    (["pass", "fail"], "majority"),  # a tie
+    (["pass", "pass", "fail", "fail"], "majority"),  # a tie of four
+    (["pass", None], "majority"),  # half of all N is not more than half
+    (["pass", "pass", None], "majority"),  # two of three
+    (["pass", "pass", None], "consensus"),  # a missing vote is not agreement
+    (["pass", None, None], "majority"),  # one real vote of three
+    ([None, None, None], "majority"),  # nothing came back
+    ([None, None, None], "consensus"),
+    ([], "majority"),  # no voter at all
+    ([], "consensus"),
+    (["fail", "fail", "fail", "pass", "pass"], "majority"),
+    (["billing", "billing", "technical", None, "billing"], "majority"),
 ]
-for votes, rule, want in cases:
-    got = decide(list(votes), rule)
-    assert got == want, (
-        f"decide({votes}, {rule!r}) returned {got!r}, expected {want!r}"
-        + (" (None counts against every label)" if None in votes else "")
-        + (
-            " (a tie decides nothing)"
-            if want is None and None not in votes and rule == "majority"
-            else ""
-        )
+rng = random.Random(5)
+for _ in range(60):
+    n = rng.randint(1, 7)
+    votes = [rng.choice(["pass", "fail", "hold", None]) for _ in range(n)]
+    cases.append((votes, rng.choice(["majority", "consensus"])))
+for votes, rule in cases:
+    given = list(votes)
+    got = await attempt(decide, given, rule)
+    want = _decide(votes, rule)
+    why = (
+        "more than half of all N votes must name it; None counts against every label; a tie "
+        "decides nothing"
+        if rule == "majority"
+        else "every vote must name it; one missing vote escalates"
+    )
+    assert got == want, f"{shown(decide, votes, rule)} returned {got!r}; expected {want!r}: {why}"
+    assert given == votes, (
+        f"{shown(decide, votes, rule)} changed the caller's list to {given}: a verdict reads "
+        f"the votes, it must not reorder or drop them (the caller logs them)"
     )
 # on real votes: five Haiku voters per ticket, your verdicts against the library's
 labels = ["billing", "technical", "account", "shipping", "other"]
@@ -383,13 +526,14 @@ async with LLM(model) as llm:
 for t, v in zip(tickets, verdicts, strict=True):
     for rule in ("majority", "consensus"):
         want = v.label if rule == "majority" else (v.votes[0] if len(set(v.votes)) == 1 else None)
-        got = decide(list(v.votes), rule)
+        got = await attempt(decide, list(v.votes), rule)
         assert got == want, (
-            f"{t['id']}: votes {v.votes}, {rule}: you decided {got!r}, expected {want!r}"
+            f"{shown(decide, list(v.votes), rule)} on ticket {t['id']} returned {got!r}; "
+            f"expected {want!r}"
         )
 escalated = sum(decide(v.votes, "consensus") is None for v in verdicts)
 print(
-    f"check 5 passed: on {len(tickets)} tickets, majority escalated "
+    f"check 5 passed: {len(cases)} vote lists; on {len(tickets)} tickets, majority escalated "
     f"{sum(decide(v.votes, 'majority') is None for v in verdicts)}, consensus {escalated}"
 )
 

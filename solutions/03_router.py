@@ -34,6 +34,11 @@ time_scale = 0.0
 threshold = 0.6
 
 # %%
+import inspect
+import pprint
+import random
+import traceback
+
 from orchestra import LLM, Workflow, branch, datasets, sim
 from orchestra.patterns.router import (
     LOW_CONFIDENCE,
@@ -69,6 +74,38 @@ llm = LLM(model, **quiet)
 print(len(tickets), "tickets;", model, quiet)
 
 # %% [markdown]
+# The checks call your functions through `attempt`: if your code raises, the failure names the
+# call that raised, with its input in full and the line of yours it came from.
+
+
+# %% jupyter={"source_hidden": true}
+def shown(fn, *args, **kwargs) -> str:
+    """The call as you would type it, every argument in full."""
+    parts = [pprint.pformat(a, width=100, compact=True) for a in args]
+    parts += [f"{k}={pprint.pformat(v, width=100, compact=True)}" for k, v in kwargs.items()]
+    return f"{getattr(fn, '__name__', fn)}({', '.join(parts)})"
+
+
+async def attempt(fn, *args, **kwargs):
+    """``fn(*args, **kwargs)`` (awaited if async); if it raises, fail naming the call."""
+    try:
+        out = fn(*args, **kwargs)
+        return (await out) if inspect.isawaitable(out) else out
+    except NotImplementedError as exc:
+        raise AssertionError(
+            f"{fn.__name__}() is not written yet ({exc or 'its stub'}): write it in the cell "
+            f"marked TODO above this check\n  (calling {shown(fn, *args, **kwargs)} raised "
+            f"NotImplementedError)"
+        ) from None
+    except Exception as exc:
+        yours = [f for f in traceback.extract_tb(exc.__traceback__) if "ipykernel" in f.filename]
+        where = f"\n  at your line: {yours[-1].line}" if yours else ""
+        raise AssertionError(
+            f"{shown(fn, *args, **kwargs)}\n  raised {type(exc).__name__}: {exc}{where}"
+        ) from None
+
+
+# %% [markdown]
 # ## Task 1 · The route table and the confidence threshold
 #
 # Build the router by hand from the engine's pieces: `classifier(llm, CATEGORIES)` writes `label`
@@ -77,7 +114,8 @@ print(len(tickets), "tickets;", model, quiet)
 # - `ROUTES`: one handler per category that has a team (billing, technical, account, shipping),
 #   each `handler(llm, name, URGENCY)`; no route for `other`.
 # - `route(t)`: the ticket's label, or `LOW_CONFIDENCE` when `t.confidence` is under `threshold`
-#   (a confidence equal to the threshold is sure enough).
+#   (a confidence equal to the threshold is sure enough). Read the notebook's `threshold` (the
+#   check moves it), and leave the ticket as it is: `branch` only asks for a route.
 
 # %%
 ### BEGIN SOLUTION
@@ -94,7 +132,7 @@ def route(t: Ticket) -> str:
 #
 # def route(t: Ticket) -> str:
 #     # TODO: the label, or LOW_CONFIDENCE under the threshold
-#     raise NotImplementedError
+#     raise NotImplementedError("task 1: write route()")
 ### END STUB
 
 triage = Workflow(
@@ -105,18 +143,38 @@ triage = Workflow(
 
 # %% tags=["check"]
 # check 1: the route table sends each sure ticket to its team, unsure ones to the default
-assert sorted(ROUTES) == TEAMS, f"ROUTES has the keys {sorted(ROUTES)}; expected {TEAMS}"
-for label, confidence, want in [
-    ("billing", threshold, "billing"),  # at the threshold: sure enough
-    ("billing", threshold - 0.01, LOW_CONFIDENCE),
-    ("shipping", 0.99, "shipping"),
-    ("other", 0.99, "other"),  # a label without a team: branch's default takes it
-]:
-    got = route(Ticket(text="-", label=label, confidence=confidence))
-    assert got == want, (
-        f"route() of a ticket labelled {label!r} with confidence {confidence:.2f} returned "
-        f"{got!r}; expected {want!r} (threshold {threshold})"
-    )
+assert isinstance(ROUTES, dict) and sorted(ROUTES) == TEAMS, (
+    f"ROUTES has the keys {sorted(ROUTES) if isinstance(ROUTES, dict) else ROUTES}; expected "
+    f"{TEAMS}: one handler per team, none for 'other'"
+)
+rng = random.Random(13)
+kept = threshold
+try:
+    for threshold in (kept, 0.3, 0.85):  # route reads the notebook's threshold: the check moves it
+        cases = [
+            ("billing", threshold),  # at the threshold: sure enough
+            ("billing", threshold - 0.01),
+            ("shipping", 0.99),
+            ("other", 0.99),  # a label without a team: branch's default takes it
+            ("legal", 0.99),  # a label nobody expected: the same
+        ]
+        cases += [(rng.choice([*TEAMS, "other"]), round(rng.random(), 2)) for _ in range(15)]
+        for label, confidence in cases:
+            t = Ticket(text="-", label=label, confidence=confidence)
+            got = await attempt(route, t)
+            want = label if confidence >= threshold else LOW_CONFIDENCE
+            assert got == want, (
+                f"with threshold = {threshold}, {shown(route, Ticket(text='-', label=label, confidence=confidence))} "
+                f"returned {got!r}; expected {want!r}: the label when the confidence is at least "
+                f"the threshold (equal is sure enough), else LOW_CONFIDENCE; read `threshold`, "
+                f"not a number typed in"
+            )
+            assert t == Ticket(text="-", label=label, confidence=confidence), (
+                f"route() changed the ticket it was given to {t}: branch only asks for a route "
+                f"name, the ticket's label and confidence stay as the classifier wrote them"
+            )
+finally:
+    threshold = kept
 results = await triage_all(triage, [t["text"] for t in tickets])
 wrong = []
 for t, r in zip(tickets, results, strict=True):
@@ -246,12 +304,21 @@ def pick_threshold(
     ### END SOLUTION
     ### BEGIN STUB
     # # TODO: the lowest candidate whose misroute rate among automatic routes is within budget
-    # raise NotImplementedError
+    # raise NotImplementedError("task 3: write pick_threshold()")
     ### END STUB
 
 
 # %% tags=["check"]
 # check 3: the lowest threshold within the misroute budget, counted among automatic routes
+def _pick(rows, budget, cands):
+    """The check's own reference: the lowest candidate within budget, else None."""
+    for th in sorted(cands):
+        auto = [(label, true) for label, c, true in rows if c >= th and label in TEAMS]
+        if sum(label != true for label, true in auto) <= budget * len(auto):
+            return th
+    return None
+
+
 toy = [
     ("billing", 0.9, "billing"),
     ("billing", 0.55, "technical"),  # misrouted from 0.5 down
@@ -260,29 +327,54 @@ toy = [
     ("shipping", 0.8, "shipping"),
     ("other", 0.95, "other"),  # no team: never routed automatically
 ]
-for budget, cands, want, why in [
-    (0.10, [0.0, 0.5, 0.6, 0.8], 0.6, "0.0 misroutes 2 of 5, 0.5 1 of 4, 0.6 none of 3"),
-    (0.35, [0.0, 0.5, 0.6, 0.8], 0.5, "0.0 misroutes 40% of its automatic routes, over 35%"),
-    (0.50, [0.8, 0.0, 0.5], 0.0, "the lowest candidate, whatever their order"),
-    (0.00, [0.0, 0.5], None, "no candidate is within a 0% budget"),
-]:
-    got = pick_threshold(toy, budget, cands)
-    assert got == want, (
-        f"pick_threshold(toy, {budget}, {cands}) returned {got!r}; expected {want!r}: {why}"
+ten = [("billing", 0.9, "billing")] * 9 + [("billing", 0.9, "account")]  # 1 of 10 misrouted
+cases = [
+    (toy, 0.10, [0.0, 0.5, 0.6, 0.8], "0.0 misroutes 2 of 5, 0.5 1 of 4, 0.6 none of 3"),
+    (toy, 0.35, [0.0, 0.5, 0.6, 0.8], "0.0 misroutes 40% of its automatic routes, over 35%"),
+    (toy, 0.50, [0.8, 0.0, 0.5], "the lowest candidate, whatever their order"),
+    (toy, 0.00, [0.0, 0.5], "no candidate is within a 0% budget: None"),
+    (ten, 0.10, [0.5, 0.95], "10% misrouted is within a 10% budget: equal is within"),
+    ([], 0.10, [0.7, 0.3], "no ticket, nothing misrouted: the lowest candidate"),
+    (toy, 0.10, [], "no candidate at all: None"),
+    (toy, 0.10, [0.99], "above every confidence nothing is routed automatically: within budget"),
+]
+rng = random.Random(14)
+for _ in range(40):
+    gen = [
+        (
+            rng.choice([*TEAMS, "other"]),
+            round(rng.random(), 2),
+            rng.choice([*TEAMS, "other"]),
+        )
+        for _ in range(rng.randint(0, 12))
+    ]
+    cands = rng.sample([0.0, 0.3, 0.5, 0.6, 0.7, 0.8, 0.9], rng.randint(1, 4))
+    cases.append((gen, rng.choice([0.0, 0.1, 0.2, 0.25, 0.5]), cands, ""))
+for case_rows, budget, cands, why in cases:
+    given_rows, given_cands = list(case_rows), list(cands)
+    got = await attempt(pick_threshold, given_rows, budget, given_cands)
+    want = _pick(case_rows, budget, cands)
+    assert (given_rows, given_cands) == (case_rows, cands), (
+        f"{shown(pick_threshold, case_rows, budget, cands)} changed its arguments to "
+        f"{given_rows}, {given_cands}: the caller's rows and candidates are theirs"
     )
-chosen = pick_threshold(rows, 0.10, candidates)
-auto = [(label, true) for label, c, true in rows if chosen is not None and c >= chosen]
-auto = [(label, true) for label, true in auto if label in TEAMS]
+    assert got == want, (
+        f"{shown(pick_threshold, case_rows, budget, cands)}\n  returned {got!r}; expected "
+        f"{want!r}"
+        + (f": {why}" if why else "")
+        + "\n  (the lowest candidate whose misroutes, among the tickets routed automatically "
+        "(confidence >= threshold and a label with a team), are at most the budget's share of "
+        "them; None when no candidate is)"
+    )
+chosen = await attempt(pick_threshold, rows, 0.10, candidates)
+assert chosen == _pick(rows, 0.10, candidates), (
+    f"pick_threshold(rows, 0.10, {candidates}) on task 2's {len(rows)} tickets returned "
+    f"{chosen!r}; expected {_pick(rows, 0.10, candidates)!r} (see the table above)"
+)
+auto = [(label, true) for label, c, true in rows if c >= chosen and label in TEAMS]
 rate = sum(label != true for label, true in auto) / max(1, len(auto))
-assert chosen is not None and rate <= 0.10, (
-    f"on the tickets you chose {chosen!r}, misrouting {rate:.0%} of automatic routes"
-)
-lower = [th for th in candidates if th < chosen]
-assert pick_threshold(rows, 0.10, lower) is None, (
-    f"a lower candidate than {chosen} also meets the 10% budget: it would automate more"
-)
 print(
-    f"check 3 passed: threshold {chosen} routes {len(auto)} of {len(rows)} tickets "
+    f"check 3 passed: {len(cases)} cases; threshold {chosen} routes {len(auto)} of {len(rows)} tickets "
     f"automatically, {rate:.0%} of them misrouted; {len(rows) - len(auto)} go to people"
 )
 

@@ -45,6 +45,11 @@ seed = 0
 time_scale = 0.0  # wall-clock seconds per simulated second (0: as fast as possible)
 
 # %%
+import copy
+import inspect
+import pprint
+import random
+import traceback
 from types import SimpleNamespace
 
 import pandas as pd
@@ -64,6 +69,48 @@ tools = support_tools(worker)
 
 def plan_of(*names: str) -> Plan:
     return Plan(steps=[Step(tool=n, instruction=f"{n} step") for n in names])
+
+
+# %% [markdown]
+# The checks call your functions through `attempt`: if your code raises, the failure names the
+# call that raised, with its input in full and the line of yours it came from.
+
+
+# %% jupyter={"source_hidden": true}
+def short(value) -> str:
+    """A value as the checks show it: a plan as its tools in order, a kit as needs -> makes."""
+    if isinstance(value, Plan):
+        return f"plan_of({', '.join(repr(s.tool) for s in value.steps)})"
+    if isinstance(value, dict) and value and all(isinstance(t, Tool) for t in value.values()):
+        kit = ", ".join(f"{n!r}: {list(t.needs)} -> {t.makes!r}" for n, t in value.items())
+        return "{" + kit + "}"
+    return pprint.pformat(value, width=100, compact=True)
+
+
+def shown(fn, *args, **kwargs) -> str:
+    """The call as you would type it, every argument in full (plans and tool kits in short)."""
+    parts = [short(a) for a in args]
+    parts += [f"{k}={short(v)}" for k, v in kwargs.items()]
+    return f"{getattr(fn, '__name__', fn)}({', '.join(parts)})"
+
+
+async def attempt(fn, *args, **kwargs):
+    """``fn(*args, **kwargs)`` (awaited if async); if it raises, fail naming the call."""
+    try:
+        out = fn(*args, **kwargs)
+        return (await out) if inspect.isawaitable(out) else out
+    except NotImplementedError as exc:
+        raise AssertionError(
+            f"{fn.__name__}() is not written yet ({exc or 'its stub'}): write it in the cell "
+            f"marked TODO above this check\n  (calling {shown(fn, *args, **kwargs)} raised "
+            f"NotImplementedError)"
+        ) from None
+    except Exception as exc:
+        yours = [f for f in traceback.extract_tb(exc.__traceback__) if "ipykernel" in f.filename]
+        where = f"\n  at your line: {yours[-1].line}" if yours else ""
+        raise AssertionError(
+            f"{shown(fn, *args, **kwargs)}\n  raised {type(exc).__name__}: {exc}{where}"
+        ) from None
 
 
 # %% [markdown]
@@ -104,31 +151,71 @@ def first_problem(plan: Plan, tools: dict[str, Tool], known: set[str], goal: lis
 ### BEGIN STUB
 # def first_problem(plan: Plan, tools: dict[str, Tool], known: set[str], goal: list[str]):
 #     # TODO: walk the steps with the set of values known so far
-#     raise NotImplementedError
+#     raise NotImplementedError("task 1: write first_problem()")
 ### END STUB
 
+
 # %% tags=["check"]
-# check 1: each kind of bad plan is named, a good one passes, and real plans agree with `check`
-goal = ["category", "policy", "reply"]
-cases = {
-    ("classify", "lookup_policy", "reply", "review"): None,
-    ("lookup_policy", "classify", "reply", "review"): ("order", 1),
-    ("classify", "reply", "review"): ("missing", 2),
-    ("classify", "lookup_policy", "review"): ("missing", None),
-    ("classify", "lookup_policy", "translate", "reply"): ("unknown tool", 3),
-    ("classify", "review", "lookup_policy", "reply"): None,
-    ("reply", "lookup_policy", "classify"): ("order", 1),
-}
-for names, expected in cases.items():
-    got = first_problem(plan_of(*names), tools, {"ticket"}, goal)
-    assert got == expected, f"plan {' > '.join(names)}: expected {expected}, got {got}"
-got = first_problem(plan_of("lookup_policy", "reply"), tools, {"ticket", "category"}, goal)
-assert got is None, f"a value already known counts: 'category' is known, got {got}"
-
-
+# check 1: each kind of bad plan is named, a good one passes, on the support tools and on a kit it has not seen
 def kind_of(error) -> str | None:
     names = {"UnknownToolError": "unknown tool", "StepOrderError": "order"}
     return None if error is None else names.get(type(error).__name__, "missing")
+
+
+def _first_problem(plan, kit, known, goal):
+    """The check's reference: the chapter's `check`, its error read as (kind, step)."""
+    try:
+        reference.check(plan, kit, set(known), list(goal))
+    except Exception as exc:
+        return (kind_of(exc), getattr(exc, "step", None))
+    return None
+
+
+async def _noop(x):
+    return "ok"
+
+
+# a kit the notebook never shows: other names, a tool with no needs, a tool needing two values
+shop = {
+    "fetch": Tool("Fetch the order", ("order_id",), "order", _noop),
+    "price": Tool("Price the order", ("order",), "invoice", _noop),
+    "tax": Tool("Add the tax", ("invoice", "region"), "total", _noop),
+    "region": Tool("Find the region", (), "region", _noop),
+    "send": Tool("Send the receipt", ("total", "order"), "receipt", _noop),
+}
+goal = ["category", "policy", "reply"]
+cases = [
+    (("classify", "lookup_policy", "reply", "review"), tools, {"ticket"}, goal),
+    (("lookup_policy", "classify", "reply", "review"), tools, {"ticket"}, goal),
+    (("classify", "reply", "review"), tools, {"ticket"}, goal),
+    (("classify", "lookup_policy", "review"), tools, {"ticket"}, goal),
+    (("classify", "lookup_policy", "translate", "reply"), tools, {"ticket"}, goal),
+    (("classify", "review", "lookup_policy", "reply"), tools, {"ticket"}, goal),
+    (("reply", "lookup_policy", "classify"), tools, {"ticket"}, goal),
+    (("lookup_policy", "reply"), tools, {"ticket", "category"}, goal),  # a value already known
+    ((), tools, {"ticket"}, goal),  # an empty plan: the goal is not met
+    ((), tools, {"ticket"}, []),  # nothing asked, nothing to do
+]
+rng = random.Random(8)
+for _ in range(60):
+    names = [rng.choice([*shop, "refund"]) for _ in range(rng.randint(0, 5))]
+    known = set(rng.sample(["order_id", "order", "region"], rng.randint(0, 2)))
+    want = rng.sample(["order", "invoice", "total", "receipt"], rng.randint(0, 2))
+    cases.append((tuple(names), shop, known, want))
+for names, kit, known, want_goal in cases:
+    plan, given = plan_of(*names), set(known)
+    got = await attempt(first_problem, plan, kit, given, want_goal)
+    want = _first_problem(plan, kit, known, want_goal)
+    assert got == want, (
+        f"first_problem(plan, tools, known, goal) with the plan {' > '.join(names) or '(no step)'}"
+        f", known {sorted(known)}, goal {want_goal}, tools "
+        f"{ {n: (t.needs, t.makes) for n, t in kit.items()} } (name: (needs, makes))\n"
+        f"  returned {got!r}; expected {want!r}"
+    )
+    assert given == known, (
+        f"first_problem changed the caller's `known` from {sorted(known)} to {sorted(given)}: "
+        f"walk the plan with a copy (set(known))"
+    )
 
 
 async def real_plans(model: str, n: int) -> list[Plan]:
@@ -148,16 +235,16 @@ async def real_plans(model: str, n: int) -> list[Plan]:
 _, goal5 = request(5)
 disagree = []
 for p in await real_plans("claude-haiku-5-5", 12):
-    try:
-        reference.check(p, tools, {"ticket"}, goal5)
-        error = None
-    except Exception as exc:
-        error = exc
-    mine = first_problem(p, tools, {"ticket"}, goal5)
-    if (mine[0] if mine else None) != kind_of(error):
-        disagree.append((" > ".join(s.tool for s in p.steps), mine, kind_of(error)))
-assert not disagree, f"on real plans, first_problem and check disagree: {disagree}"
-print(f"check 1 passed: {len(cases) + 1} hand-made plans and 12 real ones")
+    mine = await attempt(first_problem, p, tools, {"ticket"}, goal5)
+    if mine != _first_problem(p, tools, {"ticket"}, goal5):
+        disagree.append(
+            (" > ".join(s.tool for s in p.steps), mine, _first_problem(p, tools, {"ticket"}, goal5))
+        )
+assert not disagree, (
+    f"on plans from a real planner (goal {goal5}, known ['ticket']), first_problem and the "
+    f"chapter's check disagree: (plan, yours, expected) {disagree}"
+)
+print(f"check 1 passed: {len(cases)} plans (10 hand-made, the rest generated) and 12 real ones")
 
 # %% [markdown]
 # ## Task 2 · The bounded re-plan loop, in plain asyncio
@@ -208,7 +295,7 @@ async def plan_and_execute(planner, job: Job, max_replans: int, tools=tools) -> 
 ### BEGIN STUB
 # async def plan_and_execute(planner, job: Job, max_replans: int, tools=tools) -> dict:
 #     # TODO: plan, check, run the steps; re-plan with the problem, at most max_replans times
-#     raise NotImplementedError
+#     raise NotImplementedError("task 2: write plan_and_execute()")
 ### END STUB
 
 
@@ -219,6 +306,11 @@ class Scripted:
 
     def __init__(self, *script):
         self.script, self.prompts = script, []
+
+    def __repr__(self):
+        return (
+            "Scripted(" + ", ".join(" > ".join(s.tool for s in p.steps) for p in self.script) + ")"
+        )
 
     async def ask(self, prompt, **kwargs):
         self.prompts.append(prompt)
@@ -248,7 +340,11 @@ start = Job(request=text, known={"ticket": tickets[0]["text"]}, goal=goal)
 good = plan_of("classify", "lookup_policy", "reply", "review")
 kit, calls = counted(tools)
 planner = Scripted(plan_of("lookup_policy", "classify", "reply"), good)
-out = await plan_and_execute(planner, start, 2, tools=kit)
+out = await attempt(plan_and_execute, planner, start, 2, tools=kit)
+assert start == Job(request=text, known={"ticket": tickets[0]["text"]}, goal=goal), (
+    f"plan_and_execute changed the caller's job: it is now {start}; work on a copy "
+    f"(job.model_copy(deep=True))"
+)
 assert out["status"] == "completed" and out["plans"] == 2, f"bad plan then good one: got {out}"
 assert calls == ["classify", "lookup_policy", "reply", "review"], (
     f"the rejected plan must cost no tool call, and each good step runs once: ran {calls}"
@@ -258,7 +354,13 @@ assert "The last plan failed" in planner.prompts[1], (
 )
 kit, calls = counted(tools, fail={"reply"})
 planner = Scripted(good)
-out = await plan_and_execute(planner, start, 2, tools=kit)
+out = await attempt(plan_and_execute, planner, start, 2, tools=kit)
+blank = {k: v for k, v in out.get("known", {}).items() if not str(v).strip()}
+assert not blank, (
+    f"with a 'reply' tool that raises ValueError, plan_and_execute returned {out}: it kept "
+    f"{blank} as made, but a step that raises or returns an empty string has failed (note the "
+    f"problem and re-plan)"
+)
 assert out["status"] == "aborted" and len(planner.prompts) == 3 and out["plans"] == 3, (
     f"max_replans=2 means 3 plans, then stop: asked {len(planner.prompts)}, returned {out}"
 )
@@ -271,6 +373,59 @@ assert "policy" in out["known"] and out["reason"] and "reply" in out["reason"], 
 once = Scripted(plan_of("reply"), good)
 out = await plan_and_execute(once, start, 0, tools=tools)
 assert out["status"] == "aborted" and len(once.prompts) == 1, "max_replans=0: one plan only"
+
+
+async def _empty(x):
+    return "  "  # a tool that answers nothing: a failed step, like a raise
+
+
+# on a kit it has not seen: k rejected plans, then a good one, against max_replans (the bound
+# equal to k must still complete); a tool that returns nothing; the job's own goal
+kit_goal = ["order", "receipt"]
+good_shop = plan_of("fetch", "region", "price", "tax", "send")
+bad_shop = [plan_of("send", "fetch"), plan_of("fetch", "refund"), plan_of("fetch", "region")]
+rng = random.Random(9)
+runs = [(k, r, None) for k in range(4) for r in (k - 1, k) if r >= 0]
+runs += [(rng.randint(0, 3), rng.randint(0, 3), rng.choice([None, "tax"])) for _ in range(12)]
+for k, max_replans, dud in runs:
+    job = Job(
+        request="Bill the order and send the receipt", known={"order_id": "A7"}, goal=kit_goal
+    )
+    kit, calls = counted(shop)
+    if dud:
+        kit[dud] = Tool("Add the tax", ("invoice", "region"), "total", _empty)
+    script = Scripted(*rng.sample(bad_shop * 2, k), good_shop)
+    out = await attempt(plan_and_execute, script, job, max_replans, tools=kit)
+    asked = min(k, max_replans) + 1 if not dud else max_replans + 1
+    done = k <= max_replans and not dud
+    said = (
+        f"plan_and_execute(planner, job, max_replans={max_replans}, tools=<a shop kit>) with a "
+        f"planner that answers {k} rejected plan(s), then a good one"
+        + (f", and a {dud!r} tool that returns an empty string" if dud else "")
+        + f", job {job}\n  returned {out}"
+    )
+    assert isinstance(out, dict) and out.get("status") == ("completed" if done else "aborted"), (
+        f"{said}\n  expected status {'completed' if done else 'aborted'}"
+        + ("" if dud else f": {k} rejection(s) need {k} re-plan(s), and {max_replans} are allowed")
+        + (": a step that returns nothing has failed, whatever the plan" if dud else "")
+    )
+    assert out["plans"] == asked == len(script.prompts), (
+        f"{said}\n  after asking for {len(script.prompts)} plan(s); expected {asked} plan(s), "
+        f"at most max_replans + 1 = {max_replans + 1}"
+    )
+    assert len(set(calls)) == len(calls) and set(calls) <= {s.tool for s in good_shop.steps}, (
+        f"{said}\n  ran the tools {calls}: a rejected plan costs no tool call, and a value made "
+        f"once is not made again"
+    )
+    made = {"order_id"} | ({"order", "region", "invoice"} if k <= max_replans else set())
+    made |= {"total", "receipt"} if done else set()
+    assert set(out.get("known", {})) == made and (out.get("reason") is None) == done, (
+        f"{said}\n  expected known to hold {sorted(made)} (every value made, also on an abort) "
+        f"and reason {'None' if done else 'the last problem'}"
+    )
+    assert job.known == {"order_id": "A7"} and job.problems == [], (
+        f"{said}\n  and the caller's job is now {job}: work on a copy"
+    )
 async with LLM("claude-opus-5-5", backend=backend) as strong:
     real = [
         await plan_and_execute(strong, Job(request=text, known={"ticket": t["text"]}, goal=goal), 2)
@@ -287,9 +442,10 @@ print(f"check 2 passed: the bound holds; {done}/{len(tickets)} real requests com
 #
 # Measure the longest request (`request(5)`) on the tickets for every planner model in
 # `planner_models` and `max_replans` in 0, 1, 2, with the chapter's `planner_executor` (its runs
-# report `status` and `cost_usd`). Build `table`: a DataFrame indexed by `(planner, max_replans)`
-# with the columns `success` (share of runs completed) and `cost ($)` (mean per request). Then
-# set `CHOICE` to the cheapest `(planner, max_replans)` whose success reaches `target`.
+# report `status` and `cost_usd`). Keep the runs in `runs_at`: a dict from `(planner,
+# max_replans)` to the list of `RunResult`s. Build `table` from it: a DataFrame indexed by
+# `(planner, max_replans)` with the columns `success` (the share of runs completed) and
+# `cost ($)` (the mean cost per request).
 
 
 # %%
@@ -299,53 +455,147 @@ text5, goal5 = request(5)
 jobs = [Job(request=text5, known={"ticket": t["text"]}, goal=goal5) for t in tickets]
 
 ### BEGIN SOLUTION
-rows = []
+runs_at = {}
 for model in planner_models:
     async with LLM(model, backend=backend) as planner:
         for r in (0, 1, 2):
-            runs = await planner_executor(planner, tools, max_replans=r).run_many(jobs)
-            rows.append(
-                {
-                    "planner": model,
-                    "max_replans": r,
-                    "success": sum(x.status == "completed" for x in runs) / len(runs),
-                    "cost ($)": sum(x.cost_usd for x in runs) / len(runs),
-                }
-            )
-table = pd.DataFrame(rows).set_index(["planner", "max_replans"])
-CHOICE = table[table["success"] >= target]["cost ($)"].idxmin()
+            runs_at[model, r] = await planner_executor(planner, tools, max_replans=r).run_many(jobs)
+table = pd.DataFrame(
+    [
+        {
+            "planner": model,
+            "max_replans": r,
+            "success": sum(x.status == "completed" for x in runs) / len(runs),
+            "cost ($)": sum(x.cost_usd for x in runs) / len(runs),
+        }
+        for (model, r), runs in runs_at.items()
+    ]
+).set_index(["planner", "max_replans"])
 ### END SOLUTION
 ### BEGIN STUB
-# table = ...  # TODO: success and mean cost per (planner, max_replans)
-# CHOICE = ...  # TODO: the cheapest setting that reaches the target
+# runs_at = {}  # TODO: (planner, max_replans) -> the RunResults of planner_executor on jobs
+# table = None  # TODO: success and mean cost per (planner, max_replans)
 ### END STUB
-table.round(5)
+table
 
 # %% tags=["check"]
-# check 3: the table is measured over every setting, and the choice is the cheapest good one
-assert list(table.index.names) == ["planner", "max_replans"], "index by (planner, max_replans)"
-assert len(table) == 3 * len(planner_models), f"{len(table)} rows: measure every setting"
+# check 3: the table is measured over every setting, each row the share and mean of its runs
+assert isinstance(table, pd.DataFrame), (
+    f"table is {type(table).__name__}, not a DataFrame: write task 3's first cell"
+)
+assert list(table.index.names) == ["planner", "max_replans"], (
+    f"table is indexed by {list(table.index.names)}; expected (planner, max_replans)"
+)
+settings = [(m, r) for m in planner_models for r in (0, 1, 2)]
+assert sorted(runs_at) == sorted(settings) and sorted(table.index) == sorted(settings), (
+    f"runs_at has {sorted(runs_at)} and the table {sorted(table.index)}; expected every "
+    f"setting {settings}"
+)
+for key, runs in runs_at.items():
+    assert len(runs) == len(jobs), f"runs_at[{key}] holds {len(runs)} runs for {len(jobs)} jobs"
+    share = sum(x.status == "completed" for x in runs) / len(runs)
+    cost = sum(x.cost_usd for x in runs) / len(runs)
+    row = table.loc[key]
+    assert abs(row["success"] - share) < 1e-9, (
+        f"table at {key}: success {float(row['success'])!r}; runs_at[{key}] completed "
+        f"{sum(x.status == 'completed' for x in runs)} of {len(runs)}, a share of {share!r}"
+    )
+    assert abs(row["cost ($)"] - cost) < 1e-12, (
+        f"table at {key}: cost ($) {float(row['cost ($)'])!r}; the costs of runs_at[{key}], "
+        f"{[round(x.cost_usd, 6) for x in runs]}, average {cost!r} per request (a mean, not "
+        f"their total)"
+    )
+    replans = [x.state.problems for x in runs]
+    assert all(len(p) <= key[1] + 1 for p in replans), (
+        f"runs_at[{key}]: a run recorded {max(map(len, replans))} problems, more than "
+        f"max_replans + 1 = {key[1] + 1}: was planner_executor given max_replans={key[1]}?"
+    )
 strongest = table.loc[(planner_models[-1], 0), "success"]
 assert strongest >= 0.5, f"success for {planner_models[-1]} without re-plans is {strongest}"
 # (no check that more re-plans complete more per model: each run's first plan is a fresh
 # sample on today's models, so with a few tickets a bound of 2 can complete fewer by chance)
-good_enough = table[table["success"] >= target]
-assert len(good_enough), f"no setting reaches {target}: check the runs"
-cheapest = good_enough["cost ($)"].idxmin()
-if tuple(CHOICE) in good_enough.index:
-    chosen, best = table.loc[tuple(CHOICE)], good_enough.loc[cheapest]
-    why = (
-        f"it completes {chosen['success']:.0%} (the cheapest one {best['success']:.0%}) and "
-        f"costs ${chosen['cost ($)'] - best['cost ($)']:.5f} more per request"
-        + ("; success beyond the target is paid for" if chosen["success"] > best["success"] else "")
+print(f"check 3 passed: {len(table)} settings, each the share and mean of {len(jobs)} runs")
+
+# %% [markdown]
+# Then write `cheapest(table, target)`: the `(planner, max_replans)` with the lowest `cost ($)`
+# among the settings whose `success` reaches `target` (a success equal to the target reaches
+# it; on a tie in cost, the first in the table's order), or `None` when no setting reaches it.
+# Ship `CHOICE = cheapest(table, target)`.
+
+
+# %%
+def cheapest(table: pd.DataFrame, target: float) -> tuple[str, int] | None:
+    ### BEGIN SOLUTION
+    good = table[table["success"] >= target]
+    return tuple(good["cost ($)"].idxmin()) if len(good) else None
+    ### END SOLUTION
+    ### BEGIN STUB
+    # # TODO: the cheapest setting whose success reaches target, else None
+    # raise NotImplementedError("task 3: write cheapest()")
+    ### END STUB
+
+
+CHOICE = cheapest(table, target)
+CHOICE
+
+
+# %% tags=["check"]
+# check 4: cheapest() picks the cheapest good setting, on your table and on tables it has not seen
+def _cheapest(table, target):
+    """The check's own reference: lowest cost among success >= target, first on a tie; else None."""
+    good = [(row["cost ($)"], n, key) for n, (key, row) in enumerate(table.iterrows())]
+    good = [g for g in good if table.loc[g[2], "success"] >= target]
+    return tuple(min(good)[2]) if good else None
+
+
+def _table(success, costs):
+    index = pd.MultiIndex.from_tuples(
+        [(m, r) for m in ("haiku", "sonnet") for r in (0, 1, 2)], names=["planner", "max_replans"]
     )
-else:
-    why = "it does not reach the target"
-assert tuple(CHOICE) == cheapest, (
-    f"{CHOICE} is not the cheapest setting that completes at least {target:.0%}, "
-    f"{(cheapest[0], int(cheapest[1]))}: {why}\n{good_enough}"
+    return pd.DataFrame({"success": success, "cost ($)": costs}, index=index)
+
+
+rng = random.Random(10)
+tables = [
+    (table, target),  # yours
+    (_table([0.5, 0.7, 0.8, 0.9, 1.0, 1.0], [1, 2, 3, 4, 5, 6]), 0.8),  # equal to the target
+    (_table([0.5, 0.7, 0.7, 0.9, 1.0, 1.0], [1, 2, 3, 4, 5, 6]), 0.8),
+    (_table([0.9, 0.9, 0.9, 0.9, 0.9, 0.9], [3, 2, 2, 5, 2, 9]), 0.8),  # a tie in cost
+    (_table([0.1, 0.2, 0.3, 0.4, 0.5, 0.6], [1, 2, 3, 4, 5, 6]), 0.8),  # none reaches: None
+]
+for _ in range(30):
+    success = [rng.choice([0.0, 0.2, 0.4, 0.6, 0.8, 1.0]) for _ in range(6)]
+    costs = [round(rng.uniform(0.001, 0.02), 4) for _ in range(6)]
+    tables.append((_table(success, costs), rng.choice([0.6, 0.8, 1.0])))
+for frame, goal in [
+    (t, g) for t, g in tables if isinstance(t, pd.DataFrame)
+]:  # (yours, once written)
+    before = frame.copy()
+    got, want = await attempt(cheapest, frame, goal), _cheapest(before, goal)
+    assert frame.equals(before), (
+        f"cheapest(table, {goal}) changed the table it was given, from\n{before}\n  to\n"
+        f"{frame}\n  the caller's table is theirs: sort or filter a copy"
+    )
+    got = tuple(got) if isinstance(got, (tuple, list)) else got
+    if got is not None and want is not None:
+        got = (got[0], int(got[1]))
+    assert got == want, (
+        f"cheapest(table, {goal}) returned {got!r}; expected {want!r} for the table\n{frame}\n  "
+        + (
+            f"(the lowest cost among the settings with success of at least {goal}; first on a tie)"
+            if want is not None
+            else f"(no setting reaches {goal}: None, so that nobody ships a setting that fails)"
+        )
+    )
+assert isinstance(table, pd.DataFrame), "table is not a DataFrame: write task 3's first cell"
+want = _cheapest(table, target)
+assert CHOICE is not None and tuple(CHOICE) == want, (
+    f"CHOICE = {CHOICE!r}, but your table gives {want}: set CHOICE = cheapest(table, target), "
+    f"not a setting read off the table"
 )
-print(f"check 3 passed: ship planner {CHOICE[0]} with max_replans={CHOICE[1]}")
+print(
+    f"check 4 passed: cheapest() on {len(tables)} tables; ship planner {CHOICE[0]} with max_replans={CHOICE[1]}"
+)
 
 # %% [markdown]
 # ## Interview question

@@ -42,7 +42,11 @@ time_scale = 0.0  # wall-clock seconds per simulated second (0: as fast as possi
 
 # %%
 import asyncio
+import inspect
 import itertools
+import pprint
+import random
+import traceback
 
 from pydantic import BaseModel
 
@@ -90,19 +94,55 @@ async def category_recalled(d: Carried) -> bool:
 
 
 # %% [markdown]
+# The checks call your functions through `attempt`: if your code raises, the failure names the
+# call that raised, with its input in full and the line of yours it came from.
+
+
+# %% jupyter={"source_hidden": true}
+def shown(fn, *args, **kwargs) -> str:
+    """The call as you would type it, every argument in full."""
+    parts = [pprint.pformat(a, width=100, compact=True) for a in args]
+    parts += [f"{k}={pprint.pformat(v, width=100, compact=True)}" for k, v in kwargs.items()]
+    return f"{getattr(fn, '__name__', fn)}({', '.join(parts)})"
+
+
+async def attempt(fn, *args, **kwargs):
+    """``fn(*args, **kwargs)`` (awaited if async); if it raises, fail naming the call."""
+    try:
+        out = fn(*args, **kwargs)
+        return (await out) if inspect.isawaitable(out) else out
+    except NotImplementedError as exc:
+        raise AssertionError(
+            f"{fn.__name__}() is not written yet ({exc or 'its stub'}): write it in the cell "
+            f"marked TODO above this check\n  (calling {shown(fn, *args, **kwargs)} raised "
+            f"NotImplementedError)"
+        ) from None
+    except Exception as exc:
+        yours = [f for f in traceback.extract_tb(exc.__traceback__) if "ipykernel" in f.filename]
+        where = f"\n  at your line: {yours[-1].line}" if yours else ""
+        raise AssertionError(
+            f"{shown(fn, *args, **kwargs)}\n  raised {type(exc).__name__}: {exc}{where}"
+        ) from None
+
+
+# %% [markdown]
 # ## Task 1 · A budget that keeps the facts later steps need
 #
 # `keep_within(notes, budget_tokens=..., pinned=...)` is called after every step. When the
 # notes fit in `budget_tokens` (counted with `tokens(render(notes))`, on the model's own
 # tokenizer, the count the API bills), return them
-# unchanged. Otherwise return:
+# unchanged (a budget equal to their count is met). Otherwise return:
 #
-# - the **pinned** notes, verbatim, first: a note is pinned when the part before its first `:`
-#   is one of `pinned` (`"Category: billing"` is pinned by `"Category"`);
+# - the **pinned** notes, verbatim, first, in their order: a note is pinned when the part
+#   before its first `:` is exactly one of `pinned` (`"Category: billing"` is pinned by
+#   `"Category"`, `"Category note: ..."` is not);
 # - then the other notes folded by `fit(llm, others, budget_tokens=..., keep_last=1,
 #   max_words=20, count=tokens)`: one summary note (it starts with `SUMMARY`) and the last
 #   note verbatim.
 #   Give `fit` what is left of the budget once the pinned notes are counted.
+#
+# Read the budget and the pins from the arguments (the checks call it with others), and leave
+# the caller's list as it was.
 #
 # The check runs the workflow with your function after every step, then asks the question
 # about step 1 on every ticket.
@@ -123,7 +163,7 @@ async def keep_within(
     ### END SOLUTION
     ### BEGIN STUB
     # # TODO: unchanged under the budget; else the pinned notes, then the rest folded by `fit`
-    # raise NotImplementedError
+    # raise NotImplementedError("task 1: write keep_within()")
     ### END STUB
 
 
@@ -147,20 +187,88 @@ def start(t: dict) -> Carried:
 
 
 # %% tags=["check"]
-# check 1: under budget, the pinned facts verbatim, the rest summarised, and the question answered
-unchanged = ["Ticket: short", "Category: billing"]
-assert await keep_within(unchanged, budget_tokens=1000, pinned=PINNED) == unchanged, (
-    "notes that fit the budget must come back unchanged (and with no summary call)"
-)
-pins, k = ["Category: billing", "Urgency: high"], 1
-while tokens(render([f"Ticket: {'refund ' * (k + 1)}", "Headline: a", "Reply: b"])) < budget_tokens:
+# check 1: keep_within() on notes it has not seen: unchanged at or under the budget, else the pins then a summary
+def _pinned(notes, pinned):
+    """The check's own reference: the notes whose part before the first ':' is one of pinned."""
+    return [n for n in notes if n.split(":", 1)[0] in pinned]
+
+
+def _sent() -> int:
+    """Requests the simulator has answered so far (a call to fit's summariser is one)."""
+    return len(simulator.log) if simulator else 0
+
+
+rng = random.Random(11)
+words = ["refund", "card", "invoice", "twice", "late", "urgent", "parcel", "login"]
+under = [[], ["Ticket: short", "Category: billing"]]
+for _ in range(24):
+    under.append(
+        [
+            f"{rng.choice(['Ticket', 'Category', 'Urgency', 'Headline', 'Reply'])}: "
+            + " ".join(rng.choices(words, k=rng.randint(1, 12)))
+            for _ in range(rng.randint(1, 6))
+        ]
+    )
+for notes in under:  # at the budget (equal counts as within) and above it: unchanged, no call
+    for budget in (max(1, tokens(render(notes))), tokens(render(notes)) + rng.randint(1, 50)):
+        given, sent = list(notes), _sent()
+        got = await attempt(keep_within, given, budget_tokens=budget, pinned=PINNED)
+        assert got == notes and _sent() == sent, (
+            f"{shown(keep_within, notes, budget_tokens=budget, pinned=PINNED)}\n  returned {got!r} "
+            f"after {_sent() - sent} summary call(s); the notes count {tokens(render(notes))} "
+            f"tokens, within the budget of {budget}: expected them back unchanged, no call"
+        )
+long = "Ticket: " + " ".join(rng.choices(words, k=120))
+over = [  # (notes, budget, pinned): over the budget, with pins of the argument's choosing
+    (["Category: billing", long, "Urgency: high", "Headline: a", "Reply: b"], 120, PINNED),
+    ([long, "Headline: refund asked", "Category: billing", "Reply: b"], 100, ("Headline",)),
+    (
+        ["Category note: not a pin", long, "Category: shipping", "Headline: x", "Reply: c"],
+        90,
+        PINNED,
+    ),
+    ([long, "Reply: nothing pinned", "Follow up: d"], 80, PINNED),  # no note is pinned
+]
+k = 1
+while tokens(render([f"Ticket: {'refund ' * (k + 1)}", "Headline: a", "Reply: b"])) < 150:
     k += 1  # the notes other than the pinned ones fit the budget; with the pins they do not
-tight = [pins[0], f"Ticket: {'refund ' * k}", pins[1], "Headline: a", "Reply: b"]
-kept = await keep_within(tight, budget_tokens=budget_tokens, pinned=PINNED)
-assert tokens(render(kept)) <= budget_tokens, (
-    f"{tokens(render(tight))} tokens of notes came back as {tokens(render(kept))}, "
-    f"over the budget of {budget_tokens}: the pinned notes count against it too"
-)
+tight = [
+    "Category: billing",
+    f"Ticket: {'refund ' * k}",
+    "Urgency: high",
+    "Headline: a",
+    "Reply: b",
+]
+over.append((tight, 150, PINNED))
+for notes, budget, pinned in over:
+    given = list(notes)
+    got = await attempt(keep_within, given, budget_tokens=budget, pinned=pinned)
+    call = shown(keep_within, notes, budget_tokens=budget, pinned=pinned)
+    assert given == notes, (
+        f"{call}\n  changed the caller's list to {given}: return a new list, leave theirs"
+    )
+    assert isinstance(got, list) and tokens(render(got)) <= budget, (
+        f"{call}\n  returned {got!r}, {tokens(render(got)) if isinstance(got, list) else '?'} "
+        f"tokens of notes, over the budget of {budget}: fold the notes that are not pinned, and "
+        f"count the pinned ones against the budget too (give fit what is left)"
+    )
+    pins = _pinned(notes, pinned)
+    others = [n for n in notes if n not in pins]
+    assert got[: len(pins)] == pins, (
+        f"{call}\n  returned {got!r}\n  expected it to begin with the pinned notes {pins}, "
+        f"verbatim and in order: a note is pinned when the part before its first ':' is one "
+        f"of pinned={pinned}"
+    )
+    rest = got[len(pins) :]
+    assert len(rest) == 2 and rest[0].startswith(SUMMARY) and rest[1] == others[-1], (
+        f"{call}\n  returned {got!r}\n  expected after the pins one summary note (it starts "
+        f"with {SUMMARY!r}) and the last other note verbatim, {others[-1]!r}: the notes count "
+        f"{tokens(render(notes))} tokens, over the budget of {budget}"
+    )
+print(f"check 1 passed: {2 * len(under)} calls within budgets, {len(over)} over them")
+
+# %% tags=["check"]
+# check 2: the workflow keeps every step's notes under budget, and the category survives to the end
 runs = await budgeted.run_many([start(t) for t in tickets])
 full = await whole.run_many([start(t) for t in tickets])
 for r in runs:
@@ -187,7 +295,7 @@ assert all(recalled), (
 spent, whole_spent = sum(r.tokens for r in runs), sum(r.tokens for r in full)
 assert spent < whole_spent, f"{spent} tokens with the budget, {whole_spent} without: no saving"
 print(
-    f"check 1 passed: {len(runs)} dossiers under {budget_tokens} tokens of notes, category "
+    f"check 2 passed: {len(runs)} dossiers under {budget_tokens} tokens of notes, category "
     f"recalled on all, {1 - spent / whole_spent:.0%} fewer tokens than the whole context"
 )
 
@@ -232,11 +340,11 @@ def merge_tags(old: list[str], new: list[str]) -> list[str]:
 ### BEGIN STUB
 # def merge_tags(old: list[str], new: list[str]) -> list[str]:
 #     # TODO: every tag once, whatever the order the branches are folded in
-#     raise NotImplementedError
+#     raise NotImplementedError("task 2: write merge_tags()")
 ### END STUB
 
 # %% tags=["check"]
-# check 2: no tag lost, none doubled, and the same result in either fold order
+# check 3: no tag lost, none doubled, the same result in either fold order, the inputs left alone
 tagging = Workflow(
     "tags",
     state=Tagged,
@@ -245,16 +353,37 @@ tagging = Workflow(
 for t in tickets[:3]:
     before = Tagged(text=t["text"], tags=["vip"])
     run = await tagging.run(before)
+    assert run.status == "completed", f"the tagging workflow stopped: {run.reason}"
     out = run.state.tags
     # what each branch returned, from the trace (asking again would draw a fresh sample)
     added = [s.output["tags"][-1] for s in run.trace.steps() if s.name in ASK]
     want = sorted({"vip", *added})
-    assert out == want, f"the merged tags are {out}; expected {want} (each tag once, sorted)"
-for old, x, y in itertools.permutations([["vip"], ["vip", "billing"], ["vip", "negative"]]):
-    one, two = merge_tags(merge_tags(old, x), y), merge_tags(merge_tags(old, y), x)
-    assert one == two, f"the fold order changes the result: {one} against {two}"
-assert merge_tags(["vip"], ["vip"]) == ["vip"], "a tag present before must not be doubled"
-print("check 2 passed: every tag kept once, whatever the order")
+    assert out == want, (
+        f"the two taggers added {added} to ['vip'], and the merged tags are {out}; expected "
+        f"{want} (each tag once, sorted)"
+    )
+rng = random.Random(12)
+pool = ["vip", "billing", "negative", "neutral", "refund", "late"]
+cases = [([], [], []), (["vip"], ["vip"], ["vip"]), (["vip"], ["vip", "billing"], ["vip"])]
+for _ in range(40):
+    old = rng.sample(pool, rng.randint(0, 3))
+    cases.append((old, old + rng.sample(pool, rng.randint(0, 2)), old + rng.sample(pool, 1)))
+for old, a, b in cases:
+    want = sorted({*old, *a, *b})
+    for x, y in ((a, b), (b, a)):
+        copies = [list(old), list(x), list(y)]
+        first = await attempt(merge_tags, copies[0], copies[1])
+        got = await attempt(merge_tags, first, copies[2])
+        assert copies == [old, x, y], (
+            f"merge_tags({old}, {x}) then merge_tags(that, {y}) changed its inputs to "
+            f"{copies}: the engine passes the state's own lists, return a new one"
+        )
+        assert got == want, (
+            f"merge_tags(merge_tags({old}, {x}), {y}) returned {got!r}; expected {want}: every "
+            f"tag once, sorted, whatever the order the branches are folded in"
+        )
+print(f"check 3 passed: every tag kept once, whatever the order, on {len(cases)} tag sets")
+
 
 # %% [markdown]
 # ## Task 3 · Interview question

@@ -1,6 +1,8 @@
 """Exercises against deliberately wrong solutions: each must fail at least one check.
 
-The wrong solutions live in ``tests/mutants/NN_name.py``; see its package docstring. A mutant
+The wrong solutions live in ``tests/mutants/NN_name.py``; see its package docstring. A mutants
+module may also define ``SAYS``, a mutant's name -> words the message of the check that catches
+it must contain (the symptom the learner reads, e.g. ``"changed the caller's list"``). A mutant
 runs with the solution's ``orchestra.mutant_parameters`` (else its ``test_parameters``): small,
 fast settings under which the checks still bite.
 
@@ -33,9 +35,13 @@ from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools" / "notebooks"))
+# whether `build` sorts as first- or third-party depends on a build/ folder at the root: keep this order
+# isort: off
 from test_notebooks import with_parameters  # noqa: E402
 
 from build import BEGIN, END  # noqa: E402
+
+# isort: on
 
 SOURCES = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.py"))
 FRESH = os.environ.get("ORCHESTRA_FRESH_MUTANTS") == "1"
@@ -70,6 +76,12 @@ def mutants_of(source: Path) -> list:
     except ModuleNotFoundError:
         return []
     return [(source, m) for m in module.MUTANTS]
+
+
+def symptom(source: Path, mutant) -> str | None:
+    """What the catching check's message must say about ``mutant`` (its module's ``SAYS``)."""
+    module = importlib.import_module(f"mutants.{'m' + source.stem}")
+    return getattr(module, "SAYS", {}).get(mutant.name)
 
 
 def shared(source: Path) -> bool:
@@ -197,6 +209,15 @@ def test_every_solution_has_mutants():
     assert missing == [], f"solutions without wrong variants in tests/mutants/: {missing}"
 
 
+def test_every_symptom_names_a_mutant():
+    """A ``SAYS`` entry whose name matches no mutant (renamed, misspelt) would check nothing."""
+    for source in [s for s in SOURCES if mutants_of(s)]:
+        module = importlib.import_module(f"mutants.{'m' + source.stem}")
+        names = {m.name for m in module.MUTANTS}
+        stray = sorted(set(getattr(module, "SAYS", {})) - names)
+        assert stray == [], f"{source.name}: SAYS names no mutant: {stray}"
+
+
 def test_mutants_come_in_cell_order():
     """A shared kernel runs a solution's cells once, forward: its mutants are listed in order."""
     for source in SOURCES:
@@ -227,6 +248,15 @@ def test_a_wrong_solution_fails_a_check(source, mutant, kernels):
     for i in failed:
         error = next(o for o in checks[i].outputs if o.output_type == "error")
         assert error.get("evalue"), f"check {i} fails with a bare {error['ename']} and no message"
+    # and, where the mutants module says which, name the mistake's symptom
+    words = symptom(source, mutant)
+    if words is not None:
+        catcher = failed[0] if mutant.caught_by is None else mutant.caught_by
+        error = next(o for o in checks[catcher].outputs if o.output_type == "error")
+        assert words in error["evalue"], (
+            f"{mutant.name!r} was caught by check {catcher}, but its message does not say "
+            f"{words!r}: {error['evalue']}"
+        )
     print(
         json.dumps(
             {

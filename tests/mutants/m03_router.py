@@ -49,6 +49,32 @@ MUTANTS = [
         caught_by=0,
     ),
     Mutant(
+        "route writes the verdict into the ticket",
+        0,
+        """
+        ROUTES = {name: handler(llm, name, URGENCY) for name in TEAMS}
+
+
+        def route(t: Ticket) -> str:
+            if t.confidence < threshold:
+                t.label = LOW_CONFIDENCE
+            return t.label
+        """,
+        caught_by=0,
+    ),
+    Mutant(
+        "the threshold typed in (0.6), not the notebook's threshold",
+        0,
+        """
+        ROUTES = {name: handler(llm, name, URGENCY) for name in TEAMS}
+
+
+        def route(t: Ticket) -> str:
+            return t.label if t.confidence >= 0.6 else LOW_CONFIDENCE
+        """,
+        caught_by=0,
+    ),
+    Mutant(
         "a threshold above 1: every ticket escalated, nothing automated",
         1,
         "return router(llm, teams, categories=CATEGORIES, default=escalate, threshold=1.01)",
@@ -87,3 +113,52 @@ MUTANTS = [
         caught_by=2,
     ),
 ]
+MUTANTS += [
+    Mutant(
+        "the budget typed in (10%), the argument ignored",
+        2,
+        PICK.format(
+            order="sorted(candidates)", team=" and label in TEAMS", among="len(auto)"
+        ).replace("max_misroute *", "0.10 *"),
+        caught_by=2,
+    ),
+    Mutant(
+        "a rate equal to the budget is over it (< for <=)",
+        2,
+        PICK.format(
+            order="sorted(candidates)", team=" and label in TEAMS", among="len(auto)"
+        ).replace("<=", "<"),
+        caught_by=2,
+    ),
+    Mutant(
+        "no automatic route divides by zero",
+        2,
+        """
+        for th in sorted(candidates):
+            auto = [(label, true) for label, c, true in rows if c >= th and label in TEAMS]
+            if sum(label != true for label, true in auto) / len(auto) <= max_misroute:
+                return th
+        return None
+        """,
+        caught_by=2,
+    ),
+    Mutant(
+        "the caller's candidates sorted in place",
+        2,
+        PICK.format(order="candidates", team=" and label in TEAMS", among="len(auto)").replace(
+            "for th in candidates:", "candidates.sort()\nfor th in candidates:"
+        ),
+        caught_by=2,
+    ),
+    Mutant("the threshold typed in from the printed table", 2, "return 0.6\n", caught_by=2),
+]
+
+SAYS = {
+    "route writes the verdict into the ticket": "changed the ticket",
+    "the threshold typed in (0.6), not the notebook's threshold": "not a number typed in",
+    "the budget typed in (10%), the argument ignored": "over 35%",
+    "a rate equal to the budget is over it (< for <=)": "equal is within",
+    "no automatic route divides by zero": "raised ZeroDivisionError",
+    "the caller's candidates sorted in place": "changed its arguments",
+    "the threshold typed in from the printed table": "returned 0.6; expected 0.5",
+}
