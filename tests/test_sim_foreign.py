@@ -643,14 +643,9 @@ CASES = [
 ]
 
 
-GAPS = {
-    "anthropic-email-extractor", "langchain-comma-separated-list", "langchain-condense-question",
-    "langchain-multi-query-three-versions", "llamaindex-choice-select",
-    "llamaindex-correctness-score-first-line", "llamaindex-keyword-extract",
-    "llamaindex-question-generation", "llamaindex-selector-json",
-}  # fmt: skip
-"""Prompts the simulator does not yet answer in the asked shape (issue 29, open). Strict xfail:
-one that starts passing fails the run until it is taken off this list."""
+GAPS: set[str] = set()
+"""Prompts the simulator does not yet answer in the asked shape. Strict xfail: one that starts
+passing fails the run until it is taken off this list."""
 
 
 def run(case: Case, model: str) -> str:
