@@ -349,7 +349,7 @@ def matched(candidate: str, reference: str) -> str:
     given = [t for t in terms if t.lower() in candidate.lower()]
     missed = [t for t in terms if t not in given]
     if not given:
-        return "The answer gives none of the reference answer's key terms."
+        return f"The answer gives none of the reference answer's key terms ({', '.join(terms)})."
     but = f", but not {', '.join(missed)}" if missed else ""
     return f"The answer gives {', '.join(given)}, as the reference answer does{but}."
 
@@ -441,7 +441,8 @@ def selected(w: Work) -> Said:
         else f"Choice {best} is the closest to the question, though it shares no word with it."
     )
     low, high = w.shape.scale or (1, 10)
-    rows = [(k, max(low, round(low + share * (high - low)))) for k, share in found]
+    ranked = sorted(found, key=lambda kv: -kv[1])  # rows in order of relevance
+    rows = [(k, max(low, round(low + share * (high - low)))) for k, share in ranked]
     return Said(best, {"choice": best, "reason": reason}, items=rows)
 
 
