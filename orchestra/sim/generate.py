@@ -1,6 +1,6 @@
 """The brain's writing tasks: product copy, step plans, support replies, questions and a
-generic reply (chapter 00). Text is composed from the prompt's own words; ``quality`` decides how much of
-what was asked for makes it in."""
+generic reply (chapter 00). Text is composed from the prompt's own words; ``quality`` decides
+how much of what was asked for makes it in."""
 
 from __future__ import annotations
 

@@ -9,7 +9,10 @@ From a ``read.Prompt`` this stage decides the task (what the content is about) a
 - XML fields named in the instructions or shown in a template, in order, repeated elements
   for lists ("each subtask in <subtask> tags"), a set of values inside a template tag
   (``<evaluation>PASS, NEEDS_IMPROVEMENT, or FAIL</evaluation>``) kept as that field's choices;
-- a numbered or bulleted list of the requested length;
+- a numbered or bulleted list of the requested length, bare lines or comma-separated when
+  asked, or one line per pick in the form the prompt shows ("Doc: 9, Relevance: 7");
+- a pick among numbered choices ("(2) Useful for questions about batteries");
+- a score on the first line, then the reasoning;
 - one choice from a set the prompt names (labels, verdicts, "respond with APPROVE when ...");
 - plain text, "only" the answer when asked, continuing an assistant prefill.
 
@@ -49,6 +52,7 @@ Task = Literal[
 Form = Literal["tool", "json", "xml", "template", "list", "text", "action"]
 """How the content is written out; ``fill.FORMS`` and ``render.render`` handle each."""
 Marks = Literal["numbered", "bullets", "lines", "commas"]
+"""How a list's items are marked: "1. ", "- ", nothing (one a line), or commas on one line."""
 
 TASKS = [
     (

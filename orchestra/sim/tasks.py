@@ -345,7 +345,8 @@ def rated(w: Work) -> Said:
 
 def matched(candidate: str, reference: str) -> str:
     """Why a candidate scores as it does: the reference's terms it gives, and those it misses."""
-    terms = [t for t in re.findall(r"\w[\w,.'-]*\w|\w", reference) if t.lower() not in STOPWORDS]
+    found = re.findall(r"\w[\w,.'-]*\w|\w", reference)
+    terms = list(dict.fromkeys(t for t in found if t.lower() not in STOPWORDS))
     given = [t for t in terms if t.lower() in candidate.lower()]
     missed = [t for t in terms if t not in given]
     if not given:
