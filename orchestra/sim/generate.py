@@ -293,6 +293,10 @@ def standalone(follow_up: str, history: str, quality: float, rng: random.Random)
     said = re.findall(r"(?im)^[ \t]*(?:human|user)[ \t]*:[ \t]*(.+)$", history) or [history]
     phrases = [r for line in said for r in runs(line)]
     about = max(phrases, key=lambda r: len(r.split()), default="")
+    article = (
+        re.search(rf"(?i)\b(the|a|an)\s+{re.escape(about)}", " ".join(said)) if about else None
+    )
+    about = f"the {about}" if article else about  # "the Bergen railway", named once already
     asked = " ".join(re.split(r"(?<=\?)|\n", follow_up.strip())[0].split()).rstrip("?") + "?"
     if not about or rng.random() > quality:
         return asked
