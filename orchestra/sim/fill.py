@@ -100,10 +100,12 @@ def items(w: Work, n: int | None, name: str = "") -> list[str]:
     elif w.shape.task == "summarize" or len(sentences(FORMAT.sub(" ", p.payload()))) >= 3:
         ranked = tasks.summary(w, quality=1.0)  # central sentences first
         found = sorted(sentences(p.payload()), key=lambda s: s not in ranked)
-    else:  # the request's own words, not its format's ("eg: `foo, bar`") nor its verb
+    else:  # the request's own words, not its format's ("eg: `foo, bar`"), its verb or count
         asked = FORMAT.sub(" ", f"{p.request}\n{p.payload()}")
-        terms = [t for t in key_terms(asked, 10) if not IMPERATIVE.match(t)]
-        terms = [t for t in terms if t not in COUNTS][:8] or ["the request"]
+        verb = re.match(r"\W*(\w+)", asked)
+        verb = verb.group(1).lower() if verb and IMPERATIVE.match(verb.group(1)) else ""
+        terms = [t for t in key_terms(asked, 10) if t != verb and t not in COUNTS]
+        terms = terms[:8] or ["the request"]
         found = [f"Consider {t} and how it affects the result" for t in terms]
     if n:
         while len(found) < n:
