@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import anthropic
 import pytest
 from sim_requests import request, tag, tags
 
@@ -643,14 +644,9 @@ CASES = [
 ]
 
 
-GAPS = {
-    "anthropic-email-extractor", "langchain-comma-separated-list", "langchain-condense-question",
-    "langchain-multi-query-three-versions", "llamaindex-choice-select",
-    "llamaindex-correctness-score-first-line", "llamaindex-keyword-extract",
-    "llamaindex-question-generation", "llamaindex-selector-json",
-}  # fmt: skip
-"""Prompts the simulator does not yet answer in the asked shape (issue 29, open). Strict xfail:
-one that starts passing fails the run until it is taken off this list."""
+GAPS: set[str] = set()
+"""Prompts the simulator does not yet answer in the asked shape. Strict xfail: one that starts
+passing fails the run until it is taken off this list."""
 
 
 def run(case: Case, model: str) -> str:
@@ -677,3 +673,101 @@ def test_foreign_prompt_gets_the_asked_shape(case, model):
 
 def test_the_corpus_is_large_and_named_uniquely():
     assert len(CASES) >= 40 and len({c.name for c in CASES}) == len(CASES)
+
+
+THROUGH_SDK = [
+    "anthropic-email-extractor", "llamaindex-choice-select", "llamaindex-selector-json",
+    "llamaindex-correctness-score-first-line", "langchain-multi-query-three-versions",
+]  # fmt: skip
+
+
+def test_foreign_prompts_get_the_asked_shape_through_the_official_sdk(sim):
+    """Some of the prompts sent with the ``anthropic`` client to a simulator on loopback, on
+    every model: the reply keeps the asked shape on the wire too, whatever the server's dice.
+    One test, one client: the fixture's teardown costs more than the 25 requests."""
+    sent = [c for c in CASES if c.name in THROUGH_SDK]
+    wrong = []
+    with anthropic.Anthropic(base_url=sim.url, api_key="k", max_retries=0, timeout=10) as client:
+        for case in sent:
+            extra = {"system": case.system} if case.system else {}
+            for model in sorted(PRICES):
+                msg = client.messages.create(
+                    model=model, max_tokens=1024, messages=case.messages, **extra
+                )
+                text = "".join(b.text for b in msg.content if b.type == "text")
+                if msg.stop_reason != "end_turn" or not case.check(text):
+                    wrong.append(f"{case.name} on {model}: {text!r}")
+    assert len(sent) == len(THROUGH_SDK) and not wrong, wrong
+
+
+# -- issue 29's last nine: the content is computed from the input; the dial acts on it alone
+
+FORMER_GAPS = [
+    "langchain-multi-query-three-versions", "llamaindex-question-generation",
+    "langchain-condense-question", "langchain-comma-separated-list", "llamaindex-keyword-extract",
+    "llamaindex-choice-select", "llamaindex-selector-json",
+    "llamaindex-correctness-score-first-line", "anthropic-email-extractor",
+]  # fmt: skip
+
+
+def case(name: str) -> Case:
+    return next(c for c in CASES if c.name == name)
+
+
+def said(name: str, quality: float = 1.0, seed: int = 11, messages=None) -> str:
+    c = case(name)
+    return answer(request(messages or c.messages, c.system), quality, random.Random(seed)).text
+
+
+@pytest.mark.parametrize("name", FORMER_GAPS)
+def test_a_weak_model_errs_in_content_never_in_shape(name):
+    replies = {said(name, quality, seed) for quality in (0.0, 0.5) for seed in range(12)}
+    assert all(case(name).check(t) for t in replies), replies
+
+
+def test_picks_are_the_choices_that_share_the_question_words():
+    assert lines(said("llamaindex-choice-select")) == ["Doc: 1, Relevance: 8"]
+    assert is_json(said("llamaindex-selector-json")) == {
+        "choice": 2,
+        "reason": "The question is about batteries, which choice 2 covers.",
+    }
+    weak = [is_json(said("llamaindex-selector-json", 0.5, seed))["choice"] for seed in range(12)]
+    assert 2 in weak and set(weak) - {2}  # a weak model sometimes picks a worse choice
+    rows = [lines(said("llamaindex-choice-select", 0.0, seed)) for seed in range(12)]
+    assert all(r[0] == "Doc: 1, Relevance: 8" for r in rows) and any(len(r) > 1 for r in rows)
+
+
+def test_questions_reuse_the_words_they_are_about():
+    original = "How do heat pumps cope with cold winters?"
+    versions = lines(said("langchain-multi-query-three-versions"))
+    assert len(set(versions)) == 3 and original not in versions
+    assert all(shares(v, original, 3) and v.endswith("?") for v in versions)
+    assert said("langchain-condense-question") == "When will Toyota make solid-state batteries?"
+    quiz = [re.sub(r"^\d+\. ", "", q) for q in lines(said("llamaindex-question-generation"))]
+    facts = [s for s in re.split(r"(?<=\.) ", RESEARCH) if any(shares(q, s, 3) for q in quiz)]
+    assert len(quiz) == 2 and len(facts) == 2  # two questions on two parts of the notes
+
+
+def test_keywords_are_the_text_most_salient_words():
+    got = said("llamaindex-keyword-extract").removeprefix("KEYWORDS:").split(",")
+    got = [k.strip() for k in got]
+    assert got[0] == "heat" and "norway" in got  # the most frequent word, then the name
+    assert all(k in ARTICLE.lower() for k in got)
+
+
+def test_the_score_on_the_first_line_follows_the_reference():
+    right = said("llamaindex-correctness-score-first-line")
+    wrong_answer = case("llamaindex-correctness-score-first-line").messages[0]["content"]
+    wrong_answer = wrong_answer.replace("About 120,000 units.", "About 500 units.")
+    wrong = said("llamaindex-correctness-score-first-line", messages=user(wrong_answer))
+    assert lines(right)[0] == "5.0" and lines(wrong)[0] == "1.0"
+    assert "120,000" in lines(right)[1] and "none" in lines(wrong)[1]
+
+
+def test_every_address_in_the_text_in_the_asked_format():
+    text = (
+        "List all email addresses in the text below, comma separated.\n\n"
+        "Ana (ana@fjord.example) met Bo, bo@kai.example; the list is news@fjord.example."
+    )
+    got = answer(request(user(text)), 0.0, random.Random(3)).text
+    assert got == "ana@fjord.example, bo@kai.example, news@fjord.example"

@@ -18,10 +18,10 @@ from dataclasses import dataclass, replace
 
 from orchestra.sim import tasks, tools
 from orchestra.sim.agent import Next, next_call
-from orchestra.sim.read import Prompt, Slot
+from orchestra.sim.read import IMPERATIVE, Prompt, Slot
 from orchestra.sim.shape import Form, Shape, Tag, react_question
 from orchestra.sim.tasks import Work
-from orchestra.sim.understand import extract_field, field_kind, sentences
+from orchestra.sim.understand import extract_field, field_kind, keywords, sentences
 from orchestra.sim.words import (
     CITES,
     COUNTS,
@@ -50,8 +50,8 @@ class Content:
     values: dict | None = None
     """Tag, slot or key -> value (str, list or dict) for "xml", "template" and "json"; the
     tool input for "tool"."""
-    items: list[str] | None = None
-    """The items of a "list"."""
+    items: list | None = None
+    """The items of a "list": text, or a row's values (``Shape.row``)."""
     is_json: bool = False
     """The text is JSON, so a fault injector may corrupt it."""
 
@@ -84,16 +84,28 @@ def quotes(w: Work) -> list[str]:
     return [s for s in ranked[:2] if hits(question, set(stems(s)))] or sents[:1]
 
 
+FORMAT = re.compile(
+    r"(?is)\byour (?:response|answer|output|reply) should\b[^.\n]*[.\n]?|"
+    r"\b(?:e\.?g\.?|for example)\s*:.*$"
+)
+"""What a request says of the reply's format ("Your response should be a list ..."), and the
+examples after it: no material to list."""
+
+
 def items(w: Work, n: int | None, name: str = "") -> list[str]:
     """List items: steps of a plan, or the material's key points, ``n`` of them if asked."""
     p = w.p
     if w.shape.task == "plan" or re.search(r"step|subtask|task|action|milestone", name, re.I):
         found = tasks.steps(w)
-    elif w.shape.task == "summarize" or len(sentences(p.payload())) >= 3:
+    elif w.shape.task == "summarize" or len(sentences(FORMAT.sub(" ", p.payload()))) >= 3:
         ranked = tasks.summary(w, quality=1.0)  # central sentences first
         found = sorted(sentences(p.payload()), key=lambda s: s not in ranked)
-    else:
-        terms = key_terms(p.request + " " + p.payload(), 8) or ["the request"]
+    else:  # the request's own words, not its format's ("eg: `foo, bar`"), its verb or count
+        asked = FORMAT.sub(" ", f"{p.request}\n{p.payload()}")
+        verb = re.match(r"\W*(\w+)", asked)
+        verb = verb.group(1).lower() if verb and IMPERATIVE.match(verb.group(1)) else ""
+        terms = [t for t in key_terms(asked, 10) if t != verb and t not in COUNTS]
+        terms = terms[:8] or ["the request"]
         found = [f"Consider {t} and how it affects the result" for t in terms]
     if n:
         while len(found) < n:
@@ -130,6 +142,16 @@ def value(w: Work, name: str, choices: list[str] | None = None, repeated: bool =
         if any(POSITIVE.match(c) for c in choices):
             return tasks.verdict(w, choices).word
         return tasks.label(w, {c: "" for c in choices})[0]
+    if shape.task == "select":  # "choice" (the number of the choice), "reason" (why)
+        said = tasks.main(w).data
+        return said["reason"] if re.search(rf"{REASONING}|why", low) else said["choice"]
+    if re.fullmatch(r"key_?words?|key_?terms|tags", low):
+        most = re.search(
+            r"(?i)\b(\d+|three|four|five|six|seven|eight|ten) (?:key)?words\b", w.p.request
+        )
+        k = (COUNTS.get(most.group(1).lower()) or int(most.group(1))) if most else 5
+        found = keywords(w.p.payload(), k, w.quality, w.rng)
+        return found if repeated else ", ".join(found)
     if repeated or re.fullmatch(rf"(?:{ITEM})s?", low) or re.search(rf"(?:{ITEM})s$", low):
         if re.search(r"quote|evidence|citation", low):
             return quotes(w)
@@ -162,7 +184,7 @@ def value(w: Work, name: str, choices: list[str] | None = None, repeated: bool =
         return tasks.graded(w)["total"]
     if re.search(ANSWER, low):
         return tasks.main(w).text
-    if re.search(r"title|headline|subject|keywords?", low):
+    if re.search(r"title|headline|subject", low):
         return " ".join(t.capitalize() for t in key_terms(w.p.payload(), 4))
     if field_kind(name) and shape.task in ("extract", "generic"):
         found = extract_field(name, w.p.payload(), w.quality, w.rng)
@@ -217,7 +239,7 @@ def typed(w: Work, key: str, sample):
 def slot_value(w: Work, slot: Slot):
     """One template slot: a choice, a list, an extracted field, or the material's best line."""
     choices = caps_set(slot.hint)
-    listed = slot.items or re.search(r"(?i)\blist\b|\bbullets?\b", slot.hint)
+    listed = slot.items or slot.inline or re.search(r"(?i)\blist\b|\bbullets?\b", slot.hint)
     if w.p.docs and CITES.search(slot.name):  # "Sources: [ids of the passages used]"
         return value(w, slot.name, repeated=bool(listed))
     if choices:
@@ -234,7 +256,7 @@ def slot_value(w: Work, slot: Slot):
     if kind:
         found = extract_field(kind, w.p.payload(), w.quality, w.rng)
         return "Not stated" if found is None else found
-    known = rf"{REASONING}|{ANSWER}|summary|tl_?dr|gist|title|headline|score|rating"
+    known = rf"{REASONING}|{ANSWER}|summary|tl_?dr|gist|title|headline|score|rating|keywords"
     if re.search(known, slot.name, re.I) or w.shape.verdict:
         got = value(w, slot.name)
         most = sentence_limit(slot.hint)
@@ -373,6 +395,14 @@ def json_object(w: Work) -> Content:
     return Content(values=tasks.main(w).data, is_json=True)
 
 
+def listing(w: Work) -> Content:
+    """A list's items: the task's own when it makes a list (questions, picks, every match of
+    a kind), else ``items``."""
+    if w.shape.task in ("questions", "select") or w.shape.every:
+        return Content(items=tasks.main(w).items)
+    return Content(items=items(w, w.shape.count))
+
+
 def plain_text(w: Work) -> Content:
     said = tasks.main(w)
     return Content(text=said.text, is_json=said.is_json)
@@ -383,7 +413,7 @@ FORMS: dict[Form, Callable[[Work], Content]] = {
     "xml": lambda w: Content(values=tag_values(w, w.shape.tags)),
     "template": lambda w: Content(values={s.name: slot_value(w, s) for s in w.shape.slots}),
     "json": json_object,
-    "list": lambda w: Content(items=items(w, w.shape.count)),
+    "list": listing,
     "text": plain_text,
     "action": action,
 }

@@ -1,6 +1,6 @@
-"""The brain's writing tasks: product copy, step plans, support replies and a generic reply
-(chapter 00). Text is composed from the prompt's own words; ``quality`` decides how much of
-what was asked for makes it in."""
+"""The brain's writing tasks: product copy, step plans, support replies, questions and a
+generic reply (chapter 00). Text is composed from the prompt's own words; ``quality`` decides
+how much of what was asked for makes it in."""
 
 from __future__ import annotations
 
@@ -10,10 +10,12 @@ import re
 from orchestra.sim.read import Prompt
 from orchestra.sim.understand import LEXICON, classify
 from orchestra.sim.words import (
+    STOPWORDS,
     bullets,
     hits,
     key_terms,
     must_mention,
+    sentences,
     split_list,
     stems,
     word_limit,
@@ -216,6 +218,137 @@ def reply(p: Prompt, quality: float, rng: random.Random) -> str:
     )
     action = NEXT_STEP[topic] if rng.random() < quality else "We will look into it."
     return f"Hello, {opening} {action} Best regards, the support team"
+
+
+# ---------------------------------------------------------------- questions
+
+TOKEN = re.compile(r"[A-Za-z0-9][\w'-]*")
+WH_AUX = re.compile(
+    r"(?i)^\s*(how(?:\s+(?:long|many|much|often|far|well))?|what|when|where|why|which|who)\s+"
+    r"(do|does|did|is|are|was|were|can|could|will|would|should|has|have|had)\s+(.+?)[\s?]*$"
+)
+OTHER_WH = {"how": "In what ways", "why": "For what reasons", "when": "At what point",
+            "where": "In which places", "how long": "For how long"}  # fmt: skip
+PRONOUN = re.compile(r"(?i)\b(?:it|them|they|this|that|these|those)\b(?!')")
+
+
+def runs(text: str) -> list[str]:
+    """Runs of content words between stopwords: the phrases a text is about.
+
+    >>> runs("How do heat pumps cope with cold winters?")
+    ['heat pumps cope', 'cold winters']
+    """
+    out, run = [], []
+    for t in [*TOKEN.findall(text), "the"]:
+        if t.lower() in STOPWORDS or len(t) < 2:
+            out += [" ".join(run)] if run else []
+            run = []
+        else:
+            run.append(t)
+    return out
+
+
+def topic(question: str) -> tuple[str, list[str]]:
+    """What a question is about: its subject (the first phrase after "how do", less the verb
+    that ends it) and the phrases after it: ``("heat pumps", ["cold winters"])``."""
+    m = WH_AUX.match(question)
+    phrases = runs(m.group(3) if m else question)
+    if not phrases:
+        return "it", []
+    first = phrases[0].split()
+    subject = " ".join(first[:-1]) if m and len(first) > 1 else phrases[0]
+    return subject, phrases[1:]
+
+
+def rephrasings(question: str, n: int, quality: float, rng: random.Random) -> list[str]:
+    """``n`` versions of a question for a retriever, each from another angle on its words.
+
+    A weaker model (the quality roll fails) repeats the question itself as its last version,
+    a version that retrieves nothing new.
+    """
+    q = question.strip().rstrip("?").strip()
+    subject, rest = topic(q)
+    about = " and ".join([subject, *rest])
+    m = WH_AUX.match(q)
+    other = OTHER_WH.get(m.group(1).lower()) if m else None
+    found = [
+        f"{other} {m.group(2).lower()} {m.group(3)}?" if other else "",
+        f"What is known about {about}?",
+        f"What are the limits of {subject} when it comes to {rest[0]}?"
+        if rest
+        else f"What are the main facts about {subject}?",
+        f"Which sources discuss {about}?",
+        f"What do experts say about {about}?",
+        f"What problems are reported with {about}?",
+    ]
+    found = [f for f in dict.fromkeys(found) if f][:n]
+    if found and rng.random() > quality:
+        found[-1] = f"{q}?"
+    return found + [f"{q} (version {i + 1})?" for i in range(len(found), n)]
+
+
+def standalone(follow_up: str, history: str, quality: float, rng: random.Random) -> str:
+    """A follow-up question that stands alone: its first pronoun becomes what the chat is
+    about (the longest phrase of the user's turns). A weaker model leaves the pronoun."""
+    said = re.findall(r"(?im)^[ \t]*(?:human|user)[ \t]*:[ \t]*(.+)$", history) or [history]
+    phrases = [r for line in said for r in runs(line)]
+    about = max(phrases, key=lambda r: len(r.split()), default="")
+    article = (
+        re.search(rf"(?i)\b(the|a|an)\s+{re.escape(about)}", " ".join(said)) if about else None
+    )
+    about = f"the {about}" if article else about  # "the Bergen railway", named once already
+    asked = " ".join(re.split(r"(?<=\?)|\n", follow_up.strip())[0].split()).rstrip("?") + "?"
+    if not about or rng.random() > quality:
+        return asked
+    return PRONOUN.sub(about, asked, count=1)
+
+
+def quiz_question(sentence: str) -> str:
+    """A question whose answer a sentence gives, its fact asked for in place: "in 2027" becomes
+    "in which year", "12 minutes" "how many minutes"; without a fact, what it says about its
+    subject."""
+    s = re.sub(r"^[A-Z][\w ]{0,25}:\s+", "", sentence.strip()).rstrip(".!?")
+    year = re.search(r"\b(in|by|from|since|until)\s+(?:19|20)\d\d\b", s)
+    counts = list(re.finditer(r"\b\d[\d,.]*\s+([a-z]+)\b", s))
+    if year:
+        at, asked = year, f"{year.group(1)} which year"
+    elif counts:
+        at = counts[-1]
+        unit = at.group(1)
+        asked = "what percentage" if unit == "percent" else f"how many {unit}"
+    else:
+        subject = (runs(s) or ["it"])[0]
+        return f"What does the text say about {subject[0].lower() + subject[1:]}?"
+    tail = s[at.end() :].split(",")[0]
+    return f"{s[: at.start()]}{asked}{tail}?"
+
+
+def quiz(text: str, n: int, quality: float, rng: random.Random) -> list[str]:
+    """``n`` quiz questions on a text, spread across it: sentences with a fact (a number, a
+    year) first, picked at even steps. A weaker model picks neighbours, so two questions may
+    ask about the same part."""
+    sents = sentences(text)
+    facts = [s for s in sents if re.search(r"\d", s)]
+    pool = facts if len(facts) >= n else sents
+    at = [round(i * (len(pool) - 1) / max(n - 1, 1)) for i in range(n)] if pool else []
+    if len(at) > 1 and rng.random() > quality:
+        at[-1] = max(at[-2], at[-1] - 1)
+    found = list(dict.fromkeys(quiz_question(pool[i]) for i in at))
+    terms = key_terms(text, n) or ["the text"]
+    found += [f"What does the text say about {t}?" for t in terms]
+    return list(dict.fromkeys(found))[:n]
+
+
+def questions(p: Prompt, n: int, quality: float, rng: random.Random) -> list[str]:
+    """Questions the prompt asks to write: a follow-up made standalone (condense), versions
+    of a question (multi-query), else quiz questions on the material."""
+    follow_up = p.sections.get("follow up input") or p.sections.get("follow up question")
+    if follow_up:
+        return [standalone(follow_up, p.sections.get("chat history", ""), quality, rng)]
+    asked = p.sections.get("question") or p.sections.get("query") or ""
+    if asked.rstrip().endswith("?"):
+        return rephrasings(asked, n, quality, rng)
+    return quiz(p.payload("context", "text", "document", "passage"), n, quality, rng)
 
 
 # ---------------------------------------------------------------- generic

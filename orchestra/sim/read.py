@@ -96,6 +96,10 @@ ABOVE = re.compile(
     r"(?i)\b(?:the|this|that|your)\s+(?:\w+\s+){0,2}above\b|\bthe above\b|"
     r"\byour (?:previous|last) (?:answer|reply|response|output|summary)\b"
 )
+MARKDOWN_SECTION = re.compile(
+    r"(?m)^[ \t]*#{1,4}[ \t]+([^\n#]+?)[ \t#]*\n((?:(?![ \t]*#).*(?:\n|$))*)"
+)
+"""A markdown heading over its text, up to the next heading."""
 DELIMITED = re.compile(r"(?m)^[ \t]*-{5,}[ \t]*\n(.+?)\n[ \t]*-{5,}[ \t]*$", re.S)
 """Text between two rules of dashes (LlamaIndex's templates): the context."""
 # An agent framework's closing lines about the answer in general ("This is the expected
@@ -140,6 +144,9 @@ class Slot:
     """"line" (``Label: value``) or a heading's hashes (``## Label`` over the value)."""
     items: int = 0
     """Bullets the template shows under it (a list of that many), else 0."""
+    inline: bool = False
+    """A list goes on the slot's one line, comma-separated ("in the following comma-separated
+    format: 'KEYWORDS: <keywords>'")."""
 
 
 def placeholder_list(body: str) -> int:
@@ -151,6 +158,13 @@ def placeholder_list(body: str) -> int:
         if listed and len(listed) == len(lines) and all(len(x.split()) <= 6 for x in listed)
         else 0
     )
+
+
+# One slot quoted as the reply's whole format: "in the following format: 'KEYWORDS: <keywords>'".
+QUOTED_SLOT = re.compile(
+    r"(?i)\bformat\b[^:\n]{0,40}:[ \t]*(['\"`])((?-i:[A-Z][\w ]{0,30})):[ \t]*"
+    r"(<[^<>\n]*>|\[[^\]\n]*\])\1"
+)
 
 
 def slots(text: str) -> tuple[list[Slot], list[str]]:
@@ -197,8 +211,32 @@ def slots(text: str) -> tuple[list[Slot], list[str]]:
         ):
             runs.append((run, first, last))
         run = []
+    quoted = QUOTED_SLOT.search(text)
+    if quoted and not any(a <= quoted.start(1) < b for _, a, b in runs):
+        comma = bool(re.search(r"(?i)comma", text[max(0, quoted.start() - 40) : quoted.end()]))
+        slot = Slot(quoted.group(2).strip(), quoted.group(3), "line", inline=comma)
+        runs.append(([slot], quoted.start(1), quoted.end()))
     runs.sort(key=lambda r: r[1])
     return [s for r, _, _ in runs for s in r], [text[a:b] for _, a, b in runs]
+
+
+# Numbered things to pick among: LlamaIndex's choices ("(2) Useful for questions about ...")
+# and its documents ("Document 2:" over a summary). The example's placeholders are no choices.
+CHOICE = re.compile(r"(?m)^[ \t]*\((\d+)\)[ \t]+(\S.*?)[ \t]*$")
+NUMBERED = re.compile(
+    r"(?m)^[ \t]*(?:Document|Doc|Choice|Option)[ \t]+(\d+)[ \t]*:[ \t]*\n?((?:[ \t]*\S.*(?:\n|$))+)"
+)
+
+
+def listed(text: str) -> dict[str, str]:
+    """Number -> text of the numbered choices or documents in ``text``, a later one of a number
+    replacing an earlier (the real ones follow the example): ``listed("(1) cats\n(2) dogs")``."""
+    found = {}
+    for m in sorted([*CHOICE.finditer(text), *NUMBERED.finditer(text)], key=lambda m: m.start()):
+        body = " ".join(m.group(2).split())
+        if body and not re.fullmatch(r"<[^<>]*>|\[[^\]]*\]", body):
+            found[m.group(1)] = body
+    return dict(sorted(found.items(), key=lambda kv: int(kv[0])))
 
 
 @dataclass
@@ -248,6 +286,8 @@ class Prompt:
     handed: str = ""
     """Earlier output handed to this task (``HANDED``, "Previous result:", the reply "above", a
     state field), when there is one: what the task works on."""
+    listed: dict[str, str] = field(default_factory=dict)
+    """Numbered choices or documents to pick among (``listed``): number -> text."""
 
     def payload(self, *names: str) -> str:
         """The material to work on: a named section, a tag, quoted text, a payload section, a
@@ -348,6 +388,7 @@ def read(req: Request) -> Prompt:
     earlier = [flatten(m.content) for m in messages[:tail] if m.role == "user"]
     said = [flatten(m.content) for m in messages[:tail] if m.role == "assistant"]
     user = "\n\n".join(t for t in (flatten(m.content) for m in current) if t.strip())
+    numbered = listed(f"{system}\n\n{user}")  # before the template is cut: it may hold some
     template = []
     for text in (system, user):  # a template is format, not material: read it, then cut it out
         found, spans = slots(text)
@@ -421,6 +462,11 @@ def read(req: Request) -> Prompt:
         sections.setdefault(name, body)
         if name in PAYLOAD and body:
             instructions = instructions.replace(body, " ")
+    for h in MARKDOWN_SECTION.finditer(full):  # "## Reference Answer" over its text
+        name, body = h.group(1).strip().lower(), h.group(2).strip()
+        if name in HEADERS and body:
+            sections.setdefault(name, body)
+            instructions = instructions.replace(body, " ") if name in PAYLOAD else instructions
     delimited = DELIMITED.search(full)
     if delimited:  # LlamaIndex's "----" rules around the context
         sections.setdefault("context", delimited.group(1).strip())
@@ -451,4 +497,5 @@ def read(req: Request) -> Prompt:
         template,
         docs,
         handed or next((v for k, v in state.items() if k in PAYLOAD), ""),
+        numbered,
     )

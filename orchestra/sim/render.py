@@ -66,7 +66,7 @@ def template(slots: list[Slot], values: dict) -> str:
     out = []
     for s in slots:
         v = values.get(s.name, "")
-        if isinstance(v, list) and re.search(r"(?i)comma|inline|one line", s.hint):
+        if isinstance(v, list) and (s.inline or re.search(r"(?i)comma|inline|one line", s.hint)):
             v = ", ".join(str(x).rstrip(".") for x in v)
         if s.style == "line":
             out.append(
@@ -92,8 +92,14 @@ def continued(text: str, prefill: str) -> str:
     return text if text[:1].isspace() else " " + text
 
 
-def listed(shape: Shape, items: list[str]) -> str:
-    return "\n".join((f"{i}. " if shape.numbered else "- ") + s for i, s in enumerate(items, 1))
+def listed(shape: Shape, items: list) -> str:
+    """A list's items in the marks asked for, or each in the row the prompt showed."""
+    if shape.row:
+        return "\n".join(shape.row.format(*row) for row in items)
+    if shape.marks == "commas":
+        return ", ".join(str(s).replace(",", "").rstrip(".") for s in items)
+    mark = {"numbered": "{}. ", "bullets": "- ", "lines": ""}[shape.marks]
+    return "\n".join(mark.format(i) + s for i, s in enumerate(items, 1))
 
 
 WRITERS: dict[Form, Callable[[Shape, Content], str]] = {

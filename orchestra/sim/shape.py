@@ -9,7 +9,10 @@ From a ``read.Prompt`` this stage decides the task (what the content is about) a
 - XML fields named in the instructions or shown in a template, in order, repeated elements
   for lists ("each subtask in <subtask> tags"), a set of values inside a template tag
   (``<evaluation>PASS, NEEDS_IMPROVEMENT, or FAIL</evaluation>``) kept as that field's choices;
-- a numbered or bulleted list of the requested length;
+- a numbered or bulleted list of the requested length, bare lines or comma-separated when
+  asked, or one line per pick in the form the prompt shows ("Doc: 9, Relevance: 7");
+- a pick among numbered choices ("(2) Useful for questions about batteries");
+- a score on the first line, then the reasoning;
 - one choice from a set the prompt names (labels, verdicts, "respond with APPROVE when ...");
 - plain text, "only" the answer when asked, continuing an assistant prefill.
 
@@ -41,13 +44,23 @@ Task = Literal[
     "reply",
     "review",
     "tools",
+    "questions",
+    "select",
     "generic",
 ]
 """What the content is about; ``tasks.TASKS`` has a function for each."""
 Form = Literal["tool", "json", "xml", "template", "list", "text", "action"]
 """How the content is written out; ``fill.FORMS`` and ``render.render`` handle each."""
+Marks = Literal["numbered", "bullets", "lines", "commas"]
+"""How a list's items are marked: "1. ", "- ", nothing (one a line), or commas on one line."""
 
 TASKS = [
+    (
+        "questions",  # LangChain's multi-query and condense-question, LlamaIndex's quiz
+        r"\b(?:rephrase|reformulate)\b[^.\n]{0,60}\bquestion\b|\b(?:generate|write|create|set ?up|"
+        r"come up with|produce)\s+(?:only\s+)?(?:\d+\s+|two\s+|three\s+|four\s+|five\s+)?"
+        r"(?:\w+\s+){0,2}?(?:questions|versions of (?:the|this|that|a)\s+(?:\w+\s+){0,2}question)\b",
+    ),
     (
         "score",
         r"\brubric\b|\b(?:score|grade|evaluate|rate|assess)\b (?:the|this|that|it|each|"
@@ -137,7 +150,17 @@ class Shape:
     """A word the prompt asks to end with once the task is done ("TERMINATE")."""
     count: int | None = None
     """Items a list must have."""
-    numbered: bool = True
+    marks: Marks = "numbered"
+    """How a list's items are written: "1. ", "- ", one bare item a line, or all on one line
+    separated by commas."""
+    row: str = ""
+    """The line each item of a list is written in, as the prompt's example shows it, its
+    numbers as ``{0}``, ``{1}`` ("Doc: {0}, Relevance: {1}"); empty for plain items."""
+    every: str = ""
+    """Every match of this kind is the answer, an item each ("Copy every email address")."""
+    scale: tuple[int, int] | None = None
+    """A score the prompt asks for in this range (a row's second number, or a reply that is a
+    score on its first line and then the reasoning)."""
     only: bool = False
     """Nothing but the answer ("respond with only the label")."""
     prefill: str = ""
@@ -206,8 +229,8 @@ def prose_keys(text: str) -> dict | None:
 
     ``prose_keys('JSON with two keys: "answer" (a sentence) and "sources" (a list of ids)')``
     gives ``{"answer": "", "sources": []}``: a key is a list when its description or plural
-    citing name says so. Unquoted names count only when every item is a bare name
-    ("a JSON object with fields answer and sources").
+    citing name says so, a number when it is "the number of" something. Unquoted names count
+    only when every item is a bare name ("a JSON object with fields answer and sources").
     """
     for m in KEYS.finditer(text):
         body = m.group(1)
@@ -221,6 +244,8 @@ def prose_keys(text: str) -> dict | None:
         return {
             k: []
             if re.search(r"(?i)\b(?:list|array|ids)\b", v) or (CITES.search(k) and k.endswith("s"))
+            else 0
+            if re.search(r"(?i)\bthe number of\b", v)
             else ""
             for k, v in described.items()
         }
@@ -583,6 +608,69 @@ def commented_keys(text: str) -> dict | None:
     return {k: blank.get(t, "") for k, t in rows} or None
 
 
+# ---------------------------------------------------------------- picks, scores, questions
+
+SELECT = re.compile(
+    r"(?i)\b(?:return|select|choose|pick|respond with|give)\b[^.\n]{0,60}?\b(?:choices?|"
+    r"documents?|options?)\b"
+)
+ROW = re.compile(
+    r"(?m)^[ \t]*[A-Z][\w ]{0,20}:[ \t]*\d+(?:,[ \t]*[A-Z][\w ]{0,20}:[ \t]*\d+)+[ \t]*$"
+)
+"""An example answer line of numbers ("Doc: 9, Relevance: 7"): each item is written in it."""
+SCALE = re.compile(
+    r"(?i)\b(?:between|from)\s+(\d+)\s*(?:and|to|-|–)\s*(\d+)\b|"
+    r"\b(?:number|score|integer|rating)\b\D{0,20}?(\d+)\s*(?:to|-|–)\s*(\d+)\b"
+)
+ONE_SCORE = re.compile(r"(?i)\b(?:a single|one|only the)\s+score\b")
+EVERY = re.compile(
+    r"(?i)\b(?:copy|extract|list|find|pull out|collect)\s+(?:out\s+)?(?:every|all(?:\s+the)?|each)"
+    r"\s+((?:e-?mail|phone|url|date|price|amount)\w*(?:\s+(?:address|number)\w*)?)"
+)
+"""A request for every match of one kind ("Copy every email address"): ``Shape.every``."""
+N = r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten)"
+
+
+def scale_of(text: str) -> tuple[int, int] | None:
+    """The range a score is asked in: ``scale_of("between 1 and 5") == (1, 5)``."""
+    m = SCALE.search(text)
+    if not m:
+        return None
+    low, high = sorted(int(g) for g in m.groups() if g)
+    return (low, high) if low < high else None
+
+
+def marks_of(text: str, numbered: bool = True) -> Marks:
+    """How a list's items are to be written: ``marks_of("comma separated values") == "commas"``."""
+    if re.search(r"(?i)\bnumbered\b", text):
+        return "numbered"
+    if re.search(r"(?i)\bcomma[- ]separated\b|\bseparated by commas\b", text):
+        return "commas"
+    if re.search(r"(?i)\bseparated by new ?lines\b|\bone per line\b|\bnewline-separated\b", text):
+        return "lines"
+    return "numbered" if numbered else "bullets"
+
+
+def picking(p: Prompt, shape: Shape, text: str) -> Shape:
+    """Numbered choices to pick from: a row per pick when the prompt shows one ("Doc: 9,
+    Relevance: 7"), JSON when asked, else the number alone."""
+    shape.task = "select"
+    row = ROW.search(p.user)
+    if row:
+        n = iter(range(10))
+        shape.row = re.sub(r"\d+", lambda _: f"{{{next(n)}}}", row.group().strip())
+        shape.form, shape.marks, shape.scale = "list", "lines", scale_of(text) or (1, 10)
+    elif wants_json(text, p.user):
+        shape.form, shape.example = "json", json_in(p.user) or prose_keys(text)
+    return shape
+
+
+def question_count(text: str) -> int:
+    """How many questions the prompt asks for: ``question_count("setup 2 questions") == 2``."""
+    m = re.search(rf"(?i)\b{N}\s+(?:\w+\s+){{0,2}}?(?:questions|versions|queries)\b", text)
+    return (COUNTS.get(m.group(1).lower()) or int(m.group(1))) if m else 1
+
+
 def shape_of(p: Prompt, req: Request) -> Shape:
     """The shape of the reply to ``p``, read from the request ``req``: its tool choice and
     structured-output schema."""
@@ -622,6 +710,8 @@ def shape_of(p: Prompt, req: Request) -> Shape:
         and (p.sections.get("question") or p.sections.get("query"))
     ):
         task = shape.task = "grounded"  # a query over a context, whatever its cue words
+    if p.listed and SELECT.search(text):  # pick among numbered choices
+        return picking(p, shape, text)
     shape.choices, shape.verdict = choices_of(p, text)
     for slot in p.template:  # "## Verdict / APPROVE or REQUEST_CHANGES": the set is the slot's
         if not shape.choices and (named := caps_set(slot.hint)):
@@ -673,7 +763,23 @@ def shape_of(p: Prompt, req: Request) -> Shape:
         if shape.example is None and shape.task not in ("extract", "score"):
             shape.example = prose_keys(text)
         return shape
+    scale = scale_of(text)
+    if scale and ONE_SCORE.search(text) and re.search(r"(?i)\bline\b", text):
+        shape.task, shape.scale = "score", scale  # the score on its line, then the reasoning
+        return shape
+    if shape.task == "questions":
+        n = question_count(text)
+        if n > 1:
+            shape.form, shape.count, shape.marks = "list", n, marks_of(text)
+        return shape
+    every = EVERY.search(text)
+    if every:
+        shape.task, shape.every, shape.form = "extract", every.group(1), "list"
+        shape.marks = marks_of(text, numbered=False)
+        shape.marks = "lines" if shape.marks == "bullets" else shape.marks
+        return shape
     listed = list_request(text)
     if listed and not shape.choices:
-        shape.form, (shape.count, shape.numbered) = "list", listed
+        shape.form, (shape.count, numbered) = "list", listed
+        shape.marks = marks_of(text, numbered)
     return shape

@@ -17,21 +17,33 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from orchestra.sim import agent
-from orchestra.sim.generate import generic, plan, reply, write
+from orchestra.sim.generate import generic, plan, questions, reply, write
 from orchestra.sim.read import Prompt
 from orchestra.sim.shape import Shape, Task
 from orchestra.sim.understand import (
     DONT_KNOW,
+    asked,
+    candidates,
     classify,
     extract_field,
+    field_kind,
     from_documents,
     grounded,
     parse_criteria,
+    relevance,
     score,
     sentences,
     summarize,
 )
-from orchestra.sim.words import POSITIVE, hits, key_terms, stems, word_limit
+from orchestra.sim.words import (
+    POSITIVE,
+    STOPWORDS,
+    hits,
+    key_terms,
+    stems,
+    word_limit,
+    words,
+)
 
 META = set(
     """write short description draft evaluate evaluation feedback output pass fail response answer
@@ -48,6 +60,8 @@ class Said:
     data: dict
     is_json: bool = False
     """The text itself is JSON (an extraction, a grading)."""
+    items: list | None = None
+    """The answer as a list's items, when the task makes one (questions, picks, matches)."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +99,8 @@ class Drawn:
     """The ids of the documents the answer drew on."""
     verdict: Verdict | None = None
     extracted: dict | None = None
+    picks: list[tuple[str, float]] | None = None
+    """The numbered choices picked, best first, with their fit to the question (0..1)."""
 
 
 @dataclass(frozen=True)
@@ -297,12 +313,46 @@ def summarized(w: Work) -> Said:
 
 
 def extracting(w: Work) -> Said:
+    if w.shape.every:
+        return collected(w)
     return Said(json.dumps(data := extracted(w)), data, is_json=True)
 
 
 def scored(w: Work) -> Said:
+    if w.shape.scale:
+        return rated(w)
     criteria(w)
     return Said(json.dumps(data := graded(w)), data, is_json=True)
+
+
+def rated(w: Work) -> Said:
+    """One score in the asked range on the first line, then why (LlamaIndex's correctness
+    evaluator): an answer against its reference by the reference's terms it gives, else a
+    draft against the rubric. A weaker grader is off by a quarter of the range either way."""
+    low, high = w.shape.scale
+    pair = compared(w.p)
+    if pair is not None:
+        share, why = agreement(*pair), matched(*pair)
+    else:
+        criteria(w)
+        share = float(graded(w)["total"])
+        why = " ".join(f"{f.rstrip('.')}." for f in graded(w)["feedback"]) or "It meets the rubric."
+    if w.rng.random() > w.quality:
+        share = min(1.0, max(0.0, share + w.rng.choice((-0.25, 0.25))))
+    value = round(2 * (low + share * (high - low))) / 2
+    return Said(f"{value:.1f}\n{why}", {"score": value, "reasoning": why})
+
+
+def matched(candidate: str, reference: str) -> str:
+    """Why a candidate scores as it does: the reference's terms it gives, and those it misses."""
+    found = re.findall(r"\w[\w,.'-]*\w|\w", reference)
+    terms = list(dict.fromkeys(t for t in found if t.lower() not in STOPWORDS))
+    given = [t for t in terms if t.lower() in candidate.lower()]
+    missed = [t for t in terms if t not in given]
+    if not given:
+        return f"The answer gives none of the reference answer's key terms ({', '.join(terms)})."
+    but = f", but not {', '.join(missed)}" if missed else ""
+    return f"The answer gives {', '.join(given)}, as the reference answer does{but}."
 
 
 def planned(w: Work) -> Said:
@@ -355,6 +405,53 @@ def transformed(w: Work) -> str:
 def written(w: Work) -> Said:
     text = transformed(w) if w.p.handed and not w.p.sections.get("feedback") else drafted(w)
     return Said(text, {"text": text})
+
+
+def asked_questions(w: Work) -> Said:
+    found = questions(w.p, w.shape.count or 1, w.quality, w.rng)
+    return Said("\n".join(found), {"questions": found}, items=found)
+
+
+def picks(w: Work) -> list[tuple[str, float]]:
+    """The numbered choices that fit the question, best first, with their fit; at least one.
+
+    A weaker model (the quality roll fails) either lets an unrelated choice in or ranks the
+    runner-up first."""
+    if w.drawn.picks is None:
+        ranked = relevance(asked(w.p), w.p.listed)
+        kept = [r for r in ranked if r[1] > 0] or ranked[:1]
+        if len(ranked) > 1 and w.rng.random() > w.quality:
+            spare = [r for r in ranked if r not in kept]
+            if spare and (w.rng.random() < 0.5 or len(kept) == 1):
+                kept = kept + [(spare[0][0], w.rng.uniform(0.05, 0.2))]
+            kept = [kept[1], kept[0], *kept[2:]] if len(kept) > 1 else kept
+        w.drawn.picks = kept
+    return w.drawn.picks
+
+
+def selected(w: Work) -> Said:
+    """The best choice's number, with the reason (the question's words it shares), and every
+    pick as (number, score) for a row per pick."""
+    found = picks(w)
+    best = found[0][0]
+    q = set(stems(asked(w.p)))
+    shared = [t for t in dict.fromkeys(words(w.p.listed[best])) if hits(stems(t), q)]
+    reason = (
+        f"The question is about {' and '.join(shared)}, which choice {best} covers."
+        if shared
+        else f"Choice {best} is the closest to the question, though it shares no word with it."
+    )
+    low, high = w.shape.scale or (1, 10)
+    ranked = sorted(found, key=lambda kv: -kv[1])  # rows in order of relevance
+    rows = [(k, max(low, round(low + share * (high - low)))) for k, share in ranked]
+    return Said(best, {"choice": best, "reason": reason}, items=rows)
+
+
+def collected(w: Work) -> Said:
+    """Every match of the asked kind in the material, in order ("every email address")."""
+    kind = field_kind(w.shape.every) or "email"
+    found = candidates(kind, w.p.payload()) or candidates(kind, w.p.user)
+    return Said("\n".join(found), {w.shape.every: found}, items=found)
 
 
 def with_results(w: Work) -> Said:
@@ -415,6 +512,8 @@ TASKS: dict[Task, Callable[[Work], Said]] = {
     "reply": replied,
     "write": written,
     "tools": with_results,
+    "questions": asked_questions,
+    "select": selected,
     "generic": generic_task,
 }
 """The main answer of each task: the one place a task is dispatched."""

@@ -41,6 +41,8 @@ DIFFICULTY = {
     "grounded": 1.0,
     "tools": 1.0,
     "extract": 1.0,
+    "questions": 1.0,
+    "select": 0.5,
     "score": 2.0,
     "review": 2.0,
     "plan": 2.0,

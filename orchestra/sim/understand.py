@@ -493,3 +493,57 @@ def from_documents(p: Prompt, quality: float, rng: random.Random) -> tuple[str, 
         elif spare:
             used = used[1:] or [spare[0]]
     return text, [p.docs[i].id for i in used]
+
+
+# ---------------------------------------------------------------- keywords and picks
+
+
+def keywords(text: str, k: int, quality: float, rng: random.Random) -> list[str]:
+    """The text's ``k`` most salient words: the most frequent content words (by stem), then
+    names (capitalised inside a sentence), then the longer, then the first seen.
+
+    A weaker model (the quality roll fails) swaps its last keyword for a less salient one.
+    """
+    seen: dict[str, str] = {}
+    count: Counter = Counter()
+    named: set[str] = set()
+    for sent in sentences(text):
+        for i, w in enumerate(re.findall(r"[A-Za-z][\w'-]*", sent)):
+            if w.lower() in STOPWORDS or len(w) < 3:
+                continue
+            s = stem(w.lower())
+            seen.setdefault(s, w.lower())
+            count[s] += 1
+            if i and w[0].isupper():
+                named.add(s)
+    order = list(seen)
+    ranked = sorted(order, key=lambda s: (-count[s], s not in named, -len(seen[s]), order.index(s)))
+    found = ranked[:k]
+    if found and len(ranked) > k and rng.random() > quality:
+        found[-1] = ranked[rng.randrange(k, len(ranked))]
+    return [seen[s] for s in found]
+
+
+def asked(p: Prompt) -> str:
+    """The question a prompt asks: a "Question:" section, a quoted question ("most relevant to
+    the question: 'How long ...?'"), else its last sentence that ends in "?"."""
+    quoted = re.findall(r"['\"“‘]([^'\"”’\n]+\?)['\"”’]", p.user)
+    found = p.sections.get("question") or p.sections.get("query") or (quoted[-1] if quoted else "")
+    return found or next((s for s in reversed(sentences(p.user)) if s.endswith("?")), p.request)
+
+
+def relevance(question: str, choices: dict[str, str]) -> list[tuple[str, float]]:
+    """Each choice's fit to the question, best first (ties keep the order): the share of its
+    telling words (those not common to every choice) that the question has.
+
+    >>> relevance("How long do batteries last?", {"1": "about pumps", "2": "about batteries"})
+    [('2', 1.0), ('1', 0.0)]
+    """
+    q = set(stems(question))
+    bags = {key: set(stems(text)) for key, text in choices.items()}
+    common = set.intersection(*bags.values()) if len(bags) > 1 else set()
+    out = []
+    for key, bag in bags.items():
+        own = bag - common or bag
+        out.append((key, min(1.0, hits(q, own) / max(min(len(q), len(own)), 1))))
+    return sorted(out, key=lambda kv: -kv[1])
