@@ -40,10 +40,7 @@ n_products = 15  # products measured in task 3 (at most 15)
 max_repairs = 5  # task 3 measures the bounds 0..max_repairs: far enough to see the curve flatten
 
 # %%
-import inspect
-import pprint
 import random
-import traceback
 from types import SimpleNamespace
 from typing import Literal
 
@@ -51,6 +48,7 @@ import pandas as pd
 from pydantic import BaseModel, Field, ValidationError
 
 from orchestra import LLM, Context, Retry, Workflow, datasets, sim, step
+from orchestra.exercise import attempt
 from orchestra.patterns.chain import Extracted, extract_prompt, problems
 
 simulator = sim.start(seed=seed, time_scale=time_scale) if backend == "sim" else None
@@ -59,35 +57,9 @@ products = datasets.load("products")[:n_products]
 Category = Literal["audio", "lighting", "kitchen", "fitness", "office"]
 
 # %% [markdown]
-# The checks call your functions through `attempt`: if your code raises, the failure names the
-# call that raised, with its input in full and the line of yours it came from.
-
-
-# %% jupyter={"source_hidden": true}
-def shown(fn, *args, **kwargs) -> str:
-    """The call as you would type it, every argument in full."""
-    parts = [pprint.pformat(a, width=100, compact=True) for a in args]
-    parts += [f"{k}={pprint.pformat(v, width=100, compact=True)}" for k, v in kwargs.items()]
-    return f"{getattr(fn, '__name__', fn)}({', '.join(parts)})"
-
-
-async def attempt(fn, *args, **kwargs):
-    """``fn(*args, **kwargs)`` (awaited if async); if it raises, fail naming the call."""
-    try:
-        out = fn(*args, **kwargs)
-        return (await out) if inspect.isawaitable(out) else out
-    except NotImplementedError as exc:
-        raise AssertionError(
-            f"{fn.__name__}() is not written yet ({exc or 'its stub'}): write it in the cell "
-            f"marked TODO above this check\n  (calling {shown(fn, *args, **kwargs)} raised "
-            f"NotImplementedError)"
-        ) from None
-    except Exception as exc:
-        yours = [f for f in traceback.extract_tb(exc.__traceback__) if "ipykernel" in f.filename]
-        where = f"\n  at your line: {yours[-1].line}" if yours else ""
-        raise AssertionError(
-            f"{shown(fn, *args, **kwargs)}\n  raised {type(exc).__name__}: {exc}{where}"
-        ) from None
+# The checks call your functions through `attempt` (`orchestra/exercise.py`): if your code
+# raises, the failure names the call that raised, with its input in full and the line of yours
+# it came from.
 
 
 # %% [markdown]

@@ -37,18 +37,17 @@ requests_per_minute = 4  # the rate limit in task 2
 
 # %%
 import copy
-import inspect
 import math
 import operator
 import pprint
 import random
 import re
-import traceback
 from collections import Counter
 
 from pydantic import BaseModel
 
 from orchestra import LLM, RateLimiter, Workflow, datasets, parallel, sim, step
+from orchestra.exercise import attempt, shown
 from orchestra.patterns.mapreduce import Batch, Doc, map_reduce, parse_amount
 from orchestra.patterns.vote import sampled, vote
 
@@ -58,35 +57,9 @@ docs = [Doc(id=r["id"], kind=r["kind"], text=r["text"], fields=list(r["fields"])
 print(len(docs), "documents")
 
 # %% [markdown]
-# The checks call your functions through `attempt`: if your code raises, the failure names the
-# call that raised, with its input in full and the line of yours it came from.
-
-
-# %% jupyter={"source_hidden": true}
-def shown(fn, *args, **kwargs) -> str:
-    """The call as you would type it, every argument in full."""
-    parts = [pprint.pformat(a, width=100, compact=True) for a in args]
-    parts += [f"{k}={pprint.pformat(v, width=100, compact=True)}" for k, v in kwargs.items()]
-    return f"{getattr(fn, '__name__', fn)}({', '.join(parts)})"
-
-
-async def attempt(fn, *args, **kwargs):
-    """``fn(*args, **kwargs)`` (awaited if async); if it raises, fail naming the call."""
-    try:
-        out = fn(*args, **kwargs)
-        return (await out) if inspect.isawaitable(out) else out
-    except NotImplementedError as exc:
-        raise AssertionError(
-            f"{fn.__name__}() is not written yet ({exc or 'its stub'}): write it in the cell "
-            f"marked TODO above this check\n  (calling {shown(fn, *args, **kwargs)} raised "
-            f"NotImplementedError)"
-        ) from None
-    except Exception as exc:
-        yours = [f for f in traceback.extract_tb(exc.__traceback__) if "ipykernel" in f.filename]
-        where = f"\n  at your line: {yours[-1].line}" if yours else ""
-        raise AssertionError(
-            f"{shown(fn, *args, **kwargs)}\n  raised {type(exc).__name__}: {exc}{where}"
-        ) from None
+# The checks call your functions through `attempt` (`orchestra/exercise.py`): if your code
+# raises, the failure names the call that raised, with its input in full and the line of yours
+# it came from.
 
 
 # %% [markdown]

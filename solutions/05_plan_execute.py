@@ -46,10 +46,7 @@ time_scale = 0.0  # wall-clock seconds per simulated second (0: as fast as possi
 
 # %%
 import copy
-import inspect
-import pprint
 import random
-import traceback
 from types import SimpleNamespace
 
 import pandas as pd
@@ -57,6 +54,7 @@ import pandas as pd
 from orchestra import LLM, datasets, sim
 from orchestra.errors import LLMError
 from orchestra.examples.support_desk import request, support_tools
+from orchestra.exercise import attempt, show_as
 from orchestra.patterns import plan as reference
 from orchestra.patterns.plan import Job, Plan, Step, Tool, plan_prompt
 
@@ -72,45 +70,21 @@ def plan_of(*names: str) -> Plan:
 
 
 # %% [markdown]
-# The checks call your functions through `attempt`: if your code raises, the failure names the
-# call that raised, with its input in full and the line of yours it came from.
+# The checks call your functions through `attempt` (`orchestra/exercise.py`): if your code
+# raises, the failure names the call that raised, with its input in full and the line of yours
+# it came from.
 
 
 # %% jupyter={"source_hidden": true}
-def short(value) -> str:
-    """A value as the checks show it: a plan as its tools in order, a kit as needs -> makes."""
-    if isinstance(value, Plan):
-        return f"plan_of({', '.join(repr(s.tool) for s in value.steps)})"
-    if isinstance(value, dict) and value and all(isinstance(t, Tool) for t in value.values()):
-        kit = ", ".join(f"{n!r}: {list(t.needs)} -> {t.makes!r}" for n, t in value.items())
-        return "{" + kit + "}"
-    return pprint.pformat(value, width=100, compact=True)
-
-
-def shown(fn, *args, **kwargs) -> str:
-    """The call as you would type it, every argument in full (plans and tool kits in short)."""
-    parts = [short(a) for a in args]
-    parts += [f"{k}={short(v)}" for k, v in kwargs.items()]
-    return f"{getattr(fn, '__name__', fn)}({', '.join(parts)})"
-
-
-async def attempt(fn, *args, **kwargs):
-    """``fn(*args, **kwargs)`` (awaited if async); if it raises, fail naming the call."""
-    try:
-        out = fn(*args, **kwargs)
-        return (await out) if inspect.isawaitable(out) else out
-    except NotImplementedError as exc:
-        raise AssertionError(
-            f"{fn.__name__}() is not written yet ({exc or 'its stub'}): write it in the cell "
-            f"marked TODO above this check\n  (calling {shown(fn, *args, **kwargs)} raised "
-            f"NotImplementedError)"
-        ) from None
-    except Exception as exc:
-        yours = [f for f in traceback.extract_tb(exc.__traceback__) if "ipykernel" in f.filename]
-        where = f"\n  at your line: {yours[-1].line}" if yours else ""
-        raise AssertionError(
-            f"{shown(fn, *args, **kwargs)}\n  raised {type(exc).__name__}: {exc}{where}"
-        ) from None
+show_as(
+    lambda v: isinstance(v, Plan), lambda p: f"plan_of({', '.join(repr(s.tool) for s in p.steps)})"
+)
+show_as(  # a tool kit as needs -> makes
+    lambda v: isinstance(v, dict) and bool(v) and all(isinstance(t, Tool) for t in v.values()),
+    lambda kit: (
+        "{" + ", ".join(f"{n!r}: {list(t.needs)} -> {t.makes!r}" for n, t in kit.items()) + "}"
+    ),
+)
 
 
 # %% [markdown]

@@ -42,16 +42,14 @@ time_scale = 0.0  # wall-clock seconds per simulated second (0: as fast as possi
 
 # %%
 import asyncio
-import inspect
 import itertools
-import pprint
 import random
-import traceback
 
 from pydantic import BaseModel
 
 from orchestra import LLM, Workflow, datasets, parallel, sim, step
 from orchestra.examples.long_workflow import STEPS, Dossier
+from orchestra.exercise import attempt, shown
 from orchestra.patterns.context import SUMMARY, fit, render
 from orchestra.tokens import count_tokens
 
@@ -94,35 +92,9 @@ async def category_recalled(d: Carried) -> bool:
 
 
 # %% [markdown]
-# The checks call your functions through `attempt`: if your code raises, the failure names the
-# call that raised, with its input in full and the line of yours it came from.
-
-
-# %% jupyter={"source_hidden": true}
-def shown(fn, *args, **kwargs) -> str:
-    """The call as you would type it, every argument in full."""
-    parts = [pprint.pformat(a, width=100, compact=True) for a in args]
-    parts += [f"{k}={pprint.pformat(v, width=100, compact=True)}" for k, v in kwargs.items()]
-    return f"{getattr(fn, '__name__', fn)}({', '.join(parts)})"
-
-
-async def attempt(fn, *args, **kwargs):
-    """``fn(*args, **kwargs)`` (awaited if async); if it raises, fail naming the call."""
-    try:
-        out = fn(*args, **kwargs)
-        return (await out) if inspect.isawaitable(out) else out
-    except NotImplementedError as exc:
-        raise AssertionError(
-            f"{fn.__name__}() is not written yet ({exc or 'its stub'}): write it in the cell "
-            f"marked TODO above this check\n  (calling {shown(fn, *args, **kwargs)} raised "
-            f"NotImplementedError)"
-        ) from None
-    except Exception as exc:
-        yours = [f for f in traceback.extract_tb(exc.__traceback__) if "ipykernel" in f.filename]
-        where = f"\n  at your line: {yours[-1].line}" if yours else ""
-        raise AssertionError(
-            f"{shown(fn, *args, **kwargs)}\n  raised {type(exc).__name__}: {exc}{where}"
-        ) from None
+# The checks call your functions through `attempt` (`orchestra/exercise.py`): if your code
+# raises, the failure names the call that raised, with its input in full and the line of yours
+# it came from.
 
 
 # %% [markdown]

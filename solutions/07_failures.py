@@ -48,6 +48,7 @@ import random
 from pydantic import BaseModel
 
 from orchestra import LLM, CircuitBreaker, Workflow, errors, sim, step
+from orchestra.exercise import called
 
 simulator = sim.start(seed=seed, time_scale=time_scale)
 llm = LLM(model, max_retries=0)  # SDK retries off: we retry ourselves
@@ -57,18 +58,6 @@ strong = LLM(strong_model, max_retries=0)
 def requests():
     """How many requests the simulator received since it was last configured."""
     return len(simulator.log)
-
-
-def called(call, fn, *args, **kwargs):
-    """What ``fn`` returns, for the checks; if it raises, a failure that names ``call``."""
-    try:
-        return fn(*args, **kwargs)
-    except NotImplementedError as exc:
-        raise AssertionError(
-            f"{call}: not written yet ({exc}): write it in its TODO cell"
-        ) from None
-    except Exception as exc:
-        raise AssertionError(f"{call} raised {type(exc).__name__}: {exc}") from exc
 
 
 PREFILLED = [  # ends with the start of the answer: Haiku 4.5 continued it, the 5.5 models refuse

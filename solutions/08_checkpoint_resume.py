@@ -47,6 +47,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from orchestra import LLM, SqliteStore, Workflow, sim, step
+from orchestra.exercise import called
 
 simulator = sim.start(seed=seed, time_scale=time_scale)
 llm = LLM(model, max_retries=0)
@@ -61,18 +62,6 @@ class Ticket(BaseModel):
     plan: str | None = None
     reply: str | None = None
     review: str | None = None
-
-
-def called(call, fn, *args, **kwargs):
-    """What ``fn`` returns, for the checks; if it raises, a failure that names ``call``."""
-    try:
-        return fn(*args, **kwargs)
-    except NotImplementedError as exc:
-        raise AssertionError(
-            f"{call}: not written yet ({exc}): write it in its TODO cell"
-        ) from None
-    except Exception as exc:
-        raise AssertionError(f"{call} raised {type(exc).__name__}: {exc}") from exc
 
 
 def make_triage(llm):

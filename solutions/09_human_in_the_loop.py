@@ -53,6 +53,7 @@ from pydantic import BaseModel
 
 from orchestra import LLM, Context, SqliteStore, Workflow, approval, datasets, sim, step
 from orchestra.errors import DecisionMismatchError
+from orchestra.exercise import acalled
 
 simulator = sim.start(seed=seed, time_scale=time_scale) if backend == "sim" else None
 calls = lambda: len(simulator.log) if simulator else 0  # LLM calls so far
@@ -88,18 +89,6 @@ def make_draft(llm: LLM):
         return {"draft": (await llm.ask(draft_prompt(s))).text}
 
     return draft
-
-
-async def acalled(call, coro):
-    """What the coroutine returns, for the checks; if it raises, a failure that names ``call``."""
-    try:
-        return await coro
-    except NotImplementedError as exc:
-        raise AssertionError(
-            f"{call}: not written yet ({exc}): write it in its TODO cell"
-        ) from None
-    except Exception as exc:
-        raise AssertionError(f"{call} raised {type(exc).__name__}: {exc}") from exc
 
 
 print("ready:", len(products), "products")

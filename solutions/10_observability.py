@@ -58,6 +58,7 @@ from dataclasses import replace
 
 from orchestra import datasets, sim
 from orchestra.examples.support import STEPS, Case, Models, first_wrong, golden, pipeline
+from orchestra.exercise import called
 
 HAIKU = "claude-haiku-5-5"
 simulator = sim.start(seed=seed, time_scale=time_scale)
@@ -83,18 +84,6 @@ for name, results in runs.items():
         first_wrong(r.trace, golden(t)) is None for r, t in zip(results, tickets, strict=True)
     )
     print(f"{name:10s} {right} of {len(tickets)} answers right")
-
-
-def called(call, fn, *args):
-    """What ``fn(*args)`` returns, for the checks; if it raises, a failure that names ``call``."""
-    try:
-        return fn(*args)
-    except NotImplementedError as exc:
-        raise AssertionError(
-            f"{call}: not written yet ({exc}): write it in its TODO cell"
-        ) from None
-    except Exception as exc:
-        raise AssertionError(f"{call} raised {type(exc).__name__}: {exc}") from exc
 
 
 # %% [markdown]

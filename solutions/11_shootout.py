@@ -74,22 +74,11 @@ import pandas as pd
 from orchestra import LLM, RateLimiter, errors, measure, sim
 from orchestra.examples import capstone as cap
 from orchestra.examples import capstone_frameworks as fw
+from orchestra.exercise import called
 from orchestra.fanout import paced
 
 simulator = sim.start(seed=seed, time_scale=time_scale)
 questions = cap.golden(n_questions)
-
-
-def called(call, fn, *args, **kwargs):
-    """What ``fn`` returns, for the checks; if it raises, a failure that names ``call``."""
-    try:
-        return fn(*args, **kwargs)
-    except NotImplementedError as exc:
-        raise AssertionError(
-            f"{call}: not written yet ({exc}): write it in its TODO cell"
-        ) from None
-    except Exception as exc:
-        raise AssertionError(f"{call} raised {type(exc).__name__}: {exc}") from exc
 
 
 # %% [markdown]
