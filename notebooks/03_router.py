@@ -759,18 +759,21 @@ for label, run in tqdm(
     outputs |= out
     tables.append(table)
 comparison = pd.concat(tables)
+right_route = {}
 for label, rows in outputs.items():
     agree = sum(
         (a["handler"], a["urgency"]) == (b["handler"], b["urgency"])
         for a, b in zip(rows, outputs["orchestra"], strict=True)
     )
-    right = sum(
+    right_route[label] = sum(
         r["handler"] == t["category"] or (r["handler"] == "escalate" and t["category"] == "other")
         for r, t in zip(rows, tickets, strict=True)
     )
     print(
-        f"{label:<21} same route and urgency as orchestra: {agree}/{len(texts)} | right route: {right}/{len(texts)}"
+        f"{label:<21} same route and urgency as orchestra: {agree}/{len(texts)} | "
+        f"right route: {right_route[label]}/{len(texts)}"
     )
+comparison["right route"] = [right_route[label] for label in comparison.index]
 
 # %% tags=["nbval-ignore-output"]
 comparison[["wall_s"]].rename(columns={"wall_s": "wall-clock s (framework overhead, varies)"})
@@ -780,7 +783,11 @@ comparison = comparison.drop(columns=["wall_s"])
 comparison
 
 # %%
-fig = viz.compare(comparison, title=f"Router over {len(texts)} tickets, concurrency {concurrency}")
+fig = viz.compare(
+    comparison,
+    quality=["right route"],
+    title=f"Router over {len(texts)} tickets, concurrency {concurrency}",
+)
 
 # %%
 columns = {
@@ -791,6 +798,7 @@ columns = {
     "model_s": "simulated seconds of calls, summed",
     "sim_s": "simulated makespan",
     "lines": "lines of code",
+    "right route": "right routes",
 }
 # on real Claude there is no simulator log: calls, tokens and seconds are not measured
 columns = {c: name for c, name in columns.items() if comparison[c].notna().all()}
@@ -798,7 +806,7 @@ same = [name for c, name in columns.items() if comparison[c].round(9).nunique() 
 differ = [name for c, name in columns.items() if name not in same]
 print(f"the same for all {len(comparison)}:", ", ".join(same) or "nothing")
 if simulator:  # as the prose says
-    assert {"calls", "input tokens", "output tokens", "cost"} <= set(same)
+    assert {"calls", "input tokens", "output tokens", "cost", "right routes"} <= set(same)
 print("different:", ", ".join(differ) or "nothing")
 for c in [c for c in ("input_tokens", "lines") if c in columns]:
     if comparison[c].round(9).nunique() > 1:
@@ -812,8 +820,9 @@ for c in [c for c in ("input_tokens", "lines") if c in columns]:
 # giving the k-th identical request of its life its k-th sample, from the seed. Each framework
 # met a freshly configured simulator (`simulator.configure()`), so every request got its first
 # sample: the four route the same way, mistakes included, with the same calls, tokens, dollars
-# and latencies, which is why the chart has no token or cost panel (the lines above say which
-# columns are equal). Escalated tickets make no handler call, so the call count is below two
+# and latencies. So the chart's first panel, right routes against the tickets' labels, has four
+# equal bars (quality is drawn even when equal: the same answers is the finding), and it has no
+# token or cost panel (the lines above say which columns are equal). Escalated tickets make no handler call, so the call count is below two
 # per ticket. The
 # simulated makespan lays each framework's answered calls on the same `concurrency` lanes,
 # longest first (`measure.Meter`): the same rule for all, whatever order the calls arrived in,

@@ -916,6 +916,7 @@ shown.round({"cost_usd": 5, "model_s": 2})
 # %%
 fig = viz.compare(
     table,
+    quality=["mean final grade"],
     title=f"Evaluator-optimizer loop, {len(briefs)} products "
     f"(writer {writer_model.replace('claude-', '')})",
 )
@@ -959,11 +960,11 @@ prose(
 # LlamaIndex the bound and the accounting are yours to write.
 #
 # Two columns are printed apart because they move from run to run. The **simulated makespan**
-# (the chart's first panel) lays the answered calls out on 8 slots in the order they reached
-# the simulator; with 8 in flight that order depends on the machine's timing, so it moves by a
-# few percent (calls, tokens, cost, grades and lines reproduce exactly). A loop's rounds are
-# sequential, so its makespan follows the rounds of its slowest products. **Wall-clock**
-# seconds measure the machine and each framework's overhead, not the model.
+# (the chart's panel after the grade) lays the answered calls out on 8 slots in the order
+# they reached the simulator; with 8 in flight that order depends on the machine's timing, so
+# it moves by a few percent (calls, tokens, cost, grades and lines reproduce exactly). A loop's
+# rounds are sequential, so its makespan follows the rounds of its slowest products.
+# **Wall-clock** seconds measure the machine and each framework's overhead, not the model.
 
 # %% tags=["nbval-ignore-output"]
 print(

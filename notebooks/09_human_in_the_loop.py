@@ -727,15 +727,17 @@ print(comparison["wall_s"].round(3).to_string())
 
 # %%
 fig = viz.compare(
-    comparison.drop(columns=["decisions honoured"]),
+    comparison,
+    quality=["decisions honoured"],
     title=f"Draft, pause, decide: {len(batch)} products",
 )
 
 # %% [markdown]
 # The drafts differ from system to system: each draft is a sample, and the drafts of one product
 # are samples of one request (or of near-identical ones, as each client words it). What is
-# comparable is what each system pays, and whether what went live is what the reviewer decided.
-# What the numbers say:
+# comparable is what each system pays, and whether what went live is what the reviewer decided
+# (the chart's first panel: a decision is honoured when what was published is what it asked
+# for, on the draft the reviewer was shown). What the numbers say:
 
 # %%
 ours, once = comparison.loc["orchestra"], comparison.loc["LangGraph, 1 node"]

@@ -222,6 +222,13 @@ QUALITY = {
     "correct": "correct (count)",
     "accuracy": "accuracy",
     "grade": "grade",
+    "listings": "listings published (count)",
+    "fields right": "fields right (count)",
+    "right route": "right routes (count)",
+    "mean final grade": "mean final grade (0 to 1)",
+    "requests completed": "requests completed (count)",
+    "tickets completed": "tickets completed (count)",
+    "decisions honoured": "decisions honoured (count)",
 }
 """Labels of common quality columns (``compare(..., quality=[...])``); others keep their name."""
 
