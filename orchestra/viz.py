@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
 
 from orchestra.errors import ConfigError
 from orchestra.text import escape_math
@@ -283,6 +284,8 @@ def compare(
         ax.set_title(label, fontsize=10, fontweight="bold" if column in quality else None)
         if column == "cost_usd":
             usd_ticks(ax.yaxis)
+        elif column in quality and (df[column] % 1 == 0).all():  # counts: no 12.5 on the axis
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     if not quality:
         title += "\n(no quality column: cost alone does not pick an implementation)"
     fig.suptitle(title)

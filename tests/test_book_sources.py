@@ -102,3 +102,26 @@ def test_every_exercise_ends_with_an_answer_in_code_and_a_rubric_for_make_grade(
     assert [c.cell_type for c in answers] == ["code"] and len(rubrics) == 1
     assert answers[0].source.startswith('answer = """')
     assert "await review(answer," in rubrics[0].source and "answer_in" not in rubrics[0].source
+
+
+def call_at(source: str, start: int) -> str:
+    """The call that starts at ``start`` (its name), up to its balanced closing parenthesis."""
+    depth, i = 0, source.index("(", start)
+    for j in range(i, len(source)):
+        depth += {"(": 1, ")": -1}.get(source[j], 0)
+        if depth == 0:
+            return source[start : j + 1]
+    raise AssertionError(f"unclosed call at {start}")
+
+
+def test_every_comparison_figure_shows_quality():
+    """``viz.compare`` without ``quality=`` draws cost alone, which does not pick an
+    implementation: every chapter names the column that says how good each one's results were."""
+    calls = {
+        f"{p.name}:{source[: m.start()].count(chr(10)) + 1}": call_at(source, m.start())
+        for p in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
+        for source in [p.read_text()]
+        for m in re.finditer(r"viz\.compare\(", source)
+    }
+    assert len(calls) >= 8, calls  # the chapters that compare implementations
+    assert [where for where, call in calls.items() if "quality=" not in call] == []
