@@ -67,6 +67,18 @@ class Measurement:
     """Lines of code of the implementation (no blanks, comments or docstrings)."""
     thinking_tokens: int | None = None
     """Of the output tokens, those spent thinking."""
+    cache_write_tokens: int | None = None
+    """Prompt tokens written to the prompt cache (not in ``input_tokens``; chapter 12)."""
+    cache_read_tokens: int | None = None
+    """Prompt tokens read from the prompt cache (not in ``input_tokens``)."""
+
+    @property
+    def cache_hit_rate(self) -> float | None:
+        """Of all prompt tokens, the share read from the cache (None on real Claude)."""
+        if self.input_tokens is None:
+            return None
+        prompt = self.input_tokens + (self.cache_write_tokens or 0) + (self.cache_read_tokens or 0)
+        return (self.cache_read_tokens or 0) / prompt if prompt else 0.0
 
 
 class Meter:
@@ -101,15 +113,28 @@ class Meter:
         r.input_tokens = sum(e["input_tokens"] for e in ok)
         r.output_tokens = sum(e["output_tokens"] for e in ok)
         r.thinking_tokens = sum(e.get("thinking_tokens", 0) for e in ok)
+        r.cache_write_tokens = sum(e.get("cache_creation_input_tokens", 0) for e in ok)
+        r.cache_read_tokens = sum(e.get("cache_read_input_tokens", 0) for e in ok)
         # sums over sorted values: the same total whatever order the calls arrived in
-        r.cost_usd = math.fsum(
-            sorted(cost_usd(e["model"], e["input_tokens"], e["output_tokens"]) for e in ok)
-        )
+        r.cost_usd = math.fsum(sorted(_cost(e) for e in ok))
         r.model_s = math.fsum(sorted(e["model_s"] for e in ok))
         # longest first (LPT): arrival order depends on the machine, this order does not
         durations = sorted((e["model_s"] for e in ok), reverse=True)
         starts = schedule(durations, self.concurrency)
         r.sim_s = max((t + d for t, d in zip(starts, durations, strict=True)), default=0.0)
+
+
+def _cost(entry: dict) -> float:
+    """What one answered request of the simulator's log cost: cache and batch prices too."""
+    return cost_usd(
+        entry["model"],
+        entry["input_tokens"],
+        entry["output_tokens"],
+        cache_write_tokens=entry.get("cache_creation_input_tokens", 0),
+        cache_write_1h_tokens=entry.get("cache_creation_1h_input_tokens", 0),
+        cache_read_tokens=entry.get("cache_read_input_tokens", 0),
+        batch=bool(entry.get("batch")),
+    )
 
 
 def cpu_seconds(pid: int) -> float:
