@@ -116,7 +116,7 @@ async def run_batch(
                     f"later with run_batch(..., batch_id={batch_id!r})",
                     iterations=len(statuses),
                 )
-            await asyncio.sleep(wait * clock.time_scale())
+            await asyncio.sleep(wait * getattr(llm, "time_scale", 1.0))
             clock.advance(wait)
             wait = min(wait * backoff, max_poll_s)
             status = await llm.batch_status(batch_id)

@@ -235,6 +235,9 @@ class LLM:
         self.model, self.backend = model, backend
         self.max_tokens, self.effort, self.thinking = max_tokens, effort, thinking
         self.temperature, self.limiter = temperature, limiter
+        self.time_scale = 1.0
+        """Wall-clock seconds per simulated second, as the simulator last said (1 on Claude):
+        ``orchestra.batch`` sleeps this long per simulated second it waits between polls."""
         if backend == "sim":
             url = base_url or os.environ.get("ANTHROPIC_BASE_URL")
             if not url:
@@ -525,7 +528,8 @@ class LLM:
             raise _wrap(exc, self.model) from None
         scale = raw.headers.get(TIME_SCALE_HEADER) if self.backend == "sim" else None
         if scale:
-            clock.set_time_scale(float(scale))
+            self.time_scale = float(scale)
+            clock.set_time_scale(self.time_scale)
         return raw.parse().model_dump(mode="json")
 
     def _batch_result(self, result: Any) -> Reply | LLMError:
