@@ -10,12 +10,21 @@ Anthropic's model overview, pricing, deprecation and migration-guide pages, and 
     0.0002
     >>> cost_usd("claude-haiku-5-5", 200_000, 200)   # a long prompt: the upper tier
     0.1005
+
+Prompt caching and batches are priced from the input price, for every model alike: a cache
+write costs ``CACHE_WRITE["5m"]`` (1.25×) or ``CACHE_WRITE["1h"]`` (2×) the input price, a cache
+read ``CACHE_READ`` (0.1×) of it, and everything in a Message Batch half price (``BATCH``):
+
+    >>> cost_usd("claude-sonnet-5-5", 100, 200, cache_read=10_000)   # 100 new, 10,000 read
+    0.0042
+    >>> cost_usd("claude-sonnet-5-5", 100, 200, cache_read=10_000, batch=True)
+    0.0021
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 __all__ = [
     "PRICES_DATE",
@@ -29,10 +38,14 @@ __all__ = [
     "OPUS",
     "LEGACY_HAIKU",
     "EFFORTS",
+    "CACHE_WRITE",
+    "CACHE_READ",
+    "BATCH",
     "canonical",
     "listing",
     "price",
     "cost_usd",
+    "usage_cost_usd",
 ]
 
 PRICES_DATE = "2026-12-07"
@@ -41,6 +54,14 @@ Status = Literal["active", "deprecated", "retired"]
 
 EFFORTS = ("low", "medium", "high", "xhigh", "max")
 """``output_config.effort``, lowest to highest: how much a model thinks before it answers."""
+
+CACHE_WRITE = {"5m": 1.25, "1h": 2.0}
+"""A prompt-cache write, as a multiple of the input price, by the entry's lifetime (``ttl``)."""
+CACHE_READ = 0.1
+"""A prompt-cache read (a hit), as a multiple of the input price."""
+BATCH = 0.5
+"""What a request in a Message Batch costs, as a multiple of the same request made directly:
+input, output and cache tokens alike."""
 
 
 @dataclass(frozen=True)
@@ -108,6 +129,9 @@ class Listing:
     bound_thinking: bool = False
     """Its thinking blocks are bound to the transcript before them: replayed after an edit to
     that history, they are refused (5.x models)."""
+    min_cache_tokens: int = 4096
+    """The shortest prefix the prompt cache keeps: a ``cache_control`` breakpoint with fewer
+    tokens before it (tools, system, messages) is not cached, silently."""
     notes: str = field(default="", compare=False)
     """What the model is for, in a few words."""
 
@@ -137,6 +161,7 @@ CATALOG: dict[str, Listing] = {
             Price(0.10, 0.50, 100_000, 0.50, 2.50),
             thinking=("adaptive", "disabled"),
             default_effort="medium",
+            min_cache_tokens=512,
             notes="fastest and cheapest; classification, routing, extraction, subagents",
             **_NEW,
         ),
@@ -146,6 +171,7 @@ CATALOG: dict[str, Listing] = {
             thinking=("adaptive", "between_tools"),
             default_effort="high",
             forced_tools=False,
+            min_cache_tokens=512,
             notes="the middle: most work",
             **_NEW,
         ),
@@ -155,6 +181,7 @@ CATALOG: dict[str, Listing] = {
             thinking=("adaptive",),
             default_effort="medium",
             forced_tools=False,
+            min_cache_tokens=1024,
             notes="the strongest: long agentic work, the hardest reasoning",
             **_NEW,
         ),
@@ -182,6 +209,7 @@ CATALOG: dict[str, Listing] = {
             until="2026-11-30",
             replacement="claude-sonnet-5-5",
             snapshots=("claude-sonnet-4-5-20250929",),
+            min_cache_tokens=1024,
             notes="retired: the API answers 404",
         ),
     )
@@ -214,11 +242,56 @@ def price(model: str) -> Price | None:
     return PRICES.get(canonical(model))
 
 
-def cost_usd(model: str, input_tokens: int, output_tokens: int) -> float:
-    """Cost of one call in USD (the prompt's size picks the tier); ``KeyError`` for a model the
-    table does not price."""
+def cost_usd(
+    model: str,
+    input_tokens: int,
+    output_tokens: int,
+    *,
+    cache_write_5m: int = 0,
+    cache_write_1h: int = 0,
+    cache_read: int = 0,
+    batch: bool = False,
+) -> float:
+    """Cost of one call in USD; ``KeyError`` for a model the table does not price.
+
+    ``input_tokens`` are the prompt tokens neither written to nor read from the cache (the
+    API's ``usage.input_tokens``); the cache's are priced from the input rate. The whole
+    prompt (all three kinds) picks the tier. ``batch``: the call was part of a Message Batch.
+    """
     p = price(model)
     if p is None:
         raise KeyError(model)
-    rate_in, rate_out = p.rates(input_tokens)
-    return (input_tokens * rate_in + output_tokens * rate_out) / 1e6
+    rate_in, rate_out = p.rates(input_tokens + cache_write_5m + cache_write_1h + cache_read)
+    prompt = (
+        input_tokens
+        + cache_write_5m * CACHE_WRITE["5m"]
+        + cache_write_1h * CACHE_WRITE["1h"]
+        + cache_read * CACHE_READ
+    )
+    return (prompt * rate_in + output_tokens * rate_out) / 1e6 * (BATCH if batch else 1.0)
+
+
+def usage_cost_usd(model: str, usage: Any, *, batch: bool = False) -> float:
+    """Cost of a response's ``usage`` (the API's dict or the SDK's object), cache fields included.
+
+    A cache write without the ``cache_creation`` split is priced as a 5-minute write.
+
+        >>> usage_cost_usd("claude-haiku-5-5", {"input_tokens": 1_000, "output_tokens": 200})
+        0.0002
+    """
+
+    def get(obj: Any, name: str) -> Any:
+        return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+
+    written = get(usage, "cache_creation_input_tokens") or 0
+    split = get(usage, "cache_creation")
+    one_hour = (get(split, "ephemeral_1h_input_tokens") or 0) if split is not None else 0
+    return cost_usd(
+        model,
+        get(usage, "input_tokens") or 0,
+        get(usage, "output_tokens") or 0,
+        cache_write_5m=written - one_hour,
+        cache_write_1h=one_hour,
+        cache_read=get(usage, "cache_read_input_tokens") or 0,
+        batch=batch,
+    )

@@ -3,7 +3,7 @@
 import pytest
 
 from orchestra import sim
-from orchestra.prices import ALIASES, CATALOG, PRICES, cost_usd, listing, price
+from orchestra.prices import ALIASES, CATALOG, PRICES, cost_usd, listing, price, usage_cost_usd
 
 
 def test_cost_of_today_s_models_and_of_a_dated_alias():
@@ -64,3 +64,65 @@ def test_a_retired_model_has_no_price():
         assert price(retired) is None
         with pytest.raises(KeyError):
             cost_usd(retired, 10, 10)
+
+
+def test_cache_writes_and_reads_are_priced_from_the_input_price_for_every_model():
+    for model, p in PRICES.items():
+        base = p.input_usd_per_mtok / 1e6
+        assert cost_usd(model, 0, 0, cache_write_5m=1_000) == pytest.approx(1_000 * base * 1.25)
+        assert cost_usd(model, 0, 0, cache_write_1h=1_000) == pytest.approx(1_000 * base * 2)
+        assert cost_usd(model, 0, 0, cache_read=1_000) == pytest.approx(1_000 * base * 0.1)
+        assert cost_usd(model, 1_000, 100) == pytest.approx(
+            1_000 * base + 100 * p.output_usd_per_mtok / 1e6
+        )  # the old signature still works
+
+
+def test_a_batch_costs_half_of_everything():
+    for model in PRICES:
+        whole = cost_usd(model, 1_000, 500, cache_write_1h=300, cache_read=2_000)
+        assert cost_usd(
+            model, 1_000, 500, cache_write_1h=300, cache_read=2_000, batch=True
+        ) == pytest.approx(whole / 2)
+
+
+def test_the_whole_prompt_picks_haiku_5_5_s_tier_cache_included():
+    # 1,000 new tokens after 100,000 read from the cache: a 101,000-token prompt, the upper tier
+    assert cost_usd("claude-haiku-5-5", 1_000, 0, cache_read=100_000) == pytest.approx(
+        (1_000 + 0.1 * 100_000) * 0.50 / 1e6
+    )
+
+
+def test_usage_cost_reads_the_api_s_usage_fields():
+    usage = {
+        "input_tokens": 50,
+        "output_tokens": 100,
+        "cache_creation_input_tokens": 3_000,
+        "cache_read_input_tokens": 10_000,
+        "cache_creation": {"ephemeral_5m_input_tokens": 1_000, "ephemeral_1h_input_tokens": 2_000},
+    }
+    assert usage_cost_usd("claude-sonnet-5-5", usage) == pytest.approx(
+        cost_usd(
+            "claude-sonnet-5-5",
+            50,
+            100,
+            cache_write_5m=1_000,
+            cache_write_1h=2_000,
+            cache_read=10_000,
+        )
+    )
+    del usage["cache_creation"]  # no split: a 5-minute write
+    assert usage_cost_usd("claude-sonnet-5-5", usage) == pytest.approx(
+        cost_usd("claude-sonnet-5-5", 50, 100, cache_write_5m=3_000, cache_read=10_000)
+    )
+
+
+def test_each_model_s_minimum_cacheable_prompt():
+    # Anthropic's prompt-caching page; Opus 5.5's is not published in what we could read
+    wanted = {
+        "claude-haiku-5-5": 512,
+        "claude-sonnet-5-5": 512,
+        "claude-opus-5-5": 1024,
+        "claude-haiku-4-5": 4096,
+        "claude-opus-4-5": 4096,
+    }
+    assert {m: listing(m).min_cache_tokens for m in PRICES} == wanted

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from functools import cached_property
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import (
     BaseModel,
@@ -26,6 +26,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    PrivateAttr,
     Tag,
     ValidationError,
     model_validator,
@@ -142,12 +143,26 @@ Schema = Annotated[dict, BeforeValidator(valid_schema), Object]  # the last runs
 
 # ---------------------------------------------------------------- the request
 
+MAX_CACHE_BREAKPOINTS = 4
+"""The most ``cache_control`` breakpoints one request may carry (the automatic one included)."""
+
+
+class CacheControl(BaseModel):
+    """A prompt-cache breakpoint: the prefix up to and including its block is cached."""
+
+    model_config = ConfigDict(extra="allow")
+    type: Literal["ephemeral"]
+    ttl: Literal["5m", "1h"] = "5m"
+    """How long the entry lives after its last use, in model time (``sim.cache``)."""
+
 
 class Block(BaseModel):
     """A content block of a kind the simulator does not read (an image, a document): kept."""
 
     model_config = ConfigDict(extra="allow")
     type: str
+    cache_control: CacheControl | None = None
+    """A cache breakpoint on this block; it never changes the answer."""
 
 
 class Text(Block):
@@ -240,6 +255,8 @@ class Tool(BaseModel):
     description: str = ""
     type: str | None = None
     """Unset or ``custom`` for a tool you define; else one of Anthropic's (``computer_...``)."""
+    cache_control: CacheControl | None = None
+    """A cache breakpoint after this tool (tools come first in the cached prefix)."""
 
 
 class ToolChoice(BaseModel):
@@ -400,6 +417,7 @@ class Request(BaseModel):
     ] = None
     """Transport only: ``user_id`` says who the call is for; it never changes the answer (the
     simulator's log carries it, so calls can be counted per end user or per request)."""
+    _auto_cache: CacheControl | None = PrivateAttr(None)
 
     @model_validator(mode="after")
     def across_fields(self) -> Request:
@@ -443,12 +461,52 @@ class Request(BaseModel):
         return self.metadata.user_id if self.metadata else None
 
     def tool_dicts(self) -> list[dict] | None:
-        """The tools as sent (JSON objects)."""
+        """The tools as sent (JSON objects), without their cache breakpoints: a breakpoint
+        changes neither the answer nor the token count."""
         return (
-            [t.model_dump(exclude_unset=True) for t in self.tools]
+            [t.model_dump(exclude_unset=True, exclude={"cache_control"}) for t in self.tools]
             if self.tools is not None
             else None
         )
+
+    @property
+    def auto_cache(self) -> CacheControl | None:
+        """The top-level ``cache_control`` (automatic caching: a breakpoint on the last block).
+
+        It is kept out of the request's fields, so that it changes nothing the answer reads."""
+        return self._auto_cache
+
+    def pieces(self) -> list[Piece]:
+        """The prompt as the cache sees it: every tool, system block and message block in the
+        order the API processes them (tools, system, messages), each with its tokens and mark.
+
+        The mark of the top-level ``cache_control`` lands on the last block. A change to
+        ``tool_choice`` or ``thinking`` changes every message block's prefix, as on the API."""
+        out: list[Piece] = []
+        for i, (tool, sent) in enumerate(
+            zip(self.tools or [], self.tool_dicts() or [], strict=True)
+        ):
+            n = tokens.count_tokens(json.dumps(sent), self.model) + (10 if i == 0 else 0)
+            out.append(Piece(f"tools.{i}", json.dumps(sent, sort_keys=True), n, tool.cache_control))
+        for i, b in enumerate(self.system):
+            n = tokens.count_tokens(text_of([b]), self.model) + (4 if i == 0 else 0)
+            out.append(Piece(f"system.{i}", _key_of(b), n, b.cache_control))
+        settings = json.dumps(
+            [
+                self.tool_choice and self.tool_choice.model_dump(exclude_unset=True),
+                self.thinking and self.thinking.model_dump(exclude_unset=True),
+            ],
+            sort_keys=True,
+        )
+        for j, m in enumerate(self.messages):
+            for i, b in enumerate(m.content):
+                text = b.thinking if isinstance(b, Thinking) else text_of([b])
+                n = tokens.count_tokens(text, self.model) + (3 if i == 0 else 0)
+                key = (f"{settings}|" if (i, j) == (0, 0) else "") + f"{m.role}|{_key_of(b)}"
+                out.append(Piece(f"messages.{j}.content.{i}", key, n, b.cache_control))
+        if self.auto_cache is not None and out and out[-1].mark is None:
+            out[-1] = out[-1]._replace(mark=self.auto_cache)
+        return out
 
     def prompt(self) -> str:
         """All prompt text in one string: the system prompt, then every message's text."""
@@ -465,6 +523,44 @@ class Request(BaseModel):
         if thought:
             n += tokens.count_tokens("\n".join(thought), self.model)
         return n
+
+
+class Piece(NamedTuple):
+    """One block of the prompt as the cache sees it (``Request.pieces``)."""
+
+    at: str
+    """Where it is in the request, as the API's messages name it: ``system.1``."""
+    key: str
+    """Its content, as text: what a cached prefix must match exactly."""
+    tokens: int
+    """Its input tokens."""
+    mark: CacheControl | None
+    """Its breakpoint, if it has one."""
+
+
+def _key_of(block: Block) -> str:
+    return json.dumps(block.model_dump(mode="json", exclude={"cache_control"}), sort_keys=True)
+
+
+def check_breakpoints(req: Request) -> None:
+    """The API's checks on cache breakpoints: at most four, and no 1-hour one after a 5-minute."""
+    marks = [p for p in req.pieces() if p.mark is not None]
+    if len(marks) > MAX_CACHE_BREAKPOINTS:
+        raise ApiError(
+            400,
+            f"A maximum of {MAX_CACHE_BREAKPOINTS} blocks with cache_control may be provided. "
+            f"Found {len(marks)}.",
+        )
+    short = False
+    for p in marks:
+        if p.mark.ttl == "1h" and short:
+            raise ApiError(
+                400,
+                f"{p.at}.cache_control.ttl: a ttl='1h' cache_control block must not come after "
+                "a ttl='5m' cache_control block. Note that blocks are processed in the following "
+                "order: `tools`, `system`, `messages`.",
+            )
+        short = short or p.mark.ttl == "5m"
 
 
 def depth(value: Any) -> int:
@@ -507,10 +603,15 @@ def parse(raw: bytes, *, count_only: bool = False) -> Request:
         raise ApiError(400, "Request body must be a JSON object")
     if count_only:  # counting tokens needs no max_tokens
         body.setdefault("max_tokens", 1)
+    auto = body.pop("cache_control", None)  # kept apart: it must not change the answer
     try:
         req = Request.model_validate(body)
+        if auto is not None:
+            auto = CacheControl.model_validate(auto)
     except ValidationError as exc:
-        raise ApiError(400, message_of(exc)) from None
+        where = "" if isinstance(auto, CacheControl) or auto is None else "cache_control."
+        raise ApiError(400, where + message_of(exc)) from None
+    req._auto_cache = auto
     prof = profile(req.model)
     if prof is None:
         raise ApiError(404, f"model: {req.model}")
@@ -520,6 +621,7 @@ def parse(raw: bytes, *, count_only: bool = False) -> Request:
             f"max_tokens: {req.max_tokens} > {prof.max_output_tokens}, which is the maximum "
             f"allowed number of output tokens for {req.model}",
         )
+    check_breakpoints(req)
     return req
 
 
@@ -540,6 +642,7 @@ def message(
         "output_tokens": output_tokens,
         "cache_creation_input_tokens": 0,
         "cache_read_input_tokens": 0,
+        "cache_creation": {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 0},
     }
     if thinking_tokens is not None:
         usage["output_tokens_details"] = {"thinking_tokens": thinking_tokens}

@@ -1,7 +1,8 @@
 """The simulator's HTTP side: an aiohttp application with the Messages API routes (chapter 00).
 
 Handlers only read requests and write responses: the decisions are ``decide.Decider``'s, the
-body checks ``api.parse``'s. Time passes here (``asyncio.sleep`` of model-seconds × time_scale),
+body checks ``api.parse``'s, the prompt cache's ``cache.PromptCache``'s and the batches'
+``batches.Batches``'. Time passes here (``asyncio.sleep`` of model-seconds × time_scale),
 whole or spread over server-sent events when the client streams.
 """
 
@@ -11,12 +12,16 @@ import asyncio
 import json
 import time
 from collections import deque
+from dataclasses import replace
 from typing import Protocol
 
 from aiohttp import web
 
 from orchestra import wire
 from orchestra.sim import api
+from orchestra.sim.batches import Batch, Batches
+from orchestra.sim.cache import PromptCache
+from orchestra.sim.clock import Clock
 from orchestra.sim.decide import Decider, Hang, Outcome
 
 HANG_LIMIT_S = 600.0  # a hung call gives up after this many wall seconds even if nobody hangs up
@@ -28,17 +33,27 @@ class State(Protocol):
     decider: Decider
     log: deque[dict]
     max_request_bytes: int
+    clock: Clock
+    cache: PromptCache
+    batches: Batches
 
     @property
     def time_scale(self) -> float: ...
 
 
 def make_app(state: State) -> web.Application:
-    """The routes: ``POST /v1/messages``, ``POST /v1/messages/count_tokens``, 404 elsewhere."""
+    """The routes: ``POST /v1/messages``, ``POST /v1/messages/count_tokens``, the Message
+    Batches API under ``/v1/messages/batches``, 404 elsewhere."""
     handlers = Handlers(state)
     app = web.Application(client_max_size=state.max_request_bytes + 1)
     app.router.add_post("/v1/messages", handlers.messages)
     app.router.add_post("/v1/messages/count_tokens", handlers.count_tokens)
+    app.router.add_post("/v1/messages/batches", handlers.batch_create)
+    app.router.add_get("/v1/messages/batches", handlers.batch_list)
+    app.router.add_get("/v1/messages/batches/{id}", handlers.batch_get)
+    app.router.add_delete("/v1/messages/batches/{id}", handlers.batch_delete)
+    app.router.add_post("/v1/messages/batches/{id}/cancel", handlers.batch_cancel)
+    app.router.add_get("/v1/messages/batches/{id}/results", handlers.batch_results)
     app.router.add_route("*", "/{tail:.*}", handlers.not_found)
     return app
 
@@ -54,18 +69,29 @@ class Handlers:
         self.requests += 1
         return f"req_sim_{self.requests:08d}"
 
-    async def checked(self, request: web.Request, count_only: bool) -> api.Request:
-        """The request's body as a checked ``api.Request`` (a key is required first)."""
-        if not (request.headers.get("x-api-key") or request.headers.get("authorization")):
+    @staticmethod
+    def key(request: web.Request) -> str:
+        """The caller's API key (401 without one): caches and batches are per key."""
+        key = request.headers.get("x-api-key") or request.headers.get("authorization")
+        if not key:
             raise api.ApiError(401, "x-api-key header is required")
+        return key
+
+    async def body(self, request: web.Request) -> bytes:
+        """The raw body, within the size limit (413 above it)."""
         most = self.state.max_request_bytes
         too_large = api.ApiError(413, f"Request exceeds the maximum size of {most} bytes")
         if (request.content_length or 0) > most:
             raise too_large
         try:
-            raw = await request.read()
+            return await request.read()
         except web.HTTPRequestEntityTooLarge:
             raise too_large from None
+
+    async def checked(self, request: web.Request, count_only: bool) -> api.Request:
+        """The request's body as a checked ``api.Request`` (a key is required first)."""
+        self.key(request)
+        raw = await self.body(request)
         try:
             return api.parse(raw, count_only=count_only)
         except api.ApiError:
@@ -107,9 +133,10 @@ class Handlers:
     async def messages(self, request: web.Request) -> web.StreamResponse:
         rid = self.rid()
         key = request.headers.get("x-api-key") or request.headers.get("authorization", "")
+        start = self.state.clock.now()
         try:
             req = await self.checked(request, count_only=False)
-            outcome = self.state.decider.decide(req, key)
+            outcome = cached(self.state.cache, req, key, start, self.state.decider.decide(req, key))
         except api.ApiError as exc:
             return self.error(exc, rid)
         except Hang as hang:
@@ -132,6 +159,101 @@ class Handlers:
             await asyncio.sleep(wall_s)
             return web.json_response(outcome.body, headers=headers)
         return await stream(request, outcome, headers, wall_s)
+
+    async def batch_call(self, request: web.Request, act) -> web.Response:
+        """Run one Message Batches action, answering its ``ApiError`` in the API's shape."""
+        rid = self.rid()
+        try:
+            found = await act(self.key(request))
+        except api.ApiError as exc:
+            return self.error(exc, rid)
+        except Exception as exc:
+            return self.error(crashed(exc), rid)
+        if isinstance(found, Batch):
+            found = found.view(self.state.clock.now(), base_url(request))
+        if isinstance(found, bytes):
+            return web.Response(
+                body=found, content_type="application/x-jsonl", headers={"request-id": rid}
+            )
+        return web.json_response(found, headers={"request-id": rid})
+
+    async def batch_create(self, request: web.Request) -> web.Response:
+        async def act(key: str) -> Batch:
+            raw = await self.body(request)
+            batch = self.state.batches.create(raw, key, self.state.time_scale)
+            for item in batch.items:
+                if item.result["type"] == "succeeded":
+                    self.state.log.append(batch_record(batch.id, item.result["message"]))
+            return batch
+
+        return await self.batch_call(request, act)
+
+    async def batch_list(self, request: web.Request) -> web.Response:
+        async def act(key: str) -> dict:
+            return self.state.batches.page(key, dict(request.query), base_url(request))
+
+        return await self.batch_call(request, act)
+
+    async def batch_get(self, request: web.Request) -> web.Response:
+        async def act(key: str) -> Batch:
+            return self.state.batches.get(request.match_info["id"], key)
+
+        return await self.batch_call(request, act)
+
+    async def batch_cancel(self, request: web.Request) -> web.Response:
+        async def act(key: str) -> Batch:
+            return self.state.batches.cancel(request.match_info["id"], key)
+
+        return await self.batch_call(request, act)
+
+    async def batch_delete(self, request: web.Request) -> web.Response:
+        async def act(key: str) -> dict:
+            return self.state.batches.delete(request.match_info["id"], key)
+
+        return await self.batch_call(request, act)
+
+    async def batch_results(self, request: web.Request) -> web.Response:
+        async def act(key: str) -> bytes:
+            batch = self.state.batches.get(request.match_info["id"], key)
+            if batch.view(self.state.clock.now(), "")["processing_status"] != "ended":
+                raise api.ApiError(
+                    404, f"Results for batch {batch.id} are not available until it has ended"
+                )
+            return batch.results()
+
+        return await self.batch_call(request, act)
+
+
+def cached(cache: PromptCache, req: api.Request, key: str, start: float, out: Outcome) -> Outcome:
+    """The outcome with the prompt cache applied: its usage and model-seconds, and its log line."""
+    usage, model_s = cache.serve(req, key, start, out.body["usage"], out.model_s)
+    record = {**out.record, "model_s": model_s}
+    record.update({k: usage[k] for k in CACHE_FIELDS}, input_tokens=usage["input_tokens"])
+    return replace(out, body={**out.body, "usage": usage}, model_s=model_s, record=record)
+
+
+CACHE_FIELDS = ("cache_creation_input_tokens", "cache_read_input_tokens", "cache_creation")
+"""The usage fields the log copies, so that ``prices.usage_cost_usd`` can price a log line."""
+
+
+def batch_record(batch_id: str, message: dict) -> dict:
+    """The log line of a batch's answered request."""
+    usage = message["usage"]
+    return {
+        "t": time.time(),
+        "status": 200,
+        "model": message["model"],
+        "fault": None,
+        "batch": batch_id,
+        "input_tokens": usage["input_tokens"],
+        "output_tokens": usage["output_tokens"],
+        **{k: usage[k] for k in CACHE_FIELDS},
+    }
+
+
+def base_url(request: web.Request) -> str:
+    """The URL the client reached this server at, for ``results_url``."""
+    return f"{request.scheme}://{request.host}"
 
 
 def crashed(exc: Exception) -> api.ApiError:

@@ -16,6 +16,9 @@ from collections import deque
 
 from orchestra.errors import SimulatorError
 from orchestra.sim.app import make_app
+from orchestra.sim.batches import Batches
+from orchestra.sim.cache import PromptCache
+from orchestra.sim.clock import Clock
 from orchestra.sim.decide import Decider
 from orchestra.sim.env import EnvPatch
 from orchestra.sim.faults import Faults
@@ -40,6 +43,9 @@ class Simulator:
         self._runner = LoopThread(lambda: make_app(self))
         self._env = EnvPatch()
         self.decider = Decider(seed, 0.0, Faults(), Limits())
+        self.clock = Clock(time_scale)
+        self.cache = PromptCache(self.clock)
+        self.batches = Batches(seed, self.clock, self.cache)
         self.configure(time_scale=time_scale, faults=faults or Faults(), limits=limits or Limits())
 
     def configure(
@@ -49,7 +55,9 @@ class Simulator:
         faults: Faults | None = None,
         limits: Limits | None = None,
     ) -> Simulator:
-        """Change the dials and start counting afresh: ``sim.configure(faults=Faults(overloaded=.2))``."""
+        """Change the dials and start counting afresh: ``sim.configure(faults=Faults(overloaded=.2))``.
+
+        The prompt cache starts empty again; batches already created are kept."""
         if time_scale is not None and time_scale < 0:
             raise SimulatorError(f"time_scale must be >= 0, got {time_scale}")
         old = self.decider
@@ -60,7 +68,15 @@ class Simulator:
             old.limits if limits is None else limits,
         )
         self.log: deque[dict] = deque(maxlen=100_000)
+        self.clock.rescale(self.decider.time_scale)
+        self.cache.clear()
         return self
+
+    def advance(self, seconds: float) -> None:
+        """Let ``seconds`` of model time pass at once: cache entries age, batches run.
+
+        ``sim.advance(301)`` lets a 5-minute cache entry expire without waiting."""
+        self.clock.advance(seconds)
 
     time_scale = property(
         lambda self: self.decider.time_scale, doc="Wall seconds per model second."
