@@ -16,9 +16,13 @@ A batch outlives the kernel that sent it. ``run_batch`` prints the batch id when
 after a restart, pass it back (``run_batch(llm, bodies, batch_id="msgbatch_...")``) and the
 runner polls that batch instead of paying for a new one.
 
-Polling waits in simulated time (``orchestra.clock``): a wait of ``w`` simulated seconds sleeps
-``w × time_scale`` of wall clock, so a batch that takes an hour of model time finishes in a
-notebook in seconds, and ``waited_s`` is the hour a user would have waited.
+The polls follow a schedule in simulated seconds after submission (``first_poll_s``, then each
+wait ``backoff`` times the last, at most ``max_poll_s``). The batch's own processing time is
+what the API reports (``ended_at - created_at``); the user sees the results at the first poll
+of the schedule at or after it, and that is ``waited_s``, the simulated time the task's clock
+moves on (``orchestra.clock``). So the figure depends on the schedule and the batch, never on
+the machine's speed. Between polls the runner sleeps ``w × llm.time_scale`` of wall clock, so a
+batch that takes an hour of model time ends in a notebook in seconds.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from orchestra import clock
@@ -43,10 +48,13 @@ class BatchRun:
     """The API's id for the batch: pass it to ``run_batch(..., batch_id=)`` to resume."""
     results: list[Any]
     """One per request, in input order: a ``Reply``, or the named error of a failed request."""
+    processing_s: float
+    """Seconds from the batch's creation to its end, as the API reports them."""
     waited_s: float
-    """Simulated seconds from submitting to seeing the batch ended (the polls' waits)."""
+    """Simulated seconds from submitting to the poll that saw the batch ended: the first poll
+    of the schedule at or after ``processing_s``."""
     polls: int
-    """Status requests made (the first one included)."""
+    """Status requests the schedule makes up to that poll."""
     statuses: list[dict] = field(default_factory=list, repr=False)
     """Every status the polls read, in order (``processing_status``, ``request_counts``)."""
 
@@ -96,6 +104,7 @@ async def run_batch(
         raise ConfigError("run_batch: first_poll_s > 0, backoff >= 1 and max_polls >= 1")
     ids = [custom_id(i) for i in range(len(requests))]
     start = clock.now()
+    schedule = _schedule(first_poll_s, backoff, max_poll_s, max_polls)
     if batch_id is None:
         status = await llm.submit_batch(dict(zip(ids, requests, strict=True)))
         batch_id = status["id"]
@@ -105,28 +114,32 @@ async def run_batch(
         )
     else:
         status = await llm.batch_status(batch_id)
-    statuses, wait = [status], first_poll_s
+    statuses, polled = [status], 0.0
     bar = _bar(progress, len(requests))
     try:
         while status["processing_status"] != "ended":
             if len(statuses) >= max_polls:
                 raise LoopLimitError(
                     f"batch {batch_id} still {status['processing_status']} after "
-                    f"{len(statuses)} polls ({clock.now() - start:.0f} simulated s); resume "
+                    f"{len(statuses)} polls ({polled:.0f} simulated s); resume "
                     f"later with run_batch(..., batch_id={batch_id!r})",
                     iterations=len(statuses),
                 )
+            wait = schedule[len(statuses) - 1] - polled
             await asyncio.sleep(wait * getattr(llm, "time_scale", 1.0))
-            clock.advance(wait)
-            wait = min(wait * backoff, max_poll_s)
+            polled += wait
             status = await llm.batch_status(batch_id)
             statuses.append(status)
             if bar is not None:
                 bar.n = _done(status)
                 bar.refresh()
+        if bar is not None:
+            bar.n = _done(status)
     finally:
         if bar is not None:
             bar.close()
+    took = _seconds(status["created_at"], status["ended_at"])
+    polls = next((i + 1 for i, t in enumerate(schedule) if t >= took), len(schedule))
     answers = await llm.batch_results(batch_id)
     missing = [cid for cid in ids if cid not in answers]
     if missing:
@@ -135,8 +148,27 @@ async def run_batch(
             f"(e.g. {missing[0]}): is it the batch these requests were submitted as?"
         )
     results = [answers[cid] for cid in ids]
-    _record(llm, results, requests, start, clock.now())
-    return BatchRun(batch_id, results, clock.now() - start, len(statuses), statuses)
+    waited = schedule[polls - 1] if polls <= len(schedule) else took
+    end = clock.advance(waited)
+    _record(llm, results, requests, start, end)
+    return BatchRun(batch_id, results, took, waited, polls, statuses)
+
+
+def _schedule(first: float, backoff: float, most: float, polls: int) -> list[float]:
+    """When each poll comes, in seconds after submission: waits growing by ``backoff``."""
+    times, t, wait = [], 0.0, first
+    for _ in range(polls):
+        t += wait
+        times.append(t)
+        wait = min(wait * backoff, most)
+    return times
+
+
+def _seconds(start: str, end: str | None) -> float:
+    """Seconds between two of the API's RFC 3339 timestamps."""
+    if end is None:
+        return 0.0
+    return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
 
 
 def _done(status: dict) -> int:

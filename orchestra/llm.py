@@ -56,7 +56,7 @@ from orchestra.errors import (
     OutputFormatError,
     RetryableLLMError,
 )
-from orchestra.prices import HAIKU, PRICES, listing, price
+from orchestra.prices import HAIKU, PRICES, listing, usage_cost_usd
 from orchestra.tokens import count_tokens
 from orchestra.wire import MODEL_SECONDS_HEADER, PLACEHOLDER_KEY, TIME_SCALE_HEADER
 
@@ -235,7 +235,7 @@ class LLM:
         self.model, self.backend = model, backend
         self.max_tokens, self.effort, self.thinking = max_tokens, effort, thinking
         self.temperature, self.limiter = temperature, limiter
-        self.time_scale = 1.0
+        self.time_scale = clock.time_scale() if backend == "sim" else 1.0
         """Wall-clock seconds per simulated second, as the simulator last said (1 on Claude):
         ``orchestra.batch`` sleeps this long per simulated second it waits between polls."""
         if backend == "sim":
@@ -443,7 +443,8 @@ class LLM:
         header = raw.headers.get(MODEL_SECONDS_HEADER) if sim else None
         scale = raw.headers.get(TIME_SCALE_HEADER) if sim else None
         if scale:
-            clock.set_time_scale(float(scale))
+            self.time_scale = float(scale)
+            clock.set_time_scale(self.time_scale)
         call.model_s = float(header) if header else None
         latency = time.time() - call.started
         reply = self._reply(msg, latency, call.model_s, batch=False)
@@ -465,8 +466,6 @@ class LLM:
         usage = msg.usage
         written = getattr(usage, "cache_creation_input_tokens", None) or 0
         read = getattr(usage, "cache_read_input_tokens", None) or 0
-        split = getattr(usage, "cache_creation", None)
-        hour = (getattr(split, "ephemeral_1h_input_tokens", 0) or 0) if split else 0
         details = getattr(usage, "output_tokens_details", None)
         # The answer is read by block type: a thinking block may come first.
         return Reply(
@@ -475,15 +474,7 @@ class LLM:
             model=msg.model,
             input_tokens=usage.input_tokens,
             output_tokens=usage.output_tokens,
-            cost_usd=_cost(
-                self.model,
-                usage.input_tokens,
-                usage.output_tokens,
-                written=written,
-                written_1h=hour,
-                read=read,
-                batch=batch,
-            ),
+            cost_usd=_cost(self.model, usage, batch=batch),
             latency_s=latency,
             model_s=model_s,
             stop_reason=msg.stop_reason or "end_turn",
@@ -640,29 +631,11 @@ def _check_model(model: str, backend: Backend) -> None:
         )
 
 
-def _cost(
-    model: str,
-    input_tokens: int,
-    output_tokens: int,
-    *,
-    written: int = 0,
-    written_1h: int = 0,
-    read: int = 0,
-    batch: bool = False,
-) -> float:
-    # TODO(cache-sim): orchestra.prices will bill cache and batch usage; until then, here.
-    p = price(model)
-    if p is None:
+def _cost(model: str, usage: Any, *, batch: bool) -> float:
+    try:
+        return usage_cost_usd(model, usage, batch=batch)
+    except KeyError:
         return float("nan")  # a real model the price table does not list yet
-    rate_in, rate_out = p.rates(input_tokens + written + read)
-    usd = (
-        input_tokens * rate_in
-        + (written - written_1h) * 1.25 * rate_in
-        + written_1h * 2.0 * rate_in
-        + read * 0.1 * rate_in
-        + output_tokens * rate_out
-    ) / 1e6
-    return usd / 2 if batch else usd
 
 
 def _plain(data: Any) -> Any:

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestra.clock import schedule
-from orchestra.prices import cost_usd
+from orchestra.prices import usage_cost_usd
 
 __all__ = ["Measurement", "Meter", "lines_of_code", "side_by_side", "table"]
 
@@ -116,25 +116,14 @@ class Meter:
         r.cache_write_tokens = sum(e.get("cache_creation_input_tokens", 0) for e in ok)
         r.cache_read_tokens = sum(e.get("cache_read_input_tokens", 0) for e in ok)
         # sums over sorted values: the same total whatever order the calls arrived in
-        r.cost_usd = math.fsum(sorted(_cost(e) for e in ok))
+        r.cost_usd = math.fsum(
+            sorted(usage_cost_usd(e["model"], e, batch=bool(e.get("batch"))) for e in ok)
+        )
         r.model_s = math.fsum(sorted(e["model_s"] for e in ok))
         # longest first (LPT): arrival order depends on the machine, this order does not
         durations = sorted((e["model_s"] for e in ok), reverse=True)
         starts = schedule(durations, self.concurrency)
         r.sim_s = max((t + d for t, d in zip(starts, durations, strict=True)), default=0.0)
-
-
-def _cost(entry: dict) -> float:
-    """What one answered request of the simulator's log cost: cache and batch prices too."""
-    return cost_usd(
-        entry["model"],
-        entry["input_tokens"],
-        entry["output_tokens"],
-        cache_write_tokens=entry.get("cache_creation_input_tokens", 0),
-        cache_write_1h_tokens=entry.get("cache_creation_1h_input_tokens", 0),
-        cache_read_tokens=entry.get("cache_read_input_tokens", 0),
-        batch=bool(entry.get("batch")),
-    )
 
 
 def cpu_seconds(pid: int) -> float:

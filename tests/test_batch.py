@@ -34,8 +34,8 @@ class FakeBatches:
     model = "claude-haiku-5-5"
     time_scale = 0.0  # the polls' waits are simulated only
 
-    def __init__(self, polls: int = 3, fail: set[int] = frozenset()):
-        self.polls, self.fail = polls, fail
+    def __init__(self, polls: int = 3, fail: set[int] = frozenset(), took: float = 100.0):
+        self.polls, self.fail, self.took = polls, fail, took
         self.submitted: dict[str, dict] = {}
         self.checks: list[float] = []  # the simulated time of each status request
         self.created = 0
@@ -47,6 +47,10 @@ class FakeBatches:
             "id": "msgbatch_fake",
             "processing_status": "ended" if ended else "in_progress",
             "request_counts": {"processing": 0 if ended else n, "succeeded": n if ended else 0},
+            "created_at": "2026-12-07T00:00:00Z",
+            "ended_at": f"2026-12-07T00:{self.took // 60:02.0f}:{self.took % 60:02.0f}Z"
+            if ended
+            else None,
         }
 
     async def submit_batch(self, requests: dict[str, dict]) -> dict:
@@ -94,15 +98,22 @@ def test_results_come_back_in_input_order_with_errors_in_their_place():
     asyncio.run(go())
 
 
-def test_polls_back_off_in_simulated_time_and_the_wait_is_counted():
+@pytest.mark.parametrize(
+    "took, waited, polls",
+    [(59, 60, 1), (60, 60, 1), (300, 380, 3), (1000, 1180, 7)],
+)
+def test_the_wait_is_the_first_scheduled_poll_after_the_batch_ended(took, waited, polls):
     async def go():
-        api = FakeBatches(polls=3)
-        clock.set_now(0.0)
-        done = await run_batch(api, bodies(2), first_poll_s=60, backoff=2, max_poll_s=200)
-        # submitted at 0, then polls after 60, 120 and 200 (capped) more simulated seconds
-        assert api.checks == [0.0, 60.0, 180.0, 380.0]
-        assert done.waited_s == 380.0 and done.polls == 4 and clock.now() == 380.0
-        assert [s["processing_status"] for s in done.statuses][-1] == "ended"
+        # polls after 60, then 120 and 200 (capped) more simulated seconds each time
+        seen = []
+        for status_checks in (0, 3):  # ended at once (time_scale 0) or after three polls
+            api = FakeBatches(polls=status_checks, took=took)
+            clock.set_now(10.0)
+            done = await run_batch(api, bodies(2), first_poll_s=60, backoff=2, max_poll_s=200)
+            assert (done.processing_s, done.waited_s, done.polls) == (took, waited, polls)
+            assert clock.now() == 10.0 + waited  # the task's clock moved on by the wait
+            seen.append(len(done.statuses))
+        assert seen == [1, 4] and done.statuses[-1]["processing_status"] == "ended"
 
     asyncio.run(go())
 
@@ -116,7 +127,7 @@ def test_a_batch_id_resumes_without_submitting_again(capsys):
         assert "batch_id='msgbatch_fake'" in capsys.readouterr().out  # printed at submission
         later = FakeBatches(polls=0)  # a new kernel: a new client, the batch id from the log
         done = await run_batch(later, bodies(3), batch_id="msgbatch_fake")
-        assert later.created == 0 and done.succeeded == 3 and done.polls == 1
+        assert later.created == 0 and done.succeeded == 3 and len(done.statuses) == 1
 
     asyncio.run(go())
 
@@ -125,9 +136,9 @@ def test_every_request_is_recorded_as_a_batch_call():
     async def go():
         clock.set_now(0.0)
         with recording() as calls:
-            await run_batch(FakeBatches(polls=1, fail={0}), bodies(3), first_poll_s=30)
+            await run_batch(FakeBatches(polls=1, fail={0}, took=100), bodies(3), first_poll_s=30)
         assert [c.status for c in calls] == ["error", "ok", "ok"]
-        assert all(c.batch and (c.sim_start, c.sim_end) == (0.0, 30.0) for c in calls)
+        assert all(c.batch and (c.sim_start, c.sim_end) == (0.0, 142.5) for c in calls)
         assert calls[1].cache_read_tokens == 100 and calls[1].prompt_preview.find("doc 1") >= 0
 
     asyncio.run(go())
@@ -151,3 +162,28 @@ def test_a_progress_bar_counts_the_requests_done(capsys):
         assert "nightly" in err and "2/2" in err
 
     asyncio.run(go())
+
+
+def test_a_batch_through_the_simulator_costs_half_and_resumes_by_id(sim):
+    from orchestra.llm import LLM
+
+    prompts = [f"Summarize: order {i} arrived {i} days late." for i in range(5)]
+
+    async def go():
+        async with LLM("claude-haiku-5-5", effort="low") as llm:
+            bodies = [llm.request(p) for p in prompts]
+            with recording() as calls:
+                done = await run_batch(llm, bodies)
+            direct = [await llm.ask(p) for p in prompts[:1]]
+        async with LLM("claude-haiku-5-5", effort="low") as fresh:  # after a restart
+            again = await run_batch(fresh, bodies, batch_id=done.batch_id)
+        return done, direct, again, calls
+
+    done, direct, again, calls = asyncio.run(go())
+    assert done.succeeded == 5 and done.processing_s > 60 and done.waited_s >= done.processing_s
+    assert all(r.text for r in done.results)
+    # the same request, answered the same way, at half the price
+    assert done.results[0].text == direct[0].text
+    assert done.results[0].cost_usd == pytest.approx(direct[0].cost_usd / 2)
+    assert [r.text for r in again.results] == [r.text for r in done.results]
+    assert len(calls) == 5 and all(c.batch for c in calls)

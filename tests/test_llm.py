@@ -671,3 +671,30 @@ def test_batch_requests_go_through_the_sdk_and_results_are_billed_at_half_price(
 
 
 LLM_COST_OF_CACHED_USAGE = (50 * 0.1 + 1000 * 0.125 + 2000 * 0.2 + 4000 * 0.01 + 10 * 0.5) / 1e6
+
+
+POLICY = " ".join(
+    f"Rule {i}: a refund over {i * 10} euros needs a second approver and a written reason."
+    for i in range(60)
+)  # about 1,400 tokens: above every model's minimum cacheable prefix
+
+
+def test_a_cached_system_prompt_is_written_once_then_read_through_the_simulator(sim):
+    async def twice():
+        async with LLM("claude-haiku-5-5", effort="low") as llm:
+            first = await llm.ask("Summarize: the parcel came late.", system=POLICY, cache="5m")
+            second = await llm.ask(
+                "Summarize: the card was charged twice.", system=POLICY, cache="5m"
+            )
+            plain = await llm.ask("Summarize: the card was charged twice.", system=POLICY)
+        return first, second, plain
+
+    first, second, plain = run(twice())
+    assert first.cache_write_tokens > 1000 and first.cache_read_tokens == 0
+    assert second.cache_read_tokens == first.cache_write_tokens and second.cache_write_tokens == 0
+    assert plain.cache_read_tokens == plain.cache_write_tokens == 0
+    assert plain.prompt_tokens == second.prompt_tokens  # the same prompt, billed differently
+    assert second.cost_usd < plain.cost_usd < first.cost_usd
+    assert second.model_s < plain.model_s  # a hit answers sooner
+    log = [e for e in sim.log if e.get("status") == 200][-3:]
+    assert [e["cache_read_input_tokens"] for e in log] == [0, second.cache_read_tokens, 0]
