@@ -89,6 +89,7 @@ from orchestra.prices import CACHE_READ, CACHE_WRITE, listing, price, usage_cost
 
 simulator = sim.start(seed=seed, time_scale=time_scale) if backend == "sim" else None
 base_url = simulator.url if simulator else None
+seconds = "simulated s" if simulator else "wall-clock s"  # what a latency column measures
 every = datasets.load("tickets")
 tickets = every[:: max(1, len(every) // n_tickets)][:n_tickets]  # a spread over all teams
 CATEGORIES = {
@@ -268,7 +269,7 @@ viz.frontier(
     pipelines,
     x="latency_s",
     y="quality",
-    xlabel="latency per ticket (simulated s, two calls in sequence)",
+    xlabel=f"latency per ticket ({seconds}, two calls in sequence)",
     ylabel="both labels right (share)",
     chosen=ship,
     floor=floor,
@@ -371,7 +372,9 @@ caching = pd.DataFrame({"uncached": summary(plain), "cached": summary(cached)}).
 caching.round(5)
 
 # %%
-assert (plain["right"].to_numpy() == cached["right"].to_numpy()).all()  # same answers
+same = bool((plain["right"].to_numpy() == cached["right"].to_numpy()).all())
+if simulator:  # the same seeded draws: the cache changes the bill, never the answer
+    assert same
 saving = (
     1 - caching.loc["cached", "USD per 1k tickets"] / caching.loc["uncached", "USD per 1k tickets"]
 )
@@ -385,14 +388,25 @@ viz.prose(
     f"Caching the policy read {caching.loc['cached', 'hit rate (prompt tokens read)']:.0%} of "
     f"the prompt tokens from the cache and cut the cost by {saving:.0%} "
     f"(${caching.loc['uncached', 'USD per 1k tickets']:.3f} → "
-    f"${caching.loc['cached', 'USD per 1k tickets']:.3f} per 1,000 tickets), with the same "
-    f"labels on every ticket. Writing the policy once per step cost "
+    f"${caching.loc['cached', 'USD per 1k tickets']:.3f} per 1,000 tickets), "
+    + (
+        "with the same labels on every ticket. "
+        if same
+        else "with fresh samples (quality "
+        f"{caching.loc['uncached', 'quality']:.0%} and {caching.loc['cached', 'quality']:.0%}: "
+        "the cache changes the bill, not the model). "
+    )
+    + f"Writing the policy once per step cost "
     f"${caching.loc['cached', 'paid to write (USD)']:.6f} above the input price; the reads "
     f"saved ${caching.loc['cached', 'saved by reads (USD)']:.6f} on {len(tickets)} tickets, "
     f"and a write pays for itself after {even} read{'s' if even > 1 else ''} of its prefix. "
-    f"A ticket took "
-    f"{faster:.2f} s less: the time to first token no longer includes the policy (the "
-    f"simulator's stated assumption: reading a cached token takes a tenth of the time)."
+    + (
+        f"A ticket took {faster:.2f} simulated s less: the time to first token no longer "
+        f"includes the policy (the simulator's stated assumption: reading a cached token takes "
+        f"a tenth of the time it takes to process it)."
+        if simulator
+        else f"Wall-clock latency per ticket changed by {-faster:+.2f} s (one run: noisy)."
+    )
     if use_cache
     else "Caching is off in this run (use_cache = False): the two rows are the same pipeline."
 )
@@ -449,7 +463,8 @@ def with_breakpoint(tools):
 
 
 at = datetime(2026, 12, 7, 9, 0, 0)
-ORDERS = list(itertools.permutations(TOOLS))  # the same tools, in another order each call
+# the same tools in another order on each call, never the fixed order above
+ORDERS = list(itertools.permutations(TOOLS))[1:]
 cases = {
     "right: the same policy every time": lambda i: (marked(POLICY), None),
     "a timestamp in the system prompt": lambda i: (
@@ -481,12 +496,16 @@ misses = pd.DataFrame(misses).set_index("case")
 misses
 
 # %%
-assert misses.loc["right: the same policy every time", "calls that read"] == 3
+# the first right call writes (on a fresh simulator; a cache still warm reads on all four)
+assert misses.loc["right: the same policy every time", "calls that read"] >= 3
+assert misses.loc["right: tools in a fixed order", "calls that read"] >= 3
 assert misses.loc["a timestamp in the system prompt", "tokens read"] == 0
 assert misses.loc["a reordered tool list", "tokens read"] == 0
 assert misses.loc["a prefix under the minimum", ["tokens written", "tokens read"]].sum() == 0
 viz.prose(
-    f"The right way read the prefix on 3 of 4 calls; each mistake read nothing. The timestamp "
+    f"The right way read the prefix on "
+    f"{misses.loc['right: the same policy every time', 'calls that read']} of 4 calls; each "
+    f"mistake read nothing. The timestamp "
     f"wrote {misses.loc['a timestamp in the system prompt', 'tokens written']:,} tokens "
     f"at {CACHE_WRITE[cache_ttl]}× the input price and read none: it costs more than not "
     f"caching. Check `cache_read_input_tokens` in production, not just that the requests succeed."
@@ -546,7 +565,7 @@ realtime_s = max(s + d for s, d in zip(starts, per_ticket, strict=True))
 batches = pd.DataFrame(
     {
         "USD per 1k tickets": [realtime_usd / len(tickets) * 1000, batch_usd / len(tickets) * 1000],
-        "end to end (simulated s)": [realtime_s, batch_wait_s],
+        f"end to end ({seconds})": [realtime_s, batch_wait_s],
         "quality": [
             summary(cached)["quality"],
             batch_right.groupby("ticket")["right"].all().mean(),
@@ -566,7 +585,9 @@ shared_note = (
     if one_model and batch_writes > realtime_writes
     else ""
 )
-assert batch_usd < realtime_usd and batches["quality"].nunique() == 1  # cheaper, same labels
+assert batch_usd < realtime_usd  # the same requests at half price (and their cache writes)
+if simulator:
+    assert batches["quality"].nunique() == 1  # the same labels
 viz.prose(
     f"The batch cost ${batch_usd / len(tickets) * 1000:.3f} per 1,000 tickets against "
     f"${realtime_usd / len(tickets) * 1000:.3f} in real time "
@@ -643,7 +664,8 @@ viz.prose(
     f"(${levers['USD per month'].iloc[0]:,.0f} → ${levers['USD per month'].iloc[-1]:,.0f} a "
     f"month at {monthly_tickets:,} tickets), with quality going from {first_draft.quality:.0%} to "
     f"{levers['quality'].iloc[-1]:.0%} on {len(tickets)} tickets (model and effort are the only "
-    f"levers that touch quality; caching and batching returned the same labels). The price: "
+    f"levers that touch quality; caching and batching change the bill, not the answers). "
+    f"The price: "
     f"{night_share:.0%} of the tickets are labelled the next morning, not now."
 )
 
