@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import anthropic
@@ -185,3 +186,34 @@ def test_results_of_an_unfinished_batch_are_a_404_in_the_api_s_shape(server, cli
         headers={"x-api-key": client.api_key, "anthropic-version": "2023-06-01"},
     )
     assert r.status_code == 404 and r.json()["error"]["type"] == "not_found_error"
+
+
+def test_the_log_gets_a_line_per_answered_request_when_the_batch_ends(server, client):
+    done = client.messages.batches.create(requests=requests(3))
+    stopped = client.messages.batches.create(requests=requests(2))
+    client.messages.batches.cancel(stopped.id)
+    assert not [e for e in server.log if e.get("batch")]  # nothing before the end
+    finish(server, client, done.id)  # both end: 25 hours later
+    lines = [e for e in server.log if e.get("batch")]
+    assert [e["batch"] for e in lines] == [done.id] * 3  # the canceled ones cost nothing
+    billed = sum(usage_cost_usd(e["model"], e, batch=True) for e in lines)
+    paid = sum(
+        usage_cost_usd(HAIKU, r.result.message.usage, batch=True)
+        for r in client.messages.batches.results(done.id)
+    )
+    assert billed == pytest.approx(paid) and billed > 0
+
+
+def test_the_async_sdk_polls_and_reads_results_too(server, client):
+    async def run() -> tuple[str, list[str]]:
+        async with anthropic.AsyncAnthropic(
+            base_url=server.url, api_key=client.api_key, max_retries=0
+        ) as aclient:
+            batch = await aclient.messages.batches.create(requests=requests(3))
+            server.advance(25 * HOURS)
+            done = await aclient.messages.batches.retrieve(batch.id)
+            ids = [r.custom_id async for r in await aclient.messages.batches.results(batch.id)]
+            return done.processing_status, ids
+
+    status, ids = asyncio.run(run())
+    assert status == "ended" and sorted(ids) == ["doc-0", "doc-1", "doc-2"]

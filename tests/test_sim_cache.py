@@ -246,12 +246,16 @@ def test_a_hit_answers_sooner_by_the_prompt_it_did_not_process(server, client):
         return float(raw.headers[wire.MODEL_SECONDS_HEADER]), raw.parse()
 
     cold_s, cold = timed("Summarize: order 5.")
+    cold_log = server.log[-1]
     server.configure()  # the same draws again, on an empty cache
     timed("Summarize: order 6.")  # warms the cache
     warm_s, warm = timed("Summarize: order 5.")
     assert warm.content == cold.content  # caching never changes the answer
     saved = (1 - READ_TIME) * read(warm) / INPUT_TOKENS_PER_S
     assert read(warm) > 4_000 and warm_s == pytest.approx(cold_s - saved, abs=1e-3)
+    # all of it before the first token: a stream's first event comes that much sooner
+    cold_first, warm_first = cold_log["ttft_s"], server.log[-1]["ttft_s"]
+    assert warm_first == pytest.approx(cold_first - saved, abs=1e-3)
 
 
 def test_streaming_reports_the_cache_in_message_start(client):
@@ -320,3 +324,32 @@ def test_llamaindex_s_cache_point_reaches_the_cache(server):
     first, second = chat("Summarize: order 1."), chat("Summarize: order 2.")
     assert first.cache_creation_input_tokens > 4_000
     assert second.cache_read_input_tokens == first.cache_creation_input_tokens
+
+
+def test_breakpoints_never_change_the_answer(server, client):
+    tool = {"name": "lookup", "description": "Find an order.", "input_schema": {"type": "object"}}
+    plain = ask(client, tools=[tool], system="You answer questions.")
+    server.configure()  # the same draws again
+    marked = ask(
+        client,
+        tools=[{**tool, "cache_control": EPHEMERAL}],
+        cache_control={**EPHEMERAL, "ttl": "5m"},
+        system=[{"type": "text", "text": "You answer questions.", "cache_control": EPHEMERAL}],
+    )
+    # the id carries a digest of everything the answer depends on
+    assert marked.id == plain.id and marked.content == plain.content
+    assert marked.usage.input_tokens == whole(plain)
+
+
+def test_a_change_to_thinking_misses_only_the_messages_part(client):
+    turn = [{"type": "text", "text": LONG, "cache_control": EPHEMERAL}]
+    kw = {"model": HAIKU, "max_tokens": 100, "system": system()}
+
+    def send(**extra):
+        return client.messages.create(messages=[{"role": "user", "content": turn}], **kw, **extra)
+
+    first = send()
+    switched = send(thinking={"type": "disabled"})
+    # the system prompt's entry is read; the message block after it is written again
+    assert 1_000 < read(switched) < written(first) and written(switched) > 4_000
+    assert read(send()) == written(first)  # back to the first settings: all of it is read

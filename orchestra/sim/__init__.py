@@ -3,6 +3,7 @@
     >>> from orchestra import sim
     >>> s = sim.start(seed=0, time_scale=0.01)   # env now points the official SDKs at it
     >>> s.configure(faults=sim.Faults(overloaded=0.1), limits=sim.Limits(requests_per_minute=50))
+    >>> s.advance(301)   # five minutes of model time pass: a 5-minute cache entry expires
     >>> s.stop()
 
 It imports nothing else of ``orchestra`` but the errors and the shared facts (``prices``,

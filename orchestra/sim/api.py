@@ -476,6 +476,7 @@ class Request(BaseModel):
         It is kept out of the request's fields, so that it changes nothing the answer reads."""
         return self._auto_cache
 
+    @cached_property  # read by the checks and by the cache: computed once
     def pieces(self) -> list[Piece]:
         """The prompt as the cache sees it: every tool, system block and message block in the
         order the API processes them (tools, system, messages), each with its tokens and mark.
@@ -544,7 +545,7 @@ def _key_of(block: Block) -> str:
 
 def check_breakpoints(req: Request) -> None:
     """The API's checks on cache breakpoints: at most four, and no 1-hour one after a 5-minute."""
-    marks = [p for p in req.pieces() if p.mark is not None]
+    marks = [p for p in req.pieces if p.mark is not None]
     if len(marks) > MAX_CACHE_BREAKPOINTS:
         raise ApiError(
             400,
@@ -606,12 +607,12 @@ def parse(raw: bytes, *, count_only: bool = False) -> Request:
     auto = body.pop("cache_control", None)  # kept apart: it must not change the answer
     try:
         req = Request.model_validate(body)
-        if auto is not None:
-            auto = CacheControl.model_validate(auto)
     except ValidationError as exc:
-        where = "" if isinstance(auto, CacheControl) or auto is None else "cache_control."
-        raise ApiError(400, where + message_of(exc)) from None
-    req._auto_cache = auto
+        raise ApiError(400, message_of(exc)) from None
+    try:
+        req._auto_cache = None if auto is None else CacheControl.model_validate(auto)
+    except ValidationError as exc:
+        raise ApiError(400, f"cache_control.{message_of(exc)}") from None
     prof = profile(req.model)
     if prof is None:
         raise ApiError(404, f"model: {req.model}")

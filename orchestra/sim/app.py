@@ -12,6 +12,7 @@ import asyncio
 import json
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Protocol
 
@@ -23,6 +24,7 @@ from orchestra.sim.batches import Batch, Batches
 from orchestra.sim.cache import PromptCache
 from orchestra.sim.clock import Clock
 from orchestra.sim.decide import Decider, Hang, Outcome
+from orchestra.sim.models import profile
 
 HANG_LIMIT_S = 600.0  # a hung call gives up after this many wall seconds even if nobody hangs up
 
@@ -160,7 +162,9 @@ class Handlers:
             return web.json_response(outcome.body, headers=headers)
         return await stream(request, outcome, headers, wall_s)
 
-    async def batch_call(self, request: web.Request, act) -> web.Response:
+    async def batch_call(
+        self, request: web.Request, act: Callable[[str], Awaitable[Batch | dict | bytes]]
+    ) -> web.Response:
         """Run one Message Batches action, answering its ``ApiError`` in the API's shape."""
         rid = self.rid()
         try:
@@ -170,21 +174,28 @@ class Handlers:
         except Exception as exc:
             return self.error(crashed(exc), rid)
         if isinstance(found, Batch):
-            found = found.view(self.state.clock.now(), base_url(request))
+            found = self.seen(found, base_url(request))
         if isinstance(found, bytes):
             return web.Response(
                 body=found, content_type="application/x-jsonl", headers={"request-id": rid}
             )
         return web.json_response(found, headers={"request-id": rid})
 
+    def seen(self, batch: Batch, url: str) -> dict:
+        """The batch as the API describes it now; the first time it shows as ended, the log gets
+        a line for each request it answered (not those canceled or expired)."""
+        view = batch.view(self.state.clock.now(), url)
+        if view["processing_status"] == "ended" and not batch.logged:
+            batch.logged = True
+            for item in batch.items:
+                if batch.outcome(item) == "succeeded":
+                    self.state.log.append(batch_record(batch.id, item.result["message"]))
+        return view
+
     async def batch_create(self, request: web.Request) -> web.Response:
         async def act(key: str) -> Batch:
             raw = await self.body(request)
-            batch = self.state.batches.create(raw, key, self.state.time_scale)
-            for item in batch.items:
-                if item.result["type"] == "succeeded":
-                    self.state.log.append(batch_record(batch.id, item.result["message"]))
-            return batch
+            return self.state.batches.create(raw, key, self.state.time_scale)
 
         return await self.batch_call(request, act)
 
@@ -215,7 +226,7 @@ class Handlers:
     async def batch_results(self, request: web.Request) -> web.Response:
         async def act(key: str) -> bytes:
             batch = self.state.batches.get(request.match_info["id"], key)
-            if batch.view(self.state.clock.now(), "")["processing_status"] != "ended":
+            if self.seen(batch, "")["processing_status"] != "ended":
                 raise api.ApiError(
                     404, f"Results for batch {batch.id} are not available until it has ended"
                 )
@@ -225,9 +236,13 @@ class Handlers:
 
 
 def cached(cache: PromptCache, req: api.Request, key: str, start: float, out: Outcome) -> Outcome:
-    """The outcome with the prompt cache applied: its usage and model-seconds, and its log line."""
+    """The outcome with the prompt cache applied: its usage and model-seconds, and its log line.
+
+    The log line also says ``ttft_s``, the model-seconds before the first output token: the
+    call's time less its output tokens at the model's nominal rate (``models``)."""
     usage, model_s = cache.serve(req, key, start, out.body["usage"], out.model_s)
-    record = {**out.record, "model_s": model_s}
+    making = usage["output_tokens"] / profile(req.model).tokens_per_s
+    record = {**out.record, "model_s": model_s, "ttft_s": max(0.0, model_s - making)}
     record.update({k: usage[k] for k in CACHE_FIELDS}, input_tokens=usage["input_tokens"])
     return replace(out, body={**out.body, "usage": usage}, model_s=model_s, record=record)
 
@@ -264,15 +279,16 @@ def crashed(exc: Exception) -> api.ApiError:
 async def stream(
     request: web.Request, outcome: Outcome, headers: dict, wall_s: float
 ) -> web.StreamResponse:
-    """Send the body as server-sent events: time to first token, then evenly spaced deltas."""
+    """Send the body as server-sent events: time to first token (the model-seconds before the
+    first output token, ``ttft_s``: shorter on a cache hit), then evenly spaced deltas."""
     resp = web.StreamResponse(
         headers={"content-type": "text/event-stream", "cache-control": "no-cache", **headers}
     )
     await resp.prepare(request)
     events = api.events(outcome.body)
-    n_out = max(outcome.body["usage"]["output_tokens"], 1)
     deltas = sum(1 for name, _ in events if name == "content_block_delta") or 1
-    first = wall_s * 0.5 if n_out > 1 else wall_s
+    share = outcome.record["ttft_s"] / outcome.model_s if outcome.model_s else 1.0
+    first = wall_s * share
     gap = (wall_s - first) / deltas
     await asyncio.sleep(first)
     for name, data in events:

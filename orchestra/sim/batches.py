@@ -70,6 +70,8 @@ class Batch:
     """In the order they finish."""
     cancel_at: float | None = None
     """Model-seconds after creation at which a cancel came."""
+    logged: bool = False
+    """Its answered requests are in the simulator's log (they go there when it ends)."""
 
     def outcome(self, item: Item) -> str:
         """``succeeded``, ``errored``, ``canceled`` or ``expired``, once the batch has ended."""
@@ -128,13 +130,15 @@ class Batches:
         self.seed, self.clock, self.cache = seed, clock, cache
         self.decider = Decider(seed, 0.0, Faults(), Limits())
         self._batches: dict[str, Batch] = {}
+        self._made = 0
 
     def create(self, body: bytes, key: str, time_scale: float) -> Batch:
         """Check a create request, answer its requests and keep the batch; ``ApiError`` for a
         body the API refuses as a whole."""
         requests = read_requests(body)
-        n = len(self._batches)
-        bid = "msgbatch_" + hashlib.sha256(f"{self.seed}|batch|{n}".encode()).hexdigest()[:24]
+        self._made += 1  # ids never repeat, even after a delete
+        bid = f"{self.seed}|batch|{self._made}"
+        bid = "msgbatch_" + hashlib.sha256(bid.encode()).hexdigest()[:24]
         now = self.clock.now()
         wait = QUEUE_S * math.exp(random.Random(f"{self.seed}|{bid}").gauss(0, 0.5))
         lanes = [wait] * LANES

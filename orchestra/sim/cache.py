@@ -96,7 +96,7 @@ class PromptCache:
 
     def plan(self, req: Request, key: str, start: float) -> Plan:
         """What a request with this key, starting at model time ``start``, reads and writes."""
-        pieces = req.pieces()
+        pieces = req.pieces
         marks = [i for i, p in enumerate(pieces) if p.mark is not None]
         if not marks:
             return Plan()

@@ -6,7 +6,8 @@
     >>> sim.stop()
 
 ``Simulator`` only ties the parts together, one concern each: ``app`` (HTTP handlers),
-``decide`` (limits, faults, answer, latency for one call), ``runner`` (the thread and event
+``decide`` (limits, faults, answer, latency for one call), ``clock`` (model time), ``cache``
+(the prompt cache), ``batches`` (the Message Batches API), ``runner`` (the thread and event
 loop that serve the app) and ``env`` (pointing the official clients at it).
 """
 
