@@ -71,6 +71,9 @@ class Measurement:
     """Prompt tokens written to the prompt cache (not in ``input_tokens``; chapter 12)."""
     cache_read_tokens: int | None = None
     """Prompt tokens read from the prompt cache (not in ``input_tokens``)."""
+    ttft_s: float | None = None
+    """Mean simulated seconds to the first output token per answered call (the log's
+    ``ttft_s``: a cache hit shortens it), None when the log does not say."""
 
     @property
     def cache_hit_rate(self) -> float | None:
@@ -120,6 +123,8 @@ class Meter:
             sorted(usage_cost_usd(e["model"], e, batch=bool(e.get("batch"))) for e in ok)
         )
         r.model_s = math.fsum(sorted(e["model_s"] for e in ok))
+        firsts = sorted(e["ttft_s"] for e in ok if e.get("ttft_s") is not None)
+        r.ttft_s = math.fsum(firsts) / len(firsts) if firsts else None
         # longest first (LPT): arrival order depends on the machine, this order does not
         durations = sorted((e["model_s"] for e in ok), reverse=True)
         starts = schedule(durations, self.concurrency)

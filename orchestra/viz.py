@@ -366,8 +366,8 @@ def savings(
     """
     values = steps[cost].to_numpy()
     fig, ax = plt.subplots(figsize=(8, 0.45 * len(steps) + 1.4), dpi=100)
-    colors = ["tab:gray"] + ["tab:green"] * (len(steps) - 1)
-    ax.barh(range(len(steps)), values, color=colors, label="cost after the lever")
+    ax.barh([0], values[:1], color="tab:gray", label="starting point")
+    ax.barh(range(1, len(steps)), values[1:], color="tab:green", label="after the lever")
     for i, v in enumerate(values):
         factor = "" if i == 0 else f"  ÷{values[i - 1] / v:.1f}" if v else ""
         ax.text(v, i, f" {v:.3g}{factor}", va="center", fontsize=8)

@@ -150,3 +150,31 @@ def test_meter_counts_and_prices_cache_writes_and_reads(sim):
     assert r.cost_usd == pytest.approx(
         sum(usage_cost_usd("claude-haiku-5-5", x.usage) for x in replies)
     )
+
+
+def test_meter_reports_the_mean_time_to_first_token_shorter_on_a_cache_hit(sim):
+    policy = " ".join(f"Rule {i}: refunds over {i} euros need a reason." for i in range(120))
+    client = anthropic.Anthropic()
+
+    def ask(i: int, cache: bool):
+        block = {"type": "text", "text": policy}
+        if cache:
+            block["cache_control"] = {"type": "ephemeral"}
+        client.messages.create(
+            model="claude-haiku-5-5",
+            max_tokens=200,
+            system=[block],
+            messages=[{"role": "user", "content": f"Summarize: ticket {i}"}],
+        )
+
+    measured = {}
+    for cache in (False, True):
+        ask(0, cache)  # the same first call: a write when cached
+        with Meter(sim, str(cache)) as m:
+            for i in range(1, 4):
+                ask(i, cache)
+        measured[cache] = m.result
+    log = [e for e in m.log if e["status"] == 200]
+    assert m.result.ttft_s == pytest.approx(sum(e["ttft_s"] for e in log) / len(log))
+    assert measured[True].ttft_s < measured[False].ttft_s
+    assert measured[True].cache_read_tokens > 0 == measured[False].cache_read_tokens
