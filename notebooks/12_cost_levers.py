@@ -27,7 +27,7 @@
 # %% [markdown]
 # # 12 · Cost levers: model tier, effort, prompt caching and batches
 #
-# **The question.** *"This pipeline costs \$40k a month. Cut it by 10× without losing quality."*
+# **The question.** *"This pipeline costs \\$40k a month. Cut it by 10× without losing quality."*
 # The answer is four levers, measured on one workflow: **which model** each step uses, **how
 # much it thinks** (`output_config.effort`), **what is read from the prompt cache** instead of
 # paid again, and **what can wait** for the Message Batches API at half price. Each lever has a

@@ -313,7 +313,7 @@ print(
 # %% [markdown]
 # ## Task 3 · Interview question
 #
-# *"Our triage pipeline runs Opus on every step, costs \$40k a month, and finance wants a 10×
+# *"Our triage pipeline runs Opus on every step, costs \\$40k a month, and finance wants a 10×
 # cut without losing quality. What do you do, in what order, and what could go wrong?"* Write
 # your answer in `answer` below (a few sentences: what you measure, which levers in which order,
 # the rule you ship by, and the traps), then run the next cell: it shows the points a strong
