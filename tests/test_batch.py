@@ -187,3 +187,25 @@ def test_a_batch_through_the_simulator_costs_half_and_resumes_by_id(sim):
     assert done.results[0].cost_usd == pytest.approx(direct[0].cost_usd / 2)
     assert [r.text for r in again.results] == [r.text for r in done.results]
     assert len(calls) == 5 and all(c.batch for c in calls)
+
+
+def test_a_batch_that_takes_model_time_is_polled_until_it_ends(sim):
+    import time
+
+    from orchestra.llm import LLM
+
+    sim.configure(time_scale=0.0005)  # 1,000 model-seconds pass in half a wall second
+
+    async def go():
+        async with LLM("claude-haiku-5-5", effort="low") as llm:
+            await llm.ask("hi")  # the simulator says its time scale in every answer
+            bodies = [llm.request(f"Summarize: order {i} is late.") for i in range(3)]
+            t0 = time.perf_counter()
+            done = await run_batch(llm, bodies, first_poll_s=60, backoff=2, max_poll_s=600)
+            return done, time.perf_counter() - t0, llm.time_scale
+
+    done, wall, scale = asyncio.run(go())
+    assert scale == 0.0005 and done.succeeded == 3
+    assert len(done.statuses) > 2  # it was still in progress at the first polls
+    assert [s["processing_status"] for s in done.statuses][-1] == "ended"
+    assert done.processing_s <= done.waited_s and wall < 10
