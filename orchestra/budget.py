@@ -4,7 +4,9 @@ The engine adds up the cost and tokens of every LLM call a run makes (calls repl
 checkpoint included: they were paid for) and checks the budget before each step starts. A
 run that has reached its ceiling stops cleanly: status ``aborted``, the partial state, and a
 reason that names the budget. A step already running is not interrupted, so a run can end
-slightly above its ceiling, by at most the steps that were in flight.
+slightly above its ceiling, by at most the steps that were in flight. Costs are what the calls
+were billed: cache writes above the input price, cache reads at a tenth of it, batch requests
+at half price (chapter 12).
 
     >>> result = await wf.run(state, budget=Budget(max_cost_usd=0.05))
     >>> result.status, result.reason
@@ -28,7 +30,9 @@ class Budget:
     max_cost_usd: float | None = None
     """Stop once the run's LLM calls have cost this many US dollars."""
     max_tokens: int | None = None
-    """Stop once the run's LLM calls have used this many tokens (input + output)."""
+    """Stop once the run's LLM calls have used this many tokens: prompt (uncached, written to
+    and read from the prompt cache) plus output. Cached tokens are cheaper, so a cost ceiling
+    lets a cached run go further; a token ceiling counts every token the model read."""
 
     def check(self, cost_usd: float, tokens: int, *, before: str = "the next step") -> None:
         """Raise ``BudgetExceededError`` if spending has reached a ceiling.

@@ -63,6 +63,19 @@ class Call:
     stop_reason: str | None = None
     """Why the model stopped: ``end_turn``, ``max_tokens`` (the answer was cut), ``stop_sequence``
     or ``tool_use``; None when no answer came back."""
+    cache_write_tokens: int = 0
+    """Prompt tokens written to the prompt cache (``usage.cache_creation_input_tokens``), billed
+    above the input price; not counted in ``input_tokens``."""
+    cache_read_tokens: int = 0
+    """Prompt tokens read from the prompt cache (``usage.cache_read_input_tokens``), billed at a
+    tenth of the input price; not counted in ``input_tokens``."""
+    batch: bool = False
+    """Answered through the Message Batches API (billed at the batch discount)."""
+
+    @property
+    def prompt_tokens(self) -> int:
+        """Every prompt token the model read: uncached, written to and read from the cache."""
+        return self.input_tokens + self.cache_write_tokens + self.cache_read_tokens
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -119,11 +132,15 @@ def retried_by_policy() -> bool:
 
 
 def spent(calls: Iterable[Call]) -> tuple[float, int]:
-    """What calls cost together: ``(usd, input + output tokens)``."""
+    """What calls cost together: ``(usd, prompt + output tokens)``.
+
+    Prompt tokens include those written to and read from the prompt cache: a cached prefix is
+    cheaper, not free, and a token budget that skipped it would not see a long prompt at all.
+    """
     usd, tokens = 0.0, 0
     for c in calls:
         usd += c.cost_usd
-        tokens += c.input_tokens + c.output_tokens
+        tokens += c.prompt_tokens + c.output_tokens
     return usd, tokens
 
 

@@ -14,6 +14,16 @@ Today's models think before they answer (adaptive thinking) and take no sampling
 accepts (``orchestra.prices`` says which), reads the answer by block type, refuses a retired
 model before any request and warns once about a deprecated one.
 
+Prompt caching (chapter 12): ``cache="5m"`` or ``"1h"`` marks the system prompt as a cache
+breakpoint, and ``block(text, cache=...)`` a document block in the prompt; the reply says how
+many prompt tokens were written to the cache and read from it, and its cost bills them at the
+cache prices. ``request(...)`` builds the body ``ask`` would send, for ``orchestra.batch``,
+which sends many at half price through the Message Batches API (``submit_batch``,
+``batch_status``, ``batch_results`` here are its three requests).
+
+    >>> reply = await llm.ask([block(policy, cache="1h"), block(question)], system=rules, cache="1h")
+    >>> reply.cache_write_tokens, reply.cache_read_tokens
+
 Every call is also reported to the active ``recording()`` (``orchestra.calls``), which is how
 the engine's traces learn about tokens and cost without knowing anything of the SDK.
 """
@@ -46,13 +56,26 @@ from orchestra.errors import (
     OutputFormatError,
     RetryableLLMError,
 )
-from orchestra.prices import HAIKU, PRICES, cost_usd, listing
+from orchestra.prices import HAIKU, PRICES, listing, usage_cost_usd
 from orchestra.tokens import count_tokens
 from orchestra.wire import MODEL_SECONDS_HEADER, PLACEHOLDER_KEY, TIME_SCALE_HEADER
 
-__all__ = ["LLM", "Reply", "Backend", "is_retryable", "Call", "recording", "record", "preview"]
+__all__ = [
+    "LLM",
+    "Reply",
+    "Backend",
+    "CacheTTL",
+    "block",
+    "is_retryable",
+    "Call",
+    "recording",
+    "record",
+    "preview",
+]
 
 Backend = Literal["sim", "anthropic"]
+CacheTTL = Literal["5m", "1h"]
+"""How long a prompt-cache entry lives after its last use: five minutes or one hour."""
 REAL_URL = "https://api.anthropic.com"
 REHEARSAL_URL = "ORCHESTRA_ANTHROPIC_URL"
 
@@ -83,6 +106,37 @@ class Reply:
     """Of ``output_tokens``, how many the model spent thinking (billed, never shown whole)."""
     thinking: str = ""
     """The thinking as the response shows it: a summary, or "" when its display is omitted."""
+    cache_write_tokens: int = 0
+    """Prompt tokens written to the prompt cache (billed above the input price), not in
+    ``input_tokens``: ``usage.cache_creation_input_tokens``."""
+    cache_read_tokens: int = 0
+    """Prompt tokens read from the prompt cache (a tenth of the input price), not in
+    ``input_tokens``: ``usage.cache_read_input_tokens``."""
+
+    @property
+    def prompt_tokens(self) -> int:
+        """Every prompt token: uncached, written to the cache and read from it."""
+        return self.input_tokens + self.cache_write_tokens + self.cache_read_tokens
+
+
+def block(text: str, *, cache: CacheTTL | None = None) -> dict:
+    """A text content block for ``ask``'s prompt, a cache breakpoint when ``cache`` is given.
+
+    Everything up to and including a breakpoint is cached as one prefix (tools, then system,
+    then messages): put what every request shares first, and what varies after it.
+
+        >>> await llm.ask([block(contract, cache="5m"), block("Who may terminate it?")])
+    """
+    out: dict[str, Any] = {"type": "text", "text": text}
+    if cache is not None:
+        out["cache_control"] = _cache_control(cache)
+    return out
+
+
+def _cache_control(ttl: str) -> dict:
+    if ttl not in ("5m", "1h"):
+        raise ConfigError(f"cache={ttl!r}: a prompt-cache entry lives '5m' or '1h'")
+    return {"type": "ephemeral", "ttl": ttl}
 
 
 def is_retryable(exc: BaseException) -> bool:
@@ -181,6 +235,9 @@ class LLM:
         self.model, self.backend = model, backend
         self.max_tokens, self.effort, self.thinking = max_tokens, effort, thinking
         self.temperature, self.limiter = temperature, limiter
+        self.time_scale = clock.time_scale() if backend == "sim" else 1.0
+        """Wall-clock seconds per simulated second, as the simulator last said (1 on Claude):
+        ``orchestra.batch`` sleeps this long per simulated second it waits between polls."""
         if backend == "sim":
             url = base_url or os.environ.get("ANTHROPIC_BASE_URL")
             if not url:
@@ -265,32 +322,29 @@ class LLM:
         temperature: float | None = None,
         stop: list[str] | None = None,
         schema: type[BaseModel] | None = None,
+        cache: CacheTTL | None = None,
     ) -> Reply:
         """Send one message and return the reply: ``await llm.ask("Classify: ...", system=...)``.
 
-        With ``schema`` (a pydantic model) the answer is asked for as JSON fitting the model's
-        schema (structured output, ``output_config.format``); ``Reply.data`` is then a validated
-        instance. ``effort`` and ``thinking`` override the client's for this call;
-        ``temperature`` is sent only to a model that takes sampling parameters.
+        ``prompt`` is the user's text, a list of content blocks (``block``) for one user turn,
+        or a list of messages. With ``schema`` (a pydantic model) the answer is asked for as
+        JSON fitting the model's schema (structured output, ``output_config.format``);
+        ``Reply.data`` is then a validated instance. ``effort`` and ``thinking`` override the
+        client's for this call; ``temperature`` is sent only to a model that takes sampling
+        parameters. ``cache`` ("5m" or "1h") makes the system prompt a cache breakpoint.
         """
-        messages = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else prompt
-        kwargs: dict[str, Any] = dict(
-            model=self.model, messages=messages, max_tokens=max_tokens or self.max_tokens
+        kwargs = self.request(
+            prompt,
+            system=system,
+            max_tokens=max_tokens,
+            effort=effort,
+            thinking=thinking,
+            temperature=temperature,
+            stop=stop,
+            schema=schema,
+            cache=cache,
         )
-        kwargs.update(
-            self._settings(
-                self.effort if effort is None else effort,
-                self.thinking if thinking is None else thinking,
-                self.temperature if temperature is None else temperature,
-            )
-        )
-        if system:
-            kwargs["system"] = system
-        if stop:
-            kwargs["stop_sequences"] = stop
-        if schema is not None:
-            fmt = {"type": "json_schema", "schema": anthropic.transform_schema(schema)}
-            kwargs["output_config"] = {**kwargs.get("output_config", {}), "format": fmt}
+        messages = kwargs["messages"]
         slot = (
             self.limiter.slot(count_tokens(json.dumps(messages))) if self.limiter else nullcontext()
         )
@@ -327,6 +381,56 @@ class LLM:
         self._finish(call, box)
         return reply
 
+    def request(
+        self,
+        prompt: str | list[dict],
+        *,
+        system: str | None = None,
+        max_tokens: int | None = None,
+        effort: str | None = None,
+        thinking: str | dict | None = None,
+        temperature: float | None = None,
+        stop: list[str] | None = None,
+        schema: type[BaseModel] | None = None,
+        cache: CacheTTL | None = None,
+    ) -> dict:
+        """The Messages API body ``ask`` would send, with the same arguments (for a batch).
+
+        >>> llm.request("Summarize: ...", system=rules, cache="1h")["system"][0]["cache_control"]
+        {'type': 'ephemeral', 'ttl': '1h'}
+        """
+        if isinstance(prompt, str):
+            messages = [{"role": "user", "content": prompt}]
+        elif prompt and all("role" not in part for part in prompt):  # content blocks: one turn
+            messages = [{"role": "user", "content": list(prompt)}]
+        else:
+            messages = prompt
+        kwargs: dict[str, Any] = dict(
+            model=self.model, messages=messages, max_tokens=max_tokens or self.max_tokens
+        )
+        kwargs.update(
+            self._settings(
+                self.effort if effort is None else effort,
+                self.thinking if thinking is None else thinking,
+                self.temperature if temperature is None else temperature,
+            )
+        )
+        if system and cache is not None:
+            kwargs["system"] = [block(system, cache=cache)]
+        elif system:
+            kwargs["system"] = system
+        elif cache is not None:
+            raise ConfigError(
+                "cache= marks the system prompt as a cache breakpoint, and there is none: pass "
+                "system=..., or mark a block of the prompt with block(text, cache=...)"
+            )
+        if stop:
+            kwargs["stop_sequences"] = stop
+        if schema is not None:
+            fmt = {"type": "json_schema", "schema": anthropic.transform_schema(schema)}
+            kwargs["output_config"] = {**kwargs.get("output_config", {}), "format": fmt}
+        return kwargs
+
     async def _send(self, kwargs: dict, schema: type[BaseModel] | None, call: Call) -> Reply:
         client = self._once if retried_by_policy() else self._client
         raw = await client.messages.with_raw_response.create(**kwargs)
@@ -339,34 +443,102 @@ class LLM:
         header = raw.headers.get(MODEL_SECONDS_HEADER) if sim else None
         scale = raw.headers.get(TIME_SCALE_HEADER) if sim else None
         if scale:
-            clock.set_time_scale(float(scale))
-        usage = msg.usage
-        call.input_tokens, call.output_tokens = usage.input_tokens, usage.output_tokens
-        call.stop_reason = msg.stop_reason
-        call.cost_usd = _cost(self.model, usage.input_tokens, usage.output_tokens)
+            self.time_scale = float(scale)
+            clock.set_time_scale(self.time_scale)
         call.model_s = float(header) if header else None
         latency = time.time() - call.started
+        reply = self._reply(msg, latency, call.model_s, batch=False)
+        call.input_tokens, call.output_tokens = reply.input_tokens, reply.output_tokens
+        call.cache_write_tokens, call.cache_read_tokens = (
+            reply.cache_write_tokens,
+            reply.cache_read_tokens,
+        )
+        call.stop_reason, call.cost_usd = msg.stop_reason, reply.cost_usd
+        call.thinking_tokens = reply.thinking_tokens
         call.sim_end = clock.advance(call.model_s if call.model_s is not None else latency)
-        details = getattr(usage, "output_tokens_details", None)
-        call.thinking_tokens = getattr(details, "thinking_tokens", 0) or 0
-        # The answer is read by block type: a thinking block may come first.
-        text = "".join(b.text for b in msg.content if b.type == "text")
-        thought = "".join(b.thinking for b in msg.content if b.type == "thinking")
-        data = None
         if schema is not None:
-            data = self._structured(text, schema, msg.stop_reason)
+            reply.data = self._structured(reply.text, schema, msg.stop_reason)
+            reply.text = ""
+        return reply
+
+    def _reply(self, msg: Any, latency: float, model_s: float | None, *, batch: bool) -> Reply:
+        """A ``Reply`` from an SDK ``Message``: usage, cost (cache and batch prices) and text."""
+        usage = msg.usage
+        written = getattr(usage, "cache_creation_input_tokens", None) or 0
+        read = getattr(usage, "cache_read_input_tokens", None) or 0
+        details = getattr(usage, "output_tokens_details", None)
+        # The answer is read by block type: a thinking block may come first.
         return Reply(
-            text="" if schema is not None else text,
-            data=data,
+            text="".join(b.text for b in msg.content if b.type == "text"),
+            data=None,
             model=msg.model,
             input_tokens=usage.input_tokens,
             output_tokens=usage.output_tokens,
-            cost_usd=call.cost_usd,
+            cost_usd=_cost(self.model, usage, batch=batch),
             latency_s=latency,
-            model_s=call.model_s,
+            model_s=model_s,
             stop_reason=msg.stop_reason or "end_turn",
-            thinking_tokens=call.thinking_tokens,
-            thinking=thought,
+            thinking_tokens=getattr(details, "thinking_tokens", 0) or 0,
+            thinking="".join(b.thinking for b in msg.content if b.type == "thinking"),
+            cache_write_tokens=written,
+            cache_read_tokens=read,
+        )
+
+    # ---------------------------------------------------------------- Message Batches API
+    # Three requests; orchestra.batch.run_batch polls, orders and records around them.
+
+    async def submit_batch(self, requests: dict[str, dict]) -> dict:
+        """Create a Message Batch of ``{custom_id: body}`` (bodies from ``request``); its status.
+
+        The status is a plain dict: ``id``, ``processing_status`` (``in_progress``,
+        ``canceling``, ``ended``), ``request_counts`` and ``created_at``/``ended_at``.
+        """
+        items = [{"custom_id": cid, "params": body} for cid, body in requests.items()]
+        return await self._batch_call(lambda c: c.messages.batches.create(requests=items))
+
+    async def batch_status(self, batch_id: str) -> dict:
+        """The status of a Message Batch (see ``submit_batch``): poll it until ``ended``."""
+        return await self._batch_call(lambda c: c.messages.batches.retrieve(batch_id))
+
+    async def batch_results(self, batch_id: str) -> dict[str, Reply | LLMError]:
+        """An ended batch's results by ``custom_id``: a ``Reply`` (billed at the batch price),
+        or the named error of a request that errored, expired or was canceled."""
+        try:
+            lines = await self._client.messages.batches.results(batch_id)
+            out: dict[str, Reply | LLMError] = {}
+            async for line in lines:
+                out[line.custom_id] = self._batch_result(line.result)
+            return out
+        except anthropic.AnthropicError as exc:
+            raise _wrap(exc, self.model) from None
+
+    async def _batch_call(self, send: Any) -> dict:
+        try:
+            raw = await send(self._client.with_raw_response)
+        except anthropic.AnthropicError as exc:
+            raise _wrap(exc, self.model) from None
+        scale = raw.headers.get(TIME_SCALE_HEADER) if self.backend == "sim" else None
+        if scale:
+            self.time_scale = float(scale)
+            clock.set_time_scale(self.time_scale)
+        return raw.parse().model_dump(mode="json")
+
+    def _batch_result(self, result: Any) -> Reply | LLMError:
+        if result.type == "succeeded":
+            return self._reply(result.message, 0.0, None, batch=True)
+        if result.type == "errored":
+            error = result.error.error  # the ErrorResponse's error object
+            kind = (
+                RetryableLLMError
+                if error.type in ("rate_limit_error", "overloaded_error", "api_error")
+                else FatalLLMError
+            )
+            return kind(
+                f"{self.model}: batch request errored: {error.type}: {error.message}",
+                model=self.model,
+            )
+        return RetryableLLMError(  # expired (not processed within 24 h) or canceled
+            f"{self.model}: batch request {result.type}; submit it again", model=self.model
         )
 
     def _structured(self, text: str, schema: type[BaseModel], stop_reason: str | None) -> Any:
@@ -459,9 +631,9 @@ def _check_model(model: str, backend: Backend) -> None:
         )
 
 
-def _cost(model: str, input_tokens: int, output_tokens: int) -> float:
+def _cost(model: str, usage: Any, *, batch: bool) -> float:
     try:
-        return cost_usd(model, input_tokens, output_tokens)
+        return usage_cost_usd(model, usage, batch=batch)
     except KeyError:
         return float("nan")  # a real model the price table does not list yet
 

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestra.clock import schedule
-from orchestra.prices import cost_usd
+from orchestra.prices import usage_cost_usd
 
 __all__ = ["Measurement", "Meter", "lines_of_code", "side_by_side", "table"]
 
@@ -67,6 +67,21 @@ class Measurement:
     """Lines of code of the implementation (no blanks, comments or docstrings)."""
     thinking_tokens: int | None = None
     """Of the output tokens, those spent thinking."""
+    cache_write_tokens: int | None = None
+    """Prompt tokens written to the prompt cache (not in ``input_tokens``; chapter 12)."""
+    cache_read_tokens: int | None = None
+    """Prompt tokens read from the prompt cache (not in ``input_tokens``)."""
+    ttft_s: float | None = None
+    """Mean simulated seconds to the first output token per answered call (the log's
+    ``ttft_s``: a cache hit shortens it), None when the log does not say."""
+
+    @property
+    def cache_hit_rate(self) -> float | None:
+        """Of all prompt tokens, the share read from the cache (None on real Claude)."""
+        if self.input_tokens is None:
+            return None
+        prompt = self.input_tokens + (self.cache_write_tokens or 0) + (self.cache_read_tokens or 0)
+        return (self.cache_read_tokens or 0) / prompt if prompt else 0.0
 
 
 class Meter:
@@ -101,11 +116,15 @@ class Meter:
         r.input_tokens = sum(e["input_tokens"] for e in ok)
         r.output_tokens = sum(e["output_tokens"] for e in ok)
         r.thinking_tokens = sum(e.get("thinking_tokens", 0) for e in ok)
+        r.cache_write_tokens = sum(e.get("cache_creation_input_tokens", 0) for e in ok)
+        r.cache_read_tokens = sum(e.get("cache_read_input_tokens", 0) for e in ok)
         # sums over sorted values: the same total whatever order the calls arrived in
         r.cost_usd = math.fsum(
-            sorted(cost_usd(e["model"], e["input_tokens"], e["output_tokens"]) for e in ok)
+            sorted(usage_cost_usd(e["model"], e, batch=bool(e.get("batch"))) for e in ok)
         )
         r.model_s = math.fsum(sorted(e["model_s"] for e in ok))
+        firsts = sorted(e["ttft_s"] for e in ok if e.get("ttft_s") is not None)
+        r.ttft_s = math.fsum(firsts) / len(firsts) if firsts else None
         # longest first (LPT): arrival order depends on the machine, this order does not
         durations = sorted((e["model_s"] for e in ok), reverse=True)
         starts = schedule(durations, self.concurrency)

@@ -86,6 +86,12 @@ class Span:
     """Of ``output_tokens``, those the model spent thinking."""
     effort: str | None = None
     """For an LLM call: the effort it ran at (sent, or the model's default)."""
+    cache_write_tokens: int = 0
+    """Prompt tokens written to the prompt cache (not in ``input_tokens``; chapter 12)."""
+    cache_read_tokens: int = 0
+    """Prompt tokens read from the prompt cache (not in ``input_tokens``; chapter 12)."""
+    batch: bool = False
+    """For an LLM call: answered through the Message Batches API, at the batch price."""
     input: Any = field(default=None, repr=False)
     """The raw input (a state, an item, a prompt preview); see ``input_preview``."""
     output: Any = field(default=None, repr=False)
@@ -229,12 +235,17 @@ class Trace:
                 output=c.output_preview,
                 thinking_tokens=c.thinking_tokens,
                 effort=c.effort,
+                cache_write_tokens=c.cache_write_tokens,
+                cache_read_tokens=c.cache_read_tokens,
+                batch=c.batch,
             )
             self.spans.append(span)
             step.model = c.model
             step.input_tokens += c.input_tokens
             step.output_tokens += c.output_tokens
             step.thinking_tokens += c.thinking_tokens
+            step.cache_write_tokens += c.cache_write_tokens
+            step.cache_read_tokens += c.cache_read_tokens
             step.cost_usd += c.cost_usd
             step.model_s += c.model_s or 0.0
 
@@ -256,8 +267,29 @@ class Trace:
 
     @property
     def total_tokens(self) -> int:
-        """Input plus output tokens of the LLM calls of this trace."""
-        return sum(s.input_tokens + s.output_tokens for s in self.spans if s.kind == "llm")
+        """Prompt (cached or not) plus output tokens of the LLM calls of this trace."""
+        return sum(
+            s.input_tokens + s.cache_write_tokens + s.cache_read_tokens + s.output_tokens
+            for s in self.spans
+            if s.kind == "llm"
+        )
+
+    @property
+    def cache_write_tokens(self) -> int:
+        """Prompt tokens the LLM calls wrote to the prompt cache."""
+        return sum(s.cache_write_tokens for s in self.spans if s.kind == "llm")
+
+    @property
+    def cache_read_tokens(self) -> int:
+        """Prompt tokens the LLM calls read from the prompt cache."""
+        return sum(s.cache_read_tokens for s in self.spans if s.kind == "llm")
+
+    @property
+    def cache_hit_rate(self) -> float:
+        """Of all prompt tokens, the share read from the cache (0 when there were none)."""
+        calls = [s for s in self.spans if s.kind == "llm"]
+        prompt = sum(s.input_tokens + s.cache_write_tokens + s.cache_read_tokens for s in calls)
+        return self.cache_read_tokens / prompt if prompt else 0.0
 
     @property
     def thinking_tokens(self) -> int:
@@ -312,11 +344,11 @@ def log_step(span: Span) -> None:
     """
     if not logger.isEnabledFor(logging.INFO):
         return
-    cost = (
-        f" · {span.input_tokens + span.output_tokens} tokens · ${span.cost_usd:.5f}"
-        if span.model
-        else ""
+    tokens = (
+        span.input_tokens + span.cache_write_tokens + span.cache_read_tokens + span.output_tokens
     )
+    cached = f" ({span.cache_read_tokens} from cache)" if span.cache_read_tokens else ""
+    cost = f" · {tokens} tokens{cached} · ${span.cost_usd:.5f}" if span.model else ""
     took = f" · {span.model_s:.2f} model-s" if span.model_s else ""
     by = f" (answered by {span.answered_by})" if span.status == "fallback" else ""
     error = f" · {_short(span.error)}" if span.error and span.status != "ok" else ""

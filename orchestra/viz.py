@@ -29,7 +29,17 @@ if TYPE_CHECKING:
 
     from orchestra.trace import Trace
 
-__all__ = ["timeline", "lanes", "step_costs", "usd_ticks", "compare", "prose"]
+__all__ = [
+    "timeline",
+    "lanes",
+    "step_costs",
+    "usd_ticks",
+    "compare",
+    "prose",
+    "pareto",
+    "frontier",
+    "savings",
+]
 
 COLORS = {
     "ok": "tab:green",
@@ -302,3 +312,109 @@ def prose(text: str) -> Markdown:
     from IPython.display import Markdown
 
     return Markdown(escape_math(text))
+
+
+# ---------------------------------------------------------------- cost levers (chapter 12)
+
+
+def pareto(df: pd.DataFrame, *, cost: str, quality: str) -> pd.Series:
+    """Which rows are on the Pareto frontier: no other row is as good or better for less.
+
+    A row is dominated when another has quality at least as high and cost at most as high,
+    and is strictly better in one of them. Returns a boolean Series on ``df``'s index.
+
+        >>> df[pareto(df, cost="usd_per_1k", quality="accuracy")]
+    """
+    costs, goods = df[cost].to_numpy(), df[quality].to_numpy()
+    on = [
+        not any(
+            (c2 <= c and q2 >= q) and (c2 < c or q2 > q)
+            for c2, q2 in zip(costs, goods, strict=True)
+        )
+        for c, q in zip(costs, goods, strict=True)
+    ]
+    import pandas as pd
+
+    return pd.Series(on, index=df.index, name="on_frontier")
+
+
+def frontier(
+    df: pd.DataFrame,
+    *,
+    x: str,
+    y: str,
+    xlabel: str,
+    ylabel: str,
+    chosen: Any = None,
+    floor: float | None = None,
+    ax: Any = None,
+    title: str = "",
+    log_x: bool = True,
+) -> Figure:
+    """Every configuration as a point, the Pareto frontier (cheapest for its quality) as a line.
+
+    ``chosen`` (an index label) is ringed and named; ``floor`` draws the quality line a rule
+    set. Pass ``ax`` to draw into a panel of your own figure.
+
+        >>> frontier(configs, x="usd_per_1k", y="accuracy", xlabel="USD per 1,000 tickets",
+        ...          ylabel="both labels right (share)", chosen=pick)
+    """
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
+    fig = ax.figure
+    on = pareto(df, cost=x, quality=y)
+    ax.scatter(df[x], df[y], s=14, color="tab:gray", alpha=0.6, label="a configuration")
+    edge = df[on].sort_values(x)
+    ax.plot(edge[x], edge[y], "-o", color="tab:blue", ms=5, label="Pareto frontier")
+    if floor is not None:
+        ax.axhline(floor, color="tab:red", lw=1, ls="--", label=f"quality floor {floor:.2f}")
+    if chosen is not None:
+        ax.scatter(
+            [df.loc[chosen, x]],
+            [df.loc[chosen, y]],
+            s=160,
+            facecolors="none",
+            edgecolors="tab:green",
+            lw=2,
+            label=f"shipped: {chosen}",
+        )
+    if log_x:
+        ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=7, loc="lower right")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def savings(
+    steps: pd.DataFrame,
+    *,
+    cost: str,
+    xlabel: str,
+    title: str = "What each lever saved, stacked",
+) -> Figure:
+    """Horizontal bars of the cost after each lever, top to bottom, each with its factor.
+
+    ``steps`` has one row per lever in the order applied (the index names it), the first row
+    being the starting point; ``cost`` is the column to draw.
+
+        >>> savings(levers, cost="usd_per_1k", xlabel="USD per 1,000 tickets")
+    """
+    values = steps[cost].to_numpy()
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(steps) + 1.4), dpi=100)
+    ax.barh([0], values[:1], color="tab:gray", label="starting point")
+    ax.barh(range(1, len(steps)), values[1:], color="tab:green", label="after the lever")
+    for i, v in enumerate(values):
+        factor = "" if i == 0 else f"  ÷{values[i - 1] / v:.1f}" if v else ""
+        ax.text(v, i, f" {v:.3g}{factor}", va="center", fontsize=8)
+    ax.set_yticks(range(len(steps)), steps.index, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=7, loc="lower left")
+    fig.tight_layout()
+    return fig

@@ -89,3 +89,19 @@ async def test_an_unpriced_model_stops_a_run_with_a_cost_budget():
     result = await wf.run(S(), budget=Budget(max_cost_usd=100.0))
     assert result.status == "aborted" and result.state.n == 1
     assert "price" in result.reason
+
+
+@step(writes="n")
+async def read_cached(s: S) -> dict:
+    from orchestra.calls import Call, record
+
+    # 10 uncached prompt tokens, 90 read from the prompt cache, 20 out: 120 tokens, cheap
+    record(Call("claude-haiku-5-5", 1.0, 2.0, "ok", 10, 20, 0.001, cache_read_tokens=90))
+    return {"n": s.n + 1}
+
+
+async def test_a_token_ceiling_counts_cached_prompt_tokens():
+    result = await Workflow("w", state=S, steps=[read_cached] * 5).run(
+        S(), budget=Budget(max_tokens=300)
+    )
+    assert result.status == "aborted" and result.state.n == 3 and result.tokens == 360

@@ -77,3 +77,12 @@ def test_preview_redacts_keys_and_shortens():
     long = preview("word " * 100, limit=20)
     assert len(long) == 20 and long.endswith("…") and long.startswith("word word")
     assert preview("short", limit=20) == "short"
+
+
+def test_spent_counts_cached_prompt_tokens_too():
+    cached = Call("claude-haiku-5-5", 1.0, 2.0, "ok", 10, 20, 0.001)
+    cached.cache_write_tokens, cached.cache_read_tokens = 0, 900
+    assert cached.prompt_tokens == 910
+    assert spent([cached, call(tokens=(100, 20))]) == (pytest.approx(0.002), 1050)
+    again = Call.from_dict(cached.to_dict())
+    assert (again.cache_read_tokens, again.batch) == (900, False) and again == cached

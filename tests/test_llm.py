@@ -495,3 +495,206 @@ def test_two_clients_sharing_one_http_client_count_each_request_once():
     with recording() as calls, pytest.raises(FatalLLMError):
         run(first.ask("hi"))
     assert calls[0].requests == 1
+
+
+# ---------------------------------------------------------------- prompt caching and batches
+
+
+def _message(usage: dict, text: str = "billing") -> dict:
+    return {
+        "id": "msg_1",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-haiku-5-5",
+        "content": [{"type": "text", "text": text}],
+        "stop_reason": "end_turn",
+        "stop_sequence": None,
+        "usage": usage,
+    }
+
+
+CACHED_USAGE = {
+    "input_tokens": 50,
+    "output_tokens": 10,
+    "cache_creation_input_tokens": 3000,
+    "cache_read_input_tokens": 4000,
+    "cache_creation": {"ephemeral_5m_input_tokens": 1000, "ephemeral_1h_input_tokens": 2000},
+}
+
+
+def test_cache_marks_the_system_prompt_and_a_block_as_breakpoints():
+    from orchestra.llm import block
+
+    client, bodies = _captured(_message(CACHED_USAGE))
+    llm = LLM("claude-haiku-5-5", base_url="http://sim.invalid", http_client=client)
+    reply = run(
+        llm.ask(
+            [block("the policy", cache="1h"), block("Is this covered?")],
+            system="Rules.",
+            cache="5m",
+        )
+    )
+    sent = bodies[0]
+    assert sent["system"] == [
+        {"type": "text", "text": "Rules.", "cache_control": {"type": "ephemeral", "ttl": "5m"}}
+    ]
+    assert sent["messages"] == [
+        {
+            "role": "user",
+            "content": [
+                {
+                    "type": "text",
+                    "text": "the policy",
+                    "cache_control": {"type": "ephemeral", "ttl": "1h"},
+                },
+                {"type": "text", "text": "Is this covered?"},
+            ],
+        }
+    ]
+    # the usage's cache fields, billed at the cache prices: 5m writes 1.25x, 1h 2x, reads 0.1x
+    assert (reply.cache_write_tokens, reply.cache_read_tokens) == (3000, 4000)
+    assert reply.prompt_tokens == 7050 and reply.input_tokens == 50
+    rate = 0.10  # Haiku 5.5's input price per million tokens
+    want = (50 * rate + 1000 * 1.25 * rate + 2000 * 2 * rate + 4000 * 0.1 * rate + 10 * 0.5) / 1e6
+    assert reply.cost_usd == pytest.approx(want)
+    # without cache=, the system prompt stays a plain string, as before
+    run(llm.ask("hi", system="Rules."))
+    assert bodies[1]["system"] == "Rules."
+
+
+def test_the_call_record_carries_the_cache_tokens():
+    client, _ = _captured(_message(CACHED_USAGE))
+    llm = LLM("claude-haiku-5-5", base_url="http://sim.invalid", http_client=client)
+    with recording() as calls:
+        reply = run(llm.ask("hi", system="Rules.", cache="1h"))
+    assert (calls[0].cache_write_tokens, calls[0].cache_read_tokens) == (3000, 4000)
+    assert calls[0].cost_usd == reply.cost_usd and calls[0].batch is False
+
+
+def test_a_bad_cache_setting_is_a_config_error_before_any_request():
+    from orchestra.llm import block
+
+    client, bodies = _captured()
+    llm = LLM("claude-haiku-5-5", base_url="http://sim.invalid", http_client=client)
+    with pytest.raises(ConfigError, match="'5m' or '1h'"):
+        run(llm.ask("hi", system="Rules.", cache="10m"))
+    with pytest.raises(ConfigError, match="no"):  # nothing to mark
+        run(llm.ask("hi", cache="5m"))
+    with pytest.raises(ConfigError, match="'5m' or '1h'"):
+        block("doc", cache="forever")
+    assert bodies == []
+
+
+def test_request_is_the_body_ask_sends():
+    client, bodies = _captured()
+    llm = LLM("claude-haiku-5-5", base_url="http://sim.invalid", http_client=client, effort="low")
+    body = llm.request("Summarize: x", system="Rules.", cache="1h", max_tokens=300)
+    run(llm.ask("Summarize: x", system="Rules.", cache="1h", max_tokens=300))
+    assert body == bodies[0] and body["output_config"] == {"effort": "low"}
+
+
+def _batches_api(results: list[dict], polls_until_ended: int = 2):
+    """An HTTP client that answers the Message Batches API: created, N polls, then results."""
+    import json
+
+    import httpx
+
+    seen: list[tuple[str, str]] = []
+    state = {"polls": 0}
+
+    def status(ended: bool) -> dict:
+        return {
+            "id": "msgbatch_1",
+            "type": "message_batch",
+            "processing_status": "ended" if ended else "in_progress",
+            "request_counts": {
+                "processing": 0 if ended else len(results),
+                "succeeded": len(results) if ended else 0,
+                "errored": 0,
+                "canceled": 0,
+                "expired": 0,
+            },
+            "created_at": "2026-12-07T00:00:00Z",
+            "ended_at": "2026-12-07T01:00:00Z" if ended else None,
+            "expires_at": "2026-12-08T00:00:00Z",
+            "archived_at": None,
+            "cancel_initiated_at": None,
+            "results_url": "http://sim.invalid/v1/messages/batches/msgbatch_1/results"
+            if ended
+            else None,
+        }
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append((request.method, request.url.path))
+        if request.method == "POST":
+            seen.append(("body", json.loads(request.content)))
+            return httpx.Response(200, json=status(False))
+        if request.url.path.endswith("/results"):
+            lines = "\n".join(json.dumps(r) for r in results)
+            return httpx.Response(200, content=lines.encode())
+        state["polls"] += 1
+        return httpx.Response(200, json=status(state["polls"] >= polls_until_ended))
+
+    return httpx.AsyncClient(transport=httpx.MockTransport(handle)), seen
+
+
+def test_batch_requests_go_through_the_sdk_and_results_are_billed_at_half_price():
+    answered = {
+        "custom_id": "b",
+        "result": {"type": "succeeded", "message": _message(CACHED_USAGE, "second")},
+    }
+    errored = {
+        "custom_id": "a",
+        "result": {
+            "type": "errored",
+            "error": {
+                "type": "error",
+                "error": {"type": "invalid_request_error", "message": "max_tokens: too large"},
+            },
+        },
+    }
+    expired = {"custom_id": "c", "result": {"type": "expired"}}
+    client, seen = _batches_api([answered, errored, expired])
+    llm = LLM("claude-haiku-5-5", base_url="http://sim.invalid", http_client=client)
+    body = llm.request("hi")
+    created = run(llm.submit_batch({"a": body, "b": body, "c": body}))
+    assert created["id"] == "msgbatch_1" and created["processing_status"] == "in_progress"
+    assert seen[0] == ("POST", "/v1/messages/batches")
+    assert seen[1][1]["requests"][0] == {"custom_id": "a", "params": body}
+    assert run(llm.batch_status("msgbatch_1"))["processing_status"] == "in_progress"
+    out = run(llm.batch_results("msgbatch_1"))
+    assert out["b"].text == "second" and out["b"].cost_usd == pytest.approx(
+        LLM_COST_OF_CACHED_USAGE / 2
+    )
+    assert isinstance(out["a"], FatalLLMError) and "max_tokens: too large" in str(out["a"])
+    assert isinstance(out["c"], RetryableLLMError) and "expired" in str(out["c"])
+
+
+LLM_COST_OF_CACHED_USAGE = (50 * 0.1 + 1000 * 0.125 + 2000 * 0.2 + 4000 * 0.01 + 10 * 0.5) / 1e6
+
+
+POLICY = " ".join(
+    f"Rule {i}: a refund over {i * 10} euros needs a second approver and a written reason."
+    for i in range(60)
+)  # about 1,400 tokens: above every model's minimum cacheable prefix
+
+
+def test_a_cached_system_prompt_is_written_once_then_read_through_the_simulator(sim):
+    async def twice():
+        async with LLM("claude-haiku-5-5", effort="low") as llm:
+            first = await llm.ask("Summarize: the parcel came late.", system=POLICY, cache="5m")
+            second = await llm.ask(
+                "Summarize: the card was charged twice.", system=POLICY, cache="5m"
+            )
+            plain = await llm.ask("Summarize: the card was charged twice.", system=POLICY)
+        return first, second, plain
+
+    first, second, plain = run(twice())
+    assert first.cache_write_tokens > 1000 and first.cache_read_tokens == 0
+    assert second.cache_read_tokens == first.cache_write_tokens and second.cache_write_tokens == 0
+    assert plain.cache_read_tokens == plain.cache_write_tokens == 0
+    assert plain.prompt_tokens == second.prompt_tokens  # the same prompt, billed differently
+    assert second.cost_usd < plain.cost_usd < first.cost_usd
+    assert second.model_s < plain.model_s  # a hit answers sooner
+    log = [e for e in sim.log if e.get("status") == 200][-3:]
+    assert [e["cache_read_input_tokens"] for e in log] == [0, second.cache_read_tokens, 0]

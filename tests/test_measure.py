@@ -125,3 +125,56 @@ def test_cpu_seconds_reads_a_process_and_is_zero_for_one_that_is_gone():
     sum(i * i for i in range(2_000_000))  # some CPU of our own
     assert cpu_seconds(os.getpid()) > before
     assert cpu_seconds(2**22 + 12345) == 0.0  # above any pid this machine hands out
+
+
+def test_meter_counts_and_prices_cache_writes_and_reads(sim):
+    from orchestra.prices import usage_cost_usd
+
+    policy = " ".join(f"Rule {i}: refunds over {i} euros need a reason." for i in range(120))
+    system = [{"type": "text", "text": policy, "cache_control": {"type": "ephemeral"}}]
+    client = anthropic.Anthropic()
+    with Meter(sim, "cached") as m:
+        replies = [
+            client.messages.create(
+                model="claude-haiku-5-5",
+                max_tokens=200,
+                system=system,
+                messages=[{"role": "user", "content": f"Summarize: ticket {i}"}],
+            )
+            for i in range(3)
+        ]
+    r = m.result
+    written = replies[0].usage.cache_creation_input_tokens
+    assert written > 512 and r.cache_write_tokens == written
+    assert r.cache_read_tokens == 2 * written and r.cache_hit_rate > 0.5
+    assert r.cost_usd == pytest.approx(
+        sum(usage_cost_usd("claude-haiku-5-5", x.usage) for x in replies)
+    )
+
+
+def test_meter_reports_the_mean_time_to_first_token_shorter_on_a_cache_hit(sim):
+    policy = " ".join(f"Rule {i}: refunds over {i} euros need a reason." for i in range(120))
+    client = anthropic.Anthropic()
+
+    def ask(i: int, cache: bool):
+        block = {"type": "text", "text": policy}
+        if cache:
+            block["cache_control"] = {"type": "ephemeral"}
+        client.messages.create(
+            model="claude-haiku-5-5",
+            max_tokens=200,
+            system=[block],
+            messages=[{"role": "user", "content": f"Summarize: ticket {i}"}],
+        )
+
+    measured = {}
+    for cache in (False, True):
+        ask(0, cache)  # the same first call: a write when cached
+        with Meter(sim, str(cache)) as m:
+            for i in range(1, 4):
+                ask(i, cache)
+        measured[cache] = m.result
+    log = [e for e in m.log if e["status"] == 200]
+    assert m.result.ttft_s == pytest.approx(sum(e["ttft_s"] for e in log) / len(log))
+    assert measured[True].ttft_s < measured[False].ttft_s
+    assert measured[True].cache_read_tokens > 0 == measured[False].cache_read_tokens

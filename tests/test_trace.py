@@ -169,3 +169,45 @@ async def test_changes_is_the_per_step_state_diff():
     ]
     assert result.trace.steps()[0].changes() == {"n": (0, 1)}
     assert [s for s in result.trace if s.kind != "step" and s.changes()] == []
+
+
+@step(writes="n")
+async def cached_calls(s: S) -> dict:
+    from orchestra.calls import Call, record
+
+    for written, read, batch in ((1000, 0, False), (0, 1000, False), (0, 1000, True)):
+        record(
+            Call(
+                "claude-haiku-5-5",
+                1.0,
+                2.0,
+                "ok",
+                100,
+                10,
+                0.001,
+                cache_write_tokens=written,
+                cache_read_tokens=read,
+                batch=batch,
+            )
+        )
+    return {"n": 1}
+
+
+async def test_cache_writes_and_reads_reach_the_step_the_trace_and_the_log(capsys):
+    from orchestra.trace import log_steps
+
+    log_steps()
+    try:
+        result = await Workflow("w", state=S, steps=[cached_calls]).run(S())
+    finally:
+        log_steps(False)
+    trace = result.trace
+    step_span = trace.steps()[0]
+    assert (step_span.cache_write_tokens, step_span.cache_read_tokens) == (1000, 2000)
+    assert (trace.cache_write_tokens, trace.cache_read_tokens) == (1000, 2000)
+    assert trace.total_tokens == 3 * 110 + 3000  # every prompt token, cached or not
+    assert trace.cache_hit_rate == pytest.approx(2000 / 3300)
+    df = trace.to_dataframe()
+    assert df[df.kind == "llm"].batch.tolist() == [False, False, True]
+    assert "from cache" in capsys.readouterr().out
+    assert Trace().cache_hit_rate == 0.0

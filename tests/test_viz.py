@@ -186,3 +186,32 @@ def test_small_usd_amounts_get_few_short_tick_labels():
     labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
     assert 2 <= len(labels) <= 5 and all(len(t) <= 7 for t in labels), labels
     plt.close(fig)
+
+
+def test_pareto_keeps_the_cheapest_for_each_quality_and_drops_the_dominated():
+    import pandas as pd
+
+    from orchestra.viz import pareto
+
+    df = pd.DataFrame(
+        {"usd": [1.0, 2.0, 2.0, 5.0, 5.0, 0.5], "acc": [0.7, 0.8, 0.75, 0.8, 0.9, 0.6]},
+        index=["a", "b", "dominated: b is as cheap and better", "tie on quality, dearer", "e", "f"],
+    )
+    assert pareto(df, cost="usd", quality="acc").tolist() == [True, True, False, False, True, True]
+
+
+def test_frontier_and_savings_charts_name_the_choice_and_the_factors():
+    import pandas as pd
+
+    from orchestra.viz import frontier, savings
+
+    df = pd.DataFrame({"usd": [1.0, 2.0, 4.0], "acc": [0.6, 0.9, 0.85]}, index=["x", "y", "z"])
+    fig = frontier(df, x="usd", y="acc", xlabel="USD", ylabel="accuracy", chosen="y", floor=0.8)
+    ax = fig.axes[0]
+    labels = ax.get_legend_handles_labels()[1]
+    assert "shipped: y" in labels and "Pareto frontier" in labels and ax.get_xlabel() == "USD"
+    frontier_line = [line for line in ax.get_lines() if line.get_label() == "Pareto frontier"][0]
+    assert list(frontier_line.get_xdata()) == [1.0, 2.0]  # z is dominated by y
+    levers = pd.DataFrame({"usd": [100.0, 20.0, 5.0]}, index=["start", "model", "cache"])
+    texts = [t.get_text() for t in savings(levers, cost="usd", xlabel="USD").axes[0].texts]
+    assert texts == [" 100", " 20  ÷5.0", " 5  ÷4.0"]
