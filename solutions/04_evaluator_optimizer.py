@@ -66,6 +66,7 @@ briefs = briefs[:n_briefs]
 # it came from.
 
 
+# %% jupyter={"source_hidden": true}
 @step
 async def evaluate(state: Draft) -> dict:
     grade = (await grader.ask(rubric_prompt(state), schema=Grade)).data

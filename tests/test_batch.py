@@ -198,7 +198,8 @@ def test_a_batch_that_takes_model_time_is_polled_until_it_ends(sim):
 
     async def go():
         async with LLM("claude-haiku-5-5", effort="low") as llm:
-            await llm.ask("hi")  # the simulator says its time scale in every answer
+            # no Messages call first: the batch endpoints' answers say the time scale too, or
+            # the client would pace its polls at scale 1 (60 s to the first)
             bodies = [llm.request(f"Summarize: order {i} is late.") for i in range(3)]
             t0 = time.perf_counter()
             done = await run_batch(llm, bodies, first_poll_s=60, backoff=2, max_poll_s=600)

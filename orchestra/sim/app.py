@@ -175,11 +175,11 @@ class Handlers:
             return self.error(crashed(exc), rid)
         if isinstance(found, Batch):
             found = self.seen(found, base_url(request))
+        # the scale too, so a client whose first call is a batch paces its polls in model time
+        headers = {"request-id": rid, wire.TIME_SCALE_HEADER: f"{self.state.time_scale:g}"}
         if isinstance(found, bytes):
-            return web.Response(
-                body=found, content_type="application/x-jsonl", headers={"request-id": rid}
-            )
-        return web.json_response(found, headers={"request-id": rid})
+            return web.Response(body=found, content_type="application/x-jsonl", headers=headers)
+        return web.json_response(found, headers=headers)
 
     def seen(self, batch: Batch, url: str) -> dict:
         """The batch as the API describes it now; the first time it shows as ended, the log gets
