@@ -35,7 +35,8 @@
 #    the state, the LLM calls, the timeline, and a filter over many runs.
 # 2. **A trace UI.** The same spans in Arize Phoenix, a local trace viewer, over OpenTelemetry.
 # 3. **Monitoring.** Loud signals (failure rate per step) and quiet ones read without a label
-#    (calls cut at `max_tokens`, reply length), latency percentiles and cost per run; a baseline,
+#    (calls cut at `max_tokens`, reply length), latency percentiles, time to first token and
+#    cost per run; a baseline,
 #    an alert rule, and what it costs: how fast it fires and how often it cries wolf.
 # 4. **Testing.** A unit test per step with a stubbed model, and an integration test on golden
 #    tickets, and which regression each one catches.
@@ -332,10 +333,15 @@ prose(
 # %%
 async def draft_calls(models):
     """The golden tickets through ``pipeline(models)``: per version, the draft calls' numbers."""
+    seen = len(simulator.log)
     results = await pipeline(models).run_many(
         [Case(text=t["text"]) for t in tickets], concurrency=8
     )
     spans = [s for r in results for s in r.trace if s.kind == "llm" and s.key.endswith(".draft")]
+    said = pd.DataFrame(
+        [{"model": s.model, "output_tokens": s.output_tokens, "model_s": s.model_s} for s in spans]
+    )
+    firsts = monitor.first_token(said, list(simulator.log)[seen:])
     return {
         "drafts cut": sum(s.stop_reason == "max_tokens" for s in spans),
         "replies right": sum(support.reply_ok(r.state.reply) for r in results),
@@ -345,6 +351,7 @@ async def draft_calls(models):
         "thinking tokens": sum(s.thinking_tokens for s in spans),
         "draft cost ($)": sum(s.cost_usd for s in spans),
         "draft model-seconds": sum(s.model_s for s in spans),
+        "draft first reply token, p50 (sim s)": firsts["first_text_s"].median(),
     }
 
 
@@ -354,7 +361,9 @@ versions = {
     f"effort low (max_tokens={shipped.draft_max_tokens})": Models(draft_effort="low"),
 }
 fixes = pd.DataFrame({name: await draft_calls(m) for name, m in tqdm(versions.items())}).T
-fixes.round({"draft cost ($)": 5, "draft model-seconds": 1})
+fixes.round(
+    {"draft cost ($)": 5, "draft model-seconds": 1, "draft first reply token, p50 (sim s)": 2}
+)
 
 # %%
 ship, room, low = (fixes.iloc[i] for i in range(3))
@@ -653,24 +662,40 @@ if up:
 #
 # The monitor reads only the runs' trace records: for each step execution, its name, whether it
 # failed and when it started (simulated seconds); for each draft call, whether it stopped at
-# `max_tokens` and how many reply tokens it wrote; for each run, its latency and cost. No label,
-# no golden answer: what production has.
+# `max_tokens` and how many reply tokens it wrote; for each run, its latency and cost; for each
+# LLM call, when its first token came (the simulator's log says, per request: below). No
+# label, no golden answer: what production has.
 
 # %%
 previous = Models(draft="claude-haiku-4-5")  # the draft step before the release
 versions_of = {False: pipeline(previous, max_retries=0, name="monitored")}
 versions_of[True] = pipeline(shipped, max_retries=0, name="monitored")
 edges = sorted({*range(0, stream_runs, 20), upgrade_at, change_at, stream_runs})
-records, draft_calls_seen, per_run = [], [], []
+records, draft_calls_seen, per_run, llm_calls = [], [], [], []
 simulator.configure(faults=sim.Faults(overloaded=base_fault))
 for begin, end in tqdm(list(pairwise(edges)), desc="the stream, in chunks of runs"):
     if begin == change_at:
         simulator.configure(faults=sim.Faults(overloaded=raised_fault))
     batch = [tickets[i % len(tickets)] for i in range(begin, end)]
     wf_now = versions_of[begin >= upgrade_at]
+    seen = len(simulator.log)  # configure() above starts the log afresh: read it per chunk
     results = await wf_now.run_many([Case(text=t["text"]) for t in batch], concurrency=8)
+    chunk_calls = []
     for j, r in enumerate(results):
         run, spans_r = begin + j, list(r.trace)
+        chunk_calls += [
+            {
+                "run": run,
+                "step": s.key.rsplit(".", 1)[-1],
+                "model": s.model,
+                "output_tokens": s.output_tokens,
+                "thinking_tokens": s.thinking_tokens,
+                "model_s": s.model_s,
+                "t": s.sim_start,
+            }
+            for s in spans_r
+            if s.kind == "llm" and s.status == "ok"
+        ]
         records += [
             {"run": run, "step": s.name, "failed": s.status == "error", "t": s.sim_start}
             for s in r.trace.steps()
@@ -690,29 +715,43 @@ for begin, end in tqdm(list(pairwise(edges)), desc="the stream, in chunks of run
             {
                 "run": run,
                 "completed": r.status == "completed",
+                "start": min(s.sim_start for s in spans_r),
                 "latency_s": max(s.sim_end for s in spans_r) - min(s.sim_start for s in spans_r),
                 "cost_usd": sum(s.cost_usd for s in spans_r if s.kind == "llm"),
             }
         )
+    llm_calls.append(monitor.first_token(pd.DataFrame(chunk_calls), list(simulator.log)[seen:]))
 simulator.configure(faults=sim.Faults())
 stream, quiet_stream, runs = (
     pd.DataFrame(records),
     pd.DataFrame(draft_calls_seen),
     pd.DataFrame(per_run),
 )
+llm_calls = pd.concat(llm_calls, ignore_index=True)
+# A run's first reply token: the draft is what the customer reads, streamed, so they wait for
+# every step before it and then the draft call's own first text token.
+reply = llm_calls[llm_calls.step == "draft"].set_index("run")
+runs["first_reply_s"] = runs["run"].map(reply["t"] + reply["first_text_s"]) - runs["start"]
 t0 = stream["t"].min()
 stream["t"] -= t0
 quiet_stream["t"] -= t0
 PHASES = ["before the release", "after the release", "after the faults rose"]
 
 
-def by_phase(frame):
-    """``frame`` grouped by the phase of the stream its ``run`` falls in."""
+def by_phase(frame, *more):
+    """``frame`` grouped by the phase of the stream its ``run`` falls in (then by ``more``)."""
     cuts = [-1, upgrade_at - 1, change_at - 1, stream_runs]
-    return frame.groupby(pd.cut(frame["run"], cuts, labels=PHASES), observed=False)
+    phase = pd.cut(frame["run"], cuts, labels=PHASES).rename("phase")
+    return frame.groupby([phase, *more] if more else phase, observed=False)
 
 
+if backend != "sim":
+    print(
+        "time to first token: real Claude reports it only by streaming, and orchestra's LLM has "
+        "no streaming call, so it is read from the simulator's log, as the whole stream runs there"
+    )
 per, drafted = by_phase(runs), by_phase(quiet_stream)
+draft_firsts = by_phase(reply.reset_index())["first_text_s"]
 dashboard = pd.DataFrame(
     {
         "runs": per.size(),
@@ -725,6 +764,10 @@ dashboard = pd.DataFrame(
         "latency p50 (sim s)": per["latency_s"].quantile(0.5),
         "latency p95 (sim s)": per["latency_s"].quantile(0.95),
         "latency p99 (sim s)": per["latency_s"].quantile(0.99),
+        "first reply token, run p50 (sim s)": per["first_reply_s"].quantile(0.5),
+        "first reply token, run p95 (sim s)": per["first_reply_s"].quantile(0.95),
+        "first reply token, draft call p50 (sim s)": draft_firsts.quantile(0.5),
+        "first reply token, draft call p95 (sim s)": draft_firsts.quantile(0.95),
         "cost per run ($)": per["cost_usd"].mean(),
     }
 )
@@ -733,12 +776,90 @@ dashboard.rename_axis("phase").T.round(4)
 # %% [markdown]
 # The dashboard a team would watch, per phase of the stream: the loud signal (runs failed),
 # two quiet ones read from the draft calls' own records (the share cut at `max_tokens`, the
-# reply's length), latency percentiles and cost per run. Latency is the run's span, first step
-# to last, in simulated seconds; a failed run stops early, so it is short. **Time to first
-# token** is missing on purpose: these calls do not stream, so the customer waits for the whole
-# run (the p50 to p99 above); a step that streams its reply would record when the first token
-# arrived, and its percentiles would be watched the same way.
+# reply's length), latency percentiles, time to first token and cost per run. Latency is the
+# run's span, first step to last, in simulated seconds; a failed run stops early, so it is
+# short.
 #
+# **Time to first token** is what a customer waits for when the reply is streamed to them: the
+# draft's text, token by token. These calls do not stream, but the simulator says in its log,
+# per request, how many model-seconds came before the first output token (`ttft_s`; a stream's
+# first event comes that much later), and `monitor.first_token` joins each call of a trace to
+# its log line. A thinking model's first output tokens are its thinking, which the customer
+# never sees, so what is watched is the **first reply token**: `ttft_s` plus the thinking's
+# share of the output time. Two numbers, per phase: per **call**, the draft call's own first
+# reply token (the model's part); per **run**, the wait from the run's start to it, the one the
+# customer feels, since nothing is shown before the draft (the labelling calls are not
+# streamed, so they count whole). A failed run shows no reply, so it is not in the run's
+# percentiles (it is counted in `runs failed`). Every LLM call, by step:
+
+# %%
+first_by_step = by_phase(llm_calls, "step", "model").agg(
+    calls=("run", "size"),
+    thinking_tokens_p50=("thinking_tokens", "median"),
+    first_token_p50=("ttft_s", "median"),
+    first_reply_token_p50=("first_text_s", "median"),
+    first_reply_token_p95=("first_text_s", lambda x: x.quantile(0.95)),
+)
+first_by_step[first_by_step.calls > 0].round(2)
+
+# %%
+before_release, after_release, after_faults = (dashboard.iloc[i] for i in range(3))
+replied = per["first_reply_s"].count()  # runs with a reply, per phase
+before_draft = by_phase(runs.assign(wait=runs["run"].map(reply["t"]) - runs["start"]))["wait"]
+draft_steps = first_by_step[first_by_step.calls > 0].xs("draft", level="step")
+old_draft, new_draft = draft_steps.iloc[0], draft_steps.iloc[1]
+labels_after = by_phase(llm_calls[llm_calls.step != "draft"])["thinking_tokens"].median().iloc[1]
+RUN_P50, RUN_P95 = "first reply token, run p50 (sim s)", "first reply token, run p95 (sim s)"
+assert after_release[RUN_P50] > before_release[RUN_P50], "the release no longer moves it"
+ship_first, room_first, low_first = fixes["draft first reply token, p50 (sim s)"]
+assert low_first < ship_first, "a lower effort no longer brings the first reply token sooner"
+assert before_draft.median().iloc[1] > after_release[RUN_P50] / 2, "the draft's wait dominates"
+
+
+def moved(a, b):
+    """``a → b s``, and whether that is a move (more than 10%)."""
+    return f"{a:.2f} → {b:.2f} s" + (" (about the same)" if abs(b - a) <= 0.1 * a else "")
+
+
+prose(
+    f"The release moved the time to first token. Per draft call, the first reply token came "
+    f"after {old_draft['first_reply_token_p50']:.2f} model-seconds at the median on Haiku 4.5 "
+    f"(p95 {old_draft['first_reply_token_p95']:.2f}) and after "
+    f"{new_draft['first_reply_token_p50']:.2f} on Sonnet 5.5 (p95 "
+    f"{new_draft['first_reply_token_p95']:.2f}), while the first output token went "
+    f"{moved(old_draft['first_token_p50'], new_draft['first_token_p50'])}; the rest, "
+    f"{new_draft['first_reply_token_p50'] - new_draft['first_token_p50']:.2f} s, is the "
+    f"thinking, {new_draft['thinking_tokens_p50']:.0f} tokens at the median (Sonnet 5.5 at its "
+    f"default effort `high`), which comes before the reply and is never shown. Per run, from "
+    f"the start to the first reply token: p50 "
+    f"{moved(before_release[RUN_P50], after_release[RUN_P50])}, p95 "
+    f"{moved(before_release[RUN_P95], after_release[RUN_P95])} simulated "
+    f"({replied.iloc[0]} and {replied.iloc[1]} runs with a reply). Most of that wait comes "
+    f"before the draft starts ({before_draft.median().iloc[1]:.2f} s at the median after the "
+    f"release): the two labelling calls, which think too ({labels_after:.0f} tokens at the "
+    f"median) before a label nobody reads as it streams; streaming the draft cannot shorten "
+    f"that part, a faster or less thoughtful labeller can. The effort moves it "
+    f"too: in section 2's fixes the draft's first reply token came after {ship_first:.2f} s at "
+    f"the median as shipped and {low_first:.2f} s at effort `low` (which thought "
+    f"{fixes['thinking tokens'].iloc[2]:.0f} tokens on those tickets); with a larger "
+    f"`max_tokens`, {room_first:.2f} s"
+    + (
+        ": room lets the reply finish and leaves the thinking where it was, first"
+        if abs(room_first - ship_first) <= 0.1 * ship_first
+        else ""
+    )
+    + f". So a model or effort change is a change in "
+    f"time to first token, to be checked at p95 like its cost. When the faults rose, the run's "
+    f"p50 went {moved(after_release[RUN_P50], after_faults[RUN_P50])} over the "
+    f"{replied.iloc[2]} runs with a reply: a refused call fails its run (`runs failed`)"
+    + (
+        ", and with no retry it adds no wait to the runs that pass."
+        if abs(after_faults[RUN_P50] - after_release[RUN_P50]) <= 0.1 * after_release[RUN_P50]
+        else "."
+    )
+)
+
+# %% [markdown]
 # **The rule.** For each signal (a step's failures, the draft's cuts), the baseline `p₀` is its
 # share over the first `warmup` runs (with one bad and one good event added, so a signal that
 # never fired in the warm-up still gets a share above zero). If nothing changed, the count of
@@ -1101,7 +1222,9 @@ prose(
 #   threshold from the binomial tail (exact where `p₀ + k·σ` is not, when less than one failure
 #   per window is expected), CUSUM or EWMA for slow drifts, or an error-budget burn rate over two
 #   windows. Say what the window and the threshold cost: detection delay against false alarms,
-#   measured on history. Watch latency as percentiles (p95, p99), not a mean, and cost per run.
+#   measured on history. Watch latency as percentiles (p95, p99), not a mean, and cost per run;
+#   for a streamed reply, the time to its first token: a thinking model writes its first reply
+#   token only after it has thought, so a model or effort change moves it.
 # - *"How do you test an LLM pipeline?"* Unit tests per step with the model stubbed (fast,
 #   deterministic, for every commit); an integration test on a golden set with per-step
 #   thresholds (for prompt and model changes); and tests for the failure paths (cut answers,

@@ -13,17 +13,31 @@ with ``p0 = 3%`` and ``n = 20``: the count takes a handful of values and the tai
     4
     >>> watched = watch(stream, "failed", window=20, warmup=50, alpha=0.01)
     >>> score(watched, change_at=100)["delay (runs)"]
+
+Time to first token is watched as percentiles, like latency; on the simulator it is read from
+its log (``sim.log``: ``ttft_s`` per answered request), joined to each LLM call of a trace:
+
+    >>> first_token(calls, list(simulator.log))[["ttft_s", "first_text_s"]].quantile(0.95)
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import pandas as pd
 
 from orchestra.errors import ConfigError
 
-__all__ = ["binomial_tail", "binomial_threshold", "sigma_threshold", "watch", "score"]
+__all__ = [
+    "binomial_tail",
+    "binomial_threshold",
+    "sigma_threshold",
+    "watch",
+    "score",
+    "first_text_s",
+    "first_token",
+]
 
 
 def binomial_tail(c: int, n: int, p: float) -> float:
@@ -93,3 +107,44 @@ def score(watched: pd.DataFrame, *, change_at: int, warmup: int, by: str = "step
         "delay (simulated s)": first.t - t_change if first is not None else None,
         "first to alert": first[by] if first is not None else None,
     }
+
+
+def first_text_s(line: dict) -> float:
+    """Model-seconds before the first token of the reply's text, from a simulator log line.
+
+    The line's ``ttft_s`` runs to the first output token, and a thinking model's first output
+    tokens are its thinking (billed as output, streamed as an empty block when not displayed):
+    the reader sees text only after the thinking's share of the output time, which comes first.
+    ``first_text_s({"ttft_s": 0.5, "model_s": 2.5, "output_tokens": 200, "thinking_tokens": 150})``
+    is 2.0."""
+    out, thinking = line["output_tokens"], line.get("thinking_tokens") or 0
+    return line["ttft_s"] + ((line["model_s"] - line["ttft_s"]) * thinking / out if out else 0.0)
+
+
+def first_token(calls: pd.DataFrame, log: Iterable[dict]) -> pd.DataFrame:
+    """``calls`` (LLM call records: ``model``, ``output_tokens``, ``model_s``) with their
+    ``ttft_s`` and ``first_text_s`` (model-seconds to the first output token, to the first token
+    of text) from the simulator's log lines of the same requests.
+
+    A call is matched to the line of its model and output tokens whose ``model_s`` is the one it
+    was told (the simulator's header, to 4 decimals); equal keys are taken in order. Read the log
+    before ``simulator.configure(...)``, which starts it afresh."""
+    lines: dict[tuple, list[dict]] = {}
+    for line in log:
+        if line.get("ttft_s") is not None:
+            key = (line["model"], line["output_tokens"], f"{line['model_s']:.4f}")
+            lines.setdefault(key, []).append(line)
+    found = []
+    for model, out, model_s in calls[["model", "output_tokens", "model_s"]].itertuples(index=False):
+        same = lines.get((model, out, f"{model_s:.4f}"))
+        if not same:
+            raise ConfigError(
+                f"no simulator log line for a {model} call of {out} output tokens and "
+                f"{model_s:.4f} model-seconds: pass the log of the run that made it, read "
+                f"before simulator.configure() cleared it"
+            )
+        line = same.pop(0)
+        found.append({"ttft_s": line["ttft_s"], "first_text_s": first_text_s(line)})
+    return calls.assign(
+        **pd.DataFrame(found, index=calls.index, columns=["ttft_s", "first_text_s"])
+    )

@@ -1,4 +1,5 @@
-"""Tests for orchestra.monitor: the binomial threshold against a direct count, and the alert."""
+"""Tests for orchestra.monitor: the binomial threshold against a direct count, the alert, and
+time to first token joined from the simulator's log."""
 
 import math
 import random
@@ -6,8 +7,19 @@ import random
 import pandas as pd
 import pytest
 
+from orchestra import LLM, sim
+from orchestra.calls import recording
 from orchestra.errors import ConfigError
-from orchestra.monitor import binomial_tail, binomial_threshold, score, sigma_threshold, watch
+from orchestra.monitor import (
+    binomial_tail,
+    binomial_threshold,
+    first_text_s,
+    first_token,
+    score,
+    sigma_threshold,
+    watch,
+)
+from orchestra.prices import LEGACY_HAIKU, SONNET
 
 
 def test_binomial_tail_matches_counting_every_outcome():
@@ -48,3 +60,31 @@ def test_watch_fires_after_the_rate_rises_and_not_before():
     assert got["delay (simulated s)"] == pytest.approx(got["delay (runs)"])
     with pytest.raises(ConfigError):
         watch(pd.DataFrame(rows), "failed", window=20, warmup=100)  # no rule given
+
+
+def test_first_text_waits_for_the_thinking_and_nothing_else():
+    plain = {"ttft_s": 0.4, "model_s": 1.4, "output_tokens": 100, "thinking_tokens": 0}
+    assert first_text_s(plain) == pytest.approx(0.4)  # no thinking: the text comes first
+    thought = {**plain, "thinking_tokens": 60}  # 60 of the 100 output tokens are thinking
+    assert first_text_s(thought) == pytest.approx(0.4 + 0.6 * 1.0)
+    assert first_text_s({**plain, "output_tokens": 0, "model_s": 0.4}) == pytest.approx(0.4)
+
+
+@pytest.mark.anyio
+async def test_first_token_finds_each_calls_log_line_in_any_order():
+    with sim.start(seed=3) as server:
+        llms = [LLM(LEGACY_HAIKU), LLM(SONNET)]
+        with recording() as calls:
+            for i in range(6):  # one at a time: the log's order is the calls' order
+                await llms[i % 2].ask(f"Summarize in one line: order {i} arrived late.")
+        log = list(server.log)
+    made = pd.DataFrame([c.to_dict() for c in calls])
+    shuffled = made.sample(frac=1, random_state=0)
+    got = first_token(shuffled, log).sort_index()
+    assert list(got.ttft_s) == [line["ttft_s"] for line in log]
+    assert list(got.first_text_s) == [first_text_s(line) for line in log]
+    thinking = got.thinking_tokens > 0  # Sonnet 5.5 thinks by default; Haiku 4.5 not unless asked
+    assert thinking.any() and (got.first_text_s[thinking] > got.ttft_s[thinking]).all()
+    assert (got.first_text_s[~thinking] == got.ttft_s[~thinking]).all()
+    with pytest.raises(ConfigError, match="no simulator log line"):
+        first_token(made, log[1:])
