@@ -461,3 +461,18 @@ def test_string_and_text_block_content_get_the_same_answer(client):
         messages=[{"role": "user", "content": [{"type": "text", "text": prompt}]}],
     )
     assert as_blocks.content[0].text == as_string.content[0].text
+
+
+def test_a_stream_s_first_text_waits_for_the_thinking_even_when_it_is_not_shown():
+    from orchestra.sim.app import pauses
+
+    events = [
+        ("content_block_start", {"content_block": {"type": "thinking", "thinking": ""}}),
+        ("content_block_delta", {"delta": {"type": "signature_delta", "signature": "abc"}}),
+        ("content_block_delta", {"delta": {"type": "text_delta", "text": "Hello there"}}),
+        ("content_block_delta", {"delta": {"type": "text_delta", "text": "Hello there"}}),
+    ]
+    usage = {"output_tokens": 100, "output_tokens_details": {"thinking_tokens": 80}}
+    waits = pauses(events, usage, 10.0)
+    assert waits == pytest.approx([8.0, 1.0, 1.0])  # the signature carries the thinking's time
+    assert pauses(events, {}, 9.0) == pytest.approx([3.0, 3.0, 3.0])  # no usage: evenly

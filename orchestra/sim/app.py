@@ -280,23 +280,43 @@ async def stream(
     request: web.Request, outcome: Outcome, headers: dict, wall_s: float
 ) -> web.StreamResponse:
     """Send the body as server-sent events: time to first token (the model-seconds before the
-    first output token, ``ttft_s``: shorter on a cache hit), then evenly spaced deltas."""
+    first output token, ``ttft_s``: shorter on a cache hit), then each delta after the time its
+    tokens take (``pauses``), so the first text comes after the thinking, shown or not."""
     resp = web.StreamResponse(
         headers={"content-type": "text/event-stream", "cache-control": "no-cache", **headers}
     )
     await resp.prepare(request)
     events = api.events(outcome.body)
-    deltas = sum(1 for name, _ in events if name == "content_block_delta") or 1
     share = outcome.record["ttft_s"] / outcome.model_s if outcome.model_s else 1.0
     first = wall_s * share
-    gap = (wall_s - first) / deltas
     await asyncio.sleep(first)
+    waits = iter(pauses(events, outcome.body.get("usage", {}), wall_s - first))
     for name, data in events:
         await resp.write(f"event: {name}\ndata: {json.dumps(data)}\n\n".encode())
-        if name == "content_block_delta" and gap > 0:
-            await asyncio.sleep(gap)
+        if name == "content_block_delta" and (wait := next(waits)) > 0:
+            await asyncio.sleep(wait)
     await resp.write_eof()
     return resp
+
+
+def pauses(events: list[tuple[str, dict]], usage: dict, seconds: float) -> list[float]:
+    """The wait after each content delta: ``seconds`` shared by the tokens each one carries.
+    The thinking's tokens (``usage.output_tokens_details``) go to its block's deltas, its
+    signature included (with thinking not displayed, the signature is all the block sends);
+    the rest of ``output_tokens`` to the other deltas, by the size of what each carries."""
+    deltas = [data["delta"] for name, data in events if name == "content_block_delta"]
+    thinking = (usage.get("output_tokens_details") or {}).get("thinking_tokens") or 0
+    rest = max((usage.get("output_tokens") or 0) - thinking, 0)
+    thought = [d["type"] in ("thinking_delta", "signature_delta") for d in deltas]
+    size = [len(json.dumps(d)) for d in deltas]
+    tokens = []
+    for d, is_thought in zip(size, thought, strict=True):
+        group = [s for s, t in zip(size, thought, strict=True) if t == is_thought]
+        tokens.append((thinking if is_thought else rest) * d / sum(group))
+    total = sum(tokens)
+    if not total:  # nothing counted: evenly, as the tokens are unknown
+        return [seconds / len(deltas)] * len(deltas) if deltas else []
+    return [seconds * t / total for t in tokens]
 
 
 async def wait_for_hangup(request: web.Request) -> None:
