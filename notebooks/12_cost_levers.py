@@ -81,6 +81,7 @@ from tqdm.auto import tqdm
 
 from orchestra import LLM, clock, datasets, sim, viz
 from orchestra.batch import run_batch
+from orchestra.examples.support import CATEGORIES  # chapter 03's labels and their cues
 from orchestra.fanout import Slots, fan_out
 from orchestra.llm import block
 from orchestra.measure import Meter
@@ -92,13 +93,6 @@ base_url = simulator.url if simulator else None
 seconds = "simulated s" if simulator else "wall-clock s"  # what a latency column measures
 every = datasets.load("tickets")
 tickets = every[:: max(1, len(every) // n_tickets)][:n_tickets]  # a spread over all teams
-CATEGORIES = {
-    "billing": "charges, refunds, invoices, pay, payments, card, discount, subscription plan, price, VAT",
-    "technical": "errors, bugs, crashes, outage, webhook, slow or broken app, API, sync, update, notifications, screen, colours",
-    "account": "password, profile, username, sign in, sign up, two-factor, admin, ownership, delete my account or data",
-    "shipping": "delivery, package, parcel, tracking, courier, order arrived damaged or wrong item, customs",
-    "other": "anything else",
-}
 URGENCY = {
     "normal": "a usual request",
     "high": "charged twice, declined, dispute, outage, down, crash, blocked, critical, production, hacked, damaged, urgent, asap, immediately, today, locked out",

@@ -67,12 +67,8 @@ def called(call: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     __tracebackhide__ = hide_from_learners
     try:
         return fn(*args, **kwargs)
-    except NotImplementedError as exc:
-        raise AssertionError(
-            f"{call}: not written yet ({exc}): write it in its TODO cell"
-        ) from None
     except Exception as exc:
-        raise AssertionError(f"{call} raised {type(exc).__name__}: {exc}") from exc
+        raise _named(call, exc) from (None if isinstance(exc, NotImplementedError) else exc)
 
 
 async def acalled(call: str, coro: Awaitable[Any]) -> Any:
@@ -80,9 +76,11 @@ async def acalled(call: str, coro: Awaitable[Any]) -> Any:
     __tracebackhide__ = hide_from_learners
     try:
         return await coro
-    except NotImplementedError as exc:
-        raise AssertionError(
-            f"{call}: not written yet ({exc}): write it in its TODO cell"
-        ) from None
     except Exception as exc:
-        raise AssertionError(f"{call} raised {type(exc).__name__}: {exc}") from exc
+        raise _named(call, exc) from (None if isinstance(exc, NotImplementedError) else exc)
+
+
+def _named(call: str, exc: Exception) -> AssertionError:
+    if isinstance(exc, NotImplementedError):
+        return AssertionError(f"{call}: not written yet ({exc}): write it in its TODO cell")
+    return AssertionError(f"{call} raised {type(exc).__name__}: {exc}")
