@@ -28,6 +28,7 @@
 #       - LCEL
 #       - LangGraph
 #       - LlamaIndex Workflows
+#       - Pydantic AI
 # ---
 
 # %% [markdown]
@@ -317,7 +318,9 @@ def why(lost: pd.DataFrame) -> str:
     text += (
         " "
         + ", ".join(f"{n} sent {tokens[n]}" for n in told)
-        + f" input tokens per call (the framing); their regenerations, which send the refused "
+        + f" input tokens per call (CrewAI's and AutoGen's framing; Pydantic AI sends the "
+        f"capstone's prompts unwrapped, and its retry turns carry the refused draft and the "
+        f"reason); their regenerations, which send the refused "
         f"draft back with the reason (Pydantic AI's ModelRetry, CrewAI's guardrail, AutoGen's "
         f"checker), passed "
         f"{passed['told']} of {tried['told']}."
@@ -327,10 +330,17 @@ def why(lost: pd.DataFrame) -> str:
             " That is a limit of this simulator: it answers a turn that carries a refusal back "
             f"with a draft that is not about the question ({example[:100]}...). On a real model "
             "the reason is what lets a second draft differ on purpose. Here it cannot, so "
-            f"{' and '.join(told)} lose every question whose first draft was refused: their "
-            "lower counts come from that (and, for CrewAI and AutoGen, from the first drafts "
-            "their framing gets refused)."
+            "every question whose first draft was refused is lost in "
+            + ", ".join(f"{n} ({lost.loc[n, 'refused at first']})" for n in told)
+            + "."
         )
+        framed = [n for n in told if n in ("CrewAI", "AutoGen")]
+        refused = lost["refused at first"]
+        if framed and refused[framed].min() > refused[same].max():
+            text += (
+                f" {' and '.join(framed)}'s framing also got more first drafts refused than any "
+                f"pipeline system: their lower counts come from both."
+            )
     return text
 
 
@@ -548,8 +558,9 @@ if isinstance(workers_table, pd.DataFrame):
 #   (`cc.resume_orchestra`);
 # - **LangGraph**: its checkpointer (`AsyncSqliteSaver`), one checkpoint per node; a thread with
 #   a checkpoint goes on with `ainvoke(None, config)` (`cc.resume_langgraph`);
-# - **LCEL**: nothing, so it starts again (so do LlamaIndex Workflows, CrewAI and AutoGen,
-#   which keep nothing by default either).
+# - **LCEL**: nothing, so it starts again (so do LlamaIndex Workflows, Pydantic AI, CrewAI and
+#   AutoGen, which keep nothing by default either; Pydantic AI's journal would be its Temporal
+#   integration).
 #
 # The simulator holds every call after the `crash_after`-th unanswered (a `hang` fault), and the
 # kill comes once the process has done all it can with the answers it got: so what was paid
