@@ -279,7 +279,10 @@ def losses(name: str) -> dict:
         "regenerations passed": int(m["answered"]) - (drafted - regenerated),
         "answered": int(m["answered"]),
         "answered, wrong": int(m["answered"] - m["right"]),
-        "last refusal (most common)": max(set(reasons), key=reasons.count) if reasons else "",
+        # ties (every reason once) go to the first in sorted order: a set's order varies by run
+        "last refusal (most common)": max(sorted(set(reasons)), key=reasons.count)
+        if reasons
+        else "",
     }
 
 
