@@ -28,15 +28,16 @@
 #       - LCEL
 #       - LangGraph
 #       - LlamaIndex Workflows
+#       - Pydantic AI
 # ---
 
 # %% [markdown]
-# # 11 · One pipeline in seven systems: the shoot-out
+# # 11 · One pipeline in eight systems: the shoot-out
 #
 # Interviewers ask *"When would you use LangGraph vs LCEL vs Temporal vs building your own?"*
 # The honest answer depends on numbers nobody shows: what each costs in calls and latency on the
 # same task, how much code it takes, how long it takes to import, what it does when a step
-# fails, and what survives a crash. This chapter builds **one pipeline** seven times and
+# fails, and what survives a crash. This chapter builds **one pipeline** eight times and
 # measures all of that in one run, then writes the decision guide from the table. It ends with
 # the batch side: the same kit running a chapter over a grid of parameters (`orchestra sweep`).
 #
@@ -49,11 +50,12 @@
 #    its words come from them; a refused draft goes back to **generate**, once;
 # 5. **format** the reply the customer reads (no model).
 #
-# The seven systems are `orchestra` (this kit's engine), LangChain **LCEL**, **LangGraph**,
-# **LlamaIndex Workflows**, **Temporal**, **CrewAI** and **AutoGen**. All seven call the same
-# prompt functions, retrieval, checks and formatting (`orchestra/examples/capstone.py`). The five
-# pipeline systems send the model exactly those prompts. CrewAI and AutoGen cannot: they wrap
-# each prompt in their own (an agent's role and goal, a system message), and send a refused
+# The eight systems are `orchestra` (this kit's engine), LangChain **LCEL**, **LangGraph**,
+# **LlamaIndex Workflows**, **Temporal**, **Pydantic AI**, **CrewAI** and **AutoGen**. All
+# eight call the same prompt functions, retrieval, checks and formatting
+# (`orchestra/examples/capstone.py`). The five pipeline systems and Pydantic AI send the model
+# exactly those prompts. CrewAI and AutoGen cannot: they wrap each prompt in their own (an
+# agent's role and goal, a system message). Pydantic AI, CrewAI and AutoGen send a refused
 # draft back to the model with the reason. That framing is part of what using them means, so it
 # is measured, not removed: section 2 takes the rows apart question by question, and separates
 # what the wiring and the framing cost from what one sample of 24 questions can show.
@@ -74,6 +76,7 @@ systems = [
     "LangGraph",
     "LlamaIndex Workflows",
     "Temporal",
+    "Pydantic AI",
     "CrewAI",
     "AutoGen",
 ]
@@ -161,10 +164,11 @@ print(one.status, "·", one.state.category)
 print(one.state.reply)
 
 # %% [markdown]
-# ## 2. Seven systems, one table
+# ## 2. Eight systems, one table
 #
 # Each system answers the same questions, `concurrency` at a time, through the same simulator.
-# Four run in this kernel. Temporal runs against its dev server (`temporal server start-dev`,
+# Five run in this kernel (Pydantic AI among them: two agents whose typed outputs are the
+# capstone's parse and grounding check, `orchestra/examples/capstone_pydantic_ai.py`). Temporal runs against its dev server (`temporal server start-dev`,
 # started here on free loopback ports), with a worker in this kernel. CrewAI and AutoGen pin
 # versions the kit cannot share (CrewAI lowers pydantic), so they live in their own environment,
 # `.venv-agents`, and run as a subprocess that prints its results as JSON; their calls still go
@@ -228,8 +232,8 @@ shootout[
 # The same questions, prompts and model. Two things make the rows differ. The **wiring**: how a
 # system frames the prompt (CrewAI wraps it in an agent's role, goal and expected output;
 # AutoGen sends a system message), and how it answers a refused draft (orchestra, LCEL,
-# LangGraph, LlamaIndex and Temporal send the same prompt again; CrewAI's guardrail and
-# AutoGen's conversation send the reason back to the model). And **sampling**: today's models
+# LangGraph, LlamaIndex and Temporal send the same prompt again; Pydantic AI's `ModelRetry`,
+# CrewAI's guardrail and AutoGen's conversation send the reason back to the model). And **sampling**: today's models
 # take no temperature, each request is a fresh sample, and each system drew its own (the
 # seeded simulator gives the k-th identical request its k-th sample, so the table is the same
 # at every build). So a difference of a question or two in `right`, or of a regeneration in
@@ -275,7 +279,10 @@ def losses(name: str) -> dict:
         "regenerations passed": int(m["answered"]) - (drafted - regenerated),
         "answered": int(m["answered"]),
         "answered, wrong": int(m["answered"] - m["right"]),
-        "last refusal (most common)": max(set(reasons), key=reasons.count) if reasons else "",
+        # ties (every reason once) go to the first in sorted order: a set's order varies by run
+        "last refusal (most common)": max(sorted(set(reasons)), key=reasons.count)
+        if reasons
+        else "",
     }
 
 
@@ -288,9 +295,12 @@ lost
 
 
 # %%
+TOLD = ("Pydantic AI", "CrewAI", "AutoGen")  # a refused draft's reason goes back to the model
+
+
 def why(lost: pd.DataFrame) -> str:
     """The sentence the table above backs: framing, first refusals, and what regenerating won."""
-    told = [n for n in systems if n in ("CrewAI", "AutoGen")]  # they send the refusal back
+    told = [n for n in systems if n in TOLD]  # they send the refusal back
     same = [n for n in systems if n not in told]  # they send the same prompt again
     groups = {"same": same, "told": told}
     passed = {k: int(lost.loc[g, "regenerations passed"].sum()) for k, g in groups.items()}
@@ -311,8 +321,11 @@ def why(lost: pd.DataFrame) -> str:
     text += (
         " "
         + ", ".join(f"{n} sent {tokens[n]}" for n in told)
-        + f" input tokens per call (the framing); their regenerations, which send the refused "
-        f"draft back with the reason (CrewAI's guardrail, AutoGen's checker), passed "
+        + f" input tokens per call (CrewAI's and AutoGen's framing; Pydantic AI sends the "
+        f"capstone's prompts unwrapped, and its retry turns carry the refused draft and the "
+        f"reason); their regenerations, which send the refused "
+        f"draft back with the reason (Pydantic AI's ModelRetry, CrewAI's guardrail, AutoGen's "
+        f"checker), passed "
         f"{passed['told']} of {tried['told']}."
     )
     if passed["told"] == 0 and example:
@@ -320,9 +333,17 @@ def why(lost: pd.DataFrame) -> str:
             " That is a limit of this simulator: it answers a turn that carries a refusal back "
             f"with a draft that is not about the question ({example[:100]}...). On a real model "
             "the reason is what lets a second draft differ on purpose. Here it cannot, so "
-            "CrewAI and AutoGen lose every question whose first draft was refused: their lower "
-            "counts come from that, and from the first drafts their framing gets refused."
+            "every question whose first draft was refused is lost in "
+            + ", ".join(f"{n} ({lost.loc[n, 'refused at first']})" for n in told)
+            + "."
         )
+        framed = [n for n in told if n in ("CrewAI", "AutoGen")]
+        refused = lost["refused at first"]
+        if framed and refused[framed].min() > refused[same].max():
+            text += (
+                f" {' and '.join(framed)}'s framing also got more first drafts refused than any "
+                f"pipeline system: their lower counts come from both."
+            )
     return text
 
 
@@ -368,7 +389,7 @@ overhead
 #
 # | system | retries of one call |
 # | --- | --- |
-# | orchestra, LCEL, LangGraph, AutoGen | the Anthropic SDK's 2 (3 attempts) |
+# | orchestra, LCEL, LangGraph, Pydantic AI, AutoGen | the Anthropic SDK's 2 (3 attempts) |
 # | LlamaIndex Workflows | its Anthropic client's 10 |
 # | Temporal | 4 attempts of the activity (its retry policy), each with the SDK's 5 inside |
 # | CrewAI | the SDK's 2, then the agent runs the task again on an error (`max_retry_limit=2`) |
@@ -540,8 +561,9 @@ if isinstance(workers_table, pd.DataFrame):
 #   (`cc.resume_orchestra`);
 # - **LangGraph**: its checkpointer (`AsyncSqliteSaver`), one checkpoint per node; a thread with
 #   a checkpoint goes on with `ainvoke(None, config)` (`cc.resume_langgraph`);
-# - **LCEL**: nothing, so it starts again (so do LlamaIndex Workflows, CrewAI and AutoGen,
-#   which keep nothing by default either).
+# - **LCEL**: nothing, so it starts again (so do LlamaIndex Workflows, Pydantic AI, CrewAI and
+#   AutoGen, which keep nothing by default either; Pydantic AI's journal would be its Temporal
+#   integration).
 #
 # The simulator holds every call after the `crash_after`-th unanswered (a `hang` fault), and the
 # kill comes once the process has done all it can with the answers it got: so what was paid
@@ -707,6 +729,13 @@ prose(
     f"lightest framework here ({light}, {weight[light]['MB']:.0f} MB); a Docker image, a cold "
     f"start on a serverless function and every CI run pay for it. "
     + (
+        f"Pydantic AI brings {weight['Pydantic AI']['distributions']} distributions and "
+        f"{weight['Pydantic AI']['MB']:.0f} MB ({weight['orchestra']['MB']:.0f} MB for the "
+        f"anthropic SDK and pydantic that orchestra needs). "
+        if {"Pydantic AI", "orchestra"} <= set(systems)
+        else ""
+    )
+    + (
         f"LCEL's {len(lcel_failed)} failed questions: "
         + ", ".join(f"{r['id']} (category {r['category']})" for r in lcel_failed[:3])
         + ". A chain that raises keeps nothing of the steps that ran before, only the exception."
@@ -726,6 +755,13 @@ prose(
 # - **Temporal** when a run must finish whatever happens (days-long, money-moving, many
 #   machines): durable history, retries per activity, workers that scale out; you pay a server
 #   and CPU time on every request (section 4).
+# - **Pydantic AI** when each step is one typed call: the output type is the contract, a check
+#   that raises `ModelRetry` sends its reason back to the model, and the install is small
+#   (the table). It keeps no state between steps and no journal of its own; its Temporal
+#   integration (`TemporalAgent`) runs each model call as a Temporal activity when a run must
+#   survive a crash (not built here). Check its model profiles against today's models: 2.32 has
+#   none for the 5.5 family, and its default output tool forces `tool_choice`, which Sonnet
+#   and Opus 5.5 refuse (this chapter's version uses text outputs).
 # - **CrewAI / AutoGen** when the problem is a conversation between roles, not a pipeline: they
 #   wrap every prompt in a persona and a format, which costs input tokens on a fixed pipeline
 #   like this one (section 2), and CrewAI is by far the heaviest install (the table).

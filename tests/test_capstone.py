@@ -147,7 +147,7 @@ def simulator():
     s.stop()
 
 
-SYSTEMS = ("run_orchestra", "run_lcel", "run_langgraph", "run_llama")
+SYSTEMS = ("run_orchestra", "run_lcel", "run_langgraph", "run_llama", "run_pydantic_ai")
 QUESTIONS = cap.golden()[::8]  # one billing, one shipping, one account question
 
 
@@ -166,9 +166,8 @@ def runs(simulator):
         out = {}
         for system in SYSTEMS:
             seen = len(simulator.log)
-            results = await getattr(fw, system)(
-                QUESTIONS, model="claude-sonnet-5-5", base_url=simulator.url
-            )
+            runner = getattr(fw, system, None) or getattr(fw.pai, system)
+            results = await runner(QUESTIONS, model="claude-sonnet-5-5", base_url=simulator.url)
             out[system] = results, list(simulator.log)[seen:]
         return tokens, out
 
@@ -241,3 +240,33 @@ def test_dependency_weight_counts_the_closure_of_what_a_system_installs():
     assert graph["MB"] > lcel["MB"] > 0
     with pytest.raises(ConfigError, match="Haystack"):
         fw.dependency_weight("Haystack")
+
+
+def test_pydantic_ai_sends_the_refusal_back_and_reports_the_last_one(monkeypatch):
+    """The writer's output function refuses an ungrounded draft with ModelRetry: Pydantic AI
+    sends the reason back once (max_regenerations=1), and the question fails with that reason,
+    its category kept, not with Pydantic AI's "Exceeded maximum retries"."""
+    from pydantic_ai.messages import ModelResponse, TextPart
+    from pydantic_ai.models.function import FunctionModel
+
+    from orchestra.examples import capstone_pydantic_ai as pai
+
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "unused")  # the models below replace Claude
+    bad = json.dumps({"answer": "x", "sources": ["KB-T1"]})
+    asked = []
+
+    def writer(messages, info):
+        asked.append(messages)
+        return ModelResponse(parts=[TextPart(bad)])
+
+    team, state = pai.agents("claude-haiku-5-5", "http://127.0.0.1:9"), {}
+    label = FunctionModel(lambda messages, info: ModelResponse(parts=[TextPart("billing")]))
+    with (
+        team["classifier"].override(model=label),
+        team["writer"].override(model=FunctionModel(writer)),
+    ):
+        with pytest.raises(UngroundedAnswerError, match=r"cites \['KB-T1'\]"):
+            asyncio.run(pai.answer_one("Where is my refund?", team, state))
+    assert state == {"category": "billing"}
+    assert len(asked) == 2  # the first draft, then one regeneration
+    assert "cites ['KB-T1']" in asked[1][-1].parts[0].content  # RetryPromptPart

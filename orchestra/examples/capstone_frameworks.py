@@ -12,8 +12,8 @@ conditional edge back to ``generate`` and a SQLite checkpointer (LangGraph), typ
 a refused draft's event sent back to ``generate`` (LlamaIndex). The frameworks are imported inside the
 functions: only chapter 11 pays for them.
 
-``run_system`` is the one dispatch the chapter uses for all seven, whether the system runs in this
-process (the four above, Temporal with a worker here) or in another environment (CrewAI and
+``run_system`` is the one dispatch the chapter uses for all eight, whether the system runs in
+this process (the four above, Pydantic AI from ``capstone_pydantic_ai``, Temporal with a worker here) or in another environment (CrewAI and
 AutoGen, ``run_elsewhere``):
 
     >>> rows = await run_system("LangGraph", golden(6), model="claude-haiku-5-5", base_url=url)
@@ -34,6 +34,7 @@ from pydantic import BaseModel
 
 from orchestra.errors import ConfigError, LoopLimitError, OutputFormatError
 from orchestra.examples import capstone as cap
+from orchestra.examples import capstone_pydantic_ai as pai
 from orchestra.examples.capstone_run import result
 
 __all__ = [
@@ -68,6 +69,7 @@ IMPORTS = {  # system -> (interpreter, what it imports to run the capstone)
         "import llama_index.core.workflow, llama_index.llms.anthropic",
     ),
     "Temporal": (sys.executable, "import temporalio.client, temporalio.worker, anthropic"),
+    "Pydantic AI": (sys.executable, "import pydantic_ai, pydantic_ai.models.anthropic"),
     "CrewAI": (str(AGENTS_PYTHON), "import crewai"),
     "AutoGen": (str(AGENTS_PYTHON), "import autogen_agentchat, autogen_ext.models.anthropic"),
 }
@@ -79,6 +81,7 @@ REQUIRES = {  # system -> the distributions it installs (the closure of their re
     "LangGraph": ["langchain-anthropic", "langgraph", "langgraph-checkpoint-sqlite"],
     "LlamaIndex Workflows": ["llama-index-core", "llama-index-llms-anthropic"],
     "Temporal": ["temporalio", "anthropic"],
+    "Pydantic AI": ["pydantic-ai-slim[anthropic]"],
     "CrewAI": ["crewai[anthropic]"],
     "AutoGen": ["autogen-agentchat", "autogen-ext[anthropic]"],
 }
@@ -141,6 +144,7 @@ def wiring(system: str) -> list:
         "LangGraph": [langgraph_app, run_langgraph, graph_rows],
         "LlamaIndex Workflows": [llama_workflow, run_llama],
         "Temporal": [ct.Capstone, ct.classify, ct.generate, ct.retrieve, ct.run_questions],
+        "Pydantic AI": [pai.Job, pai.agents, pai.answer_one, pai.run_pydantic_ai],
         "CrewAI": [RUNNERS / "capstone_crewai.py"],
         "AutoGen": [RUNNERS / "capstone_autogen.py"],
     }
@@ -524,13 +528,14 @@ async def run_llama(
     return await asyncio.gather(*(one(q) for q in questions))
 
 
-# ---- one dispatch for all seven --------------------------------------------------------------
+# ---- one dispatch for all eight --------------------------------------------------------------
 
 IN_PROCESS = {
     "orchestra": run_orchestra,
     "LCEL": run_lcel,
     "LangGraph": run_langgraph,
     "LlamaIndex Workflows": run_llama,
+    "Pydantic AI": pai.run_pydantic_ai,
 }
 ELSEWHERE = {"CrewAI": "crewai", "AutoGen": "autogen"}
 """The systems whose runner lives in another environment: name -> ``capstone_<runner>``."""
@@ -545,7 +550,7 @@ async def run_system(
     concurrency: int = 8,
     temporal: str | None = None,
 ) -> list[dict]:
-    """Any of the seven on the questions, one result row each: in this process, through a
+    """Any of the eight on the questions, one result row each: in this process, through a
     Temporal server at ``temporal`` (a worker runs here), or as a subprocess in the agents'
     environment (then ``questions`` must be the first golden ones, as the runner reads them).
 
