@@ -208,11 +208,18 @@ def _source(obj: Any) -> str:
     raise OSError(f"cannot find the source of {obj.__name__}; define it in a file or a cell")
 
 
+CACHE_COLUMNS = ("cache_write_tokens", "cache_read_tokens", "ttft_s")
+"""Shown by ``table`` only when a row used the prompt cache (chapter 12): there they are the
+comparison; elsewhere zeros, and a first-token time no comparison of frameworks ranks."""
+
+
 def table(measurements: list[Measurement]) -> Any:
-    """The measurements as a DataFrame indexed by label."""
+    """The measurements as a DataFrame indexed by label (``CACHE_COLUMNS`` when they matter)."""
     import pandas as pd
 
-    return pd.DataFrame([asdict(m) for m in measurements]).set_index("label")
+    df = pd.DataFrame([asdict(m) for m in measurements]).set_index("label")
+    cached = any((m.cache_write_tokens or 0) + (m.cache_read_tokens or 0) for m in measurements)
+    return df if cached else df.drop(columns=list(CACHE_COLUMNS))
 
 
 async def side_by_side(

@@ -178,3 +178,9 @@ def test_meter_reports_the_mean_time_to_first_token_shorter_on_a_cache_hit(sim):
     assert m.result.ttft_s == pytest.approx(sum(e["ttft_s"] for e in log) / len(log))
     assert measured[True].ttft_s < measured[False].ttft_s
     assert measured[True].cache_read_tokens > 0 == measured[False].cache_read_tokens
+    # the table shows the cache's columns when a row used the cache, and not otherwise
+    both = table([measured[False], measured[True]])
+    assert {"cache_read_tokens", "ttft_s"} <= set(both.columns)
+    assert not {"cache_read_tokens", "cache_write_tokens", "ttft_s"} & set(
+        table([measured[False]]).columns
+    )
