@@ -626,9 +626,10 @@ stages = pd.DataFrame(
         for name, r in forms.items()
     ]
 ).set_index("form")
-assert (stages["makespan, result.sim_s"] - stages["list schedule (sim s)"]).abs().max() <= 0.01
-# the trace's seconds are what was charged
-assert abs(charged - sum(items["pipeline"])) <= 1e-3 * charged
+if simulator:  # in simulated time the makespan is the list schedule (wall-clock adds overhead)
+    assert (stages["makespan, result.sim_s"] - stages["list schedule (sim s)"]).abs().max() <= 0.01
+    # the trace's seconds are what was charged
+    assert abs(charged - sum(items["pipeline"])) <= 1e-3 * charged
 stages
 
 # %%
