@@ -309,10 +309,8 @@ def pauses(events: list[tuple[str, dict]], usage: dict, seconds: float) -> list[
     rest = max((usage.get("output_tokens") or 0) - thinking, 0)
     thought = [d["type"] in ("thinking_delta", "signature_delta") for d in deltas]
     size = [len(json.dumps(d)) for d in deltas]
-    tokens = []
-    for d, is_thought in zip(size, thought, strict=True):
-        group = [s for s, t in zip(size, thought, strict=True) if t == is_thought]
-        tokens.append((thinking if is_thought else rest) * d / sum(group))
+    group = {t: sum(s for s, u in zip(size, thought, strict=True) if u == t) for t in set(thought)}
+    tokens = [(thinking if t else rest) * s / group[t] for s, t in zip(size, thought, strict=True)]
     total = sum(tokens)
     if not total:  # nothing counted: evenly, as the tokens are unknown
         return [seconds / len(deltas)] * len(deltas) if deltas else []
