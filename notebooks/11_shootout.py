@@ -96,6 +96,7 @@ sweep_grid = {"threshold": [0.8, 0.9], "n_products": 4, "time_scale": 0.0}  # ch
 # and it cites the right article.
 
 # %%
+print("Importing pandas, matplotlib, the Anthropic SDK and the kit (seconds on a busy machine)")
 import atexit
 import logging
 import math
