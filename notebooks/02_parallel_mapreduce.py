@@ -1112,17 +1112,7 @@ async with LLM(model, backend=backend, max_tokens=max_tokens) as haiku:
 
 
 # %%
-def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """A 95% interval for a share of k in n (Wilson's score interval: sound for small n)."""
-    if n == 0:
-        return math.nan, math.nan
-    p, d = k / n, 1 + z * z / n
-    mid, half = (p + z * z / (2 * n)) / d, z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
-    return max(0.0, mid - half), min(1.0, mid + half)
-
-
-assert [round(x, 3) for x in wilson(8, 10)] == [0.49, 0.943]  # the textbook values
-
+from orchestra.measure import wilson  # a 95% interval for k of n
 
 rows = []
 for label, (verdicts, seconds, meter) in runs.items():

@@ -489,15 +489,7 @@ prose(
 # says "falls" only where the intervals at the shortest and the longest request do not overlap.
 
 # %%
-import math
-
-
-def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """A 95% interval for a share of k in n (Wilson's score interval: sound for small n)."""
-    p, d = k / n, 1 + z * z / n
-    mid, half = (p + z * z / (2 * n)) / d, z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
-    return max(0.0, mid - half), min(1.0, mid + half)
-
+from orchestra.measure import wilson  # a 95% interval for k of n
 
 first = runs.groupby(["planner", "parts"], sort=False)["first plan passes"].agg(["sum", "count"])
 first[["low", "high"]] = [wilson(k, n) for k, n in zip(first["sum"], first["count"], strict=True)]

@@ -114,6 +114,7 @@ from orchestra import LLM, measure, sim, viz
 from orchestra.examples import capstone as cap
 from orchestra.examples import capstone_crash as cc
 from orchestra.examples import capstone_frameworks as fw
+from orchestra.prices import CACHE_READ, CACHE_WRITE, price
 from orchestra.viz import prose
 
 pd.set_option("display.max_colwidth", 100)
@@ -274,7 +275,12 @@ def losses(name: str) -> dict:
         r["error"].split(": ", 1)[-1].split(";")[0][:32] for r in rows if r["answer"] is None
     ]
     return {
-        "input tokens per call": round(m["input_tokens"] / m["calls"]),
+        # the whole prompt: the API's input_tokens leave out what was written to or read from
+        # the prompt cache (CrewAI marks its prompts for it)
+        "prompt tokens per call": round(
+            (m["input_tokens"] + m.get("cache_write_tokens", 0) + m.get("cache_read_tokens", 0))
+            / m["calls"]
+        ),
         "first drafts": drafted,
         "refused at first": regenerated,
         "regenerations passed": int(m["answered"]) - (drafted - regenerated),
@@ -306,49 +312,72 @@ def why(lost: pd.DataFrame) -> str:
     groups = {"same": same, "told": told}
     passed = {k: int(lost.loc[g, "regenerations passed"].sum()) for k, g in groups.items()}
     tried = {k: int(lost.loc[g, "refused at first"].sum()) for k, g in groups.items()}
-    tokens = lost["input tokens per call"]
+    tokens = lost["prompt tokens per call"]
     text = (
         f"Read from the table. The pipeline systems sent {tokens[same].min()} to "
-        f"{tokens[same].max()} input tokens per call. First drafts refused: "
+        f"{tokens[same].max()} prompt tokens per call. First drafts refused: "
         + ", ".join(f"{n} {lost.loc[n, 'refused at first']}" for n in systems)
         + f". Regenerations that sent the same prompt again passed {passed['same']} of "
         f"{tried['same']}: a new sample of the same request, which helps when the sample was bad."
     )
     if not told:
         return text
-    example = next(
-        (r["error"] for n in told for r in answers[n] if "cites ['" in (r["error"] or "")), None
-    )
     text += (
         " "
         + ", ".join(f"{n} sent {tokens[n]}" for n in told)
-        + f" input tokens per call (CrewAI's and AutoGen's framing; Pydantic AI sends the "
+        + f" prompt tokens per call (CrewAI's and AutoGen's framing; Pydantic AI sends the "
         f"capstone's prompts unwrapped, and its retry turns carry the refused draft and the "
         f"reason); their regenerations, which send the refused "
         f"draft back with the reason (Pydantic AI's ModelRetry, CrewAI's guardrail, AutoGen's "
         f"checker), passed "
         f"{passed['told']} of {tried['told']}."
     )
-    if passed["told"] == 0 and example:
-        text += (
-            " That is a limit of this simulator: it answers a turn that carries a refusal back "
-            f"with a draft that is not about the question ({example[:100]}...). On a real model "
-            "the reason is what lets a second draft differ on purpose. Here it cannot, so "
-            "every question whose first draft was refused is lost in "
-            + ", ".join(f"{n} ({lost.loc[n, 'refused at first']})" for n in told)
-            + "."
+    (s0, s1), (t0, t1) = (measure.wilson(passed[k], tried[k]) for k in ("same", "told"))
+    if tried["same"] and tried["told"]:
+        text += f" 95% intervals: {s0:.0%}–{s1:.0%} and {t0:.0%}–{t1:.0%}; " + (
+            "they overlap, so these counts do not tell the two ways apart."
+            if t0 <= s1 and s0 <= t1
+            else f"sending the reason back passed {'more' if t0 > s1 else 'less'} often here."
         )
-        framed = [n for n in told if n in ("CrewAI", "AutoGen")]
-        refused = lost["refused at first"]
-        if framed and refused[framed].min() > refused[same].max():
-            text += (
-                f" {' and '.join(framed)}'s framing also got more first drafts refused than any "
-                f"pipeline system: their lower counts come from both."
-            )
+    framed = [n for n in told if n in ("CrewAI", "AutoGen")]
+    refused = lost["refused at first"]
+    if framed and refused[framed].min() > refused[same].max():
+        text += (
+            f" {' and '.join(framed)}'s framing got more first drafts refused than any "
+            f"pipeline system."
+        )
     return text
 
 
 prose(why(lost) if simulator else "backend='anthropic': calls per step are not measured")
+
+
+# %%
+def cached_prompts(table: pd.DataFrame) -> str:
+    """The systems that marked prompt-cache breakpoints themselves, and what that cost them."""
+    if "cache_write_tokens" not in table:  # no row wrote or read the cache
+        return "No system here marked its prompts for the prompt cache."
+    out = []
+    for name in table.index[(table["cache_write_tokens"] + table["cache_read_tokens"]) > 0]:
+        row = table.loc[name]
+        wrote, read = int(row["cache_write_tokens"]), int(row["cache_read_tokens"])
+        paid = (CACHE_WRITE["5m"] - 1) * wrote - (1 - CACHE_READ) * read  # in input tokens
+        usd = paid * price(model).rates(0)[0] / 1e6  # the input rate is per million tokens
+        out.append(
+            f"{name} marks its prompts for the prompt cache itself (a 5-minute breakpoint on "
+            f"its system prompt and its task message): of its prompt tokens, {wrote:,} were "
+            f"written to the cache and {read:,} read from it, so the `input_tokens` column "
+            f"counts only the other {int(row['input_tokens']):,}, as the API reports them, and "
+            f"`cost_usd` prices the writes at {CACHE_WRITE['5m']}x the input rate and the reads "
+            f"at {CACHE_READ}x. Each question's prompts are its own, so caching "
+            + (f"cost ${usd:.5f} more" if usd >= 0 else f"saved ${-usd:.5f}")
+            + f" than sending those tokens uncached ({abs(usd) / row['cost_usd']:.0%} of its "
+            f"cost)."
+        )
+    return " ".join(out)
+
+
+prose(cached_prompts(shootout) if simulator else "backend='anthropic': no simulator log")
 
 
 # %%

@@ -39,7 +39,7 @@ from typing import Any
 from orchestra.clock import schedule
 from orchestra.prices import usage_cost_usd
 
-__all__ = ["Measurement", "Meter", "lines_of_code", "side_by_side", "table"]
+__all__ = ["Measurement", "Meter", "lines_of_code", "side_by_side", "table", "wilson"]
 
 
 @dataclass
@@ -245,3 +245,14 @@ async def side_by_side(
             outputs[label] = await run(*args)
         measured.append(meter.result)
     return outputs, table(measured)
+
+
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """A 95% interval for a share of ``k`` in ``n`` (Wilson's score interval: sound for small
+    ``n`` and for 0 or n of n, where the textbook ``p ± 1.96·SE`` collapses to a point);
+    ``(nan, nan)`` when ``n`` is 0. ``wilson(8, 10)`` is ``(0.490, 0.943)``."""
+    if n == 0:
+        return math.nan, math.nan
+    p, d = k / n, 1 + z * z / n
+    mid, half = (p + z * z / (2 * n)) / d, z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
+    return max(0.0, mid - half), min(1.0, mid + half)

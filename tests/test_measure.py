@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 import anthropic
 import pytest
 
-from orchestra.measure import Meter, lines_of_code, side_by_side, table
+from orchestra.measure import Meter, lines_of_code, side_by_side, table, wilson
 from orchestra.sim import Faults, Rule, cost_usd
 
 
@@ -184,3 +186,11 @@ def test_meter_reports_the_mean_time_to_first_token_shorter_on_a_cache_hit(sim):
     assert not {"cache_read_tokens", "cache_write_tokens", "ttft_s"} & set(
         table([measured[False]]).columns
     )
+
+
+def test_wilson_gives_the_textbook_interval_and_stays_inside_0_1():
+    assert [round(x, 3) for x in wilson(8, 10)] == [0.49, 0.943]
+    low, high = wilson(0, 12)
+    assert low == 0.0 and 0.2 < high < 0.3  # a share of 0 still has room above it
+    assert wilson(12, 12)[1] == 1.0 and wilson(12, 12)[0] < 1.0
+    assert all(math.isnan(x) for x in wilson(0, 0))

@@ -96,6 +96,20 @@ ABOVE = re.compile(
     r"(?i)\b(?:the|this|that|your)\s+(?:\w+\s+){0,2}above\b|\bthe above\b|"
     r"\byour (?:previous|last) (?:answer|reply|response|output|summary)\b"
 )
+# A turn that asks for the same task again after a refusal ("Your answer was refused: ...
+# Answer again, as asked."), and a framework's retry block inside a task's own prompt (CrewAI's
+# guardrail: "Previous attempt failed validation: <why> ... Previous result: <draft> ... Try
+# again"). Either way the task is the original request, with the reason as feedback
+# (``retried``).
+AGAIN = re.compile(
+    r"(?i)\b(?:answer|try|respond|reply|write|do)\s+(?:it\s+|that\s+)?again\b|"
+    r"\bonce more\b|\bretry\b|\bredo\b"
+)
+FAILED = re.compile(
+    r"(?ims)(?:^[^\n]*\bcontext\b[^\n]*:[ \t]*\n)?^[ \t#]*previous attempt failed[^:\n]*:"
+    r"[ \t]*(?P<why>.*?)\n\s*\n[ \t#]*previous (?:result|output|answer)[ \t]*:[ \t]*\n?"
+    r"(?P<draft>.*?)\n\s*\n[ \t]*(?P<again>[^\n]*\bagain\b[^\n]*)(?:\n|$)"
+)
 MARKDOWN_SECTION = re.compile(
     r"(?m)^[ \t]*#{1,4}[ \t]+([^\n#]+?)[ \t#]*\n((?:(?![ \t]*#).*(?:\n|$))*)"
 )
@@ -372,6 +386,34 @@ def handed_over(user: str, said: list[str], sections: dict[str, str]) -> str:
     return found[label.end() :] if label and len(label.group().split()) <= 3 else found
 
 
+def is_retry(turn: str) -> bool:
+    """A user turn that only asks for the task again after a refusal: it says "again" and
+    brings no material of its own (no tagged documents, no second paragraph of text)."""
+    paras = [x for x in re.split(r"\n\s*\n", turn.strip()) if x.strip()]
+    return bool(AGAIN.search(turn)) and len(paras) <= 2 and "<passage" not in turn
+
+
+def retried(
+    user: str, earlier: list[str], said: list[str]
+) -> tuple[str, list[str], list[str], dict[str, str]]:
+    """The turn to answer when this one retries a refused answer: (user, earlier, said,
+    sections), the sections naming the reason (``feedback``) and the refused draft (``previous
+    draft``). A retry turn gives way to the last request before it that was no retry; a retry
+    block inside the task is cut out of it. Anything else comes back as it was."""
+    block = FAILED.search(user)
+    if block:
+        rest = (user[: block.start()] + user[block.end() :]).strip()
+        notes = {"feedback": block["why"].strip(), "previous draft": block["draft"].strip()}
+        return rest, earlier, said, notes
+    if not (said and earlier and is_retry(user)):
+        return user, earlier, said, {}
+    first = len(earlier) - 1
+    while first > 0 and is_retry(earlier[first]):
+        first -= 1
+    notes = {"feedback": user.strip(), "previous draft": said[-1]}
+    return earlier[first], earlier[:first], said[: max(0, len(said) - 1)], notes
+
+
 def read(req: Request) -> Prompt:
     """Cut the request into turns, sections, instructions, material and tool calls."""
     system = req.system_text
@@ -388,6 +430,7 @@ def read(req: Request) -> Prompt:
     earlier = [flatten(m.content) for m in messages[:tail] if m.role == "user"]
     said = [flatten(m.content) for m in messages[:tail] if m.role == "assistant"]
     user = "\n\n".join(t for t in (flatten(m.content) for m in current) if t.strip())
+    user, earlier, said, retry = retried(user, earlier, said)
     numbered = listed(f"{system}\n\n{user}")  # before the template is cut: it may hold some
     template = []
     for text in (system, user):  # a template is format, not material: read it, then cut it out
@@ -400,7 +443,7 @@ def read(req: Request) -> Prompt:
     texts = [(i, flatten(m.content)) for i, m in enumerate(messages) if m.role == "user"]
     asked = [i for i, t in texts if t.strip()]
     start = asked[-1] if asked else 0
-    request = flatten(messages[start].content) if messages else ""
+    request = user if retry else flatten(messages[start].content) if messages else ""
     if not user.strip():
         user = request
         if start < tail:  # the request came before the tool loop: it is not history
@@ -414,7 +457,7 @@ def read(req: Request) -> Prompt:
             if b.tool_use_id in by_id:
                 by_id[b.tool_use_id].result = flatten(b.content)
     full = f"{system}\n\n{user}".strip()
-    sections: dict[str, str] = {}
+    sections: dict[str, str] = dict(retry)
     docs = documents.find(full)
     instructions = documents.unmark(full, docs, keep=False) if docs else full
     tagged = re.finditer(

@@ -525,18 +525,6 @@ def task_text(p: Prompt) -> str:
     return text
 
 
-AGAIN = re.compile(r"(?i)\b(?:again|once more|retry|redo)\b")
-
-
-def asked_before(p: Prompt) -> str:
-    """The earlier request whose form a retry keeps: a turn that only asks to answer again
-    ("Your answer was refused: ... Answer again, as asked.") gets the JSON form the first turn
-    showed, not a form of its own. Empty when the turn is no retry or shows its own form."""
-    if p.history and AGAIN.search(p.user) and json_in(p.user) is None:
-        return p.history[-1]
-    return ""
-
-
 FINAL = re.compile(r"(?m)^[ \t]*Final Answer\s*:")
 ACTION_INPUT = re.compile(r"(?m)^[ \t]*Action Input\s*:")
 SEARCH = re.compile(r"(?i)search|look ?up|wiki|web|retriev")
@@ -745,10 +733,6 @@ def shape_of(p: Prompt, req: Request) -> Shape:
     )
     if shape.task == "extract":
         shape.fields = parse_fields(p)
-    before = asked_before(p)
-    if before and wants_json(before, before):  # a retry: the form asked at first, not one
-        shape.form, shape.example = "json", json_in(before)  # quoted in the refusal
-        return shape
     shape.tags = output_tags(p)
     if shape.tags:
         shape.form = "xml"
