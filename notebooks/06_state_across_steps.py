@@ -861,6 +861,7 @@ facts_table
 if simulator:
     assert not facts_table["stored wrong"].any()  # the check let no wrong fact through
 right_facts = int(facts_table["stored right"].sum())
+MISTAKES = {"order_number": "1042", "name": "Mill Lane"}  # the prefix dropped; a street as a name
 wrong_offered = [k for k in TRUTH if given[k] not in (None, TRUTH[k])]
 missed = [k for k in TRUTH if given[k] is None]
 prose(
@@ -872,9 +873,18 @@ prose(
     + " and "
     + (", ".join(f"`{k}` never" for k in missed) or "every one at least once")
     + f". The state holds {right_facts} right, {int(facts_table['stored wrong'].sum())} wrong "
-    f"and {int(facts_table['stored after the check'].isna().sum())} missing: the check turns a "
-    f"wrong value into a missing one, which the next reply can ask for instead of acting on. "
-    f"Grade an extraction step against the truth like any other step."
+    f"and {int(facts_table['stored after the check'].isna().sum())} missing. "
+    + ("" if wrong_offered else "The check had nothing to stop in this run. ")
+    + "Offered the two mistakes a weaker extractor makes on turn 1, it stores neither: "
+    + ", ".join(
+        f"{v!r} for the {k.replace('_', ' ')} ({why})"
+        for (k, v), why in zip(
+            MISTAKES.items(), ("not in the shop's format", "not said in the turn"), strict=True
+        )
+        if not checked(k, v, TURNS[0])
+    )
+    + ". A wrong value becomes a missing one, which the next reply can ask for instead of "
+    "acting on it. Grade an extraction step against the truth like any other step."
 )
 # %% [markdown]
 # What each keeps and drops, in words:
@@ -890,8 +900,9 @@ prose(
 # - **Explicit state** keeps the facts you decided to keep, and nothing else: the wording of the
 #   turns is gone, and a fact you did not model (the VAT complaint) is not remembered. Its merge
 #   rule matters. `orchestra_chat` keeps a fact once given; had each turn's extraction
-#   overwritten the last, turn 5 would have replaced the name with what the extractor reads
-#   there:
+#   overwritten the last, a turn that gives no name would have erased it (a null is a value
+#   too), and one that reads a name where there is none would have replaced it. Turn 5, which
+#   says only where the shop is:
 
 # %%
 turn5 = (
@@ -899,12 +910,17 @@ turn5 = (
         f"Extract the name, order number and address from this message: {TURNS[4]}", schema=Facts
     )
 ).data
-replaced = bool(turn5.name) and turn5.name != NAME
-if simulator:  # the seeded simulator's extractor: what "replaced the name" above rests on
-    assert replaced
 print(f"turn 5: {TURNS[4]!r} -> {turn5.model_dump()}")
-if not simulator:  # real Claude may read no name there: say what this run shows
-    print("an extraction that overwrote the last would have replaced the name:", replaced)
+print(
+    "an extraction that overwrote the last would have "
+    + (
+        "kept the name"
+        if turn5.name == NAME
+        else "erased the name"
+        if turn5.name is None
+        else f"replaced the name with {turn5.name!r}"
+    )
+)
 
 # %% [markdown]
 # The usual production answer is both: a bounded buffer for the flow of the conversation, and

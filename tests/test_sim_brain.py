@@ -161,6 +161,45 @@ def test_extraction_reads_key_value_lines_and_degrades_with_quality():
     assert wrong >= 10
 
 
+class Facts(BaseModel):
+    name: str | None = None
+    order_number: str | None = None
+    address: str | None = None
+
+
+def facts(message: str, quality: float = 1.0, seed: int = 0) -> dict:
+    """Chapter 06's extraction call: the facts of one message, by JSON schema (an optional
+    field the message does not give may be left out, as null)."""
+    req = request(
+        f"Extract the name, order number and address from this message: {message}",
+        json_schema=Facts.model_json_schema(),
+    )
+    return Facts.model_validate_json(answer(req, quality, random.Random(seed)).text).model_dump()
+
+
+def test_an_order_number_is_kept_as_written_and_an_address_is_found_whole():
+    got = facts("Hi, my name is Priya and I run a small bakery. My order number is A-1042.")
+    assert got == {"name": "Priya", "order_number": "A-1042", "address": None}
+    assert facts("The shop is at 12 Mill Lane, Leeds.") == {
+        "name": None,  # a street is not a person
+        "order_number": None,
+        "address": "12 Mill Lane, Leeds",
+    }
+    assert facts("Send it to 221B Baker Street, London NW1 6XE, ref #55810")["address"] == (
+        "221B Baker Street, London NW1 6XE"
+    )
+    assert facts("Invoice INV-2024-07 is wrong; order #55810")["order_number"] == "INV-2024-07"
+    assert facts("Can you ship it to my home address instead?")["address"] is None
+
+
+def test_a_weak_extractor_misses_or_confuses_facts_but_never_invents_a_format():
+    message = "My order number is A-1042, not B-77. Ship to 12 Mill Lane, Leeds."
+    got = [facts(message, 0.3, seed) for seed in range(30)]
+    assert {g["order_number"] for g in got} <= {"A-1042", "B-77", None}
+    assert sum(g["order_number"] != "A-1042" for g in got) >= 5  # quality 0.3 errs, in content
+    assert {g["address"] for g in got} <= {"12 Mill Lane, Leeds", None}
+
+
 # ---------------------------------------------------------------- score
 
 RUBRIC = """Score the following text against this rubric:

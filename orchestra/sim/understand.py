@@ -140,6 +140,10 @@ MONTH = (
     r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
 )
 NAME = r"[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?"
+STREET = (
+    r"(?:Street|St|Road|Rd|Lane|Ln|Avenue|Ave|Way|Drive|Dr|Close|Court|Ct|Place|Pl|Square|Sq|"
+    r"Boulevard|Blvd|Terrace|Row|Crescent|Gardens|Parade|Walk|Hill|Highway|Hwy)"
+)
 # Each kind: patterns tried in order; group 1, when a pattern has one, is the value.
 PATTERNS = {
     "email": [r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"],
@@ -153,6 +157,19 @@ PATTERNS = {
         r"\b\d[\d,]*(?:\.\d+)?\s?(?:USD|EUR|GBP|dollars|euros)\b"
     ],
     "percent": [r"\b\d+(?:\.\d+)?\s?%"],
+    # an order, invoice or ticket number as the customer writes it: "A-1042", "INV-2024-07",
+    # "#55810", a long bare number last
+    "identifier": [
+        r"(?<![\w-])[A-Z]{1,5}-?\d[\d-]*\d(?![\w-])|(?<![\w-])[A-Z]{1,5}\d{3,}(?![\w-])",
+        r"#\s?\d{3,}\b",
+        r"\b\d{5,}\b",
+    ],
+    # a street address: number, street name and kind, then a town and a postcode if given
+    "address": [
+        rf"\b\d{{1,5}}[A-Za-z]?,?\s+(?:[A-Z][a-z]+\s+){{1,3}}{STREET}\b\.?"
+        r"(?:,?\s+[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*(?![ ]?[a-z]))?"
+        r"(?:,?\s+(?:[A-Z]{1,2}\d[\dA-Z]?\s?\d[A-Z]{2}|\d{5}(?:-\d{4})?))?"
+    ],
     "number": [r"\b\d+(?:[.,]\d+)*\b"],
     "company": [
         r"\b[A-Z][\w&]*(?:\s+[A-Z][\w&]*)*\s+(?:Inc|Ltd|LLC|Corp|GmbH|Co|Group|Labs|Systems)\b\.?",
@@ -172,6 +189,7 @@ PATTERNS = {
 KINDS = [
     ("email", "email"),
     ("phone", "phone tel mobile cell"),
+    ("address", "address street addr postal"),
     ("date", "date deadline due day birthday when"),
     ("money", "amount price cost total fee budget salary payment refund charge"),
     ("percent", "percent rate discount pct"),
@@ -185,12 +203,25 @@ NOT_NAMES = {"dear", "hi", "hello", "thanks", "regards", "best", "the", "team", 
 NOT_NAMES |= {"we", "they", "it", "this", "that", "there", "she", "he", "everyone", "nobody"}
 
 
+ID_WORDS = {"id", "ids", "identifier", "ref", "reference", "sku", "serial", "code"}
+ID_THINGS = {"order", "invoice", "ticket", "account", "booking", "confirmation", "tracking"}
+ID_THINGS |= {"case", "shipment", "parcel", "reservation", "transaction", "policy", "reference"}
+
+
 def field_kind(name: str) -> str | None:
-    """Which extractor a field name calls for: ``field_kind("customer_email") == "email"``."""
-    parts = {
-        stem(w) for w in re.findall(r"[a-z]+", re.sub(r"([a-z])([A-Z])", r"\1 \2", name).lower())
-    }
-    return next((kind for kind, cues in KINDS if parts & {stem(c) for c in cues.split()}), None)
+    """Which extractor a field name calls for: ``field_kind("customer_email") == "email"``,
+    ``field_kind("order_number") == "identifier"`` (a number that names a thing, as written)."""
+    words = set(re.findall(r"[a-z]+", re.sub(r"([a-z])([A-Z])", r"\1 \2", name).lower()))
+    parts = {stem(w) for w in words}
+    kind = next((kind for kind, cues in KINDS if parts & {stem(c) for c in cues.split()}), None)
+    if words & {"count", "quantity", "qty"} or {"number", "of"} <= words:  # number_of_items
+        return "number"
+    named = words & ID_WORDS or (words & {"number", "no", "num", "nr"} and words & ID_THINGS)
+    if kind in (None, "number", "person", "company", "product") and (
+        named or words == {"tracking"}
+    ):
+        return "identifier"
+    return kind
 
 
 def to_iso(date: str) -> str:
@@ -223,8 +254,11 @@ def candidates(kind: str, text: str) -> list[str]:
         ]
     if kind == "date":
         found = [to_iso(f) for f in found]
+    if kind == "identifier":  # "55810" again inside "#55810"
+        found = [f for i, f in enumerate(found) if not any(f in g for g in found[:i])]
     if kind in ("person", "company", "product", "place"):
         taken = set(re.findall(PATTERNS["company"][0], text)) if kind == "person" else set()
+        taken |= {m.group() for m in re.finditer(PATTERNS["address"][0], text)}  # "Mill Lane"
         found = [
             f
             for f in found
