@@ -23,8 +23,16 @@ from orchestra.errors import hide_from_learners
 _FORMS: list[tuple[Callable[[Any], bool], Callable[[Any], str]]] = []
 
 
+def _code(fn: Callable[..., Any]) -> Any:
+    code = getattr(fn, "__code__", None)
+    return fn if code is None else (code.co_code, code.co_consts, code.co_names)
+
+
 def show_as(test: Callable[[Any], bool], form: Callable[[Any], str]) -> None:
-    """Show a value for which ``test`` is true as ``form(value)`` (a plan as its tools, say)."""
+    """Show a value for which ``test`` is true as ``form(value)`` (a plan as its tools, say).
+    The same pair registered again (a set-up cell run twice) replaces the first."""
+    key = (_code(test), _code(form))
+    _FORMS[:] = [(t, f) for t, f in _FORMS if (_code(t), _code(f)) != key]
     _FORMS.insert(0, (test, form))
 
 

@@ -54,6 +54,18 @@ def test_a_registered_short_form_replaces_the_full_value_in_messages():
     assert exercise.show([1, 2]) == "[1, 2]"
 
 
+def test_a_set_up_cell_run_again_registers_its_short_form_once():
+    def register(kind):  # the same cell's source, run twice: new objects, the same code
+        exercise.show_as(lambda v: isinstance(v, kind), lambda v: f"<{kind.__name__}>")
+
+    before = len(exercise._FORMS)
+    for kind in (type("Plan", (), {}), type("Plan", (), {})):
+        register(kind)
+        latest = kind
+    assert len(exercise._FORMS) == before + 1
+    assert exercise.show(latest()) == "<Plan>"  # the last run's class is the one shown
+
+
 def test_called_and_acalled_name_the_call_the_check_gives():
     assert exercise.called("total([1])", total, [1]) == 1
     with pytest.raises(AssertionError, match=r"^culprit\(old, new\): not written yet \(task 2"):
