@@ -148,3 +148,62 @@ def test_only_keys_about_documents_ask_for_their_ids():
     asks = ["sources", "citations", "ids", "document_indices", "doc_ids", "passage_id"]
     assert all(CITES.search(k) for k in asks)
     assert not any(CITES.search(k) for k in ["order_id", "customer_id", "answer", "evidence"])
+
+
+# An output tool (LangChain's `with_structured_output`, Pydantic AI's default output, LlamaIndex's
+# selectors): tool_choice forces the tool, and its fields hold the answer to the prompt's task.
+# Before, the task was read from the words alone ("summarize" for a selector that mentions a
+# summary) and a `sources` list was filled with key terms of the question.
+def test_an_output_tool_over_documents_answers_and_cites_like_the_json_form():
+    from orchestra.examples import capstone as cap
+
+    gold = cap.golden()[0]
+    passages = cap.retrieve(gold["question"], gold["category"])
+    tool = {"name": "final_result", "input_schema": cap.Answer.model_json_schema()}
+    req = request(
+        cap.generate_prompt(gold["question"], passages),
+        tools=[tool],
+        tool_choice={"type": "tool", "name": "final_result"},
+    )
+    got = answer(req, 1.0, random.Random(0))
+    assert got.tool_name == "final_result"
+    checked = cap.validate(json.dumps(got.tool_input), passages)  # raises if ungrounded
+    assert cap.correct({"category": gold["category"], "answer": checked}, gold)
+
+
+SELECTION = {
+    "name": "MultiSelection",
+    "description": "A list of single selections.",
+    "input_schema": {
+        "type": "object",
+        "properties": {
+            "selections": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {"index": {"type": "integer"}, "reason": {"type": "string"}},
+                    "required": ["index", "reason"],
+                },
+            }
+        },
+        "required": ["selections"],
+    },
+}
+
+
+@pytest.mark.parametrize(
+    "question, best", [("When will my delivery arrive?", 2), ("How do I reset my password?", 3)]
+)
+def test_an_output_tool_over_numbered_choices_picks_by_the_question(question, best):
+    prompt = (  # LlamaIndex's multi-select prompt, as its LLMMultiSelector sends it
+        "Some choices are given below. It is provided in a numbered list (1 to 3), where each "
+        "item in the list corresponds to a summary.\n---------------------\n(1) Useful for "
+        "questions about billing and refunds\n\n(2) Useful for questions about shipping and "
+        "delivery\n\n(3) Useful for questions about passwords and sign-in\n"
+        "---------------------\nUsing only the choices above and not prior knowledge, return "
+        "the top choices (no more than 2, but only select what is needed) that are most "
+        f"relevant to the question: '{question}'\n"
+    )
+    req = request(prompt, tools=[SELECTION], tool_choice={"type": "tool", "name": "MultiSelection"})
+    picked = answer(req, 1.0, random.Random(0)).tool_input["selections"]
+    assert picked[0]["index"] == best and str(best) in picked[0]["reason"]

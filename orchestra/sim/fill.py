@@ -114,30 +114,11 @@ def items(w: Work, n: int | None, name: str = "") -> list[str]:
     return found
 
 
-def cited(w: Work, name: str) -> list[str]:
-    """The ids of the documents the answer drew on, most relevant first.
-
-    A question over documents cites what ``grounded`` used; any other answer (a summary of
-    them) cites the documents its sentences came from. "indices" asks for the index.
-    """
-    p, main = w.p, tasks.main(w).text
-    if w.drawn.cited is None and w.shape.task != "grounded":
-        said = set(sentences(main))
-        w.drawn.cited = [d.id for d in p.docs if said & set(sentences(d.text))]
-    if w.drawn.cited is None:  # the main answer was not a question over the documents
-        tasks.from_context(w)
-    ids = w.drawn.cited or []
-    if re.search(r"(?i)ind(?:ex|ices)", name):
-        by_id = {d.id: d.attrs.get("index", d.id) for d in p.docs}
-        ids = [by_id.get(i, i) for i in ids]
-    return ids
-
-
 def value(w: Work, name: str, choices: list[str] | None = None, repeated: bool = False):
     """The content of one named field (an XML tag or a JSON key)."""
     low, shape = name.lower(), w.shape
     if w.p.docs and CITES.search(low) and not choices:
-        return cited(w, name) if repeated else ", ".join(cited(w, name))
+        return tasks.cited(w, name) if repeated else ", ".join(tasks.cited(w, name))
     if choices:
         if any(POSITIVE.match(c) for c in choices):
             return tasks.verdict(w, choices).word

@@ -659,6 +659,29 @@ def question_count(text: str) -> int:
     return (COUNTS.get(m.group(1).lower()) or int(m.group(1))) if m else 1
 
 
+def material_task(p: Prompt, task: Task) -> Task:
+    """The task once the material is seen: a question over documents or over a context is
+    answered from them (its own words, "plan" or "summary", are no task, nor is a persona's
+    habit, "You write replies")."""
+    if p.docs:
+        asked = p.sections.get("question", "")
+        own = task_text(p)
+        task = detect_task(own.replace(asked, " ") if asked.endswith("?") else own)
+        task = "grounded" if task == "generic" else task
+    if (
+        task == "generic"
+        and p.sections.get("context")
+        and (p.sections.get("question") or p.sections.get("query"))
+    ):
+        task = "grounded"  # a query over a context, whatever its cue words
+    return task
+
+
+def picks(p: Prompt, text: str) -> bool:
+    """Numbered choices to pick among ("return the top choices ... most relevant")."""
+    return bool(p.listed and SELECT.search(text))
+
+
 def shape_of(p: Prompt, req: Request) -> Shape:
     """The shape of the reply to ``p``, read from the request ``req``: its tool choice and
     structured-output schema."""
@@ -682,23 +705,13 @@ def shape_of(p: Prompt, req: Request) -> Shape:
     if shape.tool is not None:
         shape.form = "tool"
         shape.choices = parse_labels(p)
+        if choice == "tool":  # an output tool: its fields hold the answer to the prompt's task
+            shape.task = "select" if picks(p, text) else material_task(p, task)
         return shape
     if react(p, shape) and shape.form == "action":
         return shape
-    if p.calls:
-        task = shape.task = "tools"  # the results are in: answer with them
-    elif p.docs:  # a question over documents: its own words ("plan", "summary") are no task,
-        asked = p.sections.get("question", "")  # nor is a persona's habit ("You write replies")
-        own = task_text(p)
-        task = shape.task = detect_task(own.replace(asked, " ") if asked.endswith("?") else own)
-        task = shape.task = "grounded" if task == "generic" else task
-    if (
-        task == "generic"
-        and p.sections.get("context")
-        and (p.sections.get("question") or p.sections.get("query"))
-    ):
-        task = shape.task = "grounded"  # a query over a context, whatever its cue words
-    if p.listed and SELECT.search(text):  # pick among numbered choices
+    task = shape.task = "tools" if p.calls else material_task(p, task)  # results in: use them
+    if picks(p, text):
         return picking(p, shape, text)
     shape.choices, shape.verdict = choices_of(p, text)
     for slot in p.template:  # "## Verdict / APPROVE or REQUEST_CHANGES": the set is the slot's

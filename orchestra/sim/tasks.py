@@ -161,6 +161,25 @@ def from_context(w: Work, p: Prompt | None = None) -> str:
     return w.drawn.grounded
 
 
+def cited(w: Work, name: str) -> list[str]:
+    """The ids of the documents the answer drew on, most relevant first.
+
+    A question over documents cites what ``grounded`` used; any other answer (a summary of
+    them) cites the documents its sentences came from. "indices" asks for the index.
+    """
+    p, text = w.p, main(w).text
+    if w.drawn.cited is None and w.shape.task != "grounded":
+        said = set(sentences(text))
+        w.drawn.cited = [d.id for d in p.docs if said & set(sentences(d.text))]
+    if w.drawn.cited is None:  # the main answer was not a question over the documents
+        from_context(w)
+    ids = w.drawn.cited or []
+    if re.search(r"(?i)ind(?:ex|ices)", name):
+        by_id = {d.id: d.attrs.get("index", d.id) for d in p.docs}
+        ids = [by_id.get(i, i) for i in ids]
+    return ids
+
+
 def extracted(w: Work) -> dict:
     """The fields the prompt asks to extract, each found in the material or None."""
     if w.drawn.extracted is None:

@@ -18,7 +18,7 @@ from orchestra.sim.schema import resolve
 from orchestra.sim.shape import Shape
 from orchestra.sim.tasks import Drawn, Said, Work
 from orchestra.sim.understand import candidates, classify, extract_field, field_kind
-from orchestra.sim.words import hits, key_terms, stems
+from orchestra.sim.words import CITES, hits, key_terms, stems
 
 ENTITY = re.compile(r"(?i)^(?:city|location|place|country|region|town|destination|where)")
 NUMBERISH = re.compile(
@@ -104,6 +104,15 @@ def property_value(name: str, schema: dict, a: Ask, depth: int = 0, required: bo
         described = {str(v): a.labels.get(str(v), "") for v in values}
         label = tasks.label(w, described)[0]
         return next(v for v in values if str(v) == label)
+    if a.p.docs and CITES.search(low) and kind in ("array", "string"):  # the ids it drew on
+        return tasks.cited(w, name) if kind == "array" else ", ".join(tasks.cited(w, name))
+    if w.shape.task == "select" and kind in ("integer", "number", "string"):  # a numbered pick
+        said = tasks.main(w).data
+        if re.search(r"reason|why|rationale|explanation", low):
+            return said["reason"]
+        if re.search(r"index|choice|number|pick|selection|option|id$", low):
+            choice = str(said["choice"])
+            return int(choice) if kind != "string" and choice.isdigit() else choice
     if kind == "object":
         props = schema.get("properties")
         if props:
