@@ -192,7 +192,12 @@ SELECTION = {
 
 
 @pytest.mark.parametrize(
-    "question, best", [("When will my delivery arrive?", 2), ("How do I reset my password?", 3)]
+    "question, best",
+    [
+        ("When will my delivery arrive?", 2),
+        ("How do I reset my password?", 3),
+        ("My parcel has not arrived, where is it?", 2),  # no word shared: by topic
+    ],
 )
 def test_an_output_tool_over_numbered_choices_picks_by_the_question(question, best):
     prompt = (  # LlamaIndex's multi-select prompt, as its LLMMultiSelector sends it

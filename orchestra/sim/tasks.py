@@ -22,6 +22,7 @@ from orchestra.sim.read import Prompt
 from orchestra.sim.shape import Shape, Task
 from orchestra.sim.understand import (
     DONT_KNOW,
+    LEXICON,
     asked,
     candidates,
     classify,
@@ -455,9 +456,16 @@ def selected(w: Work) -> Said:
     best = found[0][0]
     q = set(stems(asked(w.p)))
     shared = [t for t in dict.fromkeys(words(w.p.listed[best])) if hits(stems(t), q)]
+    topics = [  # a choice's topic word whose usual neighbours the question has ("shipping")
+        t
+        for t in dict.fromkeys(words(w.p.listed[best]))
+        if hits(set(stems(LEXICON.get(t.lower(), ""))), q)
+    ]
     reason = (
         f"The question is about {' and '.join(shared)}, which choice {best} covers."
         if shared
+        else f"The question is a matter of {' and '.join(topics)}, which choice {best} covers."
+        if topics
         else f"Choice {best} is the closest to the question, though it shares no word with it."
     )
     low, high = w.shape.scale or (1, 10)

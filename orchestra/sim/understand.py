@@ -579,5 +579,8 @@ def relevance(question: str, choices: dict[str, str]) -> list[tuple[str, float]]
     out = []
     for key, bag in bags.items():
         own = bag - common or bag
-        out.append((key, min(1.0, hits(q, own) / max(min(len(q), len(own)), 1))))
+        # a topic word brings its usual neighbours at half weight ("shipping": a parcel)
+        near = set(stems(" ".join(LEXICON.get(w.lower(), "") for w in words(choices[key]))))
+        fit = hits(q, own) + 0.5 * hits(q - own, near - common)
+        out.append((key, min(1.0, fit / max(min(len(q), len(own)), 1))))
     return sorted(out, key=lambda kv: -kv[1])
