@@ -358,7 +358,7 @@ def planned_call(w: Work) -> Next:
 
 def tool_input(w: Work) -> Content:
     schema = w.shape.tool.get("input_schema") or {}
-    return Content(values=tools.arguments(w, planned_call(w), schema))
+    return Content(values=tools.arguments(w, planned_call(w), schema, named=value))
 
 
 def action(w: Work) -> Content:

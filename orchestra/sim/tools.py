@@ -9,7 +9,9 @@ planned. Every property the schema requires is present, with the schema's type.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from orchestra.sim import tasks
 from orchestra.sim.agent import Next
@@ -44,6 +46,9 @@ class Ask:
     """Values for the call, in order, not yet used."""
     quotes: list[str] = field(default_factory=list)
     """Quoted strings of the request, not yet used."""
+    named: Callable[..., Any] | None = None
+    """The JSON form's filler for one named field (``fill.value``): an output tool's prose
+    fields (feedback, reasons, key points) hold what the JSON form's keys of that name would."""
 
     @property
     def p(self) -> Prompt:
@@ -89,6 +94,51 @@ def place(text: str) -> str | None:
     return m.group(1).title() if m else None
 
 
+# Fields whose value is prose about the material, filled as the JSON form's keys are.
+PROSE = re.compile(
+    r"(?i)feedback|critique|suggestion|improvement|issue|comment|advice|reason|rationale|"
+    r"explanation|justification|key_?points|points|highlights|takeaways|bullets|tips|title|"
+    r"headline|quotes?|evidence"
+)
+
+
+FEEDBACK_LIST = re.compile(r"(?i)feedback|issue|suggestion|missing|improvement")
+
+
+def output_tool(w: Work) -> bool:
+    """The one tool the request forces (``tool_choice`` tool, structured output): its fields
+    hold the answer, not a call's operands."""
+    return w.shape.required and len(w.shape.offered) == 1
+
+
+def item_type(schema: dict, a: Ask) -> str:
+    return resolve(schema.get("items", {}), a.root)[0].get("type", "string")
+
+
+def records(name: str, item: dict, a: Ask, depth: int) -> list[dict] | None:
+    """One object per entity the material names, for a list of records ("people": each
+    person with the fields said near their name); None when no field anchors a record."""
+    props = item.get("properties", {})
+    anchor = next(
+        (k for k in props if field_kind(k) in ("person", "company", "email") or k == "name"),
+        None,
+    )
+    text = a.p.payload()
+    kind = field_kind(anchor) or "person" if anchor else None
+    found = candidates(kind, text) if kind else []
+    if len(found) < 2:
+        return None  # one record or none: the fields are read from the whole material
+    starts = sorted({text.find(f) for f in found if f in text})
+    out = []
+    for start, end in zip(starts, [*starts[1:], len(text)], strict=True):
+        part = text[start:end]
+        w = replace(a.w, p=replace(a.p, material=part, sections={}), drawn=tasks.Drawn())
+        sub = Ask(w, None, a.root, quotes=quoted(part), named=a.named)
+        need = set(item.get("required", props))
+        out.append({k: property_value(k, v, sub, depth + 1, k in need) for k, v in props.items()})
+    return out
+
+
 def property_value(name: str, schema: dict, a: Ask, depth: int = 0, required: bool = True):
     """A value for one property, from the algorithm its name and type call for.
 
@@ -113,6 +163,15 @@ def property_value(name: str, schema: dict, a: Ask, depth: int = 0, required: bo
         if re.search(r"index|choice|number|pick|selection|option|id$", low):
             choice = str(said["choice"])
             return int(choice) if kind != "string" and choice.isdigit() else choice
+    prose = kind == "string" or (
+        kind == "array" and item_type(schema, a) == "string" and not FEEDBACK_LIST.search(low)
+    )  # a list of feedback is the rubric's, below
+    if a.named and output_tool(w) and prose and PROSE.search(low):  # an output tool's prose
+        return a.named(w, name, repeated=kind == "array")
+    if kind == "array" and item_type(schema, a) == "object" and output_tool(w):
+        rows = records(name, resolve(schema.get("items", {}), a.root)[0], a, depth)
+        if rows is not None:
+            return rows
     if kind == "object":
         props = schema.get("properties")
         if props:
@@ -125,7 +184,7 @@ def property_value(name: str, schema: dict, a: Ask, depth: int = 0, required: bo
             if item.get("type") == "object" and item.get("properties"):
                 return [step_object(item, text, i, a) for i, text in enumerate(tasks.steps(w))]
             return tasks.steps(w)
-        if re.search(r"feedback|issue|suggestion|missing|improvement", low):
+        if FEEDBACK_LIST.search(low):
             return tasks.graded(w)["feedback"]
         if item.get("type", "string") not in ("string",) or item.get("enum"):
             return [property_value(name, schema.get("items", {}), a, depth + 1)]
@@ -232,7 +291,9 @@ def fill_number(name: str, schema: dict, nullable: bool, a: Ask) -> float | int 
             else a.labels or {"yes": "", "no": ""}
         )
         return tasks.label(a.w, labels)[1]
-    elif re.search(r"score|total|rating|grade", low):
+    elif re.search(r"score|rating|grade", low) or (
+        low == "total" and a.w.shape.task in ("score", "review")
+    ):
         value = tasks.graded(a.w)["total"] * schema.get("maximum", 5 if integer else 1)
     else:
         raw = extract_field(name, p.payload(), quality, rng) or ""
@@ -250,9 +311,12 @@ def fill_number(name: str, schema: dict, nullable: bool, a: Ask) -> float | int 
     return round(value) if integer else round(value, 2)
 
 
-def arguments(w: Work, call: Next | None, schema: dict) -> dict:
-    """The input for one tool call: every property filled, the required ones always."""
-    a = Ask(w, call, root=schema)
+def arguments(
+    w: Work, call: Next | None, schema: dict, named: Callable[..., Any] | None = None
+) -> dict:
+    """The input for one tool call: every property filled, the required ones always.
+    ``named``: the JSON form's filler for an output tool's prose fields (``fill.value``)."""
+    a = Ask(w, call, root=schema, named=named)
     schema = resolve(schema, schema)[0]  # a recursive model's schema is a bare "$ref"
     props = schema.get("properties", {})
     required = set(schema.get("required", []))

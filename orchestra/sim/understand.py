@@ -294,6 +294,13 @@ def extract_field(name: str, text: str, quality: float, rng: random.Random) -> s
         ):
             inner = candidates(kind, value) if kind else []
             found.append(inner[0] if inner else value)
+    if kind and not found:  # written inline after its name: "Total: $37.50", "due on May 2"
+        label = r"[\s_-]+".join(map(re.escape, re.findall(r"[A-Za-z]+", name)))
+        for m in re.finditer(rf"(?i)\b{label}\b[ \t]*(?:[:=]|is|was|of|on)?[ \t]*", text):
+            near = candidates(kind, text[m.end() : m.end() + 40])
+            if near and text[m.end() :].lstrip().startswith(near[0][:1]):
+                found.append(near[0])
+                break
     if kind:
         found += [c for c in candidates(kind, text) if c not in found]
     if rng.random() > quality:

@@ -1,0 +1,119 @@
+"""Structured output and forced output tools: the fields hold the answer to the prompt's task.
+
+LangChain's `with_structured_output`, Pydantic AI's default output and `output_config.format`
+all hand the model a schema to fill. Before, an output tool's prose fields were filled like a
+tool call's arguments: key points were three key terms, a list of people held the first person
+only, and an invoice's `total` was a rubric grade (0.0).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+from pydantic import BaseModel
+from sim_requests import request
+
+from orchestra.sim.brain import answer
+
+ARTICLE = (
+    "The city council approved a new bike lane network on Tuesday. The plan adds 40 km of "
+    "protected lanes over three years. It will cost 12 million euros, funded mostly by a "
+    "national grant. Shop owners on Main Street worry about losing parking. Construction starts "
+    "in March on the river route."
+)
+
+
+class Summary(BaseModel):
+    """A summary of the article."""
+
+    title: str
+    summary: str
+    key_points: list[str]
+
+
+class Person(BaseModel):
+    name: str
+    age: int | None
+    email: str | None
+
+
+class People(BaseModel):
+    """Everyone mentioned."""
+
+    people: list[Person]
+
+
+class Invoice(BaseModel):
+    """An invoice's fields."""
+
+    invoice_number: str
+    vendor: str
+    total: float
+    due_date: str
+
+
+def filled(prompt: str, model: type[BaseModel], how: str) -> BaseModel:
+    """The model's fields as the simulator fills them: by a forced tool or structured output."""
+    schema = model.model_json_schema()
+    if how == "structured output":
+        got = answer(request(prompt, json_schema=schema), 1.0, random.Random(0)).text
+        return model.model_validate_json(got)
+    tool = {"name": model.__name__, "description": model.__doc__ or "", "input_schema": schema}
+    choice = {"type": "tool", "name": model.__name__}
+    got = answer(request(prompt, tools=[tool], tool_choice=choice), 1.0, random.Random(0))
+    return model.model_validate(got.tool_input)
+
+
+HOW = ["forced tool", "structured output"]
+
+
+@pytest.mark.parametrize("how", HOW)
+def test_key_points_are_the_articles_points_not_key_terms(how):
+    got = filled(f"Summarize this article.\n\n{ARTICLE}", Summary, how)
+    assert len(got.key_points) >= 2
+    assert all(p in ARTICLE and len(p.split()) >= 5 for p in got.key_points), got.key_points
+    assert got.summary and got.title
+
+
+@pytest.mark.parametrize("how", HOW)
+def test_a_list_of_records_has_one_per_person_with_their_own_fields(how):
+    text = (
+        "Extract everyone mentioned: Maria Lopez (34, maria@example.com) met Tom Baker, who is "
+        "51. Tom has no email."
+    )
+    got = filled(text, People, how).model_dump()["people"]
+    assert got == [
+        {"name": "Maria Lopez", "age": 34, "email": "maria@example.com"},
+        {"name": "Tom Baker", "age": 51, "email": None},
+    ]
+
+
+@pytest.mark.parametrize("how", HOW)
+def test_a_labelled_amount_is_read_where_it_is_labelled(how):
+    text = (
+        "Extract the invoice fields.\n\nINVOICE INV-3391 from Acme Supplies Ltd. 3 x Widget at "
+        "$4.50, 2 x Gadget at $12.00. Total: $37.50. Due: March 31, 2025."
+    )
+    got = filled(text, Invoice, how)
+    assert (got.invoice_number, got.total, got.due_date) == ("INV-3391", 37.5, "2025-03-31")
+    assert got.vendor.startswith("Acme Supplies")
+
+
+def test_a_rubric_grades_feedback_list_is_still_the_rubrics():
+    class Grade(BaseModel):
+        total: float
+        feedback: list[str]
+
+    prompt = (
+        "Score the text against this rubric:\n- Mentions the price\n- At most 20 words\n"
+        "Text: A fast blender for smoothies and soups, with a glass jug and six speeds."
+    )
+    tool = {"name": "Grade", "input_schema": Grade.model_json_schema()}
+    got = answer(
+        request(prompt, tools=[tool], tool_choice={"type": "tool", "name": "Grade"}),
+        1.0,
+        random.Random(0),
+    ).tool_input
+    assert any("price" in f.lower() for f in got["feedback"]), json.dumps(got)
