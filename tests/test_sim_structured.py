@@ -117,3 +117,44 @@ def test_a_rubric_grades_feedback_list_is_still_the_rubrics():
         random.Random(0),
     ).tool_input
     assert any("price" in f.lower() for f in got["feedback"]), json.dumps(got)
+
+
+class LineItem(BaseModel):
+    description: str
+    quantity: int
+    unit_price: float
+    line_total: float | None = None
+
+
+class Order(BaseModel):
+    """An order's lines."""
+
+    items: list[LineItem]
+
+
+ORDER = "We bought 3 x Widget at $4.50, 2 x Gadget at $12.00 and 4 units of Steel Bolt for $1.20."
+
+
+@pytest.mark.parametrize("how", HOW)
+def test_line_items_are_one_record_each_with_their_own_numbers(how):
+    got = filled(f"Extract the order's lines.\n\n{ORDER}", Order, how).model_dump()["items"]
+    assert got == [
+        {"description": "Widget", "quantity": 3, "unit_price": 4.5, "line_total": 13.5},
+        {"description": "Gadget", "quantity": 2, "unit_price": 12.0, "line_total": 24.0},
+        {"description": "Steel Bolt", "quantity": 4, "unit_price": 1.2, "line_total": 4.8},
+    ]
+
+
+def test_a_weak_model_misses_lines_but_keeps_each_lines_numbers():
+    schema = Order.model_json_schema()
+    counts = []
+    for seed in range(30):
+        text = answer(
+            request(f"Extract the order's lines.\n\n{ORDER}", json_schema=schema),
+            0.3,
+            random.Random(seed),
+        ).text
+        lines = Order.model_validate_json(text).items
+        counts.append(len(lines))
+        assert all(x.line_total == round(x.quantity * x.unit_price, 2) for x in lines)
+    assert set(counts) == {2, 3}  # some runs lose a line, none invents one

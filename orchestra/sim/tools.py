@@ -19,7 +19,13 @@ from orchestra.sim.read import Prompt
 from orchestra.sim.schema import resolve
 from orchestra.sim.shape import Shape
 from orchestra.sim.tasks import Drawn, Said, Work
-from orchestra.sim.understand import candidates, classify, extract_field, field_kind
+from orchestra.sim.understand import (
+    candidates,
+    classify,
+    extract_field,
+    field_kind,
+    line_items,
+)
 from orchestra.sim.words import CITES, hits, key_terms, stems
 
 ENTITY = re.compile(r"(?i)^(?:city|location|place|country|region|town|destination|where)")
@@ -115,6 +121,29 @@ def item_type(schema: dict, a: Ask) -> str:
     return resolve(schema.get("items", {}), a.root)[0].get("type", "string")
 
 
+PRICED = re.compile(r"(?i)qty|quantity|count|units|price|cost|rate|amount|total")
+
+
+def item_field(name: str, schema: dict, row: dict[str, str], a: Ask):
+    """One field of a listed item: its name, quantity, unit price, or quantity x price."""
+    schema, nullable = resolve(schema, a.root)
+    kind, low = schema.get("type", "string"), name.lower()
+    price = float(re.sub(r"[^\d.]", "", row["price"].replace(",", "")))
+    if re.search(r"qty|quantity|count|units", low):
+        value: Any = int(row["quantity"])
+    elif re.search(r"total|amount|line|subtotal|sum", low):
+        value = round(int(row["quantity"]) * price, 2)
+    elif re.search(r"price|cost|rate|each", low):
+        value = price if kind in ("number", "integer") else row["price"]
+    elif re.search(r"name|description|product|item|title|sku|article", low):
+        value = row["name"]
+    else:
+        return None if nullable else ""
+    if kind == "string":
+        return str(value)
+    return round(value) if kind == "integer" and isinstance(value, float) else value
+
+
 def records(name: str, item: dict, a: Ask, depth: int) -> list[dict] | None:
     """One object per entity the material names, for a list of records ("people": each
     person with the fields said near their name); None when no field anchors a record."""
@@ -126,7 +155,12 @@ def records(name: str, item: dict, a: Ask, depth: int) -> list[dict] | None:
     text = a.p.payload()
     kind = field_kind(anchor) or "person" if anchor else None
     found = candidates(kind, text) if kind else []
-    if len(found) < 2:
+    if len(found) < 2:  # no two named records: listed items with a quantity and a price?
+        rows = line_items(text)
+        if len(rows) > 1 and a.w.rng.random() > a.w.quality:  # a weaker model misses one
+            rows.pop(a.w.rng.randrange(len(rows)))
+        if rows and any(PRICED.search(k) for k in props):
+            return [{k: item_field(k, v, row, a) for k, v in props.items()} for row in rows]
         return None  # one record or none: the fields are read from the whole material
     starts = sorted({text.find(f) for f in found if f in text})
     out = []

@@ -269,6 +269,31 @@ def candidates(kind: str, text: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+MONEY_VALUE = r"[$€£]\s?\d[\d,]*(?:\.\d+)?|\d[\d,]*(?:\.\d+)?\s?(?:USD|EUR|GBP)\b"
+LINE_ITEM = (
+    re.compile(  # "3 x Widget at $4.50", "2 × Gadget @ €12", "4 units of Bolt for $1.20 each"
+        rf"(?P<qty>\d+)\s*(?:x|×|pcs?\.?|units? of|items? of)\s+(?P<name>[A-Za-z][\w'-]*"
+        rf"(?:\s+[A-Za-z][\w'-]*){{0,4}}?)\s+(?:at|@|for)\s+(?P<price>{MONEY_VALUE})"
+        rf"|(?P<name2>[A-Z][\w'-]*(?:\s+[A-Za-z][\w'-]*){{0,4}}?)\s+(?:x|×)\s*(?P<qty2>\d+)"
+        rf"\s+(?:at|@|for)\s+(?P<price2>{MONEY_VALUE})"
+    )
+)
+
+
+def line_items(text: str) -> list[dict[str, str]]:
+    """The items a text lists with a quantity and a price, as written, in order:
+    ``line_items("3 x Widget at $4.50")`` is ``[{"name": "Widget", "quantity": "3",
+    "price": "$4.50"}]``."""
+    return [
+        {
+            "name": m["name"] or m["name2"],
+            "quantity": m["qty"] or m["qty2"],
+            "price": m["price"] or m["price2"],
+        }
+        for m in LINE_ITEM.finditer(text)
+    ]
+
+
 def key_values(text: str) -> dict[str, str]:
     """ "Key: value" lines of a text: ``{"Order id": "A-17"}``."""
     return {
