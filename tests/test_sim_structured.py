@@ -158,3 +158,15 @@ def test_a_weak_model_misses_lines_but_keeps_each_lines_numbers():
         counts.append(len(lines))
         assert all(x.line_total == round(x.quantity * x.unit_price, 2) for x in lines)
     assert set(counts) == {2, 3}  # some runs lose a line, none invents one
+
+
+class Sentiment(BaseModel):
+    sentiment: str
+    reasons: list[str]
+
+
+@pytest.mark.parametrize("how", HOW)
+def test_a_quoted_review_at_the_end_is_the_material_and_the_reasons_come_from_it(how):
+    review = "The blender is loud and it broke after a week. Terrible."
+    got = filled(f"What is the sentiment of this review? '{review}'", Sentiment, how)
+    assert got.reasons and all(r in review for r in got.reasons), got.reasons

@@ -97,6 +97,8 @@ def items(w: Work, n: int | None, name: str = "") -> list[str]:
     p = w.p
     if w.shape.task == "plan" or re.search(r"step|subtask|task|action|milestone", name, re.I):
         found = tasks.steps(w)
+    elif re.search(r"(?i)reason|evidence|why", name) and sentences(p.payload()):
+        found = sentences(p.payload())  # what in the material the answer rests on
     elif w.shape.task == "summarize" or len(sentences(FORMAT.sub(" ", p.payload()))) >= 3:
         ranked = tasks.summary(w, quality=1.0)  # central sentences first
         found = sorted(sentences(p.payload()), key=lambda s: s not in ranked)

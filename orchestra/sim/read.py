@@ -470,7 +470,9 @@ def read(req: Request) -> Prompt:
             inner.strip()
         ):  # material; a short body may be a format template, an imperative one is the task
             instructions = instructions.replace(inner, " ")
-    quoted = re.search(r'(?s)("""|```)(.*?)\1', full)
+    quoted = re.search(r'(?s)("""|```)(.*?)\1', full) or re.search(  # a quote ending the turn
+        r"""(?s)(?<=[:?.!] )(["'“‘])((?:(?!\1).){20,}?)(?:["'”’])[ \t]*\.?\s*$""", full
+    )  # "What is the sentiment of this review? 'The blender broke.'": the review is material
     shown = (
         quoted
         and re.search(  # a block after "the output schema:" shows the form
