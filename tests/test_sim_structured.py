@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import random
+from typing import Literal
 
 import pytest
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sim_requests import request
 
 from orchestra.sim.brain import answer
@@ -170,3 +171,52 @@ def test_a_quoted_review_at_the_end_is_the_material_and_the_reasons_come_from_it
     review = "The blender is loud and it broke after a week. Terrible."
     got = filled(f"What is the sentiment of this review? '{review}'", Sentiment, how)
     assert got.reasons and all(r in review for r in got.reasons), got.reasons
+
+
+class Route(BaseModel):
+    destination: Literal["math", "history", "coding"]
+    next_inputs: str
+
+
+class Entities(BaseModel):
+    people: list[str]
+    organizations: list[str]
+    locations: list[str]
+
+
+class Questions(BaseModel):
+    questions: list[str] = Field(description="3 questions a reader might ask")
+
+
+class Decision(BaseModel):
+    approve: bool
+    reason: str
+
+
+@pytest.mark.parametrize("how", HOW)
+def test_a_router_names_the_expert_by_topic_and_passes_the_request_on(how):
+    request_ = "How do I reverse a list in Python?"
+    got = filled(f"Route the user's request to the right expert.\nRequest: {request_}", Route, how)
+    assert got.destination == "coding" and request_ in got.next_inputs
+
+
+@pytest.mark.parametrize("how", HOW)
+def test_entity_lists_hold_names_not_key_terms(how):
+    text = "Angela Merkel met Satya Nadella of Microsoft in Berlin on Monday, then flew to Paris."
+    got = filled(f"Extract entities. Text: {text}", Entities, how)
+    assert got.people == ["Angela Merkel", "Satya Nadella"]
+    assert got.organizations == ["Microsoft"] and got.locations == ["Berlin", "Paris"]
+
+
+@pytest.mark.parametrize("how", HOW)
+def test_questions_on_a_text_are_questions_about_it_as_many_as_asked(how):
+    text = "The Aurora Library opened in 1921 on the north bank of the river. It holds 2.4 million books."
+    got = filled(f"Generate questions about this text: {text}", Questions, how).questions
+    assert len(got) == 3 and all(q.endswith("?") for q in got), got
+
+
+@pytest.mark.parametrize("how", HOW)
+def test_one_reason_is_a_string_as_the_schema_says(how):
+    prompt = "Should we approve this refund? The item arrived broken. Policy: refund broken items."
+    got = filled(prompt, Decision, how)  # validation fails on a list
+    assert isinstance(got.reason, str) and got.reason

@@ -39,6 +39,7 @@ VERDICT = r"verdict|evaluation|decision|grade|assessment|judg|status|approval"
 LABEL = r"label|categor|class|sentiment|intent|topic|tone|priority|urgency|type"
 FEEDBACK = r"feedback|critique|suggestion|improvement|issue|comment|advice|problem"
 ITEM = r"step|subtask|task|item|idea|point|action|bullet|todo|milestone|question|reason|tip"
+REASONING_ONE = r"reason|rationale|explanation|justification|why"
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,10 @@ def value(w: Work, name: str, choices: list[str] | None = None, repeated: bool =
         k = (COUNTS.get(most.group(1).lower()) or int(most.group(1))) if most else 5
         found = keywords(w.p.payload(), k, w.quality, w.rng)
         return found if repeated else ", ".join(found)
-    if repeated or re.fullmatch(rf"(?:{ITEM})s?", low) or re.search(rf"(?:{ITEM})s$", low):
+    one_reason = not repeated and re.fullmatch(REASONING_ONE, low)  # "reason": one, in words
+    if not one_reason and (
+        repeated or re.fullmatch(rf"(?:{ITEM})s?", low) or re.search(rf"(?:{ITEM})s$", low)
+    ):
         if re.search(r"quote|evidence|citation", low):
             return quotes(w)
         if re.search(FEEDBACK, low):

@@ -15,9 +15,10 @@ from typing import Any
 
 from orchestra.sim import tasks
 from orchestra.sim.agent import Next
+from orchestra.sim.generate import questions
 from orchestra.sim.read import Prompt
 from orchestra.sim.schema import resolve
-from orchestra.sim.shape import Shape
+from orchestra.sim.shape import Shape, question_count
 from orchestra.sim.tasks import Drawn, Said, Work
 from orchestra.sim.understand import (
     candidates,
@@ -201,7 +202,10 @@ def property_value(name: str, schema: dict, a: Ask, depth: int = 0, required: bo
         kind == "array" and item_type(schema, a) == "string" and not FEEDBACK_LIST.search(low)
     )  # a list of feedback is the rubric's, below
     if a.named and output_tool(w) and prose and PROSE.search(low):  # an output tool's prose
-        return a.named(w, name, repeated=kind == "array")
+        got = a.named(w, name, repeated=kind == "array")
+        if kind == "array":
+            return got if isinstance(got, list) else [got]
+        return " ".join(map(str, got)) if isinstance(got, list) else str(got)  # the type holds
     if kind == "array" and item_type(schema, a) == "object" and output_tool(w):
         rows = records(name, resolve(schema.get("items", {}), a.root)[0], a, depth)
         if rows is not None:
@@ -220,6 +224,9 @@ def property_value(name: str, schema: dict, a: Ask, depth: int = 0, required: bo
             return tasks.steps(w)
         if FEEDBACK_LIST.search(low):
             return tasks.graded(w)["feedback"]
+        if output_tool(w) and re.search(r"question|quer", low):  # questions on the material
+            n = question_count(f"{schema.get('description', '')} {p.instructions}")
+            return questions(p, n, quality, rng)
         if item.get("type", "string") not in ("string",) or item.get("enum"):
             return [property_value(name, schema.get("items", {}), a, depth + 1)]
         if field_kind(name):  # "emails", "dates": every match
@@ -233,6 +240,8 @@ def property_value(name: str, schema: dict, a: Ask, depth: int = 0, required: bo
         return fill_number(name, schema, nullable, a)
     if a.positional and isinstance(a.positional[0], str):
         return a.positional.pop(0)
+    if output_tool(w) and re.search(r"^(?:next_)?(?:inputs?|request|query|question)$", low):
+        return p.payload("request", "question", "query", "input")  # what to pass on
     if a.call and a.call.expression and re.search(r"expr|formula|input|query|math|calc", low):
         return a.call.expression
     if ENTITY.search(low) or field_kind(name) == "place":

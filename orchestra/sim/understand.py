@@ -42,6 +42,9 @@ LEXICON = {
     "finance": "stock bank interest loan invest inflation rate",
     "travel": "flight hotel trip vacation airport booking passport",
     "food": "recipe restaurant meal cook dish taste dinner",
+    "coding": "code python javascript java function list array bug program script compile api",
+    "math": "equation solve calculate sum integral algebra derivative percent fraction number",
+    "history": "war century king queen empire ancient revolution dynasty medieval treaty",
     # sentiment and tone
     "positive": "love great thanks excellent happy good amazing wonderful best fantastic perfect",
     "negative": "bad terrible angry broken hate disappointed worst awful poor refund never",
@@ -194,7 +197,7 @@ KINDS = [
     ("money", "amount price cost total fee budget salary payment refund charge"),
     ("percent", "percent rate discount pct"),
     ("company", "company organization organisation org employer vendor brand business firm"),
-    ("person", "name person customer contact sender author manager who"),
+    ("person", "name person people persons customer contact sender author manager who"),
     ("product", "product item device model"),
     ("place", "city location place country where"),
     ("number", "count quantity qty number age year size seats"),
