@@ -220,3 +220,20 @@ def test_one_reason_is_a_string_as_the_schema_says(how):
     prompt = "Should we approve this refund? The item arrived broken. Policy: refund broken items."
     got = filled(prompt, Decision, how)  # validation fails on a list
     assert isinstance(got.reason, str) and got.reason
+
+
+def text_reply(prompt: str, quality: float = 1.0, seed: int = 0) -> str:
+    return answer(request(prompt), quality, random.Random(seed)).text
+
+
+def test_a_rewrite_works_on_the_given_text_in_the_asked_tone():
+    email = "Send me the report now. You are late again."
+    polite = text_reply(f"Rewrite this email to be more polite: '{email}'")
+    assert polite.startswith("Could you please send me the report")
+    assert "now" not in polite and "again" not in polite and "Thank you." in polite
+    formal = text_reply("Rewrite this in a formal tone: 'I can't come today, it's raining!'")
+    assert "cannot" in formal and "it is" in formal and "!" not in formal
+    weak = {
+        text_reply(f"Rewrite this email to be more polite: '{email}'", 0.2, s) for s in range(12)
+    }
+    assert any("You are late" in w for w in weak)  # a weaker model leaves a sentence as it was

@@ -351,6 +351,50 @@ def questions(p: Prompt, n: int, quality: float, rng: random.Random) -> list[str
     return quiz(p.payload("context", "text", "document", "passage"), n, quality, rng)
 
 
+# ---------------------------------------------------------------- rewrite
+
+REWRITE = re.compile(r"(?i)\b(?:rewrite|rephrase|reword|paraphrase|polish|edit|soften)\b")
+ORDERS = (
+    "send give call fix do tell write reply pay return stop come make check update finish "
+    "submit bring answer email book cancel change sort clean move read sign"
+).split()
+CONTRACTIONS = {
+    "don't": "do not", "doesn't": "does not", "can't": "cannot", "won't": "will not",
+    "isn't": "is not", "aren't": "are not", "i'm": "I am", "you're": "you are",
+    "it's": "it is", "we're": "we are", "they're": "they are", "didn't": "did not",
+}  # fmt: skip
+
+
+def rewrite(text: str, instructions: str, quality: float, rng: random.Random) -> str:
+    """``text`` in the asked tone, sentence by sentence: polite (an order becomes a request,
+    the pressure words go, a thank-you closes), formal (no contractions, no exclamations), or
+    as it was. A weaker model leaves a sentence as it was."""
+    polite = re.search(
+        r"(?i)polite|friendl|kind|soft|courteous|professional|diplomat", instructions
+    )
+    formal = re.search(r"(?i)formal|professional", instructions)
+    out = []
+    for s in sentences(text):
+        if len(out) and rng.random() > quality:
+            out.append(s)
+            continue
+        if polite:
+            s = re.sub(r"(?i),?\s*\b(?:right now|now|immediately|asap|again|at once)\b", "", s)
+            first = s.split()[0].lower() if s.split() else ""
+            if first in ORDERS:
+                s = f"Could you please {s[0].lower()}{s[1:].rstrip('.!')}?"
+            elif re.match(r"(?i)you(?:'re| are| have)\b", s):
+                s = f"I noticed that {s[0].lower()}{s[1:]}"
+        if formal:
+            for short, long in CONTRACTIONS.items():
+                s = re.sub(rf"(?i)\b{re.escape(short)}", long, s)
+            s = s.replace("!", ".")
+        out.append(re.sub(r"\s+([.?!,])", r"\1", s).strip())
+    if polite and not re.search(r"(?i)\bthank", text):
+        out.append("Thank you.")
+    return " ".join(out)
+
+
 # ---------------------------------------------------------------- generic
 
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from orchestra.sim import agent
-from orchestra.sim.generate import generic, plan, questions, reply, write
+from orchestra.sim.generate import REWRITE, generic, plan, questions, reply, rewrite, write
 from orchestra.sim.read import Prompt
 from orchestra.sim.shape import Shape, Task
 from orchestra.sim.understand import (
@@ -423,6 +423,10 @@ def transformed(w: Work) -> str:
 
 
 def written(w: Work) -> Said:
+    feedback = w.p.sections.get("feedback")
+    if not (w.p.handed or feedback) and REWRITE.search(w.p.request) and (own := material(w.p)):
+        text = rewrite(own, w.p.instructions, w.quality, w.rng)  # "Rewrite this: '...'"
+        return Said(text, {"text": text})
     text = transformed(w) if w.p.handed and not w.p.sections.get("feedback") else drafted(w)
     return Said(text, {"text": text})
 
@@ -523,9 +527,19 @@ def answered(w: Work) -> str:
 def generic_task(w: Work) -> Said:
     if w.p.sections.get("feedback"):
         text = drafted(w)
+    elif w.p.handed:
+        text = transformed(w)
+    elif REWRITE.search(w.p.request) and (own := material(w.p)):  # "Rewrite this: '...'"
+        text = rewrite(own, w.p.instructions, w.quality, w.rng)
     else:
-        text = transformed(w) if w.p.handed else answered(w)
+        text = answered(w)
     return Said(text, {"response": text})
+
+
+def material(p: Prompt) -> str:
+    """The text a request gives to work on, apart from its instruction ("" when none)."""
+    own = p.sections.get("quoted") or p.material
+    return "" if own.strip() in (p.user.strip(), p.request.strip()) else own
 
 
 TASKS: dict[Task, Callable[[Work], Said]] = {
