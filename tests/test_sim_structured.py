@@ -237,3 +237,41 @@ def test_a_rewrite_works_on_the_given_text_in_the_asked_tone():
         text_reply(f"Rewrite this email to be more polite: '{email}'", 0.2, s) for s in range(12)
     }
     assert any("You are late" in w for w in weak)  # a weaker model leaves a sentence as it was
+
+
+@pytest.mark.parametrize(
+    "prompt, check",
+    [
+        (
+            "Return the tags for this post as a JSON list of strings: 'Just finished my first "
+            "marathon in Berlin, 4 hours of pain and joy!'",
+            lambda got: "marathon" in got and "berlin" in got,
+        ),
+        (
+            "Give me the names of everyone mentioned as a JSON list: Maria Lopez met Tom Baker "
+            "in Leeds.",
+            lambda got: got == ["Maria Lopez", "Tom Baker"],
+        ),
+        (
+            "Suggest three questions a reader might ask about this text, as a JSON array of "
+            "strings: The Aurora Library opened in 1921. It holds 2.4 million books.",
+            lambda got: len(got) == 3 and all(q.endswith("?") for q in got),
+        ),
+    ],
+)
+def test_a_json_list_asked_for_is_a_bare_array_of_what_was_named(prompt, check):
+    got = json.loads(text_reply(prompt))
+    assert isinstance(got, list) and all(isinstance(x, str) for x in got), got
+    assert check(got), got
+
+
+def test_a_label_then_an_explanation_when_both_are_asked_for():
+    review = "The hotel room was clean but the staff were rude and the breakfast was cold."
+    got = text_reply(
+        f"Classify the sentiment as positive or negative, then explain in one sentence.\n"
+        f"Review: {review}"
+    )
+    label, why = got.split("\n", 1)
+    assert label == "negative" and "rude" in why and why.count(".") == 1
+    only = text_reply(f"Classify the sentiment as positive or negative.\nReview: {review}")
+    assert only == "negative"  # no explanation unless asked

@@ -18,10 +18,11 @@ from dataclasses import dataclass, replace
 
 from orchestra.sim import tasks, tools
 from orchestra.sim.agent import Next, next_call
+from orchestra.sim.generate import questions
 from orchestra.sim.read import IMPERATIVE, Prompt, Slot
-from orchestra.sim.shape import Form, Shape, Tag, react_question
+from orchestra.sim.shape import Form, Shape, Tag, question_count, react_question
 from orchestra.sim.tasks import Work
-from orchestra.sim.understand import extract_field, field_kind, keywords, sentences
+from orchestra.sim.understand import candidates, extract_field, field_kind, keywords, sentences
 from orchestra.sim.words import (
     CITES,
     COUNTS,
@@ -142,6 +143,12 @@ def value(w: Work, name: str, choices: list[str] | None = None, repeated: bool =
     ):
         if re.search(r"quote|evidence|citation", low):
             return quotes(w)
+        if re.search(r"question|quer", low) and shape.task not in ("plan", "review", "score"):
+            n = shape.count or question_count(w.p.instructions)
+            return questions(w.p, n, w.quality, w.rng)  # questions on the material
+        kind = field_kind(name)
+        if repeated and kind and (found := candidates(kind, w.p.payload())):
+            return found  # "names": every person the material names
         if re.search(FEEDBACK, low):
             return tasks.verdict(w, list(shape.choices) or ["PASS", "FAIL"]).feedback
         return items(w, shape.count, name)
@@ -377,6 +384,10 @@ def action(w: Work) -> Content:
 
 
 def json_object(w: Work) -> Content:
+    if w.shape.json_list:  # a bare array of strings
+        got = value(w, w.shape.json_list, repeated=True)
+        got = got if isinstance(got, list) else [got]
+        return Content(values=[str(x) for x in got], is_json=True)
     if w.shape.example:
         return Content(values=example(w, w.shape.example), is_json=True)
     return Content(values=tasks.main(w).data, is_json=True)
@@ -392,6 +403,10 @@ def listing(w: Work) -> Content:
 
 def plain_text(w: Work) -> Content:
     said = tasks.main(w)
+    shape = w.shape
+    if shape.task == "classify" and shape.choices and not shape.only and said.text in shape.choices:
+        if tasks.EXPLAIN.search(w.p.instructions):  # "then explain in one sentence"
+            return Content(text=f"{said.text}\n{tasks.why_label(w, said.text)}")
     return Content(text=said.text, is_json=said.is_json)
 
 

@@ -128,7 +128,8 @@ IMPERATIVE = re.compile(
     r"(?i)^\W*(?:please\s+)?(?:summari[sz]e|classify|categori[sz]e|extract|write|draft|compose|"
     r"rewrite|revise|translate|answer|respond|reply|return|output|provide|give|list|name|"
     r"identify|explain|describe|plan|break|fill(?: in| out)?|complete|score|grade|rate|evaluate|review|critique|assess|"
-    r"turn|convert|condense|shorten|rephrase|paraphrase|reformat|copy|select|choose|"
+    r"turn|convert|condense|shorten|rephrase|paraphrase|reformat|copy|select|choose|suggest|"
+    r"propose|brainstorm|"
     r"analy[sz]e|read|use|think|put|format|create|generate|make|tl;?dr|begin|you must|"
     r"this is the expected|your (?:final )?(?:answer|response|output)|only|do not|don't)\b"
 )

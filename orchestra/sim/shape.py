@@ -137,6 +137,8 @@ class Shape:
     """Structured output: the "tool" call is sent as JSON text."""
     example: dict | None = None
     """A JSON object written in the prompt: the answer takes its keys and nesting."""
+    json_list: str = ""
+    """What a bare JSON array asked for holds ("Return the tags ... as a JSON list": tags)."""
     tags: list[Tag] = field(default_factory=list)
     slots: list[Slot] = field(default_factory=list)
     """The plain-text template's slots (form "template"), from ``read.Prompt.template``."""
@@ -184,6 +186,13 @@ def detect_task(instructions: str) -> Task:
         if (m := re.search(pattern, instructions, re.I))
     ]
     return min(found)[1] if found else "generic"
+
+
+JSON_LIST = re.compile(r"(?i)\bjson\s+(?:list|array)(?:\s+of\s+(\w+))?")
+LISTED_NOUN = re.compile(  # "Return the tags", "list five keywords", "give me the names"
+    r"(?i)\b(?:return|list|give|extract|output|provide|generate|suggest|name)\s+(?:me\s+)?"
+    r"(?:the\s+|all\s+|some\s+|(?:\d+|three|four|five|six|ten)\s+)?(?!json\b)([a-z]+s)\b"
+)
 
 
 def wants_json(instructions: str, full: str = "") -> bool:
@@ -757,6 +766,11 @@ def shape_of(p: Prompt, req: Request) -> Shape:
         shape.form, shape.example = "json", schema_example(json_in(p.user) or json_in(text))
         shape.example = shape.example or commented_keys(p.user)
         shape.fence = bool(re.search(r"(?i)markdown code snippet|```json", text))
+        listing = JSON_LIST.search(text)
+        if shape.example is None and listing:  # a bare array: of what the request names
+            named = LISTED_NOUN.search(text)
+            shape.json_list = (named.group(1) if named else listing.group(1) or "items").lower()
+            return shape
         if shape.example is None and shape.task not in ("extract", "score"):
             shape.example = prose_keys(text)
         return shape

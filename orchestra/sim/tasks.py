@@ -297,6 +297,21 @@ def classified(w: Work) -> Said:
     return Said(name, {"label": name, "confidence": confidence})
 
 
+def why_label(w: Work, name: str) -> str:
+    """One sentence on why the text reads as ``name``: its clause with most of the label's
+    words ("the staff were rude and the breakfast was cold" for negative)."""
+    cue = set(stems(f"{name} {w.shape.choices.get(name, '')} {LEXICON.get(name.lower(), '')}"))
+    parts = re.split(r"(?<=[.!?])\s+|,\s*(?:but|and|while)?\s*|\s+but\s+", w.p.payload())
+    best = max(parts, key=lambda x: hits(cue, set(stems(x))), default="")
+    return f'The text says "{best.strip().rstrip(".!?")}", which reads as {name}.'
+
+
+EXPLAIN = re.compile(
+    r"(?i)\b(?:then|and|also)\s+(?:briefly\s+)?(?:explain|justify|say why|give (?:a|your|the) "
+    r"reason)|\bexplain (?:why|your)\b"
+)
+
+
 def next_speaker(w: Work) -> str | None:
     """Who speaks next in a group chat ("select the next role"): of the roles that did not
     speak last, the one whose description (its first "name: ..." line) fits the last message."""

@@ -145,7 +145,7 @@ def item_field(name: str, schema: dict, row: dict[str, str], a: Ask):
     return round(value) if kind == "integer" and isinstance(value, float) else value
 
 
-def records(name: str, item: dict, a: Ask, depth: int) -> list[dict] | None:
+def records(item: dict, a: Ask, depth: int) -> list[dict] | None:
     """One object per entity the material names, for a list of records ("people": each
     person with the fields said near their name); None when no field anchors a record."""
     props = item.get("properties", {})
@@ -154,7 +154,7 @@ def records(name: str, item: dict, a: Ask, depth: int) -> list[dict] | None:
         None,
     )
     text = a.p.payload()
-    kind = field_kind(anchor) or "person" if anchor else None
+    kind = (field_kind(anchor) or "person") if anchor else None
     found = candidates(kind, text) if kind else []
     if len(found) < 2:  # no two named records: listed items with a quantity and a price?
         rows = line_items(text)
@@ -207,7 +207,7 @@ def property_value(name: str, schema: dict, a: Ask, depth: int = 0, required: bo
             return got if isinstance(got, list) else [got]
         return " ".join(map(str, got)) if isinstance(got, list) else str(got)  # the type holds
     if kind == "array" and item_type(schema, a) == "object" and output_tool(w):
-        rows = records(name, resolve(schema.get("items", {}), a.root)[0], a, depth)
+        rows = records(resolve(schema.get("items", {}), a.root)[0], a, depth)
         if rows is not None:
             return rows
     if kind == "object":

@@ -46,8 +46,10 @@ LEXICON = {
     "math": "equation solve calculate sum integral algebra derivative percent fraction number",
     "history": "war century king queen empire ancient revolution dynasty medieval treaty",
     # sentiment and tone
-    "positive": "love great thanks excellent happy good amazing wonderful best fantastic perfect",
-    "negative": "bad terrible angry broken hate disappointed worst awful poor refund never",
+    "positive": "love great thanks excellent happy good amazing wonderful best fantastic perfect "
+    "clean friendly helpful comfortable",
+    "negative": "bad terrible angry broken hate disappointed worst awful poor refund never "
+    "rude cold dirty noisy",
     "neutral": "okay fine average arrived received",
     "mixed": "but however although",
     # urgency and priority
