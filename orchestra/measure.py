@@ -141,6 +141,19 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def asleep(pid: int) -> bool:
+    """Every thread of a live process is sleeping (waiting, not runnable): a process starved
+    of CPU on a busy machine uses none and is still not done. True where /proc is missing."""
+    try:
+        states = [
+            (t / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            for t in Path(f"/proc/{pid}/task").iterdir()
+        ]
+    except OSError:
+        return True
+    return all(s in "SIt" for s in states)
+
+
 def lines_of_code(*objects: Any) -> int:
     """Non-blank lines of the objects' source, without comments or docstrings.
 

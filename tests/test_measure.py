@@ -194,3 +194,24 @@ def test_wilson_gives_the_textbook_interval_and_stays_inside_0_1():
     assert low == 0.0 and 0.2 < high < 0.3  # a share of 0 still has room above it
     assert wilson(12, 12)[1] == 1.0 and wilson(12, 12)[0] < 1.0
     assert all(math.isnan(x) for x in wilson(0, 0))
+
+
+def test_asleep_tells_a_waiting_process_from_one_that_wants_the_cpu():
+    import subprocess
+    import sys
+    import time
+
+    from orchestra.measure import asleep
+
+    waiting = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        deadline = time.monotonic() + 10
+        while not asleep(waiting.pid) and time.monotonic() < deadline:  # still starting up
+            time.sleep(0.05)
+        assert asleep(waiting.pid)
+        assert not any(asleep(busy.pid) for _ in range(5))  # running or ready to run
+    finally:
+        for p in (waiting, busy):
+            p.kill()
+            p.wait()

@@ -47,7 +47,7 @@ from orchestra.errors import (
 from orchestra.examples import capstone as cap
 from orchestra.examples import capstone_frameworks as fw
 from orchestra.examples.capstone_run import emit
-from orchestra.measure import cpu_seconds
+from orchestra.measure import asleep, cpu_seconds
 from orchestra.wire import PLACEHOLDER_KEY
 
 __all__ = [
@@ -248,7 +248,8 @@ def _answer(system, db, n, model, concurrency, base_url) -> list[dict]:
 
 def _wait_for_stillness(simulator, proc, calls: int, settle_s: float, timeout_s: float) -> None:
     """Until ``calls`` are answered and for ``settle_s`` neither the log has moved nor the
-    process used any CPU (it waits on the held calls, its answers all dealt with). Polled."""
+    process used any CPU nor had a thread ready to run (it waits on the held calls, its
+    answers all dealt with; on a busy machine a thread starved of CPU uses none). Polled."""
     deadline, last, still_since = time.monotonic() + timeout_s, None, time.monotonic()
     while time.monotonic() < deadline:  # bounded by timeout_s
         if not proc.is_alive():
@@ -258,7 +259,7 @@ def _wait_for_stillness(simulator, proc, calls: int, settle_s: float, timeout_s:
             )
         log = list(simulator.log)
         now = (len(log), cpu_seconds(proc.pid))
-        if now != last:
+        if now != last or not asleep(proc.pid):
             last, still_since = now, time.monotonic()
         answered = sum(e["status"] == 200 for e in log)
         if answered >= calls and time.monotonic() - still_since >= settle_s:
