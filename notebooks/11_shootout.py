@@ -114,7 +114,7 @@ from orchestra import LLM, measure, sim, viz
 from orchestra.examples import capstone as cap
 from orchestra.examples import capstone_crash as cc
 from orchestra.examples import capstone_frameworks as fw
-from orchestra.prices import CACHE_READ, CACHE_WRITE, price
+from orchestra.prices import CACHE_READ, CACHE_WRITE, cost_usd
 from orchestra.viz import prose
 
 pd.set_option("display.max_colwidth", 100)
@@ -361,8 +361,10 @@ def cached_prompts(table: pd.DataFrame) -> str:
     for name in table.index[(table["cache_write_tokens"] + table["cache_read_tokens"]) > 0]:
         row = table.loc[name]
         wrote, read = int(row["cache_write_tokens"]), int(row["cache_read_tokens"])
-        paid = (CACHE_WRITE["5m"] - 1) * wrote - (1 - CACHE_READ) * read  # in input tokens
-        usd = paid * price(model).rates(0)[0] / 1e6  # the input rate is per million tokens
+        # what the cache's writes and reads cost, less the same tokens sent uncached
+        usd = cost_usd(model, 0, 0, cache_write_5m=wrote, cache_read=read) - cost_usd(
+            model, wrote + read, 0
+        )
         out.append(
             f"{name} marks its prompts for the prompt cache itself (a 5-minute breakpoint on "
             f"its system prompt and its task message): of its prompt tokens, {wrote:,} were "

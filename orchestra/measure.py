@@ -131,11 +131,16 @@ class Meter:
         r.sim_s = max((t + d for t, d in zip(starts, durations, strict=True)), default=0.0)
 
 
+def _stat(path: Path) -> list[str]:
+    """The fields of a /proc ``stat`` file after the command name (state first)."""
+    return path.read_text().rsplit(")", 1)[1].split()
+
+
 def cpu_seconds(pid: int) -> float:
     """CPU seconds (user + system) a live process has used so far; 0 where /proc is missing
     (Linux only), so a caller polling it just sees no change."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        fields = _stat(Path(f"/proc/{pid}/stat"))
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -145,13 +150,10 @@ def asleep(pid: int) -> bool:
     """Every thread of a live process is sleeping (waiting, not runnable): a process starved
     of CPU on a busy machine uses none and is still not done. True where /proc is missing."""
     try:
-        states = [
-            (t / "stat").read_text().rsplit(")", 1)[1].split()[0]
-            for t in Path(f"/proc/{pid}/task").iterdir()
-        ]
+        states = {_stat(t / "stat")[0] for t in Path(f"/proc/{pid}/task").iterdir()}
     except OSError:
         return True
-    return all(s in "SIt" for s in states)
+    return states <= {"S", "I", "t"}
 
 
 def lines_of_code(*objects: Any) -> int:

@@ -99,8 +99,8 @@ def items(w: Work, n: int | None, name: str = "") -> list[str]:
     p = w.p
     if w.shape.task == "plan" or re.search(r"step|subtask|task|action|milestone", name, re.I):
         found = tasks.steps(w)
-    elif re.search(r"(?i)reason|evidence|why", name) and sentences(p.payload()):
-        found = sentences(p.payload())  # what in the material the answer rests on
+    elif re.search(r"(?i)reason|evidence|why", name) and (said := sentences(p.payload())):
+        found = said  # what in the material the answer rests on
     elif w.shape.task == "summarize" or len(sentences(FORMAT.sub(" ", p.payload()))) >= 3:
         ranked = tasks.summary(w, quality=1.0)  # central sentences first
         found = sorted(sentences(p.payload()), key=lambda s: s not in ranked)
@@ -402,11 +402,10 @@ def listing(w: Work) -> Content:
 
 
 def plain_text(w: Work) -> Content:
-    said = tasks.main(w)
-    shape = w.shape
-    if shape.task == "classify" and shape.choices and not shape.only and said.text in shape.choices:
-        if tasks.EXPLAIN.search(w.p.instructions):  # "then explain in one sentence"
-            return Content(text=f"{said.text}\n{tasks.why_label(w, said.text)}")
+    said, shape = tasks.main(w), w.shape
+    labelled = shape.task == "classify" and said.text in shape.choices and not shape.only
+    if labelled and tasks.EXPLAIN.search(w.p.instructions):  # "then explain in one sentence"
+        return Content(text=f"{said.text}\n{tasks.why_label(w, said.text)}")
     return Content(text=said.text, is_json=said.is_json)
 
 

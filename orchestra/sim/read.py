@@ -412,7 +412,7 @@ def retried(
     while first > 0 and is_retry(earlier[first]):
         first -= 1
     notes = {"feedback": user.strip(), "previous draft": said[-1]}
-    return earlier[first], earlier[:first], said[: max(0, len(said) - 1)], notes
+    return earlier[first], earlier[:first], said[:-1], notes
 
 
 def read(req: Request) -> Prompt:

@@ -438,12 +438,18 @@ def transformed(w: Work) -> str:
 
 
 def written(w: Work) -> Said:
-    feedback = w.p.sections.get("feedback")
-    if not (w.p.handed or feedback) and REWRITE.search(w.p.request) and (own := material(w.p)):
-        text = rewrite(own, w.p.instructions, w.quality, w.rng)  # "Rewrite this: '...'"
-        return Said(text, {"text": text})
-    text = transformed(w) if w.p.handed and not w.p.sections.get("feedback") else drafted(w)
+    if w.p.sections.get("feedback"):
+        text = drafted(w)
+    else:
+        text = transformed(w) if w.p.handed else rewritten(w) or drafted(w)
     return Said(text, {"text": text})
+
+
+def rewritten(w: Work) -> str:
+    """Given text in the asked tone ("Rewrite this email to be more polite: '...'"), or ""
+    when the request is no rewrite of text it gives."""
+    own = REWRITE.search(w.p.request) and material(w.p)
+    return rewrite(own, w.p.instructions, w.quality, w.rng) if own else ""
 
 
 def asked_questions(w: Work) -> Said:
@@ -544,10 +550,8 @@ def generic_task(w: Work) -> Said:
         text = drafted(w)
     elif w.p.handed:
         text = transformed(w)
-    elif REWRITE.search(w.p.request) and (own := material(w.p)):  # "Rewrite this: '...'"
-        text = rewrite(own, w.p.instructions, w.quality, w.rng)
     else:
-        text = answered(w)
+        text = rewritten(w) or answered(w)
     return Said(text, {"response": text})
 
 
